@@ -1,0 +1,73 @@
+/**
+ * The handler contract (seed 000 §1.3). A handler receives a SkillContext whose every effect
+ * (tools, APIs, secrets, model, state, child executions) is carried out by the host, which checks
+ * the skill's permissions first. The runtime that implements it lives in @aspora/platform/runtime.
+ */
+export interface SkillInput {
+  userMessage: string;
+  userId?: string;
+  domain?: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface SkillResult {
+  success: boolean;
+  message: string;
+  data?: Record<string, unknown>;
+  /** 0..1: how sure the skill is of its answer. */
+  confidence?: number;
+}
+
+export interface ToolLibrary {
+  read(args: { path: string }): Promise<string>;
+  write(args: { path: string; content: string }): Promise<void>;
+  grep(args: { pattern: string; path?: string }): Promise<Array<{ path: string; line: number; text: string }>>;
+  bash(args: { command: string; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  webFetch(args: { url: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }>;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+}
+
+export interface ModelClient {
+  chat(args: {
+    messages: ChatMessage[];
+    model?: string;
+    temperature?: number;
+    maxTokens?: number;
+    taskType?: 'classification' | 'routing' | 'skill_execution' | 'complex_reasoning';
+  }): Promise<{ content: string; model: string; usage: { promptTokens: number; completionTokens: number; cost: number } }>;
+}
+
+export interface SkillLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** `context.apis.<api>.<method>(args)`: APIs declared in aspora.platform.yaml and allowed by permissions.apis. */
+export type ApiClients = Record<string, Record<string, (args?: Record<string, unknown>) => Promise<unknown>>>;
+
+export interface SkillContext {
+  input: SkillInput;
+  executionId: string;
+  skill: { domain: string; name: string; role?: string; version: string };
+  tools: ToolLibrary;
+  apis: ApiClients;
+  secrets: Record<string, string>;
+  model: ModelClient;
+  state: {
+    get<T = unknown>(key: string): Promise<T | undefined>;
+    set(key: string, value: unknown): Promise<void>;
+  };
+  metrics: { set(name: string, value: number): void };
+  log: SkillLogger;
+  invoke(skill: string, input: Partial<SkillInput>): Promise<SkillResult>;
+}
+
+export type SkillHandler = (context: SkillContext) => Promise<SkillResult>;
+/** Seed 000's name for the same type. */
+export type AsporaSkillHandler = SkillHandler;

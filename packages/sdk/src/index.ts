@@ -1,0 +1,10 @@
+export * from './errors/index.ts';
+export * from './config/schema.ts';
+export { parseDurationMs, parseSizeMb } from './config/units.ts';
+export { normalizeResourceGlob, KNOWN_MODEL_ALIASES } from './config/checks.ts';
+export { validateYaml, formatPath } from './yaml/validate.ts';
+export { parseSkillMd, SkillMdFrontmatterSchema, type SkillMd, type SkillMdFrontmatter } from './skillmd/frontmatter.ts';
+export * from './bundle/validate.ts';
+export * from './bundle/search-text.ts';
+export * from './handler/types.ts';
+export { configJsonSchema, CONFIG_SCHEMA_ID } from './config/json-schema.ts';
