@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestContext } from '@aspora/sdk/testing';
+import { handler, route } from '../../code/handler.ts';
+
+test('routes common questions to the right query', () => {
+  assert.equal(route('run ecm'), 'dashboard');
+  assert.equal(route('how many orders are stuck right now?'), 'dashboard');
+  assert.equal(route('show me the agent workload table'), 'workload');
+  assert.equal(route('list everything that has breached SLA'), 'sla');
+  assert.equal(route('resolution stats per agent for last week'), 'resolution');
+});
+
+test('runs the dashboard query and formats a table', async () => {
+  const executed: string[] = [];
+  const ctx = createTestContext({
+    input: { userMessage: 'ecm dashboard', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
+    files: { '../shared/queries/ecm-daily-dashboard.sql': 'DASH' },
+    apis: { ecm_gateway_redshift: { executeSql: async ({ sql }: { sql: string }) => {
+      executed.push(sql);
+      return { rows: [{ metric: 'open_stuck_orders', value: 212 }, { metric: 'open_p1', value: 23 }] };
+    } } },
+  });
+  const result = await handler(ctx);
+  assert.equal(result.success, true);
+  assert.deepEqual(executed, ['DASH']);
+  assert.match(result.message, /\| open_stuck_orders \| 212 \|/);
+});

@@ -1,0 +1,51 @@
+// code/handler.ts
+import type { AsporaSkillHandler, SkillContext, SkillResult } from '@aspora/sdk';
+
+export const handler: AsporaSkillHandler = async (
+  context: SkillContext
+): Promise<SkillResult> => {
+  // 1. Access skill inputs
+  const { userMessage, userId, domain } = context.input;
+
+  // 2. Access tools (Read, Write, Bash, etc.)
+  const decisions = await context.tools.read({
+    path: 'DECISIONS.md',
+  });
+
+  // 3. Call external APIs (with automatic rate limiting)
+  const fraudScore = await context.apis.trm_api.checkTransaction({
+    transactionId: context.input.metadata.transactionId,
+  });
+
+  // 4. Execute deterministic logic
+  if (fraudScore > 0.8) {
+    await context.apis.internal_fraud_db.blockTransaction({
+      transactionId: context.input.metadata.transactionId,
+      reason: 'High fraud score',
+    });
+
+    return {
+      success: true,
+      message: '🚫 Transaction blocked due to high fraud score',
+      data: {
+        fraudScore,
+        action: 'blocked',
+      },
+      confidence: 0.95,
+    };
+  }
+
+  return {
+    success: true,
+    message: '✅ Transaction approved',
+    data: { fraudScore, action: 'approved' },
+    confidence: 0.85,
+  };
+};
+
+// Optional: Define custom tools for this skill
+export const tools = {
+  async syncToTRM(transactionId: string) {
+    // Custom tool logic
+  },
+};
