@@ -1,0 +1,57 @@
+import OpenAI from 'openai';
+import { AsporaError } from '@aspora/sdk';
+
+export interface Embedder {
+  embed(texts: string[]): Promise<number[][]>;
+  /** Stored beside each vector: vectors of different models are never compared. */
+  readonly model: string;
+}
+
+export interface OpenAIEmbedderOptions {
+  baseURL: string;
+  apiKey: string;
+  model: string;
+  timeoutMs?: number;
+  /** Client-level retries on 5xx/429/connection errors (openai default: 2). */
+  maxRetries?: number;
+}
+
+/** Any OpenAI-compatible POST {baseURL}/embeddings (OpenAI, OpenRouter, vLLM, Ollama, the test stub). */
+export class OpenAIEmbedder implements Embedder {
+  readonly model: string;
+  readonly #client: OpenAI;
+
+  constructor(opts: OpenAIEmbedderOptions) {
+    this.model = opts.model;
+    this.#client = new OpenAI({
+      baseURL: opts.baseURL,
+      apiKey: opts.apiKey,
+      timeout: opts.timeoutMs ?? 10_000,
+      maxRetries: opts.maxRetries ?? 2,
+    });
+  }
+
+  async embed(texts: string[]): Promise<number[][]> {
+    if (texts.length === 0) return [];
+    try {
+      // 'float' explicitly: the client defaults to base64, which many compatible servers lack.
+      const res = await this.#client.embeddings.create({ model: this.model, input: texts, encoding_format: 'float' });
+      const out: number[][] = new Array(texts.length);
+      for (const d of res.data) out[d.index] = d.embedding;
+      if (out.length !== texts.length || out.some((v) => !Array.isArray(v) || v.length === 0)) {
+        throw new Error(`expected ${texts.length} embeddings, got ${res.data.length}`);
+      }
+      return out;
+    } catch (err) {
+      throw new AsporaError('EMBEDDINGS_FAILED', `embeddings request to ${this.#client.baseURL} failed: ${(err as Error).message}`, {
+        hint: 'check the embeddings endpoint, model name and API key (search falls back to lexical meanwhile)',
+        cause: err,
+      });
+    }
+  }
+}
+
+/** The text a version is embedded by: its positive description only, never the "Do NOT use" part. */
+export function embeddingText(s: { name: string; description: string; patterns: string[]; examples: string[] }): string {
+  return [s.name.replace(/[-_]/g, ' '), s.description, ...s.patterns, ...s.examples].filter(Boolean).join('\n');
+}

@@ -1,0 +1,105 @@
+import type { Db } from '../db/types.ts';
+import type { Logger } from '../log.ts';
+import { skillScope, summariesByIds, type SkillFilter } from '../queries.ts';
+import type { SearchHit } from '../types.ts';
+import type { Embedder } from './embedder.ts';
+import { lexicalSearch, round, type LexicalHit } from './lexical.ts';
+import { cosine, type VectorCache } from './vectors.ts';
+
+/** Lexical candidates considered for fusion, whatever the requested limit. */
+const LEXICAL_POOL = 50;
+/** Below this many embedded skills in scope, every one is scored semantically (full recall). */
+const SEMANTIC_SCAN_MAX = 2_000;
+/**
+ * Fusion: weighted sum 0.6·lexical + 0.4·cosine. Chosen over reciprocal rank fusion because both
+ * signals are already absolute 0..1 scores and callers (routers) threshold on the score to decide
+ * "no skill fits"; RRF would discard how good a match is and make the score rank-relative.
+ * Lexical keeps the larger weight: it is exact, explainable and carries the "Do NOT use" demotion.
+ */
+const W_LEXICAL = 0.6;
+const W_SEMANTIC = 0.4;
+
+export interface HybridDeps {
+  db: Db;
+  embedder: Embedder;
+  cache: VectorCache;
+  logger: Logger;
+}
+
+export async function hybridSearch(deps: HybridDeps, query: string, filter: SkillFilter, limit: number): Promise<SearchHit[]> {
+  const { db, embedder, logger } = deps;
+  const [lexical, queryVector] = await Promise.all([
+    lexicalSearch(db, query, filter, Math.max(limit, LEXICAL_POOL)),
+    embedder.embed([query]).then(
+      (v) => v[0] ?? null,
+      (err: unknown) => {
+        logger.warn({ err: (err as Error).message, model: embedder.model }, 'query embedding failed; lexical search only');
+        return null;
+      },
+    ),
+  ]);
+  if (!queryVector || !(await hasLexemes(db, query, lexical))) return strip(lexical.slice(0, limit));
+
+  const candidates = new Map<string, { skillId: string; lexical?: LexicalHit }>();
+  for (const h of lexical) candidates.set(h.versionId, { skillId: h.skillId, lexical: h });
+  for (const r of await scopeVersions(db, filter, embedder.model)) {
+    if (!candidates.has(r.version_id)) candidates.set(r.version_id, { skillId: r.skill_id });
+  }
+  await fillCache(deps, [...candidates.keys()]);
+
+  const fused: Array<{ versionId: string; skillId: string; score: number; cos: number; lexical?: LexicalHit }> = [];
+  for (const [versionId, c] of candidates) {
+    const vec = deps.cache.get(versionId);
+    const cos = vec ? Math.max(0, cosine(queryVector, vec)) : 0;
+    const lex = c.lexical?.score ?? 0;
+    // Semantic-only candidates need some similarity to be worth listing at all.
+    if (!c.lexical && cos < 0.2) continue;
+    fused.push({ versionId, skillId: c.skillId, cos, score: W_LEXICAL * lex + W_SEMANTIC * cos, ...(c.lexical ? { lexical: c.lexical } : {}) });
+  }
+  fused.sort((a, b) => b.score - a.score || (a.lexical?.skill.ref ?? '').localeCompare(b.lexical?.skill.ref ?? ''));
+  const top = fused.slice(0, limit);
+
+  const missing = top.filter((f) => !f.lexical).map((f) => f.skillId);
+  const summaries = missing.length ? await summariesByIds(db, missing, filter) : new Map();
+  const hits: SearchHit[] = [];
+  for (const f of top) {
+    const skill = f.lexical?.skill ?? summaries.get(f.skillId);
+    if (!skill) continue;
+    const why: SearchHit['why'] = [...(f.lexical?.why ?? [])];
+    if (f.cos > 0) why.push({ field: 'semantic', terms: [], detail: `cosine ${f.cos.toFixed(2)}` });
+    hits.push({ skill, score: round(f.score), why });
+  }
+  return hits;
+}
+
+/** A stopword-only query has no lexemes: return nothing rather than "whatever embeds nearest". */
+async function hasLexemes(db: Db, query: string, lexical: LexicalHit[]): Promise<boolean> {
+  if (lexical.length > 0) return true;
+  const [r] = await db.query<{ n: unknown }>(`SELECT length(to_tsvector('english', $1)) AS n`, [query]);
+  return Number(r?.n ?? 0) > 0;
+}
+
+async function scopeVersions(db: Db, filter: SkillFilter, model: string) {
+  const params: unknown[] = [];
+  const { from, where } = skillScope(filter, params);
+  params.push(model);
+  where.push(`v.embedding_model = $${params.length}`, 'v.embedding IS NOT NULL');
+  const rows = await db.query<{ skill_id: string; version_id: string }>(
+    `SELECT s.id AS skill_id, v.id AS version_id FROM ${from} WHERE ${where.join(' AND ')} LIMIT ${SEMANTIC_SCAN_MAX + 1}`,
+    params,
+  );
+  // Too many to scan within the latency budget: stay with the lexical candidates.
+  return rows.length > SEMANTIC_SCAN_MAX ? [] : rows;
+}
+
+async function fillCache(deps: HybridDeps, versionIds: string[]): Promise<void> {
+  const missing = versionIds.filter((id) => !deps.cache.get(id));
+  if (missing.length === 0) return;
+  const rows = await deps.db.query<{ id: string; embedding: number[] }>(
+    `SELECT id, embedding FROM skill_versions WHERE id = ANY($1::uuid[]) AND embedding IS NOT NULL AND embedding_model = $2`,
+    [missing, deps.embedder.model],
+  );
+  for (const r of rows) deps.cache.set(r.id, r.embedding.map(Number));
+}
+
+const strip = (hits: LexicalHit[]): SearchHit[] => hits.map(({ skill, score, why }) => ({ skill, score, why }));
