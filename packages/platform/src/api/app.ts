@@ -1,0 +1,42 @@
+/** The HTTP API (REST + JSON) for the CLI, the portal and channels. /openapi.json is generated from the route schemas. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { AsporaError, type Issue } from '@aspora/sdk';
+import type { ApiDeps } from './deps.ts';
+import { errorResponse } from './errors.ts';
+import { healthRoutes } from './routes/health.ts';
+import { skillRoutes } from './routes/skills.ts';
+import { bundleRoutes } from './routes/bundles.ts';
+
+export function createApp(deps: ApiDeps): OpenAPIHono {
+  const app = new OpenAPIHono({
+    // Request validation failures become the same typed error body as everything else.
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issues: Issue[] = result.error.issues.map((i) => ({ file: 'request', path: i.path.join('.'), message: i.message }));
+      throw new AsporaError('BAD_REQUEST', `invalid request: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`, {
+        issues,
+        hint: 'check the request against /openapi.json',
+      });
+    },
+  });
+
+  app.onError((err, c) => errorResponse(c, err, deps.log));
+  app.notFound((c) =>
+    errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
+  );
+
+  app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
+
+  healthRoutes(app, deps);
+  skillRoutes(app, deps);
+  bundleRoutes(app, deps);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Aspora API', version: deps.version, description: 'Build, deploy, discover and run LLM skills.' },
+    security: [{ bearer: [] }],
+  });
+  return app;
+}

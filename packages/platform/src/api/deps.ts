@@ -1,0 +1,15 @@
+import type { Logger } from '../observe/logger.ts';
+import type { SkillRegistry } from '../registry/index.ts';
+import type { BundleStore } from '../store/index.ts';
+import type { Publisher } from '../deploy/publisher.ts';
+
+/** What the HTTP layer needs; assembled by platform.ts. */
+export interface ApiDeps {
+  registry: SkillRegistry;
+  store: BundleStore;
+  publisher: Publisher;
+  log: Logger;
+  limits: { maxBundleBytes: number; maxJsonBytes: number };
+  readiness: Record<string, () => Promise<unknown>>;
+  version: string;
+}

@@ -1,0 +1,53 @@
+/**
+ * Platform settings from the environment. One place reads process.env so that tests and
+ * `aspora up` can start several platforms side by side with explicit options.
+ */
+import { resolve } from 'node:path';
+import { AsporaError } from '@aspora/sdk';
+
+export interface PlatformConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** postgres://… → PostgreSQL; unset → embedded PGlite under dataDir/db. */
+  databaseUrl: string | undefined;
+  /** Schema for the registry tables on PostgreSQL (default search_path when unset). */
+  databaseSchema: string | undefined;
+  /** file://… or unset → local folder under dataDir/bundles. */
+  storeUrl: string | undefined;
+  embeddings: { baseURL: string; apiKey: string; model: string } | undefined;
+  limits: { maxBundleBytes: number; maxJsonBytes: number };
+  logLevel: string;
+}
+
+export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over: Partial<PlatformConfig> = {}): PlatformConfig {
+  const embeddingsUrl = env.ASPORA_EMBEDDINGS_URL;
+  return {
+    port: int(env.ASPORA_PORT, 4000, 'ASPORA_PORT'),
+    host: env.ASPORA_HOST ?? '127.0.0.1',
+    dataDir: resolve(env.ASPORA_DATA_DIR ?? '.aspora'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: env.ASPORA_DB_SCHEMA || undefined,
+    storeUrl: env.ASPORA_STORE_URL || undefined,
+    embeddings: embeddingsUrl
+      ? {
+          baseURL: embeddingsUrl,
+          apiKey: env.ASPORA_EMBEDDINGS_API_KEY ?? env.ASPORA_MODEL_API_KEY ?? 'unused',
+          model: env.ASPORA_EMBEDDINGS_MODEL ?? 'text-embedding-3-small',
+        }
+      : undefined,
+    limits: {
+      maxBundleBytes: int(env.ASPORA_MAX_BUNDLE_BYTES, 20 * 1024 * 1024, 'ASPORA_MAX_BUNDLE_BYTES'),
+      maxJsonBytes: int(env.ASPORA_MAX_JSON_BYTES, 1024 * 1024, 'ASPORA_MAX_JSON_BYTES'),
+    },
+    logLevel: env.ASPORA_LOG_LEVEL ?? 'info',
+    ...over,
+  };
+}
+
+function int(v: string | undefined, dflt: number, name: string): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new AsporaError('CONFIG_INVALID', `${name} must be a non-negative integer, got "${v}"`, { hint: `fix or unset ${name} in the environment` });
+  return n;
+}

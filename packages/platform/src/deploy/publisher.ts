@@ -1,0 +1,63 @@
+/**
+ * Publishing a skill version: unpack an uploaded bundle within limits, validate it exactly as
+ * `aspora validate` does, store it by content address, register the version. Deploying points
+ * an environment at a registered version; rollback moves it back.
+ * Bad input changes nothing: validation and the version-conflict check run before anything is written.
+ */
+import { AsporaError, requireValidSkill, type Issue } from '@aspora/sdk';
+import { sha256Digest, unpackBundle, type BundleLimits, type BundleStore } from '../store/index.ts';
+import type { SkillRegistry, SkillSummary, DeployResult, Environment } from '../registry/index.ts';
+import { toRegisterInput } from './register-input.ts';
+
+export interface PublishResult {
+  ref: string;
+  version: string;
+  digest: string;
+  size: number;
+  /** false when this exact version and content were already registered (an idempotent re-deploy). */
+  created: boolean;
+  warnings: Issue[];
+  skill: SkillSummary;
+}
+
+export class Publisher {
+  constructor(
+    private readonly store: BundleStore,
+    private readonly registry: SkillRegistry,
+    private readonly limits: Partial<BundleLimits> = {},
+  ) {}
+
+  async publish(bytes: Buffer, opts: { actor?: string } = {}): Promise<PublishResult> {
+    const files = await unpackBundle(bytes, this.limits);
+    const manifest = requireValidSkill(files);
+    const { version } = manifest.config.skill;
+    const digest = sha256Digest(bytes);
+
+    const existing = await this.registry.getVersion(manifest.ref, version).catch((e: unknown) => {
+      if (e instanceof AsporaError && (e.code === 'SKILL_NOT_FOUND' || e.code === 'VERSION_NOT_FOUND')) return undefined;
+      throw e;
+    });
+    if (existing && existing.bundleDigest !== digest) throw versionConflict(manifest.ref, version, existing.bundleDigest, digest);
+
+    const stored = await this.store.put(bytes);
+    const res = await this.registry.registerVersion(
+      toRegisterInput(manifest, { digest: stored.digest, size: stored.size, fileCount: files.size }, opts.actor),
+    );
+    return { ref: manifest.ref, version, digest: stored.digest, size: stored.size, created: res.created, warnings: manifest.warnings, skill: res.skill };
+  }
+
+  deploy(ref: string, env: Environment, version: string, actor?: string): Promise<DeployResult> {
+    return this.registry.deploy(ref, env, version, actor);
+  }
+
+  rollback(ref: string, env: Environment, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
+    return this.registry.rollback(ref, env, opts);
+  }
+}
+
+function versionConflict(ref: string, version: string, had: string, got: string): AsporaError {
+  return new AsporaError('VERSION_CONFLICT', `${ref}@${version} is already registered with different content (${had.slice(0, 19)}…, this bundle is ${got.slice(0, 19)}…)`, {
+    hint: 'versions are immutable: bump skill.version in aspora.config.yaml and deploy again',
+    details: { ref, version, registeredDigest: had, bundleDigest: got },
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Assembles one platform process: database (PGlite or PostgreSQL), migrations, bundle store,
+ * registry, publisher and the HTTP server. `aspora up` and the tests start it the same way.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './api/app.ts';
+import type { PlatformConfig } from './config/platform-config.ts';
+import { Publisher } from './deploy/publisher.ts';
+import { createLogger, type Logger } from './observe/logger.ts';
+import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
+import { openBundleStore, type BundleStore } from './store/index.ts';
+
+export const PLATFORM_VERSION = '0.1.0';
+
+export interface Platform {
+  url: string;
+  config: PlatformConfig;
+  db: Db;
+  store: BundleStore;
+  registry: SkillRegistry;
+  publisher: Publisher;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** Everything but the HTTP listener: used by `aspora up` before it listens, and by tests. */
+export async function openPlatformCore(config: PlatformConfig, log: Logger = createLogger(config.logLevel)) {
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = await openDb({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') }),
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+  });
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'));
+  const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
+  const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
+  const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes });
+  return { db, store, registry, publisher, log };
+}
+
+export async function startPlatform(config: PlatformConfig, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
+  const core = await openPlatformCore(config, log);
+  const app = createApp({
+    ...core,
+    limits: config.limits,
+    version: PLATFORM_VERSION,
+    readiness: { database: () => core.db.query('select 1'), store: () => core.store.has(`sha256:${'0'.repeat(64)}`) },
+  });
+  const server = await listen(app.fetch, config.host, config.port);
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  log.info({ url, database: core.db.dialect, store: core.store.kind }, 'platform listening');
+  return {
+    url,
+    config,
+    ...core,
+    async close() {
+      await new Promise<void>((res) => server.close(() => res()));
+      await core.db.close();
+    },
+  };
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ASPORA_PORT`) : e),
+    );
+  });
+}

@@ -1,0 +1,188 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { bundle, countFiles, tempPlatform } from './helpers.ts';
+
+type P = Awaited<ReturnType<typeof tempPlatform>>;
+let p: P;
+before(async () => {
+  p = await tempPlatform({ maxBundleBytes: 256 * 1024 });
+});
+after(async () => p.cleanup());
+
+const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (Buffer.isBuffer(body)) {
+    init.body = new Uint8Array(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/gzip';
+  } else if (typeof body === 'string') {
+    init.body = body;
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  } else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${p.url}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+};
+const storeFiles = () => countFiles(join(p.dataDir, 'bundles'));
+
+describe('health and discovery of the API itself', () => {
+  test('healthz and readyz answer', async () => {
+    assert.deepEqual((await call('GET', '/healthz')).body, { status: 'ok' });
+    const r = await call('GET', '/readyz');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.checks.database, 'ok');
+    assert.equal(r.body.checks.store, 'ok');
+  });
+
+  test('/openapi.json documents every route', async () => {
+    const r = await call('GET', '/openapi.json');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.openapi, '3.1.0');
+    for (const path of ['/v1/bundles', '/v1/skills', '/v1/search', '/v1/skills/{domain}/{name}', '/v1/skills/{domain}/{name}/deployments', '/v1/skills/{domain}/{name}/rollback', '/v1/skills/{domain}/{name}/load', '/healthz', '/readyz']) {
+      assert.ok(r.body.paths[path], `missing ${path}`);
+    }
+    assert.ok(r.body.components.schemas.Error);
+  });
+
+  test('unknown routes get the JSON error shape', async () => {
+    const r = await call('GET', '/v1/nope');
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, 'NOT_FOUND');
+    assert.ok(r.body.error.hint);
+  });
+});
+
+describe('publishing, deploying and rolling back', () => {
+  test('upload registers a version; the same bytes again are idempotent', async () => {
+    const b = await bundle({ version: '1.0.0' });
+    const first = await call('POST', '/v1/bundles', b);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(first.body.ref, 'fraud/block-transaction');
+    assert.match(first.body.digest, /^sha256:[0-9a-f]{64}$/);
+    const again = await call('POST', '/v1/bundles', b);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.created, false);
+    assert.equal(again.body.digest, first.body.digest);
+  });
+
+  test('a re-deploy of an existing version with other content is refused and changes nothing', async () => {
+    const before = storeFiles();
+    const r = await call('POST', '/v1/bundles', await bundle({ version: '1.0.0', description: 'Something else entirely.' }));
+    assert.equal(r.status, 409);
+    assert.equal(r.body.error.code, 'VERSION_CONFLICT');
+    assert.match(r.body.error.hint, /bump skill\.version/);
+    assert.equal(storeFiles(), before, 'nothing new in the store');
+    const d = await call('GET', '/v1/skills/fraud/block-transaction');
+    assert.equal(d.body.versions.length, 1);
+  });
+
+  test('an invalid skill is refused with every issue positioned, and nothing is stored', async () => {
+    const before = storeFiles();
+    const b = await bundle({ name: 'broken-skill', version: 'not-semver', handler: null });
+    const r = await call('POST', '/v1/bundles', b);
+    assert.equal(r.status, 422);
+    assert.equal(r.body.error.code, 'BUNDLE_INVALID');
+    const paths = r.body.error.issues.map((i: { path?: string }) => i.path);
+    assert.ok(paths.includes('skill.version'), JSON.stringify(r.body.error.issues));
+    const v = r.body.error.issues.find((i: { path?: string }) => i.path === 'skill.version');
+    assert.equal(v.file, 'aspora.config.yaml');
+    assert.equal(v.line, 4);
+    assert.equal(storeFiles(), before);
+    assert.equal((await call('GET', '/v1/skills/fraud/broken-skill')).status, 404);
+  });
+
+  test('corrupt and oversized bundles get 4xx, never 500', async () => {
+    const corrupt = await call('POST', '/v1/bundles', Buffer.from('definitely not a tarball'));
+    assert.equal(corrupt.status, 400);
+    assert.equal(corrupt.body.error.code, 'BUNDLE_CORRUPT');
+    const big = await call('POST', '/v1/bundles', gzipSync(Buffer.alloc(1)).length ? Buffer.alloc(300 * 1024, 7) : Buffer.alloc(0));
+    assert.equal(big.status, 413);
+    assert.equal(big.body.error.code, 'BUNDLE_TOO_LARGE');
+    const empty = await call('POST', '/v1/bundles', Buffer.alloc(0));
+    assert.equal(empty.status, 400);
+  });
+
+  test('deploy moves environments; rollback walks the history back', async () => {
+    for (const v of ['1.1.0', '1.2.0']) assert.equal((await call('POST', '/v1/bundles', await bundle({ version: v }))).status, 201);
+    const path = '/v1/skills/fraud/block-transaction';
+    for (const v of ['1.0.0', '1.1.0', '1.2.0']) {
+      const r = await call('POST', `${path}/deployments`, { environment: 'production', version: v }, { 'x-aspora-actor': 'alice' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.version, v);
+    }
+    const same = await call('POST', `${path}/deployments`, { environment: 'production', version: '1.2.0' });
+    assert.equal(same.body.changed, false);
+    const rb1 = await call('POST', `${path}/rollback`, { environment: 'production' });
+    assert.equal(rb1.body.version, '1.1.0');
+    assert.equal(rb1.body.previousVersion, '1.2.0');
+    const rb2 = await call('POST', `${path}/rollback`, { environment: 'production' });
+    assert.equal(rb2.body.version, '1.0.0');
+    const rb3 = await call('POST', `${path}/rollback`, { environment: 'production' });
+    assert.equal(rb3.status, 409);
+    assert.equal(rb3.body.error.code, 'NOTHING_TO_ROLL_BACK');
+    const d = await call('GET', path);
+    assert.equal(d.body.environments.production, '1.0.0');
+    assert.equal(d.body.latestVersion, '1.2.0');
+    assert.ok(d.body.deployments.some((h: { actor: string | null }) => h.actor === 'alice'));
+  });
+
+  test('deploying an unknown version or skill is a 404 with a hint', async () => {
+    const r = await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'staging', version: '9.9.9' });
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, 'VERSION_NOT_FOUND');
+    const s = await call('POST', '/v1/skills/fraud/nope/deployments', { environment: 'staging', version: '1.0.0' });
+    assert.equal(s.body.error.code, 'SKILL_NOT_FOUND');
+  });
+
+  test('malformed requests are 400 with the offending field', async () => {
+    const badEnv = await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'prod', version: '1.0.0' });
+    assert.equal(badEnv.status, 400);
+    assert.equal(badEnv.body.error.code, 'BAD_REQUEST');
+    assert.match(badEnv.body.error.message, /environment/);
+    const badJson = await call('POST', '/v1/skills/fraud/block-transaction/deployments', '{"environment":');
+    assert.equal(badJson.status, 400);
+    const badParam = await call('GET', '/v1/skills/Fraud!/x');
+    assert.equal(badParam.status, 400);
+    const huge = await call('POST', '/v1/skills/fraud/block-transaction/deployments', JSON.stringify({ environment: 'staging', version: 'x'.repeat(2 * 1024 * 1024) }));
+    assert.equal(huge.status, 413);
+  });
+});
+
+describe('discovery', () => {
+  before(async () => {
+    await call('POST', '/v1/bundles', await bundle({ domain: 'ecm', role: 'field', name: 'my-tickets', description: 'Shows the agent personal ticket queue. Do NOT use for triage.', patterns: ['my tickets', 'my queue'] }));
+    await call('POST', '/v1/bundles', await bundle({ domain: 'ecm', role: 'manager', name: 'triage-and-assign', description: 'Scores stuck orders and assigns them to agents.', patterns: ['run triage'] }));
+  });
+
+  test('list by domain and role', async () => {
+    const r = await call('GET', '/v1/skills?domain=ecm&role=field');
+    assert.deepEqual(r.body.skills.map((s: { ref: string }) => s.ref), ['ecm/my-tickets']);
+    const all = await call('GET', '/v1/skills?domain=ecm');
+    assert.equal(all.body.skills.length, 2);
+  });
+
+  test('search ranks by meaning and says why', async () => {
+    const r = await call('GET', `/v1/search?q=${encodeURIComponent('show my ticket queue')}`);
+    assert.equal(r.body.hits[0].skill.ref, 'ecm/my-tickets');
+    assert.ok(r.body.hits[0].score > 0 && r.body.hits[0].score <= 1);
+    assert.ok(r.body.hits[0].why.length > 0);
+    const f = await call('GET', `/v1/search?q=${encodeURIComponent('block a suspicious payment')}&domain=fraud`);
+    assert.equal(f.body.hits[0].skill.ref, 'fraud/block-transaction');
+  });
+
+  test('load resolves the environment version with config and bundle digest', async () => {
+    const r = await call('GET', '/v1/skills/fraud/block-transaction/load?environment=production');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.version.version, '1.0.0');
+    assert.match(r.body.version.bundleDigest, /^sha256:/);
+    const bytes = await fetch(`${p.url}/v1/bundles/${r.body.version.bundleDigest}`);
+    assert.equal(bytes.status, 200);
+    assert.equal(bytes.headers.get('content-type'), 'application/gzip');
+    const nope = await call('GET', '/v1/bundles/sha256:zz');
+    assert.equal(nope.status, 400);
+  });
+});

@@ -1,0 +1,90 @@
+/** Shared helpers for platform tests: a throwaway platform and in-memory skill bundles. */
+import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { platformConfigFromEnv } from '../src/config/platform-config.ts';
+import { startPlatform, type Platform } from '../src/platform.ts';
+import { createLogger } from '../src/observe/logger.ts';
+import { packFiles } from '../src/store/index.ts';
+
+export async function tempPlatform(over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number } = {}): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
+  const base = platformConfigFromEnv({}, { port: 0, dataDir });
+  const config = {
+    ...base,
+    databaseUrl: over.databaseUrl,
+    databaseSchema: over.databaseSchema,
+    limits: { ...base.limits, ...(over.maxBundleBytes ? { maxBundleBytes: over.maxBundleBytes } : {}) },
+  };
+  const p = await startPlatform(config, createLogger('silent'));
+  return {
+    ...p,
+    dataDir,
+    async cleanup() {
+      await p.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SkillSpec {
+  domain?: string;
+  role?: string;
+  name?: string;
+  version?: string;
+  description?: string;
+  patterns?: string[];
+  extra?: Record<string, string>;
+  handler?: string | null;
+}
+
+export function skillFolder(s: SkillSpec = {}): Map<string, Buffer> {
+  const name = s.name ?? 'block-transaction';
+  const config = `skill:
+  name: ${name}
+  domain: ${s.domain ?? 'fraud'}
+${s.role ? `  role: ${s.role}\n` : ''}  version: ${s.version ?? '1.0.0'}
+  description: ${JSON.stringify(s.description ?? 'Blocks suspicious transactions. Do NOT use for chargebacks or refund disputes.')}
+runtime:
+  language: typescript
+  entry_point: code/handler.ts
+triggers:
+  - type: message
+    patterns: ${JSON.stringify(s.patterns ?? ['fraud', 'block this payment'])}
+permissions:
+  tools: [Read]
+  secrets: [TRM_API_KEY]
+owner_team: fraud-team
+`;
+  const files: Record<string, string> = {
+    'aspora.config.yaml': config,
+    'SKILL.md': `---\nname: ${name}\ndescription: ${s.description ?? 'Blocks suspicious transactions.'}\n---\n# ${name}\n`,
+    'DECISIONS.md': '# Decisions\n',
+    'GUARDRAILS.md': '# Guardrails\n',
+    'tests/unit/a.test.ts': '',
+    ...(s.handler === null ? {} : { 'code/handler.ts': s.handler ?? 'export const handler = async () => ({ success: true, message: "ok" });\n' }),
+    ...s.extra,
+  };
+  return new Map(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]));
+}
+
+export async function bundle(s: SkillSpec = {}): Promise<Buffer> {
+  return (await packFiles(skillFolder(s))).bytes;
+}
+
+export function countFiles(dir: string): number {
+  let n = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else n++;
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    return 0;
+  }
+  return n;
+}
