@@ -1,0 +1,82 @@
+/** The CLI's HTTP client for the platform API: ASPORA_URL + ASPORA_TOKEN, typed errors back. */
+import { AsporaError, type ErrorBody } from '@aspora/sdk';
+import { userInfo } from 'node:os';
+
+export interface ClientOptions {
+  url: string;
+  token?: string | undefined;
+}
+
+export class ApiClient {
+  constructor(private readonly opts: ClientOptions) {}
+
+  get base(): string {
+    return this.opts.url.replace(/\/$/, '');
+  }
+
+  async request<T>(method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array; contentType?: string }): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = { accept: 'application/json', 'x-aspora-actor': actor() };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    let payload: string | Uint8Array | undefined;
+    if (body?.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body.json);
+    } else if (body?.bytes) {
+      headers['content-type'] = body.contentType ?? 'application/octet-stream';
+      payload = body.bytes;
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    } catch (e) {
+      throw new AsporaError('UNAVAILABLE', `cannot reach the Aspora API at ${this.base} (${causeOf(e)})`, {
+        hint: 'start a platform with `aspora up` (or `npm start`), or set ASPORA_URL to a running one',
+      });
+    }
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new AsporaError('UNAVAILABLE', `the API at ${this.base} answered ${res.status} with a non-JSON body`, { hint: 'is ASPORA_URL pointing at an Aspora platform?' });
+    }
+    if (!res.ok) {
+      const err = (data as ErrorBody | undefined)?.error;
+      throw new AsporaError((err?.code as never) ?? 'INTERNAL', err?.message ?? `HTTP ${res.status}`, {
+        status: res.status,
+        ...(err?.hint ? { hint: err.hint } : {}),
+        ...(err?.issues ? { issues: err.issues } : {}),
+        ...(err?.details ? { details: err.details } : {}),
+      });
+    }
+    return { status: res.status, data: data as T };
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path).then((r) => r.data);
+  }
+
+  post<T>(path: string, json: unknown): Promise<T> {
+    return this.request<T>('POST', path, { json }).then((r) => r.data);
+  }
+}
+
+function actor(): string {
+  try {
+    return process.env.ASPORA_ACTOR ?? userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function causeOf(e: unknown): string {
+  const c = (e as { cause?: { code?: string; message?: string } })?.cause;
+  return c?.code ?? c?.message ?? (e as Error)?.message ?? String(e);
+}
+
+export function qs(params: Record<string, string | number | undefined>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { AsporaError } from '@aspora/sdk';
+import { common, type CommandContext } from '../main.ts';
+import { loadLocalSkill } from '../local-skill.ts';
+import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
+import { parseRef } from '../refs.ts';
+import type { DeployResult as Deployment, SkillDetail } from '@aspora/platform/registry/types';
+import type { PublishResult } from '@aspora/platform/deploy/publisher';
+
+
+export function registerDeploy(program: Command, ctx: CommandContext): void {
+  common(
+    program
+      .command('deploy')
+      .description('Validate, upload and deploy a skill folder to an environment; or promote a registered version (`deploy <domain/name> --env production`)')
+      .argument('<target>', 'skill folder, or domain/name of a registered skill')
+      .addOption(new Option('--env <environment>', 'target environment').choices(['staging', 'production']).default('staging'))
+      .option('--version <version>', 'with domain/name: the registered version to deploy (default: the one in staging)')
+      .addHelpText('after', '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs'),
+  ).action(async (target: string, opts: { env: 'staging' | 'production'; version?: string }, cmd: Command) => {
+    const { json } = ctx.globals(cmd);
+    const api = ctx.client(cmd);
+    const progress = new Progress();
+    try {
+      let ref: string;
+      let version: string;
+      let published: PublishResult | undefined;
+      if (existsSync(target)) {
+        progress.step(`validating ${target}`);
+        const local = await loadLocalSkill(target);
+        if (local.validation.issues.length) {
+          progress.fail();
+          printIssues(local.validation.issues, 'error');
+          throw new AsporaError('BUNDLE_INVALID', `${local.display} is not valid; nothing was deployed`, { hint: 'fix the errors above (aspora validate shows them too)' });
+        }
+        printIssues(local.validation.warnings, 'warning');
+        const m = local.validation.manifest!;
+        progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)})`);
+        progress.step(`uploading ${local.bundle.digest.slice(0, 19)}… to ${api.base}`);
+        const up = await api.request<PublishResult>('POST', '/v1/bundles', { bytes: local.bundle.bytes, contentType: 'application/gzip' });
+        published = up.data;
+        progress.done(`uploaded ${published.digest.slice(0, 19)}… ${published.created ? '(new version registered)' : '(this version was already registered)'}`);
+        ref = published.ref;
+        version = published.version;
+      } else {
+        const r = parseRef(target);
+        ref = r.id;
+        if (opts.version) version = opts.version;
+        else {
+          const detail = await api.get<SkillDetail>(r.path);
+          const staged = detail.environments.staging;
+          if (!staged) throw new AsporaError('ENVIRONMENT_EMPTY', `${ref} has nothing in staging to promote`, { hint: 'pass --version, or deploy a folder to staging first' });
+          version = staged;
+        }
+      }
+      progress.step(`deploying ${ref}@${version} to ${opts.env}`);
+      const [domain, name] = ref.split('/');
+      const dep = await api.post<Deployment>(`/v1/skills/${domain}/${name}/deployments`, { environment: opts.env, version });
+      progress.done(
+        dep.changed
+          ? `${opts.env}: ${ref} ${dep.previousVersion ? `${dep.previousVersion} → ` : ''}${dep.version} (${progress.elapsed()})`
+          : `${opts.env}: ${ref} already runs ${dep.version}`,
+      );
+      if (json) printJson({ ...(published ? { bundle: published } : {}), deployment: dep });
+    } catch (e) {
+      progress.fail();
+      throw e;
+    }
+  });
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { AsporaError } from '@aspora/sdk';
+import { common, type CommandContext } from '../main.ts';
+import { loadLocalSkill } from '../local-skill.ts';
+import { formatBytes, green, printIssues, printJson } from '../output.ts';
+
+export function registerValidate(program: Command, ctx: CommandContext): void {
+  common(
+    program
+      .command('validate')
+      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point) without deploying; every problem is listed with file:line:column')
+      .argument('<folders...>', 'skill folders')
+      .addHelpText('after', '\nExample:\n  aspora validate skills/fraud/block-transaction'),
+    false,
+  ).action(async (folders: string[], _opts: unknown, cmd: Command) => {
+    const json = ctx.globals(cmd).json;
+    const results = [];
+    let failed = 0;
+    for (const f of folders) {
+      const s = await loadLocalSkill(f);
+      const v = s.validation;
+      const cfg = v.manifest?.config.skill;
+      results.push({
+        folder: s.display,
+        valid: v.issues.length === 0,
+        ...(v.manifest ? { ref: v.manifest.ref, version: cfg?.version } : {}),
+        digest: s.bundle.digest,
+        files: s.bundle.files.length,
+        bytes: s.bundle.size,
+        issues: v.issues,
+        warnings: v.warnings,
+      });
+      printIssues(v.issues, 'error');
+      printIssues(v.warnings, 'warning');
+      if (v.issues.length) failed++;
+      else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)})\n`);
+    }
+    if (json) printJson(folders.length === 1 ? results[0] : { results });
+    if (failed) {
+      const n = results.reduce((a, r) => a + r.issues.length, 0);
+      if (json) {
+        // The JSON result already carries the issues; keep stdout a single document.
+        process.exitCode = 1;
+        return;
+      }
+      throw new AsporaError('BUNDLE_INVALID', `${n} problem${n === 1 ? '' : 's'} in ${failed} skill folder${failed === 1 ? '' : 's'}`, { hint: 'fix the errors listed above and run aspora validate again' });
+    }
+  });
+}

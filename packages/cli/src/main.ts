@@ -1,0 +1,77 @@
+/** The `aspora` command. Every subcommand has --help and --json and exits non-zero with a clear message on failure. */
+import { Command, CommanderError } from 'commander';
+import { ApiClient } from './client.ts';
+import { printError } from './output.ts';
+import { registerCreate } from './commands/create.ts';
+import { registerValidate } from './commands/validate.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerDiscovery } from './commands/discovery.ts';
+import { registerRollback } from './commands/rollback.ts';
+import { registerUp } from './commands/up.ts';
+
+export interface GlobalOptions {
+  json: boolean;
+  url: string;
+  token?: string;
+}
+
+export interface CommandContext {
+  /** Global options merged with the subcommand's own (--json works before or after the subcommand). */
+  globals(cmd: Command): GlobalOptions;
+  client(cmd: Command): ApiClient;
+}
+
+/** Adds the options every subcommand accepts. */
+export function common(cmd: Command, api = true): Command {
+  cmd.option('--json', 'machine-readable output on stdout');
+  if (api) {
+    cmd.option('--url <url>', 'platform API URL (env ASPORA_URL)').option('--token <token>', 'API token (env ASPORA_TOKEN)');
+  }
+  return cmd;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('aspora')
+    .description('Build, test, deploy, run and monitor LLM skills on an Aspora platform.')
+    .version('0.1.0')
+    .option('--json', 'machine-readable output on stdout', false)
+    .option('--url <url>', 'platform API URL (env ASPORA_URL)', process.env.ASPORA_URL ?? 'http://127.0.0.1:4000')
+    .option('--token <token>', 'API token, sent as Authorization: Bearer (env ASPORA_TOKEN)', process.env.ASPORA_TOKEN)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const ctx: CommandContext = {
+    globals: (cmd) => {
+      const merged = cmd.optsWithGlobals<Partial<GlobalOptions>>();
+      const root = program.opts<GlobalOptions>();
+      return { json: Boolean(merged.json ?? root.json), url: merged.url ?? root.url, ...(merged.token ?? root.token ? { token: (merged.token ?? root.token)! } : {}) };
+    },
+    client: (cmd) => {
+      const g = ctx.globals(cmd);
+      return new ApiClient({ url: g.url, token: g.token });
+    },
+  };
+  registerCreate(program, ctx);
+  registerValidate(program, ctx);
+  registerDeploy(program, ctx);
+  registerDiscovery(program, ctx);
+  registerRollback(program, ctx);
+  registerUp(program, ctx);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are successes; usage errors were already printed by commander.
+      process.exitCode = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    printError(e, { json: program.opts<GlobalOptions>().json || argv.includes('--json') });
+    process.exitCode = 1;
+  }
+}

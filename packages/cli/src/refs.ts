@@ -1,0 +1,26 @@
+/** Skill references as users type them: domain/name, or domain/role/name (the role is checked by the server's data, not the URL). */
+import { AsporaError } from '@aspora/sdk';
+
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export interface SkillRef {
+  domain: string;
+  role?: string;
+  name: string;
+  /** `domain/name`, the platform identity. */
+  id: string;
+  path: string;
+}
+
+export function parseRef(input: string): SkillRef {
+  const parts = input.replace(/^\/+|\/+$/g, '').split('/');
+  if ((parts.length === 2 || parts.length === 3) && parts.every((p) => SLUG.test(p))) {
+    const domain = parts[0]!;
+    const name = parts[parts.length - 1]!;
+    const role = parts.length === 3 ? parts[1] : undefined;
+    return { domain, name, id: `${domain}/${name}`, path: `/v1/skills/${domain}/${name}`, ...(role ? { role } : {}) };
+  }
+  throw new AsporaError('BAD_REQUEST', `"${input}" is not a skill reference`, {
+    hint: 'write domain/name (fraud/block-transaction) or domain/role/name (ecm/field/my-tickets), lowercase with hyphens',
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * The CLI from the outside: a real `aspora up` process on a free port with a temp data folder,
+ * and `aspora` commands run as a user would, checking exit codes, stdout JSON and stderr messages.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/aspora.js', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'aspora-cli-'));
+let server: ChildProcess;
+let url = '';
+
+function aspora(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: work,
+    env: { ...process.env, ASPORA_URL: url, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+before(async () => {
+  server = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(work, '.aspora'), '--json'], {
+    cwd: work,
+    env: { ...process.env, ASPORA_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  server.stderr!.on('data', (d) => (err += d));
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`aspora up did not start in 60 s:\n${err}`)), 60_000);
+    server.stdout!.on('data', (d) => {
+      out += d;
+      try {
+        const info = JSON.parse(out);
+        clearTimeout(timer);
+        resolve(info.url);
+      } catch {
+        /* not complete yet */
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`aspora up exited ${code}:\n${err}`)));
+  });
+});
+
+after(async () => {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('aspora up', () => {
+  test('deploys the example skills', () => {
+    const r = aspora(['list', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const refs = r.json().skills.map((s: { ref: string }) => s.ref);
+    for (const ref of ['fraud/block-transaction', 'ecm/triage-and-assign', 'ecm/my-tickets', 'wealth/fx-timing']) assert.ok(refs.includes(ref), ref);
+    const prod = r.json().skills.find((s: { ref: string }) => s.ref === 'fraud/block-transaction');
+    assert.equal(prod.environments.production, '1.0.0');
+  });
+});
+
+describe('the tour: create → validate → deploy → list → search → show → rollback', () => {
+  test('create scaffolds skills in all three languages and with a role', () => {
+    for (const [ref, lang, entry] of [
+      ['fraud/refund-check', 'typescript', 'code/handler.ts'],
+      ['fraud/py-skill', 'python', 'code/handler.py'],
+      ['fraud/go-skill', 'go', 'code/handler.go'],
+      ['ecm/field/shift-summary', 'typescript', 'code/handler.ts'],
+    ] as const) {
+      const r = aspora(['create', 'skill', ref, '--lang', lang]);
+      assert.equal(r.code, 0, r.stderr);
+      const dir = join(work, 'skills', ...ref.split('/'));
+      assert.ok(existsSync(join(dir, entry)), `${ref} ${entry}`);
+      for (const f of ['SKILL.md', 'DECISIONS.md', 'GUARDRAILS.md', 'aspora.config.yaml']) assert.ok(existsSync(join(dir, f)));
+      const cfg = readFileSync(join(dir, 'aspora.config.yaml'), 'utf8');
+      assert.match(cfg, /^# yaml-language-server: \$schema=.*aspora\.config\.schema\.json\n/);
+      const schemaPath = cfg.split('\n')[0]!.split('$schema=')[1]!;
+      assert.ok(existsSync(join(dir, schemaPath)), 'the $schema path resolves from the skill folder');
+    }
+    assert.match(readFileSync(join(work, 'skills/ecm/field/shift-summary/aspora.config.yaml'), 'utf8'), /role: field/);
+    const again = aspora(['create', 'skill', 'fraud/refund-check']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists/);
+  });
+
+  test('validate accepts what create made, in every language', () => {
+    for (const d of ['skills/fraud/refund-check', 'skills/fraud/py-skill', 'skills/fraud/go-skill', 'skills/ecm/field/shift-summary']) {
+      const r = aspora(['validate', d]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /is valid/);
+    }
+  });
+
+  test('validate reports a broken config with file:line and exits 1', () => {
+    const dir = join(work, 'skills/fraud/py-skill');
+    const cfgPath = join(dir, 'aspora.config.yaml');
+    const good = readFileSync(cfgPath, 'utf8');
+    writeFileSync(cfgPath, good.replace('language: python', 'language: pyhton').replace('timeout: 30s', 'timeout: soon'));
+    const r = aspora(['validate', 'skills/fraud/py-skill']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /skills\/fraud\/py-skill\/aspora\.config\.yaml:\d+:\d+ runtime\.language: "pyhton" is not allowed/);
+    assert.match(r.stderr, /did you mean "python"/);
+    assert.match(r.stderr, /runtime\.timeout/);
+    const j = aspora(['validate', 'skills/fraud/py-skill', '--json']);
+    assert.equal(j.code, 1);
+    assert.equal(j.json().valid, false);
+    assert.equal(j.json().issues.length, 2);
+    const deploy = aspora(['deploy', 'skills/fraud/py-skill', '--env', 'staging']);
+    assert.equal(deploy.code, 1);
+    assert.match(deploy.stderr, /nothing was deployed/);
+    writeFileSync(cfgPath, good);
+  });
+
+  test('deploy to staging, then production; a second deploy of the same content is a no-op', () => {
+    const s = aspora(['deploy', 'skills/fraud/refund-check', '--env', 'staging', '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.json().bundle.created, true);
+    assert.equal(s.json().deployment.environment, 'staging');
+    assert.match(s.stderr, /validated fraud\/refund-check@0\.1\.0/);
+    const p = aspora(['deploy', 'skills/fraud/refund-check', '--env', 'production', '--json']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.json().bundle.created, false);
+    assert.equal(p.json().deployment.version, '0.1.0');
+  });
+
+  test('promote by reference deploys what staging runs', () => {
+    const dir = join(work, 'skills/fraud/refund-check');
+    const cfgPath = join(dir, 'aspora.config.yaml');
+    writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replace('version: 0.1.0', 'version: 0.2.0'));
+    assert.equal(aspora(['deploy', 'skills/fraud/refund-check']).code, 0);
+    const r = aspora(['deploy', 'fraud/refund-check', '--env', 'production', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json().deployment.version, '0.2.0');
+    assert.equal(r.json().deployment.previousVersion, '0.1.0');
+  });
+
+  test('changing content without bumping the version is refused', () => {
+    const dir = join(work, 'skills/fraud/refund-check');
+    writeFileSync(join(dir, 'assets/note.txt'), 'new content');
+    const r = aspora(['deploy', 'skills/fraud/refund-check']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already registered with different content/);
+    assert.match(r.stderr, /bump skill\.version/);
+    rmSync(join(dir, 'assets/note.txt'));
+  });
+
+  test('list by domain and role', () => {
+    const r = aspora(['list', '--domain', 'ecm', '--role', 'field', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const refs = r.json().skills.map((s: { ref: string }) => s.ref).sort();
+    assert.deepEqual(refs, ['ecm/escalate-ticket', 'ecm/my-tickets', 'ecm/order-details', 'ecm/resolve-ticket']);
+    const human = aspora(['list', '--domain', 'ecm', '--role', 'field']);
+    assert.match(human.stdout, /ecm\/my-tickets/);
+  });
+
+  test('search finds block-transaction for a paraphrase and explains why', () => {
+    const r = aspora(['search', 'block a suspicious payment', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const top = r.json().hits[0];
+    assert.equal(top.skill.ref, 'fraud/block-transaction');
+    assert.ok(top.why.length > 0);
+    const human = aspora(['search', 'block', 'a', 'suspicious', 'payment']);
+    assert.match(human.stdout, /1\. fraud\/block-transaction/);
+    assert.match(human.stdout, /why:/);
+  });
+
+  test('show prints versions, environments, triggers and permissions', () => {
+    const r = aspora(['show', 'fraud/block-transaction']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const s of ['Environments', 'production  1.0.0', 'Triggers', 'message', 'cron', 'Permissions', 'TRM_API_KEY']) assert.ok(r.stdout.includes(s), s);
+    const role = aspora(['show', 'ecm/field/my-tickets', '--json']);
+    assert.equal(role.code, 0, role.stderr);
+    assert.equal(role.json().role, 'field');
+  });
+
+  test('rollback moves production back', () => {
+    const r = aspora(['rollback', 'fraud/refund-check', '--env', 'production', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json().version, '0.1.0');
+    const again = aspora(['rollback', 'fraud/refund-check', '--env', 'production']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /NOTHING_TO_ROLL_BACK/);
+  });
+});
+
+describe('errors and help', () => {
+  test('every command has --help', () => {
+    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['up']]) {
+      const r = aspora([...c, '--help']);
+      assert.equal(r.code, 0, `${c.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /Usage: aspora/);
+    }
+  });
+
+  test('unknown skill, bad reference and unreachable API are clear failures', () => {
+    const unknown = aspora(['show', 'fraud/nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /SKILL_NOT_FOUND/);
+    const bad = aspora(['show', 'Not A Ref']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not a skill reference/);
+    const down = aspora(['list'], { ASPORA_URL: 'http://127.0.0.1:9' });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /cannot reach the Aspora API/);
+    assert.match(down.stderr, /aspora up/);
+    const json = aspora(['show', 'fraud/nope', '--json']);
+    assert.equal(json.json().error.code, 'SKILL_NOT_FOUND');
+  });
+
+  test('usage errors exit 2', () => {
+    const r = aspora(['deploy', 'x', '--env', 'moon']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Allowed choices are staging, production/);
+  });
+});
