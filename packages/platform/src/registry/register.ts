@@ -95,6 +95,11 @@ export async function registerVersion(
         WHERE s.id = $1`,
       [skill.id],
     );
+    await tx.query(
+      `UPDATE skill_versions v SET is_latest = (v.id = s.latest_version_id)
+         FROM skills s WHERE s.id = $1 AND v.skill_id = s.id AND (v.is_latest OR v.id = s.latest_version_id)`,
+      [skill.id],
+    );
     const [created] = await tx.query<Record<string, unknown>>(
       `SELECT ${VERSION_COLUMNS} FROM skill_versions v WHERE v.id = $1`,
       [versionId],

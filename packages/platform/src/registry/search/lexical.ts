@@ -1,5 +1,6 @@
 import type { Db } from '../db/types.ts';
-import { skillScope, type SkillFilter } from '../queries.ts';
+import { checkEnvironment } from '../ref.ts';
+import type { SkillFilter } from '../queries.ts';
 import { mapSummary, num, SUMMARY_SELECT } from '../rows.ts';
 import type { SearchHit, SkillSummary } from '../types.ts';
 import { queryWords } from './query-words.ts';
@@ -11,6 +12,9 @@ export interface LexicalHit extends SearchHit {
 
 /** A lexeme in more versions than this is "broad": it scores, but doesn't pull in candidates. */
 export const BROAD_DF = 1_000;
+
+/** How many of the best-covering candidates get positional ranking (ts_rank_cd) and the demotion test. */
+export const RANK_POOL = 50;
 
 /*
  * Ranking, all inside one SQL statement so PGlite and PostgreSQL return identical results:
@@ -26,7 +30,7 @@ export const BROAD_DF = 1_000;
  *    positive text: the exclusion is evidence the skill is the wrong one;
  *  - `why` lists, per field, the query words found there.
  */
-const SQL = (from: string, where: string[], p: { words: number; limit: number; broad: number }) => `
+const SQL = (from: string, where: string[], p: { words: number; limit: number; broad: number; pool: number }) => `
 WITH words AS (
   SELECT DISTINCT w AS word, lx
   FROM unnest($${p.words}::text[]) AS w, unnest(tsvector_to_array(to_tsvector('english', w))) AS lx
@@ -37,14 +41,14 @@ WITH words AS (
     || CASE WHEN length(lx) >= 4 THEN '*' ELSE '' END AS t
   FROM (SELECT DISTINCT lx FROM words) d
 ), lexemes AS (
-  SELECT d.lx, d.t::tsquery AS tq, (d.t || 'A')::tsquery AS tq_a, st.df > $${p.broad} AS broad,
-    ln(1 + (c.n - least(st.df, c.n) + 0.5) / (least(st.df, c.n) + 0.5)) AS idf
+  SELECT d.lx, d.t::tsquery AS tq, (d.t || 'A')::tsquery AS tq_a, st.df::float8 > $${p.broad} AS broad,
+    ln(1 + (c.n - least(st.df::float8, c.n) + 0.5) / (least(st.df::float8, c.n) + 0.5)) AS idf
   FROM quoted d CROSS JOIN corpus c
+  -- Two plain conditions rather than one CASE, so that each is a primary-key range scan.
   CROSS JOIN LATERAL (
-    SELECT coalesce(sum(df), 0)::float8 AS df FROM search_lexemes
-    WHERE lexeme <> '' AND CASE WHEN length(d.lx) >= 4
-      THEN lexeme >= d.lx COLLATE "C" AND lexeme < (d.lx || chr(1114111)) COLLATE "C"
-      ELSE lexeme = d.lx COLLATE "C" END
+    SELECT coalesce((SELECT sum(df) FROM search_lexemes
+        WHERE length(d.lx) >= 4 AND lexeme >= d.lx COLLATE "C" AND lexeme < (d.lx || chr(1114111)) COLLATE "C"), 0)
+      + coalesce((SELECT df FROM search_lexemes WHERE length(d.lx) < 4 AND lexeme = d.lx COLLATE "C"), 0) AS df
   ) st
 ), q AS (
   SELECT string_agg(tq::text, ' | ')::tsquery AS tq, sum(idf) AS idf_total,
@@ -53,13 +57,24 @@ WITH words AS (
 ), word_q AS (
   SELECT w.word, string_agg(l.tq::text, ' | ')::tsquery AS tq
   FROM words w JOIN lexemes l ON l.lx = w.lx GROUP BY w.word
-), matched AS (
-  SELECT s.id AS skill_id, v.id AS version_id, q.idf_total,
-    ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', v.search_doc, q.tq) AS pos_rank,
-    (SELECT coalesce(sum(l.idf), 0) FROM lexemes l WHERE v.search_doc @@ l.tq) AS pos_idf,
-    (SELECT coalesce(sum(l.idf), 0) FROM lexemes l WHERE v.search_negative_doc @@ l.tq) AS neg_idf
+), candidates AS (
+  -- Stage 1, over every GIN match: idf coverage only (cheap containment tests), with the share
+  -- found in name/patterns as tie-break. Only the best few go on to positional ranking.
+  SELECT v.skill_id, v.id AS version_id, c.pos_idf
   FROM q, ${from}
-  WHERE v.search_doc @@ q.tq_candidates${where.length ? ` AND ${where.join(' AND ')}` : ''}
+  CROSS JOIN LATERAL (
+    SELECT coalesce(sum(l.idf) FILTER (WHERE v.search_doc @@ l.tq), 0) AS pos_idf,
+      coalesce(sum(l.idf) FILTER (WHERE v.search_doc @@ l.tq_a), 0) AS pos_idf_a
+    FROM lexemes l
+  ) c
+  WHERE v.search_doc @@ q.tq_candidates AND ${where.join(' AND ')}
+  ORDER BY c.pos_idf DESC, c.pos_idf_a DESC, v.skill_id
+  LIMIT $${p.pool}
+), matched AS (
+  SELECT c.skill_id, c.version_id, q.idf_total, c.pos_idf,
+    ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', v.search_doc, q.tq) AS pos_rank,
+    (SELECT coalesce(sum(l.idf), 0) FROM lexemes l WHERE v.search_negative_doc @@ l.tq) AS neg_idf
+  FROM candidates c CROSS JOIN q JOIN skill_versions v ON v.id = c.version_id
 ), ranked AS (
   SELECT skill_id, version_id, neg_idf, pos_idf,
     (0.6 * pos_idf / idf_total + 0.4 * pos_rank / (pos_rank + 1))
@@ -88,10 +103,10 @@ export async function lexicalSearch(db: Db, query: string, filter: SkillFilter, 
   const words = queryWords(query);
   if (words.length === 0) return [];
   const params: unknown[] = [];
-  const { from, where } = skillScope(filter, params);
-  params.push(words, limit, BROAD_DF);
+  const { from, where } = searchScope(filter, params);
+  params.push(words, limit, BROAD_DF, Math.max(RANK_POOL, limit * 5));
   const n = params.length;
-  const rows = await db.query<Record<string, unknown>>(SQL(from, where, { words: n - 2, limit: n - 1, broad: n }), params);
+  const rows = await db.query<Record<string, unknown>>(SQL(from, where, { words: n - 3, limit: n - 2, broad: n - 1, pool: n }), params);
   return rows.map((r) => toHit(r, mapSummary(r)));
 }
 
@@ -110,3 +125,28 @@ function toHit(r: Record<string, unknown>, skill: SkillSummary): LexicalHit {
 }
 
 export const round = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 1e4) / 1e4;
+
+/**
+ * The versions search ranks, expressed on `v` alone so the GIN scan drives the query: the latest
+ * version of each skill (partial index on is_latest), or the version live in an environment.
+ */
+function searchScope(f: SkillFilter, params: unknown[]): { from: string; where: string[] } {
+  const where: string[] = [];
+  let from = 'skill_versions v';
+  if (f.environment) {
+    params.push(checkEnvironment(f.environment));
+    from = `skill_versions v JOIN environments pe ON pe.version_id = v.id AND pe.name = $${params.length}`;
+    where.push('true');
+  } else {
+    where.push('v.is_latest');
+  }
+  if (f.role) {
+    params.push(f.role);
+    where.push(`v.role = $${params.length}`);
+  }
+  if (f.domain) {
+    params.push(f.domain);
+    where.push(`v.skill_id IN (SELECT id FROM skills WHERE domain = $${params.length})`);
+  }
+  return { from, where };
+}

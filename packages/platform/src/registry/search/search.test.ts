@@ -77,6 +77,10 @@ for (const backend of BACKENDS) {
       assert.ok(!refs(latest).includes('ops/restart-pod'));
       assert.deepEqual(refs(await reg.searchSkills('rollout')), ['ops/restart-pod']);
       assert.deepEqual(await reg.searchSkills('rollout', { environment: 'production' }), []);
+      // A lower version registered later (a backport) is not the latest: its text is not ranked.
+      await reg.registerVersion(skillInput('ops', 'restart-pod', { version: '1.5.0', description: 'Restarts a wedged statefulset.' }));
+      assert.deepEqual(await reg.searchSkills('wedged statefulset'), []);
+      assert.deepEqual(refs(await reg.searchSkills('rollout')), ['ops/restart-pod']);
     });
 
     it('empty and stopword-only queries return []', async () => {
