@@ -1,14 +1,14 @@
 /**
  * Synthetic registry benchmark: N varied skills across ~20 domains and ~5 roles, then
  * deploy throughput, lexical search latency and list-by-domain latency.
- *   npx tsx bench/registry/synthetic.ts [--pg URL] [--skills N]
+ *   run through bench/registry/run.ts (npm run bench:registry)
  */
-import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { openDb, type Db } from '../../packages/platform/src/registry/db/index.ts';
+import { createHash } from 'node:crypto';
+import type { Db } from '../../packages/platform/src/registry/db/index.ts';
 import { migrate } from '../../packages/platform/src/registry/migrate.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/registry.ts';
 import type { RegisterVersionInput } from '../../packages/platform/src/registry/types.ts';
+import { percentile, round } from './stats.ts';
 
 export interface BenchRow {
   metric: string;
@@ -44,7 +44,7 @@ const VERBS = ['block', 'review', 'approve', 'summarise', 'escalate', 'assign', 
 const ADJ = ['suspicious', 'stuck', 'late', 'urgent', 'daily', 'failed', 'duplicate', 'high-value', 'pending', 'weekly'];
 const SYSTEMS = ['Redshift', 'Google Sheets', 'Slack', 'Salesforce', 'Zendesk', 'Jira', 'Snowflake', 'PagerDuty'];
 
-function rng(seed: number) {
+export function rng(seed: number) {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
@@ -84,7 +84,7 @@ function makeSkill(i: number, rand: () => number): RegisterVersionInput {
   };
 }
 
-function makeQuery(rand: () => number): string {
+export function makeQuery(rand: () => number): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const nouns = DOMAINS[pick(domains)]!;
   const forms = [
@@ -96,11 +96,8 @@ function makeQuery(rand: () => number): string {
   return pick(forms)();
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0;
-};
-const r2 = (x: number) => Math.round(x * 100) / 100;
+const pct = percentile;
+const r2 = (x: number) => round(x);
 
 async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -133,7 +130,8 @@ export async function benchRegistrySynthetic(
     }),
   );
   const deploySeconds = (performance.now() - t0) / 1000;
-  if (db.dialect === 'postgres') await db.query('ANALYZE');
+  // Steady state after a bulk load: statistics fresh, GIN pending lists merged (autovacuum's job in production).
+  await db.query('VACUUM ANALYZE');
 
   const qrand = rng(7);
   const qs = Array.from({ length: queries }, () => makeQuery(qrand));
@@ -153,49 +151,4 @@ export async function benchRegistrySynthetic(
     { metric: 'search domain+role p99', value: r2(pct(searchFiltered, 99)), unit: 'ms' },
     { metric: 'list-by-domain p99', value: r2(pct(list, 99)), unit: 'ms' },
   ];
-}
-
-async function main() {
-  const args = process.argv.slice(2);
-  const arg = (name: string) => {
-    const i = args.indexOf(name);
-    return i === -1 ? undefined : args[i + 1];
-  };
-  const skills = Number(arg('--skills') ?? 10_000);
-  const url = arg('--pg') ?? process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const results: Record<string, BenchRow[]> = {};
-
-  const lite = await openDb();
-  try {
-    results.pglite = await benchRegistrySynthetic(lite, { skills });
-  } finally {
-    await lite.close();
-  }
-
-  const schema = `aspora_bench_${randomBytes(4).toString('hex')}`;
-  const pgDb = await openDb({ url, schema });
-  try {
-    results.postgres = await benchRegistrySynthetic(pgDb, { skills });
-  } finally {
-    await pgDb.close();
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
-  }
-
-  const metrics = results.pglite.map((r) => r.metric);
-  const rows = metrics.map((m, i) => ({
-    metric: m,
-    pglite: `${results.pglite![i]!.value} ${results.pglite![i]!.unit}`.trim(),
-    postgres: `${results.postgres![i]!.value} ${results.postgres![i]!.unit}`.trim(),
-  }));
-  console.table(rows);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
 }

@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { platformConfigFromEnv } from '@aspora/platform/config/platform-config';
-import { startPlatform } from '@aspora/platform/platform';
-import { deployFolders, findSkillFolders } from '@aspora/platform/deploy/folders';
+import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../main.ts';
 import { bold, dim, green, printJson, yellow } from '../output.ts';
 
@@ -22,29 +20,55 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       .option('--no-examples', 'start empty'),
     false,
   ).action(async (opts: { port: string; host: string; dataDir: string; examples: string | false }, cmd: Command) => {
-    const started = Date.now();
     const json = ctx.globals(cmd).json;
     const port = Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${opts.port}"`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AsporaError('BAD_REQUEST', `--port must be a port number (0-65535), got "${opts.port}"`, { hint: 'use --port 0 for any free port' });
+    // The server's dependencies (PGlite, Hono, pg …) load only for `up`: other commands start fast.
+    const [{ platformConfigFromEnv }, { startPlatform }, { deployFolders, findSkillFolders }] = await Promise.all([
+      import('@aspora/platform/config/platform-config'),
+      import('@aspora/platform/platform'),
+      import('@aspora/platform/deploy/folders'),
+    ]);
     const config = platformConfigFromEnv(process.env, { port, host: opts.host, dataDir: resolve(opts.dataDir) });
     const platform = await startPlatform(config);
 
-    let deployed = { skills: 0, created: 0 };
+    // First start: deploy the examples before reporting ready, so the first `aspora list` shows them.
+    // Later starts serve at once from the existing data and re-sync the examples in the background
+    // (only edited ones register a new version).
+    let syncing: Promise<unknown> = Promise.resolve();
+    let examples: { folders: number; mode: 'deployed' | 'syncing' | 'none'; created?: number } = { folders: 0, mode: 'none' };
     if (opts.examples) {
       const folders = await findSkillFolders(opts.examples);
-      if (!json) process.stderr.write(`${dim('…')} deploying ${folders.length} example skills from ${opts.examples}\n`);
-      const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
-      deployed = { skills: res.length, created: res.filter((r) => r.created).length };
-      for (const r of res.filter((x) => x.error)) process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
+      const sync = async () => {
+        const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
+        for (const r of res.filter((x) => x.error)) process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
+        return res.filter((r) => r.created).length;
+      };
+      const empty = (await platform.registry.listSkills({ limit: 1 })).length === 0;
+      if (empty) {
+        if (!json) process.stderr.write(`${dim('…')} deploying ${folders.length} example skills from ${opts.examples}\n`);
+        examples = { folders: folders.length, mode: 'deployed', created: await sync() };
+      } else {
+        examples = { folders: folders.length, mode: 'syncing' };
+        syncing = sync().then(
+          (created) => platform.log.info({ folders: folders.length, created }, 'example skills synced'),
+          (e: unknown) => platform.log.error({ err: e }, 'example skills sync failed'),
+        );
+      }
     }
-    const seconds = ((Date.now() - started) / 1000).toFixed(2);
+    // Since the process started: what the user waits for, imports included.
+    const seconds = process.uptime().toFixed(2);
     if (json) {
-      printJson({ url: platform.url, dataDir: config.dataDir, database: platform.db.dialect, store: platform.store.kind, examples: deployed, readyInSeconds: Number(seconds) });
+      printJson({ url: platform.url, dataDir: config.dataDir, database: platform.db.dialect, store: platform.store.kind, examples, readyInSeconds: Number(seconds) });
     } else {
       process.stderr.write(
         [
           `${green('✓')} Aspora is up at ${bold(platform.url)}  ${dim(`(${seconds} s, data in ${config.dataDir}, database ${platform.db.dialect})`)}`,
-          `  ${deployed.skills} example skills deployed (${deployed.created} new)`,
+          examples.mode === 'deployed'
+            ? `  ${examples.folders} example skills deployed`
+            : examples.mode === 'syncing'
+              ? `  ${examples.folders} example skills: checking for edits in the background`
+              : '  no example skills (--no-examples)',
           '',
           'Try, from another shell:',
           '  npx aspora list --domain ecm --role field',
@@ -61,6 +85,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     await new Promise<void>((done) => {
       const stop = async (signal: string) => {
         process.stderr.write(`${dim(`${signal}: stopping…`)}\n`);
+        await syncing.catch(() => undefined);
         await platform.close();
         done();
       };

@@ -2,7 +2,7 @@ import { AsporaError, isAsporaError } from '@aspora/sdk';
 import type { Db } from './db/types.ts';
 import { deploy, rollback } from './deploy.ts';
 import { defaultLogger, type Logger } from './log.ts';
-import { pgCode } from './db/postgres.ts';
+import { pgCode } from './db/sqlstate.ts';
 import { clamp, getSkill, getVersion, listSkills, loadSkill } from './queries.ts';
 import { registerVersion, type StoredEmbedding } from './register.ts';
 import { embeddingText, type Embedder } from './search/embedder.ts';

@@ -1,11 +1,10 @@
 import type { Db, OpenDbOptions } from './types.ts';
-import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
 
 export type { Db, OpenDbOptions } from './types.ts';
 
 /** `url` → PostgreSQL pool; otherwise PGlite at `dataDir` (in-memory when undefined). */
-export function openDb(opts: OpenDbOptions = {}): Promise<Db> {
-  if (opts.url) return openPostgres(opts.url, opts.schema, opts.poolSize);
-  return openPglite(opts.dataDir, opts.schema);
+export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
+  // Each driver loads only when chosen: PGlite's WASM and pg both cost startup time.
+  if (opts.url) return (await import('./postgres.ts')).openPostgres(opts.url, opts.schema, opts.poolSize);
+  return (await import('./pglite.ts')).openPglite(opts.dataDir, opts.schema);
 }

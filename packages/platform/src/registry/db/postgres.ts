@@ -2,6 +2,7 @@ import pg from 'pg';
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from './types.ts';
 import { quoteIdent } from './ident.ts';
+import { pgCode } from './sqlstate.ts';
 
 // Deadlock / serialization failure: the transaction was rolled back, so re-running it is safe.
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -82,11 +83,6 @@ async function ensureSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-export function pgCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** Connection-level failures become UNAVAILABLE; SQL errors pass through untouched. */

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { AsporaError } from '@aspora/sdk';
 
 export interface Embedder {
@@ -19,23 +19,28 @@ export interface OpenAIEmbedderOptions {
 /** Any OpenAI-compatible POST {baseURL}/embeddings (OpenAI, OpenRouter, vLLM, Ollama, the test stub). */
 export class OpenAIEmbedder implements Embedder {
   readonly model: string;
-  readonly #client: OpenAI;
+  readonly #opts: OpenAIEmbedderOptions;
+  #client: Promise<OpenAI> | undefined;
 
   constructor(opts: OpenAIEmbedderOptions) {
     this.model = opts.model;
-    this.#client = new OpenAI({
-      baseURL: opts.baseURL,
-      apiKey: opts.apiKey,
-      timeout: opts.timeoutMs ?? 10_000,
-      maxRetries: opts.maxRetries ?? 2,
-    });
+    this.#opts = opts;
+  }
+
+  /** The openai package loads on first use (it is a large import for a process that may never embed). */
+  #openai(): Promise<OpenAI> {
+    this.#client ??= import('openai').then(
+      ({ default: OpenAI }) =>
+        new OpenAI({ baseURL: this.#opts.baseURL, apiKey: this.#opts.apiKey, timeout: this.#opts.timeoutMs ?? 10_000, maxRetries: this.#opts.maxRetries ?? 2 }),
+    );
+    return this.#client;
   }
 
   async embed(texts: string[]): Promise<number[][]> {
     if (texts.length === 0) return [];
     try {
       // 'float' explicitly: the client defaults to base64, which many compatible servers lack.
-      const res = await this.#client.embeddings.create({ model: this.model, input: texts, encoding_format: 'float' });
+      const res = await (await this.#openai()).embeddings.create({ model: this.model, input: texts, encoding_format: 'float' });
       const out: number[][] = new Array(texts.length);
       for (const d of res.data) out[d.index] = d.embedding;
       if (out.length !== texts.length || out.some((v) => !Array.isArray(v) || v.length === 0)) {
@@ -43,7 +48,7 @@ export class OpenAIEmbedder implements Embedder {
       }
       return out;
     } catch (err) {
-      throw new AsporaError('EMBEDDINGS_FAILED', `embeddings request to ${this.#client.baseURL} failed: ${(err as Error).message}`, {
+      throw new AsporaError('EMBEDDINGS_FAILED', `embeddings request to ${this.#opts.baseURL} failed: ${(err as Error).message}`, {
         hint: 'check the embeddings endpoint, model name and API key (search falls back to lexical meanwhile)',
         cause: err,
       });
