@@ -71,7 +71,7 @@ if (args.includes('--misses')) for (const m of recall.misses) console.log(`  mis
 
 console.log('\nPlatform and CLI, wall clock');
 console.table([
-  { metric: 'aspora up, cold (migrate + deploy 14 examples)', seconds: startup.upColdSeconds },
+  { metric: `aspora up, cold (migrate + deploy ${startup.examples} examples)`, seconds: startup.upColdSeconds },
   { metric: 'aspora up, warm (same data folder)', seconds: startup.upWarmSeconds },
   { metric: 'aspora --version (CLI start)', seconds: startup.cliNoopSeconds },
   { metric: 'aspora deploy <folder> --env staging, p50', seconds: startup.deployP50Seconds },

@@ -14,6 +14,7 @@ const BIN = fileURLToPath(new URL('../../packages/cli/bin/aspora.js', import.met
 
 interface Running {
   url: string;
+  examples: number;
   seconds: number;
   stop(): Promise<void>;
 }
@@ -28,11 +29,11 @@ async function up(dataDir: string, cwd: string): Promise<Running> {
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const info = await new Promise<{ url: string; examples: { folders: number } }>((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d;
       try {
-        resolve(JSON.parse(out).url);
+        resolve(JSON.parse(out));
       } catch {
         /* partial */
       }
@@ -41,7 +42,8 @@ async function up(dataDir: string, cwd: string): Promise<Running> {
   });
   const seconds = (performance.now() - t) / 1000;
   return {
-    url,
+    url: info.url,
+    examples: info.examples.folders,
     seconds,
     stop: () =>
       new Promise((r) => {
@@ -59,6 +61,7 @@ function cli(args: string[], cwd: string, url: string): number {
 }
 
 export interface StartupResult {
+  examples: number;
   upColdSeconds: number;
   upWarmSeconds: number;
   deployP50Seconds: number;
@@ -70,17 +73,19 @@ export async function benchStartup(deploys = 5): Promise<StartupResult> {
   const work = mkdtempSync(join(tmpdir(), 'aspora-startup-'));
   const dataDir = join(work, '.aspora');
   try {
+    // Before any platform runs: nothing else competes for the two cores.
+    const noop = cli(['--version'], work, 'http://127.0.0.1:9');
     const cold = await up(dataDir, work);
     await cold.stop();
     const warm = await up(dataDir, work);
     try {
-      const noop = cli(['--version'], work, warm.url);
       const times: number[] = [];
       for (let i = 0; i < deploys; i++) {
         cli(['create', 'skill', `bench/skill-${i}`, '--lang', 'typescript'], work, warm.url);
         times.push(cli(['deploy', `skills/bench/skill-${i}`, '--env', 'staging'], work, warm.url));
       }
       return {
+        examples: cold.examples,
         upColdSeconds: round(cold.seconds),
         upWarmSeconds: round(warm.seconds),
         deployP50Seconds: round(percentile(times, 50)),
