@@ -140,6 +140,10 @@ describe('the tour: create → validate → deploy → list → search → show 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json().deployment.version, '0.2.0');
     assert.equal(r.json().deployment.previousVersion, '0.1.0');
+    const pinned = aspora(['deploy', 'fraud/refund-check@0.1.0', '--env', 'staging', '--json']);
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.equal(pinned.json().deployment.version, '0.1.0');
+    assert.equal(aspora(['deploy', 'fraud/refund-check@0.2.0', '--env', 'staging']).code, 0);
   });
 
   test('changing content without bumping the version is refused', () => {

@@ -14,10 +14,10 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
     program
       .command('deploy')
       .description('Validate, upload and deploy a skill folder to an environment; or promote a registered version (`deploy <domain/name> --env production`)')
-      .argument('<target>', 'skill folder, or domain/name of a registered skill')
+      .argument('<target>', 'skill folder, or domain/name[@version] of a registered skill')
       .addOption(new Option('--env <environment>', 'target environment').choices(['staging', 'production']).default('staging'))
       .option('--version <version>', 'with domain/name: the registered version to deploy (default: the one in staging)')
-      .addHelpText('after', '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs'),
+      .addHelpText('after', '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs\n  aspora deploy fraud/block-transaction@1.2.0 --env production'),
   ).action(async (target: string, opts: { env: 'staging' | 'production'; version?: string }, cmd: Command) => {
     const { json } = ctx.globals(cmd);
     const api = ctx.client(cmd);
@@ -46,7 +46,10 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
       } else {
         const r = parseRef(target);
         ref = r.id;
-        if (opts.version) version = opts.version;
+        if (r.version && opts.version && r.version !== opts.version) {
+          throw new AsporaError('BAD_REQUEST', `two versions given: ${target} and --version ${opts.version}`, { hint: 'give the version once' });
+        }
+        if (r.version ?? opts.version) version = (r.version ?? opts.version)!;
         else {
           const detail = await api.get<SkillDetail>(r.path);
           const staged = detail.environments.staging;
