@@ -1,0 +1,37 @@
+/**
+ * How a language's worker is prepared and launched. The sandbox (bubblewrap) mounts the skill's
+ * bundle read-only at /skill, a private tmpfs at /scratch (the working directory) and, read-only,
+ * every `mounts` entry; it starts `command` with only `env` (plus PATH, HOME=/scratch, LANG) and
+ * the protocol socket on fd 3 (docs/runtime-protocol.md).
+ */
+export type Language = 'typescript' | 'python' | 'go';
+
+export interface PrepareOptions {
+  /** The unpacked bundle on the host (read-only; do not write into it). */
+  bundleDir: string;
+  /** runtime.entry_point from aspora.config.yaml, relative to the bundle (e.g. code/handler.go). */
+  entryPoint: string;
+  /** A host folder private to this bundle digest where build output may be cached across runs. */
+  cacheDir: string;
+  /** Progress/diagnostics for slow steps (compilation). */
+  log?: (msg: string) => void;
+}
+
+export interface LaunchSpec {
+  /** Host paths mounted read-only inside the sandbox (`sandbox` is an absolute in-sandbox path). */
+  mounts: Array<{ host: string; sandbox: string }>;
+  /** argv inside the sandbox; argv[0] an absolute in-sandbox path. */
+  command: string[];
+  env: Record<string, string>;
+}
+
+export interface LanguageAdapter {
+  readonly language: Language;
+  /** Compile/check once per bundle digest (idempotent; reuse cacheDir); returns how to launch a worker. */
+  prepare(opts: PrepareOptions): Promise<LaunchSpec>;
+  /**
+   * How to run the skill's own tests (tests/unit) inside the same sandbox: argv and env as above.
+   * The command exits 0 when the tests pass; its output is shown to the user.
+   */
+  prepareTests(opts: PrepareOptions): Promise<LaunchSpec>;
+}
