@@ -22,6 +22,14 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAVAILABLE'
   | 'EMBEDDINGS_FAILED'
+  | 'PERMISSION_DENIED'
+  | 'SANDBOX_UNAVAILABLE'
+  | 'HANDLER_LOAD_FAILED'
+  | 'HANDLER_ERROR'
+  | 'BAD_RESULT'
+  | 'PROTOCOL_ERROR'
+  | 'TIMEOUT'
+  | 'WORKER_CRASHED'
   | 'INTERNAL';
 
 const defaultStatus: Record<ErrorCode, number> = {
@@ -43,6 +51,16 @@ const defaultStatus: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   UNAVAILABLE: 503,
   EMBEDDINGS_FAILED: 502,
+  PERMISSION_DENIED: 403,
+  SANDBOX_UNAVAILABLE: 503,
+  // A handler's own failure is the execution's outcome, not a failed request: the API returns the
+  // execution record with 200 and these codes inside it; the statuses apply where one is thrown.
+  HANDLER_LOAD_FAILED: 422,
+  HANDLER_ERROR: 500,
+  BAD_RESULT: 502,
+  PROTOCOL_ERROR: 502,
+  TIMEOUT: 504,
+  WORKER_CRASHED: 502,
   INTERNAL: 500,
 };
 

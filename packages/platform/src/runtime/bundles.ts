@@ -1,0 +1,27 @@
+/** Unpacked bundles on the host, one read-only folder per content digest, shared by every worker of that version. */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseDigest, unpackBundle, type BundleStore } from '../store/index.ts';
+
+export async function materializeBundle(store: BundleStore, digest: string, root: string): Promise<string> {
+  const { hex } = parseDigest(digest);
+  const dir = join(root, hex);
+  if (existsSync(dir)) return dir;
+  const files = await unpackBundle(await store.get(digest));
+  const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  for (const [path, f] of files) {
+    const target = join(tmp, path);
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    await writeFile(target, f.data, { mode: f.mode & 0o111 ? 0o755 : 0o644 });
+  }
+  await mkdir(tmp, { recursive: true });
+  await chmod(tmp, 0o755);
+  try {
+    await rename(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(dir)) throw e; // someone else won the race: theirs is identical
+  }
+  return dir;
+}

@@ -1,0 +1,74 @@
+/**
+ * The host side of every permission: a handler's call is checked here before the host carries it
+ * out. A denial is a typed PERMISSION_DENIED naming the skill, its role, the resource and the rule.
+ */
+import { AsporaError } from '@aspora/sdk';
+import { ResourcePolicy } from './resources.ts';
+import { toVisible, type VisiblePath } from './view.ts';
+
+export type ToolName = 'Read' | 'Write' | 'Bash' | 'Grep' | 'Glob' | 'WebFetch';
+
+export interface SkillPermissions {
+  ref: string;
+  domain: string;
+  role: string | null;
+  tools: string[];
+  apis: string[];
+  secrets: string[];
+  sharedResources: string[];
+  blockedResources: string[];
+  /** Hosts WebFetch may reach (platform-wide allow-list; empty = none). */
+  webFetchHosts: string[];
+}
+
+export class PermissionGuard {
+  readonly resources: ResourcePolicy;
+
+  constructor(readonly perms: SkillPermissions) {
+    this.resources = new ResourcePolicy({ domain: perms.domain, role: perms.role, shared: perms.sharedResources, blocked: perms.blockedResources });
+  }
+
+  deny(resource: string, rule: string, hint?: string): AsporaError {
+    const { ref, role } = this.perms;
+    return new AsporaError('PERMISSION_DENIED', `skill ${ref}${role ? ` (role ${role})` : ''} may not use ${resource}: ${rule}`, {
+      hint: hint ?? 'declare it under permissions in aspora.config.yaml, if the skill should have it',
+      details: { skill: ref, role, resource, rule },
+    });
+  }
+
+  tool(name: ToolName): void {
+    if (!this.perms.tools.includes(name)) throw this.deny(`tool ${name}`, 'not in permissions.tools');
+  }
+
+  api(name: string): void {
+    if (!this.perms.apis.includes(name)) throw this.deny(`api ${name}`, 'not in permissions.apis');
+  }
+
+  secret(name: string): void {
+    if (!this.perms.secrets.includes(name)) throw this.deny(`secret ${name}`, 'not in permissions.secrets');
+  }
+
+  /** A path the handler wants to read (or write, with `write`): normalised, area-checked, rule-checked. */
+  path(input: string, mode: 'read' | 'write'): VisiblePath {
+    const v = toVisible(input);
+    if (!v) throw this.deny(`path ${JSON.stringify(input)}`, 'outside the skill\'s view (/skill, /shared, /scratch)', 'relative paths are inside the skill\'s bundle; shared resources are under /shared');
+    if (mode === 'write' && v.area !== 'scratch') throw this.deny(v.path, 'only /scratch is writable', 'write to /scratch/…');
+    const d = this.resources.check(v);
+    if (!d.allowed) throw this.deny(v.path, d.rule);
+    return v;
+  }
+
+  url(raw: string): URL {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new AsporaError('BAD_REQUEST', `not a URL: ${raw}`);
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw this.deny(`url ${raw}`, 'only http(s) URLs');
+    if (!this.perms.webFetchHosts.includes(u.hostname)) {
+      throw this.deny(`host ${u.hostname}`, 'not in the platform\'s WebFetch allow-list', 'ask a platform admin to allow the host (ASPORA_WEBFETCH_HOSTS)');
+    }
+    return u;
+  }
+}

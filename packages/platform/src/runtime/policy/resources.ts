@@ -1,0 +1,72 @@
+/**
+ * shared_resources / blocked_resources and the role rules, applied to a visible path.
+ * Resource globs in aspora.config.yaml are relative to the skill's parent folder in the source
+ * tree (`ecm/manager/` → `../shared/queries/` means `ecm/shared/queries/**`); a path under /shared is
+ * `<domain>/shared/<rel>` in that tree. Blocked always wins; a role rule wins over everything.
+ */
+import { posix } from 'node:path';
+import picomatch from 'picomatch';
+import { normalizeResourceGlob } from '@aspora/sdk';
+import type { VisiblePath } from './view.ts';
+
+export interface ResourceRules {
+  domain: string;
+  role: string | null;
+  shared: string[];
+  blocked: string[];
+}
+
+export type ResourceDecision = { allowed: true } | { allowed: false; rule: string };
+
+/** Seed 003: a manager skill never reads field runbooks or field skills; a field skill never reads manager queries or skills. */
+const ROLE_RULES: Record<string, Array<{ glob: string; rule: string }>> = {
+  manager: [
+    { glob: 'shared/runbooks/**', rule: 'role manager never reads field runbooks' },
+    { glob: 'field/**', rule: 'role manager never reads field skills' },
+  ],
+  field: [
+    { glob: 'shared/queries/**', rule: 'role field never reads manager queries' },
+    { glob: 'manager/**', rule: 'role field never reads manager skills' },
+  ],
+};
+
+type Matcher = { test: (p: string) => boolean; source: string };
+
+export class ResourcePolicy {
+  readonly #shared: Matcher[];
+  readonly #blocked: Matcher[];
+  readonly #role: Array<Matcher & { rule: string }>;
+
+  constructor(readonly rules: ResourceRules) {
+    const parent = rules.role ? `${rules.domain}/${rules.role}` : rules.domain;
+    const compile = (g: string): Matcher => {
+      const tree = posix.normalize(posix.join(parent, normalizeResourceGlob(g)));
+      return { test: picomatch(tree, { dot: true }), source: g };
+    };
+    this.#shared = rules.shared.map(compile);
+    this.#blocked = rules.blocked.map(compile);
+    this.#role = (ROLE_RULES[rules.role ?? ''] ?? []).map((r) => ({
+      test: picomatch(`${rules.domain}/${r.glob}`, { dot: true }),
+      source: r.glob,
+      rule: r.rule,
+    }));
+  }
+
+  /** The source-tree path of a /shared path (what the globs match). */
+  treePath(v: VisiblePath): string {
+    return v.rel ? `${this.rules.domain}/shared/${v.rel}` : `${this.rules.domain}/shared`;
+  }
+
+  check(v: VisiblePath): ResourceDecision {
+    if (v.area !== 'shared') return { allowed: true };
+    const tree = this.treePath(v);
+    // A folder is checked as its contents would be: `shared/runbooks` is as blocked as its files.
+    const probes = [tree, `${tree}/x`];
+    const role = this.#role.find((m) => probes.some((p) => m.test(p)));
+    if (role) return { allowed: false, rule: role.rule };
+    const blocked = this.#blocked.find((m) => probes.some((p) => m.test(p)));
+    if (blocked) return { allowed: false, rule: `blocked_resources: ${blocked.source}` };
+    if (this.#shared.some((m) => m.test(tree))) return { allowed: true };
+    return { allowed: false, rule: 'not in shared_resources' };
+  }
+}

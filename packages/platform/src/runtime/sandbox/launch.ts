@@ -1,0 +1,114 @@
+/**
+ * Starts one worker process in the sandbox: bubblewrap namespaces (user, pid, ipc, uts, net,
+ * cgroup), no network, the skill's bundle read-only at /skill, its allowed shared files read-only
+ * under /shared, a writable /scratch, a size-capped tmpfs /tmp, an environment with nothing of the
+ * host's, and rlimits (address space, CPU seconds, processes, file size, open files) via prlimit.
+ * When the platform runs as root the sandbox runs as an unprivileged host user as well, so a
+ * process cap counts and nothing root-owned is readable even if it were mounted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readlinkSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import type { LaunchSpec } from '../languages/types.ts';
+import type { SandboxMode } from './detect.ts';
+
+export interface SandboxLimits {
+  memoryMb: number;
+  /** CPU seconds (RLIMIT_CPU); the wall-clock timeout is enforced by the host separately. */
+  cpuSeconds: number;
+  maxProcesses: number;
+  maxFileMb: number;
+  tmpMb: number;
+}
+
+export interface SandboxLayout {
+  bundleDir: string;
+  scratchDir: string;
+  /** Allowed shared files/folders: host path → path under /shared. */
+  shared: Array<{ host: string; sandbox: string }>;
+}
+
+export interface Launched {
+  child: ChildProcess;
+  channel: Socket;
+}
+
+const SANDBOX_UID = 65534;
+/** Runtimes reserve address space up front (V8's heap cage): the cap is memory + this. */
+const ADDRESS_SPACE_SLACK_MB = 1536;
+
+export function bwrapArgs(spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): string[] {
+  const a = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv', '--hostname', 'skill'];
+  a.push('--ro-bind', '/usr', '/usr');
+  for (const d of ['/bin', '/lib', '/lib64', '/sbin']) {
+    if (!existsSync(d)) continue;
+    a.push(...(isUsrSymlink(d) ? ['--symlink', `usr${d}`, d] : ['--ro-bind', d, d]));
+  }
+  for (const f of ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime']) if (existsSync(f)) a.push('--ro-bind', f, f);
+  a.push('--proc', '/proc', '--dev', '/dev');
+  a.push('--size', String(limits.tmpMb * 1024 * 1024), '--tmpfs', '/tmp');
+  a.push('--ro-bind', layout.bundleDir, '/skill');
+  for (const s of layout.shared) a.push('--ro-bind', s.host, s.sandbox);
+  a.push('--bind', layout.scratchDir, '/scratch', '--chdir', '/scratch');
+  for (const m of spec.mounts) a.push('--ro-bind', m.host, m.sandbox);
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/scratch', TMPDIR: '/tmp', LANG: 'C.UTF-8', ...spec.env };
+  for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
+  a.push('--', ...spec.command);
+  return a;
+}
+
+/** Merged-/usr systems have /bin → usr/bin: recreate the link rather than mounting twice. */
+function isUsrSymlink(d: string): boolean {
+  try {
+    return readlinkSync(d) === `usr${d}`;
+  } catch {
+    return false;
+  }
+}
+
+function prlimitArgs(l: SandboxLimits): string[] {
+  return [
+    `--as=${(l.memoryMb + ADDRESS_SPACE_SLACK_MB) * 1024 * 1024}`,
+    `--cpu=${l.cpuSeconds}`,
+    `--nproc=${l.maxProcesses}`,
+    `--fsize=${l.maxFileMb * 1024 * 1024}`,
+    '--nofile=256',
+    '--core=0',
+  ];
+}
+
+/** Spawns the worker; fd 3 of the worker is the protocol socket returned as `channel`. */
+export function launch(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): Launched {
+  const asRoot = process.getuid?.() === 0;
+  let argv: string[];
+  if (mode === 'bwrap') {
+    argv = ['prlimit', ...prlimitArgs(limits), '--', 'bwrap', ...bwrapArgs(spec, layout, limits)];
+  } else {
+    // No sandbox: same command with the in-sandbox paths mapped back to the host. Development only.
+    const map = (s: string) => unsafePath(s, spec, layout);
+    argv = ['prlimit', ...prlimitArgs(limits), '--', ...spec.command.map(map)];
+  }
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    cwd: mode === 'bwrap' ? '/' : layout.scratchDir,
+    env: mode === 'bwrap' ? {} : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: layout.scratchDir, ...mapEnv(spec, layout) },
+    // Its own process group: a timeout kills the whole tree with one signal.
+    detached: true,
+    ...(asRoot && mode === 'bwrap' ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : {}),
+  });
+  return { child, channel: child.stdio[3] as Socket };
+}
+
+function unsafePath(s: string, spec: LaunchSpec, layout: SandboxLayout): string {
+  const table: Array<[string, string]> = [
+    ...spec.mounts.map((m) => [m.sandbox, m.host] as [string, string]),
+    ['/skill', layout.bundleDir],
+    ['/scratch', layout.scratchDir],
+  ];
+  for (const [from, to] of table) if (s === from || s.startsWith(`${from}/`)) return to + s.slice(from.length);
+  return s;
+}
+
+function mapEnv(spec: LaunchSpec, layout: SandboxLayout): Record<string, string> {
+  return Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, v.split(':').map((p) => unsafePath(p, spec, layout)).join(':')]));
+}

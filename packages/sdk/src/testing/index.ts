@@ -1,0 +1,143 @@
+/**
+ * Test helpers for skill handlers: a SkillContext that runs without a platform. Fakes answer from
+ * what the test gives (files, API functions, a model reply) and record every call, so a test can
+ * assert on what the handler did. `aspora test` runs these tests inside the platform's sandbox.
+ */
+import type { ChatMessage, SkillContext, SkillInput, SkillResult } from '../handler/types.ts';
+
+export interface TestContextOptions {
+  input?: Partial<SkillInput>;
+  /** Files the handler may read, by the path it reads them with (relative paths are the bundle's). */
+  files?: Record<string, string>;
+  apis?: Record<string, Record<string, (args?: any) => unknown>>;
+  /** The model's reply: a fixed answer, or a function of the request. */
+  model?: { content: string; model?: string } | ((req: { messages: ChatMessage[] }) => string | Promise<string>);
+  secrets?: Record<string, string>;
+  state?: Record<string, unknown>;
+  skill?: Partial<SkillContext['skill']>;
+  invoke?: (skill: string, input: Partial<SkillInput>) => Promise<SkillResult>;
+}
+
+export interface TestCall {
+  op: string;
+  args: unknown;
+}
+
+export type TestContext = SkillContext & {
+  calls: TestCall[];
+  logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }>;
+  metrics: SkillContext['metrics'] & { values: Record<string, number> };
+  written: Record<string, string>;
+};
+
+export class TestCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AsporaError';
+  }
+}
+
+export function createTestContext(opts: TestContextOptions = {}): TestContext {
+  const calls: TestCall[] = [];
+  const logs: TestContext['logs'] = [];
+  const written: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  const state = new Map(Object.entries(opts.state ?? {}));
+  const files = { ...(opts.files ?? {}) };
+  const record = (op: string, args: unknown) => void calls.push({ op, args });
+  const norm = (p: string) => p.replace(/^\/skill\//, '').replace(/^\.\//, '');
+
+  const apis = new Proxy({} as SkillContext['apis'], {
+    get: (_, api: string | symbol) => {
+      if (typeof api !== 'string') return undefined;
+      const methods = opts.apis?.[api];
+      return new Proxy({}, {
+        get: (_, method: string | symbol) => {
+          if (typeof method !== 'string' || method === 'then') return undefined;
+          return async (args?: Record<string, unknown>) => {
+            record('apis.call', { api, method, args });
+            const fn = methods?.[method];
+            if (!fn) throw new TestCallError('PERMISSION_DENIED', `test context: no fake for apis.${api}.${method}`);
+            return fn(args);
+          };
+        },
+      });
+    },
+  });
+
+  const ctx: TestContext = {
+    input: { userMessage: '', metadata: {}, ...opts.input } as SkillInput,
+    executionId: 'test-execution',
+    skill: { domain: 'test', name: 'skill', version: '0.0.0', ...opts.skill },
+    secrets: { ...(opts.secrets ?? {}) },
+    tools: {
+      async read({ path }) {
+        record('tools.read', { path });
+        const key = norm(path);
+        const hit = files[key] ?? files[path] ?? written[path];
+        if (hit === undefined) throw new TestCallError('NOT_FOUND', `test context: no file ${path} (give it in files)`);
+        return hit;
+      },
+      async write({ path, content }) {
+        record('tools.write', { path });
+        written[path] = content;
+      },
+      async grep({ pattern, path }) {
+        record('tools.grep', { pattern, path });
+        const re = new RegExp(pattern);
+        const out: Array<{ path: string; line: number; text: string }> = [];
+        for (const [p, text] of Object.entries(files)) {
+          if (path && !p.startsWith(norm(path))) continue;
+          text.split('\n').forEach((l, i) => re.test(l) && out.push({ path: p, line: i + 1, text: l }));
+        }
+        return out;
+      },
+      async bash({ command }) {
+        record('tools.bash', { command });
+        return { stdout: '', stderr: '', exitCode: 0 };
+      },
+      async webFetch(args) {
+        record('tools.webFetch', args);
+        throw new TestCallError('PERMISSION_DENIED', 'test context: no network');
+      },
+    },
+    apis,
+    model: {
+      async chat(req) {
+        record('model.chat', req);
+        const m = opts.model;
+        const content = typeof m === 'function' ? await m(req) : (m?.content ?? '');
+        return { content, model: (typeof m === 'object' && m?.model) || 'test-model', usage: { promptTokens: 0, completionTokens: 0, cost: 0 } };
+      },
+    },
+    state: {
+      async get(key) {
+        record('state.get', { key });
+        return state.get(key) as never;
+      },
+      async set(key, value) {
+        record('state.set', { key, value });
+        state.set(key, value);
+      },
+    },
+    metrics: { set: (name, value) => void (values[name] = value), values },
+    log: {
+      debug: (msg, fields) => void logs.push({ level: 'debug', msg, ...(fields ? { fields } : {}) }),
+      info: (msg, fields) => void logs.push({ level: 'info', msg, ...(fields ? { fields } : {}) }),
+      warn: (msg, fields) => void logs.push({ level: 'warn', msg, ...(fields ? { fields } : {}) }),
+      error: (msg, fields) => void logs.push({ level: 'error', msg, ...(fields ? { fields } : {}) }),
+    },
+    async invoke(skill, input) {
+      record('invoke', { skill, input });
+      if (!opts.invoke) throw new TestCallError('PERMISSION_DENIED', `test context: no fake for invoke(${skill})`);
+      return opts.invoke(skill, input);
+    },
+    calls,
+    logs,
+    written,
+  };
+  return ctx;
+}
