@@ -15,6 +15,14 @@ class AsporaError extends Error {
   }
 }
 
+// console.* during an execution travels on the channel, so its lines are recorded in order and
+// never arrive after the result; raw writes to stdout/stderr are still captured by the host.
+import { format } from 'node:util';
+for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']]) {
+  const original = console[method].bind(console);
+  console[method] = (...args) => (current ? send({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
+}
+
 let nextId = 0;
 const pending = new Map();
 let current;

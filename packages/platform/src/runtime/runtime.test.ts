@@ -26,7 +26,7 @@ describe('TypeScript handlers in the sandbox', () => {
     assert.deepEqual(r.result, { success: true, message: 'hi there', data: { first: '# Decisions', secrets: ['TRM_API_KEY'], key: 'trm-secret' }, confidence: 0.9 });
     assert.equal(r.version, '1.0.0');
     assert.ok(r.logs.some((l) => l.msg === 'read decisions' && l.source === 'handler'));
-    assert.ok(r.logs.some((l) => l.msg === 'plain stdout line' && l.source === 'stdout'));
+    assert.ok(r.logs.some((l) => l.msg === 'plain stdout line' && l.fields?.source === 'console'));
     assert.equal(r.hostCalls, 1);
     const again = await f.runtime.getExecution(r.id);
     assert.equal(again?.success, true);
