@@ -49,13 +49,21 @@ func Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {
 	amount, _ := ctx.Input.Metadata["amount"].(float64)
 	daysToDeadline, hasDeadline := ctx.Input.Metadata["days_to_deadline"].(float64)
 
-	quote, err := ctx.APIs.FXRates.Quote(from, to, amount)
-	if err != nil {
+	// fx_rates_api.Quote: today's Aspora customer rate, and what one unit of `from` is in AED.
+	var quote struct {
+		Rate      float64 `json:"rate"`
+		RateToAED float64 `json:"rateToAED"`
+	}
+	if err := ctx.APIs.Call("fx_rates_api", "Quote", map[string]interface{}{"from": from, "to": to, "amount": amount}, &quote); err != nil {
 		return nil, err
 	}
-	history, err := ctx.APIs.FXRates.History(from, to, 90)
-	if err != nil {
+	// fx_rates_api.History: daily closing rates, oldest first.
+	var history []float64
+	if err := ctx.APIs.Call("fx_rates_api", "History", map[string]interface{}{"from": from, "to": to, "days": 90}, &history); err != nil {
 		return nil, err
+	}
+	if len(history) < 2 {
+		return nil, fmt.Errorf("fx_rates_api.History returned %d rates for %s/%s; at least 2 are needed", len(history), from, to)
 	}
 	s := Describe(history, quote.Rate)
 

@@ -1,0 +1,3 @@
+module github.com/aspora/sdk-go
+
+go 1.19
