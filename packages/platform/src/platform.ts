@@ -5,11 +5,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
+import { SecretVault } from './access/secrets.ts';
 import { createApp } from './api/app.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
+import { loadPlatformFile, type PlatformFile } from './config/platform-file.ts';
 import { Publisher } from './deploy/publisher.ts';
+import { ModelGateway, providerFromEnv, type GatewayOptions } from './gateway/gateway.ts';
+import { PlatformApis } from './integrations/apis.ts';
+import { MemoryRateLimiter } from './limits/rate-limiter.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
+import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
 export const PLATFORM_VERSION = '0.1.0';
@@ -21,12 +27,25 @@ export interface Platform {
   store: BundleStore;
   registry: SkillRegistry;
   publisher: Publisher;
+  runtime: SkillRuntime;
+  gateway: ModelGateway;
+  platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
 }
 
 /** Everything but the HTTP listener: used by `aspora up` before it listens, and by tests. */
-export async function openPlatformCore(config: PlatformConfig, log: Logger = createLogger(config.logLevel)) {
+export interface CoreOverrides {
+  /** Instead of reading aspora.platform.yaml. */
+  platformFile?: PlatformFile;
+  runtime?: Partial<RuntimeOptions>;
+  gateway?: GatewayOptions;
+}
+
+export async function openPlatformCore(config: PlatformConfig, log: Logger = createLogger(config.logLevel), over: CoreOverrides = {}) {
+  // First: a broken aspora.platform.yaml stops the start before anything is opened.
+  const loaded = over.platformFile ? { file: over.platformFile, path: undefined } : loadPlatformFile(config.platformFile, config.env);
+  const { file: platformFile, path: platformFilePath } = loaded;
   mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') }),
@@ -42,13 +61,39 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes });
-  return { db, store, registry, publisher, log };
+  const vault = new SecretVault(platformFile.secrets, config.env);
+  const limiter = new MemoryRateLimiter();
+  const apis = new PlatformApis(platformFile.apis, vault, limiter);
+  const provider = providerFromEnv(config.env);
+  const gateway = new ModelGateway(over.gateway ?? (provider ? { provider } : {}));
+  const rt = platformFile.runtime;
+  const runtime = new SkillRuntime(
+    { registry, store, log, vault, apis, gateway },
+    {
+      dataDir: config.dataDir,
+      sharedRoot: config.sharedRoot,
+      env: config.env,
+      pool: { maxWorkers: rt.max_workers, maxMemoryMb: rt.max_memory, maxIdlePerVersion: rt.max_idle_per_version, idleTimeoutMs: rt.idle_timeout },
+      webFetch: { allowHosts: platformFile.web_fetch.allow_hosts, maxBytes: platformFile.web_fetch.max_bytes, timeoutMs: platformFile.web_fetch.timeout },
+      ...over.runtime,
+    },
+  );
+  if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
+  return {
+    db, store, registry, publisher, runtime, gateway, platformFile, log,
+    /** Stops the runtime (workers, pending records), then the database. */
+    async close() {
+      await runtime.close();
+      await db.close();
+    },
+  };
 }
 
-export async function startPlatform(config: PlatformConfig, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
-  const core = await openPlatformCore(config, log);
+export async function startPlatform(config: PlatformConfig, log: Logger = createLogger(config.logLevel), over: CoreOverrides = {}): Promise<Platform> {
+  const core = await openPlatformCore(config, log, over);
   const app = createApp({
     ...core,
+    apiToken: config.apiToken,
     limits: config.limits,
     version: PLATFORM_VERSION,
     readiness: { database: () => core.db.query('select 1'), store: () => core.store.has(`sha256:${'0'.repeat(64)}`) },
@@ -64,7 +109,7 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
     ...core,
     async close() {
       await new Promise<void>((res) => server.close(() => res()));
-      await core.db.close();
+      await core.close();
     },
   };
 }

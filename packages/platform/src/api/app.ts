@@ -7,6 +7,8 @@ import { errorResponse } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { bundleRoutes } from './routes/bundles.ts';
+import { executionRoutes } from './routes/executions.ts';
+import { requireToken } from './auth.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({
@@ -26,11 +28,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
   );
 
+  if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
 
   healthRoutes(app, deps);
   skillRoutes(app, deps);
   bundleRoutes(app, deps);
+  executionRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });
   app.doc31('/openapi.json', {

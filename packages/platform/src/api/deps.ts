@@ -2,13 +2,17 @@ import type { Logger } from '../observe/logger.ts';
 import type { SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
 import type { Publisher } from '../deploy/publisher.ts';
+import type { SkillRuntime } from '../runtime/runtime.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
   registry: SkillRegistry;
   store: BundleStore;
   publisher: Publisher;
+  runtime: SkillRuntime;
   log: Logger;
+  /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
+  apiToken?: string | undefined;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
   readiness: Record<string, () => Promise<unknown>>;
   version: string;

@@ -123,9 +123,38 @@ const VersionSchema = z
 export const LoadedSkillSchema = z
   .object({
     ref: z.string(),
+    skillId: z.string(),
     source: z.enum(['staging', 'production', 'latest', 'pinned']),
     version: VersionSchema,
     triggers: z.array(TriggerSchema),
     permissions: z.array(PermissionSchema),
   })
   .openapi('LoadedSkill');
+
+export const ExecutionSchema = z
+  .object({
+    id: z.string().openapi({ example: '3f0c8f8e-5d3a-4c1e-9d59-2f8a4a0f1c2b' }),
+    ref: z.string(),
+    version: z.string(),
+    environment: z.string().nullable(),
+    trigger: z.string().nullable(),
+    userId: z.string().nullable(),
+    workflowId: z.string().nullable(),
+    parentExecutionId: z.string().nullable(),
+    startedAt: z.string(),
+    completedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    success: z.boolean().nullable(),
+    error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }).nullable(),
+    input: z.unknown(),
+    result: z.unknown(),
+    logs: z.array(z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), fields: z.record(z.string(), z.unknown()).optional(), source: z.enum(['handler', 'stdout', 'stderr']) })),
+    hostCalls: z.number(),
+    deniedCalls: z.number(),
+    model: z.object({ calls: z.number(), promptTokens: z.number(), completionTokens: z.number(), cost: z.number() }),
+  })
+  .openapi('Execution');
+
+export const SkillTestRunSchema = z
+  .object({ ref: z.string(), version: z.string(), language: z.string(), passed: z.boolean(), exitCode: z.number().nullable(), output: z.string(), durationMs: z.number() })
+  .openapi('SkillTestRun');

@@ -18,6 +18,13 @@ export interface PlatformConfig {
   embeddings: { baseURL: string; apiKey: string; model: string } | undefined;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
   logLevel: string;
+  /** aspora.platform.yaml (ASPORA_PLATFORM_CONFIG; ./aspora.platform.yaml when present). */
+  platformFile: string | undefined;
+  /** Shared resources, laid out as `<domain>/shared/…` (ASPORA_SHARED_DIR). */
+  sharedRoot: string | undefined;
+  /** When set, every /v1 request must carry `Authorization: Bearer <token>` (ASPORA_API_TOKEN). */
+  apiToken: string | undefined;
+  env: NodeJS.ProcessEnv;
 }
 
 export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over: Partial<PlatformConfig> = {}): PlatformConfig {
@@ -41,6 +48,10 @@ export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over
       maxJsonBytes: int(env.ASPORA_MAX_JSON_BYTES, 1024 * 1024, 'ASPORA_MAX_JSON_BYTES'),
     },
     logLevel: env.ASPORA_LOG_LEVEL ?? 'info',
+    platformFile: env.ASPORA_PLATFORM_CONFIG || undefined,
+    sharedRoot: env.ASPORA_SHARED_DIR ? resolve(env.ASPORA_SHARED_DIR) : undefined,
+    apiToken: env.ASPORA_API_TOKEN || undefined,
+    env,
     ...over,
   };
 }

@@ -143,7 +143,7 @@ export async function loadSkill(
     await triggersOf(db, versionId),
     await permissionsOf(db, versionId),
   ];
-  return { ref: skill.ref, source, version, triggers, permissions };
+  return { ref: skill.ref, skillId: skill.id, source, version, triggers, permissions };
 }
 
 async function versionById(db: Db, ref: string, id: string): Promise<VersionRecord> {

@@ -27,6 +27,7 @@ export class SkillRegistry {
   readonly #embedder: Embedder | undefined;
   readonly #logger: Logger;
   readonly #cache = new VectorCache();
+  readonly #listeners: Array<(ref: string) => void> = [];
 
   constructor(
     readonly db: Db,
@@ -46,12 +47,22 @@ export class SkillRegistry {
     return result;
   }
 
-  deploy(ref: string, env: EnvironmentName, version: string, actor?: string): Promise<DeployResult> {
-    return dbErrors(() => deploy(this.db, ref, env, version, actor));
+  async deploy(ref: string, env: EnvironmentName, version: string, actor?: string): Promise<DeployResult> {
+    return this.#changed(await dbErrors(() => deploy(this.db, ref, env, version, actor)));
   }
 
-  rollback(ref: string, env: EnvironmentName, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
-    return dbErrors(() => rollback(this.db, ref, env, opts));
+  async rollback(ref: string, env: EnvironmentName, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
+    return this.#changed(await dbErrors(() => rollback(this.db, ref, env, opts)));
+  }
+
+  /** Called after an environment of a skill points elsewhere (in this process). */
+  onEnvironmentChange(listener: (ref: string) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(r: DeployResult): DeployResult {
+    for (const l of this.#listeners) l(r.ref);
+    return r;
   }
 
   listSkills(opts: ListSkillsOptions = {}): Promise<SkillSummary[]> {

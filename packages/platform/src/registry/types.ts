@@ -141,6 +141,8 @@ export interface SkillDetail extends SkillSummary {
 
 export interface LoadedSkill {
   ref: string;
+  /** Row id of the skill (executions and state reference it). */
+  skillId: string;
   /** Where the version was resolved from. */
   source: EnvironmentName | 'latest' | 'pinned';
   version: VersionRecord;

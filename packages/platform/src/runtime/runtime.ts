@@ -1,37 +1,61 @@
 /**
- * The skill runtime: resolve the version, prepare its bundle once, take a warm sandboxed worker
- * (or start one), run the handler with every host call checked by the permission guard, and
- * record the execution. One failing handler never affects another execution or the platform.
+ * The skill runtime: resolve the version, prepare it once, take a warm sandboxed worker (or start
+ * one), run the handler with every host call checked by the permission guard and carried out by
+ * host services, and record the execution before anyone sees its result. One failing handler
+ * never affects another execution or the platform.
  */
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
+import { chownSync, mkdirSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { AsporaError, type SkillResult } from '@aspora/sdk';
+import { AsporaError } from '@aspora/sdk';
+import { SecretVault } from '../access/secrets.ts';
+import type { ModelGateway } from '../gateway/gateway.ts';
+import type { ModelCallRecord } from '../gateway/types.ts';
+import type { PlatformApis } from '../integrations/apis.ts';
+import type { WebFetchPolicy } from '../integrations/web-fetch.ts';
+import type { ExecutionRecord, LogEntry } from '../observe/executions.ts';
+import { getExecution, listExecutions, type ListExecutionsOptions } from '../observe/executions.ts';
+import type { Logger } from '../observe/logger.ts';
+import { ExecutionRecorder, type RecordRow } from '../observe/recorder.ts';
 import type { LoadedSkill, SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
-import type { Logger } from '../observe/logger.ts';
-import { materializeBundle } from './bundles.ts';
-import { finishExecution, getExecution, startExecution, type ExecutionRecord } from './executions.ts';
-import { hostCalls, type CallRecord, type HostServices } from './host/dispatch.ts';
-import { adapterFor } from './languages/index.ts';
-import type { LaunchSpec } from './languages/types.ts';
-import { PermissionGuard, type SkillPermissions } from './policy/guard.ts';
-import { toVisible, type SkillView } from './policy/view.ts';
-import { WorkerPool } from './pool.ts';
+import { hostCalls, type CallRecord } from './host/dispatch.ts';
+import { executionServices } from './host/services.ts';
+import { PermissionGuard } from './policy/guard.ts';
+import { WorkerPool, type PoolLimits } from './pool.ts';
+import { prepareVersion, type Prepared } from './prepare.ts';
+import { SkillResolver } from './resolver.ts';
+import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
+import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
 import { chooseSandbox, type SandboxMode } from './sandbox/detect.ts';
-import { launch, type SandboxLayout, type SandboxLimits } from './sandbox/launch.ts';
-import { Worker, type LogEntry } from './worker.ts';
+import type { SandboxLimits } from './sandbox/launch.ts';
+import { Worker, type Outcome } from './worker.ts';
+
+export interface RuntimeDeps {
+  registry: SkillRegistry;
+  store: BundleStore;
+  log: Logger;
+  recorder?: ExecutionRecorder;
+  vault?: SecretVault;
+  apis?: PlatformApis;
+  gateway?: ModelGateway;
+}
 
 export interface RuntimeOptions {
   dataDir: string;
   /** Root of shared resources: `<root>/<domain>/shared/…` (examples/skills when `aspora up` runs the examples). */
-  sharedRoot?: string;
-  maxWorkers?: number;
-  webFetchHosts?: string[];
-  /** Secrets the vault holds (name → value); only declared ones reach a handler. */
+  sharedRoot?: string | undefined;
+  pool?: Partial<PoolLimits>;
+  webFetch?: Partial<WebFetchPolicy> & { allowHosts?: string[] };
+  /** Fixed secret values (tests, embedded use); the vault's sources otherwise. */
   secrets?: Record<string, string>;
   startTimeoutMs?: number;
+  /** How long an environment's version is cached before the registry is asked again. */
+  resolveTtlMs?: number;
+  /** Processes and threads per worker (cgroup pids.max). */
+  maxProcesses?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -48,207 +72,246 @@ export interface RunRequest {
   depth?: number;
 }
 
-const MAX_INVOKE_DEPTH = 5;
-const MAX_LOGS = 500;
-const SANDBOX_UID = 65534;
-
-interface Prepared {
-  spec: LaunchSpec;
-  bundleDir: string;
-  shared: SandboxLayout['shared'];
-  perms: SkillPermissions;
+export interface RuntimeEvents {
+  execution: [ExecutionRecord];
+  metric: [{ ref: string; executionId: string; name: string; value: number }];
 }
 
-export class SkillRuntime {
-  readonly mode: SandboxMode;
-  readonly #pool: WorkerPool;
+const MAX_LOGS = 500;
+const SANDBOX_UID = 65534;
+/** A run this long gets its row written while it runs (visible, and linked children can reference it). */
+const VISIBLE_AFTER_MS = 2_000;
+
+export class SkillRuntime extends EventEmitter<RuntimeEvents> {
+  /** 'none': no usable sandbox and no opt-out: the platform serves, but runs no handler. */
+  readonly mode: SandboxMode | 'none';
+  readonly #unavailable: AsporaError | undefined;
+  readonly cgroups: CgroupManager | undefined;
+  readonly recorder: ExecutionRecorder;
+  readonly #pool: WorkerPool<Worker>;
   readonly #prepared = new Map<string, Promise<Prepared>>();
+  readonly #resolver: SkillResolver;
+  readonly #vault: SecretVault;
   readonly #root: string;
+  readonly #running = new Map<string, ExecutionRecord>();
   #closed = false;
 
   constructor(
-    private readonly registry: SkillRegistry,
-    private readonly store: BundleStore,
-    private readonly log: Logger,
+    private readonly deps: RuntimeDeps,
     private readonly opts: RuntimeOptions,
   ) {
-    this.mode = chooseSandbox(opts.env);
-    if (this.mode === 'unsafe') log.warn('ASPORA_UNSAFE_NO_SANDBOX=1: skill handlers run WITHOUT a sandbox (no isolation of files, network or processes). Never use this in production.');
+    super();
+    let mode: SandboxMode | 'none' = 'none';
+    try {
+      mode = chooseSandbox(opts.env);
+    } catch (e) {
+      this.#unavailable = e as AsporaError;
+      deps.log.error({ code: this.#unavailable.code, hint: this.#unavailable.hint }, `${this.#unavailable.message}: skills cannot run on this platform`);
+    }
+    this.mode = mode;
+    if (this.mode === 'unsafe') deps.log.warn('ASPORA_UNSAFE_NO_SANDBOX=1: skill handlers run WITHOUT a sandbox (no isolation of files, network or processes). Never use this in production.');
+    this.cgroups = this.mode === 'bwrap' ? cgroupManager(opts.env) : undefined;
+    if (this.mode === 'bwrap' && !this.cgroups) deps.log.warn('no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)');
+    this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log);
+    const vault = deps.vault ?? new SecretVault({}, {});
+    this.#vault = opts.secrets ? vault.withFixed(opts.secrets) : vault;
+    this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);
     this.#root = join(opts.dataDir, 'runtime');
     // Traversable by the sandbox user; each worker's scratch folder below is private to it.
     mkdirSync(join(this.#root, 'scratch'), { recursive: true, mode: 0o755 });
-    this.#pool = new WorkerPool(opts.maxWorkers ?? 16);
+    this.#pool = new WorkerPool<Worker>({ maxWorkers: 16, maxMemoryMb: 8192, maxIdlePerVersion: 4, idleTimeoutMs: 600_000, queueTimeoutMs: 30_000, ...opts.pool });
   }
 
   async run(req: RunRequest): Promise<ExecutionRecord> {
     if (this.#closed) throw new AsporaError('UNAVAILABLE', 'the runtime is shutting down');
-    const loaded = await this.registry.loadSkill(req.ref, {
-      ...(req.version ? { version: req.version } : { environment: req.environment ?? 'production' }),
-    });
+    if (this.#unavailable) throw this.#unavailable;
+    const loaded = await this.#resolver.load(req.ref, req.version ? { version: req.version } : { environment: req.environment ?? 'production' });
     const v = loaded.version;
     const prepared = await this.#prepare(loaded);
     const [domain, name] = loaded.ref.split('/') as [string, string];
-    const skillId = await this.#skillId(domain, name);
-    const input: Record<string, unknown> = { userMessage: '', metadata: {}, ...req.input, domain: (req.input.domain as string | undefined) ?? domain };
-    const id = await startExecution(this.registry.db, {
-      skillId,
-      versionId: v.id,
+    const input: Record<string, unknown> = { userMessage: '', ...req.input, metadata: obj(req.input.metadata), domain: typeof req.input.domain === 'string' ? req.input.domain : domain };
+    const record: ExecutionRecord = {
+      id: randomUUID(),
+      ref: loaded.ref,
+      version: v.version,
       environment: req.version ? null : (req.environment ?? 'production'),
       trigger: req.trigger ?? 'api',
       userId: typeof input.userId === 'string' ? input.userId : (req.userId ?? null),
       workflowId: req.workflowId ?? null,
       parentExecutionId: req.parentExecutionId ?? null,
+      startedAt: new Date().toISOString(),
+      completedAt: null,
+      durationMs: null,
+      success: null,
+      error: null,
       input,
-    });
+      result: null,
+      logs: [],
+      hostCalls: 0,
+      deniedCalls: 0,
+      model: { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0 },
+    };
+    const modelCalls: ModelCallRecord[] = [];
+    const row: RecordRow = { record, skillId: loaded.skillId, versionId: v.id, modelCalls };
+    this.#running.set(record.id, record);
+    const visible = setTimeout(() => void this.recorder.ensureStarted(row).catch(() => undefined), VISIBLE_AFTER_MS);
 
     const started = performance.now();
-    const logs: LogEntry[] = [];
     const calls: CallRecord[] = [];
-    let outcome;
     const guard = new PermissionGuard(prepared.perms);
+    let outcome: Outcome;
     let worker: Worker | undefined;
+    const services = executionServices({
+      runtime: this,
+      req,
+      row,
+      guard,
+      prepared,
+      mode: this.mode as SandboxMode,
+      limits: this.#limits(v.runtime),
+      deps: this.deps,
+      webFetch: { maxBytes: (this.opts.webFetch?.maxBytes ?? 2) * 1024 * 1024, timeoutMs: this.opts.webFetch?.timeoutMs ?? 10_000 },
+      prefs: { primary: v.model.primary ?? undefined, fallback: v.model.fallback ?? undefined, temperature: v.model.temperature ?? undefined, maxTokens: v.model.maxTokens ?? undefined },
+      worker: () => worker,
+      onModelCall: (c) => {
+        modelCalls.push(c);
+        if (c.ok) record.model = { calls: record.model.calls + 1, promptTokens: record.model.promptTokens + c.promptTokens, completionTokens: record.model.completionTokens + c.completionTokens, cost: record.model.cost + c.cost };
+      },
+    });
     try {
-      worker = await this.#worker(v.id, prepared, v.runtime);
-      const scratchDir = this.#scratchOf(worker);
-      const view: SkillView = { bundleDir: prepared.bundleDir, scratchDir, ...(this.#sharedDir(domain) ? { sharedDir: this.#sharedDir(domain)! } : {}) };
-      const services = this.#services(req, id, skillId, prepared, v.runtime, scratchDir);
-      const call = hostCalls(guard, view, services, calls);
+      worker = await this.#pool.acquire(v.id, v.runtime.memoryMb, () => this.#startWorker(v.id, prepared, v.runtime));
+      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
       outcome = await worker.execute(
-        id,
+        record.id,
+        { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
         {
-          executionId: id,
-          input,
-          skill: { domain, name, role: v.role, version: v.version },
-          secrets: this.#secretsFor(prepared.perms),
-        },
-        {
-          call,
-          log: (e) => void (logs.length < MAX_LOGS && logs.push(e)),
-          metric: () => undefined,
+          call: hostCalls(guard, view, services, calls),
+          log: (e: LogEntry) => void (record.logs.length < MAX_LOGS && record.logs.push(e)),
+          metric: (metric, value) => this.emit('metric', { ref: loaded.ref, executionId: record.id, name: metric, value }),
         },
         v.runtime.timeoutMs,
       );
-      await rm(scratchDir, { recursive: true, force: true }).then(() => this.#mkScratch(scratchDir));
+      if (worker.alive) await this.#resetScratch(worker.scratchDir);
     } catch (e) {
       const err = e instanceof AsporaError ? e : new AsporaError('INTERNAL', (e as Error).message);
-      outcome = { ok: false as const, error: { code: err.code, message: err.message } };
+      outcome = { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
     } finally {
-      if (worker) {
-        if (worker.alive) this.#pool.give(worker);
-        else this.#pool.forget();
-      }
+      clearTimeout(visible);
+      services.close();
+      if (worker) this.#pool.release(worker);
     }
 
-    const denied = calls.filter((c) => c.code === 'PERMISSION_DENIED').length;
-    await finishExecution(this.registry.db, id, {
-      success: outcome.ok ? outcome.result.success : false,
-      errorCode: outcome.ok ? null : String(outcome.error.code),
-      errorMessage: outcome.ok ? null : outcome.error.message,
-      result: outcome.ok ? outcome.result : null,
-      logs,
-      hostCalls: calls.length,
-      deniedCalls: denied,
-      durationMs: performance.now() - started,
-    });
-    if (!outcome.ok) this.log.info({ execution: id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
-    return (await getExecution(this.registry.db, id))!;
+    record.completedAt = new Date().toISOString();
+    record.durationMs = Math.round(performance.now() - started);
+    record.success = outcome.ok ? outcome.result.success : false;
+    record.result = outcome.ok ? outcome.result : null;
+    record.error = outcome.ok ? null : { code: String(outcome.error.code), message: outcome.error.message, ...(outcome.error.details ? { details: outcome.error.details } : {}) };
+    record.hostCalls = calls.length;
+    record.deniedCalls = calls.filter((c) => c.code === 'PERMISSION_DENIED').length;
+    this.#running.delete(record.id);
+    try {
+      await this.recorder.finish(row);
+    } catch (e) {
+      // The run happened (its effects too): report it, and say loudly that it is not on record.
+      this.deps.log.error({ execution: record.id, ref: loaded.ref, err: e }, 'execution finished but its record could not be written');
+    }
+    if (!outcome.ok) this.deps.log.info({ execution: record.id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
+    this.emit('execution', record);
+    return record;
   }
 
-  getExecution(id: string): Promise<ExecutionRecord | undefined> {
-    return getExecution(this.registry.db, id);
+  /** A running execution (from memory), else the record. */
+  async getExecution(id: string): Promise<ExecutionRecord | undefined> {
+    return this.#running.get(id) ?? getExecution(this.deps.registry.db, id);
   }
 
-  close(): void {
-    this.#closed = true;
-    this.#pool.close();
+  listExecutions(o: ListExecutionsOptions): Promise<ExecutionRecord[]> {
+    return listExecutions(this.deps.registry.db, o);
+  }
+
+  /** Loads a skill version the way run() does (for `aspora test` of a deployed version). */
+  async prepared(ref: string, target: { environment?: string; version?: string }): Promise<{ loaded: LoadedSkill; prepared: Prepared }> {
+    const loaded = await this.#resolver.load(ref, target);
+    return { loaded, prepared: await this.#prepare(loaded) };
+  }
+
+  /** The skill's unit tests (tests/unit) of a deployed version, in the sandbox its handler runs in. */
+  async testSkill(ref: string, target: { environment?: string; version?: string }, onOutput?: (chunk: string) => void): Promise<SkillTestRun & { ref: string; version: string }> {
+    if (this.#unavailable) throw this.#unavailable;
+    const { loaded, prepared } = await this.prepared(ref, target);
+    const v = loaded.version;
+    const run = await runSkillTests(
+      { bundleDir: prepared.bundleDir, language: v.runtime.language, entryPoint: v.runtime.entryPoint, cacheDir: join(this.#root, 'build', v.bundleDigest.slice(7)), memoryMb: v.runtime.memoryMb, shared: prepared.shared },
+      { mode: this.mode as SandboxMode, scratchRoot: join(this.#root, 'scratch'), cgroups: this.cgroups, ...(onOutput ? { onOutput } : {}) },
+    );
+    return { ...run, ref: loaded.ref, version: v.version };
+  }
+
+  get stats() {
+    return { workers: this.#pool.size, idle: this.#pool.idle, waiting: this.#pool.waiting, memoryMb: this.#pool.memoryMb, running: this.#running.size };
   }
 
   get warmWorkers(): number {
     return this.#pool.size;
   }
 
-  async #skillId(domain: string, name: string): Promise<string> {
-    const [r] = await this.registry.db.query<{ id: string }>('SELECT id FROM skills WHERE domain = $1 AND name = $2', [domain, name]);
-    return r!.id;
+  get root(): string {
+    return this.#root;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#pool.close();
+    await this.recorder.drain();
+  }
+
+  /** Limits of a worker (and of the Bash processes beside it) from the skill's runtime section. */
+  #limits(rt: { memoryMb: number; timeoutMs: number; cpu: number }): SandboxLimits {
+    return {
+      memoryMb: rt.memoryMb,
+      cpu: rt.cpu,
+      // CPU seconds over the worker's whole life (it is reused); the wall-clock timeout is per execution.
+      cpuSeconds: Math.max(60, Math.ceil((rt.timeoutMs / 1000) * 100)),
+      maxProcesses: this.opts.maxProcesses ?? 128,
+      maxFileMb: 64,
+      tmpMb: 64,
+    };
   }
 
   #prepare(loaded: LoadedSkill): Promise<Prepared> {
     const key = loaded.version.id;
     let p = this.#prepared.get(key);
     if (!p) {
-      p = this.#doPrepare(loaded);
+      p = prepareVersion(loaded, {
+        store: this.deps.store,
+        root: this.#root,
+        sharedRoot: this.opts.sharedRoot,
+        webFetchHosts: this.opts.webFetch?.allowHosts ?? [],
+        log: (ref, msg) => this.deps.log.info({ ref }, msg),
+      });
       this.#prepared.set(key, p);
       p.catch(() => this.#prepared.delete(key));
     }
     return p;
   }
 
-  async #doPrepare(loaded: LoadedSkill): Promise<Prepared> {
-    const v = loaded.version;
-    const bundleDir = await materializeBundle(this.store, v.bundleDigest, join(this.#root, 'bundles'));
-    const cacheDir = join(this.#root, 'build', v.bundleDigest.slice(7));
-    await mkdir(cacheDir, { recursive: true, mode: 0o755 });
-    const spec = await adapterFor(v.runtime.language).prepare({ bundleDir, entryPoint: v.runtime.entryPoint, cacheDir, log: (m) => this.log.info({ ref: loaded.ref }, m) });
-    const of = (kind: string) => loaded.permissions.filter((p) => p.kind === kind).map((p) => p.value);
-    const [domain] = loaded.ref.split('/') as [string];
-    const perms: SkillPermissions = {
-      ref: loaded.ref,
-      domain,
-      role: v.role,
-      tools: of('tool'),
-      apis: of('api'),
-      secrets: of('secret'),
-      sharedResources: of('shared_resource'),
-      blockedResources: of('blocked_resource'),
-      webFetchHosts: this.opts.webFetchHosts ?? [],
-    };
-    return { spec, bundleDir, perms, shared: await this.#allowedShared(domain, new PermissionGuard(perms)) };
-  }
-
-  #sharedDir(domain: string): string | undefined {
-    if (!this.opts.sharedRoot) return undefined;
-    const d = join(this.opts.sharedRoot, domain, 'shared');
-    return existsSync(d) ? d : undefined;
-  }
-
-  /** Only the shared files the rules allow are mounted: a blocked file is absent from the sandbox, not just refused. */
-  async #allowedShared(domain: string, guard: PermissionGuard): Promise<SandboxLayout['shared']> {
-    const root = this.#sharedDir(domain);
-    if (!root) return [];
-    const out: SandboxLayout['shared'] = [];
-    const walk = async (rel: string): Promise<void> => {
-      for (const name of await readdir(join(root, rel))) {
-        const r = rel ? `${rel}/${name}` : name;
-        const s = await stat(join(root, r));
-        const v = toVisible(`/shared/${r}`)!;
-        if (s.isDirectory()) await walk(r);
-        else if (s.isFile() && guard.resources.check(v).allowed) out.push({ host: join(root, r), sandbox: v.path });
-      }
-    };
-    await walk('');
-    return out;
-  }
-
-  async #worker(versionId: string, p: Prepared, rt: { memoryMb: number; timeoutMs: number }): Promise<Worker> {
-    const warm = this.#pool.take(versionId);
-    if (warm) return warm;
-    this.#pool.reserve();
+  async #startWorker(versionId: string, p: Prepared, rt: { memoryMb: number; timeoutMs: number; cpu: number }): Promise<Worker> {
     const scratchDir = join(this.#root, 'scratch', randomUUID());
     this.#mkScratch(scratchDir);
     try {
-      const w = await Worker.start(versionId, this.mode, p.spec, { bundleDir: p.bundleDir, scratchDir, shared: p.shared }, this.#limits(rt), this.opts.startTimeoutMs ?? 15_000);
-      this.#scratch.set(w, scratchDir);
-      return w;
+      return await Worker.start({
+        key: versionId,
+        mode: this.mode as SandboxMode,
+        spec: p.spec,
+        layout: { bundleDir: p.bundleDir, scratchDir, shared: p.shared },
+        limits: this.#limits(rt),
+        startTimeoutMs: this.opts.startTimeoutMs ?? 15_000,
+        cgroups: this.cgroups,
+      });
     } catch (e) {
-      this.#pool.forget();
+      await rm(scratchDir, { recursive: true, force: true });
       throw e;
     }
-  }
-
-  readonly #scratch = new WeakMap<Worker, string>();
-
-  #scratchOf(w: Worker): string {
-    return this.#scratch.get(w)!;
   }
 
   #mkScratch(dir: string): void {
@@ -256,64 +319,13 @@ export class SkillRuntime {
     if (process.getuid?.() === 0 && this.mode === 'bwrap') chownSync(dir, SANDBOX_UID, SANDBOX_UID);
   }
 
-  #limits(rt: { memoryMb: number; timeoutMs: number }): SandboxLimits {
-    // RLIMIT_NPROC counts every process and thread of the (shared) sandbox user: a platform-wide net, not a per-worker cap.
-    return { memoryMb: rt.memoryMb, cpuSeconds: Math.max(1, Math.ceil((rt.timeoutMs / 1000) * 2)), maxProcesses: 4096, maxFileMb: 64, tmpMb: 64 };
-  }
-
-  #secretsFor(perms: SkillPermissions): Record<string, string> {
-    const vault = this.opts.secrets ?? {};
-    return Object.fromEntries(perms.secrets.filter((s) => vault[s] !== undefined).map((s) => [s, vault[s]!]));
-  }
-
-  #services(req: RunRequest, executionId: string, skillId: string, p: Prepared, rt: { memoryMb: number; timeoutMs: number }, scratchDir: string): HostServices {
-    const db = this.registry.db;
-    return {
-      invoke: async (skill, input): Promise<SkillResult> => {
-        const depth = (req.depth ?? 0) + 1;
-        if (depth > MAX_INVOKE_DEPTH) throw new AsporaError('BAD_REQUEST', `invoke chain deeper than ${MAX_INVOKE_DEPTH}`);
-        const child = await this.run({ ref: skill, input, trigger: 'invoke', parentExecutionId: executionId, depth, ...(req.environment ? { environment: req.environment } : {}), ...(req.workflowId ? { workflowId: req.workflowId } : {}) });
-        if (child.error) throw new AsporaError(child.error.code as 'HANDLER_ERROR', `${skill} failed: ${child.error.message}`, { details: { executionId: child.id } });
-        return child.result as SkillResult;
-      },
-      state: {
-        get: async (key) => (await db.query<{ value: unknown }>('SELECT value FROM skill_state WHERE skill_id = $1 AND key = $2', [skillId, key]))[0]?.value,
-        set: async (key, value) => {
-          await db.query(
-            `INSERT INTO skill_state (skill_id, key, value) VALUES ($1, $2, $3)
-             ON CONFLICT (skill_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-            [skillId, key, JSON.stringify(value ?? null)],
-          );
-        },
-      },
-      bash: (command, timeoutMs) => this.#bash(p, command, timeoutMs, rt, scratchDir),
-    };
-  }
-
-  /** A sibling process in an identical sandbox (same view, limits and scratch), collecting its output. */
-  #bash(p: Prepared, command: string, timeoutMs: number, rt: { memoryMb: number; timeoutMs: number }, scratchDir: string) {
-    const spec: LaunchSpec = { mounts: [], command: ['/bin/sh', '-c', command], env: {} };
-    const { child, channel } = launch(this.mode, spec, { bundleDir: p.bundleDir, scratchDir, shared: p.shared }, this.#limits(rt));
-    channel.destroy();
-    return new Promise<{ stdout: string; stderr: string; exitCode: number }>((resolve) => {
-      let stdout = '';
-      let stderr = '';
-      const cap = 256 * 1024;
-      child.stdout!.on('data', (d) => void (stdout.length < cap && (stdout += d)));
-      child.stderr!.on('data', (d) => void (stderr.length < cap && (stderr += d)));
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-        stderr += `\n[aspora] killed after ${timeoutMs} ms`;
-      }, timeoutMs);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ stdout, stderr, exitCode: code ?? (signal ? 128 + 9 : 1) });
-      });
-    });
+  /** Emptied between executions: nothing one run writes is seen by the next. */
+  async #resetScratch(dir: string): Promise<void> {
+    const left = await readdir(dir).catch(() => []);
+    if (!left.length) return;
+    await rm(dir, { recursive: true, force: true });
+    this.#mkScratch(dir);
   }
 }
 
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});

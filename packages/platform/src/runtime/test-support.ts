@@ -6,7 +6,9 @@ import { platformConfigFromEnv } from '../config/platform-config.ts';
 import { createLogger } from '../observe/logger.ts';
 import { openPlatformCore } from '../platform.ts';
 import { packFiles } from '../store/index.ts';
-import { SkillRuntime, type RuntimeOptions } from './runtime.ts';
+import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
+import type { GatewayOptions } from '../gateway/gateway.ts';
+import type { RuntimeOptions } from './runtime.ts';
 
 export interface TestSkill {
   domain?: string;
@@ -53,7 +55,16 @@ owner_team: test-team
   return new Map(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]));
 }
 
-export async function runtimeFixture(opts: Partial<RuntimeOptions> & { shared?: Record<string, string> } = {}) {
+export interface FixtureOptions extends Partial<RuntimeOptions> {
+  /** Shared resource files by tree path (`ecm/shared/queries/x.sql`). */
+  shared?: Record<string, string>;
+  /** aspora.platform.yaml text (APIs, secrets, web_fetch). */
+  platformYaml?: string;
+  gateway?: GatewayOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runtimeFixture(opts: FixtureOptions = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'aspora-rt-'));
   chmodSync(dataDir, 0o755); // the sandbox user must traverse it
   const sharedRoot = join(dataDir, 'shared-src');
@@ -62,11 +73,14 @@ export async function runtimeFixture(opts: Partial<RuntimeOptions> & { shared?: 
     writeFileSync(join(sharedRoot, rel), text);
   }
   const log = createLogger('silent');
-  const core = await openPlatformCore(platformConfigFromEnv({}, { dataDir }), log);
-  const runtime = new SkillRuntime(core.registry, core.store, log, { dataDir, sharedRoot, ...opts });
+  const { shared: _s, platformYaml, gateway, env = {}, ...runtime } = opts;
+  const core = await openPlatformCore(platformConfigFromEnv(env, { dataDir }), log, {
+    platformFile: platformYaml ? parsePlatformFile(platformYaml, 'aspora.platform.yaml', env) : EMPTY_PLATFORM_FILE,
+    runtime: { sharedRoot, ...runtime },
+    ...(gateway ? { gateway } : {}),
+  });
   return {
     ...core,
-    runtime,
     dataDir,
     async deploy(s: TestSkill) {
       const b = await packFiles(skillFiles(s));
@@ -75,8 +89,7 @@ export async function runtimeFixture(opts: Partial<RuntimeOptions> & { shared?: 
       return pub;
     },
     async close() {
-      runtime.close();
-      await core.db.close();
+      await core.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,8 +5,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { AsporaError, type ErrorCode, type SkillResult } from '@aspora/sdk';
+import type { LogEntry } from '../observe/executions.ts';
 import type { LaunchSpec } from './languages/types.ts';
+import type { CgroupManager, WorkerCgroup } from './sandbox/cgroup.ts';
 import { readLines, writeMessage, type Message } from './protocol/lines.ts';
 import { parseResult } from './protocol/result.ts';
 import { launch, type SandboxLayout, type SandboxLimits } from './sandbox/launch.ts';
@@ -20,11 +24,24 @@ export interface ExecutionFailure {
 
 export type Outcome = { ok: true; result: SkillResult } | { ok: false; error: ExecutionFailure };
 
-export interface LogEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  fields?: Record<string, unknown>;
-  source: 'handler' | 'stdout' | 'stderr';
+export type { LogEntry };
+
+export interface WorkerStart {
+  /** The skill version this worker serves (pool key). */
+  key: string;
+  mode: SandboxMode;
+  spec: LaunchSpec;
+  layout: SandboxLayout;
+  limits: SandboxLimits;
+  startTimeoutMs: number;
+  cgroups?: CgroupManager | undefined;
+}
+
+/** A custom tool the handler exports (listed in its ready message). */
+export interface ExportedTool {
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
 }
 
 export interface ExecutionHooks {
@@ -49,16 +66,35 @@ export class Worker {
   #outputBytes = 0;
   lastUsed = Date.now();
   executions = 0;
+  tools: ExportedTool[] = [];
+  readonly startedAt = performance.now();
 
   private constructor(
     readonly key: string,
+    readonly memoryMb: number,
+    readonly scratchDir: string,
     private readonly child: ChildProcess,
     private readonly channel: Socket,
+    readonly cgroup: WorkerCgroup | undefined,
   ) {}
 
-  static start(key: string, mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits, startTimeoutMs: number): Promise<Worker> {
-    const { child, channel } = launch(mode, spec, layout, limits);
-    const w = new Worker(key, child, channel);
+  static start(o: WorkerStart): Promise<Worker> {
+    const cgroup = o.cgroups?.create(`w-${randomUUID()}`, { memoryMb: o.limits.memoryMb, maxProcesses: o.limits.maxProcesses, cpu: o.limits.cpu });
+    let launched;
+    try {
+      launched = launch(o.mode, o.spec, o.layout, o.limits, cgroup);
+    } catch (e) {
+      void cgroup?.remove();
+      throw e;
+    }
+    const { child, channel } = launched;
+    const w = new Worker(o.key, o.limits.memoryMb, o.layout.scratchDir, child, channel, cgroup);
+    // After the exit handlers have read the group's OOM counters.
+    child.once('exit', () => setImmediate(() => {
+      void cgroup?.remove();
+      void rm(o.layout.scratchDir, { recursive: true, force: true });
+    }));
+    const startTimeoutMs = o.startTimeoutMs;
     return new Promise((resolve, reject) => {
       let stderr = '';
       const onErr = (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4000));
@@ -76,6 +112,7 @@ export class Worker {
         (m) => {
           if (m.t === 'ready') {
             clearTimeout(timer);
+            if (Array.isArray(m.tools)) w.tools = (m.tools as ExportedTool[]).filter((t) => t && typeof t.name === 'string');
             child.removeAllListeners('exit');
             child.removeAllListeners('error');
             child.stderr!.off('data', onErr);
@@ -134,6 +171,8 @@ export class Worker {
     } catch {
       /* already gone */
     }
+    // And whatever is in its cgroup, should anything have left the group or the namespace.
+    this.cgroup?.killAll();
     this.channel.destroy();
   }
 
@@ -155,7 +194,12 @@ export class Worker {
     this.child.stdout!.on('data', out('stdout'));
     this.child.stderr!.on('data', out('stderr'));
     this.child.once('exit', (code, signal) => {
-      this.#exitWhy = signal ? `killed by ${signal}${signal === 'SIGKILL' || signal === 'SIGXCPU' ? ' (a memory, CPU or process limit, or a timeout)' : ''}` : `exit code ${code}`;
+      const oom = this.cgroup?.oomKilled() ?? false;
+      this.#exitWhy = oom
+        ? `killed: it used more than its ${this.memoryMb} MB of memory (runtime.memory)`
+        : signal
+          ? `killed by ${signal}${signal === 'SIGKILL' || signal === 'SIGXCPU' ? ' (a memory, CPU or process limit, or a timeout)' : ''}`
+          : `exit code ${code}`;
       const wasDead = this.#dead;
       this.#dead = true;
       if (this.#running && !wasDead) this.#fail('WORKER_CRASHED', `the worker process ended during the execution (${this.#exitWhy})`);

@@ -30,6 +30,9 @@ export type ErrorCode =
   | 'PROTOCOL_ERROR'
   | 'TIMEOUT'
   | 'WORKER_CRASHED'
+  | 'RATE_LIMITED'
+  | 'BUDGET_EXCEEDED'
+  | 'UPSTREAM_ERROR'
   | 'INTERNAL';
 
 const defaultStatus: Record<ErrorCode, number> = {
@@ -61,6 +64,9 @@ const defaultStatus: Record<ErrorCode, number> = {
   PROTOCOL_ERROR: 502,
   TIMEOUT: 504,
   WORKER_CRASHED: 502,
+  RATE_LIMITED: 429,
+  BUDGET_EXCEEDED: 402,
+  UPSTREAM_ERROR: 502,
   INTERNAL: 500,
 };
 

@@ -1,9 +1,10 @@
 /**
- * Every host call a handler makes arrives here: checked by the guard, carried out, and counted.
- * Parts that later issues deliver (model gateway, platform APIs) answer UNAVAILABLE with a hint
- * until they exist — after the permission check, so denials are already exact.
+ * Every host call a handler makes arrives here: checked by the guard, carried out by a host
+ * service, and counted. The guard runs first for every op, so a denial is exact whatever the
+ * service would have done.
  */
 import { AsporaError, type SkillResult } from '@aspora/sdk';
+import type { ChatAnswer } from '../../gateway/types.ts';
 import type { PermissionGuard } from '../policy/guard.ts';
 import type { SkillView } from '../policy/view.ts';
 import { grepTool, readTool, writeTool } from './files.ts';
@@ -14,6 +15,9 @@ export interface HostServices {
   invoke(skill: string, input: Record<string, unknown>): Promise<SkillResult>;
   state: { get(key: string): Promise<unknown>; set(key: string, value: unknown): Promise<void> };
   bash(command: string, timeoutMs: number): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  api(api: string, method: string, args: Record<string, unknown>): Promise<unknown>;
+  webFetch(req: { url: URL; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+  chat(args: Record<string, unknown>): Promise<ChatAnswer>;
 }
 
 export interface CallRecord {
@@ -28,6 +32,19 @@ const str = (v: unknown, name: string): string => {
   return v;
 };
 
+const obj = (v: unknown, name: string): Record<string, unknown> => {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new AsporaError('BAD_REQUEST', `${name} must be an object`);
+  return v as Record<string, unknown>;
+};
+
+function headersOf(v: unknown): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  const h = obj(v, 'headers');
+  if (!Object.values(h).every((x) => typeof x === 'string')) throw new AsporaError('BAD_REQUEST', 'webFetch: header values must be strings');
+  return h as Record<string, string>;
+}
+
 export function hostCalls(guard: PermissionGuard, view: SkillView, services: HostServices, calls: CallRecord[]) {
   const run = async (op: string, a: Record<string, unknown>): Promise<unknown> => {
     switch (op) {
@@ -40,22 +57,26 @@ export function hostCalls(guard: PermissionGuard, view: SkillView, services: Hos
       case 'tools.bash':
         guard.tool('Bash');
         return bashTool(str(a.command, 'command'), typeof a.timeoutMs === 'number' ? a.timeoutMs : 10_000, services);
-      case 'tools.webFetch':
+      case 'tools.webFetch': {
         guard.tool('WebFetch');
-        guard.url(str(a.url, 'url'));
-        throw new AsporaError('UNAVAILABLE', 'WebFetch is not wired to an egress proxy yet', { hint: 'the gateway issue adds it' });
-      case 'apis.call':
-        guard.api(str(a.api, 'api'));
-        throw new AsporaError('UNAVAILABLE', `api ${String(a.api)} is not configured on this platform (aspora.platform.yaml)`, { hint: 'declare the API in aspora.platform.yaml' });
+        const url = guard.url(str(a.url, 'url'));
+        const headers = headersOf(a.headers);
+        return services.webFetch({ url, ...(typeof a.method === 'string' ? { method: a.method } : {}), ...(headers ? { headers } : {}), ...(typeof a.body === 'string' ? { body: a.body } : {}) });
+      }
+      case 'apis.call': {
+        const api = str(a.api, 'api');
+        guard.api(api);
+        return services.api(api, str(a.method, 'method'), obj(a.args, 'args'));
+      }
       case 'model.chat':
-        throw new AsporaError('UNAVAILABLE', 'the model gateway is not configured', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL' });
+        return services.chat(a);
       case 'state.get':
         return (await services.state.get(str(a.key, 'key'))) ?? null;
       case 'state.set':
         await services.state.set(str(a.key, 'key'), a.value);
         return null;
       case 'invoke':
-        return services.invoke(str(a.skill, 'skill'), (a.input ?? {}) as Record<string, unknown>);
+        return services.invoke(str(a.skill, 'skill'), obj(a.input, 'input'));
       default:
         throw new AsporaError('BAD_REQUEST', `unknown host call ${op}`);
     }

@@ -159,7 +159,7 @@ describe('Go handlers', { skip: noGo }, () => {
     mkdirSync(scratchDir, { recursive: true, mode: 0o777 });
     chmodSync(scratchDir, 0o777);
     const layout = { bundleDir: FX, scratchDir, shared: [] };
-    const limits = { memoryMb: 256, cpuSeconds: 30, maxProcesses: 4096, maxFileMb: 64, tmpMb: 64 };
+    const limits = { memoryMb: 256, cpu: 1, cpuSeconds: 30, maxProcesses: 4096, maxFileMb: 64, tmpMb: 64 };
     const w = launch('bwrap', await goAdapter.prepare(opts), layout, limits);
     let stderr = '';
     w.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -3,6 +3,7 @@
  * out. A denial is a typed PERMISSION_DENIED naming the skill, its role, the resource and the rule.
  */
 import { AsporaError } from '@aspora/sdk';
+import { hostAllowed } from './hosts.ts';
 import { ResourcePolicy } from './resources.ts';
 import { toVisible, type VisiblePath } from './view.ts';
 
@@ -58,16 +59,16 @@ export class PermissionGuard {
     return v;
   }
 
-  url(raw: string): URL {
+  url(raw: string | URL): URL {
     let u: URL;
     try {
       u = new URL(raw);
     } catch {
-      throw new AsporaError('BAD_REQUEST', `not a URL: ${raw}`);
+      throw new AsporaError('BAD_REQUEST', `not a URL: ${String(raw)}`);
     }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw this.deny(`url ${raw}`, 'only http(s) URLs');
-    if (!this.perms.webFetchHosts.includes(u.hostname)) {
-      throw this.deny(`host ${u.hostname}`, 'not in the platform\'s WebFetch allow-list', 'ask a platform admin to allow the host (ASPORA_WEBFETCH_HOSTS)');
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw this.deny(`url ${u.href}`, 'only http(s) URLs');
+    if (!hostAllowed(u.hostname, this.perms.webFetchHosts)) {
+      throw this.deny(`host ${u.hostname}`, 'not in the platform\'s WebFetch allow-list', 'ask a platform admin to add the host to web_fetch.allow_hosts in aspora.platform.yaml');
     }
     return u;
   }

@@ -10,10 +10,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { LaunchSpec } from '../languages/types.ts';
+import type { WorkerCgroup } from './cgroup.ts';
 import type { SandboxMode } from './detect.ts';
 
 export interface SandboxLimits {
   memoryMb: number;
+  /** Cores (runtime.cpu); enforced as a CFS quota where cgroups are available. */
+  cpu: number;
   /** CPU seconds (RLIMIT_CPU); the wall-clock timeout is enforced by the host separately. */
   cpuSeconds: number;
   maxProcesses: number;
@@ -32,6 +35,9 @@ export interface Launched {
   child: ChildProcess;
   channel: Socket;
 }
+
+/** Joins the cgroups named by the first arguments, then execs the rest (no race: nothing ran yet). */
+const JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
 
 const SANDBOX_UID = 65534;
 /** Runtimes reserve address space up front (V8's heap cage): the cap is memory + this. */
@@ -66,27 +72,34 @@ function isUsrSymlink(d: string): boolean {
   }
 }
 
-function prlimitArgs(l: SandboxLimits): string[] {
+function prlimitArgs(l: SandboxLimits, cgroup: boolean): string[] {
   return [
-    `--as=${(l.memoryMb + ADDRESS_SPACE_SLACK_MB) * 1024 * 1024}`,
+    // A cgroup caps real memory and processes exactly; without one, address space and a per-user
+    // process count are the best rlimits can do.
+    ...(cgroup ? [] : [`--as=${(l.memoryMb + ADDRESS_SPACE_SLACK_MB) * 1024 * 1024}`, `--nproc=${l.maxProcesses}`]),
     `--cpu=${l.cpuSeconds}`,
-    `--nproc=${l.maxProcesses}`,
     `--fsize=${l.maxFileMb * 1024 * 1024}`,
     '--nofile=256',
     '--core=0',
   ];
 }
 
-/** Spawns the worker; fd 3 of the worker is the protocol socket returned as `channel`. */
-export function launch(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): Launched {
+/**
+ * Spawns the worker; fd 3 of the worker is the protocol socket returned as `channel`. With
+ * `cgroup`, the process joins it (its procs files) before it execs anything else.
+ */
+export function launch(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits, cgroup?: WorkerCgroup): Launched {
   const asRoot = process.getuid?.() === 0;
+  const join = cgroup ? ['/bin/sh', '-c', JOIN_CGROUPS, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles] : [];
+  const limit = ['prlimit', ...prlimitArgs(limits, !!cgroup), '--'];
   let argv: string[];
   if (mode === 'bwrap') {
-    argv = ['prlimit', ...prlimitArgs(limits), '--', 'bwrap', ...bwrapArgs(spec, layout, limits)];
+    const drop = asRoot ? ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--'] : [];
+    argv = [...join, ...limit, ...drop, 'bwrap', ...bwrapArgs(spec, layout, limits)];
   } else {
     // No sandbox: same command with the in-sandbox paths mapped back to the host. Development only.
     const map = (s: string) => unsafePath(s, spec, layout);
-    argv = ['prlimit', ...prlimitArgs(limits), '--', ...spec.command.map(map)];
+    argv = [...join, ...limit, ...spec.command.map(map)];
   }
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -94,7 +107,6 @@ export function launch(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayou
     env: mode === 'bwrap' ? {} : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: layout.scratchDir, ...mapEnv(spec, layout) },
     // Its own process group: a timeout kills the whole tree with one signal.
     detached: true,
-    ...(asRoot && mode === 'bwrap' ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : {}),
   });
   return { child, channel: child.stdio[3] as Socket };
 }

@@ -1,0 +1,101 @@
+/**
+ * context.apis.<api>.<method>(args): the APIs a platform declares in aspora.platform.yaml, called
+ * by the host on a skill's behalf. The guard has already checked permissions.apis; here the method
+ * must exist, the rate limits (per skill per hour, per domain per day) must allow the call, and
+ * the credentials come from the vault — a handler never sees them.
+ */
+import { AsporaError } from '@aspora/sdk';
+import type { SecretVault } from '../access/secrets.ts';
+import type { ApiDefinition } from '../config/platform-file.ts';
+import { DAY_MS, HOUR_MS, type RateLimiter } from '../limits/rate-limiter.ts';
+import { httpRequest } from './http.ts';
+
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+export interface ApiCaller {
+  ref: string;
+  domain: string;
+}
+
+export class PlatformApis {
+  constructor(
+    private readonly apis: Record<string, ApiDefinition>,
+    private readonly vault: SecretVault,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  has(api: string): boolean {
+    return api in this.apis;
+  }
+
+  async call(caller: ApiCaller, api: string, method: string, args: Record<string, unknown>): Promise<unknown> {
+    const def = this.apis[api];
+    if (!def) throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, { hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml` });
+    const m = Object.hasOwn(def.methods, method) ? def.methods[method] : undefined;
+    if (!m) throw new AsporaError('NOT_FOUND', `api ${api} has no method ${method}`, { hint: `its methods: ${Object.keys(def.methods).join(', ')}` });
+    await this.#limit(caller, api, def);
+
+    const { path, rest } = fillPath(m.path, args, `${api}.${method}`);
+    const url = new URL(def.base_url.replace(/\/$/, '') + path);
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'aspora-platform', ...def.headers, ...this.#auth(api, def) };
+    let body: string | undefined;
+    if (m.method === 'GET' || m.method === 'DELETE') {
+      for (const [k, v] of Object.entries(rest)) url.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+    } else {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(rest);
+    }
+    const res = await httpRequest(url.toString(), { method: m.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: def.timeout, maxBytes: MAX_RESPONSE_BYTES, what: `api ${api}.${method}` });
+    const value = parseBody(res.body, res.headers.get('content-type'));
+    if (res.status >= 400) {
+      throw new AsporaError(res.status === 404 ? 'NOT_FOUND' : res.status === 429 ? 'RATE_LIMITED' : 'UPSTREAM_ERROR', `api ${api}.${method} answered ${res.status}${typeof value === 'string' && value ? `: ${value.slice(0, 300)}` : ''}`, {
+        details: { api, method, status: res.status, ...(typeof value === 'object' && value ? { body: value } : {}) },
+      });
+    }
+    return value;
+  }
+
+  async #limit(caller: ApiCaller, api: string, def: ApiDefinition): Promise<void> {
+    const perSkill = await this.limiter.hit(`api:${api}:skill:${caller.ref}`, def.rate_limit.per_skill_per_hour, HOUR_MS);
+    const perDomain = perSkill.allowed ? await this.limiter.hit(`api:${api}:domain:${caller.domain}`, def.rate_limit.per_domain_per_day, DAY_MS) : perSkill;
+    const refused = !perSkill.allowed ? { d: perSkill, rule: `${def.rate_limit.per_skill_per_hour} calls per skill per hour` } : !perDomain.allowed ? { d: perDomain, rule: `${def.rate_limit.per_domain_per_day} calls per domain per day` } : undefined;
+    if (refused) {
+      const s = Math.ceil(refused.d.retryAfterMs / 1000);
+      throw new AsporaError('RATE_LIMITED', `skill ${caller.ref}: api ${api} allows ${refused.rule}; try again in ${s} s`, { details: { api, rule: refused.rule, retryAfterSeconds: s } });
+    }
+  }
+
+  #auth(api: string, def: ApiDefinition): Record<string, string> {
+    const a = def.auth;
+    if (a.type === 'none') return {};
+    const secret = this.vault.get(a.secret);
+    if (secret === undefined) throw new AsporaError('UNAVAILABLE', `api ${api}: its credential ${a.secret} is not in the vault`, { hint: `set the secret ${a.secret} (aspora.platform.yaml secrets, or ASPORA_SECRET_${a.secret})` });
+    if (a.type === 'bearer') return { authorization: `Bearer ${secret}` };
+    if (a.type === 'basic') return { authorization: `Basic ${Buffer.from(`${a.username}:${secret}`).toString('base64')}` };
+    return { [a.name.toLowerCase()]: `${a.prefix ?? ''}${secret}` };
+  }
+}
+
+/** `{name}` segments from args (removed from what is sent as body/query). */
+function fillPath(template: string, args: Record<string, unknown>, what: string): { path: string; rest: Record<string, unknown> } {
+  const rest = { ...args };
+  const path = template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, k: string) => {
+    const v = rest[k];
+    if (v === undefined || v === null || typeof v === 'object') throw new AsporaError('BAD_REQUEST', `${what}: argument ${k} (a string or number) is required`);
+    delete rest[k];
+    return encodeURIComponent(String(v));
+  });
+  return { path, rest };
+}
+
+function parseBody(text: string, type: string | null): unknown {
+  if (!text) return null;
+  if (type?.includes('json') || /^[[{"\d-]|^(true|false|null)$/.test(text.trim())) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      /* not JSON after all: the text */
+    }
+  }
+  return text;
+}

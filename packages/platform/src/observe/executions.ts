@@ -1,0 +1,104 @@
+/**
+ * Execution records: what ran (skill, version, trigger, user, workflow, parent), when, how it
+ * ended, its logs, host calls and model usage. Written by the recorder (recorder.ts); read here.
+ */
+import type { Db } from '../registry/index.ts';
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  fields?: Record<string, unknown>;
+  source: 'handler' | 'stdout' | 'stderr';
+}
+
+export interface ModelUsageTotals {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+}
+
+export interface ExecutionRecord {
+  id: string;
+  ref: string;
+  version: string;
+  environment: string | null;
+  trigger: string | null;
+  userId: string | null;
+  workflowId: string | null;
+  parentExecutionId: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  durationMs: number | null;
+  success: boolean | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+  input: unknown;
+  result: unknown;
+  logs: LogEntry[];
+  hostCalls: number;
+  deniedCalls: number;
+  model: ModelUsageTotals;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isExecutionId = (id: string) => UUID.test(id);
+
+const SELECT = `SELECT e.*, s.domain, s.name, v.version FROM executions e JOIN skills s ON s.id = e.skill_id
+  LEFT JOIN skill_versions v ON v.id = e.version_id`;
+
+export async function getExecution(db: Db, id: string): Promise<ExecutionRecord | undefined> {
+  if (!isExecutionId(id)) return undefined;
+  const [r] = await db.query<Record<string, any>>(`${SELECT} WHERE e.id = $1`, [id]);
+  return r ? fromRow(r) : undefined;
+}
+
+export interface ListExecutionsOptions {
+  /** domain/name */
+  ref?: string;
+  workflowId?: string;
+  parentExecutionId?: string;
+  limit?: number;
+}
+
+/** Newest first. */
+export async function listExecutions(db: Db, o: ListExecutionsOptions): Promise<ExecutionRecord[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, v: unknown) => (params.push(v), where.push(sql.replace('?', `$${params.length}`)));
+  if (o.ref) {
+    const [domain, name] = o.ref.split('/');
+    add('s.domain = ?', domain);
+    add('s.name = ?', name);
+  }
+  if (o.workflowId) add('e.workflow_id = ?', o.workflowId);
+  if (o.parentExecutionId) add('e.parent_execution_id = ?', o.parentExecutionId);
+  params.push(Math.min(Math.max(o.limit ?? 20, 1), 500));
+  const rows = await db.query<Record<string, any>>(`${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.started_at DESC LIMIT $${params.length}`, params);
+  return rows.map(fromRow);
+}
+
+function fromRow(r: Record<string, any>): ExecutionRecord {
+  const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : null);
+  return {
+    id: r.id,
+    ref: `${r.domain}/${r.name}`,
+    version: r.version,
+    environment: r.environment,
+    trigger: r.trigger_type,
+    userId: r.user_id,
+    workflowId: r.workflow_id,
+    parentExecutionId: r.parent_execution_id,
+    startedAt: iso(r.started_at)!,
+    completedAt: iso(r.completed_at),
+    durationMs: r.duration_ms,
+    success: r.success,
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_details ? { details: r.error_details } : {}) } : null,
+    input: r.input,
+    result: r.result,
+    logs: r.logs ?? [],
+    hostCalls: r.host_calls,
+    deniedCalls: r.denied_calls,
+    model: { calls: r.model_calls, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cost: Number(r.cost) },
+  };
+}

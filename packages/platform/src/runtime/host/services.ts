@@ -1,0 +1,120 @@
+/**
+ * The host services of one execution: what its handler's calls do once the guard has allowed
+ * them. Child executions, state, Bash in a sibling sandbox, platform APIs, WebFetch and the model
+ * gateway. Everything an execution starts (Bash processes) ends with it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { AsporaError, type SkillResult } from '@aspora/sdk';
+import type { ModelCallRecord } from '../../gateway/types.ts';
+import { webFetch, type WebFetchPolicy } from '../../integrations/web-fetch.ts';
+import type { RecordRow } from '../../observe/recorder.ts';
+import type { LaunchSpec } from '../languages/types.ts';
+import type { PermissionGuard } from '../policy/guard.ts';
+import type { Prepared } from '../prepare.ts';
+import type { RunRequest, RuntimeDeps, SkillRuntime } from '../runtime.ts';
+import type { SandboxMode } from '../sandbox/detect.ts';
+import { launch, type SandboxLimits } from '../sandbox/launch.ts';
+import type { Worker } from '../worker.ts';
+import type { HostServices } from './dispatch.ts';
+
+const MAX_INVOKE_DEPTH = 5;
+const BASH_OUTPUT_CAP = 256 * 1024;
+
+export interface ServiceContext {
+  runtime: SkillRuntime;
+  req: RunRequest;
+  row: RecordRow;
+  guard: PermissionGuard;
+  prepared: Prepared;
+  mode: SandboxMode;
+  limits: SandboxLimits;
+  deps: RuntimeDeps;
+  webFetch: WebFetchPolicy;
+  prefs: { primary?: string | undefined; fallback?: string | undefined; temperature?: number | undefined; maxTokens?: number | undefined };
+  /** The worker running the execution (Bash joins its cgroup). */
+  worker: () => Worker | undefined;
+  onModelCall: (c: ModelCallRecord) => void;
+}
+
+export function executionServices(c: ServiceContext): HostServices & { close(): void } {
+  const db = c.deps.registry.db;
+  const skillId = c.row.skillId;
+  const { ref, domain } = c.prepared.perms;
+  const bashes = new Set<ChildProcess>();
+  return {
+    async invoke(skill, input): Promise<SkillResult> {
+      const depth = (c.req.depth ?? 0) + 1;
+      if (depth > MAX_INVOKE_DEPTH) throw new AsporaError('BAD_REQUEST', `invoke chain deeper than ${MAX_INVOKE_DEPTH}`, { hint: 'a skill that invokes itself (or a cycle) never ends' });
+      // The child's record references this one: it must exist first.
+      await c.runtime.recorder.ensureStarted(c.row);
+      const child = await c.runtime.run({
+        ref: skill,
+        input,
+        trigger: 'invoke',
+        parentExecutionId: c.row.record.id,
+        depth,
+        ...(c.req.environment ? { environment: c.req.environment } : {}),
+        ...(c.req.workflowId ? { workflowId: c.req.workflowId } : {}),
+        ...(c.row.record.userId ? { userId: c.row.record.userId } : {}),
+      });
+      if (child.error) throw new AsporaError(child.error.code as 'HANDLER_ERROR', `${skill} failed: ${child.error.message}`, { details: { executionId: child.id, ...(child.error.details ?? {}) } });
+      return child.result as SkillResult;
+    },
+    state: {
+      get: async (key) => (await db.query<{ value: unknown }>('SELECT value FROM skill_state WHERE skill_id = $1 AND key = $2', [skillId, key]))[0]?.value,
+      set: async (key, value) => {
+        await db.query(
+          `INSERT INTO skill_state (skill_id, key, value) VALUES ($1, $2, $3)
+           ON CONFLICT (skill_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+          [skillId, key, JSON.stringify(value ?? null)],
+        );
+      },
+    },
+    bash: (command, timeoutMs) => bash(c, command, timeoutMs, bashes),
+    api: (api, method, args) => {
+      if (!c.deps.apis) throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, { hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml` });
+      return c.deps.apis.call({ ref, domain }, api, method, args);
+    },
+    webFetch: (r) => webFetch(r, c.webFetch, (u) => void c.guard.url(u)),
+    chat: (args) => {
+      if (!c.deps.gateway) throw new AsporaError('UNAVAILABLE', 'no model gateway on this platform', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL' });
+      return c.deps.gateway.chat(args, { ref, executionId: c.row.record.id, prefs: c.prefs }, c.onModelCall);
+    },
+    close() {
+      for (const b of bashes) killGroup(b);
+    },
+  };
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
+/** A sibling process in an identical sandbox (same view, limits, cgroup and scratch), collecting its output. */
+function bash(c: ServiceContext, command: string, timeoutMs: number, running: Set<ChildProcess>) {
+  const worker = c.worker();
+  if (!worker) throw new AsporaError('UNAVAILABLE', 'bash: the execution has no worker');
+  const spec: LaunchSpec = { mounts: [], command: ['/bin/sh', '-c', command], env: {} };
+  const { child, channel } = launch(c.mode, spec, { bundleDir: c.prepared.bundleDir, scratchDir: worker.scratchDir, shared: c.prepared.shared }, c.limits, worker.cgroup);
+  channel.destroy();
+  running.add(child);
+  return new Promise<{ stdout: string; stderr: string; exitCode: number }>((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => void (stdout.length < BASH_OUTPUT_CAP && (stdout += d)));
+    child.stderr!.on('data', (d) => void (stderr.length < BASH_OUTPUT_CAP && (stderr += d)));
+    const timer = setTimeout(() => {
+      killGroup(child);
+      stderr += `\n[aspora] killed after ${timeoutMs} ms`;
+    }, timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ stdout, stderr, exitCode: code ?? (signal ? 128 + 9 : 1) });
+    });
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Everything a skill version needs before a worker can start, done once per version and shared
+ * by all its workers: the unpacked bundle, the language adapter's build (esbuild bundle, Go
+ * binary, Python syntax check), the permissions as the guard reads them, and the shared files the
+ * rules allow (only those are mounted: a blocked file is absent from the sandbox, not just refused).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadedSkill } from '../registry/index.ts';
+import type { BundleStore } from '../store/index.ts';
+import { materializeBundle } from './bundles.ts';
+import { adapterFor } from './languages/index.ts';
+import type { LaunchSpec } from './languages/types.ts';
+import { PermissionGuard, type SkillPermissions } from './policy/guard.ts';
+import { toVisible } from './policy/view.ts';
+import type { SandboxLayout } from './sandbox/launch.ts';
+
+export interface Prepared {
+  spec: LaunchSpec;
+  bundleDir: string;
+  /** Host folder of the domain's shared resources, if there is one. */
+  sharedDir: string | undefined;
+  shared: SandboxLayout['shared'];
+  perms: SkillPermissions;
+}
+
+export interface PrepareContext {
+  store: BundleStore;
+  /** runtime root: bundles/, build/ and go-cache/ live under it. */
+  root: string;
+  sharedRoot: string | undefined;
+  webFetchHosts: string[];
+  log: (ref: string, msg: string) => void;
+}
+
+export function sharedDirOf(sharedRoot: string | undefined, domain: string): string | undefined {
+  if (!sharedRoot) return undefined;
+  const d = join(sharedRoot, domain, 'shared');
+  return existsSync(d) ? d : undefined;
+}
+
+export function permissionsOf(loaded: LoadedSkill, webFetchHosts: string[]): SkillPermissions {
+  const of = (kind: string) => loaded.permissions.filter((p) => p.kind === kind).map((p) => p.value);
+  return {
+    ref: loaded.ref,
+    domain: loaded.ref.split('/')[0]!,
+    role: loaded.version.role,
+    tools: of('tool'),
+    apis: of('api'),
+    secrets: of('secret'),
+    sharedResources: of('shared_resource'),
+    blockedResources: of('blocked_resource'),
+    webFetchHosts,
+  };
+}
+
+export async function prepareVersion(loaded: LoadedSkill, c: PrepareContext): Promise<Prepared> {
+  const v = loaded.version;
+  const bundleDir = await materializeBundle(c.store, v.bundleDigest, join(c.root, 'bundles'));
+  const cacheDir = join(c.root, 'build', v.bundleDigest.slice(7));
+  await mkdir(cacheDir, { recursive: true, mode: 0o755 });
+  const spec = await adapterFor(v.runtime.language).prepare({ bundleDir, entryPoint: v.runtime.entryPoint, cacheDir, log: (m) => c.log(loaded.ref, m) });
+  const perms = permissionsOf(loaded, c.webFetchHosts);
+  const sharedDir = sharedDirOf(c.sharedRoot, perms.domain);
+  return { spec, bundleDir, sharedDir, perms, shared: sharedDir ? await allowedShared(sharedDir, new PermissionGuard(perms)) : [] };
+}
+
+async function allowedShared(root: string, guard: PermissionGuard): Promise<SandboxLayout['shared']> {
+  const out: SandboxLayout['shared'] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(root, rel))).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const s = await stat(join(root, r));
+      const v = toVisible(`/shared/${r}`)!;
+      if (s.isDirectory()) await walk(r);
+      else if (s.isFile() && guard.resources.check(v).allowed) out.push({ host: join(root, r), sandbox: v.path });
+    }
+  };
+  await walk('');
+  return out;
+}

@@ -1,0 +1,208 @@
+/**
+ * Per-worker resource caps with cgroups: memory (runtime.memory, swap included), processes and
+ * threads (a fork bomb stops at the cap), and CPU (runtime.cpu cores as a CFS quota). cgroup v2
+ * when this process may create child groups with the memory and pids controllers (a delegated
+ * subtree: ASPORA_CGROUP_ROOT, or the container's own root); otherwise cgroup v1 when its memory
+ * and pids hierarchies are writable; otherwise none, and the launcher falls back to rlimits.
+ * Groups are created below the platform's own group, so a supervisor's limits still hold.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CgroupLimits {
+  memoryMb: number;
+  maxProcesses: number;
+  /** Cores; 0 = no CPU cap. */
+  cpu: number;
+}
+
+export interface WorkerCgroup {
+  /** Files a process writes its pid to, to join (one per v1 hierarchy; one for v2). */
+  readonly procsFiles: string[];
+  /** Was a process of this group killed by the memory cap? */
+  oomKilled(): boolean;
+  /** SIGKILL to every process still in the group. */
+  killAll(): void;
+  /** Removes the group once it is empty (retries briefly while the kernel reaps). */
+  remove(): Promise<void>;
+}
+
+export interface CgroupManager {
+  readonly version: 1 | 2;
+  create(id: string, limits: CgroupLimits): WorkerCgroup | undefined;
+}
+
+const MOUNT = '/sys/fs/cgroup';
+const PERIOD_US = 100_000;
+
+/** Own group path per hierarchy, from /proc/self/cgroup ("4:memory:/a/b", "0::/a"). */
+function ownPaths(): Map<string, string> {
+  const m = new Map<string, string>();
+  try {
+    for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+      const [, ctrls, path] = line.split(':');
+      if (ctrls === undefined || path === undefined) continue;
+      for (const c of ctrls === '' ? ['unified'] : ctrls.split(',')) m.set(c, path);
+    }
+  } catch {
+    /* not Linux */
+  }
+  return m;
+}
+
+function tryWrite(file: string, value: string): boolean {
+  try {
+    writeFileSync(file, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readInt(file: string, key?: string): number {
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (!key) return Number(text.trim()) || 0;
+    const m = new RegExp(`^${key} (\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function killPids(procsFile: string): void {
+  let pids: string[] = [];
+  try {
+    pids = readFileSync(procsFile, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return;
+  }
+  for (const p of pids) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+async function removeDirs(dirs: string[], kill: () => void): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const left = dirs.filter((d) => existsSync(d));
+    if (!left.length) return;
+    for (const d of left) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* still has processes: the kernel is reaping them */
+      }
+    }
+    if (attempt === 5) kill();
+    await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+  }
+}
+
+class V1 implements CgroupManager {
+  readonly version = 1 as const;
+  constructor(private readonly bases: { memory: string; pids: string; cpu: string | undefined }) {}
+
+  create(id: string, l: CgroupLimits): WorkerCgroup | undefined {
+    const dirs = { memory: join(this.bases.memory, id), pids: join(this.bases.pids, id), ...(this.bases.cpu ? { cpu: join(this.bases.cpu, id) } : {}) };
+    try {
+      for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+      const bytes = String(l.memoryMb * 1024 * 1024);
+      writeFileSync(join(dirs.memory, 'memory.limit_in_bytes'), bytes);
+      // With swap accounting on, cap memory+swap too, or the cap only moves pages to swap.
+      if (existsSync(join(dirs.memory, 'memory.memsw.limit_in_bytes'))) tryWrite(join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes);
+      writeFileSync(join(dirs.pids, 'pids.max'), String(l.maxProcesses));
+      if (dirs.cpu && l.cpu > 0) tryWrite(join(dirs.cpu, 'cpu.cfs_period_us'), String(PERIOD_US)) && tryWrite(join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.round(l.cpu * PERIOD_US)));
+    } catch {
+      void removeDirs(Object.values(dirs), () => undefined);
+      return undefined;
+    }
+    const procsFiles = Object.values(dirs).map((d) => join(d, 'cgroup.procs'));
+    const killAll = () => procsFiles.forEach(killPids);
+    return {
+      procsFiles,
+      oomKilled: () => readInt(join(dirs.memory, 'memory.oom_control'), 'oom_kill') > 0 || readInt(join(dirs.memory, 'memory.failcnt')) > 0 && readInt(join(dirs.memory, 'memory.max_usage_in_bytes')) >= l.memoryMb * 1024 * 1024,
+      killAll,
+      remove: () => removeDirs(Object.values(dirs), killAll),
+    };
+  }
+}
+
+class V2 implements CgroupManager {
+  readonly version = 2 as const;
+  constructor(private readonly base: string) {}
+
+  create(id: string, l: CgroupLimits): WorkerCgroup | undefined {
+    const dir = join(this.base, id);
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'memory.max'), String(l.memoryMb * 1024 * 1024));
+      tryWrite(join(dir, 'memory.swap.max'), '0');
+      writeFileSync(join(dir, 'pids.max'), String(l.maxProcesses));
+      if (l.cpu > 0) tryWrite(join(dir, 'cpu.max'), `${Math.round(l.cpu * PERIOD_US)} ${PERIOD_US}`);
+    } catch {
+      void removeDirs([dir], () => undefined);
+      return undefined;
+    }
+    const procs = join(dir, 'cgroup.procs');
+    const killAll = () => (tryWrite(join(dir, 'cgroup.kill'), '1') ? undefined : killPids(procs));
+    return {
+      procsFiles: [procs],
+      oomKilled: () => readInt(join(dir, 'memory.events'), 'oom_kill') > 0,
+      killAll,
+      remove: () => removeDirs([dir], killAll),
+    };
+  }
+}
+
+function detectV2(env: NodeJS.ProcessEnv): CgroupManager | undefined {
+  const own = ownPaths().get('unified');
+  const root = env.ASPORA_CGROUP_ROOT || (own === '/' ? MOUNT : undefined);
+  if (!root || !existsSync(join(root, 'cgroup.controllers'))) return undefined;
+  const available = readFileSync(join(root, 'cgroup.controllers'), 'utf8').split(/\s+/);
+  if (!available.includes('memory') || !available.includes('pids')) return undefined;
+  const base = join(root, 'aspora-workers');
+  try {
+    mkdirSync(base, { recursive: true });
+    // Controllers must be enabled on every level down to the workers' groups.
+    writeFileSync(join(root, 'cgroup.subtree_control'), `+memory +pids${available.includes('cpu') ? ' +cpu' : ''}`);
+    writeFileSync(join(base, 'cgroup.subtree_control'), `+memory +pids${available.includes('cpu') ? ' +cpu' : ''}`);
+  } catch {
+    return undefined;
+  }
+  return new V2(base);
+}
+
+function detectV1(): CgroupManager | undefined {
+  const own = ownPaths();
+  const at = (ctrl: string) => (existsSync(join(MOUNT, ctrl, 'cgroup.procs')) ? join(MOUNT, ctrl, own.get(ctrl) ?? '/', 'aspora-workers') : undefined);
+  const memory = at('memory');
+  const pids = at('pids');
+  if (!memory || !pids) return undefined;
+  const cpuBase = at('cpu');
+  try {
+    mkdirSync(memory, { recursive: true });
+    mkdirSync(pids, { recursive: true });
+  } catch {
+    return undefined;
+  }
+  let cpu: string | undefined;
+  try {
+    if (cpuBase) mkdirSync(cpuBase, { recursive: true }), (cpu = cpuBase);
+  } catch {
+    cpu = undefined;
+  }
+  return new V1({ memory, pids, cpu });
+}
+
+let detected: CgroupManager | null | undefined;
+
+/** ASPORA_CGROUPS=off disables them (rlimits only). Probed once per process. */
+export function cgroupManager(env: NodeJS.ProcessEnv = process.env): CgroupManager | undefined {
+  if (env.ASPORA_CGROUPS === 'off' || process.platform !== 'linux') return undefined;
+  if (detected === undefined) detected = detectV2(env) ?? detectV1() ?? null;
+  return detected ?? undefined;
+}
