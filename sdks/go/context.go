@@ -44,11 +44,13 @@ func NewContext(host Host, executionID string, skill SkillInfo, input SkillInput
 	for k, v := range secrets {
 		s[k] = v
 	}
-	return &SkillContext{
+	c := &SkillContext{
 		Input: input, ExecutionID: executionID, Skill: skill, Secrets: s,
-		Tools: Tools{host}, APIs: APIs{host}, Model: Model{host}, State: State{host}, Metrics: Metrics{host}, Log: Logger{host},
+		Tools: Tools{host}, APIs: APIs{host}, State: State{host}, Metrics: Metrics{host}, Log: Logger{host},
 		host: host,
 	}
+	c.Model = Model{h: host, ctx: c}
+	return c
 }
 
 // Host returns the host the context's calls go to (asporatest uses it to reach its recordings).
@@ -176,6 +178,10 @@ func (a APIs) Call(api, method string, args map[string]interface{}, out interfac
 type ChatMessage struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// ToolCalls: on an assistant message that asked for tools.
+	ToolCalls []ToolCall `json:"toolCalls,omitempty"`
+	// ToolCallID: on a tool message, the call it answers.
+	ToolCallID string `json:"toolCallId,omitempty"`
 }
 
 // ChatRequest asks the model gateway; empty fields take the skill's configured defaults.
@@ -186,6 +192,12 @@ type ChatRequest struct {
 	MaxTokens   int           `json:"maxTokens,omitempty"`
 	// TaskType is classification, routing, skill_execution or complex_reasoning.
 	TaskType string `json:"taskType,omitempty"`
+	// Tools offered as definitions: passed through, and the answer may carry ToolCalls.
+	Tools []ToolDefinition `json:"tools,omitempty"`
+	// UseTools offers every tool registered with RegisterTool (or only ToolNames) and runs the
+	// tool loop: Chat returns the model's final answer.
+	UseTools  bool     `json:"-"`
+	ToolNames []string `json:"-"`
 }
 
 // Usage is what a model call consumed.
@@ -197,16 +209,28 @@ type Usage struct {
 
 // ChatResponse is the model's answer.
 type ChatResponse struct {
-	Content string `json:"content"`
-	Model   string `json:"model"`
-	Usage   Usage  `json:"usage"`
+	Content      string     `json:"content"`
+	Model        string     `json:"model"`
+	Usage        Usage      `json:"usage"`
+	ToolCalls    []ToolCall `json:"toolCalls,omitempty"`
+	FinishReason string     `json:"finishReason,omitempty"`
 }
 
 // Model is the platform's model gateway (metered against the skill's cost budget).
-type Model struct{ h Host }
+type Model struct {
+	h   Host
+	ctx *SkillContext
+}
 
 // Chat sends a conversation to the model.
 func (m Model) Chat(req ChatRequest) (*ChatResponse, error) {
+	if req.UseTools || len(req.ToolNames) > 0 {
+		return m.chatWithTools(req)
+	}
+	return m.chat(req)
+}
+
+func (m Model) chat(req ChatRequest) (*ChatResponse, error) {
 	var out ChatResponse
 	if err := call(m.h, "model.chat", structArgs(req), &out); err != nil {
 		return nil, err

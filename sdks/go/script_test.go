@@ -8,6 +8,19 @@ import (
 	"time"
 )
 
+// The script handler exports one custom tool, as the vectors expect.
+func init() {
+	RegisterTool(Tool{
+		Name:        "double",
+		Description: "Doubles x.",
+		Parameters:  map[string]interface{}{"type": "object", "properties": map[string]interface{}{"x": map[string]interface{}{"type": "number"}}, "required": []interface{}{"x"}},
+		Run: func(_ *SkillContext, args map[string]interface{}) (interface{}, error) {
+			x, _ := args["x"].(float64)
+			return map[string]interface{}{"y": 2 * x}, nil
+		},
+	})
+}
+
 // scriptHandler is the protocol doc's "script handler": it performs the steps listed in
 // input.metadata.script and returns what each gave. Ops go through the typed SkillContext methods
 // where there is one, so the vectors exercise the public API and not only the wire.
@@ -38,6 +51,18 @@ func scriptHandler(ctx *SkillContext) (*SkillResult, error) {
 			return nil, errors.New(step["raise"].(string))
 		case step["echo"] != nil:
 			results = append(results, echo(ctx, step["echo"].(string)))
+		case step["chatWithTools"] != nil:
+			var req ChatRequest
+			b, _ := json.Marshal(step["chatWithTools"])
+			if err := json.Unmarshal(b, &req); err != nil {
+				return nil, err
+			}
+			req.UseTools = true
+			v, err := ctx.Model.Chat(req)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, v)
 		case step["panic"] != nil: // not in the shared vectors: Go-specific tests
 			panic(step["panic"])
 		case step["metric"] != nil:

@@ -30,7 +30,11 @@ func Serve(handler func(*SkillContext) (*SkillResult, error)) {
 // serve runs the protocol over r/w and returns the exit code.
 func serve(r io.Reader, w io.Writer, handler Handler) int {
 	wk := &worker{w: w, pending: map[int64]chan reply{}}
-	if err := wk.write(map[string]interface{}{"t": "ready", "protocol": 1, "language": "go", "pid": os.Getpid()}); err != nil {
+	ready := map[string]interface{}{"t": "ready", "protocol": 1, "language": "go", "pid": os.Getpid()}
+	if t := exportedTools(); len(t) > 0 {
+		ready["tools"] = t
+	}
+	if err := wk.write(ready); err != nil {
 		return 1
 	}
 	// Executions run on their own goroutine so this loop keeps reading the returns of their calls.

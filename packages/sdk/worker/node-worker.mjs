@@ -35,6 +35,53 @@ function call(exec, op, args) {
   });
 }
 
+// Custom tools the handler module exports: `export const tools = { name: { description, parameters, run(args, ctx) } }`
+// (a plain function is a tool too: it gets the arguments object). Offered to the model when the
+// handler asks with `tools: true` (all) or a list of names; the loop below runs them here, in the sandbox.
+const MAX_TOOL_ROUNDS = 8;
+let exported = new Map();
+
+function loadTools(mod) {
+  const out = new Map();
+  for (const [name, t] of Object.entries(mod.tools ?? {})) {
+    const run = typeof t === 'function' ? t : t && (t.run ?? t.execute ?? t.handler);
+    if (typeof run !== 'function') continue;
+    const def = { name, description: (typeof t === 'object' && t.description) || name };
+    def.parameters = (typeof t === 'object' && t.parameters) || { type: 'object', properties: {} };
+    out.set(name, { def, run: run.bind(t) });
+  }
+  return out;
+}
+
+const toolText = (v) => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+
+async function chatWithTools(exec, ctx, args) {
+  const wanted = args.tools === true ? [...exported.keys()] : args.tools;
+  const offered = wanted.map((n) => {
+    const t = exported.get(n);
+    if (!t) throw new AsporaError('BAD_REQUEST', `model.chat: the handler exports no tool named ${n}`);
+    return t;
+  });
+  const messages = [...(args.messages ?? [])];
+  const tools = offered.map((t) => t.def);
+  for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
+    const answer = await call(exec, 'model.chat', { ...args, messages, tools });
+    if (!answer?.toolCalls?.length) return answer;
+    messages.push({ role: 'assistant', content: answer.content ?? '', toolCalls: answer.toolCalls });
+    for (const tc of answer.toolCalls) {
+      const t = exported.get(tc.name);
+      let content;
+      try {
+        content = t ? toolText(await t.run(tc.arguments ?? {}, ctx)) : JSON.stringify({ error: `no tool named ${tc.name}` });
+      } catch (e) {
+        content = JSON.stringify({ error: e instanceof Error ? e.message : String(e) });
+      }
+      messages.push({ role: 'tool', toolCallId: tc.id, content });
+    }
+  }
+  throw new AsporaError('BAD_REQUEST', `model.chat: the model still asked for tools after ${MAX_TOOL_ROUNDS} rounds`);
+}
+
 function makeContext(exec, c) {
   const host = (op) => (args = {}) => call(exec, op, args);
   const log = (level) => (msg, fields) => send({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
@@ -43,19 +90,22 @@ function makeContext(exec, c) {
       get: (_, method) => (typeof method !== 'string' || method === 'then' ? undefined : (args = {}) => call(exec, 'apis.call', { api, method, args })),
     })),
   });
-  return {
+  const ctx = {
     input: { metadata: {}, ...c.input },
     executionId: c.executionId ?? exec,
     skill: c.skill,
     secrets: Object.freeze({ ...(c.secrets ?? {}) }),
     tools: { read: host('tools.read'), write: host('tools.write'), grep: host('tools.grep'), bash: host('tools.bash'), webFetch: host('tools.webFetch') },
     apis,
-    model: { chat: host('model.chat') },
+    model: {
+      chat: (args = {}) => (args.tools === true || (Array.isArray(args.tools) && args.tools.every((t) => typeof t === 'string')) ? chatWithTools(exec, ctx, args) : call(exec, 'model.chat', args)),
+    },
     state: { get: (key) => call(exec, 'state.get', { key }), set: (key, value) => call(exec, 'state.set', { key, value }) },
     metrics: { set: (name, value) => send({ t: 'metric', exec, name, value }) },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     invoke: (skill, input = {}) => call(exec, 'invoke', { skill, input }),
   };
+  return ctx;
 }
 
 function errorOf(e) {
@@ -87,6 +137,7 @@ try {
   const mod = await import(process.argv[2]);
   handler = mod.handler ?? mod.default;
   if (typeof handler !== 'function') throw new Error(`${process.argv[2]} exports no function named "handler"`);
+  exported = loadTools(mod);
 } catch (e) {
   send({ t: 'fatal', error: { code: 'HANDLER_LOAD_FAILED', message: e instanceof Error ? e.message : String(e) } });
   channel.end(() => process.exit(1));
@@ -112,5 +163,5 @@ if (handler) {
     }
   });
   channel.on('end', () => process.exit(0));
-  send({ t: 'ready', protocol: 1, language: 'typescript', pid: process.pid });
+  send({ t: 'ready', protocol: 1, language: 'typescript', pid: process.pid, ...(exported.size ? { tools: [...exported.values()].map((t) => t.def) } : {}) });
 }

@@ -26,9 +26,35 @@ export interface ToolLibrary {
   webFetch(args: { url: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }>;
 }
 
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  /** On an assistant message that asked for tools. */
+  toolCalls?: ToolCall[];
+  /** On a tool message: the call it answers. */
+  toolCallId?: string;
+}
+
+/** A tool offered to the model: a name, what it does, and a JSON Schema of its arguments. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+}
+
+export interface ChatAnswer {
   content: string;
+  model: string;
+  usage: { promptTokens: number; completionTokens: number; cost: number; estimated?: boolean };
+  /** The model asked for these tools (only when tools were offered as definitions). */
+  toolCalls?: ToolCall[];
+  finishReason?: string;
 }
 
 export interface ModelClient {
@@ -38,8 +64,23 @@ export interface ModelClient {
     temperature?: number;
     maxTokens?: number;
     taskType?: 'classification' | 'routing' | 'skill_execution' | 'complex_reasoning';
-  }): Promise<{ content: string; model: string; usage: { promptTokens: number; completionTokens: number; cost: number } }>;
+    /**
+     * `true` (every tool the handler exports) or their names: the SDK runs the tool loop and
+     * returns the model's final answer. Definitions: passed through; the answer may carry toolCalls.
+     */
+    tools?: true | string[] | ToolDefinition[];
+  }): Promise<ChatAnswer>;
 }
+
+/** A custom tool a handler module exports (`export const tools = { name: { … } }`). */
+export interface SkillTool<A extends Record<string, unknown> = Record<string, any>> {
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters?: Record<string, unknown>;
+  run(args: A, context: SkillContext): unknown | Promise<unknown>;
+}
+
+export type SkillTools = Record<string, SkillTool | ((args: Record<string, any>, context: SkillContext) => unknown)>;
 
 export interface SkillLogger {
   debug(msg: string, fields?: Record<string, unknown>): void;

@@ -1,5 +1,5 @@
 // code/handler.ts
-import type { AsporaSkillHandler, SkillContext, SkillResult } from '@aspora/sdk';
+import type { AsporaSkillHandler, SkillContext, SkillResult, SkillTools } from '@aspora/sdk';
 
 export const handler: AsporaSkillHandler = async (
   context: SkillContext
@@ -43,9 +43,12 @@ export const handler: AsporaSkillHandler = async (
   };
 };
 
-// Optional: Define custom tools for this skill
-export const tools = {
-  async syncToTRM(transactionId: string) {
-    // Custom tool logic
+// Custom tools: offered to the model when a handler calls context.model.chat({ messages, tools: true }),
+// and run here, in the sandbox, with this skill's permissions.
+export const tools: SkillTools = {
+  fraudScore: {
+    description: 'The TRM fraud score (0 = clean, 1 = certain fraud) of a transaction',
+    parameters: { type: 'object', properties: { transactionId: { type: 'string' } }, required: ['transactionId'] },
+    run: ({ transactionId }, context) => context.apis.trm_api!.checkTransaction!({ transactionId }),
   },
 };
