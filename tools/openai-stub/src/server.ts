@@ -1,17 +1,40 @@
 /**
- * A local OpenAI-compatible server for tests and offline development (node:http only).
+ * A local OpenAI-compatible server for tests, benchmarks and offline development (node:http only).
  * One module per route under routes/; add a route by adding a line to ROUTES.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StubBehaviour } from './behaviours.ts';
 import { HttpError, sendError } from './http.ts';
+import { chatRoute } from './routes/chat.ts';
 import { embeddingsRoute } from './routes/embeddings.ts';
+import { modelsRoute } from './routes/models.ts';
+import { StubState } from './state.ts';
+import type { ChatRequestRecord } from './types.ts';
 
-type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type { StubBehaviour } from './behaviours.ts';
+export { DEFAULT_MODELS } from './state.ts';
+export type { ChatMessage, ChatRequestBody, ChatRequestRecord, ReplyFn, StubReply } from './types.ts';
+
+type Route = (req: IncomingMessage, res: ServerResponse, state: StubState) => Promise<void>;
 
 const ROUTES: Record<string, Route> = {
   'POST /v1/embeddings': embeddingsRoute,
+  'POST /v1/chat/completions': chatRoute,
+  'GET /v1/models': modelsRoute,
 };
+
+export interface OpenAIStubOptions {
+  port?: number;
+  host?: string;
+  /**
+   * Model ids served by GET /v1/models. When given, chat completions for any other model answer
+   * 404 model_not_found; when omitted, DEFAULT_MODELS are listed and every model is accepted.
+   */
+  models?: string[];
+  /** How many chat requests `chatRequests` keeps (the oldest are dropped); 0 records none. Default 10,000. */
+  recordLimit?: number;
+}
 
 export interface OpenAIStub {
   /** Base URL including /v1 — pass it as the OpenAI client's baseURL. */
@@ -20,18 +43,31 @@ export interface OpenAIStub {
   origin: string;
   /** Requests received on /v1/* routes (including failed ones). */
   readonly requests: number;
-  /** The next `n` requests on /v1/* routes answer 500 (fault injection). */
+  /** The model ids GET /v1/models lists. */
+  readonly models: readonly string[];
+  /** Chat requests received (including invalid and fault-injected ones), oldest first. */
+  readonly chatRequests: readonly ChatRequestRecord[];
+  /** Chat requests received per model id (a snapshot). */
+  readonly requestsByModel: Record<string, number>;
+  /** The next `n` requests on /v1/* routes answer 500, before any routing (fault injection). */
   failNext(n?: number): void;
+  /** Fault injection for chat completions to `model` ('*': every model). Returns a function removing it. */
+  behave(model: string, behaviour: StubBehaviour): () => void;
+  /** Drops every behaviour and pending failNext, clears chatRequests and all counters. */
+  reset(): void;
   close(): Promise<void>;
 }
 
-export async function startOpenAIStub(opts: { port?: number; host?: string } = {}): Promise<OpenAIStub> {
+export async function startOpenAIStub(opts: OpenAIStubOptions = {}): Promise<OpenAIStub> {
+  const state = new StubState(opts.models, opts.recordLimit ?? 10_000);
   let requests = 0;
   let failures = 0;
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     const route = ROUTES[`${req.method} ${path}`];
-    if (path?.startsWith('/v1/')) requests++;
+    if (path.startsWith('/v1/')) requests++;
     const handle = async () => {
       if (!route) throw new HttpError(404, `no route for ${req.method} ${path}`);
       if (failures > 0) {
@@ -39,13 +75,15 @@ export async function startOpenAIStub(opts: { port?: number; host?: string } = {
         req.resume();
         throw new HttpError(500, 'injected failure (failNext)');
       }
-      await route(req, res);
+      await route(req, res, state);
     };
     handle().catch((err: unknown) => {
-      if (res.headersSent) return res.destroy();
+      if (res.headersSent || res.destroyed) return res.destroy();
       sendError(res, err instanceof HttpError ? err : new HttpError(500, (err as Error).message));
     });
   });
+  // Benchmarks keep connections pooled: don't let idle sockets expire under them.
+  server.keepAliveTimeout = 65_000;
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -59,8 +97,19 @@ export async function startOpenAIStub(opts: { port?: number; host?: string } = {
     get requests() {
       return requests;
     },
+    models: state.models,
+    chatRequests: state.chatRequests,
+    get requestsByModel() {
+      return Object.fromEntries(state.perModel);
+    },
     failNext(n = 1) {
       failures = n;
+    },
+    behave: (model, behaviour) => state.behaviours.add(model, behaviour),
+    reset() {
+      state.reset();
+      failures = 0;
+      requests = 0;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

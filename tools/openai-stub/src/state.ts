@@ -1,0 +1,54 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Behaviours } from './behaviours.ts';
+import type { ChatRequestBody, ChatRequestRecord } from './types.ts';
+
+export const DEFAULT_MODELS: readonly string[] = [
+  'anthropic/claude-sonnet-4-5',
+  'anthropic/claude-haiku-4-5',
+  'openai/gpt-4o',
+  'openai/gpt-4o-mini',
+];
+
+/** Everything the routes share: configuration, fault injection, what was received. */
+export class StubState {
+  readonly models: readonly string[];
+  readonly modelSet: ReadonlySet<string>;
+  /** Only the configured models are accepted (404 model_not_found otherwise). */
+  readonly strictModels: boolean;
+  readonly behaviours = new Behaviours();
+  readonly chatRequests: ChatRequestRecord[] = [];
+  readonly perModel = new Map<string, number>();
+  private seq = 0;
+
+  constructor(
+    models: readonly string[] | undefined,
+    private readonly recordLimit: number,
+  ) {
+    this.models = [...(models ?? DEFAULT_MODELS)];
+    this.modelSet = new Set(this.models);
+    this.strictModels = models !== undefined;
+  }
+
+  /** Records one chat request and counts it under its model. */
+  record(body: ChatRequestBody, headers: IncomingHttpHeaders): ChatRequestRecord {
+    const model = typeof body.model === 'string' ? body.model : '';
+    const rec: ChatRequestRecord = { model, body, headers };
+    this.perModel.set(model, (this.perModel.get(model) ?? 0) + 1);
+    if (this.recordLimit > 0) {
+      if (this.chatRequests.length >= this.recordLimit) this.chatRequests.shift();
+      this.chatRequests.push(rec);
+    }
+    return rec;
+  }
+
+  /** A short unique suffix for ids (chatcmpl-…, call_…, req_…). */
+  nextId(): string {
+    return (++this.seq).toString(36).padStart(6, '0');
+  }
+
+  reset(): void {
+    this.behaviours.clear();
+    this.chatRequests.length = 0;
+    this.perModel.clear();
+  }
+}
