@@ -30,6 +30,7 @@ import { SkillResolver } from './resolver.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
 import { chooseSandbox, type SandboxMode } from './sandbox/detect.ts';
+import { scratchRoot } from './sandbox/scratch.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
 
@@ -78,6 +79,8 @@ export interface RuntimeEvents {
 }
 
 const MAX_LOGS = 500;
+/** What the host-side Write tool may write per execution (the sandbox's own writes count against its memory). */
+const WRITE_BUDGET_BYTES = 64 * 1024 * 1024;
 const SANDBOX_UID = 65534;
 /** A run this long gets its row written while it runs (visible, and linked children can reference it). */
 const VISIBLE_AFTER_MS = 2_000;
@@ -90,9 +93,12 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly recorder: ExecutionRecorder;
   readonly #pool: WorkerPool<Worker>;
   readonly #prepared = new Map<string, Promise<Prepared>>();
+  /** ref → ids of its versions that have been prepared here (their workers may be warm). */
+  readonly #versions = new Map<string, Set<string>>();
   readonly #resolver: SkillResolver;
   readonly #vault: SecretVault;
   readonly #root: string;
+  readonly #scratch: string;
   readonly #running = new Map<string, ExecutionRecord>();
   #closed = false;
 
@@ -118,7 +124,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);
     this.#root = join(opts.dataDir, 'runtime');
     // Traversable by the sandbox user; each worker's scratch folder below is private to it.
-    mkdirSync(join(this.#root, 'scratch'), { recursive: true, mode: 0o755 });
+    mkdirSync(this.#root, { recursive: true, mode: 0o755 });
+    this.#scratch = scratchRoot(opts.dataDir, opts.env).dir;
     this.#pool = new WorkerPool<Worker>({ maxWorkers: 16, maxMemoryMb: 8192, maxIdlePerVersion: 4, idleTimeoutMs: 600_000, queueTimeoutMs: 30_000, ...opts.pool });
   }
 
@@ -180,7 +187,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     });
     try {
       worker = await this.#pool.acquire(v.id, v.runtime.memoryMb, () => this.#startWorker(v.id, prepared, v.runtime));
-      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
+      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
       outcome = await worker.execute(
         record.id,
         { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
@@ -242,7 +249,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     const v = loaded.version;
     const run = await runSkillTests(
       { bundleDir: prepared.bundleDir, language: v.runtime.language, entryPoint: v.runtime.entryPoint, cacheDir: join(this.#root, 'build', v.bundleDigest.slice(7)), memoryMb: v.runtime.memoryMb, shared: prepared.shared },
-      { mode: this.mode as SandboxMode, scratchRoot: join(this.#root, 'scratch'), cgroups: this.cgroups, ...(onOutput ? { onOutput } : {}) },
+      { mode: this.mode as SandboxMode, scratchRoot: this.#scratch, cgroups: this.cgroups, ...(onOutput ? { onOutput } : {}) },
     );
     return { ...run, ref: loaded.ref, version: v.version };
   }
@@ -263,6 +270,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#closed = true;
     this.#pool.close();
     await this.recorder.drain();
+    await rm(this.#scratch, { recursive: true, force: true });
   }
 
   /** Limits of a worker (and of the Bash processes beside it) from the skill's runtime section. */
@@ -278,10 +286,16 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     };
   }
 
+  /** Stops the idle warm workers of every version of a skill (busy ones finish their execution first). */
+  retire(ref: string): void {
+    for (const id of this.#versions.get(ref) ?? []) this.#pool.retire(id);
+  }
+
   #prepare(loaded: LoadedSkill): Promise<Prepared> {
     const key = loaded.version.id;
     let p = this.#prepared.get(key);
     if (!p) {
+      this.#versions.set(loaded.ref, (this.#versions.get(loaded.ref) ?? new Set()).add(key));
       p = prepareVersion(loaded, {
         store: this.deps.store,
         root: this.#root,
@@ -296,7 +310,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   async #startWorker(versionId: string, p: Prepared, rt: { memoryMb: number; timeoutMs: number; cpu: number }): Promise<Worker> {
-    const scratchDir = join(this.#root, 'scratch', randomUUID());
+    const scratchDir = join(this.#scratch, randomUUID());
     this.#mkScratch(scratchDir);
     try {
       return await Worker.start({

@@ -29,6 +29,11 @@ export async function writeTool(guard: PermissionGuard, view: SkillView, path: s
   guard.tool('Write');
   const v = guard.path(path, 'write');
   if (typeof content !== 'string') throw new AsporaError('BAD_REQUEST', 'write: content must be a string');
+  const size = Buffer.byteLength(content);
+  if (view.writeBudget) {
+    if (size > view.writeBudget.bytes) throw new AsporaError('PAYLOAD_TOO_LARGE', `write: this execution may write ${view.writeBudget.bytes} more bytes through the Write tool, not ${size}`);
+    view.writeBudget.bytes -= size;
+  }
   const p = await hostPath(guard, view, v, false);
   await writeFile(p, content);
   return null;

@@ -18,6 +18,8 @@ export interface SkillView {
   sharedDir?: string;
   /** Host folder backing /scratch. */
   scratchDir: string;
+  /** Bytes the host-side Write tool may still write in this execution. */
+  writeBudget?: { bytes: number };
 }
 
 export interface VisiblePath {
