@@ -8,6 +8,8 @@ import { registerDeploy } from './commands/deploy.ts';
 import { registerDiscovery } from './commands/discovery.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerUp } from './commands/up.ts';
+import { registerRun } from './commands/run.ts';
+import { registerTest } from './commands/test.ts';
 
 export interface GlobalOptions {
   json: boolean;
@@ -56,6 +58,8 @@ export function buildProgram(): Command {
   registerDeploy(program, ctx);
   registerDiscovery(program, ctx);
   registerRollback(program, ctx);
+  registerRun(program, ctx);
+  registerTest(program, ctx);
   registerUp(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

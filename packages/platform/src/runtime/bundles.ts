@@ -8,14 +8,19 @@ export async function materializeBundle(store: BundleStore, digest: string, root
   const { hex } = parseDigest(digest);
   const dir = join(root, hex);
   if (existsSync(dir)) return dir;
-  const files = await unpackBundle(await store.get(digest));
+  return writeBundle(await store.get(digest), dir);
+}
+
+/** Unpacks bundle bytes (with the store's limits) into `dir`, atomically: a reader sees all of it or nothing. */
+export async function writeBundle(bytes: Uint8Array, dir: string): Promise<string> {
+  const files = await unpackBundle(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  await mkdir(tmp, { recursive: true, mode: 0o755 });
   for (const [path, f] of files) {
     const target = join(tmp, path);
     await mkdir(dirname(target), { recursive: true, mode: 0o755 });
     await writeFile(target, f.data, { mode: f.mode & 0o111 ? 0o755 : 0o644 });
   }
-  await mkdir(tmp, { recursive: true });
   await chmod(tmp, 0o755);
   try {
     await rename(tmp, dir);
