@@ -1,5 +1,5 @@
 /** Shared helpers for platform tests: a throwaway platform and in-memory skill bundles. */
-import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { platformConfigFromEnv } from '../src/config/platform-config.ts';
@@ -7,11 +7,13 @@ import { startPlatform, type Platform } from '../src/platform.ts';
 import { createLogger } from '../src/observe/logger.ts';
 import { packFiles } from '../src/store/index.ts';
 
-export async function tempPlatform(over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number } = {}): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
+export async function tempPlatform(over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number; apiToken?: string } = {}): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
+  chmodSync(dataDir, 0o755); // the sandbox user reads bundles below it
   const base = platformConfigFromEnv({}, { port: 0, dataDir });
   const config = {
     ...base,
+    apiToken: over.apiToken,
     databaseUrl: over.databaseUrl,
     databaseSchema: over.databaseSchema,
     limits: { ...base.limits, ...(over.maxBundleBytes ? { maxBundleBytes: over.maxBundleBytes } : {}) },
