@@ -153,24 +153,32 @@ import { createTestContext } from '@aspora/sdk/testing';
 import { handler } from '../../code/handler.ts';
 
 test('answers a plain request', async () => {
-  const result = await handler(createTestContext({ userMessage: '${v.name.replace(/-/g, ' ')}' }));
+  const result = await handler(createTestContext({ input: { userMessage: '${v.name.replace(/-/g, ' ')}' } }));
   assert.equal(result.success, true);
+  assert.match(result.message, /${v.name.replace(/-/g, ' ')}/);
 });
 `,
       };
     case 'python':
       return {
         [`tests/unit/test_${v.name.replace(/-/g, '_')}.py`]: `import asyncio
+import os
+import sys
 import unittest
 
-from aspora_sdk.testing import create_test_context
-from code.handler import handler
+# The handler's folder, as the platform puts it on the path (a top-level "code" package would
+# clash with the standard library's code module).
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "code"))
+
+from aspora_sdk.testing import create_test_context  # noqa: E402
+from handler import handler  # noqa: E402
 
 
 class HandlerTest(unittest.TestCase):
     def test_answers_a_plain_request(self):
-        result = asyncio.run(handler(create_test_context(user_message="${v.name.replace(/-/g, ' ')}")))
+        result = asyncio.run(handler(create_test_context(input={"user_message": "${v.name.replace(/-/g, ' ')}"})))
         self.assertTrue(result.success)
+        self.assertIn("${v.name.replace(/-/g, ' ')}", result.message)
 `,
       };
     case 'go':
@@ -178,15 +186,18 @@ class HandlerTest(unittest.TestCase):
         'tests/unit/handler_test.go': `package main
 
 import (
+	"strings"
 	"testing"
 
 	aspora "github.com/aspora/sdk-go"
+	"github.com/aspora/sdk-go/testing/asporatest"
 )
 
 func TestAnswersAPlainRequest(t *testing.T) {
-	res, err := Handler(aspora.NewTestContext("${v.name.replace(/-/g, ' ')}"))
-	if err != nil || !res.Success {
-		t.Fatalf("unexpected result: %v %v", res, err)
+	ctx := asporatest.NewContext(asporatest.Options{Input: aspora.SkillInput{UserMessage: "${v.name.replace(/-/g, ' ')}"}})
+	res, err := Handler(ctx)
+	if err != nil || !res.Success || !strings.Contains(res.Message, "${v.name.replace(/-/g, ' ')}") {
+		t.Fatalf("unexpected result: %+v %v", res, err)
 	}
 }
 `,

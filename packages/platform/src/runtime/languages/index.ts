@@ -7,6 +7,7 @@ import { typescriptAdapter } from './typescript.ts';
 const adapters = new Map<Language, () => Promise<LanguageAdapter>>([
   ['typescript', async () => typescriptAdapter],
   ['go', async () => (await import('./go.ts')).goAdapter],
+  ['python', async () => (await import('./python.ts')).pythonAdapter],
 ]);
 
 export function adapterFor(language: string): LanguageAdapter {
