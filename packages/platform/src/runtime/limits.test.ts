@@ -94,3 +94,13 @@ test('a worker that prints a flood of output is capped and the execution still e
   assert.equal(r.success, true);
   assert.ok(r.logs.length <= 500, `${r.logs.length} log lines kept`);
 });
+
+test('a process a handler leaves behind does not live into the next execution', async () => {
+  await f.deploy({ name: 'leaver', handler: `import cp from 'node:child_process'; let n = 0; export const handler = async () => { n++; if (n === 1) cp.spawn('/bin/sleep', ['611'], { detached: true, stdio: 'ignore' }).unref(); return { success: true, message: String(n) }; };` });
+  const first = await f.runtime.run({ ref: 'test/leaver', input: {} });
+  assert.equal(first.success, true);
+  const { execSync } = await import('node:child_process');
+  assert.deepEqual(execSync('ps -eo args').toString().split('\n').filter((l) => l === '/bin/sleep 611'), []);
+  const second = await f.runtime.run({ ref: 'test/leaver', input: {} });
+  assert.equal((second.result as { message: string }).message, '1', 'a fresh worker: the one that had a leftover was not reused');
+});

@@ -333,12 +333,14 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     if (process.getuid?.() === 0 && this.mode === 'bwrap') chownSync(dir, SANDBOX_UID, SANDBOX_UID);
   }
 
-  /** Emptied between executions: nothing one run writes is seen by the next. */
+  /**
+   * Emptied between executions: nothing one run writes is seen by the next. The folder itself
+   * stays: the worker's sandbox has it bind-mounted, and a new folder would not be the mounted one.
+   */
   async #resetScratch(dir: string): Promise<void> {
     const left = await readdir(dir).catch(() => []);
-    if (!left.length) return;
-    await rm(dir, { recursive: true, force: true });
-    this.#mkScratch(dir);
+    // rm does not follow symlinks: a link the handler left removes only the link.
+    await Promise.all(left.map((name) => rm(join(dir, name), { recursive: true, force: true })));
   }
 }
 

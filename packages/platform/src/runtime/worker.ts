@@ -11,6 +11,7 @@ import { AsporaError, type ErrorCode, type SkillResult } from '@aspora/sdk';
 import type { LogEntry } from '../observe/executions.ts';
 import type { LaunchSpec } from './languages/types.ts';
 import type { CgroupManager, WorkerCgroup } from './sandbox/cgroup.ts';
+import { reapLeftovers } from './sandbox/reap.ts';
 import { readLines, writeMessage, type Message } from './protocol/lines.ts';
 import { parseResult } from './protocol/result.ts';
 import { launch, type SandboxLayout, type SandboxLimits } from './sandbox/launch.ts';
@@ -67,6 +68,8 @@ export class Worker {
   lastUsed = Date.now();
   executions = 0;
   tools: ExportedTool[] = [];
+  /** The worker's pid inside its sandbox (from `ready`). */
+  #nsPid = 0;
   readonly startedAt = performance.now();
 
   private constructor(
@@ -113,6 +116,7 @@ export class Worker {
           if (m.t === 'ready') {
             clearTimeout(timer);
             if (Array.isArray(m.tools)) w.tools = (m.tools as ExportedTool[]).filter((t) => t && typeof t.name === 'string');
+            if (typeof m.pid === 'number') w.#nsPid = m.pid;
             child.removeAllListeners('exit');
             child.removeAllListeners('error');
             child.stderr!.off('data', onErr);
@@ -155,6 +159,9 @@ export class Worker {
           clearTimeout(timer);
           this.#running = undefined;
           this.lastUsed = Date.now();
+          // Processes the handler left behind are killed; a worker that had any is not reused
+          // either (their zombies, open files and threads would weigh on the next execution).
+          if (!this.#dead && this.cgroup && this.child.pid && this.#nsPid && reapLeftovers(this.cgroup, this.child.pid, this.#nsPid) > 0) this.kill();
           resolve(o);
         },
       };

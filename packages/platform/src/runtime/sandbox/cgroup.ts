@@ -19,6 +19,8 @@ export interface CgroupLimits {
 export interface WorkerCgroup {
   /** Files a process writes its pid to, to join (one per v1 hierarchy; one for v2). */
   readonly procsFiles: string[];
+  /** Processes in the group now (host pids). */
+  pids(): number[];
   /** Was a process of this group killed by the memory cap? */
   oomKilled(): boolean;
   /** SIGKILL to every process still in the group. */
@@ -70,16 +72,18 @@ function readInt(file: string, key?: string): number {
   }
 }
 
-function killPids(procsFile: string): void {
-  let pids: string[] = [];
+function readPids(procsFile: string): number[] {
   try {
-    pids = readFileSync(procsFile, 'utf8').split('\n').filter(Boolean);
+    return readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
   } catch {
-    return;
+    return [];
   }
-  for (const p of pids) {
+}
+
+function killPids(procsFile: string): void {
+  for (const p of readPids(procsFile)) {
     try {
-      process.kill(Number(p), 'SIGKILL');
+      process.kill(p, 'SIGKILL');
     } catch {
       /* already gone */
     }
@@ -124,6 +128,7 @@ class V1 implements CgroupManager {
     const killAll = () => procsFiles.forEach(killPids);
     return {
       procsFiles,
+      pids: () => readPids(join(dirs.pids, 'cgroup.procs')),
       oomKilled: () => readInt(join(dirs.memory, 'memory.oom_control'), 'oom_kill') > 0 || readInt(join(dirs.memory, 'memory.failcnt')) > 0 && readInt(join(dirs.memory, 'memory.max_usage_in_bytes')) >= l.memoryMb * 1024 * 1024,
       killAll,
       remove: () => removeDirs(Object.values(dirs), killAll),
@@ -151,6 +156,7 @@ class V2 implements CgroupManager {
     const killAll = () => (tryWrite(join(dir, 'cgroup.kill'), '1') ? undefined : killPids(procs));
     return {
       procsFiles: [procs],
+      pids: () => readPids(procs),
       oomKilled: () => readInt(join(dir, 'memory.events'), 'oom_kill') > 0,
       killAll,
       remove: () => removeDirs([dir], killAll),

@@ -57,6 +57,9 @@ export function bwrapArgs(spec: LaunchSpec, layout: SandboxLayout, limits: Sandb
   for (const s of layout.shared) a.push('--ro-bind', s.host, s.sandbox);
   a.push('--bind', layout.scratchDir, '/scratch', '--chdir', '/scratch');
   for (const m of spec.mounts) a.push('--ro-bind', m.host, m.sandbox);
+  // bwrap builds the root on a tmpfs: make it read-only once everything is mounted, so that only
+  // /scratch and /tmp are writable.
+  a.push('--remount-ro', '/');
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/scratch', TMPDIR: '/tmp', LANG: 'C.UTF-8', ...spec.env };
   for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
   a.push('--', ...spec.command);
