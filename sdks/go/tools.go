@@ -102,10 +102,18 @@ func (m Model) chatWithTools(req ChatRequest) (*ChatResponse, error) {
 		req.Tools = append(req.Tools, t.definition())
 	}
 	req.Messages = append([]ChatMessage(nil), req.Messages...)
+	var used Usage // the handler sees what the whole loop used, not just its last call
 	for round := 0; round < MaxToolRounds; round++ {
 		answer, err := m.chat(req)
-		if err != nil || len(answer.ToolCalls) == 0 {
-			return answer, err
+		if err != nil {
+			return nil, err
+		}
+		used.PromptTokens += answer.Usage.PromptTokens
+		used.CompletionTokens += answer.Usage.CompletionTokens
+		used.Cost += answer.Usage.Cost
+		if len(answer.ToolCalls) == 0 {
+			answer.Usage = used
+			return answer, nil
 		}
 		req.Messages = append(req.Messages, ChatMessage{Role: "assistant", Content: answer.Content, ToolCalls: answer.ToolCalls})
 		for _, tc := range answer.ToolCalls {

@@ -64,9 +64,12 @@ async function chatWithTools(exec, ctx, args) {
   });
   const messages = [...(args.messages ?? [])];
   const tools = offered.map((t) => t.def);
+  const usage = { promptTokens: 0, completionTokens: 0, cost: 0 };
   for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
     const answer = await call(exec, 'model.chat', { ...args, messages, tools });
-    if (!answer?.toolCalls?.length) return answer;
+    // The handler sees what the whole loop used, not just its last call.
+    for (const k of Object.keys(usage)) usage[k] += answer?.usage?.[k] ?? 0;
+    if (!answer?.toolCalls?.length) return { ...answer, usage: { ...answer?.usage, ...usage } };
     messages.push({ role: 'assistant', content: answer.content ?? '', toolCalls: answer.toolCalls });
     for (const tc of answer.toolCalls) {
       const t = exported.get(tc.name);

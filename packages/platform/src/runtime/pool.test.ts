@@ -82,13 +82,27 @@ test('a worker that died is dropped, and a failed start frees its slot', async (
   pool.close();
 });
 
-test('idle workers beyond the per-version cap are stopped', async () => {
-  const pool = new WorkerPool<Fake>({ ...limits, maxWorkers: 5, maxIdlePerVersion: 1 });
+test('idle workers beyond the per-version cap are kept while needed, then trimmed', async () => {
+  const pool = new WorkerPool<Fake>({ ...limits, maxWorkers: 5, maxIdlePerVersion: 1, trimAfterMs: 1000 });
   const a = await pool.acquire('v1', 100, start('v1'));
   const b = await pool.acquire('v1', 100, start('v1'));
   pool.release(a);
   pool.release(b);
-  assert.equal(b.stopped, true);
-  assert.equal(pool.idle, 1);
+  pool.sweep();
+  assert.equal(pool.idle, 2, 'steady load keeps both warm');
+  pool.sweep(Date.now() + 1500);
+  assert.equal(pool.idle, 1, 'after a quiet second the extra one goes');
+  assert.equal(a.stopped, true, 'the least recently used one');
+  assert.equal(b.stopped, false);
+  pool.close();
+});
+
+test('idle workers are stopped after the idle timeout', async () => {
+  const pool = new WorkerPool<Fake>({ ...limits, idleTimeoutMs: 10_000 });
+  const a = await pool.acquire('v1', 100, start('v1'));
+  pool.release(a);
+  pool.sweep(Date.now() + 11_000);
+  assert.equal(a.stopped, true);
+  assert.equal(pool.size, 0);
   pool.close();
 });

@@ -3,7 +3,9 @@
  * version (never another version or skill) and runs one execution at a time. Live workers are
  * capped in number and in declared memory (runtime.memory of each); when the caps are reached,
  * least recently used idle workers of other versions make room, and when every worker is busy a
- * request waits in line (FIFO) until one is free or its wait times out.
+ * request waits in line (FIFO) until one is free or its wait times out. A version keeps as many
+ * warm workers as its load needed; beyond `maxIdlePerVersion` they are stopped once they have been
+ * idle for `trimAfterMs` (a burst does not leave a crowd behind, steady load does not churn).
  */
 import { AsporaError } from '@aspora/sdk';
 
@@ -23,6 +25,8 @@ export interface PoolLimits {
   idleTimeoutMs: number;
   /** How long an execution may wait for a free worker. */
   queueTimeoutMs: number;
+  /** Idle workers beyond maxIdlePerVersion are stopped after this long unused. */
+  trimAfterMs?: number;
 }
 
 interface Waiter<W> {
@@ -44,7 +48,7 @@ export class WorkerPool<W extends PooledWorker> {
   #closed = false;
 
   constructor(private readonly limits: PoolLimits) {
-    this.#sweeper = setInterval(() => this.#sweepIdle(), Math.min(60_000, Math.max(1000, limits.idleTimeoutMs / 2)));
+    this.#sweeper = setInterval(() => this.#sweepIdle(), Math.min(1000, this.#trimAfter, limits.idleTimeoutMs / 2));
     this.#sweeper.unref();
   }
 
@@ -101,14 +105,14 @@ export class WorkerPool<W extends PooledWorker> {
       return waiter!.resolve(w);
     }
     const list = this.#idle.get(w.key) ?? [];
-    if (list.length >= this.limits.maxIdlePerVersion) {
-      this.#drop(w);
-      w.shutdown();
-      return this.#serveWaiters();
-    }
     list.push(w);
     this.#idle.set(w.key, list);
     this.#serveWaiters();
+  }
+
+  /** Applies the idle rules now (tests; otherwise a timer does it). */
+  sweep(now?: number): void {
+    this.#sweepIdle(now);
   }
 
   /** Stops the idle workers of one version (a new version was deployed, say). */
@@ -203,10 +207,17 @@ export class WorkerPool<W extends PooledWorker> {
     }
   }
 
-  #sweepIdle(): void {
-    const cutoff = Date.now() - this.limits.idleTimeoutMs;
+  get #trimAfter(): number {
+    return this.limits.trimAfterMs ?? 5_000;
+  }
+
+  #sweepIdle(now = Date.now()): void {
+    const cutoff = now - this.limits.idleTimeoutMs;
+    const trim = now - this.#trimAfter;
     for (const [key, list] of this.#idle) {
-      const keep = list.filter((w) => w.alive && w.lastUsed >= cutoff);
+      // Most recently used last: the extra ones to trim are at the front.
+      const extra = Math.max(0, list.length - this.limits.maxIdlePerVersion);
+      const keep = list.filter((w, i) => w.alive && w.lastUsed >= cutoff && !(i < extra && w.lastUsed < trim));
       for (const w of list) if (!keep.includes(w)) (this.#live.delete(w), w.shutdown());
       if (keep.length) this.#idle.set(key, keep);
       else this.#idle.delete(key);

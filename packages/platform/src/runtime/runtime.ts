@@ -118,7 +118,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     if (this.mode === 'unsafe') deps.log.warn('ASPORA_UNSAFE_NO_SANDBOX=1: skill handlers run WITHOUT a sandbox (no isolation of files, network or processes). Never use this in production.');
     this.cgroups = this.mode === 'bwrap' ? cgroupManager(opts.env) : undefined;
     if (this.mode === 'bwrap' && !this.cgroups) deps.log.warn('no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)');
-    this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log);
+    this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log, () => this.#running.size);
     const vault = deps.vault ?? new SecretVault({}, {});
     this.#vault = opts.secrets ? vault.withFixed(opts.secrets) : vault;
     this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);

@@ -1,0 +1,181 @@
+/**
+ * Runtime benchmarks; prints one table per area.
+ *   npm run bench:runtime [-- --cold 30 --warm 2000 --seconds 5 --concurrency 8 --workers 4]
+ * Cold start: a sandboxed worker from spawn to its `ready` (handler loaded), per language, next to
+ * raw `bwrap … node -e 0` with the same mounts, in the same run. Warm: a trivial handler's
+ * execution through SkillRuntime.run (execution record written) and the bare protocol round trip.
+ * Throughput: trivial executions, records written, at a given concurrency. Memory: RSS per warm
+ * worker (its processes in the sandbox).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentile, round } from '../registry/stats.ts';
+import { runtimeFixture } from '../../packages/platform/src/runtime/test-support.ts';
+import { bwrapArgs } from '../../packages/platform/src/runtime/sandbox/launch.ts';
+import { Worker } from '../../packages/platform/src/runtime/worker.ts';
+import type { SandboxMode } from '../../packages/platform/src/runtime/sandbox/detect.ts';
+
+const args = process.argv.slice(2);
+const num = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i === -1 ? dflt : Number(args[i + 1]);
+};
+const COLD = num('--cold', 30);
+const WARM = num('--warm', 2000);
+const SECONDS = num('--seconds', 5);
+const CONCURRENCY = num('--concurrency', 8);
+const WORKERS = num('--workers', 4);
+const step = (s: string) => process.stderr.write(`… ${s}\n`);
+
+const HANDLERS = {
+  typescript: 'export const handler = async (ctx) => ({ success: true, message: "ok " + ctx.input.userMessage });',
+  python: 'from aspora_sdk import SkillResult, skill_handler\n\n@skill_handler\nasync def handler(context):\n    return SkillResult(success=True, message="ok " + context.input.user_message)\n',
+  go: 'package main\n\nimport aspora "github.com/aspora/sdk-go"\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: true, Message: "ok " + ctx.Input.UserMessage}, nil\n}\n',
+} as const;
+type Lang = keyof typeof HANDLERS;
+
+const f = await runtimeFixture({ pool: { maxWorkers: Math.max(WORKERS, 3) + 2, maxIdlePerVersion: WORKERS } });
+const rt = f.runtime;
+if (rt.mode !== 'bwrap') throw new Error(`bubblewrap is needed for this benchmark (mode ${rt.mode})`);
+for (const lang of Object.keys(HANDLERS) as Lang[]) await f.deploy({ name: `trivial-${lang}`, language: lang, memory: '256MB', handler: HANDLERS[lang] });
+
+const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), n: xs.length });
+const scratch = mkdtempSync(join(tmpdir(), 'aspora-bench-'));
+chmodSync(scratch, 0o777);
+
+function timeExit(argv: string[]): Promise<number> {
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    c.once('error', reject);
+    c.once('exit', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`exit ${code}: ${argv.join(' ')}`))));
+  });
+}
+
+// --- cold start ---------------------------------------------------------------------------
+step(`cold starts: ${COLD} per language, and raw bwrap node -e 0`);
+const cold: Record<string, number[]> = { 'raw bwrap … node -e 0': [] };
+const { prepared: tsPrepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });
+const rawLayout = { bundleDir: tsPrepared.bundleDir, scratchDir: scratch, shared: [] };
+const rawLimits = { memoryMb: 256, cpu: 0, cpuSeconds: 60, maxProcesses: 128, maxFileMb: 64, tmpMb: 64 };
+const rawArgv = ['bwrap', ...bwrapArgs({ mounts: [], command: [process.execPath, '-e', '0'], env: {} }, rawLayout, rawLimits)];
+await timeExit(rawArgv); // page cache warm for both
+for (const lang of Object.keys(HANDLERS) as Lang[]) {
+  const { loaded, prepared } = await rt.prepared(`test/trivial-${lang}`, { environment: 'production' });
+  const xs: number[] = [];
+  for (let i = 0; i < COLD + 1; i++) {
+    if (lang === 'typescript') cold['raw bwrap … node -e 0']!.push(await timeExit(rawArgv));
+    const dir = join(scratch, randomUUID());
+    mkdirSync(dir, { mode: 0o777 });
+    chmodSync(dir, 0o777);
+    const t = performance.now();
+    const w = await Worker.start({
+      key: loaded.version.id,
+      mode: rt.mode as SandboxMode,
+      spec: prepared.spec,
+      layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: prepared.shared },
+      limits: { ...rawLimits, memoryMb: loaded.version.runtime.memoryMb },
+      startTimeoutMs: 15_000,
+      cgroups: rt.cgroups,
+    });
+    if (i > 0) xs.push(performance.now() - t); // the first start of a language warms its files
+    w.kill();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  cold[`${lang} worker (spawn → ready)`] = xs;
+}
+cold['raw bwrap … node -e 0'] = cold['raw bwrap … node -e 0']!.slice(1);
+
+// --- warm round trip ------------------------------------------------------------------------
+step(`warm executions: ${WARM} per language through SkillRuntime.run (records written)`);
+const warm: Record<string, number[]> = {};
+for (const lang of Object.keys(HANDLERS) as Lang[]) {
+  const ref = `test/trivial-${lang}`;
+  for (let i = 0; i < 50; i++) await rt.run({ ref, input: { userMessage: 'warm' } });
+  const xs: number[] = [];
+  for (let i = 0; i < WARM; i++) {
+    const t = performance.now();
+    const r = await rt.run({ ref, input: { userMessage: 'x' } });
+    xs.push(performance.now() - t);
+    if (!r.success) throw new Error(`${ref}: ${JSON.stringify(r.error)}`);
+  }
+  warm[`${lang}: run() incl. record`] = xs;
+}
+// The bare protocol round trip on a warm TypeScript worker, without resolving or recording.
+{
+  const { loaded, prepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });
+  const dir = join(scratch, 'rt');
+  mkdirSync(dir, { mode: 0o777 });
+  const w = await Worker.start({ key: loaded.version.id, mode: rt.mode as SandboxMode, spec: prepared.spec, layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: [] }, limits: rawLimits, startTimeoutMs: 15_000, cgroups: rt.cgroups });
+  const hooks = { call: async () => null, log: () => undefined, metric: () => undefined };
+  const ctx = { executionId: 'b', input: { userMessage: 'x', metadata: {} }, skill: { domain: 'test', name: 'trivial-typescript', role: null, version: '1.0.0' }, secrets: {} };
+  for (let i = 0; i < 200; i++) await w.execute(`w${i}`, ctx, hooks, 5000);
+  const xs: number[] = [];
+  for (let i = 0; i < WARM; i++) {
+    const t = performance.now();
+    await w.execute(`e${i}`, ctx, hooks, 5000);
+    xs.push(performance.now() - t);
+  }
+  warm['typescript: protocol round trip only'] = xs;
+  w.kill();
+}
+
+// --- throughput -----------------------------------------------------------------------------
+step(`throughput: ${SECONDS} s of trivial TypeScript executions at concurrency ${CONCURRENCY} (${WORKERS} workers)`);
+let done = 0;
+let failed = 0;
+const until = performance.now() + SECONDS * 1000;
+const t0 = performance.now();
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (performance.now() < until) {
+      const r = await rt.run({ ref: 'test/trivial-typescript', input: { userMessage: 't' } });
+      if (r.success) done++;
+      else failed++;
+    }
+  }),
+);
+const elapsed = (performance.now() - t0) / 1000;
+const [{ n: recorded } = { n: 0 }] = await f.db.query<{ n: number }>("SELECT count(*)::int AS n FROM executions WHERE completed_at IS NOT NULL");
+
+// --- memory per warm worker ------------------------------------------------------------------
+step('memory of one warm worker per language');
+const memory: Record<string, string> = {};
+for (const lang of Object.keys(HANDLERS) as Lang[]) {
+  const ref = `test/trivial-${lang}`;
+  rt.retire(ref);
+  await rt.run({ ref, input: { userMessage: 'm' } });
+  memory[lang] = `${round(rssOfNewestWorker(lang) / 1024, 1)} MB`;
+}
+
+function rssOfNewestWorker(lang: Lang): number {
+  // The worker process: the one whose command line names this language's worker entry.
+  const marker = { typescript: 'node-worker.mjs', python: 'worker.py', go: '/opt/aspora/go/handler' }[lang];
+  let best = { pid: 0, rss: 0 };
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) continue;
+      const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      if (pid > best.pid) best = { pid, rss };
+    } catch {
+      /* gone */
+    }
+  }
+  return best.rss;
+}
+
+await f.close();
+rmSync(scratch, { recursive: true, force: true });
+
+const raw = percentile(cold['raw bwrap … node -e 0']!, 50);
+console.log(`\nCold start (ms; ${COLD} each, build cached, cgroups ${rt.cgroups ? `v${rt.cgroups.version}` : 'off'})`);
+console.table(Object.fromEntries(Object.entries(cold).map(([k, xs]) => [k, { ...stats(xs), 'vs raw bwrap p50': `${round(percentile(xs, 50) / raw)}×` }])));
+console.log('\nWarm execution (ms)');
+console.table(Object.fromEntries(Object.entries(warm).map(([k, xs]) => [k, stats(xs)])));
+console.log('\nThroughput (trivial TypeScript handler, execution records written)');
+console.table({ throughput: { 'executions/s': round(done / elapsed, 0), concurrency: CONCURRENCY, workers: WORKERS, failed, 'records in db': recorded } });
+console.log('\nMemory per warm worker (RSS of the worker process)');
+console.table(memory);
