@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../main.ts';
@@ -17,9 +17,10 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       .option('--host <host>', 'address to bind (env ASPORA_HOST)', process.env.ASPORA_HOST ?? '127.0.0.1')
       .option('--data-dir <dir>', 'where data lives (env ASPORA_DATA_DIR)', process.env.ASPORA_DATA_DIR ?? '.aspora')
       .option('--examples <dir>', 'skills to deploy at start', existsSync('examples/skills') ? 'examples/skills' : bundledExamples)
-      .option('--no-examples', 'start empty'),
+      .option('--no-examples', 'start empty')
+      .option('--offline-models', 'answer model calls from a local OpenAI-compatible stand-in (canned replies; for demos without an API key)', false),
     false,
-  ).action(async (opts: { port: string; host: string; dataDir: string; examples: string | false }, cmd: Command) => {
+  ).action(async (opts: { port: string; host: string; dataDir: string; examples: string | false; offlineModels: boolean }, cmd: Command) => {
     const json = ctx.globals(cmd).json;
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AsporaError('BAD_REQUEST', `--port must be a port number (0-65535), got "${opts.port}"`, { hint: 'use --port 0 for any free port' });
@@ -29,8 +30,20 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       import('@aspora/platform/platform'),
       import('@aspora/platform/deploy/folders'),
     ]);
-    const config = platformConfigFromEnv(process.env, { port, host: opts.host, dataDir: resolve(opts.dataDir) });
-    const platform = await startPlatform(config);
+    // With the examples and no platform configuration of the user's own: the examples' platform
+    // file, their shared resources, and local stand-ins for the systems they call.
+    const demo = opts.examples ? await exampleEnvironment(resolve(opts.examples)) : undefined;
+    const models = opts.offlineModels ? await offlineModels() : undefined;
+    const env = { ...process.env, ...demo?.env, ...models?.env };
+    const config = platformConfigFromEnv(env, { port, host: opts.host, dataDir: resolve(opts.dataDir) });
+    let platform;
+    try {
+      platform = await startPlatform(config);
+    } catch (e) {
+      await demo?.close();
+      await models?.close();
+      throw e;
+    }
 
     // First start: deploy the examples before reporting ready, so the first `aspora list` shows them.
     // Later starts serve at once from the existing data and re-sync the examples in the background
@@ -69,11 +82,16 @@ export function registerUp(program: Command, ctx: CommandContext): void {
             : examples.mode === 'syncing'
               ? `  ${examples.folders} example skills: checking for edits in the background`
               : '  no example skills (--no-examples)',
+          ...(demo?.servicesUrl ? [`  example APIs (TRM, fraud DB, FX, ECM gateway …) at ${demo.servicesUrl} ${dim('(local stand-ins, examples/services)')}`] : []),
+          ...(models ? [`  ${yellow('offline models')}: model calls get canned replies from ${models.url} (not a real model)`] : platform.gateway.configured ? [] : [`  ${dim('no model provider: set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL), or start with --offline-models')}`]),
+          ...(platform.runtime.mode === 'none' ? [`${yellow('warning')} skills cannot run here: install bubblewrap (apt-get install bubblewrap)`] : []),
           '',
           'Try, from another shell:',
           '  npx aspora list --domain ecm --role field',
           '  npx aspora search "block a suspicious payment"',
           '  npx aspora show fraud/block-transaction',
+          `  npx aspora run fraud/block-transaction --input '{"userMessage":"block payment tx_123","metadata":{"transactionId":"tx_123"}}'`,
+          '  npx aspora test examples/skills/fraud/block-transaction',
           '  npx aspora create skill fraud/my-skill --lang typescript && npx aspora deploy skills/fraud/my-skill --env staging',
           `  curl ${platform.url}/openapi.json`,
           '',
@@ -87,10 +105,41 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         process.stderr.write(`${dim(`${signal}: stopping…`)}\n`);
         await syncing.catch(() => undefined);
         await platform.close();
+        await demo?.close();
+        await models?.close();
         done();
       };
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
     });
   });
+}
+
+/**
+ * What the example skills need to run: their aspora.platform.yaml (next to the skills folder),
+ * their shared resources, and the example services it points at — unless the user configured a
+ * platform file or shared folder of their own, which then win.
+ */
+async function exampleEnvironment(skillsDir: string): Promise<{ env: NodeJS.ProcessEnv; servicesUrl?: string; close(): Promise<void> }> {
+  const env: NodeJS.ProcessEnv = {};
+  if (!process.env.ASPORA_SHARED_DIR) env.ASPORA_SHARED_DIR = skillsDir;
+  const root = dirname(skillsDir);
+  const platformFile = join(root, 'aspora.platform.yaml');
+  const services = join(root, 'services', 'server.ts');
+  if (process.env.ASPORA_PLATFORM_CONFIG || existsSync('aspora.platform.yaml') || !existsSync(platformFile)) return { env, close: async () => undefined };
+  env.ASPORA_PLATFORM_CONFIG = platformFile;
+  if (!existsSync(services)) return { env, close: async () => undefined };
+  const { startExampleServices } = (await import(pathToFileURL(services).href)) as { startExampleServices(o: { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> };
+  const s = await startExampleServices({ port: Number(process.env.ASPORA_EXAMPLE_SERVICES_PORT ?? 0), host: '127.0.0.1' });
+  env.ASPORA_EXAMPLE_SERVICES_URL = s.url;
+  return { env, servicesUrl: s.url, close: () => s.close() };
+}
+
+/** The repository's OpenAI-compatible stand-in (tools/openai-stub) as the model provider. */
+async function offlineModels(): Promise<{ env: NodeJS.ProcessEnv; url: string; close(): Promise<void> }> {
+  const stub = fileURLToPath(new URL('../../../../tools/openai-stub/src/server.ts', import.meta.url));
+  if (!existsSync(stub)) throw new AsporaError('UNAVAILABLE', '--offline-models needs the repository checkout (tools/openai-stub)', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL instead' });
+  const { startOpenAIStub } = (await import(pathToFileURL(stub).href)) as { startOpenAIStub(o: { host?: string }): Promise<{ url: string; close(): Promise<void> }> };
+  const s = await startOpenAIStub({ host: '127.0.0.1' });
+  return { env: { ASPORA_MODEL_BASE_URL: s.url, ASPORA_MODEL_API_KEY: 'offline' }, url: s.url, close: () => s.close() };
 }

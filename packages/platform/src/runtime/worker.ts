@@ -255,6 +255,7 @@ export class Worker {
 }
 
 function toWire(e: unknown): ExecutionFailure {
-  if (e instanceof AsporaError) return { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+  // The hint travels in the message: SDKs rebuild the error from code, message and details.
+  if (e instanceof AsporaError) return { code: e.code, message: e.hint ? `${e.message} (${e.hint})` : e.message, ...(e.details ? { details: e.details } : {}) };
   return { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
 }
