@@ -5,13 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/aspora.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'aspora-cli-'));
+chmodSync(work, 0o755); // the sandbox user reads bundles under the data folder
 let server: ChildProcess;
 let url = '';
 
@@ -195,9 +196,64 @@ describe('the tour: create → validate → deploy → list → search → show 
   });
 });
 
+describe('running skills: run, execution, test', () => {
+  const TX = JSON.stringify({ userMessage: 'block payment tx_123', metadata: { transactionId: 'tx_123' } });
+
+  test('aspora run returns the SkillResult and an execution id (the example APIs answer)', () => {
+    const r = aspora(['run', 'fraud/block-transaction', '--input', TX, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const e = r.json();
+    assert.deepEqual(e.result, { success: true, message: '🚫 Transaction blocked due to high fraud score', data: { fraudScore: 0.93, action: 'blocked' }, confidence: 0.95 });
+    assert.match(e.id, /^[0-9a-f-]{36}$/);
+    const human = aspora(['run', 'fraud/block-transaction', '-m', 'check tx_456', '--meta', 'transactionId=tx_456']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /Transaction approved/);
+    assert.match(human.stderr, /execution [0-9a-f-]{36} · \d+ ms · 2 host calls/);
+    const back = aspora(['execution', e.id, '--json']);
+    assert.equal(back.json().id, e.id);
+    assert.equal(back.json().result.data.action, 'blocked');
+  });
+
+  test('the same request to the Go and Python examples', () => {
+    const fx = aspora(['run', 'wealth/fx-timing', '-m', 'send now?', '--meta', 'from=AED', '--meta', 'to=INR', '--meta', 'amount=5000', '--json']);
+    assert.equal(fx.code, 0, fx.stderr);
+    assert.match(fx.json().result.message, /AED → INR today/);
+    const dispute = aspora(['run', 'fraud/dispute-chargeback', '-m', 'chargeback', '--json']);
+    assert.equal(dispute.code, 0, dispute.stderr);
+    assert.match(dispute.json().result.message, /Which dispute\?/);
+  });
+
+  test('a failed run exits 1 with the reason; bad input is refused before anything runs', () => {
+    const noModel = aspora(['run', 'fraud/dispute-chargeback', '--meta', 'dispute_id=DSP-4471']);
+    assert.equal(noModel.code, 1);
+    assert.match(noModel.stderr, /no model provider is configured on this platform .*OPENROUTER_API_KEY/);
+    const bad = aspora(['run', 'fraud/block-transaction', '--input', '{not json']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--input is not JSON/);
+    const unknown = aspora(['run', 'fraud/nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /deploy it first/);
+  });
+
+  test('aspora test runs a folder\'s unit tests in the sandbox, in each language, and a deployed version\'s on the platform', () => {
+    for (const ref of ['fraud/refund-check', 'fraud/py-skill', 'fraud/go-skill']) {
+      const r = aspora(['test', join('skills', ...ref.split('/'))]);
+      assert.equal(r.code, 0, `${ref}: ${r.stderr}`);
+      assert.match(r.stderr, /tests passed/);
+    }
+    const remote = aspora(['test', 'fraud/block-transaction', '--json']);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(remote.json().passed, true);
+    writeFileSync(join(work, 'skills/fraud/refund-check/tests/unit/refund-check.test.ts'), "import { test } from 'node:test'; import assert from 'node:assert/strict'; test('fails', () => assert.equal(1, 2));\n");
+    const failing = aspora(['test', 'skills/fraud/refund-check']);
+    assert.equal(failing.code, 1);
+    assert.match(failing.stderr, /tests failed/);
+  });
+});
+
 describe('errors and help', () => {
   test('every command has --help', () => {
-    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['up']]) {
+    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['run'], ['test'], ['execution'], ['up']]) {
       const r = aspora([...c, '--help']);
       assert.equal(r.code, 0, `${c.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /Usage: aspora/);
