@@ -1,6 +1,6 @@
 /**
  * Runtime benchmarks; prints one table per area.
- *   npm run bench:runtime [-- --cold 30 --warm 2000 --seconds 5 --concurrency 8 --workers 4]
+ *   npm run bench:runtime [-- --cold 30 --warm 2000 --seconds 5 --concurrency 16 --workers 6 --no-postgres]
  * Cold start: a sandboxed worker from spawn to its `ready` (handler loaded), per language, next to
  * raw `bwrap … node -e 0` with the same mounts, in the same run. Warm: a trivial handler's
  * execution through SkillRuntime.run (execution record written) and the bare protocol round trip.
@@ -26,8 +26,8 @@ const num = (name: string, dflt: number) => {
 const COLD = num('--cold', 30);
 const WARM = num('--warm', 2000);
 const SECONDS = num('--seconds', 5);
-const CONCURRENCY = num('--concurrency', 8);
-const WORKERS = num('--workers', 4);
+const CONCURRENCY = num('--concurrency', 16);
+const WORKERS = num('--workers', 6);
 const step = (s: string) => process.stderr.write(`… ${s}\n`);
 
 const HANDLERS = {
@@ -37,7 +37,7 @@ const HANDLERS = {
 } as const;
 type Lang = keyof typeof HANDLERS;
 
-const f = await runtimeFixture({ pool: { maxWorkers: Math.max(WORKERS, 3) + 2, maxIdlePerVersion: WORKERS } });
+const f = await runtimeFixture({ pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS } });
 const rt = f.runtime;
 if (rt.mode !== 'bwrap') throw new Error(`bubblewrap is needed for this benchmark (mode ${rt.mode})`);
 for (const lang of Object.keys(HANDLERS) as Lang[]) await f.deploy({ name: `trivial-${lang}`, language: lang, memory: '256MB', handler: HANDLERS[lang] });
@@ -80,10 +80,12 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
       limits: { ...rawLimits, memoryMb: loaded.version.runtime.memoryMb },
       startTimeoutMs: 15_000,
       cgroups: rt.cgroups,
+      spares: rt.spares,
     });
     if (i > 0) xs.push(performance.now() - t); // the first start of a language warms its files
     w.kill();
-    await new Promise((r) => setTimeout(r, 20));
+    // Cold starts in a row, not a burst: the spare used is replaced before the next one.
+    await new Promise((r) => setTimeout(r, 60));
   }
   cold[`${lang} worker (spawn → ready)`] = xs;
 }
@@ -124,22 +126,45 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
 }
 
 // --- throughput -----------------------------------------------------------------------------
-step(`throughput: ${SECONDS} s of trivial TypeScript executions at concurrency ${CONCURRENCY} (${WORKERS} workers)`);
-let done = 0;
-let failed = 0;
-const until = performance.now() + SECONDS * 1000;
-const t0 = performance.now();
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < until) {
-      const r = await rt.run({ ref: 'test/trivial-typescript', input: { userMessage: 't' } });
-      if (r.success) done++;
-      else failed++;
-    }
-  }),
-);
-const elapsed = (performance.now() - t0) / 1000;
-const [{ n: recorded } = { n: 0 }] = await f.db.query<{ n: number }>("SELECT count(*)::int AS n FROM executions WHERE completed_at IS NOT NULL");
+async function throughput(fx: typeof f): Promise<{ perSecond: number; failed: number; recorded: number }> {
+  await fx.deploy({ name: 'tput', handler: HANDLERS.typescript });
+  for (let i = 0; i < 100; i++) await fx.runtime.run({ ref: 'test/tput', input: { userMessage: 'w' } });
+  let done = 0;
+  let failed = 0;
+  const until = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        const r = await fx.runtime.run({ ref: 'test/tput', input: { userMessage: 't' } });
+        if (r.success) done++;
+        else failed++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  const [row] = await fx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM executions e JOIN skills s ON s.id = e.skill_id WHERE s.name = 'tput' AND completed_at IS NOT NULL");
+  return { perSecond: round(done / elapsed, 0), failed, recorded: row?.n ?? 0 };
+}
+const tput: Record<string, { 'executions/s': number; failed: number; 'records in db': number }> = {};
+step(`throughput on PGlite: ${SECONDS} s of trivial executions at concurrency ${CONCURRENCY}`);
+{
+  const t = await throughput(f);
+  tput.pglite = { 'executions/s': t.perSecond, failed: t.failed, 'records in db': t.recorded };
+}
+if (!args.includes('--no-postgres')) {
+  const url = process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  step(`throughput on PostgreSQL (${url})`);
+  const schema = `aspora_bench_${randomUUID().slice(0, 8)}`;
+  const pgf = await runtimeFixture({ pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS }, env: { DATABASE_URL: url, ASPORA_DB_SCHEMA: schema } });
+  try {
+    const t = await throughput(pgf);
+    tput.postgres = { 'executions/s': t.perSecond, failed: t.failed, 'records in db': t.recorded };
+    await pgf.db.query(`DROP SCHEMA ${schema} CASCADE`);
+  } finally {
+    await pgf.close();
+  }
+}
 
 // --- memory per warm worker ------------------------------------------------------------------
 step('memory of one warm worker per language');
@@ -153,7 +178,7 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
 
 function rssOfNewestWorker(lang: Lang): number {
   // The worker process: the one whose command line names this language's worker entry.
-  const marker = { typescript: 'node-worker.mjs', python: 'worker.py', go: '/opt/aspora/go/handler' }[lang];
+  const marker = { typescript: 'node-worker.cjs', python: 'worker.py', go: '/opt/aspora/go/handler' }[lang];
   let best = { pid: 0, rss: 0 };
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
     try {
@@ -175,7 +200,7 @@ console.log(`\nCold start (ms; ${COLD} each, build cached, cgroups ${rt.cgroups 
 console.table(Object.fromEntries(Object.entries(cold).map(([k, xs]) => [k, { ...stats(xs), 'vs raw bwrap p50': `${round(percentile(xs, 50) / raw)}×` }])));
 console.log('\nWarm execution (ms)');
 console.table(Object.fromEntries(Object.entries(warm).map(([k, xs]) => [k, stats(xs)])));
-console.log('\nThroughput (trivial TypeScript handler, execution records written)');
-console.table({ throughput: { 'executions/s': round(done / elapsed, 0), concurrency: CONCURRENCY, workers: WORKERS, failed, 'records in db': recorded } });
+console.log(`\nThroughput (trivial TypeScript handler, execution records written; concurrency ${CONCURRENCY}, up to ${WORKERS + 2} workers)`);
+console.table(tput);
 console.log('\nMemory per warm worker (RSS of the worker process)');
 console.table(memory);

@@ -21,7 +21,7 @@ interface Vector {
 }
 
 const VECTORS = JSON.parse(readFileSync(new URL('../../../sdks/protocol-vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
-const WORKER = fileURLToPath(new URL('../worker/node-worker.mjs', import.meta.url));
+const WORKER = fileURLToPath(new URL('../worker/node-worker.cjs', import.meta.url));
 const HANDLER = fileURLToPath(new URL('./fixtures/script-handler.mjs', import.meta.url));
 
 /** Objects match as subsets; arrays element-wise with equal length; pid and stack are ignored. */

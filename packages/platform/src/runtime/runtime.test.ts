@@ -61,6 +61,8 @@ describe('TypeScript handlers in the sandbox', () => {
     assert.equal(t.success, false);
     assert.equal(t.error?.code, 'HANDLER_ERROR');
     assert.match(t.error!.message, /TypeError: kaput/);
+    // The stack names the skill's own file and line, not the bundle the sandbox ran.
+    assert.match(String(t.error!.details?.stack), /code\/handler\.ts:1:\d+/);
 
     await f.deploy({ name: 'bad-result', handler: `export const handler = async () => ({ ok: 1 });` });
     const b = await f.runtime.run({ ref: 'test/bad-result', input: {} });

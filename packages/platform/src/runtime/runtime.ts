@@ -31,6 +31,7 @@ import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
 import { chooseSandbox, type SandboxMode } from './sandbox/detect.ts';
 import { scratchRoot } from './sandbox/scratch.ts';
+import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
 
@@ -96,6 +97,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   /** ref → ids of its versions that have been prepared here (their workers may be warm). */
   readonly #versions = new Map<string, Set<string>>();
   readonly #resolver: SkillResolver;
+  readonly #spares: SparePool | undefined;
   readonly #vault: SecretVault;
   readonly #root: string;
   readonly #scratch: string;
@@ -117,6 +119,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.mode = mode;
     if (this.mode === 'unsafe') deps.log.warn('ASPORA_UNSAFE_NO_SANDBOX=1: skill handlers run WITHOUT a sandbox (no isolation of files, network or processes). Never use this in production.');
     this.cgroups = this.mode === 'bwrap' ? cgroupManager(opts.env) : undefined;
+    this.#spares = this.cgroups ? new SparePool(this.cgroups) : undefined;
+    this.#spares?.warm();
     if (this.mode === 'bwrap' && !this.cgroups) deps.log.warn('no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)');
     this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log, () => this.#running.size);
     const vault = deps.vault ?? new SecretVault({}, {});
@@ -258,6 +262,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     return { workers: this.#pool.size, idle: this.#pool.idle, waiting: this.#pool.waiting, memoryMb: this.#pool.memoryMb, running: this.#running.size };
   }
 
+  /** Pre-joined launchers for cold starts (the benchmark starts workers the same way). */
+  get spares(): SparePool | undefined {
+    return this.#spares;
+  }
+
   get warmWorkers(): number {
     return this.#pool.size;
   }
@@ -268,6 +277,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#spares?.close();
     this.#pool.close();
     await this.recorder.drain();
     await rm(this.#scratch, { recursive: true, force: true });
@@ -321,6 +331,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         limits: this.#limits(rt),
         startTimeoutMs: this.opts.startTimeoutMs ?? 15_000,
         cgroups: this.cgroups,
+        spares: this.#spares,
       });
     } catch (e) {
       await rm(scratchDir, { recursive: true, force: true });

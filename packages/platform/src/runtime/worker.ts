@@ -12,6 +12,7 @@ import type { LogEntry } from '../observe/executions.ts';
 import type { LaunchSpec } from './languages/types.ts';
 import type { CgroupManager, WorkerCgroup } from './sandbox/cgroup.ts';
 import { reapLeftovers } from './sandbox/reap.ts';
+import type { SparePool } from './sandbox/spares.ts';
 import { readLines, writeMessage, type Message } from './protocol/lines.ts';
 import { parseResult } from './protocol/result.ts';
 import { launch, type SandboxLayout, type SandboxLimits } from './sandbox/launch.ts';
@@ -36,6 +37,8 @@ export interface WorkerStart {
   limits: SandboxLimits;
   startTimeoutMs: number;
   cgroups?: CgroupManager | undefined;
+  /** Shells already in fresh cgroups: a cold start skips the wait of joining one. */
+  spares?: SparePool | undefined;
 }
 
 /** A custom tool the handler exports (listed in its ready message). */
@@ -70,6 +73,7 @@ export class Worker {
   tools: ExportedTool[] = [];
   /** The worker's pid inside its sandbox (from `ready`). */
   #nsPid = 0;
+  #mapStack: ((stack: string) => string) | undefined;
   readonly startedAt = performance.now();
 
   private constructor(
@@ -82,16 +86,23 @@ export class Worker {
   ) {}
 
   static start(o: WorkerStart): Promise<Worker> {
-    const cgroup = o.cgroups?.create(`w-${randomUUID()}`, { memoryMb: o.limits.memoryMb, maxProcesses: o.limits.maxProcesses, cpu: o.limits.cpu });
+    const caps = { memoryMb: o.limits.memoryMb, maxProcesses: o.limits.maxProcesses, cpu: o.limits.cpu };
+    const spare = o.spares?.take();
+    const cgroup = spare?.cgroup ?? o.cgroups?.create(`w-${randomUUID()}`, caps);
     let launched;
     try {
-      launched = launch(o.mode, o.spec, o.layout, o.limits, cgroup);
+      if (spare) {
+        spare.cgroup.setLimits(caps);
+        launched = spare.start(o.mode, o.spec, o.layout, o.limits);
+      } else launched = launch(o.mode, o.spec, o.layout, o.limits, cgroup);
     } catch (e) {
+      if (spare) spare.child.kill('SIGKILL');
       void cgroup?.remove();
       throw e;
     }
     const { child, channel } = launched;
     const w = new Worker(o.key, o.limits.memoryMb, o.layout.scratchDir, child, channel, cgroup);
+    w.#mapStack = o.spec.mapStack;
     // After the exit handlers have read the group's OOM counters.
     child.once('exit', () => setImmediate(() => {
       void cgroup?.remove();
@@ -199,6 +210,7 @@ export class Worker {
       }
     };
     this.child.stdout!.on('data', out('stdout'));
+    this.child.stdout!.resume(); // a spare launcher's stdout was paused until now
     this.child.stderr!.on('data', out('stderr'));
     this.child.once('exit', (code, signal) => {
       const oom = this.cgroup?.oomKilled() ?? false;
@@ -245,8 +257,11 @@ export class Worker {
         return r.done(p.ok ? p : { ok: false, error: { code: 'BAD_RESULT', message: `the handler returned something that is not a SkillResult: ${p.why}` } });
       }
       case 'error': {
-        const e = (m.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
-        return r.done({ ok: false, error: { code: e.code ?? 'HANDLER_ERROR', message: e.message ?? 'the handler failed', ...(e.details ? { details: e.details } : {}) } });
+        const e = (m.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown>; stack?: unknown };
+        // The stack of the handler's own failure, in the skill's files and lines, for the record.
+        const stack = typeof e.stack === 'string' ? (this.#mapStack?.(e.stack) ?? e.stack).slice(0, 4000) : undefined;
+        const details = e.details || stack ? { ...e.details, ...(stack ? { stack } : {}) } : undefined;
+        return r.done({ ok: false, error: { code: e.code ?? 'HANDLER_ERROR', message: e.message ?? 'the handler failed', ...(details ? { details } : {}) } });
       }
       default:
         return this.#fail('PROTOCOL_ERROR', `unknown message type ${JSON.stringify(m.t)}`);

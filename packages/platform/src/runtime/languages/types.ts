@@ -23,6 +23,8 @@ export interface LaunchSpec {
   /** argv inside the sandbox; argv[0] an absolute in-sandbox path. */
   command: string[];
   env: Record<string, string>;
+  /** Turns a stack the worker reports (bundle positions) into the skill's own files and lines. */
+  mapStack?: (stack: string) => string;
 }
 
 export interface LanguageAdapter {

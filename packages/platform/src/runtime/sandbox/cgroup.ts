@@ -19,6 +19,8 @@ export interface CgroupLimits {
 export interface WorkerCgroup {
   /** Files a process writes its pid to, to join (one per v1 hierarchy; one for v2). */
   readonly procsFiles: string[];
+  /** (Re)sets the caps; a pre-started group gets the worker's own when it is taken. */
+  setLimits(limits: CgroupLimits): void;
   /** Processes in the group now (host pids). */
   pids(): number[];
   /** Was a process of this group killed by the memory cap? */
@@ -110,16 +112,25 @@ class V1 implements CgroupManager {
   readonly version = 1 as const;
   constructor(private readonly bases: { memory: string; pids: string; cpu: string | undefined }) {}
 
-  create(id: string, l: CgroupLimits): WorkerCgroup | undefined {
+  create(id: string, first: CgroupLimits): WorkerCgroup | undefined {
     const dirs = { memory: join(this.bases.memory, id), pids: join(this.bases.pids, id), ...(this.bases.cpu ? { cpu: join(this.bases.cpu, id) } : {}) };
-    try {
-      for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+    let l = first;
+    const setLimits = (next: CgroupLimits) => {
+      l = next;
+      // Lowering memory.limit_in_bytes below memsw is refused: set memsw first when lowering.
       const bytes = String(l.memoryMb * 1024 * 1024);
+      const memsw = join(dirs.memory, 'memory.memsw.limit_in_bytes');
+      const hasSwap = existsSync(memsw);
+      if (hasSwap) tryWrite(memsw, bytes);
       writeFileSync(join(dirs.memory, 'memory.limit_in_bytes'), bytes);
       // With swap accounting on, cap memory+swap too, or the cap only moves pages to swap.
-      if (existsSync(join(dirs.memory, 'memory.memsw.limit_in_bytes'))) tryWrite(join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes);
+      if (hasSwap) tryWrite(memsw, bytes);
       writeFileSync(join(dirs.pids, 'pids.max'), String(l.maxProcesses));
-      if (dirs.cpu && l.cpu > 0) tryWrite(join(dirs.cpu, 'cpu.cfs_period_us'), String(PERIOD_US)) && tryWrite(join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.round(l.cpu * PERIOD_US)));
+      if (dirs.cpu) tryWrite(join(dirs.cpu, 'cpu.cfs_period_us'), String(PERIOD_US)) && tryWrite(join(dirs.cpu, 'cpu.cfs_quota_us'), l.cpu > 0 ? String(Math.round(l.cpu * PERIOD_US)) : '-1');
+    };
+    try {
+      for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+      setLimits(first);
     } catch {
       void removeDirs(Object.values(dirs), () => undefined);
       return undefined;
@@ -128,6 +139,7 @@ class V1 implements CgroupManager {
     const killAll = () => procsFiles.forEach(killPids);
     return {
       procsFiles,
+      setLimits,
       pids: () => readPids(join(dirs.pids, 'cgroup.procs')),
       oomKilled: () => readInt(join(dirs.memory, 'memory.oom_control'), 'oom_kill') > 0 || readInt(join(dirs.memory, 'memory.failcnt')) > 0 && readInt(join(dirs.memory, 'memory.max_usage_in_bytes')) >= l.memoryMb * 1024 * 1024,
       killAll,
@@ -140,14 +152,17 @@ class V2 implements CgroupManager {
   readonly version = 2 as const;
   constructor(private readonly base: string) {}
 
-  create(id: string, l: CgroupLimits): WorkerCgroup | undefined {
+  create(id: string, first: CgroupLimits): WorkerCgroup | undefined {
     const dir = join(this.base, id);
-    try {
-      mkdirSync(dir);
+    const setLimits = (l: CgroupLimits) => {
       writeFileSync(join(dir, 'memory.max'), String(l.memoryMb * 1024 * 1024));
       tryWrite(join(dir, 'memory.swap.max'), '0');
       writeFileSync(join(dir, 'pids.max'), String(l.maxProcesses));
-      if (l.cpu > 0) tryWrite(join(dir, 'cpu.max'), `${Math.round(l.cpu * PERIOD_US)} ${PERIOD_US}`);
+      tryWrite(join(dir, 'cpu.max'), l.cpu > 0 ? `${Math.round(l.cpu * PERIOD_US)} ${PERIOD_US}` : `max ${PERIOD_US}`);
+    };
+    try {
+      mkdirSync(dir);
+      setLimits(first);
     } catch {
       void removeDirs([dir], () => undefined);
       return undefined;
@@ -156,6 +171,7 @@ class V2 implements CgroupManager {
     const killAll = () => (tryWrite(join(dir, 'cgroup.kill'), '1') ? undefined : killPids(procs));
     return {
       procsFiles: [procs],
+      setLimits,
       pids: () => readPids(procs),
       oomKilled: () => readInt(join(dir, 'memory.events'), 'oom_kill') > 0,
       killAll,

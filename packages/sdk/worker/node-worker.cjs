@@ -1,7 +1,10 @@
 // The TypeScript/JavaScript worker (docs/runtime-protocol.md). Runs inside the sandbox with no
-// dependencies: argv[2] is the handler module (already bundled to plain JS by the host).
+// dependencies: argv[2] is the handler module, already bundled to plain JS by the host — CommonJS
+// (`.cjs`), which starts without Node's ES module loader, or an ES module (`.mjs`).
 // Protocol on fd 3; stdout/stderr stay ordinary output that the host records as logs.
-import net from 'node:net';
+'use strict';
+const net = require('node:net');
+const { format } = require('node:util');
 
 const channel = new net.Socket({ fd: 3, readable: true, writable: true });
 const send = (m) => channel.write(`${JSON.stringify(m)}\n`);
@@ -17,7 +20,6 @@ class AsporaError extends Error {
 
 // console.* during an execution travels on the channel, so its lines are recorded in order and
 // never arrive after the result; raw writes to stdout/stderr are still captured by the host.
-import { format } from 'node:util';
 for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']]) {
   const original = console[method].bind(console);
   console[method] = (...args) => (current ? send({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
@@ -135,18 +137,7 @@ async function run(handler, m) {
   }
 }
 
-let handler;
-try {
-  const mod = await import(process.argv[2]);
-  handler = mod.handler ?? mod.default;
-  if (typeof handler !== 'function') throw new Error(`${process.argv[2]} exports no function named "handler"`);
-  exported = loadTools(mod);
-} catch (e) {
-  send({ t: 'fatal', error: { code: 'HANDLER_LOAD_FAILED', message: e instanceof Error ? e.message : String(e) } });
-  channel.end(() => process.exit(1));
-}
-
-if (handler) {
+function serve(handler) {
   let buf = '';
   channel.on('data', (d) => {
     buf += d.toString('utf8');
@@ -168,3 +159,19 @@ if (handler) {
   channel.on('end', () => process.exit(0));
   send({ t: 'ready', protocol: 1, language: 'typescript', pid: process.pid, ...(exported.size ? { tools: [...exported.values()].map((t) => t.def) } : {}) });
 }
+
+(async () => {
+  const file = process.argv[2];
+  let handler;
+  try {
+    const mod = file.endsWith('.mjs') ? await import(file) : require(file);
+    handler = mod.handler ?? mod.default;
+    if (typeof handler !== 'function') throw new Error(`${file} exports no function named "handler"`);
+    exported = loadTools(mod);
+  } catch (e) {
+    send({ t: 'fatal', error: { code: 'HANDLER_LOAD_FAILED', message: e instanceof Error ? e.message : String(e) } });
+    channel.end(() => process.exit(1));
+    return;
+  }
+  serve(handler);
+})();
