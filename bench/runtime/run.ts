@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, round } from '../registry/stats.ts';
@@ -168,28 +168,19 @@ if (!args.includes('--no-postgres')) {
 
 // --- memory per warm worker ------------------------------------------------------------------
 step('memory of one warm worker per language');
-const memory: Record<string, string> = {};
+const memory: Record<string, { 'worker RSS MB': number; 'sandbox total RSS MB': number }> = {};
 for (const lang of Object.keys(HANDLERS) as Lang[]) {
-  const ref = `test/trivial-${lang}`;
-  rt.retire(ref);
-  await rt.run({ ref, input: { userMessage: 'm' } });
-  memory[lang] = `${round(rssOfNewestWorker(lang) / 1024, 1)} MB`;
-}
-
-function rssOfNewestWorker(lang: Lang): number {
-  // The worker process: the one whose command line names this language's worker entry.
-  const marker = { typescript: 'node-worker.cjs', python: 'worker.py', go: '/opt/aspora/go/handler' }[lang];
-  let best = { pid: 0, rss: 0 };
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) continue;
-      const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      if (pid > best.pid) best = { pid, rss };
-    } catch {
-      /* gone */
-    }
-  }
-  return best.rss;
+  const { loaded, prepared } = await rt.prepared(`test/trivial-${lang}`, { environment: 'production' });
+  const dir = join(scratch, `mem-${lang}`);
+  mkdirSync(dir, { mode: 0o777 });
+  chmodSync(dir, 0o777);
+  const w = await Worker.start({ key: loaded.version.id, mode: rt.mode as SandboxMode, spec: prepared.spec, layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: [] }, limits: rawLimits, startTimeoutMs: 15_000, cgroups: rt.cgroups, spares: rt.spares });
+  const ctx = { executionId: 'm', input: { userMessage: 'm', metadata: {} }, skill: { domain: 'test', name: `trivial-${lang}`, role: null, version: '1.0.0' }, secrets: {} };
+  for (let i = 0; i < 20; i++) await w.execute(`m${i}`, ctx, { call: async () => null, log: () => undefined, metric: () => undefined }, 5000);
+  // Every process of the worker's sandbox (launcher, bwrap's init, the worker) from its cgroup.
+  const rss = (w.cgroup?.pids() ?? []).map((pid) => ({ pid, kb: Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) }));
+  memory[lang] = { 'worker RSS MB': round(Math.max(0, ...rss.map((r) => r.kb)) / 1024, 1), 'sandbox total RSS MB': round(rss.reduce((a, r) => a + r.kb, 0) / 1024, 1) };
+  w.kill();
 }
 
 await f.close();
@@ -202,5 +193,5 @@ console.log('\nWarm execution (ms)');
 console.table(Object.fromEntries(Object.entries(warm).map(([k, xs]) => [k, stats(xs)])));
 console.log(`\nThroughput (trivial TypeScript handler, execution records written; concurrency ${CONCURRENCY}, up to ${WORKERS + 2} workers)`);
 console.table(tput);
-console.log('\nMemory per warm worker (RSS of the worker process)');
+console.log('\nMemory per warm worker (RSS after 20 executions; the sandbox adds bwrap and its init)');
 console.table(memory);
