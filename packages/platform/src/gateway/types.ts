@@ -1,24 +1,8 @@
 /** The model gateway's request and answer, as a handler's context.model.chat sees them (camelCase, provider-neutral). */
+import type { ChatMessage, ToolCall, ToolDefinition } from '@aspora/sdk';
+
+export type { ChatMessage, ToolCall, ToolDefinition };
 export type TaskType = 'classification' | 'routing' | 'skill_execution' | 'complex_reasoning';
-
-export interface ToolCall {
-  id: string;
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string | null;
-  toolCalls?: ToolCall[];
-  toolCallId?: string;
-}
-
-export interface ToolDefinition {
-  name: string;
-  description?: string;
-  parameters?: Record<string, unknown>;
-}
 
 export interface ChatRequest {
   messages: ChatMessage[];

@@ -1,5 +1,6 @@
 /** Runtime tests: a platform core in a temp folder and skills written from a few lines. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { platformConfigFromEnv } from '../config/platform-config.ts';
@@ -91,6 +92,35 @@ export async function runtimeFixture(opts: FixtureOptions = {}) {
     async close() {
       await core.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Line reader over a worker's fd 3, for tests that speak the protocol themselves. */
+export function protocolLines(channel: Socket, timeoutMs = 10_000) {
+  let buf = '';
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  channel.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+      queue.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+    wake?.();
+  });
+  return {
+    send: (m: unknown) => channel.write(`${JSON.stringify(m)}\n`),
+    async next(): Promise<Record<string, any>> {
+      const deadline = Date.now() + timeoutMs;
+      while (queue.length === 0) {
+        if (Date.now() > deadline) throw new Error(`no message from the worker within ${timeoutMs / 1000} s`);
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 200);
+        });
+      }
+      return JSON.parse(queue.shift()!) as Record<string, any>;
     },
   };
 }

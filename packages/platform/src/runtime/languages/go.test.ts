@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from '@aspora/sdk';
 import { GO_SDK_DIR, goAdapter, goEnv } from './go.ts';
+import { protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
 import { launch } from '../sandbox/launch.ts';
@@ -39,34 +40,6 @@ function cacheDir(name: string): string {
 /** Runs an in-sandbox command on the host by mapping /opt/aspora/go back to its mount. */
 const hostArgv = (spec: LaunchSpec) => spec.command.map((a) => spec.mounts.reduce((s, m) => (s.startsWith(m.sandbox) ? m.host + s.slice(m.sandbox.length) : s), a));
 
-/** Line reader over the worker's fd 3. */
-function lines(channel: Socket) {
-  let buf = '';
-  const queue: string[] = [];
-  let wake: (() => void) | undefined;
-  channel.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
-      queue.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-    wake?.();
-  });
-  return {
-    send: (m: unknown) => channel.write(`${JSON.stringify(m)}\n`),
-    async next(): Promise<Record<string, any>> {
-      const deadline = Date.now() + 10_000;
-      while (queue.length === 0) {
-        if (Date.now() > deadline) throw new Error('no message from the worker within 10 s');
-        await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, 200);
-        });
-      }
-      return JSON.parse(queue.shift()!) as Record<string, any>;
-    },
-  };
-}
 
 const execute = (exec: string, metadata: Record<string, unknown>) => ({
   t: 'execute',
@@ -80,7 +53,7 @@ const execute = (exec: string, metadata: Record<string, unknown>) => ({
 });
 
 /** One execution of fx-timing against a worker: answers its two fx_rates_api calls. */
-async function fxConversation(io: ReturnType<typeof lines>) {
+async function fxConversation(io: ReturnType<typeof protocolLines>) {
   const ready = await io.next();
   assert.deepEqual([ready.t, ready.protocol, ready.language, typeof ready.pid], ['ready', 1, 'go', 'number']);
   io.send(execute('e1', { from: 'AED', to: 'INR', amount: 20000, days_to_deadline: 6 }));
@@ -137,7 +110,7 @@ describe('Go handlers', { skip: noGo }, () => {
     if (!file.error) assert.match(file.stdout, /statically linked/);
 
     const child = spawn(hostArgv(spec)[0]!, [], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    await fxConversation(lines(child.stdio[3] as Socket));
+    await fxConversation(protocolLines(child.stdio[3] as Socket));
     assert.equal(await exited(child), 0);
   });
 
@@ -163,7 +136,7 @@ describe('Go handlers', { skip: noGo }, () => {
     const w = launch('bwrap', await goAdapter.prepare(opts), layout, limits);
     let stderr = '';
     w.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await fxConversation(lines(w.channel)).catch((e: Error) => assert.fail(`${e.message}\nstderr: ${stderr}`));
+    await fxConversation(protocolLines(w.channel)).catch((e: Error) => assert.fail(`${e.message}\nstderr: ${stderr}`));
     assert.equal(await exited(w.child), 0, stderr);
 
     const tests = launch('bwrap', await goAdapter.prepareTests(opts), layout, limits);

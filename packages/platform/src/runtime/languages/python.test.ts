@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from '@aspora/sdk';
 import { PYTHON_SDK_DIR, pythonAdapter, pythonInterpreter } from './python.ts';
+import { protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
 import { launch, type Launched } from '../sandbox/launch.ts';
@@ -52,34 +53,6 @@ function scratch(name: string): string {
   return d;
 }
 
-/** Line reader over the worker's fd 3. */
-function lines(channel: Socket) {
-  let buf = '';
-  const queue: string[] = [];
-  let wake: (() => void) | undefined;
-  channel.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
-      queue.push(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-    wake?.();
-  });
-  return {
-    send: (m: unknown) => channel.write(`${JSON.stringify(m)}\n`),
-    async next(): Promise<Record<string, any>> {
-      const deadline = Date.now() + 10_000;
-      while (queue.length === 0) {
-        if (Date.now() > deadline) throw new Error('no message from the worker within 10 s');
-        await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, 200);
-        });
-      }
-      return JSON.parse(queue.shift()!) as Record<string, any>;
-    },
-  };
-}
 
 const execute = (exec: string, metadata: Record<string, unknown>) => ({
   t: 'execute',
@@ -96,7 +69,7 @@ const DISPUTE = { payment_id: 'pay_91f2', amount_aed: 2350, days_left: 6, catego
 const PAYMENT = { order_id: 'AE136ABC00', user_id: 'u_1', three_ds: 'authenticated', new_device: false };
 
 /** Three executions of dispute-chargeback on one warm worker, answering every call it makes. */
-async function disputeConversation(io: ReturnType<typeof lines>) {
+async function disputeConversation(io: ReturnType<typeof protocolLines>) {
   const ready = await io.next();
   assert.deepEqual([ready.t, ready.protocol, ready.language, typeof ready.pid, ready.tools], ['ready', 1, 'python', 'number', undefined]);
   io.send(execute('e1', { dispute_id: 'DSP-4471' }));
@@ -143,10 +116,10 @@ async function disputeConversation(io: ReturnType<typeof lines>) {
 const exited = (child: Launched['child']) => new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (c) => r(c))));
 
 /** Runs a conversation against a launched worker; a failure quotes the worker's stderr. */
-async function converse(w: Launched, conversation: (io: ReturnType<typeof lines>) => Promise<void>): Promise<void> {
+async function converse(w: Launched, conversation: (io: ReturnType<typeof protocolLines>) => Promise<void>): Promise<void> {
   let stderr = '';
   w.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await conversation(lines(w.channel)).catch((e: Error) => assert.fail(`${e.message}\nstderr: ${stderr}`));
+  await conversation(protocolLines(w.channel)).catch((e: Error) => assert.fail(`${e.message}\nstderr: ${stderr}`));
   assert.equal(await exited(w.child), 0, stderr);
 }
 
