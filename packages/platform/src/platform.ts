@@ -10,10 +10,20 @@ import { createApp } from './api/app.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import { loadPlatformFile, type PlatformFile } from './config/platform-file.ts';
 import { Publisher } from './deploy/publisher.ts';
-import { ModelGateway, providerFromEnv, type GatewayOptions } from './gateway/gateway.ts';
+import { BudgetControl } from './gateway/budget/control.ts';
+import { RedisBudgetStore } from './gateway/budget/redis-store.ts';
+import { SqlBudgetStore } from './gateway/budget/sql-store.ts';
+import { MemoryResponseCache } from './gateway/cache.ts';
+import { ModelCatalog } from './gateway/catalog.ts';
+import { ModelGateway } from './gateway/gateway.ts';
+import { RedisResponseCache } from './gateway/redis-cache.ts';
+import { GatewayStats } from './gateway/stats.ts';
 import { PlatformApis } from './integrations/apis.ts';
 import { MemoryRateLimiter } from './limits/rate-limiter.ts';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
+import { connectRedis } from './limits/redis.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
+import { ModelCallLog } from './observe/model-calls.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -29,6 +39,7 @@ export interface Platform {
   publisher: Publisher;
   runtime: SkillRuntime;
   gateway: ModelGateway;
+  modelCalls: ModelCallLog;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -39,7 +50,6 @@ export interface CoreOverrides {
   /** Instead of reading aspora.platform.yaml. */
   platformFile?: PlatformFile;
   runtime?: Partial<RuntimeOptions>;
-  gateway?: GatewayOptions;
 }
 
 export async function openPlatformCore(config: PlatformConfig, log: Logger = createLogger(config.logLevel), over: CoreOverrides = {}) {
@@ -62,10 +72,22 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes });
   const vault = new SecretVault(platformFile.secrets, config.env);
-  const limiter = new MemoryRateLimiter();
+  // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e))) : undefined;
+  const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
-  const provider = providerFromEnv(config.env);
-  const gateway = new ModelGateway(over.gateway ?? (provider ? { provider } : {}));
+  const catalog = new ModelCatalog(platformFile, vault, config.env);
+  const budgets = new BudgetControl(redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db), db, platformFile.cost_optimization, limiter, platformFile.gateway.throttle_per_minute);
+  budgets.on('notice', (n) => log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`));
+  const gateway = new ModelGateway({
+    catalog,
+    gateway: platformFile.gateway,
+    cost: platformFile.cost_optimization,
+    limiter,
+    budgets,
+    cache: redis ? new RedisResponseCache(redis) : new MemoryResponseCache(),
+    stats: new GatewayStats(),
+  });
   const rt = platformFile.runtime;
   const runtime = new SkillRuntime(
     { registry, store, log, vault, apis, gateway },
@@ -78,12 +100,16 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       ...over.runtime,
     },
   );
+  const modelCalls = new ModelCallLog(db, log);
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
-    db, store, registry, publisher, runtime, gateway, platformFile, log,
+    db, store, registry, publisher, runtime, gateway, modelCalls, platformFile, log,
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await runtime.close();
+      await modelCalls.flush();
+      await catalog.close();
+      await redis?.quit();
       await db.close();
     },
   };

@@ -516,8 +516,7 @@ describe('the Python and Go example handlers, in the sandbox, on the services', 
     stub = await startOpenAIStub();
     f = await runtimeFixture({
       platformYaml: yamlText,
-      env: { ASPORA_EXAMPLE_SERVICES_URL: services.url },
-      gateway: { provider: { name: 'stub', baseURL: stub.url, apiKey: 'stub-key' } },
+      env: { ASPORA_EXAMPLE_SERVICES_URL: services.url, ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'stub-key' },
     });
     for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : [])]) {
       const pub = await f.publisher.publish(Buffer.from((await packFolder(join(skillsDir, skill))).bytes));

@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { platformConfigFromEnv } from '../src/config/platform-config.ts';
 import { startPlatform, type Platform } from '../src/platform.ts';
+import { parsePlatformFile } from '../src/config/platform-file.ts';
 import { createLogger } from '../src/observe/logger.ts';
 import { packFiles } from '../src/store/index.ts';
 
-export async function tempPlatform(over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number; apiToken?: string } = {}): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
+export async function tempPlatform(
+  over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number; apiToken?: string; platformYaml?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
   chmodSync(dataDir, 0o755); // the sandbox user reads bundles below it
-  const base = platformConfigFromEnv({}, { port: 0, dataDir });
+  const env = over.env ?? {};
+  const base = platformConfigFromEnv(env, { port: 0, dataDir });
   const config = {
     ...base,
     apiToken: over.apiToken,
@@ -18,7 +22,7 @@ export async function tempPlatform(over: { databaseUrl?: string; databaseSchema?
     databaseSchema: over.databaseSchema,
     limits: { ...base.limits, ...(over.maxBundleBytes ? { maxBundleBytes: over.maxBundleBytes } : {}) },
   };
-  const p = await startPlatform(config, createLogger('silent'));
+  const p = await startPlatform(config, createLogger('silent'), over.platformYaml ? { platformFile: parsePlatformFile(over.platformYaml, 'aspora.platform.yaml', env) } : {});
   return {
     ...p,
     dataDir,

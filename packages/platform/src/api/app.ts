@@ -9,6 +9,10 @@ import { skillRoutes } from './routes/skills.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { requireToken } from './auth.ts';
+import { OPENAI_PATHS, openaiError } from './openai/errors.ts';
+import { openaiRoutes } from './openai/routes.ts';
+import { gatewayRoutes } from './routes/gateway.ts';
+import { toAsporaError } from './errors.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({
@@ -23,18 +27,22 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     },
   });
 
-  app.onError((err, c) => errorResponse(c, err, deps.log));
+  // OpenAI clients read OpenAI's error envelope; everything else gets the platform's.
+  app.onError((err, c) => (OPENAI_PATHS.includes(c.req.path) ? openaiError(c, toAsporaError(err)) : errorResponse(c, err, deps.log)));
   app.notFound((c) =>
     errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
   );
 
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
+  app.use('/v1/chat/completions', bodyLimit({ maxSize: 16 * 1024 * 1024, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', 'request body is larger than 16 MiB'); } }));
   app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
 
   healthRoutes(app, deps);
   skillRoutes(app, deps);
   bundleRoutes(app, deps);
   executionRoutes(app, deps);
+  gatewayRoutes(app, deps);
+  openaiRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });
   app.doc31('/openapi.json', {

@@ -3,6 +3,8 @@ import type { SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
 import type { Publisher } from '../deploy/publisher.ts';
 import type { SkillRuntime } from '../runtime/runtime.ts';
+import type { ModelGateway } from '../gateway/gateway.ts';
+import type { ModelCallLog } from '../observe/model-calls.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -10,6 +12,8 @@ export interface ApiDeps {
   store: BundleStore;
   publisher: Publisher;
   runtime: SkillRuntime;
+  gateway: ModelGateway;
+  modelCalls: ModelCallLog;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;

@@ -24,6 +24,8 @@ export interface PlatformConfig {
   sharedRoot: string | undefined;
   /** When set, every /v1 request must carry `Authorization: Bearer <token>` (ASPORA_API_TOKEN). */
   apiToken: string | undefined;
+  /** Redis for rate-limit and budget counters and the response cache, shared by processes (REDIS_URL). */
+  redisUrl: string | undefined;
   env: NodeJS.ProcessEnv;
 }
 
@@ -51,6 +53,7 @@ export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over
     platformFile: env.ASPORA_PLATFORM_CONFIG || undefined,
     sharedRoot: env.ASPORA_SHARED_DIR ? resolve(env.ASPORA_SHARED_DIR) : undefined,
     apiToken: env.ASPORA_API_TOKEN || undefined,
+    redisUrl: env.REDIS_URL || undefined,
     env,
     ...over,
   };

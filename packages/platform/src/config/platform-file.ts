@@ -48,6 +48,79 @@ export const ApiSchema = z.strictObject({
     .default({ per_skill_per_hour: 1000, per_domain_per_day: 10_000 }),
 });
 
+const percent = z.union([z.number().min(0).max(1000), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 80%')]).transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1))));
+
+export const ProviderSchema = z.strictObject({
+  /** OpenAI-compatible base URL, up to and including /v1. */
+  base_url: z.url(),
+  /** The vault secret holding the API key (none: a local server that needs no key). */
+  api_key_secret: name.optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: duration.default(60_000),
+});
+
+const Price = z.strictObject({ prompt: z.number().min(0), completion: z.number().min(0) });
+
+export const ModelEntrySchema = z.strictObject({
+  /** A provider of `providers:` (default: the platform's default provider). */
+  provider: z.string().optional(),
+  /** The provider's model id. */
+  id: z.string().min(1),
+  /** USD per million tokens. */
+  price: Price.optional(),
+});
+
+const TaskModels = z.strictObject({
+  classification: z.string().optional(),
+  routing: z.string().optional(),
+  skill_execution: z.string().optional(),
+  complex_reasoning: z.string().optional(),
+});
+
+export const GatewaySchema = z.strictObject({
+  /** Which provider serves models that name none (default: openrouter, or ASPORA_MODEL_BASE_URL's). */
+  default_provider: z.string().optional(),
+  default_model: z.string().default('claude-sonnet-4-5'),
+  by_task: TaskModels.default({}),
+  retries: z.number().int().min(0).max(10).default(2),
+  /** Total time one model call may take, retries and fallbacks included. */
+  deadline: duration.default(120_000),
+  circuit_breaker: z.strictObject({ failures: z.number().int().min(1).default(5), cooldown: duration.default(30_000) }).default({ failures: 5, cooldown: 30_000 }),
+  /** Model calls a throttled skill (95 % of its monthly budget) may make per minute. */
+  throttle_per_minute: z.number().int().min(1).default(10),
+});
+
+export const CostOptimizationSchema = z.strictObject({
+  auto_downgrade: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      rules: z.array(z.strictObject({ if: z.string().min(1), use: z.string().min(1) })).default([]),
+    })
+    .default({ enabled: false, rules: [] }),
+  rate_limits: z
+    .strictObject({
+      per_skill_per_hour: z.number().int().positive().default(1000),
+      per_domain_per_day: z.number().int().positive().default(10_000),
+      per_platform_per_month: z.number().int().positive().default(1_000_000),
+    })
+    .default({ per_skill_per_hour: 1000, per_domain_per_day: 10_000, per_platform_per_month: 1_000_000 }),
+  alerts: z
+    .array(z.strictObject({ threshold: percent, action: z.enum(['notify_owner_team', 'throttle_skill', 'pause_skill']) }))
+    .default([
+      { threshold: 80, action: 'notify_owner_team' },
+      { threshold: 95, action: 'throttle_skill' },
+      { threshold: 100, action: 'pause_skill' },
+    ]),
+  caching: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Seconds. */
+      ttl: z.number().int().min(1).default(3600),
+      cache_keys: z.array(z.enum(['skill_id', 'user_input_hash', 'model'])).default(['skill_id', 'user_input_hash']),
+    })
+    .default({ enabled: true, ttl: 3600, cache_keys: ['skill_id', 'user_input_hash'] }),
+});
+
 export const PlatformFileSchema = z.strictObject({
   secrets: z.record(name, SecretSourceSchema).default({}),
   apis: z.record(name, ApiSchema).default({}),
@@ -59,6 +132,11 @@ export const PlatformFileSchema = z.strictObject({
       timeout: duration.default(10_000),
     })
     .default({ allow_hosts: [], max_bytes: 2, timeout: 10_000 }),
+  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _'), ProviderSchema).default({}),
+  /** Model aliases skills may name, mapped to a provider's id and a price. */
+  models: z.record(z.string().min(1), ModelEntrySchema).default({}),
+  gateway: GatewaySchema.default(GatewaySchema.parse({})),
+  cost_optimization: CostOptimizationSchema.default(CostOptimizationSchema.parse({})),
   runtime: z
     .strictObject({
       max_workers: z.number().int().positive().default(16),
@@ -73,6 +151,10 @@ export const PlatformFileSchema = z.strictObject({
 export type PlatformFile = z.output<typeof PlatformFileSchema>;
 export type ApiDefinition = z.output<typeof ApiSchema>;
 export type SecretSource = z.output<typeof SecretSourceSchema>;
+export type ProviderDefinition = z.output<typeof ProviderSchema>;
+export type ModelEntry = z.output<typeof ModelEntrySchema>;
+export type GatewayConfig = z.output<typeof GatewaySchema>;
+export type CostOptimization = z.output<typeof CostOptimizationSchema>;
 
 export const EMPTY_PLATFORM_FILE: PlatformFile = PlatformFileSchema.parse({});
 
@@ -104,8 +186,16 @@ export function parsePlatformFile(text: string, file: string, env: NodeJS.Proces
   const undeclared = Object.entries(v.value.apis).flatMap(([api, a]) =>
     'secret' in a.auth && !(a.auth.secret in v.value!.secrets) ? [{ file, path: `apis.${api}.auth.secret`, message: `secret ${a.auth.secret} is not in secrets`, hint: `add secrets.${a.auth.secret}: {env: ${a.auth.secret}}` }] : [],
   );
-  if (undeclared.length) throw new AsporaError('CONFIG_INVALID', `${file}: an API's auth names a secret the vault does not have`, { issues: undeclared });
-  return v.value;
+  const f = v.value;
+  const known = new Set(Object.keys(f.providers));
+  const refs: Issue[] = [
+    ...Object.entries(f.providers).flatMap(([p, d]) => (d.api_key_secret && !(d.api_key_secret in f.secrets) ? [{ file, path: `providers.${p}.api_key_secret`, message: `secret ${d.api_key_secret} is not in secrets`, hint: `add secrets.${d.api_key_secret}: {env: ${d.api_key_secret}}` }] : [])),
+    ...Object.entries(f.models).flatMap(([m, d]) => (d.provider && d.provider !== 'default' && !known.has(d.provider) ? [{ file, path: `models.${m}.provider`, message: `no provider named ${d.provider}`, hint: `declare it under providers, or use one of: ${[...known].join(', ') || '(none yet)'}` }] : [])),
+    ...(f.gateway.default_provider && !known.has(f.gateway.default_provider) ? [{ file, path: 'gateway.default_provider', message: `no provider named ${f.gateway.default_provider}` }] : []),
+  ];
+  const issues2 = [...undeclared, ...refs];
+  if (issues2.length) throw new AsporaError('CONFIG_INVALID', `${file}: a name it refers to is not declared`, { issues: issues2 });
+  return f;
 }
 
 /** ASPORA_PLATFORM_CONFIG, else ./aspora.platform.yaml when present, else nothing configured. */

@@ -43,6 +43,8 @@ export interface ModelCallRecord {
   isFallback: boolean;
   latencyMs: number;
   ok: boolean;
+  /** Served from the response cache (cost 0). */
+  cached?: boolean;
   errorCode?: string;
 }
 

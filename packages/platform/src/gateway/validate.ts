@@ -18,18 +18,21 @@ export const ChatRequestSchema = z.object({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().min(1).max(1_000_000).optional(),
   taskType: z.enum(['classification', 'routing', 'skill_execution', 'complex_reasoning']).optional(),
+  /** Hints the platform's auto-downgrade rules may test (task.complexity, task.requires_reasoning). */
+  complexity: z.enum(['low', 'medium', 'high']).optional(),
+  requiresReasoning: z.boolean().optional(),
   tools: z
     .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }))
     .max(128)
     .optional(),
 });
 
-export function validateChatRequest(v: unknown): ChatRequest {
+export function validateChatRequest(v: unknown): ChatRequest & { complexity?: 'low' | 'medium' | 'high'; requiresReasoning?: boolean } {
   const r = ChatRequestSchema.safeParse(v);
   if (!r.success) {
     throw new AsporaError('BAD_REQUEST', `model.chat: ${r.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`, {
       hint: 'messages: [{role: "user", content: "…"}], optional model, temperature, maxTokens, taskType, tools',
     });
   }
-  return r.data as ChatRequest;
+  return r.data as ChatRequest & { complexity?: 'low' | 'medium' | 'high'; requiresReasoning?: boolean };
 }

@@ -33,9 +33,9 @@ const UPSERT = `INSERT INTO executions (${NAMES.join(', ')})
   SELECT ${NAMES.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})
   ON CONFLICT (id) DO UPDATE SET ${NAMES.filter((n) => n !== 'id' && n !== 'started_at').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`;
 
-const CALLS = `INSERT INTO model_calls (execution_id, skill_id, provider, requested_model, model, prompt_tokens, completion_tokens, cost, estimated, is_fallback, latency_ms, ok, error_code)
+const CALLS = `INSERT INTO model_calls (execution_id, skill_id, provider, requested_model, model, prompt_tokens, completion_tokens, cost, estimated, is_fallback, latency_ms, ok, error_code, cached)
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(execution_id uuid, skill_id uuid, provider text, requested_model text, model text, prompt_tokens int,
-    completion_tokens int, cost numeric, estimated boolean, is_fallback boolean, latency_ms int, ok boolean, error_code text)`;
+    completion_tokens int, cost numeric, estimated boolean, is_fallback boolean, latency_ms int, ok boolean, error_code text, cached boolean)`;
 
 interface Pending {
   row: RecordRow;
@@ -183,5 +183,6 @@ function callColumns(r: RecordRow, c: ModelCallRecord) {
     latency_ms: Math.round(c.latencyMs),
     ok: c.ok,
     error_code: c.errorCode ?? null,
+    cached: c.cached ?? false,
   };
 }

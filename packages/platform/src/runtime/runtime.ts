@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AsporaError } from '@aspora/sdk';
 import { SecretVault } from '../access/secrets.ts';
-import type { ModelGateway } from '../gateway/gateway.ts';
+import type { ModelGateway, SkillModelPrefs } from '../gateway/gateway.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
 import type { PlatformApis } from '../integrations/apis.ts';
 import type { WebFetchPolicy } from '../integrations/web-fetch.ts';
@@ -138,6 +138,16 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     if (this.#unavailable) throw this.#unavailable;
     const loaded = await this.#resolver.load(req.ref, req.version ? { version: req.version } : { environment: req.environment ?? 'production' });
     const v = loaded.version;
+    // A skill paused by its monthly model budget does not start (the gateway would refuse its calls).
+    if (v.model.monthlyLimit && this.deps.gateway) {
+      const b = await this.deps.gateway.budgets.status({ ref: loaded.ref, monthlyLimit: v.model.monthlyLimit });
+      if (b.mode === 'paused') {
+        throw new AsporaError('BUDGET_EXCEEDED', `skill ${loaded.ref} is paused: it spent $${b.spent.toFixed(2)} of its $${b.limit!.toFixed(2)} monthly model budget`, {
+          hint: `it runs again next month, or when an admin lifts it: aspora budget lift ${loaded.ref}`,
+          details: { skill: loaded.ref, period: b.period, spent: b.spent, limit: b.limit },
+        });
+      }
+    }
     const prepared = await this.#prepare(loaded);
     const [domain, name] = loaded.ref.split('/') as [string, string];
     const input: Record<string, unknown> = { userMessage: '', ...req.input, metadata: obj(req.input.metadata), domain: typeof req.input.domain === 'string' ? req.input.domain : domain };
@@ -182,7 +192,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       limits: this.#limits(v.runtime),
       deps: this.deps,
       webFetch: { maxBytes: (this.opts.webFetch?.maxBytes ?? 2) * 1024 * 1024, timeoutMs: this.opts.webFetch?.timeoutMs ?? 10_000 },
-      prefs: { primary: v.model.primary ?? undefined, fallback: v.model.fallback ?? undefined, temperature: v.model.temperature ?? undefined, maxTokens: v.model.maxTokens ?? undefined },
+      prefs: modelPrefs(v),
+      ownerTeam: v.ownerTeam,
       worker: () => worker,
       onModelCall: (c) => {
         modelCalls.push(c);
@@ -353,6 +364,21 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     // rm does not follow symlinks: a link the handler left removes only the link.
     await Promise.all(left.map((name) => rm(join(dir, name), { recursive: true, force: true })));
   }
+}
+
+/** The skill's model section as the gateway reads it. */
+export function modelPrefs(v: LoadedSkill['version']): SkillModelPrefs {
+  const m = v.model;
+  const cfg = (v.config as { model?: { cache_responses?: boolean } } | null)?.model;
+  return {
+    primary: m.primary ?? undefined,
+    fallback: m.fallback ?? undefined,
+    temperature: m.temperature ?? undefined,
+    maxTokens: m.maxTokens ?? undefined,
+    cacheResponses: cfg?.cache_responses,
+    maxPerExecution: m.maxCostPerExecution ?? undefined,
+    monthlyLimit: m.monthlyLimit ?? undefined,
+  };
 }
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});

@@ -8,7 +8,6 @@ import { createLogger } from '../observe/logger.ts';
 import { openPlatformCore } from '../platform.ts';
 import { packFiles } from '../store/index.ts';
 import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
-import type { GatewayOptions } from '../gateway/gateway.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
 export interface TestSkill {
@@ -61,7 +60,7 @@ export interface FixtureOptions extends Partial<RuntimeOptions> {
   shared?: Record<string, string>;
   /** aspora.platform.yaml text (APIs, secrets, web_fetch). */
   platformYaml?: string;
-  gateway?: GatewayOptions;
+  /** The platform's environment (ASPORA_MODEL_BASE_URL, REDIS_URL, DATABASE_URL …). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -74,11 +73,10 @@ export async function runtimeFixture(opts: FixtureOptions = {}) {
     writeFileSync(join(sharedRoot, rel), text);
   }
   const log = createLogger('silent');
-  const { shared: _s, platformYaml, gateway, env = {}, ...runtime } = opts;
+  const { shared: _s, platformYaml, env = {}, ...runtime } = opts;
   const core = await openPlatformCore(platformConfigFromEnv(env, { dataDir }), log, {
     platformFile: platformYaml ? parsePlatformFile(platformYaml, 'aspora.platform.yaml', env) : EMPTY_PLATFORM_FILE,
     runtime: { sharedRoot, ...runtime },
-    ...(gateway ? { gateway } : {}),
   });
   return {
     ...core,

@@ -82,6 +82,10 @@ export const Model = z
     fallback: ModelName.optional(),
     temperature: z.number().min(0).max(2).optional(),
     max_tokens: z.int().min(1).max(1_000_000).optional(),
+    cache_responses: z
+      .boolean()
+      .optional()
+      .describe('Let the gateway cache answers even at temperature > 0 (answers at temperature 0 are cached when the platform caches).'),
     cost_budget: z
       .strictObject({
         max_per_execution: z.number().min(0).optional().describe('USD; a model call that would pass it is refused.'),

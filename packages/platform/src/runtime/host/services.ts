@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { AsporaError, type SkillResult } from '@aspora/sdk';
+import type { SkillModelPrefs } from '../../gateway/gateway.ts';
 import type { ModelCallRecord } from '../../gateway/types.ts';
 import { webFetch, type WebFetchPolicy } from '../../integrations/web-fetch.ts';
 import type { RecordRow } from '../../observe/recorder.ts';
@@ -30,7 +31,8 @@ export interface ServiceContext {
   limits: SandboxLimits;
   deps: RuntimeDeps;
   webFetch: WebFetchPolicy;
-  prefs: { primary?: string | undefined; fallback?: string | undefined; temperature?: number | undefined; maxTokens?: number | undefined };
+  prefs: SkillModelPrefs;
+  ownerTeam: string | null;
   /** The worker running the execution (Bash joins its cgroup). */
   worker: () => Worker | undefined;
   onModelCall: (c: ModelCallRecord) => void;
@@ -78,7 +80,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
     webFetch: (r) => webFetch(r, c.webFetch, (u) => void c.guard.url(u)),
     chat: (args) => {
       if (!c.deps.gateway) throw new AsporaError('UNAVAILABLE', 'no model gateway on this platform', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL' });
-      return c.deps.gateway.chat(args, { ref, executionId: c.row.record.id, prefs: c.prefs }, c.onModelCall);
+      return c.deps.gateway.chat(args, { ref, domain, ownerTeam: c.ownerTeam, executionId: c.row.record.id, prefs: c.prefs, executionCost: () => c.row.record.model.cost }, c.onModelCall);
     },
     close() {
       for (const b of bashes) killGroup(b);

@@ -1,0 +1,42 @@
+/**
+ * Who an OpenAI-compatible request is for: `X-Aspora-Skill: domain/name` attributes it to a skill
+ * (its budgets, rate limits and model preferences apply, from the version production runs);
+ * without it the call is the platform's own, under the platform-wide limits.
+ */
+import type { Context } from 'hono';
+import { AsporaError } from '@aspora/sdk';
+import type { Caller } from '../../gateway/gateway.ts';
+import type { TaskType } from '../../gateway/types.ts';
+import type { SkillRegistry } from '../../registry/index.ts';
+import { modelPrefs } from '../../runtime/runtime.ts';
+
+const TASKS = new Set(['classification', 'routing', 'skill_execution', 'complex_reasoning']);
+const TTL_MS = 5_000;
+
+export class CallerResolver {
+  readonly #skills = new Map<string, { at: number; caller: Promise<Caller> }>();
+
+  constructor(private readonly registry: SkillRegistry) {}
+
+  async of(c: Context): Promise<Caller> {
+    const ref = c.req.header('x-aspora-skill');
+    const task = c.req.header('x-aspora-task-type');
+    if (task && !TASKS.has(task)) throw new AsporaError('BAD_REQUEST', `X-Aspora-Task-Type must be one of ${[...TASKS].join(', ')}`, { details: { param: 'X-Aspora-Task-Type' } });
+    const base: Caller = ref ? await this.#skill(ref) : { prefs: {} };
+    return { ...base, ...(task ? { task: { type: task as TaskType } } : {}) };
+  }
+
+  #skill(ref: string): Promise<Caller> {
+    const hit = this.#skills.get(ref);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.caller;
+    const caller = this.registry.loadSkill(ref, {}).then(
+      (l): Caller => ({ ref: l.ref, domain: l.ref.split('/')[0], ownerTeam: l.version.ownerTeam, prefs: modelPrefs(l.version) }),
+      (e: unknown) => {
+        this.#skills.delete(ref);
+        throw e;
+      },
+    );
+    this.#skills.set(ref, { at: Date.now(), caller });
+    return caller;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The OpenAI-compatible surface: POST /v1/chat/completions (streamed and not), POST /v1/embeddings,
+ * GET /v1/models. Any OpenAI client pointed at http://<platform>/v1 with a platform token works
+ * unchanged; every call goes through the model gateway and is metered and recorded.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AsporaError } from '@aspora/sdk';
+import type { ModelGateway } from '../../gateway/gateway.ts';
+import { parseWireChat } from '../../gateway/wire.ts';
+import type { ModelCallLog } from '../../observe/model-calls.ts';
+import type { SkillRegistry } from '../../registry/index.ts';
+import { CallerResolver } from './caller.ts';
+import { openaiError } from './errors.ts';
+
+export interface OpenAIRouteDeps {
+  gateway: ModelGateway;
+  registry: SkillRegistry;
+  modelCalls: ModelCallLog;
+}
+
+async function json(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AsporaError('BAD_REQUEST', 'the request body is not JSON', { details: { param: null } });
+  }
+}
+
+export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
+  const callers = new CallerResolver(deps.registry);
+  const guard = (fn: (c: Context) => Promise<Response>) => async (c: Context) => {
+    try {
+      return await fn(c);
+    } catch (e) {
+      if (e instanceof AsporaError) return openaiError(c, e);
+      throw e;
+    }
+  };
+
+  app.post(
+    '/v1/chat/completions',
+    guard(async (c) => {
+      const body = parseWireChat(await json(c));
+      const caller = await callers.of(c);
+      const record = deps.modelCalls.recorder(caller.ref);
+      if (body.stream) {
+        const { served, chunks } = await deps.gateway.stream(body, caller, record);
+        const it = chunks[Symbol.asyncIterator]();
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            try {
+              const r = await it.next();
+              if (r.done) ctl.close();
+              else ctl.enqueue(r.value);
+            } catch (e) {
+              // After the first token there is no falling back: the client sees the stream break.
+              ctl.error(e);
+            }
+          },
+          async cancel() {
+            await it.return?.(undefined);
+          },
+        });
+        return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-aspora-model': served.name, 'x-aspora-provider': served.provider } });
+      }
+      const done = await deps.gateway.complete(body, caller, record);
+      c.header('x-aspora-model', done.served.name);
+      c.header('x-aspora-provider', done.served.provider);
+      c.header('x-aspora-cost', done.usage.cost.toFixed(6));
+      c.header('x-aspora-cache', done.cached ? 'hit' : 'miss');
+      return c.json(done.response, 200);
+    }),
+  );
+
+  app.post(
+    '/v1/embeddings',
+    guard(async (c) => {
+      const caller = await callers.of(c);
+      const out = await deps.gateway.embeddings(await json(c), caller, deps.modelCalls.recorder(caller.ref));
+      return c.json(out, 200);
+    }),
+  );
+
+  app.get(
+    '/v1/models',
+    guard(async (c) =>
+      c.json(
+        {
+          object: 'list',
+          data: deps.gateway.catalog.list().map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: m.provider, aspora: { provider_model: m.id, price_per_million: m.price } })),
+        },
+        200,
+      ),
+    ),
+  );
+}

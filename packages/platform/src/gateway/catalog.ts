@@ -1,0 +1,98 @@
+/**
+ * Providers and models as the platform configures them. A model name a skill or client sends is
+ * an alias of `models:` (seed 000's table by default), `<provider>/<id>` of a configured provider
+ * other than the default, or else an id the default provider serves as it is (OpenRouter's
+ * `anthropic/claude-sonnet-4-5`). OpenRouter is the default provider (OPENROUTER_API_KEY);
+ * ASPORA_MODEL_BASE_URL and ASPORA_MODEL_API_KEY override the default provider's URL and key.
+ */
+import { AsporaError } from '@aspora/sdk';
+import type { SecretVault } from '../access/secrets.ts';
+import type { PlatformFile } from '../config/platform-file.ts';
+import { DEFAULT_MODEL_MAP, DEFAULT_PRICES, FALLBACK_PRICE, DEFAULT_TASK_MODELS } from './models.ts';
+import { ProviderTransport, type ProviderSettings } from './transport.ts';
+import type { TaskType } from './types.ts';
+
+export const OPENROUTER_URL = 'https://openrouter.ai/api/v1';
+
+export interface ResolvedModel {
+  /** What was asked for. */
+  name: string;
+  provider: string;
+  /** The provider's id. */
+  id: string;
+  /** USD per million tokens. */
+  price: { prompt: number; completion: number };
+  /** No price configured or known: priced conservatively. */
+  unpriced: boolean;
+}
+
+export class ModelCatalog {
+  readonly #providers = new Map<string, ProviderTransport>();
+  readonly #models: Record<string, { provider?: string | undefined; id: string; price?: { prompt: number; completion: number } | undefined }>;
+  readonly defaultProvider: string | undefined;
+  readonly defaultModel: string;
+  readonly #byTask: Record<TaskType, string>;
+
+  constructor(file: PlatformFile, vault: SecretVault, env: NodeJS.ProcessEnv = process.env) {
+    const settings = new Map<string, ProviderSettings>();
+    // OpenRouter attributes traffic to an app by these two headers (seed 000).
+    const attribution = { 'HTTP-Referer': env.ASPORA_PUBLIC_URL || 'https://aspora.dev', 'X-Title': 'Aspora Skills Platform' };
+    settings.set('openrouter', { name: 'openrouter', baseURL: OPENROUTER_URL, apiKey: env.OPENROUTER_API_KEY, headers: attribution, timeoutMs: 60_000 });
+    for (const [name, p] of Object.entries(file.providers)) {
+      settings.set(name, { name, baseURL: p.base_url, apiKey: p.api_key_secret ? vault.get(p.api_key_secret) : undefined, headers: { ...(name === 'openrouter' ? attribution : {}), ...p.headers }, timeoutMs: p.timeout });
+    }
+    const dflt = file.gateway.default_provider ?? 'openrouter';
+    if (env.ASPORA_MODEL_BASE_URL) {
+      const base = settings.get(dflt)!;
+      settings.set(dflt, { ...base, baseURL: env.ASPORA_MODEL_BASE_URL, apiKey: env.ASPORA_MODEL_API_KEY ?? base.apiKey });
+    }
+    // OpenRouter without a key serves nothing; another provider (a local server) may need none.
+    const usable = (s: ProviderSettings) => s.baseURL !== OPENROUTER_URL || !!s.apiKey;
+    for (const [name, st] of settings) if (usable(st)) this.#providers.set(name, new ProviderTransport(st));
+    this.defaultProvider = this.#providers.has(dflt) ? dflt : undefined;
+    this.#models = { ...Object.fromEntries(Object.entries(DEFAULT_MODEL_MAP).map(([alias, id]) => [alias, { id }])), ...file.models };
+    this.defaultModel = file.gateway.default_model;
+    this.#byTask = { ...DEFAULT_TASK_MODELS, ...(Object.fromEntries(Object.entries(file.gateway.by_task).filter(([, v]) => v)) as Partial<Record<TaskType, string>>) };
+  }
+
+  get configured(): boolean {
+    return this.#providers.size > 0 && this.defaultProvider !== undefined;
+  }
+
+  taskModel(t: TaskType): string {
+    return this.#byTask[t];
+  }
+
+  transport(provider: string): ProviderTransport {
+    const t = this.#providers.get(provider);
+    if (!t) throw new AsporaError('UNAVAILABLE', `no model provider named ${provider} is configured`, { hint: 'declare it under providers in aspora.platform.yaml, or set OPENROUTER_API_KEY' });
+    return t;
+  }
+
+  resolve(name: string): ResolvedModel {
+    const entry = Object.hasOwn(this.#models, name) ? this.#models[name] : undefined;
+    let provider = entry?.provider && entry.provider !== 'default' ? entry.provider : this.defaultProvider;
+    let id = entry?.id ?? name;
+    if (!entry) {
+      const slash = name.indexOf('/');
+      const prefix = slash > 0 ? name.slice(0, slash) : '';
+      if (prefix && prefix !== this.defaultProvider && this.#providers.has(prefix)) {
+        provider = prefix;
+        id = name.slice(slash + 1);
+      }
+    }
+    if (!provider) throw new AsporaError('UNAVAILABLE', 'no model provider is configured on this platform', { hint: 'set OPENROUTER_API_KEY, or ASPORA_MODEL_BASE_URL (any OpenAI-compatible …/v1) and ASPORA_MODEL_API_KEY' });
+    const known = entry?.price ?? DEFAULT_PRICES[id];
+    return { name, provider, id, price: known ?? FALLBACK_PRICE, unpriced: !known };
+  }
+
+  /** Aliases and their targets, for GET /v1/models. */
+  list(): ResolvedModel[] {
+    if (!this.defaultProvider) return [];
+    return Object.keys(this.#models).map((alias) => this.resolve(alias));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#providers.values()].map((p) => p.close()));
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * model_calls rows for calls that do not belong to an execution (an OpenAI client on the
+ * gateway's HTTP routes), attributed to the skill they name. Written in batches off the request
+ * path: a gateway answer never waits for its bookkeeping.
+ */
+import type { ModelCallRecord } from '../gateway/types.ts';
+import type { Db } from '../registry/index.ts';
+import type { Logger } from './logger.ts';
+
+const INSERT = `INSERT INTO model_calls (skill_id, provider, requested_model, model, prompt_tokens, completion_tokens, cost, estimated, is_fallback, latency_ms, ok, error_code, cached)
+  SELECT (SELECT id FROM skills s WHERE s.domain = split_part(x.ref, '/', 1) AND s.name = split_part(x.ref, '/', 2)), x.provider, x.requested_model, x.model,
+         x.prompt_tokens, x.completion_tokens, x.cost, x.estimated, x.is_fallback, x.latency_ms, x.ok, x.error_code, x.cached
+  FROM jsonb_to_recordset($1::jsonb) AS x(ref text, provider text, requested_model text, model text, prompt_tokens int, completion_tokens int, cost numeric,
+       estimated boolean, is_fallback boolean, latency_ms int, ok boolean, error_code text, cached boolean)`;
+
+const FLUSH_MS = 200;
+const MAX_QUEUE = 50_000;
+
+export class ModelCallLog {
+  #queue: Array<Record<string, unknown>> = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+  #dropped = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
+
+  /** The onCall of one request. */
+  recorder(ref: string | undefined): (c: ModelCallRecord) => void {
+    return (c) => this.add(ref, c);
+  }
+
+  add(ref: string | undefined, c: ModelCallRecord): void {
+    if (this.#queue.length >= MAX_QUEUE) {
+      this.#dropped++;
+      return;
+    }
+    this.#queue.push({
+      ref: ref ?? '',
+      provider: c.provider,
+      requested_model: c.requestedModel,
+      model: c.model,
+      prompt_tokens: c.promptTokens,
+      completion_tokens: c.completionTokens,
+      cost: c.cost,
+      estimated: c.estimated,
+      is_fallback: c.isFallback,
+      latency_ms: Math.round(c.latencyMs),
+      ok: c.ok,
+      error_code: c.errorCode ?? null,
+      cached: c.cached ?? false,
+    });
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#writing;
+    const rows = this.#queue.splice(0);
+    if (!rows.length) return;
+    this.#writing = this.db.query(INSERT, [JSON.stringify(rows)]).then(
+      () => undefined,
+      (e: unknown) => this.log.error({ err: e, rows: rows.length }, 'model call records could not be written'),
+    );
+    await this.#writing;
+    if (this.#dropped) {
+      this.log.warn({ dropped: this.#dropped }, 'model call records dropped: the database is not keeping up');
+      this.#dropped = 0;
+    }
+  }
+}
