@@ -10,6 +10,7 @@ import { registerRollback } from './commands/rollback.ts';
 import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
 import { registerTest } from './commands/test.ts';
+import { registerBudget } from './commands/budget.ts';
 
 export interface GlobalOptions {
   json: boolean;
@@ -60,8 +61,10 @@ export function buildProgram(): Command {
   registerRollback(program, ctx);
   registerRun(program, ctx);
   registerTest(program, ctx);
+  registerBudget(program, ctx);
   registerUp(program, ctx);
-  for (const cmd of program.commands) cmd.exitOverride();
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;
 }
 

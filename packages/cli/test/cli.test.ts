@@ -251,9 +251,23 @@ describe('running skills: run, execution, test', () => {
   });
 });
 
+describe('budgets', () => {
+  test('aspora budget show and lift', () => {
+    const show = aspora(['budget', 'show', 'fraud/block-transaction', '--json']);
+    assert.equal(show.code, 0, show.stderr);
+    assert.equal(show.json().limit, 1000, 'cost_budget.monthly_limit of the example');
+    assert.equal(show.json().mode, 'ok');
+    assert.match(show.json().period, /^\d{4}-\d{2}$/);
+    const lift = aspora(['budget', 'lift', 'fraud/block-transaction', '--reason', 'month end']);
+    assert.equal(lift.code, 0, lift.stderr);
+    assert.match(lift.stderr, /budget lifted/);
+    assert.match(lift.stdout, /lifted by an admin/);
+  });
+});
+
 describe('errors and help', () => {
   test('every command has --help', () => {
-    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['run'], ['test'], ['execution'], ['up']]) {
+    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['run'], ['test'], ['execution'], ['budget', 'show'], ['budget', 'lift'], ['up']]) {
       const r = aspora([...c, '--help']);
       assert.equal(r.code, 0, `${c.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /Usage: aspora/);

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import type { BudgetStatus } from '@aspora/platform/gateway/budget/control';
+import { common, type CommandContext } from '../main.ts';
+import { bold, dim, green, printJson, red, yellow } from '../output.ts';
+import { parseRef } from '../refs.ts';
+
+function print(b: BudgetStatus): void {
+  const mode = b.mode === 'paused' ? red('paused') : b.mode === 'throttled' ? yellow('throttled') : green('ok');
+  const limit = b.limit === null ? 'no monthly limit' : `$${b.spent.toFixed(4)} of $${b.limit.toFixed(2)} (${((b.spent / b.limit) * 100).toFixed(1)} %)`;
+  process.stdout.write(`${bold(b.ref)} ${b.period}: ${limit} · ${mode}${b.lifted ? dim(' (lifted by an admin this month)') : ''}${b.reserved ? dim(` · $${b.reserved.toFixed(4)} reserved by calls in flight`) : ''}\n`);
+}
+
+export function registerBudget(program: Command, ctx: CommandContext): void {
+  const budget = program.command('budget').description("A skill's monthly model budget: notify at 80 %, throttle at 95 %, pause at 100 %");
+  common(budget.command('show').description('Spent, limit and mode of this month').argument('<skill>', 'domain/name')).action(async (skill: string, _o: unknown, cmd: Command) => {
+    const ref = parseRef(skill);
+    const b = await ctx.client(cmd).get<BudgetStatus>(`${ref.path}/budget`);
+    if (ctx.globals(cmd).json) printJson(b);
+    else print(b);
+  });
+  common(
+    budget
+      .command('lift')
+      .description('Let a paused (or throttled) skill go on for the rest of this month')
+      .argument('<skill>', 'domain/name')
+      .option('--reason <text>', 'why, for the record'),
+  ).action(async (skill: string, o: { reason?: string }, cmd: Command) => {
+    const ref = parseRef(skill);
+    const b = await ctx.client(cmd).post<BudgetStatus>(`${ref.path}/budget/lift`, o.reason ? { reason: o.reason } : {});
+    if (ctx.globals(cmd).json) printJson(b);
+    else {
+      process.stderr.write(`${green('✓')} ${b.ref}: budget lifted for ${b.period}\n`);
+      print(b);
+    }
+  });
+}
