@@ -150,6 +150,9 @@ describe('context.model through the gateway', () => {
     assert.equal((r.result as { message: string }).message, 'stub reply to: hello there');
     assert.equal(stub.chatRequests[0]!.model, 'anthropic/claude-haiku-4-5', 'classification goes to the cheap model');
     assert.equal(stub.chatRequests[0]!.headers.authorization, 'Bearer provider-key');
+    // The default provider is OpenRouter's slot (ASPORA_MODEL_BASE_URL moved it): its attribution headers go along.
+    assert.equal(stub.chatRequests[0]!.headers['http-referer'], 'https://aspora.dev');
+    assert.equal(stub.chatRequests[0]!.headers['x-title'], 'Aspora Skills Platform');
     assert.equal(r.model.calls, 1);
     assert.ok(r.model.promptTokens > 0 && r.model.cost > 0);
     const rows = await f.db.query<{ model: string; ok: boolean; is_fallback: boolean }>('SELECT model, ok, is_fallback FROM model_calls WHERE execution_id = $1', [r.id]);

@@ -1,0 +1,50 @@
+/** Which provider and id a model name means, from the environment and aspora.platform.yaml. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SecretVault } from '../access/secrets.ts';
+import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
+import { ModelCatalog, OPENROUTER_URL } from './catalog.ts';
+
+const vault = new SecretVault({}, {});
+
+test('without a key or a base URL no provider is configured, and the error says what to set', () => {
+  const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, {});
+  assert.equal(c.configured, false);
+  assert.throws(() => c.resolve('claude-sonnet-4-5'), /no model provider is configured.*/);
+});
+
+test("OpenRouter by default: seed 000's aliases, its URL, key and attribution headers", () => {
+  const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, { OPENROUTER_API_KEY: 'or-key' });
+  assert.deepEqual(c.resolve('claude-sonnet-4-5'), { name: 'claude-sonnet-4-5', provider: 'openrouter', id: 'anthropic/claude-sonnet-4-5', price: { prompt: 3, completion: 15 }, unpriced: false });
+  assert.equal(c.resolve('meta-llama/llama-3.1-70b').id, 'meta-llama/llama-3.1-70b', 'a provider id passes as it is');
+  assert.equal(c.resolve('meta-llama/llama-3.1-70b').unpriced, true);
+  const s = c.transport('openrouter').settings;
+  assert.equal(s.baseURL, OPENROUTER_URL);
+  assert.equal(s.apiKey, 'or-key');
+  assert.deepEqual(s.headers, { 'HTTP-Referer': 'https://aspora.dev', 'X-Title': 'Aspora Skills Platform' });
+});
+
+test('ASPORA_MODEL_BASE_URL and ASPORA_MODEL_API_KEY override the default provider', () => {
+  const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, { ASPORA_MODEL_BASE_URL: 'http://127.0.0.1:8000/v1', ASPORA_MODEL_API_KEY: 'vllm' });
+  assert.equal(c.configured, true);
+  assert.equal(c.transport('openrouter').settings.baseURL, 'http://127.0.0.1:8000/v1');
+  assert.equal(c.transport('openrouter').settings.apiKey, 'vllm');
+});
+
+test('providers and aliases from aspora.platform.yaml; <provider>/<id> reaches a named provider', () => {
+  const file = parsePlatformFile(
+    `secrets:\n  CORP: { value: corp-key }\nproviders:\n  local: { base_url: 'http://127.0.0.1:11434/v1' }\n  corp: { base_url: 'https://llm.corp.example/v1', api_key_secret: CORP }\nmodels:\n  llama: { provider: local, id: 'llama3.1:8b', price: { prompt: 0, completion: 0 } }\ngateway: { default_provider: corp }\n`,
+    'aspora.platform.yaml',
+    {},
+  );
+  const c = new ModelCatalog(file, new SecretVault(file.secrets, {}), {});
+  assert.deepEqual(c.resolve('llama'), { name: 'llama', provider: 'local', id: 'llama3.1:8b', price: { prompt: 0, completion: 0 }, unpriced: false });
+  assert.equal(c.resolve('local/qwen2').provider, 'local');
+  assert.equal(c.resolve('local/qwen2').id, 'qwen2');
+  assert.equal(c.resolve('gpt-4o').provider, 'corp', 'everything else: the default provider');
+  assert.equal(c.transport('corp').settings.apiKey, 'corp-key');
+});
+
+test('a model naming an undeclared provider is a configuration error with its path', () => {
+  assert.throws(() => parsePlatformFile(`models:\n  x: { provider: nowhere, id: y }\n`, 'aspora.platform.yaml', {}), (e: Error & { issues?: Array<{ path?: string }> }) => e.issues?.[0]?.path === 'models.x.provider');
+});
