@@ -52,6 +52,44 @@ export class ApiClient {
     return { status: res.status, data: data as T };
   }
 
+  /** A text body (YAML, plain text): errors as usual. */
+  async text(path: string): Promise<string> {
+    const res = await this.#fetch(path);
+    const body = await res.text();
+    if (!res.ok) throw this.#error(res.status, body);
+    return body;
+  }
+
+  /** A streamed body (SSE), as text chunks. */
+  async stream(path: string): Promise<AsyncIterable<string>> {
+    const res = await this.#fetch(path, { accept: 'text/event-stream' });
+    if (!res.ok) throw this.#error(res.status, await res.text());
+    const decoder = new TextDecoder();
+    return (async function* () {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+    })();
+  }
+
+  async #fetch(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    const h: Record<string, string> = { 'x-aspora-actor': actor(), ...headers };
+    if (this.opts.token) h.authorization = `Bearer ${this.opts.token}`;
+    try {
+      return await fetch(`${this.base}${path}`, { headers: h });
+    } catch (e) {
+      throw new AsporaError('UNAVAILABLE', `cannot reach the Aspora API at ${this.base} (${causeOf(e)})`, { hint: 'start a platform with `aspora up` (or `npm start`), or set ASPORA_URL to a running one' });
+    }
+  }
+
+  #error(status: number, text: string): AsporaError {
+    let err: ErrorBody['error'] | undefined;
+    try {
+      err = (JSON.parse(text) as ErrorBody).error;
+    } catch {
+      /* not JSON */
+    }
+    return new AsporaError((err?.code as never) ?? 'INTERNAL', err?.message ?? `HTTP ${status}`, { status, ...(err?.hint ? { hint: err.hint } : {}) });
+  }
+
   get<T>(path: string): Promise<T> {
     return this.request<T>('GET', path).then((r) => r.data);
   }

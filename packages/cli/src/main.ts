@@ -11,6 +11,7 @@ import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
 import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
+import { registerObserve } from './commands/observe.ts';
 
 export interface GlobalOptions {
   json: boolean;
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerRun(program, ctx);
   registerTest(program, ctx);
   registerBudget(program, ctx);
+  registerObserve(program, ctx);
   registerUp(program, ctx);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();

@@ -24,6 +24,8 @@ import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
 import { connectRedis } from './limits/redis.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { ModelCallLog } from './observe/model-calls.ts';
+import { collectMetrics } from './observe/metrics/collector.ts';
+import { PlatformMetrics } from './observe/metrics/registry.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -40,6 +42,7 @@ export interface Platform {
   runtime: SkillRuntime;
   gateway: ModelGateway;
   modelCalls: ModelCallLog;
+  metrics: PlatformMetrics;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -101,9 +104,11 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     },
   );
   const modelCalls = new ModelCallLog(db, log);
+  const metrics = new PlatformMetrics();
+  const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
-    db, store, registry, publisher, runtime, gateway, modelCalls, platformFile, log,
+    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, platformFile, log,
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await runtime.close();

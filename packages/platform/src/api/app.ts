@@ -12,6 +12,7 @@ import { requireToken } from './auth.ts';
 import { OPENAI_PATHS, openaiError } from './openai/errors.ts';
 import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
+import { observeRoutes } from './routes/observe.ts';
 import { toAsporaError } from './errors.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   bundleRoutes(app, deps);
   executionRoutes(app, deps);
   gatewayRoutes(app, deps);
+  observeRoutes(app, deps);
   openaiRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });

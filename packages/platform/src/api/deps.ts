@@ -5,6 +5,7 @@ import type { Publisher } from '../deploy/publisher.ts';
 import type { SkillRuntime } from '../runtime/runtime.ts';
 import type { ModelGateway } from '../gateway/gateway.ts';
 import type { ModelCallLog } from '../observe/model-calls.ts';
+import type { PlatformMetrics } from '../observe/metrics/registry.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -14,6 +15,9 @@ export interface ApiDeps {
   runtime: SkillRuntime;
   gateway: ModelGateway;
   modelCalls: ModelCallLog;
+  metrics: PlatformMetrics;
+  /** Sets the gauges read from state, before a scrape. */
+  refreshMetrics: () => void;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;

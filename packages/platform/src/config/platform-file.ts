@@ -121,6 +121,39 @@ export const CostOptimizationSchema = z.strictObject({
     .default({ enabled: true, ttl: 3600, cache_keys: ['skill_id', 'user_input_hash'] }),
 });
 
+/** Where alerts and budget notices go: a channel kind a skill names in monitoring.alert_channels. */
+export const NotifiersSchema = z.strictObject({
+  slack: z.strictObject({ webhook_url: z.url() }).optional(),
+  pagerduty: z
+    .strictObject({
+      routing_key_secret: name,
+      /** PagerDuty Events API v2. */
+      events_url: z.url().default('https://events.pagerduty.com/v2/enqueue'),
+    })
+    .optional(),
+  email: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().positive().default(587),
+      secure: z.boolean().default(false),
+      user: z.string().optional(),
+      password_secret: name.optional(),
+      from: z.string().min(3),
+      /** Addresses of alerts that belong to no team (platform rules). */
+      to: z.array(z.string().min(3)).default([]),
+    })
+    .optional(),
+  webhook: z.strictObject({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) }).optional(),
+});
+
+/** Owner teams (owner_team in aspora.config.yaml): where their skills' alerts and budget notices go. */
+export const TeamSchema = z.strictObject({
+  slack_webhook_url: z.url().optional(),
+  email: z.array(z.string().min(3)).default([]),
+  pagerduty_routing_key_secret: name.optional(),
+  webhook_url: z.url().optional(),
+});
+
 export const PlatformFileSchema = z.strictObject({
   secrets: z.record(name, SecretSourceSchema).default({}),
   apis: z.record(name, ApiSchema).default({}),
@@ -137,6 +170,8 @@ export const PlatformFileSchema = z.strictObject({
   models: z.record(z.string().min(1), ModelEntrySchema).default({}),
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
   cost_optimization: CostOptimizationSchema.default(CostOptimizationSchema.parse({})),
+  notifiers: NotifiersSchema.default({}),
+  teams: z.record(z.string().min(1), TeamSchema).default({}),
   runtime: z
     .strictObject({
       max_workers: z.number().int().positive().default(16),
@@ -155,6 +190,8 @@ export type ProviderDefinition = z.output<typeof ProviderSchema>;
 export type ModelEntry = z.output<typeof ModelEntrySchema>;
 export type GatewayConfig = z.output<typeof GatewaySchema>;
 export type CostOptimization = z.output<typeof CostOptimizationSchema>;
+export type NotifiersConfig = z.output<typeof NotifiersSchema>;
+export type TeamConfig = z.output<typeof TeamSchema>;
 
 export const EMPTY_PLATFORM_FILE: PlatformFile = PlatformFileSchema.parse({});
 

@@ -47,8 +47,11 @@ const empty = (): CallFigures => ({
 
 export class GatewayStats {
   readonly #rows = new Map<string, { skill: string; model: string; provider: string; f: CallFigures }>();
+  /** Sees every sample (the Prometheus metrics). */
+  readonly listeners: Array<(s: CallSample) => void> = [];
 
   record(s: CallSample): void {
+    for (const l of this.listeners) l(s);
     const key = `${s.skill}\0${s.model}\0${s.provider}`;
     let row = this.#rows.get(key);
     if (!row) this.#rows.set(key, (row = { skill: s.skill, model: s.model, provider: s.provider, f: empty() }));

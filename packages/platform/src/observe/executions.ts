@@ -9,6 +9,8 @@ export interface LogEntry {
   msg: string;
   fields?: Record<string, unknown>;
   source: 'handler' | 'stdout' | 'stderr';
+  /** When the host received it (ISO). */
+  at?: string;
 }
 
 export interface ModelUsageTotals {

@@ -23,6 +23,8 @@ export interface Prepared {
   sharedDir: string | undefined;
   shared: SandboxLayout['shared'];
   perms: SkillPermissions;
+  /** monitoring.custom_metrics: name → type. */
+  customMetrics: Map<string, 'gauge' | 'counter' | 'histogram'>;
 }
 
 export interface PrepareContext {
@@ -63,7 +65,8 @@ export async function prepareVersion(loaded: LoadedSkill, c: PrepareContext): Pr
   const spec = await adapterFor(v.runtime.language).prepare({ bundleDir, entryPoint: v.runtime.entryPoint, cacheDir, log: (m) => c.log(loaded.ref, m) });
   const perms = permissionsOf(loaded, c.webFetchHosts);
   const sharedDir = sharedDirOf(c.sharedRoot, perms.domain);
-  return { spec, bundleDir, sharedDir, perms, shared: sharedDir ? await allowedShared(sharedDir, new PermissionGuard(perms)) : [] };
+  const declared = (v.config as { monitoring?: { custom_metrics?: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram' }> } } | null)?.monitoring?.custom_metrics ?? [];
+  return { spec, bundleDir, sharedDir, perms, customMetrics: new Map(declared.map((m) => [m.name, m.type])), shared: sharedDir ? await allowedShared(sharedDir, new PermissionGuard(perms)) : [] };
 }
 
 async function allowedShared(root: string, guard: PermissionGuard): Promise<SandboxLayout['shared']> {

@@ -75,8 +75,12 @@ export interface RunRequest {
 }
 
 export interface RuntimeEvents {
-  execution: [ExecutionRecord];
-  metric: [{ ref: string; executionId: string; name: string; value: number }];
+  /** A finished execution, with its host calls. */
+  execution: [ExecutionRecord, CallRecord[]];
+  /** A log line as the handler writes it (for `aspora logs --follow`). */
+  log: [{ ref: string; executionId: string; entry: LogEntry }];
+  /** context.metrics.set of a metric the skill declares (monitoring.custom_metrics); undeclared ones are dropped. */
+  metric: [{ ref: string; executionId: string; name: string; value: number; kind: 'gauge' | 'counter' | 'histogram' }];
 }
 
 const MAX_LOGS = 500;
@@ -208,8 +212,16 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
         {
           call: hostCalls(guard, view, services, calls),
-          log: (e: LogEntry) => void (record.logs.length < MAX_LOGS && record.logs.push(e)),
-          metric: (metric, value) => this.emit('metric', { ref: loaded.ref, executionId: record.id, name: metric, value }),
+          log: (e: LogEntry) => {
+            if (record.logs.length >= MAX_LOGS) return;
+            const entry = { ...e, at: new Date().toISOString() };
+            record.logs.push(entry);
+            if (this.listenerCount('log')) this.emit('log', { ref: loaded.ref, executionId: record.id, entry });
+          },
+          metric: (metric, value) => {
+            const kind = prepared.customMetrics.get(metric);
+            if (kind) this.emit('metric', { ref: loaded.ref, executionId: record.id, name: metric, value, kind });
+          },
         },
         v.runtime.timeoutMs,
       );
@@ -238,7 +250,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       this.deps.log.error({ execution: record.id, ref: loaded.ref, err: e }, 'execution finished but its record could not be written');
     }
     if (!outcome.ok) this.deps.log.info({ execution: record.id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
-    this.emit('execution', record);
+    this.emit('execution', record, calls);
     return record;
   }
 

@@ -48,7 +48,7 @@ export interface Reservation {
 
 const MODE_TTL_MS = 1_000;
 
-export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice] }> {
+export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status: [BudgetStatus] }> {
   readonly #mode = new Map<string, { at: number; status: BudgetStatus }>();
   readonly #alerts: Array<{ threshold: number; action: BudgetAction }>;
 
@@ -120,6 +120,7 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice] }> {
     const action = lifted ? undefined : this.#alerts.filter((a) => share >= a.threshold).at(-1)?.action;
     const status: BudgetStatus = { ref: s.ref, period, spent: state.spent, reserved: state.reserved, limit, lifted, mode: action === 'pause_skill' ? 'paused' : action === 'throttle_skill' ? 'throttled' : 'ok' };
     this.#mode.set(s.ref, { at: Date.now(), status });
+    this.emit('status', status);
     return status;
   }
 

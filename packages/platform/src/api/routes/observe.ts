@@ -1,0 +1,133 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { AsporaError, parseDurationMs } from '@aspora/sdk';
+import type { ApiDeps } from '../deps.ts';
+import { ErrorSchema, SkillParams } from '../schemas.ts';
+import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
+import { pastLogs, type LogLine } from '../../observe/logs.ts';
+import { rollup } from '../../observe/rollups/query.ts';
+import { actorOf } from './shared.ts';
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+const ok = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
+
+const FiguresSchema = z
+  .object({
+    executions: z.number(), successRate: z.number().nullable(), errorRate: z.number().nullable(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable(),
+    avgMs: z.number().nullable(), cost: z.number(), modelCalls: z.number(), promptTokens: z.number(), completionTokens: z.number(), ratings: z.number(), satisfaction: z.number().nullable(),
+  })
+  .openapi('Figures');
+const RollupSchema = z
+  .object({ scope: z.enum(['platform', 'domain', 'skill']), name: z.string(), window: z.object({ from: z.string(), to: z.string(), last: z.string() }), figures: FiguresSchema, children: z.array(z.object({ name: z.string(), figures: FiguresSchema })) })
+  .openapi('Rollup');
+const FeedbackSchema = z
+  .object({ id: z.number(), executionId: z.string(), ref: z.string(), rating: z.number().nullable(), correction: z.string().nullable(), author: z.string().nullable(), createdAt: z.string(), input: z.unknown(), result: z.unknown(), error: z.object({ code: z.string(), message: z.string() }).nullable() })
+  .openapi('Feedback');
+const Last = z.string().regex(/^\d+[hd]$/, 'e.g. 1h, 24h, 7d').default('24h');
+const Levels = ['debug', 'info', 'warn', 'error'] as const;
+
+export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  const { db } = deps.registry;
+
+  app.get('/metrics', async (c) => {
+    deps.refreshMetrics();
+    return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/metrics', tags: ['observe'], summary: 'Figures of the platform, a domain or a skill over a window, with the next level down (from hourly rollups)',
+      request: { query: z.object({ target: z.string().regex(/^[a-z0-9-]+(\/[a-z0-9-]+)?$/).optional().openapi({ description: 'domain or domain/name; none: the platform' }), last: Last }) },
+      responses: { 200: ok(RollupSchema), 400: err('bad window'), 404: err('no such skill or domain') },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await rollup(db, q.target, q.last), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/v1/executions/{id}/feedback', tags: ['observe'], summary: 'Rate an execution and/or correct it (a correction becomes a regression case of the skill)',
+      request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }), body: { content: { 'application/json': { schema: z.object({ rating: z.number().int().min(1).max(5).optional(), correction: z.string().min(1).max(20_000).optional() }) } }, required: true } },
+      responses: { 201: ok(FeedbackSchema, 'stored'), 400: err('neither rating nor correction'), 404: err('no such execution') },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      return c.json(await addFeedback(db, c.req.valid('param').id, { ...b, author: actorOf(c) }), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/feedback', tags: ['observe'], summary: 'Feedback, newest first, of one skill or all',
+      request: { query: z.object({ skill: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/).optional(), corrections: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) }) },
+      responses: { 200: ok(z.object({ feedback: z.array(FeedbackSchema) })) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json({ feedback: await listFeedback(db, { ...(q.skill ? { ref: q.skill } : {}), corrections: q.corrections === 'true', limit: q.limit }) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/skills/{domain}/{name}/feedback/export', tags: ['observe'], summary: "The skill's corrections as a promptfoo test-case file (YAML)",
+      request: { params: SkillParams },
+      responses: { 200: { description: 'promptfoo tests', content: { 'application/yaml': { schema: z.string() } } }, 404: err('no such skill') },
+    }),
+    async (c) => {
+      const { domain, name } = c.req.valid('param');
+      const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
+      return c.body(promptfooCases(ref, await listFeedback(db, { ref, corrections: true, limit: 10_000 })), 200, { 'content-type': 'application/yaml; charset=utf-8' });
+    },
+  );
+
+  // Logs: the past (from execution records) and, with follow, live lines as handlers write them (SSE).
+  app.get('/v1/skills/:domain/:name/logs', async (c) => {
+    const ref = (await deps.registry.getSkill(`${c.req.param('domain')}/${c.req.param('name')}`)).ref;
+    const sinceParam = c.req.query('since') ?? '15m';
+    let sinceMs: number;
+    try {
+      sinceMs = parseDurationMs(sinceParam);
+    } catch {
+      throw new AsporaError('BAD_REQUEST', `since=${sinceParam} is not a duration`, { hint: 'e.g. 10m, 1h, 24h' });
+    }
+    const level = (c.req.query('level') ?? 'debug') as (typeof Levels)[number];
+    if (!Levels.includes(level)) throw new AsporaError('BAD_REQUEST', `level must be one of ${Levels.join(', ')}`);
+    const minLevel = Levels.indexOf(level);
+    const keep = (l: LogLine) => Levels.indexOf(l.level) >= minLevel;
+    const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), Number(c.req.query('limit') ?? 1000))).filter(keep);
+    if (c.req.query('follow') !== 'true') return c.json({ lines: past }, 200);
+    return streamSSE(c, async (stream) => {
+      for (const l of past) await stream.writeSSE({ data: JSON.stringify(l), event: 'log' });
+      const queue: LogLine[] = [];
+      let wake: (() => void) | undefined;
+      const push = (l: LogLine) => {
+        if (!keep(l)) return;
+        queue.push(l);
+        wake?.();
+      };
+      const onLog = (e: { ref: string; executionId: string; entry: LogLine }) => e.ref === ref && push({ ...e.entry, executionId: e.executionId, ref, at: e.entry.at ?? new Date().toISOString() });
+      const onExec = (r: { ref: string; id: string; success: boolean | null; durationMs: number | null; error: { code: string; message: string } | null; completedAt: string | null }) =>
+        r.ref === ref && push({ level: r.success ? 'info' : 'error', msg: r.success ? `execution finished in ${r.durationMs} ms` : `execution failed: ${r.error?.code ?? 'unsuccessful'} ${r.error?.message ?? ''}`.trim(), source: 'platform', executionId: r.id, ref, at: r.completedAt ?? new Date().toISOString() });
+      deps.runtime.on('log', onLog as never);
+      deps.runtime.on('execution', onExec as never);
+      stream.onAbort(() => {
+        deps.runtime.off('log', onLog as never);
+        deps.runtime.off('execution', onExec as never);
+        wake?.();
+      });
+      while (!stream.aborted) {
+        while (queue.length) await stream.writeSSE({ data: JSON.stringify(queue.shift()), event: 'log' });
+        await new Promise<void>((r) => {
+          wake = r;
+          // A comment line now and then keeps proxies from closing an idle stream.
+          setTimeout(r, 15_000);
+        });
+        wake = undefined;
+        if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
+      }
+    });
+  });
+}

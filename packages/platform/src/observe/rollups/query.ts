@@ -1,0 +1,148 @@
+/**
+ * Figures of the platform, a domain or a skill over a window, from the hourly rollups (seed 000's
+ * metrics hierarchy: platform → domain → skill), with the next level down broken out. Windows are
+ * whole hours: "the last 24 h" starts at the top of the hour 24 hours ago.
+ */
+import { AsporaError, parseDurationMs } from '@aspora/sdk';
+import type { Db } from '../../registry/index.ts';
+import { emptyBuckets, quantile } from './buckets.ts';
+
+export interface Figures {
+  executions: number;
+  successRate: number | null;
+  errorRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  avgMs: number | null;
+  cost: number;
+  modelCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  ratings: number;
+  /** Average rating, 1–5 (null without ratings). */
+  satisfaction: number | null;
+}
+
+export interface Rollup {
+  scope: 'platform' | 'domain' | 'skill';
+  name: string;
+  window: { from: string; to: string; last: string };
+  figures: Figures;
+  /** Domains of the platform, skills of a domain; a skill has none. */
+  children: Array<{ name: string; figures: Figures }>;
+}
+
+interface Row {
+  domain: string;
+  name: string;
+  executions: number;
+  successes: number;
+  errors: number;
+  duration_ms_sum: string | number;
+  buckets: number[];
+  cost: string | number;
+  model_calls: number;
+  prompt_tokens: string | number;
+  completion_tokens: string | number;
+  ratings: number;
+  rating_sum: number;
+}
+
+class Sum {
+  executions = 0;
+  successes = 0;
+  errors = 0;
+  durationMs = 0;
+  buckets = emptyBuckets();
+  cost = 0;
+  modelCalls = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+  ratings = 0;
+  ratingSum = 0;
+
+  add(r: Row): void {
+    this.executions += r.executions;
+    this.successes += r.successes;
+    this.errors += r.errors;
+    this.durationMs += Number(r.duration_ms_sum);
+    r.buckets.forEach((c, i) => (this.buckets[i]! += c));
+    this.cost += Number(r.cost);
+    this.modelCalls += r.model_calls;
+    this.promptTokens += Number(r.prompt_tokens);
+    this.completionTokens += Number(r.completion_tokens);
+    this.ratings += r.ratings;
+    this.ratingSum += r.rating_sum;
+  }
+
+  figures(): Figures {
+    const n = this.executions;
+    const r1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+    return {
+      executions: n,
+      successRate: n ? this.successes / n : null,
+      errorRate: n ? this.errors / n : null,
+      p50Ms: r1(quantile(this.buckets, 0.5)),
+      p95Ms: r1(quantile(this.buckets, 0.95)),
+      p99Ms: r1(quantile(this.buckets, 0.99)),
+      avgMs: n ? r1(this.durationMs / n) : null,
+      cost: Math.round(this.cost * 1e6) / 1e6,
+      modelCalls: this.modelCalls,
+      promptTokens: this.promptTokens,
+      completionTokens: this.completionTokens,
+      ratings: this.ratings,
+      satisfaction: this.ratings ? Math.round((this.ratingSum / this.ratings) * 100) / 100 : null,
+    };
+  }
+}
+
+export function windowOf(last: string, now = Date.now()): { from: Date; to: Date } {
+  let ms: number;
+  try {
+    ms = parseDurationMs(last.replace(/d$/, '') === last ? last : `${Number(last.slice(0, -1)) * 24}h`);
+  } catch {
+    throw new AsporaError('BAD_REQUEST', `--last ${last} is not a duration`, { hint: 'e.g. 1h, 24h, 7d' });
+  }
+  if (ms < 3_600_000 || ms > 400 * 86_400_000) throw new AsporaError('BAD_REQUEST', `--last ${last}: between 1h and 400d`, { hint: 'rollups are hourly' });
+  const to = new Date(now);
+  const from = new Date(Math.floor((now - ms) / 3_600_000) * 3_600_000);
+  return { from, to };
+}
+
+/** `target`: undefined (the platform), `domain`, or `domain/name`. */
+export async function rollup(db: Db, target: string | undefined, last = '24h'): Promise<Rollup> {
+  const { from, to } = windowOf(last);
+  const [domain, name] = (target ?? '').split('/');
+  const scope: Rollup['scope'] = name ? 'skill' : domain ? 'domain' : 'platform';
+  const params: unknown[] = [from.toISOString(), to.toISOString()];
+  let where = 'r.hour >= $1 AND r.hour < $2';
+  if (domain) (params.push(domain), (where += ` AND s.domain = $${params.length}`));
+  if (name) (params.push(name), (where += ` AND s.name = $${params.length}`));
+  const rows = await db.query<Row>(
+    `SELECT s.domain, s.name, r.executions, r.successes, r.errors, r.duration_ms_sum, r.buckets, r.cost, r.model_calls, r.prompt_tokens, r.completion_tokens, r.ratings, r.rating_sum
+     FROM execution_rollups r JOIN skills s ON s.id = r.skill_id WHERE ${where}`,
+    params,
+  );
+  if (scope !== 'platform' && rows.length === 0) {
+    const known = await db.query('SELECT 1 FROM skills WHERE domain = $1' + (name ? ' AND name = $2' : '') + ' LIMIT 1', name ? [domain, name] : [domain]);
+    if (!known.length) throw new AsporaError(name ? 'SKILL_NOT_FOUND' : 'NOT_FOUND', `no ${name ? `skill ${target}` : `domain ${domain}`}`, { hint: 'aspora list shows the skills' });
+  }
+  const total = new Sum();
+  const parts = new Map<string, Sum>();
+  for (const r of rows) {
+    total.add(r);
+    if (scope === 'skill') continue;
+    const key = scope === 'platform' ? r.domain : `${r.domain}/${r.name}`;
+    let p = parts.get(key);
+    if (!p) parts.set(key, (p = new Sum()));
+    p.add(r);
+  }
+  return {
+    scope,
+    name: target ?? 'platform',
+    window: { from: from.toISOString(), to: to.toISOString(), last },
+    figures: total.figures(),
+    children: [...parts].map(([n, s]) => ({ name: n, figures: s.figures() })).sort((a, b) => b.figures.executions - a.figures.executions),
+  };
+}
