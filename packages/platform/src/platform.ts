@@ -26,6 +26,8 @@ import { createLogger, type Logger } from './observe/logger.ts';
 import { ModelCallLog } from './observe/model-calls.ts';
 import { collectMetrics } from './observe/metrics/collector.ts';
 import { PlatformMetrics } from './observe/metrics/registry.ts';
+import { AlertEvaluator } from './observe/alerts/evaluator.ts';
+import { NotificationRouter } from './observe/notify/router.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -43,6 +45,7 @@ export interface Platform {
   gateway: ModelGateway;
   modelCalls: ModelCallLog;
   metrics: PlatformMetrics;
+  alerts: AlertEvaluator;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -81,7 +84,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env);
   const budgets = new BudgetControl(redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db), db, platformFile.cost_optimization, limiter, platformFile.gateway.throttle_per_minute);
-  budgets.on('notice', (n) => log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`));
+  const notify = new NotificationRouter(platformFile.notifiers, platformFile.teams, vault, log);
   const gateway = new ModelGateway({
     catalog,
     gateway: platformFile.gateway,
@@ -106,11 +109,17 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const modelCalls = new ModelCallLog(db, log);
   const metrics = new PlatformMetrics();
   const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
+  const alerts = new AlertEvaluator(db, registry, notify, platformFile.alerting, log, metrics);
+  budgets.on('notice', (n) => {
+    log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`);
+    void alerts.budgetNotice(n).catch((e: unknown) => log.error({ err: e }, 'budget notice could not be sent'));
+  });
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
-    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, platformFile, log,
+    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, platformFile, log,
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
+      await alerts.stop();
       await runtime.close();
       await modelCalls.flush();
       await catalog.close();
@@ -130,6 +139,8 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
     readiness: { database: () => core.db.query('select 1'), store: () => core.store.has(`sha256:${'0'.repeat(64)}`) },
   });
   const server = await listen(app.fetch, config.host, config.port);
+  // The serving process evaluates alert rules; a core opened for a one-off job does not.
+  core.alerts.start();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;

@@ -6,6 +6,7 @@ import type { SkillRuntime } from '../runtime/runtime.ts';
 import type { ModelGateway } from '../gateway/gateway.ts';
 import type { ModelCallLog } from '../observe/model-calls.ts';
 import type { PlatformMetrics } from '../observe/metrics/registry.ts';
+import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -18,6 +19,7 @@ export interface ApiDeps {
   metrics: PlatformMetrics;
   /** Sets the gauges read from state, before a scrape. */
   refreshMetrics: () => void;
+  alerts: AlertEvaluator;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;

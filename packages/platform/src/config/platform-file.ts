@@ -154,6 +154,21 @@ export const TeamSchema = z.strictObject({
   webhook_url: z.url().optional(),
 });
 
+/** Seed 000's platform alert rules, and how often every rule (platform and skill) is evaluated. */
+export const AlertingSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  interval: duration.default(60_000),
+  /** Window of the rate and latency rules. */
+  window: duration.default(300_000),
+  /** Fewer executions in the window than this: rates are not judged (one failure of two is not 50 %). */
+  min_executions: z.number().int().min(1).default(10),
+  error_rate: z.number().min(0).max(1).default(0.05),
+  cost_per_hour: z.number().min(0).default(100),
+  p95_ms: z.number().int().min(1).default(5000),
+  /** Where platform-wide alerts go. */
+  channels: z.array(z.enum(['slack', 'pagerduty', 'email', 'webhook'])).default(['slack']),
+});
+
 export const PlatformFileSchema = z.strictObject({
   secrets: z.record(name, SecretSourceSchema).default({}),
   apis: z.record(name, ApiSchema).default({}),
@@ -171,6 +186,7 @@ export const PlatformFileSchema = z.strictObject({
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
   cost_optimization: CostOptimizationSchema.default(CostOptimizationSchema.parse({})),
   notifiers: NotifiersSchema.default({}),
+  alerting: AlertingSchema.default(AlertingSchema.parse({})),
   teams: z.record(z.string().min(1), TeamSchema).default({}),
   runtime: z
     .strictObject({
@@ -191,6 +207,7 @@ export type ModelEntry = z.output<typeof ModelEntrySchema>;
 export type GatewayConfig = z.output<typeof GatewaySchema>;
 export type CostOptimization = z.output<typeof CostOptimizationSchema>;
 export type NotifiersConfig = z.output<typeof NotifiersSchema>;
+export type AlertingConfig = z.output<typeof AlertingSchema>;
 export type TeamConfig = z.output<typeof TeamSchema>;
 
 export const EMPTY_PLATFORM_FILE: PlatformFile = PlatformFileSchema.parse({});

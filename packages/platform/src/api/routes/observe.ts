@@ -83,6 +83,15 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     },
   );
 
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/alerts', tags: ['observe'], summary: 'Alerts, firing or resolved, newest first',
+      request: { query: z.object({ status: z.enum(['firing', 'resolved']).optional() }) },
+      responses: { 200: ok(z.object({ alerts: z.array(z.object({ key: z.string(), rule: z.string(), status: z.enum(['firing', 'resolved']), severity: z.string(), title: z.string(), value: z.number().nullable(), threshold: z.number().nullable(), scope: z.record(z.string(), z.unknown()), firedAt: z.string(), resolvedAt: z.string().nullable() })) })) },
+    }),
+    async (c) => c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
+  );
+
   // Logs: the past (from execution records) and, with follow, live lines as handlers write them (SSE).
   app.get('/v1/skills/:domain/:name/logs', async (c) => {
     const ref = (await deps.registry.getSkill(`${c.req.param('domain')}/${c.req.param('name')}`)).ref;
