@@ -103,3 +103,17 @@ describe('TypeScript handlers in the sandbox', () => {
     assert.equal((r.result as { message: string }).message, '2');
   });
 });
+
+test('context.metrics.set reports the metrics a skill declares in monitoring.custom_metrics, and only those', async () => {
+  await f.deploy({
+    name: 'counting',
+    handler: `export const handler = async (ctx) => { ctx.metrics.set('orders_triaged', 3); ctx.metrics.set('queue_depth', 7); ctx.metrics.set('undeclared', 1); return { success: true, message: 'ok' }; };`,
+    permissions: '  tools: [Read]\nmonitoring:\n  custom_metrics:\n    - { name: orders_triaged, type: counter, description: Orders triaged }\n    - { name: queue_depth, type: gauge, description: Orders waiting }',
+  });
+  const seen: Array<{ name: string; value: number; kind: string }> = [];
+  const on = (e: { name: string; value: number; kind: string }) => seen.push({ name: e.name, value: e.value, kind: e.kind });
+  f.runtime.on('metric', on);
+  await f.runtime.run({ ref: 'test/counting', input: {} });
+  f.runtime.off('metric', on);
+  assert.deepEqual(seen, [{ name: 'orders_triaged', value: 3, kind: 'counter' }, { name: 'queue_depth', value: 7, kind: 'gauge' }]);
+});
