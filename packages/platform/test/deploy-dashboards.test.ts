@@ -1,0 +1,513 @@
+/**
+ * deploy/: the Grafana dashboard and the Prometheus alerting rules. Checks their structure, that
+ * every PromQL expression names only metrics (and labels) the platform exports, and that seed
+ * 000's four platform panels are there. With promtool installed it also parses every expression
+ * for real (`promtool check rules`) and runs the rules' unit tests (`promtool test rules`).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { PlatformMetrics } from '../src/observe/metrics/registry.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const DASHBOARD = join(root, 'deploy/grafana/aspora-platform.json');
+const RULES = join(root, 'deploy/prometheus/aspora-alerts.yaml');
+const RULE_TESTS = join(root, 'deploy/prometheus/aspora-alerts.test.yaml');
+
+// ---------------------------------------------------------------------------------------------
+// A small PromQL scanner: enough to find the metric selectors and the label names of an
+// expression, not a full parser. Strings, numbers and durations, range and subquery brackets,
+// Grafana variables ($__rate_interval, ${x}, [[x]]) and comments are skipped; `{…}` matchers are
+// parsed (label op "value"); label lists after by/without/on/ignoring/group_left/group_right are
+// collected. Any other identifier that is not a function, an aggregation or a keyword is a metric
+// name, so a misspelt function (`rat(x[5m])`) shows up as an unknown metric.
+
+const FUNCTIONS = new Set([
+  'abs', 'absent', 'absent_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'avg_over_time', 'ceil', 'changes',
+  'clamp', 'clamp_max', 'clamp_min', 'cos', 'cosh', 'count_over_time', 'day_of_month', 'day_of_week', 'day_of_year',
+  'days_in_month', 'deg', 'delta', 'deriv', 'double_exponential_smoothing', 'exp', 'floor', 'histogram_avg', 'histogram_count',
+  'histogram_fraction', 'histogram_quantile', 'histogram_stddev', 'histogram_stdvar', 'histogram_sum', 'holt_winters', 'hour',
+  'idelta', 'increase', 'info', 'irate', 'label_join', 'label_replace', 'last_over_time', 'ln', 'log10', 'log2', 'mad_over_time',
+  'max_over_time', 'min_over_time', 'minute', 'month', 'pi', 'predict_linear', 'present_over_time', 'quantile_over_time', 'rad',
+  'rate', 'resets', 'round', 'scalar', 'sgn', 'sin', 'sinh', 'sort', 'sort_by_label', 'sort_by_label_desc', 'sort_desc', 'sqrt',
+  'stddev_over_time', 'stdvar_over_time', 'sum_over_time', 'tan', 'tanh', 'time', 'timestamp', 'vector', 'year',
+  'start', 'end', // the @ modifier's start() and end()
+]);
+const AGGREGATIONS = new Set(['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio']);
+const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+const KEYWORDS = new Set(['bool', 'offset', 'and', 'or', 'unless', 'atan2', 'inf', 'nan']);
+
+export interface Selector { metric: string | undefined; labels: string[] }
+export interface ScannedExpr {
+  selectors: Selector[];
+  /** by (…), without (…), on (…), ignoring (…), group_left (…), group_right (…) */
+  grouping: { clause: string; labels: string[] }[];
+  aggregations: string[];
+}
+
+const IDENT_START = /[A-Za-z_:]/;
+const IDENT = /[A-Za-z0-9_:]/;
+const LABEL_START = /[A-Za-z_]/;
+const LABEL = /[A-Za-z0-9_]/;
+
+export function scanPromQL(expr: string): ScannedExpr {
+  const selectors: Selector[] = [];
+  const grouping: ScannedExpr['grouping'] = [];
+  const aggregations: string[] = [];
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new Error(`${what} at ${i} in: ${expr}`);
+  };
+  const skipSpace = () => {
+    while (i < expr.length && /\s/.test(expr[i]!)) i++;
+  };
+  const readWhile = (re: RegExp) => {
+    const start = i;
+    while (i < expr.length && re.test(expr[i]!)) i++;
+    return expr.slice(start, i);
+  };
+  const readString = (): string => {
+    const quote = expr[i]!;
+    let out = '';
+    for (i++; i < expr.length; i++) {
+      const c = expr[i]!;
+      if (c === quote) {
+        i++;
+        return out;
+      }
+      if (c === '\\' && quote !== '`') out += expr[++i] ?? '';
+      else out += c;
+    }
+    return fail('unterminated string');
+  };
+  const skipGrafanaVariable = () => {
+    i++; // $
+    if (expr[i] === '{') {
+      const close = expr.indexOf('}', i);
+      if (close < 0) fail('unterminated ${…}');
+      i = close + 1;
+    } else readWhile(/[A-Za-z0-9_]/);
+  };
+  // `{ label op "value", … }` after a metric name (or alone).
+  const readMatchers = (): Selector => {
+    const sel: Selector = { metric: undefined, labels: [] };
+    i++; // {
+    for (;;) {
+      skipSpace();
+      if (expr[i] === '}') {
+        i++;
+        return sel;
+      }
+      if (expr[i] === ',') {
+        i++;
+        continue;
+      }
+      const label = expr[i] === '"' ? readString() : LABEL_START.test(expr[i] ?? '') ? readWhile(LABEL) : fail('expected a label name');
+      skipSpace();
+      const op = readWhile(/[=!~]/);
+      if (!['=', '!=', '=~', '!~'].includes(op)) fail(`bad matcher operator "${op}"`);
+      skipSpace();
+      if (!['"', "'", '`'].includes(expr[i] ?? '')) fail('expected a quoted label value');
+      const value = readString();
+      if (label === '__name__') {
+        if (op !== '=') fail('only __name__="…" names a metric here');
+        sel.metric = value;
+      } else sel.labels.push(label);
+    }
+  };
+  // `( label, … )` after by/without/on/ignoring/group_left/group_right.
+  const readLabelList = (): string[] => {
+    const labels: string[] = [];
+    i++; // (
+    for (;;) {
+      skipSpace();
+      const c = expr[i];
+      if (c === ')') {
+        i++;
+        return labels;
+      }
+      if (c === ',') i++;
+      else if (c !== undefined && LABEL_START.test(c)) labels.push(readWhile(LABEL));
+      else fail('expected a label name in a label list');
+    }
+  };
+  const skipBrackets = () => {
+    let depth = 0;
+    for (; i < expr.length; i++) {
+      if (expr[i] === '[') depth++;
+      else if (expr[i] === ']' && --depth === 0) {
+        i++;
+        return;
+      }
+    }
+    fail('unterminated [');
+  };
+
+  while (i < expr.length) {
+    const c = expr[i]!;
+    if (/\s/.test(c)) i++;
+    else if (c === '#') {
+      const nl = expr.indexOf('\n', i);
+      i = nl < 0 ? expr.length : nl;
+    } else if (c === '"' || c === "'" || c === '`') readString();
+    else if (c === '$') skipGrafanaVariable();
+    else if (c === '[') skipBrackets();
+    else if (c === '{') selectors.push(readMatchers());
+    else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(expr[i + 1] ?? ''))) {
+      // numbers, 1e-3, 0x1f, durations (5m, 1h30m): also swallows exponent signs
+      readWhile(/[0-9A-Za-z_.]/);
+      if (/[eE]$/.test(expr.slice(0, i)) && /[+-]/.test(expr[i] ?? '')) {
+        i++;
+        readWhile(/[0-9]/);
+      }
+    } else if (IDENT_START.test(c)) {
+      const word = readWhile(IDENT);
+      const lower = word.toLowerCase();
+      const at = i;
+      skipSpace();
+      const next = expr[i];
+      if (LABEL_LISTS.has(lower)) {
+        if (next === '(') grouping.push({ clause: lower, labels: readLabelList() });
+        else if (lower === 'group_left' || lower === 'group_right') i = at; // the list is optional there
+        else fail(`"${word}" without a label list`);
+      } else if (KEYWORDS.has(lower)) {
+        i = at;
+      } else if (AGGREGATIONS.has(lower) && (next === '(' || /^(by|without)\b/i.test(expr.slice(i)))) {
+        aggregations.push(lower);
+        i = at;
+      } else if (next === '(' && FUNCTIONS.has(word)) {
+        i = at;
+      } else {
+        const sel = next === '{' ? readMatchers() : { metric: undefined, labels: [] };
+        if (sel.metric !== undefined) fail(`metric named twice (${word} and __name__)`);
+        sel.metric = word;
+        selectors.push(sel);
+        if (next !== '{') i = at;
+      }
+    } else i++; // operators, parentheses, commas, @
+  }
+  return { selectors, grouping, aggregations };
+}
+
+export const metricNames = (expr: string) => [...new Set(scanPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>'))];
+
+// ---------------------------------------------------------------------------------------------
+
+const GRAFANA_VARS: Record<string, string> = { __rate_interval: '5m', __interval: '1m', __range: '1h', domain: '.*', skill: '.*' };
+/** An expression as Prometheus would get it: Grafana's variables replaced by plausible values. */
+const interpolate = (expr: string) =>
+  expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a?: string, b?: string) => GRAFANA_VARS[(a ?? b)!] ?? m);
+
+interface Target { refId: string; expr: string; [k: string]: unknown }
+interface Panel {
+  id: number; type: string; title: string; gridPos: { h: number; w: number; x: number; y: number };
+  datasource?: { type: string; uid: string }; targets?: Target[]; panels?: Panel[];
+  fieldConfig?: { defaults?: { unit?: string }; overrides?: { properties: { id: string; value: unknown }[] }[] };
+}
+interface Dashboard { schemaVersion: number; uid: string; title: string; panels: Panel[]; templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] } }
+interface Rule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface RuleFile { groups: { name: string; interval?: string; rules: Rule[] }[] }
+
+const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
+const rules = parseYaml(readFileSync(RULES, 'utf8')) as RuleFile;
+const allPanels: Panel[] = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+const queryPanels = allPanels.filter((p) => p.type !== 'row');
+const alerts = rules.groups.flatMap((g) => g.rules);
+
+const metrics = new PlatformMetrics({ defaults: true });
+const families = metrics.names();
+// What a selector may name: counters and gauges as they are; histograms (and summaries) only
+// through their series: _bucket (with le), _sum, _count (and, for summaries, the bare name).
+const series = new Map<string, Set<string>>();
+const extra = ['job', 'instance'];
+for (const m of metrics.registry.getMetricsAsArray()) {
+  const type = String((m as { type: unknown }).type);
+  const labels = [...((m as unknown as { labelNames?: readonly string[] }).labelNames ?? []), ...extra];
+  if (type === 'histogram') {
+    series.set(`${m.name}_bucket`, new Set([...labels, 'le']));
+    series.set(`${m.name}_sum`, new Set(labels));
+    series.set(`${m.name}_count`, new Set(labels));
+  } else if (type === 'summary') {
+    series.set(m.name, new Set([...labels, 'quantile']));
+    series.set(`${m.name}_sum`, new Set(labels));
+    series.set(`${m.name}_count`, new Set(labels));
+  } else series.set(m.name, new Set(labels));
+}
+
+/** The panels under each row, by position (rows are not collapsed: their panels follow them). */
+function rows(): Map<string, Panel[]> {
+  const out = new Map<string, Panel[]>();
+  const sorted = [...dashboard.panels].sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x);
+  let current: Panel[] | undefined;
+  for (const p of sorted) {
+    if (p.type === 'row') out.set(p.title, (current = [...(p.panels ?? [])]));
+    else current?.push(p);
+  }
+  return out;
+}
+
+/** Every PromQL expression of both files, with where it comes from. */
+function expressions(): { where: string; expr: string }[] {
+  const out: { where: string; expr: string }[] = [];
+  for (const p of queryPanels) for (const t of p.targets ?? []) out.push({ where: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
+  for (const v of dashboard.templating.list) {
+    if (v.type !== 'query') continue;
+    const q = typeof v.query === 'string' ? v.query : (v.query as { query: string }).query;
+    const m = /^\s*label_values\(\s*(.+),\s*\w+\s*\)\s*$/s.exec(q) ?? /^\s*query_result\((.+)\)\s*$/s.exec(q);
+    assert.ok(m, `variable ${v.name}: unexpected query ${q}`);
+    out.push({ where: `variable ${v.name}`, expr: m[1]! });
+  }
+  for (const r of alerts) out.push({ where: `rule ${r.alert ?? r.record}`, expr: r.expr });
+  return out;
+}
+
+describe('the PromQL scanner', () => {
+  const cases: [string, string[]][] = [
+    ['sum by (status) (rate(aspora_executions_total{status!="success", domain=~"$domain"}[$__rate_interval]))', ['aspora_executions_total']],
+    ['histogram_quantile(0.95, sum by (skill, le) (rate(aspora_execution_duration_seconds_bucket[5m])))', ['aspora_execution_duration_seconds_bucket']],
+    ['sum(rate(a_total[5m])) by (skill) / on (skill) group_left (domain) b offset 1h > bool 0.5', ['a_total', 'b']],
+    ['{__name__="aspora_workers", state="waiting"} > 0 and x @ start()', ['aspora_workers', 'x']],
+    ['label_replace(up, "dst", "$1", "instance", "(aspora_fake.*)") or vector(0)', ['up']],
+    ['count_values("v", g) unless ignoring(mode) h * 1e-3 + 0x1F - Inf', ['g', 'h']],
+    ['max_over_time(rate(c[5m])[1h:1m]) # rate(commented_out[5m])\n / 2', ['c']],
+    ['SUM(rate(c[${__rate_interval}])) without (instance) > -.5', ['c']],
+    ['sum without (instance) (rate(c[5m])) / sum by(le)(d)', ['c', 'd']],
+    ['rat(c[5m])', ['rat', 'c']], // a misspelt function is reported, as an unknown metric
+    ['{domain="fraud"}', ['<no metric>']],
+  ];
+  for (const [expr, want] of cases) test(expr.replace(/\s+/g, ' '), () => assert.deepEqual(metricNames(expr), want));
+
+  test('collects matcher labels per selector and grouping labels', () => {
+    const r = scanPromQL('sum by (domain, le) (rate(m_bucket{skill=~"a|b", "domain"!="x"}[5m])) / ignoring(le) n');
+    assert.deepEqual(r.selectors, [{ metric: 'm_bucket', labels: ['skill', 'domain'] }, { metric: 'n', labels: [] }]);
+    assert.deepEqual(r.grouping, [{ clause: 'by', labels: ['domain', 'le'] }, { clause: 'ignoring', labels: ['le'] }]);
+    assert.deepEqual(r.aggregations, ['sum']);
+    assert.deepEqual(scanPromQL('a * on (x) group_left b').grouping, [{ clause: 'on', labels: ['x'] }]);
+    assert.deepEqual(scanPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, ['topk', 'sum', 'count']);
+  });
+
+  test('refuses what it cannot read', () => {
+    assert.throws(() => scanPromQL('m{skill="unterminated}'), /unterminated string/);
+    assert.throws(() => scanPromQL('m{skill}'), /bad matcher operator/);
+    assert.throws(() => scanPromQL('sum by skill (m)'), /without a label list/);
+    assert.throws(() => scanPromQL('rate(m[5m)'), /unterminated \[/);
+  });
+});
+
+describe('metrics and labels used exist', () => {
+  test('the registry is what the deploy files were written against', () => {
+    assert.ok(families.includes('aspora_executions_total') && families.includes('aspora_execution_duration_seconds'));
+    assert.ok(families.some((n) => n.startsWith('aspora_process_')), 'default process metrics are exported');
+    assert.ok(series.has('aspora_execution_duration_seconds_bucket') && !series.has('aspora_execution_duration_seconds'));
+  });
+
+  const exprs = expressions();
+  test('there are expressions to check in both files', () => {
+    assert.ok(exprs.filter((e) => e.where.startsWith('panel')).length >= 20);
+    assert.ok(exprs.filter((e) => e.where.startsWith('rule')).length >= 8);
+  });
+
+  for (const { where, expr } of exprs) {
+    test(where, () => {
+      const { selectors, grouping } = scanPromQL(expr);
+      assert.ok(selectors.length > 0, 'names at least one metric');
+      const used = new Set<string>();
+      for (const s of selectors) {
+        assert.ok(s.metric, `a selector without a metric name: ${expr}`);
+        const labels = series.get(s.metric);
+        if (!labels && series.has(`${s.metric}_bucket`)) assert.fail(`${s.metric} is a histogram: select ${s.metric}_bucket, _sum or _count`);
+        assert.ok(labels, `${s.metric} is not exported by PlatformMetrics (its series: ${[...series.keys()].filter((f) => !f.startsWith('aspora_process_')).join(', ')}, aspora_process_…)`);
+        for (const l of s.labels) assert.ok(labels.has(l), `${s.metric} has no label "${l}"`);
+        labels.forEach((l) => used.add(l));
+      }
+      for (const l of grouping.flatMap((g) => g.labels)) assert.ok(used.has(l), `grouping by "${l}", which none of ${[...new Set(selectors.map((s) => s.metric))].join(', ')} has`);
+    });
+  }
+});
+
+describe('the Grafana dashboard', () => {
+  test('is a dashboard with a Prometheus datasource variable and domain/skill variables', () => {
+    assert.equal(typeof dashboard.title, 'string');
+    assert.equal(dashboard.uid, 'aspora-platform');
+    assert.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion}`);
+    const vars = new Map(dashboard.templating.list.map((v) => [v.name, v]));
+    const ds = vars.get('datasource');
+    assert.ok(ds, 'a datasource variable');
+    assert.equal(ds.type, 'datasource');
+    assert.equal(ds.query, 'prometheus');
+    for (const name of ['domain', 'skill']) {
+      const v = vars.get(name);
+      assert.ok(v, `a ${name} variable`);
+      assert.equal(v.type, 'query');
+      assert.equal(v.datasource?.uid, '${datasource}');
+      assert.match(String(v.query), new RegExp(`^label_values\\(aspora_executions_total(\\{[^}]*\\})?, ${name}\\)$`));
+    }
+  });
+
+  test('every panel has a unique id, a title, a type and a place on the grid', () => {
+    const ids = allPanels.map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length, 'unique panel ids');
+    for (const p of allPanels) {
+      assert.ok(Number.isInteger(p.id) && p.id > 0, `id of ${p.title}`);
+      assert.ok(typeof p.title === 'string' && p.title.length > 0, `title of panel ${p.id}`);
+      assert.ok(['row', 'timeseries', 'stat', 'table'].includes(p.type), `type ${p.type} of ${p.title}`);
+      const g = p.gridPos;
+      assert.ok([g.h, g.w, g.x, g.y].every((n) => Number.isInteger(n) && n >= 0) && g.h > 0 && g.w > 0, `gridPos of ${p.title}`);
+      assert.ok(g.x + g.w <= 24, `${p.title} fits in 24 columns`);
+    }
+  });
+
+  test('panels do not overlap', () => {
+    const top = dashboard.panels;
+    for (const [i, a] of top.entries())
+      for (const b of top.slice(i + 1)) {
+        const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+        assert.ok(!overlap, `"${a.title}" and "${b.title}" overlap`);
+      }
+  });
+
+  test('every query panel reads ${datasource} and has PromQL targets with unique refIds', () => {
+    for (const p of queryPanels) {
+      assert.deepEqual(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `datasource of ${p.title}`);
+      assert.ok(Array.isArray(p.targets) && p.targets.length > 0, `targets of ${p.title}`);
+      for (const t of p.targets) {
+        assert.ok(typeof t.refId === 'string' && t.refId.length > 0, `refId in ${p.title}`);
+        assert.ok(typeof t.expr === 'string' && t.expr.trim().length > 0, `expr of ${p.title} ${t.refId}`);
+      }
+      assert.equal(new Set(p.targets.map((t) => t.refId)).size, p.targets.length, `unique refIds in ${p.title}`);
+    }
+  });
+
+  test('timeseries and stat panels have a unit; tables give units per column', () => {
+    const units = new Set(['s', 'percentunit', 'currencyUSD', 'reqps', 'short']);
+    for (const p of queryPanels) {
+      if (p.type === 'table') {
+        const set = (p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties).filter((x) => x.id === 'unit').map((x) => x.value);
+        assert.ok(set.length > 0 && set.every((u) => units.has(String(u))), `column units of ${p.title}`);
+      } else assert.ok(units.has(p.fieldConfig?.defaults?.unit ?? ''), `unit of ${p.title}: ${p.fieldConfig?.defaults?.unit}`);
+    }
+  });
+
+  test('rows Platform, Domain and Skill, in that order; Domain filters by $domain, Skill by $domain and $skill', () => {
+    const r = rows();
+    assert.deepEqual([...r.keys()], ['Platform', 'Domain', 'Skill']);
+    for (const p of r.get('Domain')!) for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain"/, `${p.title}`);
+    for (const p of r.get('Skill')!) for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain", skill=~"\$skill"/, `${p.title}`);
+    for (const p of r.get('Platform')!) for (const t of p.targets!) assert.doesNotMatch(t.expr, /\$(domain|skill)\b/, `${p.title} is platform-wide`);
+  });
+
+  test("seed 000's four panels are in the Platform row: executions per second, success rate, model cost, latency", () => {
+    const platform = rows().get('Platform')!;
+    const find = (re: RegExp) => {
+      const p = platform.find((x) => re.test(x.title));
+      assert.ok(p, `a Platform panel titled ${re}`);
+      return p;
+    };
+    const volume = find(/^executions per second/i);
+    assert.equal(volume.fieldConfig?.defaults?.unit, 'reqps');
+    assert.match(volume.targets![0]!.expr, /^sum by \(status\) \(rate\(aspora_executions_total\[\$__rate_interval\]\)\)$/);
+
+    const success = find(/^success rate/i);
+    assert.equal(success.fieldConfig?.defaults?.unit, 'percentunit');
+    assert.match(success.targets![0]!.expr, /status="success"/);
+
+    const cost = find(/^model cost/i);
+    assert.equal(cost.fieldConfig?.defaults?.unit, 'currencyUSD');
+    assert.match(cost.targets![0]!.expr, /rate\(aspora_model_cost_usd_total\[\$__rate_interval\]\)\) \* 3600$/);
+
+    const latency = find(/^execution latency$/i);
+    assert.equal(latency.fieldConfig?.defaults?.unit, 's');
+    assert.deepEqual(
+      latency.targets!.map((t) => /^histogram_quantile\((0\.\d+), sum by \(le\) \(rate\(aspora_execution_duration_seconds_bucket\[\$__rate_interval\]\)\)\)$/.exec(t.expr)?.[1]),
+      ['0.5', '0.95', '0.99'],
+    );
+  });
+
+  test('the Skill row has latency p95, cost, error rate and custom metrics per skill', () => {
+    const skill = rows().get('Skill')!;
+    const exprs = (re: RegExp) => skill.filter((p) => re.test(p.title)).flatMap((p) => p.targets!.map((t) => t.expr));
+    assert.ok(exprs(/latency p95 per skill/i).some((e) => /histogram_quantile\(0\.95, sum by \(skill, le\)/.test(e)));
+    assert.ok(exprs(/cost per skill/i).some((e) => e.includes('sum by (skill) (rate(aspora_model_cost_usd_total')));
+    assert.ok(exprs(/error rate per skill/i).some((e) => e.includes('status!="success"')));
+    assert.ok(exprs(/custom skill metrics/i).some((e) => e.includes('aspora_skill_metric{')));
+  });
+});
+
+describe('the Prometheus alerting rules', () => {
+  test('groups of rules, each with alert, expr, for, a severity and a summary and description', () => {
+    assert.ok(Array.isArray(rules.groups) && rules.groups.length > 0);
+    assert.equal(new Set(rules.groups.map((g) => g.name)).size, rules.groups.length, 'unique group names');
+    for (const g of rules.groups) {
+      assert.ok(typeof g.name === 'string' && Array.isArray(g.rules) && g.rules.length > 0, `group ${g.name}`);
+      for (const r of g.rules) {
+        assert.match(r.alert ?? '', /^Aspora[A-Z][A-Za-z0-9]+$/, 'alert name');
+        assert.ok(typeof r.expr === 'string' && r.expr.trim(), `expr of ${r.alert}`);
+        assert.match(r.for ?? '', /^(\d+[smhdwy])+$/, `for of ${r.alert}`);
+        assert.ok(['critical', 'warning', 'info'].includes(r.labels?.severity ?? ''), `severity of ${r.alert}`);
+        assert.ok(r.annotations?.summary && r.annotations.description, `summary and description of ${r.alert}`);
+      }
+    }
+    const names = alerts.map((r) => r.alert);
+    assert.equal(new Set(names).size, names.length, 'unique alert names');
+  });
+
+  test('annotations use only labels the expression keeps', () => {
+    for (const r of alerts) {
+      // Heuristic: an aggregating expression keeps its by (…) labels; one without keeps them all.
+      const scanned = scanPromQL(r.expr);
+      const kept = new Set(
+        scanned.aggregations.length > 0
+          ? scanned.grouping.filter((g) => g.clause === 'by').flatMap((g) => g.labels)
+          : scanned.selectors.flatMap((x) => [...(series.get(x.metric ?? '') ?? [])]),
+      );
+      for (const text of Object.values(r.annotations ?? {}))
+        for (const [, label] of text.matchAll(/\$labels\.(\w+)/g)) assert.ok(kept.has(label!), `${r.alert} uses $labels.${label}, which its expr aggregates away`);
+    }
+  });
+
+  test("seed 000's rules and the platform's own are there, with their thresholds", () => {
+    const rule = (name: string) => {
+      const r = alerts.find((x) => x.alert === name);
+      assert.ok(r, `rule ${name}`);
+      return r.expr.replace(/\s+/g, ' ').trim();
+    };
+    assert.match(rule('AsporaHighErrorRate'), /aspora_executions_total\{status!="success"\}\[5m\].*> 0\.05$/);
+    assert.match(rule('AsporaModelCostHigh'), /aspora_model_cost_usd_total\[1h\].*> 100$/);
+    assert.match(rule('AsporaExecutionLatencyHigh'), /^histogram_quantile\(0\.95, sum by \(le\) .*> 5$/);
+    assert.match(rule('AsporaSkillSuccessRateLow'), /\[10m\].*< 0\.95 and on \(domain, skill\)/);
+    assert.match(rule('AsporaSkillLatencyHigh'), /^histogram_quantile\(0\.95, sum by \(domain, skill, le\) .*> 5$/);
+    assert.match(rule('AsporaSkillBudgetPaused'), /aspora_budget_mode\{mode="paused"\}/);
+    assert.match(rule('AsporaSkillBudgetThrottled'), /aspora_budget_mode\{mode="throttled"\}/);
+    assert.match(rule('AsporaSpansDropped'), /rate\(aspora_spans_dropped_total\[5m\]\)\) > 0$/);
+    assert.match(rule('AsporaNoWorkersAvailable'), /aspora_workers\{state="waiting"\}\) > 0$/);
+    assert.equal(alerts.find((r) => r.alert === 'AsporaNoWorkersAvailable')!.for, '5m');
+  });
+});
+
+const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+const noPromtool = promtool.error || promtool.status !== 0 ? 'promtool is not installed' : false;
+
+describe('promtool', { skip: noPromtool }, () => {
+  test('check rules: the alerting rules, and every dashboard query as a recording rule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspora-promql-'));
+    try {
+      const recording = queryPanels.flatMap((p) => p.targets!.map((t) => ({ record: `aspora_dashboard:panel_${p.id}_${t.refId}`, expr: interpolate(t.expr) })));
+      const file = join(dir, 'dashboard-rules.json'); // JSON is YAML
+      writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: recording }] }));
+      const res = spawnSync('promtool', ['check', 'rules', RULES, file], { encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stdout + res.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('test rules: deploy/prometheus/aspora-alerts.test.yaml', () => {
+    const res = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stdout + res.stderr);
+  });
+});
