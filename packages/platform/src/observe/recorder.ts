@@ -61,7 +61,14 @@ interface Pending {
   done: (err?: Error) => void;
 }
 
-export class ExecutionRecorder {
+/** Where finished (and long-running) executions go. */
+export interface ExecutionSink {
+  ensureStarted(row: RecordRow): Promise<void>;
+  finish(row: RecordRow): Promise<void>;
+  drain(): Promise<void>;
+}
+
+export class ExecutionRecorder implements ExecutionSink {
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
   /** Ends the gathering wait early once no execution is left running. */

@@ -18,7 +18,7 @@ import type { WebFetchPolicy } from '../integrations/web-fetch.ts';
 import type { ExecutionRecord, LogEntry } from '../observe/executions.ts';
 import { getExecution, listExecutions, type ListExecutionsOptions } from '../observe/executions.ts';
 import type { Logger } from '../observe/logger.ts';
-import { ExecutionRecorder, type RecordRow } from '../observe/recorder.ts';
+import { ExecutionRecorder, type ExecutionSink, type RecordRow } from '../observe/recorder.ts';
 import type { LoadedSkill, SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
 import { hostCalls, type CallRecord } from './host/dispatch.ts';
@@ -39,7 +39,7 @@ export interface RuntimeDeps {
   registry: SkillRegistry;
   store: BundleStore;
   log: Logger;
-  recorder?: ExecutionRecorder;
+  recorder?: ExecutionSink;
   vault?: SecretVault;
   apis?: PlatformApis;
   gateway?: ModelGateway;
@@ -95,7 +95,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly mode: SandboxMode | 'none';
   readonly #unavailable: AsporaError | undefined;
   readonly cgroups: CgroupManager | undefined;
-  readonly recorder: ExecutionRecorder;
+  readonly recorder: ExecutionSink;
   readonly #pool: WorkerPool<Worker>;
   readonly #prepared = new Map<string, Promise<Prepared>>();
   /** ref → ids of its versions that have been prepared here (their workers may be warm). */
