@@ -12,6 +12,7 @@ import { registerRun } from './commands/run.ts';
 import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
+import { registerTrace } from './commands/trace.ts';
 
 export interface GlobalOptions {
   json: boolean;
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerTest(program, ctx);
   registerBudget(program, ctx);
   registerObserve(program, ctx);
+  registerTrace(program, ctx);
   registerUp(program, ctx);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();

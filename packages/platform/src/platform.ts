@@ -28,6 +28,7 @@ import { collectMetrics } from './observe/metrics/collector.ts';
 import { PlatformMetrics } from './observe/metrics/registry.ts';
 import { AlertEvaluator } from './observe/alerts/evaluator.ts';
 import { NotificationRouter } from './observe/notify/router.ts';
+import { PlatformTracer } from './observe/tracing/index.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -46,6 +47,7 @@ export interface Platform {
   modelCalls: ModelCallLog;
   metrics: PlatformMetrics;
   alerts: AlertEvaluator;
+  tracer: PlatformTracer;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -95,8 +97,10 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     stats: new GatewayStats(),
   });
   const rt = platformFile.runtime;
+  const metrics = new PlatformMetrics();
+  const tracer = new PlatformTracer({ db, log, metrics, env: config.env });
   const runtime = new SkillRuntime(
-    { registry, store, log, vault, apis, gateway },
+    { registry, store, log, vault, apis, gateway, tracer },
     {
       dataDir: config.dataDir,
       sharedRoot: config.sharedRoot,
@@ -107,7 +111,11 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     },
   );
   const modelCalls = new ModelCallLog(db, log);
-  const metrics = new PlatformMetrics();
+  // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they name.
+  modelCalls.listeners.push((ref, c) => {
+    const end = Date.now();
+    tracer.recordModelCall({ ...c, startTime: end - c.latencyMs, endTime: end }, ref ? { skill: ref } : {});
+  });
   const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
   const alerts = new AlertEvaluator(db, registry, notify, platformFile.alerting, log, metrics);
   budgets.on('notice', (n) => {
@@ -116,12 +124,13 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   });
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
-    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, platformFile, log,
+    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, platformFile, log,
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
       await runtime.close();
       await modelCalls.flush();
+      await tracer.shutdown();
       await catalog.close();
       await redis?.quit();
       await db.close();

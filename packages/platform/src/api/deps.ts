@@ -7,6 +7,7 @@ import type { ModelGateway } from '../gateway/gateway.ts';
 import type { ModelCallLog } from '../observe/model-calls.ts';
 import type { PlatformMetrics } from '../observe/metrics/registry.ts';
 import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
+import type { PlatformTracer } from '../observe/tracing/index.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -20,6 +21,7 @@ export interface ApiDeps {
   /** Sets the gauges read from state, before a scrape. */
   refreshMetrics: () => void;
   alerts: AlertEvaluator;
+  tracer: PlatformTracer;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;

@@ -21,6 +21,8 @@ export class ModelCallLog {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
   #dropped = 0;
+  /** Also told of every call (traces). */
+  readonly listeners: Array<(ref: string | undefined, c: ModelCallRecord) => void> = [];
 
   constructor(
     private readonly db: Db,
@@ -33,6 +35,7 @@ export class ModelCallLog {
   }
 
   add(ref: string | undefined, c: ModelCallRecord): void {
+    for (const l of this.listeners) l(ref, c);
     if (this.#queue.length >= MAX_QUEUE) {
       this.#dropped++;
       return;

@@ -21,6 +21,7 @@ import type { Logger } from '../observe/logger.ts';
 import { ExecutionRecorder, type ExecutionSink, type RecordRow } from '../observe/recorder.ts';
 import type { LoadedSkill, SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
+import type { ExecutionTrace, PlatformTracer, SpanContextRef } from '../observe/tracing/index.ts';
 import { hostCalls, type CallRecord } from './host/dispatch.ts';
 import { executionServices } from './host/services.ts';
 import { PermissionGuard } from './policy/guard.ts';
@@ -39,6 +40,8 @@ export interface RuntimeDeps {
   registry: SkillRegistry;
   store: BundleStore;
   log: Logger;
+  /** Spans of executions, their model and tool calls (OTLP and the local spans table). */
+  tracer?: PlatformTracer;
   recorder?: ExecutionSink;
   vault?: SecretVault;
   apis?: PlatformApis;
@@ -70,6 +73,8 @@ export interface RunRequest {
   userId?: string;
   workflowId?: string;
   parentExecutionId?: string;
+  /** A child execution continues its parent's trace. */
+  traceParent?: SpanContextRef;
   /** Depth of context.invoke chains, to stop runaway recursion. */
   depth?: number;
 }
@@ -178,6 +183,17 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     };
     const modelCalls: ModelCallRecord[] = [];
     const row: RecordRow = { record, skillId: loaded.skillId, versionId: v.id, modelCalls };
+    const trace: ExecutionTrace | undefined = this.deps.tracer?.startExecution({
+      executionId: record.id,
+      ref: loaded.ref,
+      domain,
+      version: v.version,
+      trigger: record.trigger,
+      userId: record.userId,
+      workflowId: record.workflowId,
+      startTime: Date.parse(record.startedAt),
+      ...(req.traceParent ? { parent: req.traceParent } : {}),
+    });
     this.#running.set(record.id, record);
     const visible = setTimeout(() => void this.recorder.ensureStarted(row).catch(() => undefined), VISIBLE_AFTER_MS);
 
@@ -199,8 +215,13 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       prefs: modelPrefs(v),
       ownerTeam: v.ownerTeam,
       worker: () => worker,
+      trace,
       onModelCall: (c) => {
         modelCalls.push(c);
+        if (trace) {
+          const end = Date.now();
+          trace.modelCall({ ...c, startTime: end - c.latencyMs, endTime: end });
+        }
         if (c.ok) record.model = { calls: record.model.calls + 1, promptTokens: record.model.promptTokens + c.promptTokens, completionTokens: record.model.completionTokens + c.completionTokens, cost: record.model.cost + c.cost };
       },
     });
@@ -211,7 +232,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         record.id,
         { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
         {
-          call: hostCalls(guard, view, services, calls),
+          call: hostCalls(guard, view, services, calls, trace ? (c) => trace.toolCall({ op: c.op, ...(c.name ? { name: c.name } : {}), ok: c.ok, ...(c.code ? { code: c.code } : {}), startTime: Date.now() - c.ms, endTime: Date.now() }) : undefined),
           log: (e: LogEntry) => {
             if (record.logs.length >= MAX_LOGS) return;
             const entry = { ...e, at: new Date().toISOString() };
@@ -243,6 +264,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     record.hostCalls = calls.length;
     record.deniedCalls = calls.filter((c) => c.code === 'PERMISSION_DENIED').length;
     this.#running.delete(record.id);
+    trace?.end({ success: record.success, errorCode: record.error?.code ?? null, errorMessage: record.error?.message ?? null, endTime: Date.parse(record.completedAt), modelCost: record.model.cost, promptTokens: record.model.promptTokens, completionTokens: record.model.completionTokens });
     try {
       await this.recorder.finish(row);
     } catch (e) {

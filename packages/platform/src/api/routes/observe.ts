@@ -6,6 +6,7 @@ import { ErrorSchema, SkillParams } from '../schemas.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
 import { rollup } from '../../observe/rollups/query.ts';
+import { domainTimeline, executionTimeline } from '../../observe/timeline.ts';
 import { actorOf } from './shared.ts';
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
@@ -91,6 +92,20 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     }),
     async (c) => c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
   );
+
+  app.get('/v1/traces', async (c) => {
+    const domain = c.req.query('domain');
+    if (!domain || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(domain)) throw new AsporaError('BAD_REQUEST', 'domain is required', { hint: 'GET /v1/traces?domain=ecm&date=2026-02-16' });
+    await deps.tracer.flushLocal();
+    return c.json(await domainTimeline(db, domain, c.req.query('date') ?? new Date().toISOString().slice(0, 10)), 200);
+  });
+
+  app.get('/v1/executions/:id/trace', async (c) => {
+    await deps.tracer.flushLocal();
+    const t = await executionTimeline(db, c.req.param('id'));
+    if (!t) throw new AsporaError('NOT_FOUND', `no trace of execution ${c.req.param('id')}`, { hint: 'spans are kept for executions the platform ran since tracing was on' });
+    return c.json(t, 200);
+  });
 
   // Logs: the past (from execution records) and, with follow, live lines as handlers write them (SSE).
   app.get('/v1/skills/:domain/:name/logs', async (c) => {

@@ -22,6 +22,8 @@ export interface HostServices {
 
 export interface CallRecord {
   op: string;
+  /** The tool or api.method it used, for traces. */
+  name?: string;
   ok: boolean;
   code?: string;
   ms: number;
@@ -45,7 +47,14 @@ function headersOf(v: unknown): Record<string, string> | undefined {
   return h as Record<string, string>;
 }
 
-export function hostCalls(guard: PermissionGuard, view: SkillView, services: HostServices, calls: CallRecord[]) {
+/** The tool or API a call uses, for its trace span. */
+function nameOf(op: string, a: Record<string, unknown>): string | undefined {
+  if (op === 'apis.call') return `${String(a.api)}.${String(a.method)}`;
+  if (op === 'invoke') return String(a.skill);
+  return op.startsWith('tools.') ? op.slice(6) : undefined;
+}
+
+export function hostCalls(guard: PermissionGuard, view: SkillView, services: HostServices, calls: CallRecord[], onCall?: (c: CallRecord) => void) {
   const run = async (op: string, a: Record<string, unknown>): Promise<unknown> => {
     switch (op) {
       case 'tools.read':
@@ -83,12 +92,18 @@ export function hostCalls(guard: PermissionGuard, view: SkillView, services: Hos
   };
   return async (op: string, args: Record<string, unknown>): Promise<unknown> => {
     const t = performance.now();
+    const name = nameOf(op, args);
+    const done = (c: CallRecord) => {
+      calls.push(c);
+      // Model calls have spans of their own (per provider call, from the gateway).
+      if (onCall && op !== 'model.chat') onCall(c);
+    };
     try {
       const v = await run(op, args);
-      calls.push({ op, ok: true, ms: performance.now() - t });
+      done({ op, ...(name ? { name } : {}), ok: true, ms: performance.now() - t });
       return v;
     } catch (e) {
-      calls.push({ op, ok: false, code: e instanceof AsporaError ? e.code : 'INTERNAL', ms: performance.now() - t });
+      done({ op, ...(name ? { name } : {}), ok: false, code: e instanceof AsporaError ? e.code : 'INTERNAL', ms: performance.now() - t });
       throw e;
     }
   };

@@ -9,6 +9,7 @@ import type { SkillModelPrefs } from '../../gateway/gateway.ts';
 import type { ModelCallRecord } from '../../gateway/types.ts';
 import { webFetch, type WebFetchPolicy } from '../../integrations/web-fetch.ts';
 import type { RecordRow } from '../../observe/recorder.ts';
+import type { ExecutionTrace } from '../../observe/tracing/index.ts';
 import type { LaunchSpec } from '../languages/types.ts';
 import type { PermissionGuard } from '../policy/guard.ts';
 import type { Prepared } from '../prepare.ts';
@@ -35,6 +36,8 @@ export interface ServiceContext {
   ownerTeam: string | null;
   /** The worker running the execution (Bash joins its cgroup). */
   worker: () => Worker | undefined;
+  /** Its trace: a child execution continues it. */
+  trace?: ExecutionTrace | undefined;
   onModelCall: (c: ModelCallRecord) => void;
 }
 
@@ -55,6 +58,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         trigger: 'invoke',
         parentExecutionId: c.row.record.id,
         depth,
+        ...(c.trace ? { traceParent: c.trace.context } : {}),
         ...(c.req.environment ? { environment: c.req.environment } : {}),
         ...(c.req.workflowId ? { workflowId: c.req.workflowId } : {}),
         ...(c.row.record.userId ? { userId: c.row.record.userId } : {}),

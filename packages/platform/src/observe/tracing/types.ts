@@ -1,0 +1,85 @@
+/** The tracing seam the runtime and the gateway call: plain records in, no OpenTelemetry types out. */
+
+/** A span's identity, enough to continue its trace elsewhere (a child execution). */
+export interface SpanContextRef {
+  /** 32 lowercase hex digits. */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+}
+
+export interface ExecutionSpanStart {
+  executionId: string;
+  /** domain/name */
+  ref: string;
+  domain: string;
+  version: string;
+  trigger: string | null;
+  userId: string | null;
+  workflowId: string | null;
+  /** A child execution (context.invoke) continues its parent's trace. */
+  parent?: SpanContextRef;
+  /** Epoch ms. */
+  startTime: number;
+}
+
+export interface ExecutionSpanEnd {
+  /** null: the outcome is unknown (cancelled, lost worker). */
+  success: boolean | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  /** Epoch ms. */
+  endTime: number;
+  modelCost: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ModelSpan {
+  provider: string;
+  /** What was asked for (alias or id) and what the provider served. */
+  requestedModel: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+  ok: boolean;
+  errorCode?: string;
+  cached?: boolean;
+  isFallback: boolean;
+  /** Epoch ms. */
+  startTime: number;
+  endTime: number;
+  operation?: 'chat' | 'embeddings';
+}
+
+export interface ToolSpan {
+  /** The host call: tools.read, apis.call … */
+  op: string;
+  /** The tool or api.method, when the op names one. */
+  name?: string;
+  ok: boolean;
+  code?: string;
+  /** Epoch ms. */
+  startTime: number;
+  endTime: number;
+}
+
+/** Attribution of a model call made outside any execution (an OpenAI client on the gateway). */
+export interface ModelCallAttribution {
+  /** domain/name */
+  skill?: string;
+  userId?: string;
+  sessionId?: string;
+}
+
+/** The open span of one execution. Every method is cheap and never throws. */
+export interface ExecutionTrace {
+  readonly context: SpanContextRef;
+  /** A finished child span with explicit start/end times. */
+  modelCall(m: ModelSpan): void;
+  /** A finished child span. */
+  toolCall(t: ToolSpan): void;
+  /** Ends the execution span; later calls are ignored. */
+  end(e: ExecutionSpanEnd): void;
+}
