@@ -265,9 +265,67 @@ describe('budgets', () => {
   });
 });
 
+describe('observability: metrics, logs, feedback, trace', () => {
+  let id = '';
+  before(() => {
+    const r = aspora(['run', 'fraud/block-transaction', '-m', 'block tx_123', '--meta', 'transactionId=tx_123', '--workflow', 'wf-cli-1', '--json']);
+    id = r.json().id;
+  });
+
+  test('aspora metrics for the platform, a domain and a skill', () => {
+    const plat = aspora(['metrics', '--json']);
+    assert.equal(plat.code, 0, plat.stderr);
+    assert.ok(plat.json().figures.executions >= 1);
+    assert.ok(plat.json().children.some((c: { name: string }) => c.name === 'fraud'));
+    const human = aspora(['metrics', 'fraud/block-transaction', '--last', '24h']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /executions\s+success\s+errors\s+p50\s+p95\s+p99\s+cost\s+satisfaction/);
+    assert.match(human.stdout, /fraud\/block-transaction\s+\d+\s+\d+\.\d %/);
+    const bad = aspora(['metrics', 'fraud/nope']);
+    assert.equal(bad.code, 1);
+  });
+
+  test('aspora logs shows the recent lines; --level filters', () => {
+    const r = aspora(['logs', 'fraud/block-transaction', '--since', '1h']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /execution finished in \d+ ms/);
+    const errors = aspora(['logs', 'fraud/block-transaction', '--since', '1h', '--level', 'error', '--json']);
+    assert.equal(errors.code, 0);
+    for (const line of errors.stdout.trim().split('\n').filter(Boolean)) assert.equal(JSON.parse(line).level, 'error');
+  });
+
+  test('aspora feedback rates and corrects; list and export show it', () => {
+    const r = aspora(['feedback', id, '--rating', '2', '--correction', 'should have asked for the analyst first']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /regression case/);
+    const list = aspora(['feedback', 'list', 'fraud/block-transaction', '--json']);
+    assert.equal(list.json().feedback[0].correction, 'should have asked for the analyst first');
+    const out = join(work, 'cases.yaml');
+    const exp = aspora(['feedback', 'export', 'fraud/block-transaction', '-o', out]);
+    assert.equal(exp.code, 0, exp.stderr);
+    assert.match(readFileSync(out, 'utf8'), /type: llm-rubric\n\s+value: should have asked for the analyst first/);
+    const bad = aspora(['feedback', id, '--rating', '9']);
+    assert.equal(bad.code, 1);
+    const none = aspora(['feedback', id]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /rating or a correction/);
+  });
+
+  test('aspora trace shows the workflow with its execution and calls', () => {
+    const r = aspora(['trace', 'fraud']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /workflow wf-cli-1/);
+    assert.match(r.stdout, /fraud\/block-transaction@1\.0\.0/);
+    assert.match(r.stdout, /execute_tool trm_api\.checkTransaction/);
+    const one = aspora(['trace', id, '--json']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.json().executionId, id);
+  });
+});
+
 describe('errors and help', () => {
   test('every command has --help', () => {
-    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['run'], ['test'], ['execution'], ['budget', 'show'], ['budget', 'lift'], ['up']]) {
+    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['run'], ['test'], ['execution'], ['budget', 'show'], ['budget', 'lift'], ['logs'], ['metrics'], ['trace'], ['feedback'], ['feedback', 'list'], ['feedback', 'export'], ['up']]) {
       const r = aspora([...c, '--help']);
       assert.equal(r.code, 0, `${c.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /Usage: aspora/);
