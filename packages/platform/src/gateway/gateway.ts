@@ -110,6 +110,14 @@ export class ModelGateway {
   /** A chat completion, not streamed (wire format in and out). `model: "auto"` lets the gateway choose. */
   async complete(input: WireChat, caller: Caller, onCall: OnCall = () => undefined): Promise<Completed> {
     const { body, chain, subject, deadline } = await this.#begin(input, caller);
+    try {
+      return await this.#complete(body, caller, chain, subject, deadline, onCall);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  async #complete(body: WireChat, caller: Caller, chain: ResolvedModel[], subject: BudgetSubject, deadline: Deadline, onCall: OnCall): Promise<Completed> {
     const signal = deadline.signal;
     const key = this.#cacheKey(body, caller, chain[0]!);
     if (key) {
@@ -151,8 +159,22 @@ export class ModelGateway {
       await meter.firstToken(); // throws (and the chain moves on) when the stream dies before it
       chunks = meter.chunks();
       return { response: { choices: [{ message: {} }] }, usage: undefined, settleLater: meter.done };
+    }).catch((e: unknown) => {
+      deadline.clear();
+      throw e;
     });
-    return { served, chunks: chunks! };
+    const inner = chunks!;
+    // The deadline holds until the stream ends (or the client goes away).
+    return {
+      served,
+      chunks: (async function* () {
+        try {
+          yield* inner;
+        } finally {
+          deadline.clear();
+        }
+      })(),
+    };
   }
 
   /** Embeddings (POST /v1/embeddings): the named model on its provider, limited, priced and recorded. */
@@ -164,7 +186,8 @@ export class ModelGateway {
     const model = this.d.catalog.resolve(body.model);
     const t0 = performance.now();
     try {
-      const out = await this.d.catalog.transport(model.provider).json('/embeddings', JSON.stringify({ ...body, model: model.id }), AbortSignal.timeout(this.d.gateway.deadline));
+      const deadline = new Deadline(this.d.gateway.deadline);
+      const out = await this.d.catalog.transport(model.provider).json('/embeddings', JSON.stringify({ ...body, model: model.id }), deadline.signal).finally(() => deadline.clear());
       const usage = (out.usage ?? {}) as WireUsage;
       const tokens = usage.prompt_tokens ?? estimateTokens(JSON.stringify(body.input));
       const spent = typeof usage.cost === 'number' ? usage.cost : cost(model, tokens, 0);
@@ -193,8 +216,7 @@ export class ModelGateway {
     const requested = input.model && input.model !== 'auto' ? input.model : undefined;
     const choice = this.#chooser.choose(requested, caller.prefs, task);
     const chain = choice.models.map((m) => this.d.catalog.resolve(m));
-    const deadline = { signal: AbortSignal.timeout(this.d.gateway.deadline), at: Date.now() + this.d.gateway.deadline };
-    return { body, chain, subject, deadline };
+    return { body, chain, subject, deadline: new Deadline(this.d.gateway.deadline) };
   }
 
   async #limits(caller: Caller): Promise<void> {
@@ -224,7 +246,7 @@ export class ModelGateway {
     caller: Caller,
     chain: ResolvedModel[],
     subject: BudgetSubject,
-    deadline: { signal: AbortSignal; at: number },
+    deadline: Deadline,
     onCall: OnCall,
     send: (m: ResolvedModel, payload: string) => Promise<{ response: WireResponse; usage: WireUsage | undefined; settleLater?: Promise<{ usage: WireUsage | undefined; text: string }> }>,
   ): Promise<Completed> {
@@ -300,6 +322,30 @@ export class ModelGateway {
 
   #sample(caller: Caller, m: ResolvedModel, ok: boolean, p: number, c: number, spent: number, ms: number, fallback: boolean, cache: 'hit' | 'miss' | 'none'): void {
     this.d.stats.record({ skill: caller.ref ?? 'platform', model: m.name, provider: m.provider, ok, promptTokens: p, completionTokens: c, cost: spent, latencyMs: ms, fallback, cache });
+  }
+}
+
+/**
+ * One call's deadline: an AbortController and one timer, cleared when the call ends. (Node 20's
+ * AbortSignal.timeout keeps each signal alive until a full GC: ~1.6 KB per request under load.)
+ */
+class Deadline {
+  readonly at: number;
+  readonly #ctl = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    this.at = Date.now() + ms;
+    this.#timer = setTimeout(() => this.#ctl.abort(new DOMException('deadline', 'TimeoutError')), ms);
+    this.#timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.#ctl.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
   }
 }
 

@@ -7,6 +7,11 @@
 import { ProviderError } from './transport.ts';
 import type { WireUsage } from './wire.ts';
 
+interface Parsed {
+  text: string;
+  chunk: Chunk | undefined;
+}
+
 interface Chunk {
   choices?: Array<{ delta?: { content?: string | null; tool_calls?: unknown[] }; finish_reason?: string | null }>;
   usage?: WireUsage | null;
@@ -14,7 +19,7 @@ interface Chunk {
 
 export class SseMeter {
   readonly #source: AsyncIterator<Buffer>;
-  readonly #held: string[] = [];
+  readonly #held: Parsed[] = [];
   #buf = '';
   #text = '';
   #usage: WireUsage | undefined;
@@ -41,17 +46,19 @@ export class SseMeter {
       const events = await this.#next();
       if (events === undefined) throw new ProviderError('UPSTREAM_ERROR', 'the stream ended before its first token', true);
       this.#held.push(...events);
-      if (events.some((e) => this.#isToken(e))) return;
+      if (events.some((e) => isToken(e))) return;
     }
   }
 
   /** What the client gets: the held events, then the rest as they come. */
   async *chunks(): AsyncGenerator<Uint8Array> {
     try {
-      for (const e of this.#held.splice(0)) if (this.#keep(e)) yield Buffer.from(`${e}\n\n`);
+      let out = '';
+      for (const e of this.#held.splice(0)) if (this.#keep(e)) out += `${e.text}\n\n`;
+      if (out) yield Buffer.from(out);
       for (let events = await this.#next(); events !== undefined; events = await this.#next()) {
-        let out = '';
-        for (const e of events) if (this.#keep(e)) out += `${e}\n\n`;
+        out = '';
+        for (const e of events) if (this.#keep(e)) out += `${e.text}\n\n`;
         if (out) yield Buffer.from(out);
       }
       this.#resolve({ usage: this.#usage, text: this.#text });
@@ -61,22 +68,20 @@ export class SseMeter {
     }
   }
 
-  /** The next complete events, or undefined at the end of the stream. */
-  async #next(): Promise<string[] | undefined> {
+  /** The next complete events (each parsed once), or undefined at the end of the stream. */
+  async #next(): Promise<Parsed[] | undefined> {
     for (;;) {
       const cut = this.#buf.lastIndexOf('\n\n');
       if (cut !== -1) {
         const ready = this.#buf.slice(0, cut);
         this.#buf = this.#buf.slice(cut + 2);
-        const events = ready.split(/\n\n/).filter((e) => e.trim());
-        for (const e of events) this.#meter(e);
+        const events = ready.split(/\n\n/).filter((e) => e.trim()).map((text) => this.#parsed(text));
         if (events.length) return events;
       }
       if (this.#ended) {
         const rest = this.#buf.trim();
-        this.#buf = "";
-        if (rest) this.#meter(rest);
-        return rest ? [rest] : undefined;
+        this.#buf = '';
+        return rest ? [this.#parsed(rest)] : undefined;
       }
       let r: IteratorResult<Buffer>;
       try {
@@ -99,21 +104,21 @@ export class SseMeter {
     }
   }
 
-  #meter(event: string): void {
-    const c = this.#parse(event);
-    if (!c) return;
-    if (c.usage) this.#usage = c.usage;
-    for (const ch of c.choices ?? []) if (ch.delta?.content) this.#text += ch.delta.content;
+  /** Parses an event once, and meters it: the usage chunk, the text for an estimate. */
+  #parsed(text: string): Parsed {
+    const chunk = this.#parse(text);
+    if (chunk?.usage) this.#usage = chunk.usage;
+    for (const ch of chunk?.choices ?? []) if (ch.delta?.content) this.#text += ch.delta.content;
+    return { text, chunk };
   }
 
-  #isToken(event: string): boolean {
-    const c = this.#parse(event);
-    return !!c?.choices?.some((ch) => !!ch.delta?.content || (ch.delta?.tool_calls?.length ?? 0) > 0 || !!ch.finish_reason) || event.includes('[DONE]');
-  }
-
-  #keep(event: string): boolean {
+  #keep(e: Parsed): boolean {
     if (this.opts.keepUsage) return true;
-    const c = this.#parse(event);
+    const c = e.chunk;
     return !(c && c.usage && (!c.choices || c.choices.length === 0));
   }
+}
+
+function isToken(e: Parsed): boolean {
+  return !!e.chunk?.choices?.some((ch) => !!ch.delta?.content || (ch.delta?.tool_calls?.length ?? 0) > 0 || !!ch.finish_reason) || e.text.includes('[DONE]');
 }
