@@ -52,6 +52,9 @@ export class LocalSpanStore implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.#closed) return;
+    // The table serves timelines of executions; a model call from an OpenAI client (no execution)
+    // is exported to the collector and counted in model_calls, not written here as well.
+    if (span.attributes['aspora.execution.id'] === undefined) return;
     if (this.#queue.length >= this.#maxQueue) {
       this.opts.dropped(1, 'queue_full');
       return;
