@@ -29,6 +29,7 @@ import { PlatformMetrics } from './observe/metrics/registry.ts';
 import { AlertEvaluator } from './observe/alerts/evaluator.ts';
 import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
+import { RollupJob } from './observe/rollups/job.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -48,6 +49,7 @@ export interface Platform {
   metrics: PlatformMetrics;
   alerts: AlertEvaluator;
   tracer: PlatformTracer;
+  rollups: RollupJob;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -118,17 +120,19 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   });
   const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
   const alerts = new AlertEvaluator(db, registry, notify, platformFile.alerting, log, metrics);
+  const rollups = new RollupJob(db, log);
   budgets.on('notice', (n) => {
     log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`);
     void alerts.budgetNotice(n).catch((e: unknown) => log.error({ err: e }, 'budget notice could not be sent'));
   });
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
-    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, platformFile, log,
+    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, rollups, platformFile, log,
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
       await runtime.close();
+      await rollups.stop();
       await modelCalls.flush();
       await tracer.shutdown();
       await catalog.close();
@@ -150,6 +154,7 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
   const server = await listen(app.fetch, config.host, config.port);
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
+  core.rollups.start();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;

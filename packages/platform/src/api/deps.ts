@@ -8,6 +8,7 @@ import type { ModelCallLog } from '../observe/model-calls.ts';
 import type { PlatformMetrics } from '../observe/metrics/registry.ts';
 import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 import type { PlatformTracer } from '../observe/tracing/index.ts';
+import type { RollupJob } from '../observe/rollups/job.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -22,6 +23,7 @@ export interface ApiDeps {
   refreshMetrics: () => void;
   alerts: AlertEvaluator;
   tracer: PlatformTracer;
+  rollups: RollupJob;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;

@@ -35,10 +35,17 @@ export async function addFeedback(db: Db, executionId: string, f: FeedbackInput)
   if (!e) throw new AsporaError('NOT_FOUND', `no execution ${executionId}`, { hint: 'execution ids are printed by aspora run and listed by aspora logs' });
   const [row] = await db.transaction(async (tx) => {
     const ins = await tx.query<{ id: number }>('INSERT INTO feedback (execution_id, skill_id, rating, correction, author) VALUES ($1, $2, $3, $4, $5) RETURNING id', [executionId, e.skill_id, f.rating ?? null, f.correction ?? null, f.author ?? null]);
+    const [prev] = await tx.query<{ user_rating: number | null }>('SELECT user_rating FROM executions WHERE id = $1 FOR UPDATE', [executionId]);
     await tx.query('UPDATE executions SET user_rating = COALESCE($2, user_rating), user_correction = COALESCE($3, user_correction) WHERE id = $1', [executionId, f.rating ?? null, f.correction ?? null]);
-    // Satisfaction in the rollups: counted in the hour the execution ran.
+    // Satisfaction counts an execution's latest rating. A final hour's rollup is adjusted here; an
+    // hour not final yet reads the rating from the row when it is summed.
     if (f.rating !== undefined) {
-      await tx.query(`UPDATE execution_rollups SET ratings = ratings + 1, rating_sum = rating_sum + $3 WHERE skill_id = $1 AND hour = date_trunc('hour', $2::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`, [e.skill_id, e.started_at, f.rating]);
+      const old = prev?.user_rating ?? null;
+      await tx.query(
+        `UPDATE execution_rollups r SET ratings = r.ratings + $3, rating_sum = r.rating_sum + $4
+         FROM rollup_hours h WHERE h.hour = r.hour AND r.skill_id = $1 AND r.hour = date_trunc('hour', $2::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+        [e.skill_id, e.started_at, old === null ? 1 : 0, f.rating - (old ?? 0)],
+      );
     }
     return ins;
   });

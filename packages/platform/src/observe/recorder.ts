@@ -10,7 +10,6 @@ import type { Db } from '../registry/index.ts';
 import type { Logger } from './logger.ts';
 import type { ExecutionRecord } from './executions.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
-import { bucketOf, emptyBuckets } from './rollups/buckets.ts';
 
 export interface RecordRow {
   record: ExecutionRecord;
@@ -30,31 +29,20 @@ const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trig
   prompt_tokens int, completion_tokens int, cost numeric`;
 const NAMES = COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]!);
 
-const ROLLUP_COLUMNS = 'skill_id uuid, hour timestamptz, executions int, successes int, errors int, duration_ms_sum bigint, buckets text, cost numeric, model_calls int, prompt_tokens bigint, completion_tokens bigint';
-const ADD = ['executions', 'successes', 'errors', 'duration_ms_sum', 'cost', 'model_calls', 'prompt_tokens', 'completion_tokens'];
+const UPSERT = `INSERT INTO executions (${NAMES.join(', ')})
+  SELECT ${NAMES.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})
+  ON CONFLICT (id) DO UPDATE SET ${NAMES.filter((n) => n !== 'id' && n !== 'started_at').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`;
 
 /**
- * One statement per batch, so one implicit transaction: the execution rows, their model calls and
- * the hourly rollups of the finished ones land together or not at all (a retry cannot count twice).
+ * With model calls: still one statement (one implicit transaction), the calls' foreign keys
+ * checked at its end, when the execution rows exist. Rollups follow from the rows (rollups/job.ts).
  */
-const WRITE = `WITH e AS (
-    INSERT INTO executions (${NAMES.join(', ')})
-    SELECT ${NAMES.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})
-    ON CONFLICT (id) DO UPDATE SET ${NAMES.filter((n) => n !== 'id' && n !== 'started_at').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}
-    RETURNING 1
-  ), c AS (
+const UPSERT_WITH_CALLS = `WITH e AS (${UPSERT} RETURNING 1), c AS (
     INSERT INTO model_calls (execution_id, skill_id, provider, requested_model, model, prompt_tokens, completion_tokens, cost, estimated, is_fallback, latency_ms, ok, error_code, cached)
     SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(execution_id uuid, skill_id uuid, provider text, requested_model text, model text, prompt_tokens int,
       completion_tokens int, cost numeric, estimated boolean, is_fallback boolean, latency_ms int, ok boolean, error_code text, cached boolean)
     RETURNING 1
-  ), r AS (
-    INSERT INTO execution_rollups (skill_id, hour, ${ADD.join(', ')}, buckets)
-    SELECT skill_id, hour, ${ADD.join(', ')}, buckets::int[] FROM jsonb_to_recordset($3::jsonb) AS x(${ROLLUP_COLUMNS})
-    ON CONFLICT (skill_id, hour) DO UPDATE SET ${ADD.map((n) => `${n} = execution_rollups.${n} + EXCLUDED.${n}`).join(', ')},
-      buckets = ARRAY(SELECT a + b FROM unnest(execution_rollups.buckets, EXCLUDED.buckets) AS t(a, b))
-    RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM e) AS executions`;
+  ) SELECT (SELECT count(*) FROM e) AS executions`;
 
 interface Pending {
   row: RecordRow;
@@ -143,10 +131,10 @@ export class ExecutionRecorder implements ExecutionSink {
     const byId = new Map(rows.map((r) => [r.record.id, r]));
     const execs = [...byId.values()].map(toColumns);
     const calls = rows.flatMap((r) => (r.record.completedAt ? r.modelCalls.map((c) => callColumns(r, c)) : []));
-    const params = [JSON.stringify(execs), JSON.stringify(calls), JSON.stringify(rollups([...byId.values()]))];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.db.query(WRITE, params);
+        if (calls.length) await this.db.query(UPSERT_WITH_CALLS, [JSON.stringify(execs), JSON.stringify(calls)]);
+        else await this.db.query(UPSERT, [JSON.stringify(execs)]);
         return undefined;
       } catch (e) {
         if (attempt >= RETRIES.length) {
@@ -157,29 +145,6 @@ export class ExecutionRecorder implements ExecutionSink {
       }
     }
   }
-}
-
-/** The finished executions of a batch, summed per skill and hour. */
-function rollups(rows: RecordRow[]) {
-  const out = new Map<string, { skill_id: string; hour: string; executions: number; successes: number; errors: number; duration_ms_sum: number; b: number[]; cost: number; model_calls: number; prompt_tokens: number; completion_tokens: number }>();
-  for (const { record: r, skillId } of rows) {
-    if (!r.completedAt) continue;
-    const hour = `${r.startedAt.slice(0, 13)}:00:00.000Z`;
-    const key = `${skillId}|${hour}`;
-    let g = out.get(key);
-    if (!g) out.set(key, (g = { skill_id: skillId, hour, executions: 0, successes: 0, errors: 0, duration_ms_sum: 0, b: emptyBuckets(), cost: 0, model_calls: 0, prompt_tokens: 0, completion_tokens: 0 }));
-    const ms = r.durationMs ?? 0;
-    g.executions++;
-    if (r.success) g.successes++;
-    if (r.error) g.errors++;
-    g.duration_ms_sum += Math.round(ms);
-    g.b[bucketOf(ms)]!++;
-    g.cost += r.model.cost;
-    g.model_calls += r.model.calls;
-    g.prompt_tokens += r.model.promptTokens;
-    g.completion_tokens += r.model.completionTokens;
-  }
-  return [...out.values()].map(({ b, ...g }) => ({ ...g, buckets: `{${b.join(',')}}` }));
 }
 
 function toColumns({ record: r, skillId, versionId }: RecordRow) {

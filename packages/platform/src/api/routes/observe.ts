@@ -43,6 +43,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
+      await deps.rollups.run(); // every finished execution counts, even one that ended a moment ago
       return c.json(await rollup(db, q.target, q.last), 200);
     },
   );

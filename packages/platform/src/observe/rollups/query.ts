@@ -1,11 +1,16 @@
 /**
- * Figures of the platform, a domain or a skill over a window, from the hourly rollups (seed 000's
- * metrics hierarchy: platform → domain → skill), with the next level down broken out. Windows are
- * whole hours: "the last 24 h" starts at the top of the hour 24 hours ago.
+ * Figures of the platform, a domain or a skill over a window (seed 000's metrics hierarchy:
+ * platform → domain → skill), with the next level down broken out: the rollups of the final hours
+ * plus, for the hours not final yet (the last hour or so), their execution rows read directly —
+ * exact up to the last finished execution. Windows are whole hours: "the last 24 h" starts at the
+ * top of the hour 24 hours ago.
  */
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import type { Db } from '../../registry/index.ts';
 import { emptyBuckets, quantile } from './buckets.ts';
+import { PER_BUCKET, type BucketRow } from './sql.ts';
+
+const HOUR_MS = 3_600_000;
 
 export interface Figures {
   executions: number;
@@ -62,6 +67,21 @@ class Sum {
   ratings = 0;
   ratingSum = 0;
 
+  /** Rows of the live part: one latency bucket each. */
+  addBucket(r: BucketRow): void {
+    this.executions += r.n;
+    this.successes += r.ok;
+    this.errors += r.err;
+    this.durationMs += Number(r.d);
+    this.buckets[r.b]! += r.n;
+    this.cost += Number(r.c);
+    this.modelCalls += r.mc;
+    this.promptTokens += Number(r.pt);
+    this.completionTokens += Number(r.ct);
+    this.ratings += r.rn;
+    this.ratingSum += r.rs;
+  }
+
   add(r: Row): void {
     this.executions += r.executions;
     this.successes += r.successes;
@@ -115,28 +135,55 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
   const { from, to } = windowOf(last);
   const [domain, name] = (target ?? '').split('/');
   const scope: Rollup['scope'] = name ? 'skill' : domain ? 'domain' : 'platform';
-  const params: unknown[] = [from.toISOString(), to.toISOString()];
-  let where = 'r.hour >= $1 AND r.hour < $2';
-  if (domain) (params.push(domain), (where += ` AND s.domain = $${params.length}`));
-  if (name) (params.push(name), (where += ` AND s.name = $${params.length}`));
-  const rows = await db.query<Row>(
-    `SELECT s.domain, s.name, r.executions, r.successes, r.errors, r.duration_ms_sum, r.buckets, r.cost, r.model_calls, r.prompt_tokens, r.completion_tokens, r.ratings, r.rating_sum
-     FROM execution_rollups r JOIN skills s ON s.id = r.skill_id WHERE ${where}`,
-    params,
-  );
-  if (scope !== 'platform' && rows.length === 0) {
-    const known = await db.query('SELECT 1 FROM skills WHERE domain = $1' + (name ? ' AND name = $2' : '') + ' LIMIT 1', name ? [domain, name] : [domain]);
-    if (!known.length) throw new AsporaError(name ? 'SKILL_NOT_FOUND' : 'NOT_FOUND', `no ${name ? `skill ${target}` : `domain ${domain}`}`, { hint: 'aspora list shows the skills' });
+  const range = [from.toISOString(), to.toISOString()];
+  const params: unknown[] = [...range];
+  let skillFilter = '';
+  if (domain) (params.push(domain), (skillFilter += ` AND s.domain = $${params.length}`));
+  if (name) (params.push(name), (skillFilter += ` AND s.name = $${params.length}`));
+  const finalHours = new Set((await db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', range)).map((r) => new Date(r.hour).getTime()));
+  const rows = finalHours.size
+    ? await db.query<Row>(
+        `SELECT s.domain, s.name, r.executions, r.successes, r.errors, r.duration_ms_sum, r.buckets, r.cost, r.model_calls, r.prompt_tokens, r.completion_tokens, r.ratings, r.rating_sum
+         FROM execution_rollups r JOIN rollup_hours h ON h.hour = r.hour JOIN skills s ON s.id = r.skill_id WHERE r.hour >= $1 AND r.hour < $2 ${skillFilter}`,
+        params,
+      )
+    : [];
+  // Hours not final yet, as contiguous ranges of rows.
+  const live: Array<[number, number]> = [];
+  for (let h = from.getTime(); h < to.getTime(); h += HOUR_MS) {
+    if (finalHours.has(h)) continue;
+    const last = live.at(-1);
+    if (last && last[1] === h) last[1] = h + HOUR_MS;
+    else live.push([h, h + HOUR_MS]);
   }
+  const skillIds = new Map((await db.query<{ id: string; domain: string; name: string }>(`SELECT s.id, s.domain, s.name FROM skills s WHERE true ${skillFilter.replace(/\$(\d)/g, (_, d: string) => `$${Number(d) - 2}`)}`, params.slice(2))).map((r) => [r.id, r]));
+  const liveRows: Array<BucketRow & { domain: string; name: string }> = [];
+  for (const [a, b] of live) {
+    const ids = [...skillIds.keys()];
+    if (!ids.length) break;
+    const part = await db.query<BucketRow>(PER_BUCKET(domain ? 'AND e.skill_id = ANY($3::uuid[])' : ''), [new Date(a).toISOString(), new Date(Math.min(b, to.getTime())).toISOString(), ...(domain ? [ids] : [])]);
+    for (const r of part) {
+      const sk = skillIds.get(r.skill_id);
+      if (sk) liveRows.push({ ...r, domain: sk.domain, name: sk.name });
+    }
+  }
+  if (scope !== 'platform' && skillIds.size === 0) throw new AsporaError(name ? 'SKILL_NOT_FOUND' : 'NOT_FOUND', `no ${name ? `skill ${target}` : `domain ${domain}`}`, { hint: 'aspora list shows the skills' });
   const total = new Sum();
   const parts = new Map<string, Sum>();
-  for (const r of rows) {
-    total.add(r);
-    if (scope === 'skill') continue;
+  const part = (r: { domain: string; name: string }) => {
+    if (scope === 'skill') return undefined;
     const key = scope === 'platform' ? r.domain : `${r.domain}/${r.name}`;
     let p = parts.get(key);
     if (!p) parts.set(key, (p = new Sum()));
-    p.add(r);
+    return p;
+  };
+  for (const r of rows) {
+    total.add(r);
+    part(r)?.add(r);
+  }
+  for (const r of liveRows) {
+    total.addBucket(r);
+    part(r)?.addBucket(r);
   }
   return {
     scope,

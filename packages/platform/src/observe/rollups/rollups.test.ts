@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { runtimeFixture } from '../../runtime/test-support.ts';
 import { bucketOf, bucketUpper, emptyBuckets, quantile } from './buckets.ts';
 import { rebuildRollups } from './rebuild.ts';
+import { finalizeHour, openFrom, RollupJob } from './job.ts';
+import { addFeedback } from '../feedback.ts';
 import { rollup } from './query.ts';
 
 test('percentiles from buckets stay within one bucket (25 %) of the exact ones', () => {
@@ -20,18 +22,41 @@ test('percentiles from buckets stay within one bucket (25 %) of the exact ones',
   assert.ok(bucketUpper(64) > 1_000_000, 'the last bucket reaches past 16 minutes');
 });
 
-test('a rebuild from the execution rows gives the figures the recorder kept', async () => {
+test('figures read live from the rows equal the figures of the finalized hour, counted once', async () => {
   const f = await runtimeFixture({});
   try {
     await f.deploy({ name: 'rolled', handler: `export const handler = async (ctx) => { if (ctx.input.metadata.fail) throw new Error('x'); await new Promise((r) => setTimeout(r, ctx.input.metadata.ms ?? 0)); return { success: true, message: 'ok' }; };` });
     for (const ms of [0, 5, 20, 40]) await f.runtime.run({ ref: 'test/rolled', input: { metadata: { ms } } });
-    await f.runtime.run({ ref: 'test/rolled', input: { metadata: { fail: true } } });
-    const kept = await rollup(f.db, 'test/rolled', '1h');
-    assert.equal(kept.figures.executions, 5);
-    assert.equal(kept.figures.errorRate, 0.2);
-    await rebuildRollups(f.db, new Date(Date.now() - 3_600_000 * 2), new Date(Date.now() + 60_000));
-    const rebuilt = await rollup(f.db, 'test/rolled', '1h');
-    assert.deepEqual(rebuilt.figures, kept.figures);
+    const last = await f.runtime.run({ ref: 'test/rolled', input: { metadata: { fail: true } } });
+    await addFeedback(f.db, last.id, { rating: 2 });
+    const live = await rollup(f.db, 'test/rolled', '1h');
+    assert.equal(live.figures.executions, 5);
+    assert.equal(live.figures.errorRate, 0.2);
+    assert.equal(live.figures.satisfaction, 2);
+    // The hour the executions ran in, finalized (the job does this once the hour is over).
+    const hour = new Date(Math.floor(Date.parse(last.startedAt) / 3_600_000) * 3_600_000);
+    assert.equal(await finalizeHour(f.db, hour), true);
+    assert.equal(await finalizeHour(f.db, hour), false, 'an hour is finalized once');
+    const final = await rollup(f.db, 'test/rolled', '1h');
+    assert.deepEqual(final.figures, live.figures);
+    await addFeedback(f.db, last.id, { rating: 4 }); // a new rating of the same execution replaces the old one
+    assert.equal((await rollup(f.db, 'test/rolled', '1h')).figures.satisfaction, 4);
+    await rebuildRollups(f.db, new Date(hour.getTime() - 3_600_000), new Date(hour.getTime() + 3_600_000));
+  } finally {
+    await f.close();
+  }
+});
+
+test('the job finalizes closed hours only, each once, whichever process runs it', async () => {
+  const f = await runtimeFixture({});
+  try {
+    const now = Date.now();
+    const a = new RollupJob(f.db, f.log, () => now);
+    const b = new RollupJob(f.db, f.log, () => now);
+    const [x, y] = await Promise.all([a.run(), b.run()]);
+    assert.equal(x + y, 48, 'the 48 hours of the lookback, between the two');
+    const [{ n } = { n: -1 }] = await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM rollup_hours WHERE hour >= $1', [new Date(openFrom(now)).toISOString()]);
+    assert.equal(n, 0, 'the open hours are not final');
   } finally {
     await f.close();
   }

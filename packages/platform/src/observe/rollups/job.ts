@@ -1,0 +1,100 @@
+/**
+ * Makes the rollups of closed hours: once an hour is over (plus a grace period for executions
+ * still running across its end: rows are filed by start), its execution rows are summed per skill
+ * with their latency buckets, in one transaction, by whichever process claims the hour first
+ * (rollup_hours). Nothing of this is on an execution's path; until an hour is final, queries read
+ * its rows directly (query.ts). Runs every minute, and on demand.
+ */
+import type { Db } from '../../registry/index.ts';
+import type { Logger } from '../logger.ts';
+import { emptyBuckets } from './buckets.ts';
+import { PER_BUCKET, type BucketRow } from './sql.ts';
+
+const HOUR_MS = 3_600_000;
+/** An execution that started in an hour may still be finishing this long after its end. */
+export const GRACE_MS = 15 * 60_000;
+/** How far back the job looks for hours not final yet (older ones: rebuildRollups). */
+const LOOKBACK_HOURS = 48;
+
+/** The start of the first hour that is not final yet at `now`. */
+export function openFrom(now = Date.now()): number {
+  return Math.floor((now - GRACE_MS) / HOUR_MS) * HOUR_MS;
+}
+
+export class RollupJob {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(intervalMs = 60_000): void {
+    if (this.#timer) return;
+    void this.run().catch((e: unknown) => this.log.error({ err: e }, 'rollups failed'));
+    this.#timer = setInterval(() => void this.run().catch((e: unknown) => this.log.error({ err: e }, 'rollups failed')), intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => 0);
+  }
+
+  /** Finalizes every closed hour of the lookback not final yet; returns how many. */
+  run(): Promise<number> {
+    this.#running ??= this.#run().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #run(): Promise<number> {
+    const end = openFrom(this.now());
+    const start = end - LOOKBACK_HOURS * HOUR_MS;
+    const done = new Set((await this.db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', [new Date(start).toISOString(), new Date(end).toISOString()])).map((r) => new Date(r.hour).getTime()));
+    let n = 0;
+    for (let h = start; h < end; h += HOUR_MS) if (!done.has(h) && (await finalizeHour(this.db, new Date(h)))) n++;
+    return n;
+  }
+}
+
+/** Sums one hour into the rollups, unless another process already did; true when this one did. */
+export async function finalizeHour(db: Db, hour: Date): Promise<boolean> {
+  const from = hour.toISOString();
+  const to = new Date(hour.getTime() + HOUR_MS).toISOString();
+  return db.transaction(async (tx) => {
+    const claimed = await tx.query('INSERT INTO rollup_hours (hour) VALUES ($1) ON CONFLICT (hour) DO NOTHING RETURNING hour', [from]);
+    if (!claimed.length) return false;
+    const rows = await tx.query<BucketRow>(PER_BUCKET(), [from, to]);
+    const perSkill = new Map<string, { executions: number; successes: number; errors: number; duration_ms_sum: number; cost: number; model_calls: number; prompt_tokens: number; completion_tokens: number; ratings: number; rating_sum: number; b: number[] }>();
+    for (const r of rows) {
+      let g = perSkill.get(r.skill_id);
+      if (!g) perSkill.set(r.skill_id, (g = { executions: 0, successes: 0, errors: 0, duration_ms_sum: 0, cost: 0, model_calls: 0, prompt_tokens: 0, completion_tokens: 0, ratings: 0, rating_sum: 0, b: emptyBuckets() }));
+      g.executions += r.n;
+      g.successes += r.ok;
+      g.errors += r.err;
+      g.duration_ms_sum += Number(r.d);
+      g.cost += Number(r.c);
+      g.model_calls += r.mc;
+      g.prompt_tokens += Number(r.pt);
+      g.completion_tokens += Number(r.ct);
+      g.ratings += r.rn;
+      g.rating_sum += r.rs;
+      g.b[r.b] = r.n;
+    }
+    const out = [...perSkill].map(([skill_id, { b, ...g }]) => ({ skill_id, hour: from, ...g, buckets: `{${b.join(',')}}` }));
+    if (out.length) {
+      await tx.query(
+        `INSERT INTO execution_rollups (skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, buckets)
+         SELECT skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, buckets::int[]
+         FROM jsonb_to_recordset($1::jsonb) AS x(skill_id uuid, hour timestamptz, executions int, successes int, errors int, duration_ms_sum bigint, cost numeric, model_calls int,
+              prompt_tokens bigint, completion_tokens bigint, ratings int, rating_sum int, buckets text)`,
+        [JSON.stringify(out)],
+      );
+    }
+    await tx.query('UPDATE rollup_hours SET executions = $2 WHERE hour = $1', [from, out.reduce((a, g) => a + g.executions, 0)]);
+    return true;
+  });
+}
