@@ -91,3 +91,32 @@ test('logs: recent lines with levels, and live lines over SSE', async () => {
   ctl.abort();
   assert.match(text, /"msg":"scored","fields":\{"tx":"live_1"\}/);
 });
+
+test('GET /metrics: the metrics a skill declares, each as its type (gauge, counter, histogram)', async () => {
+  const config = `skill: { name: scorer, domain: risk, version: 1.0.0, description: Scores risk. }
+runtime: { language: typescript, entry_point: code/handler.ts }
+monitoring:
+  custom_metrics:
+    - { name: queue_depth, type: gauge, description: Items waiting }
+    - { name: cases_opened, type: counter, description: Cases opened }
+    - { name: risk_score, type: histogram, description: Scores given }
+owner_team: risk-team
+`;
+  const handler = `export const handler = async (ctx) => {
+    ctx.metrics.set('queue_depth', ctx.input.metadata.n);
+    ctx.metrics.set('cases_opened', 1);
+    ctx.metrics.set('risk_score', 0.2 * ctx.input.metadata.n);
+    ctx.metrics.set('undeclared', 1);
+    return { success: true, message: 'scored' };
+  };`;
+  assert.equal((await fetch(`${p.url}/v1/bundles`, { method: 'POST', body: await bundle({ name: 'scorer', domain: 'risk', handler, extra: { 'aspora.config.yaml': config } }), headers: { 'content-type': 'application/gzip' } })).status, 201);
+  await post('/v1/skills/risk/scorer/deployments', { environment: 'production', version: '1.0.0' });
+  for (const n of [1, 2, 3]) assert.equal((await post('/v1/skills/risk/scorer/executions', { input: { userMessage: 'score', metadata: { n } } })).status, 200);
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const labels = 'skill="risk/scorer",domain="risk"';
+  assert.match(text, new RegExp(`aspora_skill_metric\\{${labels},metric="queue_depth"\\} 3\n`), 'a gauge keeps the last value');
+  assert.match(text, new RegExp(`aspora_skill_metric_total\\{${labels},metric="cases_opened"\\} 3\n`), 'a counter adds');
+  assert.match(text, new RegExp(`aspora_skill_metric_observed_count\\{${labels},metric="risk_score"\\} 3\n`));
+  assert.match(text, new RegExp(`aspora_skill_metric_observed_bucket\\{le="0.5",${labels},metric="risk_score"\\} 2\n`), '0.2 and 0.4 are ≤ 0.5, 0.6 is not');
+  assert.doesNotMatch(text, /metric="undeclared"/);
+});

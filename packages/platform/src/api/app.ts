@@ -35,7 +35,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   );
 
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
-  app.use('/v1/chat/completions', bodyLimit({ maxSize: 16 * 1024 * 1024, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', 'request body is larger than 16 MiB'); } }));
+  // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
   app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
 
   healthRoutes(app, deps);

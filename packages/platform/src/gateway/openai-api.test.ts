@@ -119,6 +119,19 @@ describe('an OpenAI client, unchanged', () => {
     assert.match(body.error.message, /messages must have at least one message/);
     const notJson = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{nope' });
     assert.equal(notJson.status, 400);
+    const huge = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: 'x'.repeat(16 * 1024 * 1024 + 1) });
+    assert.equal(huge.status, 413);
+    assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'request_too_large');
+    // A chunked body (no content-length), in pieces: read whole, then parsed.
+    const pieces = [JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'in pieces' }] })].flatMap((t) => [t.slice(0, 10), t.slice(10)]);
+    const chunked = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: new ReadableStream({ pull: (ctl) => (pieces.length ? ctl.enqueue(new TextEncoder().encode(pieces.shift())) : ctl.close()) }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 200);
+    assert.equal(((await chunked.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'stub reply to: in pieces');
     const strict = await startOpenAIStub({ models: ['only/this'] });
     const q = await tempPlatform({ platformYaml: yaml(strict.url) });
     try {

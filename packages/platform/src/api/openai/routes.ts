@@ -12,6 +12,7 @@ import type { ModelCallLog } from '../../observe/model-calls.ts';
 import type { SkillRegistry } from '../../registry/index.ts';
 import { CallerResolver } from './caller.ts';
 import { openaiError } from './errors.ts';
+import { readJsonBody } from './body.ts';
 
 export interface OpenAIRouteDeps {
   gateway: ModelGateway;
@@ -19,13 +20,6 @@ export interface OpenAIRouteDeps {
   modelCalls: ModelCallLog;
 }
 
-async function json(c: Context): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new AsporaError('BAD_REQUEST', 'the request body is not JSON', { details: { param: null } });
-  }
-}
 
 export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
   const callers = new CallerResolver(deps.registry);
@@ -41,7 +35,7 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
   app.post(
     '/v1/chat/completions',
     guard(async (c) => {
-      const body = parseWireChat(await json(c));
+      const body = parseWireChat(await readJsonBody(c));
       const caller = await callers.of(c);
       const record = deps.modelCalls.recorder(caller.ref);
       if (body.stream) {
@@ -77,7 +71,7 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
     '/v1/embeddings',
     guard(async (c) => {
       const caller = await callers.of(c);
-      const out = await deps.gateway.embeddings(await json(c), caller, deps.modelCalls.recorder(caller.ref));
+      const out = await deps.gateway.embeddings(await readJsonBody(c), caller, deps.modelCalls.recorder(caller.ref));
       return c.json(out, 200);
     }),
   );

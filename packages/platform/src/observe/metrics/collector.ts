@@ -22,6 +22,7 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
   parts.runtime.on('metric', (e) => {
     const labels = { skill: e.ref, domain: domainOf(e.ref), metric: e.name };
     if (e.kind === 'counter') m.customTotal.inc(labels, Math.max(0, e.value));
+    else if (e.kind === 'histogram') m.customObserved.observe(labels, e.value);
     else m.custom.set(labels, e.value);
   });
   parts.stats.listeners.push((s) => {
