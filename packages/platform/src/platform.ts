@@ -113,8 +113,9 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     },
   );
   const modelCalls = new ModelCallLog(db, log);
-  // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they name.
-  modelCalls.listeners.push((ref, c) => {
+  // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they
+  // name — for the collector only (their model_calls rows are the local record), so none without one.
+  if (tracer.exportTarget) modelCalls.listeners.push((ref, c) => {
     const end = Date.now();
     tracer.recordModelCall({ ...c, startTime: end - c.latencyMs, endTime: end }, ref ? { skill: ref } : {});
   });
