@@ -42,21 +42,7 @@ export class ModelCallLog {
       this.#dropped++;
       return;
     }
-    this.#queue.push({
-      ref: ref ?? '',
-      provider: c.provider,
-      requested_model: c.requestedModel,
-      model: c.model,
-      prompt_tokens: c.promptTokens,
-      completion_tokens: c.completionTokens,
-      cost: c.cost,
-      estimated: c.estimated,
-      is_fallback: c.isFallback,
-      latency_ms: Math.round(c.latencyMs),
-      ok: c.ok,
-      error_code: c.errorCode ?? null,
-      cached: c.cached ?? false,
-    });
+    this.#queue.push({ ref: ref ?? '', ...modelCallColumns(c) });
     this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
@@ -85,4 +71,22 @@ export class ModelCallLog {
       this.#dropped = 0;
     }
   }
+}
+
+/** A call's model_calls columns (the rest: its execution or skill), as jsonb_to_recordset reads them. */
+export function modelCallColumns(c: ModelCallRecord) {
+  return {
+    provider: c.provider,
+    requested_model: c.requestedModel,
+    model: c.model,
+    prompt_tokens: c.promptTokens,
+    completion_tokens: c.completionTokens,
+    cost: c.cost,
+    estimated: c.estimated,
+    is_fallback: c.isFallback,
+    latency_ms: Math.round(c.latencyMs),
+    ok: c.ok,
+    error_code: c.errorCode ?? null,
+    cached: c.cached ?? false,
+  };
 }

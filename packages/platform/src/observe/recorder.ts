@@ -10,6 +10,7 @@ import type { Db } from '../registry/index.ts';
 import type { Logger } from './logger.ts';
 import type { ExecutionRecord } from './executions.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
+import { modelCallColumns } from './model-calls.ts';
 
 export interface RecordRow {
   record: ExecutionRecord;
@@ -177,20 +178,5 @@ function toColumns({ record: r, skillId, versionId }: RecordRow) {
 }
 
 function callColumns(r: RecordRow, c: ModelCallRecord) {
-  return {
-    execution_id: r.record.id,
-    skill_id: r.skillId,
-    provider: c.provider,
-    requested_model: c.requestedModel,
-    model: c.model,
-    prompt_tokens: c.promptTokens,
-    completion_tokens: c.completionTokens,
-    cost: c.cost,
-    estimated: c.estimated,
-    is_fallback: c.isFallback,
-    latency_ms: Math.round(c.latencyMs),
-    ok: c.ok,
-    error_code: c.errorCode ?? null,
-    cached: c.cached ?? false,
-  };
+  return { execution_id: r.record.id, skill_id: r.skillId, ...modelCallColumns(c) };
 }

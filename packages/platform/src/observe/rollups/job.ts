@@ -7,8 +7,8 @@
  */
 import type { Db } from '../../registry/index.ts';
 import type { Logger } from '../logger.ts';
-import { emptyBuckets } from './buckets.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
+import { Sum } from './query.ts';
 
 const HOUR_MS = 3_600_000;
 /** An execution that started in an hour may still be finishing this long after its end. */
@@ -68,23 +68,27 @@ export async function finalizeHour(db: Db, hour: Date): Promise<boolean> {
     const claimed = await tx.query('INSERT INTO rollup_hours (hour) VALUES ($1) ON CONFLICT (hour) DO NOTHING RETURNING hour', [from]);
     if (!claimed.length) return false;
     const rows = await tx.query<BucketRow>(PER_BUCKET(), [from, to]);
-    const perSkill = new Map<string, { executions: number; successes: number; errors: number; duration_ms_sum: number; cost: number; model_calls: number; prompt_tokens: number; completion_tokens: number; ratings: number; rating_sum: number; b: number[] }>();
+    const perSkill = new Map<string, Sum>();
     for (const r of rows) {
       let g = perSkill.get(r.skill_id);
-      if (!g) perSkill.set(r.skill_id, (g = { executions: 0, successes: 0, errors: 0, duration_ms_sum: 0, cost: 0, model_calls: 0, prompt_tokens: 0, completion_tokens: 0, ratings: 0, rating_sum: 0, b: emptyBuckets() }));
-      g.executions += r.n;
-      g.successes += r.ok;
-      g.errors += r.err;
-      g.duration_ms_sum += Number(r.d);
-      g.cost += Number(r.c);
-      g.model_calls += r.mc;
-      g.prompt_tokens += Number(r.pt);
-      g.completion_tokens += Number(r.ct);
-      g.ratings += r.rn;
-      g.rating_sum += r.rs;
-      g.b[r.b] = r.n;
+      if (!g) perSkill.set(r.skill_id, (g = new Sum()));
+      g.addBucket(r);
     }
-    const out = [...perSkill].map(([skill_id, { b, ...g }]) => ({ skill_id, hour: from, ...g, buckets: `{${b.join(',')}}` }));
+    const out = [...perSkill].map(([skill_id, g]) => ({
+      skill_id,
+      hour: from,
+      executions: g.executions,
+      successes: g.successes,
+      errors: g.errors,
+      duration_ms_sum: g.durationMs,
+      cost: g.cost,
+      model_calls: g.modelCalls,
+      prompt_tokens: g.promptTokens,
+      completion_tokens: g.completionTokens,
+      ratings: g.ratings,
+      rating_sum: g.ratingSum,
+      buckets: `{${g.buckets.join(',')}}`,
+    }));
     if (out.length) {
       await tx.query(
         `INSERT INTO execution_rollups (skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, buckets)

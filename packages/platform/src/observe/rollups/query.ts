@@ -54,7 +54,8 @@ interface Row {
   rating_sum: number;
 }
 
-class Sum {
+/** Sums rollup rows and bucket rows; the job (job.ts) uses it to make an hour's rollup. */
+export class Sum {
   executions = 0;
   successes = 0;
   errors = 0;

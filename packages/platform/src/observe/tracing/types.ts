@@ -1,4 +1,5 @@
 /** The tracing seam the runtime and the gateway call: plain records in, no OpenTelemetry types out. */
+import type { ModelCallRecord } from '../../gateway/types.ts';
 
 /** A span's identity, enough to continue its trace elsewhere (a child execution). */
 export interface SpanContextRef {
@@ -35,18 +36,8 @@ export interface ExecutionSpanEnd {
   completionTokens: number;
 }
 
-export interface ModelSpan {
-  provider: string;
-  /** What was asked for (alias or id) and what the provider served. */
-  requestedModel: string;
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  cost: number;
-  ok: boolean;
-  errorCode?: string;
-  cached?: boolean;
-  isFallback: boolean;
+/** A model call as a span: the gateway's record of it, with its own start and end. */
+export interface ModelSpan extends Omit<ModelCallRecord, 'estimated' | 'latencyMs'> {
   /** Epoch ms. */
   startTime: number;
   endTime: number;
