@@ -506,7 +506,9 @@ describe('the TypeScript example handlers, end to end on the services', () => {
   });
 });
 
-describe('the Python and Go example handlers, in the sandbox, on the services', () => {
+const ECM = ['field/my-tickets', 'field/order-details', 'field/resolve-ticket', 'field/escalate-ticket', 'manager/triage-and-assign', 'manager/ecm-daily-flow', 'manager/run-ecm', 'manager/pattern-intelligence', 'manager/assign-tickets'].map((s) => `ecm/${s}`);
+
+describe('the example skills on the platform: in the sandbox, under their own permissions, on the services', () => {
   const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
   let services: ExampleServices;
   let stub: OpenAIStub;
@@ -516,9 +518,10 @@ describe('the Python and Go example handlers, in the sandbox, on the services', 
     stub = await startOpenAIStub();
     f = await runtimeFixture({
       platformYaml: yamlText,
+      sharedRoot: skillsDir, // <domain>/shared of the examples, as aspora up serves them
       env: { ASPORA_EXAMPLE_SERVICES_URL: services.url, ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'stub-key' },
     });
-    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : [])]) {
+    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : []), ...ECM]) {
       const pub = await f.publisher.publish(Buffer.from((await packFolder(join(skillsDir, skill))).bytes));
       await f.publisher.deploy(pub.ref, 'production', pub.version);
     }
@@ -529,6 +532,29 @@ describe('the Python and Go example handlers, in the sandbox, on the services', 
     await services.close();
   });
   const run = (ref: string, metadata: Record<string, unknown>) => f.runtime.run({ ref, input: { userMessage: 'x', metadata } });
+
+  // What createTestContext does not check: each skill reads only the shared files its role and
+  // its shared_resources allow, calls only its APIs, and gets its model answers through the gateway.
+  test('the ECM skills, manager and field, run under the role rules of seed 003', async () => {
+    const ok = async (ref: string, userMessage: string, userId: string, reply?: string) => {
+      if (reply) stub.behave('*', { reply, times: 1 });
+      const r = await f.runtime.run({ ref: `ecm/${ref.split('/')[1]}`, input: { userMessage, userId } });
+      assert.equal(r.error, null, `${ref}: ${JSON.stringify(r.error)}`);
+      const result = r.result as SkillResult;
+      assert.equal(result.success, true, `${ref}: ${result.message}`);
+      return data(result);
+    };
+    assert.deepEqual(await ok('field/my-tickets', 'my tickets', 'sarah@aspora.com'), { count: 3, breached: 2 });
+    assert.equal((await ok('field/order-details', 'why is AE136ABC00 stuck?', 'sarah@aspora.com')).runbook, 'runbooks/lulu-not-confirmed.md');
+    assert.equal((await ok('field/resolve-ticket', 'resolve AE148CLR02 LULU callback received, payout confirmed', 'sarah@aspora.com', '{"action":"SELF_CLEARED","verifiedOutcome":true}')).verified, 'REDSHIFT');
+    assert.deepEqual((await ok('field/escalate-ticket', 'escalate AE142XYZ99, third Falcon retry failed', 'sarah@aspora.com')).channels, ['#ecm-partner-falcon']);
+    assert.ok((await ok('manager/triage-and-assign', 'run triage', 'cron')).assigned >= 1);
+    assert.equal((await ok('manager/ecm-daily-flow', 'midday check', 'lead@aspora.com')).triageLanded, true);
+    assert.equal((await ok('manager/run-ecm', 'full list of pending orders', 'lead@aspora.com')).query, 'ecm-pending-list.sql');
+    assert.ok(Array.isArray((await ok('manager/pattern-intelligence', 'any patterns this week?', 'lead@aspora.com')).anomalies));
+    const moves = [{ orderId: 'AE177LUL15', from: 'alex', to: 'dinesh', reason: 'alex OOO' }];
+    assert.equal((await ok('manager/assign-tickets', 'alex is out, move his tickets to dinesh', 'lead@aspora.com', JSON.stringify({ moves, question: null }))).moved.length, 1);
+  });
 
   test('fraud/dispute-chargeback (Python) decides each documented dispute and saves a DRAFT case', async () => {
     for (const [id, decision] of [['DSP-4471', 'challenge'], ['DSP-4502', 'accept'], ['DSP-4561', 'analyst_review']]) {

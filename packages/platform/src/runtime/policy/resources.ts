@@ -18,16 +18,17 @@ export interface ResourceRules {
 
 export type ResourceDecision = { allowed: true } | { allowed: false; rule: string };
 
-/** Seed 003: a manager skill never reads field runbooks or field skills; a field skill never reads manager queries or skills. */
+/**
+ * Seed 003 (DEC-011): a manager skill never reads field runbooks or field skills; a field skill
+ * never reads manager skills. Which shared queries are the manager's is per skill, not per role:
+ * field skills read ecm-order-detail-v2.sql and block ecm-pending-list.sql in blocked_resources.
+ */
 const ROLE_RULES: Record<string, Array<{ glob: string; rule: string }>> = {
   manager: [
     { glob: 'shared/runbooks/**', rule: 'role manager never reads field runbooks' },
     { glob: 'field/**', rule: 'role manager never reads field skills' },
   ],
-  field: [
-    { glob: 'shared/queries/**', rule: 'role field never reads manager queries' },
-    { glob: 'manager/**', rule: 'role field never reads manager skills' },
-  ],
+  field: [{ glob: 'manager/**', rule: 'role field never reads manager skills' }],
 };
 
 type Matcher = { test: (p: string) => boolean; source: string };
