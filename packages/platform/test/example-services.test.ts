@@ -506,6 +506,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
   });
 });
 
+const OTHER_TS = ['fraud/block-transaction', 'wealth/create-goal', 'wealth/suggest-allocation'];
 const ECM = ['field/my-tickets', 'field/order-details', 'field/resolve-ticket', 'field/escalate-ticket', 'manager/triage-and-assign', 'manager/ecm-daily-flow', 'manager/run-ecm', 'manager/pattern-intelligence', 'manager/assign-tickets'].map((s) => `ecm/${s}`);
 
 describe('the example skills on the platform: in the sandbox, under their own permissions, on the services', () => {
@@ -521,7 +522,7 @@ describe('the example skills on the platform: in the sandbox, under their own pe
       sharedRoot: skillsDir, // <domain>/shared of the examples, as aspora up serves them
       env: { ASPORA_EXAMPLE_SERVICES_URL: services.url, ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'stub-key' },
     });
-    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : []), ...ECM]) {
+    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : []), ...ECM, ...OTHER_TS]) {
       const pub = await f.publisher.publish(Buffer.from((await packFolder(join(skillsDir, skill))).bytes));
       await f.publisher.deploy(pub.ref, 'production', pub.version);
     }
@@ -532,6 +533,14 @@ describe('the example skills on the platform: in the sandbox, under their own pe
     await services.close();
   });
   const run = (ref: string, metadata: Record<string, unknown>) => f.runtime.run({ ref, input: { userMessage: 'x', metadata } });
+
+  test("every example skill's own tests (tests/unit) pass in the sandbox, as aspora test runs them", async () => {
+    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : []), ...ECM, ...OTHER_TS]) {
+      const ref = `${skill.split('/')[0]}/${skill.split('/').at(-1)}`;
+      const r = await f.runtime.testSkill(ref, { environment: 'production' });
+      assert.equal(r.passed, true, `${ref} (${r.language}):\n${r.output.slice(-2000)}`);
+    }
+  });
 
   // What createTestContext does not check: each skill reads only the shared files its role and
   // its shared_resources allow, calls only its APIs, and gets its model answers through the gateway.

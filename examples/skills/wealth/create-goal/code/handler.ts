@@ -27,7 +27,9 @@ export const handler: SkillHandler = async (context) => {
     { role: 'system', content: 'Extract a savings goal as JSON {"name","targetAmount","targetCurrency","targetDate":"YYYY-MM","alreadySaved","confirmed"} '
       + 'or {"ask":"<one question for at most two missing fields>"}. Lakh = 100,000. confirmed=true only if the user explicitly agreed to save.' },
     { role: 'user', content: JSON.stringify({ message: userMessage, pending: context.input.metadata?.pendingGoal ?? null }) } ] });
-  const goal = JSON.parse(extracted.content) as GoalDraft & { ask?: string };
+  const goal = parseJson<GoalDraft & { ask?: string }>(extracted.content);
+  // A model answer that is not the JSON asked for: ask again rather than guess numbers.
+  if (!goal) return { success: false, message: 'I could not read that goal. What are you saving for, how much, in which currency, and by when?', data: { needsInput: true }, confidence: 0 };
   if (goal.ask) return { success: true, message: goal.ask, data: { needsInput: true }, confidence: 0.7 };
 
   const saveCcy = profile.homeCurrency;
@@ -56,3 +58,12 @@ export const handler: SkillHandler = async (context) => {
   context.log.info('goal planned', { userId, months, fits, saved: !!goal.confirmed });
   return { success: true, message, data: { monthly, months, targetInSaveCcy, fits, saved: !!goal.confirmed }, confidence: 0.88 };
 };
+
+/** The model's JSON answer (a ```json fence allowed), or undefined when it is not JSON. */
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) as T;
+  } catch {
+    return undefined;
+  }
+}

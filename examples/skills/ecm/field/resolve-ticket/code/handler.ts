@@ -32,7 +32,10 @@ export const handler: SkillHandler = async (context) => {
     { role: 'system', content: `Classify the fix into one of ${ACTIONS.join(', ')}. Reply JSON {"action":"…","verifiedOutcome":true|false} `
       + '— verifiedOutcome is true only if the notes state a completed, checkable outcome (not a plan or a wait).' },
     { role: 'user', content: notes } ] });
-  const { action, verifiedOutcome } = JSON.parse(classified.content) as { action: string; verifiedOutcome: boolean };
+  const fix = parseJson<{ action: string; verifiedOutcome: boolean }>(classified.content);
+  // Nothing is marked resolved on an answer the skill cannot read.
+  if (!fix) return { success: false, message: `Could not classify the fix for ${orderId}: describe what was done (e.g. "LULU callback received, payout confirmed") and resolve again.`, confidence: 0 };
+  const { action, verifiedOutcome } = fix;
   const verified = order && TERMINAL.has(order.detail_status) ? 'REDSHIFT' : verifiedOutcome ? 'AGENT_STATED' : null;
   if (!verified) return { success: false, message: `${orderId} is still at ${order?.detail_status ?? 'unknown'} — resolve when it completes, or escalate.`, confidence: 0.85 };
 
@@ -51,3 +54,12 @@ export const handler: SkillHandler = async (context) => {
   return { success: true, message: `✅ ${orderId} resolved in ${ttrMin}min | stuck ${Math.round(hoursStuck)}h | SLA ${slaMet ? 'MET' : `MISSED (${sla}h)`} | ${action} | ${remaining} remaining`,
     data: { orderId, ttrMin, slaMet, verified, remaining }, confidence: 0.93 };
 };
+
+/** The model's JSON answer (a ```json fence allowed), or undefined when it is not JSON. */
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) as T;
+  } catch {
+    return undefined;
+  }
+}

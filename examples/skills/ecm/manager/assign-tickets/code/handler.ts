@@ -13,7 +13,9 @@ export const handler: SkillHandler = async (context) => {
     { role: 'system', content: 'Extract ECM assignment operations as JSON {"moves":[{"orderId","to","from","priority","reason"}],"question":null}. '
       + 'If an order or agent is ambiguous, set "question" and return no moves.' },
     { role: 'user', content: userMessage } ] });
-  const plan = JSON.parse(parsed.content) as { moves: Move[]; question: string | null };
+  const plan = parseJson<{ moves: Move[]; question: string | null }>(parsed.content);
+  // No moves from an answer the skill cannot read: the manager restates the request.
+  if (!plan) return { success: false, message: 'I could not turn that into ticket moves. Say which orders (or whose tickets) go to whom, e.g. "move alex\'s tickets to dinesh".', confidence: 0 };
   if (plan.question) return { success: true, message: plan.question, data: { needsClarification: true }, confidence: 0.6 };
 
   const loadSql = await context.tools.read({ path: '../shared/queries/ecm-agent-load.sql' });
@@ -47,3 +49,12 @@ export const handler: SkillHandler = async (context) => {
   const message = [`✅ ${done.length} tickets updated`, ...lines, ...refused.map((r) => `⛔ Not moved: ${r.orderId} — ${r.why}`)].join('\n');
   return { success: true, message, data: { moved: done, refused }, confidence: 0.9 };
 };
+
+/** The model's JSON answer (a ```json fence allowed), or undefined when it is not JSON. */
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '')) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -30,3 +30,19 @@ test('plans but does not save an unconfirmed goal', async () => {
   assert.match(result.message, /not guaranteed/);
   assert.match(result.message, /Shall I save this goal\?/);
 });
+
+test('a model answer that is not JSON: asks again, saves nothing', async () => {
+  const saved: unknown[] = [];
+  const ctx = createTestContext({
+    input: { userMessage: 'save for a house', userId: 'u_42', domain: 'wealth', metadata: {} },
+    apis: {
+      user_profile_api: { getProfile: async () => ({ homeCurrency: 'AED', medianMonthlySurplus: 5000 }) },
+      wealth_goals_db: { upsertGoal: async (g: unknown) => { saved.push(g); return { ok: true }; } },
+    },
+    model: { content: 'Sure! A house is a great goal.' },
+  });
+  const result = await handler(ctx);
+  assert.equal(result.success, false);
+  assert.match(result.message, /how much, in which currency, and by when/);
+  assert.equal(saved.length, 0);
+});

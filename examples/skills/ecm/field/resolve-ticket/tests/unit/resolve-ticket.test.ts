@@ -41,3 +41,13 @@ test('refuses when the order is not terminal and the notes are only a plan', asy
   assert.equal(result.success, false);
   assert.equal(writes.length, 0);
 });
+
+test('a classification that is not JSON resolves nothing; a fenced JSON answer is read', async () => {
+  const writes: any[] = [];
+  const garbled = await handler(ctx('resolve AE136ABC00 replayed webhook, LULU confirmed', 'COMPLETED', writes, 'It looks fixed to me.'));
+  assert.equal(garbled.success, false);
+  assert.match(garbled.message, /Could not classify the fix for AE136ABC00/);
+  assert.equal(writes.length, 0);
+  const fenced = await handler(ctx('resolve AE136ABC00 replayed webhook, LULU confirmed', 'COMPLETED', writes, '```json\n{"action":"WEBHOOK_REPLAY","verifiedOutcome":true}\n```'));
+  assert.equal(fenced.success, true, fenced.message);
+});

@@ -43,3 +43,16 @@ test('never assigns to an OOO agent', async () => {
   assert.equal(writes.length, 0);
   assert.match(result.message, /not active/);
 });
+
+test('a model answer that is not JSON moves nothing and says how to ask', async () => {
+  const writes: unknown[] = [];
+  const ctx = createTestContext({
+    input: { userMessage: 'alex is out, move his tickets to sarah', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
+    apis: { ecm_gateway_sheets: { updateCells: async (a: unknown) => { writes.push(a); return { ok: true }; } } },
+    model: { content: 'Moving them now!' },
+  });
+  const result = await handler(ctx);
+  assert.equal(result.success, false);
+  assert.match(result.message, /could not turn that into ticket moves/);
+  assert.equal(writes.length, 0);
+});
