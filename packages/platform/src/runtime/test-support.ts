@@ -122,3 +122,23 @@ export function protocolLines(channel: Socket, timeoutMs = 10_000) {
     },
   };
 }
+
+/**
+ * A temporary runtime root for the language adapters' tests, laid out as the runtime lays out its
+ * own: `build/<digest>` caches; traversable by the sandbox user. Call in before(); remove in after().
+ */
+export function adapterRoot(prefix: string) {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(root, 0o755); // the sandbox user must traverse it
+  return {
+    root,
+    /** A per-"digest" build cache folder (root/build/<name>). */
+    cacheDir(name: string): string {
+      const d = join(root, 'build', name);
+      mkdirSync(d, { recursive: true, mode: 0o755 });
+      chmodSync(join(root, 'build'), 0o755);
+      return d;
+    },
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}

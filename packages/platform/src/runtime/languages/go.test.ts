@@ -6,14 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from '@aspora/sdk';
 import { GO_SDK_DIR, goAdapter, goEnv } from './go.ts';
-import { protocolLines } from '../test-support.ts';
+import { adapterRoot, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
 import { launch } from '../sandbox/launch.ts';
@@ -23,19 +22,12 @@ const noGo = goVersion.error ? `Go is not installed (${goVersion.error.message})
 const FX = fileURLToPath(new URL('../../../../../examples/skills/wealth/fx-timing', import.meta.url));
 
 let root: string;
+let cacheDir: (name: string) => string;
+let removeRoot: () => void;
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'aspora-go-'));
-  chmodSync(root, 0o755); // the sandbox user must traverse it
+  ({ root, cacheDir, remove: removeRoot } = adapterRoot('aspora-go-'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
-
-/** A per-"digest" cache folder laid out as the runtime does (root/build/<digest>; GOCACHE root/go-cache). */
-function cacheDir(name: string): string {
-  const d = join(root, 'build', name);
-  mkdirSync(d, { recursive: true, mode: 0o755 });
-  chmodSync(join(root, 'build'), 0o755);
-  return d;
-}
+after(() => removeRoot());
 
 /** Runs an in-sandbox command on the host by mapping /opt/aspora/go back to its mount. */
 const hostArgv = (spec: LaunchSpec) => spec.command.map((a) => spec.mounts.reduce((s, m) => (s.startsWith(m.sandbox) ? m.host + s.slice(m.sandbox.length) : s), a));

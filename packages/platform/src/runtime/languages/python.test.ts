@@ -8,14 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from '@aspora/sdk';
 import { PYTHON_SDK_DIR, pythonAdapter, pythonInterpreter } from './python.ts';
-import { protocolLines } from '../test-support.ts';
+import { adapterRoot, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
 import { launch, type Launched } from '../sandbox/launch.ts';
@@ -31,19 +30,12 @@ const DISPUTE_SKILL = fileURLToPath(new URL('../../../../../examples/skills/frau
 const limits = { memoryMb: 256, cpu: 1, cpuSeconds: 30, maxProcesses: 4096, maxFileMb: 64, tmpMb: 64 };
 
 let root: string;
+let cacheDir: (name: string) => string;
+let removeRoot: () => void;
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'aspora-py-'));
-  chmodSync(root, 0o755); // the sandbox user must traverse it
+  ({ root, cacheDir, remove: removeRoot } = adapterRoot('aspora-py-'));
 });
-after(() => rmSync(root, { recursive: true, force: true }));
-
-/** A per-"digest" cache folder laid out as the runtime does (root/build/<digest>). */
-function cacheDir(name: string): string {
-  const d = join(root, 'build', name);
-  mkdirSync(d, { recursive: true, mode: 0o755 });
-  chmodSync(join(root, 'build'), 0o755);
-  return d;
-}
+after(() => removeRoot());
 
 function scratch(name: string): string {
   const d = join(root, 'scratch', name);
