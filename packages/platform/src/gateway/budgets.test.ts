@@ -6,9 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
+import { PG_URL, pgDown } from '../registry/test-support.ts';
+import { REDIS_URL, redisDown } from '../limits/test-support.ts';
 import type { BudgetNotice } from './budget/control.ts';
 import { monthOf } from './budget/store.ts';
 
@@ -18,12 +19,6 @@ before(async () => {
 });
 after(() => stub.close());
 
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
-const reachable = (port: number) =>
-  new Promise<boolean>((r) => {
-    const s = createConnection({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
-    s.once('error', () => r(false));
-  });
 
 // $1 per million tokens both ways: a call's cost is its tokens / 1e6.
 const yaml = (url: string) => `
@@ -102,8 +97,8 @@ describe('per month: notify 80 %, throttle 95 %, pause 100 %, lift', () => {
 
 const STORES: Array<{ name: string; env: () => Promise<NodeJS.ProcessEnv | string> }> = [
   { name: 'PGlite', env: async () => ({}) },
-  { name: 'PostgreSQL', env: async () => ((await reachable(5432)) ? { DATABASE_URL: PG, ASPORA_DB_SCHEMA: `budget_${Date.now()}` } : 'PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)') },
-  { name: 'Redis counters', env: async () => ((await reachable(6379)) ? { REDIS_URL: 'redis://127.0.0.1:6379' } : 'Redis is not running on 127.0.0.1:6379 (.ci/run starts it)') },
+  { name: 'PostgreSQL', env: async () => (await pgDown()) || { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: `budget_${Date.now()}` } },
+  { name: 'Redis counters', env: async () => (await redisDown()) || { REDIS_URL } },
 ];
 
 for (const s of STORES) {

@@ -4,9 +4,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
+import { REDIS_URL, redisDown } from '../limits/test-support.ts';
 
 let stub: OpenAIStub;
 before(async () => {
@@ -14,17 +14,13 @@ before(async () => {
 });
 after(() => stub.close());
 
-const redisUp = () =>
-  new Promise<boolean>((r) => {
-    const s = createConnection({ host: '127.0.0.1', port: 6379 }, () => (s.destroy(), r(true)));
-    s.once('error', () => r(false));
-  });
 
 test('two platform processes on one Redis share the per-skill limit', async (t) => {
-  if (!(await redisUp())) return t.skip('Redis is not running on 127.0.0.1:6379 (.ci/run starts it)');
+  const down = await redisDown();
+  if (down) return t.skip(down);
   const skill = `shared${Date.now()}`;
   const yaml = `providers:\n  stub: { base_url: ${stub.url} }\ngateway: { default_provider: stub }\ncost_optimization:\n  rate_limits: { per_skill_per_hour: 5 }\n  caching: { enabled: false }\n`;
-  const env = { REDIS_URL: 'redis://127.0.0.1:6379' };
+  const env = { REDIS_URL };
   const [a, b] = await Promise.all([runtimeFixture({ platformYaml: yaml, env }), runtimeFixture({ platformYaml: yaml, env })]);
   try {
     const caller = { ref: `test/${skill}`, domain: 'test', prefs: {} };

@@ -6,8 +6,8 @@ import type { Redis } from 'ioredis';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
 import { connectRedis } from './redis.ts';
+import { REDIS_URL, redisDown } from './test-support.ts';
 
-const REDIS_URL = process.env.ASPORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface Harness {
   /** A limiter on `now` (several over separate connections for Redis, so hits really race). */
@@ -20,18 +20,6 @@ interface Backend {
   name: string;
   skip: string | false;
   open(): Promise<Harness>;
-}
-
-async function redisDown(): Promise<string | false> {
-  try {
-    (await connectRedis(REDIS_URL)).disconnect();
-    return false;
-  } catch (err) {
-    return (
-      `${(err as Error).message}: start it with \`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 ` +
-      '--save "" --appendonly no` or set ASPORA_TEST_REDIS_URL'
-    );
-  }
 }
 
 const BACKENDS: Backend[] = [

@@ -111,3 +111,16 @@ export function skillInput(domain: string, name: string, o: FixtureOptions = {})
     actor: 'test',
   };
 }
+
+/** Why the PostgreSQL server cannot be used (for tests that skip without it), or false when it answers. */
+export async function pgDown(): Promise<string | false> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    return false;
+  } catch (err) {
+    return `PostgreSQL is unreachable at ${PG_URL} (${(err as Error).message}): start it (trust auth, database "test") or set ASPORA_TEST_DATABASE_URL`;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}

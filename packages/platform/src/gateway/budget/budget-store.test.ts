@@ -6,13 +6,13 @@ import type { Redis } from 'ioredis';
 import { openDb } from '../../registry/db/index.ts';
 import type { Db } from '../../registry/db/types.ts';
 import { migrate } from '../../registry/migrate.ts';
-import { PG_URL } from '../../registry/test-support.ts';
+import { PG_URL, pgDown } from '../../registry/test-support.ts';
 import { connectRedis } from '../../limits/redis.ts';
+import { REDIS_URL, redisDown } from '../../limits/test-support.ts';
 import { RedisBudgetStore } from './redis-store.ts';
 import { SqlBudgetStore } from './sql-store.ts';
 import type { BudgetStore } from './store.ts';
 
-const REDIS_URL = process.env.ASPORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const P = '2026-12';
 
 interface Harness {
@@ -28,33 +28,6 @@ interface Backend {
   /** Why the backend is skipped (its server is unreachable), or false. */
   skip: string | false;
   open(): Promise<Harness>;
-}
-
-async function pgDown(): Promise<string | false> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return false;
-  } catch (err) {
-    return (
-      `PostgreSQL is unreachable at ${PG_URL} (${(err as Error).message}): start it (trust auth, database "test") ` +
-      'or set ASPORA_TEST_DATABASE_URL'
-    );
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-async function redisDown(): Promise<string | false> {
-  try {
-    (await connectRedis(REDIS_URL)).disconnect();
-    return false;
-  } catch (err) {
-    return (
-      `${(err as Error).message}: start it with \`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 ` +
-      '--save "" --appendonly no` or set ASPORA_TEST_REDIS_URL'
-    );
-  }
 }
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
