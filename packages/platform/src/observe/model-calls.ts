@@ -15,7 +15,7 @@ const INSERT = `INSERT INTO model_calls (skill_id, provider, requested_model, mo
 
 const FLUSH_MS = 200;
 const MAX_QUEUE = 50_000;
-/** ~1.3 ms of fixed cost per statement on PGlite, ~17 µs per row: 100 rows is ~3 ms of event loop. */
+/** ~1.3 ms of fixed cost per statement on PGlite, ~17 µs per row: 100 rows hold its one connection ~3 ms. */
 const CHUNK = 100;
 
 export class ModelCallLog {
@@ -47,8 +47,9 @@ export class ModelCallLog {
   }
 
   /**
-   * In statements of at most CHUNK rows, yielding between them: on PGlite a statement runs on
-   * this event loop, and one statement of a busy second's rows would hold up every request.
+   * In statements of at most CHUNK rows, yielding between them: PGlite is one connection, and
+   * one statement of a busy second's rows would hold up the execution records (which a caller
+   * waits for) queued behind it.
    */
   async #write(rows: Array<Record<string, unknown>>): Promise<void> {
     for (let i = 0; i < rows.length; i += CHUNK) {
