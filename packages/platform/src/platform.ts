@@ -112,6 +112,8 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       ...over.runtime,
     },
   );
+  // Rows a process that died had journaled but not written (decision 010), before anything is served.
+  await runtime.recorder.recover?.().catch((e: unknown) => log.error({ err: e }, 'execution records in the journal could not be written now; they are kept for the next start'));
   const modelCalls = new ModelCallLog(db, log);
   // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they
   // name — for the collector only (their model_calls rows are the local record), so none without one.

@@ -120,3 +120,20 @@ owner_team: risk-team
   assert.match(text, new RegExp(`aspora_skill_metric_observed_bucket\\{le="0.5",${labels},metric="risk_score"\\} 2\n`), '0.2 and 0.4 are ≤ 0.5, 0.6 is not');
   assert.doesNotMatch(text, /metric="undeclared"/);
 });
+
+test('an execution is readable, rateable and counted the moment it has answered (its row may still be on its way)', async () => {
+  const before = ((await (await fetch(`${p.url}/v1/metrics?target=fraud/block-transaction`)).json()) as { figures: { executions: number } }).figures.executions;
+  for (let i = 0; i < 5; i++) {
+    const { id } = (await (await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { tx: `now_${i}` } } })).json()) as { id: string };
+    // No wait of any kind between the answer and these.
+    const [got, rated, figures] = await Promise.all([
+      fetch(`${p.url}/v1/executions/${id}`).then((r) => r.json() as Promise<{ id: string; success: boolean }>),
+      post(`/v1/executions/${id}/feedback`, { rating: 5 }).then((r) => r.status),
+      fetch(`${p.url}/v1/metrics?target=fraud/block-transaction`).then((r) => r.json() as Promise<{ figures: { executions: number } }>),
+    ]);
+    assert.equal(got.id, id);
+    assert.equal(got.success, true);
+    assert.equal(rated, 201);
+    assert.equal(figures.figures.executions, before + i + 1);
+  }
+});

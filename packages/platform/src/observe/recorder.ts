@@ -1,16 +1,21 @@
 /**
- * Writes execution records with group commit. A finished execution is one row, written before its
- * result is returned to anyone (so a kill -9 of the platform loses no finished run); rows that
- * finish while a write is in flight go together in the next one, so the database sees one
- * statement per batch rather than three per execution. A row is written early, as "started",
- * only when something needs it to exist: a child execution that references it, or a run that
- * lasts long enough to be worth seeing while it runs.
+ * Writes execution records with group commit. A finished execution is one row. With a journal
+ * (the platform always has one), the row is appended to it before the result is returned (so a
+ * kill -9 of the platform loses no finished run) and the database write follows off the caller's
+ * path; without one, the caller waits for the commit. Rows that finish while a write is in flight
+ * go together in the next one, so the database sees one statement per batch rather than three per
+ * execution. A row is written early, as "started", only when something needs it to exist: a
+ * child execution that references it, or a run that lasts long enough to be worth seeing while
+ * it runs. See decisions 006 and 010.
  */
+import { unlinkSync } from 'node:fs';
 import type { Db } from '../registry/index.ts';
+import { pgCode } from '../registry/db/sqlstate.ts';
 import type { Logger } from './logger.ts';
 import type { ExecutionRecord } from './executions.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
 import { modelCallColumns } from './model-calls.ts';
+import type { RecordJournal, Segment } from './record-journal.ts';
 
 export interface RecordRow {
   record: ExecutionRecord;
@@ -23,6 +28,8 @@ const MAX_BATCH = 500;
 /** While other executions are running, wait this long for their rows: one commit for many. */
 const GATHER_MS = 1;
 const RETRIES = [50, 200, 1000];
+/** Rows journaled but not yet committed, at most; beyond it callers wait for the database again. */
+const MAX_PENDING = 20_000;
 
 const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text, user_id text, workflow_id text,
   parent_execution_id uuid, started_at timestamptz, completed_at timestamptz, duration_ms int, success boolean, error_code text,
@@ -45,8 +52,18 @@ const UPSERT_WITH_CALLS = `WITH e AS (${UPSERT} RETURNING 1), c AS (
     RETURNING 1
   ) SELECT (SELECT count(*) FROM e) AS executions`;
 
+type ExecColumns = ReturnType<typeof toColumns>;
+type CallColumns = ReturnType<typeof callColumns>;
+/** One journal line: an execution row and its model calls, as the statement takes them. */
+interface Entry {
+  e: ExecColumns;
+  c: CallColumns[];
+}
+
 interface Pending {
-  row: RecordRow;
+  entry: Entry;
+  /** The journal segment holding the entry (committed there once written). */
+  segment?: Segment;
   done: (err?: Error) => void;
 }
 
@@ -55,6 +72,13 @@ export interface ExecutionSink {
   ensureStarted(row: RecordRow): Promise<void>;
   finish(row: RecordRow): Promise<void>;
   drain(): Promise<void>;
+  /** A finished execution whose row is on its way to the database. */
+  pending?(id: string): ExecutionRecord | undefined;
+  /** Resolves once that execution's row (without an id: every row on its way now) is in the database. */
+  settled?(id?: string): Promise<void>;
+  /** Writes what processes that died left in the journal; resolves to the number of rows written. */
+  recover?(): Promise<number>;
+  close?(): Promise<void>;
 }
 
 export class ExecutionRecorder implements ExecutionSink {
@@ -63,13 +87,24 @@ export class ExecutionRecorder implements ExecutionSink {
   /** Ends the gathering wait early once no execution is left running. */
   #wake: (() => void) | undefined;
   readonly #started = new Map<string, Promise<void>>();
+  readonly #inFlight = new Map<string, { record: ExecutionRecord; written: Promise<void> }>();
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     /** How many executions are running now (their rows will follow). */
     private readonly running: () => number = () => 0,
+    private readonly journal?: RecordJournal,
   ) {}
+
+  pending(id: string): ExecutionRecord | undefined {
+    return this.#inFlight.get(id)?.record;
+  }
+
+  async settled(id?: string): Promise<void> {
+    if (id !== undefined) await this.#inFlight.get(id)?.written;
+    else await Promise.all([...this.#inFlight.values()].map((x) => x.written));
+  }
 
   /** Makes sure a row for a running execution exists (idempotent). */
   ensureStarted(row: RecordRow): Promise<void> {
@@ -81,13 +116,31 @@ export class ExecutionRecorder implements ExecutionSink {
     return p;
   }
 
-  /** Resolves once the finished row is durable. */
+  /** Resolves once the finished row is durable: in the journal, or else in the database. */
   async finish(row: RecordRow): Promise<void> {
     // A started row must land before the final one (same id, later values).
     const started = this.#started.get(row.record.id);
     if (started) await started.catch(() => undefined);
     this.#started.delete(row.record.id);
-    return this.#enqueue(row);
+    const entry = toEntry(row);
+    if (this.journal && this.#inFlight.size < MAX_PENDING) {
+      let segment: Segment | undefined;
+      try {
+        segment = this.journal.append(entry);
+      } catch (e) {
+        this.log.warn({ err: e, dir: this.journal.dir }, 'execution journal not writable: the result waits for the database');
+      }
+      if (segment) {
+        const id = row.record.id;
+        // Failures are logged by the write; the row stays in the journal for the next start.
+        const written = this.#enqueue(entry, segment)
+          .catch(() => undefined)
+          .finally(() => this.#inFlight.delete(id));
+        this.#inFlight.set(id, { record: row.record, written });
+        return;
+      }
+    }
+    return this.#enqueue(entry);
   }
 
   /** Waits for everything queued so far. */
@@ -95,9 +148,54 @@ export class ExecutionRecorder implements ExecutionSink {
     while (this.#flushing || this.#queue.length) await (this.#flushing ?? this.#kick());
   }
 
-  #enqueue(row: RecordRow): Promise<void> {
+  /** Drains, then closes the journal (its segment is deleted if everything in it was written). */
+  async close(): Promise<void> {
+    await this.drain();
+    this.journal?.close();
+  }
+
+  async recover(): Promise<number> {
+    if (!this.journal) return 0;
+    let written = 0;
+    for (const { path, entries } of this.journal.orphans()) {
+      const all = entries as Entry[];
+      // A finished row and its calls were one statement: either both are in, or neither.
+      const done = new Set(
+        (await this.db.query<{ id: string }>('SELECT id::text FROM executions WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL', [all.map((x) => x.e.id)])).map((r) => r.id),
+      );
+      const todo = all.filter((x) => !done.has(x.e.id));
+      for (let i = 0; i < todo.length; i += MAX_BATCH) written += await this.#replay(todo.slice(i, i + MAX_BATCH));
+      unlinkSync(path);
+      this.log.info({ file: path, rows: todo.length, alreadyWritten: all.length - todo.length }, 'execution records recovered from the journal of a process that stopped');
+    }
+    return written;
+  }
+
+  /** A batch, or row by row when it fails on integrity (a skill deleted since): such rows are reported and dropped. */
+  async #replay(batch: Entry[]): Promise<number> {
+    try {
+      await this.#statement(batch);
+      return batch.length;
+    } catch (e) {
+      if (!pgCode(e)?.startsWith('23')) throw e;
+    }
+    let n = 0;
+    for (const x of batch) {
+      try {
+        await this.#statement([x]);
+        n++;
+      } catch (e) {
+        if (!pgCode(e)?.startsWith('23')) throw e;
+        this.log.error({ err: e, execution: x.e.id }, 'a journaled execution record cannot be written (its skill or version is gone): dropped');
+      }
+    }
+    return n;
+  }
+
+  #enqueue(rowOrEntry: RecordRow | Entry, segment?: Segment): Promise<void> {
+    const entry = 'record' in rowOrEntry ? toEntry(rowOrEntry) : rowOrEntry;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ row, done: (e) => (e ? reject(e) : resolve()) });
+      this.#queue.push({ entry, ...(segment ? { segment } : {}), done: (e) => (e ? reject(e) : resolve()) });
       if (this.#wake && this.running() === 0) this.#wake();
       void this.#kick();
     });
@@ -117,7 +215,8 @@ export class ExecutionRecorder implements ExecutionSink {
             this.#wake = undefined;
           }
           const batch = this.#queue.splice(0, MAX_BATCH);
-          const err = await this.#write(batch.map((p) => p.row));
+          const err = await this.#write(batch.map((p) => p.entry));
+          if (!err) for (const p of batch) if (p.segment) this.journal!.commit(p.segment, 1);
           for (const p of batch) p.done(err);
         }
       } finally {
@@ -127,25 +226,34 @@ export class ExecutionRecorder implements ExecutionSink {
     return this.#flushing;
   }
 
-  async #write(rows: RecordRow[]): Promise<Error | undefined> {
-    // The same execution may appear twice in a batch (started, then finished): keep the last.
-    const byId = new Map(rows.map((r) => [r.record.id, r]));
-    const execs = [...byId.values()].map(toColumns);
-    const calls = rows.flatMap((r) => (r.record.completedAt ? r.modelCalls.map((c) => callColumns(r, c)) : []));
+  async #write(entries: Entry[]): Promise<Error | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
-        if (calls.length) await this.db.query(UPSERT_WITH_CALLS, [JSON.stringify(execs), JSON.stringify(calls)]);
-        else await this.db.query(UPSERT, [JSON.stringify(execs)]);
+        await this.#statement(entries);
         return undefined;
       } catch (e) {
         if (attempt >= RETRIES.length) {
-          this.log.error({ err: e, rows: rows.length }, 'execution records could not be written');
+          const kept = this.journal ? `; kept in the journal (${this.journal.dir}) and written at the next start` : '';
+          this.log.error({ err: e, rows: entries.length }, `execution records could not be written${kept}`);
           return e as Error;
         }
         await new Promise((r) => setTimeout(r, RETRIES[attempt]));
       }
     }
   }
+
+  async #statement(entries: Entry[]): Promise<void> {
+    // The same execution may appear twice in a batch (started, then finished): keep the last.
+    const execs = [...new Map(entries.map((x) => [x.e.id, x.e])).values()];
+    const calls = entries.flatMap((x) => x.c);
+    if (calls.length) await this.db.query(UPSERT_WITH_CALLS, [JSON.stringify(execs), JSON.stringify(calls)]);
+    else await this.db.query(UPSERT, [JSON.stringify(execs)]);
+  }
+}
+
+/** The row as it is now (a started row's calls come with its finished row). */
+function toEntry(r: RecordRow): Entry {
+  return { e: toColumns(r), c: r.record.completedAt ? r.modelCalls.map((c) => callColumns(r, c)) : [] };
 }
 
 function toColumns({ record: r, skillId, versionId }: RecordRow) {

@@ -19,6 +19,7 @@ import type { ExecutionRecord, LogEntry } from '../observe/executions.ts';
 import { getExecution, listExecutions, type ListExecutionsOptions } from '../observe/executions.ts';
 import type { Logger } from '../observe/logger.ts';
 import { ExecutionRecorder, type ExecutionSink, type RecordRow } from '../observe/recorder.ts';
+import { RecordJournal } from '../observe/record-journal.ts';
 import type { LoadedSkill, SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
 import type { ExecutionTrace, PlatformTracer, SpanContextRef } from '../observe/tracing/index.ts';
@@ -131,7 +132,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#spares = this.cgroups ? new SparePool(this.cgroups) : undefined;
     this.#spares?.warm();
     if (this.mode === 'bwrap' && !this.cgroups) deps.log.warn('no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)');
-    this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log, () => this.#running.size);
+    this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log, () => this.#running.size, new RecordJournal(join(opts.dataDir, 'journal')));
     const vault = deps.vault ?? new SecretVault({}, {});
     this.#vault = opts.secrets ? vault.withFixed(opts.secrets) : vault;
     this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);
@@ -276,9 +277,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     return record;
   }
 
-  /** A running execution (from memory), else the record. */
+  /** A running execution, or one whose row is on its way to the database (from memory), else the record. */
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
-    return this.#running.get(id) ?? getExecution(this.deps.registry.db, id);
+    return this.#running.get(id) ?? this.recorder.pending?.(id) ?? getExecution(this.deps.registry.db, id);
   }
 
   listExecutions(o: ListExecutionsOptions): Promise<ExecutionRecord[]> {
@@ -324,7 +325,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#closed = true;
     this.#spares?.close();
     this.#pool.close();
-    await this.recorder.drain();
+    await (this.recorder.close ? this.recorder.close() : this.recorder.drain());
     await rm(this.#scratch, { recursive: true, force: true });
   }
 

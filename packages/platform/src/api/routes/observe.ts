@@ -43,7 +43,9 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      await deps.rollups.run(); // every finished execution counts, even one that ended a moment ago
+      // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
+      await deps.runtime.recorder.settled?.();
+      await deps.rollups.run();
       return c.json(await rollup(db, q.target, q.last), 200);
     },
   );
@@ -56,7 +58,9 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      return c.json(await addFeedback(db, c.req.valid('param').id, { ...b, author: actorOf(c) }), 201);
+      const id = c.req.valid('param').id;
+      await deps.runtime.recorder.settled?.(id); // rated right after it answered: its row may be on its way
+      return c.json(await addFeedback(db, id, { ...b, author: actorOf(c) }), 201);
     },
   );
 

@@ -28,6 +28,7 @@ test('figures read live from the rows equal the figures of the finalized hour, c
     await f.deploy({ name: 'rolled', handler: `export const handler = async (ctx) => { if (ctx.input.metadata.fail) throw new Error('x'); await new Promise((r) => setTimeout(r, ctx.input.metadata.ms ?? 0)); return { success: true, message: 'ok' }; };` });
     for (const ms of [0, 5, 20, 40]) await f.runtime.run({ ref: 'test/rolled', input: { metadata: { ms } } });
     const last = await f.runtime.run({ ref: 'test/rolled', input: { metadata: { fail: true } } });
+    await f.runtime.recorder.drain(); // rows reach the database just after their answers
     await addFeedback(f.db, last.id, { rating: 2 });
     const live = await rollup(f.db, 'test/rolled', '1h');
     assert.equal(live.figures.executions, 5);
