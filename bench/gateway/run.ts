@@ -26,6 +26,8 @@ const num = (name: string, dflt: number) => {
 const SECONDS = num('--seconds', 5);
 const WITH_PORTKEY = !args.includes('--no-portkey');
 const OPEN_RATE = 1000;
+/** The same at a light load: what the gateway's path adds when requests do not queue behind each other. */
+const LIGHT_RATE = 200;
 /** Streams at a light load, so that TTFT shows each gateway's path, not its queue. */
 const TTFT_RATE = 200;
 /** A measurement is disturbed when other work on the machine took more than this many cores… */
@@ -145,6 +147,7 @@ interface Row {
   rps64?: number;
   p50?: number;
   p99?: number;
+  lightP99?: number;
   ttft50?: number;
   ttft99?: number;
   cpu?: number;
@@ -170,6 +173,10 @@ for (const t of targets) {
   const { r, cpu } = await measure(`open loop, ${OPEN_RATE} req/s, ${SECONDS} s:`, { kind: 'open', target: t, rate: OPEN_RATE, seconds: SECONDS, stream: false });
   const done = r.ok + r.errors;
   Object.assign(row(t), { p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), cpu: cpu.byPid.get(t.pid)! / done, stubCpu: cpu.byPid.get(stub.pid)! / done });
+}
+for (const t of targets) {
+  const { r } = await measure(`open loop, ${LIGHT_RATE} req/s, ${SECONDS} s:`, { kind: 'open', target: t, rate: LIGHT_RATE, seconds: SECONDS, stream: false });
+  row(t).lightP99 = percentile(r.latencies, 99);
 }
 for (const t of targets) {
   const { r } = await measure(`streams, ${TTFT_RATE} req/s, ${SECONDS} s, to first content:`, { kind: 'open', target: t, rate: TTFT_RATE, seconds: SECONDS, stream: true });
@@ -202,6 +209,8 @@ for (const name of ['direct', 'aspora', ...(asporaPg ? ['aspora-pg'] : []), 'por
     'p99 ms @1k/s': fmt(r.p99),
     'added p50 ms': isDirect ? '—' : fmt(added(r.p50, d.p50)),
     'added p99 ms': isDirect ? '—' : fmt(added(r.p99, d.p99)),
+    [`p99 ms @${LIGHT_RATE}/s`]: fmt(r.lightP99),
+    [`added p99 @${LIGHT_RATE}/s`]: isDirect ? '—' : fmt(added(r.lightP99, d.lightP99)),
     'TTFT p50 ms': fmt(r.ttft50),
     'TTFT p99 ms': fmt(r.ttft99),
     'CPU ms/req': fmt(r.cpu, 3),
@@ -212,6 +221,7 @@ for (const name of ['direct', 'aspora', ...(asporaPg ? ['aspora-pg'] : []), 'por
 
 console.log(`\nGateway overhead vs the OpenAI stub (${cpus().length} cores, Node ${process.version}; non-streamed small chat completions unless noted)`);
 console.log(`  req/s: closed loop, ${SECONDS} s each · p50/p99: open loop at ${OPEN_RATE} req/s for ${SECONDS} s, from each request's scheduled time`);
+console.log(`  p99 @${LIGHT_RATE}/s: the same requests, open loop at ${LIGHT_RATE} req/s for ${SECONDS} s`);
 console.log(`  CPU ms/req: the gateway process's utime+stime over those ${OPEN_RATE * SECONDS} requests (direct: the stub's own; stub CPU: the stub's, per target)`);
 console.log(`  TTFT: stream: true, open loop at ${TTFT_RATE} req/s for ${SECONDS} s, to the first chunk with content`);
 console.log(markdownTable(table));

@@ -142,6 +142,8 @@ async function throughput(fx: typeof f): Promise<{ perSecond: number; failed: nu
       }
     }),
   );
+  // Until every row is in the database (records are written just after their answers).
+  await fx.runtime.recorder.drain();
   const elapsed = (performance.now() - t0) / 1000;
   const [row] = await fx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM executions e JOIN skills s ON s.id = e.skill_id WHERE s.name = 'tput' AND completed_at IS NOT NULL");
   return { perSecond: round(done / elapsed, 0), failed, recorded: row?.n ?? 0 };
