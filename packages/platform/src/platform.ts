@@ -29,6 +29,7 @@ import { PlatformMetrics } from './observe/metrics/registry.ts';
 import { AlertEvaluator } from './observe/alerts/evaluator.ts';
 import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
+import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
 import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
@@ -50,6 +51,7 @@ export interface Platform {
   alerts: AlertEvaluator;
   tracer: PlatformTracer;
   rollups: RollupJob;
+  liveLogs: LiveLogs;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -124,13 +126,16 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
   const alerts = new AlertEvaluator(db, registry, notify, platformFile.alerting, log, metrics);
   const rollups = new RollupJob(db, log);
+  const liveLogs = new LiveLogs(log, redis);
+  liveLogs.fromRuntime(runtime);
+  await liveLogs.start();
   budgets.on('notice', (n) => {
     log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`);
     void alerts.budgetNotice(n).catch((e: unknown) => log.error({ err: e }, 'budget notice could not be sent'));
   });
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
-    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, rollups, platformFile, log,
+    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, rollups, liveLogs, platformFile, log,
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
@@ -138,6 +143,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       await rollups.stop();
       await modelCalls.flush();
       await tracer.shutdown();
+      await liveLogs.close();
       await catalog.close();
       await redis?.quit();
       await db.close();

@@ -9,6 +9,7 @@ import type { PlatformMetrics } from '../observe/metrics/registry.ts';
 import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 import type { PlatformTracer } from '../observe/tracing/index.ts';
 import type { RollupJob } from '../observe/rollups/job.ts';
+import type { LiveLogs } from '../observe/live-logs.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -24,6 +25,8 @@ export interface ApiDeps {
   alerts: AlertEvaluator;
   tracer: PlatformTracer;
   rollups: RollupJob;
+  /** Live log lines of every platform process (Redis pub/sub) or of this one. */
+  liveLogs: LiveLogs;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;

@@ -1,6 +1,7 @@
 /** Log lines of a skill's executions, from their records (the live ones come from the runtime). */
 import type { Db } from '../registry/index.ts';
 import type { LogEntry } from './executions.ts';
+import { endLine } from './live-logs.ts';
 
 export interface LogLine extends Omit<LogEntry, 'source'> {
   source: LogEntry['source'] | 'platform';
@@ -21,14 +22,8 @@ export async function pastLogs(db: Db, ref: string, since: Date, limit = 1000): 
     const started = new Date(r.started_at).toISOString();
     for (const e of r.logs ?? []) lines.push({ ...e, executionId: r.id, ref, at: e.at ?? started });
     if (r.completed_at) {
-      lines.push({
-        level: r.success ? 'info' : 'error',
-        msg: r.success ? `execution finished in ${r.duration_ms} ms` : `execution failed: ${r.error_code ?? 'unsuccessful'} ${r.error_message ?? ''}`.trim(),
-        source: 'platform',
-        executionId: r.id,
-        ref,
-        at: new Date(r.completed_at).toISOString(),
-      });
+      const error = r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null;
+      lines.push(endLine({ id: r.id, ref, success: r.success, durationMs: r.duration_ms, error, completedAt: new Date(r.completed_at).toISOString() }));
     }
   }
   return lines;

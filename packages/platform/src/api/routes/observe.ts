@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
+import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../deps.ts';
 import { ErrorSchema, SkillParams } from '../schemas.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
@@ -128,25 +129,26 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const keep = (l: LogLine) => Levels.indexOf(l.level) >= minLevel;
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), Number(c.req.query('limit') ?? 1000))).filter(keep);
     if (c.req.query('follow') !== 'true') return c.json({ lines: past }, 200);
+    // Following starts before the answer does: no line of an execution started after it is missed.
+    const queue: LogLine[] = [];
+    let wake: (() => void) | undefined;
+    const stop = await deps.liveLogs.follow(ref, (l) => {
+      if (!keep(l)) return;
+      queue.push(l);
+      wake?.();
+    });
     return streamSSE(c, async (stream) => {
-      for (const l of past) await stream.writeSSE({ data: JSON.stringify(l), event: 'log' });
-      const queue: LogLine[] = [];
-      let wake: (() => void) | undefined;
-      const push = (l: LogLine) => {
-        if (!keep(l)) return;
-        queue.push(l);
+      const gone = () => {
+        void stop();
         wake?.();
       };
-      const onLog = (e: { ref: string; executionId: string; entry: LogLine }) => e.ref === ref && push({ ...e.entry, executionId: e.executionId, ref, at: e.entry.at ?? new Date().toISOString() });
-      const onExec = (r: { ref: string; id: string; success: boolean | null; durationMs: number | null; error: { code: string; message: string } | null; completedAt: string | null }) =>
-        r.ref === ref && push({ level: r.success ? 'info' : 'error', msg: r.success ? `execution finished in ${r.durationMs} ms` : `execution failed: ${r.error?.code ?? 'unsuccessful'} ${r.error?.message ?? ''}`.trim(), source: 'platform', executionId: r.id, ref, at: r.completedAt ?? new Date().toISOString() });
-      deps.runtime.on('log', onLog as never);
-      deps.runtime.on('execution', onExec as never);
-      stream.onAbort(() => {
-        deps.runtime.off('log', onLog as never);
-        deps.runtime.off('execution', onExec as never);
-        wake?.();
+      stream.onAbort(gone);
+      // The stream notices a client that went away only at its next write; the socket's close is at once.
+      (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.once('close', () => {
+        if (!stream.aborted) void stream.abort();
+        gone();
       });
+      for (const l of past) await stream.writeSSE({ data: JSON.stringify(l), event: 'log' });
       while (!stream.aborted) {
         while (queue.length) await stream.writeSSE({ data: JSON.stringify(queue.shift()), event: 'log' });
         await new Promise<void>((r) => {
@@ -157,6 +159,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
         wake = undefined;
         if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
       }
+      await stop();
     });
   });
 }
