@@ -159,6 +159,24 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('two processes starting at once write each journaled row once', async () => {
+      const dir = tempDir();
+      try {
+        const down: Db = { ...h.db, query: async () => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNREFUSED' })) };
+        const first = new ExecutionRecorder(down, log, () => 0, new RecordJournal(dir));
+        const rows = Array.from({ length: 20 }, (_, i) => row(100 + i));
+        for (const r of rows) await first.finish(r);
+        await first.close();
+        orphan(dir);
+        const [x, y] = await Promise.all([0, 1].map(() => new ExecutionRecorder(h.db, log, () => 0, new RecordJournal(dir)).recover()));
+        assert.equal(x! + y!, 20);
+        assert.equal(await calls(rows.map((r) => r.record.id)), 20, 'no model call written twice');
+        assert.deepEqual(segments(dir), []);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('a journaled row whose skill was deleted since is dropped with an error, the others are written', async () => {
       const dir = tempDir();
       try {

@@ -6,7 +6,7 @@
  * process that died are replayed into the database by the next platform process that starts on
  * the same data directory (recover()). See decision 010.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -68,16 +68,23 @@ export class RecordJournal {
   }
 
   /**
-   * Segments of processes on this host that are no longer running (this one's excepted), with
-   * their entries. A torn last line (the process died inside a write) is skipped: its result was
-   * never returned.
+   * Segments of processes on this host that are no longer running, with their entries, each
+   * first adopted (renamed atomically to a segment name of this process): when two processes
+   * start at once, each segment goes to one of them, and one that dies while writing them out
+   * leaves them as its own orphans for the next start. A torn last line (the process died inside
+   * a write) is skipped: its result was never returned.
    */
   orphans(): Array<{ path: string; entries: unknown[] }> {
     const out: Array<{ path: string; entries: unknown[] }> = [];
     for (const name of readdirSync(this.dir)) {
       const m = /^(.+)-((\d+)\.(\d+))-\d+\.jsonl$/.exec(name);
       if (!m || m[1] !== HOST || m[2] === SELF || alive(Number(m[3]), m[4]!)) continue;
-      const path = join(this.dir, name);
+      const path = join(this.dir, `${HOST}-${SELF}-${this.#serial++}.jsonl`);
+      try {
+        renameSync(join(this.dir, name), path);
+      } catch {
+        continue; // another process adopted it first
+      }
       const entries: unknown[] = [];
       for (const line of readFileSync(path, 'utf8').split('\n')) {
         if (!line) continue;
