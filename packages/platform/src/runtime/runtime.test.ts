@@ -92,6 +92,7 @@ describe('TypeScript handlers in the sandbox', () => {
     await f.deploy({ name: 'parent', handler: `export const handler = async (ctx) => { const r = await ctx.invoke('test/echo', { userMessage: 'child' }); return { success: true, message: 'parent got ' + r.message }; };` });
     const p = await f.runtime.run({ ref: 'test/parent', input: {} });
     assert.equal((p.result as { message: string }).message, 'parent got hi child');
+    await f.runtime.recorder.drain(); // rows reach the database just after the answer
     const [child] = await f.db.query<{ id: string }>('SELECT id FROM executions WHERE parent_execution_id = $1', [p.id]);
     assert.ok(child);
   });

@@ -282,7 +282,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     return this.#running.get(id) ?? this.recorder.pending?.(id) ?? getExecution(this.deps.registry.db, id);
   }
 
-  listExecutions(o: ListExecutionsOptions): Promise<ExecutionRecord[]> {
+  /** Includes the executions of this process whose rows were still on their way. */
+  async listExecutions(o: ListExecutionsOptions): Promise<ExecutionRecord[]> {
+    await this.recorder.settled?.();
     return listExecutions(this.deps.registry.db, o);
   }
 

@@ -155,6 +155,7 @@ describe('context.model through the gateway', () => {
     assert.equal(stub.chatRequests[0]!.headers['x-title'], 'Aspora Skills Platform');
     assert.equal(r.model.calls, 1);
     assert.ok(r.model.promptTokens > 0 && r.model.cost > 0);
+    await f.runtime.recorder.drain(); // rows reach the database just after the answer
     const rows = await f.db.query<{ model: string; ok: boolean; is_fallback: boolean }>('SELECT model, ok, is_fallback FROM model_calls WHERE execution_id = $1', [r.id]);
     assert.deepEqual(rows, [{ model: 'anthropic/claude-haiku-4-5', ok: true, is_fallback: false }]);
   });
@@ -170,6 +171,7 @@ describe('context.model through the gateway', () => {
     undo();
     assert.equal(r.error, null, JSON.stringify(r.error));
     assert.equal((r.result as { message: string }).message, 'anthropic/claude-sonnet-4-5');
+    await f.runtime.recorder.drain(); // rows reach the database just after the answer
     const rows = await f.db.query<{ requested_model: string; ok: boolean; is_fallback: boolean; error_code: string | null }>('SELECT requested_model, ok, is_fallback, error_code FROM model_calls WHERE execution_id = $1 ORDER BY id', [r.id]);
     // Two retries of the primary (jittered backoff), then the platform default.
     const failed = { requested_model: 'gpt-4o', ok: false, is_fallback: false, error_code: 'UPSTREAM_ERROR' };

@@ -127,6 +127,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     if (!Levels.includes(level)) throw new AsporaError('BAD_REQUEST', `level must be one of ${Levels.join(', ')}`);
     const minLevel = Levels.indexOf(level);
     const keep = (l: LogLine) => Levels.indexOf(l.level) >= minLevel;
+    await deps.runtime.recorder.settled?.(); // this process's rows still on their way count too
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), Number(c.req.query('limit') ?? 1000))).filter(keep);
     if (c.req.query('follow') !== 'true') return c.json({ lines: past }, 200);
     // Following starts before the answer does: no line of an execution started after it is missed.

@@ -49,7 +49,11 @@ after(async () => {
   hooks.close();
 });
 
-const runs = (n: number, fail: boolean) => Promise.all(Array.from({ length: n }, () => f.runtime.run({ ref: 'test/wobbly', input: { metadata: { fail } } })));
+// Rules read the rows, which reach the database just after the answers: wait for them.
+const runs = async (n: number, fail: boolean) => {
+  await Promise.all(Array.from({ length: n }, () => f.runtime.run({ ref: 'test/wobbly', input: { metadata: { fail } } })));
+  await f.runtime.recorder.drain();
+};
 
 test('failures fire the skill and platform rules once; healthy again resolves them', async () => {
   await runs(4, true);
