@@ -159,6 +159,28 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('far behind the database, callers wait for their own row again (still journaled first)', async () => {
+      const dir = tempDir();
+      try {
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        const slow: Db = { ...h.db, query: async (sql, params) => (await gate, h.db.query(sql, params)) };
+        const rec = new ExecutionRecorder(slow, log, () => 0, new RecordJournal(dir), 2);
+        await rec.finish(row(201));
+        await rec.finish(row(202));
+        let third = false;
+        const p3 = rec.finish(row(203)).then(() => (third = true));
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(third, false, 'the third waits: two rows are already on their way');
+        release();
+        await p3;
+        await rec.close();
+        assert.deepEqual(segments(dir), []);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('two processes starting at once write each journaled row once', async () => {
       const dir = tempDir();
       try {

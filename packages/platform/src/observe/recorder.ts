@@ -28,7 +28,7 @@ const MAX_BATCH = 500;
 /** While other executions are running, wait this long for their rows: one commit for many. */
 const GATHER_MS = 1;
 const RETRIES = [50, 200, 1000];
-/** Rows journaled but not yet committed, at most; beyond it callers wait for the database again. */
+/** Rows journaled but not yet committed before callers wait for their own row's write again. */
 const MAX_PENDING = 20_000;
 
 const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text, user_id text, workflow_id text,
@@ -95,6 +95,7 @@ export class ExecutionRecorder implements ExecutionSink {
     /** How many executions are running now (their rows will follow). */
     private readonly running: () => number = () => 0,
     private readonly journal?: RecordJournal,
+    private readonly maxPending = MAX_PENDING,
   ) {}
 
   pending(id: string): ExecutionRecord | undefined {
@@ -123,7 +124,7 @@ export class ExecutionRecorder implements ExecutionSink {
     if (started) await started.catch(() => undefined);
     this.#started.delete(row.record.id);
     const entry = toEntry(row);
-    if (this.journal && this.#inFlight.size < MAX_PENDING) {
+    if (this.journal) {
       let segment: Segment | undefined;
       try {
         segment = this.journal.append(entry);
@@ -137,6 +138,8 @@ export class ExecutionRecorder implements ExecutionSink {
           .catch(() => undefined)
           .finally(() => this.#inFlight.delete(id));
         this.#inFlight.set(id, { record: row.record, written });
+        // Backpressure: far behind the database, callers wait for their own row again (memory stays bounded).
+        if (this.#inFlight.size > this.maxPending) await written;
         return;
       }
     }
