@@ -25,16 +25,20 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
     else if (e.kind === 'histogram') m.customObserved.observe(labels, e.value);
     else m.custom.set(labels, e.value);
   });
+  // Label objects per skill × model × provider, made once: the gateway's hot path only looks them up.
+  const labelSets = new Map<string, ReturnType<typeof callLabels>>();
   parts.stats.listeners.push((s) => {
-    const base = { skill: s.skill, domain: domainOf(s.skill) };
-    if (s.cache !== 'none') m.cache.inc({ ...base, result: s.cache });
+    const key = `${s.skill}\0${s.model}\0${s.provider}`;
+    let l = labelSets.get(key);
+    if (!l) labelSets.set(key, (l = callLabels(s.skill, s.model, s.provider)));
+    if (s.cache !== 'none') m.cache.inc(s.cache === 'hit' ? l.cacheHit : l.cacheMiss);
     if (s.cache === 'miss') return; // the call itself is its own sample
-    m.modelCalls.inc({ ...base, model: s.model, provider: s.provider, status: s.cache === 'hit' ? 'cached' : s.ok ? 'ok' : 'error' });
-    if (s.promptTokens) m.modelTokens.inc({ ...base, model: s.model, kind: 'prompt' }, s.promptTokens);
-    if (s.completionTokens) m.modelTokens.inc({ ...base, model: s.model, kind: 'completion' }, s.completionTokens);
-    if (s.cost) m.modelCost.inc({ ...base, model: s.model }, s.cost);
-    if (s.fallback && s.ok) m.modelFallbacks.inc({ ...base, model: s.model });
-    if (s.cache === 'none') m.modelSeconds.observe({ provider: s.provider, model: s.model }, s.latencyMs / 1000);
+    m.modelCalls.inc(s.cache === 'hit' ? l.cached : s.ok ? l.ok : l.error);
+    if (s.promptTokens) m.modelTokens.inc(l.prompt, s.promptTokens);
+    if (s.completionTokens) m.modelTokens.inc(l.completion, s.completionTokens);
+    if (s.cost) m.modelCost.inc(l.model, s.cost);
+    if (s.fallback && s.ok) m.modelFallbacks.inc(l.model);
+    if (s.cache === 'none') m.modelSeconds.observe(l.latency, s.latencyMs / 1000);
   });
   parts.budgets.on('status', (b) => {
     const labels = { skill: b.ref, domain: domainOf(b.ref) };
@@ -47,5 +51,22 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
     m.workers.set({ state: 'busy' }, s.workers - s.idle);
     m.workers.set({ state: 'idle' }, s.idle);
     m.workers.set({ state: 'waiting' }, s.waiting);
+  };
+}
+
+/** The label sets of one skill × model × provider's gateway metrics. */
+function callLabels(skill: string, model: string, provider: string) {
+  const base = { skill, domain: domainOf(skill) };
+  const status = (status: string) => ({ ...base, model, provider, status });
+  return {
+    cacheHit: { ...base, result: 'hit' },
+    cacheMiss: { ...base, result: 'miss' },
+    ok: status('ok'),
+    error: status('error'),
+    cached: status('cached'),
+    prompt: { ...base, model, kind: 'prompt' },
+    completion: { ...base, model, kind: 'completion' },
+    model: { ...base, model },
+    latency: { provider, model },
   };
 }
