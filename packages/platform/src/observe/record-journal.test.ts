@@ -105,16 +105,23 @@ for (const backend of BACKENDS) {
       const call = { provider: 'stub', requestedModel: 'cheap', model: 'stub/small', promptTokens: 10, completionTokens: 5, cost: 0.001, estimated: false, isFallback: false, latencyMs: 3, ok: true };
       return { record, skillId, versionId, modelCalls: [call] };
     };
+    /** A database that is down: every statement fails as a refused connection does. */
+    const down: Db = { dialect: 'pglite', query: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })), exec: async () => undefined, transaction: async () => Promise.reject(new Error('down')), close: async () => undefined };
+    /** The real database, holding every statement until released. */
+    const held = () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const slow: Db = { ...h.db, query: async (sql, params) => (await gate, h.db.query(sql, params)) };
+      return { slow, release };
+    };
     const calls = async (ids: string[]) =>
       (await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM model_calls WHERE execution_id = ANY($1::uuid[])', [ids]))[0]!.n;
 
     it('answers before the database write, shows the row meanwhile, and leaves no journal behind', async () => {
       const dir = tempDir();
       try {
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
         // The database holds every write until released: finish() must not wait for it.
-        const slow: Db = { ...h.db, query: async (sql, params) => (await gate, h.db.query(sql, params)) };
+        const { slow, release } = held();
         const rec = new ExecutionRecorder(slow, log, () => 0, new RecordJournal(dir));
         const r = row(1);
         await rec.finish(r);
@@ -134,7 +141,6 @@ for (const backend of BACKENDS) {
     it('rows a dead process journaled but never wrote are written at the next start, once, with their model calls', async () => {
       const dir = tempDir();
       try {
-        const down: Db = { ...h.db, query: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })) };
         const first = new ExecutionRecorder(down, log, () => 0, new RecordJournal(dir));
         const rows = [row(1), row(2), row(3)];
         // One of them did reach the database before the crash: it must not be written twice.
@@ -162,9 +168,7 @@ for (const backend of BACKENDS) {
     it('far behind the database, callers wait for their own row again (still journaled first)', async () => {
       const dir = tempDir();
       try {
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        const slow: Db = { ...h.db, query: async (sql, params) => (await gate, h.db.query(sql, params)) };
+        const { slow, release } = held();
         const rec = new ExecutionRecorder(slow, log, () => 0, new RecordJournal(dir), 2);
         await rec.finish(row(201));
         await rec.finish(row(202));
@@ -184,7 +188,6 @@ for (const backend of BACKENDS) {
     it('two processes starting at once write each journaled row once', async () => {
       const dir = tempDir();
       try {
-        const down: Db = { ...h.db, query: async () => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNREFUSED' })) };
         const first = new ExecutionRecorder(down, log, () => 0, new RecordJournal(dir));
         const rows = Array.from({ length: 20 }, (_, i) => row(100 + i));
         for (const r of rows) await first.finish(r);
@@ -205,7 +208,6 @@ for (const backend of BACKENDS) {
         const j = new RecordJournal(dir);
         const good = row(7);
         const gone = { ...row(8), skillId: randomUUID() };
-        const down: Db = { ...h.db, query: async () => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNREFUSED' })) };
         const first = new ExecutionRecorder(down, log, () => 0, j);
         await first.finish(good);
         await first.finish(gone);
