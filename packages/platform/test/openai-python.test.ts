@@ -9,15 +9,17 @@
  * ASPORA_REQUIRE_PY_OPENAI=1 (set by .ci/run), when that is a failure.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
 import { tempPlatform } from './helpers.ts';
 
 const TOKEN = 'platform-token';
+const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./openai-python/client.py', import.meta.url));
 const VENV = fileURLToPath(new URL('../../../node_modules/.cache/aspora/py-openai', import.meta.url));
 
@@ -61,33 +63,24 @@ after(async () => {
   await stub?.close();
 });
 
-test('the official openai Python client works unchanged against the gateway', { skip: !required && 'missing' in py ? `no Python openai client: ${py.missing}` : false }, () => {
+test('the official openai Python client works unchanged against the gateway', { skip: !required && 'missing' in py ? `no Python openai client: ${py.missing}` : false }, async () => {
   if ('missing' in py) throw new Error(`ASPORA_REQUIRE_PY_OPENAI=1 but there is no Python openai client: ${py.missing}`);
   // Not spawnSync: the platform answering the client runs in this process.
-  return new Promise<void>((resolve, reject) => {
-    import('node:child_process').then(({ execFile }) =>
-      execFile(py.bin, [SCRIPT], { env: { ...process.env, ASPORA_BASE_URL: `${p.url}/v1`, ASPORA_TOKEN: TOKEN }, timeout: 60_000 }, (err, stdout, stderr) => {
-        try {
-          assert.ifError(err ? new Error(`${err.message}\n${stderr}`) : null);
-          const out = JSON.parse(stdout) as Record<string, any>;
-          assert.equal(out.completion.content, 'stub reply to: hello from python');
-          assert.equal(out.completion.model, 'openai/gpt-4o-mini');
-          assert.ok(out.completion.prompt_tokens > 0);
-          assert.equal(out.completion.provider, 'stub');
-          assert.equal(out.stream.text, 'stub reply to: stream from python');
-          assert.ok(out.stream.chunks > 2, 'streamed in several chunks');
-          assert.ok(out.stream.total_tokens > 0, 'usage in the last chunk');
-          assert.deepEqual(out.embeddings.count, 2);
-          assert.ok(out.embeddings.dims > 0);
-          assert.ok(out.models.includes('fast'), JSON.stringify(out.models));
-          assert.equal(out.errors.bad_request.status, 400);
-          assert.equal(out.errors.bad_request.param, 'messages');
-          assert.equal(out.errors.unauthenticated.status, 401);
-          resolve();
-        } catch (e) {
-          reject(e);
-        }
-      }),
-    );
+  const { stdout } = await run(py.bin, [SCRIPT], { env: { ...process.env, ASPORA_BASE_URL: `${p.url}/v1`, ASPORA_TOKEN: TOKEN }, timeout: 60_000 }).catch((e: Error & { stderr?: string }) => {
+    throw new Error(`${e.message}\n${e.stderr ?? ''}`);
   });
+  const out = JSON.parse(stdout) as Record<string, any>;
+  assert.equal(out.completion.content, 'stub reply to: hello from python');
+  assert.equal(out.completion.model, 'openai/gpt-4o-mini');
+  assert.ok(out.completion.prompt_tokens > 0);
+  assert.equal(out.completion.provider, 'stub');
+  assert.equal(out.stream.text, 'stub reply to: stream from python');
+  assert.ok(out.stream.chunks > 2, 'streamed in several chunks');
+  assert.ok(out.stream.total_tokens > 0, 'usage in the last chunk');
+  assert.deepEqual(out.embeddings.count, 2);
+  assert.ok(out.embeddings.dims > 0);
+  assert.ok(out.models.includes('fast'), JSON.stringify(out.models));
+  assert.equal(out.errors.bad_request.status, 400);
+  assert.equal(out.errors.bad_request.param, 'messages');
+  assert.equal(out.errors.unauthenticated.status, 401);
 });

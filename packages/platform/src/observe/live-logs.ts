@@ -74,8 +74,8 @@ export class LiveLogs {
     return false;
   }
 
-  publish(line: LogLine): void {
-    if (!this.wanted(line.ref)) return;
+  /** Sends a line of a skill someone follows (the caller checked wanted()). */
+  #publish(line: LogLine): void {
     // With Redis, this process's followers get the line back from it, like everyone else's.
     if (this.#sub) void this.redis!.publish(`${PREFIX}line:${line.ref}`, JSON.stringify(line)).catch(() => this.#local.emit(line.ref, line));
     else this.#local.emit(line.ref, line);
@@ -84,10 +84,10 @@ export class LiveLogs {
   /** Wires the runtime's events: handlers' log lines and each execution's end. */
   fromRuntime(runtime: EventEmitter): void {
     runtime.on('log', (e: { ref: string; executionId: string; entry: LogEntry & { at?: string } }) => {
-      if (this.wanted(e.ref)) this.publish({ ...e.entry, executionId: e.executionId, ref: e.ref, at: e.entry.at ?? new Date().toISOString() });
+      if (this.wanted(e.ref)) this.#publish({ ...e.entry, executionId: e.executionId, ref: e.ref, at: e.entry.at ?? new Date().toISOString() });
     });
     runtime.on('execution', (r: ExecutionRecord) => {
-      if (this.wanted(r.ref)) this.publish(endLine(r));
+      if (this.wanted(r.ref)) this.#publish(endLine(r));
     });
   }
 

@@ -47,13 +47,11 @@ export class ModelCallLog {
   }
 
   /**
-   * In statements of at most CHUNK rows, yielding between them: PGlite is one connection, and
-   * one statement of a busy second's rows would hold up the execution records (which a caller
-   * waits for) queued behind it.
+   * In statements of at most CHUNK rows, one after the other: PGlite is one connection, and one
+   * statement of a busy second's rows would hold up the execution records queued behind it.
    */
   async #write(rows: Array<Record<string, unknown>>): Promise<void> {
     for (let i = 0; i < rows.length; i += CHUNK) {
-      if (i) await new Promise((r) => setImmediate(r));
       const part = rows.slice(i, i + CHUNK);
       await this.db.query(INSERT, [JSON.stringify(part)]).catch((e: unknown) => this.log.error({ err: e, rows: part.length }, 'model call records could not be written'));
     }

@@ -35,9 +35,14 @@ export class RecordJournal {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Appends one line; the segment it went to is what commit() is later told. */
+  /** Appends one entry as a line; the segment it went to is what commit() is later told. */
   append(entry: unknown): Segment {
-    const line = `${JSON.stringify(entry)}\n`;
+    return this.appendLine(JSON.stringify(entry));
+  }
+
+  /** Appends one line of JSON, serialized by the caller. */
+  appendLine(json: string): Segment {
+    const line = `${json}\n`;
     let seg = this.#current;
     if (!seg || seg.bytes >= SEGMENT_BYTES) {
       if (seg) this.#retire(seg);
@@ -110,8 +115,10 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+const HAS_PROC = existsSync('/proc/self/stat');
+
 function alive(pid: number, started: string): boolean {
-  if (existsSync('/proc/self/stat')) return startTime(pid) === started;
+  if (HAS_PROC) return startTime(pid) === started;
   try {
     process.kill(pid, 0);
     return true;

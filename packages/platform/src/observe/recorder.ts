@@ -52,12 +52,21 @@ const UPSERT_WITH_CALLS = `WITH e AS (${UPSERT} RETURNING 1), c AS (
     RETURNING 1
   ) SELECT (SELECT count(*) FROM e) AS executions`;
 
-type ExecColumns = ReturnType<typeof toColumns>;
-type CallColumns = ReturnType<typeof callColumns>;
-/** One journal line: an execution row and its model calls, as the statement takes them. */
+/**
+ * An execution row and its model calls, serialized once: the same JSON makes the journal line
+ * and, joined with its batch, the statement's parameters.
+ */
 interface Entry {
-  e: ExecColumns;
-  c: CallColumns[];
+  id: string;
+  /** The row's columns (JSON). */
+  e: string;
+  /** Each model call's columns (JSON). */
+  c: string[];
+}
+/** A journal line, parsed (recover()). */
+interface JournalLine {
+  e: { id: string };
+  c: unknown[];
 }
 
 interface Pending {
@@ -111,7 +120,7 @@ export class ExecutionRecorder implements ExecutionSink {
   ensureStarted(row: RecordRow): Promise<void> {
     let p = this.#started.get(row.record.id);
     if (!p) {
-      p = this.#enqueue(row);
+      p = this.#enqueue(toEntry(row));
       this.#started.set(row.record.id, p);
     }
     return p;
@@ -127,7 +136,7 @@ export class ExecutionRecorder implements ExecutionSink {
     if (this.journal) {
       let segment: Segment | undefined;
       try {
-        segment = this.journal.append(entry);
+        segment = this.journal.appendLine(`{"e":${entry.e},"c":[${entry.c.join(',')}]}`);
       } catch (e) {
         this.log.warn({ err: e, dir: this.journal.dir }, 'execution journal not writable: the result waits for the database');
       }
@@ -161,12 +170,12 @@ export class ExecutionRecorder implements ExecutionSink {
     if (!this.journal) return 0;
     let written = 0;
     for (const { path, entries } of this.journal.orphans()) {
-      const all = entries as Entry[];
+      const all = (entries as JournalLine[]).map((x): Entry => ({ id: x.e.id, e: JSON.stringify(x.e), c: x.c.map((c) => JSON.stringify(c)) }));
       // A finished row and its calls were one statement: either both are in, or neither.
       const done = new Set(
-        (await this.db.query<{ id: string }>('SELECT id::text FROM executions WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL', [all.map((x) => x.e.id)])).map((r) => r.id),
+        (await this.db.query<{ id: string }>('SELECT id::text FROM executions WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL', [all.map((x) => x.id)])).map((r) => r.id),
       );
-      const todo = all.filter((x) => !done.has(x.e.id));
+      const todo = all.filter((x) => !done.has(x.id));
       for (let i = 0; i < todo.length; i += MAX_BATCH) written += await this.#replay(todo.slice(i, i + MAX_BATCH));
       unlinkSync(path);
       this.log.info({ file: path, rows: todo.length, alreadyWritten: all.length - todo.length }, 'execution records recovered from the journal of a process that stopped');
@@ -189,14 +198,13 @@ export class ExecutionRecorder implements ExecutionSink {
         n++;
       } catch (e) {
         if (!pgCode(e)?.startsWith('23')) throw e;
-        this.log.error({ err: e, execution: x.e.id }, 'a journaled execution record cannot be written (its skill or version is gone): dropped');
+        this.log.error({ err: e, execution: x.id }, 'a journaled execution record cannot be written (its skill or version is gone): dropped');
       }
     }
     return n;
   }
 
-  #enqueue(rowOrEntry: RecordRow | Entry, segment?: Segment): Promise<void> {
-    const entry = 'record' in rowOrEntry ? toEntry(rowOrEntry) : rowOrEntry;
+  #enqueue(entry: Entry, segment?: Segment): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ entry, ...(segment ? { segment } : {}), done: (e) => (e ? reject(e) : resolve()) });
       if (this.#wake && this.running() === 0) this.#wake();
@@ -247,16 +255,16 @@ export class ExecutionRecorder implements ExecutionSink {
 
   async #statement(entries: Entry[]): Promise<void> {
     // The same execution may appear twice in a batch (started, then finished): keep the last.
-    const execs = [...new Map(entries.map((x) => [x.e.id, x.e])).values()];
+    const execs = `[${[...new Map(entries.map((x) => [x.id, x.e])).values()].join(',')}]`;
     const calls = entries.flatMap((x) => x.c);
-    if (calls.length) await this.db.query(UPSERT_WITH_CALLS, [JSON.stringify(execs), JSON.stringify(calls)]);
-    else await this.db.query(UPSERT, [JSON.stringify(execs)]);
+    if (calls.length) await this.db.query(UPSERT_WITH_CALLS, [execs, `[${calls.join(',')}]`]);
+    else await this.db.query(UPSERT, [execs]);
   }
 }
 
 /** The row as it is now (a started row's calls come with its finished row). */
 function toEntry(r: RecordRow): Entry {
-  return { e: toColumns(r), c: r.record.completedAt ? r.modelCalls.map((c) => callColumns(r, c)) : [] };
+  return { id: r.record.id, e: JSON.stringify(toColumns(r)), c: r.record.completedAt ? r.modelCalls.map((c) => JSON.stringify(callColumns(r, c))) : [] };
 }
 
 function toColumns({ record: r, skillId, versionId }: RecordRow) {

@@ -13,6 +13,9 @@ const { dataDir, schemaSql, ...assets } = /** @type {{ dataDir?: string, schemaS
 
 /** @type {Map<number, { t: import('@electric-sql/pglite').Transaction, finish: (commit: boolean) => void }>} */
 const open = new Map();
+/** The message id of each transaction's 'end', answered once PGlite has committed or rolled back. */
+/** @type {Map<number, number>} */
+const waiting = new Map();
 /** Rejects a transaction's callback so that PGlite rolls it back; recognised, not reported. */
 const ROLLBACK = Symbol('rollback');
 let nextTx = 1;
@@ -96,8 +99,6 @@ port.on('message', async (/** @type {any} */ m) => {
   }
 });
 
-/** The message id of each transaction's 'end', answered once PGlite has committed or rolled back. */
-const waiting = new Map();
 /** @param {number} tx @param {unknown} [err] */
 function ended(tx, err) {
   open.delete(tx);
