@@ -13,6 +13,7 @@ import type { BudgetControl, BudgetSubject } from './budget/control.ts';
 import { cacheKey, type ResponseCache } from './cache.ts';
 import type { ModelCatalog, ResolvedModel } from './catalog.ts';
 import { estimateTokens } from './models.ts';
+import { Deadline } from './deadline.ts';
 import { backoffMs, CircuitBreakers, sleep } from './resilience.ts';
 import { ModelChooser, type TaskFacts } from './routing/chooser.ts';
 import type { GatewayStats } from './stats.ts';
@@ -118,7 +119,6 @@ export class ModelGateway {
   }
 
   async #complete(body: WireChat, caller: Caller, chain: ResolvedModel[], subject: BudgetSubject, deadline: Deadline, onCall: OnCall): Promise<Completed> {
-    const signal = deadline.signal;
     const key = this.#cacheKey(body, caller, chain[0]!);
     if (key) {
       const hit = await this.d.cache.get(key);
@@ -130,7 +130,7 @@ export class ModelGateway {
       }
     }
     const result = await this.#walk(body, caller, chain, subject, deadline, onCall, async (model, payload) => {
-      const json = await this.d.catalog.transport(model.provider).json('/chat/completions', payload, signal);
+      const json = await this.d.catalog.transport(model.provider).json('/chat/completions', payload, deadline);
       const response = checkWireResponse(json);
       if (!response) throw new ProviderError('UPSTREAM_ERROR', `${model.provider} answered without a choice for ${model.id}`, true);
       return { response, usage: response.usage };
@@ -187,7 +187,7 @@ export class ModelGateway {
     const t0 = performance.now();
     try {
       const deadline = new Deadline(this.d.gateway.deadline);
-      const out = await this.d.catalog.transport(model.provider).json('/embeddings', JSON.stringify({ ...body, model: model.id }), deadline.signal).finally(() => deadline.clear());
+      const out = await this.d.catalog.transport(model.provider).json('/embeddings', JSON.stringify({ ...body, model: model.id }), deadline).finally(() => deadline.clear());
       const usage = (out.usage ?? {}) as WireUsage;
       const tokens = usage.prompt_tokens ?? estimateTokens(JSON.stringify(body.input));
       const spent = typeof usage.cost === 'number' ? usage.cost : cost(model, tokens, 0);
@@ -250,7 +250,6 @@ export class ModelGateway {
     onCall: OnCall,
     send: (m: ResolvedModel, payload: string) => Promise<{ response: WireResponse; usage: WireUsage | undefined; settleLater?: Promise<{ usage: WireUsage | undefined; text: string }> }>,
   ): Promise<Completed> {
-    const signal = deadline.signal;
     const text = promptText(body);
     const promptTokensEst = estimateTokens(text);
     // Reservations must not undershoot: no tokenizer makes more tokens than half the bytes.
@@ -306,12 +305,12 @@ export class ModelGateway {
           last = err;
           const retryable = err instanceof ProviderError && err.retryable;
           const wait = backoffMs(attempt, err instanceof ProviderError ? err.retryAfterMs : undefined);
-          if (retryable && SAME_MODEL_RETRY.has(err.code) && attempt <= this.d.gateway.retries && !signal.aborted && Date.now() + wait < deadline.at) {
-            await sleep(wait, signal);
+          if (retryable && SAME_MODEL_RETRY.has(err.code) && attempt <= this.d.gateway.retries && !deadline.expired && Date.now() + wait < deadline.at) {
+            await sleep(wait, deadline.signal);
             continue;
           }
           await this.d.budgets.settle(subject, reservation, 0);
-          if (!retryable || signal.aborted) throw err;
+          if (!retryable || deadline.expired) throw err;
           break;
         }
       }
@@ -322,30 +321,6 @@ export class ModelGateway {
 
   #sample(caller: Caller, m: ResolvedModel, ok: boolean, p: number, c: number, spent: number, ms: number, fallback: boolean, cache: 'hit' | 'miss' | 'none'): void {
     this.d.stats.record({ skill: caller.ref ?? 'platform', model: m.name, provider: m.provider, ok, promptTokens: p, completionTokens: c, cost: spent, latencyMs: ms, fallback, cache });
-  }
-}
-
-/**
- * One call's deadline: an AbortController and one timer, cleared when the call ends. (Node 20's
- * AbortSignal.timeout keeps each signal alive until a full GC: ~1.6 KB per request under load.)
- */
-class Deadline {
-  readonly at: number;
-  readonly #ctl = new AbortController();
-  readonly #timer: NodeJS.Timeout;
-
-  constructor(ms: number) {
-    this.at = Date.now() + ms;
-    this.#timer = setTimeout(() => this.#ctl.abort(new DOMException('deadline', 'TimeoutError')), ms);
-    this.#timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.#ctl.signal;
-  }
-
-  clear(): void {
-    clearTimeout(this.#timer);
   }
 }
 

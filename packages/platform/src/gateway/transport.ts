@@ -5,6 +5,7 @@
  */
 import { Pool } from 'undici';
 import { AsporaError, type ErrorCode } from '@aspora/sdk';
+import type { Expiring } from './deadline.ts';
 
 export interface ProviderSettings {
   name: string;
@@ -52,18 +53,78 @@ export class ProviderTransport {
     return this.settings.name;
   }
 
-  /** A JSON request (chat completion or embeddings, not streamed): the parsed answer. */
-  async json(path: string, body: string, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const res = await this.#send(path, body, signal);
-    const text = await this.#read(res.body, signal);
-    if (res.statusCode >= 400) throw this.#statusError(res.statusCode, text, res.headers['retry-after']);
-    try {
-      const v = JSON.parse(text) as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-    } catch {
-      /* reported below */
-    }
-    throw new ProviderError('UPSTREAM_ERROR', `${this.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, true);
+  /**
+   * A JSON request (chat completion or embeddings, not streamed): the parsed answer. Through
+   * undici's dispatch API, with the body gathered in a handler: Pool.request's readable body
+   * stream, its async iterator and the AbortSignal it listens to were ~10 % of the gateway's
+   * CPU per call, for a body that is read whole anyway.
+   */
+  json(path: string, body: string, deadline: Expiring): Promise<Record<string, unknown>> {
+    const timeout = () => new ProviderError('TIMEOUT', `${this.name} did not answer before the deadline`, true);
+    if (deadline.expired) return Promise.reject(timeout());
+    return new Promise((resolve, reject) => {
+      let controller: { abort(reason: Error): void } | undefined;
+      let settled = false;
+      let status = 0;
+      let retryAfter: string | string[] | undefined;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        cancel();
+        fn();
+      };
+      // Answers the caller at the deadline, and stops the request once undici has started it.
+      const cancel = deadline.onExpire(() => {
+        const e = timeout();
+        controller?.abort(e);
+        settle(() => reject(e));
+      });
+      const finish = () => {
+        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+        if (status >= 400) throw this.#statusError(status, text, retryAfter);
+        try {
+          const v = JSON.parse(text) as unknown;
+          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+        } catch {
+          /* reported below */
+        }
+        throw new ProviderError('UPSTREAM_ERROR', `${this.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, true);
+      };
+      const tooLarge = () => new ProviderError('UPSTREAM_ERROR', `${this.name} answered more than ${MAX_BODY} bytes`, false);
+      try {
+        this.#pool.dispatch(
+          { path: `${this.#prefix}${path}`, method: 'POST', headers: this.#headers, body },
+          {
+            onRequestStart: (c) => {
+              controller = c;
+              if (settled) c.abort(timeout());
+            },
+            onResponseStart: (_c, statusCode, headers) => {
+              status = statusCode;
+              retryAfter = headers['retry-after'];
+            },
+            onResponseData: (c, chunk) => {
+              size += chunk.length;
+              if (size > MAX_BODY) return c.abort(tooLarge());
+              chunks.push(chunk);
+            },
+            onResponseEnd: () =>
+              settle(() => {
+                try {
+                  resolve(finish());
+                } catch (e) {
+                  reject(e);
+                }
+              }),
+            onResponseError: (_c, e) => settle(() => reject(e instanceof ProviderError ? e : this.#networkError(e, deadline.expired))),
+          },
+        );
+      } catch (e) {
+        settle(() => reject(this.#networkError(e, deadline.expired)));
+      }
+    });
   }
 
   /** A streamed chat completion: the raw SSE bytes once the provider accepted the request. */
@@ -77,11 +138,11 @@ export class ProviderTransport {
     await this.#pool.close();
   }
 
-  async #send(path: string, body: string, signal: AbortSignal, accept?: string) {
+  async #send(path: string, body: string, signal: AbortSignal, accept: string) {
     try {
-      return await this.#pool.request({ path: `${this.#prefix}${path}`, method: 'POST', headers: accept ? { ...this.#headers, accept } : this.#headers, body, signal });
+      return await this.#pool.request({ path: `${this.#prefix}${path}`, method: 'POST', headers: { ...this.#headers, accept }, body, signal });
     } catch (e) {
-      throw this.#networkError(e, signal);
+      throw this.#networkError(e, signal.aborted);
     }
   }
 
@@ -96,14 +157,14 @@ export class ProviderTransport {
       }
     } catch (e) {
       if (e instanceof ProviderError) throw e;
-      throw this.#networkError(e, signal);
+      throw this.#networkError(e, signal.aborted);
     }
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  #networkError(e: unknown, signal: AbortSignal): ProviderError {
+  #networkError(e: unknown, pastDeadline: boolean): ProviderError {
     const err = e as Error & { code?: string };
-    if (signal.aborted || err.name === 'AbortError') return new ProviderError('TIMEOUT', `${this.name} did not answer before the deadline`, true);
+    if (pastDeadline || err.name === 'AbortError') return new ProviderError('TIMEOUT', `${this.name} did not answer before the deadline`, true);
     if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') return new ProviderError('TIMEOUT', `${this.name} did not answer within ${this.settings.timeoutMs} ms`, true);
     return new ProviderError('UPSTREAM_ERROR', `${this.name} is unreachable: ${err.code ?? err.message}`, true);
   }
