@@ -2,11 +2,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { AsporaError } from '@aspora/sdk';
+import { requestHeader } from './request-headers.ts';
 
 export function requireToken(token: string): MiddlewareHandler {
   const want = Buffer.from(token);
-  return async (_c, next) => {
-    const header = _c.req.header('authorization') ?? '';
+  return async (c, next) => {
+    const header = requestHeader(c, 'authorization') ?? '';
     const got = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
     if (got.length !== want.length || !timingSafeEqual(got, want)) {
       throw new AsporaError('UNAUTHORIZED', header ? 'the API token is not valid' : 'this platform requires an API token', { hint: 'send Authorization: Bearer <token> (the CLI reads ASPORA_TOKEN)' });

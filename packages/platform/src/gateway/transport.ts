@@ -3,7 +3,8 @@
  * provider's key and headers, and provider answers turned into typed errors that say whether
  * another attempt may succeed. Bodies are OpenAI's own JSON, passed through as they are.
  */
-import { Pool } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import { AsporaError, type ErrorCode } from '@aspora/sdk';
 import type { Expiring } from './deadline.ts';
 
@@ -60,69 +61,13 @@ export class ProviderTransport {
    * CPU per call, for a body that is read whole anyway.
    */
   json(path: string, body: string, deadline: Expiring): Promise<Record<string, unknown>> {
-    const timeout = () => new ProviderError('TIMEOUT', `${this.name} did not answer before the deadline`, true);
-    if (deadline.expired) return Promise.reject(timeout());
+    if (deadline.expired) return Promise.reject(pastDeadline(this.name));
     return new Promise((resolve, reject) => {
-      let controller: { abort(reason: Error): void } | undefined;
-      let settled = false;
-      let status = 0;
-      let retryAfter: string | string[] | undefined;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        cancel();
-        fn();
-      };
-      // Answers the caller at the deadline, and stops the request once undici has started it.
-      const cancel = deadline.onExpire(() => {
-        const e = timeout();
-        controller?.abort(e);
-        settle(() => reject(e));
-      });
-      const finish = () => {
-        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-        if (status >= 400) throw this.#statusError(status, text, retryAfter);
-        try {
-          const v = JSON.parse(text) as unknown;
-          if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-        } catch {
-          /* reported below */
-        }
-        throw new ProviderError('UPSTREAM_ERROR', `${this.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, true);
-      };
-      const tooLarge = () => new ProviderError('UPSTREAM_ERROR', `${this.name} answered more than ${MAX_BODY} bytes`, false);
+      const call = new JsonCall(this.settings, deadline, resolve, reject);
       try {
-        this.#pool.dispatch(
-          { path: `${this.#prefix}${path}`, method: 'POST', headers: this.#headers, body },
-          {
-            onRequestStart: (c) => {
-              controller = c;
-              if (settled) c.abort(timeout());
-            },
-            onResponseStart: (_c, statusCode, headers) => {
-              status = statusCode;
-              retryAfter = headers['retry-after'];
-            },
-            onResponseData: (c, chunk) => {
-              size += chunk.length;
-              if (size > MAX_BODY) return c.abort(tooLarge());
-              chunks.push(chunk);
-            },
-            onResponseEnd: () =>
-              settle(() => {
-                try {
-                  resolve(finish());
-                } catch (e) {
-                  reject(e);
-                }
-              }),
-            onResponseError: (_c, e) => settle(() => reject(e instanceof ProviderError ? e : this.#networkError(e, deadline.expired))),
-          },
-        );
+        this.#pool.dispatch({ path: `${this.#prefix}${path}`, method: 'POST', headers: this.#headers, body }, call);
       } catch (e) {
-        settle(() => reject(this.#networkError(e, deadline.expired)));
+        call.onResponseError(undefined, e as Error);
       }
     });
   }
@@ -130,7 +75,7 @@ export class ProviderTransport {
   /** A streamed chat completion: the raw SSE bytes once the provider accepted the request. */
   async stream(path: string, body: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
     const res = await this.#send(path, body, signal, 'text/event-stream');
-    if (res.statusCode >= 400) throw this.#statusError(res.statusCode, await this.#read(res.body, signal), res.headers['retry-after']);
+    if (res.statusCode >= 400) throw statusError(this.name, res.statusCode, await this.#read(res.body, signal), res.headers['retry-after']);
     return res.body as AsyncIterable<Buffer>;
   }
 
@@ -142,7 +87,7 @@ export class ProviderTransport {
     try {
       return await this.#pool.request({ path: `${this.#prefix}${path}`, method: 'POST', headers: { ...this.#headers, accept }, body, signal });
     } catch (e) {
-      throw this.#networkError(e, signal.aborted);
+      throw networkError(this.settings, e, signal.aborted);
     }
   }
 
@@ -157,35 +102,9 @@ export class ProviderTransport {
       }
     } catch (e) {
       if (e instanceof ProviderError) throw e;
-      throw this.#networkError(e, signal.aborted);
+      throw networkError(this.settings, e, signal.aborted);
     }
     return Buffer.concat(chunks).toString('utf8');
-  }
-
-  #networkError(e: unknown, pastDeadline: boolean): ProviderError {
-    const err = e as Error & { code?: string };
-    if (pastDeadline || err.name === 'AbortError') return new ProviderError('TIMEOUT', `${this.name} did not answer before the deadline`, true);
-    if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') return new ProviderError('TIMEOUT', `${this.name} did not answer within ${this.settings.timeoutMs} ms`, true);
-    return new ProviderError('UPSTREAM_ERROR', `${this.name} is unreachable: ${err.code ?? err.message}`, true);
-  }
-
-  #statusError(status: number, text: string, retryAfter: string | string[] | undefined): ProviderError {
-    let message = text.slice(0, 300);
-    try {
-      const e = (JSON.parse(text) as { error?: { message?: string } | string }).error;
-      message = typeof e === 'string' ? e : (e?.message ?? message);
-    } catch {
-      /* not JSON: keep the text */
-    }
-    const details = { provider: this.name, status };
-    const who = `${this.name} answered ${status}`;
-    if (status === 429) return new ProviderError('RATE_LIMITED', `${who} (rate limited): ${message}`, true, retryAfterMs(retryAfter), details);
-    if (status >= 500) return new ProviderError('UPSTREAM_ERROR', `${who}: ${message}`, true, retryAfterMs(retryAfter), details);
-    // An unknown model is the caller's mistake: answering with another model would hide it.
-    if (status === 404) return new ProviderError('NOT_FOUND', `${who}: ${message}`, false, undefined, details);
-    if (status === 401 || status === 403) return new ProviderError('UNAVAILABLE', `${who}: the platform's credentials for it were refused: ${message}`, true, undefined, details);
-    if (status === 408) return new ProviderError('TIMEOUT', `${who}: ${message}`, true, undefined, details);
-    return new ProviderError('BAD_REQUEST', `${who}: ${message}`, false, undefined, details);
   }
 }
 
@@ -197,4 +116,103 @@ export function retryAfterMs(v: string | string[] | undefined): number | undefin
   if (Number.isFinite(n)) return Math.max(0, n * 1000);
   const t = Date.parse(s);
   return Number.isFinite(t) ? Math.max(0, t - Date.now()) : undefined;
+}
+
+const pastDeadline = (name: string) => new ProviderError('TIMEOUT', `${name} did not answer before the deadline`, true);
+
+/**
+ * One non-streamed call as an undici dispatch handler: gathers the body and settles once — with
+ * the answer, the provider's error, or a timeout at the deadline (which also stops the request
+ * once undici has started it). A class, not closures: its methods are made once, not per call.
+ */
+class JsonCall implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #settled = false;
+  #status = 0;
+  #retryAfter: string | string[] | undefined;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  readonly #cancel: () => void;
+
+  constructor(
+    private readonly p: ProviderSettings,
+    private readonly deadline: Expiring,
+    private readonly resolve: (v: Record<string, unknown>) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.#cancel = deadline.onExpire(() => {
+      const e = pastDeadline(p.name);
+      this.#controller?.abort(e);
+      this.#fail(e);
+    });
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.#controller = c;
+    if (this.#settled) c.abort(pastDeadline(this.p.name));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#status = statusCode;
+    this.#retryAfter = headers['retry-after'];
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > MAX_BODY) return c.abort(new ProviderError('UPSTREAM_ERROR', `${this.p.name} answered more than ${MAX_BODY} bytes`, false));
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#cancel();
+    const text = this.#chunks.length === 1 ? this.#chunks[0]!.toString('utf8') : Buffer.concat(this.#chunks, this.#size).toString('utf8');
+    if (this.#status >= 400) return this.reject(statusError(this.p.name, this.#status, text, this.#retryAfter));
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      /* reported below */
+    }
+    if (v && typeof v === 'object' && !Array.isArray(v)) return this.resolve(v as Record<string, unknown>);
+    this.reject(new ProviderError('UPSTREAM_ERROR', `${this.p.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, true));
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, e: Error): void {
+    this.#fail(e instanceof ProviderError ? e : networkError(this.p, e, this.deadline.expired));
+  }
+
+  #fail(e: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#cancel();
+    this.reject(e);
+  }
+}
+
+function networkError(p: ProviderSettings, e: unknown, pastDeadline: boolean): ProviderError {
+  const err = e as Error & { code?: string };
+  if (pastDeadline || err.name === 'AbortError') return new ProviderError('TIMEOUT', `${p.name} did not answer before the deadline`, true);
+  if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') return new ProviderError('TIMEOUT', `${p.name} did not answer within ${p.timeoutMs} ms`, true);
+  return new ProviderError('UPSTREAM_ERROR', `${p.name} is unreachable: ${err.code ?? err.message}`, true);
+}
+
+function statusError(name: string, status: number, text: string, retryAfter: string | string[] | undefined): ProviderError {
+  let message = text.slice(0, 300);
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: string } | string }).error;
+    message = typeof e === 'string' ? e : (e?.message ?? message);
+  } catch {
+    /* not JSON: keep the text */
+  }
+  const details = { provider: name, status };
+  const who = `${name} answered ${status}`;
+  if (status === 429) return new ProviderError('RATE_LIMITED', `${who} (rate limited): ${message}`, true, retryAfterMs(retryAfter), details);
+  if (status >= 500) return new ProviderError('UPSTREAM_ERROR', `${who}: ${message}`, true, retryAfterMs(retryAfter), details);
+  // An unknown model is the caller's mistake: answering with another model would hide it.
+  if (status === 404) return new ProviderError('NOT_FOUND', `${who}: ${message}`, false, undefined, details);
+  if (status === 401 || status === 403) return new ProviderError('UNAVAILABLE', `${who}: the platform's credentials for it were refused: ${message}`, true, undefined, details);
+  if (status === 408) return new ProviderError('TIMEOUT', `${who}: ${message}`, true, undefined, details);
+  return new ProviderError('BAD_REQUEST', `${who}: ${message}`, false, undefined, details);
 }

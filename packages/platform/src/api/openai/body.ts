@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { AsporaError } from '@aspora/sdk';
+import { incomingOf, requestHeader } from '../request-headers.ts';
 
 export const MAX_OPENAI_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -14,9 +15,9 @@ const tooLarge = (max: number) => new AsporaError('PAYLOAD_TOO_LARGE', `request 
 const notJson = () => new AsporaError('BAD_REQUEST', 'the request body is not JSON', { details: { param: null } });
 
 export async function readJsonBody(c: Context, max = MAX_OPENAI_BODY_BYTES): Promise<unknown> {
-  const declared = Number(c.req.header('content-length'));
+  const declared = Number(requestHeader(c, 'content-length'));
   if (declared > max) throw tooLarge(max);
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(c);
   const text = incoming && !incoming.readableEnded ? await readIncoming(incoming, max) : await readRequest(c, max);
   try {
     return JSON.parse(text);

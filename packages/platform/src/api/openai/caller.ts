@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import { AsporaError } from '@aspora/sdk';
+import { requestHeader } from '../request-headers.ts';
 import type { Caller } from '../../gateway/gateway.ts';
 import type { TaskType } from '../../gateway/types.ts';
 import type { SkillRegistry } from '../../registry/index.ts';
@@ -19,8 +20,8 @@ export class CallerResolver {
   constructor(private readonly registry: SkillRegistry) {}
 
   async of(c: Context): Promise<Caller> {
-    const ref = c.req.header('x-aspora-skill');
-    const task = c.req.header('x-aspora-task-type');
+    const ref = requestHeader(c, 'x-aspora-skill');
+    const task = requestHeader(c, 'x-aspora-task-type');
     if (task && !TASKS.has(task)) throw new AsporaError('BAD_REQUEST', `X-Aspora-Task-Type must be one of ${[...TASKS].join(', ')}`, { details: { param: 'X-Aspora-Task-Type' } });
     const base: Caller = ref ? await this.#skill(ref) : { prefs: {} };
     return { ...base, ...(task ? { task: { type: task as TaskType } } : {}) };
