@@ -4,16 +4,19 @@
  * GET /v1/gateway/stats. Label sets stay bounded: skills, models and providers, never users.
  */
 export interface CallFigures {
+  /** Provider calls (each attempt, failed or not) and answers from the cache. */
   calls: number;
   errors: number;
   promptTokens: number;
   completionTokens: number;
   cost: number;
+  /** Calls answered by a model after the first of their chain. */
   fallbacks: number;
   cacheHits: number;
   cacheMisses: number;
+  /** Of provider calls (an answer from the cache takes none). */
   latencyMsTotal: number;
-  /** Upper bounds in ms → count of calls at or under it (cumulative, Prometheus style). */
+  /** Upper bounds in ms → count of provider calls at or under it (cumulative, Prometheus style). */
   latencyBuckets: Record<string, number>;
 }
 
@@ -29,6 +32,7 @@ export interface CallSample {
   cost: number;
   latencyMs: number;
   fallback: boolean;
+  /** 'none': a provider call; 'hit': answered from the cache; 'miss': a lookup that found nothing (its call is a sample of its own). */
   cache: 'hit' | 'miss' | 'none';
 }
 
@@ -56,14 +60,20 @@ export class GatewayStats {
     let row = this.#rows.get(key);
     if (!row) this.#rows.set(key, (row = { skill: s.skill, model: s.model, provider: s.provider, f: empty() }));
     const f = row.f;
+    if (s.cache === 'miss') {
+      f.cacheMisses++;
+      return;
+    }
     f.calls++;
     if (!s.ok) f.errors++;
     f.promptTokens += s.promptTokens;
     f.completionTokens += s.completionTokens;
     f.cost += s.cost;
-    if (s.fallback) f.fallbacks++;
-    if (s.cache === 'hit') f.cacheHits++;
-    if (s.cache === 'miss') f.cacheMisses++;
+    if (s.fallback && s.ok) f.fallbacks++;
+    if (s.cache === 'hit') {
+      f.cacheHits++;
+      return;
+    }
     f.latencyMsTotal += s.latencyMs;
     for (const b of LATENCY_BUCKETS_MS) if (s.latencyMs <= b) f.latencyBuckets[String(b)]!++;
     f.latencyBuckets['+Inf']!++;

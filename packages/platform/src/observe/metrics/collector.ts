@@ -25,28 +25,24 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
     else if (e.kind === 'histogram') m.customObserved.observe(labels, e.value);
     else m.custom.set(labels, e.value);
   });
-  // Label objects per skill × model × provider, made once: the gateway's hot path only looks them up.
-  const labelSets = new Map<string, ReturnType<typeof callLabels>>();
+  // Gateway calls: the latency histogram is observed per call; the counters are the gateway's own
+  // figures (GatewayStats), copied at scrape time, so a call costs one prom-client update, not six.
+  const latencyLabels = new Map<string, { provider: string; model: string }>();
   parts.stats.listeners.push((s) => {
-    const key = `${s.skill}\0${s.model}\0${s.provider}`;
-    let l = labelSets.get(key);
-    if (!l) labelSets.set(key, (l = callLabels(s.skill, s.model, s.provider)));
-    if (s.cache !== 'none') m.cache.inc(s.cache === 'hit' ? l.cacheHit : l.cacheMiss);
-    if (s.cache === 'miss') return; // the call itself is its own sample
-    m.modelCalls.inc(s.cache === 'hit' ? l.cached : s.ok ? l.ok : l.error);
-    if (s.promptTokens) m.modelTokens.inc(l.prompt, s.promptTokens);
-    if (s.completionTokens) m.modelTokens.inc(l.completion, s.completionTokens);
-    if (s.cost) m.modelCost.inc(l.model, s.cost);
-    if (s.fallback && s.ok) m.modelFallbacks.inc(l.model);
-    if (s.cache === 'none') m.modelSeconds.observe(l.latency, s.latencyMs / 1000);
+    if (s.cache !== 'none') return;
+    const key = `${s.provider}\0${s.model}`;
+    let l = latencyLabels.get(key);
+    if (!l) latencyLabels.set(key, (l = { provider: s.provider, model: s.model }));
+    m.modelSeconds.observe(l, s.latencyMs / 1000);
   });
   parts.budgets.on('status', (b) => {
     const labels = { skill: b.ref, domain: domainOf(b.ref) };
     if (b.limit) m.budgetSpent.set(labels, b.spent / b.limit);
     for (const mode of ['ok', 'throttled', 'paused'] as const) m.budgetMode.set({ ...labels, mode }, b.mode === mode ? 1 : 0);
   });
-  // Read at scrape time: the pool's state is a few integers.
+  // Read at scrape time: the pool's state is a few integers, the gateway's figures a row per skill × model × provider.
   return () => {
+    gatewayCounters(m, parts.stats);
     const s = parts.runtime.stats;
     m.workers.set({ state: 'busy' }, s.workers - s.idle);
     m.workers.set({ state: 'idle' }, s.idle);
@@ -54,19 +50,21 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
   };
 }
 
-/** The label sets of one skill × model × provider's gateway metrics. */
-function callLabels(skill: string, model: string, provider: string) {
-  const base = { skill, domain: domainOf(skill) };
-  const status = (status: string) => ({ ...base, model, provider, status });
-  return {
-    cacheHit: { ...base, result: 'hit' },
-    cacheMiss: { ...base, result: 'miss' },
-    ok: status('ok'),
-    error: status('error'),
-    cached: status('cached'),
-    prompt: { ...base, model, kind: 'prompt' },
-    completion: { ...base, model, kind: 'completion' },
-    model: { ...base, model },
-    latency: { provider, model },
-  };
+/** The gateway's counters, set from its figures (counters only grow, so a series appears at its first non-zero value). */
+function gatewayCounters(m: PlatformMetrics, stats: GatewayStats): void {
+  for (const c of [m.modelCalls, m.modelTokens, m.modelCost, m.modelFallbacks, m.cache]) c.reset();
+  const add = (c: { inc(labels: Record<string, string>, v: number): void }, labels: Record<string, string>, v: number) => v > 0 && c.inc(labels, v);
+  for (const r of stats.rows()) {
+    const base = { skill: r.skill, domain: domainOf(r.skill) };
+    const call = { ...base, model: r.model, provider: r.provider };
+    add(m.modelCalls, { ...call, status: 'ok' }, r.calls - r.errors - r.cacheHits);
+    add(m.modelCalls, { ...call, status: 'error' }, r.errors);
+    add(m.modelCalls, { ...call, status: 'cached' }, r.cacheHits);
+    add(m.modelTokens, { ...base, model: r.model, kind: 'prompt' }, r.promptTokens);
+    add(m.modelTokens, { ...base, model: r.model, kind: 'completion' }, r.completionTokens);
+    add(m.modelCost, { ...base, model: r.model }, r.cost);
+    add(m.modelFallbacks, { ...base, model: r.model }, r.fallbacks);
+    add(m.cache, { ...base, result: 'hit' }, r.cacheHits);
+    add(m.cache, { ...base, result: 'miss' }, r.cacheMisses);
+  }
 }
