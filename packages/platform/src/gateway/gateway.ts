@@ -9,7 +9,7 @@
 import { AsporaError } from '@aspora/sdk';
 import type { CostOptimization, GatewayConfig } from '../config/platform-file.ts';
 import { DAY_MS, HOUR_MS, type RateLimiter } from '../limits/rate-limiter.ts';
-import type { BudgetControl, BudgetSubject } from './budget/control.ts';
+import type { BudgetControl, BudgetSubject, Reservation } from './budget/control.ts';
 import { cacheKey, type ResponseCache } from './cache.ts';
 import type { ModelCatalog, ResolvedModel } from './catalog.ts';
 import { estimateTokens } from './models.ts';
@@ -66,6 +66,18 @@ export interface Completed {
 }
 
 type OnCall = (c: ModelCallRecord) => void;
+
+/** An answered provider call, until it is priced and recorded (#meter). */
+interface Metered {
+  caller: Caller;
+  model: ResolvedModel;
+  subject: BudgetSubject;
+  reservation: Reservation | undefined;
+  fallback: boolean;
+  t0: number;
+  promptTokensEst: number;
+  onCall: OnCall;
+}
 
 const DEFAULT_MAX_TOKENS = 4096;
 const SAME_MODEL_RETRY = new Set(['RATE_LIMITED', 'UPSTREAM_ERROR', 'TIMEOUT']);
@@ -280,23 +292,14 @@ export class ModelGateway {
           const out = await send(model, payload);
           this.#breakers.success(breaker);
           const fallback = tried > 0;
-          const finish = async (usage: WireUsage | undefined, text: string) => {
-            const estimated = !usage || typeof usage.prompt_tokens !== 'number';
-            const p = estimated ? promptTokensEst : usage!.prompt_tokens!;
-            const c = estimated ? estimateTokens(text) : (usage!.completion_tokens ?? 0);
-            const spent = typeof usage?.cost === 'number' ? usage.cost : cost(model, p, c);
-            await this.d.budgets.settle(subject, reservation, spent);
-            onCall(record(model.provider, model.name, model.id, { prompt_tokens: p, completion_tokens: c }, spent, fallback, performance.now() - t0, false, undefined, estimated));
-            this.#sample(caller, model, true, p, c, spent, performance.now() - t0, fallback, 'none');
-            return { promptTokens: p, completionTokens: c, cost: spent, ...(estimated ? { estimated } : {}) };
-          };
+          const call: Metered = { caller, model, subject, reservation, fallback, t0, promptTokensEst, onCall };
           if (out.settleLater) {
             // Streams are metered when they end; the answer is already on its way to the client.
-            void out.settleLater.then((r) => finish(r.usage, r.text), () => finish(undefined, ''));
+            void out.settleLater.then((r) => this.#meter(call, r.usage, r.text), () => this.#meter(call, undefined, ''));
             return { response: out.response, served: model, usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, cached: false, fallback };
           }
           const text = out.response.choices[0]?.message?.content ?? '';
-          return { response: out.response, served: model, usage: await finish(out.usage, text), cached: false, fallback };
+          return { response: out.response, served: model, usage: await this.#meter(call, out.usage, text), cached: false, fallback };
         } catch (e) {
           const err = e instanceof AsporaError ? e : new ProviderError('INTERNAL', (e as Error).message, false);
           this.#breakers.failure(breaker);
@@ -317,6 +320,19 @@ export class ModelGateway {
       tried++;
     }
     throw last ?? new AsporaError('UNAVAILABLE', 'no model could take the call');
+  }
+
+  /** Prices an answered call (its usage, or estimates when the provider sent none), settles its budget reservation and records it. */
+  async #meter(m: Metered, usage: WireUsage | undefined, text: string): Promise<ChatAnswer['usage']> {
+    const estimated = !usage || typeof usage.prompt_tokens !== 'number';
+    const p = estimated ? m.promptTokensEst : usage!.prompt_tokens!;
+    const c = estimated ? estimateTokens(text) : (usage!.completion_tokens ?? 0);
+    const spent = typeof usage?.cost === 'number' ? usage.cost : cost(m.model, p, c);
+    await this.d.budgets.settle(m.subject, m.reservation, spent);
+    const ms = performance.now() - m.t0;
+    m.onCall(record(m.model.provider, m.model.name, m.model.id, { prompt_tokens: p, completion_tokens: c }, spent, m.fallback, ms, false, undefined, estimated));
+    this.#sample(m.caller, m.model, true, p, c, spent, ms, m.fallback, 'none');
+    return { promptTokens: p, completionTokens: c, cost: spent, ...(estimated ? { estimated } : {}) };
   }
 
   #sample(caller: Caller, m: ResolvedModel, ok: boolean, p: number, c: number, spent: number, ms: number, fallback: boolean, cache: 'hit' | 'miss' | 'none'): void {

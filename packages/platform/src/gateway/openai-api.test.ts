@@ -122,6 +122,17 @@ describe('an OpenAI client, unchanged', () => {
     const huge = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: 'x'.repeat(16 * 1024 * 1024 + 1) });
     assert.equal(huge.status, 413);
     assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'request_too_large');
+    // The same without a content-length (chunked): refused once the limit is read, not buffered on.
+    let sent = 0;
+    const mib = new Uint8Array(1024 * 1024).fill(120);
+    const endless = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: new ReadableStream({ pull: (ctl) => (sent++ < 64 ? ctl.enqueue(mib) : ctl.close()) }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(endless.status, 413);
+    assert.equal(((await endless.json()) as { error: { code: string } }).error.code, 'request_too_large');
     // A chunked body (no content-length), in pieces: read whole, then parsed.
     const pieces = [JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'in pieces' }] })].flatMap((t) => [t.slice(0, 10), t.slice(10)]);
     const chunked = await fetch(`${p.url}/v1/chat/completions`, {

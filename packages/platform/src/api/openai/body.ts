@@ -26,16 +26,25 @@ export async function readJsonBody(c: Context, max = MAX_OPENAI_BODY_BYTES): Pro
   }
 }
 
-async function readIncoming(incoming: IncomingMessage, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Stop reading (and buffering) at the limit; the error answers, the socket is not reused.
-    if (size > max) throw tooLarge(max);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+/** With 'data' and 'end' listeners: the stream's async iterator cost ~2 % of a gateway call's CPU. */
+function readIncoming(incoming: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    incoming.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Stop reading (and buffering) at the limit; the error answers, the socket is not reused.
+      if (size > max) {
+        incoming.pause();
+        incoming.removeAllListeners('data');
+        return reject(tooLarge(max));
+      }
+      chunks.push(chunk);
+    });
+    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    incoming.once('error', reject);
+    incoming.once('aborted', () => reject(new AsporaError('BAD_REQUEST', 'the client closed the request before its body ended', { details: { param: null } })));
+  });
 }
 
 async function readRequest(c: Context, max: number): Promise<string> {
