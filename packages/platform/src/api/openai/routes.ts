@@ -59,11 +59,18 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
         return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-aspora-model': served.name, 'x-aspora-provider': served.provider } });
       }
       const done = await deps.gateway.complete(body, caller, record);
-      c.header('x-aspora-model', done.served.name);
-      c.header('x-aspora-provider', done.served.provider);
-      c.header('x-aspora-cost', done.usage.cost.toFixed(6));
-      c.header('x-aspora-cache', done.cached ? 'hit' : 'miss');
-      return c.json(done.response, 200);
+      // A Response with plain-object headers: @hono/node-server writes it as it is, where c.header
+      // and c.json build a Headers object and sort it back into one (~4 % of a call's CPU).
+      return new Response(JSON.stringify(done.response), {
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          'x-aspora-model': done.served.name,
+          'x-aspora-provider': done.served.provider,
+          'x-aspora-cost': done.usage.cost.toFixed(6),
+          'x-aspora-cache': done.cached ? 'hit' : 'miss',
+        },
+      });
     }),
   );
 
