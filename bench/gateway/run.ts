@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { percentile, round } from '../registry/stats.ts';
 import { cpuWindow, waitForQuiet, type CpuWindow } from './cpu.ts';
 import type { Job, JobResult } from './load.ts';
-import { asporaTarget, chatBody, directTarget, portkeyTarget, startAspora, startPortkey, startStub, type Running, type Target } from './targets.ts';
+import { asporaTarget, chatBody, directTarget, nodeProxyTarget, portkeyTarget, startAspora, startNodeProxy, startPortkey, startStub, type Running, type Target } from './targets.ts';
 
 const args = process.argv.slice(2);
 const num = (name: string, dflt: number) => {
@@ -56,7 +56,8 @@ step('starting the stub, the Aspora platform and Portkey (each in its own proces
 const stub = await startStub();
 running.push(stub);
 const WITH_PG = !args.includes('--no-postgres');
-const [aspora, asporaPg, portkey] = await Promise.all([
+const [nodeProxy, aspora, asporaPg, portkey] = await Promise.all([
+  startNodeProxy(stub.url),
   startAspora(stub.url),
   WITH_PG
     ? startAspora(stub.url, 'postgres').catch((e: Error) => {
@@ -71,8 +72,8 @@ const [aspora, asporaPg, portkey] = await Promise.all([
       })
     : undefined,
 ]);
-running.push(aspora, ...(asporaPg ? [asporaPg] : []), ...(portkey ? [portkey] : []));
-const targets: Target[] = [directTarget(stub), asporaTarget(aspora), ...(asporaPg ? [asporaTarget(asporaPg, 'aspora-pg')] : []), ...(portkey ? [portkeyTarget(portkey.url, stub.url, portkey.pid)] : [])];
+running.push(nodeProxy, aspora, ...(asporaPg ? [asporaPg] : []), ...(portkey ? [portkey] : []));
+const targets: Target[] = [directTarget(stub), nodeProxyTarget(nodeProxy), asporaTarget(aspora), ...(asporaPg ? [asporaTarget(asporaPg, 'aspora-pg')] : []), ...(portkey ? [portkeyTarget(portkey.url, stub.url, portkey.pid)] : [])];
 const watched = [process.pid, loadgen.pid!, ...running.map((r) => r.pid)];
 
 /** The reply's text: the message of a completion, or the content deltas of a stream joined. */
@@ -199,7 +200,7 @@ const d = rows.get('direct')!;
 const fmt = (x: number | undefined, digits = 2) => (x === undefined ? 'n/a' : round(x, digits));
 const added = (x: number | undefined, base: number | undefined) => (x === undefined || base === undefined ? undefined : x - base);
 const table: Record<string, Record<string, number | string>> = {};
-for (const name of ['direct', 'aspora', ...(asporaPg ? ['aspora-pg'] : []), 'portkey']) {
+for (const name of ['direct', 'node-proxy', 'aspora', ...(asporaPg ? ['aspora-pg'] : []), 'portkey']) {
   const r = rows.get(name) ?? {};
   const isDirect = name === 'direct';
   table[name] = {
@@ -224,6 +225,7 @@ console.log(`  req/s: closed loop, ${SECONDS} s each · p50/p99: open loop at ${
 console.log(`  p99 @${LIGHT_RATE}/s: the same requests, open loop at ${LIGHT_RATE} req/s for ${SECONDS} s`);
 console.log(`  CPU ms/req: the gateway process's utime+stime over those ${OPEN_RATE * SECONDS} requests (direct: the stub's own; stub CPU: the stub's, per target)`);
 console.log(`  TTFT: stream: true, open loop at ${TTFT_RATE} req/s for ${SECONDS} s, to the first chunk with content`);
+console.log(`  node-proxy: node:http in, an undici Pool out, bodies passed through untouched: the least any Node.js gateway adds on this machine`);
 console.log(markdownTable(table));
 
 const p = rows.get('portkey');
@@ -232,7 +234,9 @@ for (const name of ['aspora', 'aspora-pg']) {
   const a = rows.get(name);
   if (!a || a.p99 === undefined) continue;
   const addedP99 = added(a.p99, d.p99)!;
-  console.log(`target  added p99 ≤ 1 ms at 1,000 rps: ${name} ${round(addedP99)} ms → ${verdict(addedP99 <= 1)}`);
+  const floor = rows.get('node-proxy')?.p99;
+  const overFloor = floor === undefined ? '' : ` (the bare Node.js proxy adds ${round(added(floor, d.p99)!)} ms here: ${name} adds ${round(a.p99 - floor)} ms more)`;
+  console.log(`target  added p99 ≤ 1 ms at 1,000 rps: ${name} ${round(addedP99)} ms → ${verdict(addedP99 <= 1)}${overFloor}`);
   if (p?.p50 !== undefined && p.cpu !== undefined) {
     // Overhead is what the gateway adds: latency at p50 over direct, and all of its CPU (the stub's own is the same behind either).
     const [ap50, pp50] = [added(a.p50, d.p50)!, added(p.p50, d.p50)!];
@@ -248,7 +252,7 @@ for (const name of ['aspora', 'aspora-pg']) {
 }
 for (const [name, r] of rows) {
   const capacity = Math.max(r.rps16 ?? 0, r.rps64 ?? 0);
-  if (name !== 'direct' && capacity < OPEN_RATE * 1.1) console.log(`note    ${name} serves at most ${round(capacity, 0)} req/s here: at ${OPEN_RATE} req/s it is at capacity, so its latency there includes queueing`);
+  if (name !== 'direct' && rows.get(name)?.rps16 !== undefined && capacity < OPEN_RATE * 1.1) console.log(`note    ${name} serves at most ${round(capacity, 0)} req/s here: at ${OPEN_RATE} req/s it is at capacity, so its latency there includes queueing`);
 }
 if (disturbedNotes.length) console.log(`disturbed even after repeats (the least disturbed attempt is shown): ${disturbedNotes.join('; ')}`);
 if (firstErrors.length) console.log(`errors seen (first of each measurement): ${[...new Set(firstErrors)].slice(0, 5).join(' | ')}`);

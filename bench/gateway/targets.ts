@@ -1,7 +1,7 @@
 /**
  * The processes under test, each in its own process so that none shares an event loop with
- * another or with the load generator: the stub, Aspora's platform (gateway in front of the stub)
- * and Portkey's open-source gateway (same). A Target says where to send a chat completion, with
+ * another or with the load generator: the stub, a bare Node.js proxy (the floor), Aspora's
+ * platform (gateway in front of the stub) and Portkey's open-source gateway (same). A Target says where to send a chat completion, with
  * which headers, and which pid does the gateway's work.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Target {
-  name: 'direct' | 'aspora' | 'aspora-pg' | 'portkey';
+  name: 'direct' | 'node-proxy' | 'aspora' | 'aspora-pg' | 'portkey';
   /** http://host:port */
   origin: string;
   /** Path of the chat completions endpoint. */
@@ -60,6 +60,7 @@ function forkTs(file: string, args: string[], timeoutMs: number): Promise<Runnin
 }
 
 export const startStub = () => forkTs('stub-server.ts', [], 15_000);
+export const startNodeProxy = (stubUrl: string) => forkTs('node-proxy.ts', [stubUrl], 15_000);
 export const startAspora = (stubUrl: string, database: 'pglite' | 'postgres' = 'pglite') => forkTs('aspora-server.ts', [stubUrl, TOKEN, database], 60_000);
 
 function freePort(): Promise<number> {
@@ -101,6 +102,7 @@ export async function startPortkey(stubUrl: string): Promise<Running> {
 const json = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
 
 export const directTarget = (stub: Running): Target => ({ name: 'direct', origin: new URL(stub.url).origin, path: '/v1/chat/completions', headers: json, pid: stub.pid });
+export const nodeProxyTarget = (p: Running): Target => ({ name: 'node-proxy', origin: p.url, path: '/v1/chat/completions', headers: json, pid: p.pid });
 export const asporaTarget = (p: Running, name: 'aspora' | 'aspora-pg' = 'aspora'): Target => ({ name, origin: p.url, path: '/v1/chat/completions', headers: json, pid: p.pid });
 /** Portkey routes by headers: the OpenAI provider at a custom host (the stub); the key is passed on. */
 export const portkeyTarget = (url: string, stubUrl: string, pid: number): Target => ({
