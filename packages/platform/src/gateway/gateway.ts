@@ -67,6 +67,12 @@ export interface Completed {
 
 type OnCall = (c: ModelCallRecord) => void;
 
+/** The prompt's text (every message's content) and its estimated tokens, worked out once per call. */
+interface Prompt {
+  text: string;
+  tokens: number;
+}
+
 /** An answered provider call, until it is priced and recorded (#meter). */
 interface Metered {
   caller: Caller;
@@ -122,15 +128,15 @@ export class ModelGateway {
 
   /** A chat completion, not streamed (wire format in and out). `model: "auto"` lets the gateway choose. */
   async complete(input: WireChat, caller: Caller, onCall: OnCall = () => undefined): Promise<Completed> {
-    const { body, chain, subject, deadline } = await this.#begin(input, caller);
+    const { body, chain, subject, prompt, deadline } = await this.#begin(input, caller);
     try {
-      return await this.#complete(body, caller, chain, subject, deadline, onCall);
+      return await this.#complete(body, caller, chain, subject, deadline, prompt, onCall);
     } finally {
       deadline.clear();
     }
   }
 
-  async #complete(body: WireChat, caller: Caller, chain: ResolvedModel[], subject: BudgetSubject, deadline: Deadline, onCall: OnCall): Promise<Completed> {
+  async #complete(body: WireChat, caller: Caller, chain: ResolvedModel[], subject: BudgetSubject, deadline: Deadline, prompt: Prompt, onCall: OnCall): Promise<Completed> {
     const key = this.#cacheKey(body, caller, chain[0]!);
     if (key) {
       const hit = await this.d.cache.get(key);
@@ -141,7 +147,7 @@ export class ModelGateway {
         return { response: hit.response, served, usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, cost: 0 }, cached: true, fallback: false };
       }
     }
-    const result = await this.#walk(body, caller, chain, subject, deadline, onCall, async (model, payload) => {
+    const result = await this.#walk(body, caller, chain, subject, deadline, prompt, onCall, async (model, payload) => {
       const json = await this.d.catalog.transport(model.provider).json('/chat/completions', payload, deadline);
       const response = checkWireResponse(json);
       if (!response) throw new ProviderError('UPSTREAM_ERROR', `${model.provider} answered without a choice for ${model.id}`, true);
@@ -159,13 +165,13 @@ export class ModelGateway {
    * token gives way to the next in the chain; after it, the error reaches the client.
    */
   async stream(input: WireChat, caller: Caller, onCall: OnCall = () => undefined): Promise<{ served: ResolvedModel; chunks: AsyncIterable<Uint8Array> }> {
-    const { body, chain, subject, deadline } = await this.#begin(input, caller);
+    const { body, chain, subject, prompt, deadline } = await this.#begin(input, caller);
     const signal = deadline.signal;
     const clientWantsUsage = input.stream_options?.include_usage === true;
     // The gateway always asks for usage (it meters every call) and hides it from a client that did not.
     const wire = { ...body, stream: true, stream_options: { ...(input.stream_options ?? {}), include_usage: true } };
     let chunks: AsyncIterable<Uint8Array> | undefined;
-    const { served } = await this.#walk(wire, caller, chain, subject, deadline, onCall, async (model, payload) => {
+    const { served } = await this.#walk(wire, caller, chain, subject, deadline, prompt, onCall, async (model, payload) => {
       const source = await this.d.catalog.transport(model.provider).stream('/chat/completions', payload, signal);
       const meter = new SseMeter(source, { keepUsage: clientWantsUsage });
       await meter.firstToken(); // throws (and the chain moves on) when the stream dies before it
@@ -224,11 +230,13 @@ export class ModelGateway {
       temperature: input.temperature ?? caller.prefs.temperature ?? 0.7,
       max_tokens: input.max_tokens ?? input.max_completion_tokens ?? caller.prefs.maxTokens ?? DEFAULT_MAX_TOKENS,
     };
-    const task: TaskFacts = { type: caller.task?.type, input_tokens: estimateTokens(promptText(body)), complexity: caller.task?.complexity, requires_reasoning: caller.task?.requiresReasoning };
+    const text = promptText(body);
+    const prompt: Prompt = { text, tokens: estimateTokens(text) };
+    const task: TaskFacts = { type: caller.task?.type, input_tokens: prompt.tokens, complexity: caller.task?.complexity, requires_reasoning: caller.task?.requiresReasoning };
     const requested = input.model && input.model !== 'auto' ? input.model : undefined;
     const choice = this.#chooser.choose(requested, caller.prefs, task);
     const chain = choice.models.map((m) => this.d.catalog.resolve(m));
-    return { body, chain, subject, deadline: new Deadline(this.d.gateway.deadline) };
+    return { body, chain, subject, prompt, deadline: new Deadline(this.d.gateway.deadline) };
   }
 
   async #limits(caller: Caller): Promise<void> {
@@ -259,11 +267,11 @@ export class ModelGateway {
     chain: ResolvedModel[],
     subject: BudgetSubject,
     deadline: Deadline,
+    prompt: Prompt,
     onCall: OnCall,
     send: (m: ResolvedModel, payload: string) => Promise<{ response: WireResponse; usage: WireUsage | undefined; settleLater?: Promise<{ usage: WireUsage | undefined; text: string }> }>,
   ): Promise<Completed> {
-    const text = promptText(body);
-    const promptTokensEst = estimateTokens(text);
+    const { text, tokens: promptTokensEst } = prompt;
     // Reservations must not undershoot: no tokenizer makes more tokens than half the bytes.
     const promptTokensMax = Math.ceil(Buffer.byteLength(text) / 2) + 8 * body.messages.length;
     const maxTokens = (body.max_tokens as number) ?? DEFAULT_MAX_TOKENS;

@@ -21,6 +21,7 @@ export interface CallFigures {
 }
 
 export const LATENCY_BUCKETS_MS = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+const BUCKET_KEYS = LATENCY_BUCKETS_MS.map(String);
 
 export interface CallSample {
   skill: string;
@@ -46,7 +47,7 @@ const empty = (): CallFigures => ({
   cacheHits: 0,
   cacheMisses: 0,
   latencyMsTotal: 0,
-  latencyBuckets: Object.fromEntries([...LATENCY_BUCKETS_MS.map(String), '+Inf'].map((b) => [b, 0])),
+  latencyBuckets: Object.fromEntries([...BUCKET_KEYS, '+Inf'].map((b) => [b, 0])),
 });
 
 export class GatewayStats {
@@ -75,7 +76,7 @@ export class GatewayStats {
       return;
     }
     f.latencyMsTotal += s.latencyMs;
-    for (const b of LATENCY_BUCKETS_MS) if (s.latencyMs <= b) f.latencyBuckets[String(b)]!++;
+    for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (s.latencyMs <= LATENCY_BUCKETS_MS[i]!) f.latencyBuckets[BUCKET_KEYS[i]!]!++;
     f.latencyBuckets['+Inf']!++;
   }
 
