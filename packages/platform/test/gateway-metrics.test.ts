@@ -6,38 +6,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
-import { bundle, tempPlatform } from './helpers.ts';
+import type { OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
+import { bundle, platformOnStub, type tempPlatform } from './helpers.ts';
 
 let stub: OpenAIStub;
 let p: Awaited<ReturnType<typeof tempPlatform>>;
+let cleanup: () => Promise<void>;
 const TOKEN = 'metrics-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 before(async () => {
-  stub = await startOpenAIStub();
-  p = await tempPlatform({
-    apiToken: TOKEN,
-    platformYaml: `
-providers:
-  stub: { base_url: ${stub.url}, timeout: 5s }
-models:
-  fast: { provider: stub, id: openai/gpt-4o-mini, price: { prompt: 1, completion: 2 } }
-  flaky: { provider: stub, id: openai/gpt-4o, price: { prompt: 1, completion: 2 } }
-gateway:
-  default_provider: stub
-  default_model: fast
-  retries: 1
-cost_optimization:
-  caching: { enabled: true, ttl: 60 }
-`,
-  });
+  ({ stub, p, cleanup } = await platformOnStub(TOKEN, {
+    models: { fast: { provider: 'stub', id: 'openai/gpt-4o-mini', price: { prompt: 1, completion: 2 } }, flaky: { provider: 'stub', id: 'openai/gpt-4o', price: { prompt: 1, completion: 2 } } },
+    gateway: { default_model: 'fast', retries: 1 },
+    cost_optimization: { caching: { enabled: true, ttl: 60 } },
+  }));
   await fetch(`${p.url}/v1/bundles`, { method: 'POST', body: await bundle({ name: 'metered' }), headers: { 'content-type': 'application/gzip', ...auth } });
 });
-after(async () => {
-  await p.cleanup();
-  await stub.close();
-});
+after(() => cleanup());
 
 const chat = (model: string, content: string) =>
   fetch(`${p.url}/v1/chat/completions`, {

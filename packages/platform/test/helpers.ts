@@ -2,11 +2,28 @@
 import { chmodSync, mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { platformConfigFromEnv } from '../src/config/platform-config.ts';
 import { startPlatform, type Platform } from '../src/platform.ts';
 import { parsePlatformFile } from '../src/config/platform-file.ts';
 import { createLogger } from '../src/observe/logger.ts';
 import { packFiles } from '../src/store/index.ts';
+import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
+
+/**
+ * A throwaway platform whose default provider `stub` is a fresh OpenAI stub. `config` is the rest
+ * of its aspora.platform.yaml as an object; its `gateway` keys join `default_provider: stub`.
+ */
+export async function platformOnStub(apiToken: string, config: { gateway?: Record<string, unknown> } & Record<string, unknown> = {}): Promise<{ stub: OpenAIStub; p: Awaited<ReturnType<typeof tempPlatform>>; cleanup(): Promise<void> }> {
+  const stub = await startOpenAIStub();
+  const { gateway, ...rest } = config;
+  const platformYaml = stringify({ providers: { stub: { base_url: stub.url, timeout: '5s' } }, gateway: { default_provider: 'stub', ...gateway }, ...rest });
+  const p = await tempPlatform({ apiToken, platformYaml }).catch(async (e: unknown) => {
+    await stub.close();
+    throw e;
+  });
+  return { stub, p, cleanup: async () => (await p.cleanup(), await stub.close()) };
+}
 
 export async function tempPlatform(
   over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number; apiToken?: string; platformYaml?: string; env?: NodeJS.ProcessEnv } = {},

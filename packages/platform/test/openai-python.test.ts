@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
-import { tempPlatform } from './helpers.ts';
+import { platformOnStub, type tempPlatform } from './helpers.ts';
 
 const TOKEN = 'platform-token';
 const run = promisify(execFile);
@@ -40,28 +39,16 @@ function python(): { bin: string } | { missing: string } {
 
 const py = python();
 const required = process.env.ASPORA_REQUIRE_PY_OPENAI === '1';
-let stub: OpenAIStub;
 let p: Awaited<ReturnType<typeof tempPlatform>>;
+let cleanup: (() => Promise<void>) | undefined;
 
 before(async () => {
-  stub = await startOpenAIStub();
-  p = await tempPlatform({
-    apiToken: TOKEN,
-    platformYaml: `
-providers:
-  stub: { base_url: ${stub.url}, timeout: 5s }
-models:
-  fast: { provider: stub, id: openai/gpt-4o-mini, price: { prompt: 0.15, completion: 0.6 } }
-gateway:
-  default_provider: stub
-  default_model: fast
-`,
-  });
+  ({ p, cleanup } = await platformOnStub(TOKEN, {
+    models: { fast: { provider: 'stub', id: 'openai/gpt-4o-mini', price: { prompt: 0.15, completion: 0.6 } } },
+    gateway: { default_model: 'fast' },
+  }));
 });
-after(async () => {
-  await p?.cleanup();
-  await stub?.close();
-});
+after(() => cleanup?.());
 
 test('the official openai Python client works unchanged against the gateway', { skip: !required && 'missing' in py ? `no Python openai client: ${py.missing}` : false }, async () => {
   if ('missing' in py) throw new Error(`ASPORA_REQUIRE_PY_OPENAI=1 but there is no Python openai client: ${py.missing}`);
