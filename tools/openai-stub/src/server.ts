@@ -47,6 +47,8 @@ export interface OpenAIStub {
   readonly models: readonly string[];
   /** Chat requests received (including invalid and fault-injected ones), oldest first. */
   readonly chatRequests: readonly ChatRequestRecord[];
+  /** Streams (with chunkDelayMs) whose client closed the connection before their last event. */
+  readonly abandonedStreams: number;
   /** Chat requests received per model id (a snapshot). */
   readonly requestsByModel: Record<string, number>;
   /** The next `n` requests on /v1/* routes answer 500, before any routing (fault injection). */
@@ -99,6 +101,9 @@ export async function startOpenAIStub(opts: OpenAIStubOptions = {}): Promise<Ope
     },
     models: state.models,
     chatRequests: state.chatRequests,
+    get abandonedStreams() {
+      return state.abandonedStreams;
+    },
     get requestsByModel() {
       return Object.fromEntries(state.perModel);
     },

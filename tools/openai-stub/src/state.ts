@@ -18,6 +18,8 @@ export class StubState {
   readonly behaviours = new Behaviours();
   readonly chatRequests: ChatRequestRecord[] = [];
   readonly perModel = new Map<string, number>();
+  /** Streams whose client closed the connection before their last event. */
+  abandonedStreams = 0;
   private seq = 0;
 
   constructor(
@@ -50,5 +52,6 @@ export class StubState {
     this.behaviours.clear();
     this.chatRequests.length = 0;
     this.perModel.clear();
+    this.abandonedStreams = 0;
   }
 }

@@ -164,16 +164,17 @@ export class ModelGateway {
    * A streamed chat completion: SSE bytes for the client. A model that fails before its first
    * token gives way to the next in the chain; after it, the error reaches the client.
    */
-  async stream(input: WireChat, caller: Caller, onCall: OnCall = () => undefined): Promise<{ served: ResolvedModel; chunks: AsyncIterable<Uint8Array> }> {
+  async stream(input: WireChat, caller: Caller, onCall: OnCall = () => undefined): Promise<{ served: ResolvedModel; chunks: AsyncIterable<Uint8Array>; cancel(): void }> {
     const { body, chain, subject, prompt, deadline } = await this.#begin(input, caller);
     const signal = deadline.signal;
     const clientWantsUsage = input.stream_options?.include_usage === true;
     // The gateway always asks for usage (it meters every call) and hides it from a client that did not.
     const wire = { ...body, stream: true, stream_options: { ...(input.stream_options ?? {}), include_usage: true } };
     let chunks: AsyncIterable<Uint8Array> | undefined;
+    let meter: SseMeter | undefined;
     const { served } = await this.#walk(wire, caller, chain, subject, deadline, prompt, onCall, async (model, payload) => {
       const source = await this.d.catalog.transport(model.provider).stream('/chat/completions', payload, signal);
-      const meter = new SseMeter(source, { keepUsage: clientWantsUsage });
+      meter = new SseMeter(source, { keepUsage: clientWantsUsage });
       await meter.firstToken(); // throws (and the chain moves on) when the stream dies before it
       chunks = meter.chunks();
       return { response: { choices: [{ message: {} }] }, usage: undefined, settleLater: meter.done };
@@ -182,9 +183,11 @@ export class ModelGateway {
       throw e;
     });
     const inner = chunks!;
+    const streamMeter = meter!;
     // The deadline holds until the stream ends (or the client goes away).
     return {
       served,
+      cancel: () => streamMeter.cancel(),
       chunks: (async function* () {
         try {
           yield* inner;

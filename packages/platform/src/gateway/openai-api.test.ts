@@ -181,6 +181,35 @@ describe('fallback, retries, breaker, deadline', () => {
     });
   });
 
+  test('a client that leaves mid-stream: the provider stream stops at once, and the call is on record', async () => {
+    stub.reset();
+    // Ten chunks 150 ms apart: 1.5 s to stream in full, half the 3 s deadline.
+    stub.behave('anthropic/claude-sonnet-4-5', { chunkDelayMs: 150 });
+    const ctl = new AbortController();
+    const res = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-aspora-skill': 'fraud/limited' },
+      body: JSON.stringify({ model: 'smart', stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] }),
+      signal: ctl.signal,
+    });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.match(first, /"content":"stub/);
+    const left = Date.now();
+    ctl.abort();
+    for (let i = 0; i < 40 && stub.abandonedStreams === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(stub.abandonedStreams, 1, 'the provider saw its client go');
+    assert.ok(Date.now() - left < 600, `the provider stream stopped ${Date.now() - left} ms after the client left`);
+    await new Promise((r) => setTimeout(r, 50));
+    await p.modelCalls.flush();
+    const rows = await p.db.query<{ estimated: boolean; completion_tokens: number }>(
+      `SELECT m.estimated, m.completion_tokens FROM model_calls m JOIN skills s ON s.id = m.skill_id WHERE s.name = 'limited' AND m.model = 'anthropic/claude-sonnet-4-5' ORDER BY m.id DESC LIMIT 1`,
+    );
+    assert.equal(rows.length, 1, 'metered by what it streamed');
+    assert.equal(rows[0]!.estimated, true);
+    assert.ok(rows[0]!.completion_tokens > 0);
+  });
+
   test('429 with Retry-After: the gateway waits as long as asked, then succeeds', async () => {
     stub.reset();
     stub.behave('openai/gpt-4o-mini', { status: 429, retryAfterSeconds: 1, times: 1 });

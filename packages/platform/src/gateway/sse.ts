@@ -50,8 +50,17 @@ export class SseMeter {
     }
   }
 
-  /** What the client gets: the held events, then the rest as they come. */
+  /** Stops the provider's stream (the client went away): its connection is released now, not at the deadline. */
+  cancel(): void {
+    void this.#source.return?.()?.catch(() => undefined);
+  }
+
+  /**
+   * What the client gets: the held events, then the rest as they come. A client that stops
+   * early still has the call metered — by what was streamed to it, estimated when no usage came.
+   */
   async *chunks(): AsyncGenerator<Uint8Array> {
+    let settled = false;
     try {
       let out = '';
       for (const e of this.#held.splice(0)) if (this.#keep(e)) out += `${e.text}\n\n`;
@@ -61,10 +70,17 @@ export class SseMeter {
         for (const e of events) if (this.#keep(e)) out += `${e.text}\n\n`;
         if (out) yield Buffer.from(out);
       }
+      settled = true;
       this.#resolve({ usage: this.#usage, text: this.#text });
     } catch (e) {
+      settled = true;
       this.#reject(e);
       throw e;
+    } finally {
+      if (!settled) {
+        this.cancel();
+        this.#resolve({ usage: this.#usage, text: this.#text });
+      }
     }
   }
 

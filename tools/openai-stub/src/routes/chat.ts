@@ -47,7 +47,7 @@ export async function chatRoute(req: IncomingMessage, res: ServerResponse, state
   }
   const head = { id: `chatcmpl-${state.nextId()}`, created: Math.floor(Date.now() / 1000), model: body.model };
   if (body.stream === true) {
-    await stream(res, headers, head, answer, finish, body.stream_options?.include_usage === true ? usage : undefined, plan);
+    await stream(res, headers, head, answer, finish, body.stream_options?.include_usage === true ? usage : undefined, plan, state);
     return;
   }
   const message: Record<string, unknown> = { role: 'assistant', content: answer.content, refusal: null };
@@ -276,6 +276,7 @@ async function stream(
   finish: string,
   usage: Usage | undefined,
   plan: Plan | undefined,
+  state: StubState,
 ): Promise<void> {
   // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
   const tail = usage ? ',"usage":null}' : '}';
@@ -309,7 +310,10 @@ async function stream(
     return;
   }
   for (let i = 0; i < events.length; i++) {
-    if (i > 0 && !(await pause(res, gap))) return;
+    if (i > 0 && !(await pause(res, gap))) {
+      state.abandonedStreams++;
+      return;
+    }
     res.write(events[i]);
   }
   res.end();

@@ -13,6 +13,8 @@ import type { SkillRegistry } from '../../registry/index.ts';
 import { CallerResolver } from './caller.ts';
 import { openaiError } from './errors.ts';
 import { readJsonBody } from './body.ts';
+import { outgoingOf, relay } from './relay.ts';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 export interface OpenAIRouteDeps {
   gateway: ModelGateway;
@@ -39,7 +41,14 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
       const caller = await callers.of(c);
       const record = deps.modelCalls.recorder(caller.ref);
       if (body.stream) {
-        const { served, chunks } = await deps.gateway.stream(body, caller, record);
+        const { served, chunks, cancel } = await deps.gateway.stream(body, caller, record);
+        const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-aspora-model': served.name, 'x-aspora-provider': served.provider };
+        const outgoing = outgoingOf(c);
+        if (outgoing) {
+          outgoing.writeHead(200, headers);
+          void relay(chunks, outgoing, cancel);
+          return RESPONSE_ALREADY_SENT;
+        }
         const it = chunks[Symbol.asyncIterator]();
         const stream = new ReadableStream<Uint8Array>({
           async pull(ctl) {
@@ -53,10 +62,11 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
             }
           },
           async cancel() {
+            cancel();
             await it.return?.(undefined);
           },
         });
-        return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-aspora-model': served.name, 'x-aspora-provider': served.provider } });
+        return new Response(stream, { status: 200, headers });
       }
       const done = await deps.gateway.complete(body, caller, record);
       // A Response with plain-object headers: @hono/node-server writes it as it is, where c.header
