@@ -191,9 +191,9 @@ class JsonCall implements Dispatcher.DispatchHandler {
   }
 }
 
-function networkError(p: ProviderSettings, e: unknown, pastDeadline: boolean): ProviderError {
+function networkError(p: ProviderSettings, e: unknown, expired: boolean): ProviderError {
   const err = e as Error & { code?: string };
-  if (pastDeadline || err.name === 'AbortError') return new ProviderError('TIMEOUT', `${p.name} did not answer before the deadline`, true);
+  if (expired || err.name === 'AbortError') return pastDeadline(p.name);
   if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') return new ProviderError('TIMEOUT', `${p.name} did not answer within ${p.timeoutMs} ms`, true);
   return new ProviderError('UPSTREAM_ERROR', `${p.name} is unreachable: ${err.code ?? err.message}`, true);
 }

@@ -43,7 +43,7 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<string> {
     });
     incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
     incoming.once('error', reject);
-    incoming.once('aborted', () => reject(new AsporaError('BAD_REQUEST', 'the client closed the request before its body ended', { details: { param: null } })));
+    incoming.once('close', () => incoming.complete || reject(new AsporaError('BAD_REQUEST', 'the client closed the request before its body ended', { details: { param: null } })));
   });
 }
 
