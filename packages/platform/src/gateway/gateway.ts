@@ -166,14 +166,13 @@ export class ModelGateway {
    */
   async stream(input: WireChat, caller: Caller, onCall: OnCall = () => undefined): Promise<{ served: ResolvedModel; chunks: AsyncIterable<Uint8Array>; cancel(): void }> {
     const { body, chain, subject, prompt, deadline } = await this.#begin(input, caller);
-    const signal = deadline.signal;
     const clientWantsUsage = input.stream_options?.include_usage === true;
     // The gateway always asks for usage (it meters every call) and hides it from a client that did not.
     const wire = { ...body, stream: true, stream_options: { ...(input.stream_options ?? {}), include_usage: true } };
     let chunks: AsyncIterable<Uint8Array> | undefined;
     let meter: SseMeter | undefined;
     const { served } = await this.#walk(wire, caller, chain, subject, deadline, prompt, onCall, async (model, payload) => {
-      const source = await this.d.catalog.transport(model.provider).stream('/chat/completions', payload, signal);
+      const source = await this.d.catalog.transport(model.provider).stream('/chat/completions', payload, deadline);
       meter = new SseMeter(source, { keepUsage: clientWantsUsage });
       await meter.firstToken(); // throws (and the chain moves on) when the stream dies before it
       chunks = meter.chunks();

@@ -3,7 +3,7 @@
  * failures typed (retryable or not, Retry-After kept), garbage and unreachable providers named,
  * and a deadline that answers the caller on time and frees the connection for the next call.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
@@ -121,4 +121,64 @@ test('Deadline: onExpire runs at the deadline, a cancelled one does not, clear s
   await new Promise((r) => setTimeout(r, 60));
   assert.deepEqual(seen, ['a']);
   assert.equal(e.expired, false);
+});
+
+describe('streams', () => {
+  const streamBody = (content = 'hello', model = 'openai/gpt-4o-mini') => JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] });
+  const drain = async (it: AsyncIterable<Buffer>) => {
+    let text = '';
+    for await (const c of it) text += c.toString('utf8');
+    return text;
+  };
+
+  test('the SSE bytes of an accepted stream, to [DONE]', async () => {
+    stub.reset();
+    const d = new Deadline(5000);
+    const text = await drain(await t.stream('/chat/completions', streamBody(), d));
+    d.clear();
+    assert.match(text, /"content":"stub/);
+    assert.match(text, /data: \[DONE\]\n\n$/);
+  });
+
+  test('a provider that refuses the stream rejects it with its typed error, before any byte', async () => {
+    stub.reset();
+    stub.behave('*', { status: 429, retryAfterSeconds: 3, times: 1 });
+    const e = await rejection(t.stream('/chat/completions', streamBody(), new Deadline(5000)));
+    assert.equal(e.code, 'RATE_LIMITED');
+    assert.equal(e.retryAfterMs, 3000);
+  });
+
+  test('a slow reader gets every chunk: the provider socket pauses and resumes', async () => {
+    stub.reset();
+    stub.behave('*', { reply: Array.from({ length: 120 }, (_, i) => `w${i}`).join(' '), chunkDelayMs: 1 });
+    const d = new Deadline(10_000);
+    const it = await t.stream('/chat/completions', streamBody(), d);
+    await new Promise((r) => setTimeout(r, 400)); // far more than 16 chunks arrive meanwhile
+    const text = await drain(it);
+    d.clear();
+    for (const w of ['w0', 'w60', 'w119']) assert.match(text, new RegExp(`"content":"(?: )?${w}`), w);
+    assert.match(text, /data: \[DONE\]\n\n$/);
+  });
+
+  test('the deadline mid-stream reaches the reader; return() stops the provider at once', async () => {
+    stub.reset();
+    stub.behave('*', { chunkDelayMs: 300 });
+    const it = await t.stream('/chat/completions', streamBody('one two three four five six'), new Deadline(500));
+    const e = await drain(it).then(
+      () => assert.fail('expected the deadline'),
+      (err: unknown) => err as ProviderError,
+    );
+    assert.equal(e.code, 'TIMEOUT');
+
+    stub.reset();
+    stub.behave('*', { chunkDelayMs: 100 });
+    const d = new Deadline(10_000);
+    const source = (await t.stream('/chat/completions', streamBody('one two three four five six'), d))[Symbol.asyncIterator]();
+    assert.equal((await source.next()).done, false);
+    await source.return!();
+    d.clear();
+    for (let i = 0; i < 40 && stub.abandonedStreams === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(stub.abandonedStreams, 1);
+    assert.deepEqual(await source.next(), { value: undefined, done: true });
+  });
 });

@@ -37,6 +37,7 @@ export class ProviderTransport {
   readonly #pool: Pool;
   readonly #prefix: string;
   readonly #headers: Record<string, string>;
+  readonly #streamHeaders: Record<string, string>;
 
   constructor(readonly settings: ProviderSettings) {
     const u = new URL(settings.baseURL.replace(/\/$/, ''));
@@ -48,6 +49,7 @@ export class ProviderTransport {
       ...settings.headers,
       ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
     };
+    this.#streamHeaders = { ...this.#headers, accept: 'text/event-stream' };
   }
 
   get name(): string {
@@ -72,39 +74,26 @@ export class ProviderTransport {
     });
   }
 
-  /** A streamed chat completion: the raw SSE bytes once the provider accepted the request. */
-  async stream(path: string, body: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    const res = await this.#send(path, body, signal, 'text/event-stream');
-    if (res.statusCode >= 400) throw statusError(this.name, res.statusCode, await this.#read(res.body, signal), res.headers['retry-after']);
-    return res.body as AsyncIterable<Buffer>;
+  /**
+   * A streamed chat completion: the raw SSE bytes once the provider accepted the request (its
+   * status line and headers), through the same dispatch API as json(): a 4xx/5xx rejects with
+   * the provider's error; a failure later, or the deadline, makes the iterator throw; return()
+   * on the iterator stops the provider's stream.
+   */
+  stream(path: string, body: string, deadline: Expiring): Promise<AsyncIterable<Buffer>> {
+    if (deadline.expired) return Promise.reject(pastDeadline(this.name));
+    return new Promise((resolve, reject) => {
+      const call = new StreamCall(this.settings, deadline, resolve, reject);
+      try {
+        this.#pool.dispatch({ path: `${this.#prefix}${path}`, method: 'POST', headers: this.#streamHeaders, body }, call);
+      } catch (e) {
+        call.onResponseError(undefined, e as Error);
+      }
+    });
   }
 
   async close(): Promise<void> {
     await this.#pool.close();
-  }
-
-  async #send(path: string, body: string, signal: AbortSignal, accept: string) {
-    try {
-      return await this.#pool.request({ path: `${this.#prefix}${path}`, method: 'POST', headers: { ...this.#headers, accept }, body, signal });
-    } catch (e) {
-      throw networkError(this.settings, e, signal.aborted);
-    }
-  }
-
-  async #read(body: AsyncIterable<Buffer>, signal: AbortSignal): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const c of body) {
-        size += c.length;
-        if (size > MAX_BODY) throw new ProviderError('UPSTREAM_ERROR', `${this.name} answered more than ${MAX_BODY} bytes`, false);
-        chunks.push(c);
-      }
-    } catch (e) {
-      if (e instanceof ProviderError) throw e;
-      throw networkError(this.settings, e, signal.aborted);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 }
 
@@ -215,4 +204,132 @@ function statusError(name: string, status: number, text: string, retryAfter: str
   if (status === 401 || status === 403) return new ProviderError('UNAVAILABLE', `${who}: the platform's credentials for it were refused: ${message}`, true, undefined, details);
   if (status === 408) return new ProviderError('TIMEOUT', `${who}: ${message}`, true, undefined, details);
   return new ProviderError('BAD_REQUEST', `${who}: ${message}`, false, undefined, details);
+}
+/** Chunks a stream may hold unread before the provider's socket is paused. */
+const STREAM_HIGH_WATER = 16;
+
+/**
+ * One streamed call as an undici dispatch handler and, once the provider accepted it, as the
+ * async iterator of its bytes: chunks queue as they arrive (the socket pauses past
+ * STREAM_HIGH_WATER and resumes as the reader catches up), an error or the deadline reaches the
+ * reader at its next read, and return() aborts the request.
+ */
+class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Buffer> {
+  #controller: Dispatcher.DispatchController | undefined;
+  #started = false;
+  #failed: Error | undefined;
+  #ended = false;
+  #status = 0;
+  #retryAfter: string | string[] | undefined;
+  #errorBody: Buffer[] = [];
+  #queue: Buffer[] = [];
+  #paused = false;
+  #waiting: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: Error) => void } | undefined;
+  readonly #cancel: () => void;
+
+  constructor(
+    private readonly p: ProviderSettings,
+    private readonly deadline: Expiring,
+    private readonly resolve: (v: AsyncIterable<Buffer>) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.#cancel = deadline.onExpire(() => {
+      const e = pastDeadline(p.name);
+      this.#controller?.abort(e);
+      this.#fail(e);
+    });
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.#controller = c;
+    if (this.#failed) c.abort(this.#failed);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#status = statusCode;
+    this.#retryAfter = headers['retry-after'];
+    if (statusCode < 400) {
+      this.#started = true;
+      this.resolve(this);
+    }
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#started) {
+      this.#errorBody.push(chunk);
+      return;
+    }
+    if (this.#waiting) {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      return w.resolve({ value: chunk, done: false });
+    }
+    this.#queue.push(chunk);
+    if (this.#queue.length >= STREAM_HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      c.pause();
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#cancel();
+    if (!this.#started) {
+      if (this.#failed) return;
+      this.#failed = statusError(this.p.name, this.#status, Buffer.concat(this.#errorBody).toString('utf8'), this.#retryAfter);
+      return this.reject(this.#failed);
+    }
+    this.#ended = true;
+    this.#wake();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, e: Error): void {
+    this.#fail(e instanceof ProviderError ? e : networkError(this.p, e, this.deadline.expired));
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    const chunk = this.#queue.shift();
+    if (chunk) {
+      if (this.#paused && this.#queue.length < STREAM_HIGH_WATER / 2) {
+        this.#paused = false;
+        this.#controller?.resume();
+      }
+      return Promise.resolve({ value: chunk, done: false });
+    }
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    if (this.#failed) return Promise.reject(this.#failed);
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<Buffer>> {
+    if (!this.#ended && !this.#failed) {
+      this.#failed = new ProviderError('UPSTREAM_ERROR', `the stream from ${this.p.name} was stopped`, false);
+      this.#controller?.abort(this.#failed);
+    }
+    this.#cancel();
+    this.#queue = [];
+    this.#ended = true;
+    this.#wake();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #fail(e: Error): void {
+    if (this.#failed || this.#ended) return;
+    this.#failed = e;
+    this.#cancel();
+    if (!this.#started) return this.reject(e);
+    this.#wake();
+  }
+
+  /** Answers a reader waiting for the next chunk: the end, or the failure. */
+  #wake(): void {
+    const w = this.#waiting;
+    if (!w) return;
+    this.#waiting = undefined;
+    if (this.#ended) w.resolve({ value: undefined, done: true });
+    else if (this.#failed) w.reject(this.#failed);
+  }
 }
