@@ -63,15 +63,7 @@ export class ProviderTransport {
    * CPU per call, for a body that is read whole anyway.
    */
   json(path: string, body: string, deadline: Expiring): Promise<Record<string, unknown>> {
-    if (deadline.expired) return Promise.reject(pastDeadline(this.name));
-    return new Promise((resolve, reject) => {
-      const call = new JsonCall(this.settings, deadline, resolve, reject);
-      try {
-        this.#pool.dispatch({ path: `${this.#prefix}${path}`, method: 'POST', headers: this.#headers, body }, call);
-      } catch (e) {
-        call.onResponseError(undefined, e as Error);
-      }
-    });
+    return this.#call(path, this.#headers, body, deadline, (resolve, reject) => new JsonCall(this.settings, deadline, resolve, reject));
   }
 
   /**
@@ -81,11 +73,15 @@ export class ProviderTransport {
    * on the iterator stops the provider's stream.
    */
   stream(path: string, body: string, deadline: Expiring): Promise<AsyncIterable<Buffer>> {
+    return this.#call(path, this.#streamHeaders, body, deadline, (resolve, reject) => new StreamCall(this.settings, deadline, resolve, reject));
+  }
+
+  #call<T>(path: string, headers: Record<string, string>, body: string, deadline: Expiring, handler: (resolve: (v: T) => void, reject: (e: Error) => void) => ProviderCall & Dispatcher.DispatchHandler): Promise<T> {
     if (deadline.expired) return Promise.reject(pastDeadline(this.name));
-    return new Promise((resolve, reject) => {
-      const call = new StreamCall(this.settings, deadline, resolve, reject);
+    return new Promise<T>((resolve, reject) => {
+      const call = handler(resolve, reject);
       try {
-        this.#pool.dispatch({ path: `${this.#prefix}${path}`, method: 'POST', headers: this.#streamHeaders, body }, call);
+        this.#pool.dispatch({ path: `${this.#prefix}${path}`, method: 'POST', headers, body }, call);
       } catch (e) {
         call.onResponseError(undefined, e as Error);
       }
@@ -110,35 +106,61 @@ export function retryAfterMs(v: string | string[] | undefined): number | undefin
 const pastDeadline = (name: string) => new ProviderError('TIMEOUT', `${name} did not answer before the deadline`, true);
 
 /**
- * One non-streamed call as an undici dispatch handler: gathers the body and settles once — with
- * the answer, the provider's error, or a timeout at the deadline (which also stops the request
- * once undici has started it). A class, not closures: its methods are made once, not per call.
+ * What both kinds of provider call share as undici dispatch handlers: the deadline (which fails
+ * the call and stops its request once undici has started it) and the mapping of network errors.
+ * A class, not closures: its methods are made once, not per call.
  */
-class JsonCall implements Dispatcher.DispatchHandler {
-  #controller: Dispatcher.DispatchController | undefined;
-  #settled = false;
+abstract class ProviderCall {
+  protected controller: Dispatcher.DispatchController | undefined;
+  protected readonly cancelDeadline: () => void;
+
+  constructor(
+    protected readonly p: ProviderSettings,
+    protected readonly deadline: Expiring,
+  ) {
+    // The transport checks `deadline.expired` first: a passed one would call fail() at once,
+    // before the subclass has its fields.
+    this.cancelDeadline = deadline.onExpire(() => {
+      const e = pastDeadline(p.name);
+      this.controller?.abort(e);
+      this.fail(e);
+    });
+  }
+
+  /** Why the call is over before undici started it (then the request is stopped at once). */
+  protected abstract get stopped(): Error | undefined;
+  protected abstract fail(e: Error): void;
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    const why = this.stopped;
+    if (why) c.abort(why);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, e: Error): void {
+    this.fail(e instanceof ProviderError ? e : networkError(this.p, e, this.deadline.expired));
+  }
+}
+
+/** One non-streamed call: gathers the body and settles once — with the answer, the provider's error, or a timeout. */
+class JsonCall extends ProviderCall implements Dispatcher.DispatchHandler {
+  #settled: Error | boolean = false;
   #status = 0;
   #retryAfter: string | string[] | undefined;
   #chunks: Buffer[] = [];
   #size = 0;
-  readonly #cancel: () => void;
 
   constructor(
-    private readonly p: ProviderSettings,
-    private readonly deadline: Expiring,
+    p: ProviderSettings,
+    deadline: Expiring,
     private readonly resolve: (v: Record<string, unknown>) => void,
     private readonly reject: (e: Error) => void,
   ) {
-    this.#cancel = deadline.onExpire(() => {
-      const e = pastDeadline(p.name);
-      this.#controller?.abort(e);
-      this.#fail(e);
-    });
+    super(p, deadline);
   }
 
-  onRequestStart(c: Dispatcher.DispatchController): void {
-    this.#controller = c;
-    if (this.#settled) c.abort(pastDeadline(this.p.name));
+  protected get stopped(): Error | undefined {
+    return this.#settled instanceof Error ? this.#settled : undefined;
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -155,7 +177,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#cancel();
+    this.cancelDeadline();
     const text = this.#chunks.length === 1 ? this.#chunks[0]!.toString('utf8') : Buffer.concat(this.#chunks, this.#size).toString('utf8');
     if (this.#status >= 400) return this.reject(statusError(this.p.name, this.#status, text, this.#retryAfter));
     let v: unknown;
@@ -168,14 +190,10 @@ class JsonCall implements Dispatcher.DispatchHandler {
     this.reject(new ProviderError('UPSTREAM_ERROR', `${this.p.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, true));
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, e: Error): void {
-    this.#fail(e instanceof ProviderError ? e : networkError(this.p, e, this.deadline.expired));
-  }
-
-  #fail(e: Error): void {
+  protected fail(e: Error): void {
     if (this.#settled) return;
-    this.#settled = true;
-    this.#cancel();
+    this.#settled = e;
+    this.cancelDeadline();
     this.reject(e);
   }
 }
@@ -214,8 +232,7 @@ const STREAM_HIGH_WATER = 16;
  * STREAM_HIGH_WATER and resumes as the reader catches up), an error or the deadline reaches the
  * reader at its next read, and return() aborts the request.
  */
-class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Buffer> {
-  #controller: Dispatcher.DispatchController | undefined;
+class StreamCall extends ProviderCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Buffer> {
   #started = false;
   #failed: Error | undefined;
   #ended = false;
@@ -225,24 +242,18 @@ class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Bu
   #queue: Buffer[] = [];
   #paused = false;
   #waiting: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: Error) => void } | undefined;
-  readonly #cancel: () => void;
 
   constructor(
-    private readonly p: ProviderSettings,
-    private readonly deadline: Expiring,
+    p: ProviderSettings,
+    deadline: Expiring,
     private readonly resolve: (v: AsyncIterable<Buffer>) => void,
     private readonly reject: (e: Error) => void,
   ) {
-    this.#cancel = deadline.onExpire(() => {
-      const e = pastDeadline(p.name);
-      this.#controller?.abort(e);
-      this.#fail(e);
-    });
+    super(p, deadline);
   }
 
-  onRequestStart(c: Dispatcher.DispatchController): void {
-    this.#controller = c;
-    if (this.#failed) c.abort(this.#failed);
+  protected get stopped(): Error | undefined {
+    return this.#failed;
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -272,7 +283,7 @@ class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Bu
   }
 
   onResponseEnd(): void {
-    this.#cancel();
+    this.cancelDeadline();
     if (!this.#started) {
       if (this.#failed) return;
       this.#failed = statusError(this.p.name, this.#status, Buffer.concat(this.#errorBody).toString('utf8'), this.#retryAfter);
@@ -282,16 +293,12 @@ class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Bu
     this.#wake();
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, e: Error): void {
-    this.#fail(e instanceof ProviderError ? e : networkError(this.p, e, this.deadline.expired));
-  }
-
   next(): Promise<IteratorResult<Buffer>> {
     const chunk = this.#queue.shift();
     if (chunk) {
       if (this.#paused && this.#queue.length < STREAM_HIGH_WATER / 2) {
         this.#paused = false;
-        this.#controller?.resume();
+        this.controller?.resume();
       }
       return Promise.resolve({ value: chunk, done: false });
     }
@@ -303,9 +310,9 @@ class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Bu
   return(): Promise<IteratorResult<Buffer>> {
     if (!this.#ended && !this.#failed) {
       this.#failed = new ProviderError('UPSTREAM_ERROR', `the stream from ${this.p.name} was stopped`, false);
-      this.#controller?.abort(this.#failed);
+      this.controller?.abort(this.#failed);
     }
-    this.#cancel();
+    this.cancelDeadline();
     this.#queue = [];
     this.#ended = true;
     this.#wake();
@@ -316,10 +323,10 @@ class StreamCall implements Dispatcher.DispatchHandler, AsyncIterableIterator<Bu
     return this;
   }
 
-  #fail(e: Error): void {
+  protected fail(e: Error): void {
     if (this.#failed || this.#ended) return;
     this.#failed = e;
-    this.#cancel();
+    this.cancelDeadline();
     if (!this.#started) return this.reject(e);
     this.#wake();
   }
