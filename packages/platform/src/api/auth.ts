@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { AsporaError } from '@aspora/sdk';
-import { requestHeader } from './request-headers.ts';
+import { requestHeader } from './node-io.ts';
 
 export function requireToken(token: string): MiddlewareHandler {
   const want = Buffer.from(token);

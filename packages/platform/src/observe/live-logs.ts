@@ -15,6 +15,8 @@ import type { LogLine } from './logs.ts';
 
 const PREFIX = 'aspora:logs:';
 const CONTROL = `${PREFIX}followed`;
+/** The channel of one skill's lines is LINE + its ref. */
+const LINE = `${PREFIX}line:`;
 /** How often a process says which skills it follows, and how long others believe it. */
 const ANNOUNCE_MS = 5_000;
 const BELIEVE_MS = 3 * ANNOUNCE_MS;
@@ -58,7 +60,7 @@ export class LiveLogs {
         if (from !== this.#self) for (const ref of refs) this.#theirs.set(ref, Date.now() + BELIEVE_MS);
         return;
       }
-      this.#local.emit(channel.slice(PREFIX.length + 5), JSON.parse(message) as LogLine);
+      this.#local.emit(channel.slice(LINE.length), JSON.parse(message) as LogLine);
     });
     await this.#sub.subscribe(CONTROL);
     this.#announcer = setInterval(() => void this.#announce(), ANNOUNCE_MS).unref();
@@ -77,7 +79,7 @@ export class LiveLogs {
   /** Sends a line of a skill someone follows (the caller checked wanted()). */
   #publish(line: LogLine): void {
     // With Redis, this process's followers get the line back from it, like everyone else's.
-    if (this.#sub) void this.redis!.publish(`${PREFIX}line:${line.ref}`, JSON.stringify(line)).catch(() => this.#local.emit(line.ref, line));
+    if (this.#sub) void this.redis!.publish(LINE + line.ref, JSON.stringify(line)).catch(() => this.#local.emit(line.ref, line));
     else this.#local.emit(line.ref, line);
   }
 
@@ -97,7 +99,7 @@ export class LiveLogs {
     const first = !this.#mine.has(ref);
     this.#mine.set(ref, (this.#mine.get(ref) ?? 0) + 1);
     if (first && this.#sub) {
-      await this.#sub.subscribe(`${PREFIX}line:${ref}`).catch((e: unknown) => this.log.warn({ err: e, ref }, 'live logs: Redis subscribe failed; only this process’s lines are followed'));
+      await this.#sub.subscribe(LINE + ref).catch((e: unknown) => this.log.warn({ err: e, ref }, 'live logs: Redis subscribe failed; only this process’s lines are followed'));
       await this.#announce([ref]);
     }
     let stopped = false;
@@ -108,7 +110,7 @@ export class LiveLogs {
       const n = (this.#mine.get(ref) ?? 1) - 1;
       if (n > 0) return void this.#mine.set(ref, n);
       this.#mine.delete(ref);
-      await this.#sub?.unsubscribe(`${PREFIX}line:${ref}`).catch(() => undefined);
+      await this.#sub?.unsubscribe(LINE + ref).catch(() => undefined);
     };
   }
 

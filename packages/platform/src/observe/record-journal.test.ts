@@ -17,7 +17,21 @@ const log = createLogger('silent');
 const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 /** A pid no process has now: one that just exited. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
-const tempDir = () => mkdtempSync(join(tmpdir(), 'aspora-journal-'));
+/** Runs `fn` with a fresh directory, removed afterwards (when its promise settles, for an async `fn`). */
+function inTempDir<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'aspora-journal-'));
+  const clean = () => rmSync(dir, { recursive: true, force: true });
+  let r: T;
+  try {
+    r = fn(dir);
+  } catch (e) {
+    clean();
+    throw e;
+  }
+  if (r instanceof Promise) return r.finally(clean) as T;
+  clean();
+  return r;
+}
 const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
 
 /** Makes this process's segments look like those of a process that died (names carry its pid and start time). */
@@ -27,8 +41,7 @@ function orphan(dir: string, pid = deadPid(), started = '12345'): void {
 
 describe('record journal', () => {
   it('deletes a segment once everything in it is committed, keeps it otherwise', () => {
-    const dir = tempDir();
-    try {
+    inTempDir((dir) => {
       const j = new RecordJournal(dir);
       const a = j.append({ n: 1 });
       const b = j.append({ n: 2 });
@@ -42,14 +55,11 @@ describe('record journal', () => {
       k.append({ n: 3 });
       k.close();
       assert.equal(segments(dir).length, 1, 'an uncommitted row must survive close');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("lists only dead processes' segments, and skips a torn last line", () => {
-    const dir = tempDir();
-    try {
+    inTempDir((dir) => {
       const j = new RecordJournal(dir);
       j.append({ n: 1 });
       j.append({ n: 2 });
@@ -62,23 +72,18 @@ describe('record journal', () => {
       assert.equal(found.length, 1);
       assert.deepEqual(found[0]!.entries, [{ n: 1 }, { n: 2 }]);
       mine.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a segment of an earlier process with the same pid (a restarted container) is an orphan', () => {
-    const dir = tempDir();
-    try {
+    inTempDir((dir) => {
       const j = new RecordJournal(dir);
       j.append({ n: 1 });
       j.close();
       // Same pid as this process, another start time: the pid 1 of a container's previous run.
       orphan(dir, process.pid, '1');
       assert.deepEqual(new RecordJournal(dir).orphans().map((o) => o.entries), [[{ n: 1 }]]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -118,8 +123,7 @@ for (const backend of BACKENDS) {
       (await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM model_calls WHERE execution_id = ANY($1::uuid[])', [ids]))[0]!.n;
 
     it('answers before the database write, shows the row meanwhile, and leaves no journal behind', async () => {
-      const dir = tempDir();
-      try {
+      await inTempDir(async (dir) => {
         // The database holds every write until released: finish() must not wait for it.
         const { slow, release } = held();
         const rec = new ExecutionRecorder(slow, log, () => 0, new RecordJournal(dir));
@@ -133,14 +137,11 @@ for (const backend of BACKENDS) {
         assert.equal((await getExecution(h.db, r.record.id))?.result && true, true);
         assert.equal(await calls([r.record.id]), 1);
         assert.deepEqual(segments(dir), []);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('rows a dead process journaled but never wrote are written at the next start, once, with their model calls', async () => {
-      const dir = tempDir();
-      try {
+      await inTempDir(async (dir) => {
         const first = new ExecutionRecorder(down, log, () => 0, new RecordJournal(dir));
         const rows = [row(1), row(2), row(3)];
         // One of them did reach the database before the crash: it must not be written twice.
@@ -160,14 +161,11 @@ for (const backend of BACKENDS) {
         assert.deepEqual(segments(dir), []);
         assert.equal(await next.recover(), 0);
         await next.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('far behind the database, callers wait for their own row again (still journaled first)', async () => {
-      const dir = tempDir();
-      try {
+      await inTempDir(async (dir) => {
         const { slow, release } = held();
         const rec = new ExecutionRecorder(slow, log, () => 0, new RecordJournal(dir), 2);
         await rec.finish(row(201));
@@ -180,14 +178,11 @@ for (const backend of BACKENDS) {
         await p3;
         await rec.close();
         assert.deepEqual(segments(dir), []);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('two processes starting at once write each journaled row once', async () => {
-      const dir = tempDir();
-      try {
+      await inTempDir(async (dir) => {
         const first = new ExecutionRecorder(down, log, () => 0, new RecordJournal(dir));
         const rows = Array.from({ length: 20 }, (_, i) => row(100 + i));
         for (const r of rows) await first.finish(r);
@@ -197,14 +192,11 @@ for (const backend of BACKENDS) {
         assert.equal(x! + y!, 20);
         assert.equal(await calls(rows.map((r) => r.record.id)), 20, 'no model call written twice');
         assert.deepEqual(segments(dir), []);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('a journaled row whose skill was deleted since is dropped with an error, the others are written', async () => {
-      const dir = tempDir();
-      try {
+      await inTempDir(async (dir) => {
         const j = new RecordJournal(dir);
         const good = row(7);
         const gone = { ...row(8), skillId: randomUUID() };
@@ -218,9 +210,7 @@ for (const backend of BACKENDS) {
         assert.ok(await getExecution(h.db, good.record.id));
         assert.equal(await getExecution(h.db, gone.record.id), undefined);
         await next.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   });
 }

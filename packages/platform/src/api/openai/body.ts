@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { AsporaError } from '@aspora/sdk';
-import { incomingOf, requestHeader } from '../request-headers.ts';
+import { incomingOf, requestHeader } from '../node-io.ts';
 
 export const MAX_OPENAI_BODY_BYTES = 16 * 1024 * 1024;
 

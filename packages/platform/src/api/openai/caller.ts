@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { AsporaError } from '@aspora/sdk';
-import { requestHeader } from '../request-headers.ts';
+import { requestHeader } from '../node-io.ts';
 import type { Caller } from '../../gateway/gateway.ts';
 import type { TaskType } from '../../gateway/types.ts';
 import type { SkillRegistry } from '../../registry/index.ts';

@@ -5,11 +5,6 @@
  * chunk took two more promise hops and a reader loop (~0.4 ms more to the first token at p50).
  */
 import type { ServerResponse } from 'node:http';
-import type { Context } from 'hono';
-
-export function outgoingOf(c: Context): ServerResponse | undefined {
-  return (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-}
 
 /**
  * Writes `chunks` to `out` and ends it. A client that goes away stops the source (`cancel`: its

@@ -13,7 +13,8 @@ import type { SkillRegistry } from '../../registry/index.ts';
 import { CallerResolver } from './caller.ts';
 import { openaiError } from './errors.ts';
 import { readJsonBody } from './body.ts';
-import { outgoingOf, relay } from './relay.ts';
+import { relay } from './relay.ts';
+import { outgoingOf } from '../node-io.ts';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 export interface OpenAIRouteDeps {

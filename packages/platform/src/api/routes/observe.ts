@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
-import type { ServerResponse } from 'node:http';
+import { outgoingOf } from '../node-io.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ErrorSchema, SkillParams } from '../schemas.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
@@ -145,7 +145,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       };
       stream.onAbort(gone);
       // The stream notices a client that went away only at its next write; the socket's close is at once.
-      (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.once('close', () => {
+      outgoingOf(c)?.once('close', () => {
         if (!stream.aborted) void stream.abort();
         gone();
       });
