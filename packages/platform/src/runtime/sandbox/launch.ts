@@ -50,7 +50,7 @@ const PROTOCOL_FD = 3;
  * in every child; this reads the shell's own fd table at exec time, so it also catches fds that
  * appeared after start. bash, because dash cannot name an fd above 9.
  */
-const CLOSE_FDS =
+export const CLOSE_FDS =
   '[ -d /proc/self/fd ] || exit 125; for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt "$1" ]; then exec {n}>&- || exit 125; fi; done; shift; ';
 /** bash -c CLOSE_FDS+script, with the highest fd to keep as $1 and the script's own arguments after. */
 const chain = (script: string, keep: number, args: string[]) => ['/bin/bash', '-c', CLOSE_FDS + script, 'bash', String(keep), ...args];
