@@ -137,7 +137,7 @@ export const ATTEMPTS: Attempt[] = [
   { name: 'io_uring_setup', step: sys('io_uring_setup', [1, { buf: 120 }]), detail: SYSCALL_REFUSED },
   { name: 'userfaultfd (user-mode faults)', step: sys('userfaultfd', [1]), detail: SYSCALL_REFUSED },
   { name: 'personality: turn address-space randomisation off', step: sys('personality', [0x0040000]), detail: SYSCALL_REFUSED },
-  { name: 'a vsock socket (the VM host channel, not network-namespaced)', step: sys('socket', [40 /* AF_VSOCK */, 1, 0]), detail: SYSCALL_REFUSED },
+  { name: "a vsock socket (a virtual machine's channel to its host)", step: sys('socket', [40 /* AF_VSOCK */, 1, 0]), detail: SYSCALL_REFUSED },
   ...(x86
     ? [
         { name: 'the x32 ABI: getpid with bit 0x40000000', step: { do: 'syscall', name: 'getpid', nr: 39, args: [], abi: 'x32', py: PY_RAW }, detail: SYSCALL_REFUSED },
