@@ -35,9 +35,14 @@ let probed: BwrapProbe | undefined;
 
 const NO_USERNS = ['--unshare-user', '--disable-userns', '--assert-userns-disabled'];
 
-export function probeBwrap(bin = 'bwrap'): BwrapProbe {
-  if (probed) return probed;
-  if (!hostArchSupported()) return (probed = { ok: false, reason: `the sandbox's seccomp filter covers x86_64 and aarch64 only, not ${process.arch}` });
+export function probeBwrap(): BwrapProbe {
+  probed ??= probeSandbox('bwrap');
+  return probed;
+}
+
+/** Runs the no-op sandbox with `bin` as bubblewrap; probeBwrap() keeps the answer for bwrap. */
+export function probeSandbox(bin: string): BwrapProbe {
+  if (!hostArchSupported()) return { ok: false, reason: `the sandbox's seccomp filter covers x86_64 and aarch64 only, not ${process.arch}` };
   const run = (extra: string[]) => {
     const filter = seccompFd();
     try {
@@ -47,15 +52,19 @@ export function probeBwrap(bin = 'bwrap'): BwrapProbe {
       closeSync(filter);
     }
   };
+  try {
+    closeSync(seccompFd());
+  } catch (e) {
+    return { ok: false, reason: `cannot write the sandbox's seccomp program: ${(e as Error).message}` };
+  }
   const full = run(NO_USERNS);
-  if (full.status === 0) return (probed = { ok: true, features: { disableUserns: true } });
+  if (full.status === 0) return { ok: true, features: { disableUserns: true } };
   const r = run([]);
-  probed = r.error
+  return r.error
     ? { ok: false, reason: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${(r.error as NodeJS.ErrnoException).path ?? bin} is not installed` : r.error.message }
     : r.status === 0
       ? { ok: true, features: { disableUserns: false }, warning: `bubblewrap cannot disable user namespaces in the sandbox (${(full.stderr || `exit ${full.status}`).trim()}); the seccomp filter still refuses unshare, setns and clone's namespace flags. bubblewrap 0.8.0 or later adds --disable-userns` }
       : { ok: false, reason: (r.stderr || `exit ${r.status}`).trim() };
-  return probed;
 }
 
 /** The hardening the launches use; probes bubblewrap if nothing has yet. */
