@@ -2,19 +2,24 @@
  * Runtime benchmarks; prints one table per area.
  *   npm run bench:runtime [-- --cold 30 --warm 2000 --seconds 5 --concurrency 16 --workers 6 --no-postgres]
  * Cold start: a sandboxed worker from spawn to its `ready` (handler loaded), per language, next to
- * raw `bwrap … node -e 0` with the same mounts, in the same run. Warm: a trivial handler's
+ * raw `bwrap … node -e 0` with the same mounts, in the same run; and what the launch hardening
+ * costs, interleaved in that run: bwrap with and without --disable-userns and the seccomp filter,
+ * and the whole launch chain before (sh → setpriv → bwrap) and now (bash closing inherited fds →
+ * setpriv → bwrap hardened). Warm: a trivial handler's
  * execution through SkillRuntime.run (execution record written) and the bare protocol round trip.
  * Throughput: trivial executions, records written, at a given concurrency. Memory: RSS per warm
  * worker (its processes in the sandbox).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, round } from '../registry/stats.ts';
 import { runtimeFixture } from '../../packages/platform/src/runtime/test-support.ts';
-import { bwrapArgs } from '../../packages/platform/src/runtime/sandbox/launch.ts';
+import { bwrapArgs, CLOSE_FDS } from '../../packages/platform/src/runtime/sandbox/launch.ts';
+import { uidDrop } from '../../packages/platform/src/runtime/sandbox/detect.ts';
+import { SECCOMP_FD, seccompFd } from '../../packages/platform/src/runtime/sandbox/seccomp.ts';
 import { Worker } from '../../packages/platform/src/runtime/worker.ts';
 import type { SandboxMode } from '../../packages/platform/src/runtime/sandbox/detect.ts';
 
@@ -46,10 +51,13 @@ const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(pe
 const scratch = mkdtempSync(join(tmpdir(), 'aspora-bench-'));
 chmodSync(scratch, 0o777);
 
-function timeExit(argv: string[]): Promise<number> {
+/** Time from spawn to exit; with `filter`, the seccomp program on fd 4 as launches have it. */
+function timeExit(argv: string[], filter = false): Promise<number> {
   const t = performance.now();
   return new Promise((resolve, reject) => {
-    const c = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const fd = filter ? seccompFd() : undefined;
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore', 'ignore', fd ?? 'ignore'] });
+    if (fd !== undefined) closeSync(fd);
     c.once('error', reject);
     c.once('exit', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`exit ${code}: ${argv.join(' ')}`))));
   });
@@ -57,17 +65,31 @@ function timeExit(argv: string[]): Promise<number> {
 
 // --- cold start ---------------------------------------------------------------------------
 step(`cold starts: ${COLD} per language, and raw bwrap node -e 0`);
-const cold: Record<string, number[]> = { 'raw bwrap … node -e 0': [] };
+const RAW = 'raw bwrap … node -e 0';
+const RAW_HARDENED = 'raw bwrap --disable-userns --seccomp … node -e 0';
+const CHAIN_BEFORE = 'chain before: sh → setpriv → bwrap … node -e 0';
+const CHAIN_NOW = 'chain now: bash closing fds → setpriv → bwrap hardened … node -e 0';
+const cold: Record<string, number[]> = { [RAW]: [], [RAW_HARDENED]: [], [CHAIN_BEFORE]: [], [CHAIN_NOW]: [] };
 const { prepared: tsPrepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });
 const rawLayout = { bundleDir: tsPrepared.bundleDir, scratchDir: scratch, shared: [] };
 const rawLimits = { memoryMb: 256, cpu: 0, cpuSeconds: 60, maxProcesses: 128, maxFileMb: 64, tmpMb: 64 };
-const rawArgv = ['bwrap', ...bwrapArgs({ mounts: [], command: [process.execPath, '-e', '0'], env: {} }, rawLayout, rawLimits)];
-await timeExit(rawArgv); // page cache warm for both
+const hardenedArgs = bwrapArgs({ mounts: [], command: [process.execPath, '-e', '0'], env: {} }, rawLayout, rawLimits);
+// The same arguments without what the launch hardening added.
+const HARDENING = new Set(['--unshare-user', '--disable-userns', '--assert-userns-disabled', '--seccomp']);
+const plainArgs = hardenedArgs.filter((a, i) => !HARDENING.has(a) && hardenedArgs[i - 1] !== '--seccomp');
+const rawArgv = ['bwrap', ...plainArgs];
+const chains = {
+  [CHAIN_BEFORE]: { argv: ['/bin/sh', '-c', 'exec "$@"', 'sh', ...uidDrop(), 'bwrap', ...plainArgs], filter: false },
+  [CHAIN_NOW]: { argv: ['/bin/bash', '-c', `${CLOSE_FDS}exec "$@"`, 'bash', String(SECCOMP_FD), ...uidDrop(), 'bwrap', ...hardenedArgs], filter: true },
+  [RAW]: { argv: rawArgv, filter: false },
+  [RAW_HARDENED]: { argv: ['bwrap', ...hardenedArgs], filter: true },
+};
+for (const c of Object.values(chains)) await timeExit(c.argv, c.filter); // page cache warm for all
 for (const lang of Object.keys(HANDLERS) as Lang[]) {
   const { loaded, prepared } = await rt.prepared(`test/trivial-${lang}`, { environment: 'production' });
   const xs: number[] = [];
   for (let i = 0; i < COLD + 1; i++) {
-    if (lang === 'typescript') cold['raw bwrap … node -e 0']!.push(await timeExit(rawArgv));
+    if (lang === 'typescript') for (const [k, c] of Object.entries(chains)) cold[k]!.push(await timeExit(c.argv, c.filter));
     const dir = join(scratch, randomUUID());
     mkdirSync(dir, { mode: 0o777 });
     chmodSync(dir, 0o777);
@@ -89,7 +111,7 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
   }
   cold[`${lang} worker (spawn → ready)`] = xs;
 }
-cold['raw bwrap … node -e 0'] = cold['raw bwrap … node -e 0']!.slice(1);
+for (const k of Object.keys(chains)) cold[k] = cold[k]!.slice(1);
 
 // --- warm round trip ------------------------------------------------------------------------
 step(`warm executions: ${WARM} per language through SkillRuntime.run (records written)`);
@@ -188,7 +210,7 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
 await f.close();
 rmSync(scratch, { recursive: true, force: true });
 
-const raw = percentile(cold['raw bwrap … node -e 0']!, 50);
+const raw = percentile(cold[RAW]!, 50);
 console.log(`\nCold start (ms; ${COLD} each, build cached, cgroups ${rt.cgroups ? `v${rt.cgroups.version}` : 'off'})`);
 console.table(Object.fromEntries(Object.entries(cold).map(([k, xs]) => [k, { ...stats(xs), 'vs raw bwrap p50': `${round(percentile(xs, 50) / raw)}×` }])));
 console.log('\nWarm execution (ms)');

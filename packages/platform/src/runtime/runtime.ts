@@ -31,7 +31,7 @@ import { prepareVersion, type Prepared } from './prepare.ts';
 import { SkillResolver } from './resolver.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
-import { chooseSandbox, type SandboxMode } from './sandbox/detect.ts';
+import { chooseSandbox, probeBwrap, type SandboxMode } from './sandbox/detect.ts';
 import { scratchRoot } from './sandbox/scratch.ts';
 import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
@@ -131,6 +131,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.cgroups = this.mode === 'bwrap' ? cgroupManager(opts.env) : undefined;
     this.#spares = this.cgroups ? new SparePool(this.cgroups) : undefined;
     this.#spares?.warm();
+    const hardening = this.mode === 'bwrap' ? probeBwrap().warning : undefined;
+    if (hardening) deps.log.warn(hardening);
     if (this.mode === 'bwrap' && !this.cgroups) deps.log.warn('no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)');
     this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log, () => this.#running.size, new RecordJournal(join(opts.dataDir, 'journal')));
     const vault = deps.vault ?? new SecretVault({}, {});

@@ -5,13 +5,18 @@
  * host's, and rlimits (address space, CPU seconds, processes, file size, open files) via prlimit.
  * When the platform runs as root the sandbox runs as an unprivileged host user as well, so a
  * process cap counts and nothing root-owned is readable even if it were mounted.
+ *
+ * Every launch (workers, spare launchers, Bash, builds) also: closes every file descriptor above
+ * the protocol's before anything else runs, forbids nested user namespaces (--disable-userns)
+ * and runs under the seccomp filter of seccomp.ts, handed to bwrap on fd 4.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, readlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { LaunchSpec } from '../languages/types.ts';
 import type { WorkerCgroup } from './cgroup.ts';
-import type { SandboxMode } from './detect.ts';
+import { sandboxFeatures, uidDrop, type SandboxMode } from './detect.ts';
+import { SECCOMP_FD, seccompFd } from './seccomp.ts';
 
 export interface SandboxLimits {
   memoryMb: number;
@@ -36,22 +41,42 @@ export interface Launched {
   channel: Socket;
 }
 
+/** The protocol socket's fd in every sandboxed process. */
+const PROTOCOL_FD = 3;
+
+/**
+ * The first thing every launch runs: close each fd above $1. Node opens its own fds close-on-exec,
+ * but one inherited without O_CLOEXEC (from whoever started the platform, or a library) stays open
+ * in every child; this reads the shell's own fd table at exec time, so it also catches fds that
+ * appeared after start. bash, because dash cannot name an fd above 9.
+ */
+export const CLOSE_FDS =
+  '[ -d /proc/self/fd ] || exit 125; for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt "$1" ]; then exec {n}>&- || exit 125; fi; done; shift; ';
+/** bash -c CLOSE_FDS+script, with the highest fd to keep as $1 and the script's own arguments after. */
+const chain = (script: string, keep: number, args: string[]) => ['/bin/bash', '-c', CLOSE_FDS + script, 'bash', String(keep), ...args];
+
 /**
  * Sets the rlimits a cgroup does not cover, joins the cgroups named by the next arguments, then
  * execs the rest — all in one shell, so nothing ran outside the group and no prlimit exec is spent.
- * Arguments: cpu seconds, file size in 512-byte blocks (POSIX units, also bash's in sh mode), open
- * files, the number of procs files, the files, the command.
+ * Arguments: cpu seconds, file size in KiB (bash's unit outside POSIX mode), open files, the
+ * number of procs files, the files, the command.
  */
 const LIMIT_AND_JOIN =
   'ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" && ulimit -c 0 || exit 125; shift 3; ' +
   'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
 
-const SANDBOX_UID = 65534;
 /** Runtimes reserve address space up front (V8's heap cage): the cap is memory + this. */
 const ADDRESS_SPACE_SLACK_MB = 1536;
 
+/**
+ * bwrap's arguments; the process must have the seccomp program on fd 4 (seccompFd()). No nested user
+ * namespace: without it, `unshare -Urmn` in the sandbox is uid 0 with every capability over a new
+ * mount and network namespace — the way in for the user-namespace class of kernel escalations.
+ */
 export function bwrapArgs(spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): string[] {
   const a = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv', '--hostname', 'skill'];
+  if (sandboxFeatures().disableUserns) a.push('--unshare-user', '--disable-userns', '--assert-userns-disabled');
+  a.push('--seccomp', String(SECCOMP_FD));
   a.push('--ro-bind', '/usr', '/usr');
   for (const d of ['/bin', '/lib', '/lib64', '/sbin']) {
     if (!existsSync(d)) continue;
@@ -98,19 +123,32 @@ function prlimitArgs(l: SandboxLimits): string[] {
 
 /** The command after the cgroup join: rlimits, the uid drop when root, bwrap and the handler. */
 function commandLine(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): string[] {
-  const drop = mode === 'bwrap' && process.getuid?.() === 0 ? ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--'] : [];
+  const drop = mode === 'bwrap' ? uidDrop() : [];
   // No sandbox: same command with the in-sandbox paths mapped back to the host. Development only.
   const inner = mode === 'bwrap' ? ['bwrap', ...bwrapArgs(spec, layout, limits)] : spec.command.map((s) => unsafePath(s, spec, layout));
   return [...drop, ...inner];
 }
 
-function spawnOptions(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, stdin: 'ignore' | 'pipe') {
+/** Spawns `argv` with the sandbox's fds: the protocol on 3 and, under bwrap, the seccomp program on 4. */
+function spawnSandboxed(mode: SandboxMode, argv: string[], opts: { stdin: 'ignore' | 'pipe'; cwd: string; env: NodeJS.ProcessEnv }): ChildProcess {
+  const filter = mode === 'bwrap' ? seccompFd() : undefined;
+  try {
+    const stdio: StdioOptions = [opts.stdin, 'pipe', 'pipe', 'pipe', filter ?? 'ignore'];
+    // Its own process group: a timeout kills the whole tree with one signal.
+    return spawn(argv[0]!, argv.slice(1), { stdio, cwd: opts.cwd, env: opts.env, detached: true });
+  } finally {
+    if (filter !== undefined) closeSync(filter);
+  }
+}
+
+/** The highest fd a launch keeps open past CLOSE_FDS. */
+const keepFds = (mode: SandboxMode) => (mode === 'bwrap' ? SECCOMP_FD : PROTOCOL_FD);
+
+function spawnOptions(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout) {
   return {
-    stdio: [stdin, 'pipe', 'pipe', 'pipe'] as ['ignore' | 'pipe', 'pipe', 'pipe', 'pipe'],
+    stdin: 'ignore' as const,
     cwd: mode === 'bwrap' ? '/' : layout.scratchDir,
     env: mode === 'bwrap' ? {} : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: layout.scratchDir, ...mapEnv(spec, layout) },
-    // Its own process group: a timeout kills the whole tree with one signal.
-    detached: true,
   };
 }
 
@@ -121,11 +159,11 @@ function spawnOptions(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout
 export function launch(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits, cgroup?: WorkerCgroup): Launched {
   // With a cgroup, the shell sets the few rlimits left; without, prlimit sets them all (address
   // space and process count included, which the shell cannot set portably).
-  const limit = cgroup
-    ? ['/bin/sh', '-c', LIMIT_AND_JOIN, 'sh', String(limits.cpuSeconds), String(limits.maxFileMb * 2048), String(NOFILE), String(cgroup.procsFiles.length), ...cgroup.procsFiles]
-    : ['prlimit', ...prlimitArgs(limits), '--'];
-  const argv = [...limit, ...commandLine(mode, spec, layout, limits)];
-  const child = spawn(argv[0]!, argv.slice(1), spawnOptions(mode, spec, layout, 'ignore'));
+  const command = commandLine(mode, spec, layout, limits);
+  const argv = cgroup
+    ? chain(LIMIT_AND_JOIN, keepFds(mode), [String(limits.cpuSeconds), String(limits.maxFileMb * 1024), String(NOFILE), String(cgroup.procsFiles.length), ...cgroup.procsFiles, ...command])
+    : chain('exec "$@"', keepFds(mode), ['prlimit', ...prlimitArgs(limits), '--', ...command]);
+  const child = spawnSandboxed(mode, argv, spawnOptions(mode, spec, layout));
   return { child, channel: child.stdio[3] as Socket };
 }
 
@@ -145,9 +183,13 @@ export interface SpareLauncher {
 const SPARE = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; echo joined; IFS= read -r cmd && eval "$cmd"';
 const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
 
-/** Resolves once the shell is in the group (its "joined" line); rejects if it could not join. */
+/**
+ * Resolves once the shell is in the group (its "joined" line); rejects if it could not join. The
+ * command is not known yet, so the shell gets the seccomp program on fd 4 now and closes every
+ * other inherited fd before it joins; spares exist only under bwrap (they need cgroups).
+ */
 export function spawnSpare(cgroup: WorkerCgroup): Promise<SpareLauncher> {
-  const child = spawn('/bin/sh', ['-c', SPARE, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], cwd: '/', env: {}, detached: true });
+  const child = spawnSandboxed('bwrap', chain(SPARE, SECCOMP_FD, [String(cgroup.procsFiles.length), ...cgroup.procsFiles]), { stdin: 'pipe', cwd: '/', env: {} });
   const channel = child.stdio[3] as Socket;
   return new Promise((resolve, reject) => {
     let out = '';
@@ -163,7 +205,8 @@ export function spawnSpare(cgroup: WorkerCgroup): Promise<SpareLauncher> {
         channel,
         cgroup,
         start(mode, spec, layout, limits) {
-          const line = `ulimit -t ${limits.cpuSeconds} && ulimit -f ${limits.maxFileMb * 2048} && ulimit -n ${NOFILE} && ulimit -c 0 || exit 125; exec ${commandLine(mode, spec, layout, limits).map(quote).join(' ')}`;
+          // Outside bwrap nothing reads fd 4: close it rather than hand it on.
+          const line = `ulimit -t ${limits.cpuSeconds} && ulimit -f ${limits.maxFileMb * 1024} && ulimit -n ${NOFILE} && ulimit -c 0 || exit 125; ${mode === 'bwrap' ? '' : `exec ${SECCOMP_FD}<&-; `}exec ${commandLine(mode, spec, layout, limits).map(quote).join(' ')}`;
           child.stdin!.end(`${line}\n`);
           return { child, channel };
         },

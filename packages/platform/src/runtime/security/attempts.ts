@@ -4,6 +4,8 @@
  * ok: false (the sandbox stopped it), a host call ends in a typed denial, or the execution is
  * stopped by a limit. `$X` placeholders are filled by the test from the live fixture.
  */
+import { CHECKED, REFUSED, type SeccompArch } from '../sandbox/seccomp.ts';
+
 export interface Attempt {
   name: string;
   step: Record<string, unknown>;
@@ -20,6 +22,65 @@ export interface Attempt {
 }
 
 const DENIED = /PERMISSION_DENIED/;
+
+/**
+ * Raw system calls for the probes that have none of their own: JavaScript cannot make one, so a
+ * TypeScript handler (like a Bash command) reaches the kernel through a program in the sandbox —
+ * python3 with ctypes, running this. argv[1] is the step as JSON: nr, args (integers; {str};
+ * {buf: size, set: [[offset, bytes, value]]}; {child: true}, the pid of a fresh `sleep 5`), abi
+ * ("x32": the number with bit 0x40000000; "i386": getpid through int 0x80 from mapped code) and
+ * forks (a clone: the child exits at once, the parent reaps it). Prints {ok, detail}; exit 0 iff ok.
+ */
+export const PY_RAW = `
+import ctypes, errno, json, mmap, os, subprocess, sys
+s = json.loads(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+keep, kids = [], []
+def arg(a):
+    if isinstance(a, int):
+        return ctypes.c_long(a)
+    if a.get("child"):
+        kids.append(subprocess.Popen(["/bin/sleep", "5"]))
+        return ctypes.c_long(kids[-1].pid)
+    b = ctypes.create_string_buffer(a["str"].encode()) if "str" in a else ctypes.create_string_buffer(a["buf"])
+    for off, size, v in a.get("set", []):
+        ctypes.memmove(ctypes.addressof(b) + off, v.to_bytes(size, "little"), size)
+    keep.append(b)
+    return ctypes.c_void_p(ctypes.addressof(b))
+def done(r, e):
+    for k in kids:
+        k.kill()
+    print(json.dumps({"ok": r >= 0, "detail": "returned %d" % r if r >= 0 else errno.errorcode.get(e, str(e))}))
+    sys.exit(0 if r >= 0 else 1)
+if s.get("abi") == "i386":
+    # push r8-r15; mov eax, 20 (getpid in the i386 table); int 0x80; pop r15-r8; ret
+    m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    m.write(bytes.fromhex("41504151415241534154415541564157b814000000cd80415f415e415d415c415b415a41594158c3"))
+    r = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(m)))()
+    done(r, -r)
+r = libc.syscall(ctypes.c_long(s["nr"] | (0x40000000 if s.get("abi") == "x32" else 0)), *[arg(a) for a in s.get("args", [])])
+e = ctypes.get_errno()
+if s.get("forks") and r == 0:
+    os._exit(0)
+if s.get("forks") and r > 0:
+    os.waitpid(r, 0)
+done(r, e)
+`;
+
+const ARCH: SeccompArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+const nr = (name: string) => (REFUSED[name] ?? CHECKED[name as keyof typeof CHECKED])![ARCH]!;
+/** A raw system call, made natively by the Python and Go probes and through python3 by the TypeScript one. */
+const sys = (name: string, args: unknown[] = [], extra: Record<string, unknown> = {}) => ({ do: 'syscall', name, nr: nr(name), args, py: PY_RAW, ...extra });
+/** The same from a Bash command. */
+const bashSys = (name: string, args: unknown[] = [], extra: Record<string, unknown> = {}) => ({ do: 'bash', command: `python3 -c ${shq(PY_RAW)} ${shq(JSON.stringify({ nr: nr(name), args, ...extra }))}` });
+const shq = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+/** Refused by the seccomp filter (or, where this kernel lacks the call or ABI, by the kernel itself). */
+const SYSCALL_REFUSED = /EPERM|ENOSYS|EAFNOSUPPORT|SIGSEGV/;
+const NESTED_NS_REFUSED = /not permitted|No space left/;
+const CLONE_NEWUSER = 0x10000000;
+const SIGCHLD = 17;
+const x86 = process.arch === 'x64';
 
 export const ATTEMPTS: Attempt[] = [
   // Host files, directly.
@@ -63,6 +124,26 @@ export const ATTEMPTS: Attempt[] = [
   { name: 'ptrace a host process', step: { do: 'ptrace', pid: '$HOST_PID' } },
   { name: 'see the host processes', step: { do: 'procs' } },
   { name: 'mount a filesystem', step: { do: 'exec', argv: ['/bin/mount', '-t', 'tmpfs', 'none', '/scratch'] } },
+  // Nested namespaces and the kernel's wider surface (bwrap --disable-userns, sandbox/seccomp.ts).
+  { name: 'unshare -Urmn: root with every capability in a nested user namespace', step: { do: 'exec', argv: ['unshare', '-Urmn', 'true'] }, detail: NESTED_NS_REFUSED },
+  { name: 'unshare -U: a nested user namespace', step: { do: 'exec', argv: ['unshare', '-U', 'true'] }, detail: NESTED_NS_REFUSED },
+  { name: 'mount a tmpfs in a nested mount namespace', step: { do: 'exec', argv: ['unshare', '-Urm', 'mount', '-t', 'tmpfs', 'none', '/tmp'] }, detail: NESTED_NS_REFUSED },
+  { name: 'clone a child into a new user namespace', step: sys('clone', [CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0], { forks: true }), detail: SYSCALL_REFUSED },
+  { name: 'clone3 a child into a new user namespace (flags the filter cannot read)', step: sys('clone3', [{ buf: 88, set: [[0, 8, CLONE_NEWUSER], [32, 8, SIGCHLD]] }, 88], { forks: true }), detail: SYSCALL_REFUSED },
+  { name: 'ptrace-attach a process of the sandbox', step: sys('ptrace', [16 /* PTRACE_ATTACH */, { child: true }, 0, 0]), detail: SYSCALL_REFUSED },
+  { name: 'keyctl: the kernel keyring (not namespaced)', step: sys('keyctl', [0 /* GET_KEYRING_ID */, -3 /* session */, 1]), detail: SYSCALL_REFUSED },
+  { name: 'bpf: create a map', step: sys('bpf', [0 /* MAP_CREATE */, { buf: 72, set: [[0, 4, 2], [4, 4, 4], [8, 4, 4], [12, 4, 1]] }, 72]), detail: SYSCALL_REFUSED },
+  { name: 'perf_event_open on itself', step: sys('perf_event_open', [{ buf: 128, set: [[0, 4, 1], [4, 4, 128], [40, 8, 0x60]] }, 0, -1, -1, 0]), detail: SYSCALL_REFUSED },
+  { name: 'io_uring_setup', step: sys('io_uring_setup', [1, { buf: 120 }]), detail: SYSCALL_REFUSED },
+  { name: 'userfaultfd (user-mode faults)', step: sys('userfaultfd', [1]), detail: SYSCALL_REFUSED },
+  { name: 'personality: turn address-space randomisation off', step: sys('personality', [0x0040000]), detail: SYSCALL_REFUSED },
+  { name: "a vsock socket (a virtual machine's channel to its host)", step: sys('socket', [40 /* AF_VSOCK */, 1, 0]), detail: SYSCALL_REFUSED },
+  ...(x86
+    ? [
+        { name: 'the x32 ABI: getpid with bit 0x40000000', step: { do: 'syscall', name: 'getpid', nr: 39, args: [], abi: 'x32', py: PY_RAW }, detail: SYSCALL_REFUSED },
+        { name: 'the i386 ABI: getpid through int 0x80', step: { do: 'syscall', name: 'getpid', nr: 20, args: [], abi: 'i386', py: PY_RAW }, detail: SYSCALL_REFUSED },
+      ]
+    : []),
   // Limits.
   { name: 'fork bomb', step: { do: 'forkbomb' }, mayEndExecution: true },
   { name: 'memory bomb', step: { do: 'membomb' }, mayEndExecution: true, detail: /runtime\.memory|MemoryError|ENOMEM|Cannot allocate/ },
@@ -76,6 +157,14 @@ export const ATTEMPTS: Attempt[] = [
   { name: 'Bash: DNS', step: { do: 'bash', command: 'getent hosts example.com' } },
   { name: "Bash: the platform's environment", step: { do: 'bash', command: 'env | grep ASPORA_HOST_ONLY_SECRET' } },
   { name: 'Bash: signal a host process', step: { do: 'bash', command: 'kill -0 $HOST_PID' } },
+  { name: 'Bash: unshare -Urmn true', step: { do: 'bash', command: 'unshare -Urmn true' }, detail: NESTED_NS_REFUSED },
+  { name: 'Bash: unshare -U true', step: { do: 'bash', command: 'unshare -U true' }, detail: NESTED_NS_REFUSED },
+  { name: 'Bash: mount in a nested mount namespace', step: { do: 'bash', command: 'unshare -Urm mount -t tmpfs none /tmp' }, detail: NESTED_NS_REFUSED },
+  { name: 'Bash: clone into a new user namespace (python3 ctypes)', step: bashSys('clone', [CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0], { forks: true }), detail: SYSCALL_REFUSED },
+  { name: 'Bash: ptrace-attach a process of the sandbox (python3 ctypes)', step: bashSys('ptrace', [16, { child: true }, 0, 0]), detail: SYSCALL_REFUSED },
+  { name: 'Bash: keyctl (python3 ctypes)', step: bashSys('keyctl', [0, -3, 1]), detail: SYSCALL_REFUSED },
+  { name: 'Bash: perf_event_open (python3 ctypes)', step: bashSys('perf_event_open', [{ buf: 128, set: [[0, 4, 1], [4, 4, 128], [40, 8, 0x60]] }, 0, -1, -1, 0]), detail: SYSCALL_REFUSED },
+  { name: 'Bash: io_uring_setup (python3 ctypes)', step: bashSys('io_uring_setup', [1, { buf: 120 }]), detail: SYSCALL_REFUSED },
   { name: 'Bash: fork bomb', step: { do: 'bash', command: 'i=0; while [ $i -lt 3000 ]; do sleep 30 & i=$((i+1)); done; wait', timeoutMs: 6000 }, mayEndExecution: true },
   { name: 'Bash: fill the disk', step: { do: 'bash', command: 'dd if=/dev/zero of=/scratch/fill bs=16M count=128' }, mayEndExecution: true },
   // Leaving something behind.

@@ -11,10 +11,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	aspora "github.com/aspora/sdk-go"
 )
@@ -82,6 +84,115 @@ func run(argv []string) (interface{}, error) {
 		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(out.String()))
 	}
 	return out.String(), nil
+}
+
+// rawArg turns a step's argument into a syscall word: an integer, a NUL-ended string, a buffer with
+// some fields set, or the pid of a fresh child (appended to kids).
+func rawArg(a interface{}, keep *[][]byte, kids *[]*exec.Cmd) uintptr {
+	switch v := a.(type) {
+	case float64:
+		return uintptr(int64(v))
+	case map[string]interface{}:
+		if v["child"] == true {
+			c := exec.Command("/bin/sleep", "5")
+			_ = c.Start()
+			*kids = append(*kids, c)
+			if c.Process == nil {
+				return 0
+			}
+			return uintptr(c.Process.Pid)
+		}
+		var b []byte
+		if str, ok := v["str"].(string); ok {
+			b = append([]byte(str), 0)
+		} else {
+			b = make([]byte, int(v["buf"].(float64)))
+			sets, _ := v["set"].([]interface{})
+			for _, f := range sets {
+				t := f.([]interface{})
+				off, size, val := int(t[0].(float64)), int(t[1].(float64)), uint64(t[2].(float64))
+				for i := 0; i < size; i++ {
+					b[off+i] = byte(val >> (8 * i))
+				}
+			}
+		}
+		*keep = append(*keep, b)
+		return uintptr(unsafe.Pointer(&b[0]))
+	}
+	return 0
+}
+
+// rawSyscall makes the step's call with syscall.RawSyscall6. A clone's child exits at once.
+func rawSyscall(s map[string]interface{}) (interface{}, error) {
+	if str(s, "abi") == "i386" {
+		// Go has no int 0x80: python3 runs it from mapped code, in a child that may fault.
+		step := map[string]interface{}{}
+		for k, v := range s {
+			if k != "py" {
+				step[k] = v
+			}
+		}
+		j, _ := json.Marshal(step)
+		out, err := exec.Command("/usr/bin/python3", "-c", str(s, "py"), string(j)).Output()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return nil, fmt.Errorf("%s", map[syscall.Signal]string{syscall.SIGSEGV: "SIGSEGV", syscall.SIGILL: "SIGILL", syscall.SIGBUS: "SIGBUS"}[ws.Signal()])
+			}
+		}
+		var r struct {
+			Ok     bool   `json:"ok"`
+			Detail string `json:"detail"`
+		}
+		if jerr := json.Unmarshal(out, &r); jerr != nil {
+			return nil, fmt.Errorf("%v %v", err, jerr)
+		}
+		if !r.Ok {
+			return nil, errors.New(r.Detail)
+		}
+		return r.Detail, nil
+	}
+	var keep [][]byte
+	var kids []*exec.Cmd
+	defer func() {
+		for _, k := range kids {
+			if k.Process != nil {
+				_ = k.Process.Kill()
+				_ = k.Wait()
+			}
+		}
+	}()
+	var a [6]uintptr
+	args, _ := s["args"].([]interface{})
+	for i, x := range args {
+		a[i] = rawArg(x, &keep, &kids)
+	}
+	nr := uintptr(num(s, "nr"))
+	if str(s, "abi") == "x32" {
+		nr |= 0x40000000
+	}
+	forks := s["forks"] == true
+	r1, _, e := syscall.RawSyscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+	if forks && e == 0 {
+		if r1 == 0 { // the child: a copy of this one thread, nothing of the Go runtime to run on
+			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(int(r1), &ws, syscall.WALL, nil)
+	}
+	runtime.KeepAlive(keep)
+	if e != 0 {
+		return nil, errors.New(errnoName(e))
+	}
+	return fmt.Sprintf("returned %d", r1), nil
+}
+
+func errnoName(e syscall.Errno) string {
+	names := map[syscall.Errno]string{syscall.EPERM: "EPERM", syscall.ENOSYS: "ENOSYS", syscall.EAFNOSUPPORT: "EAFNOSUPPORT", syscall.EACCES: "EACCES", syscall.EINVAL: "EINVAL", syscall.ENOSPC: "ENOSPC"}
+	if n, ok := names[e]; ok {
+		return n
+	}
+	return e.Error()
 }
 
 func probe(ctx *aspora.SkillContext, s map[string]interface{}) outcome {
@@ -224,6 +335,8 @@ func probe(ctx *aspora.SkillContext, s map[string]interface{}) outcome {
 			}
 			return r.Stdout, nil
 		})
+	case "syscall":
+		return attempt(func() (interface{}, error) { return rawSyscall(s) })
 	case "symlink":
 		if err := os.Symlink(str(s, "target"), str(s, "link")); err != nil {
 			return no(err)

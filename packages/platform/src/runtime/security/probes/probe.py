@@ -2,10 +2,13 @@
 # whether it worked. ok: True means the sandbox let it through. Kept in step with probe.ts/probe.go.
 import asyncio
 import ctypes
+import errno
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
 
 from aspora_sdk import SkillResult, skill_handler
 
@@ -77,6 +80,49 @@ def ptrace(pid):
     if libc.ptrace(16, pid, None, None) != 0:  # PTRACE_ATTACH
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
     return "attached"
+
+
+def raw_arg(a, keep, kids):
+    if isinstance(a, int):
+        return ctypes.c_long(a)
+    if a.get("child"):
+        kids.append(subprocess.Popen(["/bin/sleep", "5"]))
+        return ctypes.c_long(kids[-1].pid)
+    b = ctypes.create_string_buffer(a["str"].encode()) if "str" in a else ctypes.create_string_buffer(a["buf"])
+    for off, size, v in a.get("set", []):
+        ctypes.memmove(ctypes.addressof(b) + off, v.to_bytes(size, "little"), size)
+    keep.append(b)
+    return ctypes.c_void_p(ctypes.addressof(b))
+
+
+def raw_syscall(s):
+    if s.get("abi") == "i386":
+        # int 0x80 from mapped code may fault on a CPU or kernel without the i386 ABI: in a child.
+        step = {k: v for k, v in s.items() if k != "py"}
+        r = subprocess.run([sys.executable, "-c", s["py"], json.dumps(step)], capture_output=True, text=True, timeout=10)
+        if r.returncode < 0:
+            raise OSError(signal.Signals(-r.returncode).name)
+        out = json.loads(r.stdout)
+        if not out["ok"]:
+            raise OSError(out["detail"])
+        return out["detail"]
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    keep, kids = [], []
+    try:
+        nr = s["nr"] | (0x40000000 if s.get("abi") == "x32" else 0)
+        r = libc.syscall(ctypes.c_long(nr), *[raw_arg(a, keep, kids) for a in s.get("args", [])])
+        e = ctypes.get_errno()
+        if s.get("forks") and r == 0:
+            os._exit(0)
+        if s.get("forks") and r > 0:
+            os.waitpid(r, 0)
+    finally:
+        for k in kids:
+            k.kill()
+    if r < 0:
+        raise OSError(errno.errorcode.get(e, str(e)))
+    return f"returned {r}"
 
 
 def run(argv):
@@ -191,6 +237,8 @@ async def probe(context, s):
         return await attempt_async(tool(context, s["op"], s["args"]))
     if d == "bash":
         return await attempt_async(bash(context, s["command"], s.get("timeoutMs", 8000)))
+    if d == "syscall":
+        return attempt(lambda: raw_syscall(s))
     if d == "symlink":
         try:
             os.symlink(s["target"], s["link"])

@@ -58,6 +58,17 @@ const steps: Record<string, (s: Step, ctx: any) => Promise<Outcome>> = {
   diskfill: () => attempt(() => { const chunk = Buffer.alloc(16 << 20, 7); for (let i = 0; i < 128; i++) fs.writeFileSync(`/scratch/fill${i}`, chunk); return '2 GB written'; }),
   tool: (s, ctx) => attempt(async () => JSON.stringify(await ({ read: ctx.tools.read, write: ctx.tools.write, grep: ctx.tools.grep } as any)[s.op](s.args))),
   bash: (s, ctx) => attempt(async () => { const r = await ctx.tools.bash({ command: s.command, timeoutMs: s.timeoutMs ?? 8000 }); if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${(r.stderr || r.stdout).trim()}`); return r.stdout; }),
+  // JavaScript makes no raw system call: a handler reaches the kernel through a program in the
+  // sandbox — python3, running the step's helper (attempts.ts, PY_RAW).
+  syscall: (s) => attempt(() => {
+    const { py, ...step } = s;
+    const r = cp.spawnSync('/usr/bin/python3', ['-c', py, JSON.stringify(step)], { encoding: 'utf8', timeout: 10000 });
+    if (r.error) throw r.error;
+    if (r.signal) throw new Error(r.signal);
+    const out = JSON.parse(r.stdout);
+    if (!out.ok) throw new Error(out.detail);
+    return out.detail;
+  }),
   symlink: async (s, ctx) => { try { fs.symlinkSync(s.target, s.link); } catch (e) { return no(e); } return steps[s.then.do]!(s.then, ctx); },
 };
 
