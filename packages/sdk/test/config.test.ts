@@ -160,3 +160,38 @@ test('durations and sizes convert to the units the runtime caps in', () => {
   assert.equal(parseSizeMb('2GB'), 2000);
   assert.equal(parseSizeMb('1Gi'), 1024);
 });
+
+/** Billion laughs: nine anchors, each a list of nine aliases of the one before (9^9 strings if expanded). */
+const aliasBomb = (key = 'bomb'): string => {
+  const lines = [`${key}:`, '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const p = String.fromCharCode(96 + i), n = String.fromCharCode(97 + i);
+    lines.push(`  ${n}: &${n} [${Array(9).fill(`*${p}`).join(',')}]`);
+  }
+  return `${lines.join('\n')}\n`;
+};
+
+test('a YAML alias bomb is an issue at its line, not an exception', () => {
+  const r = check(minimal + aliasBomb());
+  assert.equal(r.value, undefined);
+  assert.equal(r.issues.length, 1);
+  assert.equal(r.issues[0]!.file, 'aspora.config.yaml');
+  assert.match(r.issues[0]!.message, /aliases expand too much/);
+  assert.equal(r.issues[0]!.line, 12, 'the first alias (*a) is on line 12');
+});
+
+test('an alias to its own parent (a cyclic value) and an alias to no anchor are issues', () => {
+  const cyclic = check(`${minimal}permissions:\n  shared_resources: &loop [x, *loop]\n`);
+  assert.equal(cyclic.value, undefined);
+  assert.match(cyclic.issues[0]!.message, /alias \*loop refers to a node that contains it/);
+  assert.equal(cyclic.issues[0]!.line, 11);
+  const dangling = check(`${minimal}visibility: *nowhere\n`);
+  assert.equal(dangling.value, undefined);
+  assert.match(dangling.issues[0]!.message, /Unresolved alias/);
+});
+
+test('an ordinary anchor and alias still work', () => {
+  const r = check(`${minimal}permissions:\n  shared_resources: &s ["../shared/queries/"]\n  blocked_resources: *s\n`);
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.value!.permissions?.blocked_resources, ['../shared/queries/']);
+});
