@@ -31,3 +31,9 @@ test('validate reports a YAML alias bomb with file:line and exits 1', () => {
   assert.match(r.stderr, /bomb\/aspora\.config\.yaml:12:\d+ YAML aliases expand too much/);
   assert.doesNotMatch(r.stderr, /INTERNAL|resource exhaustion attack/);
 });
+
+test('validate refuses an extglob in shared_resources with file:line, the field and why', () => {
+  const r = validate(skill('extglob', 'permissions:\n  shared_resources:\n    - "shared/*(a*)*(a*)*(a*)*(a*)b"\n'));
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /extglob\/aspora\.config\.yaml:12:\d+ permissions\.shared_resources\[0\]: not a supported glob: extglobs such as \*\(…\)/);
+});

@@ -195,3 +195,38 @@ test('an ordinary anchor and alias still work', () => {
   assert.deepEqual(r.issues, []);
   assert.deepEqual(r.value!.permissions?.blocked_resources, ['../shared/queries/']);
 });
+
+test('resource globs outside the linear-time grammar are refused at their line, with the field and a hint', () => {
+  const r = check(`${minimal}permissions:
+  shared_resources:
+    - "shared/*(a*)*(a*)*(a*)*(a*)b"
+    - "../shared/{queries,config}/"
+    - "../shared/(a|b).sql"
+    - "!../shared/secret/"
+    - "../shared/[[:alpha:]]*"
+    - "../shared/[a"
+  blocked_resources:
+    - "${'x'.repeat(513)}"
+`);
+  const by = (p: string) => r.issues.find((i) => i.path === p)!;
+  assert.equal(r.issues.length, 7, JSON.stringify(r.issues));
+  assert.deepEqual({ file: by('permissions.shared_resources[0]').file, line: by('permissions.shared_resources[0]').line }, { file: 'aspora.config.yaml', line: 12 });
+  assert.match(by('permissions.shared_resources[0]').message, /extglobs .* are not allowed/);
+  assert.ok(by('permissions.shared_resources[0]').hint);
+  assert.match(by('permissions.shared_resources[1]').message, /braces/);
+  assert.match(by('permissions.shared_resources[2]').message, /parentheses and \| are not allowed/);
+  assert.match(by('permissions.shared_resources[3]').message, /leading ! \(negation\)/);
+  assert.match(by('permissions.shared_resources[4]').message, /POSIX classes/);
+  assert.match(by('permissions.shared_resources[5]').message, /unclosed \[/);
+  assert.match(by('permissions.blocked_resources[0]').message, /longer than 512 characters/);
+});
+
+test('the accepted glob grammar: *, **, ?, classes, literal punctuation and *a*a*a…b patterns', () => {
+  const r = check(`${minimal}permissions:
+  shared_resources: ["../shared/queries/", "../shared/**/*.sql", "../shared/q?/[a-c]*.md", "../shared/[!_]*", "../shared/report [(]2[)].md", "shared/*a*a*a*a*a*a*b", "s3://bucket/ecm/shared/"]
+`);
+  assert.deepEqual(r.issues, []);
+  const many = check(`${minimal}permissions:\n  blocked_resources: [${Array(201).fill('"x"').join(', ')}]\n`);
+  assert.equal(many.issues[0]!.path, 'permissions.blocked_resources');
+  assert.match(many.issues[0]!.hint!, /at most 200/);
+});
