@@ -114,7 +114,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       sharedRoot: config.sharedRoot,
       env: config.env,
       pool: { maxWorkers: rt.max_workers, maxMemoryMb: rt.max_memory, maxIdlePerVersion: rt.max_idle_per_version, idleTimeoutMs: rt.idle_timeout },
-      webFetch: { allowHosts: platformFile.web_fetch.allow_hosts, maxBytes: platformFile.web_fetch.max_bytes, timeoutMs: platformFile.web_fetch.timeout },
+      webFetch: { allowHosts: platformFile.web_fetch.allow_hosts, allowPrivate: platformFile.web_fetch.allow_private, maxBytes: platformFile.web_fetch.max_bytes, timeoutMs: platformFile.web_fetch.timeout },
       ...over.runtime,
     },
   );
