@@ -3,10 +3,12 @@
  * registry, publisher and the HTTP server. `aspora up` and the tests start it the same way.
  */
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { SecretVault } from './access/secrets.ts';
 import { createApp } from './api/app.ts';
+import { createMetricsApp } from './api/metrics-server.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import { loadPlatformFile, type PlatformFile } from './config/platform-file.ts';
 import { Publisher } from './deploy/publisher.ts';
@@ -39,6 +41,8 @@ export const PLATFORM_VERSION = '0.1.0';
 
 export interface Platform {
   url: string;
+  /** GET /metrics on its own listener (ASPORA_METRICS_LISTEN), when configured. */
+  metricsUrl?: string | undefined;
   config: PlatformConfig;
   db: Db;
   store: BundleStore;
@@ -110,7 +114,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       sharedRoot: config.sharedRoot,
       env: config.env,
       pool: { maxWorkers: rt.max_workers, maxMemoryMb: rt.max_memory, maxIdlePerVersion: rt.max_idle_per_version, idleTimeoutMs: rt.idle_timeout },
-      webFetch: { allowHosts: platformFile.web_fetch.allow_hosts, maxBytes: platformFile.web_fetch.max_bytes, timeoutMs: platformFile.web_fetch.timeout },
+      webFetch: { allowHosts: platformFile.web_fetch.allow_hosts, allowPrivate: platformFile.web_fetch.allow_private, maxBytes: platformFile.web_fetch.max_bytes, timeoutMs: platformFile.web_fetch.timeout },
       ...over.runtime,
     },
   );
@@ -156,34 +160,48 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
   const app = createApp({
     ...core,
     apiToken: config.apiToken,
+    metricsElsewhere: config.metricsListen !== undefined,
     limits: config.limits,
     version: PLATFORM_VERSION,
     readiness: { database: () => core.db.query('select 1'), store: () => core.store.has(`sha256:${'0'.repeat(64)}`) },
   });
   const server = await listen(app.fetch, config.host, config.port);
+  const ml = config.metricsListen;
+  const metricsServer = ml
+    ? await listen(createMetricsApp(core).fetch, ml.host, ml.port, 'ASPORA_METRICS_LISTEN').catch(async (e: unknown) => {
+        await closeServer(server);
+        await core.close();
+        throw e;
+      })
+    : undefined;
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
   core.rollups.start();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;
-  log.info({ url, database: core.db.dialect, store: core.store.kind }, 'platform listening');
+  const metricsUrl = metricsServer && ml ? `http://${ml.host.includes(':') ? `[${ml.host}]` : ml.host}:${(metricsServer.address() as AddressInfo).port}/metrics` : undefined;
+  log.info({ url, ...(metricsUrl ? { metrics: metricsUrl } : {}), database: core.db.dialect, store: core.store.kind }, 'platform listening');
   return {
     url,
+    metricsUrl,
     config,
     ...core,
     async close() {
-      await new Promise<void>((res) => server.close(() => res()));
+      await closeServer(server);
+      if (metricsServer) await closeServer(metricsServer);
       await core.close();
     },
   };
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+const closeServer = (s: ServerType) => new Promise<void>((res) => s.close(() => res()));
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, setting = 'ASPORA_PORT'): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname, port }, () => resolve(server));
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ASPORA_PORT`) : e),
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ${setting}`) : e),
     );
   });
 }

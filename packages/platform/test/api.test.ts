@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundle, countFiles, tempPlatform } from './helpers.ts';
+import { bundle, countFiles, skillFolder, tempPlatform } from './helpers.ts';
+import { packFiles } from '../src/store/index.ts';
 
 type P = Awaited<ReturnType<typeof tempPlatform>>;
 let p: P;
@@ -93,6 +94,20 @@ describe('publishing, deploying and rolling back', () => {
     assert.equal(v.line, 4);
     assert.equal(storeFiles(), before);
     assert.equal((await call('GET', '/v1/skills/fraud/broken-skill')).status, 404);
+  });
+
+  test('a YAML alias bomb in aspora.config.yaml is a 422 naming the file and line, never a 500', async () => {
+    const lines = ['metadata:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) lines.push(`  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const files = skillFolder({ name: 'bomb-skill' });
+    files.set('aspora.config.yaml', Buffer.concat([files.get('aspora.config.yaml')!, Buffer.from(`${lines.join('\n')}\n`)]));
+    const r = await call('POST', '/v1/bundles', (await packFiles(files)).bytes);
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'BUNDLE_INVALID');
+    const issue = r.body.error.issues[0];
+    assert.equal(issue.file, 'aspora.config.yaml');
+    assert.equal(typeof issue.line, 'number');
+    assert.match(issue.message, /aliases expand too much/);
   });
 
   test('corrupt and oversized bundles get 4xx, never 500', async () => {

@@ -52,7 +52,7 @@ test('calls, tokens, cost, fallbacks, cache and latency, as counted', async () =
   assert.equal(fell.status, 200);
   assert.equal(fell.headers.get('x-aspora-model'), 'fast');
 
-  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const text = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
   const skill = { skill: 'fraud/metered', domain: 'fraud' };
   const calls = (model: string, status: string) => series(text, 'aspora_model_calls_total', { ...skill, model, provider: 'stub', status });
   assert.equal(calls('fast', 'ok'), 2, 'the first question and the fallback answer');
@@ -73,7 +73,7 @@ test('calls, tokens, cost, fallbacks, cache and latency, as counted', async () =
   assert.equal(series(text, 'aspora_model_call_duration_seconds_count', { provider: 'stub', model: 'flaky' }), 2);
 
   // A second scrape shows the same (the counters are set from the figures, not added to).
-  const again = await (await fetch(`${p.url}/metrics`)).text();
+  const again = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
   assert.equal(series(again, 'aspora_model_calls_total', { ...skill, model: 'fast', provider: 'stub', status: 'ok' }), 2);
 
   const { rows } = (await (await fetch(`${p.url}/v1/gateway/stats`, { headers: auth })).json()) as {

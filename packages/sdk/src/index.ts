@@ -2,6 +2,7 @@ export * from './errors/index.ts';
 export * from './config/schema.ts';
 export { parseDurationMs, parseSizeMb } from './config/units.ts';
 export { normalizeResourceGlob, KNOWN_MODEL_ALIASES } from './config/checks.ts';
+export { resourceGlobSource, ResourceGlobError, MAX_RESOURCE_GLOB_LENGTH } from './config/resource-glob.ts';
 export { validateYaml, formatPath } from './yaml/validate.ts';
 export { parseSkillMd, SkillMdFrontmatterSchema, type SkillMd, type SkillMdFrontmatter } from './skillmd/frontmatter.ts';
 export * from './bundle/validate.ts';

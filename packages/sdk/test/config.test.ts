@@ -160,3 +160,73 @@ test('durations and sizes convert to the units the runtime caps in', () => {
   assert.equal(parseSizeMb('2GB'), 2000);
   assert.equal(parseSizeMb('1Gi'), 1024);
 });
+
+/** Billion laughs: nine anchors, each a list of nine aliases of the one before (9^9 strings if expanded). */
+const aliasBomb = (key = 'bomb'): string => {
+  const lines = [`${key}:`, '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const p = String.fromCharCode(96 + i), n = String.fromCharCode(97 + i);
+    lines.push(`  ${n}: &${n} [${Array(9).fill(`*${p}`).join(',')}]`);
+  }
+  return `${lines.join('\n')}\n`;
+};
+
+test('a YAML alias bomb is an issue at its line, not an exception', () => {
+  const r = check(minimal + aliasBomb());
+  assert.equal(r.value, undefined);
+  assert.equal(r.issues.length, 1);
+  assert.equal(r.issues[0]!.file, 'aspora.config.yaml');
+  assert.match(r.issues[0]!.message, /aliases expand too much/);
+  assert.equal(r.issues[0]!.line, 12, 'the first alias (*a) is on line 12');
+});
+
+test('an alias to its own parent (a cyclic value) and an alias to no anchor are issues', () => {
+  const cyclic = check(`${minimal}permissions:\n  shared_resources: &loop [x, *loop]\n`);
+  assert.equal(cyclic.value, undefined);
+  assert.match(cyclic.issues[0]!.message, /alias \*loop refers to a node that contains it/);
+  assert.equal(cyclic.issues[0]!.line, 11);
+  const dangling = check(`${minimal}visibility: *nowhere\n`);
+  assert.equal(dangling.value, undefined);
+  assert.match(dangling.issues[0]!.message, /Unresolved alias/);
+});
+
+test('an ordinary anchor and alias still work', () => {
+  const r = check(`${minimal}permissions:\n  shared_resources: &s ["../shared/queries/"]\n  blocked_resources: *s\n`);
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.value!.permissions?.blocked_resources, ['../shared/queries/']);
+});
+
+test('resource globs outside the linear-time grammar are refused at their line, with the field and a hint', () => {
+  const r = check(`${minimal}permissions:
+  shared_resources:
+    - "shared/*(a*)*(a*)*(a*)*(a*)b"
+    - "../shared/{queries,config}/"
+    - "../shared/(a|b).sql"
+    - "!../shared/secret/"
+    - "../shared/[[:alpha:]]*"
+    - "../shared/[a"
+  blocked_resources:
+    - "${'x'.repeat(513)}"
+`);
+  const by = (p: string) => r.issues.find((i) => i.path === p)!;
+  assert.equal(r.issues.length, 7, JSON.stringify(r.issues));
+  assert.deepEqual({ file: by('permissions.shared_resources[0]').file, line: by('permissions.shared_resources[0]').line }, { file: 'aspora.config.yaml', line: 12 });
+  assert.match(by('permissions.shared_resources[0]').message, /extglobs .* are not allowed/);
+  assert.ok(by('permissions.shared_resources[0]').hint);
+  assert.match(by('permissions.shared_resources[1]').message, /braces/);
+  assert.match(by('permissions.shared_resources[2]').message, /parentheses and \| are not allowed/);
+  assert.match(by('permissions.shared_resources[3]').message, /leading ! \(negation\)/);
+  assert.match(by('permissions.shared_resources[4]').message, /POSIX classes/);
+  assert.match(by('permissions.shared_resources[5]').message, /unclosed \[/);
+  assert.match(by('permissions.blocked_resources[0]').message, /longer than 512 characters/);
+});
+
+test('the accepted glob grammar: *, **, ?, classes, literal punctuation and *a*a*a…b patterns', () => {
+  const r = check(`${minimal}permissions:
+  shared_resources: ["../shared/queries/", "../shared/**/*.sql", "../shared/q?/[a-c]*.md", "../shared/[!_]*", "../shared/report [(]2[)].md", "shared/*a*a*a*a*a*a*b", "s3://bucket/ecm/shared/"]
+`);
+  assert.deepEqual(r.issues, []);
+  const many = check(`${minimal}permissions:\n  blocked_resources: [${Array(201).fill('"x"').join(', ')}]\n`);
+  assert.equal(many.issues[0]!.path, 'permissions.blocked_resources');
+  assert.match(many.issues[0]!.hint!, /at most 200/);
+});

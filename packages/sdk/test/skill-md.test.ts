@@ -28,3 +28,14 @@ test('a file without frontmatter says how to start one', () => {
   assert.equal(r.value, undefined);
   assert.match(r.issues[0]!.hint!, /---/);
 });
+
+test('a YAML alias bomb in the frontmatter is an issue naming SKILL.md and the line', () => {
+  const lines = ['---', 'name: x', 'description: y', 'metadata:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) lines.push(`  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  const r = parseSkillMd(`${lines.join('\n')}\n---\nbody`, 'SKILL.md');
+  assert.equal(r.value, undefined);
+  assert.equal(r.issues.length, 1);
+  assert.equal(r.issues[0]!.file, 'SKILL.md');
+  assert.equal(r.issues[0]!.line, 6, 'the first alias, counting the opening --- line');
+  assert.match(r.issues[0]!.message, /aliases expand too much/);
+});

@@ -1,4 +1,4 @@
-/** One platform token (ASPORA_API_TOKEN): until teams and scoped tokens land, the whole /v1 API sits behind it. */
+/** One platform token (ASPORA_API_TOKEN): until teams and scoped tokens land, the whole /v1 API and GET /metrics sit behind it. */
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { AsporaError } from '@aspora/sdk';

@@ -30,6 +30,8 @@ export interface ApiDeps {
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;
+  /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
+  metricsElsewhere?: boolean;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
   readiness: Record<string, () => Promise<unknown>>;
   version: string;

@@ -24,6 +24,11 @@ export interface PlatformConfig {
   sharedRoot: string | undefined;
   /** When set, every /v1 request must carry `Authorization: Bearer <token>` (ASPORA_API_TOKEN). */
   apiToken: string | undefined;
+  /**
+   * GET /metrics on a listener of its own, without the token (ASPORA_METRICS_LISTEN=127.0.0.1:9464);
+   * unset: on the API's listener, behind ASPORA_API_TOKEN when that is set.
+   */
+  metricsListen: { host: string; port: number } | undefined;
   /** Redis for rate-limit and budget counters and the response cache, shared by processes (REDIS_URL). */
   redisUrl: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -53,6 +58,7 @@ export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over
     platformFile: env.ASPORA_PLATFORM_CONFIG || undefined,
     sharedRoot: env.ASPORA_SHARED_DIR ? resolve(env.ASPORA_SHARED_DIR) : undefined,
     apiToken: env.ASPORA_API_TOKEN || undefined,
+    metricsListen: hostPort(env.ASPORA_METRICS_LISTEN, 'ASPORA_METRICS_LISTEN'),
     redisUrl: env.REDIS_URL || undefined,
     env,
     ...over,
@@ -64,4 +70,13 @@ function int(v: string | undefined, dflt: number, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new AsporaError('CONFIG_INVALID', `${name} must be a non-negative integer, got "${v}"`, { hint: `fix or unset ${name} in the environment` });
   return n;
+}
+
+/** `host:port` or `[v6]:port`; empty or unset → undefined. */
+function hostPort(v: string | undefined, name: string): { host: string; port: number } | undefined {
+  if (!v) return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new AsporaError('CONFIG_INVALID', `${name} must be host:port (e.g. 127.0.0.1:9464), got "${v}"`, { hint: `fix or unset ${name} in the environment` });
+  return { host: m[1] ?? m[2]!, port };
 }

@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AsporaError, parseDurationMs, parseSizeMb, validateYaml, type Issue } from '@aspora/sdk';
+import { parseAllowPrivate } from '../integrations/address-policy.ts';
+import { parseHostEntry } from '../runtime/policy/hosts.ts';
 
 const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 500ms, 10s, 5m').transform(parseDurationMs);
 const size = z.string().regex(/^\d+(\.\d+)?(KB|MB|GB|Ki|Mi|Gi)$/, 'a size such as 512MB or 2GB').transform(parseSizeMb);
@@ -169,17 +171,28 @@ export const AlertingSchema = z.strictObject({
   channels: z.array(z.enum(['slack', 'pagerduty', 'email', 'webhook'])).default(['slack']),
 });
 
+/** A zod check from a parser that returns the entry or why it is not one. */
+const entryCheck = (parse: (v: string) => unknown) => (v: string, ctx: z.RefinementCtx) => {
+  const r = parse(v);
+  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `"${v}": ${r}` });
+};
+
 export const PlatformFileSchema = z.strictObject({
   secrets: z.record(name, SecretSourceSchema).default({}),
   apis: z.record(name, ApiSchema).default({}),
   web_fetch: z
     .strictObject({
-      /** Hostnames, or `*.example.com` for its subdomains. */
-      allow_hosts: z.array(z.string().min(1)).default([]),
+      /** `host` (the scheme's default port only), `host:port`, `*.example.com` for its subdomains, `*.example.com:port`. */
+      allow_hosts: z.array(z.string().superRefine(entryCheck(parseHostEntry))).default([]),
+      /**
+       * Loopback, private, link-local … addresses are refused at connect time whatever the host name;
+       * these may still be reached: `ip`, `ip:port`, `[v6]:port` or a CIDR range.
+       */
+      allow_private: z.array(z.string().superRefine(entryCheck(parseAllowPrivate))).default([]),
       max_bytes: size.default(2),
       timeout: duration.default(10_000),
     })
-    .default({ allow_hosts: [], max_bytes: 2, timeout: 10_000 }),
+    .default({ allow_hosts: [], allow_private: [], max_bytes: 2, timeout: 10_000 }),
   providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _'), ProviderSchema).default({}),
   /** Model aliases skills may name, mapped to a provider's id and a price. */
   models: z.record(z.string().min(1), ModelEntrySchema).default({}),

@@ -33,10 +33,12 @@ export class PlatformApis {
     if (!def) throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, { hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml` });
     const m = Object.hasOwn(def.methods, method) ? def.methods[method] : undefined;
     if (!m) throw new AsporaError('NOT_FOUND', `api ${api} has no method ${method}`, { hint: `its methods: ${Object.keys(def.methods).join(', ')}` });
+    // Before the rate limit: a refused call sends nothing and costs nothing.
+    const what = `skill ${caller.ref}: api ${api}.${method}`;
+    const { path, rest } = fillPath(m.path, args, what);
+    const url = confined(def.base_url, m.path, path, what);
     await this.#limit(caller, api, def);
 
-    const { path, rest } = fillPath(m.path, args, `${api}.${method}`);
-    const url = new URL(def.base_url.replace(/\/$/, '') + path);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'aspora-platform', ...def.headers, ...this.#auth(api, def) };
     let body: string | undefined;
     if (m.method === 'GET' || m.method === 'DELETE') {
@@ -76,16 +78,60 @@ export class PlatformApis {
   }
 }
 
-/** `{name}` segments from args (removed from what is sent as body/query). */
+/**
+ * `{name}` segments from args (removed from what is sent as body/query). A value is one path
+ * segment and nothing more: `..` in `/profile/{userId}/goals` reached `GET /profile`, and as the
+ * first segment it left the base URL's own path. Refused: empty, `.` and `..` — also once or twice
+ * percent-decoded, as a server behind a proxy may decode again — and any `/` or `\`, encoded or not.
+ */
 function fillPath(template: string, args: Record<string, unknown>, what: string): { path: string; rest: Record<string, unknown> } {
   const rest = { ...args };
   const path = template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, k: string) => {
     const v = rest[k];
     if (v === undefined || v === null || typeof v === 'object') throw new AsporaError('BAD_REQUEST', `${what}: argument ${k} (a string or number) is required`);
+    const s = String(v);
+    if (!isSegment(s)) {
+      throw new AsporaError('BAD_REQUEST', `${what}: argument ${k} may not be empty, "." or "..", nor contain / or \\ (also percent-encoded): it would change the request's path`, {
+        hint: `pass the ${k} itself; the API's path is fixed by the platform`,
+        details: { argument: k },
+      });
+    }
     delete rest[k];
-    return encodeURIComponent(String(v));
+    return encodeURIComponent(s);
   });
   return { path, rest };
+}
+
+function isSegment(value: string): boolean {
+  let s = value;
+  for (let i = 0; i < 3; i++) {
+    if (s === '' || s === '.' || s === '..' || /[/\\]/.test(s)) return false;
+    let next: string;
+    try {
+      next = decodeURIComponent(s);
+    } catch {
+      return true; // not valid percent-encoding: sent encoded as it is, and no server decodes it to a separator
+    }
+    if (next === s) return true;
+    s = next;
+  }
+  return false; // still decoding after three rounds: no honest id is encoded three times
+}
+
+/**
+ * The request URL, proven to stay under the base URL's path and the method's fixed prefix (the
+ * template before its first `{`): a second line of defence should a value ever slip past fillPath.
+ */
+function confined(baseUrl: string, template: string, path: string, what: string): URL {
+  const base = baseUrl.replace(/\/$/, '');
+  const url = new URL(base + path);
+  const brace = template.indexOf('{');
+  const prefix = new URL(base + (brace < 0 ? template : template.slice(0, brace))).pathname;
+  const origin = new URL(base).origin;
+  if (url.origin !== origin || !url.pathname.startsWith(prefix)) {
+    throw new AsporaError('BAD_REQUEST', `${what}: the arguments would take the request outside the API's declared path`, { hint: 'pass ids as they are, without path separators or dot segments' });
+  }
+  return url;
 }
 
 function parseBody(text: string, type: string | null): unknown {

@@ -1,5 +1,6 @@
 /** Outgoing HTTP for the host: a deadline, a size cap on the body, and typed errors. */
 import { AsporaError } from '@aspora/sdk';
+import { fetch, type Dispatcher, type Headers, type Response } from 'undici';
 
 export interface HttpResponse {
   status: number;
@@ -7,7 +8,19 @@ export interface HttpResponse {
   body: string;
 }
 
-export async function httpRequest(url: string, init: RequestInit & { timeoutMs: number; maxBytes: number; what: string }): Promise<HttpResponse> {
+export interface HttpRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  redirect?: 'follow' | 'manual';
+  /** Where connections are made (WebFetch: one that checks every address); undici's global one otherwise. */
+  dispatcher?: Dispatcher;
+  timeoutMs: number;
+  maxBytes: number;
+  what: string;
+}
+
+export async function httpRequest(url: string, init: HttpRequestInit): Promise<HttpResponse> {
   const { timeoutMs, maxBytes, what, ...rest } = init;
   let res: Response;
   try {
@@ -15,6 +28,8 @@ export async function httpRequest(url: string, init: RequestInit & { timeoutMs: 
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
     if (err.name === 'TimeoutError') throw new AsporaError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`);
+    // A typed refusal from the dispatcher (an address WebFetch may not reach) keeps its type.
+    if (err.cause instanceof AsporaError) throw err.cause;
     throw new AsporaError('UPSTREAM_ERROR', `${what}: ${err.cause?.code ?? err.message}`, { hint: 'the service may be down; try again later' });
   }
   return { status: res.status, headers: res.headers, body: await readCapped(res, maxBytes, what) };

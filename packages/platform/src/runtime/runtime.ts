@@ -15,6 +15,8 @@ import type { ModelGateway, SkillModelPrefs } from '../gateway/gateway.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
 import type { PlatformApis } from '../integrations/apis.ts';
 import type { WebFetchPolicy } from '../integrations/web-fetch.ts';
+import { AddressPolicy } from '../integrations/address-policy.ts';
+import { guardedDispatcher } from '../integrations/guarded-dispatcher.ts';
 import type { ExecutionRecord, LogEntry } from '../observe/executions.ts';
 import { getExecution, listExecutions, type ListExecutionsOptions } from '../observe/executions.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -54,7 +56,11 @@ export interface RuntimeOptions {
   /** Root of shared resources: `<root>/<domain>/shared/…` (examples/skills when `aspora up` runs the examples). */
   sharedRoot?: string | undefined;
   pool?: Partial<PoolLimits>;
-  webFetch?: Partial<WebFetchPolicy> & { allowHosts?: string[] };
+  webFetch?: Partial<Omit<WebFetchPolicy, 'dispatcher'>> & {
+    allowHosts?: string[];
+    /** Internal addresses WebFetch may still connect to (web_fetch.allow_private): `ip`, `ip:port`, CIDR. */
+    allowPrivate?: string[];
+  };
   /** Fixed secret values (tests, embedded use); the vault's sources otherwise. */
   secrets?: Record<string, string>;
   startTimeoutMs?: number;
@@ -112,6 +118,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly #root: string;
   readonly #scratch: string;
   readonly #running = new Map<string, ExecutionRecord>();
+  /** WebFetch's connections, checked address by address at connect time; one pool for all executions. */
+  readonly #webFetch: WebFetchPolicy;
   #closed = false;
 
   constructor(
@@ -142,6 +150,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     // Traversable by the sandbox user; each worker's scratch folder below is private to it.
     mkdirSync(this.#root, { recursive: true, mode: 0o755 });
     this.#scratch = scratchRoot(opts.dataDir, opts.env).dir;
+    this.#webFetch = {
+      maxBytes: (opts.webFetch?.maxBytes ?? 2) * 1024 * 1024,
+      timeoutMs: opts.webFetch?.timeoutMs ?? 10_000,
+      dispatcher: guardedDispatcher(new AddressPolicy(opts.webFetch?.allowPrivate ?? []), { connectTimeoutMs: opts.webFetch?.timeoutMs ?? 10_000 }),
+    };
     this.#pool = new WorkerPool<Worker>({ maxWorkers: 16, maxMemoryMb: 8192, maxIdlePerVersion: 4, idleTimeoutMs: 600_000, queueTimeoutMs: 30_000, ...opts.pool });
   }
 
@@ -214,7 +227,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       mode: this.mode as SandboxMode,
       limits: this.#limits(v.runtime),
       deps: this.deps,
-      webFetch: { maxBytes: (this.opts.webFetch?.maxBytes ?? 2) * 1024 * 1024, timeoutMs: this.opts.webFetch?.timeoutMs ?? 10_000 },
+      webFetch: this.#webFetch,
       prefs: modelPrefs(v),
       ownerTeam: v.ownerTeam,
       worker: () => worker,
@@ -331,6 +344,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#pool.close();
     await (this.recorder.close ? this.recorder.close() : this.recorder.drain());
     await rm(this.#scratch, { recursive: true, force: true });
+    await this.#webFetch.dispatcher.close();
   }
 
   /** Limits of a worker (and of the Bash processes beside it) from the skill's runtime section. */

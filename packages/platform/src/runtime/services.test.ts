@@ -14,6 +14,8 @@ import { runtimeFixture } from './test-support.ts';
 let f: Awaited<ReturnType<typeof runtimeFixture>>;
 let api: Server;
 let apiUrl: string;
+let platformApi: Server;
+let platformApiPort: number;
 let stub: OpenAIStub;
 const seen: Array<{ method: string; url: string; auth: string | undefined; body: string }> = [];
 
@@ -31,6 +33,13 @@ before(async () => {
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  // Stands in for the platform's own API on loopback: allowed by name, never by address.
+  platformApi = createServer((req, res) => {
+    seen.push({ method: req.method!, url: `platform-api ${req.url}`, auth: req.headers.authorization, body: '' });
+    res.writeHead(200).end('{"skills":[]}');
+  });
+  await new Promise<void>((r) => platformApi.listen(0, '127.0.0.1', r));
+  platformApiPort = (platformApi.address() as AddressInfo).port;
   stub = await startOpenAIStub();
   f = await runtimeFixture({
     env: { ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'provider-key' },
@@ -46,7 +55,8 @@ apis:
       block: { method: POST, path: /block }
     rate_limit: { per_skill_per_hour: 3 }
 web_fetch:
-  allow_hosts: [127.0.0.1]
+  allow_hosts: ["127.0.0.1:${new URL(apiUrl).port}", "localhost:${platformApiPort}"]
+  allow_private: ["127.0.0.1:${new URL(apiUrl).port}"]
 `,
   });
 });
@@ -54,6 +64,7 @@ after(async () => {
   await f.close();
   await stub.close();
   await new Promise((r) => api.close(r));
+  await new Promise((r) => platformApi.close(r));
 });
 
 const run = (ref: string, metadata: Record<string, unknown> = {}) => f.runtime.run({ ref, input: { userMessage: 'x', metadata } });
@@ -93,7 +104,7 @@ describe('platform APIs', () => {
     const d = (await run('test/upstream')).result as { data: Record<string, string> };
     assert.match(d.data.down!, /^UPSTREAM_ERROR api trm.score answered 500: scoring engine down/);
     assert.match(d.data.nomethod!, /^NOT_FOUND api trm has no method nope/);
-    assert.match(d.data.noarg!, /^BAD_REQUEST trm.score: argument id/);
+    assert.match(d.data.noarg!, /^BAD_REQUEST skill test\/upstream: api trm.score: argument id/);
   });
 
   test('per skill per hour: the 4th call is RATE_LIMITED with the rule and when to retry', async () => {
@@ -135,6 +146,30 @@ describe('WebFetch', () => {
     });
     const d = ((await run('test/fetcher')).result as { data: Record<string, unknown> }).data;
     assert.deepEqual(d, { status: 200, body: 'hello page', redirect: 'PERMISSION_DENIED host example.invalid', other: "PERMISSION_DENIED not in the platform's WebFetch allow-list" });
+  });
+
+  test('a name in the allow-list that resolves to loopback is refused at connect time, in the handler, and nothing is sent', async () => {
+    await f.deploy({
+      name: 'loopback-fetcher',
+      permissions: '  tools: [WebFetch]',
+      handler: `export const handler = async (ctx) => {
+        const out = [];
+        for (const url of ['http://localhost:${platformApiPort}/v1/skills', 'http://2130706433:${platformApiPort}/', 'http://[::ffff:127.0.0.1]:${platformApiPort}/']) {
+          try { await ctx.tools.webFetch({ url }); out.push('fetched'); } catch (e) { out.push(e.code + ' ' + e.details?.rule); }
+        }
+        return { success: true, message: 'ok', data: { out } };
+      };`,
+    });
+    seen.length = 0;
+    const r = await run('test/loopback-fetcher');
+    assert.equal(r.error, null, JSON.stringify(r.error));
+    const d = (r.result as { data: { out: string[] } }).data.out;
+    assert.deepEqual(d, [
+      'PERMISSION_DENIED loopback; WebFetch connects to public addresses only',
+      "PERMISSION_DENIED not in the platform's WebFetch allow-list",
+      "PERMISSION_DENIED not in the platform's WebFetch allow-list",
+    ]);
+    assert.deepEqual(seen, []);
   });
 });
 

@@ -1,7 +1,7 @@
 /** Value checks the config schema needs beyond types: cron, semver, globs, model names, time zones. */
 import { Cron } from 'croner';
 import semver from 'semver';
-import picomatch from 'picomatch';
+import { MAX_RESOURCE_GLOB_LENGTH, resourceGlobSource, ResourceGlobError } from './resource-glob.ts';
 
 export function cronError(expr: string): string | null {
   try {
@@ -24,17 +24,22 @@ export function timezoneError(tz: string): string | null {
   }
 }
 
-/** Resource paths are globs relative to the skill's parent folder; a trailing "/" means "everything below". */
-export function globError(pattern: string): string | null {
-  if (pattern.length === 0) return 'empty pattern';
-  if (pattern.startsWith('/')) return 'absolute paths are not allowed; write it relative to the skill\'s parent folder (e.g. ../shared/queries/)';
-  if (pattern.includes('\\')) return 'use forward slashes';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pattern)) return null; // store URLs (s3://…) are resolved by the platform
+/**
+ * Resource paths are globs relative to the skill's parent folder; a trailing "/" means "everything below".
+ * The grammar (resource-glob.ts) is the one the platform matches with: what validates is what matches.
+ */
+export function globError(pattern: string): { message: string; hint?: string } | null {
+  if (pattern.length === 0) return { message: 'empty pattern' };
+  if (pattern.startsWith('/')) return { message: 'absolute paths are not allowed', hint: 'write it relative to the skill\'s parent folder (e.g. ../shared/queries/)' };
+  if (pattern.includes('\\')) return { message: 'use forward slashes', hint: 'write the path with /' };
+  if (pattern.length > MAX_RESOURCE_GLOB_LENGTH) return { message: `pattern is longer than ${MAX_RESOURCE_GLOB_LENGTH} characters`, hint: 'shorten it, or use ** for the folders in between' };
+  if (pattern.startsWith('!')) return { message: 'a leading ! (negation) is not allowed', hint: 'list what is shared in shared_resources and what is not in blocked_resources' };
   try {
-    picomatch.makeRe(normalizeResourceGlob(pattern));
+    resourceGlobSource(normalizeResourceGlob(pattern));
     return null;
   } catch (e) {
-    return `not a valid glob: ${(e as Error).message}`;
+    if (e instanceof ResourceGlobError) return { message: `not a supported glob: ${e.message}`, hint: e.hint };
+    throw e;
   }
 }
 

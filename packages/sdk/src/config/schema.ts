@@ -37,9 +37,12 @@ const ResourceGlob = z
   .string()
   .superRefine((v, ctx) => {
     const err = globError(v);
-    if (err) ctx.addIssue({ code: 'custom', message: err });
+    if (err) ctx.addIssue({ code: 'custom', message: err.message, ...(err.hint ? { params: { hint: err.hint } } : {}) });
   })
-  .describe('Glob relative to the skill\'s parent folder (the domain/role folder), e.g. ../shared/queries/ or ../field/**. A trailing / means everything below.');
+  .describe('Glob relative to the skill\'s parent folder (the domain/role folder), e.g. ../shared/queries/ or ../field/**. A trailing / means everything below. Only *, **, ? and [...] are special: extglobs, braces, ( ) | and a leading ! are refused.');
+
+/** Every path a handler touches under /shared is matched against each glob: bound how many there are. */
+export const MAX_RESOURCE_GLOBS = 200;
 
 const Channel = z.string().regex(snake, { error: 'channel names are lowercase identifiers such as slack, web, teams' });
 
@@ -149,8 +152,8 @@ export const Permissions = z
     secrets: z
       .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' }))
       .optional(),
-    shared_resources: z.array(ResourceGlob).optional(),
-    blocked_resources: z.array(ResourceGlob).optional().describe('Always wins over shared_resources.'),
+    shared_resources: z.array(ResourceGlob).max(MAX_RESOURCE_GLOBS).optional(),
+    blocked_resources: z.array(ResourceGlob).max(MAX_RESOURCE_GLOBS).optional().describe('Always wins over shared_resources.'),
     sheets_access: z
       .record(z.string().regex(snake), z.strictObject({ read: SheetRule.optional(), write: SheetRule.optional() }))
       .optional()

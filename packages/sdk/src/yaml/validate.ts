@@ -93,8 +93,10 @@ function hintFor(i: ZIssue, value: unknown): string | undefined {
       return `use a value of at least ${String(i.minimum)}${i.origin === 'array' ? ' item(s)' : i.origin === 'string' ? ' character(s)' : ''}`;
     case 'too_big':
       return `use a value of at most ${String(i.maximum)}${i.origin === 'string' ? ' character(s)' : ''}`;
+    case 'custom':
+      return typeof i.params?.['hint'] === 'string' ? i.params['hint'] : undefined;
     default:
-      return undefined; // custom and format messages already say what is expected
+      return undefined; // format messages already say what is expected
   }
 }
 

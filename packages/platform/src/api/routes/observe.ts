@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
+import { requireToken } from '../auth.ts';
 import { outgoingOf } from '../node-io.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ErrorSchema, SkillParams } from '../schemas.ts';
@@ -28,13 +29,23 @@ const FeedbackSchema = z
 const Last = z.string().regex(/^\d+[hd]$/, 'e.g. 1h, 24h, 7d').default('24h');
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
 
-export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
-  const { db } = deps.registry;
-
+/**
+ * Prometheus text on GET /metrics. It names every skill, error code, cost and budget state, so it
+ * sits behind the API token when one is set (Prometheus sends it with `authorization:`), unless
+ * ASPORA_METRICS_LISTEN moves it to a listener of its own (metrics-server.ts).
+ */
+export function metricsRoute(app: OpenAPIHono, deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'> & { apiToken?: string | undefined }): void {
+  if (deps.apiToken) app.use('/metrics', requireToken(deps.apiToken));
   app.get('/metrics', async (c) => {
     deps.refreshMetrics();
     return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
   });
+}
+
+export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  const { db } = deps.registry;
+
+  if (!deps.metricsElsewhere) metricsRoute(app, deps);
 
   app.openapi(
     createRoute({

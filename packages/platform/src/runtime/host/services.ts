@@ -81,7 +81,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
       if (!c.deps.apis) throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, { hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml` });
       return c.deps.apis.call({ ref, domain }, api, method, args);
     },
-    webFetch: (r) => webFetch(r, c.webFetch, (u) => void c.guard.url(u)),
+    webFetch: (r) => webFetch(r, c.webFetch, c.guard),
     chat: (args) => {
       if (!c.deps.gateway) throw new AsporaError('UNAVAILABLE', 'no model gateway on this platform', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL' });
       return c.deps.gateway.chat(args, { ref, domain, ownerTeam: c.ownerTeam, executionId: c.row.record.id, prefs: c.prefs, executionCost: () => c.row.record.model.cost }, c.onModelCall);

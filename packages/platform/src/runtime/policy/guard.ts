@@ -18,7 +18,7 @@ export interface SkillPermissions {
   secrets: string[];
   sharedResources: string[];
   blockedResources: string[];
-  /** Hosts WebFetch may reach (platform-wide allow-list; empty = none). */
+  /** Hosts (and ports) WebFetch may reach (platform-wide allow-list; empty = none). */
   webFetchHosts: string[];
 }
 
@@ -67,8 +67,9 @@ export class PermissionGuard {
       throw new AsporaError('BAD_REQUEST', `not a URL: ${String(raw)}`);
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw this.deny(`url ${u.href}`, 'only http(s) URLs');
-    if (!hostAllowed(u.hostname, this.perms.webFetchHosts)) {
-      throw this.deny(`host ${u.hostname}`, 'not in the platform\'s WebFetch allow-list', 'ask a platform admin to add the host to web_fetch.allow_hosts in aspora.platform.yaml');
+    if (!hostAllowed(u, this.perms.webFetchHosts)) {
+      const port = u.port ? `:${u.port}` : '';
+      throw this.deny(`host ${u.hostname}${port}`, 'not in the platform\'s WebFetch allow-list', `ask a platform admin to add ${u.hostname}${port} to web_fetch.allow_hosts in aspora.platform.yaml${port ? ' (a port other than the scheme\'s default is listed as host:port)' : ''}`);
     }
     return u;
   }

@@ -3,10 +3,12 @@
  * Resource globs in aspora.config.yaml are relative to the skill's parent folder in the source
  * tree (`ecm/manager/` → `../shared/queries/` means `ecm/shared/queries/**`); a path under /shared is
  * `<domain>/shared/<rel>` in that tree. Blocked always wins; a role rule wins over everything.
+ * The handler chooses the path, so globs are matched by RE2 (linear in path × pattern; a
+ * backtracking regex stalled the event loop on `*(a*)*(a*)b`), and paths are bounded in length.
  */
 import { posix } from 'node:path';
-import picomatch from 'picomatch';
-import { normalizeResourceGlob } from '@aspora/sdk';
+import { RE2JS } from 're2js';
+import { MAX_RESOURCE_GLOB_LENGTH, normalizeResourceGlob, resourceGlobSource } from '@aspora/sdk';
 import type { VisiblePath } from './view.ts';
 
 export interface ResourceRules {
@@ -31,7 +33,25 @@ const ROLE_RULES: Record<string, Array<{ glob: string; rule: string }>> = {
   field: [{ glob: 'manager/**', rule: 'role field never reads manager skills' }],
 };
 
+/** Linux's PATH_MAX: no file under /shared has a longer path, so a longer one is refused unmatched. */
+export const MAX_RESOURCE_PATH = 4096;
+
 type Matcher = { test: (p: string) => boolean; source: string };
+
+/**
+ * A glob outside the grammar cannot come from validation, only from a version stored before it
+ * (extglobs, braces): it fails closed — as a shared rule it grants nothing, as a blocked rule it
+ * blocks everything, and the denial names it so the author can fix and redeploy.
+ */
+function compile(tree: string, source: string, fallback: boolean): Matcher {
+  try {
+    if (source.length > MAX_RESOURCE_GLOB_LENGTH) throw new RangeError('glob too long');
+    const re = RE2JS.compile(resourceGlobSource(tree));
+    return { test: (p) => re.matches(p), source };
+  } catch {
+    return { test: () => fallback, source: `${source} (not a supported glob)` };
+  }
+}
 
 export class ResourcePolicy {
   readonly #shared: Matcher[];
@@ -40,17 +60,10 @@ export class ResourcePolicy {
 
   constructor(readonly rules: ResourceRules) {
     const parent = rules.role ? `${rules.domain}/${rules.role}` : rules.domain;
-    const compile = (g: string): Matcher => {
-      const tree = posix.normalize(posix.join(parent, normalizeResourceGlob(g)));
-      return { test: picomatch(tree, { dot: true }), source: g };
-    };
-    this.#shared = rules.shared.map(compile);
-    this.#blocked = rules.blocked.map(compile);
-    this.#role = (ROLE_RULES[rules.role ?? ''] ?? []).map((r) => ({
-      test: picomatch(`${rules.domain}/${r.glob}`, { dot: true }),
-      source: r.glob,
-      rule: r.rule,
-    }));
+    const tree = (g: string) => posix.normalize(posix.join(parent, normalizeResourceGlob(g)));
+    this.#shared = rules.shared.map((g) => compile(tree(g), g, false));
+    this.#blocked = rules.blocked.map((g) => compile(tree(g), g, true));
+    this.#role = (ROLE_RULES[rules.role ?? ''] ?? []).map((r) => ({ ...compile(`${rules.domain}/${r.glob}`, r.glob, true), rule: r.rule }));
   }
 
   /** The source-tree path of a /shared path (what the globs match). */
@@ -61,6 +74,7 @@ export class ResourcePolicy {
   check(v: VisiblePath): ResourceDecision {
     if (v.area !== 'shared') return { allowed: true };
     const tree = this.treePath(v);
+    if (tree.length > MAX_RESOURCE_PATH) return { allowed: false, rule: `paths under /shared are at most ${MAX_RESOURCE_PATH} characters` };
     // A folder is checked as its contents would be: `shared/runbooks` is as blocked as its files.
     const probes = [tree, `${tree}/x`];
     const role = this.#role.find((m) => probes.some((p) => m.test(p)));
