@@ -2,8 +2,9 @@
  * Positions for validation issues: parse YAML keeping source ranges, then map a field path
  * (as zod reports it) back to the line and column of the key or value it names.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Issue } from '../errors/index.ts';
+import { nestingPastLimit, YAML_LIMITS } from './limits.ts';
 
 export interface ParsedYaml {
   doc: Document.Parsed;
@@ -13,20 +14,66 @@ export interface ParsedYaml {
   issues: Issue[];
 }
 
+const SYNTAX_HINT = 'fix the YAML syntax (indentation, quotes, colons)';
+
 export function parseYaml(text: string, file: string, lineOffset = 0): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const issues: Issue[] = doc.errors.map((e) => {
-    const pos = lines.linePos(e.pos[0]);
-    return {
-      file,
-      line: pos.line + lineOffset,
-      column: pos.col,
-      message: `YAML syntax: ${e.message.split('\n')[0]}`,
-      hint: e.code === 'DUPLICATE_KEY' ? 'remove one of the duplicate keys' : 'fix the YAML syntax (indentation, quotes, colons)',
-    };
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return { line: pos.line + lineOffset, column: pos.col };
+  };
+  const refuse = (issue: Omit<Issue, 'file'>): ParsedYaml => ({ doc: parseDocument(''), lines, value: undefined, issues: [{ file, ...issue }] });
+
+  if (text.length > YAML_LIMITS.maxChars) {
+    return refuse({ line: 1 + lineOffset, column: 1, message: `YAML document is larger than ${YAML_LIMITS.maxChars / 1024} Ki characters (${text.length})`, hint: `keep it under ${YAML_LIMITS.maxChars / 1024} KiB: long text belongs in SKILL.md's body or in files of the skill` });
+  }
+  const deep = nestingPastLimit(text, YAML_LIMITS.maxDepth);
+  if (deep !== undefined) {
+    const line = text.slice(0, deep).split('\n').length;
+    return refuse({ line: line + lineOffset, column: deep - text.lastIndexOf('\n', deep - 1), message: `YAML nested more than ${YAML_LIMITS.maxDepth} levels deep`, hint: 'flatten the structure; no setting needs this depth' });
+  }
+
+  // uniqueKeys: the parser compares each key with every earlier one (quadratic); duplicateKeys is linear.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  const issues: Issue[] = doc.errors.map((e) => ({ file, ...at(e.pos[0]), message: `YAML syntax: ${e.message.split('\n')[0]}`, hint: SYNTAX_HINT }));
+  issues.push(...duplicateKeys(doc).map((d) => ({ file, ...at(d.offset), message: `YAML syntax: Map keys must be unique; ${JSON.stringify(d.key)} is repeated`, hint: 'remove one of the duplicate keys' })));
+  issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  if (issues.length) return { doc, lines, value: undefined, issues };
+  try {
+    return { doc, lines, value: doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount }), issues };
+  } catch (e) {
+    // The yaml library refuses an alias bomb with a ReferenceError; anything else is a bug to see.
+    if (!(e instanceof ReferenceError)) throw e;
+    return { doc, lines, value: undefined, issues: [{ file, ...at(firstAlias(doc) ?? 0), message: `YAML aliases expand past ${YAML_LIMITS.maxAliasCount} nodes: ${e.message}`, hint: 'write the values out, or use fewer and smaller anchors' }] };
+  }
+}
+
+/** Repeated keys of every map (scalar keys compared as the JS object keys they become). */
+function duplicateKeys(doc: Document.Parsed): { key: string; offset: number }[] {
+  const out: { key: string; offset: number }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const item of map.items) {
+        if (!isScalar(item.key)) continue;
+        const k = String(item.key.value);
+        if (seen.has(k)) out.push({ key: k, offset: item.key.range?.[0] ?? 0 });
+        seen.add(k);
+      }
+    },
   });
-  return { doc, lines, value: issues.length ? undefined : doc.toJS(), issues };
+  return out;
+}
+
+function firstAlias(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** Line/column of the node at `path`; for `keyOf`, the position of that key inside the map at `path`. */
