@@ -24,7 +24,8 @@ const CONTROL = new Set([CST.DOCUMENT, CST.FLOW_END]);
 /**
  * Offset at which the nesting of `text` passes `max`, from the lexer's tokens alone (the lexer
  * does not recurse; the parser and composer do). Over-estimates rather than under: each open
- * flow bracket, each deeper block indentation and each `- ` or `? ` on one line counts a level.
+ * flow bracket, each deeper block indentation and each `- `, `? ` or `:` on one line (in flow:
+ * in one item) counts a level.
  */
 export function nestingPastLimit(text: string, max: number): number | undefined {
   let offset = 0;
@@ -33,6 +34,7 @@ export function nestingPastLimit(text: string, max: number): number | undefined 
   let lineStart = true;
   let lineIndent = 0;
   let onLine = 0;
+  let inItem = 0;
   let scalarNext = false;
   const content = () => {
     if (!lineStart) return;
@@ -80,20 +82,28 @@ export function nestingPastLimit(text: string, max: number): number | undefined 
       case 'flow-seq-start':
         content();
         flow++;
+        inItem = 0;
         break;
       case 'flow-map-end':
       case 'flow-seq-end':
         flow = Math.max(0, flow - 1);
+        inItem = 0;
+        break;
+      case 'comma':
+        inItem = 0;
         break;
       case 'seq-item-ind':
       case 'explicit-key-ind':
+      case 'map-value-ind':
+        // The parser nests a map for each `k:` of `a: b: c` (an error it recovers from) as it does for `- - -`.
         content();
         if (flow === 0) onLine++;
+        else inItem++;
         break;
       default:
         content();
     }
-    if (indents.length + onLine + flow > max) return offset;
+    if (indents.length + onLine + flow + inItem > max) return offset;
     offset += tok.length;
   }
   return undefined;
