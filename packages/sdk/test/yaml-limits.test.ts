@@ -83,3 +83,16 @@ test('issues are bounded in number and length, however many problems the documen
   assert.ok(long.issues.length >= 2);
   for (const i of long.issues) assert.ok(i.message.length <= 300 && (i.hint ?? '').length <= 300, JSON.stringify(i).slice(0, 400));
 });
+
+test("a document's oddities do not reach the process's warnings (the platform's stderr)", async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    check(`{ ${Array.from({ length: 20 }, (_, i) => `? [forged log line ${i}] : x`).join(', ')} }`);
+    await new Promise((r) => setImmediate(r)); // process warnings are emitted on the next tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});

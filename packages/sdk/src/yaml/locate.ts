@@ -34,7 +34,8 @@ export function parseYaml(text: string, file: string, lineOffset = 0): ParsedYam
   }
 
   // uniqueKeys: the parser compares each key with every earlier one (quadratic); duplicateKeys is linear.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  // logLevel: the library's warnings (e.g. a collection as a key) would go to the platform's stderr, worded by the author.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   const issues: Issue[] = doc.errors.map((e) => ({ file, ...at(e.pos[0]), message: `YAML syntax: ${e.message.split('\n')[0]}`, hint: SYNTAX_HINT }));
   issues.push(...duplicateKeys(doc).map((d) => ({ file, ...at(d.offset), message: `YAML syntax: Map keys must be unique; ${JSON.stringify(d.key)} is repeated`, hint: 'remove one of the duplicate keys' })));
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
