@@ -94,12 +94,28 @@ describe('unpackBundle: unsafe entries', () => {
     ['duplicate after ./ normalisation', [file('a.txt'), file('./a.txt')], /appears more than once/],
     ['file also a directory', [file('code'), { header: { name: 'code/', type: 'directory' } }], /"code"/],
     ['file under a file', [file('code'), file('code/x.py')], /inside "code"/],
+    // Accepted before, then every run failed to unpack it (ENAMETOOLONG) and left the partial copy behind.
+    ['a name longer than 255 bytes (via pax path)', [file(`code/${'n'.repeat(256)}`)], /has a name longer than 255 bytes/],
+    ['a path longer than 1024 bytes (via pax path)', [file(`${'d/'.repeat(600)}x`)], /is longer than 1024 bytes/],
   ];
   for (const [name, entries, message] of cases) {
     test(name, async () => {
       await rejectsWith(unpackBundle(await tgz(...entries)), 'BUNDLE_INVALID', message);
     });
   }
+
+  test('an entry name is quoted cut short, however long the uploader made it', async () => {
+    const e = await rejectsWith(unpackBundle(await tgz(file(`${'../'.repeat(20_000)}x`))), 'BUNDLE_INVALID', /contains a "\.\." segment/);
+    assert.ok(e.message.length < 400, `${e.message.length} characters`);
+    assert.ok(JSON.stringify(e.toJSON()).length < 1500);
+  });
+
+  test('names up to 255 bytes and paths up to 1024 bytes are accepted', async () => {
+    const name = `${'é'.repeat(127)}x`; // 255 bytes
+    const path = `${`${'p'.repeat(254)}/`.repeat(4)}${'q'.repeat(4)}`; // 1024 bytes
+    const files = await unpackBundle(await tgz(file(name), file(path)));
+    assert.deepEqual([...files.keys()], [name, path]);
+  });
 
   test('directories and "./" prefixes from common tar tools are accepted', async (t) => {
     const files = await unpackBundle(await tgz(
