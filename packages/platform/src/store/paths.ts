@@ -16,13 +16,19 @@ export function comparePathBytes(a: string, b: string): number {
 export const MAX_NAME_BYTES = 255;
 export const MAX_PATH_BYTES = 1024;
 
-/** An entry name as an error quotes it: the uploader chose it, so it is cut short (a pax path may be megabytes). */
-const shown = (path: string) => (path.length > 160 ? `${path.slice(0, 120)}…(${path.length} characters)` : path);
+/**
+ * An entry name as an error quotes it: the uploader chose it, so it is cut short (a pax path may be
+ * megabytes) and escaped, C1 controls too (JSON.stringify leaves those), before it reaches a log or a terminal.
+ */
+export function quoteEntry(path: string): string {
+  const cut = path.length > 160 ? `${path.slice(0, 120)}…(${path.length} characters)` : path;
+  return JSON.stringify(cut).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 function invalid(path: string, why: string): AsporaError {
-  return new AsporaError('BUNDLE_INVALID', `bundle entry ${JSON.stringify(shown(path))} ${why}`, {
+  return new AsporaError('BUNDLE_INVALID', `bundle entry ${quoteEntry(path)} ${why}`, {
     hint: `bundle paths must be relative POSIX paths inside the skill folder (no "/" prefix, "..", "\\" or NUL; names up to ${MAX_NAME_BYTES} bytes, paths up to ${MAX_PATH_BYTES}); rebuild the bundle with \`aspora pack\``,
-    details: { entry: shown(path) },
+    details: { entry: quoteEntry(path) },
   });
 }
 

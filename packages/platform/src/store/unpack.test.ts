@@ -110,6 +110,18 @@ describe('unpackBundle: unsafe entries', () => {
     assert.ok(JSON.stringify(e.toJSON()).length < 1500);
   });
 
+  test('an entry name reaches an error escaped, never as raw control characters (terminal escapes)', async () => {
+    const name = 'x\u001b[2J\u009b31m\u0007';
+    for (const [bytes, code] of [
+      [await tgz({ header: { name, type: 'symlink', linkname: 'a' } }), 'BUNDLE_INVALID'],
+      [await tgz(file(name, 'x'.repeat(100))), 'BUNDLE_TOO_LARGE'],
+    ] as const) {
+      const e = await rejectsWith(unpackBundle(bytes, { maxFileBytes: 10 }), code);
+      assert.doesNotMatch(e.message, /[\u0000-\u001f\u007f-\u009f]/, JSON.stringify(e.message));
+      assert.match(e.message, /"x\\u001b\[2J\\u009b31m\\u0007"/);
+    }
+  });
+
   test('names up to 255 bytes and paths up to 1024 bytes are accepted', async () => {
     const name = `${'é'.repeat(127)}x`; // 255 bytes
     const path = `${`${'p'.repeat(254)}/`.repeat(4)}${'q'.repeat(4)}`; // 1024 bytes
@@ -154,7 +166,7 @@ describe('unpackBundle: limits', () => {
     let e = await rejectsWith(unpackBundle(bundle.bytes, { maxCompressedBytes: 10 }), 'BUNDLE_TOO_LARGE', /maxCompressedBytes/);
     assert.deepEqual([e.details?.max, e.details?.actual], [10, bundle.size]);
     e = await rejectsWith(unpackBundle(bundle.bytes, { maxFiles: 5 }), 'BUNDLE_TOO_LARGE', /maxFiles.*6 files.*limit 5 files/);
-    e = await rejectsWith(unpackBundle(bundle.bytes, { maxFileBytes: 1999 }), 'BUNDLE_TOO_LARGE', /f0\.txt exceeds maxFileBytes/);
+    e = await rejectsWith(unpackBundle(bundle.bytes, { maxFileBytes: 1999 }), 'BUNDLE_TOO_LARGE', /"f0\.txt" exceeds maxFileBytes/);
     assert.equal(e.details?.actual, 2000);
     await rejectsWith(unpackBundle(bundle.bytes, { maxUncompressedBytes: 8000 }), 'BUNDLE_TOO_LARGE', /maxUncompressedBytes/);
     assert.equal((await unpackBundle(bundle.bytes, { maxFiles: 6, maxFileBytes: 2000 })).size, 6);
@@ -171,7 +183,7 @@ describe('unpackBundle: limits', () => {
     h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
     const bomb = await gzipZeros(h, 200 * MiB);
     const t0 = performance.now();
-    await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /big\.bin exceeds maxFileBytes: 200\.0 MiB/);
+    await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /"big\.bin" exceeds maxFileBytes: 200\.0 MiB/);
     assert.ok(performance.now() - t0 < 500, 'refused without inflating');
   });
 
