@@ -4,9 +4,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { SecretVault } from './access/secrets.ts';
 import { createApp } from './api/app.ts';
+import { adapterErrorResponse } from './api/errors.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import { loadPlatformFile, type PlatformFile } from './config/platform-file.ts';
 import { Publisher } from './deploy/publisher.ts';
@@ -160,7 +162,7 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
     version: PLATFORM_VERSION,
     readiness: { database: () => core.db.query('select 1'), store: () => core.store.has(`sha256:${'0'.repeat(64)}`) },
   });
-  const server = await listen(app.fetch, config.host, config.port);
+  const server = await listen(app.fetch, config.host, config.port, log);
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
   core.rollups.start();
@@ -179,11 +181,14 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
   };
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+function listen(fetch: Parameters<typeof getRequestListener>[0], hostname: string, port: number, log: Logger): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    // @hono/node-server's serve() without its errorHandler: a request the adapter refuses (a backslash
+    // in the path, a bad Host) got a bare 400 (or 500) outside the app, not the typed error body.
+    const server = createServer(getRequestListener(fetch, { hostname, errorHandler: (e) => adapterErrorResponse(e, log) }));
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ASPORA_PORT`) : e),
     );
+    server.listen(port, hostname, () => resolve(server));
   });
 }

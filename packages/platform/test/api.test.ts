@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { bundle, countFiles, tempPlatform } from './helpers.ts';
 
@@ -184,5 +185,42 @@ describe('discovery', () => {
     assert.equal(bytes.headers.get('content-type'), 'application/gzip');
     const nope = await call('GET', '/v1/bundles/sha256:zz');
     assert.equal(nope.status, 400);
+  });
+});
+
+describe('requests from a hostile client (found by fuzzing the API, test/fuzz)', () => {
+  /** Written on the socket as it stands: fetch() would turn the backslash into a slash first. */
+  const raw = (requestLine: string) =>
+    new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+      const s = connect(Number(new URL(p.url).port), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('error', reject);
+      s.on('close', () => {
+        const text = Buffer.concat(chunks).toString('latin1');
+        const [head = '', body = ''] = text.split('\r\n\r\n');
+        resolve({ status: Number(head.slice(9, 12)), type: /content-type: *([^\r\n]*)/i.exec(head)?.[1], body });
+      });
+      s.end(`${requestLine}\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`);
+    });
+
+  test('a path the HTTP adapter cannot take (a backslash) is answered with the typed error body', async () => {
+    const r = await raw('GET /v1/skills/fraud/\\/load HTTP/1.1');
+    assert.equal(r.status, 400);
+    assert.match(r.type ?? '', /application\/json/);
+    const body = JSON.parse(r.body) as { error: { code: string; message: string; hint: string } };
+    assert.equal(body.error.code, 'BAD_REQUEST');
+    assert.match(body.error.message, /backslash/i);
+    assert.ok(body.error.hint);
+  });
+
+  test('logs with a limit that is not a number is a 400, not a database error', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    for (const limit of ['abc', '2026-02-16', '0', '-5', '1.5', '1e400']) {
+      const r = await call('GET', `/v1/skills/fraud/block-transaction/logs?limit=${limit}`);
+      assert.equal(r.status, 400, `limit=${limit}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'BAD_REQUEST');
+    }
+    assert.equal((await call('GET', '/v1/skills/fraud/block-transaction/logs?limit=5')).status, 200);
   });
 });

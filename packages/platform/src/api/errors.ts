@@ -21,3 +21,16 @@ export function errorResponse(c: Context, err: unknown, log: Logger): Response {
   if (e.status === 413) c.header('connection', 'close');
   return c.json(e.toJSON(), e.status as 400);
 }
+
+/**
+ * What the HTTP adapter answers when it cannot make a Request of what came in (a backslash in the
+ * path, a bad Host header: its RequestError) or the app threw outside its own error handling.
+ */
+export function adapterErrorResponse(err: unknown, log: Logger): Response {
+  const e =
+    err instanceof Error && err.name === 'RequestError'
+      ? new AsporaError('BAD_REQUEST', `malformed request: ${err.message}`, { hint: 'send a path without backslashes (percent-encode them) and a valid Host header' })
+      : toAsporaError(err);
+  if (e.status >= 500) log.error({ err: err instanceof Error ? err : String(err) }, 'request failed in the HTTP adapter');
+  return new Response(JSON.stringify(e.toJSON()), { status: e.status, headers: { 'content-type': 'application/json' } });
+}
