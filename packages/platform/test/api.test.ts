@@ -224,3 +224,31 @@ describe('requests from a hostile client (found by fuzzing the API, test/fuzz)',
     assert.equal((await call('GET', '/v1/skills/fraud/block-transaction/logs?limit=5')).status, 200);
   });
 });
+
+describe('NUL characters, which PostgreSQL cannot hold (found by fuzzing the API, test/fuzz)', () => {
+  test('in a version or a reason: a 400 naming the NUL, not a 500', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    for (const [method, path, body] of [
+      ['POST', '/v1/skills/fraud/block-transaction/tests', { version: '\u0000' }],
+      ['GET', '/v1/skills/fraud/block-transaction/load?version=%00', undefined],
+      ['POST', '/v1/skills/fraud/block-transaction/budget/lift', { reason: 'a\u0000b' }],
+    ] as const) {
+      const r = await call(method, path, body);
+      assert.equal(r.status, 400, `${method} ${path}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'BAD_REQUEST');
+      assert.match(r.body.error.message, /NUL/);
+    }
+  });
+
+  test('in an execution input: the execution is recorded, NUL kept as the text \\u0000', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: '1.0.0' });
+    const run = await call('POST', '/v1/skills/fraud/block-transaction/executions', { input: { userMessage: 'a\u0000b', metadata: { k: '\u0000' } } });
+    assert.equal(run.status, 200, JSON.stringify(run.body));
+    // The row in the database, not the answer kept in memory: a NUL made the batch's write fail.
+    await p.runtime.recorder.settled?.();
+    const rows = await p.db.query<{ input: { userMessage: string } }>('SELECT input FROM executions WHERE id = $1', [run.body.id]);
+    assert.equal(rows.length, 1, 'the execution left no record');
+    assert.equal(rows[0]!.input.userMessage, 'a\\u0000b');
+  });
+});
