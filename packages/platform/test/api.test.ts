@@ -252,3 +252,32 @@ describe('NUL characters, which PostgreSQL cannot hold (found by fuzzing the API
     assert.equal(rows[0]!.input.userMessage, 'a\\u0000b');
   });
 });
+
+describe('deeply nested JSON bodies (found by fuzzing the API, test/fuzz)', () => {
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  test('are refused with a 400 before anything recurses into them (they made RangeErrors, 500s)', async () => {
+    for (const [path, body] of [
+      ['/v1/skills/fraud/block-transaction/executions', `{"input":{"userMessage":"x","metadata":${deep(100_000)}}}`],
+      ['/v1/skills/fraud/block-transaction/deployments', `{"environment":"production","version":${deep(10_000)}}`],
+    ]) {
+      const r = await call('POST', path!, body);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(r.body.error.code, 'BAD_REQUEST');
+      assert.match(r.body.error.message, /nested more than 64 levels/);
+    }
+    for (const path of ['/v1/embeddings', '/v1/chat/completions']) {
+      const r = await call('POST', path, `{"model":"x","input":"a","messages":[],"then":${deep(100_000)}}`);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(r.body.error.type, 'invalid_request_error');
+      assert.match(r.body.error.message, /nested more than 64 levels/);
+    }
+  });
+
+  test('nesting up to the limit is accepted', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: '1.0.0' });
+    const r = await call('POST', '/v1/skills/fraud/block-transaction/executions', `{"input":{"userMessage":"x","metadata":{"k":${deep(60)}}}}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+  });
+});
