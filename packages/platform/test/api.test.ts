@@ -281,3 +281,12 @@ describe('deeply nested JSON bodies (found by fuzzing the API, test/fuzz)', () =
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
   });
 });
+
+test('a bundle labelled JSON is still read as bytes, and a body that is not JSON is still a 400 from validation', async () => {
+  const b = await bundle({ version: '1.0.0' });
+  const r = await call('POST', '/v1/bundles', b, { 'content-type': 'application/json' });
+  assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
+  const bad = await call('POST', '/v1/skills/fraud/block-transaction/deployments', '{"environment": ', { 'content-type': 'application/json' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'BAD_REQUEST');
+});

@@ -38,11 +38,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
   app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
-  // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them); the
-  // parsed body is cached by the request, so validation does not parse it again.
+  // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
+  // is bytes whatever its label). Read as text, which the request caches for validation: a failed
+  // c.req.json() would be cached too and fail every later read of the body.
   app.use('/v1/*', async (c, next) => {
-    if (!OPENAI_PATHS.includes(c.req.path) && /json/i.test(c.req.header('content-type') ?? '')) {
-      const body = await c.req.json().catch(() => undefined); // not JSON: validation says so
+    if (!OPENAI_PATHS.includes(c.req.path) && !c.req.path.startsWith('/v1/bundles') && /json/i.test(c.req.header('content-type') ?? '')) {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        /* not JSON: validation says so */
+      }
       if (deeperThan(body)) throw tooDeep();
     }
     await next();
