@@ -5,9 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { SecretVault } from './access/secrets.ts';
 import { createApp } from './api/app.ts';
+import { adapterErrorResponse } from './api/errors.ts';
 import { createMetricsApp } from './api/metrics-server.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import { loadPlatformFile, type PlatformFile } from './config/platform-file.ts';
@@ -165,10 +167,10 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
     version: PLATFORM_VERSION,
     readiness: { database: () => core.db.query('select 1'), store: () => core.store.has(`sha256:${'0'.repeat(64)}`) },
   });
-  const server = await listen(app.fetch, config.host, config.port);
+  const server = await listen(app.fetch, config.host, config.port, log);
   const ml = config.metricsListen;
   const metricsServer = ml
-    ? await listen(createMetricsApp(core).fetch, ml.host, ml.port, 'ASPORA_METRICS_LISTEN').catch(async (e: unknown) => {
+    ? await listen(createMetricsApp(core).fetch, ml.host, ml.port, log, 'ASPORA_METRICS_LISTEN').catch(async (e: unknown) => {
         await closeServer(server);
         await core.close();
         throw e;
@@ -197,11 +199,14 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
 
 const closeServer = (s: ServerType) => new Promise<void>((res) => s.close(() => res()));
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, setting = 'ASPORA_PORT'): Promise<ServerType> {
+function listen(fetch: Parameters<typeof getRequestListener>[0], hostname: string, port: number, log: Logger, setting = 'ASPORA_PORT'): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    // @hono/node-server's serve() without its errorHandler: a request the adapter refuses (a backslash
+    // in the path, a bad Host) got a bare 400 (or 500) outside the app, not the typed error body.
+    const server = createServer(getRequestListener(fetch, { hostname, errorHandler: (e) => adapterErrorResponse(e, log) }));
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ${setting}`) : e),
     );
+    server.listen(port, hostname, () => resolve(server));
   });
 }

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { bundle, countFiles, skillFolder, tempPlatform } from './helpers.ts';
 import { packFiles } from '../src/store/index.ts';
@@ -200,4 +201,107 @@ describe('discovery', () => {
     const nope = await call('GET', '/v1/bundles/sha256:zz');
     assert.equal(nope.status, 400);
   });
+});
+
+describe('requests from a hostile client (found by fuzzing the API, test/fuzz)', () => {
+  /** Written on the socket as it stands: fetch() would turn the backslash into a slash first. */
+  const raw = (requestLine: string) =>
+    new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+      const s = connect(Number(new URL(p.url).port), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('error', reject);
+      s.on('close', () => {
+        const text = Buffer.concat(chunks).toString('latin1');
+        const [head = '', body = ''] = text.split('\r\n\r\n');
+        resolve({ status: Number(head.slice(9, 12)), type: /content-type: *([^\r\n]*)/i.exec(head)?.[1], body });
+      });
+      s.end(`${requestLine}\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`);
+    });
+
+  test('a path the HTTP adapter cannot take (a backslash) is answered with the typed error body', async () => {
+    const r = await raw('GET /v1/skills/fraud/\\/load HTTP/1.1');
+    assert.equal(r.status, 400);
+    assert.match(r.type ?? '', /application\/json/);
+    const body = JSON.parse(r.body) as { error: { code: string; message: string; hint: string } };
+    assert.equal(body.error.code, 'BAD_REQUEST');
+    assert.match(body.error.message, /backslash/i);
+    assert.ok(body.error.hint);
+  });
+
+  test('logs with a limit that is not a number is a 400, not a database error', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    for (const limit of ['abc', '2026-02-16', '0', '-5', '1.5', '1e400']) {
+      const r = await call('GET', `/v1/skills/fraud/block-transaction/logs?limit=${limit}`);
+      assert.equal(r.status, 400, `limit=${limit}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'BAD_REQUEST');
+    }
+    assert.equal((await call('GET', '/v1/skills/fraud/block-transaction/logs?limit=5')).status, 200);
+  });
+});
+
+describe('NUL characters, which PostgreSQL cannot hold (found by fuzzing the API, test/fuzz)', () => {
+  test('in a version or a reason: a 400 naming the NUL, not a 500', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    for (const [method, path, body] of [
+      ['POST', '/v1/skills/fraud/block-transaction/tests', { version: '\u0000' }],
+      ['GET', '/v1/skills/fraud/block-transaction/load?version=%00', undefined],
+      ['POST', '/v1/skills/fraud/block-transaction/budget/lift', { reason: 'a\u0000b' }],
+    ] as const) {
+      const r = await call(method, path, body);
+      assert.equal(r.status, 400, `${method} ${path}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'BAD_REQUEST');
+      assert.match(r.body.error.message, /NUL/);
+    }
+  });
+
+  test('in an execution input: the execution is recorded, NUL kept as the text \\u0000', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: '1.0.0' });
+    const run = await call('POST', '/v1/skills/fraud/block-transaction/executions', { input: { userMessage: 'a\u0000b', metadata: { k: '\u0000' } } });
+    assert.equal(run.status, 200, JSON.stringify(run.body));
+    // The row in the database, not the answer kept in memory: a NUL made the batch's write fail.
+    await p.runtime.recorder.settled?.();
+    const rows = await p.db.query<{ input: { userMessage: string } }>('SELECT input FROM executions WHERE id = $1', [run.body.id]);
+    assert.equal(rows.length, 1, 'the execution left no record');
+    assert.equal(rows[0]!.input.userMessage, 'a\\u0000b');
+  });
+});
+
+describe('deeply nested JSON bodies (found by fuzzing the API, test/fuzz)', () => {
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  test('are refused with a 400 before anything recurses into them (they made RangeErrors, 500s)', async () => {
+    for (const [path, body] of [
+      ['/v1/skills/fraud/block-transaction/executions', `{"input":{"userMessage":"x","metadata":${deep(100_000)}}}`],
+      ['/v1/skills/fraud/block-transaction/deployments', `{"environment":"production","version":${deep(10_000)}}`],
+    ]) {
+      const r = await call('POST', path!, body);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(r.body.error.code, 'BAD_REQUEST');
+      assert.match(r.body.error.message, /nested more than 64 levels/);
+    }
+    for (const path of ['/v1/embeddings', '/v1/chat/completions']) {
+      const r = await call('POST', path, `{"model":"x","input":"a","messages":[],"then":${deep(100_000)}}`);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(r.body.error.type, 'invalid_request_error');
+      assert.match(r.body.error.message, /nested more than 64 levels/);
+    }
+  });
+
+  test('nesting up to the limit is accepted', async () => {
+    await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
+    await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: '1.0.0' });
+    const r = await call('POST', '/v1/skills/fraud/block-transaction/executions', `{"input":{"userMessage":"x","metadata":{"k":${deep(60)}}}}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+  });
+});
+
+test('a bundle labelled JSON is still read as bytes, and a body that is not JSON is still a 400 from validation', async () => {
+  const b = await bundle({ version: '1.0.0' });
+  const r = await call('POST', '/v1/bundles', b, { 'content-type': 'application/json' });
+  assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
+  const bad = await call('POST', '/v1/skills/fraud/block-transaction/deployments', '{"environment": ', { 'content-type': 'application/json' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'BAD_REQUEST');
 });

@@ -14,6 +14,7 @@ import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { toAsporaError } from './errors.ts';
+import { deeperThan, tooDeep } from './json-depth.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({
@@ -37,6 +38,21 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
   app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
+  // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
+  // is bytes whatever its label). Read as text, which the request caches for validation: a failed
+  // c.req.json() would be cached too and fail every later read of the body.
+  app.use('/v1/*', async (c, next) => {
+    if (!OPENAI_PATHS.includes(c.req.path) && !c.req.path.startsWith('/v1/bundles') && /json/i.test(c.req.header('content-type') ?? '')) {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        /* not JSON: validation says so */
+      }
+      if (deeperThan(body)) throw tooDeep();
+    }
+    await next();
+  });
 
   healthRoutes(app, deps);
   skillRoutes(app, deps);

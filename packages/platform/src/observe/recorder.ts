@@ -264,7 +264,16 @@ export class ExecutionRecorder implements ExecutionSink {
 
 /** The row as it is now (a started row's calls come with its finished row). */
 function toEntry(r: RecordRow): Entry {
-  return { id: r.record.id, e: JSON.stringify(toColumns(r)), c: r.record.completedAt ? r.modelCalls.map((c) => JSON.stringify(callColumns(r, c))) : [] };
+  return { id: r.record.id, e: pgJson(toColumns(r)), c: r.record.completedAt ? r.modelCalls.map((c) => pgJson(callColumns(r, c))) : [] };
+}
+
+/**
+ * JSON PostgreSQL can hold: it refuses the \u0000 escape in jsonb and text, and one such row failed
+ * its whole batch (an input, a log line or a result with a NUL hid the execution and its neighbours).
+ * A NUL is kept as the six characters "\u0000"; an escaped backslash before "u0000" is left alone.
+ */
+function pgJson(v: unknown): string {
+  return JSON.stringify(v).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\\\u0000');
 }
 
 function toColumns({ record: r, skillId, versionId }: RecordRow) {

@@ -16,12 +16,18 @@ export async function writeBundle(bytes: Uint8Array, dir: string): Promise<strin
   const files = await unpackBundle(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
   await mkdir(tmp, { recursive: true, mode: 0o755 });
-  for (const [path, f] of files) {
-    const target = join(tmp, path);
-    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
-    await writeFile(target, f.data, { mode: f.mode & 0o111 ? 0o755 : 0o644 });
+  try {
+    for (const [path, f] of files) {
+      const target = join(tmp, path);
+      await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+      await writeFile(target, f.data, { mode: f.mode & 0o111 ? 0o755 : 0o644 });
+    }
+    await chmod(tmp, 0o755);
+  } catch (e) {
+    // Each run retries a bundle that failed to unpack: a partial copy per attempt would fill the disk.
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
   }
-  await chmod(tmp, 0o755);
   try {
     await rename(tmp, dir);
   } catch (e) {

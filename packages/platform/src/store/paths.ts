@@ -12,10 +12,23 @@ export function comparePathBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** Linux's NAME_MAX; and a whole path short enough to sit below the bundle folder within PATH_MAX. */
+export const MAX_NAME_BYTES = 255;
+export const MAX_PATH_BYTES = 1024;
+
+/**
+ * An entry name as an error quotes it: the uploader chose it, so it is cut short (a pax path may be
+ * megabytes) and escaped, C1 controls too (JSON.stringify leaves those), before it reaches a log or a terminal.
+ */
+export function quoteEntry(path: string): string {
+  const cut = path.length > 160 ? `${path.slice(0, 120)}…(${path.length} characters)` : path;
+  return JSON.stringify(cut).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function invalid(path: string, why: string): AsporaError {
-  return new AsporaError('BUNDLE_INVALID', `bundle entry ${JSON.stringify(path)} ${why}`, {
-    hint: 'bundle paths must be relative POSIX paths inside the skill folder (no "/" prefix, "..", "\\" or NUL); rebuild the bundle with `aspora pack`',
-    details: { entry: path },
+  return new AsporaError('BUNDLE_INVALID', `bundle entry ${quoteEntry(path)} ${why}`, {
+    hint: `bundle paths must be relative POSIX paths inside the skill folder (no "/" prefix, "..", "\\" or NUL; names up to ${MAX_NAME_BYTES} bytes, paths up to ${MAX_PATH_BYTES}); rebuild the bundle with \`aspora pack\``,
+    details: { entry: quoteEntry(path) },
   });
 }
 
@@ -33,6 +46,10 @@ export function checkBundlePath(path: string): string {
     if (seg === '..') throw invalid(path, 'contains a ".." segment');
     if (seg === '' || seg === '.') throw invalid(path, 'is not a normalised path (empty or "." segment)');
   }
+  // Accepted names must be writable where the runtime unpacks them (ENAMETOOLONG there failed every run).
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_PATH_BYTES) throw invalid(path, `is longer than ${MAX_PATH_BYTES} bytes (${bytes})`);
+  if (path.split('/').some((seg) => Buffer.byteLength(seg) > MAX_NAME_BYTES)) throw invalid(path, `has a name longer than ${MAX_NAME_BYTES} bytes`);
   return path;
 }
 

@@ -94,12 +94,40 @@ describe('unpackBundle: unsafe entries', () => {
     ['duplicate after ./ normalisation', [file('a.txt'), file('./a.txt')], /appears more than once/],
     ['file also a directory', [file('code'), { header: { name: 'code/', type: 'directory' } }], /"code"/],
     ['file under a file', [file('code'), file('code/x.py')], /inside "code"/],
+    // Accepted before, then every run failed to unpack it (ENAMETOOLONG) and left the partial copy behind.
+    ['a name longer than 255 bytes (via pax path)', [file(`code/${'n'.repeat(256)}`)], /has a name longer than 255 bytes/],
+    ['a path longer than 1024 bytes (via pax path)', [file(`${'d/'.repeat(600)}x`)], /is longer than 1024 bytes/],
   ];
   for (const [name, entries, message] of cases) {
     test(name, async () => {
       await rejectsWith(unpackBundle(await tgz(...entries)), 'BUNDLE_INVALID', message);
     });
   }
+
+  test('an entry name is quoted cut short, however long the uploader made it', async () => {
+    const e = await rejectsWith(unpackBundle(await tgz(file(`${'../'.repeat(20_000)}x`))), 'BUNDLE_INVALID', /contains a "\.\." segment/);
+    assert.ok(e.message.length < 400, `${e.message.length} characters`);
+    assert.ok(JSON.stringify(e.toJSON()).length < 1500);
+  });
+
+  test('an entry name reaches an error escaped, never as raw control characters (terminal escapes)', async () => {
+    const name = 'x\u001b[2J\u009b31m\u0007';
+    for (const [bytes, code] of [
+      [await tgz({ header: { name, type: 'symlink', linkname: 'a' } }), 'BUNDLE_INVALID'],
+      [await tgz(file(name, 'x'.repeat(100))), 'BUNDLE_TOO_LARGE'],
+    ] as const) {
+      const e = await rejectsWith(unpackBundle(bytes, { maxFileBytes: 10 }), code);
+      assert.doesNotMatch(e.message, /[\u0000-\u001f\u007f-\u009f]/, JSON.stringify(e.message));
+      assert.match(e.message, /"x\\u001b\[2J\\u009b31m\\u0007"/);
+    }
+  });
+
+  test('names up to 255 bytes and paths up to 1024 bytes are accepted', async () => {
+    const name = `${'é'.repeat(127)}x`; // 255 bytes
+    const path = `${`${'p'.repeat(254)}/`.repeat(4)}${'q'.repeat(4)}`; // 1024 bytes
+    const files = await unpackBundle(await tgz(file(name), file(path)));
+    assert.deepEqual([...files.keys()], [name, path]);
+  });
 
   test('directories and "./" prefixes from common tar tools are accepted', async (t) => {
     const files = await unpackBundle(await tgz(
@@ -138,7 +166,7 @@ describe('unpackBundle: limits', () => {
     let e = await rejectsWith(unpackBundle(bundle.bytes, { maxCompressedBytes: 10 }), 'BUNDLE_TOO_LARGE', /maxCompressedBytes/);
     assert.deepEqual([e.details?.max, e.details?.actual], [10, bundle.size]);
     e = await rejectsWith(unpackBundle(bundle.bytes, { maxFiles: 5 }), 'BUNDLE_TOO_LARGE', /maxFiles.*6 files.*limit 5 files/);
-    e = await rejectsWith(unpackBundle(bundle.bytes, { maxFileBytes: 1999 }), 'BUNDLE_TOO_LARGE', /f0\.txt exceeds maxFileBytes/);
+    e = await rejectsWith(unpackBundle(bundle.bytes, { maxFileBytes: 1999 }), 'BUNDLE_TOO_LARGE', /"f0\.txt" exceeds maxFileBytes/);
     assert.equal(e.details?.actual, 2000);
     await rejectsWith(unpackBundle(bundle.bytes, { maxUncompressedBytes: 8000 }), 'BUNDLE_TOO_LARGE', /maxUncompressedBytes/);
     assert.equal((await unpackBundle(bundle.bytes, { maxFiles: 6, maxFileBytes: 2000 })).size, 6);
@@ -155,7 +183,7 @@ describe('unpackBundle: limits', () => {
     h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
     const bomb = await gzipZeros(h, 200 * MiB);
     const t0 = performance.now();
-    await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /big\.bin exceeds maxFileBytes: 200\.0 MiB/);
+    await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /"big\.bin" exceeds maxFileBytes: 200\.0 MiB/);
     assert.ok(performance.now() - t0 < 500, 'refused without inflating');
   });
 

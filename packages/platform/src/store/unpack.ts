@@ -4,7 +4,7 @@ import tar from 'tar-stream';
 import { AsporaError, isAsporaError } from './errors.ts';
 import type { BundleLimits } from './limits.ts';
 import { resolveLimits, tooLarge } from './limits.ts';
-import { checkNoConflicts, invalidEntry, normaliseEntryName, normaliseMode } from './paths.ts';
+import { checkNoConflicts, invalidEntry, normaliseEntryName, normaliseMode, quoteEntry } from './paths.ts';
 
 export interface UnpackedFile {
   data: Buffer;
@@ -82,7 +82,7 @@ export async function unpackBundle(bytes: Buffer, limits?: Partial<BundleLimits>
       if (files.size + 1 > lim.maxFiles) throw tooLarge('maxFiles', files.size + 1, lim.maxFiles, { atLeast: true });
       const size = h.size ?? 0;
       // The header announces the size: refuse before reading a single byte of an oversized file.
-      if (size > lim.maxFileBytes) throw tooLarge('maxFileBytes', size, lim.maxFileBytes, { subject: path });
+      if (size > lim.maxFileBytes) throw tooLarge('maxFileBytes', size, lim.maxFileBytes, { subject: quoteEntry(path) });
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
       files.set(path, { data: Buffer.concat(chunks), mode: normaliseMode(h.mode) });

@@ -4,6 +4,7 @@
  */
 import { isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { Issue } from '../errors/index.ts';
+import { nestingPastLimit, YAML_LIMITS } from './limits.ts';
 
 export interface ParsedYaml {
   doc: Document.Parsed;
@@ -13,47 +14,70 @@ export interface ParsedYaml {
   issues: Issue[];
 }
 
+const SYNTAX_HINT = 'fix the YAML syntax (indentation, quotes, colons)';
+
 export function parseYaml(text: string, file: string, lineOffset = 0): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const issues: Issue[] = doc.errors.map((e) => {
-    const pos = lines.linePos(e.pos[0]);
-    return {
-      file,
-      line: pos.line + lineOffset,
-      column: pos.col,
-      message: `YAML syntax: ${e.message.split('\n')[0]}`,
-      hint: e.code === 'DUPLICATE_KEY' ? 'remove one of the duplicate keys' : 'fix the YAML syntax (indentation, quotes, colons)',
-    };
-  });
-  if (issues.length) return { doc, lines, value: undefined, issues };
-  const at = (n: Node | undefined) => {
-    const pos = n?.range ? lines.linePos(n.range[0]) : undefined;
-    return pos ? { line: pos.line + lineOffset, column: pos.col } : {};
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return { line: pos.line + lineOffset, column: pos.col };
   };
+  const refuse = (issue: Omit<Issue, 'file'>): ParsedYaml => ({ doc: parseDocument(''), lines, value: undefined, issues: [{ file, ...issue }] });
+
+  if (text.length > YAML_LIMITS.maxChars) {
+    return refuse({ line: 1 + lineOffset, column: 1, message: `YAML document is larger than ${YAML_LIMITS.maxChars / 1024} Ki characters (${text.length})`, hint: `keep it under ${YAML_LIMITS.maxChars / 1024} KiB: long text belongs in SKILL.md's body or in files of the skill` });
+  }
+  const deep = nestingPastLimit(text, YAML_LIMITS.maxDepth);
+  if (deep !== undefined) {
+    const line = text.slice(0, deep).split('\n').length;
+    return refuse({ line: line + lineOffset, column: deep - text.lastIndexOf('\n', deep - 1), message: `YAML nested more than ${YAML_LIMITS.maxDepth} levels deep`, hint: 'flatten the structure; no setting needs this depth' });
+  }
+
+  // uniqueKeys: the parser compares each key with every earlier one (quadratic); duplicateKeys is linear.
+  // logLevel: the library's warnings (e.g. a collection as a key) would go to the platform's stderr, worded by the author.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  const issues: Issue[] = doc.errors.map((e) => ({ file, ...at(e.pos[0]), message: `YAML syntax: ${e.message.split('\n')[0]}`, hint: SYNTAX_HINT }));
+  issues.push(...duplicateKeys(doc).map((d) => ({ file, ...at(d.offset), message: `YAML syntax: Map keys must be unique; ${JSON.stringify(d.key)} is repeated`, hint: 'remove one of the duplicate keys' })));
+  issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  if (issues.length) return { doc, lines, value: undefined, issues };
+  const node = (n: Node | undefined) => (n?.range ? at(n.range[0]) : {});
+  const cycle = aliasCycle(doc);
+  if (cycle) {
+    return { doc, lines, value: undefined, issues: [{ file, ...node(cycle), message: `YAML alias *${cycle.source} refers to a node that contains it`, hint: 'a configuration is a tree: write the value out instead of an alias to its own parent' }] };
+  }
   try {
-    const cycle = aliasCycle(doc);
-    if (cycle) {
-      return { doc, lines, value: undefined, issues: [{ file, ...at(cycle), message: `YAML alias *${cycle.source} refers to a node that contains it`, hint: 'a configuration is a tree: write the value out instead of an alias to its own parent' }] };
-    }
     // toJS is where the parser's alias limit (billion laughs) and unresolved aliases throw.
-    return { doc, lines, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), issues };
+    return { doc, lines, value: doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount }), issues };
   } catch (e) {
-    const msg = e instanceof Error ? e.message : '';
-    const message = /resource exhaustion/.test(msg)
-      ? 'YAML aliases expand too much (an alias bomb): refused'
-      : /Unresolved alias/.test(msg)
-        ? `YAML syntax: ${msg.split('\n')[0]}`
-        : e instanceof RangeError
-          ? 'YAML document is nested too deeply to read'
-          : `YAML document cannot be read: ${msg.split('\n')[0]}`;
-    const hint = e instanceof ReferenceError ? 'write the values out instead of repeating aliases (*name) of anchors (&name)' : 'flatten the document';
-    return { doc, lines, value: undefined, issues: [{ file, ...at(e instanceof ReferenceError ? firstAlias(doc) : undefined), message, hint }] };
+    // Anything but the parser's refusals is a bug to see.
+    if (!(e instanceof ReferenceError) && !(e instanceof RangeError)) throw e;
+    const msg = e.message.split('\n')[0] ?? '';
+    const message = /Unresolved alias/.test(msg)
+      ? `YAML syntax: ${msg}`
+      : e instanceof RangeError
+        ? 'YAML document is nested too deeply to read'
+        : `YAML aliases expand too much (an alias bomb, past ${YAML_LIMITS.maxAliasCount} nodes): refused`;
+    const hint = e instanceof RangeError ? 'flatten the document' : 'write the values out instead of repeating aliases (*name) of anchors (&name)';
+    return { doc, lines, value: undefined, issues: [{ file, ...node(e instanceof ReferenceError ? firstAlias(doc) : undefined), message, hint }] };
   }
 }
 
-/** The yaml library's own default; named so the limit is visible here. */
-const MAX_ALIAS_COUNT = 100;
+/** Repeated keys of every map (scalar keys compared as the JS object keys they become). */
+function duplicateKeys(doc: Document.Parsed): { key: string; offset: number }[] {
+  const out: { key: string; offset: number }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const item of map.items) {
+        if (!isScalar(item.key)) continue;
+        const k = String(item.key.value);
+        if (seen.has(k)) out.push({ key: k, offset: item.key.range?.[0] ?? 0 });
+        seen.add(k);
+      }
+    },
+  });
+  return out;
+}
 
 function firstAlias(doc: Document.Parsed): Alias | undefined {
   let found: Alias | undefined;

@@ -1,5 +1,9 @@
 /** "Did you mean …" for unknown keys and enum values. */
+const MAX_WORD = 64;
+
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // No typo of a known word is this long, and the distance costs length × length.
+  if (word.length > MAX_WORD) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   const w = word.toLowerCase();

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Issue } from '../errors/index.ts';
 import { locate, parseYaml, type ParsedYaml } from './locate.ts';
 import { closest } from './suggest.ts';
+import { boundIssues, clipText, YAML_LIMITS } from './limits.ts';
 
 export interface YamlValidation<T> {
   value?: T;
@@ -20,13 +21,21 @@ export function validateYaml<S extends z.ZodType>(
   lineOffset = 0,
 ): YamlValidation<z.output<S>> {
   const parsed = parseYaml(text, file, lineOffset);
-  if (parsed.issues.length) return { issues: parsed.issues, parsed };
+  if (parsed.issues.length) return { issues: boundIssues(parsed.issues, file), parsed };
   const input = parsed.value ?? {};
   const res = schema.safeParse(input);
   if (res.success) return { value: res.data, issues: [], parsed };
-  const issues = res.error.issues.flatMap((i) => toIssues(i, schema, input, parsed, file, lineOffset));
+  // Only as many problems as are shown are positioned: each one scans its map (n keys × n issues).
+  const found = res.error.issues;
+  const total = found.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? i.keys.length : 1), 0);
+  const issues: Issue[] = [];
+  for (const i of found) {
+    const room = YAML_LIMITS.maxIssues - issues.length;
+    if (room <= 0) break;
+    issues.push(...toIssues(i.code === 'unrecognized_keys' ? { ...i, keys: i.keys.slice(0, room) } : i, schema, input, parsed, file, lineOffset));
+  }
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  return { issues, parsed };
+  return { issues: boundIssues(issues, file, total), parsed };
 }
 
 type ZIssue = z.core.$ZodIssue;
@@ -44,8 +53,8 @@ function toIssues(i: ZIssue, schema: z.ZodType, input: unknown, parsed: ParsedYa
       return {
         file,
         ...at(path, k),
-        path: formatPath([...path, k]),
-        message: `unknown key "${k}"`,
+        path: clipText(formatPath([...path, k])),
+        message: `unknown key ${quote(k)}`,
         hint: guess ? `did you mean "${guess}"?` : known.length ? `remove it; allowed here: ${known.join(', ')}` : 'remove it',
       };
     });
@@ -60,7 +69,7 @@ function toIssues(i: ZIssue, schema: z.ZodType, input: unknown, parsed: ParsedYa
     const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
     return [{
       file, ...at(path), path: dotted,
-      message: `${JSON.stringify(value)} is not allowed`,
+      message: `${quote(value)} is not allowed`,
       hint: guess ? `did you mean "${guess}"?` : `use one of: ${allowed.join(', ')}`,
     }];
   }
@@ -71,13 +80,24 @@ function toIssues(i: ZIssue, schema: z.ZodType, input: unknown, parsed: ParsedYa
       const guess = typeof value === 'string' ? closest(value, options) : undefined;
       return [{
         file, ...at(path), path: dotted,
-        message: value === undefined ? `missing "${String(path[path.length - 1])}"` : `unknown ${String(path[path.length - 1])} ${JSON.stringify(value)}`,
+        message: value === undefined ? `missing "${String(path[path.length - 1])}"` : `unknown ${String(path[path.length - 1])} ${quote(value)}`,
         hint: guess ? `did you mean "${guess}"?` : `use one of: ${options.join(', ')}`,
       }];
     }
   }
   const hint = hintFor(i, value);
   return [{ file, ...at(path), path: dotted, message: cleanMessage(i.message), ...(hint ? { hint } : {}) }];
+}
+
+/** A value as an issue quotes it: JSON, cut short (a value may be a whole document, or aliases of one). */
+function quote(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    /* a BigInt, or too deep to print */
+  }
+  return clipText(s ?? String(v), 80);
 }
 
 function cleanMessage(m: string): string {

@@ -139,7 +139,11 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const minLevel = Levels.indexOf(level);
     const keep = (l: LogLine) => Levels.indexOf(l.level) >= minLevel;
     await deps.runtime.recorder.settled?.(); // this process's rows still on their way count too
-    const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), Number(c.req.query('limit') ?? 1000))).filter(keep);
+    const limitParam = c.req.query('limit') ?? '1000';
+    const limit = Number(limitParam);
+    // NaN reached the SQL LIMIT as a database error: a 500 for limit=abc.
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new AsporaError('BAD_REQUEST', `limit=${limitParam.slice(0, 40)} is not a positive integer`, { hint: 'e.g. limit=100 (at most 10000 executions)' });
+    const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), limit)).filter(keep);
     if (c.req.query('follow') !== 'true') return c.json({ lines: past }, 200);
     // Following starts before the answer does: no line of an execution started after it is missed.
     const queue: LogLine[] = [];
