@@ -229,7 +229,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     });
     try {
       worker = await this.#pool.acquire(v.id, v.runtime.memoryMb, () => this.#startWorker(v.id, prepared, v.runtime));
-      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
+      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, writes: new Set<Promise<unknown>>(), ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
       outcome = await worker.execute(
         record.id,
         { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
@@ -248,8 +248,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         },
         v.runtime.timeoutMs,
       );
-      // Its Bash commands end first: nothing of this execution but the worker may write during the reset.
+      // Its Bash commands end and its Writes land first: nothing of this execution but the worker may write during the reset.
       services.close();
+      await Promise.allSettled(view.writes);
       if (worker.alive && !(await resetWorker(worker))) worker.kill();
     } catch (e) {
       const err = e instanceof AsporaError ? e : new AsporaError('INTERNAL', (e as Error).message);

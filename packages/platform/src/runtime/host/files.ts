@@ -77,7 +77,7 @@ export function writeTool(guard: PermissionGuard, view: SkillView, path: string,
     if (size > view.writeBudget.bytes) throw new AsporaError('PAYLOAD_TOO_LARGE', `write: this execution may write ${view.writeBudget.bytes} more bytes through the Write tool, not ${size}`);
     view.writeBudget.bytes -= size;
   }
-  return bounded('write', async () => {
+  const done = bounded('write', async () => {
     try {
       // Not truncated at open: only once it is known to be a regular file.
       const fh = await openVisible(guard, view, v, O_WRONLY | O_CREAT);
@@ -94,6 +94,12 @@ export function writeTool(guard: PermissionGuard, view: SkillView, path: string,
       throw fsError(e, 'write', v, guard);
     }
   });
+  view.writes?.add(done);
+  done.then(
+    () => view.writes?.delete(done),
+    () => view.writes?.delete(done),
+  );
+  return done;
 }
 
 function compile(pattern: unknown): RE2JS {
