@@ -185,6 +185,7 @@ describe('removeTree', () => {
     assert.equal((await removeTree(join(d, 'link'))).complete, true);
     assert.equal(existsSync(join(d, 'link')), false);
     assert.deepEqual(await removeTree(join(d, 'absent')), { visited: 0, complete: true });
+    await assert.rejects(removeTree('/'), /does not name a folder/);
     assert.equal(v.count(), 100);
   });
 });

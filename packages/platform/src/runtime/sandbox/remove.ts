@@ -175,6 +175,7 @@ export async function emptyDir(dir: string, limits: Partial<RemoveLimits> = {}):
 
 /** Removes `path` and everything in it; its parent must be a folder the sandbox cannot change. Absent counts as complete. */
 export async function removeTree(path: string, limits: Partial<RemoveLimits> = {}): Promise<Removal> {
+  if (['', '.', '..'].includes(basename(path))) throw new Error(`removeTree: ${path} does not name a folder in a parent`);
   let parent: number;
   try {
     parent = openSync(dirname(path), DIR);
