@@ -8,11 +8,14 @@
  * setpriv → bwrap hardened). Warm: a trivial handler's
  * execution through SkillRuntime.run (execution record written) and the bare protocol round trip.
  * Throughput: trivial executions, records written, at a given concurrency. Memory: RSS per warm
- * worker (its processes in the sandbox).
+ * worker (its processes in the sandbox). Reset: emptying a warm worker's writable folders between
+ * executions, the way it was done before issue 13 (readdir + rm by path, /scratch only) next to
+ * the way it is done now (by handle, /scratch, /tmp and /dev/shm, the worker frozen), in one run.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, round } from '../registry/stats.ts';
@@ -20,6 +23,8 @@ import { runtimeFixture } from '../../packages/platform/src/runtime/test-support
 import { bwrapArgs, CLOSE_FDS } from '../../packages/platform/src/runtime/sandbox/launch.ts';
 import { uidDrop } from '../../packages/platform/src/runtime/sandbox/detect.ts';
 import { SECCOMP_FD, seccompFd } from '../../packages/platform/src/runtime/sandbox/seccomp.ts';
+import { resetWorker } from '../../packages/platform/src/runtime/sandbox/reset.ts';
+import { makeWorkerDirs, scratchRoot } from '../../packages/platform/src/runtime/sandbox/scratch.ts';
 import { Worker } from '../../packages/platform/src/runtime/worker.ts';
 import type { SandboxMode } from '../../packages/platform/src/runtime/sandbox/detect.ts';
 
@@ -33,6 +38,7 @@ const WARM = num('--warm', 2000);
 const SECONDS = num('--seconds', 5);
 const CONCURRENCY = num('--concurrency', 16);
 const WORKERS = num('--workers', 6);
+const RESETS = num('--resets', 500);
 const step = (s: string) => process.stderr.write(`… ${s}\n`);
 
 const HANDLERS = {
@@ -147,6 +153,42 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
   w.kill();
 }
 
+// --- the reset between executions ----------------------------------------------------------
+step(`resets: ${RESETS} per case, by path (before) and by handle with the worker frozen (now), alternating`);
+const resets: Record<string, { before: number[]; now: number[] }> = { 'nothing written': { before: [], now: [] }, '5 files and a folder': { before: [], now: [] } };
+{
+  const { loaded, prepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });
+  const { home, ...dirs } = makeWorkerDirs(scratchRoot(f.dataDir).dir, process.getuid?.() === 0 ? 65534 : undefined);
+  const w = await Worker.start({ key: loaded.version.id, mode: rt.mode as SandboxMode, spec: prepared.spec, layout: { bundleDir: prepared.bundleDir, ...dirs, shared: [] }, home, limits: rawLimits, startTimeoutMs: 15_000, cgroups: rt.cgroups });
+  // What a handler that uses its scratch space leaves: files in /scratch, a folder, a file in /tmp.
+  const fill = (many: boolean) => {
+    if (!many) return;
+    for (let i = 0; i < 3; i++) writeFileSync(join(dirs.scratchDir, `f${i}`), 'x');
+    mkdirSync(join(dirs.scratchDir, 'd'));
+    writeFileSync(join(dirs.scratchDir, 'd', 'f'), 'x');
+    writeFileSync(join(dirs.tmpDir, 't'), 'x');
+  };
+  // Before issue 13: readdir and rm by path, /scratch only.
+  const before = async (dir: string) => {
+    const left = await readdir(dir).catch(() => []);
+    await Promise.all(left.map((name) => rm(join(dir, name), { recursive: true, force: true })));
+  };
+  for (const [name, many] of [['nothing written', false], ['5 files and a folder', true]] as const) {
+    for (let i = 0; i < RESETS; i++) {
+      fill(many);
+      let t = performance.now();
+      await before(dirs.scratchDir);
+      resets[name]!.before.push(performance.now() - t);
+      await rm(join(dirs.tmpDir, 't'), { force: true });
+      fill(many);
+      t = performance.now();
+      if (!(await resetWorker(w))) throw new Error('the reset left something');
+      resets[name]!.now.push(performance.now() - t);
+    }
+  }
+  w.kill();
+}
+
 // --- throughput -----------------------------------------------------------------------------
 async function throughput(fx: typeof f): Promise<{ perSecond: number; failed: number; recorded: number }> {
   await fx.deploy({ name: 'tput', handler: HANDLERS.typescript });
@@ -215,6 +257,8 @@ console.log(`\nCold start (ms; ${COLD} each, build cached, cgroups ${rt.cgroups 
 console.table(Object.fromEntries(Object.entries(cold).map(([k, xs]) => [k, { ...stats(xs), 'vs raw bwrap p50': `${round(percentile(xs, 50) / raw)}×` }])));
 console.log('\nWarm execution (ms)');
 console.table(Object.fromEntries(Object.entries(warm).map(([k, xs]) => [k, stats(xs)])));
+console.log(`\nReset between executions (ms; ${RESETS} each, alternating; before = readdir + rm by path of /scratch; now = /scratch, /tmp and /dev/shm by handle, frozen when not empty, cgroups ${rt.cgroups ? `v${rt.cgroups.version}` : 'off'})`);
+console.table(Object.fromEntries(Object.entries(resets).map(([k, { before, now }]) => [k, { 'before p50': round(percentile(before, 50)), 'before p99': round(percentile(before, 99)), 'now p50': round(percentile(now, 50)), 'now p99': round(percentile(now, 99)), 'now / before (p50)': `${round(percentile(now, 50) / percentile(before, 50))}×` }])));
 console.log(`\nThroughput (trivial TypeScript handler, execution records written; concurrency ${CONCURRENCY}, up to ${WORKERS + 2} workers)`);
 console.table(tput);
 console.log('\nMemory per warm worker (RSS after 20 executions; the sandbox adds bwrap and its init)');

@@ -5,8 +5,7 @@
  * never affects another execution or the platform.
  */
 import { EventEmitter } from 'node:events';
-import { chownSync, mkdirSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AsporaError } from '@aspora/sdk';
@@ -34,7 +33,9 @@ import { SkillResolver } from './resolver.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
 import { chooseSandbox, probeBwrap, type SandboxMode } from './sandbox/detect.ts';
-import { scratchRoot } from './sandbox/scratch.ts';
+import { removeTree } from './sandbox/remove.ts';
+import { resetWorker } from './sandbox/reset.ts';
+import { makeWorkerDirs, scratchRoot } from './sandbox/scratch.ts';
 import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
@@ -243,7 +244,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     });
     try {
       worker = await this.#pool.acquire(v.id, v.runtime.memoryMb, () => this.#startWorker(v.id, prepared, v.runtime));
-      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
+      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, writes: new Set<Promise<unknown>>(), ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
       outcome = await worker.execute(
         record.id,
         { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
@@ -262,7 +263,10 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         },
         v.runtime.timeoutMs,
       );
-      if (worker.alive) await this.#resetScratch(worker.scratchDir);
+      // Its Bash commands end and its Writes land first: nothing of this execution but the worker may write during the reset.
+      services.close();
+      await Promise.allSettled(view.writes);
+      if (worker.alive && !(await resetWorker(worker))) worker.kill();
     } catch (e) {
       const err = e instanceof AsporaError ? e : new AsporaError('INTERNAL', (e as Error).message);
       outcome = { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
@@ -343,7 +347,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#spares?.close();
     this.#pool.close();
     await (this.recorder.close ? this.recorder.close() : this.recorder.drain());
-    await rm(this.#scratch, { recursive: true, force: true });
+    await removeTree(this.#scratch);
     await this.#webFetch.dispatcher.close();
   }
 
@@ -384,38 +388,23 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   async #startWorker(versionId: string, p: Prepared, rt: { memoryMb: number; timeoutMs: number; cpu: number }): Promise<Worker> {
-    const scratchDir = join(this.#scratch, randomUUID());
-    this.#mkScratch(scratchDir);
+    const { home, ...dirs } = makeWorkerDirs(this.#scratch, process.getuid?.() === 0 && this.mode === 'bwrap' ? SANDBOX_UID : undefined);
     try {
       return await Worker.start({
         key: versionId,
         mode: this.mode as SandboxMode,
         spec: p.spec,
-        layout: { bundleDir: p.bundleDir, scratchDir, shared: p.shared },
+        layout: { bundleDir: p.bundleDir, ...dirs, shared: p.shared },
+        home,
         limits: this.#limits(rt),
         startTimeoutMs: this.opts.startTimeoutMs ?? 15_000,
         cgroups: this.cgroups,
         spares: this.#spares,
       });
     } catch (e) {
-      await rm(scratchDir, { recursive: true, force: true });
+      await removeTree(home);
       throw e;
     }
-  }
-
-  #mkScratch(dir: string): void {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (process.getuid?.() === 0 && this.mode === 'bwrap') chownSync(dir, SANDBOX_UID, SANDBOX_UID);
-  }
-
-  /**
-   * Emptied between executions: nothing one run writes is seen by the next. The folder itself
-   * stays: the worker's sandbox has it bind-mounted, and a new folder would not be the mounted one.
-   */
-  async #resetScratch(dir: string): Promise<void> {
-    const left = await readdir(dir).catch(() => []);
-    // rm does not follow symlinks: a link the handler left removes only the link.
-    await Promise.all(left.map((name) => rm(join(dir, name), { recursive: true, force: true })));
   }
 }
 

@@ -4,7 +4,7 @@
  * The language adapter says how (node --test, python -m unittest, a Go test binary).
  */
 import { mkdirSync, chownSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AsporaError } from '@aspora/sdk';
@@ -12,6 +12,7 @@ import { adapterFor } from './languages/index.ts';
 import type { CgroupManager } from './sandbox/cgroup.ts';
 import type { SandboxMode } from './sandbox/detect.ts';
 import { launch, type SandboxLayout } from './sandbox/launch.ts';
+import { removeTree } from './sandbox/remove.ts';
 
 export interface SkillTestRun {
   passed: boolean;
@@ -72,6 +73,7 @@ export async function runSkillTests(t: SkillTestTarget, o: { mode: SandboxMode; 
   } finally {
     cgroup?.killAll();
     await cgroup?.remove();
-    await rm(scratchDir, { recursive: true, force: true });
+    // By handle, never following a link the tests left (something of theirs may still be writing).
+    await removeTree(scratchDir);
   }
 }

@@ -6,12 +6,12 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { AsporaError, type ErrorCode, type SkillResult } from '@aspora/sdk';
 import type { LogEntry } from '../observe/executions.ts';
 import type { LaunchSpec } from './languages/types.ts';
 import type { CgroupManager, WorkerCgroup } from './sandbox/cgroup.ts';
 import { reapLeftovers } from './sandbox/reap.ts';
+import { cleanUpAfter } from './sandbox/reset.ts';
 import type { SparePool } from './sandbox/spares.ts';
 import { readLines, writeMessage, type Message } from './protocol/lines.ts';
 import { parseResult } from './protocol/result.ts';
@@ -37,6 +37,8 @@ export interface WorkerStart {
   limits: SandboxLimits;
   startTimeoutMs: number;
   cgroups?: CgroupManager | undefined;
+  /** The folder holding the worker's writable folders, removed when it ends (default: its scratch folder). */
+  home?: string;
   /** Shells already in fresh cgroups: a cold start skips the wait of joining one. */
   spares?: SparePool | undefined;
 }
@@ -79,7 +81,8 @@ export class Worker {
   private constructor(
     readonly key: string,
     readonly memoryMb: number,
-    readonly scratchDir: string,
+    /** The host folders of its /scratch, /tmp and /dev/shm: Bash beside it mounts the same; emptied between executions. */
+    readonly dirs: Pick<SandboxLayout, 'scratchDir' | 'tmpDir' | 'shmDir'>,
     private readonly child: ChildProcess,
     private readonly channel: Socket,
     readonly cgroup: WorkerCgroup | undefined,
@@ -101,13 +104,10 @@ export class Worker {
       throw e;
     }
     const { child, channel } = launched;
-    const w = new Worker(o.key, o.limits.memoryMb, o.layout.scratchDir, child, channel, cgroup);
+    const w = new Worker(o.key, o.limits.memoryMb, { scratchDir: o.layout.scratchDir, tmpDir: o.layout.tmpDir, shmDir: o.layout.shmDir }, child, channel, cgroup);
     w.#mapStack = o.spec.mapStack;
     // After the exit handlers have read the group's OOM counters.
-    child.once('exit', () => setImmediate(() => {
-      void cgroup?.remove();
-      void rm(o.layout.scratchDir, { recursive: true, force: true });
-    }));
+    child.once('exit', () => setImmediate(() => void cleanUpAfter(cgroup, o.home ?? o.layout.scratchDir)));
     const startTimeoutMs = o.startTimeoutMs;
     return new Promise((resolve, reject) => {
       let stderr = '';
@@ -153,6 +153,10 @@ export class Worker {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  get scratchDir(): string {
+    return this.dirs.scratchDir;
   }
 
   execute(exec: string, context: Record<string, unknown>, hooks: ExecutionHooks, timeoutMs: number): Promise<Outcome> {

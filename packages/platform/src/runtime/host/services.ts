@@ -100,12 +100,12 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** A sibling process in an identical sandbox (same view, limits, cgroup and scratch), collecting its output. */
+/** A sibling process in an identical sandbox (same view, limits, cgroup, /scratch, /tmp and /dev/shm), collecting its output. */
 function bash(c: ServiceContext, command: string, timeoutMs: number, running: Set<ChildProcess>) {
   const worker = c.worker();
   if (!worker) throw new AsporaError('UNAVAILABLE', 'bash: the execution has no worker');
   const spec: LaunchSpec = { mounts: [], command: ['/bin/sh', '-c', command], env: {} };
-  const { child, channel } = launch(c.mode, spec, { bundleDir: c.prepared.bundleDir, scratchDir: worker.scratchDir, shared: c.prepared.shared }, c.limits, worker.cgroup);
+  const { child, channel } = launch(c.mode, spec, { bundleDir: c.prepared.bundleDir, ...worker.dirs, shared: c.prepared.shared }, c.limits, worker.cgroup);
   channel.destroy();
   running.add(child);
   return new Promise<{ stdout: string; stderr: string; exitCode: number }>((resolve) => {

@@ -20,6 +20,8 @@ export interface SkillView {
   scratchDir: string;
   /** Bytes the host-side Write tool may still write in this execution. */
   writeBudget?: { bytes: number };
+  /** Writes of this execution still under way: the reset after it waits for them (a handler may return without awaiting one). */
+  writes?: Set<Promise<unknown>>;
 }
 
 export interface VisiblePath {

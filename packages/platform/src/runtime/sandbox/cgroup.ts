@@ -1,6 +1,7 @@
 /**
  * Per-worker resource caps with cgroups: memory (runtime.memory, swap included), processes and
- * threads (a fork bomb stops at the cap), and CPU (runtime.cpu cores as a CFS quota). cgroup v2
+ * threads (a fork bomb stops at the cap), and CPU (runtime.cpu cores as a CFS quota); the freezer
+ * stops a worker while its folders are reset between executions. cgroup v2
  * when this process may create child groups with the memory and pids controllers (a delegated
  * subtree: ASPORA_CGROUP_ROOT, or the container's own root); otherwise cgroup v1 when its memory
  * and pids hierarchies are writable; otherwise none, and the launcher falls back to rlimits.
@@ -25,8 +26,14 @@ export interface WorkerCgroup {
   pids(): number[];
   /** Was a process of this group killed by the memory cap? */
   oomKilled(): boolean;
-  /** SIGKILL to every process still in the group. */
+  /** SIGKILL to every process still in the group (a frozen group is thawed so that they die). */
   killAll(): void;
+  /**
+   * Stops every process of the group where they are (the cgroup freezer), until thaw(). False
+   * when there is no freezer or the group did not freeze within a short wait.
+   */
+  freeze(): Promise<boolean>;
+  thaw(): void;
   /** Removes the group once it is empty (retries briefly while the kernel reaps). */
   remove(): Promise<void>;
 }
@@ -74,6 +81,23 @@ function readInt(file: string, key?: string): number {
   }
 }
 
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Until `done()` (a freeze takes effect as each process next runs), for at most ~100 ms. */
+async function settled(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 40; i++) {
+    if (done()) return true;
+    await new Promise((r) => (i < 10 ? setImmediate(r) : setTimeout(r, 5)));
+  }
+  return done();
+}
+
 function readPids(procsFile: string): number[] {
   try {
     return readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
@@ -110,10 +134,15 @@ async function removeDirs(dirs: string[], kill: () => void): Promise<void> {
 
 class V1 implements CgroupManager {
   readonly version = 1 as const;
-  constructor(private readonly bases: { memory: string; pids: string; cpu: string | undefined }) {}
+  constructor(private readonly bases: { memory: string; pids: string; cpu: string | undefined; freezer: string | undefined }) {}
 
   create(id: string, first: CgroupLimits): WorkerCgroup | undefined {
-    const dirs = { memory: join(this.bases.memory, id), pids: join(this.bases.pids, id), ...(this.bases.cpu ? { cpu: join(this.bases.cpu, id) } : {}) };
+    const dirs = {
+      memory: join(this.bases.memory, id),
+      pids: join(this.bases.pids, id),
+      ...(this.bases.cpu ? { cpu: join(this.bases.cpu, id) } : {}),
+      ...(this.bases.freezer ? { freezer: join(this.bases.freezer, id) } : {}),
+    };
     let l = first;
     const setLimits = (next: CgroupLimits) => {
       l = next;
@@ -136,13 +165,18 @@ class V1 implements CgroupManager {
       return undefined;
     }
     const procsFiles = Object.values(dirs).map((d) => join(d, 'cgroup.procs'));
-    const killAll = () => procsFiles.forEach(killPids);
+    const state = dirs.freezer && join(dirs.freezer, 'freezer.state');
+    const thaw = () => void (state && tryWrite(state, 'THAWED'));
+    // v1: a frozen process stays frozen with a SIGKILL pending until it is thawed.
+    const killAll = () => (procsFiles.forEach(killPids), thaw());
     return {
       procsFiles,
       setLimits,
       pids: () => readPids(join(dirs.pids, 'cgroup.procs')),
       oomKilled: () => readInt(join(dirs.memory, 'memory.oom_control'), 'oom_kill') > 0 || readInt(join(dirs.memory, 'memory.failcnt')) > 0 && readInt(join(dirs.memory, 'memory.max_usage_in_bytes')) >= l.memoryMb * 1024 * 1024,
       killAll,
+      freeze: async () => !!state && tryWrite(state, 'FROZEN') && (await settled(() => readText(state) === 'FROZEN')),
+      thaw,
       remove: () => removeDirs(Object.values(dirs), killAll),
     };
   }
@@ -168,6 +202,7 @@ class V2 implements CgroupManager {
       return undefined;
     }
     const procs = join(dir, 'cgroup.procs');
+    // v2 delivers SIGKILL to frozen processes: no thaw needed first.
     const killAll = () => (tryWrite(join(dir, 'cgroup.kill'), '1') ? undefined : killPids(procs));
     return {
       procsFiles: [procs],
@@ -175,6 +210,8 @@ class V2 implements CgroupManager {
       pids: () => readPids(procs),
       oomKilled: () => readInt(join(dir, 'memory.events'), 'oom_kill') > 0,
       killAll,
+      freeze: async () => tryWrite(join(dir, 'cgroup.freeze'), '1') && (await settled(() => readInt(join(dir, 'cgroup.events'), 'frozen') === 1)),
+      thaw: () => void tryWrite(join(dir, 'cgroup.freeze'), '0'),
       remove: () => removeDirs([dir], killAll),
     };
   }
@@ -217,7 +254,25 @@ function detectV1(): CgroupManager | undefined {
   } catch {
     cpu = undefined;
   }
-  return new V1({ memory, pids, cpu });
+  return new V1({ memory, pids, cpu, freezer: freezerBase(at('freezer')) });
+}
+
+/**
+ * The v1 freezer's base, with one empty group kept frozen for good: the kernel switches a static
+ * key on when the first group freezes and off when the last thaws, and patching kernel text costs
+ * ~6 ms per freeze and ~8 ms per thaw here (measured, kernel 6.18); with the key held on, a
+ * freeze and thaw of a worker cost ~0.2 ms.
+ */
+function freezerBase(base: string | undefined): string | undefined {
+  if (!base) return undefined;
+  try {
+    const anchor = join(base, 'freeze-anchor');
+    mkdirSync(anchor, { recursive: true });
+    writeFileSync(join(anchor, 'freezer.state'), 'FROZEN');
+    return base;
+  } catch {
+    return undefined;
+  }
 }
 
 let detected: CgroupManager | null | undefined;

@@ -1,8 +1,9 @@
 /**
  * Starts one worker process in the sandbox: bubblewrap namespaces (user, pid, ipc, uts, net,
  * cgroup), no network, the skill's bundle read-only at /skill, its allowed shared files read-only
- * under /shared, a writable /scratch, a size-capped tmpfs /tmp, an environment with nothing of the
- * host's, and rlimits (address space, CPU seconds, processes, file size, open files) via prlimit.
+ * under /shared, a writable /scratch, /tmp and /dev/shm (the worker's own host folders), /dev
+ * read-only, an environment with nothing of the host's, and rlimits (address space, CPU seconds,
+ * processes, file size, open files) via prlimit.
  * When the platform runs as root the sandbox runs as an unprivileged host user as well, so a
  * process cap counts and nothing root-owned is readable even if it were mounted.
  *
@@ -32,6 +33,9 @@ export interface SandboxLimits {
 export interface SandboxLayout {
   bundleDir: string;
   scratchDir: string;
+  /** Host folders for /tmp and /dev/shm (a warm worker's, emptied between executions); size-capped tmpfs without. */
+  tmpDir?: string | undefined;
+  shmDir?: string | undefined;
   /** Allowed shared files/folders: host path → path under /shared. */
   shared: Array<{ host: string; sandbox: string }>;
 }
@@ -84,13 +88,18 @@ export function bwrapArgs(spec: LaunchSpec, layout: SandboxLayout, limits: Sandb
   }
   for (const f of ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime']) if (existsSync(f)) a.push('--ro-bind', f, f);
   a.push('--proc', '/proc', '--dev', '/dev');
-  a.push('--size', String(limits.tmpMb * 1024 * 1024), '--tmpfs', '/tmp');
+  const tmpfs = (dest: string) => ['--size', String(limits.tmpMb * 1024 * 1024), '--tmpfs', dest];
+  a.push(...(layout.tmpDir ? ['--bind', layout.tmpDir, '/tmp'] : tmpfs('/tmp')));
+  a.push(...(layout.shmDir ? ['--bind', layout.shmDir, '/dev/shm'] : tmpfs('/dev/shm')));
+  // bwrap's /dev is a tmpfs the sandbox user owns: read-only, or what one execution left in it
+  // would be there for the next.
+  a.push('--remount-ro', '/dev');
   a.push('--ro-bind', layout.bundleDir, '/skill');
   for (const s of layout.shared) a.push('--ro-bind', s.host, s.sandbox);
   a.push('--bind', layout.scratchDir, '/scratch', '--chdir', '/scratch');
   for (const m of spec.mounts) a.push('--ro-bind', m.host, m.sandbox);
   // bwrap builds the root on a tmpfs: make it read-only once everything is mounted, so that only
-  // /scratch and /tmp are writable.
+  // /scratch, /tmp and /dev/shm are writable.
   a.push('--remount-ro', '/');
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/scratch', TMPDIR: '/tmp', LANG: 'C.UTF-8', ...spec.env };
   for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
@@ -148,7 +157,7 @@ function spawnOptions(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout
   return {
     stdin: 'ignore' as const,
     cwd: mode === 'bwrap' ? '/' : layout.scratchDir,
-    env: mode === 'bwrap' ? {} : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: layout.scratchDir, ...mapEnv(spec, layout) },
+    env: mode === 'bwrap' ? {} : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: layout.scratchDir, ...(layout.tmpDir ? { TMPDIR: layout.tmpDir } : {}), ...mapEnv(spec, layout) },
   };
 }
 
