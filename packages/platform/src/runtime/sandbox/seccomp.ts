@@ -118,6 +118,13 @@ export const REFUSED: Record<string, Nr> = {
   set_mempolicy_home_node: { x86_64: 450, aarch64: 450 },
   migrate_pages: { x86_64: 256, aarch64: 238 },
   move_pages: { x86_64: 279, aarch64: 239 },
+  // System V IPC and POSIX message queues: their objects live in the worker's IPC namespace, which
+  // outlives an execution, and the host cannot empty it between users as it empties /scratch.
+  // (POSIX shared memory and semaphores are files in /dev/shm, which is reset.)
+  shmget: { x86_64: 29, aarch64: 194 },
+  msgget: { x86_64: 68, aarch64: 186 },
+  semget: { x86_64: 64, aarch64: 190 },
+  mq_open: { x86_64: 240, aarch64: 180 },
   // Obsolete, or 16-bit segments (modify_ldt: a history of information leaks).
   uselib: { x86_64: 134 },
   ustat: { x86_64: 136 },
