@@ -1,8 +1,8 @@
 /**
  * How a language's worker is prepared and launched. The sandbox (bubblewrap) mounts the skill's
- * bundle read-only at /skill, a private tmpfs at /scratch (the working directory) and, read-only,
- * every `mounts` entry; it starts `command` with only `env` (plus PATH, HOME=/scratch, LANG) and
- * the protocol socket on fd 3 (docs/runtime-protocol.md).
+ * bundle read-only at /skill, a private folder at /scratch (the working directory) and every
+ * `mounts` entry (read-only unless `writable`); it starts `command` with only `env` (plus PATH,
+ * HOME=/scratch, LANG) and the protocol socket on fd 3 (docs/runtime-protocol.md).
  */
 export type Language = 'typescript' | 'python' | 'go';
 
@@ -18,8 +18,8 @@ export interface PrepareOptions {
 }
 
 export interface LaunchSpec {
-  /** Host paths mounted read-only inside the sandbox (`sandbox` is an absolute in-sandbox path). */
-  mounts: Array<{ host: string; sandbox: string }>;
+  /** Host paths mounted inside the sandbox (`sandbox` is an absolute in-sandbox path), read-only unless `writable` (a build's cache). */
+  mounts: Array<{ host: string; sandbox: string; writable?: boolean }>;
   /** argv inside the sandbox; argv[0] an absolute in-sandbox path. */
   command: string[];
   env: Record<string, string>;
