@@ -8,9 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsporaError } from '@aspora/sdk';
@@ -24,6 +24,7 @@ const SECRET = `platform-config-secret-${randomUUID()}`;
 const VICTIM = `victim-source-marker-${randomUUID()}`;
 /** This checkout: the platform's install, where the SDK and node_modules live. */
 const REPO = new URL('../../../../../', import.meta.url).pathname.replace(/\/$/, '');
+const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
 const SHADOW_LINE = (() => {
   try {
     return readFileSync('/etc/shadow', 'utf8').split('\n')[0]!;
@@ -151,5 +152,29 @@ describe('a TypeScript build reads only the bundle and the SDK', { timeout: 120_
     await refused({ handler, extra: { 'tests/unit/leak.test.ts': unit(p.secretYaml) } }, { names: /tests\/unit\/leak\.test\.ts:2\b.*outside the skill's bundle/, leaks: [SECRET], spec: p.secretYaml }, 'test');
     await refused({ handler, extra: { 'tests/unit/leak.test.ts': unit('/proc/self/environ') } }, { names: /tests\/unit\/leak\.test\.ts:2\b/, leaks: [ENV_MARKER] }, 'test');
     await refused({ handler, extra: { 'tests/unit/leak.test.ts': unit('../../../../../platform-secret.yaml') } }, { names: /tests\/unit\/leak\.test\.ts:2\b.*outside the skill's bundle/, leaks: [SECRET] }, 'test');
+  });
+});
+
+describe('Go builds of untrusted code', { timeout: 180_000 }, () => {
+  test('a Go compile error names bundle files and modules, never where the platform keeps them', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+    const handler = 'package main\n\nimport (\n\taspora "github.com/aspora/sdk-go"\n\t_ "github.com/aspora/sdk-go/nothing"\n)\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) { return nil, nil }\n';
+    await refused({ language: 'go', handler }, { names: /sdk-go\/nothing/, leaks: [] });
+  });
+
+  test('a Go build is bounded: a handler whose binary would be 200 MB is refused', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+    const handler = 'package main\n\nimport aspora "github.com/aspora/sdk-go"\n\nvar big = [200 << 20]byte{1}\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: big[0] == 1, Message: "ok"}, nil\n}\n';
+    await refused({ language: 'go', handler }, { names: /Go handler .*could not be built: the Go build wrote a file larger than 128 MB/, leaks: [] });
+  });
+
+  test('//go:embed and a go.mod of the bundle cannot reach host files', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+    const embed = `package main\n\nimport (\n\t_ "embed"\n\taspora "github.com/aspora/sdk-go"\n)\n\n//go:embed ../../../../platform-secret.yaml\nvar s string\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: true, Message: s}, nil\n}\n`;
+    await refused({ language: 'go', handler: embed }, { names: /code\/handler\.go:8/, leaks: [SECRET] });
+    // The bundle's own go.mod is never used: the platform writes the module file.
+    const replaced = 'package main\n\nimport (\n\taspora "github.com/aspora/sdk-go"\n\tvictim "victim.example/secret"\n)\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: true, Message: victim.Key}, nil\n}\n';
+    const goMod = `module skill\n\ngo 1.19\n\nrequire victim.example/secret v0.0.0\n\nreplace victim.example/secret => ${hostDir}/victim\n`;
+    mkdirSync(join(hostDir, 'victim'), { recursive: true });
+    writeFileSync(join(hostDir, 'victim', 'go.mod'), 'module victim.example/secret\n\ngo 1.19\n');
+    writeFileSync(join(hostDir, 'victim', 'key.go'), `package secret\n\nconst Key = "${SECRET}"\n`);
+    await refused({ language: 'go', handler: replaced, extra: { 'code/go.mod': goMod, 'go.mod': goMod, 'go.work': `go 1.19\n\nuse ${hostDir}/victim\n` } }, { names: /victim\.example\/secret/, leaks: [SECRET] });
   });
 });
