@@ -155,7 +155,7 @@ describe('a TypeScript build reads only the bundle and the SDK', { timeout: 120_
   });
 });
 
-describe('Go builds of untrusted code', { timeout: 180_000 }, () => {
+describe('Go and Python builds of untrusted code', { timeout: 180_000 }, () => {
   test('a Go compile error names bundle files and modules, never where the platform keeps them', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
     const handler = 'package main\n\nimport (\n\taspora "github.com/aspora/sdk-go"\n\t_ "github.com/aspora/sdk-go/nothing"\n)\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) { return nil, nil }\n';
     await refused({ language: 'go', handler }, { names: /sdk-go\/nothing/, leaks: [] });
@@ -176,5 +176,10 @@ describe('Go builds of untrusted code', { timeout: 180_000 }, () => {
     writeFileSync(join(hostDir, 'victim', 'go.mod'), 'module victim.example/secret\n\ngo 1.19\n');
     writeFileSync(join(hostDir, 'victim', 'key.go'), `package secret\n\nconst Key = "${SECRET}"\n`);
     await refused({ language: 'go', handler: replaced, extra: { 'code/go.mod': goMod, 'go.mod': goMod, 'go.work': `go 1.19\n\nuse ${hostDir}/victim\n` } }, { names: /victim\.example\/secret/, leaks: [SECRET] });
+  });
+
+  test('a Python syntax check is bounded: a source whose compile needs gigabytes is refused', async () => {
+    const handler = `from aspora_sdk import SkillResult, skill_handler\n\nBIG = [${'1,'.repeat(3_500_000)}]\n\n@skill_handler\nasync def handler(context):\n    return SkillResult(success=True, message=str(len(BIG)))\n`;
+    await refused({ language: 'python', handler }, { names: /the Python syntax check used more than its 512 MB of memory/, leaks: [] });
   });
 });
