@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { AsporaError } from '@aspora/sdk';
 import { adapterRoot, buildSandbox, runtimeFixture } from '../test-support.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
@@ -141,18 +141,24 @@ describe('the build script bounds what it reads', () => {
   for (const sb of modes) {
     // A file the sandbox shows too (/etc/ld.so.cache): the script's check is what refuses it.
     test(`a link in the bundle to a host file is refused where it points (${sb.mode})`, { skip: existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here' }, async () => {
-      const dir = bundle(`link-${sb.mode}`, { 'code/handler.ts': `import s from './cache.txt';\nexport const handler = async () => ({ success: true, message: s });\n` });
+      const dir = bundle(`link-${sb.mode}`, { 'code/handler.ts': `import s from './cache.txt' with { type: 'text' };\nexport const handler = async () => ({ success: true, message: s });\n` });
       symlinkSync('/etc/ld.so.cache', join(dir, 'code', 'cache.txt'));
       const e = await buildFails(dir, sb);
       assert.match(e.message, /imports "\.\/cache\.txt": outside the skill's bundle/);
     });
   }
 
-  test('a glob import that matches files outside the bundle is refused when they are loaded', { skip: existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here' }, async () => {
-    const dir = bundle('glob', { 'code/handler.ts': 'export const handler = async (ctx) => ({ success: true, message: String(await import(`../../etc/ld.so.${ctx.input.userMessage}`)) });\n' });
-    const e = await buildFails(dir);
-    assert.match(e.message, /"\.\.\/etc\/ld\.so\.cache" is outside the skill's bundle/);
-  });
+  for (const sb of modes) {
+    // esbuild expands a glob itself, without asking resolve plugins: the load step refuses it. The
+    // pattern climbs from code/ to /etc: in the sandbox the bundle is /skill, without it the host folder.
+    test(`a glob import that matches files outside the bundle is refused when they are loaded (${sb.mode})`, { skip: existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here' }, async () => {
+      const dir = join(root, 'bundles', `glob-${sb.mode}`);
+      const up = sb.mode === 'bwrap' ? '../../etc' : relative(join(dir, 'code'), '/etc');
+      bundle(`glob-${sb.mode}`, { 'code/handler.ts': `export const handler = async (ctx) => ({ success: true, message: String(await import(\`${up}/ld.so.\${ctx.input.userMessage}\`, { with: { type: 'text' } })) });\n` });
+      const e = await buildFails(dir, sb);
+      assert.match(e.message, /"(\.\.\/)+etc\/ld\.so\.cache" is outside the skill's bundle/);
+    });
+  }
 
   test('imported files are capped in all, not only each', async () => {
     const files: Record<string, string> = {};
