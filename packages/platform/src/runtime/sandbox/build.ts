@@ -12,6 +12,7 @@ import { chmod, rename, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { LaunchSpec } from '../languages/types.ts';
 import type { CgroupManager } from './cgroup.ts';
 import type { SandboxMode } from './detect.ts';
@@ -46,6 +47,22 @@ export interface BuildRun {
 }
 
 const SANDBOX_UID = 65534;
+/**
+ * Builds at a time in this process; the rest wait their turn (their deadline starts with their
+ * turn). Many first runs of new versions at once must not start a node, esbuild or go each.
+ */
+export const BUILD_SLOTS = Math.max(1, availableParallelism());
+let running = 0;
+const waiting: Array<() => void> = [];
+async function turn(): Promise<() => void> {
+  if (running < BUILD_SLOTS) running++;
+  else await new Promise<void>((r) => waiting.push(r)); // a finished build hands its slot over
+  return () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+}
 const REPORT_CAP = 1024 * 1024;
 const OUTPUT_CAP = 256 * 1024;
 
@@ -72,6 +89,15 @@ export function giveToSandbox(sb: BuildSandbox, paths: string[]): void {
 
 /** Runs `spec` in the sandbox with `workDir` at /scratch; resolves when every process of it is gone. */
 export async function runBuild(sb: BuildSandbox, spec: LaunchSpec, bundleDir: string, workDir: string, l: BuildLimits): Promise<BuildRun> {
+  const done = await turn();
+  try {
+    return await runNow(sb, spec, bundleDir, workDir, l);
+  } finally {
+    done();
+  }
+}
+
+async function runNow(sb: BuildSandbox, spec: LaunchSpec, bundleDir: string, workDir: string, l: BuildLimits): Promise<BuildRun> {
   const timeoutMs = sb.timeoutMs ?? l.timeoutMs;
   const limits = { memoryMb: l.memoryMb, cpu: 0, cpuSeconds: l.cpuSeconds, maxProcesses: l.maxProcesses, maxFileMb: l.maxFileMb, tmpMb: 64 };
   const cgroup = sb.cgroups?.create(`b-${randomUUID()}`, { memoryMb: l.memoryMb, maxProcesses: l.maxProcesses, cpu: 0 });

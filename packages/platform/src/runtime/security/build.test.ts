@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsporaError } from '@aspora/sdk';
 import { parseDigest } from '../../store/index.ts';
+import { pythonInterpreter } from '../languages/python.ts';
 import { runtimeFixture, type TestSkill } from '../test-support.ts';
 
 /** In the platform's environment (so in /proc/self/environ of anything it spawns unsandboxed). */
@@ -25,6 +26,10 @@ const VICTIM = `victim-source-marker-${randomUUID()}`;
 /** This checkout: the platform's install, where the SDK and node_modules live. */
 const REPO = new URL('../../../../../', import.meta.url).pathname.replace(/\/$/, '');
 const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
+const havePython = await pythonInterpreter().then(
+  () => true,
+  () => false,
+);
 const SHADOW_LINE = (() => {
   try {
     return readFileSync('/etc/shadow', 'utf8').split('\n')[0]!;
@@ -178,7 +183,7 @@ describe('Go and Python builds of untrusted code', { timeout: 180_000 }, () => {
     await refused({ language: 'go', handler: replaced, extra: { 'code/go.mod': goMod, 'go.mod': goMod, 'go.work': `go 1.19\n\nuse ${hostDir}/victim\n` } }, { names: /victim\.example\/secret/, leaks: [SECRET] });
   });
 
-  test('a Python syntax check is bounded: a source whose compile needs gigabytes is refused', async () => {
+  test('a Python syntax check is bounded: a source whose compile needs gigabytes is refused', { skip: havePython ? undefined : 'no usable Python 3.9+' }, async () => {
     const handler = `from aspora_sdk import SkillResult, skill_handler\n\nBIG = [${'1,'.repeat(3_500_000)}]\n\n@skill_handler\nasync def handler(context):\n    return SkillResult(success=True, message=str(len(BIG)))\n`;
     await refused({ language: 'python', handler }, { names: /the Python syntax check used more than its 512 MB of memory/, leaks: [] });
   });
