@@ -26,7 +26,7 @@ const SANDBOX_SDK = '/opt/aspora/go-sdk';
 const SANDBOX_CACHE = '/opt/aspora/go-cache';
 const GENERATED_MAIN = 'zz_aspora_main.go';
 /** The first build on a machine compiles the standard library: minutes and a few hundred MB. */
-const LIMITS: BuildLimits = { memoryMb: 2048, timeoutMs: 5 * 60_000, cpuSeconds: 900, maxProcesses: 256, maxFileMb: 128 };
+const LIMITS: BuildLimits = { kind: 'go', memoryMb: 2048, timeoutMs: 5 * 60_000, cpuSeconds: 900, maxProcesses: 256, maxFileMb: 128 };
 const SANDBOX_UID = 65534;
 /** What bubblewrap shows the sandbox of the host anyway (launch.ts): a toolchain there needs no mount. */
 const VISIBLE = ['/usr/', '/bin/', '/lib/', '/lib64/', '/sbin/'];

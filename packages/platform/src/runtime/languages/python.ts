@@ -26,7 +26,7 @@ export const PYTHON_SDK_DIR = fileURLToPath(new URL('../../../../../sdks/python'
 const SANDBOX_SDK = '/opt/aspora/python';
 const MIN_VERSION: [number, number] = [3, 9];
 const RUN_TIMEOUT_MS = 60_000;
-const CHECK_LIMITS: BuildLimits = { memoryMb: 512, timeoutMs: 60_000, cpuSeconds: 60, maxProcesses: 16, maxFileMb: 1 };
+const CHECK_LIMITS: BuildLimits = { kind: 'python', memoryMb: 512, timeoutMs: 60_000, cpuSeconds: 60, maxProcesses: 16, maxFileMb: 1 };
 const INSTALL_HINT = 'apt-get install python3 or set ASPORA_PYTHON';
 /** What bubblewrap shows the sandbox of the host anyway (launch.ts): no mount needed. */
 const VISIBLE = ['/usr', '/bin', '/lib', '/lib64', '/sbin'];

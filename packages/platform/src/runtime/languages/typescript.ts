@@ -30,7 +30,7 @@ const MODULES = '/opt/aspora/modules/node_modules';
 /** Output folder inside the digest's cache, mounted at /opt/aspora/build (builds before the sandbox wrote beside it). */
 const OUT = 'ts';
 
-const LIMITS: BuildLimits = { memoryMb: 1024, timeoutMs: 60_000, cpuSeconds: 120, maxProcesses: 128, maxFileMb: 256 };
+const LIMITS: BuildLimits = { kind: 'typescript', memoryMb: 1024, timeoutMs: 60_000, cpuSeconds: 120, maxProcesses: 128, maxFileMb: 256 };
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 

@@ -18,7 +18,7 @@ before(() => {
 });
 after(() => removeRoot());
 
-const limits = { memoryMb: 256, timeoutMs: 30_000, cpuSeconds: 30, maxProcesses: 32, maxFileMb: 1 };
+const limits = { kind: 'typescript' as const, memoryMb: 256, timeoutMs: 30_000, cpuSeconds: 30, maxProcesses: 32, maxFileMb: 1 };
 
 test('only regular files are taken out of a work folder: a link the build left is not followed', async () => {
   const work = join(root, 'work');
@@ -30,7 +30,7 @@ test('only regular files are taken out of a work folder: a link the build left i
   assert.equal(await takeOutput(work, 'out.js', join(root, 'taken', 'out.js')), true);
 });
 
-test(`at most ${BUILD_SLOTS} builds run at once; the others wait their turn`, async () => {
+test(`at most ${BUILD_SLOTS} builds of a kind run at once; the others wait their turn, not a build of another kind`, async () => {
   const bundleDir = join(root, 'bundle');
   mkdirSync(bundleDir, { recursive: true, mode: 0o755 });
   const sb = buildSandbox();
@@ -40,4 +40,9 @@ test(`at most ${BUILD_SLOTS} builds run at once; the others wait their turn`, as
   assert.deepEqual(runs.map((r) => r.exitCode), runs.map(() => 0));
   // One more build than slots: the last starts when a first one ends (a lower bound only).
   assert.ok(performance.now() - t0 >= 2000, `${Math.round(performance.now() - t0)} ms`);
+  // Go builds fill their slots; a Python check does not wait for them.
+  const go = Array.from({ length: BUILD_SLOTS }, (_, i) => withWorkDir(sb, cacheDir(`go-${i}`), (work) => runBuild(sb, { ...spec, command: ['/bin/sh', '-c', 'sleep 3'] }, bundleDir, work, { ...limits, kind: 'go' })).then(() => performance.now()));
+  await withWorkDir(sb, cacheDir('py'), (work) => runBuild(sb, { ...spec, command: ['/bin/true'] }, bundleDir, work, { ...limits, kind: 'python' }));
+  const pyDone = performance.now();
+  assert.ok(pyDone < Math.min(...(await Promise.all(go))), 'the Python check finished while the Go builds held their slots');
 });

@@ -27,6 +27,8 @@ export interface BuildSandbox {
 }
 
 export interface BuildLimits {
+  /** Builds of one kind take turns (a slow Go build never holds up a TypeScript one). */
+  kind: 'typescript' | 'go' | 'python';
   memoryMb: number;
   timeoutMs: number;
   cpuSeconds: number;
@@ -48,19 +50,21 @@ export interface BuildRun {
 
 const SANDBOX_UID = 65534;
 /**
- * Builds at a time in this process; the rest wait their turn (their deadline starts with their
- * turn). Many first runs of new versions at once must not start a node, esbuild or go each.
+ * Builds of a kind at a time in this process; the rest wait their turn (their deadline starts with
+ * their turn). Many first runs of new versions at once must not start a node, esbuild or go each.
  */
 export const BUILD_SLOTS = Math.max(1, availableParallelism());
-let running = 0;
-const waiting: Array<() => void> = [];
-async function turn(): Promise<() => void> {
-  if (running < BUILD_SLOTS) running++;
-  else await new Promise<void>((r) => waiting.push(r)); // a finished build hands its slot over
+const queues = new Map<BuildLimits['kind'], { running: number; waiting: Array<() => void> }>();
+async function turn(kind: BuildLimits['kind']): Promise<() => void> {
+  let q = queues.get(kind);
+  if (!q) queues.set(kind, (q = { running: 0, waiting: [] }));
+  const queue = q;
+  if (queue.running < BUILD_SLOTS) queue.running++;
+  else await new Promise<void>((r) => queue.waiting.push(r)); // a finished build hands its slot over
   return () => {
-    const next = waiting.shift();
+    const next = queue.waiting.shift();
     if (next) next();
-    else running--;
+    else queue.running--;
   };
 }
 const REPORT_CAP = 1024 * 1024;
@@ -89,7 +93,7 @@ export function giveToSandbox(sb: BuildSandbox, paths: string[]): void {
 
 /** Runs `spec` in the sandbox with `workDir` at /scratch; resolves when every process of it is gone. */
 export async function runBuild(sb: BuildSandbox, spec: LaunchSpec, bundleDir: string, workDir: string, l: BuildLimits): Promise<BuildRun> {
-  const done = await turn();
+  const done = await turn(l.kind);
   try {
     return await runNow(sb, spec, bundleDir, workDir, l);
   } finally {
