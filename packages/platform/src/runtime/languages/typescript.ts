@@ -9,7 +9,7 @@
  * type` is erased). That script refuses any import outside those folders and reads every file
  * itself, bounded (16 MB a file, 64 MB in all).
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -191,10 +191,14 @@ function cached(dest: string, out: string, formats: Array<'cjs' | 'mjs'>): strin
   return undefined;
 }
 
+/** A map this large is not parsed (a handler that imports 64 MB of text): its stacks stay unmapped. */
+const MAX_MAP_BYTES = 32 * 1024 * 1024;
+
 /** A worker's stack with bundle positions turned back into the skill's own files and lines. */
 export function stackMapper(mapFile: string): ((stack: string) => string) | undefined {
   let map: SourceMap;
   try {
+    if (statSync(mapFile).size > MAX_MAP_BYTES) return undefined;
     map = new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapPayload);
   } catch {
     return undefined;

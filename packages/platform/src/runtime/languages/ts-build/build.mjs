@@ -117,10 +117,17 @@ function clean(text) {
   return t;
 }
 
-function issue(m) {
-  const loc = m.location;
-  const file = loc?.file ? shown(path.resolve(bundle, loc.file)) : undefined;
-  return { ...(file ? { file, line: loc.line, column: loc.column + 1 } : {}), message: clean(m.text) };
+/** Issues reported in all (the report must stay small: an import may be a megabyte long). */
+let issueBudget = 50;
+function issues(messages) {
+  const out = messages.slice(0, Math.max(issueBudget, 1)).map((m) => {
+    const loc = m.location;
+    const file = loc?.file ? shown(path.resolve(bundle, loc.file)) : undefined;
+    const text = clean(m.text);
+    return { ...(file ? { file, line: loc.line, column: loc.column + 1 } : {}), message: text.length > 1000 ? `${text.slice(0, 1000)}…` : text };
+  });
+  issueBudget -= out.length;
+  return out;
 }
 
 /** Source map paths: bundle-relative for the host's stack mapper (CommonJS), /skill/… for node's own (ES module). */
@@ -172,11 +179,11 @@ for (const job of req.jobs) {
         results.push(await bundleOne(job, 'esm'));
         continue;
       } catch (e2) {
-        results.push({ ok: false, errors: (e2.errors ?? [{ text: String(e2.message ?? e2) }]).slice(0, 20).map(issue) });
+        results.push({ ok: false, errors: issues(e2.errors ?? [{ text: String(e2.message ?? e2) }]) });
         continue;
       }
     }
-    results.push({ ok: false, errors: errors.slice(0, 20).map(issue) });
+    results.push({ ok: false, errors: issues(errors) });
   }
 }
 fs.writeSync(3, `${JSON.stringify({ jobs: results })}\n`);
