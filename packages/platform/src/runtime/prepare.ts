@@ -14,6 +14,7 @@ import { adapterFor } from './languages/index.ts';
 import type { LaunchSpec } from './languages/types.ts';
 import { PermissionGuard, type SkillPermissions } from './policy/guard.ts';
 import { toVisible } from './policy/view.ts';
+import type { BuildSandbox } from './sandbox/build.ts';
 import type { SandboxLayout } from './sandbox/launch.ts';
 
 export interface Prepared {
@@ -33,6 +34,8 @@ export interface PrepareContext {
   root: string;
   sharedRoot: string | undefined;
   webFetchHosts: string[];
+  /** The sandbox the build of the bundle runs in. */
+  sandbox: BuildSandbox;
   log: (ref: string, msg: string) => void;
 }
 
@@ -62,7 +65,7 @@ export async function prepareVersion(loaded: LoadedSkill, c: PrepareContext): Pr
   const bundleDir = await materializeBundle(c.store, v.bundleDigest, join(c.root, 'bundles'));
   const cacheDir = join(c.root, 'build', v.bundleDigest.slice(7));
   await mkdir(cacheDir, { recursive: true, mode: 0o755 });
-  const spec = await adapterFor(v.runtime.language).prepare({ bundleDir, entryPoint: v.runtime.entryPoint, cacheDir, log: (m) => c.log(loaded.ref, m) });
+  const spec = await adapterFor(v.runtime.language).prepare({ bundleDir, entryPoint: v.runtime.entryPoint, cacheDir, sandbox: c.sandbox, log: (m) => c.log(loaded.ref, m) });
   const perms = permissionsOf(loaded, c.webFetchHosts);
   const sharedDir = sharedDirOf(c.sharedRoot, perms.domain);
   const declared = (v.config as { monitoring?: { custom_metrics?: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram' }> } } | null)?.monitoring?.custom_metrics ?? [];

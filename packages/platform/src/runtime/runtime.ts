@@ -370,6 +370,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   #prepare(loaded: LoadedSkill): Promise<Prepared> {
+    // Builds run in the sandbox too: without one (and no opt-out) nothing is built.
+    if (this.#unavailable) return Promise.reject(this.#unavailable);
     const key = loaded.version.id;
     let p = this.#prepared.get(key);
     if (!p) {
@@ -379,6 +381,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         root: this.#root,
         sharedRoot: this.opts.sharedRoot,
         webFetchHosts: this.opts.webFetch?.allowHosts ?? [],
+        sandbox: { mode: this.mode as SandboxMode, cgroups: this.cgroups },
         log: (ref, msg) => this.deps.log.info({ ref }, msg),
       });
       this.#prepared.set(key, p);

@@ -39,7 +39,7 @@ const SANDBOX_UID = 65534;
 export async function runSkillTests(t: SkillTestTarget, o: { mode: SandboxMode; scratchRoot: string; timeoutMs?: number; cgroups?: CgroupManager | undefined; onOutput?: (chunk: string) => void }): Promise<SkillTestRun> {
   const started = performance.now();
   await mkdir(t.cacheDir, { recursive: true, mode: 0o755 });
-  const spec = await adapterFor(t.language).prepareTests({ bundleDir: t.bundleDir, entryPoint: t.entryPoint, cacheDir: t.cacheDir });
+  const spec = await adapterFor(t.language).prepareTests({ bundleDir: t.bundleDir, entryPoint: t.entryPoint, cacheDir: t.cacheDir, sandbox: { mode: o.mode, cgroups: o.cgroups } });
   const scratchDir = join(o.scratchRoot, `test-${randomUUID()}`);
   mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0 && o.mode === 'bwrap') chownSync(scratchDir, SANDBOX_UID, SANDBOX_UID);

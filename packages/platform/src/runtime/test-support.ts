@@ -9,6 +9,9 @@ import { openPlatformCore } from '../platform.ts';
 import { packFiles } from '../store/index.ts';
 import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
 import type { RuntimeOptions } from './runtime.ts';
+import type { BuildSandbox } from './sandbox/build.ts';
+import { cgroupManager } from './sandbox/cgroup.ts';
+import { probeBwrap } from './sandbox/detect.ts';
 
 export interface TestSkill {
   domain?: string;
@@ -141,4 +144,9 @@ export function adapterRoot(prefix: string) {
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** Where the language adapters' tests build: bubblewrap (with cgroups) when usable, as the runtime would. */
+export function buildSandbox(): BuildSandbox {
+  return probeBwrap().ok ? { mode: 'bwrap', cgroups: cgroupManager() } : { mode: 'unsafe' };
 }

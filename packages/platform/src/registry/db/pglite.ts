@@ -35,7 +35,13 @@ export async function openPglite(dataDir: string | undefined, schema: string | u
  * module crosses threads without being compiled again): each open then costs what it did in
  * process, not another ~0.6 s of compiling.
  */
-// @types/node types the WebAssembly namespace but not its functions (those come with lib "dom").
+// The WebAssembly namespace comes with lib "dom", which this project does not load, and @types/node
+// 20 does not declare it: declare the one type used here (it merges with any other declaration).
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+  }
+}
 const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
 let assets: Promise<{ pgliteWasmModule: WebAssembly.Module; initdbWasmModule: WebAssembly.Module; fsBundle: Blob }> | undefined;
 function compiled() {

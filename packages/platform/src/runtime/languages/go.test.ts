@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from '@aspora/sdk';
 import { GO_SDK_DIR, goAdapter, goEnv } from './go.ts';
-import { adapterRoot, protocolLines } from '../test-support.ts';
+import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
 import { launch } from '../sandbox/launch.ts';
@@ -82,7 +82,7 @@ describe('Go handlers', { skip: noGo }, () => {
     assert.match(r.stdout, /ok\s+github\.com\/aspora\/sdk-go\/testing\/asporatest\s/);
   });
 
-  const fxOpts = (): PrepareOptions => ({ bundleDir: FX, entryPoint: 'code/handler.go', cacheDir: cacheDir('fx-timing') });
+  const fxOpts = (): PrepareOptions => ({ bundleDir: FX, entryPoint: 'code/handler.go', sandbox: buildSandbox(), cacheDir: cacheDir('fx-timing') });
 
   test('prepare builds fx-timing once into a static binary that serves the protocol on fd 3', async (t) => {
     const logs: string[] = [];
@@ -146,7 +146,7 @@ describe('Go handlers', { skip: noGo }, () => {
       join(bundleDir, 'code', 'handler.go'),
       `package main\n\nimport aspora "github.com/aspora/sdk-go"\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: true, Message: notDefined}, nil\n}\n`,
     );
-    const opts = { bundleDir, entryPoint: 'code/handler.go', cacheDir: cacheDir('broken') };
+    const opts = { bundleDir, entryPoint: 'code/handler.go', sandbox: buildSandbox(), cacheDir: cacheDir('broken') };
     await assert.rejects(goAdapter.prepare(opts), (e: unknown) => {
       assert.ok(e instanceof AsporaError);
       assert.equal(e.code, 'BUNDLE_INVALID');
@@ -156,7 +156,7 @@ describe('Go handlers', { skip: noGo }, () => {
     });
     // No Handler at all: the generated main does not compile; the hint says what to declare.
     writeFileSync(join(bundleDir, 'code', 'handler.go'), 'package main\n\nfunc handler() {}\n');
-    await assert.rejects(goAdapter.prepare({ ...opts, cacheDir: cacheDir('no-handler') }), (e: unknown) => {
+    await assert.rejects(goAdapter.prepare({ ...opts, sandbox: buildSandbox(), cacheDir: cacheDir('no-handler') }), (e: unknown) => {
       assert.ok(e instanceof AsporaError && e.code === 'BUNDLE_INVALID');
       assert.match(e.message, /zz_aspora_main\.go \(generated\).*undefined: Handler/);
       assert.match(String(e.hint), /func Handler/);
@@ -168,7 +168,7 @@ describe('Go handlers', { skip: noGo }, () => {
     const saved = process.env.ASPORA_GO;
     process.env.ASPORA_GO = join(root, 'no-such-go');
     try {
-      await assert.rejects(goAdapter.prepare({ ...fxOpts(), cacheDir: cacheDir('no-go') }), (e: unknown) => {
+      await assert.rejects(goAdapter.prepare({ ...fxOpts(), sandbox: buildSandbox(), cacheDir: cacheDir('no-go') }), (e: unknown) => {
         assert.ok(e instanceof AsporaError && e.code === 'UNAVAILABLE');
         assert.match(String(e.hint), /apt-get install golang-go/);
         return true;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from '@aspora/sdk';
 import { PYTHON_SDK_DIR, pythonAdapter, pythonInterpreter } from './python.ts';
-import { adapterRoot, protocolLines } from '../test-support.ts';
+import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
 import { probeBwrap } from '../sandbox/detect.ts';
 import { launch, type Launched } from '../sandbox/launch.ts';
@@ -149,7 +149,7 @@ describe('Python handlers', { skip: noPython }, () => {
     assert.match(r.stderr, /^OK$/m);
   });
 
-  const disputeOpts = (name = 'dispute-chargeback'): PrepareOptions => ({ bundleDir: DISPUTE_SKILL, entryPoint: 'code/handler.py', cacheDir: cacheDir(name) });
+  const disputeOpts = (name = 'dispute-chargeback'): PrepareOptions => ({ bundleDir: DISPUTE_SKILL, entryPoint: 'code/handler.py', sandbox: buildSandbox(), cacheDir: cacheDir(name) });
 
   test('prepare checks dispute-chargeback once, writes nothing into the bundle and mounts the SDK', async (t) => {
     const logs: string[] = [];
@@ -204,7 +204,7 @@ describe('Python handlers', { skip: noPython }, () => {
     const made = spawnSync(py.executable, ['-I', '-m', 'venv', '--without-pip', venv], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
     const spec = await withEnv('ASPORA_PYTHON', join(venv, 'bin', 'python3'), () =>
-      pythonAdapter.prepare({ bundleDir: bundle('venv', { 'code/handler.py': HANDLER_OK }), entryPoint: 'code/handler.py', cacheDir: cacheDir('venv') }),
+      pythonAdapter.prepare({ bundleDir: bundle('venv', { 'code/handler.py': HANDLER_OK }), entryPoint: 'code/handler.py', sandbox: buildSandbox(), cacheDir: cacheDir('venv') }),
     );
     assert.equal(spec.command[0], join(venv, 'bin', 'python3'));
     assert.ok(spec.mounts.some((m) => m.host === venv && m.sandbox === venv), JSON.stringify(spec.mounts));
@@ -223,7 +223,7 @@ describe('Python handlers', { skip: noPython }, () => {
       'code/helpers.py': 'def total(xs):\n    s = 0\n    for x in xs\n        s += x\n    return s\n',
       'code/lib/fine.py': 'X = 1\n',
     });
-    const opts = { bundleDir, entryPoint: 'code/handler.py', cacheDir: cacheDir('broken') };
+    const opts = { bundleDir, entryPoint: 'code/handler.py', sandbox: buildSandbox(), cacheDir: cacheDir('broken') };
     await assert.rejects(pythonAdapter.prepare(opts), (e: unknown) => {
       assert.ok(e instanceof AsporaError);
       assert.equal(e.code, 'BUNDLE_INVALID');
@@ -246,7 +246,7 @@ describe('Python handlers', { skip: noPython }, () => {
 
   test('a bundle without tests/unit/test_*.py has no tests to run', async () => {
     const bundleDir = bundle('untested', { 'code/handler.py': HANDLER_OK, 'tests/unit/helpers.py': '' });
-    await assert.rejects(pythonAdapter.prepareTests({ bundleDir, entryPoint: 'code/handler.py', cacheDir: cacheDir('untested') }), (e: unknown) => {
+    await assert.rejects(pythonAdapter.prepareTests({ bundleDir, entryPoint: 'code/handler.py', sandbox: buildSandbox(), cacheDir: cacheDir('untested') }), (e: unknown) => {
       assert.ok(e instanceof AsporaError && e.code === 'NOT_FOUND');
       assert.match(e.message, /tests\/unit\/test_\*\.py/);
       return true;

@@ -1,7 +1,8 @@
 /**
  * Python handlers run as they are, on the platform host's Python 3 (3.9 or newer): nothing is
  * built. prepare() checks, once per bundle digest, that every .py file of the code folder
- * compiles, and returns how to start the SDK's worker (sdks/python, mounted read-only at
+ * compiles — in the sandbox (sandbox/build.ts), as any work on untrusted code: compiling a source
+ * can take gigabytes, so the check has the sandbox's memory cap and a deadline — and returns how to start the SDK's worker (sdks/python, mounted read-only at
  * /opt/aspora/python) on the handler. The bundle is read-only in the sandbox, so no bytecode is
  * written (-B). Handlers may import the standard library, their sibling modules and whatever
  * the chosen interpreter has installed; there is no pip step.
@@ -17,6 +18,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError, type Issue } from '@aspora/sdk';
+import { runBuild, stopped, withWorkDir, type BuildLimits } from '../sandbox/build.ts';
 import type { LanguageAdapter, LaunchSpec, PrepareOptions } from './types.ts';
 
 /** sdks/python of this repository (this file is packages/platform/src/runtime/languages/python.ts). */
@@ -24,6 +26,7 @@ export const PYTHON_SDK_DIR = fileURLToPath(new URL('../../../../../sdks/python'
 const SANDBOX_SDK = '/opt/aspora/python';
 const MIN_VERSION: [number, number] = [3, 9];
 const RUN_TIMEOUT_MS = 60_000;
+const CHECK_LIMITS: BuildLimits = { kind: 'python', memoryMb: 512, timeoutMs: 60_000, cpuSeconds: 60, maxProcesses: 16, maxFileMb: 1 };
 const INSTALL_HINT = 'apt-get install python3 or set ASPORA_PYTHON';
 /** What bubblewrap shows the sandbox of the host anyway (launch.ts): no mount needed. */
 const VISIBLE = ['/usr', '/bin', '/lib', '/lib64', '/sbin'];
@@ -156,53 +159,54 @@ function codeDir(opts: PrepareOptions): string {
   return dirname(entry);
 }
 
-/** Bundle-relative paths of the .py files under rel (no __pycache__ or hidden folders). */
-async function pyFiles(bundleDir: string, rel: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (r: string): Promise<void> => {
-    for (const e of await readdir(join(bundleDir, r), { withFileTypes: true })) {
-      const child = r === '.' ? e.name : `${r}/${e.name}`;
-      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== '__pycache__') await walk(child);
-      else if (e.isFile() && e.name.endsWith('.py')) out.push(child);
-    }
-  };
-  await walk(rel);
-  return out.sort();
-}
-
-/** compile() of each file (stdin: {root, files}); prints the issues as JSON. Writes no bytecode. */
+/**
+ * compile() of every .py file under argv[2] of the bundle at argv[1] (no __pycache__ or hidden
+ * folders, no links followed); writes {files, issues} as JSON to fd 3. Writes no bytecode.
+ */
 const CHECK = `
 import json, os, sys
-req = json.load(sys.stdin)
+root, top = sys.argv[1], sys.argv[2]
+files = []
+for d, dirs, names in os.walk(os.path.join(root, top)):
+    dirs[:] = sorted(x for x in dirs if not x.startswith(".") and x != "__pycache__")
+    files += [os.path.relpath(os.path.join(d, n), root) for n in names if n.endswith(".py") and os.path.isfile(os.path.join(d, n)) and not os.path.islink(os.path.join(d, n))]
 issues = []
-for rel in req["files"]:
+for rel in sorted(files):
     try:
-        with open(os.path.join(req["root"], rel), "rb") as f:
+        with open(os.path.join(root, rel), "rb") as f:
             compile(f.read(), rel, "exec", dont_inherit=True)
     except SyntaxError as e:
         issue = {"file": rel, "message": type(e).__name__ + ": " + str(e.msg)}
         if e.lineno: issue["line"] = e.lineno
         if e.offset: issue["column"] = e.offset
         issues.append(issue)
-    except (ValueError, OSError) as e:
-        issues.append({"file": rel, "message": type(e).__name__ + ": " + str(e)})
-print(json.dumps(issues))
+    except (ValueError, OSError, RecursionError, MemoryError) as e:
+        issues.append({"file": rel, "message": type(e).__name__ + ": " + str(e)[:500]})
+os.write(3, (json.dumps({"files": len(files), "issues": issues[:200]}) + "\\n").encode())
 `;
 
 async function syntaxCheck(opts: PrepareOptions, py: PythonInterpreter, rel: string): Promise<void> {
-  const files = await pyFiles(opts.bundleDir, rel);
-  opts.log?.(`python: checking the syntax of ${files.length} file(s) under ${rel}/ with Python ${py.version}`);
-  const r = await run(py.executable, ['-I', '-B', '-c', CHECK], JSON.stringify({ root: opts.bundleDir, files }));
-  let issues: Issue[];
+  opts.log?.(`python: checking the syntax of ${rel}/ with Python ${py.version}`);
+  const spec: LaunchSpec = { mounts: py.mounts, command: [py.executable, '-I', '-B', '-c', CHECK, '/skill', rel], env: {} };
+  const r = await withWorkDir(opts.sandbox, opts.cacheDir, (work) => runBuild(opts.sandbox, spec, opts.bundleDir, work, CHECK_LIMITS));
+  let report: { files: number; issues: Issue[] } | undefined;
   try {
-    issues = JSON.parse(r.stdout) as Issue[];
+    report = JSON.parse(r.report) as typeof report;
   } catch {
-    throw new AsporaError('INTERNAL', `the Python syntax check failed (exit ${r.code}): ${r.stderr.trim().slice(0, 2000)}`);
+    report = undefined;
   }
-  if (issues.length > 0) {
-    const lines = issues.map((i) => `${i.file}${i.line ? `:${i.line}` : ''}${i.column ? `:${i.column}` : ''}: ${i.message}`);
+  if (!report) {
+    const why = stopped('the Python syntax check', r, CHECK_LIMITS, opts.sandbox);
+    if (why) throw new AsporaError('BUNDLE_INVALID', `the Python handler could not be checked: ${why}`, { hint: 'a source file too large or too deeply nested to compile; split it, or load big data from a file at run time' });
+    opts.log?.(`python: the syntax check stopped without a result (exit ${r.exitCode ?? r.signal}): ${r.output.slice(-2000)}`);
+    throw new AsporaError('UNAVAILABLE', `the Python syntax check could not run in the sandbox (exit ${r.exitCode ?? r.signal}); the platform's log has its output`, {
+      hint: `the interpreter ${py.executable} must be readable by the sandbox user (${INSTALL_HINT})`,
+    });
+  }
+  if (report.issues.length > 0) {
+    const lines = report.issues.map((i) => `${i.file}${i.line ? `:${i.line}` : ''}${i.column ? `:${i.column}` : ''}: ${i.message}`);
     throw new AsporaError('BUNDLE_INVALID', `the Python handler does not compile:\n${lines.join('\n')}`, {
-      issues,
+      issues: report.issues,
       hint: 'fix the code (python3 -m py_compile <file>, or aspora validate) and deploy a new version',
     });
   }

@@ -1,9 +1,12 @@
 /**
- * How a language's worker is prepared and launched. The sandbox (bubblewrap) mounts the skill's
- * bundle read-only at /skill, a private tmpfs at /scratch (the working directory) and, read-only,
- * every `mounts` entry; it starts `command` with only `env` (plus PATH, HOME=/scratch, LANG) and
- * the protocol socket on fd 3 (docs/runtime-protocol.md).
+ * How a language's worker is prepared and launched. A build (esbuild, go build, the Python syntax
+ * check) runs in the sandbox too, through sandbox/build.ts. The sandbox (bubblewrap) mounts the
+ * skill's bundle read-only at /skill, a private folder at /scratch (the working directory) and
+ * every `mounts` entry (read-only unless `writable`); it starts `command` with only `env` (plus
+ * PATH, HOME=/scratch, LANG) and the protocol socket on fd 3 (docs/runtime-protocol.md).
  */
+import type { BuildSandbox } from '../sandbox/build.ts';
+
 export type Language = 'typescript' | 'python' | 'go';
 
 export interface PrepareOptions {
@@ -13,13 +16,15 @@ export interface PrepareOptions {
   entryPoint: string;
   /** A host folder private to this bundle digest where build output may be cached across runs. */
   cacheDir: string;
+  /** Where builds run: the bundle is untrusted code, so its build runs sandboxed (sandbox/build.ts). */
+  sandbox: BuildSandbox;
   /** Progress/diagnostics for slow steps (compilation). */
   log?: (msg: string) => void;
 }
 
 export interface LaunchSpec {
-  /** Host paths mounted read-only inside the sandbox (`sandbox` is an absolute in-sandbox path). */
-  mounts: Array<{ host: string; sandbox: string }>;
+  /** Host paths mounted inside the sandbox (`sandbox` is an absolute in-sandbox path), read-only unless `writable` (a build's cache). */
+  mounts: Array<{ host: string; sandbox: string; writable?: boolean }>;
   /** argv inside the sandbox; argv[0] an absolute in-sandbox path. */
   command: string[];
   env: Record<string, string>;

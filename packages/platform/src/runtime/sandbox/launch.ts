@@ -97,7 +97,7 @@ export function bwrapArgs(spec: LaunchSpec, layout: SandboxLayout, limits: Sandb
   a.push('--ro-bind', layout.bundleDir, '/skill');
   for (const s of layout.shared) a.push('--ro-bind', s.host, s.sandbox);
   a.push('--bind', layout.scratchDir, '/scratch', '--chdir', '/scratch');
-  for (const m of spec.mounts) a.push('--ro-bind', m.host, m.sandbox);
+  for (const m of spec.mounts) a.push(m.writable ? '--bind' : '--ro-bind', m.host, m.sandbox);
   // bwrap builds the root on a tmpfs: make it read-only once everything is mounted, so that only
   // /scratch, /tmp and /dev/shm are writable.
   a.push('--remount-ro', '/');
