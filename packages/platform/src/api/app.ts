@@ -14,6 +14,8 @@ import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { toAsporaError } from './errors.ts';
+import { textDeeperThan } from '../runtime/protocol/json-depth.ts';
+import { LIMITS } from '../runtime/protocol/limits.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({
@@ -29,7 +31,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   });
 
   // OpenAI clients read OpenAI's error envelope; everything else gets the platform's.
-  app.onError((err, c) => (OPENAI_PATHS.includes(c.req.path) ? openaiError(c, toAsporaError(err)) : errorResponse(c, err, deps.log)));
+  app.onError((err, c) => {
+    if (!OPENAI_PATHS.includes(c.req.path)) return errorResponse(c, err, deps.log);
+    const e = toAsporaError(err);
+    if (e.details?.errorId) deps.log.error({ err, path: c.req.path, errorId: e.details.errorId }, 'request failed');
+    return openaiError(c, e);
+  });
   app.notFound((c) =>
     errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
   );
@@ -37,6 +44,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
   app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
+  // Measured on the text, before JSON.parse builds it (a deep body stalls the parser, then overflows what serialises it).
+  app.use('/v1/skills/*', async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.header('content-type')?.includes('json') && textDeeperThan(await c.req.text(), LIMITS.messageDepth)) {
+      throw new AsporaError('BAD_REQUEST', `request body is nested deeper than ${LIMITS.messageDepth} levels`, { hint: `nest objects and arrays at most ${LIMITS.valueDepth} levels deep in an execution's input` });
+    }
+    await next();
+  });
 
   healthRoutes(app, deps);
   skillRoutes(app, deps);
