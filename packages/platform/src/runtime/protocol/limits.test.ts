@@ -76,7 +76,7 @@ async function serves(ref: string, times = 3): Promise<void> {
 }
 
 describe('protocol limits', () => {
-  test('480 lines of 15 MB on the protocol fd: the worker is killed at the line limit, the platform stays small and serves', async () => {
+  test('480 lines of 15 MB on the protocol fd: the worker is killed at the line limit, the platform stays small and serves', async (t) => {
     await f.deploy({
       name: 'flood-lines',
       memory: '512MB',
@@ -92,11 +92,12 @@ describe('protocol limits', () => {
     assert.equal(r.error?.code, 'PROTOCOL_ERROR', JSON.stringify(r.error));
     assert.match(r.error!.message, new RegExp(`a line of more than ${LIMITS.lineBytes} bytes`));
     assert.equal(r.logs.length, 0);
+    t.diagnostic(`the platform's RSS grew by at most ${growthMb.toFixed(0)} MB`);
     assert.ok(growthMb < 400, `the platform grew by ${growthMb.toFixed(0)} MB`);
     await serves('test/flood-lines');
   });
 
-  test('lines under the line limit: each log entry is cut to 8 KiB, the worker is stopped at 128 MiB sent', async () => {
+  test('lines under the line limit: each log entry is cut to 8 KiB, the worker is stopped at 128 MiB sent', async (t) => {
     await f.deploy({
       name: 'flood-bytes',
       memory: '512MB',
@@ -120,6 +121,7 @@ describe('protocol limits', () => {
     await f.runtime.recorder.drain();
     const row = await getExecution(f.db, r.id);
     assert.ok(JSON.stringify(row).length < 2 * LIMITS.logBytes, 'the recorded row is bounded');
+    t.diagnostic(`the platform's RSS grew by at most ${growthMb.toFixed(0)} MB`);
     assert.ok(growthMb < 400, `the platform grew by ${growthMb.toFixed(0)} MB`);
     await serves('test/flood-bytes');
   });
@@ -137,7 +139,7 @@ describe('protocol limits', () => {
     assert.equal(r.logs.length, 501);
   });
 
-  test('an 8 MB error message (and a 1 MB stack) is cut in the record, the API answer and the server log', async () => {
+  test('an 8 MB error message (and a 1 MB stack) is cut in the record, the API answer and the server log', async (t) => {
     await f.deploy({
       name: 'big-error',
       handler: `${RAW}export const handler = async (ctx) => {
@@ -163,6 +165,7 @@ describe('protocol limits', () => {
     // No line of the server log carries the message whole.
     const longest = Math.max(...logs.text().split('\n').map((l) => l.length));
     assert.ok(longest < 64 * 1024, `a server log line of ${longest} bytes`);
+    t.diagnostic(`the platform's RSS grew by at most ${growthMb.toFixed(0)} MB`);
     assert.ok(growthMb < 400, `the platform grew by ${growthMb.toFixed(0)} MB`);
 
     // Thrown through the SDK: the same limits.
@@ -173,7 +176,7 @@ describe('protocol limits', () => {
     await serves('test/big-error');
   });
 
-  test('100,000 concurrent host calls: at most 64 are carried out at once, the rest refused; the platform stays small', async () => {
+  test('100,000 concurrent host calls: at most 64 are carried out at once, the rest refused; the platform stays small', async (t) => {
     await f.deploy({
       name: 'call-storm',
       memory: '512MB',
@@ -197,11 +200,12 @@ describe('protocol limits', () => {
     await new Promise((res) => setTimeout(res, 3000)); // calls the host accepted reach the API after the run, if at all
     assert.ok(maxInFlight > 0 && maxInFlight <= LIMITS.callsInFlight, `the API saw ${maxInFlight} calls at once`);
     assert.ok(r.hostCalls < 100_000 / 10, `${r.hostCalls} calls were carried out`);
+    t.diagnostic(`the platform's RSS grew by at most ${growthMb.toFixed(0)} MB`);
     assert.ok(growthMb < 400, `the platform grew by ${growthMb.toFixed(0)} MB`);
     await serves('test/call-storm');
   });
 
-  test('a worker that stops reading the host answers is stopped past 64 MiB unread', async () => {
+  test('a worker that stops reading the host answers is stopped past 64 MiB unread', async (t) => {
     await f.deploy({
       name: 'deaf',
       memory: '512MB',
@@ -219,6 +223,7 @@ describe('protocol limits', () => {
     const { value: r, growthMb } = await peakRss(() => f.runtime.run({ ref: 'test/deaf', input: {} }));
     assert.equal(r.error?.code, 'PROTOCOL_ERROR', JSON.stringify(r.error));
     assert.match(r.error!.message, /left more than 64 MiB of the host's answers unread/);
+    t.diagnostic(`the platform's RSS grew by at most ${growthMb.toFixed(0)} MB`);
     assert.ok(growthMb < 400, `the platform grew by ${growthMb.toFixed(0)} MB`);
     await serves('test/deaf');
   });
