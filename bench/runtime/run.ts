@@ -48,10 +48,17 @@ const HANDLERS = {
 } as const;
 type Lang = keyof typeof HANDLERS;
 
-const f = await runtimeFixture({ pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS } });
+const f = await runtimeFixture({ pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS }, secrets: { BENCH_TOKEN: 'bench-token-0123456789', BENCH_PIN: 'k3y' } });
 const rt = f.runtime;
 if (rt.mode !== 'bwrap') throw new Error(`bubblewrap is needed for this benchmark (mode ${rt.mode})`);
 for (const lang of Object.keys(HANDLERS) as Lang[]) await f.deploy({ name: `trivial-${lang}`, language: lang, memory: '256MB', handler: HANDLERS[lang] });
+// Secrets handed to it and a log line: every execution's record is scrubbed and its log bounded.
+await f.deploy({
+  name: 'secrets-typescript',
+  memory: '256MB',
+  permissions: '  secrets: [BENCH_TOKEN, BENCH_PIN]',
+  handler: 'export const handler = async (ctx) => { ctx.log.info("checked " + ctx.input.userMessage, { n: 1 }); return { success: true, message: "ok " + ctx.input.userMessage }; };',
+});
 
 const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), n: xs.length });
 const scratch = mkdtempSync(join(tmpdir(), 'aspora-bench-'));
@@ -133,6 +140,18 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
     if (!r.success) throw new Error(`${ref}: ${JSON.stringify(r.error)}`);
   }
   warm[`${lang}: run() incl. record`] = xs;
+}
+{
+  const ref = 'test/secrets-typescript';
+  for (let i = 0; i < 50; i++) await rt.run({ ref, input: { userMessage: 'warm' } });
+  const xs: number[] = [];
+  for (let i = 0; i < WARM; i++) {
+    const t = performance.now();
+    const r = await rt.run({ ref, input: { userMessage: 'x' } });
+    xs.push(performance.now() - t);
+    if (!r.success) throw new Error(`${ref}: ${JSON.stringify(r.error)}`);
+  }
+  warm['typescript, 2 secrets + a log line: run() incl. record'] = xs;
 }
 // The bare protocol round trip on a warm TypeScript worker, without resolving or recording.
 {

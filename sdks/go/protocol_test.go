@@ -399,9 +399,10 @@ func TestCallInFlightAfterEnd(t *testing.T) {
 	expectMsg(t, h, step("t", "result", "exec", "f2"))
 }
 
-// Lines far past bufio.Scanner's 64 KiB default arrive whole; one over 16 MiB is a protocol error.
+// Lines far past bufio.Scanner's 64 KiB default arrive whole; a line the host would refuse (over
+// 10 MiB) is not sent but fails the execution; one from the host over 16 MiB is a protocol error.
 func TestLongLines(t *testing.T) {
-	big := strings.Repeat("x", 12<<20)
+	big := strings.Repeat("x", 9<<20)
 	h := startInProcess(t, scriptHandler)
 	h.read()
 	h.send(execute("l1", step("op", "tools.read", "args", step("path", "big.md"))))
@@ -409,15 +410,61 @@ func TestLongLines(t *testing.T) {
 	h.send(map[string]interface{}{"t": "return", "id": 1, "ok": true, "value": big})
 	got := expectMsg(t, h, step("t", "result"))
 	if r := got["result"].(map[string]interface{})["data"].(map[string]interface{})["results"].([]interface{}); r[0] != big {
-		t.Fatal("the 12 MiB value did not come back whole")
+		t.Fatal("the 9 MiB value did not come back whole")
 	}
+	bigger := strings.Repeat("x", 12<<20)
+	h.send(execute("l2", step("op", "tools.read", "args", step("path", "big.md"))))
+	expectMsg(t, h, step("t", "call", "id", 2.0))
+	h.send(map[string]interface{}{"t": "return", "id": 2, "ok": true, "value": bigger})
+	expectMsg(t, h, step("t", "error", "exec", "l2", "error", step("code", "BAD_RESULT")))
 	// The worker stops reading mid-line, so this write may fail with EPIPE: send it aside.
 	go func() {
-		b, _ := json.Marshal(map[string]interface{}{"t": "return", "id": 99, "ok": true, "value": big + big})
+		b, _ := json.Marshal(map[string]interface{}{"t": "return", "id": 99, "ok": true, "value": bigger + bigger})
 		_, _ = h.conn.Write(append(b, '\n'))
 	}()
 	expectMsg(t, h, step("t", "fatal", "error", step("code", "PROTOCOL_ERROR")))
 	if code := h.waitExit(); code != 1 {
 		t.Fatalf("exit %d after an oversized line", code)
 	}
+}
+
+// A handler that fires 70 calls at once has at most 64 in flight: the 65th is sent after a return.
+func TestAtMost64CallsInFlight(t *testing.T) {
+	const n = 70
+	h := startInProcess(t, func(ctx *SkillContext) (*SkillResult, error) {
+		done := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				_, err := ctx.State.Get(fmt.Sprintf("k%d", i), nil)
+				done <- err
+			}(i)
+		}
+		for i := 0; i < n; i++ {
+			if err := <-done; err != nil {
+				return nil, err
+			}
+		}
+		return &SkillResult{Success: true, Message: "all returned"}, nil
+	})
+	h.read()
+	h.send(execute("q1"))
+	ids := make([]interface{}, 0, n)
+	for i := 0; i < 64; i++ {
+		ids = append(ids, expectMsg(t, h, step("t", "call", "op", "state.get"))["id"])
+	}
+	if h.br.Buffered() > 0 {
+		t.Fatal("a 65th call was sent before any returned")
+	}
+	_ = h.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := h.br.ReadByte(); err == nil {
+		t.Fatal("a 65th call was sent before any returned")
+	}
+	for _, id := range ids {
+		h.send(map[string]interface{}{"t": "return", "id": id, "ok": true, "value": nil})
+	}
+	for i := 64; i < n; i++ {
+		c := expectMsg(t, h, step("t", "call", "op", "state.get"))
+		h.send(map[string]interface{}{"t": "return", "id": c["id"], "ok": true, "value": nil})
+	}
+	expectMsg(t, h, step("t", "result", "exec", "q1", "result", step("message", "all returned")))
 }

@@ -12,8 +12,16 @@ import (
 	"sync"
 )
 
-// MaxLine is the protocol's limit on one JSON line (16 MiB).
+// MaxLine is the protocol's limit on one JSON line from the host (16 MiB).
 const MaxLine = 16 << 20
+
+// MaxSendLine is the host's limit on one line from the worker (10 MiB): a longer one would make it
+// stop the worker, so it is refused here as an error of the one call or result.
+const MaxSendLine = 10 << 20
+
+// maxInFlight is how many host calls of one execution may be in flight at once (the host refuses
+// more); further calls wait for a slot.
+const maxInFlight = 64
 
 // Serve is the worker's main loop: it speaks the runtime protocol on file descriptor 3, runs
 // handler for each execute message (one at a time) and exits 0 on shutdown or when the host
@@ -29,7 +37,7 @@ func Serve(handler func(*SkillContext) (*SkillResult, error)) {
 
 // serve runs the protocol over r/w and returns the exit code.
 func serve(r io.Reader, w io.Writer, handler Handler) int {
-	wk := &worker{w: w, pending: map[int64]chan reply{}}
+	wk := &worker{w: w, pending: map[int64]chan reply{}, slots: make(chan struct{}, maxInFlight)}
 	ready := map[string]interface{}{"t": "ready", "protocol": 1, "language": "go", "pid": os.Getpid()}
 	if t := exportedTools(); len(t) > 0 {
 		ready["tools"] = t
@@ -129,6 +137,8 @@ type worker struct {
 
 	pmu     sync.Mutex
 	pending map[int64]chan reply
+
+	slots chan struct{} // one per call in flight
 }
 
 func errEnded() error {
@@ -147,8 +157,8 @@ func (wk *worker) writeLocked(m interface{}) error {
 	if err != nil {
 		return err
 	}
-	if len(b) > MaxLine {
-		return fmt.Errorf("the message is %d bytes, over the protocol's 16 MiB line limit", len(b))
+	if len(b) > MaxSendLine {
+		return fmt.Errorf("the message is %d bytes, over the protocol's 10 MiB line limit", len(b))
 	}
 	_, err = wk.w.Write(append(b, '\n'))
 	return err
@@ -162,6 +172,8 @@ func (wk *worker) call(exec, op string, args map[string]interface{}) (json.RawMe
 	if err != nil {
 		return nil, &Error{Code: "BAD_REQUEST", Message: fmt.Sprintf("the arguments of %s cannot be sent: %v", op, err)}
 	}
+	wk.slots <- struct{}{}
+	defer func() { <-wk.slots }()
 	ch := make(chan reply, 1)
 	wk.wmu.Lock()
 	if wk.current != exec {
@@ -249,7 +261,7 @@ func (wk *worker) run(handler Handler, m inbound) {
 		ch <- reply{err: errEnded()}
 	}
 	if err := wk.writeLocked(end); err != nil {
-		// Typically data that JSON cannot encode (NaN, a channel) or over 16 MiB.
+		// Typically data that JSON cannot encode (NaN, a channel) or over 10 MiB.
 		_ = wk.writeLocked(map[string]interface{}{"t": "error", "exec": exec, "error": handlerError{Code: "BAD_RESULT", Message: "the result cannot be sent: " + err.Error()}})
 	}
 	wk.wmu.Unlock()

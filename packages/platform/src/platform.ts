@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
-import { SecretVault } from './access/secrets.ts';
+import { platformCredentialNames, SecretVault } from './access/secrets.ts';
 import { createApp } from './api/app.ts';
 import { adapterErrorResponse } from './api/errors.ts';
 import { createMetricsApp } from './api/metrics-server.ts';
@@ -88,8 +88,9 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'));
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
-  const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes });
-  const vault = new SecretVault(platformFile.secrets, config.env);
+  const credentials = platformCredentialNames(platformFile);
+  const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes }, credentials);
+  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials);
   // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e))) : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();

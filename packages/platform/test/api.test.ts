@@ -279,13 +279,13 @@ describe('deeply nested JSON bodies (found by fuzzing the API, test/fuzz)', () =
       const r = await call('POST', path!, body);
       assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
       assert.equal(r.body.error.code, 'BAD_REQUEST');
-      assert.match(r.body.error.message, /nested more than 64 levels/);
+      assert.match(r.body.error.message, /nested deeper than 72 levels/);
     }
     for (const path of ['/v1/embeddings', '/v1/chat/completions']) {
       const r = await call('POST', path, `{"model":"x","input":"a","messages":[],"then":${deep(100_000)}}`);
       assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
       assert.equal(r.body.error.type, 'invalid_request_error');
-      assert.match(r.body.error.message, /nested more than 64 levels/);
+      assert.match(r.body.error.message, /nested deeper than 72 levels/);
     }
   });
 

@@ -71,6 +71,30 @@ describe('executions over HTTP', () => {
     assert.match(((await r.json()) as { error: { message: string } }).error.message, /input\.metadata/);
   });
 
+  test('an input nested too deep is a 400 with the reason, and the skill serves after', async () => {
+    const nest = (n: number) => {
+      let v: unknown = [];
+      for (let i = 1; i < n; i++) v = [v];
+      return v;
+    };
+    // 6,000 deep: refused on the body's text, before it is parsed.
+    const deep = await fetch(`${p.url}/v1/skills/fraud/block-transaction/executions`, {
+      method: 'POST',
+      body: `{"input":{"metadata":{"d":${'['.repeat(6000)}${']'.repeat(6000)}}}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(deep.status, 400);
+    assert.match(((await deep.json()) as { error: { message: string } }).error.message, /request body is nested deeper than 72 levels/);
+    // Just past the input's 64 levels.
+    const past = await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { d: nest(64) } } });
+    assert.equal(past.status, 400);
+    assert.match(((await past.json()) as { error: { message: string } }).error.message, /the execution input is nested deeper than 64 levels/);
+    for (let i = 0; i < 3; i++) {
+      const ok = await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { transactionId: `t${i}` } } });
+      assert.equal(((await ok.json()) as { success: boolean }).success, true);
+    }
+  });
+
   test("POST …/tests runs the deployed version's unit tests in the sandbox", async () => {
     const r = (await (await post('/v1/skills/fraud/block-transaction/tests', {})).json()) as Record<string, any>;
     assert.equal(r.passed, true, r.output);

@@ -7,7 +7,31 @@ const net = require('node:net');
 const { format } = require('node:util');
 
 const channel = new net.Socket({ fd: 3, readable: true, writable: true });
-const send = (m) => channel.write(`${JSON.stringify(m)}\n`);
+
+// The host's limits (docs/runtime-protocol.md, "Limits"): a longer line, or more calls at once, would
+// stop the worker; here they become an error of the one call, a cut log line, or a queued call.
+const MAX_LINE = 10 * 1024 * 1024;
+const MAX_IN_FLIGHT = 64;
+const LOG_CUT = 64 * 1024;
+
+function send(m) {
+  const line = JSON.stringify(m);
+  if (line.length * 3 > MAX_LINE && Buffer.byteLength(line) > MAX_LINE) {
+    throw new AsporaError('PAYLOAD_TOO_LARGE', `the ${m.t} message is ${Buffer.byteLength(line)} bytes, over the protocol's ${MAX_LINE} byte line limit`);
+  }
+  channel.write(`${line}\n`);
+}
+
+const cut = (s) => `${s.slice(0, LOG_CUT)}… [truncated, ${Buffer.byteLength(s)} bytes]`;
+
+// A log line never throws into the handler: one too large for the channel goes cut, without its fields.
+function sendLog(m) {
+  try {
+    send(m);
+  } catch {
+    send({ t: 'log', exec: m.exec, level: m.level, msg: cut(String(m.msg)) });
+  }
+}
 
 class AsporaError extends Error {
   constructor(code, message, details) {
@@ -22,19 +46,30 @@ class AsporaError extends Error {
 // never arrive after the result; raw writes to stdout/stderr are still captured by the host.
 for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']]) {
   const original = console[method].bind(console);
-  console[method] = (...args) => (current ? send({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
+  console[method] = (...args) => (current ? sendLog({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
 }
 
 let nextId = 0;
 const pending = new Map();
+/** Calls waiting for one of the MAX_IN_FLIGHT slots. */
+const queued = [];
 let current;
 
 function call(exec, op, args) {
+  if (exec !== current) return Promise.reject(new AsporaError('BAD_REQUEST', 'the execution ended before this call was made'));
+  if (pending.size >= MAX_IN_FLIGHT) return new Promise((resolve, reject) => queued.push({ exec, op, args, resolve, reject }));
   const id = ++nextId;
   return new Promise((resolve, reject) => {
+    send({ t: 'call', id, exec, op, args }); // throws (rejects) before anything is pending
     pending.set(id, { resolve, reject });
-    send({ t: 'call', id, exec, op, args });
   });
+}
+
+function nextQueued() {
+  while (queued.length && pending.size < MAX_IN_FLIGHT) {
+    const q = queued.shift();
+    call(q.exec, q.op, q.args).then(q.resolve, q.reject);
+  }
 }
 
 // Custom tools the handler module exports: `export const tools = { name: { description, parameters, run(args, ctx) } }`
@@ -89,7 +124,7 @@ async function chatWithTools(exec, ctx, args) {
 
 function makeContext(exec, c) {
   const host = (op) => (args = {}) => call(exec, op, args);
-  const log = (level) => (msg, fields) => send({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
+  const log = (level) => (msg, fields) => sendLog({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
   const apis = new Proxy({}, {
     get: (_, api) => (typeof api !== 'string' ? undefined : new Proxy({}, {
       get: (_, method) => (typeof method !== 'string' || method === 'then' ? undefined : (args = {}) => call(exec, 'apis.call', { api, method, args })),
@@ -127,13 +162,20 @@ async function run(handler, m) {
     const result = await handler(makeContext(m.exec, m.context ?? {}));
     send({ t: 'result', exec: m.exec, result: result ?? null });
   } catch (e) {
-    send({ t: 'error', exec: m.exec, error: errorOf(e) });
+    const error = errorOf(e);
+    try {
+      send({ t: 'error', exec: m.exec, error });
+    } catch {
+      send({ t: 'error', exec: m.exec, error: { code: error.code, message: cut(String(error.message)) } });
+    }
   } finally {
     current = undefined;
+    const ended = () => new AsporaError('BAD_REQUEST', 'the execution ended before this call returned');
     for (const [id, p] of pending) {
       pending.delete(id);
-      p.reject(new AsporaError('BAD_REQUEST', 'the execution ended before this call returned'));
+      p.reject(ended());
     }
+    for (const q of queued.splice(0)) q.reject(ended());
   }
 }
 
@@ -153,6 +195,7 @@ function serve(handler) {
         pending.delete(m.id);
         if (m.ok) p.resolve(m.value);
         else p.reject(new AsporaError(m.error?.code ?? 'INTERNAL', m.error?.message ?? 'host call failed', m.error?.details));
+        nextQueued();
       } else if (m.t === 'shutdown') process.exit(0);
     }
   });

@@ -1,4 +1,5 @@
-"""The protocol channel: JSON lines (at most 16 MiB each) over the socket on fd 3."""
+"""The protocol channel: JSON lines over the socket on fd 3 (the host's lines up to 16 MiB; ours up
+to 10 MiB, the host's limit: a longer one would make it stop the worker)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import threading
 from typing import Any, Dict, Optional
 
 MAX_LINE = 16 << 20
+MAX_SEND_LINE = 10 << 20
 
 
 class LineTooLong(Exception):
@@ -31,8 +33,8 @@ class Channel:
     def write_line(self, text: str) -> None:
         # backslashreplace turns a lone surrogate into the JSON escape it stands for.
         data = text.encode("utf-8", "backslashreplace") + b"\n"
-        if len(data) > MAX_LINE + 1:
-            raise ValueError(f"the message is {len(data) - 1} bytes, over the protocol's 16 MiB line limit")
+        if len(data) > MAX_SEND_LINE + 1:
+            raise ValueError(f"the message is {len(data) - 1} bytes, over the protocol's 10 MiB line limit")
         with self.lock:
             self._sock.sendall(data)
 

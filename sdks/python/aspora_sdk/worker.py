@@ -36,6 +36,8 @@ from aspora_sdk.tools import describe  # noqa: E402
 from aspora_sdk.types import SkillInfo, SkillInput, SkillResult, to_wire  # noqa: E402
 
 PROTOCOL = 1
+# Host calls of one execution in flight at once (the host refuses more): the rest wait here.
+MAX_IN_FLIGHT = 64
 
 
 class _ExecutionHost:
@@ -78,6 +80,7 @@ class Worker:
         self._next_id = 0
         self._pending: Dict[int, "asyncio.Future[Any]"] = {}
         self._loop = asyncio.new_event_loop()
+        self._slots: Optional[asyncio.Semaphore] = None  # made on the loop (Python 3.9 binds it where it is made)
         self._stopping = False
 
     # --- the loop -------------------------------------------------------------------------------
@@ -200,7 +203,7 @@ class Worker:
             stale, self._pending = self._pending, {}
             try:
                 self._channel.send(end)
-            except (TypeError, ValueError) as e:  # NaN, a value JSON cannot carry, over 16 MiB
+            except (TypeError, ValueError) as e:  # NaN, a value JSON cannot carry, over 10 MiB
                 self._try_send(_error_message(exec_id, "BAD_RESULT", f"the result cannot be sent: {e}"))
             except OSError as e:
                 print(f"aspora: the end of execution {exec_id} was not sent: {e}", file=sys.__stderr__)
@@ -222,6 +225,12 @@ class Worker:
             args_json = encode(args)
         except (TypeError, ValueError) as e:
             raise AsporaError("BAD_REQUEST", f"the arguments of {op} cannot be sent as JSON: {e}") from None
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        async with self._slots:
+            return await self._call(exec_id, op, args_json)
+
+    async def _call(self, exec_id: str, op: str, args_json: str) -> Any:
         reply: "asyncio.Future[Any]" = self._loop.create_future()
         with self._lock:
             if self._current != exec_id:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import select
 import threading
 import unittest
 from typing import Any, Dict
@@ -235,6 +236,33 @@ class ConcurrencyTest(WorkerTestCase):
         end = self.expect(host, {"t": "result", "exec": "c1"})
         self.assertEqual(end["result"]["data"]["results"], [[f"v{i}" for i in range(n)]])
 
+    def test_at_most_64_calls_are_in_flight_the_rest_wait_for_a_return(self) -> None:
+        n = 70
+        host = self.start(start_in_process())
+        buf = b""
+
+        def line(wait: float = 5.0) -> Any:  # read from the socket itself: nothing buffered out of sight
+            nonlocal buf
+            while b"\n" not in buf:
+                if not select.select([host.sock], [], [], wait)[0]:
+                    return None
+                buf += host.sock.recv(1 << 16)
+            raw, buf = buf.split(b"\n", 1)
+            return json.loads(raw)
+
+        self.assertEqual(line()["t"], "ready")
+        host.send(execute("q1", {"gather": [{"op": "state.get", "args": {"key": f"k{i}"}} for i in range(n)]}))
+        calls = [line() for _ in range(64)]
+        self.assertTrue(all(c["t"] == "call" for c in calls))
+        self.assertIsNone(line(0.5), "a 65th call was sent before any returned")
+        for c in calls:
+            host.send({"t": "return", "id": c["id"], "ok": True, "value": 0})
+        rest = [line() for _ in range(n - 64)]
+        self.assertTrue(all(c["t"] == "call" for c in rest))
+        for c in rest:
+            host.send({"t": "return", "id": c["id"], "ok": True, "value": 0})
+        self.assertEqual(line()["t"], "result")
+
     def test_a_call_in_flight_at_the_end_fails_with_bad_request_and_its_late_return_is_ignored(self) -> None:
         path = self.handler_file("""
             import asyncio
@@ -274,6 +302,18 @@ class ConcurrencyTest(WorkerTestCase):
         self.expect(host, {"t": "ready"})
         host.send(execute("j1"))
         self.expect(host, {"t": "result", "exec": "j1", "result": {"message": "BAD_REQUEST"}})
+
+    def test_a_result_over_the_hosts_10_mib_line_limit_is_not_sent_but_a_bad_result(self) -> None:
+        path = self.handler_file("""
+            from aspora_sdk import SkillResult
+            async def handler(context):
+                return SkillResult(True, "x" * (11 << 20))
+        """)
+        host = self.start(start_in_process(path))
+        self.expect(host, {"t": "ready"})
+        host.send(execute("b1"))
+        got = self.expect(host, {"t": "error", "exec": "b1", "error": {"code": "BAD_RESULT"}})
+        self.assertIn("over the protocol's 10 MiB line limit", got["error"]["message"])
 
     def test_a_line_over_16_mib_is_a_protocol_error(self) -> None:
         host = self.start(start_in_process())

@@ -14,7 +14,7 @@ import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { toAsporaError } from './errors.ts';
-import { deeperThan, tooDeep } from './json-depth.ts';
+import { bodyTooDeep, tooDeep } from './json-depth.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({
@@ -30,7 +30,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   });
 
   // OpenAI clients read OpenAI's error envelope; everything else gets the platform's.
-  app.onError((err, c) => (OPENAI_PATHS.includes(c.req.path) ? openaiError(c, toAsporaError(err)) : errorResponse(c, err, deps.log)));
+  app.onError((err, c) => {
+    if (!OPENAI_PATHS.includes(c.req.path)) return errorResponse(c, err, deps.log);
+    const e = toAsporaError(err);
+    if (e.details?.errorId) deps.log.error({ err, path: c.req.path, errorId: e.details.errorId }, 'request failed');
+    return openaiError(c, e);
+  });
   app.notFound((c) =>
     errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
   );
@@ -43,13 +48,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   // c.req.json() would be cached too and fail every later read of the body.
   app.use('/v1/*', async (c, next) => {
     if (!OPENAI_PATHS.includes(c.req.path) && !c.req.path.startsWith('/v1/bundles') && /json/i.test(c.req.header('content-type') ?? '')) {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        /* not JSON: validation says so */
-      }
-      if (deeperThan(body)) throw tooDeep();
+      if (bodyTooDeep(await c.req.text())) throw tooDeep();
     }
     await next();
   });

@@ -1,4 +1,5 @@
 /** One error shape for every failure: typed AsporaErrors keep their status; anything else is logged and becomes INTERNAL. */
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AsporaError } from '@aspora/sdk';
@@ -15,12 +16,14 @@ export function toAsporaError(err: unknown): AsporaError {
     return new AsporaError('BAD_REQUEST', err.message || 'bad request', { status: err.status, hint: 'check the request against /openapi.json' });
   }
   if (NUL_IN_TEXT.has(pgCode(err) ?? '')) return new AsporaError('BAD_REQUEST', 'a value in the request contains a NUL character (\\u0000)', { hint: 'remove NUL characters from names, versions and text fields', cause: err });
-  return new AsporaError('INTERNAL', 'internal error', { hint: 'this is a platform bug; the server log has the details', cause: err });
+  // The caller gets an id, the server log the detail (host paths, internals) under it.
+  const errorId = randomUUID();
+  return new AsporaError('INTERNAL', `internal error (error id ${errorId})`, { hint: 'this is a platform bug; the server log has the details under this error id', details: { errorId }, cause: err });
 }
 
 export function errorResponse(c: Context, err: unknown, log: Logger): Response {
   const e = toAsporaError(err);
-  if (e.status >= 500) log.error({ err: err instanceof Error ? err : String(err), path: c.req.path }, 'request failed');
+  if (e.status >= 500) log.error({ err: err instanceof Error ? err : String(err), path: c.req.path, ...(e.details?.errorId ? { errorId: e.details.errorId } : {}) }, 'request failed');
   else log.debug({ code: e.code, path: c.req.path }, e.message);
   // The unread rest of an oversized body would be parsed as the next request: close the connection.
   if (e.status === 413) c.header('connection', 'close');
@@ -36,6 +39,6 @@ export function adapterErrorResponse(err: unknown, log: Logger): Response {
     err instanceof Error && err.name === 'RequestError'
       ? new AsporaError('BAD_REQUEST', `malformed request: ${err.message}`, { hint: 'send a path without backslashes (percent-encode them) and a valid Host header' })
       : toAsporaError(err);
-  if (e.status >= 500) log.error({ err: err instanceof Error ? err : String(err) }, 'request failed in the HTTP adapter');
+  if (e.status >= 500) log.error({ err: err instanceof Error ? err : String(err), ...(e.details?.errorId ? { errorId: e.details.errorId } : {}) }, 'request failed in the HTTP adapter');
   return new Response(JSON.stringify(e.toJSON()), { status: e.status, headers: { 'content-type': 'application/json' } });
 }

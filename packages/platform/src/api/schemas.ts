@@ -148,7 +148,7 @@ export const ExecutionSchema = z
     error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }).nullable(),
     input: z.unknown(),
     result: z.unknown(),
-    logs: z.array(z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), fields: z.record(z.string(), z.unknown()).optional(), source: z.enum(['handler', 'stdout', 'stderr']) })),
+    logs: z.array(z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), fields: z.record(z.string(), z.unknown()).optional(), source: z.enum(['handler', 'stdout', 'stderr', 'platform']) })),
     hostCalls: z.number(),
     deniedCalls: z.number(),
     model: z.object({ calls: z.number(), promptTokens: z.number(), completionTokens: z.number(), cost: z.number() }),

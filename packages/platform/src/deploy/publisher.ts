@@ -25,11 +25,14 @@ export class Publisher {
     private readonly store: BundleStore,
     private readonly registry: SkillRegistry,
     private readonly limits: Partial<BundleLimits> = {},
+    /** The platform's own credentials (API auth, provider keys): no skill may declare one as its secret. */
+    private readonly reservedSecrets: ReadonlySet<string> = new Set(),
   ) {}
 
   async publish(bytes: Buffer, opts: { actor?: string } = {}): Promise<PublishResult> {
     const files = await unpackBundle(bytes, this.limits);
     const manifest = requireValidSkill(files);
+    refuseReservedSecrets(manifest.ref, manifest.config.permissions?.secrets ?? [], this.reservedSecrets);
     const { version } = manifest.config.skill;
     const digest = sha256Digest(bytes);
 
@@ -53,6 +56,18 @@ export class Publisher {
   rollback(ref: string, env: Environment, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
     return this.registry.rollback(ref, env, opts);
   }
+}
+
+/** The vault never hands these to a handler (it would not get them at run time either): said at deploy. */
+function refuseReservedSecrets(ref: string, secrets: readonly string[], reserved: ReadonlySet<string>): void {
+  const issues: Issue[] = secrets.flatMap((name, i) =>
+    reserved.has(name) ? [{ file: 'aspora.config.yaml', path: `permissions.secrets[${i}]`, message: `${name} is a credential of the platform (aspora.platform.yaml), never handed to a handler` }] : [],
+  );
+  if (!issues.length) return;
+  throw new AsporaError('CONFIG_INVALID', `${ref}: permissions.secrets names a credential of the platform (${issues.length === 1 ? secrets.find((n) => reserved.has(n)) : `${issues.length} of them`})`, {
+    issues,
+    hint: 'call the API through context.apis.<api> (permissions.apis): the host adds its credential to the request; the handler never holds it',
+  });
 }
 
 function versionConflict(ref: string, version: string, had: string, got: string): AsporaError {

@@ -2,9 +2,11 @@
  * context.apis.<api>.<method>(args): the APIs a platform declares in aspora.platform.yaml, called
  * by the host on a skill's behalf. The guard has already checked permissions.apis; here the method
  * must exist, the rate limits (per skill per hour, per domain per day) must allow the call, and
- * the credentials come from the vault — a handler never sees them.
+ * the credentials come from the vault — a handler never sees them, not even echoed back in an
+ * API's answer (scrubbed from it).
  */
 import { AsporaError } from '@aspora/sdk';
+import { Redactor, type SecretValue } from '../access/redactor.ts';
 import type { SecretVault } from '../access/secrets.ts';
 import type { ApiDefinition } from '../config/platform-file.ts';
 import { DAY_MS, HOUR_MS, type RateLimiter } from '../limits/rate-limiter.ts';
@@ -28,6 +30,16 @@ export class PlatformApis {
     return api in this.apis;
   }
 
+  /** Every API's credential in the forms an answer or a log may show it (the secret; a Basic header's encoding). */
+  credentials(): SecretValue[] {
+    const out: SecretValue[] = [];
+    for (const def of Object.values(this.apis)) {
+      const secret = def.auth.type === 'none' ? undefined : this.vault.get(def.auth.secret);
+      if (secret) out.push(...credentialForms(def, secret));
+    }
+    return out;
+  }
+
   async call(caller: ApiCaller, api: string, method: string, args: Record<string, unknown>): Promise<unknown> {
     const def = this.apis[api];
     if (!def) throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, { hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml` });
@@ -39,7 +51,8 @@ export class PlatformApis {
     const url = confined(def.base_url, m.path, path, what);
     await this.#limit(caller, api, def);
 
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'aspora-platform', ...def.headers, ...this.#auth(api, def) };
+    const auth = this.#auth(api, def);
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'aspora-platform', ...def.headers, ...auth.headers };
     let body: string | undefined;
     if (m.method === 'GET' || m.method === 'DELETE') {
       for (const [k, v] of Object.entries(rest)) url.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
@@ -48,7 +61,8 @@ export class PlatformApis {
       body = JSON.stringify(rest);
     }
     const res = await httpRequest(url.toString(), { method: m.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: def.timeout, maxBytes: MAX_RESPONSE_BYTES, what: `api ${api}.${method}` });
-    const value = parseBody(res.body, res.headers.get('content-type'));
+    // An API that echoes the request (its Authorization header) must not hand the credential to the handler.
+    const value = auth.scrub.value(parseBody(res.body, res.headers.get('content-type')));
     if (res.status >= 400) {
       throw new AsporaError(res.status === 404 ? 'NOT_FOUND' : res.status === 429 ? 'RATE_LIMITED' : 'UPSTREAM_ERROR', `api ${api}.${method} answered ${res.status}${typeof value === 'string' && value ? `: ${value.slice(0, 300)}` : ''}`, {
         details: { api, method, status: res.status, ...(typeof value === 'object' && value ? { body: value } : {}) },
@@ -67,15 +81,24 @@ export class PlatformApis {
     }
   }
 
-  #auth(api: string, def: ApiDefinition): Record<string, string> {
+  #auth(api: string, def: ApiDefinition): { headers: Record<string, string>; scrub: Redactor } {
     const a = def.auth;
-    if (a.type === 'none') return {};
+    if (a.type === 'none') return { headers: {}, scrub: Redactor.NONE };
     const secret = this.vault.get(a.secret);
     if (secret === undefined) throw new AsporaError('UNAVAILABLE', `api ${api}: its credential ${a.secret} is not in the vault`, { hint: `set the secret ${a.secret} (aspora.platform.yaml secrets, or ASPORA_SECRET_${a.secret})` });
-    if (a.type === 'bearer') return { authorization: `Bearer ${secret}` };
-    if (a.type === 'basic') return { authorization: `Basic ${Buffer.from(`${a.username}:${secret}`).toString('base64')}` };
-    return { [a.name.toLowerCase()]: `${a.prefix ?? ''}${secret}` };
+    const scrub = new Redactor(credentialForms(def, secret));
+    if (a.type === 'bearer') return { headers: { authorization: `Bearer ${secret}` }, scrub };
+    if (a.type === 'basic') return { headers: { authorization: `Basic ${basic(a.username, secret)}` }, scrub };
+    return { headers: { [a.name.toLowerCase()]: `${a.prefix ?? ''}${secret}` }, scrub };
   }
+}
+
+const basic = (user: string, secret: string) => Buffer.from(`${user}:${secret}`).toString('base64');
+
+function credentialForms(def: ApiDefinition, secret: string): SecretValue[] {
+  const a = def.auth;
+  if (a.type === 'none') return [];
+  return a.type === 'basic' ? [{ name: a.secret, value: secret }, { name: a.secret, value: basic(a.username, secret) }] : [{ name: a.secret, value: secret }];
 }
 
 /**

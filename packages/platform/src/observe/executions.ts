@@ -8,7 +8,8 @@ export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   msg: string;
   fields?: Record<string, unknown>;
-  source: 'handler' | 'stdout' | 'stderr';
+  /** `platform`: a note of the platform's own (log lines or output dropped over a limit). */
+  source: 'handler' | 'stdout' | 'stderr' | 'platform';
   /** When the host received it (ISO). */
   at?: string;
 }

@@ -4,7 +4,7 @@ import type { LogEntry } from './executions.ts';
 import { endLine } from './live-logs.ts';
 
 export interface LogLine extends Omit<LogEntry, 'source'> {
-  source: LogEntry['source'] | 'platform';
+  source: LogEntry['source'];
   executionId: string;
   ref: string;
   at: string;

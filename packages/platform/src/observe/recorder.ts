@@ -30,6 +30,8 @@ const GATHER_MS = 1;
 const RETRIES = [50, 200, 1000];
 /** Rows journaled but not yet committed before callers wait for their own row's write again. */
 const MAX_PENDING = 20_000;
+/** The same, in bytes of rows held in memory (each row's logs and result are bounded, not small). */
+const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
 const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text, user_id text, workflow_id text,
   parent_execution_id uuid, started_at timestamptz, completed_at timestamptz, duration_ms int, success boolean, error_code text,
@@ -97,6 +99,7 @@ export class ExecutionRecorder implements ExecutionSink {
   #wake: (() => void) | undefined;
   readonly #started = new Map<string, Promise<void>>();
   readonly #inFlight = new Map<string, { record: ExecutionRecord; written: Promise<void> }>();
+  #inFlightBytes = 0;
 
   constructor(
     private readonly db: Db,
@@ -120,7 +123,7 @@ export class ExecutionRecorder implements ExecutionSink {
   ensureStarted(row: RecordRow): Promise<void> {
     let p = this.#started.get(row.record.id);
     if (!p) {
-      p = this.#enqueue(toEntry(row));
+      p = this.#enqueue(this.#entryOf(row));
       this.#started.set(row.record.id, p);
     }
     return p;
@@ -132,7 +135,7 @@ export class ExecutionRecorder implements ExecutionSink {
     const started = this.#started.get(row.record.id);
     if (started) await started.catch(() => undefined);
     this.#started.delete(row.record.id);
-    const entry = toEntry(row);
+    const entry = this.#entryOf(row);
     if (this.journal) {
       let segment: Segment | undefined;
       try {
@@ -142,17 +145,37 @@ export class ExecutionRecorder implements ExecutionSink {
       }
       if (segment) {
         const id = row.record.id;
+        const bytes = entry.e.length;
+        this.#inFlightBytes += bytes;
         // Failures are logged by the write; the row stays in the journal for the next start.
         const written = this.#enqueue(entry, segment)
           .catch(() => undefined)
-          .finally(() => this.#inFlight.delete(id));
+          .finally(() => {
+            this.#inFlight.delete(id);
+            this.#inFlightBytes -= bytes;
+          });
         this.#inFlight.set(id, { record: row.record, written });
         // Backpressure: far behind the database, callers wait for their own row again (memory stays bounded).
-        if (this.#inFlight.size > this.maxPending) await written;
+        if (this.#inFlight.size > this.maxPending || this.#inFlightBytes > MAX_PENDING_BYTES) await written;
         return;
       }
     }
     return this.#enqueue(entry);
+  }
+
+  /**
+   * The row serialised. One that cannot be (a value JSON cannot carry) is still recorded —
+   * without its input, result, logs and error details, and its error says so — never lost.
+   */
+  #entryOf(row: RecordRow): Entry {
+    try {
+      return toEntry(row);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.log.error({ execution: row.record.id, reason: why }, 'execution record could not be serialised: recorded without its input, result, logs and error details');
+      truncateRecord(row.record, why);
+      return toEntry(row);
+    }
   }
 
   /** Waits for everything queued so far. */
@@ -260,6 +283,18 @@ export class ExecutionRecorder implements ExecutionSink {
     if (calls.length) await this.db.query(UPSERT_WITH_CALLS, [execs, `[${calls.join(',')}]`]);
     else await this.db.query(UPSERT, [execs]);
   }
+}
+
+/** Drops what could not be serialised from a record (in place: the caller returns the same record). */
+function truncateRecord(r: ExecutionRecord, why: string): void {
+  const had = r.error ? `; its error was ${r.error.code}: ${r.error.message.slice(0, 2000)}` : '';
+  r.input = null;
+  r.result = null;
+  r.logs = [];
+  r.error = {
+    code: r.error?.code ?? 'RECORD_TRUNCATED',
+    message: `the execution record could not be serialised (${why.slice(0, 200)}): its input, result, logs and error details are not on record${had}`,
+  };
 }
 
 /** The row as it is now (a started row's calls come with its finished row). */

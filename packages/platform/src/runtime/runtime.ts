@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AsporaError } from '@aspora/sdk';
+import { Redactor, type SecretValue } from '../access/redactor.ts';
 import { SecretVault } from '../access/secrets.ts';
 import type { ModelGateway, SkillModelPrefs } from '../gateway/gateway.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
@@ -18,6 +19,7 @@ import { AddressPolicy } from '../integrations/address-policy.ts';
 import { guardedDispatcher } from '../integrations/guarded-dispatcher.ts';
 import type { ExecutionRecord, LogEntry } from '../observe/executions.ts';
 import { getExecution, listExecutions, type ListExecutionsOptions } from '../observe/executions.ts';
+import { causeWithErrorId, errorForLog, internalError } from '../observe/internal-error.ts';
 import type { Logger } from '../observe/logger.ts';
 import { ExecutionRecorder, type ExecutionSink, type RecordRow } from '../observe/recorder.ts';
 import { RecordJournal } from '../observe/record-journal.ts';
@@ -27,6 +29,9 @@ import type { ExecutionTrace, PlatformTracer, SpanContextRef } from '../observe/
 import { hostCalls, type CallRecord } from './host/dispatch.ts';
 import { executionServices } from './host/services.ts';
 import { PermissionGuard } from './policy/guard.ts';
+import { valueDeeperThan } from './protocol/json-depth.ts';
+import { LIMITS } from './protocol/limits.ts';
+import { boundOutcome, LogBudget } from './record-bounds.ts';
 import { WorkerPool, type PoolLimits } from './pool.ts';
 import { prepareVersion, type Prepared } from './prepare.ts';
 import { SkillResolver } from './resolver.ts';
@@ -85,6 +90,8 @@ export interface RunRequest {
   traceParent?: SpanContextRef;
   /** Depth of context.invoke chains, to stop runaway recursion. */
   depth?: number;
+  /** A child execution keeps scrubbing its parent's secrets from its own record. */
+  redactor?: Redactor;
 }
 
 export interface RuntimeEvents {
@@ -96,7 +103,8 @@ export interface RuntimeEvents {
   metric: [{ ref: string; executionId: string; name: string; value: number; kind: 'gauge' | 'counter' | 'histogram' }];
 }
 
-const MAX_LOGS = 500;
+/** How long the platform's own credentials (to scrub) are kept before the vault is read again (a rotated file). */
+const CREDENTIALS_TTL_MS = 10_000;
 /** What the host-side Write tool may write per execution (the sandbox's own writes count against its memory). */
 const WRITE_BUDGET_BYTES = 64 * 1024 * 1024;
 const SANDBOX_UID = 65534;
@@ -121,6 +129,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly #running = new Map<string, ExecutionRecord>();
   /** WebFetch's connections, checked address by address at connect time; one pool for all executions. */
   readonly #webFetch: WebFetchPolicy;
+  #credentials: { at: number; values: SecretValue[] } | undefined;
+  /** Redactors by the secrets they scrub: built once, not per execution. */
+  readonly #redactors = new Map<string, Redactor>();
   #closed = false;
 
   constructor(
@@ -162,6 +173,10 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   async run(req: RunRequest): Promise<ExecutionRecord> {
     if (this.#closed) throw new AsporaError('UNAVAILABLE', 'the runtime is shutting down');
     if (this.#unavailable) throw this.#unavailable;
+    // Before anything serialises it (a deep input overflowed JSON.stringify with the worker already busy).
+    if (valueDeeperThan(req.input, LIMITS.valueDepth)) {
+      throw new AsporaError('BAD_REQUEST', `the execution input is nested deeper than ${LIMITS.valueDepth} levels`, { hint: `nest objects and arrays at most ${LIMITS.valueDepth} levels deep` });
+    }
     const loaded = await this.#resolver.load(req.ref, req.version ? { version: req.version } : { environment: req.environment ?? 'production' });
     const v = loaded.version;
     // A skill paused by its monthly model budget does not start (the gateway would refuse its calls).
@@ -174,16 +189,21 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         });
       }
     }
-    const prepared = await this.#prepare(loaded);
+    const prepared = await this.#prepare(loaded).catch((e: unknown) => {
+      throw e instanceof AsporaError ? e : internalError(this.deps.log, e, { ref: loaded.ref, during: 'prepare' });
+    });
     const [domain, name] = loaded.ref.split('/') as [string, string];
     const input: Record<string, unknown> = { userMessage: '', ...req.input, metadata: obj(req.input.metadata), domain: typeof req.input.domain === 'string' ? req.input.domain : domain };
+    const secrets = this.#vault.pick(prepared.perms.secrets);
+    // Every secret handed to this execution (and its parent's) and every platform credential: scrubbed from all it records.
+    const redactor = this.#redactor(secrets, req.redactor);
     const record: ExecutionRecord = {
       id: randomUUID(),
       ref: loaded.ref,
       version: v.version,
       environment: req.version ? null : (req.environment ?? 'production'),
       trigger: req.trigger ?? 'api',
-      userId: typeof input.userId === 'string' ? input.userId : (req.userId ?? null),
+      userId: typeof input.userId === 'string' ? redactor.text(input.userId) : (req.userId ?? null),
       workflowId: req.workflowId ?? null,
       parentExecutionId: req.parentExecutionId ?? null,
       startedAt: new Date().toISOString(),
@@ -191,7 +211,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       durationMs: null,
       success: null,
       error: null,
-      input,
+      input: redactor.value(input),
       result: null,
       logs: [],
       hostCalls: 0,
@@ -233,7 +253,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       ownerTeam: v.ownerTeam,
       worker: () => worker,
       trace,
-      onModelCall: (c) => {
+      redactor,
+      onModelCall: (m) => {
+        const c = redactor.active ? { ...m, requestedModel: redactor.text(m.requestedModel), model: redactor.text(m.model) } : m;
         modelCalls.push(c);
         if (trace) {
           const end = Date.now();
@@ -242,17 +264,24 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         if (c.ok) record.model = { calls: record.model.calls + 1, promptTokens: record.model.promptTokens + c.promptTokens, completionTokens: record.model.completionTokens + c.completionTokens, cost: record.model.cost + c.cost };
       },
     });
+    const logs = new LogBudget(redactor);
     try {
       worker = await this.#pool.acquire(v.id, v.runtime.memoryMb, () => this.#startWorker(v.id, prepared, v.runtime));
       const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, writes: new Set<Promise<unknown>>(), ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
       outcome = await worker.execute(
         record.id,
-        { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets: this.#vault.pick(prepared.perms.secrets) },
+        { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets },
         {
-          call: hostCalls(guard, view, services, calls, trace ? (c) => trace.toolCall({ op: c.op, ...(c.name ? { name: c.name } : {}), ok: c.ok, ...(c.code ? { code: c.code } : {}), startTime: Date.now() - c.ms, endTime: Date.now() }) : undefined),
+          call: this.#guarded(
+            hostCalls(guard, view, services, calls, trace ? (c) => trace.toolCall({ op: c.op, ...(c.name ? { name: redactor.text(c.name) } : {}), ok: c.ok, ...(c.code ? { code: c.code } : {}), startTime: Date.now() - c.ms, endTime: Date.now() }) : undefined),
+            { execution: record.id, ref: loaded.ref },
+            redactor,
+          ),
           log: (e: LogEntry) => {
-            if (record.logs.length >= MAX_LOGS) return;
-            const entry = { ...e, at: new Date().toISOString() };
+            // Cut to size and scrubbed before anyone (a live follower) sees it.
+            const bounded = logs.admit(e);
+            if (!bounded) return;
+            const entry = { ...bounded, at: new Date().toISOString() };
             record.logs.push(entry);
             if (this.listenerCount('log')) this.emit('log', { ref: loaded.ref, executionId: record.id, entry });
           },
@@ -268,7 +297,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       await Promise.allSettled(view.writes);
       if (worker.alive && !(await resetWorker(worker))) worker.kill();
     } catch (e) {
-      const err = e instanceof AsporaError ? e : new AsporaError('INTERNAL', (e as Error).message);
+      // A raw error's message (host paths, internals) goes to the server log under an error id, not to the caller.
+      const ctx = { execution: record.id, ref: loaded.ref };
+      const err = e instanceof AsporaError ? causeWithErrorId(this.deps.log, e, ctx, redactor) : internalError(this.deps.log, e, ctx, redactor);
       outcome = { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
     } finally {
       clearTimeout(visible);
@@ -276,6 +307,10 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       if (worker) this.#pool.release(worker);
     }
 
+    // What is recorded, returned and logged from here on is cut to size and scrubbed of secrets.
+    outcome = boundOutcome(outcome, redactor);
+    const note = logs.note();
+    if (note) record.logs.push({ ...note, at: new Date().toISOString() });
     record.completedAt = new Date().toISOString();
     record.durationMs = Math.round(performance.now() - started);
     record.success = outcome.ok ? outcome.result.success : false;
@@ -289,7 +324,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       await this.recorder.finish(row);
     } catch (e) {
       // The run happened (its effects too): report it, and say loudly that it is not on record.
-      this.deps.log.error({ execution: record.id, ref: loaded.ref, err: e }, 'execution finished but its record could not be written');
+      this.deps.log.error({ execution: record.id, ref: loaded.ref, err: errorForLog(e, redactor) }, 'execution finished but its record could not be written');
     }
     if (!outcome.ok) this.deps.log.info({ execution: record.id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
     this.emit('execution', record, calls);
@@ -349,6 +384,32 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     await (this.recorder.close ? this.recorder.close() : this.recorder.drain());
     await removeTree(this.#scratch);
     await this.#webFetch.dispatcher.close();
+  }
+
+  /** Host calls whose unexpected errors reach the handler as INTERNAL with an error id (the detail is logged). */
+  #guarded(call: (op: string, args: Record<string, unknown>) => Promise<unknown>, ctx: Record<string, unknown>, redactor: Redactor) {
+    return (op: string, args: Record<string, unknown>) =>
+      call(op, args).catch((e: unknown) => {
+        throw e instanceof AsporaError ? e : internalError(this.deps.log, e, { ...ctx, op }, redactor);
+      });
+  }
+
+  /** A redactor of these secrets, the parent's, and the platform's own credentials. */
+  #redactor(secrets: Record<string, string>, parent: Redactor | undefined): Redactor {
+    const now = Date.now();
+    if (!this.#credentials || now - this.#credentials.at > CREDENTIALS_TTL_MS) {
+      this.#credentials = { at: now, values: [...this.#vault.reservedValues(), ...(this.deps.apis?.credentials() ?? [])] };
+    }
+    const values = [...this.#credentials.values, ...(parent?.secrets ?? [])];
+    for (const name in secrets) values.push({ name, value: secrets[name]! });
+    if (!values.length) return Redactor.NONE;
+    const key = values.map((x) => `${x.name}\0${x.value}`).join('\0\0');
+    let r = this.#redactors.get(key);
+    if (!r) {
+      if (this.#redactors.size >= 256) this.#redactors.clear();
+      this.#redactors.set(key, (r = new Redactor(values)));
+    }
+    return r;
   }
 
   /** Limits of a worker (and of the Bash processes beside it) from the skill's runtime section. */

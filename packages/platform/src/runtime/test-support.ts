@@ -1,10 +1,11 @@
 /** Runtime tests: a platform core in a temp folder and skills written from a few lines. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { platformConfigFromEnv } from '../config/platform-config.ts';
-import { createLogger } from '../observe/logger.ts';
+import { createLogger, type Logger } from '../observe/logger.ts';
 import { openPlatformCore } from '../platform.ts';
 import { packFiles } from '../store/index.ts';
 import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
@@ -65,6 +66,8 @@ export interface FixtureOptions extends Partial<RuntimeOptions> {
   platformYaml?: string;
   /** The platform's environment (ASPORA_MODEL_BASE_URL, REDIS_URL, DATABASE_URL …). */
   env?: NodeJS.ProcessEnv;
+  /** The server log (silent by default). */
+  log?: Logger;
 }
 
 export async function runtimeFixture(opts: FixtureOptions = {}) {
@@ -75,8 +78,7 @@ export async function runtimeFixture(opts: FixtureOptions = {}) {
     mkdirSync(dirname(join(sharedRoot, rel)), { recursive: true });
     writeFileSync(join(sharedRoot, rel), text);
   }
-  const log = createLogger('silent');
-  const { shared: _s, platformYaml, env = {}, ...runtime } = opts;
+  const { shared: _s, platformYaml, env = {}, log = createLogger('silent'), ...runtime } = opts;
   const core = await openPlatformCore(platformConfigFromEnv(env, { dataDir }), log, {
     platformFile: platformYaml ? parsePlatformFile(platformYaml, 'aspora.platform.yaml', env) : EMPTY_PLATFORM_FILE,
     runtime: { sharedRoot, ...runtime },
@@ -95,6 +97,13 @@ export async function runtimeFixture(opts: FixtureOptions = {}) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A pino logger that keeps every line it writes (to assert on the server log). */
+export function bufferLogger(): { log: Logger; text: () => string } {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
+  return { log, text: () => lines.join('') };
 }
 
 /** Line reader over a worker's fd 3, for tests that speak the protocol themselves. */

@@ -14,6 +14,8 @@ import { reapLeftovers } from './sandbox/reap.ts';
 import { cleanUpAfter } from './sandbox/reset.ts';
 import type { SparePool } from './sandbox/spares.ts';
 import { readLines, writeMessage, type Message } from './protocol/lines.ts';
+import { textDeeperThan } from './protocol/json-depth.ts';
+import { LIMITS } from './protocol/limits.ts';
 import { parseResult } from './protocol/result.ts';
 import { launch, type SandboxLayout, type SandboxLimits } from './sandbox/launch.ts';
 import type { SandboxMode } from './sandbox/detect.ts';
@@ -24,7 +26,8 @@ export interface ExecutionFailure {
   details?: Record<string, unknown>;
 }
 
-export type Outcome = { ok: true; result: SkillResult } | { ok: false; error: ExecutionFailure };
+/** `bytes`: the size of the line that carried the result (the recorder need not measure a small one again). */
+export type Outcome = { ok: true; result: SkillResult; bytes?: number } | { ok: false; error: ExecutionFailure };
 
 export type { LogEntry };
 
@@ -61,15 +64,30 @@ interface Running {
   hooks: ExecutionHooks;
   done: (o: Outcome) => void;
   timer: NodeJS.Timeout;
+  /** Host calls being carried out, and the bytes of their lines. */
+  calls: number;
+  callBytes: number;
 }
 
 const MAX_OUTPUT_LOG = 64 * 1024;
+/** Of a longer stack, only the part that can be recorded is mapped to the skill's files (mapping is per line). */
+const STACK_MAP_CHARS = 4 * LIMITS.errorStackBytes;
+/** An error code a handler chooses: recorded, and a metrics label. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const mib = (n: number) => `${n / (1024 * 1024)} MiB`;
+/**
+ * A message field as text. The handler wrote it: String() of `{"toString":1}` throws, and a throw
+ * in the socket's data listener ended the platform process.
+ */
+const text = (v: unknown): string => (typeof v === 'string' ? v : v === null || typeof v !== 'object' ? String(v ?? '') : JSON.stringify(v));
 
 export class Worker {
   #running: Running | undefined;
   #dead = false;
   #exitWhy = '';
   #outputBytes = 0;
+  /** Bytes of protocol lines since the current (or last) execution started. */
+  #sent = 0;
   lastUsed = Date.now();
   executions = 0;
   tools: ExportedTool[] = [];
@@ -113,17 +131,23 @@ export class Worker {
       let stderr = '';
       const onErr = (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4000));
       child.stderr!.on('data', onErr);
-      const fail = (code: ErrorCode, message: string) => {
+      const fail = (code: ErrorCode, message: string, cause?: unknown) => {
         clearTimeout(timer);
         w.kill();
-        reject(new AsporaError(code, message, { hint: 'run the skill\'s tests (aspora test) to see the handler load' }));
+        reject(new AsporaError(code, message, { hint: 'run the skill\'s tests (aspora test) to see the handler load', ...(cause !== undefined ? { cause } : {}) }));
       };
-      const timer = setTimeout(() => fail('HANDLER_LOAD_FAILED', `worker did not start within ${startTimeoutMs} ms${stderr ? `: ${stderr.trim()}` : ''}`), startTimeoutMs);
-      child.once('error', (e) => fail('SANDBOX_UNAVAILABLE', `cannot start the worker: ${e.message}`));
-      child.once('exit', (code, signal) => fail('HANDLER_LOAD_FAILED', `worker exited before it was ready (${signal ?? `exit ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`));
+      // What the sandbox printed is the handler's; the host folders it names (bwrap's own errors) are not.
+      const output = () => (stderr.trim() ? `: ${hidePaths(stderr.trim(), o.layout)}` : '');
+      const timer = setTimeout(() => fail('HANDLER_LOAD_FAILED', `worker did not start within ${startTimeoutMs} ms${output()}`), startTimeoutMs);
+      // The runtime logs the cause under an error id; the caller gets neither it nor its paths.
+      child.once('error', (e) => fail('SANDBOX_UNAVAILABLE', 'cannot start the worker', e));
+      child.once('exit', (code, signal) => fail('HANDLER_LOAD_FAILED', `worker exited before it was ready (${signal ?? `exit ${code}`})${output()}`));
+      // A worker that dies with host answers unread resets the channel (ECONNRESET): its exit is what
+      // ends the execution; without a listener the error ended the platform process.
+      channel.on('error', () => (w.#running ? w.#fail('WORKER_CRASHED', 'the worker\'s protocol channel broke') : w.kill()));
       readLines(
         channel,
-        (m) => {
+        (m, bytes) => {
           if (m.t === 'ready') {
             clearTimeout(timer);
             if (Array.isArray(m.tools)) w.tools = (m.tools as ExportedTool[]).filter((t) => t && typeof t.name === 'string');
@@ -134,9 +158,9 @@ export class Worker {
             w.#attach();
             resolve(w);
           } else if (m.t === 'fatal') {
-            const e = (m.error ?? {}) as { message?: string };
-            fail('HANDLER_LOAD_FAILED', e.message ?? 'the handler could not be loaded');
-          } else w.#onMessage(m);
+            const e = (m.error ?? {}) as { message?: unknown };
+            fail('HANDLER_LOAD_FAILED', typeof e.message === 'string' ? hidePaths(e.message.slice(0, LIMITS.errorMessageBytes), o.layout) : 'the handler could not be loaded');
+          } else w.#dispatch(m, bytes);
         },
         (why) => (w.#running ? w.#fail('PROTOCOL_ERROR', `the worker broke the protocol: ${why}`) : fail('PROTOCOL_ERROR', why)),
       );
@@ -164,12 +188,15 @@ export class Worker {
     if (this.#running) throw new Error('worker is busy'); // the pool never does this
     this.executions++;
     this.#outputBytes = 0;
+    this.#sent = 0;
     return new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => this.#fail('TIMEOUT', `the handler did not finish within ${timeoutMs} ms (runtime.timeout); it was killed`), timeoutMs);
       this.#running = {
         exec,
         hooks,
         timer,
+        calls: 0,
+        callBytes: 0,
         done: (o) => {
           clearTimeout(timer);
           this.#running = undefined;
@@ -180,7 +207,12 @@ export class Worker {
           resolve(o);
         },
       };
-      writeMessage(this.channel, { t: 'execute', exec, context });
+      try {
+        writeMessage(this.channel, { t: 'execute', exec, context });
+      } catch (e) {
+        // Nothing was sent: stop the worker rather than leave it busy with an execution it never got.
+        this.#fail('BAD_REQUEST', `the execution could not be sent to the worker: ${(e as Error).message}`);
+      }
     });
   }
 
@@ -209,9 +241,11 @@ export class Worker {
     const out = (source: 'stdout' | 'stderr') => (d: Buffer) => {
       if (!this.#running || this.#outputBytes > MAX_OUTPUT_LOG) return;
       this.#outputBytes += d.length;
+      // Lines are cut to the log message limit (and scrubbed) by the runtime.
       for (const line of d.toString('utf8').split('\n')) {
-        if (line.trim()) this.#running.hooks.log({ level: source === 'stdout' ? 'info' : 'warn', msg: line.slice(0, 2000), source });
+        if (line.trim()) this.#running.hooks.log({ level: source === 'stdout' ? 'info' : 'warn', msg: line, source });
       }
+      if (this.#outputBytes > MAX_OUTPUT_LOG) this.#running.hooks.log({ level: 'warn', msg: `[truncated: stdout and stderr past ${MAX_OUTPUT_LOG / 1024} KiB in this execution are not recorded]`, source: 'platform' });
     };
     this.child.stdout!.on('data', out('stdout'));
     this.child.stdout!.resume(); // a spare launcher's stdout was paused until now
@@ -235,46 +269,112 @@ export class Worker {
     r?.done({ ok: false, error: { code, message } });
   }
 
-  #onMessage(m: Message): void {
+  /** A message the handling of which throws is the worker's fault, never the platform's. */
+  #dispatch(m: Message, bytes: number): void {
+    try {
+      this.#onMessage(m, bytes);
+    } catch (e) {
+      if (this.#running) this.#fail('PROTOCOL_ERROR', `the worker sent a message the host could not read (${m.t.slice(0, 40)}): ${(e as Error).message?.slice(0, 200)}`);
+      else this.kill();
+    }
+  }
+
+  #onMessage(m: Message, bytes: number): void {
     const r = this.#running;
+    // Counted between executions too: a worker flooding the channel while idle is stopped as well.
+    this.#sent += bytes;
+    if (this.#sent > LIMITS.executionBytes) {
+      if (!r) return this.kill();
+      return this.#fail('PROTOCOL_ERROR', `the worker sent more than ${mib(LIMITS.executionBytes)} in one execution (the protocol's limit); it was stopped`);
+    }
     if (!r) return; // late messages of a finished execution are dropped
-    if (m.exec !== undefined && m.exec !== r.exec) return this.#fail('PROTOCOL_ERROR', `message for execution ${String(m.exec)} during ${r.exec}`);
+    if (m.exec !== undefined && m.exec !== r.exec) return this.#fail('PROTOCOL_ERROR', `message for execution ${text(m.exec).slice(0, 100)} during ${r.exec}`);
     switch (m.t) {
       case 'call': {
         const id = m.id;
-        r.hooks.call(String(m.op), (m.args ?? {}) as Record<string, unknown>).then(
-          (value) => writeMessage(this.channel, { t: 'return', id, ok: true, value: value ?? null }),
-          (e: unknown) => writeMessage(this.channel, { t: 'return', id, ok: false, error: toWire(e) }),
+        const op = text(m.op);
+        const name = op.slice(0, 100);
+        // Refused at once, not queued: 100,000 calls fired together never become 100,000 pending promises.
+        if (r.calls >= LIMITS.callsInFlight || r.callBytes + bytes > LIMITS.callBytesInFlight) {
+          return this.#answer(id, name, { ok: false, error: { code: 'RATE_LIMITED', message: `${name}: ${LIMITS.callsInFlight} host calls (or ${mib(LIMITS.callBytesInFlight)} of them) are already in flight; await some before starting more` } });
+        }
+        r.calls++;
+        r.callBytes += bytes;
+        const settled = () => {
+          r.calls--;
+          r.callBytes -= bytes;
+        };
+        r.hooks.call(op, (m.args ?? {}) as Record<string, unknown>).then(
+          (value) => (settled(), this.#answer(id, name, { ok: true, value: value ?? null })),
+          (e: unknown) => (settled(), this.#answer(id, name, { ok: false, error: toWire(e) })),
         );
         return;
       }
       case 'log': {
-        const level = ['debug', 'info', 'warn', 'error'].includes(String(m.level)) ? (m.level as LogEntry['level']) : 'info';
-        r.hooks.log({ level, msg: String(m.msg ?? ''), ...(m.fields && typeof m.fields === 'object' ? { fields: m.fields as Record<string, unknown> } : {}), source: 'handler' });
+        const level = typeof m.level === 'string' && ['debug', 'info', 'warn', 'error'].includes(m.level) ? (m.level as LogEntry['level']) : 'info';
+        r.hooks.log({ level, msg: text(m.msg), ...(m.fields && typeof m.fields === 'object' && !Array.isArray(m.fields) ? { fields: m.fields as Record<string, unknown> } : {}), source: 'handler' });
         return;
       }
       case 'metric':
-        if (typeof m.value === 'number') r.hooks.metric(String(m.name), m.value);
+        if (typeof m.value === 'number' && typeof m.name === 'string') r.hooks.metric(m.name, m.value);
         return;
       case 'result': {
         const p = parseResult(m.result);
-        return r.done(p.ok ? p : { ok: false, error: { code: 'BAD_RESULT', message: `the handler returned something that is not a SkillResult: ${p.why}` } });
+        return r.done(p.ok ? { ...p, bytes } : { ok: false, error: { code: 'BAD_RESULT', message: `the handler returned something that is not a SkillResult: ${p.why.slice(0, 2000)}` } });
       }
       case 'error': {
-        const e = (m.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown>; stack?: unknown };
-        // The stack of the handler's own failure, in the skill's files and lines, for the record.
-        const stack = typeof e.stack === 'string' ? (this.#mapStack?.(e.stack) ?? e.stack).slice(0, 4000) : undefined;
-        const details = e.details || stack ? { ...e.details, ...(stack ? { stack } : {}) } : undefined;
-        return r.done({ ok: false, error: { code: e.code ?? 'HANDLER_ERROR', message: e.message ?? 'the handler failed', ...(details ? { details } : {}) } });
+        const e = (m.error ?? {}) as { code?: unknown; message?: unknown; details?: unknown; stack?: unknown };
+        // The stack of the handler's own failure, in the skill's files and lines, for the record (cut to size by the runtime).
+        const stack = typeof e.stack === 'string' ? this.#mappedStack(e.stack) : undefined;
+        const given = e.details && typeof e.details === 'object' && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : undefined;
+        const details = given || stack ? { ...given, ...(stack ? { stack } : {}) } : undefined;
+        const code = typeof e.code === 'string' && ERROR_CODE.test(e.code) ? e.code : 'HANDLER_ERROR';
+        return r.done({ ok: false, error: { code, message: typeof e.message === 'string' ? e.message : 'the handler failed', ...(details ? { details } : {}) } });
       }
       default:
-        return this.#fail('PROTOCOL_ERROR', `unknown message type ${JSON.stringify(m.t)}`);
+        return this.#fail('PROTOCOL_ERROR', `unknown message type ${JSON.stringify(m.t.slice(0, 100))}`);
     }
   }
+
+  #mappedStack(raw: string): string {
+    const head = raw.length > STACK_MAP_CHARS ? raw.slice(0, STACK_MAP_CHARS) : raw;
+    const mapped = this.#mapStack?.(head) ?? head;
+    return head === raw ? mapped : mapped + raw.slice(STACK_MAP_CHARS);
+  }
+
+  /** A call's return; an answer the worker could not take (too large, too deep) fails the call instead. */
+  #answer(id: unknown, op: string, body: { ok: true; value: unknown } | { ok: false; error: ExecutionFailure }): void {
+    if (this.#dead || this.channel.destroyed) return;
+    const refuse = (code: ErrorCode, why: string) => JSON.stringify({ t: 'return', id, ok: false, error: { code, message: `the answer to ${op} cannot be sent to the handler: ${why}` } });
+    let line: string;
+    try {
+      line = JSON.stringify({ t: 'return', id, ...body });
+      if (line.length * 3 > LIMITS.answerLineBytes && Buffer.byteLength(line) > LIMITS.answerLineBytes) line = refuse('PAYLOAD_TOO_LARGE', `it is larger than ${mib(LIMITS.answerLineBytes)}`);
+      else if (textDeeperThan(line, LIMITS.messageDepth)) line = refuse('UPSTREAM_ERROR', `it is nested deeper than ${LIMITS.valueDepth} levels`);
+    } catch {
+      line = refuse('UPSTREAM_ERROR', `it is nested deeper than ${LIMITS.valueDepth} levels`); // JSON.stringify ran out of stack
+    }
+    this.channel.write(`${line}\n`);
+    // Answers pile up in the host's memory when the worker stops reading them.
+    if (this.channel.writableLength > LIMITS.unreadBytes) {
+      if (this.#running) this.#fail('PROTOCOL_ERROR', `the worker left more than ${mib(LIMITS.unreadBytes)} of the host's answers unread; it was stopped`);
+      else this.kill();
+    }
+  }
+}
+
+/** The sandbox's names for the host folders mounted into it (error text from bwrap or a handler). */
+function hidePaths(text: string, layout: SandboxLayout): string {
+  let out = text;
+  for (const [host, inside] of [[layout.bundleDir, '/skill'], [layout.scratchDir, '/scratch'], ...layout.shared.map((s) => [s.host, s.sandbox])] as Array<[string, string]>) {
+    if (host) out = out.split(host).join(inside);
+  }
+  return out;
 }
 
 function toWire(e: unknown): ExecutionFailure {
   // The hint travels in the message: SDKs rebuild the error from code, message and details.
   if (e instanceof AsporaError) return { code: e.code, message: e.hint ? `${e.message} (${e.hint})` : e.message, ...(e.details ? { details: e.details } : {}) };
-  return { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+  // Never a raw error's message (host paths, internals): the runtime's call hook logs those under an error id first.
+  return { code: 'INTERNAL', message: 'internal error' };
 }

@@ -47,10 +47,14 @@ function headersOf(v: unknown): Record<string, string> | undefined {
   return h as Record<string, string>;
 }
 
+const OPS = new Set(['tools.read', 'tools.write', 'tools.grep', 'tools.bash', 'tools.webFetch', 'apis.call', 'model.chat', 'state.get', 'state.set', 'invoke']);
+
 /** The tool or API a call uses, for its trace span. */
 function nameOf(op: string, a: Record<string, unknown>): string | undefined {
-  if (op === 'apis.call') return `${String(a.api)}.${String(a.method)}`;
-  if (op === 'invoke') return String(a.skill);
+  // The handler chose these: strings only (String() of an object it made up can throw), and short.
+  const s = (v: unknown) => (typeof v === 'string' ? v.slice(0, 100) : '?');
+  if (op === 'apis.call') return `${s(a.api)}.${s(a.method)}`;
+  if (op === 'invoke') return s(a.skill);
   return op.startsWith('tools.') ? op.slice(6) : undefined;
 }
 
@@ -87,12 +91,14 @@ export function hostCalls(guard: PermissionGuard, view: SkillView, services: Hos
       case 'invoke':
         return services.invoke(str(a.skill, 'skill'), obj(a.input, 'input'));
       default:
-        throw new AsporaError('BAD_REQUEST', `unknown host call ${op}`);
+        throw new AsporaError('BAD_REQUEST', `unknown host call ${op.slice(0, 100)}`);
     }
   };
   return async (op: string, args: Record<string, unknown>): Promise<unknown> => {
     const t = performance.now();
-    const name = nameOf(op, args);
+    const name = nameOf(op, args)?.slice(0, 200);
+    // An op the handler made up is counted as `unknown` (it is a metrics label: its values must stay few).
+    const known = OPS.has(op) ? op : 'unknown';
     const done = (c: CallRecord) => {
       calls.push(c);
       // Model calls have spans of their own (per provider call, from the gateway).
@@ -100,10 +106,10 @@ export function hostCalls(guard: PermissionGuard, view: SkillView, services: Hos
     };
     try {
       const v = await run(op, args);
-      done({ op, ...(name ? { name } : {}), ok: true, ms: performance.now() - t });
+      done({ op: known, ...(name ? { name } : {}), ok: true, ms: performance.now() - t });
       return v;
     } catch (e) {
-      done({ op, ...(name ? { name } : {}), ok: false, code: e instanceof AsporaError ? e.code : 'INTERNAL', ms: performance.now() - t });
+      done({ op: known, ...(name ? { name } : {}), ok: false, code: e instanceof AsporaError ? e.code : 'INTERNAL', ms: performance.now() - t });
       throw e;
     }
   };

@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { AsporaError, type SkillResult } from '@aspora/sdk';
+import type { Redactor } from '../../access/redactor.ts';
 import type { SkillModelPrefs } from '../../gateway/gateway.ts';
 import type { ModelCallRecord } from '../../gateway/types.ts';
 import { webFetch, type WebFetchPolicy } from '../../integrations/web-fetch.ts';
@@ -38,6 +39,8 @@ export interface ServiceContext {
   worker: () => Worker | undefined;
   /** Its trace: a child execution continues it. */
   trace?: ExecutionTrace | undefined;
+  /** What scrubs this execution's secrets: a child execution scrubs them too. */
+  redactor?: Redactor;
   onModelCall: (c: ModelCallRecord) => void;
 }
 
@@ -58,6 +61,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         trigger: 'invoke',
         parentExecutionId: c.row.record.id,
         depth,
+        ...(c.redactor?.active ? { redactor: c.redactor } : {}),
         ...(c.trace ? { traceParent: c.trace.context } : {}),
         ...(c.req.environment ? { environment: c.req.environment } : {}),
         ...(c.req.workflowId ? { workflowId: c.req.workflowId } : {}),
