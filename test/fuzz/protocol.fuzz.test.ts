@@ -6,9 +6,8 @@ test('protocol lines, random and hostile, cut and paced at random: readLines nev
   await assertTarget('protocol');
 });
 
-// runtime/protocol/lines.ts keeps one Buffer per read of an unfinished line (~200 bytes of heap per
-// byte when a handler writes a byte at a time); it is being rewritten on another branch, where this
-// is to be fixed: then drop `todo`.
-test('a line sent one byte per read: readLines keeps memory in proportion to the bytes, not the reads', { timeout: 300_000, todo: 'lines.ts rewrite (size caps) in progress elsewhere' }, async () => {
+// readLines kept one Buffer per read of an unfinished line (~200 bytes of heap per byte when a
+// handler writes a byte at a time); it now copies the line into one buffer that doubles as it fills.
+test('a line sent one byte per read: readLines keeps memory in proportion to the bytes, not the reads', { timeout: 300_000 }, async () => {
   await assertTarget('protocol-trickle');
 });
