@@ -117,12 +117,19 @@ function isUsrSymlink(d: string): boolean {
 }
 
 const NOFILE = 256;
+/**
+ * RLIMIT_NPROC counts every process and thread of the real uid, and every sandbox runs as the
+ * same one (65534 when the platform is root): the cap is for all sandboxes together, not per
+ * worker. A worker's own 128 would refuse the next launch as soon as a few workers' threads add up
+ * (a Python check's 16 failed with exit 126 beside two warm Node workers).
+ */
+export const SANDBOX_USER_PROCESSES = 4096;
 
-/** Without a cgroup, address space and a per-user process count are the best rlimits can do. */
+/** Without a cgroup, address space and a process count for all sandboxes together are the best rlimits can do. */
 function prlimitArgs(l: SandboxLimits): string[] {
   return [
     `--as=${(l.memoryMb + ADDRESS_SPACE_SLACK_MB) * 1024 * 1024}`,
-    `--nproc=${l.maxProcesses}`,
+    `--nproc=${SANDBOX_USER_PROCESSES}`,
     `--cpu=${l.cpuSeconds}`,
     `--fsize=${l.maxFileMb * 1024 * 1024}`,
     `--nofile=${NOFILE}`,
