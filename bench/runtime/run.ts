@@ -129,8 +129,8 @@ for (const k of Object.keys(chains)) cold[k] = cold[k]!.slice(1);
 // --- warm round trip ------------------------------------------------------------------------
 step(`warm executions: ${WARM} per language through SkillRuntime.run (records written)`);
 const warm: Record<string, number[]> = {};
-for (const lang of Object.keys(HANDLERS) as Lang[]) {
-  const ref = `test/trivial-${lang}`;
+/** WARM timed executions of `ref` after 50 untimed ones. */
+async function warmRuns(ref: string): Promise<number[]> {
   for (let i = 0; i < 50; i++) await rt.run({ ref, input: { userMessage: 'warm' } });
   const xs: number[] = [];
   for (let i = 0; i < WARM; i++) {
@@ -139,20 +139,10 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
     xs.push(performance.now() - t);
     if (!r.success) throw new Error(`${ref}: ${JSON.stringify(r.error)}`);
   }
-  warm[`${lang}: run() incl. record`] = xs;
+  return xs;
 }
-{
-  const ref = 'test/secrets-typescript';
-  for (let i = 0; i < 50; i++) await rt.run({ ref, input: { userMessage: 'warm' } });
-  const xs: number[] = [];
-  for (let i = 0; i < WARM; i++) {
-    const t = performance.now();
-    const r = await rt.run({ ref, input: { userMessage: 'x' } });
-    xs.push(performance.now() - t);
-    if (!r.success) throw new Error(`${ref}: ${JSON.stringify(r.error)}`);
-  }
-  warm['typescript, 2 secrets + a log line: run() incl. record'] = xs;
-}
+for (const lang of Object.keys(HANDLERS) as Lang[]) warm[`${lang}: run() incl. record`] = await warmRuns(`test/trivial-${lang}`);
+warm['typescript, 2 secrets + a log line: run() incl. record'] = await warmRuns('test/secrets-typescript');
 // The bare protocol round trip on a warm TypeScript worker, without resolving or recording.
 {
   const { loaded, prepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });

@@ -53,6 +53,21 @@ replace github.com/aspora/sdk-go => ${JSON.stringify(sdkDir)}
 const goBin = () => process.env.ASPORA_GO || 'go';
 
 /**
+ * What every Go build runs with: nothing of the caller's GOFLAGS or go env file, no network, no
+ * toolchain download, a static binary and no C compiler reading #include lines.
+ */
+const OFFLINE = {
+  CGO_ENABLED: '0',
+  GOFLAGS: '-mod=mod',
+  GOPROXY: 'off',
+  GOSUMDB: 'off',
+  GOWORK: 'off',
+  GOENV: 'off',
+  GOTOOLCHAIN: 'local', // Go ≥ 1.21 would otherwise try to download a toolchain
+  GOTELEMETRY: 'off',
+} as const;
+
+/**
  * A clean, offline environment for the go command on the host (the SDK's own tests): nothing of the
  * caller's GOOS/GOFLAGS/go env file leaks in. Builds of skills use sandboxGoEnv.
  */
@@ -61,14 +76,7 @@ export function goEnv(cacheDir: string): NodeJS.ProcessEnv {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME || tmpdir(),
     GOCACHE: process.env.ASPORA_GO_CACHE || join(cacheDir, '..', '..', 'go-cache'),
-    CGO_ENABLED: '0', // a static binary: the sandbox has no libc of the build's choosing
-    GOFLAGS: '-mod=mod',
-    GOPROXY: 'off',
-    GOSUMDB: 'off',
-    GOWORK: 'off',
-    GOENV: 'off',
-    GOTOOLCHAIN: 'local', // Go ≥ 1.21 would otherwise try to download a toolchain
-    GOTELEMETRY: 'off',
+    ...OFFLINE,
   };
   for (const k of ['GOROOT', 'TMPDIR'] as const) if (process.env[k]) env[k] = process.env[k];
   return env;
@@ -79,19 +87,7 @@ export function goEnv(cacheDir: string): NodeJS.ProcessEnv {
  * when there is no sandbox). The work folder at /scratch is the module; its dot-folders (output,
  * temporary files, GOPATH) are not part of the package.
  */
-const sandboxGoEnv = (): Record<string, string> => ({
-  GOCACHE: SANDBOX_CACHE,
-  GOTMPDIR: '/scratch/.tmp',
-  GOPATH: '/scratch/.gopath',
-  CGO_ENABLED: '0', // a static binary, and no C compiler reading #include lines
-  GOFLAGS: '-mod=mod',
-  GOPROXY: 'off',
-  GOSUMDB: 'off',
-  GOWORK: 'off',
-  GOENV: 'off',
-  GOTOOLCHAIN: 'local', // Go ≥ 1.21 would otherwise try to download a toolchain
-  GOTELEMETRY: 'off',
-});
+const sandboxGoEnv = (): Record<string, string> => ({ GOCACHE: SANDBOX_CACHE, GOTMPDIR: '/scratch/.tmp', GOPATH: '/scratch/.gopath', ...OFFLINE });
 
 const goroots = new Map<string, Promise<string>>();
 
