@@ -94,7 +94,8 @@ test('a worker that prints a flood of output is capped and the execution still e
   assert.equal(r.success, true);
   const printed = r.logs.filter((l) => l.source !== 'platform');
   assert.ok(printed.length <= 500, `${printed.length} log lines kept`);
-  assert.match(r.logs.at(-1)!.msg, /^\[truncated: [\d,]+ more log entries/, 'a closing note says lines were dropped');
+  // How much of the output is read before the result arrives varies; when the budget was reached, a note closes the logs.
+  if (printed.length === 500) assert.match(r.logs.at(-1)!.msg, /^\[truncated: [\d,]+ more log entries/, 'a closing note says lines were dropped');
 });
 
 test('a process a handler leaves behind does not live into the next execution', async () => {
