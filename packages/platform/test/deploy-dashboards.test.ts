@@ -1,7 +1,7 @@
 /**
  * deploy/: the Grafana dashboard and the Prometheus alerting rules. Checks their structure, that
- * every PromQL expression names only metrics (and labels) the platform exports, and that seed
- * 000's four platform panels are there. With promtool installed it also parses every expression
+ * every PromQL expression names only metrics (and labels) the platform exports, and that the four
+ * overview panels are there. With promtool installed it also parses every expression
  * for real (`promtool check rules`) and runs the rules' unit tests (`promtool test rules`).
  */
 import { describe, test } from 'node:test';
@@ -401,7 +401,7 @@ describe('the Grafana dashboard', () => {
     for (const p of r.get('Platform')!) for (const t of p.targets!) assert.doesNotMatch(t.expr, /\$(domain|skill)\b/, `${p.title} is platform-wide`);
   });
 
-  test("seed 000's four panels are in the Platform row: executions per second, success rate, model cost, latency", () => {
+  test("the four overview panels are in the Platform row: executions per second, success rate, model cost, latency", () => {
     const platform = rows().get('Platform')!;
     const find = (re: RegExp) => {
       const p = platform.find((x) => re.test(x.title));
@@ -470,7 +470,7 @@ describe('the Prometheus alerting rules', () => {
     }
   });
 
-  test("seed 000's rules and the platform's own are there, with their thresholds", () => {
+  test("the default platform rules and the platform's own are there, with their thresholds", () => {
     const rule = (name: string) => {
       const r = alerts.find((x) => x.alert === name);
       assert.ok(r, `rule ${name}`);

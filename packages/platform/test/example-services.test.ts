@@ -544,7 +544,7 @@ describe('the example skills on the platform: in the sandbox, under their own pe
 
   // What createTestContext does not check: each skill reads only the shared files its role and
   // its shared_resources allow, calls only its APIs, and gets its model answers through the gateway.
-  test('the ECM skills, manager and field, run under the role rules of seed 003', async () => {
+  test('the ECM skills, manager and field, run under the ECM role rules (a manager never reads field runbooks, a field skill never reads manager skills)', async () => {
     const ok = async (ref: string, userMessage: string, userId: string, reply?: string) => {
       if (reply) stub.behave('*', { reply, times: 1 });
       const r = await f.runtime.run({ ref: `ecm/${ref.split('/')[1]}`, input: { userMessage, userId } });

@@ -1,6 +1,6 @@
 /**
  * Model budgets end to end: per execution (a call whose worst case would pass the budget is
- * refused before it is sent), per month with seed 000's actions (notify 80 %, throttle 95 %, pause
+ * refused before it is sent), per month with the spend actions (notify 80 %, throttle 95 %, pause
  * 100 %, lift), and the atomic check: 64 concurrent calls against a nearly spent budget overspend
  * by at most one call — on PGlite, on PostgreSQL and with Redis counters.
  */

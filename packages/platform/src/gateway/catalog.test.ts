@@ -13,7 +13,7 @@ test('without a key or a base URL no provider is configured, and the error says 
   assert.throws(() => c.resolve('claude-sonnet-4-5'), /no model provider is configured.*/);
 });
 
-test("OpenRouter by default: seed 000's aliases, its URL, key and attribution headers", () => {
+test("OpenRouter by default: the built-in aliases, its URL, key and attribution headers", () => {
   const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, { OPENROUTER_API_KEY: 'or-key' });
   assert.deepEqual(c.resolve('claude-sonnet-4-5'), { name: 'claude-sonnet-4-5', provider: 'openrouter', id: 'anthropic/claude-sonnet-4-5', price: { prompt: 3, completion: 15 }, unpriced: false });
   assert.equal(c.resolve('meta-llama/llama-3.1-70b').id, 'meta-llama/llama-3.1-70b', 'a provider id passes as it is');

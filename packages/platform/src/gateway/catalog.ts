@@ -1,6 +1,6 @@
 /**
  * Providers and models as the platform configures them. A model name a skill or client sends is
- * an alias of `models:` (seed 000's table by default), `<provider>/<id>` of a configured provider
+ * an alias of `models:` (the built-in table by default), `<provider>/<id>` of a configured provider
  * other than the default, or else an id the default provider serves as it is (OpenRouter's
  * `anthropic/claude-sonnet-4-5`). OpenRouter is the default provider (OPENROUTER_API_KEY);
  * ASPORA_MODEL_BASE_URL and ASPORA_MODEL_API_KEY override the default provider's URL and key.
@@ -35,7 +35,7 @@ export class ModelCatalog {
 
   constructor(file: PlatformFile, vault: SecretVault, env: NodeJS.ProcessEnv = process.env) {
     const settings = new Map<string, ProviderSettings>();
-    // OpenRouter attributes traffic to an app by these two headers (seed 000).
+    // OpenRouter attributes traffic to an app by these two headers (HTTP-Referer and X-Title).
     const attribution = { 'HTTP-Referer': env.ASPORA_PUBLIC_URL || 'https://aspora.dev', 'X-Title': 'Aspora Skills Platform' };
     settings.set('openrouter', { name: 'openrouter', baseURL: OPENROUTER_URL, apiKey: env.OPENROUTER_API_KEY, headers: attribution, timeoutMs: 60_000 });
     for (const [name, p] of Object.entries(file.providers)) {

@@ -1,5 +1,5 @@
 /**
- * Alert rules end to end: a skill's monitoring thresholds and seed 000's platform error-rate rule
+ * Alert rules end to end: a skill's monitoring thresholds and the platform's default error-rate rule
  * fire once, stay quiet while firing, and resolve when healthy — sent to Slack and PagerDuty
  * stand-ins (real HTTP servers) with the same dedup key for trigger and resolve; budget notices
  * reach the owner team.

@@ -1,5 +1,5 @@
 /**
- * Alert rules, evaluated every `alerting.interval`: seed 000's platform rules and each skill's
+ * Alert rules, evaluated every `alerting.interval`: the platform's default rules and each skill's
  * monitoring thresholds. An alert fires once (the alerts row is the dedup: with several platform
  * processes only the one that flips the row notifies), stays firing while the rule holds, and is
  * resolved — and notified as resolved — when the rule is healthy again. Budget notices of the

@@ -55,7 +55,7 @@ export async function costLastHour(db: Db): Promise<number> {
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const span = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
 
-/** Seed 000's platform rules. */
+/** The platform's default rules: error rate, cost and latency across all skills. */
 export function platformRules(c: AlertingConfig, skills: SkillWindow[], cost: number): Judgement[] {
   const n = skills.reduce((a, s) => a + s.executions, 0);
   const errors = skills.reduce((a, s) => a + s.errors, 0);

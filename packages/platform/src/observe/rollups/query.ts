@@ -1,5 +1,5 @@
 /**
- * Figures of the platform, a domain or a skill over a window (seed 000's metrics hierarchy:
+ * Figures of the platform, a domain or a skill over a window (the metrics hierarchy:
  * platform → domain → skill), with the next level down broken out: the rollups of the final hours
  * plus, for the hours not final yet (the last hour or so), their execution rows read directly —
  * exact up to the last finished execution. Windows are whole hours: "the last 24 h" starts at the
