@@ -1,14 +1,25 @@
 /**
  * Test helpers for skill handlers: a SkillContext that runs without a platform. Fakes answer from
  * what the test gives (files, API functions, a model reply) and record every call, so a test can
- * assert on what the handler did. `aspora test` runs these tests inside the platform's sandbox.
+ * assert on what the handler did. `aspora test` runs these tests inside the platform's sandbox,
+ * where a read of the skill's own files (not given in `files`) reaches the bundle (ASPORA_SKILL_DIR).
  */
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { ChatMessage, SkillContext, SkillInput, SkillResult } from '../handler/types.ts';
+
+/** The platform's Read answers at most this much; so does the test context. */
+const MAX_READ_BYTES = 8 * 1024 * 1024;
 
 export interface TestContextOptions {
   input?: Partial<SkillInput>;
   /** Files the handler may read, by the path it reads them with (relative paths are the bundle's). */
   files?: Record<string, string>;
+  /**
+   * The skill's own folder, which a read of a relative path not in `files` falls back to. Default:
+   * ASPORA_SKILL_DIR, which `aspora test` sets (the bundle, /skill in the sandbox); false: none.
+   */
+  skillDir?: string | false;
   apis?: Record<string, Record<string, (args?: any) => unknown>>;
   /** The model's reply: a fixed answer, or a function of the request. */
   model?: { content: string; model?: string } | ((req: { messages: ChatMessage[] }) => string | Promise<string>);
@@ -49,6 +60,25 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
   const files = { ...(opts.files ?? {}) };
   const record = (op: string, args: unknown) => void calls.push({ op, args });
   const norm = (p: string) => p.replace(/^\/skill\//, '').replace(/^\.\//, '');
+  const skillDir = opts.skillDir === false ? undefined : (opts.skillDir ?? process.env.ASPORA_SKILL_DIR);
+  /** A file of the skill's own bundle: relative, no `..` (shared files are given in `files`), no link. */
+  const ownFile = (path: string): string | undefined => {
+    const rel = norm(path);
+    if (!skillDir || !rel || isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) return undefined;
+    let fd: number | undefined;
+    try {
+      fd = openSync(join(skillDir, rel), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      const st = fstatSync(fd);
+      if (!st.isFile()) return undefined;
+      if (st.size > MAX_READ_BYTES) throw new TestCallError('PAYLOAD_TOO_LARGE', `test context: ${path} is over ${MAX_READ_BYTES} bytes, the most Read answers`);
+      return readFileSync(fd, 'utf8');
+    } catch (e) {
+      if (e instanceof TestCallError) throw e;
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
 
   const apis = new Proxy({} as SkillContext['apis'], {
     get: (_, api: string | symbol) => {
@@ -77,8 +107,8 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
       async read({ path }) {
         record('tools.read', { path });
         const key = norm(path);
-        const hit = files[key] ?? files[path] ?? written[path];
-        if (hit === undefined) throw new TestCallError('NOT_FOUND', `test context: no file ${path} (give it in files)`);
+        const hit = files[key] ?? files[path] ?? written[path] ?? ownFile(path);
+        if (hit === undefined) throw new TestCallError('NOT_FOUND', `test context: no file ${path} (give it in files${skillDir ? '' : ', or run the tests with aspora test, which lets reads reach the skill\'s own files'})`);
         return hit;
       },
       async write({ path, content }) {
