@@ -6,10 +6,15 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { ChatMessage, SkillContext, SkillInput, SkillResult } from '../handler/types.ts';
+import type { ChatAnswer, ChatMessage, ModelClient, SkillContext, SkillInput, SkillResult, SkillTools, ToolCall, ToolDefinition } from '../handler/types.ts';
 
 /** The platform's Read answers at most this much; so does the test context. */
 const MAX_READ_BYTES = 8 * 1024 * 1024;
+/** model.chat calls in one chat with tools, as the worker allows. */
+const MAX_TOOL_ROUNDS = 8;
+
+/** A reply of the model fake: text, or tool calls the handler's tools answer (a chat with `tools`). */
+export type ModelReply = string | { content?: string; model?: string; toolCalls?: ToolCall[] };
 
 export interface TestContextOptions {
   input?: Partial<SkillInput>;
@@ -21,8 +26,10 @@ export interface TestContextOptions {
    */
   skillDir?: string | false;
   apis?: Record<string, Record<string, (args?: any) => unknown>>;
-  /** The model's reply: a fixed answer, or a function of the request. */
-  model?: { content: string; model?: string } | ((req: { messages: ChatMessage[] }) => string | Promise<string>);
+  /** The model's reply: a fixed answer, or a function of the request (each round of a chat with tools). */
+  model?: { content: string; model?: string; toolCalls?: ToolCall[] } | ((req: { messages: ChatMessage[]; tools?: ToolDefinition[] }) => ModelReply | Promise<ModelReply>);
+  /** The handler module's exported tools (`import { tools } from '../../code/handler.ts'`): what `tools: true` offers. */
+  tools?: SkillTools;
   secrets?: Record<string, string>;
   state?: Record<string, unknown>;
   skill?: Partial<SkillContext['skill']>;
@@ -98,6 +105,48 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     },
   });
 
+  /** One model.chat, answered by the fake. */
+  const ask = async (req: Parameters<ModelClient['chat']>[0]): Promise<ChatAnswer> => {
+    record('model.chat', req);
+    const m = opts.model;
+    const reply: ModelReply = typeof m === 'function' ? await m(req as { messages: ChatMessage[]; tools?: ToolDefinition[] }) : (m ?? '');
+    const r = typeof reply === 'string' ? { content: reply } : reply;
+    return { content: r.content ?? '', model: r.model || 'test-model', usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, ...(r.toolCalls?.length ? { toolCalls: r.toolCalls } : {}) };
+  };
+  const exported = new Map(
+    Object.entries(opts.tools ?? {}).map(([name, t]) => {
+      const def: ToolDefinition = typeof t === 'function' ? { name, description: name, parameters: { type: 'object', properties: {} } } : { name, description: t.description, parameters: t.parameters ?? { type: 'object', properties: {} } };
+      return [name, { def, run: typeof t === 'function' ? t : t.run.bind(t) }] as const;
+    }),
+  );
+  /** The worker's tool loop (packages/sdk/worker/node-worker.cjs), run here on the fakes. */
+  const chatWithTools = async (req: Parameters<ModelClient['chat']>[0] & { tools: true | string[] }): Promise<ChatAnswer> => {
+    const names = req.tools === true ? [...exported.keys()] : req.tools;
+    const tools = names.map((n) => {
+      const t = exported.get(n);
+      if (!t) throw new TestCallError('BAD_REQUEST', `model.chat: the handler exports no tool named ${n}${opts.tools ? '' : ' (give the module\'s tools in the test context: tools)'}`);
+      return t.def;
+    });
+    const messages = [...req.messages];
+    for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
+      const answer = await ask({ ...req, messages: [...messages], tools });
+      if (!answer.toolCalls?.length) return answer;
+      messages.push({ role: 'assistant', content: answer.content, toolCalls: answer.toolCalls });
+      for (const tc of answer.toolCalls) {
+        const t = exported.get(tc.name);
+        let content: string;
+        try {
+          const v = t ? await t.run(tc.arguments ?? {}, ctx) : { error: `no tool named ${tc.name}` };
+          content = typeof v === 'string' ? v : JSON.stringify(v ?? null);
+        } catch (e) {
+          content = JSON.stringify({ error: e instanceof Error ? e.message : String(e) });
+        }
+        messages.push({ role: 'tool', toolCallId: tc.id, content });
+      }
+    }
+    throw new TestCallError('BAD_REQUEST', `model.chat: the model still asked for tools after ${MAX_TOOL_ROUNDS} rounds`);
+  };
+
   const ctx: TestContext = {
     input: { userMessage: '', metadata: {}, ...opts.input } as SkillInput,
     executionId: 'test-execution',
@@ -137,10 +186,8 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     apis,
     model: {
       async chat(req) {
-        record('model.chat', req);
-        const m = opts.model;
-        const content = typeof m === 'function' ? await m(req) : (m?.content ?? '');
-        return { content, model: (typeof m === 'object' && m?.model) || 'test-model', usage: { promptTokens: 0, completionTokens: 0, cost: 0 } };
+        const named = req.tools === true || (Array.isArray(req.tools) && req.tools.every((t) => typeof t === 'string'));
+        return named ? chatWithTools(req as Parameters<ModelClient['chat']>[0] & { tools: true | string[] }) : ask(req);
       },
     },
     state: {
