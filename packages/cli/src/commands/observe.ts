@@ -26,8 +26,11 @@ export const pct = (x: number | null) => {
 };
 const ms = (x: number | null) => (x === null ? '–' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
 
+/** Dollars to 4 decimals; a cost too small for them reads as under $0.0001, not as nothing. */
+export const usd = (x: number) => (x > 0 && x < 0.00005 ? '<$0.0001' : `$${x.toFixed(4)}`);
+
 function figuresRow(name: string, f: Figures): string[] {
-  return [name, String(f.executions), pct(f.successRate), pct(f.errorRate), ms(f.p50Ms), ms(f.p95Ms), ms(f.p99Ms), `$${f.cost.toFixed(4)}`, f.satisfaction === null ? '–' : `${f.satisfaction.toFixed(2)}/5 (${f.ratings})`];
+  return [name, String(f.executions), pct(f.successRate), pct(f.errorRate), ms(f.p50Ms), ms(f.p95Ms), ms(f.p99Ms), usd(f.cost), f.satisfaction === null ? '–' : `${f.satisfaction.toFixed(2)}/5 (${f.ratings})`];
 }
 
 export function registerObserve(program: Command, ctx: CommandContext): void {
