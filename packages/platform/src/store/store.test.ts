@@ -131,9 +131,9 @@ describe('openBundleStore', () => {
     assert.equal(await new LocalBundleStore(other).has(b.digest), true);
   });
 
-  test('s3:// → UNAVAILABLE (backend not built); other schemes → BAD_REQUEST', async () => {
-    const e = await rejectsWith(openBundleStore('s3://bucket/prefix', '/tmp/x'), 'UNAVAILABLE');
-    assert.match(e.message, /S3/);
+  test('s3:// → the S3 store (s3-store.test.ts), its URL checked first; other schemes → BAD_REQUEST', async () => {
+    const e = await rejectsWith(openBundleStore('s3://Not_A_Bucket/prefix', '/tmp/x'), 'BAD_REQUEST');
+    assert.match(e.message, /not a valid bucket name/);
     await rejectsWith(openBundleStore('ftp://host/x', '/tmp/x'), 'BAD_REQUEST');
     await rejectsWith(openBundleStore('not a url', '/tmp/x'), 'BAD_REQUEST');
   });
