@@ -1,6 +1,7 @@
 /** The S3 bundle store against a real S3 wire-protocol server (s3rver) on this machine. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -136,6 +137,24 @@ describe('S3 bundle store when the server fails', () => {
       noStack(e);
     }
     await store.close();
+  });
+
+  test('a server that accepts connections and never answers: UNAVAILABLE once the request times out', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const store = new S3BundleStore(`s3://${BUCKET}/p`, { env: s3.env(endpoint), idleTimeoutMs: 300 });
+      const e = await rejectsWith(store.has(`sha256:${'1'.repeat(64)}`), 'UNAVAILABLE');
+      assert.ok(e.message.includes(endpoint), e.message);
+      assert.match(e.message, /unreachable \(.*time.*\)/i);
+      noStack(e);
+      await store.close();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   test('a bucket that does not exist is named at the start', async () => {

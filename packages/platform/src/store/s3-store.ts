@@ -24,6 +24,8 @@ export interface S3StoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Largest object `get` reads; a stored object over it is refused before it fills memory. */
   maxReadBytes?: number;
+  /** Milliseconds of an idle socket (nothing sent or received) before a try is given up: 20 s by default. */
+  idleTimeoutMs?: number;
 }
 
 export interface S3Location {
@@ -140,8 +142,8 @@ export class S3BundleStore implements BundleStore {
       // are not understood by many S3-compatible servers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      // A dead server fails in seconds, not at the OS's TCP timeout; a stalled transfer after a minute.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+      // A dead server fails in seconds, not at the OS's TCP timeout; a stalled one (idle socket) in 20 s a try.
+      requestHandler: { connectionTimeout: 5_000, socketTimeout: opts.idleTimeoutMs ?? 20_000 },
       maxAttempts: 3,
     };
     this.client = new S3Client(config);
