@@ -1,5 +1,6 @@
 /** The S3 bundle store against a real S3 wire-protocol server (s3rver) on this machine. */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -179,13 +180,26 @@ describe('S3 bundle store when the server fails', () => {
 
   test('errors mid-upload: the connection cut halfway through the body → UNAVAILABLE, nothing stored', async () => {
     const store = await open('cut', proxy.endpoint);
-    const b = await packFiles(new Map([['SKILL.md', Buffer.from('# big\n')], ['data.bin', Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919) % 251))]]));
+    const b = await packFiles(new Map([['SKILL.md', Buffer.from('# big\n')], ['data.bin', randomBytes(64 * 1024)]]));
     proxy.reset((req) => (req.method === 'PUT' ? 'cut' : 'pass'));
     const e = await rejectsWith(store.put(b.bytes), 'UNAVAILABLE');
     assert.ok(e.message.includes(proxy.endpoint), e.message);
     noStack(e);
     proxy.reset();
     assert.equal(await store.has(b.digest), false);
+    await store.close();
+  });
+
+  test('a download cut halfway is UNAVAILABLE, never a partial bundle', async () => {
+    const store = await open('truncated', proxy.endpoint);
+    const b = await packFiles(new Map([['SKILL.md', Buffer.from('# big\n')], ['data.bin', randomBytes(64 * 1024)]]));
+    await store.put(b.bytes);
+    proxy.reset((req) => (req.method === 'GET' ? 'truncate' : 'pass'));
+    const e = await rejectsWith(store.get(b.digest), 'UNAVAILABLE');
+    assert.ok(e.message.includes(proxy.endpoint), e.message);
+    noStack(e);
+    proxy.reset();
+    assert.ok((await store.get(b.digest)).equals(b.bytes));
     await store.close();
   });
 

@@ -39,8 +39,11 @@ export async function startS3(buckets: string[] = ['aspora-test']): Promise<Test
   };
 }
 
-/** What the proxy does with a request: forward it, answer 500 InternalError, or cut the connection halfway. */
-export type ProxyAction = 'pass' | 'error' | 'cut';
+/**
+ * What the proxy does with a request: forward it, answer 500 InternalError, cut the connection halfway
+ * through the request body, or forward it and cut the answer after its headers and first KiB.
+ */
+export type ProxyAction = 'pass' | 'error' | 'cut' | 'truncate';
 
 export interface FaultyProxy {
   endpoint: string;
@@ -86,7 +89,14 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     }
     const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
+      if (action !== 'truncate') return void r.pipe(res);
+      let sent = 0;
+      r.on('data', (c: Buffer) => {
+        if (sent >= 1024) return;
+        res.write(c.subarray(0, 1024 - sent));
+        sent += Math.min(c.length, 1024 - sent);
+        if (sent >= 1024) setImmediate(() => req.socket.destroy());
+      });
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
