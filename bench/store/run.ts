@@ -2,7 +2,7 @@
  * Bundle store throughput: the local folder store vs the S3 store (on s3rver, a real S3 wire-protocol
  * server started here, on this machine's disk) with the same bundles, in one run.
  *   npm run bench:store [-- --n 20]
- * Rows: a new bundle (upload), the same bundle again (dedupe: no upload), a verified read.
+ * Rows: a new bundle (upload), the same bundle again (dedupe: no upload), a verified read; median ms per operation.
  * The bundles are incompressible so the size on the wire is the size stated.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,10 +40,16 @@ interface Row {
 
 async function measure(store: BundleStore, set: Awaited<ReturnType<typeof bundles>>): Promise<Record<'put new' | 'put again' | 'get', Row>> {
   const size = set[0]!.size;
+  // Median per operation: the machine may be shared, and one slow outlier should not move the row.
   const time = async (fn: (b: (typeof set)[number]) => Promise<unknown>): Promise<Row> => {
-    const t = performance.now();
-    for (const b of set) await fn(b);
-    const ms = (performance.now() - t) / set.length;
+    const each: number[] = [];
+    for (const b of set) {
+      const t = performance.now();
+      await fn(b);
+      each.push(performance.now() - t);
+    }
+    each.sort((x, y) => x - y);
+    const ms = each.length % 2 ? each[(each.length - 1) / 2]! : (each[each.length / 2 - 1]! + each[each.length / 2]!) / 2;
     return { ms, mibps: size / MiB / (ms / 1000) };
   };
   const putNew = await time(async (b) => {
@@ -69,7 +75,7 @@ try {
   const local = new LocalBundleStore(localDir);
   const remote = await openBundleStore('s3://aspora-bench/bundles', '/unused', { env: s3.env() });
   for (const { label, bytes } of sizes) {
-    const count = bytes >= MiB ? Math.max(3, Math.ceil(n / 4)) : n;
+    const count = bytes >= MiB ? Math.max(5, Math.ceil(n / 2)) : n;
     step(`${count} bundles of ${label}: local folder, then S3 (s3rver at ${s3.endpoint})`);
     const set = await bundles(bytes, count);
     const l = await measure(local, set);
