@@ -91,6 +91,19 @@ test('an upload the S3 server fails (500s, or the connection cut mid-body) regis
   assert.deepEqual(await versions(b), ['1.0.0', '2.0.0']);
 });
 
+test('a version whose bundle cannot be fetched (the store went down) fails its run with UNAVAILABLE naming the store', async () => {
+  const v3 = await bundle({ version: '3.0.0' });
+  assert.equal((await upload(a, v3)).status, 201);
+  assert.ok((await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok);
+  await s3.stop(); // B has never fetched 3.0.0
+  const ran = await fetch(`${b.url}/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 1 } } }));
+  const text = await ran.text();
+  assert.equal(ran.status, 503, text);
+  const { error } = JSON.parse(text) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'UNAVAILABLE');
+  assert.ok(error.message.includes(s3.endpoint), error.message);
+});
+
 test('a platform whose S3 store is down does not start: UNAVAILABLE naming the endpoint, not a stack', async () => {
   const dead = await deadEndpoint();
   const started = Date.now();

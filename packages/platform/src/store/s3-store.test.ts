@@ -222,7 +222,7 @@ describe('parseS3Url', () => {
     assert.equal(parseS3Url('s3://my-bucket', env).prefix, '');
     assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://h:1', AWS_ENDPOINT_URL_S3: 'http://s3:2' }).endpoint, 'http://s3:2', 'the S3-specific endpoint wins');
     assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://h:1' }).region, 'us-east-1', 'a custom endpoint without a region signs for us-east-1');
-    assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://u:secret@h:1' }).endpoint, 'http://h:1', 'no credentials kept in the endpoint');
+    assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://u:secret@h:1/?token=secret' }).endpoint, 'http://h:1', 'no credentials kept in the endpoint');
   });
 
   test('path style: the URL parameter, then AWS_S3_FORCE_PATH_STYLE, else on exactly with a custom endpoint', () => {

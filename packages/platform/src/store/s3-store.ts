@@ -42,9 +42,9 @@ function badUrl(url: string, why: string, hint: string): AsporaError {
   return new AsporaError('BAD_REQUEST', `bundle store URL ${JSON.stringify(redactUrl(url))}: ${why}`, { hint, details: { url: redactUrl(url) } });
 }
 
-/** Userinfo never reaches a message or a log line. */
-function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/)[^/@]*@/, '$1***@');
+/** Userinfo never reaches a message or a log line: everything up to the last `@` (a secret may hold `/`). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1***@');
 }
 
 function bool(v: string | undefined, name: string, url: string): boolean | undefined {
@@ -103,6 +103,8 @@ export function parseS3Url(url: string, env: NodeJS.ProcessEnv = process.env): S
     }
     e.username = '';
     e.password = '';
+    e.search = ''; // nothing of a query (a token?) reaches messages; S3 endpoints take none
+    e.hash = '';
     endpoint = e.href.replace(/\/$/, '');
   }
   const pathStyle = bool(u.searchParams.get('path_style') ?? undefined, 'path_style', url) ?? bool(env.AWS_S3_FORCE_PATH_STYLE, 'AWS_S3_FORCE_PATH_STYLE', url) ?? endpoint !== undefined;

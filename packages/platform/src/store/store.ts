@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from './errors.ts';
 import { LocalBundleStore } from './local-store.ts';
-import { S3BundleStore } from './s3-store.ts';
+import { redactUrl, S3BundleStore } from './s3-store.ts';
 
 export interface PutResult {
   digest: string;
@@ -43,7 +43,7 @@ export async function openBundleStore(url: string | undefined, dataDir: string, 
   try {
     parsed = new URL(url);
   } catch (cause) {
-    throw new AsporaError('BAD_REQUEST', `bundle store URL ${JSON.stringify(url.replace(/^(\w+:\/\/)[^/@]*@/, '$1***@'))} is not a valid URL`, {
+    throw new AsporaError('BAD_REQUEST', `bundle store URL ${JSON.stringify(redactUrl(url))} is not a valid URL`, {
       hint: 'use file:///absolute/path or s3://bucket/prefix, or leave the store URL unset to keep bundles in the data directory',
       cause,
     });
@@ -61,6 +61,6 @@ export async function openBundleStore(url: string | undefined, dataDir: string, 
   }
   throw new AsporaError('BAD_REQUEST', `unsupported bundle store URL scheme ${JSON.stringify(parsed.protocol)}`, {
     hint: 'supported: file:///absolute/path (or unset for the data directory) and s3://bucket/prefix',
-    details: { url },
+    details: { url: redactUrl(url) },
   });
 }
