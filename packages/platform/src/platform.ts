@@ -85,7 +85,9 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     await db.close();
     throw e;
   }
-  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'));
+  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'), { env: config.env, maxBundleBytes: config.limits.maxBundleBytes }).catch(
+    async (e: unknown) => (await db.close(), Promise.reject(e)),
+  );
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
@@ -153,6 +155,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       await liveLogs.close();
       await catalog.close();
       await redis?.quit();
+      await store.close?.();
       await db.close();
     },
   };

@@ -13,7 +13,7 @@ export interface PlatformConfig {
   databaseUrl: string | undefined;
   /** Schema for the registry tables on PostgreSQL (default search_path when unset). */
   databaseSchema: string | undefined;
-  /** file://… or unset → local folder under dataDir/bundles. */
+  /** file://… or unset → local folder under dataDir/bundles; s3://bucket/prefix → S3-compatible bucket (AWS_* from env). */
   storeUrl: string | undefined;
   embeddings: { baseURL: string; apiKey: string; model: string } | undefined;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
