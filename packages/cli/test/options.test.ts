@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command, Option } from 'commander';
-import { buildProgram } from '../src/main.ts';
+import { buildProgram, globalOptions } from '../src/main.ts';
 
 type Walked = { cmd: Command; path: string[] };
 const walk = (c: Command, path: string[] = []): Walked[] => [{ cmd: c, path }, ...c.commands.flatMap((s) => walk(s, [...path, s.name()]))];
@@ -83,12 +83,31 @@ test('--version after a subcommand is the subcommand’s; before it, the CLI’s
   assert.deepEqual(await parse(['-V']), { error: 'commander.version' });
 });
 
-test('--json and --url work before and after the subcommand', async () => {
-  const after = await parse(['list', '--json', '--url', 'http://127.0.0.1:4100']);
-  assert.ok('opts' in after && after.opts.json === true && after.opts.url === 'http://127.0.0.1:4100');
+/** The global options a command's action sees (what ctx.globals gives it). */
+async function globalsAfter(argv: string[], path: string[]): Promise<ReturnType<typeof globalOptions>> {
   const p = buildProgram();
-  let g: unknown;
-  p.commands.find((c) => c.name() === 'list')!.action((_o: unknown, c: Command) => void (g = c.optsWithGlobals()));
-  await p.parseAsync(['node', 'aspora', '--json', '--url', 'http://127.0.0.1:4100', 'list']);
-  assert.deepEqual({ json: (g as { json: boolean }).json, url: (g as { url: string }).url }, { json: true, url: 'http://127.0.0.1:4100' });
+  let cmd = p as Command;
+  for (const n of path) cmd = cmd.commands.find((c) => c.name() === n)!;
+  let g: ReturnType<typeof globalOptions> | undefined;
+  cmd.action((...args: unknown[]) => void (g = globalOptions(args.at(-1) as Command)));
+  await p.parseAsync(['node', 'aspora', ...argv]);
+  return g!;
+}
+
+test('--json, --url and --token reach every command’s action, before or after the subcommand', async () => {
+  const url = 'http://127.0.0.1:4100';
+  for (const { cmd, path } of leaves) {
+    const args = cmd.registeredArguments.filter((a) => a.required).map(() => 'fraud/x');
+    const own = (f: string) => cmd.options.some((o) => o.long === f);
+    const after = [...(own('--json') ? ['--json'] : []), ...(own('--url') ? ['--url', url, '--token', 't'] : [])];
+    if (after.length) {
+      const g = await globalsAfter([...path, ...args, ...after], path);
+      assert.deepEqual(g, { json: own('--json'), url: own('--url') ? url : globalOptions(buildProgram()).url, ...(own('--url') ? { token: 't' } : {}) }, `${path.join(' ')} ${after.join(' ')}`);
+    }
+    const before = await globalsAfter(['--json', '--url', url, '--token', 't', ...path, ...args], path);
+    assert.deepEqual(before, { json: true, url, token: 't' }, `--json --url --token ${path.join(' ')}`);
+  }
+  const plain = await globalsAfter(['list'], ['list']);
+  assert.equal(plain.json, false);
+  assert.equal(plain.url, process.env.ASPORA_URL ?? 'http://127.0.0.1:4000');
 });
