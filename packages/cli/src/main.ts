@@ -35,10 +35,29 @@ export function common(cmd: Command, api = true): Command {
   return cmd;
 }
 
+/**
+ * --json, --url and --token as the command sees them: given after the subcommand (its own) or
+ * before it (the program's); the nearest given wins, then the program's defaults (env, 4000).
+ */
+export function globalOptions(cmd: Command): GlobalOptions {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
+  const pick = <T,>(key: keyof GlobalOptions): T | undefined => {
+    for (const c of chain) if (c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default') return c.getOptionValue(key) as T;
+    return chain.at(-1)!.getOptionValue(key) as T | undefined;
+  };
+  const token = pick<string>('token');
+  return { json: Boolean(pick<boolean>('json')), url: pick<string>('url')!, ...(token ? { token } : {}) };
+}
+
 export function buildProgram(): Command {
   const program = new Command('aspora')
     .description('Build, test, deploy, run and monitor LLM skills on an Aspora platform.')
     .version('0.1.0')
+    // Program options count only before the subcommand: `run … --version 1.2.0` is run's own
+    // --version, not the CLI's (which printed 0.1.0 and exited 0 doing nothing). The options every
+    // subcommand shares (--json, --url, --token) are declared on each by common().
+    .enablePositionalOptions()
     .option('--json', 'machine-readable output on stdout', false)
     .option('--url <url>', 'platform API URL (env ASPORA_URL)', process.env.ASPORA_URL ?? 'http://127.0.0.1:4000')
     .option('--token <token>', 'API token, sent as Authorization: Bearer (env ASPORA_TOKEN)', process.env.ASPORA_TOKEN)
@@ -46,11 +65,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   const ctx: CommandContext = {
-    globals: (cmd) => {
-      const merged = cmd.optsWithGlobals<Partial<GlobalOptions>>();
-      const root = program.opts<GlobalOptions>();
-      return { json: Boolean(merged.json ?? root.json), url: merged.url ?? root.url, ...(merged.token ?? root.token ? { token: (merged.token ?? root.token)! } : {}) };
-    },
+    globals: globalOptions,
     client: (cmd) => {
       const g = ctx.globals(cmd);
       return new ApiClient({ url: g.url, token: g.token });

@@ -151,7 +151,14 @@ export const ExecutionSchema = z
     logs: z.array(z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), fields: z.record(z.string(), z.unknown()).optional(), source: z.enum(['handler', 'stdout', 'stderr', 'platform']) })),
     hostCalls: z.number(),
     deniedCalls: z.number(),
-    model: z.object({ calls: z.number(), promptTokens: z.number(), completionTokens: z.number(), cost: z.number() }),
+    model: z.object({
+      calls: z.number(),
+      promptTokens: z.number(),
+      completionTokens: z.number(),
+      cost: z.number(),
+      providers: z.array(z.string()).optional().openapi({ description: 'providers that answered its model calls; local-stand-in is the local stand-in (canned replies, no cost)' }),
+    }),
+    buildMs: z.number().nullable().optional().openapi({ description: "time waited for the version's handler to be built (its first run in a process), apart from durationMs" }),
   })
   .openapi('Execution');
 

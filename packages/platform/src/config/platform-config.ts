@@ -31,6 +31,11 @@ export interface PlatformConfig {
   metricsListen: { host: string; port: number } | undefined;
   /** Redis for rate-limit and budget counters and the response cache, shared by processes (REDIS_URL). */
   redisUrl: string | undefined;
+  /**
+   * A local OpenAI-compatible stand-in (`aspora up` starts tools/openai-stub) that answers model
+   * calls when no provider is configured, or always with `only` (--offline-models).
+   */
+  modelStandIn?: { url: string; only: boolean } | undefined;
   env: NodeJS.ProcessEnv;
 }
 
