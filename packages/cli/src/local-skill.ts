@@ -1,20 +1,31 @@
 /**
  * A skill folder on disk, packed exactly as it will be uploaded, then validated from those bytes:
- * what `aspora validate` accepts is what the platform accepts.
+ * what `aspora validate` accepts is what the platform accepts. A valid config's handler is then
+ * compiled in its language (compile.ts): its errors join the validation's.
  */
 import { statSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { AsporaError, validateSkillFiles, type SkillValidation } from '@aspora/sdk';
 import { packFolder, unpackBundle, type PackedBundle } from '@aspora/platform/store/index';
+import { compileHandler } from './compile.ts';
 
 export interface LocalSkill {
   dir: string;
   display: string;
   bundle: PackedBundle;
   validation: SkillValidation;
+  /** How the handler was compiled ("type-checked 2 files"), when it was. */
+  compiled?: string;
 }
 
-export async function loadLocalSkill(dirArg: string): Promise<LocalSkill> {
+export interface LoadOptions {
+  /** Compile the handler too (default true). */
+  compile?: boolean;
+  /** Progress of a slow compile. */
+  log?: (msg: string) => void;
+}
+
+export async function loadLocalSkill(dirArg: string, opts: LoadOptions = {}): Promise<LocalSkill> {
   const dir = resolve(dirArg);
   let isDir = false;
   try {
@@ -29,5 +40,11 @@ export async function loadLocalSkill(dirArg: string): Promise<LocalSkill> {
   const bundle = await packFolder(dir);
   const files = await unpackBundle(bundle.bytes);
   const validation = validateSkillFiles(files, { folderName: basename(dir), displayRoot: display });
+  if (validation.manifest && opts.compile !== false) {
+    const c = await compileHandler(validation.manifest, bundle, files, display, opts.log);
+    validation.issues.push(...c.issues);
+    validation.warnings.push(...c.warnings);
+    return { dir, display, bundle, validation, ...(c.checked ? { compiled: c.checked } : {}) };
+  }
   return { dir, display, bundle, validation };
 }

@@ -28,7 +28,7 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
       let published: PublishResult | undefined;
       if (existsSync(target)) {
         progress.step(`validating ${target}`);
-        const local = await loadLocalSkill(target);
+        const local = await loadLocalSkill(target, json ? {} : { log: (m) => progress.step(m) });
         if (local.validation.issues.length) {
           progress.fail();
           printIssues(local.validation.issues, 'error');
@@ -36,7 +36,7 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         }
         printIssues(local.validation.warnings, 'warning');
         const m = local.validation.manifest!;
-        progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)})`);
+        progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)}${local.compiled ? `; handler ${local.compiled}` : ''})`);
         progress.step(`uploading ${local.bundle.digest.slice(0, 19)}… to ${api.base}`);
         const up = await api.request<PublishResult>('POST', '/v1/bundles', { bytes: local.bundle.bytes, contentType: 'application/gzip' });
         published = up.data;

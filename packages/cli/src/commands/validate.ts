@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../main.ts';
 import { loadLocalSkill } from '../local-skill.ts';
-import { formatBytes, green, printIssues, printJson } from '../output.ts';
+import { dim, formatBytes, green, printIssues, printJson } from '../output.ts';
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('validate')
-      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point) without deploying; every problem is listed with file:line:column')
+      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point; the handler compiles in its language) without deploying; every problem is listed with file:line:column')
       .argument('<folders...>', 'skill folders')
       .addHelpText('after', '\nExample:\n  aspora validate skills/fraud/block-transaction'),
     false,
@@ -17,7 +17,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
     const results = [];
     let failed = 0;
     for (const f of folders) {
-      const s = await loadLocalSkill(f);
+      const s = await loadLocalSkill(f, json ? {} : { log: (m) => process.stderr.write(`${dim('…')} ${m}\n`) });
       const v = s.validation;
       const cfg = v.manifest?.config.skill;
       results.push({
@@ -27,13 +27,14 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         digest: s.bundle.digest,
         files: s.bundle.files.length,
         bytes: s.bundle.size,
+        ...(s.compiled ? { compiled: s.compiled } : {}),
         issues: v.issues,
         warnings: v.warnings,
       });
       printIssues(v.issues, 'error');
       printIssues(v.warnings, 'warning');
       if (v.issues.length) failed++;
-      else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)})\n`);
+      else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)}${s.compiled ? `; handler ${s.compiled}` : ''})\n`);
     }
     if (json) printJson(folders.length === 1 ? results[0] : { results });
     if (failed) {
