@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
-import { AsporaError, validateSkillFiles, type SkillValidation } from '@aspora/sdk';
+import { AsporaError, CONFIG_FILE, validateSkillFiles, type SkillValidation } from '@aspora/sdk';
 import { packFolder, unpackBundle, type PackedBundle } from '@aspora/platform/store/index';
 import { compileHandler } from './compile.ts';
 
@@ -16,6 +16,8 @@ export interface LocalSkill {
   validation: SkillValidation;
   /** How the handler was compiled ("type-checked 2 files"), when it was. */
   compiled?: string;
+  /** aspora.config.yaml as packed (for checks that position their findings in it). */
+  configText?: string;
 }
 
 export interface LoadOptions {
@@ -40,11 +42,13 @@ export async function loadLocalSkill(dirArg: string, opts: LoadOptions = {}): Pr
   const bundle = await packFolder(dir);
   const files = await unpackBundle(bundle.bytes);
   const validation = validateSkillFiles(files, { folderName: basename(dir), displayRoot: display });
+  const config = files.get(CONFIG_FILE);
+  const configText = config && validation.manifest ? new TextDecoder().decode(config.data) : undefined;
   if (validation.manifest && opts.compile !== false) {
     const c = await compileHandler(validation.manifest, bundle, files, display, opts.log);
     validation.issues.push(...c.issues);
     validation.warnings.push(...c.warnings);
-    return { dir, display, bundle, validation, ...(c.checked ? { compiled: c.checked } : {}) };
+    return { dir, display, bundle, validation, ...(c.checked ? { compiled: c.checked } : {}), ...(configText !== undefined ? { configText } : {}) };
   }
-  return { dir, display, bundle, validation };
+  return { dir, display, bundle, validation, ...(configText !== undefined ? { configText } : {}) };
 }

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../main.ts';
 import { loadLocalSkill } from '../local-skill.ts';
+import { checkSkillAgainstPlatform, fetchOffers } from '../platform-check.ts';
 import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
 import { parseRef } from '../refs.ts';
 import type { DeployResult as Deployment, SkillDetail } from '@aspora/platform/registry/types';
@@ -29,6 +30,12 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
       if (existsSync(target)) {
         progress.step(`validating ${target}`);
         const local = await loadLocalSkill(target, json ? {} : { log: (m) => progress.step(m) });
+        if (!local.validation.issues.length) {
+          const offers = await fetchOffers(api);
+          // Unreachable: the upload below says so, with what to do.
+          if ('skipped' in offers && !offers.unreachable) printIssues([{ file: local.display, message: offers.skipped }], 'warning');
+          local.validation.issues.push(...checkSkillAgainstPlatform(local, offers));
+        }
         if (local.validation.issues.length) {
           progress.fail();
           printIssues(local.validation.issues, 'error');

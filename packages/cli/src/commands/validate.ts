@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../main.ts';
 import { loadLocalSkill } from '../local-skill.ts';
+import { checkSkillAgainstPlatform, fetchOffers, type OffersAnswer } from '../platform-check.ts';
 import { dim, formatBytes, green, printIssues, printJson } from '../output.ts';
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('validate')
-      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point; the handler compiles in its language) without deploying; every problem is listed with file:line:column')
+      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point; the handler compiles in its language; declared APIs and secrets exist on the platform at ASPORA_URL, when one answers) without deploying; every problem is listed with file:line:column')
       .argument('<folders...>', 'skill folders')
       .addHelpText('after', '\nExample:\n  aspora validate skills/fraud/block-transaction'),
     false,
@@ -16,9 +17,18 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
     const json = ctx.globals(cmd).json;
     const results = [];
     let failed = 0;
+    // Asked once, when the first folder is otherwise valid: offline, validate still works.
+    let offers: OffersAnswer | undefined;
     for (const f of folders) {
       const s = await loadLocalSkill(f, json ? {} : { log: (m) => process.stderr.write(`${dim('…')} ${m}\n`) });
       const v = s.validation;
+      if (v.manifest && !v.issues.length) {
+        if (!offers) {
+          offers = await fetchOffers(ctx.client(cmd));
+          if ('skipped' in offers && !json) process.stderr.write(`${dim('…')} ${offers.skipped}\n`);
+        }
+        v.issues.push(...checkSkillAgainstPlatform(s, offers));
+      }
       const cfg = v.manifest?.config.skill;
       results.push({
         folder: s.display,
@@ -28,6 +38,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         files: s.bundle.files.length,
         bytes: s.bundle.size,
         ...(s.compiled ? { compiled: s.compiled } : {}),
+        ...(offers ? { platform: 'offers' in offers ? { checked: offers.from } : { skipped: offers.skipped } } : {}),
         issues: v.issues,
         warnings: v.warnings,
       });
