@@ -61,7 +61,9 @@ async function typeCheck(files: ReadonlyMap<string, UnpackedFile>, entryPoint: s
   const require = createRequire(import.meta.url);
   const tsLib = dirname(realpathSync(require.resolve('typescript')));
   const sdkDir = realpathSync(dirname(dirname(fileURLToPath(import.meta.resolve('@aspora/sdk')))));
-  const allowed = [tsLib, sdkDir, ...nodeModulesAbove(sdkDir), ...nodeModulesAbove(dirname(fileURLToPath(import.meta.url)))];
+  // Not /node_modules: the skill's own folder sits (virtually) right below /, so a bare import of its
+  // would find packages there; the platform's build refuses every package but the SDK anyway.
+  const allowed = [tsLib, sdkDir, ...nodeModulesAbove(sdkDir), ...nodeModulesAbove(dirname(fileURLToPath(import.meta.url)))].filter((a) => a !== '/node_modules');
   const real = (p: string) => !p.startsWith(`${VROOT}/`) && p !== VROOT && allowed.some((a) => p === a || p.startsWith(`${a}/`));
   const typeRoots = nodeModulesAbove(dirname(fileURLToPath(import.meta.url))).map((d) => join(d, '@types'));
 
