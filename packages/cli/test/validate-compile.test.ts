@@ -29,7 +29,7 @@ function skill(name: string, language: keyof typeof ENTRY, files: Record<string,
 }
 
 const validate = (dir: string, env: Record<string, string> = {}, json = false) =>
-  spawnSync(process.execPath, [BIN, 'validate', dir, ...(json ? ['--json'] : [])], { cwd: work, env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 300_000 });
+  spawnSync(process.execPath, [BIN, 'validate', dir, ...(json ? ['--json'] : [])], { cwd: work, env: { ...process.env, ASPORA_URL: 'http://127.0.0.1:9', NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 300_000 });
 
 const onPath = (bin: string) => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
 /** A missing toolchain skips the case, except under CI, where it must fail rather than pass unseen. */
