@@ -14,7 +14,7 @@ export class ApiClient {
     return this.opts.url.replace(/\/$/, '');
   }
 
-  async request<T>(method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array; contentType?: string }): Promise<{ status: number; data: T }> {
+  async request<T>(method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array; contentType?: string; signal?: AbortSignal }): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = { accept: 'application/json', 'x-aspora-actor': actor() };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     let payload: string | Uint8Array | undefined;
@@ -27,7 +27,7 @@ export class ApiClient {
     }
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+      res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}), ...(body?.signal ? { signal: body.signal } : {}) });
     } catch (e) {
       throw new AsporaError('UNAVAILABLE', `cannot reach the Aspora API at ${this.base} (${causeOf(e)})`, {
         hint: 'start a platform with `aspora up` (or `npm start`), or set ASPORA_URL to a running one',

@@ -145,6 +145,8 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
     db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, rollups, liveLogs, platformFile, log,
+    /** Names of what skills may declare (GET /v1/platform/offers). */
+    offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();

@@ -13,7 +13,8 @@ import { parseRef } from '../refs.ts';
 /** A skill folder's tests, run here in the same sandbox the platform uses (no platform needed). */
 async function testFolder(target: string, json: boolean, progress: Progress): Promise<SkillTestRun & { ref: string; version: string }> {
   progress.step(`validating ${target}`);
-  const local = await loadLocalSkill(target);
+  // The tests build the handler themselves; its compiler errors show there.
+  const local = await loadLocalSkill(target, { compile: false });
   if (local.validation.issues.length) {
     progress.fail();
     printIssues(local.validation.issues, 'error');

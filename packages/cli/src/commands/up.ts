@@ -59,18 +59,24 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     let examples: { folders: number; mode: 'deployed' | 'syncing' | 'none'; created?: number } = { folders: 0, mode: 'none' };
     if (opts.examples) {
       const folders = await findSkillFolders(opts.examples);
-      const sync = async () => {
+      const sync = async (announce: boolean) => {
         const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
         for (const r of res.filter((x) => x.error)) process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
+        // One line for all: the fields themselves are listed by `aspora validate <folder>`.
+        const idle = res.filter((r) => r.notActedOn);
+        if (idle.length && announce && !json) {
+          const n = idle.reduce((a, r) => a + r.notActedOn!, 0);
+          process.stderr.write(`${dim('…')} ${idle.length} example skill${idle.length === 1 ? '' : 's'} set ${n} field${n === 1 ? '' : 's'} the platform accepts but does not act on yet (cron, alert and command triggers, versioning …): \`aspora validate ${idle[0]!.folder}\` lists them\n`);
+        }
         return res.filter((r) => r.created).length;
       };
       const empty = (await platform.registry.listSkills({ limit: 1 })).length === 0;
       if (empty) {
         if (!json) process.stderr.write(`${dim('…')} deploying ${folders.length} example skills from ${opts.examples}\n`);
-        examples = { folders: folders.length, mode: 'deployed', created: await sync() };
+        examples = { folders: folders.length, mode: 'deployed', created: await sync(true) };
       } else {
         examples = { folders: folders.length, mode: 'syncing' };
-        syncing = sync().then(
+        syncing = sync(false).then(
           (created) => platform.log.info({ folders: folders.length, created }, 'example skills synced'),
           (e: unknown) => platform.log.error({ err: e }, 'example skills sync failed'),
         );

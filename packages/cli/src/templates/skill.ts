@@ -71,7 +71,6 @@ monitoring:
   latency_p95_threshold: 3000
   alert_on_failure: false
 
-visibility: internal
 owner_team: ${v.team}
 `;
 }

@@ -13,6 +13,7 @@ import { OPENAI_PATHS, openaiError } from './openai/errors.ts';
 import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
+import { platformRoutes } from './routes/platform.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './json-depth.ts';
 
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   executionRoutes(app, deps);
   gatewayRoutes(app, deps);
   observeRoutes(app, deps);
+  platformRoutes(app, deps);
   openaiRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });

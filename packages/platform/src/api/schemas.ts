@@ -71,6 +71,13 @@ export const PublishResultSchema = z
   })
   .openapi('PublishResult');
 
+export const PlatformOffersSchema = z
+  .object({
+    apis: z.array(z.string()).openapi({ description: 'APIs declared in aspora.platform.yaml', example: ['trm_api'] }),
+    secrets: z.array(z.string()).openapi({ description: 'names of the secrets a handler can be given (never a value)', example: ['TRM_API_KEY'] }),
+  })
+  .openapi('PlatformOffers');
+
 const TriggerSchema = z
   .object({
     type: z.enum(['message', 'cron', 'alert', 'command']),

@@ -18,7 +18,7 @@ export const handler: AsporaSkillHandler = async (
   });
 
   // 4. Execute deterministic logic
-  if (fraudScore > 0.8) {
+  if (Number(fraudScore) > 0.8) {
     await context.apis.internal_fraud_db.blockTransaction({
       transactionId: context.input.metadata.transactionId,
       reason: 'High fraud score',
