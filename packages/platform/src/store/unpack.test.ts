@@ -10,6 +10,7 @@ import type { Header } from 'tar-stream';
 import { AsporaError } from './errors.ts';
 import { packFiles } from './pack.ts';
 import { unpackBundle } from './unpack.ts';
+import { haveOrSkip } from '../../test/tools.ts';
 
 const MiB = 1024 * 1024;
 
@@ -140,11 +141,7 @@ describe('unpackBundle: unsafe entries', () => {
     assert.equal(files.get('code/run.sh')!.mode, 0o755); // setuid and group-write dropped
     assert.equal(files.get('SKILL.md')!.mode, 0o644);
 
-    try {
-      execFileSync('tar', ['--version']);
-    } catch {
-      return t.skip('no tar binary');
-    }
+    if (!haveOrSkip(t, 'tar')) return;
     const dir = await mkdtemp(join(tmpdir(), 'aspora-unpack-'));
     try {
       await mkdir(join(dir, 'skill/code'), { recursive: true });

@@ -14,11 +14,10 @@ import { AsporaError } from '@aspora/sdk';
 import { GO_SDK_DIR, goAdapter, goEnv } from './go.ts';
 import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
-import { probeBwrap } from '../sandbox/detect.ts';
+import { skipUnless } from '../../../test/tools.ts';
 import { launch } from '../sandbox/launch.ts';
 
-const goVersion = spawnSync(process.env.ASPORA_GO || 'go', ['version'], { encoding: 'utf8' });
-const noGo = goVersion.error ? `Go is not installed (${goVersion.error.message}); apt-get install golang-go` : undefined;
+const noGo = skipUnless('go');
 const FX = fileURLToPath(new URL('../../../../../examples/skills/wealth/fx-timing', import.meta.url));
 
 let root: string;
@@ -118,7 +117,7 @@ describe('Go handlers', { skip: noGo }, () => {
     }
   });
 
-  test('in bubblewrap: the binary and the test binary run from the /opt/aspora/go mount', { skip: probeBwrap().ok ? undefined : `bubblewrap unusable: ${probeBwrap().reason}` }, async () => {
+  test('in bubblewrap: the binary and the test binary run from the /opt/aspora/go mount', { skip: skipUnless('bubblewrap') }, async () => {
     const opts = fxOpts();
     const scratchDir = join(root, 'scratch');
     mkdirSync(scratchDir, { recursive: true, mode: 0o777 });

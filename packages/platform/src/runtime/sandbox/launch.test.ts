@@ -6,16 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeFixture } from '../test-support.ts';
-import { probeBwrap } from './detect.ts';
+import { skipUnless } from '../../../test/tools.ts';
 
-const noBwrap = probeBwrap().ok ? undefined : `bubblewrap unusable: ${probeBwrap().reason}`;
-const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
+const noBwrap = skipUnless('bubblewrap');
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
@@ -103,7 +102,7 @@ async def handler(context):
     assert.deepEqual((r.result as { data: unknown }).data, { threads: [0, 1, 2, 3, 4, 5, 6, 7], squares: [0, 1, 4, 9, 16], sub: 'SUB', pair: 'ping' });
   });
 
-  test('Go: goroutines, exec and network interfaces', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+  test('Go: goroutines, exec and network interfaces', { skip: skipUnless('go') }, async () => {
     await f.deploy({
       name: 'work-go',
       language: 'go',
