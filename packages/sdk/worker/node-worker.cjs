@@ -44,7 +44,9 @@ class AsporaError extends Error {
 
 // console.* during an execution travels on the channel, so its lines are recorded in order and
 // never arrive after the result; raw writes to stdout/stderr are still captured by the host.
-for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']]) {
+/** @type {Array<['log' | 'info' | 'debug' | 'warn' | 'error', string]>} */
+const CONSOLE_LEVELS = [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']];
+for (const [method, level] of CONSOLE_LEVELS) {
   const original = console[method].bind(console);
   console[method] = (...args) => (current ? sendLog({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
 }
@@ -207,6 +209,7 @@ function serve(handler) {
   const file = process.argv[2];
   let handler;
   try {
+    if (!file) throw new Error('no handler module: the worker is started as node-worker.cjs <handler.cjs|.mjs>');
     const mod = file.endsWith('.mjs') ? await import(file) : require(file);
     handler = mod.handler ?? mod.default;
     if (typeof handler !== 'function') throw new Error(`${file} exports no function named "handler"`);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const [bundleArg, outArg, requestJson] = process.argv.slice(2);
+if (!bundleArg || !outArg || !requestJson) throw new Error('usage: build.mjs <bundle dir> <output dir> <request JSON>');
 const req = JSON.parse(requestJson);
 const bundle = fs.realpathSync(bundleArg);
 const outDir = fs.realpathSync(outArg);
@@ -91,7 +92,8 @@ function readBounded(file, budget) {
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
-    return e.code === 'ELOOP' ? 'is a symbolic link' : `cannot be read (${e.code})`;
+    const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+    return code === 'ELOOP' ? 'is a symbolic link' : `cannot be read (${code})`;
   }
   try {
     const st = fs.fstatSync(fd);
@@ -171,14 +173,14 @@ const results = [];
 for (const job of req.jobs) {
   try {
     results.push(await bundleOne(job, job.format));
-  } catch (e) {
+  } catch (/** @type {any} esbuild's BuildFailure, or anything thrown */ e) {
     const errors = e.errors ?? [{ text: String(e.message ?? e) }];
     // A handler with top-level await cannot be CommonJS: it stays an ES module.
     if (job.format === 'cjs' && errors.some((m) => /top-level await/i.test(m.text))) {
       try {
         results.push(await bundleOne(job, 'esm'));
         continue;
-      } catch (e2) {
+      } catch (/** @type {any} */ e2) {
         results.push({ ok: false, errors: issues(e2.errors ?? [{ text: String(e2.message ?? e2) }]) });
         continue;
       }
