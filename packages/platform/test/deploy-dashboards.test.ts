@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { PlatformMetrics } from '../src/observe/metrics/registry.ts';
-import { skipUnless } from './tools.ts';
+import { skipUnless, suiteUnless } from './tools.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const DASHBOARD = join(root, 'deploy/grafana/aspora-platform.json');
@@ -491,7 +491,7 @@ describe('the Prometheus alerting rules', () => {
   });
 });
 
-describe('promtool', { skip: skipUnless('promtool') }, () => {
+describe('promtool', suiteUnless(skipUnless('promtool'), () => {
   test('check rules: the alerting rules, and every dashboard query as a recording rule', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aspora-promql-'));
     try {
@@ -509,4 +509,4 @@ describe('promtool', { skip: skipUnless('promtool') }, () => {
     const res = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
     assert.equal(res.status, 0, res.stdout + res.stderr);
   });
-});
+}));

@@ -1,6 +1,7 @@
 /**
  * The one decision every test that needs a tool of the machine goes through (tools.ts): skipped,
- * counted and saying what is missing, on a developer's machine; a failure naming it under CI=true.
+ * counted and saying what is missing, on a developer's machine (a whole suite too, which node would
+ * not count); a failure naming it under CI=true.
  * Proven on a real test file run by node's test runner with a PATH that has no `go` (and then with
  * a stand-in `go` on it), not by calling the helper in this process, whose PATH is the machine's.
  */
@@ -30,7 +31,7 @@ after(() => {
 });
 
 /** The fixture under node --test (TAP), with `path` as its whole PATH and CI as given. */
-function runFixture(path: string, ci: string | undefined, needIn: 'options' | 'body') {
+function runFixture(path: string, ci: string | undefined, needIn: 'options' | 'body' | 'suite') {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: path, NEED_GO_IN: needIn };
   delete env.ASPORA_GO;
   delete env.NODE_TEST_CONTEXT; // else the child thinks it runs under this file's runner and runs nothing
@@ -41,7 +42,7 @@ function runFixture(path: string, ci: string | undefined, needIn: 'options' | 'b
   return { status: r.status, out: r.stdout + r.stderr, pass: count('pass'), fail: count('fail'), skipped: count('skipped') };
 }
 
-for (const needIn of ['options', 'body'] as const) {
+for (const needIn of ['options', 'body', 'suite'] as const) {
   describe(`a test that needs Go, asked in its ${needIn}`, () => {
     test('without go on PATH and without CI: skipped, counted, saying what is missing and how to install it', () => {
       const r = runFixture(noGo, undefined, needIn);

@@ -6,7 +6,7 @@
  * Every test that needs such a tool asks here rather than deciding for itself.
  */
 import { spawnSync } from 'node:child_process';
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { redisDown } from '../src/limits/test-support.ts';
 import { pgDown } from '../src/registry/test-support.ts';
 import { pythonInterpreter } from '../src/runtime/languages/python.ts';
@@ -137,4 +137,16 @@ export function haveOrSkip(t: TestContext, ...what: (Tool | Need)[]): boolean {
   const why = skipUnless(...what);
   if (why) t.skip(why);
   return !why;
+}
+
+/**
+ * The body of a describe() whose tests need what `skip` says is missing (from skipUnless). Node
+ * counts a skipped suite as no test at all; here one skipped test stands for it, counted and saying
+ * why, and the suite's hooks (which would build or start what is missing) are not registered.
+ */
+export function suiteUnless(skip: string | undefined, body: () => void): () => void {
+  return () => {
+    if (skip) test('every test of this suite', { skip }, () => {});
+    else body();
+  };
 }

@@ -14,7 +14,7 @@ import { AsporaError } from '@aspora/sdk';
 import { GO_SDK_DIR, goAdapter, goEnv } from './go.ts';
 import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
-import { skipUnless } from '../../../test/tools.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 import { launch } from '../sandbox/launch.ts';
 
 const noGo = skipUnless('go');
@@ -73,7 +73,7 @@ async function fxConversation(io: ReturnType<typeof protocolLines>) {
 
 const exited = (child: ReturnType<typeof spawn>) => new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (c) => r(c))));
 
-describe('Go handlers', { skip: noGo }, () => {
+describe('Go handlers', suiteUnless(noGo, () => {
   test('the SDK passes its own tests (every protocol vector, in-process and on a real fd 3)', () => {
     const r = spawnSync(process.env.ASPORA_GO || 'go', ['test', '-count=1', './...'], { cwd: GO_SDK_DIR, env: goEnv(cacheDir('sdk-tests')), encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
@@ -177,4 +177,4 @@ describe('Go handlers', { skip: noGo }, () => {
       else process.env.ASPORA_GO = saved;
     }
   });
-});
+}));

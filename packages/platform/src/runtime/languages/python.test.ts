@@ -16,7 +16,7 @@ import { AsporaError } from '@aspora/sdk';
 import { PYTHON_SDK_DIR, pythonAdapter, pythonInterpreter } from './python.ts';
 import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
-import { skipUnless } from '../../../test/tools.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 import { launch, type Launched } from '../sandbox/launch.ts';
 
 const found = await pythonInterpreter().then(
@@ -137,7 +137,7 @@ async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Pr
 
 const HANDLER_OK = 'from aspora_sdk import SkillResult\n\nasync def handler(context):\n    return SkillResult(True, "ok")\n';
 
-describe('Python handlers', { skip: noPython }, () => {
+describe('Python handlers', suiteUnless(noPython, () => {
   const py = found as Exclude<typeof found, Error>;
 
   test('the SDK passes its own tests (every protocol vector, in-process and on a real fd 3)', () => {
@@ -277,4 +277,4 @@ describe('Python handlers', { skip: noPython }, () => {
       });
     });
   });
-});
+}));

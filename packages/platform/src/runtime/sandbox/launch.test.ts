@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeFixture } from '../test-support.ts';
-import { skipUnless } from '../../../test/tools.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 
 const noBwrap = skipUnless('bubblewrap');
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -40,7 +40,7 @@ function runScript(source: string, opts: { uid?: number; stdio?: Array<number | 
   });
 }
 
-describe('ordinary workloads run under the seccomp filter and without nested namespaces', { skip: noBwrap }, () => {
+describe('ordinary workloads run under the seccomp filter and without nested namespaces', suiteUnless(noBwrap, () => {
   let f: Awaited<ReturnType<typeof runtimeFixture>>;
   before(async () => {
     f = await runtimeFixture();
@@ -142,9 +142,9 @@ func Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {
     assert.equal(r.success, true, JSON.stringify(r.error));
     assert.deepEqual((r.result as { data: unknown }).data, { sum: 5050, sub: 'SUB', nics: 1 });
   });
-});
+}));
 
-describe('file descriptors the platform inherited', { skip: noBwrap }, () => {
+describe('file descriptors the platform inherited', suiteUnless(noBwrap, () => {
   let dir: string;
   let secretFile: string;
   before(() => {
@@ -218,7 +218,7 @@ describe('file descriptors the platform inherited', { skip: noBwrap }, () => {
       assert.equal(readFileSync(secretFile, 'utf8'), 'root-secret\n', 'the file is untouched');
     });
   }
-});
+}));
 
 test('launched by a platform that is not root, the sandbox still has no nested user namespace and runs under the filter', { skip: noBwrap ?? (process.getuid?.() === 0 ? undefined : 'needs root to start a non-root platform') }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'aspora-nonroot-'));

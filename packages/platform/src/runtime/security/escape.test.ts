@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parseDigest } from '../../store/index.ts';
 import { runtimeFixture, type TestSkill } from '../test-support.ts';
-import { skipUnless } from '../../../test/tools.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 import { ATTEMPTS, type Attempt } from './attempts.ts';
 
 const LANGS = [
@@ -83,7 +83,7 @@ function fill(v: unknown, extra: Record<string, string | number>): unknown {
 const alive = (marker: string) => execSync('ps -eo args').toString().split('\n').filter((l) => l.trim() === marker);
 
 for (const { lang, linger } of LANGS) {
-  describe(`escape attempts from a ${lang} handler`, { skip: lang === 'go' ? skipUnless('go') : undefined }, () => {
+  describe(`escape attempts from a ${lang} handler`, suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
     before(async () => {
       await f.deploy(probe(lang, false));
       await f.deploy(probe(lang, true));
@@ -94,7 +94,7 @@ for (const { lang, linger } of LANGS) {
         await check(lang, a, { LINGER: linger, LINGER_BASH: linger + 10 });
       });
     }
-  });
+  }));
 }
 
 async function check(lang: string, a: Attempt, extra: Record<string, number>): Promise<void> {

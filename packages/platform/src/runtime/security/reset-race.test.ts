@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeFixture, type TestSkill } from '../test-support.ts';
-import { skipUnless } from '../../../test/tools.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 
 const FOLDERS = 10;
 const PER_FOLDER = 100;
@@ -167,7 +167,7 @@ const CASES = [
 ] as const;
 
 for (const { lang, how, cgroups } of CASES) {
-  describe(`${how} of a ${lang} handler swaps a /scratch folder for a symlink to a host folder during the reset (${cgroups ? 'worker frozen' : 'no cgroups: not frozen'})`, { skip: lang === 'go' ? skipUnless('go') : undefined }, () => {
+  describe(`${how} of a ${lang} handler swaps a /scratch folder for a symlink to a host folder during the reset (${cgroups ? 'worker frozen' : 'no cgroups: not frozen'})`, suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
     test('every host file survives several executions and their resets', async () => {
       const f = cgroups ? frozen : unfrozen;
       const skill: TestSkill = { name: `swapper-${lang}`, language: lang, handler: HANDLERS[lang], timeout: '20s' };
@@ -185,5 +185,5 @@ for (const { lang, how, cgroups } of CASES) {
       // The handler's result stands: a worker that still writes after it is killed, not the execution.
       assert.deepEqual(errors, []);
     });
-  });
+  }));
 }
