@@ -96,7 +96,8 @@ describe('Go handlers', suiteUnless(noGo, () => {
     assert.deepEqual(spec, { mounts: [{ host: opts.cacheDir, sandbox: '/opt/aspora/go' }], command: ['/opt/aspora/go/handler'], env: {} });
     assert.deepEqual(again, spec);
     assert.equal(logs.filter((l) => l.startsWith('go: compiling')).length, 1, 'built once');
-    assert.ok(cached < 50, `cached prepare took ${cached} ms`);
+    // A ratio, not milliseconds: the machine may be shared. The cached prepare compiles nothing.
+    assert.ok(cached < cold / 10, `cached prepare took ${Math.round(cached)} ms, the build ${Math.round(cold)} ms`);
     const file = spawnSync('file', [join(opts.cacheDir, 'handler')], { encoding: 'utf8' });
     if (!file.error) assert.match(file.stdout, /statically linked/);
 

@@ -168,7 +168,8 @@ describe('Python handlers', suiteUnless(noPython, () => {
     assert.deepEqual(again, spec);
     assert.equal(logs.filter((l) => l.startsWith('python: checking')).length, 1, 'checked once');
     assert.ok(existsSync(join(opts.cacheDir, `python-${py.version}.checked`)), 'the check is recorded in cacheDir');
-    assert.ok(cached < 50, `cached prepare took ${cached} ms`);
+    // A ratio, not milliseconds: the machine may be shared. The cached prepare runs no Python.
+    assert.ok(cached < cold / 4, `cached prepare took ${Math.round(cached)} ms, the first ${Math.round(cold)} ms`);
     assert.ok(!readdirSync(join(DISPUTE_SKILL, 'code')).includes('__pycache__'), 'no bytecode written into the bundle');
   });
 
