@@ -85,7 +85,7 @@ export async function python(): Promise<Need> {
 export class MissingToolError extends Error {
   readonly code = 'TEST_TOOL_MISSING';
   constructor(readonly need: Need) {
-    super(`CI=true: ${describe(need)}. CI must not pass on skipped coverage; install it (or unset CI to skip these tests on a developer's machine).`);
+    super(`CI=true: ${whatIsMissing(need)}. CI must not pass on skipped coverage; install it (or unset CI to skip these tests on a developer's machine).`);
     this.name = 'MissingToolError';
   }
 }
@@ -110,21 +110,21 @@ function needOf(what: Tool | Need): Need {
   return { name: t.name, install: t.install, missing: missing(what) };
 }
 
-function describe(n: Need): string {
+function whatIsMissing(n: Need): string {
   return `${n.name} is missing (${n.missing})${n.install ? `; ${n.install}` : ''}`;
 }
 
 /**
- * The `skip` option of a test or suite that needs each of `what`: undefined when all are there,
- * else why it is skipped. Under CI a missing one throws MissingToolError instead, which fails the
- * file (at top level), the suite or the test where it is asked.
+ * The `skip` option of a test that needs each of `what` (for a suite, give it to suiteUnless):
+ * undefined when all are there, else why it is skipped. Under CI a missing one throws
+ * MissingToolError instead, which fails the file (at top level), the suite or the test where it is asked.
  */
 export function skipUnless(...what: (Tool | Need)[]): string | undefined {
   for (const w of what) {
     const n = needOf(w);
     if (!n.missing) continue;
     if (strict()) throw new MissingToolError(n);
-    return describe(n);
+    return whatIsMissing(n);
   }
   return undefined;
 }
