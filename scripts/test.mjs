@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 
 const roots = ['packages', 'tools', 'test', 'bench'];
 const skip = new Set(['node_modules', 'dist', '.aspora', 'examples']);
+/** @type {string[]} */
 const files = [];
+/** @param {string} dir */
 function walk(dir) {
   let entries;
   try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
