@@ -13,9 +13,9 @@ export const handler: AsporaSkillHandler = async (
   });
 
   // 3. Call external APIs (with automatic rate limiting)
-  const fraudScore = await context.apis.trm_api.checkTransaction({
+  const fraudScore = (await context.apis.trm_api.checkTransaction({
     transactionId: context.input.metadata.transactionId,
-  });
+  })) as number;
 
   // 4. Execute deterministic logic
   if (Number(fraudScore) > 0.8) {
