@@ -5,10 +5,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { python, skipUnless } from '../../platform/test/tools.ts';
 
 const BIN = fileURLToPath(new URL('../bin/aspora.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'aspora-validate-compile-'));
@@ -31,9 +32,6 @@ function skill(name: string, language: keyof typeof ENTRY, files: Record<string,
 const validate = (dir: string, env: Record<string, string> = {}, json = false) =>
   spawnSync(process.execPath, [BIN, 'validate', dir, ...(json ? ['--json'] : [])], { cwd: work, env: { ...process.env, ASPORA_URL: 'http://127.0.0.1:9', NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 300_000 });
 
-const onPath = (bin: string) => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
-/** A missing toolchain skips the case, except under CI, where it must fail rather than pass unseen. */
-const needs = (bin: string) => (!onPath(bin) && process.env.CI !== 'true' ? `${bin} is not installed` : false);
 
 test('a TypeScript handler that type-checks passes, one with a type error fails at file:line:column', () => {
   const good = validate(skill('ts-good', 'typescript', { 'code/handler.ts': "import type { SkillHandler } from '@aspora/sdk';\nexport const handler: SkillHandler = async (context) => ({ success: true, message: context.input.userMessage ?? 'hi' });\n" }));
@@ -62,7 +60,7 @@ test('a TypeScript handler cannot reach files outside its folder: an import of o
   assert.match(l.stderr, /code\/linked\.ts is a symbolic link/);
 });
 
-test('a Python handler with a syntax error fails at file:line:column; nothing is written into the skill folder', { skip: needs('python3') }, () => {
+test('a Python handler with a syntax error fails at file:line:column; nothing is written into the skill folder', { skip: skipUnless(await python()) }, () => {
   const name = skill('py-bad', 'python', { 'code/handler.py': 'def handler(context):\n    return {"success": True,\n' });
   const r = validate(name);
   assert.equal(r.status, 1, r.stderr);
@@ -73,7 +71,7 @@ test('a Python handler with a syntax error fails at file:line:column; nothing is
   assert.match(ok.stderr, /byte-compiled with python3/);
 });
 
-test('a Go handler that does not compile fails at file:line:column', { skip: needs('go') }, () => {
+test('a Go handler that does not compile fails at file:line:column', { skip: skipUnless('go') }, () => {
   const src = (body: string) => `package main\n\nimport aspora "github.com/aspora/sdk-go"\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n${body}\n}\n`;
   const bad = validate(skill('go-bad', 'go', { 'code/handler.go': src('\treturn &aspora.SkillResult{Success: true, Message: undefinedName}, nil') }));
   assert.equal(bad.status, 1, bad.stderr);
