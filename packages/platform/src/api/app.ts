@@ -1,5 +1,6 @@
 /** The HTTP API (REST + JSON) for the CLI, the portal and channels. /openapi.json is generated from the route schemas. */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { routes } from '@aspora/api';
 import { bodyLimit } from 'hono/body-limit';
 import { AsporaError, type Issue } from '@aspora/sdk';
 import type { ApiDeps } from './deps.ts';
@@ -61,6 +62,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   observeRoutes(app, deps);
   openaiRoutes(app, deps);
 
+  // Routes that read their own bodies or stream (OpenAI's surface, logs, traces, Prometheus text)
+  // are documented from the same contract; app.test.ts checks that every served route is.
+  for (const r of [routes.traces, routes.executionTrace, routes.logs, routes.prometheus, routes.chatCompletions, routes.embeddings, routes.models, routes.openapi]) {
+    if (r === routes.prometheus && deps.metricsElsewhere) continue;
+    app.openAPIRegistry.registerPath(r);
+  }
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { ApiError } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { Logger } from '../observe/logger.ts';
 import { pgCode } from '../registry/db/sqlstate.ts';
@@ -11,6 +12,8 @@ const NUL_IN_TEXT = new Set(['22021', '22P05']);
 
 export function toAsporaError(err: unknown): AsporaError {
   if (err instanceof AsporaError) return err;
+  // The contract's own checks (a skill reference) throw its ApiError: the same code and hint.
+  if (err instanceof ApiError) return new AsporaError(err.code, err.message, { status: err.status, hint: err.hint, issues: err.issues, details: err.details, cause: err });
   if (err instanceof HTTPException) {
     if (err.status === 413) return new AsporaError('PAYLOAD_TOO_LARGE', err.message || 'request body too large', { hint: 'send a smaller body' });
     return new AsporaError('BAD_REQUEST', err.message || 'bad request', { status: err.status, hint: 'check the request against /openapi.json' });

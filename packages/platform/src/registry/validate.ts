@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import { SLUG } from './ref.ts';
+import { isSlug } from './ref.ts';
 import type { RegisterVersionInput } from './types.ts';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -13,9 +13,9 @@ function bad(path: string, message: string, hint: string): never {
  * full aspora.config.yaml; these guard the registry's own invariants (and the DB CHECKs back them).
  */
 export function validateRegisterInput(input: RegisterVersionInput): void {
-  if (!SLUG.test(input.domain ?? '')) bad('domain', `"${input.domain}" is not a valid domain`, 'use lower-case letters, digits, - and _ (e.g. fraud)');
-  if (!SLUG.test(input.name ?? '')) bad('name', `"${input.name}" is not a valid skill name`, 'use lower-case letters, digits, - and _ (e.g. block-transaction)');
-  if (input.role !== null && !SLUG.test(input.role ?? '')) bad('role', `"${input.role}" is not a valid role`, 'use a lower-case word such as manager, field or admin, or null');
+  if (!isSlug(input.domain)) bad('domain', `"${input.domain}" is not a valid domain`, 'use lower-case letters, digits and single hyphens (e.g. fraud)');
+  if (!isSlug(input.name)) bad('name', `"${input.name}" is not a valid skill name`, 'use lower-case letters, digits and single hyphens (e.g. block-transaction)');
+  if (input.role !== null && !isSlug(input.role)) bad('role', `"${input.role}" is not a valid role`, 'use a lower-case word such as manager, field or admin, or null');
   if (!DIGEST.test(input.bundle?.digest ?? '')) bad('bundle.digest', 'must be sha256:<64 hex chars>', 'pass the digest computed by the bundle builder');
   if (!Number.isSafeInteger(input.bundle.size) || input.bundle.size < 0) bad('bundle.size', 'must be a non-negative integer', 'pass the bundle size in bytes');
   if (!Number.isSafeInteger(input.bundle.fileCount) || input.bundle.fileCount < 0) bad('bundle.fileCount', 'must be a non-negative integer', 'pass the number of files in the bundle');

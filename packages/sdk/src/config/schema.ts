@@ -5,18 +5,18 @@
  * Refinements live here too so every consumer checks the same things.
  */
 import { z } from 'zod';
+import { MAX_SLUG_LENGTH, SLUG } from '@aspora/api';
 import { DURATION_RE, SIZE_RE } from './units.ts';
 import { cronError, globError, isSemver, MODEL_RE, timezoneError } from './checks.ts';
 
-const kebab = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const snake = /^[a-z][a-z0-9_]*$/;
 
 const Slug = (what: string) =>
   z
     .string()
     .min(1)
-    .max(64)
-    .regex(kebab, { error: `${what} must be lowercase letters, digits and single hyphens (e.g. block-transaction)` });
+    .max(MAX_SLUG_LENGTH)
+    .regex(SLUG, { error: `${what} must be lowercase letters, digits and single hyphens (e.g. block-transaction)` });
 
 const Duration = z
   .string()

@@ -1,12 +1,10 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { routes } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { ApiDeps } from '../deps.ts';
-import { ErrorSchema, PublishResultSchema } from '../schemas.ts';
 import { actorOf } from './shared.ts';
 import { parseDigest } from '../../store/index.ts';
-
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
 export function bundleRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   const tooLarge = (max: number) =>
@@ -19,16 +17,7 @@ export function bundleRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.use('/v1/bundles', tooLarge(deps.limits.maxBundleBytes));
 
   app.openapi(
-    createRoute({
-      method: 'post', path: '/v1/bundles', tags: ['deploy'],
-      summary: 'Upload a skill bundle (deterministic tar.gz of the skill folder): validate, store by content address, register its version',
-      request: { body: { required: true, content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } } } },
-      responses: {
-        201: { description: 'new version registered', content: { 'application/json': { schema: PublishResultSchema } } },
-        200: { description: 'this exact version was already registered', content: { 'application/json': { schema: PublishResultSchema } } },
-        400: err('corrupt bundle'), 409: err('version already registered with other content'), 413: err('too large'), 422: err('invalid skill'),
-      },
-    }),
+    createRoute(routes.publishBundle),
     async (c) => {
       const bytes = Buffer.from(await c.req.arrayBuffer());
       if (bytes.length === 0) throw new AsporaError('BAD_REQUEST', 'empty body', { hint: 'send the bundle bytes (aspora deploy does this for you)' });
@@ -39,11 +28,7 @@ export function bundleRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/bundles/{digest}', tags: ['deploy'], summary: 'Download a bundle by its content address',
-      request: { params: z.object({ digest: z.string().openapi({ param: { name: 'digest', in: 'path' }, example: 'sha256:…' }) }) },
-      responses: { 200: { description: 'bundle bytes', content: { 'application/gzip': { schema: z.string().openapi({ format: 'binary' }) } } }, 404: err('unknown digest'), 400: err('malformed digest') },
-    }),
+    createRoute(routes.getBundle),
     async (c) => {
       const { digest } = c.req.valid('param');
       parseDigest(digest);

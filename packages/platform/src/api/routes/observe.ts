@@ -1,32 +1,16 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import { routes } from '@aspora/api';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import { requireToken } from '../auth.ts';
 import { outgoingOf } from '../node-io.ts';
 import type { ApiDeps } from '../deps.ts';
-import { ErrorSchema, SkillParams } from '../schemas.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
 import { rollup } from '../../observe/rollups/query.ts';
 import { domainTimeline, executionTimeline } from '../../observe/timeline.ts';
 import { actorOf } from './shared.ts';
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-const ok = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-
-const FiguresSchema = z
-  .object({
-    executions: z.number(), successRate: z.number().nullable(), errorRate: z.number().nullable(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable(),
-    avgMs: z.number().nullable(), cost: z.number(), modelCalls: z.number(), promptTokens: z.number(), completionTokens: z.number(), ratings: z.number(), satisfaction: z.number().nullable(),
-  })
-  .openapi('Figures');
-const RollupSchema = z
-  .object({ scope: z.enum(['platform', 'domain', 'skill']), name: z.string(), window: z.object({ from: z.string(), to: z.string(), last: z.string() }), figures: FiguresSchema, children: z.array(z.object({ name: z.string(), figures: FiguresSchema })) })
-  .openapi('Rollup');
-const FeedbackSchema = z
-  .object({ id: z.number(), executionId: z.string(), ref: z.string(), rating: z.number().nullable(), correction: z.string().nullable(), author: z.string().nullable(), createdAt: z.string(), input: z.unknown(), result: z.unknown(), error: z.object({ code: z.string(), message: z.string() }).nullable() })
-  .openapi('Feedback');
-const Last = z.string().regex(/^\d+[hd]$/, 'e.g. 1h, 24h, 7d').default('24h');
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
 
 /**
@@ -48,11 +32,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   if (!deps.metricsElsewhere) metricsRoute(app, deps);
 
   app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/metrics', tags: ['observe'], summary: 'Figures of the platform, a domain or a skill over a window, with the next level down (from hourly rollups)',
-      request: { query: z.object({ target: z.string().regex(/^[a-z0-9-]+(\/[a-z0-9-]+)?$/).optional().openapi({ description: 'domain or domain/name; none: the platform' }), last: Last }) },
-      responses: { 200: ok(RollupSchema), 400: err('bad window'), 404: err('no such skill or domain') },
-    }),
+    createRoute(routes.metrics),
     async (c) => {
       const q = c.req.valid('query');
       // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
@@ -63,11 +43,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({
-      method: 'post', path: '/v1/executions/{id}/feedback', tags: ['observe'], summary: 'Rate an execution and/or correct it (a correction becomes a regression case of the skill)',
-      request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }), body: { content: { 'application/json': { schema: z.object({ rating: z.number().int().min(1).max(5).optional(), correction: z.string().min(1).max(20_000).optional() }) } }, required: true } },
-      responses: { 201: ok(FeedbackSchema, 'stored'), 400: err('neither rating nor correction'), 404: err('no such execution') },
-    }),
+    createRoute(routes.addFeedback),
     async (c) => {
       const b = c.req.valid('json');
       const id = c.req.valid('param').id;
@@ -77,11 +53,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/feedback', tags: ['observe'], summary: 'Feedback, newest first, of one skill or all',
-      request: { query: z.object({ skill: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/).optional(), corrections: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) }) },
-      responses: { 200: ok(z.object({ feedback: z.array(FeedbackSchema) })) },
-    }),
+    createRoute(routes.listFeedback),
     async (c) => {
       const q = c.req.valid('query');
       return c.json({ feedback: await listFeedback(db, { ...(q.skill ? { ref: q.skill } : {}), corrections: q.corrections === 'true', limit: q.limit }) }, 200);
@@ -89,11 +61,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/skills/{domain}/{name}/feedback/export', tags: ['observe'], summary: "The skill's corrections as a promptfoo test-case file (YAML)",
-      request: { params: SkillParams },
-      responses: { 200: { description: 'promptfoo tests', content: { 'application/yaml': { schema: z.string() } } }, 404: err('no such skill') },
-    }),
+    createRoute(routes.exportFeedback),
     async (c) => {
       const { domain, name } = c.req.valid('param');
       const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
@@ -102,11 +70,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/alerts', tags: ['observe'], summary: 'Alerts, firing or resolved, newest first',
-      request: { query: z.object({ status: z.enum(['firing', 'resolved']).optional() }) },
-      responses: { 200: ok(z.object({ alerts: z.array(z.object({ key: z.string(), rule: z.string(), status: z.enum(['firing', 'resolved']), severity: z.string(), title: z.string(), value: z.number().nullable(), threshold: z.number().nullable(), scope: z.record(z.string(), z.unknown()), firedAt: z.string(), resolvedAt: z.string().nullable() })) })) },
-    }),
+    createRoute(routes.listAlerts),
     async (c) => c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
   );
 
