@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { AsporaError, validateSkillFiles, type SkillValidation } from '@aspora/sdk';
-import { packFolder, unpackBundle, type PackedBundle } from '@aspora/platform/store/index';
+import { packFolder, unpackBundle, type PackedBundle } from '@aspora/platform/bundle';
 
 export interface LocalSkill {
   dir: string;

@@ -1,6 +1,6 @@
 /** The `aspora` command. Every subcommand has --help and --json and exits non-zero with a clear message on failure. */
 import { Command, CommanderError } from 'commander';
-import { ApiClient } from './client.ts';
+import { commandContext, type GlobalOptions } from './program.ts';
 import { printError } from './output.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -14,27 +14,6 @@ import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
 import { registerTrace } from './commands/trace.ts';
 
-export interface GlobalOptions {
-  json: boolean;
-  url: string;
-  token?: string;
-}
-
-export interface CommandContext {
-  /** Global options merged with the subcommand's own (--json works before or after the subcommand). */
-  globals(cmd: Command): GlobalOptions;
-  client(cmd: Command): ApiClient;
-}
-
-/** Adds the options every subcommand accepts. */
-export function common(cmd: Command, api = true): Command {
-  cmd.option('--json', 'machine-readable output on stdout');
-  if (api) {
-    cmd.option('--url <url>', 'platform API URL (env ASPORA_URL)').option('--token <token>', 'API token (env ASPORA_TOKEN)');
-  }
-  return cmd;
-}
-
 export function buildProgram(): Command {
   const program = new Command('aspora')
     .description('Build, test, deploy, run and monitor LLM skills on an Aspora platform.')
@@ -45,17 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const ctx: CommandContext = {
-    globals: (cmd) => {
-      const merged = cmd.optsWithGlobals<Partial<GlobalOptions>>();
-      const root = program.opts<GlobalOptions>();
-      return { json: Boolean(merged.json ?? root.json), url: merged.url ?? root.url, ...(merged.token ?? root.token ? { token: (merged.token ?? root.token)! } : {}) };
-    },
-    client: (cmd) => {
-      const g = ctx.globals(cmd);
-      return new ApiClient({ url: g.url, token: g.token });
-    },
-  };
+  const ctx = commandContext(program);
   registerCreate(program, ctx);
   registerValidate(program, ctx);
   registerDeploy(program, ctx);

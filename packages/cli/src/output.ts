@@ -2,7 +2,8 @@
  * Output rules: machine-readable results go to stdout (JSON with --json), everything for humans
  * (progress, warnings, errors) goes to stderr, so `aspora … --json | jq` always works.
  */
-import { AsporaError, formatIssue, type Issue } from '@aspora/sdk';
+import { ApiError } from '@aspora/api';
+import { formatIssue, type Issue } from '@aspora/sdk';
 
 export interface OutputOptions {
   json: boolean;
@@ -52,7 +53,8 @@ export function printIssues(issues: Issue[], label: 'error' | 'warning'): void {
 }
 
 export function printError(e: unknown, opts: OutputOptions): void {
-  const err = e instanceof AsporaError ? e : undefined;
+  // The client's errors and the SDK's AsporaError (a subclass) alike.
+  const err = e instanceof ApiError ? e : undefined;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(err ? err.toJSON() : { error: { code: 'INTERNAL', message: String((e as Error)?.message ?? e) } }, null, 2)}\n`);
   }

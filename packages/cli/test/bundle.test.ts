@@ -9,9 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error -- a plain .mjs beside the bin, without types
 import { buildBundle, isFresh, staysExternal } from '../bin/bundle.mjs';
 
-test('the SDK and the store are inlined; dependencies and the platform runtime stay Node’s', () => {
-  for (const p of ['@aspora/sdk', '@aspora/sdk/testing', '@aspora/platform/store/index']) assert.equal(staysExternal(p), false, p);
-  for (const p of ['commander', 'zod', 'node:fs', '@aspora/platform', '@aspora/platform/runtime/skill-tests', '@aspora/platform/platform']) assert.equal(staysExternal(p), true, p);
+test('the SDK, the API contract and the bundle format are inlined; dependencies and the platform stay Node’s', () => {
+  for (const p of ['@aspora/sdk', '@aspora/sdk/testing', '@aspora/api', '@aspora/api/client', '@aspora/platform/bundle']) assert.equal(staysExternal(p), false, p);
+  for (const p of ['commander', 'zod', 'node:fs', '@aspora/platform']) assert.equal(staysExternal(p), true, p);
 });
 
 test('fresh until an input is newer than the build, or gone, or the output is missing', () => {

@@ -9,6 +9,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { buildProgram } from '../src/main.ts';
 
 const BIN = fileURLToPath(new URL('../bin/aspora.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'aspora-cli-'));
@@ -113,7 +115,7 @@ describe('the tour: create → validate → deploy → list → search → show 
     const j = aspora(['validate', 'skills/fraud/py-skill', '--json']);
     assert.equal(j.code, 1);
     assert.equal(j.json().valid, false);
-    assert.equal(j.json().issues.length, 2);
+    assert.equal(j.json().results[0].issues.length, 2);
     const deploy = aspora(['deploy', 'skills/fraud/py-skill', '--env', 'staging']);
     assert.equal(deploy.code, 1);
     assert.match(deploy.stderr, /nothing was deployed/);
@@ -291,7 +293,7 @@ describe('observability: metrics, logs, feedback, trace', () => {
     assert.match(r.stdout, /execution finished in \d+ ms/);
     const errors = aspora(['logs', 'fraud/block-transaction', '--since', '1h', '--level', 'error', '--json']);
     assert.equal(errors.code, 0);
-    for (const line of errors.stdout.trim().split('\n').filter(Boolean)) assert.equal(JSON.parse(line).level, 'error');
+    for (const line of errors.json().lines) assert.equal(line.level, 'error');
   });
 
   test('aspora feedback rates and corrects; list and export show it', () => {
@@ -309,6 +311,51 @@ describe('observability: metrics, logs, feedback, trace', () => {
     const none = aspora(['feedback', id]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /rating or a correction/);
+  });
+
+  test('--json prints exactly one JSON document on stdout, for every command', () => {
+    const cases: Record<string, string[]> = {
+      'create skill': ['create', 'skill', 'fraud/json-doc', '--json'],
+      validate: ['validate', 'skills/fraud/json-doc', '--json'],
+      deploy: ['deploy', 'fraud/refund-check', '--env', 'staging', '--json'],
+      list: ['list', '--json'],
+      search: ['search', 'block a payment', '--json'],
+      show: ['show', 'fraud/block-transaction', '--json'],
+      rollback: ['rollback', 'fraud/block-transaction', '--env', 'staging', '--json'],
+      run: ['run', 'fraud/block-transaction', '-m', 'block tx_9', '--meta', 'transactionId=tx_9', '--json'],
+      execution: ['execution', id, '--json'],
+      test: ['test', 'skills/fraud/json-doc', '--json'],
+      'budget show': ['budget', 'show', 'fraud/block-transaction', '--json'],
+      'budget lift': ['budget', 'lift', 'fraud/block-transaction', '--json'],
+      logs: ['logs', 'fraud/block-transaction', '--since', '1h', '--json'],
+      metrics: ['metrics', 'fraud', '--json'],
+      feedback: ['feedback', id, '--rating', '4', '--json'],
+      'feedback list': ['feedback', 'list', '--json'],
+      'feedback export': ['feedback', 'export', 'fraud/block-transaction', '--json'],
+      trace: ['trace', 'fraud', '--json'],
+    };
+    // Every command of the program is here, but `up` (a server: before() reads its one document)
+    // and the groups without an action of their own.
+    const names = (c: Command, prefix = ''): string[] => c.commands.flatMap((sub) => [`${prefix}${sub.name()}`, ...names(sub, `${prefix}${sub.name()} `)]);
+    assert.deepEqual(names(buildProgram()).filter((n) => !['up', 'create', 'budget'].includes(n)).sort(), Object.keys(cases).sort());
+    for (const [name, args] of Object.entries(cases)) {
+      const r = aspora(args);
+      let doc: unknown;
+      assert.doesNotThrow(() => (doc = JSON.parse(r.stdout)), `${name}: stdout is not one JSON document:\n${r.stdout.slice(0, 500)}\n${r.stderr}`);
+      assert.ok(doc && typeof doc === 'object', name);
+      // Failures are documents too ({"error": …}): block-transaction's staging may have nothing to roll back to.
+      if (name === 'rollback' && r.code === 1) assert.equal((doc as { error: { code: string } }).error.code, 'NOTHING_TO_ROLL_BACK');
+      else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    }
+    // One shape for one folder or several.
+    const one = aspora(['validate', 'skills/fraud/json-doc', '--json']).json();
+    const two = aspora(['validate', 'skills/fraud/json-doc', 'skills/fraud/refund-check', '--json']).json();
+    assert.deepEqual(Object.keys(one).sort(), ['results', 'valid']);
+    assert.deepEqual(Object.keys(two).sort(), ['results', 'valid']);
+    assert.equal(two.results.length, 2);
+    // The export as JSON is the promptfoo cases themselves, the correction among them.
+    const exp = aspora(['feedback', 'export', 'fraud/block-transaction', '--json']).json();
+    assert.ok(exp.tests.some((t: { assert?: Array<{ value?: string }> }) => t.assert?.some((a) => a.value === 'should have asked for the analyst first')), JSON.stringify(exp).slice(0, 500));
   });
 
   test('aspora trace shows the workflow with its execution and calls', () => {

@@ -3,8 +3,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
-import { parseRef } from '../refs.ts';
+import { common, type CommandContext } from '../program.ts';
+import { parseSkillRef as parseRef } from '@aspora/api';
 import { green, printJson } from '../output.ts';
 import { skillFiles, type Lang } from '../templates/skill.ts';
 

@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
 import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
-import { parseRef } from '../refs.ts';
-import type { DeployResult as Deployment, SkillDetail } from '@aspora/platform/registry/types';
-import type { PublishResult } from '@aspora/platform/deploy/publisher';
+import { parseSkillRef as parseRef, type PublishResult } from '@aspora/api';
 
 
 export function registerDeploy(program: Command, ctx: CommandContext): void {
@@ -38,8 +36,7 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         const m = local.validation.manifest!;
         progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)})`);
         progress.step(`uploading ${local.bundle.digest.slice(0, 19)}… to ${api.base}`);
-        const up = await api.request<PublishResult>('POST', '/v1/bundles', { bytes: local.bundle.bytes, contentType: 'application/gzip' });
-        published = up.data;
+        published = await api.publishBundle({ body: local.bundle.bytes });
         progress.done(`uploaded ${published.digest.slice(0, 19)}… ${published.created ? '(new version registered)' : '(this version was already registered)'}`);
         ref = published.ref;
         version = published.version;
@@ -51,15 +48,15 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         }
         if (r.version ?? opts.version) version = (r.version ?? opts.version)!;
         else {
-          const detail = await api.get<SkillDetail>(r.path);
+          const detail = await api.getSkill({ params: r });
           const staged = detail.environments.staging;
           if (!staged) throw new AsporaError('ENVIRONMENT_EMPTY', `${ref} has nothing in staging to promote`, { hint: 'pass --version, or deploy a folder to staging first' });
           version = staged;
         }
       }
       progress.step(`deploying ${ref}@${version} to ${opts.env}`);
-      const [domain, name] = ref.split('/');
-      const dep = await api.post<Deployment>(`/v1/skills/${domain}/${name}/deployments`, { environment: opts.env, version });
+      const [domain, name] = ref.split('/') as [string, string];
+      const dep = await api.deploy({ params: { domain, name }, body: { environment: opts.env, version } });
       progress.done(
         dep.changed
           ? `${opts.env}: ${ref} ${dep.previousVersion ? `${dep.previousVersion} → ` : ''}${dep.version} (${progress.elapsed()})`

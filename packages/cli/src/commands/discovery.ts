@@ -1,14 +1,7 @@
 import { Option, type Command } from 'commander';
-import { common, type CommandContext } from '../main.ts';
-import { qs } from '../client.ts';
+import { common, type CommandContext } from '../program.ts';
 import { bold, dim, printJson, table } from '../output.ts';
-import { parseRef } from '../refs.ts';
-import type { SearchHit, SkillDetail, SkillSummary } from '@aspora/platform/registry/types';
-
-// Type-only: the CLI reads the API's documents exactly as the registry defines them.
-type Summary = SkillSummary;
-type Hit = SearchHit;
-type Detail = SkillDetail;
+import { parseSkillRef as parseRef, type SkillSummary as Summary } from '@aspora/api';
 
 const envChoice = () => new Option('--env <environment>', 'only skills deployed there').choices(['staging', 'production']);
 const oneLine = (s: string, n = 70) => {
@@ -27,7 +20,7 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .addOption(envChoice())
       .option('--limit <n>', 'at most n skills', '100'),
   ).action(async (opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
-    const res = await ctx.client(cmd).get<{ skills: Summary[] }>(`/v1/skills${qs({ domain: opts.domain, role: opts.role, environment: opts.env, limit: opts.limit })}`);
+    const res = await ctx.client(cmd).listSkills({ query: { domain: opts.domain, role: opts.role, environment: opts.env as 'staging' | 'production' | undefined, limit: opts.limit } });
     if (ctx.globals(cmd).json) return printJson(res);
     if (!res.skills.length) return void process.stderr.write('no skills match\n');
     const rows = [['SKILL', 'ROLE', 'LATEST', 'DEPLOYED', 'DESCRIPTION'].map(bold)];
@@ -46,7 +39,7 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .option('--limit <n>', 'at most n results', '5'),
   ).action(async (words: string[], opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
     const q = words.join(' ');
-    const res = await ctx.client(cmd).get<{ hits: Hit[] }>(`/v1/search${qs({ q, domain: opts.domain, role: opts.role, environment: opts.env, limit: opts.limit })}`);
+    const res = await ctx.client(cmd).searchSkills({ query: { q, domain: opts.domain, role: opts.role, environment: opts.env as 'staging' | 'production' | undefined, limit: opts.limit } });
     if (ctx.globals(cmd).json) return printJson(res);
     if (!res.hits.length) return void process.stderr.write(`no skill matches "${q}"\n`);
     res.hits.forEach((h, i) => {
@@ -64,7 +57,7 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .argument('<skill>', 'domain/name or domain/role/name'),
   ).action(async (skill: string, _opts: unknown, cmd: Command) => {
     const ref = parseRef(skill);
-    const d = await ctx.client(cmd).get<Detail>(ref.path);
+    const d = await ctx.client(cmd).getSkill({ params: ref });
     if (ctx.globals(cmd).json) return printJson(d);
     const s = d;
     const out: string[] = [];

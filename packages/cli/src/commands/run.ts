@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import type { ExecutionRecord } from '@aspora/platform/observe/executions';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, red, yellow } from '../output.ts';
-import { parseRef } from '../refs.ts';
+import { parseSkillRef as parseRef, type Execution as ExecutionRecord } from '@aspora/api';
 
 interface RunOptions {
   input?: string;
@@ -80,10 +79,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     const ref = parseRef(skill);
     if (ref.version && o.version && ref.version !== o.version) throw new AsporaError('BAD_REQUEST', `two versions given: ${skill} and --version ${o.version}`);
     const version = ref.version ?? o.version;
-    const r = await ctx.client(cmd).post<ExecutionRecord>(`${ref.path}/executions`, {
-      input: inputOf(o),
-      ...(version ? { version } : { environment: o.env }),
-      ...(o.workflow ? { workflowId: o.workflow } : {}),
+    const r = await ctx.client(cmd).runSkill({
+      params: ref,
+      body: { input: inputOf(o), ...(version ? { version } : { environment: o.env }), ...(o.workflow ? { workflowId: o.workflow } : {}) },
     });
     if (ctx.globals(cmd).json) printJson(r);
     else printExecution(r, o.logs);
@@ -96,7 +94,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       .description('Show one execution: result or error, logs, model usage, parent and workflow')
       .argument('<id>', 'execution id (printed by aspora run)'),
   ).action(async (id: string, _o: unknown, cmd: Command) => {
-    const r = await ctx.client(cmd).get<ExecutionRecord>(`/v1/executions/${encodeURIComponent(id)}`);
+    const r = await ctx.client(cmd).getExecution({ params: { id } });
     if (ctx.globals(cmd).json) return printJson(r);
     printExecution(r, true);
     const links = [r.parentExecutionId && `parent ${r.parentExecutionId}`, r.workflowId && `workflow ${r.workflowId}`, `trigger ${r.trigger}`, r.userId && `user ${r.userId}`].filter(Boolean);

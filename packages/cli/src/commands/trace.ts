@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import type { Timeline, TimelineExecution } from '@aspora/platform/observe/timeline';
-import { common, type CommandContext } from '../main.ts';
+import { isSlug, type TimelineExecution } from '@aspora/api';
+import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, red, yellow } from '../output.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,11 +40,11 @@ export function registerTrace(program: Command, ctx: CommandContext): void {
     const api = ctx.client(cmd);
     const { json } = ctx.globals(cmd);
     if (UUID.test(target)) {
-      const e = await api.get<TimelineExecution>(`/v1/executions/${target}/trace`);
+      const e = await api.executionTrace({ params: { id: target } });
       return json ? printJson(e) : printExecution(e, '');
     }
-    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(target)) throw new AsporaError('BAD_REQUEST', `"${target}" is neither a domain nor an execution id`, { hint: 'aspora trace ecm --date 2026-02-16' });
-    const t = await api.get<Timeline>(`/v1/traces?domain=${target}&date=${encodeURIComponent(o.date)}`);
+    if (!isSlug(target)) throw new AsporaError('BAD_REQUEST', `"${target}" is neither a domain nor an execution id`, { hint: 'aspora trace ecm --date 2026-02-16' });
+    const t = await api.traces({ query: { domain: target, date: o.date } });
     if (json) return printJson(t);
     process.stdout.write(`${bold(t.domain)} · ${t.date} (UTC) · ${plural(t.workflows.filter((w) => w.workflowId).length, "workflow")}, ${plural(t.executions, "execution")}\n`);
     for (const w of t.workflows) {

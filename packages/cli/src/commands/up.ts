@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, yellow } from '../output.ts';
 
 const bundledExamples = fileURLToPath(new URL('../../../../examples/skills', import.meta.url));
@@ -25,11 +25,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AsporaError('BAD_REQUEST', `--port must be a port number (0-65535), got "${opts.port}"`, { hint: 'use --port 0 for any free port' });
     // The server's dependencies (PGlite, Hono, pg …) load only for `up`: other commands start fast.
-    const [{ platformConfigFromEnv }, { startPlatform }, { deployFolders, findSkillFolders }] = await Promise.all([
-      import('@aspora/platform/config/platform-config'),
-      import('@aspora/platform/platform'),
-      import('@aspora/platform/deploy/folders'),
-    ]);
+    const { platformConfigFromEnv, startPlatform, deployFolders, findSkillFolders } = await import('@aspora/platform');
     // With the examples and no platform configuration of the user's own: the examples' platform
     // file, their shared resources, and local stand-ins for the systems they call.
     const demo = opts.examples ? await exampleEnvironment(resolve(opts.examples)) : undefined;

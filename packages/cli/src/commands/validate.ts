@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
 import { formatBytes, green, printIssues, printJson } from '../output.ts';
 
@@ -35,7 +35,8 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
       if (v.issues.length) failed++;
       else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)})\n`);
     }
-    if (json) printJson(folders.length === 1 ? results[0] : { results });
+    // One shape whatever the number of folders: scripts read .valid and .results[].
+    if (json) printJson({ valid: failed === 0, results });
     if (failed) {
       const n = results.reduce((a, r) => a + r.issues.length, 0);
       if (json) {
