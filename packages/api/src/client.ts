@@ -109,17 +109,27 @@ export function createClient(opts: ClientOptions): AsporaClient {
     if (!res.body) return;
     const decoder = new TextDecoder();
     let buf = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      // Events end with a blank line; CRLF and CR line ends are as valid as LF (WHATWG SSE).
-      buf += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
-      for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-        const event = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
-        if (!data) continue;
-        const line = JSON.parse(data) as LogLine;
-        yield opts.checkResponses ? LogLineSchema.parse(line) : line;
+    let cr = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        // Events end with a blank line; CRLF and CR line ends are as valid as LF (WHATWG SSE). A CR
+        // that ends a chunk waits for the next one, which may start with its LF.
+        let text = cr + decoder.decode(chunk, { stream: true });
+        cr = text.endsWith('\r') ? '\r' : '';
+        if (cr) text = text.slice(0, -1);
+        buf += text.replace(/\r\n?/g, '\n');
+        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
+          const event = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+          if (!data) continue;
+          const line = JSON.parse(data) as LogLine;
+          yield opts.checkResponses ? LogLineSchema.parse(line) : line;
+        }
       }
+    } catch (e) {
+      // Aborting is how the caller stops following: not an error.
+      if (!signal?.aborted) throw e;
     }
   }
 
