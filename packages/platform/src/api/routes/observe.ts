@@ -74,41 +74,41 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     async (c) => c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
   );
 
-  app.get('/v1/traces', async (c) => {
-    const domain = c.req.query('domain');
-    if (!domain || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(domain)) throw new AsporaError('BAD_REQUEST', 'domain is required', { hint: 'GET /v1/traces?domain=ecm&date=2026-02-16' });
+  app.openapi(createRoute(routes.traces), async (c) => {
+    const q = c.req.valid('query');
     await deps.tracer.flushLocal();
-    return c.json(await domainTimeline(db, domain, c.req.query('date') ?? new Date().toISOString().slice(0, 10)), 200);
+    return c.json(await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10)), 200);
   });
 
-  app.get('/v1/executions/:id/trace', async (c) => {
+  app.openapi(createRoute(routes.executionTrace), async (c) => {
+    const { id } = c.req.valid('param');
     await deps.tracer.flushLocal();
-    const t = await executionTimeline(db, c.req.param('id'));
-    if (!t) throw new AsporaError('NOT_FOUND', `no trace of execution ${c.req.param('id')}`, { hint: 'spans are kept for executions the platform ran since tracing was on' });
+    const t = await executionTimeline(db, id);
+    if (!t) throw new AsporaError('NOT_FOUND', `no trace of execution ${id}`, { hint: 'spans are kept for executions the platform ran since tracing was on' });
     return c.json(t, 200);
   });
 
   // Logs: the past (from execution records) and, with follow, live lines as handlers write them (SSE).
-  app.get('/v1/skills/:domain/:name/logs', async (c) => {
-    const ref = (await deps.registry.getSkill(`${c.req.param('domain')}/${c.req.param('name')}`)).ref;
-    const sinceParam = c.req.query('since') ?? '15m';
+  app.openapi(createRoute(routes.logs), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const ref = (await deps.registry.getSkill(`${domain}/${name}`)).ref;
+    const sinceParam = q.since;
     let sinceMs: number;
     try {
       sinceMs = parseDurationMs(sinceParam);
     } catch {
       throw new AsporaError('BAD_REQUEST', `since=${sinceParam} is not a duration`, { hint: 'e.g. 10m, 1h, 24h' });
     }
-    const level = (c.req.query('level') ?? 'debug') as (typeof Levels)[number];
-    if (!Levels.includes(level)) throw new AsporaError('BAD_REQUEST', `level must be one of ${Levels.join(', ')}`);
-    const minLevel = Levels.indexOf(level);
+    const minLevel = Levels.indexOf(q.level);
     const keep = (l: LogLine) => Levels.indexOf(l.level) >= minLevel;
     await deps.runtime.recorder.settled?.(); // this process's rows still on their way count too
-    const limitParam = c.req.query('limit') ?? '1000';
+    const limitParam = q.limit;
     const limit = Number(limitParam);
     // NaN reached the SQL LIMIT as a database error: a 500 for limit=abc.
     if (!Number.isSafeInteger(limit) || limit < 1) throw new AsporaError('BAD_REQUEST', `limit=${limitParam.slice(0, 40)} is not a positive integer`, { hint: 'e.g. limit=100 (at most 10000 executions)' });
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), limit)).filter(keep);
-    if (c.req.query('follow') !== 'true') return c.json({ lines: past }, 200);
+    if (q.follow !== 'true') return c.json({ lines: past }, 200);
     // Following starts before the answer does: no line of an execution started after it is missed.
     const queue: LogLine[] = [];
     let wake: (() => void) | undefined;
