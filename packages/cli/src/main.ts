@@ -1,7 +1,7 @@
 /** The `aspora` command. Every subcommand has --help and --json and exits non-zero with a clear message on failure. */
 import { Command, CommanderError } from 'commander';
 import { commandContext, type GlobalOptions } from './program.ts';
-import { printError } from './output.ts';
+import { printError, printJson } from './output.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerDeploy } from './commands/deploy.ts';
@@ -49,6 +49,8 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       // Help and version are successes; usage errors were already printed by commander.
       process.exitCode = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      // With --json a usage error is a document too, so a script parsing stdout always gets one.
+      if (process.exitCode === 2 && argv.includes('--json')) printJson({ error: { code: 'BAD_REQUEST', message: e.message.replace(/^error: /, ''), hint: 'run with --help for usage' } });
       return;
     }
     printError(e, { json: program.opts<GlobalOptions>().json || argv.includes('--json') });

@@ -398,5 +398,9 @@ describe('errors and help', () => {
     const r = aspora(['deploy', 'x', '--env', 'moon']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Allowed choices are staging, production/);
+    const j = aspora(['deploy', 'x', '--env', 'moon', '--json']);
+    assert.equal(j.code, 2);
+    assert.equal(j.json().error.code, 'BAD_REQUEST');
+    assert.match(j.json().error.message, /Allowed choices are staging, production/);
   });
 });

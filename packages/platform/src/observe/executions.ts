@@ -3,16 +3,10 @@
  * ended, its logs, host calls and model usage. Written by the recorder (recorder.ts); read here.
  */
 import type { Db } from '../registry/index.ts';
+import type { Execution, LogEntry } from '@aspora/api';
 
-export interface LogEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  fields?: Record<string, unknown>;
-  /** `platform`: a note of the platform's own (log lines or output dropped over a limit). */
-  source: 'handler' | 'stdout' | 'stderr' | 'platform';
-  /** When the host received it (ISO). */
-  at?: string;
-}
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { LogEntry };
 
 export interface ModelUsageTotals {
   calls: number;
@@ -21,27 +15,8 @@ export interface ModelUsageTotals {
   cost: number;
 }
 
-export interface ExecutionRecord {
-  id: string;
-  ref: string;
-  version: string;
-  environment: string | null;
-  trigger: string | null;
-  userId: string | null;
-  workflowId: string | null;
-  parentExecutionId: string | null;
-  startedAt: string;
-  completedAt: string | null;
-  durationMs: number | null;
-  success: boolean | null;
-  error: { code: string; message: string; details?: Record<string, unknown> } | null;
-  input: unknown;
-  result: unknown;
-  logs: LogEntry[];
-  hostCalls: number;
-  deniedCalls: number;
-  model: ModelUsageTotals;
-}
+/** The contract's Execution: what the API returns for a run. */
+export type ExecutionRecord = Execution;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../registry/index.ts';
 import { isExecutionId } from './executions.ts';
+import type { Feedback } from '@aspora/api';
 
 export interface FeedbackInput {
   rating?: number | undefined;
@@ -14,18 +15,8 @@ export interface FeedbackInput {
   author?: string | undefined;
 }
 
-export interface FeedbackRecord {
-  id: number;
-  executionId: string;
-  ref: string;
-  rating: number | null;
-  correction: string | null;
-  author: string | null;
-  createdAt: string;
-  input: unknown;
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
+/** What the API returns for a feedback entry: the contract's Feedback. */
+export type FeedbackRecord = Feedback;
 
 export async function addFeedback(db: Db, executionId: string, f: FeedbackInput): Promise<FeedbackRecord> {
   if (f.rating === undefined && !f.correction) throw new AsporaError('BAD_REQUEST', 'feedback needs a rating or a correction', { hint: 'aspora feedback <id> --rating 1..5 --correction "…"' });

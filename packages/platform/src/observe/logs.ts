@@ -2,13 +2,10 @@
 import type { Db } from '../registry/index.ts';
 import type { LogEntry } from './executions.ts';
 import { endLine } from './live-logs.ts';
+import type { LogLine } from '@aspora/api';
 
-export interface LogLine extends Omit<LogEntry, 'source'> {
-  source: LogEntry['source'];
-  executionId: string;
-  ref: string;
-  at: string;
-}
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { LogLine };
 
 export async function pastLogs(db: Db, ref: string, since: Date, limit = 1000): Promise<LogLine[]> {
   const [domain, name] = ref.split('/');

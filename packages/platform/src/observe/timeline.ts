@@ -7,26 +7,10 @@
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../registry/index.ts';
 import { spansOfDomain, spansOfExecution, type SpanRow } from './tracing/index.ts';
+import type { Timeline, TimelineExecution } from '@aspora/api';
 
-export interface TimelineExecution {
-  executionId: string;
-  skill: string;
-  version: string | null;
-  startedAt: string;
-  durationMs: number;
-  status: SpanRow['status'];
-  error: string | null;
-  cost: number | null;
-  calls: Array<{ name: string; kind: 'model' | 'tool'; offsetMs: number; durationMs: number; status: SpanRow['status']; error: string | null; attributes: Record<string, unknown> }>;
-  children: TimelineExecution[];
-}
-
-export interface Timeline {
-  domain: string;
-  date: string;
-  workflows: Array<{ workflowId: string | null; startedAt: string; endedAt: string; executions: TimelineExecution[] }>;
-  executions: number;
-}
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { Timeline, TimelineExecution };
 
 const isExecution = (s: SpanRow) => s.attributes['gen_ai.operation.name'] === 'invoke_agent';
 

@@ -11,6 +11,7 @@ import type { CostOptimization } from '../../config/platform-file.ts';
 import type { RateLimiter } from '../../limits/rate-limiter.ts';
 import type { Db } from '../../registry/index.ts';
 import { monthOf, type BudgetStore } from './store.ts';
+import type { Budget } from '@aspora/api';
 
 export type BudgetAction = 'notify_owner_team' | 'throttle_skill' | 'pause_skill';
 
@@ -30,15 +31,8 @@ export interface BudgetNotice {
   budget: number;
 }
 
-export interface BudgetStatus {
-  ref: string;
-  period: string;
-  spent: number;
-  reserved: number;
-  limit: number | null;
-  mode: 'ok' | 'throttled' | 'paused';
-  lifted: boolean;
-}
+/** The contract's Budget: what GET …/budget answers. */
+export type BudgetStatus = Budget;
 
 export interface Reservation {
   key: string;

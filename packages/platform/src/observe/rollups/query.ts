@@ -9,34 +9,12 @@ import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import type { Db } from '../../registry/index.ts';
 import { emptyBuckets, quantile } from './buckets.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
+import type { Figures, Rollup } from '@aspora/api';
+
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { Figures, Rollup };
 
 const HOUR_MS = 3_600_000;
-
-export interface Figures {
-  executions: number;
-  successRate: number | null;
-  errorRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  avgMs: number | null;
-  cost: number;
-  modelCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  ratings: number;
-  /** Average rating, 1–5 (null without ratings). */
-  satisfaction: number | null;
-}
-
-export interface Rollup {
-  scope: 'platform' | 'domain' | 'skill';
-  name: string;
-  window: { from: string; to: string; last: string };
-  figures: Figures;
-  /** Domains of the platform, skills of a domain; a skill has none. */
-  children: Array<{ name: string; figures: Figures }>;
-}
 
 interface Row {
   domain: string;
