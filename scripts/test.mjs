@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under packages/, tools/ and test/ with Node's own test runner (through tsx).
+// Runs every *.test.ts under packages/, tools/, test/ and bench/ with Node's own test runner (through tsx).
 // Usage: npm test [-- <path filter> ...]
 import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 
 const roots = ['packages', 'tools', 'test', 'bench'];
 const skip = new Set(['node_modules', 'dist', '.aspora', 'examples']);
+/** @type {string[]} */
 const files = [];
+/** @param {string} dir */
 function walk(dir) {
   let entries;
   try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
@@ -26,9 +28,13 @@ if (selected.length === 0) {
   console.error('no test files matched', filters.join(' '));
   process.exit(1);
 }
+// One hung test cannot eat CI's 90 minutes. Node 20 gives this limit to each file as a whole as
+// well as to each test in it (a file is a test of the run), so it is sized for the longest file
+// (TEST_TIMEOUT_MS to change it); a test that should give up sooner sets its own `timeout`.
+const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 10 * 60_000);
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, `--test-timeout=${timeoutMs}`, ...selected],
   {
     stdio: 'inherit',
     env: {

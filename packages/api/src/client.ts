@@ -43,7 +43,13 @@ export type RouteOutput<R> = Success<R> extends { content: infer C }
       : string
   : undefined;
 
-type RouteFn<R> = {} extends RouteInput<R> ? (input?: RouteInput<R>) => Promise<RouteOutput<R>> : (input: RouteInput<R>) => Promise<RouteOutput<R>>;
+/** Per call: a signal that abandons it (a deadline: `AbortSignal.timeout(ms)`). */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+type RouteFn<R> = {} extends RouteInput<R>
+  ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
+  : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
 
 export type AsporaClient = { readonly [K in RouteName]: RouteFn<Routes[K]> } & {
   /** The base URL, without a trailing slash. */
@@ -80,11 +86,11 @@ export function createClient(opts: ClientOptions): AsporaClient {
     }
   }
 
-  async function call(name: RouteName, input: Record<string, unknown> = {}): Promise<unknown> {
+  async function call(name: RouteName, input: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
     const spec: RouteSpec = routes[name];
     const ok = spec.responses[200] ?? spec.responses[201];
     const media = Object.keys(ok?.content ?? {})[0] ?? 'application/json';
-    const res = await send(spec, input, media === 'application/json' ? 'application/json' : `${media}, application/json`);
+    const res = await send(spec, input, media === 'application/json' ? 'application/json' : `${media}, application/json`, options.signal);
     if (!res.ok) throw await errorOf(res, base);
     if (media === 'application/gzip') return new Uint8Array(await res.arrayBuffer());
     const text = await res.text();
@@ -134,7 +140,7 @@ export function createClient(opts: ClientOptions): AsporaClient {
   }
 
   const client: Record<string, unknown> = { base, followLogs };
-  for (const name of Object.keys(routes) as RouteName[]) client[name] = (input?: Record<string, unknown>) => call(name, input);
+  for (const name of Object.keys(routes) as RouteName[]) client[name] = (input?: Record<string, unknown>, options?: CallOptions) => call(name, input, options);
   return client as AsporaClient;
 }
 

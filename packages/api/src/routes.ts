@@ -68,6 +68,11 @@ export const routes = {
       400: err('corrupt bundle'), 409: err('version already registered with other content'), 413: err('too large'), 422: err('invalid skill'),
     },
   }),
+  platformOffers: route({
+    method: 'get', path: '/v1/platform/offers', tags: ['deploy'],
+    summary: 'Names of the APIs and secrets skills may declare (permissions.apis / permissions.secrets); never a value',
+    responses: { 200: ok(S.PlatformOffersSchema, 'offered names') },
+  }),
   getBundle: route({
     method: 'get', path: '/v1/bundles/{digest}', tags: ['deploy'], summary: 'Download a bundle by its content address',
     request: { params: S.DigestParams },

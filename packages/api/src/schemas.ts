@@ -86,6 +86,14 @@ export const PublishResultSchema = z
   .meta({ id: 'PublishResult' });
 export type PublishResult = z.infer<typeof PublishResultSchema>;
 
+export const PlatformOffersSchema = z
+  .object({
+    apis: z.array(z.string()).meta({ description: 'APIs declared in aspora.platform.yaml', example: ['trm_api'] }),
+    secrets: z.array(z.string()).meta({ description: 'names of the secrets a handler can be given (never a value)', example: ['TRM_API_KEY'] }),
+  })
+  .meta({ id: 'PlatformOffers' });
+export type PlatformOffersAnswer = z.infer<typeof PlatformOffersSchema>;
+
 export const TriggerSchema = z
   .object({
     type: TriggerTypeSchema,
@@ -178,6 +186,9 @@ export const LogEntrySchema = z.object({
 });
 export type LogEntry = z.infer<typeof LogEntrySchema>;
 
+/** The provider name of the local model stand-in, wherever a provider is shown (records, /v1/models, traces). */
+export const STAND_IN_PROVIDER = 'local-stand-in';
+
 export const ExecutionSchema = z
   .object({
     id: z.string().meta({ example: '3f0c8f8e-5d3a-4c1e-9d59-2f8a4a0f1c2b' }),
@@ -198,7 +209,14 @@ export const ExecutionSchema = z
     logs: z.array(LogEntrySchema),
     hostCalls: z.number(),
     deniedCalls: z.number(),
-    model: z.object({ calls: z.number(), promptTokens: z.number(), completionTokens: z.number(), cost: z.number() }),
+    model: z.object({
+      calls: z.number(),
+      promptTokens: z.number(),
+      completionTokens: z.number(),
+      cost: z.number(),
+      providers: z.array(z.string()).optional().meta({ description: 'providers that answered its model calls; local-stand-in is the local stand-in (canned replies, no cost)' }),
+    }),
+    buildMs: z.number().nullable().optional().meta({ description: "time waited for the version's handler to be built (its first run in a process), apart from durationMs" }),
   })
   .meta({ id: 'Execution' });
 export type Execution = z.infer<typeof ExecutionSchema>;

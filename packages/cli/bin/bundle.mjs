@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const cliDir = resolve(here, '..');
 
 /** Bare imports left to Node: dependencies, and the platform modules that only tsx can load. */
+/** @param {string} path */
 export function staysExternal(path) {
   if (path.startsWith('node:')) return true;
   if (!path.startsWith('@aspora/')) return true;
@@ -21,6 +22,7 @@ export function staysExternal(path) {
 }
 
 /** True when the bundle described by `metaFile` exists and none of its inputs changed since it was built. */
+/** @param {string} metaFile */
 export function isFresh(metaFile) {
   let meta;
   try {

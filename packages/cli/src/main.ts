@@ -18,13 +18,17 @@ export function buildProgram(): Command {
   const program = new Command('aspora')
     .description('Build, test, deploy, run and monitor LLM skills on an Aspora platform.')
     .version('0.1.0')
+    // Program options count only before the subcommand: `run … --version 1.2.0` is run's own
+    // --version, not the CLI's (which printed 0.1.0 and exited 0 doing nothing). The options every
+    // subcommand shares (--json, --url, --token) are declared on each by common().
+    .enablePositionalOptions()
     .option('--json', 'machine-readable output on stdout', false)
     .option('--url <url>', 'platform API URL (env ASPORA_URL)', process.env.ASPORA_URL ?? 'http://127.0.0.1:4000')
     .option('--token <token>', 'API token, sent as Authorization: Bearer (env ASPORA_TOKEN)', process.env.ASPORA_TOKEN)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const ctx = commandContext(program);
+  const ctx = commandContext();
   registerCreate(program, ctx);
   registerValidate(program, ctx);
   registerDeploy(program, ctx);

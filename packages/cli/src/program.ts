@@ -28,14 +28,24 @@ export function common(cmd: Command, api = true): Command {
   return cmd;
 }
 
-export function commandContext(program: Command): CommandContext {
+/**
+ * --json, --url and --token as the command sees them: given after the subcommand (its own) or
+ * before it (the program's); the nearest given wins, then the program's defaults (env, 4000).
+ */
+export function globalOptions(cmd: Command): GlobalOptions {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
+  const pick = <T,>(key: keyof GlobalOptions): T | undefined => {
+    for (const c of chain) if (c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default') return c.getOptionValue(key) as T;
+    return chain.at(-1)!.getOptionValue(key) as T | undefined;
+  };
+  const token = pick<string>('token');
+  return { json: Boolean(pick<boolean>('json')), url: pick<string>('url')!, ...(token ? { token } : {}) };
+}
+
+export function commandContext(): CommandContext {
   const ctx: CommandContext = {
-    globals: (cmd) => {
-      const merged = cmd.optsWithGlobals<Partial<GlobalOptions>>();
-      const root = program.opts<GlobalOptions>();
-      const token = merged.token ?? root.token;
-      return { json: Boolean(merged.json ?? root.json), url: merged.url ?? root.url, ...(token ? { token } : {}) };
-    },
+    globals: globalOptions,
     client: (cmd) => {
       const g = ctx.globals(cmd);
       return createClient({ url: g.url, token: g.token, actor: actor() });

@@ -37,3 +37,15 @@ test('validate refuses an extglob in shared_resources with file:line, the field 
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /extglob\/aspora\.config\.yaml:12:\d+ permissions\.shared_resources\[0\]: not a supported glob: extglobs such as \*\(…\)/);
 });
+
+test('validate passes a config with fields not acted on yet, warning about each at file:line:column; --json carries them', () => {
+  const dir = skill('idle-fields', 'versioning:\n  canary_percentage: 10\ntriggers:\n  - type: cron\n    schedule: "0 7 * * *"\n');
+  const r = validate(dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:11:3 .*accepted, not acted on yet: versioning\.canary_percentage/);
+  assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:13:5 .*accepted, not acted on yet: triggers\[0\] \(type: cron\)/);
+  const j = spawnSync(process.execPath, [BIN, 'validate', dir, '--json'], { cwd: work, env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(j.status, 0, j.stderr);
+  const paths = (JSON.parse(j.stdout) as { warnings: { path?: string; message: string }[] }).warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')).map((w) => w.path);
+  assert.deepEqual(paths, ['versioning.canary_percentage', 'triggers[0]']);
+});

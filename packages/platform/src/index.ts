@@ -12,6 +12,7 @@ export type { Platform, PlatformConfig };
 export { platformConfigFromEnv } from './config/platform-config.ts';
 export { deployFolders, findSkillFolders, type FolderDeployResult } from './deploy/folders.ts';
 export { testBundle, type BundleTestOptions } from './runtime/test-bundle.ts';
+export { checkBuild, type CheckBuildOptions } from './runtime/check-build.ts';
 
 /**
  * Starts a platform (see platform.ts). The server's modules load on the first call, not with this

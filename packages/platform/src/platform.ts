@@ -85,7 +85,9 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     await db.close();
     throw e;
   }
-  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'));
+  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'), { env: config.env, maxBundleBytes: config.limits.maxBundleBytes }).catch(
+    async (e: unknown) => (await db.close(), Promise.reject(e)),
+  );
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
@@ -95,7 +97,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const redis = config.redisUrl ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e))) : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
-  const catalog = new ModelCatalog(platformFile, vault, config.env);
+  const catalog = new ModelCatalog(platformFile, vault, config.env, config.modelStandIn);
   const budgets = new BudgetControl(redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db), db, platformFile.cost_optimization, limiter, platformFile.gateway.throttle_per_minute);
   const notify = new NotificationRouter(platformFile.notifiers, platformFile.teams, vault, log);
   const gateway = new ModelGateway({
@@ -143,6 +145,8 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
   return {
     db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, rollups, liveLogs, platformFile, log,
+    /** Names of what skills may declare (GET /v1/platform/offers). */
+    offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
@@ -153,6 +157,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       await liveLogs.close();
       await catalog.close();
       await redis?.quit();
+      await store.close?.();
       await db.close();
     },
   };

@@ -7,10 +7,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { AsporaError, type SkillResult } from '@aspora/sdk';
 import { createTestContext, type TestContext } from '@aspora/sdk/testing';
 import { startExampleServices, type ExampleServices } from '../../../examples/services/server.ts';
@@ -21,6 +21,7 @@ import { PlatformApis } from '../src/integrations/apis.ts';
 import { MemoryRateLimiter } from '../src/limits/rate-limiter.ts';
 import { runtimeFixture } from '../src/runtime/test-support.ts';
 import { packFolder } from '../src/store/index.ts';
+import { skipUnless } from './tools.ts';
 
 const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const skillsDir = join(examplesDir, 'skills');
@@ -506,11 +507,19 @@ describe('the TypeScript example handlers, end to end on the services', () => {
   });
 });
 
-const OTHER_TS = ['fraud/block-transaction', 'wealth/create-goal', 'wealth/suggest-allocation'];
-const ECM = ['field/my-tickets', 'field/order-details', 'field/resolve-ticket', 'field/escalate-ticket', 'manager/triage-and-assign', 'manager/ecm-daily-flow', 'manager/run-ecm', 'manager/pattern-intelligence', 'manager/assign-tickets'].map((s) => `ecm/${s}`);
+/** The example skills, found from their folders: every folder under examples/skills with an aspora.config.yaml. */
+const EXAMPLES = files(skillsDir)
+  .filter((p) => basename(p) === 'aspora.config.yaml')
+  .map((p) => {
+    const config = parseYaml(readFileSync(p, 'utf8')) as { skill: { domain: string; name: string }; runtime: { language: string } };
+    return { folder: relative(skillsDir, dirname(p)), ref: `${config.skill.domain}/${config.skill.name}`, language: config.runtime.language };
+  })
+  .sort((a, b) => a.folder.localeCompare(b.folder));
 
 describe('the example skills on the platform: in the sandbox, under their own permissions, on the services', () => {
-  const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
+  const noGo = skipUnless('go');
+  /** Why an example cannot run here (counted as skipped; under CI=true a failure), or undefined. */
+  const skipOf = (language: string) => (language === 'go' ? noGo : undefined);
   let services: ExampleServices;
   let stub: OpenAIStub;
   let f: Awaited<ReturnType<typeof runtimeFixture>>;
@@ -522,8 +531,8 @@ describe('the example skills on the platform: in the sandbox, under their own pe
       sharedRoot: skillsDir, // <domain>/shared of the examples, as aspora up serves them
       env: { ASPORA_EXAMPLE_SERVICES_URL: services.url, ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'stub-key' },
     });
-    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : []), ...ECM, ...OTHER_TS]) {
-      const pub = await f.publisher.publish(Buffer.from((await packFolder(join(skillsDir, skill))).bytes));
+    for (const e of EXAMPLES.filter((e) => !skipOf(e.language))) {
+      const pub = await f.publisher.publish(Buffer.from((await packFolder(join(skillsDir, e.folder))).bytes));
       await f.publisher.deploy(pub.ref, 'production', pub.version);
     }
   });
@@ -534,17 +543,22 @@ describe('the example skills on the platform: in the sandbox, under their own pe
   });
   const run = (ref: string, metadata: Record<string, unknown>) => f.runtime.run({ ref, input: { userMessage: 'x', metadata } });
 
-  test("every example skill's own tests (tests/unit) pass in the sandbox, as aspora test runs them", async () => {
-    for (const skill of ['fraud/dispute-chargeback', ...(haveGo ? ['wealth/fx-timing'] : []), ...ECM, ...OTHER_TS]) {
-      const ref = `${skill.split('/')[0]}/${skill.split('/').at(-1)}`;
-      const r = await f.runtime.testSkill(ref, { environment: 'production' });
-      assert.equal(r.passed, true, `${ref} (${r.language}):\n${r.output.slice(-2000)}`);
-    }
+  test('the examples are found from their folders, in each of the three languages', () => {
+    assert.ok(EXAMPLES.length >= 10, EXAMPLES.map((e) => e.folder).join(', '));
+    assert.deepEqual([...new Set(EXAMPLES.map((e) => e.language))].sort(), ['go', 'python', 'typescript']);
+    for (const e of EXAMPLES) assert.equal(e.ref, `${e.folder.split('/')[0]}/${basename(e.folder)}`, `${e.folder}: its domain and name are its folders'`);
   });
+
+  for (const e of EXAMPLES) {
+    test(`${e.ref} (${e.language}): its own tests (tests/unit) pass in the sandbox, as aspora test runs them`, { skip: skipOf(e.language) }, async () => {
+      const r = await f.runtime.testSkill(e.ref, { environment: 'production' });
+      assert.equal(r.passed, true, `${e.ref} (${r.language}):\n${r.output.slice(-2000)}`);
+    });
+  }
 
   // What createTestContext does not check: each skill reads only the shared files its role and
   // its shared_resources allow, calls only its APIs, and gets its model answers through the gateway.
-  test('the ECM skills, manager and field, run under the role rules of seed 003', async () => {
+  test('the ECM skills, manager and field, run under the ECM role rules (a manager never reads field runbooks, a field skill never reads manager skills)', async () => {
     const ok = async (ref: string, userMessage: string, userId: string, reply?: string) => {
       if (reply) stub.behave('*', { reply, times: 1 });
       const r = await f.runtime.run({ ref: `ecm/${ref.split('/')[1]}`, input: { userMessage, userId } });
@@ -577,7 +591,7 @@ describe('the example skills on the platform: in the sandbox, under their own pe
     assert.deepEqual(saved.map((c) => c.args.status), ['DRAFT', 'DRAFT', 'DRAFT']);
   });
 
-  test('wealth/fx-timing (Go) places today in the 90-day history and picks the advice', { skip: !haveGo && 'no Go toolchain' }, async () => {
+  test('wealth/fx-timing (Go) places today in the 90-day history and picks the advice', { skip: noGo }, async () => {
     const good = await run('wealth/fx-timing', { from: 'AED', to: 'INR', amount: 5000 });
     assert.equal(good.error, null, JSON.stringify(good.error));
     assert.equal(data(good.result as SkillResult).percentile, 84);

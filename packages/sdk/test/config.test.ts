@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SkillConfigSchema, validateYaml, parseDurationMs, parseSizeMb } from '../src/index.ts';
 
-const fixture = (n: string) => readFileSync(new URL(`./fixtures/seed-configs/${n}.yaml`, import.meta.url), 'utf8');
+const fixture = (n: string) => readFileSync(new URL(`./fixtures/reference-configs/${n}.yaml`, import.meta.url), 'utf8');
 const check = (text: string) => validateYaml(SkillConfigSchema, text, 'aspora.config.yaml');
 
 const minimal = `skill:
@@ -17,7 +17,7 @@ runtime:
 owner_team: demo-team
 `;
 
-test('the three configs printed in the seeds validate as written', () => {
+test('the three reference configs (fraud, ECM manager, ECM field) validate as written', () => {
   for (const name of ['block-transaction', 'triage-and-assign', 'my-tickets']) {
     const r = check(fixture(name));
     assert.deepEqual(r.issues, [], name);

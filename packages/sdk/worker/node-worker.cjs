@@ -14,6 +14,13 @@ const MAX_LINE = 10 * 1024 * 1024;
 const MAX_IN_FLIGHT = 64;
 const LOG_CUT = 64 * 1024;
 
+/** @typedef {{ t: string, [field: string]: any }} Message A protocol message: its type in `t`, the rest by type. */
+/** @typedef {(ctx: ReturnType<typeof makeContext>) => unknown} Handler */
+/** @typedef {{ resolve: (value: any) => void, reject: (e: unknown) => void }} Pending */
+/** @typedef {Pending & { exec: string, op: string, args: unknown }} QueuedCall */
+/** @typedef {{ name: string, description: string, parameters?: unknown }} ToolDef */
+
+/** @param {Message} m */
 function send(m) {
   const line = JSON.stringify(m);
   if (line.length * 3 > MAX_LINE && Buffer.byteLength(line) > MAX_LINE) {
@@ -22,9 +29,10 @@ function send(m) {
   channel.write(`${line}\n`);
 }
 
-const cut = (s) => `${s.slice(0, LOG_CUT)}… [truncated, ${Buffer.byteLength(s)} bytes]`;
+const cut = (/** @type {string} */ s) => `${s.slice(0, LOG_CUT)}… [truncated, ${Buffer.byteLength(s)} bytes]`;
 
 // A log line never throws into the handler: one too large for the channel goes cut, without its fields.
+/** @param {Message} m */
 function sendLog(m) {
   try {
     send(m);
@@ -34,6 +42,7 @@ function sendLog(m) {
 }
 
 class AsporaError extends Error {
+  /** @param {string} code @param {string} message @param {unknown} [details] */
   constructor(code, message, details) {
     super(message);
     this.name = 'AsporaError';
@@ -44,17 +53,22 @@ class AsporaError extends Error {
 
 // console.* during an execution travels on the channel, so its lines are recorded in order and
 // never arrive after the result; raw writes to stdout/stderr are still captured by the host.
-for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']]) {
+/** @type {Array<['log' | 'info' | 'debug' | 'warn' | 'error', string]>} */
+const CONSOLE_LEVELS = [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']];
+for (const [method, level] of CONSOLE_LEVELS) {
   const original = console[method].bind(console);
   console[method] = (...args) => (current ? sendLog({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
 }
 
 let nextId = 0;
+/** @type {Map<number, Pending>} */
 const pending = new Map();
-/** Calls waiting for one of the MAX_IN_FLIGHT slots. */
+/** Calls waiting for one of the MAX_IN_FLIGHT slots. @type {QueuedCall[]} */
 const queued = [];
+/** The execution running now. @type {string | undefined} */
 let current;
 
+/** @param {string} exec @param {string} op @param {unknown} args @returns {Promise<any>} */
 function call(exec, op, args) {
   if (exec !== current) return Promise.reject(new AsporaError('BAD_REQUEST', 'the execution ended before this call was made'));
   if (pending.size >= MAX_IN_FLIGHT) return new Promise((resolve, reject) => queued.push({ exec, op, args, resolve, reject }));
@@ -67,7 +81,7 @@ function call(exec, op, args) {
 
 function nextQueued() {
   while (queued.length && pending.size < MAX_IN_FLIGHT) {
-    const q = queued.shift();
+    const q = /** @type {QueuedCall} */ (queued.shift());
     call(q.exec, q.op, q.args).then(q.resolve, q.reject);
   }
 }
@@ -76,13 +90,17 @@ function nextQueued() {
 // (a plain function is a tool too: it gets the arguments object). Offered to the model when the
 // handler asks with `tools: true` (all) or a list of names; the loop below runs them here, in the sandbox.
 const MAX_TOOL_ROUNDS = 8;
+/** @type {Map<string, { def: ToolDef, run: (args: any, ctx: any) => unknown }>} */
 let exported = new Map();
 
+/** @param {any} mod the handler's module */
 function loadTools(mod) {
+  /** @type {typeof exported} */
   const out = new Map();
   for (const [name, t] of Object.entries(mod.tools ?? {})) {
     const run = typeof t === 'function' ? t : t && (t.run ?? t.execute ?? t.handler);
     if (typeof run !== 'function') continue;
+    /** @type {ToolDef} */
     const def = { name, description: (typeof t === 'object' && t.description) || name };
     def.parameters = (typeof t === 'object' && t.parameters) || { type: 'object', properties: {} };
     out.set(name, { def, run: run.bind(t) });
@@ -90,9 +108,11 @@ function loadTools(mod) {
   return out;
 }
 
-const toolText = (v) => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+const toolText = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
 
+/** @param {string} exec @param {any} ctx @param {any} args model.chat's arguments, with `tools` */
 async function chatWithTools(exec, ctx, args) {
+  /** @type {string[]} */
   const wanted = args.tools === true ? [...exported.keys()] : args.tools;
   const offered = wanted.map((n) => {
     const t = exported.get(n);
@@ -105,7 +125,7 @@ async function chatWithTools(exec, ctx, args) {
   for (let round = 0; round < MAX_TOOL_ROUNDS; round++) {
     const answer = await call(exec, 'model.chat', { ...args, messages, tools });
     // The handler sees what the whole loop used, not just its last call.
-    for (const k of Object.keys(usage)) usage[k] += answer?.usage?.[k] ?? 0;
+    for (const k of /** @type {Array<keyof typeof usage>} */ (Object.keys(usage))) usage[k] += answer?.usage?.[k] ?? 0;
     if (!answer?.toolCalls?.length) return { ...answer, usage: { ...answer?.usage, ...usage } };
     messages.push({ role: 'assistant', content: answer.content ?? '', toolCalls: answer.toolCalls });
     for (const tc of answer.toolCalls) {
@@ -122,9 +142,10 @@ async function chatWithTools(exec, ctx, args) {
   throw new AsporaError('BAD_REQUEST', `model.chat: the model still asked for tools after ${MAX_TOOL_ROUNDS} rounds`);
 }
 
+/** @param {string} exec @param {any} c the execute message's context */
 function makeContext(exec, c) {
-  const host = (op) => (args = {}) => call(exec, op, args);
-  const log = (level) => (msg, fields) => sendLog({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
+  const host = (/** @type {string} */ op) => (args = {}) => call(exec, op, args);
+  const log = (/** @type {string} */ level) => (/** @type {unknown} */ msg, /** @type {Record<string, unknown> | undefined} */ fields) => sendLog({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
   const apis = new Proxy({}, {
     get: (_, api) => (typeof api !== 'string' ? undefined : new Proxy({}, {
       get: (_, method) => (typeof method !== 'string' || method === 'then' ? undefined : (args = {}) => call(exec, 'apis.call', { api, method, args })),
@@ -138,16 +159,17 @@ function makeContext(exec, c) {
     tools: { read: host('tools.read'), write: host('tools.write'), grep: host('tools.grep'), bash: host('tools.bash'), webFetch: host('tools.webFetch') },
     apis,
     model: {
-      chat: (args = {}) => (args.tools === true || (Array.isArray(args.tools) && args.tools.every((t) => typeof t === 'string')) ? chatWithTools(exec, ctx, args) : call(exec, 'model.chat', args)),
+      chat: (/** @type {any} */ args = {}) => (args.tools === true || (Array.isArray(args.tools) && args.tools.every((/** @type {unknown} */ t) => typeof t === 'string')) ? chatWithTools(exec, ctx, args) : call(exec, 'model.chat', args)),
     },
-    state: { get: (key) => call(exec, 'state.get', { key }), set: (key, value) => call(exec, 'state.set', { key, value }) },
-    metrics: { set: (name, value) => send({ t: 'metric', exec, name, value }) },
+    state: { get: (/** @type {string} */ key) => call(exec, 'state.get', { key }), set: (/** @type {string} */ key, /** @type {unknown} */ value) => call(exec, 'state.set', { key, value }) },
+    metrics: { set: (/** @type {string} */ name, /** @type {number} */ value) => send({ t: 'metric', exec, name, value }) },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    invoke: (skill, input = {}) => call(exec, 'invoke', { skill, input }),
+    invoke: (/** @type {string} */ skill, input = {}) => call(exec, 'invoke', { skill, input }),
   };
   return ctx;
 }
 
+/** @param {any} e what the handler threw */
 function errorOf(e) {
   if (e && typeof e === 'object' && typeof e.code === 'string' && e.name === 'AsporaError') {
     return { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
@@ -156,6 +178,7 @@ function errorOf(e) {
   return { code: 'HANDLER_ERROR', message, ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) };
 }
 
+/** @param {Handler} handler @param {Message} m */
 async function run(handler, m) {
   current = m.exec;
   try {
@@ -179,6 +202,7 @@ async function run(handler, m) {
   }
 }
 
+/** @param {Handler} handler */
 function serve(handler) {
   let buf = '';
   channel.on('data', (d) => {
@@ -207,6 +231,7 @@ function serve(handler) {
   const file = process.argv[2];
   let handler;
   try {
+    if (!file) throw new Error('no handler module: the worker is started as node-worker.cjs <handler.cjs|.mjs>');
     const mod = file.endsWith('.mjs') ? await import(file) : require(file);
     handler = mod.handler ?? mod.default;
     if (typeof handler !== 'function') throw new Error(`${file} exports no function named "handler"`);

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
@@ -83,6 +85,28 @@ async def _settle(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+MAX_READ_BYTES = 8 * 1024 * 1024  # the most the platform's Read answers
+
+
+def _own_file(skill_dir: Optional[str], path: str) -> Optional[str]:
+    """A file of the skill's own bundle: a relative path without "..", a regular file, not a link."""
+    rel = _norm(path)
+    if not skill_dir or not rel or os.path.isabs(rel) or ".." in re.split(r"[\\/]", rel):
+        return None
+    try:
+        fd = os.open(os.path.join(skill_dir, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # a folder, FIFO or device: not a file the platform reads either
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if st.st_size > MAX_READ_BYTES:
+            raise AsporaError("PAYLOAD_TOO_LARGE", f"test context: {path} is over {MAX_READ_BYTES} bytes, the most Read answers")
+        return f.read().decode("utf-8", errors="replace")
+
+
 def _norm(path: str) -> str:
     for prefix in ("/skill/", "./"):
         if path.startswith(prefix):
@@ -91,8 +115,9 @@ def _norm(path: str) -> str:
 
 
 class _FakeHost:
-    def __init__(self, files: Mapping[str, str], apis: Mapping[str, Mapping[str, ApiFake]], model: Optional[ModelFake], invoke: Optional[InvokeFake], state: Dict[str, Any]) -> None:
+    def __init__(self, files: Mapping[str, str], apis: Mapping[str, Mapping[str, ApiFake]], model: Optional[ModelFake], invoke: Optional[InvokeFake], state: Dict[str, Any], skill_dir: Optional[str] = None) -> None:
         self._files, self._apis, self._model, self._invoke = dict(files), apis, model, invoke
+        self._skill_dir = skill_dir
         self.calls: List[Call] = []
         self.logs: List[LogEntry] = []
         self.metrics = RecordedMetrics()
@@ -123,12 +148,15 @@ class _FakeHost:
         for key in (path, _norm(path)):
             if key in self._files:
                 return self._files[key]
-        return self.written.get(path)
+        if path in self.written:
+            return self.written[path]
+        return _own_file(self._skill_dir, path)
 
     def _op_tools_read(self, a: Dict[str, Any]) -> str:
         text = self._file(a["path"])
         if text is None:
-            raise AsporaError("NOT_FOUND", f"test context: no file {a['path']} (give it in files=)")
+            also = "" if self._skill_dir else ", or run the tests with aspora test, which lets reads reach the skill's own files"
+            raise AsporaError("NOT_FOUND", f"test context: no file {a['path']} (give it in files={also})")
         return text
 
     def _op_tools_write(self, a: Dict[str, Any]) -> None:
@@ -202,6 +230,7 @@ def create_test_context(
     invoke: Optional[InvokeFake] = None,
     skill: Optional[Mapping[str, Any]] = None,
     tools: Union[ModuleType, Iterable[Callable[..., Any]], None] = None,
+    skill_dir: Union[str, bool, None] = None,
 ) -> TestContext:
     """A context for a handler under test.
 
@@ -212,13 +241,15 @@ def create_test_context(
     may read (relative paths are the bundle's; "./x" and "/skill/x" find "x"). state: the skill
     state before the run. invoke: fn(skill, SkillInput) -> SkillResult or dict. skill: overrides
     of domain/name/role/version. tools: the handler's module (or @tool functions) that
-    model.chat(tools=…) offers.
+    model.chat(tools=…) offers. skill_dir: the skill's own folder, which a read of a relative path
+    not in files= falls back to (default: ASPORA_SKILL_DIR, which aspora test sets; False: none).
     """
     skill_input = SkillInput.of(input, strict=True)
     if user_message is not None:
         skill_input.user_message = user_message
     info = {"domain": "test", "name": "skill", "role": None, "version": "0.0.0", **(skill or {})}
-    host = _FakeHost(files or {}, apis or {}, model, invoke, _json_copy(dict(state or {}), "state=", "BAD_REQUEST"))
+    own = None if skill_dir is False else (skill_dir if isinstance(skill_dir, str) else os.environ.get("ASPORA_SKILL_DIR"))
+    host = _FakeHost(files or {}, apis or {}, model, invoke, _json_copy(dict(state or {}), "state=", "BAD_REQUEST"), own)
     return TestContext(
         host,
         execution_id="test-execution",

@@ -1,5 +1,7 @@
 """aspora_sdk.testing: the fakes answer from what the test gives and record what the handler did."""
 import asyncio
+import os
+import tempfile
 import unittest
 
 import harness  # noqa: F401  (puts the SDK folder on sys.path)
@@ -126,3 +128,27 @@ class OptionsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SkillFilesTest(unittest.TestCase):
+    def test_a_read_not_in_files_reaches_the_skills_own_folder_and_nothing_outside_it(self) -> None:
+        with tempfile.TemporaryDirectory() as root:
+            skill = os.path.join(root, "skill")
+            os.makedirs(os.path.join(skill, "assets"))
+            with open(os.path.join(skill, "assets", "limits.json"), "w") as f:
+                f.write('{"max":50}')
+            with open(os.path.join(root, "outside.txt"), "w") as f:
+                f.write("secret")
+            os.symlink(os.path.join(root, "outside.txt"), os.path.join(skill, "assets", "link.txt"))
+            given = create_test_context(skill_dir=skill, files={"assets/limits.json": "given wins"})
+            self.assertEqual(run(given.tools.read("assets/limits.json")), "given wins")
+            ctx = create_test_context(skill_dir=skill)
+            self.assertEqual(run(ctx.tools.read("assets/limits.json")), '{"max":50}')
+            self.assertEqual(run(ctx.tools.read("/skill/assets/limits.json")), '{"max":50}')
+            for path in ("../outside.txt", "assets/../../outside.txt", os.path.join(root, "outside.txt"), "assets/link.txt", "assets"):
+                with self.assertRaises(AsporaError) as e:
+                    run(ctx.tools.read(path))
+                self.assertEqual(e.exception.code, "NOT_FOUND", path)
+            with self.assertRaises(AsporaError) as e:
+                run(create_test_context(skill_dir=False).tools.read("assets/limits.json"))
+            self.assertIn("aspora test", str(e.exception))

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, red, yellow } from '../output.ts';
 import { parseSkillRef as parseRef, type Budget as BudgetStatus } from '@aspora/api';
+import { pct, usd } from './observe.ts';
 
 function print(b: BudgetStatus): void {
   const mode = b.mode === 'paused' ? red('paused') : b.mode === 'throttled' ? yellow('throttled') : green('ok');
-  const limit = b.limit === null ? 'no monthly limit' : `$${b.spent.toFixed(4)} of $${b.limit.toFixed(2)} (${((b.spent / b.limit) * 100).toFixed(1)} %)`;
+  const limit = b.limit === null ? 'no monthly limit' : `${usd(b.spent)} of $${b.limit.toFixed(2)} (${b.limit > 0 ? pct(b.spent / b.limit) : '–'})`;
   process.stdout.write(`${bold(b.ref)} ${b.period}: ${limit} · ${mode}${b.lifted ? dim(' (lifted by an admin this month)') : ''}${b.reserved ? dim(` · $${b.reserved.toFixed(4)} reserved by calls in flight`) : ''}\n`);
 }
 

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
+import { checkSkillAgainstPlatform, fetchOffers } from '../platform-check.ts';
 import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
 import { parseSkillRef as parseRef, type PublishResult } from '@aspora/api';
 
@@ -26,7 +27,13 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
       let published: PublishResult | undefined;
       if (existsSync(target)) {
         progress.step(`validating ${target}`);
-        const local = await loadLocalSkill(target);
+        const local = await loadLocalSkill(target, json ? {} : { log: (m) => progress.step(m) });
+        if (!local.validation.issues.length) {
+          const offers = await fetchOffers(api);
+          // Unreachable: the upload below says so, with what to do.
+          if ('skipped' in offers && !offers.unreachable) printIssues([{ file: local.display, message: offers.skipped }], 'warning');
+          local.validation.issues.push(...checkSkillAgainstPlatform(local, offers));
+        }
         if (local.validation.issues.length) {
           progress.fail();
           printIssues(local.validation.issues, 'error');
@@ -34,7 +41,7 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         }
         printIssues(local.validation.warnings, 'warning');
         const m = local.validation.manifest!;
-        progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)})`);
+        progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)}${local.compiled ? `; handler ${local.compiled}` : ''})`);
         progress.step(`uploading ${local.bundle.digest.slice(0, 19)}… to ${api.base}`);
         published = await api.publishBundle({ body: local.bundle.bytes });
         progress.done(`uploaded ${published.digest.slice(0, 19)}… ${published.created ? '(new version registered)' : '(this version was already registered)'}`);

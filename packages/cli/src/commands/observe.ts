@@ -16,11 +16,20 @@ function printLine(l: LogLine, json: boolean): void {
   process.stdout.write(`${dim(t)} ${lvl} ${dim(l.executionId.slice(0, 8))} ${l.msg}${l.fields && Object.keys(l.fields).length ? ` ${dim(JSON.stringify(l.fields))}` : ''}\n`);
 }
 
-const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+// More decimals rather than a 99.96 % success rate shown as 100.0 % (or 0.04 % errors as 0.0 %).
+export const pct = (x: number | null) => {
+  if (x === null) return '–';
+  let d = 1;
+  while (d < 4 && x !== 0 && x !== 1 && [0, 100].includes(Number((x * 100).toFixed(d)))) d++;
+  return `${(x * 100).toFixed(d)} %`;
+};
 const ms = (x: number | null) => (x === null ? '–' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
 
+/** Dollars to 4 decimals; a cost too small for them reads as under $0.0001, not as nothing. */
+export const usd = (x: number) => (x > 0 && x < 0.00005 ? '<$0.0001' : `$${x.toFixed(4)}`);
+
 function figuresRow(name: string, f: Figures): string[] {
-  return [name, String(f.executions), pct(f.successRate), pct(f.errorRate), ms(f.p50Ms), ms(f.p95Ms), ms(f.p99Ms), `$${f.cost.toFixed(4)}`, f.satisfaction === null ? '–' : `${f.satisfaction.toFixed(2)}/5 (${f.ratings})`];
+  return [name, String(f.executions), pct(f.successRate), pct(f.errorRate), ms(f.p50Ms), ms(f.p95Ms), ms(f.p99Ms), usd(f.cost), f.satisfaction === null ? '–' : `${f.satisfaction.toFixed(2)}/5 (${f.ratings})`];
 }
 
 export function registerObserve(program: Command, ctx: CommandContext): void {

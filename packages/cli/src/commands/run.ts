@@ -5,6 +5,8 @@ import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, red, yellow } from '../output.ts';
 import { parseSkillRef as parseRef, type Execution as ExecutionRecord } from '@aspora/api';
 
+const SLOW_RUN_NOTE_MS = 1000;
+
 interface RunOptions {
   input?: string;
   inputFile?: string;
@@ -55,8 +57,10 @@ export function printExecution(r: ExecutionRecord, showLogs: boolean): void {
     process.stdout.write(`${res.message}\n`);
     if (res.data && Object.keys(res.data).length) process.stdout.write(`${JSON.stringify(res.data, null, 2)}\n`);
   }
-  const model = r.model.calls ? `, ${r.model.calls} model call${r.model.calls === 1 ? '' : 's'} $${r.model.cost.toFixed(4)}` : '';
-  out.write(dim(`execution ${r.id} · ${r.durationMs ?? '?'} ms · ${r.hostCalls} host call${r.hostCalls === 1 ? '' : 's'}${r.deniedCalls ? `, ${r.deniedCalls} denied` : ''}${model}\n`));
+  const by = r.model.providers?.length ? ` (${r.model.providers.join(', ')})` : '';
+  const model = r.model.calls ? `, ${r.model.calls} model call${r.model.calls === 1 ? '' : 's'} $${r.model.cost.toFixed(4)}${by}` : '';
+  const build = r.buildMs ? ` · handler built in ${(r.buildMs / 1000).toFixed(1)} s first` : '';
+  out.write(dim(`execution ${r.id} · ${r.durationMs ?? '?'} ms${build} · ${r.hostCalls} host call${r.hostCalls === 1 ? '' : 's'}${r.deniedCalls ? `, ${r.deniedCalls} denied` : ''}${model}\n`));
   if (showLogs) for (const l of r.logs) out.write(`  ${dim(l.level.padEnd(5))} ${l.msg}${l.fields ? ` ${dim(JSON.stringify(l.fields))}` : ''}\n`);
 }
 
@@ -79,11 +83,21 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     const ref = parseRef(skill);
     if (ref.version && o.version && ref.version !== o.version) throw new AsporaError('BAD_REQUEST', `two versions given: ${skill} and --version ${o.version}`);
     const version = ref.version ?? o.version;
-    const r = await ctx.client(cmd).runSkill({
-      params: ref,
-      body: { input: inputOf(o), ...(version ? { version } : { environment: o.env }), ...(o.workflow ? { workflowId: o.workflow } : {}) },
-    });
-    if (ctx.globals(cmd).json) printJson(r);
+    const json = ctx.globals(cmd).json;
+    // A run that answers in no time says nothing; one that takes longer says why it may (the
+    // record's buildMs then tells how long the build took).
+    const note = json
+      ? undefined
+      : setTimeout(() => process.stderr.write(dim(`… waiting for ${ref.id}: the first run of a version builds its handler first (a Go build takes seconds)
+`)), SLOW_RUN_NOTE_MS);
+    const r = await ctx
+      .client(cmd)
+      .runSkill({
+        params: ref,
+        body: { input: inputOf(o), ...(version ? { version } : { environment: o.env }), ...(o.workflow ? { workflowId: o.workflow } : {}) },
+      })
+      .finally(() => clearTimeout(note));
+    if (json) printJson(r);
     else printExecution(r, o.logs);
     if (!r.success) process.exitCode = 1;
   });

@@ -9,7 +9,8 @@ import { parseSkillRef as parseRef, type SkillTestRun } from '@aspora/api';
 /** A skill folder's tests, run here in the same sandbox the platform uses (no platform needed). */
 async function testFolder(target: string, json: boolean, progress: Progress): Promise<SkillTestRun> {
   progress.step(`validating ${target}`);
-  const local = await loadLocalSkill(target);
+  // The tests build the handler themselves; its compiler errors show there.
+  const local = await loadLocalSkill(target, { compile: false });
   if (local.validation.issues.length) {
     progress.fail();
     printIssues(local.validation.issues, 'error');

@@ -22,10 +22,17 @@ function printExecution(e: TimelineExecution, indent: string): void {
     const a = c.attributes;
     const detail =
       c.kind === 'model'
-        ? `${a['gen_ai.usage.input_tokens'] ?? '?'}→${a['gen_ai.usage.output_tokens'] ?? '?'} tokens${typeof a['aspora.cost_usd'] === 'number' ? ` $${(a['aspora.cost_usd'] as number).toFixed(4)}` : ''}${a['aspora.cached'] ? ' cached' : ''}${a['aspora.fallback'] ? yellow(' fallback') : ''}`
+        ? `${typeof a['gen_ai.provider.name'] === 'string' ? `${a['gen_ai.provider.name']} ` : ''}${a['gen_ai.usage.input_tokens'] ?? '?'}→${a['gen_ai.usage.output_tokens'] ?? '?'} tokens${typeof a['aspora.cost_usd'] === 'number' ? ` $${(a['aspora.cost_usd'] as number).toFixed(4)}` : ''}${a['aspora.cached'] ? ' cached' : ''}${a['aspora.fallback'] ? yellow(' fallback') : ''}`
         : '';
     out.write(`${indent}    ${dim(`+${secs(c.offsetMs).padStart(8)}`)}  ${mark(c.status)} ${c.name}  ${dim(secs(c.durationMs))}${detail ? `  ${dim(detail)}` : ''}${c.error ? `  ${red(c.error)}` : ''}\n`);
   }
+}
+
+/** today and yesterday (UTC) as the API's YYYY-MM-DD; anything else as given, for the API to check. */
+export function dayOf(date: string, now = new Date()): string {
+  const d = date.trim().toLowerCase();
+  if (d !== 'today' && d !== 'yesterday') return date;
+  return new Date(now.getTime() - (d === 'yesterday' ? 86_400_000 : 0)).toISOString().slice(0, 10);
 }
 
 export function registerTrace(program: Command, ctx: CommandContext): void {
@@ -34,8 +41,8 @@ export function registerTrace(program: Command, ctx: CommandContext): void {
       .command('trace')
       .description("A domain's day as a timeline — workflow → executions → model and tool calls — or one execution's trace")
       .argument('<domain|execution-id>', 'a domain (ecm), or an execution id')
-      .option('--date <YYYY-MM-DD>', 'the day (UTC), for a domain', new Date().toISOString().slice(0, 10))
-      .addHelpText('after', '\nExamples:\n  aspora trace ecm --date 2026-02-16\n  aspora trace 3f0c8f8e-5d3a-4c1e-9d59-2f8a4a0f1c2b\n\nSpans are also exported over OTLP to any collector (Langfuse, Opik, Jaeger …) when OTEL_EXPORTER_OTLP_ENDPOINT is set on the platform.'),
+      .option('--date <YYYY-MM-DD>', 'the day (UTC), for a domain: YYYY-MM-DD, today or yesterday', 'today')
+      .addHelpText('after', '\nExamples:\n  aspora trace fraud --date today\n  aspora trace ecm --date 2026-02-16\n  aspora trace 3f0c8f8e-5d3a-4c1e-9d59-2f8a4a0f1c2b\n\nSpans are also exported over OTLP to any collector (Langfuse, Opik, Jaeger …) when OTEL_EXPORTER_OTLP_ENDPOINT is set on the platform.'),
   ).action(async (target: string, o: { date: string }, cmd: Command) => {
     const api = ctx.client(cmd);
     const { json } = ctx.globals(cmd);
@@ -44,7 +51,7 @@ export function registerTrace(program: Command, ctx: CommandContext): void {
       return json ? printJson(e) : printExecution(e, '');
     }
     if (!isSlug(target)) throw new AsporaError('BAD_REQUEST', `"${target}" is neither a domain nor an execution id`, { hint: 'aspora trace ecm --date 2026-02-16' });
-    const t = await api.traces({ query: { domain: target, date: o.date } });
+    const t = await api.traces({ query: { domain: target, date: dayOf(o.date) } });
     if (json) return printJson(t);
     process.stdout.write(`${bold(t.domain)} · ${t.date} (UTC) · ${plural(t.workflows.filter((w) => w.workflowId).length, "workflow")}, ${plural(t.executions, "execution")}\n`);
     for (const w of t.workflows) {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { STAND_IN_PROVIDER } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, yellow } from '../output.ts';
@@ -18,7 +19,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       .option('--data-dir <dir>', 'where data lives (env ASPORA_DATA_DIR)', process.env.ASPORA_DATA_DIR ?? '.aspora')
       .option('--examples <dir>', 'skills to deploy at start', existsSync('examples/skills') ? 'examples/skills' : bundledExamples)
       .option('--no-examples', 'start empty')
-      .option('--offline-models', 'answer model calls from a local OpenAI-compatible stand-in (canned replies; for demos without an API key)', false),
+      .option('--offline-models', 'answer every model call from the local stand-in, even with a provider configured (without one, the stand-in answers anyway)', false),
     false,
   ).action(async (opts: { port: string; host: string; dataDir: string; examples: string | false; offlineModels: boolean }, cmd: Command) => {
     const json = ctx.globals(cmd).json;
@@ -29,9 +30,11 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     // With the examples and no platform configuration of the user's own: the examples' platform
     // file, their shared resources, and local stand-ins for the systems they call.
     const demo = opts.examples ? await exampleEnvironment(resolve(opts.examples)) : undefined;
-    const models = opts.offlineModels ? await offlineModels() : undefined;
-    const env = { ...process.env, ...demo?.env, ...models?.env };
-    const config = platformConfigFromEnv(env, { port, host: opts.host, dataDir: resolve(opts.dataDir) });
+    const env = { ...process.env, ...demo?.env };
+    // Without a provider in the environment the stand-in is started; the platform uses it unless
+    // its aspora.platform.yaml configures the default provider (then it is closed again).
+    let models = opts.offlineModels || !modelProviderInEnv(env) ? await startModelStandIn(opts.offlineModels) : undefined;
+    const config = platformConfigFromEnv(env, { port, host: opts.host, dataDir: resolve(opts.dataDir), modelStandIn: models && { url: models.url, only: opts.offlineModels } });
     let platform;
     try {
       platform = await startPlatform(config);
@@ -39,6 +42,10 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       await demo?.close();
       await models?.close();
       throw e;
+    }
+    if (models && !platform.gateway.standIn) {
+      await models.close();
+      models = undefined;
     }
 
     // First start: deploy the examples before reporting ready, so the first `aspora list` shows them.
@@ -48,18 +55,24 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     let examples: { folders: number; mode: 'deployed' | 'syncing' | 'none'; created?: number } = { folders: 0, mode: 'none' };
     if (opts.examples) {
       const folders = await findSkillFolders(opts.examples);
-      const sync = async () => {
+      const sync = async (announce: boolean) => {
         const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
         for (const r of res.filter((x) => x.error)) process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
+        // One line for all: the fields themselves are listed by `aspora validate <folder>`.
+        const idle = res.filter((r) => r.notActedOn);
+        if (idle.length && announce && !json) {
+          const n = idle.reduce((a, r) => a + r.notActedOn!, 0);
+          process.stderr.write(`${dim('…')} ${idle.length} example skill${idle.length === 1 ? '' : 's'} set ${n} field${n === 1 ? '' : 's'} the platform accepts but does not act on yet (cron, alert and command triggers, versioning …): \`aspora validate ${idle[0]!.folder}\` lists them\n`);
+        }
         return res.filter((r) => r.created).length;
       };
       const empty = (await platform.registry.listSkills({ limit: 1 })).length === 0;
       if (empty) {
         if (!json) process.stderr.write(`${dim('…')} deploying ${folders.length} example skills from ${opts.examples}\n`);
-        examples = { folders: folders.length, mode: 'deployed', created: await sync() };
+        examples = { folders: folders.length, mode: 'deployed', created: await sync(true) };
       } else {
         examples = { folders: folders.length, mode: 'syncing' };
-        syncing = sync().then(
+        syncing = sync(false).then(
           (created) => platform.log.info({ folders: folders.length, created }, 'example skills synced'),
           (e: unknown) => platform.log.error({ err: e }, 'example skills sync failed'),
         );
@@ -68,7 +81,8 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     // Since the process started: what the user waits for, imports included.
     const seconds = process.uptime().toFixed(2);
     if (json) {
-      printJson({ url: platform.url, dataDir: config.dataDir, database: platform.db.dialect, store: platform.store.kind, examples, readyInSeconds: Number(seconds) });
+      const modelInfo = models ? { provider: STAND_IN_PROVIDER, url: models.url } : { provider: platform.gateway.configured ? 'configured' : 'none' };
+      printJson({ url: platform.url, dataDir: config.dataDir, database: platform.db.dialect, store: platform.store.kind, examples, models: modelInfo, readyInSeconds: Number(seconds) });
     } else {
       process.stderr.write(
         [
@@ -79,17 +93,19 @@ export function registerUp(program: Command, ctx: CommandContext): void {
               ? `  ${examples.folders} example skills: checking for edits in the background`
               : '  no example skills (--no-examples)',
           ...(demo?.servicesUrl ? [`  example APIs (TRM, fraud DB, FX, ECM gateway …) at ${demo.servicesUrl} ${dim('(local stand-ins, examples/services)')}`] : []),
-          ...(models ? [`  ${yellow('offline models')}: model calls get canned replies from ${models.url} (not a real model)`] : platform.gateway.configured ? [] : [`  ${dim('no model provider: set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL), or start with --offline-models')}`]),
+          ...(models
+            ? [
+                opts.offlineModels
+                  ? `  ${yellow('--offline-models')}: model calls are answered by the local stand-in (${STAND_IN_PROVIDER} at ${models.url}: canned replies, no cost), not a real model`
+                  : `  ${yellow('no model provider configured')}: model calls are answered by the local stand-in (${STAND_IN_PROVIDER} at ${models.url}: canned replies, no cost); set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL) for a real model`,
+              ]
+            : platform.gateway.configured
+              ? []
+              : [`  ${yellow('no model provider')}: model calls fail; set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL)`]),
           ...(platform.runtime.mode === 'none' ? [`${yellow('warning')} skills cannot run here: install bubblewrap (apt-get install bubblewrap)`] : []),
           '',
           'Try, from another shell:',
-          '  npx aspora list --domain ecm --role field',
-          '  npx aspora search "block a suspicious payment"',
-          '  npx aspora show fraud/block-transaction',
-          `  npx aspora run fraud/block-transaction --input '{"userMessage":"block payment tx_123","metadata":{"transactionId":"tx_123"}}'`,
-          '  npx aspora test examples/skills/fraud/block-transaction',
-          '  npx aspora create skill fraud/my-skill --lang typescript && npx aspora deploy skills/fraud/my-skill --env staging',
-          `  curl ${platform.url}/openapi.json`,
+          ...suggestedCommands(platform.url).map((l) => `  ${l}`),
           '',
           dim('Ctrl-C stops the platform.'),
           '',
@@ -131,11 +147,36 @@ async function exampleEnvironment(skillsDir: string): Promise<{ env: NodeJS.Proc
   return { env, servicesUrl: s.url, close: () => s.close() };
 }
 
-/** The repository's OpenAI-compatible stand-in (tools/openai-stub) as the model provider. */
-async function offlineModels(): Promise<{ env: NodeJS.ProcessEnv; url: string; close(): Promise<void> }> {
+export const DEFAULT_URL = 'http://127.0.0.1:4000';
+
+/** The banner's "Try:" lines; against another URL than the CLI's default, they say which. */
+export function suggestedCommands(url: string): string[] {
+  const at = url.replace(/\/$/, '') === DEFAULT_URL ? '' : `ASPORA_URL=${url} `;
+  return [
+    `${at}npx aspora list --domain ecm --role field`,
+    `${at}npx aspora search "block a suspicious payment"`,
+    `${at}npx aspora show fraud/block-transaction`,
+    `${at}npx aspora run fraud/block-transaction --input '{"userMessage":"block payment tx_123","metadata":{"transactionId":"tx_123"}}'`,
+    `${at}npx aspora test examples/skills/fraud/block-transaction`,
+    `npx aspora create skill fraud/my-skill --lang typescript && ${at}npx aspora deploy skills/fraud/my-skill --env staging`,
+    `curl ${url}/openapi.json`,
+  ];
+}
+
+/** A provider the environment names: it wins over the stand-in, unless --offline-models. */
+export function modelProviderInEnv(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.OPENROUTER_API_KEY || env.ASPORA_MODEL_BASE_URL);
+}
+
+/** The repository's OpenAI-compatible stand-in (tools/openai-stub); undefined without the checkout, unless required. */
+async function startModelStandIn(required: boolean): Promise<{ url: string; close(): Promise<void> } | undefined> {
   const stub = fileURLToPath(new URL('../../../../tools/openai-stub/src/server.ts', import.meta.url));
-  if (!existsSync(stub)) throw new AsporaError('UNAVAILABLE', '--offline-models needs the repository checkout (tools/openai-stub)', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL instead' });
-  const { startOpenAIStub } = (await import(pathToFileURL(stub).href)) as { startOpenAIStub(o: { host?: string }): Promise<{ url: string; close(): Promise<void> }> };
-  const s = await startOpenAIStub({ host: '127.0.0.1' });
-  return { env: { ASPORA_MODEL_BASE_URL: s.url, ASPORA_MODEL_API_KEY: 'offline' }, url: s.url, close: () => s.close() };
+  if (!existsSync(stub)) {
+    if (!required) return undefined;
+    throw new AsporaError('UNAVAILABLE', '--offline-models needs the repository checkout (tools/openai-stub)', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL instead' });
+  }
+  const { startOpenAIStub } = (await import(pathToFileURL(stub).href)) as { startOpenAIStub(o: { host?: string; recordLimit?: number }): Promise<{ url: string; close(): Promise<void> }> };
+  // recordLimit 0: a long-running platform must not keep every prompt the stand-in received.
+  const s = await startOpenAIStub({ host: '127.0.0.1', recordLimit: 0 });
+  return { url: s.url, close: () => s.close() };
 }

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
-import { formatBytes, green, printIssues, printJson } from '../output.ts';
+import { checkSkillAgainstPlatform, fetchOffers, type OffersAnswer } from '../platform-check.ts';
+import { dim, formatBytes, green, printIssues, printJson } from '../output.ts';
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('validate')
-      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point) without deploying; every problem is listed with file:line:column')
+      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point; the handler compiles in its language; declared APIs and secrets exist on the platform at ASPORA_URL, when one answers) without deploying; every problem is listed with file:line:column')
       .argument('<folders...>', 'skill folders')
       .addHelpText('after', '\nExample:\n  aspora validate skills/fraud/block-transaction'),
     false,
@@ -16,9 +17,18 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
     const json = ctx.globals(cmd).json;
     const results = [];
     let failed = 0;
+    // Asked once, when the first folder is otherwise valid: offline, validate still works.
+    let offers: OffersAnswer | undefined;
     for (const f of folders) {
-      const s = await loadLocalSkill(f);
+      const s = await loadLocalSkill(f, json ? {} : { log: (m) => process.stderr.write(`${dim('…')} ${m}\n`) });
       const v = s.validation;
+      if (v.manifest && !v.issues.length) {
+        if (!offers) {
+          offers = await fetchOffers(ctx.client(cmd));
+          if ('skipped' in offers && !json) process.stderr.write(`${dim('…')} ${offers.skipped}\n`);
+        }
+        v.issues.push(...checkSkillAgainstPlatform(s, offers));
+      }
       const cfg = v.manifest?.config.skill;
       results.push({
         folder: s.display,
@@ -27,13 +37,15 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         digest: s.bundle.digest,
         files: s.bundle.files.length,
         bytes: s.bundle.size,
+        ...(s.compiled ? { compiled: s.compiled } : {}),
+        ...(offers ? { platform: 'offers' in offers ? { checked: offers.from } : { skipped: offers.skipped } } : {}),
         issues: v.issues,
         warnings: v.warnings,
       });
       printIssues(v.issues, 'error');
       printIssues(v.warnings, 'warning');
       if (v.issues.length) failed++;
-      else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)})\n`);
+      else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)}${s.compiled ? `; handler ${s.compiled}` : ''})\n`);
     }
     // One shape whatever the number of folders: scripts read .valid and .results[].
     if (json) printJson({ valid: failed === 0, results });

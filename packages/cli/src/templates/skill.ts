@@ -10,6 +10,9 @@ export interface TemplateVars {
   schemaRef: string;
 }
 
+/** Where a new skill's author reads how to write its handler (context, tools, model calls, state, tests). */
+export const GUIDE = 'docs/writing-skills.md in the Aspora repository';
+
 const title = (name: string) => name.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ');
 const entry: Record<Lang, string> = { typescript: 'code/handler.ts', python: 'code/handler.py', go: 'code/handler.go' };
 
@@ -68,7 +71,6 @@ monitoring:
   latency_p95_threshold: 3000
   alert_on_failure: false
 
-visibility: internal
 owner_team: ${v.team}
 `;
 }
@@ -95,7 +97,8 @@ Instructions for the model: the steps to follow, the decision rules, and the sha
 function handler(v: TemplateVars): string {
   switch (v.lang) {
     case 'typescript':
-      return `import type { SkillHandler } from '@aspora/sdk';
+      return `// How to write this handler (the context, tools, model calls with tools, state, tests): ${GUIDE}.
+import type { SkillHandler } from '@aspora/sdk';
 
 export const handler: SkillHandler = async (context) => {
   const { userMessage } = context.input;
@@ -109,7 +112,8 @@ export const handler: SkillHandler = async (context) => {
 };
 `;
     case 'python':
-      return `from aspora_sdk import SkillContext, SkillResult, skill_handler
+      return `# How to write this handler (the context, tools, model calls with tools, state, tests): ${GUIDE}.
+from aspora_sdk import SkillContext, SkillResult, skill_handler
 
 
 @skill_handler
@@ -124,7 +128,8 @@ async def handler(context: SkillContext) -> SkillResult:
     )
 `;
     case 'go':
-      return `package main
+      return `// How to write this handler (the context, tools, model calls with tools, state, tests): ${GUIDE}.
+package main
 
 import (
 	aspora "github.com/aspora/sdk-go"

@@ -51,6 +51,16 @@ export class SecretVault {
     return this.env[`ASPORA_SECRET_${name}`];
   }
 
+  /**
+   * The names of the secrets a handler can be given (never a value): declared sources, fixed ones
+   * and ASPORA_SECRET_<NAME> variables, less the platform's own credentials.
+   */
+  names(): string[] {
+    const env = Object.keys(this.env).filter((k) => k.startsWith('ASPORA_SECRET_') && this.env[k] !== undefined).map((k) => k.slice('ASPORA_SECRET_'.length));
+    const all = new Set([...Object.keys(this.sources), ...Object.keys(this.fixed), ...env]);
+    return [...all].filter((n) => n && !this.reserved.has(n)).sort();
+  }
+
   /** name → value for the names the vault has, for a handler; absent and reserved ones are left out. */
   pick(names: readonly string[]): Record<string, string> {
     const out: Record<string, string> = {};

@@ -14,6 +14,7 @@ import { OPENAI_PATHS, openaiError } from './openai/errors.ts';
 import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
+import { platformRoutes } from './routes/platform.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './json-depth.ts';
 
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   executionRoutes(app, deps);
   gatewayRoutes(app, deps);
   observeRoutes(app, deps);
+  platformRoutes(app, deps);
   openaiRoutes(app, deps);
 
   // Routes that read their own bodies (OpenAI's surface: the gateway parses the wire format) or

@@ -34,5 +34,7 @@ export interface ApiDeps {
   metricsElsewhere?: boolean;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
   readiness: Record<string, () => Promise<unknown>>;
+  /** Names (never values) of the APIs and secrets skills may declare; absent in an app without a platform file. */
+  offers?: () => { apis: string[]; secrets: string[] };
   version: string;
 }

@@ -13,7 +13,7 @@ export interface PlatformConfig {
   databaseUrl: string | undefined;
   /** Schema for the registry tables on PostgreSQL (default search_path when unset). */
   databaseSchema: string | undefined;
-  /** file://… or unset → local folder under dataDir/bundles. */
+  /** file://… or unset → local folder under dataDir/bundles; s3://bucket/prefix → S3-compatible bucket (AWS_* from env). */
   storeUrl: string | undefined;
   embeddings: { baseURL: string; apiKey: string; model: string } | undefined;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
@@ -31,6 +31,11 @@ export interface PlatformConfig {
   metricsListen: { host: string; port: number } | undefined;
   /** Redis for rate-limit and budget counters and the response cache, shared by processes (REDIS_URL). */
   redisUrl: string | undefined;
+  /**
+   * A local OpenAI-compatible stand-in (`aspora up` starts tools/openai-stub) that answers model
+   * calls when no provider is configured, or always with `only` (--offline-models).
+   */
+  modelStandIn?: { url: string; only: boolean } | undefined;
   env: NodeJS.ProcessEnv;
 }
 

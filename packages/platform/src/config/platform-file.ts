@@ -156,7 +156,7 @@ export const TeamSchema = z.strictObject({
   webhook_url: z.url().optional(),
 });
 
-/** Seed 000's platform alert rules, and how often every rule (platform and skill) is evaluated. */
+/** The platform's own alert rules (error rate, cost, latency), and how often every rule (platform and skill) is evaluated. */
 export const AlertingSchema = z.strictObject({
   enabled: z.boolean().default(true),
   interval: duration.default(60_000),

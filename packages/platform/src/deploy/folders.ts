@@ -1,6 +1,7 @@
 /** Deploying skill folders from disk in-process: what `aspora up` does with examples/skills at start. */
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { NOT_ACTED_ON_MESSAGE } from '@aspora/sdk';
 import { packFolder } from '../store/index.ts';
 import type { Publisher } from './publisher.ts';
 import type { Environment } from '../registry/index.ts';
@@ -27,6 +28,8 @@ export interface FolderDeployResult {
   ref?: string;
   version?: string;
   created?: boolean;
+  /** Fields the config sets that the platform does not act on yet (`aspora validate` lists them). */
+  notActedOn?: number;
   error?: string;
 }
 
@@ -39,7 +42,8 @@ export async function deployFolders(publisher: Publisher, folders: string[], env
       const bundle = await packFolder(folder);
       const pub = await publisher.publish(bundle.bytes, { actor });
       for (const env of envs) await publisher.deploy(pub.ref, env, pub.version, actor);
-      results.push({ folder: shown, ref: pub.ref, version: pub.version, created: pub.created });
+      const notActedOn = pub.warnings.filter((w) => w.message.startsWith(NOT_ACTED_ON_MESSAGE)).length;
+      results.push({ folder: shown, ref: pub.ref, version: pub.version, created: pub.created, ...(notActedOn ? { notActedOn } : {}) });
     } catch (e) {
       results.push({ folder: shown, error: (e as Error).message });
     }

@@ -1,6 +1,6 @@
 /**
  * Model budgets end to end: per execution (a call whose worst case would pass the budget is
- * refused before it is sent), per month with seed 000's actions (notify 80 %, throttle 95 %, pause
+ * refused before it is sent), per month with the spend actions (notify 80 %, throttle 95 %, pause
  * 100 %, lift), and the atomic check: 64 concurrent calls against a nearly spent budget overspend
  * by at most one call — on PGlite, on PostgreSQL and with Redis counters.
  */
@@ -8,8 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
-import { PG_URL, pgDown } from '../registry/test-support.ts';
-import { REDIS_URL, redisDown } from '../limits/test-support.ts';
+import { PG_URL } from '../registry/test-support.ts';
+import { REDIS_URL } from '../limits/test-support.ts';
+import { postgres, redis, skipUnless } from '../../test/tools.ts';
 import type { BudgetNotice } from './budget/control.ts';
 import { monthOf } from './budget/store.ts';
 
@@ -97,8 +98,8 @@ describe('per month: notify 80 %, throttle 95 %, pause 100 %, lift', () => {
 
 const STORES: Array<{ name: string; env: () => Promise<NodeJS.ProcessEnv | string> }> = [
   { name: 'PGlite', env: async () => ({}) },
-  { name: 'PostgreSQL', env: async () => (await pgDown()) || { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: `budget_${Date.now()}` } },
-  { name: 'Redis counters', env: async () => (await redisDown()) || { REDIS_URL } },
+  { name: 'PostgreSQL', env: async () => skipUnless(await postgres()) ?? { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: `budget_${Date.now()}` } },
+  { name: 'Redis counters', env: async () => skipUnless(await redis()) ?? { REDIS_URL } },
 ];
 
 for (const s of STORES) {

@@ -1,6 +1,6 @@
 /**
  * The response cache: a model answer kept for `ttl` under a key made of the skill and a hash of
- * the normalised request (seed 000's cache_keys), so the same question of the same skill is not
+ * the normalised request (the `cache_keys` of the platform configuration), so the same question of the same skill is not
  * paid for twice. Only answers at temperature 0 are cached unless the skill opts in
  * (model.cache_responses); streamed calls are not cached. In process by default; Redis when
  * REDIS_URL is set, so every platform process shares it.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecretVault } from '../access/secrets.ts';
 import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
-import { ModelCatalog, OPENROUTER_URL } from './catalog.ts';
+import { ModelCatalog, OPENROUTER_URL, STAND_IN_PROVIDER } from './catalog.ts';
 
 const vault = new SecretVault({}, {});
 
@@ -13,7 +13,7 @@ test('without a key or a base URL no provider is configured, and the error says 
   assert.throws(() => c.resolve('claude-sonnet-4-5'), /no model provider is configured.*/);
 });
 
-test("OpenRouter by default: seed 000's aliases, its URL, key and attribution headers", () => {
+test("OpenRouter by default: the built-in aliases, its URL, key and attribution headers", () => {
   const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, { OPENROUTER_API_KEY: 'or-key' });
   assert.deepEqual(c.resolve('claude-sonnet-4-5'), { name: 'claude-sonnet-4-5', provider: 'openrouter', id: 'anthropic/claude-sonnet-4-5', price: { prompt: 3, completion: 15 }, unpriced: false });
   assert.equal(c.resolve('meta-llama/llama-3.1-70b').id, 'meta-llama/llama-3.1-70b', 'a provider id passes as it is');
@@ -47,4 +47,34 @@ test('providers and aliases from aspora.platform.yaml; <provider>/<id> reaches a
 
 test('a model naming an undeclared provider is a configuration error with its path', () => {
   assert.throws(() => parsePlatformFile(`models:\n  x: { provider: nowhere, id: y }\n`, 'aspora.platform.yaml', {}), (e: Error & { issues?: Array<{ path?: string }> }) => e.issues?.[0]?.path === 'models.x.provider');
+});
+
+test('without a provider the local stand-in serves, labelled local-stand-in, at no cost', async () => {
+  const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, {}, { url: 'http://127.0.0.1:9/v1', only: false });
+  assert.equal(c.configured, true);
+  assert.equal(c.standIn, true);
+  assert.deepEqual(c.resolve('claude-sonnet-4-5'), { name: 'claude-sonnet-4-5', provider: STAND_IN_PROVIDER, id: 'anthropic/claude-sonnet-4-5', price: { prompt: 0, completion: 0 }, unpriced: false });
+  assert.equal(c.transport(STAND_IN_PROVIDER).settings.baseURL, 'http://127.0.0.1:9/v1');
+  assert.ok(c.list().length > 0 && c.list().every((m) => m.provider === STAND_IN_PROVIDER && m.price.prompt === 0 && m.price.completion === 0));
+  await c.close();
+});
+
+test('a configured provider wins over the stand-in, unless it is the only one (--offline-models)', async () => {
+  const standIn = { url: 'http://127.0.0.1:9/v1', only: false };
+  for (const env of [{ OPENROUTER_API_KEY: 'or-key' }, { ASPORA_MODEL_BASE_URL: 'http://127.0.0.1:8000/v1' }]) {
+    const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, env, standIn);
+    assert.equal(c.standIn, false, JSON.stringify(env));
+    assert.equal(c.resolve('claude-sonnet-4-5').provider, 'openrouter');
+    assert.throws(() => c.transport(STAND_IN_PROVIDER), /no model provider named local-stand-in/);
+    await c.close();
+  }
+  const file = parsePlatformFile(`providers:\n  corp: { base_url: 'https://llm.corp.example/v1' }\nmodels:\n  big: { provider: corp, id: 'corp-big' }\ngateway: { default_provider: corp }\n`, 'aspora.platform.yaml', {});
+  const fromFile = new ModelCatalog(file, vault, {}, standIn);
+  assert.equal(fromFile.standIn, false, 'the platform file configures the default provider');
+  await fromFile.close();
+  const only = new ModelCatalog(file, vault, { OPENROUTER_API_KEY: 'or-key' }, { ...standIn, only: true });
+  assert.equal(only.standIn, true);
+  for (const name of ['big', 'claude-sonnet-4-5', 'corp/x', 'openrouter/y']) assert.equal(only.resolve(name).provider, STAND_IN_PROVIDER, name);
+  assert.throws(() => only.transport('openrouter'), /no model provider named openrouter/, 'offline: no other provider is reachable');
+  await only.close();
 });

@@ -1,10 +1,11 @@
 /**
  * Providers and models as the platform configures them. A model name a skill or client sends is
- * an alias of `models:` (seed 000's table by default), `<provider>/<id>` of a configured provider
+ * an alias of `models:` (the built-in table by default), `<provider>/<id>` of a configured provider
  * other than the default, or else an id the default provider serves as it is (OpenRouter's
  * `anthropic/claude-sonnet-4-5`). OpenRouter is the default provider (OPENROUTER_API_KEY);
  * ASPORA_MODEL_BASE_URL and ASPORA_MODEL_API_KEY override the default provider's URL and key.
  */
+import { STAND_IN_PROVIDER } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { SecretVault } from '../access/secrets.ts';
 import type { PlatformFile } from '../config/platform-file.ts';
@@ -13,6 +14,15 @@ import { ProviderTransport, type ProviderSettings } from './transport.ts';
 import type { TaskType } from './types.ts';
 
 export const OPENROUTER_URL = 'https://openrouter.ai/api/v1';
+
+export { STAND_IN_PROVIDER };
+
+export interface ModelStandIn {
+  /** The stand-in's OpenAI-compatible base URL (…/v1). */
+  url: string;
+  /** true (`aspora up --offline-models`): the only provider, whatever else is configured. false: only when no provider is. */
+  only: boolean;
+}
 
 export interface ResolvedModel {
   /** What was asked for. */
@@ -33,9 +43,12 @@ export class ModelCatalog {
   readonly defaultModel: string;
   readonly #byTask: Record<TaskType, string>;
 
-  constructor(file: PlatformFile, vault: SecretVault, env: NodeJS.ProcessEnv = process.env) {
+  /** Model calls are answered by the local stand-in: canned replies, no cost. */
+  readonly standIn: boolean;
+
+  constructor(file: PlatformFile, vault: SecretVault, env: NodeJS.ProcessEnv = process.env, standIn?: ModelStandIn) {
     const settings = new Map<string, ProviderSettings>();
-    // OpenRouter attributes traffic to an app by these two headers (seed 000).
+    // OpenRouter attributes traffic to an app by these two headers (HTTP-Referer and X-Title).
     const attribution = { 'HTTP-Referer': env.ASPORA_PUBLIC_URL || 'https://aspora.dev', 'X-Title': 'Aspora Skills Platform' };
     settings.set('openrouter', { name: 'openrouter', baseURL: OPENROUTER_URL, apiKey: env.OPENROUTER_API_KEY, headers: attribution, timeoutMs: 60_000 });
     for (const [name, p] of Object.entries(file.providers)) {
@@ -48,8 +61,17 @@ export class ModelCatalog {
     }
     // OpenRouter without a key serves nothing; another provider (a local server) may need none.
     const usable = (s: ProviderSettings) => s.baseURL !== OPENROUTER_URL || !!s.apiKey;
-    for (const [name, st] of settings) if (usable(st)) this.#providers.set(name, new ProviderTransport(st));
-    this.defaultProvider = this.#providers.has(dflt) ? dflt : undefined;
+    const configured = [...settings.values()].filter(usable);
+    // The stand-in serves when asked to be the only provider, or when nothing would serve the
+    // default provider's models: an explicitly configured provider wins over it.
+    this.standIn = standIn !== undefined && (standIn.only || !configured.some((s) => s.name === dflt));
+    if (this.standIn) {
+      this.#providers.set(STAND_IN_PROVIDER, new ProviderTransport({ name: STAND_IN_PROVIDER, baseURL: standIn!.url, apiKey: STAND_IN_PROVIDER, headers: {}, timeoutMs: 60_000 }));
+      if (!standIn!.only) for (const st of configured) this.#providers.set(st.name, new ProviderTransport(st));
+    } else {
+      for (const st of configured) this.#providers.set(st.name, new ProviderTransport(st));
+    }
+    this.defaultProvider = this.standIn ? STAND_IN_PROVIDER : this.#providers.has(dflt) ? dflt : undefined;
     this.#models = { ...Object.fromEntries(Object.entries(DEFAULT_MODEL_MAP).map(([alias, id]) => [alias, { id }])), ...file.models };
     this.defaultModel = file.gateway.default_model;
     this.#byTask = { ...DEFAULT_TASK_MODELS, ...(Object.fromEntries(Object.entries(file.gateway.by_task).filter(([, v]) => v)) as Partial<Record<TaskType, string>>) };
@@ -71,7 +93,7 @@ export class ModelCatalog {
 
   resolve(name: string): ResolvedModel {
     const entry = Object.hasOwn(this.#models, name) ? this.#models[name] : undefined;
-    let provider = entry?.provider && entry.provider !== 'default' ? entry.provider : this.defaultProvider;
+    let provider = entry?.provider && entry.provider !== 'default' && (!this.standIn || this.#providers.has(entry.provider)) ? entry.provider : this.defaultProvider;
     let id = entry?.id ?? name;
     if (!entry) {
       const slash = name.indexOf('/');
@@ -82,6 +104,8 @@ export class ModelCatalog {
       }
     }
     if (!provider) throw new AsporaError('UNAVAILABLE', 'no model provider is configured on this platform', { hint: 'set OPENROUTER_API_KEY, or ASPORA_MODEL_BASE_URL (any OpenAI-compatible …/v1) and ASPORA_MODEL_API_KEY' });
+    // The stand-in costs nothing; pricing its calls like the real model would bill phantom spend.
+    if (provider === STAND_IN_PROVIDER) return { name, provider, id, price: { prompt: 0, completion: 0 }, unpriced: false };
     const known = entry?.price ?? DEFAULT_PRICES[id];
     return { name, provider, id, price: known ?? FALLBACK_PRICE, unpriced: !known };
   }

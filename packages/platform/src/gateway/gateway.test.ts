@@ -1,6 +1,6 @@
 /**
  * The gateway's choices and prices, called as a handler's context.model.chat is: the model per
- * task type (seed 000's defaults), auto-downgrade rules, the price table, a provider's reported
+ * task type (the built-in defaults), auto-downgrade rules, the price table, a provider's reported
  * cost, and token counts estimated (and flagged) when a provider sends none.
  */
 import { after, before, test } from 'node:test';

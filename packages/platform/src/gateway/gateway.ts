@@ -101,6 +101,11 @@ export class ModelGateway {
     return this.d.catalog.configured;
   }
 
+  /** Model calls are answered by the local stand-in (no provider configured, or --offline-models). */
+  get standIn(): boolean {
+    return this.d.catalog.standIn;
+  }
+
   get budgets(): BudgetControl {
     return this.d.budgets;
   }

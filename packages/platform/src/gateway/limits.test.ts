@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
-import { REDIS_URL, redisDown } from '../limits/test-support.ts';
+import { REDIS_URL } from '../limits/test-support.ts';
+import { haveOrSkip, redis } from '../../test/tools.ts';
 
 let stub: OpenAIStub;
 before(async () => {
@@ -16,8 +17,7 @@ after(() => stub.close());
 
 
 test('two platform processes on one Redis share the per-skill limit', async (t) => {
-  const down = await redisDown();
-  if (down) return t.skip(down);
+  if (!haveOrSkip(t, await redis())) return;
   const skill = `shared${Date.now()}`;
   const yaml = `providers:\n  stub: { base_url: ${stub.url} }\ngateway: { default_provider: stub }\ncost_optimization:\n  rate_limits: { per_skill_per_hour: 5 }\n  caching: { enabled: false }\n`;
   const env = { REDIS_URL };

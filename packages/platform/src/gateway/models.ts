@@ -1,5 +1,5 @@
 /**
- * Model names: the aliases skills write (seed 000's table) mapped to provider ids, the default
+ * Model names: the aliases skills write (the built-in table) mapped to provider ids, the default
  * choice per task type, and prices per million tokens. Platform configuration overrides them.
  */
 import type { TaskType } from './types.ts';

@@ -30,6 +30,11 @@ export class PlatformApis {
     return api in this.apis;
   }
 
+  /** The declared APIs' names (GET /v1/platform/offers). */
+  names(): string[] {
+    return Object.keys(this.apis).sort();
+  }
+
   /** Every API's credential in the forms an answer or a log may show it (the secret; a Basic header's encoding). */
   credentials(): SecretValue[] {
     const out: SecretValue[] = [];

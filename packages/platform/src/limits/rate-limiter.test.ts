@@ -6,7 +6,8 @@ import type { Redis } from 'ioredis';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
 import { connectRedis } from './redis.ts';
-import { REDIS_URL, redisDown } from './test-support.ts';
+import { REDIS_URL } from './test-support.ts';
+import { redis, skipUnless } from '../../test/tools.ts';
 
 
 interface Harness {
@@ -32,7 +33,7 @@ const BACKENDS: Backend[] = [
   },
   {
     name: 'RedisRateLimiter',
-    skip: await redisDown(),
+    skip: skipUnless(await redis()) ?? false,
     async open() {
       const prefix = `aspora:test:${randomBytes(6).toString('hex')}:rl:`;
       const clients = await Promise.all([1, 2, 3].map(() => connectRedis(REDIS_URL)));

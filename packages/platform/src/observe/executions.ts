@@ -13,6 +13,8 @@ export interface ModelUsageTotals {
   promptTokens: number;
   completionTokens: number;
   cost: number;
+  /** Providers that answered its model calls (`local-stand-in` for the local stand-in). */
+  providers?: string[];
 }
 
 /** The contract's Execution: what the API returns for a run. */
@@ -22,7 +24,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const isExecutionId = (id: string) => UUID.test(id);
 
-const SELECT = `SELECT e.*, s.domain, s.name, v.version FROM executions e JOIN skills s ON s.id = e.skill_id
+const SELECT = `SELECT e.*, s.domain, s.name, v.version,
+  (SELECT jsonb_agg(DISTINCT mc.provider) FROM model_calls mc WHERE mc.execution_id = e.id) AS providers
+  FROM executions e JOIN skills s ON s.id = e.skill_id
   LEFT JOIN skill_versions v ON v.id = e.version_id`;
 
 export async function getExecution(db: Db, id: string): Promise<ExecutionRecord | undefined> {
@@ -77,6 +81,7 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     logs: r.logs ?? [],
     hostCalls: r.host_calls,
     deniedCalls: r.denied_calls,
-    model: { calls: r.model_calls, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cost: Number(r.cost) },
+    model: { calls: r.model_calls, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cost: Number(r.cost), providers: r.providers ?? [] },
+    buildMs: r.build_ms ?? null,
   };
 }

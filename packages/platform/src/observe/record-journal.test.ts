@@ -147,10 +147,14 @@ for (const backend of BACKENDS) {
         // One of them did reach the database before the crash: it must not be written twice.
         await new ExecutionRecorder(h.db, log).finish(rows[0]!);
         // Every finish() returns at once although the database is down.
-        const t = performance.now();
+        let t = performance.now();
         for (const r of rows) await first.finish(r);
-        assert.ok(performance.now() - t < 50);
+        const finishing = performance.now() - t;
+        t = performance.now();
         await first.close(); // the writes fail after their retries: the rows stay in the journal
+        const closing = performance.now() - t;
+        // Against close(), which waits out the retries (50 + 200 + 1000 ms), not a fixed bound: the machine may be shared.
+        assert.ok(finishing < closing / 4, `3 finish() took ${Math.round(finishing)} ms, close() ${Math.round(closing)} ms`);
         orphan(dir);
 
         const next = new ExecutionRecorder(h.db, log, () => 0, new RecordJournal(dir));

@@ -1,5 +1,5 @@
 /**
- * Seed 003's timeline (`aspora trace ecm --date 2026-02-16`): a domain's day as workflows →
+ * A domain's timeline (`aspora trace ecm --date 2026-02-16`): a domain's day as workflows →
  * executions → their model and tool calls, read from the local spans table. Executions that share
  * a workflow_id (a manager's triage and the field runs it started) are one workflow; a child
  * execution sits under the execution that invoked it.

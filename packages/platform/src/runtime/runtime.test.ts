@@ -39,6 +39,12 @@ describe('TypeScript handlers in the sandbox', () => {
     const b = await f.runtime.run({ ref: 'test/counter', input: {} });
     assert.equal((a.result as { message: string }).message, '1');
     assert.equal((b.result as { message: string }).message, '2', 'same process, module state kept');
+    // The first run waited for the version's build (apart from its durationMs); the second for nothing.
+    assert.equal(typeof a.buildMs, 'number');
+    assert.ok(a.buildMs! >= 0);
+    assert.equal(b.buildMs, null);
+    const stored = await f.runtime.listExecutions({ ref: 'test/counter' });
+    assert.deepEqual(stored.map((e) => [e.id, e.buildMs]).sort(), [[a.id, a.buildMs], [b.id, null]].sort());
   });
 
   test('a denied tool is a typed error naming skill, resource and rule; the handler can catch it', async () => {

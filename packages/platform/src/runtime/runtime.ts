@@ -119,6 +119,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly recorder: ExecutionSink;
   readonly #pool: WorkerPool<Worker>;
   readonly #prepared = new Map<string, Promise<Prepared>>();
+  /** Versions whose preparation has finished: a run of one waits for no build. */
+  readonly #ready = new Set<string>();
   /** ref → ids of its versions that have been prepared here (their workers may be warm). */
   readonly #versions = new Map<string, Set<string>>();
   readonly #resolver: SkillResolver;
@@ -189,9 +191,13 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         });
       }
     }
+    const ready = this.#ready.has(v.id);
+    const preparing = performance.now();
     const prepared = await this.#prepare(loaded).catch((e: unknown) => {
       throw e instanceof AsporaError ? e : internalError(this.deps.log, e, { ref: loaded.ref, during: 'prepare' });
     });
+    // Apart from durationMs (the handler's run): the first run of a Go version waits seconds for its build.
+    const buildMs = ready ? null : Math.round(performance.now() - preparing);
     const [domain, name] = loaded.ref.split('/') as [string, string];
     const input: Record<string, unknown> = { userMessage: '', ...req.input, metadata: obj(req.input.metadata), domain: typeof req.input.domain === 'string' ? req.input.domain : domain };
     const secrets = this.#vault.pick(prepared.perms.secrets);
@@ -216,7 +222,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       logs: [],
       hostCalls: 0,
       deniedCalls: 0,
-      model: { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0 },
+      model: { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0, providers: [] },
+      buildMs,
     };
     const modelCalls: ModelCallRecord[] = [];
     const row: RecordRow = { record, skillId: loaded.skillId, versionId: v.id, modelCalls };
@@ -261,7 +268,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
           const end = Date.now();
           trace.modelCall({ ...c, startTime: end - c.latencyMs, endTime: end });
         }
-        if (c.ok) record.model = { calls: record.model.calls + 1, promptTokens: record.model.promptTokens + c.promptTokens, completionTokens: record.model.completionTokens + c.completionTokens, cost: record.model.cost + c.cost };
+        const providers = record.model.providers!.includes(c.provider) ? record.model.providers! : [...record.model.providers!, c.provider];
+        if (c.ok) record.model = { calls: record.model.calls + 1, promptTokens: record.model.promptTokens + c.promptTokens, completionTokens: record.model.completionTokens + c.completionTokens, cost: record.model.cost + c.cost, providers };
+        else record.model = { ...record.model, providers };
       },
     });
     const logs = new LogBudget(redactor);
@@ -446,7 +455,10 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         log: (ref, msg) => this.deps.log.info({ ref }, msg),
       });
       this.#prepared.set(key, p);
-      p.catch(() => this.#prepared.delete(key));
+      p.then(
+        () => this.#ready.add(key),
+        () => this.#prepared.delete(key),
+      );
     }
     return p;
   }

@@ -193,6 +193,8 @@ describe('context.model through the gateway', () => {
     await f.runtime.recorder.drain(); // rows reach the database just after the answer
     const rows = await f.db.query<{ model: string; ok: boolean; is_fallback: boolean }>('SELECT model, ok, is_fallback FROM model_calls WHERE execution_id = $1', [r.id]);
     assert.deepEqual(rows, [{ model: 'anthropic/claude-haiku-4-5', ok: true, is_fallback: false }]);
+    assert.deepEqual(r.model.providers, ['openrouter'], 'the record names who answered');
+    assert.deepEqual((await f.runtime.listExecutions({ ref: 'test/chatty', limit: 1 }))[0]!.model.providers, ['openrouter'], 'and so does the stored record');
   });
 
   test('when the primary keeps failing the fallback answers, and every call is on record', async () => {

@@ -10,5 +10,7 @@ export type { BundleLimits } from './limits.ts';
 export { ALWAYS_IGNORED, createIgnore } from './ignore.ts';
 export type { FileMode } from './paths.ts';
 export { openBundleStore } from './store.ts';
-export type { BundleStore, PutResult } from './store.ts';
+export type { BundleStore, PutResult, OpenStoreOptions } from './store.ts';
 export { LocalBundleStore } from './local-store.ts';
+export { S3BundleStore, parseS3Url } from './s3-store.ts';
+export type { S3Location, S3StoreOptions } from './s3-store.ts';

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { AsporaError } from './errors.ts';
 import { packFiles, packFolder } from './pack.ts';
 import { unpackBundle } from './unpack.ts';
+import { haveOrSkip } from '../../test/tools.ts';
 
 const tmpRoots: string[] = [];
 after(async () => {
@@ -100,11 +101,7 @@ describe('packFolder determinism', () => {
   });
 
   test('system tar reads the archive with zeroed owner and time', async (t) => {
-    try {
-      execFileSync('tar', ['--version']);
-    } catch {
-      return t.skip('no tar binary');
-    }
+    if (!haveOrSkip(t, 'tar')) return;
     const a = await tmp();
     await writeTree(a, skill);
     const out = join(await tmp(), 'b.tar.gz');

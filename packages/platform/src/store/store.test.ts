@@ -131,10 +131,13 @@ describe('openBundleStore', () => {
     assert.equal(await new LocalBundleStore(other).has(b.digest), true);
   });
 
-  test('s3:// → UNAVAILABLE (backend not built); other schemes → BAD_REQUEST', async () => {
-    const e = await rejectsWith(openBundleStore('s3://bucket/prefix', '/tmp/x'), 'UNAVAILABLE');
-    assert.match(e.message, /S3/);
-    await rejectsWith(openBundleStore('ftp://host/x', '/tmp/x'), 'BAD_REQUEST');
+  test('s3:// → the S3 store (s3-store.test.ts), its URL checked first; other schemes → BAD_REQUEST', async () => {
+    const e = await rejectsWith(openBundleStore('s3://Not_A_Bucket/prefix', '/tmp/x'), 'BAD_REQUEST');
+    assert.match(e.message, /not a valid bucket name/);
+    const ftp = await rejectsWith(openBundleStore('ftp://user:secret@host/x', '/tmp/x'), 'BAD_REQUEST');
+    assert.ok(!JSON.stringify(ftp.toJSON()).includes('secret'), 'no password in the error');
+    const slashed = await rejectsWith(openBundleStore('s3://AKID:se/cret@bucket/x', '/tmp/x'), 'BAD_REQUEST');
+    assert.ok(!JSON.stringify(slashed.toJSON()).includes('cret'), 'a secret holding / is hidden too');
     await rejectsWith(openBundleStore('not a url', '/tmp/x'), 'BAD_REQUEST');
   });
 });

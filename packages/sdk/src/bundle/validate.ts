@@ -7,6 +7,7 @@ import { AsporaError, type Issue } from '../errors/index.ts';
 import { SkillConfigSchema, type SkillConfig } from '../config/schema.ts';
 import { parseDurationMs, parseSizeMb } from '../config/units.ts';
 import { validateYaml } from '../yaml/validate.ts';
+import { notActedOnWarnings } from '../config/not-acted-on.ts';
 import { parseSkillMd, type SkillMd } from '../skillmd/frontmatter.ts';
 import { searchText, type SearchText } from './search-text.ts';
 
@@ -60,6 +61,7 @@ export function validateSkillFiles(files: FileMap, opts: ValidateOptions = {}): 
     const r = validateYaml(SkillConfigSchema, configText, show(CONFIG_FILE));
     issues.push(...r.issues);
     config = r.value;
+    if (config) warnings.push(...notActedOnWarnings(r.parsed, show(CONFIG_FILE)));
   }
 
   let skillMd: SkillMd | undefined;

@@ -1,5 +1,5 @@
 /**
- * The handler contract (seed 000 §1.3). A handler receives a SkillContext whose every effect
+ * The handler contract. A handler receives a SkillContext whose every effect
  * (tools, APIs, secrets, model, state, child executions) is carried out by the host, which checks
  * the skill's permissions first. The runtime that implements it lives in @aspora/platform/runtime.
  */
@@ -110,5 +110,5 @@ export interface SkillContext {
 }
 
 export type SkillHandler = (context: SkillContext) => Promise<SkillResult>;
-/** Seed 000's name for the same type. */
+/** The name the platform's design documents use for the same type. */
 export type AsporaSkillHandler = SkillHandler;

@@ -17,10 +17,14 @@ package asporatest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	aspora "github.com/aspora/sdk-go"
 )
@@ -37,6 +41,9 @@ type Options struct {
 	// Files the handler may read, by the path it reads them with. Relative paths are the bundle's;
 	// "./x" and "/skill/x" find "x".
 	Files map[string]string
+	// SkillDir is the skill's own folder, which a read of a relative path not in Files falls back
+	// to. Empty: ASPORA_SKILL_DIR, which aspora test sets; "-": none.
+	SkillDir string
 	// APIs by api name, then method name. A call without a fake fails with PERMISSION_DENIED.
 	APIs map[string]map[string]APIFunc
 	// ModelReply is the model's answer to every chat; Model, when set, answers instead.
@@ -143,7 +150,10 @@ func (h *Host) answer(op string, a map[string]interface{}) (interface{}, error) 
 		if written {
 			return w, nil
 		}
-		return nil, &aspora.Error{Code: "NOT_FOUND", Message: fmt.Sprintf("test context: no file %s (give it in Options.Files)", p)}
+		if text, ok, err := h.ownFile(p); ok || err != nil {
+			return text, err
+		}
+		return nil, &aspora.Error{Code: "NOT_FOUND", Message: fmt.Sprintf("test context: no file %s (give it in Options.Files, or run the tests with aspora test, which lets reads reach the skill's own files)", p)}
 	case "tools.write":
 		h.mu.Lock()
 		h.Written[str("path")] = str("content")
@@ -205,6 +215,44 @@ func (h *Host) file(p string) (string, bool) {
 	}
 	t, ok := h.opts.Files[norm(p)]
 	return t, ok
+}
+
+// maxReadBytes is the most the platform's Read answers.
+const maxReadBytes = 8 << 20
+
+// ownFile reads a file of the skill's own bundle: a relative path without "..", a regular file,
+// not a link.
+func (h *Host) ownFile(p string) (string, bool, error) {
+	dir := h.opts.SkillDir
+	if dir == "" {
+		dir = os.Getenv("ASPORA_SKILL_DIR")
+	}
+	rel := norm(p)
+	if dir == "" || dir == "-" || rel == "" || filepath.IsAbs(rel) {
+		return "", false, nil
+	}
+	for _, part := range strings.FieldsFunc(rel, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if part == ".." {
+			return "", false, nil
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", false, nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return "", false, nil
+	}
+	if st.Size() > maxReadBytes {
+		return "", false, &aspora.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("test context: %s is over %d bytes, the most Read answers", p, maxReadBytes)}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxReadBytes))
+	if err != nil {
+		return "", false, nil
+	}
+	return string(b), true, nil
 }
 
 func (h *Host) grep(pattern, under string) ([]aspora.GrepMatch, error) {

@@ -2,6 +2,9 @@ package asporatest_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	aspora "github.com/aspora/sdk-go"
@@ -93,4 +96,41 @@ func code(err error) string {
 		return e.Code
 	}
 	return ""
+}
+
+func TestReadsReachTheSkillsOwnFolderAndNothingOutsideIt(t *testing.T) {
+	root := t.TempDir()
+	skill := filepath.Join(root, "skill")
+	if err := os.MkdirAll(filepath.Join(skill, "assets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(skill, "assets", "limits.json"), []byte(`{"max":50}`), 0o644))
+	must(os.WriteFile(filepath.Join(root, "outside.txt"), []byte("secret"), 0o644))
+	must(os.Symlink(filepath.Join(root, "outside.txt"), filepath.Join(skill, "assets", "link.txt")))
+
+	given := asporatest.NewContext(asporatest.Options{SkillDir: skill, Files: map[string]string{"assets/limits.json": "given wins"}})
+	if s, err := given.Tools.Read("assets/limits.json"); err != nil || s != "given wins" {
+		t.Fatalf("given files win: %q %v", s, err)
+	}
+	ctx := asporatest.NewContext(asporatest.Options{SkillDir: skill})
+	for _, p := range []string{"assets/limits.json", "/skill/assets/limits.json"} {
+		if s, err := ctx.Tools.Read(p); err != nil || s != `{"max":50}` {
+			t.Fatalf("%s: %q %v", p, s, err)
+		}
+	}
+	for _, p := range []string{"../outside.txt", "assets/../../outside.txt", filepath.Join(root, "outside.txt"), "assets/link.txt", "assets"} {
+		var e *aspora.Error
+		if _, err := ctx.Tools.Read(p); !errors.As(err, &e) || e.Code != "NOT_FOUND" {
+			t.Fatalf("%s: want NOT_FOUND, got %v", p, err)
+		}
+	}
+	none := asporatest.NewContext(asporatest.Options{SkillDir: "-"})
+	if _, err := none.Tools.Read("assets/limits.json"); err == nil || !strings.Contains(err.Error(), "aspora test") {
+		t.Fatalf("without a skill folder: %v", err)
+	}
 }

@@ -13,12 +13,12 @@ export const handler: AsporaSkillHandler = async (
   });
 
   // 3. Call external APIs (with automatic rate limiting)
-  const fraudScore = await context.apis.trm_api.checkTransaction({
+  const fraudScore = (await context.apis.trm_api.checkTransaction({
     transactionId: context.input.metadata.transactionId,
-  });
+  })) as number;
 
   // 4. Execute deterministic logic
-  if (fraudScore > 0.8) {
+  if (Number(fraudScore) > 0.8) {
     await context.apis.internal_fraud_db.blockTransaction({
       transactionId: context.input.metadata.transactionId,
       reason: 'High fraud score',

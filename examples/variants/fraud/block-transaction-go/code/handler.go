@@ -1,4 +1,4 @@
-// code/handler.go — the Go variant of fraud/block-transaction (seed 000 §1.3).
+// code/handler.go — the Go variant of fraud/block-transaction.
 package main
 
 import (

@@ -1,4 +1,4 @@
-# code/handler.py — the Python variant of fraud/block-transaction (seed 000 §1.3).
+# code/handler.py — the Python variant of fraud/block-transaction.
 from aspora_sdk import SkillContext, SkillResult, skill_handler, tool
 
 BLOCK_ABOVE = 0.8

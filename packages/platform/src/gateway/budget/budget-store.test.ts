@@ -6,9 +6,10 @@ import type { Redis } from 'ioredis';
 import { openDb } from '../../registry/db/index.ts';
 import type { Db } from '../../registry/db/types.ts';
 import { migrate } from '../../registry/migrate.ts';
-import { PG_URL, pgDown } from '../../registry/test-support.ts';
+import { PG_URL } from '../../registry/test-support.ts';
 import { connectRedis } from '../../limits/redis.ts';
-import { REDIS_URL, redisDown } from '../../limits/test-support.ts';
+import { REDIS_URL } from '../../limits/test-support.ts';
+import { postgres, redis, skipUnless } from '../../../test/tools.ts';
 import { RedisBudgetStore } from './redis-store.ts';
 import { SqlBudgetStore } from './sql-store.ts';
 import type { BudgetStore } from './store.ts';
@@ -39,7 +40,7 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-const [pgSkip, redisSkip] = await Promise.all([pgDown(), redisDown()]);
+const [pgSkip = false, redisSkip = false] = (await Promise.all([postgres(), redis()])).map((need) => skipUnless(need) ?? false);
 
 const BACKENDS: Backend[] = [
   {

@@ -2,7 +2,7 @@
  * A skill's model budgets (cost_budget in aspora.config.yaml): per execution, a call whose worst
  * case (max_tokens at the model's price) would pass max_per_execution is refused before it is
  * sent; per month, the worst case is reserved against monthly_limit atomically (BudgetStore) and
- * settled to the real cost, and seed 000's actions follow the spend: notify the owner team at 80 %,
+ * settled to the real cost, and the budget's actions follow the spend: notify the owner team at 80 %,
  * throttle at 95 %, pause at 100 % until the next month or until an admin lifts it.
  */
 import { EventEmitter } from 'node:events';

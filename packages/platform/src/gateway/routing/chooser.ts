@@ -1,6 +1,6 @@
 /**
  * Which models a call tries, in order. The first: the model the call names; else the first
- * auto-downgrade rule that matches the task (platform configuration, seed 000); else the skill's
+ * auto-downgrade rule that matches the task (platform configuration); else the skill's
  * primary; else the task type's model (classification and routing → cheap, skill_execution →
  * balanced, complex_reasoning → strong); else the platform default. Then the skill's fallback and
  * the platform default, each once.

@@ -1,5 +1,5 @@
 /**
- * The auto-downgrade condition language: the seed rules, the grammar's corners, every refusal with its position,
+ * The auto-downgrade condition language: the default rules, the grammar's corners, every refusal with its position,
  * and the guarantees evaluation makes (total, no code run, no prototype reached) under 10,000 random scopes.
  */
 import { test } from 'node:test';
@@ -24,7 +24,7 @@ function refuses(source: string, position: number, message: RegExp): void {
   );
 }
 
-test('the three seed rules pick the first matching model', () => {
+test('the three default rules pick the first matching model', () => {
   const rules = [
     { if: "task.type == 'classification'", use: 'claude-haiku-4-5' },
     { if: "task.input_tokens < 1000 AND task.complexity == 'low'", use: 'gpt-4o-mini' },

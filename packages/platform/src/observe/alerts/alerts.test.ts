@@ -1,5 +1,5 @@
 /**
- * Alert rules end to end: a skill's monitoring thresholds and seed 000's platform error-rate rule
+ * Alert rules end to end: a skill's monitoring thresholds and the platform's default error-rate rule
  * fire once, stay quiet while firing, and resolve when healthy — sent to Slack and PagerDuty
  * stand-ins (real HTTP servers) with the same dedup key for trigger and resolve; budget notices
  * reach the owner team.
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runtimeFixture } from '../../runtime/test-support.ts';
+import { pct } from './rules.ts';
 
 let f: Awaited<ReturnType<typeof runtimeFixture>>;
 let hooks: Server;
@@ -89,4 +90,40 @@ test("budget notices go to the owner team on the skill's alert channels", async 
   assert.equal(got.filter((g) => g.path === '/slack-team').length, 1);
   assert.match(JSON.stringify(got.find((g) => g.path === '/slack-team')!.body), /80 % of its monthly model budget/);
   assert.equal(got.filter((g) => g.path === '/pagerduty').length, 1);
+});
+
+test('a firing alert carries the current figure: in its row while firing, and in the resolve notice', async () => {
+  await new Promise((r) => setTimeout(r, 2100)); // the earlier tests' runs leave the window
+  got.length = 0;
+  await runs(4, true);
+  await f.alerts.evaluate();
+  const first = got.find((g) => g.path === '/slack-team' && /success rate/.test(g.body.text));
+  assert.match(first!.body.text, /success rate 0\.0 % &lt; 95\.0 %/);
+
+  await runs(4, false); // half of the window's runs succeed now: still firing, another figure
+  got.length = 0;
+  assert.deepEqual(await f.alerts.evaluate(), [], 'no new state, no new notice');
+  const firing = (await f.alerts.list('firing')).find((a) => a.rule === 'skill.success_rate')!;
+  assert.equal(firing.value, 0.5);
+  assert.match(firing.title, /success rate 50\.0 % < 95\.0 %/, 'the title says what the value says');
+
+  await new Promise((r) => setTimeout(r, 2100));
+  await runs(4, false);
+  const resolved = await f.alerts.evaluate();
+  assert.ok(resolved.some((a) => a.rule === 'skill.success_rate' && a.status === 'resolved'));
+  const notice = got.filter((g) => g.path === '/slack-team').map((g) => JSON.stringify(g.body)).find((b) => b.includes('success rate'))!;
+  assert.match(notice, /success rate 100\.0 % ≥ 95\.0 % over 2 s/, 'the resolve notice reads the figure it was resolved on');
+  assert.doesNotMatch(notice, /0\.0 % &lt;|50\.0 %/, 'not the figure of when it fired');
+  assert.match(notice, /"text":"\*Value\*\\n1"/, 'its value field agrees with its title');
+  const row = (await f.alerts.list('resolved')).find((a) => a.rule === 'skill.success_rate')!;
+  assert.match(row.title, /100\.0 % ≥ 95\.0 %/);
+});
+
+test('percentages never read as their threshold, nor as 0 or 100 %, when they are not', () => {
+  assert.equal(pct(0.5), '50.0 %');
+  assert.equal(pct(0.9996), '99.96 %');
+  assert.equal(pct(0.0004), '0.04 %');
+  assert.equal(pct(1), '100.0 %');
+  assert.equal(pct(0.9986, 0.999), '99.86 %');
+  assert.equal(pct(0.999, 0.999), '99.9 %');
 });

@@ -1,5 +1,5 @@
 /**
- * Alert rules, evaluated every `alerting.interval`: seed 000's platform rules and each skill's
+ * Alert rules, evaluated every `alerting.interval`: the platform's default rules and each skill's
  * monitoring thresholds. An alert fires once (the alerts row is the dedup: with several platform
  * processes only the one that flips the row notifies), stays firing while the rule holds, and is
  * resolved — and notified as resolved — when the rule is healthy again. Budget notices of the
@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { PlatformMetrics } from '../metrics/registry.ts';
 import type { NotificationRouter } from '../notify/router.ts';
 import type { Notice } from '../notify/types.ts';
-import { costLastHour, platformRules, skillRules, windowFigures, type Judgement, type SkillMonitoring } from './rules.ts';
+import { costLastHour, platformRules, skillRules, span, windowFigures, type Judgement, type SkillMonitoring } from './rules.ts';
 
 const MONITORING_TTL_MS = 60_000;
 
@@ -75,8 +75,9 @@ export class AlertEvaluator {
     for (const { key } of firing) {
       if (seen.has(key) || !key.startsWith('skill:')) continue;
       const ref = key.split(':')[1]!;
+      const rule = `skill.${key.split(':').at(-1)}`;
       const m = await this.#monitoringOf(ref);
-      judged.push({ key, rule: key.split(':').at(-1) === 'failure' ? 'skill.failure' : `skill.${key.split(':').at(-1)}`, firing: false, severity: 'info', title: `${ref}: no executions in the window`, text: '', value: null, threshold: 0, scope: { skill: ref, domain: ref.split('/')[0]!, team: m?.team ?? null }, channels: m?.channels ?? this.config.channels });
+      judged.push({ key, rule, firing: false, severity: 'info', title: `${ref}: no executions in the last ${span(this.config.window)} (${rule})`, text: '', value: null, threshold: 0, scope: { skill: ref, domain: ref.split('/')[0]!, team: m?.team ?? null }, channels: m?.channels ?? this.config.channels });
     }
     const changed: AlertRow[] = [];
     for (const j of judged) {
@@ -127,12 +128,13 @@ export class AlertEvaluator {
       [j.key, j.rule, JSON.stringify(j.scope), j.severity, j.title, j.value, j.threshold],
     );
     if (rows[0]) return toRow(rows[0]);
-    await this.db.query('UPDATE alerts SET value = $2, updated_at = now() WHERE key = $1', [j.key, j.value]);
+    // Still firing: the row carries today's figure, in its value and its title alike.
+    await this.db.query('UPDATE alerts SET value = $2, title = $3, severity = $4, threshold = $5, updated_at = now() WHERE key = $1', [j.key, j.value, j.title, j.severity, j.threshold]);
     return undefined;
   }
 
   async #resolve(j: Judgement): Promise<AlertRow | undefined> {
-    const rows = await this.db.query<Record<string, any>>(`UPDATE alerts SET status = 'resolved', resolved_at = now(), updated_at = now(), value = $2 WHERE key = $1 AND status = 'firing' RETURNING *`, [j.key, j.value]);
+    const rows = await this.db.query<Record<string, any>>(`UPDATE alerts SET status = 'resolved', resolved_at = now(), updated_at = now(), value = $2, title = $3 WHERE key = $1 AND status = 'firing' RETURNING *`, [j.key, j.value, j.title]);
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
@@ -142,8 +144,10 @@ export class AlertEvaluator {
         key: j.key,
         status: row.status,
         severity: j.severity,
-        title: row.status === 'resolved' ? `resolved: ${row.title}` : j.title,
-        text: row.status === 'resolved' ? `Healthy again (now ${j.value ?? 'no executions'}).` : j.text,
+        // The judgement of this round, never the row's title from when it first fired: a resolve
+        // notice reading "success rate 0.0 % < 95.0 %" contradicted its own status and value.
+        title: j.title,
+        text: row.status === 'resolved' ? `Healthy again (firing since ${row.firedAt}).${j.text ? ` ${j.text}` : ''}` : j.text,
         scope: j.scope,
         rule: j.rule,
         ...(j.value !== null ? { value: j.value } : {}),

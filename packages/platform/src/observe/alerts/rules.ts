@@ -52,36 +52,52 @@ export async function costLastHour(db: Db): Promise<number> {
   return Number(r?.cost ?? 0);
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-const span = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
+/**
+ * Percentages as people read them: one decimal, more when one decimal would make a figure read as
+ * its threshold (99.86 % shown as "99.9 % < 99.9 %") or as 0 / 100 % when it is not.
+ */
+export function pct(x: number, other?: number): string {
+  const show = (v: number, d: number) => (v * 100).toFixed(d);
+  let d = 1;
+  const misleading = () =>
+    (x !== 0 && Number(show(x, d)) === 0) || (x !== 1 && Number(show(x, d)) === 100) || (other !== undefined && other !== x && show(x, d) === show(other, d));
+  while (d < 4 && misleading()) d++;
+  return `${show(x, d)} %`;
+}
+/** Whole milliseconds, with a decimal when rounding would make the figure read as its threshold. */
+const millis = (x: number, threshold: number) => `${Math.round(x) === threshold && x !== threshold ? x.toFixed(1) : Math.round(x)} ms`;
+const usd = (x: number, threshold: number) => `$${x.toFixed(2) === threshold.toFixed(2) && x !== threshold ? x.toFixed(4) : x.toFixed(2)}`;
+export const span = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
 
-/** Seed 000's platform rules. */
+/** The platform's default rules: error rate, cost and latency across all skills. */
 export function platformRules(c: AlertingConfig, skills: SkillWindow[], cost: number): Judgement[] {
   const n = skills.reduce((a, s) => a + s.executions, 0);
   const errors = skills.reduce((a, s) => a + s.errors, 0);
   // The platform's p95 from the skills': the worst skill's p95 weighted by volume is not a p95, so
   // the rule takes the largest p95 among skills carrying at least 5 % of the traffic.
   const heavy = skills.filter((s) => s.executions >= Math.max(1, 0.05 * n) && s.p95Ms !== null);
-  const p95 = heavy.length ? Math.max(...heavy.map((s) => s.p95Ms!)) : null;
+  const slowest = heavy.reduce<SkillWindow | undefined>((a, s) => (a && a.p95Ms! >= s.p95Ms! ? a : s), undefined);
+  const p95 = slowest ? slowest.p95Ms : null;
   const win = span(c.window);
   const rate = n ? errors / n : 0;
   return [
     {
       key: 'platform:error_rate', rule: 'platform.error_rate', severity: 'critical', value: n ? rate : null, threshold: c.error_rate,
       firing: n >= c.min_executions && rate > c.error_rate,
-      title: `platform: error rate ${pct(rate)} > ${pct(c.error_rate)} over ${win}`, text: `${errors} of ${n} executions ended with an error in the last ${win}.`,
+      title: n ? `platform: error rate ${pct(rate, c.error_rate)} ${rate > c.error_rate ? '>' : '≤'} ${pct(c.error_rate)} over ${win}` : `platform: no executions in the last ${win}`, text: `${errors} of ${n} executions ended with an error in the last ${win}.`,
       scope: {}, channels: c.channels,
     },
     {
       key: 'platform:cost_per_hour', rule: 'platform.cost_per_hour', severity: 'error', value: cost, threshold: c.cost_per_hour,
       firing: cost > c.cost_per_hour,
-      title: `platform: model cost $${cost.toFixed(2)} in the last hour > $${c.cost_per_hour}`, text: 'Model calls of the last hour cost more than the platform allows (alerting.cost_per_hour).',
+      title: `platform: model cost ${usd(cost, c.cost_per_hour)} in the last hour ${cost > c.cost_per_hour ? '>' : '≤'} $${c.cost_per_hour}`, text: 'Model calls of the last hour cost more than the platform allows (alerting.cost_per_hour).',
       scope: {}, channels: c.channels,
     },
     {
       key: 'platform:p95', rule: 'platform.latency_p95', severity: 'error', value: p95, threshold: c.p95_ms,
       firing: n >= c.min_executions && p95 !== null && p95 > c.p95_ms,
-      title: `platform: p95 latency ${Math.round(p95 ?? 0)} ms > ${c.p95_ms} ms over ${win}`, text: `The slowest busy skills answer in more than ${c.p95_ms} ms at the 95th percentile.`,
+      title: slowest ? `platform: p95 latency of ${slowest.ref}, the slowest busy skill, ${millis(p95!, c.p95_ms)} ${p95! > c.p95_ms ? '>' : '≤'} ${c.p95_ms} ms over ${win}` : `platform: no executions in the last ${win}`,
+      text: `The p95 of the slowest skill among those carrying at least 5 % of the executions (${n} in the last ${win}).`,
       scope: {}, channels: c.channels,
     },
   ];
@@ -97,14 +113,14 @@ export function skillRules(c: AlertingConfig, s: SkillWindow, m: SkillMonitoring
     out.push({
       key: `skill:${s.ref}:success_rate`, rule: 'skill.success_rate', severity: 'error', value: s.executions ? rate : null, threshold: m.successRate, scope, channels: m.channels,
       firing: s.executions >= c.min_executions && rate < m.successRate,
-      title: `${s.ref}: success rate ${pct(rate)} < ${pct(m.successRate)} over ${win}`, text: `${s.executions - s.successes} of ${s.executions} executions did not succeed (monitoring.success_rate_threshold).`,
+      title: s.executions ? `${s.ref}: success rate ${pct(rate, m.successRate)} ${rate < m.successRate ? '<' : '≥'} ${pct(m.successRate)} over ${win}` : `${s.ref}: no executions in the last ${win}`, text: `${s.executions - s.successes} of ${s.executions} executions did not succeed (monitoring.success_rate_threshold).`,
     });
   }
   if (m.latencyP95Ms !== undefined) {
     out.push({
       key: `skill:${s.ref}:latency_p95`, rule: 'skill.latency_p95', severity: 'warning', value: s.p95Ms, threshold: m.latencyP95Ms, scope, channels: m.channels,
       firing: s.executions >= c.min_executions && s.p95Ms !== null && s.p95Ms > m.latencyP95Ms,
-      title: `${s.ref}: p95 latency ${Math.round(s.p95Ms ?? 0)} ms > ${m.latencyP95Ms} ms over ${win}`, text: 'monitoring.latency_p95_threshold',
+      title: s.p95Ms !== null ? `${s.ref}: p95 latency ${millis(s.p95Ms, m.latencyP95Ms)} ${s.p95Ms > m.latencyP95Ms ? '>' : '≤'} ${m.latencyP95Ms} ms over ${win}` : `${s.ref}: no executions in the last ${win}`, text: 'monitoring.latency_p95_threshold',
     });
   }
   if (m.alertOnFailure) {

@@ -16,8 +16,18 @@ export function bucketOf(ms: number): number {
 
 export const emptyBuckets = () => new Array<number>(BUCKETS).fill(0);
 
-/** The q-quantile (0..1) of bucket counts, interpolated inside its bucket (log scale). */
-export function quantile(counts: readonly number[], q: number): number | null {
+/** The fastest and slowest observed run (ms), when known. */
+export interface Extremes {
+  min: number;
+  max: number;
+}
+
+/**
+ * The q-quantile (0..1) of bucket counts, interpolated inside its bucket (log scale). With the
+ * observed extremes, a bucket's bounds are narrowed to them: the first and last buckets are only
+ * partly used, and interpolating up to a bucket's upper bound reported a p99 above the slowest run.
+ */
+export function quantile(counts: readonly number[], q: number, extremes?: Extremes): number | null {
   const total = counts.reduce((a, b) => a + b, 0);
   if (!total) return null;
   const rank = q * total;
@@ -25,12 +35,18 @@ export function quantile(counts: readonly number[], q: number): number | null {
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i]!;
     if (c && seen + c >= rank) {
-      const lo = i === 0 ? 0 : bucketUpper(i - 1);
-      const hi = bucketUpper(i);
+      let lo = i === 0 ? 0 : bucketUpper(i - 1);
+      let hi = bucketUpper(i);
+      if (extremes) {
+        // The last bucket also holds every run slower than its bound.
+        hi = i === counts.length - 1 ? Math.max(lo, extremes.max) : Math.min(hi, Math.max(lo, extremes.max));
+        lo = Math.min(hi, Math.max(lo, extremes.min));
+      }
       const f = (rank - seen) / c;
-      return i === 0 ? hi * f : lo * (hi / lo) ** f;
+      if (f >= 1) return hi; // exactly, not hi ± a rounding error
+      return lo <= 0 ? lo + (hi - lo) * f : Math.min(hi, lo * (hi / lo) ** f);
     }
     seen += c;
   }
-  return bucketUpper(counts.length - 1);
+  return extremes ? extremes.max : bucketUpper(counts.length - 1);
 }

@@ -87,14 +87,16 @@ export async function finalizeHour(db: Db, hour: Date): Promise<boolean> {
       completion_tokens: g.completionTokens,
       ratings: g.ratings,
       rating_sum: g.ratingSum,
+      duration_ms_min: g.extremes()?.min ?? null,
+      duration_ms_max: g.extremes()?.max ?? null,
       buckets: `{${g.buckets.join(',')}}`,
     }));
     if (out.length) {
       await tx.query(
-        `INSERT INTO execution_rollups (skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, buckets)
-         SELECT skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, buckets::int[]
+        `INSERT INTO execution_rollups (skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, duration_ms_min, duration_ms_max, buckets)
+         SELECT skill_id, hour, executions, successes, errors, duration_ms_sum, cost, model_calls, prompt_tokens, completion_tokens, ratings, rating_sum, duration_ms_min, duration_ms_max, buckets::int[]
          FROM jsonb_to_recordset($1::jsonb) AS x(skill_id uuid, hour timestamptz, executions int, successes int, errors int, duration_ms_sum bigint, cost numeric, model_calls int,
-              prompt_tokens bigint, completion_tokens bigint, ratings int, rating_sum int, buckets text)`,
+              prompt_tokens bigint, completion_tokens bigint, ratings int, rating_sum int, duration_ms_min int, duration_ms_max int, buckets text)`,
         [JSON.stringify(out)],
       );
     }

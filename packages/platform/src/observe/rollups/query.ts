@@ -1,5 +1,5 @@
 /**
- * Figures of the platform, a domain or a skill over a window (seed 000's metrics hierarchy:
+ * Figures of the platform, a domain or a skill over a window (the metrics hierarchy:
  * platform → domain → skill), with the next level down broken out: the rollups of the final hours
  * plus, for the hours not final yet (the last hour or so), their execution rows read directly —
  * exact up to the last finished execution. Windows are whole hours: "the last 24 h" starts at the
@@ -7,7 +7,7 @@
  */
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import type { Db } from '../../registry/index.ts';
-import { emptyBuckets, quantile } from './buckets.ts';
+import { emptyBuckets, quantile, type Extremes } from './buckets.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
 import type { Figures, Rollup } from '@aspora/api';
 
@@ -30,6 +30,9 @@ interface Row {
   completion_tokens: string | number;
   ratings: number;
   rating_sum: number;
+  /** NULL in rollups made before they were kept (migration 010). */
+  duration_ms_min: number | null;
+  duration_ms_max: number | null;
 }
 
 /** Sums rollup rows and bucket rows; the job (job.ts) uses it to make an hour's rollup. */
@@ -45,6 +48,10 @@ export class Sum {
   completionTokens = 0;
   ratings = 0;
   ratingSum = 0;
+  minMs = Infinity;
+  maxMs = -Infinity;
+  /** False once a rollup without extremes was added: percentiles then fall back to bucket bounds. */
+  extremesKnown = true;
 
   /** Rows of the live part: one latency bucket each. */
   addBucket(r: BucketRow): void {
@@ -59,6 +66,8 @@ export class Sum {
     this.completionTokens += Number(r.ct);
     this.ratings += r.rn;
     this.ratingSum += r.rs;
+    this.minMs = Math.min(this.minMs, r.lo);
+    this.maxMs = Math.max(this.maxMs, r.hi);
   }
 
   add(r: Row): void {
@@ -73,18 +82,30 @@ export class Sum {
     this.completionTokens += Number(r.completion_tokens);
     this.ratings += r.ratings;
     this.ratingSum += r.rating_sum;
+    if (r.executions === 0) return;
+    if (r.duration_ms_min === null || r.duration_ms_max === null) this.extremesKnown = false;
+    else {
+      this.minMs = Math.min(this.minMs, r.duration_ms_min);
+      this.maxMs = Math.max(this.maxMs, r.duration_ms_max);
+    }
+  }
+
+  /** The fastest and slowest run summed, when every part kept them. */
+  extremes(): Extremes | undefined {
+    return this.extremesKnown && this.executions > 0 && this.maxMs >= this.minMs ? { min: this.minMs, max: this.maxMs } : undefined;
   }
 
   figures(): Figures {
     const n = this.executions;
     const r1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+    const ex = this.extremes();
     return {
       executions: n,
       successRate: n ? this.successes / n : null,
       errorRate: n ? this.errors / n : null,
-      p50Ms: r1(quantile(this.buckets, 0.5)),
-      p95Ms: r1(quantile(this.buckets, 0.95)),
-      p99Ms: r1(quantile(this.buckets, 0.99)),
+      p50Ms: r1(quantile(this.buckets, 0.5, ex)),
+      p95Ms: r1(quantile(this.buckets, 0.95, ex)),
+      p99Ms: r1(quantile(this.buckets, 0.99, ex)),
       avgMs: n ? r1(this.durationMs / n) : null,
       cost: Math.round(this.cost * 1e6) / 1e6,
       modelCalls: this.modelCalls,
@@ -122,7 +143,7 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
   const finalHours = new Set((await db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', range)).map((r) => new Date(r.hour).getTime()));
   const rows = finalHours.size
     ? await db.query<Row>(
-        `SELECT s.domain, s.name, r.executions, r.successes, r.errors, r.duration_ms_sum, r.buckets, r.cost, r.model_calls, r.prompt_tokens, r.completion_tokens, r.ratings, r.rating_sum
+        `SELECT s.domain, s.name, r.executions, r.successes, r.errors, r.duration_ms_sum, r.buckets, r.cost, r.model_calls, r.prompt_tokens, r.completion_tokens, r.ratings, r.rating_sum, r.duration_ms_min, r.duration_ms_max
          FROM execution_rollups r JOIN rollup_hours h ON h.hour = r.hour JOIN skills s ON s.id = r.skill_id WHERE r.hour >= $1 AND r.hour < $2 ${skillFilter}`,
         params,
       )

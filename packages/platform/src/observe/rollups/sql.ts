@@ -13,7 +13,8 @@ export const PER_BUCKET = (where = '') => `
          count(*)::int AS n, count(*) FILTER (WHERE e.success)::int AS ok, count(*) FILTER (WHERE e.error_code IS NOT NULL)::int AS err,
          COALESCE(sum(e.duration_ms), 0)::bigint AS d, COALESCE(sum(e.cost), 0) AS c, COALESCE(sum(e.model_calls), 0)::int AS mc,
          COALESCE(sum(e.prompt_tokens), 0)::bigint AS pt, COALESCE(sum(e.completion_tokens), 0)::bigint AS ct,
-         count(e.user_rating)::int AS rn, COALESCE(sum(e.user_rating), 0)::int AS rs
+         count(e.user_rating)::int AS rn, COALESCE(sum(e.user_rating), 0)::int AS rs,
+         min(COALESCE(e.duration_ms, 0))::int AS lo, max(COALESCE(e.duration_ms, 0))::int AS hi
   FROM executions e
   WHERE e.completed_at IS NOT NULL AND e.started_at >= $1 AND e.started_at < $2 ${where}
   GROUP BY 1, 2, 3`;
@@ -32,4 +33,7 @@ export interface BucketRow {
   ct: string | number;
   rn: number;
   rs: number;
+  /** Fastest and slowest run of the group (ms). */
+  lo: number;
+  hi: number;
 }

@@ -1,4 +1,4 @@
--- What the runtime records per execution beyond the seed's columns, and skill-scoped state
+-- What the runtime records per execution beyond the first migration's columns, and skill-scoped state
 -- (context.state) that survives warm workers being recycled.
 ALTER TABLE executions
   ADD COLUMN logs jsonb NOT NULL DEFAULT '[]'::jsonb,

@@ -14,11 +14,10 @@ import { AsporaError } from '@aspora/sdk';
 import { GO_SDK_DIR, goAdapter, goEnv } from './go.ts';
 import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
-import { probeBwrap } from '../sandbox/detect.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 import { launch } from '../sandbox/launch.ts';
 
-const goVersion = spawnSync(process.env.ASPORA_GO || 'go', ['version'], { encoding: 'utf8' });
-const noGo = goVersion.error ? `Go is not installed (${goVersion.error.message}); apt-get install golang-go` : undefined;
+const noGo = skipUnless('go');
 const FX = fileURLToPath(new URL('../../../../../examples/skills/wealth/fx-timing', import.meta.url));
 
 let root: string;
@@ -74,7 +73,7 @@ async function fxConversation(io: ReturnType<typeof protocolLines>) {
 
 const exited = (child: ReturnType<typeof spawn>) => new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (c) => r(c))));
 
-describe('Go handlers', { skip: noGo }, () => {
+describe('Go handlers', suiteUnless(noGo, () => {
   test('the SDK passes its own tests (every protocol vector, in-process and on a real fd 3)', () => {
     const r = spawnSync(process.env.ASPORA_GO || 'go', ['test', '-count=1', './...'], { cwd: GO_SDK_DIR, env: goEnv(cacheDir('sdk-tests')), encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
@@ -97,7 +96,8 @@ describe('Go handlers', { skip: noGo }, () => {
     assert.deepEqual(spec, { mounts: [{ host: opts.cacheDir, sandbox: '/opt/aspora/go' }], command: ['/opt/aspora/go/handler'], env: {} });
     assert.deepEqual(again, spec);
     assert.equal(logs.filter((l) => l.startsWith('go: compiling')).length, 1, 'built once');
-    assert.ok(cached < 50, `cached prepare took ${cached} ms`);
+    // A ratio, not milliseconds: the machine may be shared. The cached prepare compiles nothing.
+    assert.ok(cached < cold / 10, `cached prepare took ${Math.round(cached)} ms, the build ${Math.round(cold)} ms`);
     const file = spawnSync('file', [join(opts.cacheDir, 'handler')], { encoding: 'utf8' });
     if (!file.error) assert.match(file.stdout, /statically linked/);
 
@@ -118,7 +118,7 @@ describe('Go handlers', { skip: noGo }, () => {
     }
   });
 
-  test('in bubblewrap: the binary and the test binary run from the /opt/aspora/go mount', { skip: probeBwrap().ok ? undefined : `bubblewrap unusable: ${probeBwrap().reason}` }, async () => {
+  test('in bubblewrap: the binary and the test binary run from the /opt/aspora/go mount', { skip: skipUnless('bubblewrap') }, async () => {
     const opts = fxOpts();
     const scratchDir = join(root, 'scratch');
     mkdirSync(scratchDir, { recursive: true, mode: 0o777 });
@@ -178,4 +178,4 @@ describe('Go handlers', { skip: noGo }, () => {
       else process.env.ASPORA_GO = saved;
     }
   });
-});
+}));

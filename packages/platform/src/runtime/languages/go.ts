@@ -239,11 +239,11 @@ function codeDir(opts: PrepareOptions): string {
   return dirname(opts.entryPoint);
 }
 
-const spec = (opts: PrepareOptions, command: string[]): LaunchSpec => ({
+const spec = (opts: PrepareOptions, command: string[], env: Record<string, string> = {}): LaunchSpec => ({
   // The binaries are cacheDir/handler and cacheDir/handler.test; mount their folder.
   mounts: [{ host: opts.cacheDir, sandbox: SANDBOX_DIR }],
   command,
-  env: {},
+  env,
 });
 
 export const goAdapter: LanguageAdapter = {
@@ -275,6 +275,6 @@ export const goAdapter: LanguageAdapter = {
       ],
       goArgs: (o) => ['test', '-c', '-trimpath', '-buildvcs=false', '-o', o, '.'],
     });
-    return spec(opts, [`${SANDBOX_DIR}/handler.test`, '-test.v']);
+    return spec(opts, [`${SANDBOX_DIR}/handler.test`, '-test.v'], { ASPORA_SKILL_DIR: '/skill' }); // the test context's reads of the skill's own files
   },
 };

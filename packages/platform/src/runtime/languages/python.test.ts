@@ -16,15 +16,14 @@ import { AsporaError } from '@aspora/sdk';
 import { PYTHON_SDK_DIR, pythonAdapter, pythonInterpreter } from './python.ts';
 import { adapterRoot, buildSandbox, protocolLines } from '../test-support.ts';
 import type { LaunchSpec, PrepareOptions } from './types.ts';
-import { probeBwrap } from '../sandbox/detect.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 import { launch, type Launched } from '../sandbox/launch.ts';
 
 const found = await pythonInterpreter().then(
   (p) => p,
   (e: Error) => e,
 );
-const noPython = found instanceof Error ? `no usable Python (${found.message})` : undefined;
-const noBwrap = probeBwrap().ok ? undefined : `bubblewrap unusable: ${probeBwrap().reason}`;
+const noPython = skipUnless({ name: 'Python 3.9+', missing: found instanceof Error && found.message, install: 'apt-get install python3, or set ASPORA_PYTHON' });
 const DISPUTE_SKILL = fileURLToPath(new URL('../../../../../examples/skills/fraud/dispute-chargeback', import.meta.url));
 // Passed as a variable: SandboxLimits is gaining fields (cpu), and a fresh literal would be checked for excess ones.
 const limits = { memoryMb: 256, cpu: 1, cpuSeconds: 30, maxProcesses: 4096, maxFileMb: 64, tmpMb: 64 };
@@ -138,7 +137,7 @@ async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Pr
 
 const HANDLER_OK = 'from aspora_sdk import SkillResult\n\nasync def handler(context):\n    return SkillResult(True, "ok")\n';
 
-describe('Python handlers', { skip: noPython }, () => {
+describe('Python handlers', suiteUnless(noPython, () => {
   const py = found as Exclude<typeof found, Error>;
 
   test('the SDK passes its own tests (every protocol vector, in-process and on a real fd 3)', () => {
@@ -169,11 +168,12 @@ describe('Python handlers', { skip: noPython }, () => {
     assert.deepEqual(again, spec);
     assert.equal(logs.filter((l) => l.startsWith('python: checking')).length, 1, 'checked once');
     assert.ok(existsSync(join(opts.cacheDir, `python-${py.version}.checked`)), 'the check is recorded in cacheDir');
-    assert.ok(cached < 50, `cached prepare took ${cached} ms`);
+    // A ratio, not milliseconds: the machine may be shared. The cached prepare runs no Python.
+    assert.ok(cached < cold / 4, `cached prepare took ${Math.round(cached)} ms, the first ${Math.round(cold)} ms`);
     assert.ok(!readdirSync(join(DISPUTE_SKILL, 'code')).includes('__pycache__'), 'no bytecode written into the bundle');
   });
 
-  test('in bubblewrap the worker answers executions of dispute-chargeback, warm', { skip: noBwrap }, async () => {
+  test('in bubblewrap the worker answers executions of dispute-chargeback, warm', { skip: skipUnless('bubblewrap') }, async () => {
     const spec = await pythonAdapter.prepare(disputeOpts());
     const layout = { bundleDir: DISPUTE_SKILL, scratchDir: scratch('dispute'), shared: [] };
     await converse(launch('bwrap', spec, layout, limits), disputeConversation);
@@ -185,7 +185,7 @@ describe('Python handlers', { skip: noPython }, () => {
     await converse(launch('unsafe', spec, layout, limits), disputeConversation);
   });
 
-  test("prepareTests runs the skill's unittest tests in bubblewrap", { skip: noBwrap }, async () => {
+  test("prepareTests runs the skill's unittest tests in bubblewrap", { skip: skipUnless('bubblewrap') }, async () => {
     const spec: LaunchSpec = await pythonAdapter.prepareTests(disputeOpts());
     assert.equal(spec.env.PYTHONPATH, '/opt/aspora/python:/skill/code');
     const tests = launch('bwrap', spec, { bundleDir: DISPUTE_SKILL, scratchDir: scratch('tests'), shared: [] }, limits);
@@ -199,7 +199,7 @@ describe('Python handlers', { skip: noPython }, () => {
     assert.ok(!readdirSync(join(DISPUTE_SKILL, 'tests', 'unit')).includes('__pycache__'));
   });
 
-  test('an interpreter outside /usr (a venv) has its prefix mounted and runs in bubblewrap', { skip: noBwrap }, async () => {
+  test('an interpreter outside /usr (a venv) has its prefix mounted and runs in bubblewrap', { skip: skipUnless('bubblewrap') }, async () => {
     const venv = join(root, 'venv');
     const made = spawnSync(py.executable, ['-I', '-m', 'venv', '--without-pip', venv], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
@@ -278,4 +278,4 @@ describe('Python handlers', { skip: noPython }, () => {
       });
     });
   });
-});
+}));

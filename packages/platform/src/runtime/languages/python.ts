@@ -265,6 +265,7 @@ export const pythonAdapter: LanguageAdapter = {
         PYTHONDONTWRITEBYTECODE: '1',
         PYTHONUNBUFFERED: '1',
         PYTHONSAFEPATH: '1', // 3.11+: the working directory (/scratch) is not put on sys.path
+        ASPORA_SKILL_DIR: '/skill', // the test context's reads of the skill's own files
       },
     };
   },

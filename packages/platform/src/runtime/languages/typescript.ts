@@ -248,7 +248,8 @@ export const typescriptAdapter: LanguageAdapter = {
     return {
       mounts: [...nodeMounts(), { host: dest, sandbox: '/opt/aspora/build' }],
       command: [NODE, '--enable-source-maps', '--test', '--test-reporter=spec', ...jobs.map((j) => `/opt/aspora/build/${j.out}.mjs`)],
-      env: { NODE_ENV: 'test', NO_COLOR: '1' },
+      // The bundle, for the test context's reads of the skill's own files (mapped to the host's folder without a sandbox).
+      env: { NODE_ENV: 'test', NO_COLOR: '1', ASPORA_SKILL_DIR: '/skill' },
     };
   },
 };

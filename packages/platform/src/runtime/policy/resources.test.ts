@@ -1,4 +1,4 @@
-/** Shared and blocked resources and seed 003's role rules, with the ECM skills' own declarations. */
+/** Shared and blocked resources and the ECM role rules (manager, field), with the ECM skills' own declarations. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
@@ -8,7 +8,7 @@ import { resourceGlobSource } from '@aspora/sdk';
 import { ResourcePolicy } from './resources.ts';
 import { toVisible } from './view.ts';
 
-// As in examples/skills/ecm/{manager/triage-and-assign,field/my-tickets}/aspora.config.yaml (seed 003).
+// As in examples/skills/ecm/{manager/triage-and-assign,field/my-tickets}/aspora.config.yaml.
 const manager = new ResourcePolicy({
   domain: 'ecm',
   role: 'manager',

@@ -21,7 +21,7 @@ export interface ResourceRules {
 export type ResourceDecision = { allowed: true } | { allowed: false; rule: string };
 
 /**
- * Seed 003 (DEC-011): a manager skill never reads field runbooks or field skills; a field skill
+ * The ECM role rules (its decision DEC-011): a manager skill never reads field runbooks or field skills; a field skill
  * never reads manager skills. Which shared queries are the manager's is per skill, not per role:
  * field skills read ecm-order-detail-v2.sql and block ecm-pending-list.sql in blocked_resources.
  */

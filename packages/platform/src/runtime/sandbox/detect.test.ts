@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipUnless } from '../../../test/tools.ts';
 import { probeBwrap, probeSandbox } from './detect.ts';
 
-const noBwrap = probeBwrap().ok ? undefined : `bubblewrap unusable: ${probeBwrap().reason}`;
+const noBwrap = skipUnless('bubblewrap');
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'aspora-detect-'));

@@ -6,16 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeFixture } from '../test-support.ts';
-import { probeBwrap } from './detect.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 
-const noBwrap = probeBwrap().ok ? undefined : `bubblewrap unusable: ${probeBwrap().reason}`;
-const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
+const noBwrap = skipUnless('bubblewrap');
 const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
@@ -41,7 +40,7 @@ function runScript(source: string, opts: { uid?: number; stdio?: Array<number | 
   });
 }
 
-describe('ordinary workloads run under the seccomp filter and without nested namespaces', { skip: noBwrap }, () => {
+describe('ordinary workloads run under the seccomp filter and without nested namespaces', suiteUnless(noBwrap, () => {
   let f: Awaited<ReturnType<typeof runtimeFixture>>;
   before(async () => {
     f = await runtimeFixture();
@@ -103,7 +102,7 @@ async def handler(context):
     assert.deepEqual((r.result as { data: unknown }).data, { threads: [0, 1, 2, 3, 4, 5, 6, 7], squares: [0, 1, 4, 9, 16], sub: 'SUB', pair: 'ping' });
   });
 
-  test('Go: goroutines, exec and network interfaces', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+  test('Go: goroutines, exec and network interfaces', { skip: skipUnless('go') }, async () => {
     await f.deploy({
       name: 'work-go',
       language: 'go',
@@ -143,9 +142,9 @@ func Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {
     assert.equal(r.success, true, JSON.stringify(r.error));
     assert.deepEqual((r.result as { data: unknown }).data, { sum: 5050, sub: 'SUB', nics: 1 });
   });
-});
+}));
 
-describe('file descriptors the platform inherited', { skip: noBwrap }, () => {
+describe('file descriptors the platform inherited', suiteUnless(noBwrap, () => {
   let dir: string;
   let secretFile: string;
   before(() => {
@@ -219,7 +218,7 @@ describe('file descriptors the platform inherited', { skip: noBwrap }, () => {
       assert.equal(readFileSync(secretFile, 'utf8'), 'root-secret\n', 'the file is untouched');
     });
   }
-});
+}));
 
 test('launched by a platform that is not root, the sandbox still has no nested user namespace and runs under the filter', { skip: noBwrap ?? (process.getuid?.() === 0 ? undefined : 'needs root to start a non-root platform') }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'aspora-nonroot-'));

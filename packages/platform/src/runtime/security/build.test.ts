@@ -8,15 +8,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsporaError } from '@aspora/sdk';
 import { parseDigest } from '../../store/index.ts';
-import { pythonInterpreter } from '../languages/python.ts';
 import { runtimeFixture, type TestSkill } from '../test-support.ts';
+import { python, skipUnless } from '../../../test/tools.ts';
 
 /** In the platform's environment (so in /proc/self/environ of anything it spawns unsandboxed). */
 const ENV_MARKER = `platform-env-marker-${randomUUID()}`;
@@ -25,11 +25,7 @@ const SECRET = `platform-config-secret-${randomUUID()}`;
 const VICTIM = `victim-source-marker-${randomUUID()}`;
 /** This checkout: the platform's install, where the SDK and node_modules live. */
 const REPO = new URL('../../../../../', import.meta.url).pathname.replace(/\/$/, '');
-const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
-const havePython = await pythonInterpreter().then(
-  () => true,
-  () => false,
-);
+const py = await python();
 const SHADOW_LINE = (() => {
   try {
     return readFileSync('/etc/shadow', 'utf8').split('\n')[0]!;
@@ -161,17 +157,17 @@ describe('a TypeScript build reads only the bundle and the SDK', { timeout: 120_
 });
 
 describe('Go and Python builds of untrusted code', { timeout: 180_000 }, () => {
-  test('a Go compile error names bundle files and modules, never where the platform keeps them', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+  test('a Go compile error names bundle files and modules, never where the platform keeps them', { skip: skipUnless('go') }, async () => {
     const handler = 'package main\n\nimport (\n\taspora "github.com/aspora/sdk-go"\n\t_ "github.com/aspora/sdk-go/nothing"\n)\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) { return nil, nil }\n';
     await refused({ language: 'go', handler }, { names: /sdk-go\/nothing/, leaks: [] });
   });
 
-  test('a Go build is bounded: a handler whose binary would be 200 MB is refused', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+  test('a Go build is bounded: a handler whose binary would be 200 MB is refused', { skip: skipUnless('go') }, async () => {
     const handler = 'package main\n\nimport aspora "github.com/aspora/sdk-go"\n\nvar big = [200 << 20]byte{1}\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: big[0] == 1, Message: "ok"}, nil\n}\n';
     await refused({ language: 'go', handler }, { names: /Go handler .*could not be built: the Go build wrote a file larger than 128 MB/, leaks: [] });
   });
 
-  test('//go:embed and a go.mod of the bundle cannot reach host files', { skip: haveGo ? undefined : 'Go is not installed' }, async () => {
+  test('//go:embed and a go.mod of the bundle cannot reach host files', { skip: skipUnless('go') }, async () => {
     const embed = `package main\n\nimport (\n\t_ "embed"\n\taspora "github.com/aspora/sdk-go"\n)\n\n//go:embed ../../../../platform-secret.yaml\nvar s string\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: true, Message: s}, nil\n}\n`;
     await refused({ language: 'go', handler: embed }, { names: /code\/handler\.go:8/, leaks: [SECRET] });
     // The bundle's own go.mod is never used: the platform writes the module file.
@@ -183,7 +179,7 @@ describe('Go and Python builds of untrusted code', { timeout: 180_000 }, () => {
     await refused({ language: 'go', handler: replaced, extra: { 'code/go.mod': goMod, 'go.mod': goMod, 'go.work': `go 1.19\n\nuse ${hostDir}/victim\n` } }, { names: /victim\.example\/secret/, leaks: [SECRET] });
   });
 
-  test('a Python syntax check is bounded: a source whose compile needs gigabytes is refused', { skip: havePython ? undefined : 'no usable Python 3.9+' }, async () => {
+  test('a Python syntax check is bounded: a source whose compile needs gigabytes is refused', { skip: skipUnless(py) }, async () => {
     const handler = `from aspora_sdk import SkillResult, skill_handler\n\nBIG = [${'1,'.repeat(3_500_000)}]\n\n@skill_handler\nasync def handler(context):\n    return SkillResult(success=True, message=str(len(BIG)))\n`;
     await refused({ language: 'python', handler }, { names: /the Python syntax check used more than its 512 MB of memory/, leaks: [] });
   });

@@ -5,12 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execSync, spawnSync } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parseDigest } from '../../store/index.ts';
 import { runtimeFixture, type TestSkill } from '../test-support.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 import { ATTEMPTS, type Attempt } from './attempts.ts';
 
 const LANGS = [
@@ -18,7 +19,6 @@ const LANGS = [
   { lang: 'python', file: 'probe.py', linger: 302 },
   { lang: 'go', file: 'probe.go', linger: 303 },
 ] as const;
-const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
 
 let f: Awaited<ReturnType<typeof runtimeFixture>>;
 let hostService: Server;
@@ -83,7 +83,7 @@ function fill(v: unknown, extra: Record<string, string | number>): unknown {
 const alive = (marker: string) => execSync('ps -eo args').toString().split('\n').filter((l) => l.trim() === marker);
 
 for (const { lang, linger } of LANGS) {
-  describe(`escape attempts from a ${lang} handler`, { skip: lang === 'go' && !haveGo ? 'Go is not installed (apt-get install golang-go)' : undefined }, () => {
+  describe(`escape attempts from a ${lang} handler`, suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
     before(async () => {
       await f.deploy(probe(lang, false));
       await f.deploy(probe(lang, true));
@@ -94,7 +94,7 @@ for (const { lang, linger } of LANGS) {
         await check(lang, a, { LINGER: linger, LINGER_BASH: linger + 10 });
       });
     }
-  });
+  }));
 }
 
 async function check(lang: string, a: Attempt, extra: Record<string, number>): Promise<void> {

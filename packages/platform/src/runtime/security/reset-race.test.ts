@@ -6,13 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeFixture, type TestSkill } from '../test-support.ts';
+import { skipUnless, suiteUnless } from '../../../test/tools.ts';
 
-const haveGo = !spawnSync(process.env.ASPORA_GO || 'go', ['version']).error;
 const FOLDERS = 10;
 const PER_FOLDER = 100;
 /** A frozen worker races only between freezes; unfrozen, each reset is a long race (and ends in a cold start). */
@@ -168,7 +167,7 @@ const CASES = [
 ] as const;
 
 for (const { lang, how, cgroups } of CASES) {
-  describe(`${how} of a ${lang} handler swaps a /scratch folder for a symlink to a host folder during the reset (${cgroups ? 'worker frozen' : 'no cgroups: not frozen'})`, { skip: lang === 'go' && !haveGo ? 'Go is not installed' : undefined }, () => {
+  describe(`${how} of a ${lang} handler swaps a /scratch folder for a symlink to a host folder during the reset (${cgroups ? 'worker frozen' : 'no cgroups: not frozen'})`, suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
     test('every host file survives several executions and their resets', async () => {
       const f = cgroups ? frozen : unfrozen;
       const skill: TestSkill = { name: `swapper-${lang}`, language: lang, handler: HANDLERS[lang], timeout: '20s' };
@@ -186,5 +185,5 @@ for (const { lang, how, cgroups } of CASES) {
       // The handler's result stands: a worker that still writes after it is killed, not the execution.
       assert.deepEqual(errors, []);
     });
-  });
+  }));
 }

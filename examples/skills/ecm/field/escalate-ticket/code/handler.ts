@@ -30,7 +30,7 @@ export const handler: SkillHandler = async (context) => {
     return { success: false, message: `${orderId} is not an open ticket in your queue.`, confidence: 0.9 };
   }
   const sql = await context.tools.read({ path: '../shared/queries/ecm-order-detail-v2.sql' });
-  const { rows: evidence } = await context.apis.ecm_gateway_redshift.executeSql({ sql, params: { order_id: orderId } });
+  const { rows: evidence } = (await context.apis.ecm_gateway_redshift.executeSql({ sql, params: { order_id: orderId } })) as { rows: unknown[] };
   const reasons = await context.tools.read({ path: '../shared/config/stuck-reasons.yaml' });
   const channels = overrides(why).length ? overrides(why) : [escalationChannel(reasons, a['Stuck Reason'])];
 
@@ -39,7 +39,7 @@ export const handler: SkillHandler = async (context) => {
       + 'Severity HIGH if P1 or SLA breached. Mask references to last 4 chars. No customer names, no compliance reasons.' },
     { role: 'user', content: JSON.stringify({ assignment: a, agent: userId, agentNotes: why, evidence: evidence.slice(-20) }) } ] });
 
-  const posts = await Promise.all(channels.map((channel) => context.apis.slack.postMessage({ channel, text: handoff.content })));
+  const posts = (await Promise.all(channels.map((channel) => context.apis.slack.postMessage({ channel, text: handoff.content })))) as { permalink?: string }[];
   const now = new Date().toISOString();
   await sheets.updateCells({ tab: 'Assignments', match: 'Order ID', rows: [{ 'Order ID': orderId, Status: 'ESCALATED', 'Escalated To': channels.join(' ') }] });
   await sheets.updateCells({ tab: 'Resolutions', append: [{ 'Order ID': orderId, Agent: userId, 'Resolved At': now, Outcome: 'ESCALATED',

@@ -18,7 +18,7 @@ export const handler: SkillHandler = async (context) => {
   const redshift = context.apis.ecm_gateway_redshift;
   const sheets = context.apis.ecm_gateway_sheets;
   const run = async (file: string, params: Record<string, unknown> = {}) =>
-    (await redshift.executeSql({ sql: await context.tools.read({ path: `../shared/queries/${file}` }), params })).rows;
+    ((await redshift.executeSql({ sql: await context.tools.read({ path: `../shared/queries/${file}` }), params })) as { rows: Record<string, unknown>[] }).rows;
 
   const { rows: assignments } = await sheets.getSheetData({ tab: 'Assignments' }) as { rows: Assignment[] };
   const lastRun = assignments.filter((a) => a['Triage Run ID']).map((a) => a['Assigned At']).sort().at(-1);

@@ -27,8 +27,8 @@ export function detectAnomalies(days: Day[]): Anomaly[] {
 }
 
 export const handler: SkillHandler = async (context) => {
-  const q = async (file: string, params: Record<string, unknown>) => (await context.apis.ecm_gateway_redshift.executeSql({
-    sql: await context.tools.read({ path: `../shared/queries/${file}` }), params })).rows;
+  const q = async (file: string, params: Record<string, unknown>) => ((await context.apis.ecm_gateway_redshift.executeSql({
+    sql: await context.tools.read({ path: `../shared/queries/${file}` }), params })) as { rows: Record<string, unknown>[] }).rows;
   const today = new Date();
   const from = new Date(today.getTime() - 28 * 86_400_000);
   const [days, resolution] = await Promise.all([

@@ -14,6 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const [bundleArg, outArg, requestJson] = process.argv.slice(2);
+if (!bundleArg || !outArg || !requestJson) throw new Error('usage: build.mjs <bundle dir> <output dir> <request JSON>');
+/** @typedef {{ entry: string, out: string, format: 'cjs' | 'esm' }} Job */
+/** @type {{ sdk: string, modules: Array<{ dir: string, name: string }>, nodePaths: string[], maxFileBytes: number, maxTotalBytes: number, jobs: Job[] }} */
 const req = JSON.parse(requestJson);
 const bundle = fs.realpathSync(bundleArg);
 const outDir = fs.realpathSync(outArg);
@@ -23,19 +26,21 @@ const modules = req.modules.map((m) => ({ root: fs.realpathSync(m.dir), name: m.
 const INNER = Symbol.for('aspora.build.inner');
 const MB = 1024 * 1024;
 
-const inside = (p, root) => p === root || p.startsWith(`${root}/`);
+const inside = (/** @type {string} */ p, /** @type {string} */ root) => p === root || p.startsWith(`${root}/`);
 /** 'bundle', the module's entry, or undefined: outside everything a build may read. */
-const placeOf = (p) => (inside(p, bundle) ? 'bundle' : modules.find((m) => inside(p, m.root)));
+const placeOf = (/** @type {string} */ p) => (inside(p, bundle) ? 'bundle' : modules.find((m) => inside(p, m.root)));
 /** A path as the skill's author knows it: bundle-relative, node_modules/<name>/…, or nothing of the host. */
+/** @param {string} p */
 function shown(p) {
   if (inside(p, bundle)) return path.relative(bundle, p) || '.';
   const m = modules.find((x) => inside(p, x.root));
   return m ? path.join('node_modules', m.name, path.relative(m.root, p)) : '(a file outside the bundle)';
 }
-const quoted = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
+const quoted = (/** @type {string} */ s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
 const OUTSIDE = "outside the skill's bundle";
 
 /** Where a path-like import points, as written (before anything is opened); undefined for a package name. */
+/** @param {string} spec @param {string} resolveDir */
 function written(spec, resolveDir) {
   if (spec.startsWith('file:')) {
     try {
@@ -49,6 +54,9 @@ function written(spec, resolveDir) {
   return undefined;
 }
 
+/** @typedef {{ left: number }} Budget Bytes of imported files the build may still read. */
+
+/** @param {Budget} budget @returns {import('esbuild').Plugin} */
 function confine(budget) {
   return {
     name: 'aspora-confine',
@@ -58,7 +66,7 @@ function confine(budget) {
         const spec = a.path;
         if (spec.startsWith('data:')) return undefined; // inline: nothing is read
         if (a.kind !== 'entry-point' && isBuiltin(spec)) return { path: spec, external: true };
-        const refuse = (why) => ({ errors: [{ text: `imports ${quoted(spec)}: ${why}` }] });
+        const refuse = (/** @type {string} */ why) => ({ errors: [{ text: `imports ${quoted(spec)}: ${why}` }] });
         const target = written(spec, a.resolveDir);
         if (target !== undefined && !placeOf(target.replace(/[?#].*$/, ''))) return refuse(OUTSIDE);
         const r = await b.resolve(spec, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, with: a.with, pluginData: { [INNER]: true } });
@@ -86,12 +94,14 @@ function confine(budget) {
 }
 
 /** The file's bytes, or why not: opened without following a link or blocking, a regular file, within the caps. */
+/** @param {string} file @param {Budget} budget @returns {Buffer | string} */
 function readBounded(file, budget) {
   let fd;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
-    return e.code === 'ELOOP' ? 'is a symbolic link' : `cannot be read (${e.code})`;
+    const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+    return code === 'ELOOP' ? 'is a symbolic link' : `cannot be read (${code})`;
   }
   try {
     const st = fs.fstatSync(fd);
@@ -111,6 +121,7 @@ function readBounded(file, budget) {
 }
 
 /** Absolute paths in esbuild's own messages, as the author knows them. */
+/** @param {string} text */
 function clean(text) {
   let t = text.split(bundle + '/').join('');
   for (const m of modules) t = t.split(m.root).join(path.join('node_modules', m.name));
@@ -119,21 +130,23 @@ function clean(text) {
 
 /** Issues reported in all (the report must stay small: an import may be a megabyte long). */
 let issueBudget = 50;
+/** @param {Array<Partial<import('esbuild').Message> & { text: string }>} messages */
 function issues(messages) {
   const out = messages.slice(0, Math.max(issueBudget, 1)).map((m) => {
     const loc = m.location;
     const file = loc?.file ? shown(path.resolve(bundle, loc.file)) : undefined;
     const text = clean(m.text);
-    return { ...(file ? { file, line: loc.line, column: loc.column + 1 } : {}), message: text.length > 1000 ? `${text.slice(0, 1000)}…` : text };
+    return { ...(file && loc ? { file, line: loc.line, column: loc.column + 1 } : {}), message: text.length > 1000 ? `${text.slice(0, 1000)}…` : text };
   });
   issueBudget -= out.length;
   return out;
 }
 
 /** Source map paths: bundle-relative for the host's stack mapper (CommonJS), /skill/… for node's own (ES module). */
+/** @param {string} mapFile @param {'cjs' | 'esm'} format */
 function rewriteMap(mapFile, format) {
   const map = JSON.parse(fs.readFileSync(mapFile, 'utf8'));
-  map.sources = map.sources.map((s) => {
+  map.sources = map.sources.map((/** @type {string} */ s) => {
     const abs = path.resolve(path.dirname(mapFile), s);
     const rel = shown(abs);
     return format === 'esm' && inside(abs, bundle) ? `/skill/${rel}` : rel;
@@ -141,6 +154,7 @@ function rewriteMap(mapFile, format) {
   fs.writeFileSync(mapFile, JSON.stringify(map));
 }
 
+/** @param {Job} job @param {'cjs' | 'esm'} format */
 async function bundleOne(job, format) {
   const file = `${job.out}.${format === 'cjs' ? 'cjs' : 'mjs'}`;
   const outfile = path.join(outDir, file);
@@ -171,14 +185,14 @@ const results = [];
 for (const job of req.jobs) {
   try {
     results.push(await bundleOne(job, job.format));
-  } catch (e) {
+  } catch (/** @type {any} esbuild's BuildFailure, or anything thrown */ e) {
     const errors = e.errors ?? [{ text: String(e.message ?? e) }];
     // A handler with top-level await cannot be CommonJS: it stays an ES module.
-    if (job.format === 'cjs' && errors.some((m) => /top-level await/i.test(m.text))) {
+    if (job.format === 'cjs' && errors.some((/** @type {{ text: string }} */ m) => /top-level await/i.test(m.text))) {
       try {
         results.push(await bundleOne(job, 'esm'));
         continue;
-      } catch (e2) {
+      } catch (/** @type {any} */ e2) {
         results.push({ ok: false, errors: issues(e2.errors ?? [{ text: String(e2.message ?? e2) }]) });
         continue;
       }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createTestContext } from '@aspora/sdk/testing';
 import { handler, priority } from '../../code/handler.ts';
 
-test('priority matches the seed examples', () => {
+test('priority matches the worked examples of the ECM triage rules', () => {
   assert.equal(priority(14, 721), 'P1');
   assert.equal(priority(18, 1200), 'P1');
   assert.equal(priority(6, 2100), 'P2');

@@ -1,0 +1,122 @@
+/**
+ * Fields of aspora.config.yaml that the schema accepts and the registry stores, but that the
+ * platform does not act on yet. A config that sets one gets a warning ("accepted, not acted on
+ * yet: versioning.canary_percentage") from `aspora validate`, `aspora deploy` and the API, so nobody
+ * believes their cron fires or their row rules protect data. Written once: the CLI, the server and
+ * docs/skill-format.md use this list. An entry leaves the list in the change that makes it work;
+ * schema-coverage.test.ts fails on any schema field that is neither here nor acted on.
+ *
+ * Paths: `a.b` keys, `[]` any array element, `[cron]` an array element whose `type` is cron,
+ * `*` any key of a record.
+ */
+import type { Issue } from '../errors/index.ts';
+import { formatPath } from '../yaml/validate.ts';
+import { locate, type ParsedYaml } from '../yaml/locate.ts';
+import { boundIssues, YAML_LIMITS } from '../yaml/limits.ts';
+
+export interface NotActedOn {
+  path: string;
+  /** What is missing, for the warning's hint and the docs. */
+  why: string;
+  /** Only values this accepts are warned about (the field itself is acted on for others). */
+  when?: (value: unknown) => boolean;
+  /** How the docs name the values `when` picks. */
+  values?: string;
+}
+
+const isUrlGlob = (v: unknown) => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+
+export const NOT_ACTED_ON: readonly NotActedOn[] = [
+  { path: 'triggers[cron]', why: 'nothing schedules executions yet; run the skill through the API or `aspora run`' },
+  { path: 'triggers[alert]', why: 'no alert source (Datadog, PagerDuty, Prometheus, Grafana, webhooks) starts executions yet' },
+  { path: 'triggers[command]', why: 'no chat command dispatch yet (its patterns do feed discovery search)' },
+  { path: 'triggers[message].channels', why: 'no chat channel integration routes messages yet; discovery search ignores channels' },
+  { path: 'permissions.tools[]', when: (v) => v === 'Glob', values: 'Glob', why: 'the Glob tool is not implemented; list files with Read on a folder or Grep' },
+  { path: 'permissions.shared_resources[]', when: isUrlGlob, values: 's3://… (any URL)', why: 'resource globs are paths below the skill\'s parent folder; URLs (s3://) match nothing' },
+  { path: 'permissions.blocked_resources[]', when: isUrlGlob, values: 's3://… (any URL)', why: 'resource globs are paths below the skill\'s parent folder; URLs (s3://) block nothing' },
+  { path: 'permissions.sheets_access', why: 'there is no shared tabular state yet, so no row rule is enforced' },
+  { path: 'testing.deepeval', why: '`aspora test` runs the tests in tests/; it does not run DeepEval metrics' },
+  { path: 'testing.promptfoo', why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)' },
+  { path: 'versioning.strategy', why: 'versions are always semantic versions' },
+  { path: 'versioning.rollback_on_error', why: 'nothing rolls back automatically; use `aspora rollback`' },
+  { path: 'versioning.canary_percentage', why: 'an environment runs one version; there is no traffic split' },
+  { path: 'versioning.canary_strategy', why: 'an environment runs one version; there is no canary or shadow run' },
+  { path: 'versioning.shadow_config', why: 'there is no shadow run to compare' },
+  { path: 'visibility', why: 'every caller with access to the platform sees every skill; nothing filters by visibility' },
+  { path: 'cost_center', why: 'stored and shown, but no cost report groups by cost center' },
+];
+
+/**
+ * Fields written for people, which the platform stores and shows but has nothing to do with.
+ * They never change behaviour, so they get no warning (a required one could not be silenced).
+ */
+export const DESCRIPTIVE: readonly { path: string; why: string }[] = [
+  { path: 'monitoring.custom_metrics[].description', why: 'documents the metric for whoever reads the config' },
+];
+
+type Seg = { key: string } | { each: true; type?: string } | { anyKey: true };
+
+export function parseFieldPath(path: string): Seg[] {
+  const out: Seg[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[([^\]]*)\]/g)) {
+    if (m[1] === '*') out.push({ anyKey: true });
+    else if (m[1] !== undefined) out.push({ key: m[1] });
+    else out.push(m[2] ? { each: true, type: m[2] } : { each: true });
+  }
+  return out;
+}
+
+export interface NotActedOnHit {
+  entry: NotActedOn;
+  /** Concrete path in the config, e.g. ['triggers', 2]. */
+  path: (string | number)[];
+  value: unknown;
+}
+
+/** The not-acted-on fields a config sets, read from what the user wrote (defaults do not count). */
+export function findNotActedOn(input: unknown): NotActedOnHit[] {
+  const hits: NotActedOnHit[] = [];
+  for (const entry of NOT_ACTED_ON) {
+    const walk = (v: unknown, segs: Seg[], at: (string | number)[]) => {
+      if (v === undefined || v === null) return;
+      const [s, ...rest] = segs;
+      if (!s) {
+        if (!entry.when || entry.when(v)) hits.push({ entry, path: at, value: v });
+        return;
+      }
+      if ('key' in s) {
+        if (typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, s.key)) walk((v as Record<string, unknown>)[s.key], rest, [...at, s.key]);
+      } else if ('each' in s) {
+        if (!Array.isArray(v)) return;
+        v.forEach((el: unknown, i) => {
+          if (s.type && (typeof el !== 'object' || el === null || (el as { type?: unknown }).type !== s.type)) return;
+          walk(el, rest, [...at, i]);
+        });
+      } else if (typeof v === 'object' && !Array.isArray(v)) {
+        for (const k of Object.keys(v)) walk((v as Record<string, unknown>)[k], rest, [...at, k]);
+      }
+    };
+    walk(input, parseFieldPath(entry.path), []);
+  }
+  return hits;
+}
+
+export const NOT_ACTED_ON_MESSAGE = 'accepted, not acted on yet';
+
+/** One warning per not-acted-on field the config sets, positioned like validation errors. */
+export function notActedOnWarnings(parsed: ParsedYaml, file: string, lineOffset = 0): Issue[] {
+  const hits = findNotActedOn(parsed.value);
+  // Only as many as are shown are positioned (each locate scans its maps).
+  const shown = hits.slice(0, YAML_LIMITS.maxIssues).map((h) => {
+    const last = h.path[h.path.length - 1];
+    // A map key is shown where the key is written; an array element where it starts.
+    const pos = typeof last === 'string' ? locate(parsed, h.path.slice(0, -1), last, lineOffset) : locate(parsed, h.path, undefined, lineOffset);
+    const dotted = formatPath(h.path);
+    const what = h.entry.path.startsWith('triggers[') && typeof last === 'number'
+      ? ` (type: ${String((h.value as { type: unknown }).type)})`
+      : h.entry.when ? ` (${JSON.stringify(h.value).slice(0, 80)})` : '';
+    return { file, ...(pos ?? {}), path: dotted, message: `${NOT_ACTED_ON_MESSAGE}: ${dotted}${what}`, hint: h.entry.why };
+  });
+  shown.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return boundIssues(shown, file, hits.length);
+}
