@@ -1,6 +1,7 @@
 /** The CLI's HTTP client for the platform API: ASPORA_URL + ASPORA_TOKEN, typed errors back. */
 import { AsporaError, type ErrorBody } from '@aspora/sdk';
 import { userInfo } from 'node:os';
+import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
 
 export interface ClientOptions {
   url: string;
@@ -60,14 +61,17 @@ export class ApiClient {
     return body;
   }
 
-  /** A streamed body (SSE), as text chunks. */
-  async stream(path: string): Promise<AsyncIterable<string>> {
+  /** A streamed body (SSE), as its events: any standard framing (LF, CRLF, CR), comments dropped. */
+  async events(path: string): Promise<AsyncIterable<EventSourceMessage>> {
     const res = await this.#fetch(path, { accept: 'text/event-stream' });
     if (!res.ok) throw this.#error(res.status, await res.text());
-    const decoder = new TextDecoder();
-    return (async function* () {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
-    })();
+    if (!res.body) return (async function* () {})();
+    // A bound on an event that never ends: far above any log line the platform sends.
+    const events = res.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(finalCrAsLineEnd())
+      .pipeThrough(new EventSourceParserStream({ onError: 'terminate', maxBufferSize: 4 * 1024 * 1024 }));
+    return events as unknown as AsyncIterable<EventSourceMessage>;
   }
 
   async #fetch(path: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -97,6 +101,23 @@ export class ApiClient {
   post<T>(path: string, json: unknown): Promise<T> {
     return this.request<T>('POST', path, { json }).then((r) => r.data);
   }
+}
+
+/**
+ * The parser holds a CR that ends a read until the next byte says whether it is half of a CRLF,
+ * so with CR-only framing each event would wait for the next. A final CR is one line end either
+ * way: it is completed to CRLF at once, and an LF opening the next read is dropped (as the gateway does).
+ */
+function finalCrAsLineEnd(): TransformStream<string, string> {
+  let crPending = false;
+  return new TransformStream({
+    transform(s, out) {
+      if (!s) return;
+      if (crPending && s.charCodeAt(0) === 10) s = s.slice(1);
+      crPending = s.charCodeAt(s.length - 1) === 13;
+      if (s) out.enqueue(crPending ? `${s}\n` : s);
+    },
+  });
 }
 
 function actor(): string {

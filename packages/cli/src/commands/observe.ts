@@ -44,18 +44,9 @@ export function registerObserve(program: Command, ctx: CommandContext): void {
       if (!json && !r.lines.length) process.stderr.write(dim(`no log lines in the last ${o.since}\n`));
       return;
     }
-    const res = await api.stream(`${ref.path}/logs?${qs}&follow=true`);
+    const events = await api.events(`${ref.path}/logs?${qs}&follow=true`);
     if (!json) process.stderr.write(dim(`following ${ref.id} (Ctrl-C stops)\n`));
-    let buf = '';
-    for await (const chunk of res) {
-      buf += chunk;
-      for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-        const event = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-        if (data) printLine(JSON.parse(data) as LogLine, json);
-      }
-    }
+    for await (const e of events) if (e.data) printLine(JSON.parse(e.data) as LogLine, json);
   });
 
   common(

@@ -181,6 +181,47 @@ describe('fallback, retries, breaker, deadline', () => {
     });
   });
 
+  test('a provider framing its stream with CRLF or CR: the first token reaches the client long before the stream ends', async () => {
+    for (const framing of ['crlf', 'cr'] as const) {
+      stub.reset();
+      // Eight events 120 ms apart: the first content is the second event, the stream ends ~840 ms in.
+      stub.behave('openai/gpt-4o-mini', { framing, chunkDelayMs: 120 });
+      const t0 = performance.now();
+      const s = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'frame me' }], stream: true });
+      let firstAt = 0;
+      let text = '';
+      for await (const c of s) {
+        const piece = c.choices[0]?.delta?.content ?? '';
+        if (piece && !firstAt) firstAt = performance.now() - t0;
+        text += piece;
+      }
+      const total = performance.now() - t0;
+      assert.equal(text, 'stub reply to: frame me', framing);
+      assert.ok(firstAt > 0 && firstAt < total / 2, `${framing}: first token at ${firstAt.toFixed(0)} ms of ${total.toFixed(0)} ms`);
+    }
+  });
+
+  // A stream that ends before its first token is sse.test.ts's; here the gateway around it, over CRLF.
+  test('CRLF framing: a failing model falls back to one streaming CRLF; a stream broken after its first token reaches the client', async () => {
+    stub.reset();
+    stub.behave('*', { framing: 'crlf' });
+    stub.behave('openai/gpt-4o', { status: 502 });
+    const s = await client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'fall back' }], stream: true });
+    let text = '';
+    for await (const c of s) text += c.choices[0]?.delta?.content ?? '';
+    assert.equal(text, 'stub reply to: fall back', 'served by the fallback model');
+    stub.reset();
+    stub.behave('*', { framing: 'crlf' });
+    stub.behave('openai/gpt-4o-mini', { malformed: true });
+    let got = '';
+    await assert.rejects(async () => {
+      const broken = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }], stream: true });
+      for await (const c of broken) got += c.choices[0]?.delta?.content ?? '';
+    });
+    assert.equal(got, 'stub', 'the first token was streamed before the break, so no other model was tried');
+    assert.equal(stub.requestsByModel['anthropic/claude-sonnet-4-5'] ?? 0, 0);
+  });
+
   test('a client that leaves mid-stream: the provider stream stops at once, and the call is on record', async () => {
     stub.reset();
     // Ten chunks 150 ms apart: 1.5 s to stream in full, half the 3 s deadline.
