@@ -96,6 +96,7 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env);
+  catalog.startPriceRefresh(log);
   const budgets = new BudgetControl(redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db), db, platformFile.cost_optimization, limiter, platformFile.gateway.throttle_per_minute);
   const notify = new NotificationRouter(platformFile.notifiers, platformFile.teams, vault, log);
   const gateway = new ModelGateway({

@@ -15,7 +15,7 @@ test('without a key or a base URL no provider is configured, and the error says 
 
 test("OpenRouter by default: seed 000's aliases, its URL, key and attribution headers", () => {
   const c = new ModelCatalog(EMPTY_PLATFORM_FILE, vault, { OPENROUTER_API_KEY: 'or-key' });
-  assert.deepEqual(c.resolve('claude-sonnet-4-5'), { name: 'claude-sonnet-4-5', provider: 'openrouter', id: 'anthropic/claude-sonnet-4-5', price: { prompt: 3, completion: 15 }, unpriced: false });
+  assert.deepEqual(c.resolve('claude-sonnet-4-5'), { name: 'claude-sonnet-4-5', provider: 'openrouter', id: 'anthropic/claude-sonnet-4-5', price: { prompt: 3, completion: 15 }, unpriced: false, priceSource: { source: 'built-in' } });
   assert.equal(c.resolve('meta-llama/llama-3.1-70b').id, 'meta-llama/llama-3.1-70b', 'a provider id passes as it is');
   assert.equal(c.resolve('meta-llama/llama-3.1-70b').unpriced, true);
   const s = c.transport('openrouter').settings;
@@ -38,7 +38,7 @@ test('providers and aliases from aspora.platform.yaml; <provider>/<id> reaches a
     {},
   );
   const c = new ModelCatalog(file, new SecretVault(file.secrets, {}), {});
-  assert.deepEqual(c.resolve('llama'), { name: 'llama', provider: 'local', id: 'llama3.1:8b', price: { prompt: 0, completion: 0 }, unpriced: false });
+  assert.deepEqual(c.resolve('llama'), { name: 'llama', provider: 'local', id: 'llama3.1:8b', price: { prompt: 0, completion: 0 }, unpriced: false, priceSource: { source: 'config' } });
   assert.equal(c.resolve('local/qwen2').provider, 'local');
   assert.equal(c.resolve('local/qwen2').id, 'qwen2');
   assert.equal(c.resolve('gpt-4o').provider, 'corp', 'everything else: the default provider');
@@ -47,4 +47,22 @@ test('providers and aliases from aspora.platform.yaml; <provider>/<id> reaches a
 
 test('a model naming an undeclared provider is a configuration error with its path', () => {
   assert.throws(() => parsePlatformFile(`models:\n  x: { provider: nowhere, id: y }\n`, 'aspora.platform.yaml', {}), (e: Error & { issues?: Array<{ path?: string }> }) => e.issues?.[0]?.path === 'models.x.provider');
+});
+
+test('an unknown model name is a 400 with the nearest known name; known: aliases, built-in ids, <provider>/<id> of another configured provider', () => {
+  const file = parsePlatformFile(`providers:\n  local: { base_url: 'http://127.0.0.1:11434/v1' }\nmodels:\n  llama: { provider: local, id: 'llama3.1:8b' }\n`, 'aspora.platform.yaml', {});
+  const c = new ModelCatalog(file, new SecretVault({}, {}), { OPENROUTER_API_KEY: 'k' });
+  for (const ok of ['claude-sonnet-4-5', 'llama', 'openai/gpt-4o', 'anthropic/claude-opus-4-6', 'local/qwen2:7b']) assert.doesNotThrow(() => c.check(ok), ok);
+  const refused = (name: string, near: string | undefined) =>
+    assert.throws(
+      () => c.check(name),
+      (e: Error & { code?: string; details?: { param?: string; code?: string; suggestion?: string } }) =>
+        e.code === 'BAD_REQUEST' && e.details?.param === 'model' && e.details.code === 'model_not_found' && e.details.suggestion === near && (near ? e.message.includes(`did you mean "${near}"`) : !e.message.includes('did you mean')),
+      name,
+    );
+  refused('claude-sonet-4-5', 'claude-sonnet-4-5');
+  refused('gpt4o', 'gpt-4o');
+  refused('openai/gpt-4o-minii', 'openai/gpt-4o-mini');
+  refused('meta-llama/llama-3.1-70b', undefined);
+  refused('x'.repeat(10_000), undefined);
 });

@@ -111,6 +111,23 @@ describe('an OpenAI client, unchanged', () => {
     await assert.rejects(anon.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.AuthenticationError && e.status === 401);
   });
 
+  test('an unknown model name is a 400 model_not_found with the nearest name, before anything is sent or billed', async () => {
+    stub.reset();
+    const res = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-aspora-skill': 'fraud/limited' },
+      body: JSON.stringify({ model: 'fsat', messages: [{ role: 'user', content: 'typo' }] }),
+    });
+    assert.equal(res.status, 400);
+    const { error } = (await res.json()) as { error: { message: string; type: string; param: string; code: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'model');
+    assert.equal(error.code, 'model_not_found');
+    assert.match(error.message, /unknown model "fsat"; did you mean "fast"\?/);
+    await assert.rejects(client.chat.completions.create({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }], stream: true }), OpenAI.BadRequestError);
+    assert.equal(stub.chatRequests.length, 0, 'nothing reached the provider');
+  });
+
   test('malformed requests and unknown models are OpenAI-style errors; the gateway stays up', async () => {
     const bad = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fast', messages: [] }) });
     assert.equal(bad.status, 400);
@@ -147,7 +164,8 @@ describe('an OpenAI client, unchanged', () => {
     const q = await tempPlatform({ platformYaml: yaml(strict.url) });
     try {
       const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: 'x', maxRetries: 0 });
-      await assert.rejects(c.chat.completions.create({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.NotFoundError && /model/.test(e.message));
+      // A name the gateway knows that the provider does not serve: the provider's 404, not another model.
+      await assert.rejects(c.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.NotFoundError && /model/.test(e.message));
     } finally {
       await q.cleanup();
       await strict.close();
