@@ -31,7 +31,7 @@ export class SseMeter {
   #ready: Parsed[] = [];
   #parseError: ProviderError | undefined;
   readonly #decoder = new TextDecoder();
-  /** The last read ended with a CR, given to the parser as LF: an LF opening the next read is that CRLF's. */
+  /** The last read ended with a CR, completed to CRLF for the parser: an LF opening the next read was that CR's own. */
   #crPending = false;
   #text = '';
   #usage: WireUsage | undefined;
