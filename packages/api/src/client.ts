@@ -4,6 +4,7 @@
  * failure is an ApiError with the server's code, hint and status; an unreachable server is
  * UNAVAILABLE. Uses the global fetch (undici); no platform code.
  */
+import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
 import type { z } from 'zod';
 import { ApiError, type ErrorBody, type ErrorCode } from './errors.ts';
 import { routes, type RouteName, type Routes, type RouteSpec } from './routes.ts';
@@ -57,6 +58,9 @@ export type AsporaClient = { readonly [K in RouteName]: RouteFn<Routes[K]> } & {
   /** `logs` with follow=true: the past lines, then live ones as they are written, until `signal` aborts. */
   followLogs(input: RouteInput<Routes['logs']>, signal?: AbortSignal): AsyncIterable<LogLine>;
 };
+
+/** Longest event the client holds while it waits for its end: far above any log line the platform sends. */
+const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
 const UNREACHABLE_HINT = 'start a platform with `aspora up` (or `npm start`), or set ASPORA_URL to a running one';
 
@@ -113,25 +117,16 @@ export function createClient(opts: ClientOptions): AsporaClient {
     const res = await send(routes.logs, { ...input, query: { ...input.query, follow: 'true' } }, 'text/event-stream', signal);
     if (!res.ok) throw await errorOf(res, base);
     if (!res.body) return;
-    const decoder = new TextDecoder();
-    let buf = '';
-    let cr = '';
+    // A bound on an event that never ends: far above any log line the platform sends.
+    const events = (res.body as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(finalCrAsLineEnd())
+      .pipeThrough(new EventSourceParserStream({ onError: 'terminate', maxBufferSize: MAX_EVENT_CHARS }));
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        // Events end with a blank line; CRLF and CR line ends are as valid as LF (WHATWG SSE). A CR
-        // that ends a chunk waits for the next one, which may start with its LF.
-        let text = cr + decoder.decode(chunk, { stream: true });
-        cr = text.endsWith('\r') ? '\r' : '';
-        if (cr) text = text.slice(0, -1);
-        buf += text.replace(/\r\n?/g, '\n');
-        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-          const event = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
-          if (!data) continue;
-          const line = JSON.parse(data) as LogLine;
-          yield opts.checkResponses ? LogLineSchema.parse(line) : line;
-        }
+      for await (const e of events as unknown as AsyncIterable<EventSourceMessage>) {
+        if (!e.data) continue;
+        const line = JSON.parse(e.data) as LogLine;
+        yield opts.checkResponses ? LogLineSchema.parse(line) : line;
       }
     } catch (e) {
       // Aborting is how the caller stops following: not an error.
@@ -142,6 +137,23 @@ export function createClient(opts: ClientOptions): AsporaClient {
   const client: Record<string, unknown> = { base, followLogs };
   for (const name of Object.keys(routes) as RouteName[]) client[name] = (input?: Record<string, unknown>, options?: CallOptions) => call(name, input, options);
   return client as AsporaClient;
+}
+
+/**
+ * eventsource-parser holds a CR that ends a read until the next one shows whether an LF follows;
+ * a CR-framed stream would then wait one event. A final CR is a line end now, and an LF opening
+ * the next read is the rest of that CRLF.
+ */
+function finalCrAsLineEnd(): TransformStream<string, string> {
+  let crPending = false;
+  return new TransformStream({
+    transform(s, out) {
+      if (!s) return;
+      if (crPending && s.charCodeAt(0) === 10) s = s.slice(1);
+      crPending = s.charCodeAt(s.length - 1) === 13;
+      if (s) out.enqueue(crPending ? `${s}\n` : s);
+    },
+  });
 }
 
 /** `/v1/skills/{domain}/{name}` with each `{x}` replaced by its encoded value. */

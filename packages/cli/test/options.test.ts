@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command, Option } from 'commander';
-import { buildProgram, globalOptions } from '../src/main.ts';
+import { buildProgram } from '../src/main.ts';
+import { globalOptions } from '../src/program.ts';
 
 type Walked = { cmd: Command; path: string[] };
 const walk = (c: Command, path: string[] = []): Walked[] => [{ cmd: c, path }, ...c.commands.flatMap((s) => walk(s, [...path, s.name()]))];

@@ -91,13 +91,14 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
-  const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes }, credentials);
   const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials);
   // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e))) : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env, config.modelStandIn);
+  catalog.startPriceRefresh(log);
+  const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes }, credentials, catalog);
   const budgets = new BudgetControl(redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db), db, platformFile.cost_optimization, limiter, platformFile.gateway.throttle_per_minute);
   const notify = new NotificationRouter(platformFile.notifiers, platformFile.teams, vault, log);
   const gateway = new ModelGateway({

@@ -25,6 +25,8 @@ test('every route answers within its schemas', async () => {
   const skill = { domain: 'fraud', name: 'contract-check' };
   assert.equal((await c.health()).status, 'ok');
   assert.equal((await c.ready()).status, 'ok');
+  const offers = await c.platformOffers();
+  assert.ok(Array.isArray(offers.apis) && Array.isArray(offers.secrets));
   const v1 = await c.publishBundle({ body: await bundle({ name: skill.name, version: '1.0.0' }) });
   assert.equal(v1.created, true);
   await c.publishBundle({ body: await bundle({ name: skill.name, version: '1.1.0' }) });

@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SyntaxNode } from '@lezer/common';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
 import { PlatformMetrics } from '../src/observe/metrics/registry.ts';
 import { skipUnless, suiteUnless } from './tools.ts';
@@ -22,188 +24,65 @@ const RULES = join(root, 'deploy/prometheus/aspora-alerts.yaml');
 const RULE_TESTS = join(root, 'deploy/prometheus/aspora-alerts.test.yaml');
 
 // ---------------------------------------------------------------------------------------------
-// A small PromQL scanner: enough to find the metric selectors and the label names of an
-// expression, not a full parser. Strings, numbers and durations, range and subquery brackets,
-// Grafana variables ($__rate_interval, ${x}, [[x]]) and comments are skipped; `{…}` matchers are
-// parsed (label op "value"); label lists after by/without/on/ignoring/group_left/group_right are
-// collected. Any other identifier that is not a function, an aggregation or a keyword is a metric
-// name, so a misspelt function (`rat(x[5m])`) shows up as an unknown metric.
-
-const FUNCTIONS = new Set([
-  'abs', 'absent', 'absent_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'avg_over_time', 'ceil', 'changes',
-  'clamp', 'clamp_max', 'clamp_min', 'cos', 'cosh', 'count_over_time', 'day_of_month', 'day_of_week', 'day_of_year',
-  'days_in_month', 'deg', 'delta', 'deriv', 'double_exponential_smoothing', 'exp', 'floor', 'histogram_avg', 'histogram_count',
-  'histogram_fraction', 'histogram_quantile', 'histogram_stddev', 'histogram_stdvar', 'histogram_sum', 'holt_winters', 'hour',
-  'idelta', 'increase', 'info', 'irate', 'label_join', 'label_replace', 'last_over_time', 'ln', 'log10', 'log2', 'mad_over_time',
-  'max_over_time', 'min_over_time', 'minute', 'month', 'pi', 'predict_linear', 'present_over_time', 'quantile_over_time', 'rad',
-  'rate', 'resets', 'round', 'scalar', 'sgn', 'sin', 'sinh', 'sort', 'sort_by_label', 'sort_by_label_desc', 'sort_desc', 'sqrt',
-  'stddev_over_time', 'stdvar_over_time', 'sum_over_time', 'tan', 'tanh', 'time', 'timestamp', 'vector', 'year',
-  'start', 'end', // the @ modifier's start() and end()
-]);
-const AGGREGATIONS = new Set(['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio']);
-const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
-const KEYWORDS = new Set(['bool', 'offset', 'and', 'or', 'unless', 'atan2', 'inf', 'nan']);
+// Every expression is parsed by Prometheus' own PromQL grammar (@prometheus-io/lezer-promql, the
+// one Prometheus' UI uses), after Grafana's variables are replaced by plausible values. A syntax
+// error — a misspelt function (`rat(x[5m])`) included — fails; from the tree come the metric
+// selectors with their matcher labels, the label lists of by/without/on/ignoring/group_left/
+// group_right, and the aggregations.
 
 export interface Selector { metric: string | undefined; labels: string[] }
-export interface ScannedExpr {
+export interface ReadExpr {
   selectors: Selector[];
   /** by (…), without (…), on (…), ignoring (…), group_left (…), group_right (…) */
   grouping: { clause: string; labels: string[] }[];
   aggregations: string[];
 }
 
-const IDENT_START = /[A-Za-z_:]/;
-const IDENT = /[A-Za-z0-9_:]/;
-const LABEL_START = /[A-Za-z_]/;
-const LABEL = /[A-Za-z0-9_]/;
-
-export function scanPromQL(expr: string): ScannedExpr {
-  const selectors: Selector[] = [];
-  const grouping: ScannedExpr['grouping'] = [];
-  const aggregations: string[] = [];
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new Error(`${what} at ${i} in: ${expr}`);
-  };
-  const skipSpace = () => {
-    while (i < expr.length && /\s/.test(expr[i]!)) i++;
-  };
-  const readWhile = (re: RegExp) => {
-    const start = i;
-    while (i < expr.length && re.test(expr[i]!)) i++;
-    return expr.slice(start, i);
-  };
-  const readString = (): string => {
-    const quote = expr[i]!;
-    let out = '';
-    for (i++; i < expr.length; i++) {
-      const c = expr[i]!;
-      if (c === quote) {
-        i++;
-        return out;
-      }
-      if (c === '\\' && quote !== '`') out += expr[++i] ?? '';
-      else out += c;
-    }
-    return fail('unterminated string');
-  };
-  const skipGrafanaVariable = () => {
-    i++; // $
-    if (expr[i] === '{') {
-      const close = expr.indexOf('}', i);
-      if (close < 0) fail('unterminated ${…}');
-      i = close + 1;
-    } else readWhile(/[A-Za-z0-9_]/);
-  };
-  // `{ label op "value", … }` after a metric name (or alone).
-  const readMatchers = (): Selector => {
-    const sel: Selector = { metric: undefined, labels: [] };
-    i++; // {
-    for (;;) {
-      skipSpace();
-      if (expr[i] === '}') {
-        i++;
-        return sel;
-      }
-      if (expr[i] === ',') {
-        i++;
-        continue;
-      }
-      const label = expr[i] === '"' ? readString() : LABEL_START.test(expr[i] ?? '') ? readWhile(LABEL) : fail('expected a label name');
-      skipSpace();
-      const op = readWhile(/[=!~]/);
-      if (!['=', '!=', '=~', '!~'].includes(op)) fail(`bad matcher operator "${op}"`);
-      skipSpace();
-      if (!['"', "'", '`'].includes(expr[i] ?? '')) fail('expected a quoted label value');
-      const value = readString();
-      if (label === '__name__') {
-        if (op !== '=') fail('only __name__="…" names a metric here');
-        sel.metric = value;
-      } else sel.labels.push(label);
-    }
-  };
-  // `( label, … )` after by/without/on/ignoring/group_left/group_right.
-  const readLabelList = (): string[] => {
-    const labels: string[] = [];
-    i++; // (
-    for (;;) {
-      skipSpace();
-      const c = expr[i];
-      if (c === ')') {
-        i++;
-        return labels;
-      }
-      if (c === ',') i++;
-      else if (c !== undefined && LABEL_START.test(c)) labels.push(readWhile(LABEL));
-      else fail('expected a label name in a label list');
-    }
-  };
-  const skipBrackets = () => {
-    let depth = 0;
-    for (; i < expr.length; i++) {
-      if (expr[i] === '[') depth++;
-      else if (expr[i] === ']' && --depth === 0) {
-        i++;
-        return;
-      }
-    }
-    fail('unterminated [');
-  };
-
-  while (i < expr.length) {
-    const c = expr[i]!;
-    if (/\s/.test(c)) i++;
-    else if (c === '#') {
-      const nl = expr.indexOf('\n', i);
-      i = nl < 0 ? expr.length : nl;
-    } else if (c === '"' || c === "'" || c === '`') readString();
-    else if (c === '$') skipGrafanaVariable();
-    else if (c === '[') skipBrackets();
-    else if (c === '{') selectors.push(readMatchers());
-    else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(expr[i + 1] ?? ''))) {
-      // numbers, 1e-3, 0x1f, durations (5m, 1h30m): also swallows exponent signs
-      readWhile(/[0-9A-Za-z_.]/);
-      if (/[eE]$/.test(expr.slice(0, i)) && /[+-]/.test(expr[i] ?? '')) {
-        i++;
-        readWhile(/[0-9]/);
-      }
-    } else if (IDENT_START.test(c)) {
-      const word = readWhile(IDENT);
-      const lower = word.toLowerCase();
-      const at = i;
-      skipSpace();
-      const next = expr[i];
-      if (LABEL_LISTS.has(lower)) {
-        if (next === '(') grouping.push({ clause: lower, labels: readLabelList() });
-        else if (lower === 'group_left' || lower === 'group_right') i = at; // the list is optional there
-        else fail(`"${word}" without a label list`);
-      } else if (KEYWORDS.has(lower)) {
-        i = at;
-      } else if (AGGREGATIONS.has(lower) && (next === '(' || /^(by|without)\b/i.test(expr.slice(i)))) {
-        aggregations.push(lower);
-        i = at;
-      } else if (next === '(' && FUNCTIONS.has(word)) {
-        i = at;
-      } else {
-        const sel = next === '{' ? readMatchers() : { metric: undefined, labels: [] };
-        if (sel.metric !== undefined) fail(`metric named twice (${word} and __name__)`);
-        sel.metric = word;
-        selectors.push(sel);
-        if (next !== '{') i = at;
-      }
-    } else i++; // operators, parentheses, commas, @
-  }
-  return { selectors, grouping, aggregations };
-}
-
-export const metricNames = (expr: string) => [...new Set(scanPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>'))];
-
-// ---------------------------------------------------------------------------------------------
-
 const GRAFANA_VARS: Record<string, string> = { __rate_interval: '5m', __interval: '1m', __range: '1h', domain: '.*', skill: '.*' };
 /** An expression as Prometheus would get it: Grafana's variables replaced by plausible values. */
 const interpolate = (expr: string) =>
   expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a?: string, b?: string) => GRAFANA_VARS[(a ?? b)!] ?? m);
+
+/** A label name as written: bare, or a quoted string (UTF-8 names). */
+const labelText = (text: string) => (text.startsWith('"') ? (JSON.parse(text) as string) : text.startsWith("'") || text.startsWith('`') ? text.slice(1, -1) : text);
+
+export function readPromQL(raw: string): ReadExpr {
+  const expr = interpolate(raw);
+  const tree = promql.parse(expr);
+  const selectors: Selector[] = [];
+  const grouping: ReadExpr['grouping'] = [];
+  const aggregations: string[] = [];
+  const text = (n: SyntaxNode) => expr.slice(n.from, n.to);
+  const cursor = tree.cursor();
+  do {
+    const n = cursor.node;
+    if (n.type.isError) throw new Error(`PromQL syntax error at ${n.from} ("${expr.slice(Math.max(0, n.from - 15), n.from)}⚠${expr.slice(n.from, n.from + 15)}") in: ${expr}`);
+    if (n.name === 'VectorSelector') {
+      const sel: Selector = { metric: undefined, labels: [] };
+      const name = n.getChild('Identifier');
+      if (name) sel.metric = text(name);
+      for (let m = n.getChild('LabelMatchers')?.firstChild; m; m = m.nextSibling) {
+        if (m.name !== 'UnquotedLabelMatcher' && m.name !== 'QuotedLabelMatcher') continue;
+        const label = labelText(text(m.getChild('LabelName') ?? m.getChild('QuotedLabelName')!));
+        if (label !== '__name__') sel.labels.push(label);
+        else if (text(m.getChild('MatchOp')!) === '=' && !sel.metric) sel.metric = labelText(text(m.getChild('StringLiteral')!));
+        else throw new Error(`only one metric name, as __name__="…" or before the braces: ${expr}`);
+      }
+      selectors.push(sel);
+    } else if (n.name === 'GroupingLabels') {
+      // The keyword before the list says what it is: by, without, on, ignoring, group_left, group_right.
+      const clause = n.prevSibling ? text(n.prevSibling).toLowerCase() : '';
+      grouping.push({ clause, labels: n.getChildren('LabelName').map(text) });
+    } else if (n.name === 'AggregateOp') {
+      aggregations.push(text(n).toLowerCase());
+    }
+  } while (cursor.next());
+  return { selectors, grouping, aggregations };
+}
+
+export const metricNames = (expr: string) => [...new Set(readPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>'))];
+
+// ---------------------------------------------------------------------------------------------
 
 interface Target { refId: string; expr: string; [k: string]: unknown }
 interface Panel {
@@ -268,7 +147,7 @@ function expressions(): { where: string; expr: string }[] {
   return out;
 }
 
-describe('the PromQL scanner', () => {
+describe("the PromQL expressions, read with Prometheus' grammar", () => {
   const cases: [string, string[]][] = [
     ['sum by (status) (rate(aspora_executions_total{status!="success", domain=~"$domain"}[$__rate_interval]))', ['aspora_executions_total']],
     ['histogram_quantile(0.95, sum by (skill, le) (rate(aspora_execution_duration_seconds_bucket[5m])))', ['aspora_execution_duration_seconds_bucket']],
@@ -279,25 +158,24 @@ describe('the PromQL scanner', () => {
     ['max_over_time(rate(c[5m])[1h:1m]) # rate(commented_out[5m])\n / 2', ['c']],
     ['SUM(rate(c[${__rate_interval}])) without (instance) > -.5', ['c']],
     ['sum without (instance) (rate(c[5m])) / sum by(le)(d)', ['c', 'd']],
-    ['rat(c[5m])', ['rat', 'c']], // a misspelt function is reported, as an unknown metric
     ['{domain="fraud"}', ['<no metric>']],
   ];
   for (const [expr, want] of cases) test(expr.replace(/\s+/g, ' '), () => assert.deepEqual(metricNames(expr), want));
 
   test('collects matcher labels per selector and grouping labels', () => {
-    const r = scanPromQL('sum by (domain, le) (rate(m_bucket{skill=~"a|b", "domain"!="x"}[5m])) / ignoring(le) n');
+    const r = readPromQL('sum by (domain, le) (rate(m_bucket{skill=~"a|b", "domain"!="x"}[5m])) / ignoring(le) n');
     assert.deepEqual(r.selectors, [{ metric: 'm_bucket', labels: ['skill', 'domain'] }, { metric: 'n', labels: [] }]);
     assert.deepEqual(r.grouping, [{ clause: 'by', labels: ['domain', 'le'] }, { clause: 'ignoring', labels: ['le'] }]);
     assert.deepEqual(r.aggregations, ['sum']);
-    assert.deepEqual(scanPromQL('a * on (x) group_left b').grouping, [{ clause: 'on', labels: ['x'] }]);
-    assert.deepEqual(scanPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, ['topk', 'sum', 'count']);
+    assert.deepEqual(readPromQL('a * on (x) group_left b').grouping, [{ clause: 'on', labels: ['x'] }]);
+    assert.deepEqual(readPromQL('a * on (x) group_left (y) b').grouping, [{ clause: 'on', labels: ['x'] }, { clause: 'group_left', labels: ['y'] }]);
+    assert.deepEqual(readPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, ['topk', 'sum', 'count']);
   });
 
-  test('refuses what it cannot read', () => {
-    assert.throws(() => scanPromQL('m{skill="unterminated}'), /unterminated string/);
-    assert.throws(() => scanPromQL('m{skill}'), /bad matcher operator/);
-    assert.throws(() => scanPromQL('sum by skill (m)'), /without a label list/);
-    assert.throws(() => scanPromQL('rate(m[5m)'), /unterminated \[/);
+  test('refuses what is not PromQL, a misspelt function included', () => {
+    for (const bad of ['m{skill="unterminated}', 'm{skill}', 'sum by skill (m)', 'rate(m[5m)', 'rat(c[5m])', 'sum(rate(c[5m])', 'a +', 'm{__name__="x"}']) {
+      assert.throws(() => readPromQL(bad), /PromQL syntax error|only one metric name/, bad);
+    }
   });
 });
 
@@ -316,7 +194,7 @@ describe('metrics and labels used exist', () => {
 
   for (const { where, expr } of exprs) {
     test(where, () => {
-      const { selectors, grouping } = scanPromQL(expr);
+      const { selectors, grouping } = readPromQL(expr);
       assert.ok(selectors.length > 0, 'names at least one metric');
       const used = new Set<string>();
       for (const s of selectors) {
@@ -461,7 +339,7 @@ describe('the Prometheus alerting rules', () => {
   test('annotations use only labels the expression keeps', () => {
     for (const r of alerts) {
       // Heuristic: an aggregating expression keeps its by (…) labels; one without keeps them all.
-      const scanned = scanPromQL(r.expr);
+      const scanned = readPromQL(r.expr);
       const kept = new Set(
         scanned.aggregations.length > 0
           ? scanned.grouping.filter((g) => g.clause === 'by').flatMap((g) => g.labels)

@@ -11,3 +11,4 @@ export * from './bundle/validate.ts';
 export * from './bundle/search-text.ts';
 export * from './handler/types.ts';
 export { configJsonSchema, CONFIG_SCHEMA_ID } from './config/json-schema.ts';
+export { closest } from './yaml/suggest.ts';

@@ -27,12 +27,15 @@ export class Publisher {
     private readonly limits: Partial<BundleLimits> = {},
     /** The platform's own credentials (API auth, provider keys): no skill may declare one as its secret. */
     private readonly reservedSecrets: ReadonlySet<string> = new Set(),
+    /** The gateway's model names: a skill's model.primary and model.fallback must be among them. */
+    private readonly models?: { check(name: string, param?: string): void },
   ) {}
 
   async publish(bytes: Buffer, opts: { actor?: string } = {}): Promise<PublishResult> {
     const files = await unpackBundle(bytes, this.limits);
     const manifest = requireValidSkill(files);
     refuseReservedSecrets(manifest.ref, manifest.config.permissions?.secrets ?? [], this.reservedSecrets);
+    if (this.models) refuseUnknownModels(manifest.ref, manifest.config.model, this.models);
     const { version } = manifest.config.skill;
     const digest = sha256Digest(bytes);
 
@@ -67,6 +70,26 @@ function refuseReservedSecrets(ref: string, secrets: readonly string[], reserved
   throw new AsporaError('CONFIG_INVALID', `${ref}: permissions.secrets names a credential of the platform (${issues.length === 1 ? secrets.find((n) => reserved.has(n)) : `${issues.length} of them`})`, {
     issues,
     hint: 'call the API through context.apis.<api> (permissions.apis): the host adds its credential to the request; the handler never holds it',
+  });
+}
+
+/** A model name the gateway would refuse at every call is refused at deploy, with the nearest known name. */
+function refuseUnknownModels(ref: string, model: { primary?: string | undefined; fallback?: string | undefined } | undefined, models: { check(name: string, param?: string): void }): void {
+  const issues: Issue[] = [];
+  for (const key of ['primary', 'fallback'] as const) {
+    const name = model?.[key];
+    if (!name) continue;
+    try {
+      models.check(name, `model.${key}`);
+    } catch (e) {
+      if (!(e instanceof AsporaError)) throw e;
+      issues.push({ file: 'aspora.config.yaml', path: `model.${key}`, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+    }
+  }
+  if (!issues.length) return;
+  throw new AsporaError('CONFIG_INVALID', `${ref}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+    issues,
+    hint: 'name a model alias of this platform (GET /v1/models), or ask its admin to declare the model under models: in aspora.platform.yaml',
   });
 }
 

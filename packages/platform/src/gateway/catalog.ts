@@ -6,11 +6,13 @@
  * ASPORA_MODEL_BASE_URL and ASPORA_MODEL_API_KEY override the default provider's URL and key.
  */
 import { STAND_IN_PROVIDER } from '@aspora/api';
-import { AsporaError } from '@aspora/sdk';
+import { AsporaError, closest } from '@aspora/sdk';
 import type { SecretVault } from '../access/secrets.ts';
 import type { PlatformFile } from '../config/platform-file.ts';
 import { DEFAULT_MODEL_MAP, DEFAULT_PRICES, FALLBACK_PRICE, DEFAULT_TASK_MODELS } from './models.ts';
+import { OpenRouterPrices } from './prices.ts';
 import { ProviderTransport, type ProviderSettings } from './transport.ts';
+import type { Logger } from '../observe/logger.ts';
 import type { TaskType } from './types.ts';
 
 export const OPENROUTER_URL = 'https://openrouter.ai/api/v1';
@@ -34,7 +36,17 @@ export interface ResolvedModel {
   price: { prompt: number; completion: number };
   /** No price configured or known: priced conservatively. */
   unpriced: boolean;
+  /**
+   * Where the price comes from: `models:` in aspora.platform.yaml, OpenRouter's model list (with
+   * when it was fetched), the built-in table, or none (the conservative fallback).
+   */
+  priceSource: { source: 'config' | 'built-in' | 'fallback' | 'local-stand-in' } | { source: 'openrouter'; fetchedAt: string };
 }
+
+const CONFIG = { source: 'config' } as const;
+const BUILT_IN = { source: 'built-in' } as const;
+const FALLBACK = { source: 'fallback' } as const;
+const STAND_IN_PRICE = { source: STAND_IN_PROVIDER } as const;
 
 export class ModelCatalog {
   readonly #providers = new Map<string, ProviderTransport>();
@@ -42,6 +54,10 @@ export class ModelCatalog {
   readonly defaultProvider: string | undefined;
   readonly defaultModel: string;
   readonly #byTask: Record<TaskType, string>;
+  /** OpenRouter's list, when the default provider is OpenRouter's API (or one declared under providers.openrouter). */
+  readonly #listed: OpenRouterPrices | undefined;
+  /** The default provider's name when it is OpenRouter, whose list #listed holds. */
+  readonly #listedProvider: string | undefined;
 
   /** Model calls are answered by the local stand-in: canned replies, no cost. */
   readonly standIn: boolean;
@@ -75,6 +91,23 @@ export class ModelCatalog {
     this.#models = { ...Object.fromEntries(Object.entries(DEFAULT_MODEL_MAP).map(([alias, id]) => [alias, { id }])), ...file.models };
     this.defaultModel = file.gateway.default_model;
     this.#byTask = { ...DEFAULT_TASK_MODELS, ...(Object.fromEntries(Object.entries(file.gateway.by_task).filter(([, v]) => v)) as Partial<Record<TaskType, string>>) };
+    // The list is OpenRouter's when the URL is, or when the admin named a provider openrouter;
+    // ASPORA_MODEL_BASE_URL points the default at some other OpenAI-compatible server.
+    const or = this.#providers.get('openrouter')?.settings;
+    if (or && this.defaultProvider === 'openrouter' && (or.baseURL === OPENROUTER_URL || (Object.hasOwn(file.providers, 'openrouter') && !env.ASPORA_MODEL_BASE_URL))) {
+      this.#listed = new OpenRouterPrices(or.baseURL, or.apiKey ? { authorization: `Bearer ${or.apiKey}` } : {});
+      this.#listedProvider = 'openrouter';
+    }
+  }
+
+  /** Starts refreshing OpenRouter's prices and model ids (at once, then every 6 h; never awaited by a call). */
+  startPriceRefresh(log: Pick<Logger, 'warn' | 'info'>, everyMs?: number): void {
+    this.#listed?.start(log, everyMs);
+  }
+
+  /** OpenRouter's list, when this platform refreshes one (for tests and /v1/models). */
+  get priceList(): OpenRouterPrices | undefined {
+    return this.#listed;
   }
 
   get configured(): boolean {
@@ -105,9 +138,35 @@ export class ModelCatalog {
     }
     if (!provider) throw new AsporaError('UNAVAILABLE', 'no model provider is configured on this platform', { hint: 'set OPENROUTER_API_KEY, or ASPORA_MODEL_BASE_URL (any OpenAI-compatible …/v1) and ASPORA_MODEL_API_KEY' });
     // The stand-in costs nothing; pricing its calls like the real model would bill phantom spend.
-    if (provider === STAND_IN_PROVIDER) return { name, provider, id, price: { prompt: 0, completion: 0 }, unpriced: false };
-    const known = entry?.price ?? DEFAULT_PRICES[id];
-    return { name, provider, id, price: known ?? FALLBACK_PRICE, unpriced: !known };
+    if (provider === STAND_IN_PROVIDER) return { name, provider, id, price: { prompt: 0, completion: 0 }, unpriced: false, priceSource: STAND_IN_PRICE };
+    if (entry?.price) return { name, provider, id, price: entry.price, unpriced: false, priceSource: CONFIG };
+    const fetched = provider === this.#listedProvider ? this.#listed!.price(id) : undefined;
+    if (fetched) return { name, provider, id, price: fetched, unpriced: false, priceSource: { source: 'openrouter', fetchedAt: this.#listed!.fetchedAt! } };
+    const builtIn = DEFAULT_PRICES[id];
+    return builtIn ? { name, provider, id, price: builtIn, unpriced: false, priceSource: BUILT_IN } : { name, provider, id, price: FALLBACK_PRICE, unpriced: true, priceSource: FALLBACK };
+  }
+
+  /**
+   * Refuses a model name the platform does not know, with the nearest known one. Known: an alias
+   * (`models:` and the built-in table), an id of the built-in table, an id of OpenRouter's list
+   * once fetched (when OpenRouter is the default provider), and `<provider>/<id>` of a configured
+   * provider other than the default (its own list is not known here: it answers for its ids).
+   */
+  check(name: string, param = 'model'): void {
+    if (Object.hasOwn(this.#models, name) || Object.hasOwn(DEFAULT_PRICES, name)) return;
+    const slash = name.indexOf('/');
+    const prefix = slash > 0 ? name.slice(0, slash) : '';
+    if (prefix && prefix !== this.defaultProvider && this.#providers.has(prefix)) return;
+    const listed = this.#listed?.ids;
+    if (listed?.has(name)) return;
+    const candidates = [...Object.keys(this.#models), ...Object.keys(DEFAULT_PRICES), ...(listed ?? [])];
+    const near = closest(name, candidates);
+    throw new AsporaError('BAD_REQUEST', `unknown model "${name.slice(0, 120)}"${near ? `; did you mean "${near}"?` : ''}`, {
+      hint: listed?.size
+        ? `GET /v1/models lists the aliases; any id of OpenRouter's list (fetched ${this.#listed!.fetchedAt}) works too; or declare it under models: in aspora.platform.yaml`
+        : 'GET /v1/models lists the aliases; declare another model under models: in aspora.platform.yaml (or name it <provider>/<id> for a configured provider)',
+      details: { param, code: 'model_not_found', ...(near ? { suggestion: near } : {}) },
+    });
   }
 
   /** Aliases and their targets, for GET /v1/models. */
@@ -117,6 +176,7 @@ export class ModelCatalog {
   }
 
   async close(): Promise<void> {
+    this.#listed?.stop();
     await Promise.all([...this.#providers.values()].map((p) => p.close()));
   }
 }

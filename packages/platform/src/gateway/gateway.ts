@@ -229,6 +229,8 @@ export class ModelGateway {
 
   /** Rate limits, budget admission, defaults and the model chain of one call. */
   async #begin(input: WireChat, caller: Caller) {
+    // Before anything is counted, reserved or sent: an unknown name is the caller's typo, not a model to bill.
+    if (input.model && input.model !== 'auto') this.d.catalog.check(input.model);
     await this.#limits(caller);
     const subject: BudgetSubject = { ref: caller.ref ?? 'platform', ownerTeam: caller.ownerTeam, monthlyLimit: caller.ref ? caller.prefs.monthlyLimit : undefined };
     await this.d.budgets.admit(subject);

@@ -111,6 +111,23 @@ describe('an OpenAI client, unchanged', () => {
     await assert.rejects(anon.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.AuthenticationError && e.status === 401);
   });
 
+  test('an unknown model name is a 400 model_not_found with the nearest name, before anything is sent or billed', async () => {
+    stub.reset();
+    const res = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-aspora-skill': 'fraud/limited' },
+      body: JSON.stringify({ model: 'fsat', messages: [{ role: 'user', content: 'typo' }] }),
+    });
+    assert.equal(res.status, 400);
+    const { error } = (await res.json()) as { error: { message: string; type: string; param: string; code: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'model');
+    assert.equal(error.code, 'model_not_found');
+    assert.match(error.message, /unknown model "fsat"; did you mean "fast"\?/);
+    await assert.rejects(client.chat.completions.create({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }], stream: true }), OpenAI.BadRequestError);
+    assert.equal(stub.chatRequests.length, 0, 'nothing reached the provider');
+  });
+
   test('malformed requests and unknown models are OpenAI-style errors; the gateway stays up', async () => {
     const bad = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fast', messages: [] }) });
     assert.equal(bad.status, 400);
@@ -147,7 +164,8 @@ describe('an OpenAI client, unchanged', () => {
     const q = await tempPlatform({ platformYaml: yaml(strict.url) });
     try {
       const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: 'x', maxRetries: 0 });
-      await assert.rejects(c.chat.completions.create({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.NotFoundError && /model/.test(e.message));
+      // A name the gateway knows that the provider does not serve: the provider's 404, not another model.
+      await assert.rejects(c.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.NotFoundError && /model/.test(e.message));
     } finally {
       await q.cleanup();
       await strict.close();
@@ -179,6 +197,47 @@ describe('fallback, retries, breaker, deadline', () => {
       const broken = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }], stream: true });
       for await (const _ of broken) void _;
     });
+  });
+
+  test('a provider framing its stream with CRLF or CR: the first token reaches the client long before the stream ends', async () => {
+    for (const framing of ['crlf', 'cr'] as const) {
+      stub.reset();
+      // Eight events 120 ms apart: the first content is the second event, the stream ends ~840 ms in.
+      stub.behave('openai/gpt-4o-mini', { framing, chunkDelayMs: 120 });
+      const t0 = performance.now();
+      const s = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'frame me' }], stream: true });
+      let firstAt = 0;
+      let text = '';
+      for await (const c of s) {
+        const piece = c.choices[0]?.delta?.content ?? '';
+        if (piece && !firstAt) firstAt = performance.now() - t0;
+        text += piece;
+      }
+      const total = performance.now() - t0;
+      assert.equal(text, 'stub reply to: frame me', framing);
+      assert.ok(firstAt > 0 && firstAt < total / 2, `${framing}: first token at ${firstAt.toFixed(0)} ms of ${total.toFixed(0)} ms`);
+    }
+  });
+
+  // A stream that ends before its first token is sse.test.ts's; here the gateway around it, over CRLF.
+  test('CRLF framing: a failing model falls back to one streaming CRLF; a stream broken after its first token reaches the client', async () => {
+    stub.reset();
+    stub.behave('*', { framing: 'crlf' });
+    stub.behave('openai/gpt-4o', { status: 502 });
+    const s = await client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'fall back' }], stream: true });
+    let text = '';
+    for await (const c of s) text += c.choices[0]?.delta?.content ?? '';
+    assert.equal(text, 'stub reply to: fall back', 'served by the fallback model');
+    stub.reset();
+    stub.behave('*', { framing: 'crlf' });
+    stub.behave('openai/gpt-4o-mini', { malformed: true });
+    let got = '';
+    await assert.rejects(async () => {
+      const broken = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }], stream: true });
+      for await (const c of broken) got += c.choices[0]?.delta?.content ?? '';
+    });
+    assert.equal(got, 'stub', 'the first token was streamed before the break, so no other model was tried');
+    assert.equal(stub.requestsByModel['anthropic/claude-sonnet-4-5'] ?? 0, 0);
   });
 
   test('a client that leaves mid-stream: the provider stream stops at once, and the call is on record', async () => {

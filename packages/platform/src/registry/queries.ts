@@ -4,6 +4,7 @@ import { deploymentHistory } from './deploy.ts';
 import { findSkill, findVersionId } from './lookup.ts';
 import { checkEnvironment } from './ref.ts';
 import { iso, mapPermission, mapSummary, mapTrigger, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
+import { compareVersions } from './semver.ts';
 import type {
   EnvironmentName, ListSkillsOptions, LoadedSkill, PermissionRecord, SkillDetail, SkillSummary, TriggerRecord, VersionRecord,
 } from './types.ts';
@@ -73,10 +74,11 @@ export async function getSkill(db: Db, ref: string): Promise<SkillDetail> {
   );
   if (!sum) throw notFound(skill.ref);
   const versions = await db.query<Record<string, unknown>>(
-    `SELECT version, bundle_digest, role, created_at, created_by FROM skill_versions WHERE skill_id = $1
-     ORDER BY major DESC, minor DESC, patch DESC, (prerelease = '') DESC, prerelease DESC`,
+    `SELECT version, bundle_digest, role, created_at, created_by FROM skill_versions WHERE skill_id = $1`,
     [skill.id],
   );
+  // Newest first, in semver's order (SQL would sort pre-releases as text: rc.10 before rc.9).
+  versions.sort((a, b) => compareVersions(String(b.version), String(a.version)));
   const latestId = skill.latest_version_id!;
   return {
     ...mapSummary(sum),

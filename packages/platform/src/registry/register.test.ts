@@ -90,6 +90,13 @@ for (const backend of BACKENDS) {
       assert.deepEqual(d.versions.map((v) => v.version), ['1.10.0', '1.10.0-rc.1', '1.2.0', '1.0.0']);
     });
 
+    it("pre-releases are ordered as semver orders them, not as text (rc.10 after rc.9, rc after beta)", async () => {
+      for (const version of ['2.0.0-rc.9', '2.0.0-rc.10', '2.0.0-beta.2', '2.0.0-rc.2']) await reg.registerVersion(skillInput('release', 'ordered', { version }));
+      const d = await reg.getSkill('release/ordered');
+      assert.equal(d.latestVersion, '2.0.0-rc.10');
+      assert.deepEqual(d.versions.map((v) => v.version), ['2.0.0-rc.10', '2.0.0-rc.9', '2.0.0-rc.2', '2.0.0-beta.2']);
+    });
+
     it('lists by domain and role; role changes are allowed and reported', async () => {
       await reg.registerVersion(skillInput('ecm', 'triage-and-assign', { role: 'manager' }));
       await reg.registerVersion(skillInput('ecm', 'my-tickets', { role: 'field' }));

@@ -2,7 +2,7 @@ import { AsporaError } from '@aspora/sdk';
 import type { Db } from './db/types.ts';
 import { formatRef } from './ref.ts';
 import { mapSummary, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
-import { parseSemver } from './semver.ts';
+import { latestOf, parseSemver } from './semver.ts';
 import type { RegisterResult, RegisterVersionInput } from './types.ts';
 import { validateRegisterInput } from './validate.ts';
 
@@ -11,7 +11,6 @@ export interface StoredEmbedding {
   model: string;
 }
 
-const LATEST_ORDER = `major DESC, minor DESC, patch DESC, (prerelease = '') DESC, prerelease DESC`;
 
 /**
  * Registers one immutable version. The skill row lock serialises registrations of the same
@@ -89,11 +88,17 @@ export async function registerVersion(
     const [prev] = await tx.query<{ role: string | null }>('SELECT role FROM skill_versions WHERE id = $1', [
       skill.latest_version_id,
     ]);
+    // SQL narrows to the highest MAJOR.MINOR.PATCH; semver orders its pre-releases (rc.10 after rc.9).
+    const top = await tx.query<{ id: string; version: string }>(
+      `SELECT id, version FROM skill_versions WHERE skill_id = $1 AND (major, minor, patch) =
+         (SELECT major, minor, patch FROM skill_versions WHERE skill_id = $1 ORDER BY major DESC, minor DESC, patch DESC LIMIT 1)`,
+      [skill.id],
+    );
     await tx.query(
       `UPDATE skills s SET latest_version_id = l.id, role = l.role, updated_at = now()
-         FROM (SELECT id, role FROM skill_versions WHERE skill_id = $1 ORDER BY ${LATEST_ORDER} LIMIT 1) l
+         FROM (SELECT id, role FROM skill_versions WHERE id = $2) l
         WHERE s.id = $1`,
-      [skill.id],
+      [skill.id, latestOf(top)!.id],
     );
     await tx.query(
       `UPDATE skill_versions v SET is_latest = (v.id = s.latest_version_id)

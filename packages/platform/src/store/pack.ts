@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { AsporaError } from '@aspora/sdk';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { constants as zc, gzip } from 'node:zlib';
@@ -91,12 +93,26 @@ export async function packFiles(files: PackInput, opts: PackOptions = {}): Promi
   return { bytes, digest: sha256Digest(bytes), size: bytes.length, files: listing };
 }
 
+/** Far above any real ignore file; the patterns are compiled to regular expressions, so they are bounded. */
+const MAX_IGNORE_FILE_BYTES = 64 * 1024;
+
 async function readIgnoreFile(dir: string): Promise<string[]> {
+  let fh;
   try {
-    return (await readFile(join(dir, IGNORE_FILE), 'utf8')).split('\n');
+    // O_NOFOLLOW: a linked .asporaignore is refused like any other link in a skill folder.
+    fh = await open(join(dir, IGNORE_FILE), fsc.O_RDONLY | fsc.O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ELOOP') throw new AsporaError('BAD_REQUEST', `${IGNORE_FILE} is a symbolic link`, { hint: `make ${IGNORE_FILE} a plain file in the skill folder` });
     throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_IGNORE_FILE_BYTES) throw new AsporaError('BAD_REQUEST', `${IGNORE_FILE} is ${size} bytes, more than ${MAX_IGNORE_FILE_BYTES}`, { hint: 'list directories rather than every file (build/ ignores everything under build)' });
+    return (await fh.readFile('utf8')).split('\n');
+  } finally {
+    await fh.close();
   }
 }
 

@@ -296,6 +296,9 @@ async function stream(
   events.push(event({}, finish));
   if (usage) events.push(`${prefix}[],"usage":${JSON.stringify(usage)}}\n\n`);
   events.push('data: [DONE]\n\n');
+  // JSON escapes its own newlines: every literal \n here is framing.
+  const eol = plan?.framing === 'crlf' ? '\r\n' : plan?.framing === 'cr' ? '\r' : undefined;
+  if (eol) for (let i = 0; i < events.length; i++) events[i] = events[i]!.replaceAll('\n', eol);
 
   res.writeHead(200, { ...headers, ...SSE_HEADERS });
   if (plan?.malformed) {

@@ -100,7 +100,13 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
       c.json(
         {
           object: 'list',
-          data: deps.gateway.catalog.list().map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: m.provider, aspora: { provider_model: m.id, price_per_million: m.price } })),
+          data: deps.gateway.catalog.list().map((m) => ({
+            id: m.name,
+            object: 'model',
+            created: 0,
+            owned_by: m.provider,
+            aspora: { provider_model: m.id, price_per_million: m.price, price_source: m.priceSource.source, ...(m.priceSource.source === 'openrouter' ? { price_fetched_at: m.priceSource.fetchedAt } : {}) },
+          })),
         },
         200,
       ),
