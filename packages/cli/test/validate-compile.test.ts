@@ -84,7 +84,8 @@ test('a Go handler that does not compile fails at file:line:column', { skip: ski
 test('without a Go toolchain, validate passes with the warning "go not found: handler not compiled"', () => {
   const r = validate(skill('go-nogo', 'go', { 'code/handler.go': 'package main\n\nthis is not go\n' }), { ASPORA_GO: join(work, 'no-such-go') }, true);
   assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { valid: boolean; warnings: { file: string; message: string }[] };
+  const out = JSON.parse(r.stdout) as { valid: boolean; results: { warnings: { file: string; message: string }[] }[] };
   assert.equal(out.valid, true);
-  assert.ok(out.warnings.some((w) => w.file.endsWith('go-nogo/code/handler.go') && w.message === 'go not found: handler not compiled'), JSON.stringify(out.warnings));
+  const warnings = out.results[0]!.warnings;
+  assert.ok(warnings.some((w) => w.file.endsWith('go-nogo/code/handler.go') && w.message === 'go not found: handler not compiled'), JSON.stringify(warnings));
 });

@@ -56,9 +56,9 @@ test('an API or secret the platform does not offer fails validate at file:line:c
 test('names the platform offers pass; --json records that the platform was checked', async () => {
   const r = await aspora(['validate', skill('fine', '  apis: [trm_api]\n  secrets: [DEMO_TOKEN]\n'), '--json'], p.url);
   assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { valid: boolean; platform: { checked?: string } };
+  const out = JSON.parse(r.stdout) as { valid: boolean; results: { platform?: { checked?: string } }[] };
   assert.equal(out.valid, true);
-  assert.equal(out.platform.checked, p.url);
+  assert.equal(out.results[0]?.platform?.checked, p.url);
 });
 
 test('with no platform reachable, validate says so in one line, skips the check and passes', async () => {

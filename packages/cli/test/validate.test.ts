@@ -46,6 +46,6 @@ test('validate passes a config with fields not acted on yet, warning about each 
   assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:13:5 .*accepted, not acted on yet: triggers\[0\] \(type: cron\)/);
   const j = spawnSync(process.execPath, [BIN, 'validate', dir, '--json'], { cwd: work, env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(j.status, 0, j.stderr);
-  const paths = (JSON.parse(j.stdout) as { warnings: { path?: string; message: string }[] }).warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')).map((w) => w.path);
+  const paths = (JSON.parse(j.stdout) as { results: { warnings: { path?: string; message: string }[] }[] }).results[0]!.warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')).map((w) => w.path);
   assert.deepEqual(paths, ['versioning.canary_percentage', 'triggers[0]']);
 });
