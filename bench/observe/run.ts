@@ -21,7 +21,8 @@ import { rollup } from '../../packages/platform/src/observe/rollups/query.ts';
 import { startPlatform } from '../../packages/platform/src/platform.ts';
 import { platformConfigFromEnv } from '../../packages/platform/src/config/platform-config.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
-import { openDb, migrate, SkillRegistry } from '../../packages/platform/src/registry/index.ts';
+import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
+import { openDb, migrate } from '../../packages/platform/src/db/index.ts';
 import { skillInput } from '../../packages/platform/src/registry/test-support.ts';
 
 const args = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { openPlatformCore } from '../../packages/platform/src/platform.ts';
 import { platformConfigFromEnv } from '../../packages/platform/src/config/platform-config.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
-import { deployFolders, findSkillFolders } from '../../packages/platform/src/deploy/folders.ts';
+import { deployFolders, findSkillFolders } from '../../packages/platform/src/publish/folders.ts';
 import { percentile, round } from './stats.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/skills', import.meta.url));

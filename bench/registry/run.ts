@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDb } from '../../packages/platform/src/registry/db/index.ts';
+import { openDb } from '../../packages/platform/src/db/index.ts';
 import { benchRecall } from './recall.ts';
 import { benchStartup } from './startup.ts';
 import { benchRegistrySynthetic, type BenchRow } from './synthetic.ts';

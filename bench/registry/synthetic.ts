@@ -4,9 +4,9 @@
  *   run through bench/registry/run.ts (npm run bench:registry)
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../../packages/platform/src/registry/db/index.ts';
-import { migrate } from '../../packages/platform/src/registry/migrate.ts';
-import { SkillRegistry } from '../../packages/platform/src/registry/registry.ts';
+import type { Db } from '../../packages/platform/src/db/index.ts';
+import { migrate } from '../../packages/platform/src/db/migrate.ts';
+import { SkillRegistry } from '../../packages/platform/src/registry/skill-registry.ts';
 import type { RegisterVersionInput } from '../../packages/platform/src/registry/types.ts';
 import { percentile, round } from './stats.ts';
 

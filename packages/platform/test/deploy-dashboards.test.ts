@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { SyntaxNode } from '@lezer/common';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
-import { PlatformMetrics } from '../src/observe/metrics/registry.ts';
+import { PlatformMetrics } from '../src/observe/metrics/prometheus-registry.ts';
 import { skipUnless, suiteUnless } from './tools.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

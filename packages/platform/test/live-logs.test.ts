@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { REDIS_URL, redisDown } from '../src/limits/test-support.ts';
+import { REDIS_URL, redisDown } from '../src/rate-limits/test-support.ts';
 import { PG_URL, pgDown } from '../src/registry/test-support.ts';
 import { bundle, tempPlatform } from './helpers.ts';
 

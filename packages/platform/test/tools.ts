@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
-import { redisDown } from '../src/limits/test-support.ts';
+import { redisDown } from '../src/rate-limits/test-support.ts';
 import { pgDown } from '../src/registry/test-support.ts';
 import { pythonInterpreter } from '../src/runtime/languages/python.ts';
 import { probeBwrap } from '../src/runtime/sandbox/detect.ts';

@@ -16,7 +16,7 @@ import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { toAsporaError } from './errors.ts';
-import { bodyTooDeep, tooDeep } from './json-depth.ts';
+import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({

@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ApiError } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { Logger } from '../observe/logger.ts';
-import { pgCode } from '../registry/db/sqlstate.ts';
+import { pgCode } from '../db/sqlstate.ts';
 
 /** SQLSTATEs of text PostgreSQL cannot hold (a NUL character): the request's value, not a platform bug. */
 const NUL_IN_TEXT = new Set(['22021', '22P05']);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
 import { PG_URL } from '../registry/test-support.ts';
-import { REDIS_URL } from '../limits/test-support.ts';
+import { REDIS_URL } from '../rate-limits/test-support.ts';
 import { postgres, redis, skipUnless } from '../../test/tools.ts';
 import type { BudgetNotice } from './budget/control.ts';
 import { monthOf } from './budget/store.ts';

@@ -1,7 +1,7 @@
 /** Which provider and id a model name means, from the environment and aspora.platform.yaml. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SecretVault } from '../access/secrets.ts';
+import { SecretVault } from '../secrets/secrets.ts';
 import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../config/platform-file.ts';
 import { ModelCatalog, OPENROUTER_URL, STAND_IN_PROVIDER } from './catalog.ts';
 

@@ -7,7 +7,7 @@
  */
 import { STAND_IN_PROVIDER } from '@aspora/api';
 import { AsporaError, closest } from '@aspora/sdk';
-import type { SecretVault } from '../access/secrets.ts';
+import type { SecretVault } from '../secrets/secrets.ts';
 import type { PlatformFile } from '../config/platform-file.ts';
 import { DEFAULT_MODEL_MAP, DEFAULT_PRICES, FALLBACK_PRICE, DEFAULT_TASK_MODELS } from './models.ts';
 import { OpenRouterPrices } from './prices.ts';

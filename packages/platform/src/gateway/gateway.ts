@@ -8,7 +8,7 @@
  */
 import { AsporaError } from '@aspora/sdk';
 import type { CostOptimization, GatewayConfig } from '../config/platform-file.ts';
-import { DAY_MS, HOUR_MS, type RateLimiter } from '../limits/rate-limiter.ts';
+import { DAY_MS, HOUR_MS, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { BudgetControl, BudgetSubject, Reservation } from './budget/control.ts';
 import { cacheKey, type ResponseCache } from './cache.ts';
 import type { ModelCatalog, ResolvedModel } from './catalog.ts';

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
-import { REDIS_URL } from '../limits/test-support.ts';
+import { REDIS_URL } from '../rate-limits/test-support.ts';
 import { haveOrSkip, redis } from '../../test/tools.ts';
 
 let stub: OpenAIStub;

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
-import { SecretVault } from '../access/secrets.ts';
+import { SecretVault } from '../secrets/secrets.ts';
 import { parsePlatformFile } from '../config/platform-file.ts';
 import { ModelCatalog } from './catalog.ts';
 import { OpenRouterPrices } from './prices.ts';

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AsporaError } from '@aspora/sdk';
-import { SecretVault } from '../access/secrets.ts';
+import { SecretVault } from '../secrets/secrets.ts';
 import { ApiSchema } from '../config/platform-file.ts';
-import { MemoryRateLimiter } from '../limits/rate-limiter.ts';
+import { MemoryRateLimiter } from '../rate-limits/rate-limiter.ts';
 import { PlatformApis } from './apis.ts';
 
 let server: Server;

@@ -6,10 +6,10 @@
  * API's answer (scrubbed from it).
  */
 import { AsporaError } from '@aspora/sdk';
-import { Redactor, type SecretValue } from '../access/redactor.ts';
-import type { SecretVault } from '../access/secrets.ts';
+import { Redactor, type SecretValue } from '../secrets/redactor.ts';
+import type { SecretVault } from '../secrets/secrets.ts';
 import type { ApiDefinition } from '../config/platform-file.ts';
-import { DAY_MS, HOUR_MS, type RateLimiter } from '../limits/rate-limiter.ts';
+import { DAY_MS, HOUR_MS, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { httpRequest } from './http.ts';
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;

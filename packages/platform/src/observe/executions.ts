@@ -2,7 +2,7 @@
  * Execution records: what ran (skill, version, trigger, user, workflow, parent), when, how it
  * ended, its logs, host calls and model usage. Written by the recorder (recorder.ts); read here.
  */
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import type { Execution, LogEntry } from '@aspora/api';
 
 // The API's shapes (@aspora/api), named here for the modules that build them.

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import { isExecutionId } from './executions.ts';
 import type { Feedback } from '@aspora/api';
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AsporaError } from '@aspora/sdk';
-import type { Redactor } from '../access/redactor.ts';
+import type { Redactor } from '../secrets/redactor.ts';
 import type { Logger } from './logger.ts';
 
 export function internalError(log: Logger, err: unknown, context: Record<string, unknown> = {}, redactor?: Redactor): AsporaError {

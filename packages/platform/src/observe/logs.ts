@@ -1,5 +1,5 @@
 /** Log lines of a skill's executions, from their records (the live ones come from the runtime). */
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import type { LogEntry } from './executions.ts';
 import { endLine } from './live-logs.ts';
 import type { LogLine } from '@aspora/api';

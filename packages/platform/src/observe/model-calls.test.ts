@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ModelCallRecord } from '../gateway/types.ts';
-import { SkillRegistry } from '../registry/registry.ts';
+import { SkillRegistry } from '../registry/skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../registry/test-support.ts';
 import { createLogger } from './logger.ts';
 import { ModelCallLog } from './model-calls.ts';

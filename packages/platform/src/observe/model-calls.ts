@@ -4,7 +4,7 @@
  * path: a gateway answer never waits for its bookkeeping.
  */
 import type { ModelCallRecord } from '../gateway/types.ts';
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import type { Logger } from './logger.ts';
 
 /**

@@ -5,8 +5,8 @@ import { appendFileSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Db } from '../registry/index.ts';
-import { SkillRegistry } from '../registry/registry.ts';
+import type { Db } from '../db/index.ts';
+import { SkillRegistry } from '../registry/skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../registry/test-support.ts';
 import { getExecution, type ExecutionRecord } from './executions.ts';
 import { createLogger } from './logger.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SkillRegistry } from '../registry/registry.ts';
+import { SkillRegistry } from '../registry/skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../registry/test-support.ts';
 import { getExecution, type ExecutionRecord } from './executions.ts';
 import { createLogger } from './logger.ts';

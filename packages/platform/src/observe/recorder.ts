@@ -9,8 +9,8 @@
  * it runs. See decisions 006 and 010.
  */
 import { unlinkSync } from 'node:fs';
-import type { Db } from '../registry/index.ts';
-import { pgCode } from '../registry/db/sqlstate.ts';
+import type { Db } from '../db/index.ts';
+import { pgCode } from '../db/sqlstate.ts';
 import type { Logger } from './logger.ts';
 import type { ExecutionRecord } from './executions.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';

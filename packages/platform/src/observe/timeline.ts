@@ -5,7 +5,7 @@
  * execution sits under the execution that invoked it.
  */
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import { spansOfDomain, spansOfExecution, type SpanRow } from './tracing/index.ts';
 import type { Timeline, TimelineExecution } from '@aspora/api';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Db } from './db/types.ts';
-import { SkillRegistry } from './registry.ts';
+import type { Db } from '../db/types.ts';
+import { SkillRegistry } from './skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from './test-support.ts';
 
 const quiet = { warn() {}, info() {} };

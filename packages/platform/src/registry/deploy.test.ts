@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SkillRegistry } from './registry.ts';
+import { SkillRegistry } from './skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from './test-support.ts';
 
 const quiet = { warn() {}, info() {} };

@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { findSkill, findVersionId, type SkillRow } from './lookup.ts';
 import { checkEnvironment } from './ref.ts';
 import { mapDeployment } from './rows.ts';

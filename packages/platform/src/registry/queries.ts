@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { deploymentHistory } from './deploy.ts';
 import { findSkill, findVersionId } from './lookup.ts';
 import { checkEnvironment } from './ref.ts';

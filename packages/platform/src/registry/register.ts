@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { formatRef } from './ref.ts';
 import { mapSummary, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
 import { latestOf, parseSemver } from './semver.ts';

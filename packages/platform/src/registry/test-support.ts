@@ -1,9 +1,9 @@
 /** Shared by the registry tests: both backends in a throwaway schema, and input fixtures. */
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDb } from './db/index.ts';
-import type { Db } from './db/types.ts';
-import { migrate } from './migrate.ts';
+import { openDb } from '../db/index.ts';
+import type { Db } from '../db/types.ts';
+import { migrate } from '../db/migrate.ts';
 import type { RegisterVersionInput } from './types.ts';
 
 export const PG_URL = process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Redactor } from '../access/redactor.ts';
+import { Redactor } from '../secrets/redactor.ts';
 import { boundError, boundOutcome, capText, LogBudget } from './record-bounds.ts';
 
 const r = new Redactor([{ name: 'API_KEY', value: 'sk-live-0123456789' }]);

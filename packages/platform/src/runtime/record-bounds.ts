@@ -4,7 +4,7 @@
  * cut ever leaves half a secret behind. Limits: protocol/limits.ts.
  */
 import type { SkillResult } from '@aspora/sdk';
-import type { Redactor } from '../access/redactor.ts';
+import type { Redactor } from '../secrets/redactor.ts';
 import type { LogEntry } from '../observe/executions.ts';
 import { LIMITS } from './protocol/limits.ts';
 import type { ExecutionFailure, Outcome } from './worker.ts';

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { isDigest, parseDigest, sha256Digest } from './digest.ts';
 import { AsporaError } from './errors.ts';
-import { LocalBundleStore } from './local-store.ts';
+import { LocalBundleStore } from './folder-store.ts';
 import { packFiles } from './pack.ts';
 import { openBundleStore } from './store.ts';
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from './errors.ts';
-import { LocalBundleStore } from './local-store.ts';
+import { LocalBundleStore } from './folder-store.ts';
 import { redactUrl, S3BundleStore } from './s3-store.ts';
 
 export interface PutResult {

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { AsporaError } from '@aspora/sdk';
 import { incomingOf, requestHeader } from '../node-io.ts';
-import { bodyTooDeep, tooDeep } from '../json-depth.ts';
+import { bodyTooDeep, tooDeep } from '../body-depth.ts';
 
 export const MAX_OPENAI_BODY_BYTES = 16 * 1024 * 1024;
 

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { routes } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { ApiDeps } from '../deps.ts';
-import { actorOf } from './shared.ts';
+import { actorOf } from './actor.ts';
 import { parseDigest } from '../../store/index.ts';
 
 export function bundleRoutes(app: OpenAPIHono, deps: ApiDeps): void {

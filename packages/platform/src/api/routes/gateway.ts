@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import type { ApiDeps } from '../deps.ts';
 import { modelPrefs } from '../../runtime/runtime.ts';
-import { actorOf } from './shared.ts';
+import { actorOf } from './actor.ts';
 
 export function gatewayRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   const { gateway, registry } = deps;

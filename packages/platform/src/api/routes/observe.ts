@@ -9,7 +9,7 @@ import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedbac
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
 import { rollup } from '../../observe/rollups/query.ts';
 import { domainTimeline, executionTimeline } from '../../observe/timeline.ts';
-import { actorOf } from './shared.ts';
+import { actorOf } from './actor.ts';
 
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
 

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import type { ApiDeps } from '../deps.ts';
-import { actorOf } from './shared.ts';
+import { actorOf } from './actor.ts';
 
 export function skillRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   const { registry, publisher } = deps;

@@ -8,8 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { AsporaError } from '@aspora/sdk';
 import type { CostOptimization } from '../../config/platform-file.ts';
-import type { RateLimiter } from '../../limits/rate-limiter.ts';
-import type { Db } from '../../registry/index.ts';
+import type { RateLimiter } from '../../rate-limits/rate-limiter.ts';
+import type { Db } from '../../db/index.ts';
 import { monthOf, type BudgetStore } from './store.ts';
 import type { Budget } from '@aspora/api';
 

@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from '../../registry/db/types.ts';
+import type { Db } from '../../db/types.ts';
 import type { BudgetState, BudgetStore } from './store.ts';
 
 /**

@@ -7,9 +7,10 @@
  */
 import type { AlertingConfig } from '../../config/platform-file.ts';
 import type { BudgetNotice } from '../../gateway/budget/control.ts';
-import type { Db, SkillRegistry } from '../../registry/index.ts';
+import type { SkillRegistry } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import type { Logger } from '../logger.ts';
-import type { PlatformMetrics } from '../metrics/registry.ts';
+import type { PlatformMetrics } from '../metrics/prometheus-registry.ts';
 import type { NotificationRouter } from '../notify/router.ts';
 import type { Notice } from '../notify/types.ts';
 import { costLastHour, platformRules, skillRules, span, windowFigures, type Judgement, type SkillMonitoring } from './rules.ts';

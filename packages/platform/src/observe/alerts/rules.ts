@@ -3,7 +3,7 @@
  * the model cost of the last hour. One query each, grouped per skill; the rules are judged in JS.
  */
 import type { AlertingConfig } from '../../config/platform-file.ts';
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 
 export interface SkillWindow {
   ref: string;

@@ -6,7 +6,7 @@
 import type { BudgetControl } from '../../gateway/budget/control.ts';
 import type { GatewayStats } from '../../gateway/stats.ts';
 import type { SkillRuntime } from '../../runtime/runtime.ts';
-import type { PlatformMetrics } from './registry.ts';
+import type { PlatformMetrics } from './prometheus-registry.ts';
 
 const domainOf = (ref: string) => ref.slice(0, Math.max(0, ref.indexOf('/'))) || ref;
 

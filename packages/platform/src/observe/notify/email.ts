@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { AsporaError } from '@aspora/sdk';
-import type { SecretVault } from '../../access/secrets.ts';
+import type { SecretVault } from '../../secrets/secrets.ts';
 import type { NotifiersConfig } from '../../config/platform-file.ts';
-import { facts, statusWord } from './shared.ts';
+import { facts, statusWord } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
 export type SmtpConfig = NonNullable<NotifiersConfig['email']>;

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { AsporaError } from '@aspora/sdk';
-import { SecretVault } from '../../access/secrets.ts';
+import { SecretVault } from '../../secrets/secrets.ts';
 import { NotifiersSchema, TeamSchema, type NotifiersConfig, type TeamConfig } from '../../config/platform-file.ts';
 import type { Logger } from '../logger.ts';
 import { PagerDutyNotifier } from './pagerduty.ts';

@@ -5,7 +5,7 @@
  */
 import { AsporaError } from '@aspora/sdk';
 import type { HttpResponse } from '../../integrations/http.ts';
-import { originOf, postJson, snippet, truncate } from './shared.ts';
+import { originOf, postJson, snippet, truncate } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';

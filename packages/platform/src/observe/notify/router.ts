@@ -5,7 +5,7 @@
  * outcome is reported on its own: a broken Slack webhook must never keep the page from PagerDuty.
  */
 import { AsporaError } from '@aspora/sdk';
-import type { SecretVault } from '../../access/secrets.ts';
+import type { SecretVault } from '../../secrets/secrets.ts';
 import type { NotifiersConfig, TeamConfig } from '../../config/platform-file.ts';
 import type { Logger } from '../logger.ts';
 import { EmailNotifier } from './email.ts';

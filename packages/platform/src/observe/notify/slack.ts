@@ -4,7 +4,7 @@
  * reason (`invalid_payload`, `no_service`, `channel_is_archived`).
  */
 import { AsporaError } from '@aspora/sdk';
-import { facts, originOf, postJson, snippet, statusWord, truncate } from './shared.ts';
+import { facts, originOf, postJson, snippet, statusWord, truncate } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
 const EMOJI: Record<Notice['severity'], string> = { critical: ':red_circle:', error: ':large_orange_circle:', warning: ':large_yellow_circle:', info: ':large_blue_circle:' };

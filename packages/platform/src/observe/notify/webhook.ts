@@ -1,6 +1,6 @@
 /** A generic webhook: the Notice itself as JSON, with the configured headers (auth, routing). */
 import { AsporaError } from '@aspora/sdk';
-import { originOf, postJson, snippet } from './shared.ts';
+import { originOf, postJson, snippet } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
 export class WebhookNotifier implements Notifier<'webhook'> {

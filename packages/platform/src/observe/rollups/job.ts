@@ -5,7 +5,7 @@
  * (rollup_hours). Nothing of this is on an execution's path; until an hour is final, queries read
  * its rows directly (query.ts). Runs every minute, and on demand.
  */
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import type { Logger } from '../logger.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
 import { Sum } from './query.ts';

@@ -6,7 +6,7 @@
  * top of the hour 24 hours ago.
  */
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import { emptyBuckets, quantile, type Extremes } from './buckets.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
 import type { Figures, Rollup } from '@aspora/api';

@@ -1,5 +1,5 @@
 /** Reads of the spans table (the CLI's `aspora trace`): typed rows, in start order. */
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import { isExecutionId } from '../executions.ts';
 import type { SpanKindName, SpanStatusName } from './names.ts';
 

@@ -7,12 +7,12 @@
 import { AlwaysOnSampler, BasicTracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import type { Logger } from '../logger.ts';
-import type { PlatformMetrics } from '../metrics/registry.ts';
+import type { PlatformMetrics } from '../metrics/prometheus-registry.ts';
 import { readTracingConfig, redactUrl } from './config.ts';
 import { ExportPipeline } from './export-pipeline.ts';
-import { LocalSpanStore, type LocalStoreOptions } from './local-store.ts';
+import { LocalSpanStore, type LocalStoreOptions } from './span-store.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
 import { SpanFactory } from './span-factory.ts';
 import { ThrottledWarning } from './throttled-log.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOpenAIStub, type OpenAIStub } from '../../../../../tools/openai-stub/src/server.ts';
-import { SkillRegistry } from '../registry.ts';
+import { SkillRegistry } from '../skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
 import type { SearchHit } from '../types.ts';
 import { OpenAIEmbedder, type Embedder } from './embedder.ts';

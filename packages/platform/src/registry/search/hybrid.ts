@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import type { Db } from '../../db/types.ts';
 import type { Logger } from '../log.ts';
 import { skillScope, summariesByIds, type SkillFilter } from '../queries.ts';
 import type { SearchHit } from '../types.ts';

@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import type { Db } from '../../db/types.ts';
 import { checkEnvironment } from '../ref.ts';
 import type { SkillFilter } from '../queries.ts';
 import { mapSummary, num, SUMMARY_SELECT } from '../rows.ts';

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { AsporaError, type SkillResult } from '@aspora/sdk';
-import type { Redactor } from '../../access/redactor.ts';
+import type { Redactor } from '../../secrets/redactor.ts';
 import type { SkillModelPrefs } from '../../gateway/gateway.ts';
 import type { ModelCallRecord } from '../../gateway/types.ts';
 import { webFetch, type WebFetchPolicy } from '../../integrations/web-fetch.ts';

@@ -1,5 +1,5 @@
 /** For tests that use the Redis server on this machine (.ci/run starts it). */
-import { connectRedis } from './redis.ts';
+import { connectRedis } from '../redis/connect.ts';
 
 export const REDIS_URL = process.env.ASPORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

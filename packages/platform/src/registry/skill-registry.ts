@@ -1,8 +1,8 @@
 import { AsporaError, isAsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { deploy, rollback } from './deploy.ts';
 import { defaultLogger, type Logger } from './log.ts';
-import { pgCode } from './db/sqlstate.ts';
+import { pgCode } from '../db/sqlstate.ts';
 import { clamp, getSkill, getVersion, listSkills, loadSkill } from './queries.ts';
 import { registerVersion, type StoredEmbedding } from './register.ts';
 import { embeddingText, type Embedder } from './search/embedder.ts';

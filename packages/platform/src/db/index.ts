@@ -1,6 +1,7 @@
 import type { Db, OpenDbOptions } from './types.ts';
 
 export type { Db, OpenDbOptions } from './types.ts';
+export { migrate, loadMigrations, type Migration } from './migrate.ts';
 
 /** `url` → PostgreSQL pool; otherwise PGlite at `dataDir` (in-memory when undefined). */
 export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {

@@ -6,7 +6,7 @@
 import type { Context } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import { isExecutionId } from '../executions.ts';
 import { ATTR } from './attributes.ts';
 import { kindName, statusName } from './names.ts';

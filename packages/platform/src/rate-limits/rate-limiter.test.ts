@@ -5,7 +5,7 @@ import { after, before, describe, it as test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
-import { connectRedis } from './redis.ts';
+import { connectRedis } from '../redis/connect.ts';
 import { REDIS_URL } from './test-support.ts';
 import { redis, skipUnless } from '../../test/tools.ts';
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { Db } from './db/types.ts';
+import type { Db } from './types.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 const FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsporaError } from '@aspora/sdk';
-import { SecretVault } from '../access/secrets.ts';
+import { SecretVault } from '../secrets/secrets.ts';
 import { EMPTY_PLATFORM_FILE } from '../config/platform-file.ts';
 import { ModelCatalog } from '../gateway/catalog.ts';
 import type { BundleStore } from '../store/index.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadMigrations, migrate } from './migrate.ts';
-import { BACKENDS, type Harness } from './test-support.ts';
+import { BACKENDS, type Harness } from '../registry/test-support.ts';
 
 for (const backend of BACKENDS) {
   describe(`migrations (${backend.name})`, () => {
