@@ -15,19 +15,27 @@ import { SseMeter } from '../../packages/platform/src/gateway/sse.ts';
 /** The last commit with the home-made splitter. */
 const BEFORE = 'fdfc9de';
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const oldSource = execFileSync('git', ['show', `${BEFORE}:packages/platform/src/gateway/sse.ts`], { cwd: root, encoding: 'utf8' }).replace(
-  "'./transport.ts'",
-  JSON.stringify(join(root, 'packages/platform/src/gateway/transport.ts')),
-);
+const oldSource = execFileSync('git', ['show', `${BEFORE}:packages/platform/src/gateway/sse.ts`], {
+  cwd: root,
+  encoding: 'utf8',
+}).replace("'./transport.ts'", JSON.stringify(join(root, 'packages/platform/src/gateway/transport.ts')));
 const dir = mkdtempSync(join(tmpdir(), 'aspora-sse-bench-'));
 writeFileSync(join(dir, 'sse-before.ts'), oldSource);
 const { SseMeter: SseMeterBefore } = (await import(join(dir, 'sse-before.ts'))) as { SseMeter: typeof SseMeter };
 rmSync(dir, { recursive: true, force: true });
 
 // One stream as the stub (and OpenAI) sends it: a role chunk, 60 content chunks, the finish, usage, [DONE]; one event a read.
-const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1735689600,"model":"openai/gpt-4o-mini","choices":';
-const ev = (delta: unknown, finish: string | null = null) => `data: ${head}[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finish ? `"${finish}"` : 'null'}}],"usage":null}\n\n`;
-const events = [ev({ role: 'assistant', content: '' }), ...Array.from({ length: 60 }, (_, i) => ev({ content: ` word${i}` })), ev({}, 'stop'), `data: ${head}[],"usage":{"prompt_tokens":9,"completion_tokens":60,"total_tokens":69}}\n\n`, 'data: [DONE]\n\n'];
+const head =
+  '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1735689600,"model":"openai/gpt-4o-mini","choices":';
+const ev = (delta: unknown, finish: string | null = null) =>
+  `data: ${head}[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finish ? `"${finish}"` : 'null'}}],"usage":null}\n\n`;
+const events = [
+  ev({ role: 'assistant', content: '' }),
+  ...Array.from({ length: 60 }, (_, i) => ev({ content: ` word${i}` })),
+  ev({}, 'stop'),
+  `data: ${head}[],"usage":{"prompt_tokens":9,"completion_tokens":60,"total_tokens":69}}\n\n`,
+  'data: [DONE]\n\n',
+];
 const reads = events.map((e) => Buffer.from(e));
 
 async function* source(): AsyncGenerator<Buffer> {

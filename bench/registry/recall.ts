@@ -32,7 +32,8 @@ export async function benchRecall(): Promise<RecallResult> {
   try {
     const deployed = await deployFolders(core.publisher, await findSkillFolders(EXAMPLES), ['production'], 'bench');
     const broken = deployed.filter((d) => d.error);
-    if (broken.length) throw new Error(`example skills failed to deploy: ${broken.map((b) => `${b.folder}: ${b.error}`).join('; ')}`);
+    if (broken.length)
+      throw new Error(`example skills failed to deploy: ${broken.map((b) => `${b.folder}: ${b.error}`).join('; ')}`);
     let at1 = 0;
     let at5 = 0;
     let rr = 0;

@@ -67,7 +67,9 @@ console.table([
   { metric: 'latency p50 (ms)', value: recall.p50Ms },
   { metric: 'latency p99 (ms)', value: recall.p99Ms },
 ]);
-if (args.includes('--misses')) for (const m of recall.misses) console.log(`  miss: "${m.query}" → expected ${m.expected}, got ${m.got.join(', ') || 'nothing'}`);
+if (args.includes('--misses'))
+  for (const m of recall.misses)
+    console.log(`  miss: "${m.query}" → expected ${m.expected}, got ${m.got.join(', ') || 'nothing'}`);
 
 console.log('\nPlatform and CLI, wall clock');
 console.table([

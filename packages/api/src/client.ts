@@ -26,31 +26,42 @@ type Req<R> = R extends { request: infer Q } ? Q : {};
 type Schema<M, K extends string> = M extends Record<K, { schema: infer S extends z.ZodType }> ? S : never;
 type ParamsIn<R> = Req<R> extends { params: infer P extends z.ZodType } ? { params: z.input<P> } : {};
 type QueryIn<R> = Req<R> extends { query: infer Q extends z.ZodType } ? { query?: z.input<Q> } : {};
-type BodyIn<R> = Req<R> extends { body: { content: infer C; required: infer Required } }
-  ? C extends Record<'application/json', unknown>
-    ? Required extends true ? { body: z.input<Schema<C, 'application/json'>> } : { body?: z.input<Schema<C, 'application/json'>> }
-    : { body: Uint8Array }
-  : {};
+type BodyIn<R> =
+  Req<R> extends { body: { content: infer C; required: infer Required } }
+    ? C extends Record<'application/json', unknown>
+      ? Required extends true
+        ? { body: z.input<Schema<C, 'application/json'>> }
+        : { body?: z.input<Schema<C, 'application/json'>> }
+      : { body: Uint8Array }
+    : {};
 /** What a route function takes: `{ params, query, body }` as its schemas accept them. */
 export type RouteInput<R> = ParamsIn<R> & QueryIn<R> & BodyIn<R>;
 
-type Success<R> = R extends { responses: infer S } ? (S extends Record<200, infer A> ? A : S extends Record<201, infer B> ? B : never) : never;
+type Success<R> = R extends { responses: infer S }
+  ? S extends Record<200, infer A>
+    ? A
+    : S extends Record<201, infer B>
+      ? B
+      : never
+  : never;
 /** What a route function resolves to: the JSON its success schema describes, bytes, or text. */
-export type RouteOutput<R> = Success<R> extends { content: infer C }
-  ? C extends Record<'application/json', unknown>
-    ? z.output<Schema<C, 'application/json'>>
-    : C extends Record<'application/gzip', unknown>
-      ? Uint8Array
-      : string
-  : undefined;
+export type RouteOutput<R> =
+  Success<R> extends { content: infer C }
+    ? C extends Record<'application/json', unknown>
+      ? z.output<Schema<C, 'application/json'>>
+      : C extends Record<'application/gzip', unknown>
+        ? Uint8Array
+        : string
+    : undefined;
 
 /** Per call: a signal that abandons it (a deadline: `AbortSignal.timeout(ms)`). */
 export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
-type RouteFn<R> = {} extends RouteInput<R>
-  ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
-  : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
+type RouteFn<R> =
+  {} extends RouteInput<R>
+    ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
+    : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
 
 export type AsporaClient = { readonly [K in RouteName]: RouteFn<Routes[K]> } & {
   /** The base URL, without a trailing slash. */
@@ -68,7 +79,12 @@ export function createClient(opts: ClientOptions): AsporaClient {
   const base = opts.url.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;
 
-  async function send(spec: RouteSpec, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown }, accept: string, signal?: AbortSignal): Promise<Response> {
+  async function send(
+    spec: RouteSpec,
+    input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown },
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.actor) headers['x-aspora-actor'] = opts.actor;
@@ -83,18 +99,34 @@ export function createClient(opts: ClientOptions): AsporaClient {
     }
     const url = `${base}${pathOf(spec.path, input.params ?? {})}${queryOf(input.query)}`;
     try {
-      return await doFetch(url, { method: spec.method.toUpperCase(), headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+      return await doFetch(url, {
+        method: spec.method.toUpperCase(),
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(signal ? { signal } : {}),
+      });
     } catch (e) {
       if (signal?.aborted) throw e;
-      throw new ApiError('UNAVAILABLE', `cannot reach the Aspora API at ${base} (${causeOf(e)})`, { hint: UNREACHABLE_HINT });
+      throw new ApiError('UNAVAILABLE', `cannot reach the Aspora API at ${base} (${causeOf(e)})`, {
+        hint: UNREACHABLE_HINT,
+      });
     }
   }
 
-  async function call(name: RouteName, input: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
+  async function call(
+    name: RouteName,
+    input: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<unknown> {
     const spec: RouteSpec = routes[name];
     const ok = spec.responses[200] ?? spec.responses[201];
     const media = Object.keys(ok?.content ?? {})[0] ?? 'application/json';
-    const res = await send(spec, input, media === 'application/json' ? 'application/json' : `${media}, application/json`, options.signal);
+    const res = await send(
+      spec,
+      input,
+      media === 'application/json' ? 'application/json' : `${media}, application/json`,
+      options.signal,
+    );
     if (!res.ok) throw await errorOf(res, base);
     if (media === 'application/gzip') return new Uint8Array(await res.arrayBuffer());
     const text = await res.text();
@@ -103,18 +135,29 @@ export function createClient(opts: ClientOptions): AsporaClient {
     try {
       data = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ApiError('UNAVAILABLE', `the API at ${base} answered ${res.status} with a body that is not JSON`, { hint: 'is ASPORA_URL pointing at an Aspora platform?' });
+      throw new ApiError('UNAVAILABLE', `the API at ${base} answered ${res.status} with a body that is not JSON`, {
+        hint: 'is ASPORA_URL pointing at an Aspora platform?',
+      });
     }
     const schema = (spec.responses[res.status] ?? ok)?.content?.['application/json']?.schema;
     if (opts.checkResponses && schema) {
       const r = schema.safeParse(data);
-      if (!r.success) throw new ApiError('PROTOCOL_ERROR', `${spec.method.toUpperCase()} ${spec.path} answered outside its contract: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+      if (!r.success)
+        throw new ApiError(
+          'PROTOCOL_ERROR',
+          `${spec.method.toUpperCase()} ${spec.path} answered outside its contract: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+        );
     }
     return data;
   }
 
   async function* followLogs(input: RouteInput<Routes['logs']>, signal?: AbortSignal): AsyncIterable<LogLine> {
-    const res = await send(routes.logs, { ...input, query: { ...input.query, follow: 'true' } }, 'text/event-stream', signal);
+    const res = await send(
+      routes.logs,
+      { ...input, query: { ...input.query, follow: 'true' } },
+      'text/event-stream',
+      signal,
+    );
     if (!res.ok) throw await errorOf(res, base);
     if (!res.body) return;
     // A bound on an event that never ends: far above any log line the platform sends.
@@ -135,7 +178,8 @@ export function createClient(opts: ClientOptions): AsporaClient {
   }
 
   const client: Record<string, unknown> = { base, followLogs };
-  for (const name of Object.keys(routes) as RouteName[]) client[name] = (input?: Record<string, unknown>, options?: CallOptions) => call(name, input, options);
+  for (const name of Object.keys(routes) as RouteName[])
+    client[name] = (input?: Record<string, unknown>, options?: CallOptions) => call(name, input, options);
   return client as AsporaClient;
 }
 
@@ -160,7 +204,8 @@ function finalCrAsLineEnd(): TransformStream<string, string> {
 function pathOf(template: string, params: Record<string, unknown>): string {
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, k: string) => {
     const v = params[k];
-    if (v === undefined || v === null || v === '') throw new ApiError('BAD_REQUEST', `path parameter ${k} is missing for ${template}`);
+    if (v === undefined || v === null || v === '')
+      throw new ApiError('BAD_REQUEST', `path parameter ${k} is missing for ${template}`);
     return encodeURIComponent(String(v));
   });
 }
@@ -181,7 +226,11 @@ async function errorOf(res: Response, base: string): Promise<ApiError> {
   } catch {
     /* not JSON: below */
   }
-  if (!e || typeof e.message !== 'string') return new ApiError('UNAVAILABLE', `the API at ${base} answered ${res.status} without an error body`, { status: res.status, hint: 'is ASPORA_URL pointing at an Aspora platform?' });
+  if (!e || typeof e.message !== 'string')
+    return new ApiError('UNAVAILABLE', `the API at ${base} answered ${res.status} without an error body`, {
+      status: res.status,
+      hint: 'is ASPORA_URL pointing at an Aspora platform?',
+    });
   // A code this client does not know yet is kept as the server sent it: it is what the user can look up.
   const code = (typeof e.code === 'string' && e.code ? e.code.toUpperCase() : 'INTERNAL') as ErrorCode;
   return new ApiError(code, e.message, { status: res.status, hint: e.hint, issues: e.issues, details: e.details });

@@ -75,7 +75,13 @@ export const ErrorSchema = z
   .meta({ id: 'Error' });
 
 export interface ErrorBody {
-  error: { code: ErrorCode | string; message: string; hint?: string; issues?: Issue[]; details?: Record<string, unknown> };
+  error: {
+    code: ErrorCode | string;
+    message: string;
+    hint?: string;
+    issues?: Issue[];
+    details?: Record<string, unknown>;
+  };
 }
 
 export interface ApiErrorOptions {

@@ -14,9 +14,14 @@ const MAX_VERSION_LENGTH = 100;
 
 export const isSlug = (s: unknown): s is string => typeof s === 'string' && s.length <= MAX_SLUG_LENGTH && SLUG.test(s);
 
-export const SlugSchema = z.string().min(1).max(MAX_SLUG_LENGTH).regex(SLUG, { error: 'must be lowercase letters, digits and single hyphens (e.g. block-transaction)' });
+export const SlugSchema = z
+  .string()
+  .min(1)
+  .max(MAX_SLUG_LENGTH)
+  .regex(SLUG, { error: 'must be lowercase letters, digits and single hyphens (e.g. block-transaction)' });
 
-export const REF_HINT = 'write domain/name (fraud/block-transaction) or domain/role/name (ecm/field/my-tickets), lowercase with hyphens, optionally @version';
+export const REF_HINT =
+  'write domain/name (fraud/block-transaction) or domain/role/name (ecm/field/my-tickets), lowercase with hyphens, optionally @version';
 
 export interface SkillRef {
   domain: string;
@@ -37,9 +42,19 @@ export function parseSkillRef(input: string, opts: { version?: boolean } = { ver
   const at = opts.version === false ? -1 : text.lastIndexOf('@');
   const version = at > 0 ? text.slice(at + 1) : undefined;
   const parts = (at > 0 ? text.slice(0, at) : text).split('/');
-  const ok = (parts.length === 2 || parts.length === 3) && parts.every(isSlug) && (version === undefined || (version.length > 0 && version.length <= MAX_VERSION_LENGTH && !/[\s/]/.test(version)));
-  if (!ok) throw new ApiError('BAD_REQUEST', `"${String(input).slice(0, 200)}" is not a skill reference`, { hint: REF_HINT });
+  const ok =
+    (parts.length === 2 || parts.length === 3) &&
+    parts.every(isSlug) &&
+    (version === undefined || (version.length > 0 && version.length <= MAX_VERSION_LENGTH && !/[\s/]/.test(version)));
+  if (!ok)
+    throw new ApiError('BAD_REQUEST', `"${String(input).slice(0, 200)}" is not a skill reference`, { hint: REF_HINT });
   const domain = parts[0]!;
   const name = parts[parts.length - 1]!;
-  return { domain, name, id: formatRef(domain, name), ...(parts.length === 3 ? { role: parts[1]! } : {}), ...(version ? { version } : {}) };
+  return {
+    domain,
+    name,
+    id: formatRef(domain, name),
+    ...(parts.length === 3 ? { role: parts[1]! } : {}),
+    ...(version ? { version } : {}),
+  };
 }

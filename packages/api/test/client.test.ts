@@ -25,9 +25,26 @@ before(async () => {
 after(() => new Promise<void>((r) => server.close(() => r())));
 
 test('a route function fills the path, the query and the body from its schemas, with token and actor', async () => {
-  answer = { status: 200, type: 'application/json', body: JSON.stringify({ id: 1, ref: 'fraud/x', environment: 'staging', version: '1.0.0', previousVersion: null, action: 'deploy', actor: 'ana', createdAt: 'now', changed: true }) };
+  answer = {
+    status: 200,
+    type: 'application/json',
+    body: JSON.stringify({
+      id: 1,
+      ref: 'fraud/x',
+      environment: 'staging',
+      version: '1.0.0',
+      previousVersion: null,
+      action: 'deploy',
+      actor: 'ana',
+      createdAt: 'now',
+      changed: true,
+    }),
+  };
   const c = createClient({ url: `${url}/`, token: 't0k', actor: 'ana' });
-  const d = await c.deploy({ params: { domain: 'fraud', name: 'x' }, body: { environment: 'staging', version: '1.0.0' } });
+  const d = await c.deploy({
+    params: { domain: 'fraud', name: 'x' },
+    body: { environment: 'staging', version: '1.0.0' },
+  });
   assert.equal(d.changed, true);
   const r = seen.at(-1)!;
   assert.equal(r.method, 'POST');
@@ -45,7 +62,18 @@ test('a route function fills the path, the query and the body from its schemas, 
 });
 
 test('an error body becomes an ApiError with its code, hint, issues and status', async () => {
-  answer = { status: 422, type: 'application/json', body: JSON.stringify({ error: { code: 'BUNDLE_INVALID', message: 'bad skill', hint: 'fix it', issues: [{ file: 'aspora.config.yaml', line: 3, message: 'nope' }] } }) };
+  answer = {
+    status: 422,
+    type: 'application/json',
+    body: JSON.stringify({
+      error: {
+        code: 'BUNDLE_INVALID',
+        message: 'bad skill',
+        hint: 'fix it',
+        issues: [{ file: 'aspora.config.yaml', line: 3, message: 'nope' }],
+      },
+    }),
+  };
   const c = createClient({ url });
   await assert.rejects(c.publishBundle({ body: new Uint8Array([1, 2, 3]) }), (e: unknown) => {
     assert.ok(e instanceof ApiError);
@@ -54,12 +82,19 @@ test('an error body becomes an ApiError with its code, hint, issues and status',
   });
   assert.equal(seen.at(-1)!.headers['content-type'], 'application/gzip');
   answer = { status: 502, type: 'text/html', body: '<html>bad gateway</html>' };
-  await assert.rejects(c.health(), (e: unknown) => e instanceof ApiError && e.code === 'UNAVAILABLE' && e.status === 502 && /Aspora platform/.test(e.hint ?? ''));
+  await assert.rejects(
+    c.health(),
+    (e: unknown) =>
+      e instanceof ApiError && e.code === 'UNAVAILABLE' && e.status === 502 && /Aspora platform/.test(e.hint ?? ''),
+  );
 });
 
 test('checkResponses refuses an answer outside the contract', async () => {
   answer = { status: 200, type: 'application/json', body: '{"status":"maybe"}' };
-  await assert.rejects(createClient({ url, checkResponses: true }).health(), (e: unknown) => e instanceof ApiError && e.code === 'PROTOCOL_ERROR' && /status/.test(e.message));
+  await assert.rejects(
+    createClient({ url, checkResponses: true }).health(),
+    (e: unknown) => e instanceof ApiError && e.code === 'PROTOCOL_ERROR' && /status/.test(e.message),
+  );
   assert.deepEqual(await createClient({ url }).health(), { status: 'maybe' }, 'not checked unless asked');
 });
 
@@ -67,14 +102,27 @@ test('text and event-stream routes: YAML as text, log lines as they come (CRLF f
   answer = { status: 200, type: 'application/yaml', body: '- description: x\n' };
   const c = createClient({ url });
   assert.equal(await c.exportFeedback({ params: { domain: 'fraud', name: 'x' } }), '- description: x\n');
-  const line = (msg: string) => JSON.stringify({ level: 'info', msg, source: 'handler', executionId: 'e', ref: 'fraud/x', at: 'now' });
-  answer = { status: 200, type: 'text/event-stream', body: `event: log\r\ndata: ${line('one')}\r\n\r\n: keep-alive\r\n\r\nevent: log\ndata: ${line('two')}\n\n` };
+  const line = (msg: string) =>
+    JSON.stringify({ level: 'info', msg, source: 'handler', executionId: 'e', ref: 'fraud/x', at: 'now' });
+  answer = {
+    status: 200,
+    type: 'text/event-stream',
+    body: `event: log\r\ndata: ${line('one')}\r\n\r\n: keep-alive\r\n\r\nevent: log\ndata: ${line('two')}\n\n`,
+  };
   const got: string[] = [];
-  for await (const l of c.followLogs({ params: { domain: 'fraud', name: 'x' }, query: { since: '1h' } })) got.push(l.msg);
+  for await (const l of c.followLogs({ params: { domain: 'fraud', name: 'x' }, query: { since: '1h' } }))
+    got.push(l.msg);
   assert.deepEqual(got, ['one', 'two']);
   assert.equal(seen.at(-1)!.url, '/v1/skills/fraud/x/logs?since=1h&follow=true');
 });
 
 test('a server that is not there is UNAVAILABLE, with what to do', async () => {
-  await assert.rejects(createClient({ url: 'http://127.0.0.1:9' }).listSkills(), (e: unknown) => e instanceof ApiError && e.code === 'UNAVAILABLE' && /127\.0\.0\.1:9/.test(e.message) && /aspora up/.test(e.hint ?? ''));
+  await assert.rejects(
+    createClient({ url: 'http://127.0.0.1:9' }).listSkills(),
+    (e: unknown) =>
+      e instanceof ApiError &&
+      e.code === 'UNAVAILABLE' &&
+      /127\.0\.0\.1:9/.test(e.message) &&
+      /aspora up/.test(e.hint ?? ''),
+  );
 });

@@ -57,7 +57,13 @@ export async function buildBundle(entry = join(cliDir, 'src/main.ts'), outDir = 
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: cliDir,
-    plugins: [{ name: 'externals', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (a) => (staysExternal(a.path) ? { external: true } : undefined)) }],
+    plugins: [
+      {
+        name: 'externals',
+        setup: (b) =>
+          b.onResolve({ filter: /^[^./]/ }, (a) => (staysExternal(a.path) ? { external: true } : undefined)),
+      },
+    ],
   });
   // This file too: a change to how the bundle is built rebuilds it.
   const inputs = [fileURLToPath(import.meta.url), ...Object.keys(r.metafile.inputs).map((f) => resolve(cliDir, f))];

@@ -52,9 +52,13 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are successes; usage errors were already printed by commander.
-      process.exitCode = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      process.exitCode =
+        e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
       // With --json a usage error is a document too, so a script parsing stdout always gets one.
-      if (process.exitCode === 2 && argv.includes('--json')) printJson({ error: { code: 'BAD_REQUEST', message: e.message.replace(/^error: /, ''), hint: 'run with --help for usage' } });
+      if (process.exitCode === 2 && argv.includes('--json'))
+        printJson({
+          error: { code: 'BAD_REQUEST', message: e.message.replace(/^error: /, ''), hint: 'run with --help for usage' },
+        });
       return;
     }
     printError(e, { json: program.opts<GlobalOptions>().json || argv.includes('--json') });

@@ -18,15 +18,33 @@ export async function fetchOffers(api: AsporaClient): Promise<OffersAnswer> {
     return { offers: await api.platformOffers({}, { signal: AbortSignal.timeout(TIMEOUT_MS) }), from: api.base };
   } catch (e) {
     // A platform that accepts the connection but does not answer in time counts as none reachable.
-    if ((e as Error)?.name === 'TimeoutError') return { skipped: `no answer from ${api.base} within ${TIMEOUT_MS / 1000} s: declared APIs and secrets not checked`, unreachable: true };
+    if ((e as Error)?.name === 'TimeoutError')
+      return {
+        skipped: `no answer from ${api.base} within ${TIMEOUT_MS / 1000} s: declared APIs and secrets not checked`,
+        unreachable: true,
+      };
     if (!(e instanceof ApiError)) throw e;
-    if (e.code === 'NOT_FOUND') return { skipped: `the platform at ${api.base} does not list what it offers (an older version): declared APIs and secrets not checked` };
-    if (e.code === 'UNAVAILABLE') return { skipped: `no platform reachable at ${api.base}: declared APIs and secrets not checked (set ASPORA_URL to check them)`, unreachable: true };
-    return { skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (set ASPORA_TOKEN)' : ''}` };
+    if (e.code === 'NOT_FOUND')
+      return {
+        skipped: `the platform at ${api.base} does not list what it offers (an older version): declared APIs and secrets not checked`,
+      };
+    if (e.code === 'UNAVAILABLE')
+      return {
+        skipped: `no platform reachable at ${api.base}: declared APIs and secrets not checked (set ASPORA_URL to check them)`,
+        unreachable: true,
+      };
+    return {
+      skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (set ASPORA_TOKEN)' : ''}`,
+    };
   }
 }
 
 export function checkSkillAgainstPlatform(s: LocalSkill, answer: OffersAnswer): Issue[] {
   if (!('offers' in answer) || s.configText === undefined) return [];
-  return checkAgainstOffers(s.configText, `${s.display.replace(/\/$/, '')}/aspora.config.yaml`, answer.offers, answer.from);
+  return checkAgainstOffers(
+    s.configText,
+    `${s.display.replace(/\/$/, '')}/aspora.config.yaml`,
+    answer.offers,
+    answer.from,
+  );
 }

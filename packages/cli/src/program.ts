@@ -23,7 +23,9 @@ export interface CommandContext {
 export function common(cmd: Command, api = true): Command {
   cmd.option('--json', 'machine-readable output on stdout: exactly one JSON document');
   if (api) {
-    cmd.option('--url <url>', 'platform API URL (env ASPORA_URL)').option('--token <token>', 'API token (env ASPORA_TOKEN)');
+    cmd
+      .option('--url <url>', 'platform API URL (env ASPORA_URL)')
+      .option('--token <token>', 'API token (env ASPORA_TOKEN)');
   }
   return cmd;
 }
@@ -35,8 +37,10 @@ export function common(cmd: Command, api = true): Command {
 export function globalOptions(cmd: Command): GlobalOptions {
   const chain: Command[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
-  const pick = <T,>(key: keyof GlobalOptions): T | undefined => {
-    for (const c of chain) if (c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default') return c.getOptionValue(key) as T;
+  const pick = <T>(key: keyof GlobalOptions): T | undefined => {
+    for (const c of chain)
+      if (c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default')
+        return c.getOptionValue(key) as T;
     return chain.at(-1)!.getOptionValue(key) as T | undefined;
   };
   const token = pick<string>('token');

@@ -12,9 +12,18 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/aspora.js', import.meta.url));
 
-const line = (msg: string) => ({ at: '2026-01-01T00:00:00.000Z', level: 'info', executionId: '0123456789abcdef', msg, ref: 'fraud/x' });
+const line = (msg: string) => ({
+  at: '2026-01-01T00:00:00.000Z',
+  level: 'info',
+  executionId: '0123456789abcdef',
+  msg,
+  ref: 'fraud/x',
+});
 
-for (const [name, eol] of [['CRLF', '\r\n'], ['CR', '\r']] as const) {
+for (const [name, eol] of [
+  ['CRLF', '\r\n'],
+  ['CR', '\r'],
+] as const) {
   test(`${name}-framed log events are printed as they arrive`, async () => {
     let res: ServerResponse | undefined;
     let paths: string[] = [];
@@ -27,7 +36,10 @@ for (const [name, eol] of [['CRLF', '\r\n'], ['CR', '\r']] as const) {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const child = spawn(process.execPath, [BIN, 'logs', 'fraud/x', '--follow', '--json'], { env: { ...process.env, ASPORA_URL: url, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'logs', 'fraud/x', '--follow', '--json'], {
+      env: { ...process.env, ASPORA_URL: url, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -37,7 +49,7 @@ for (const [name, eol] of [['CRLF', '\r\n'], ['CR', '\r']] as const) {
         const timer = setTimeout(() => reject(new Error(`no line within 20 s; stderr: ${err}`)), 20_000);
         child.stdout.on('data', (d) => {
           out += d;
-          if (out.includes('\n')) (clearTimeout(timer), resolve());
+          if (out.includes('\n')) clearTimeout(timer), resolve();
         });
         child.on('exit', (code) => reject(new Error(`exited ${code} before printing: ${err}`)));
       });
@@ -45,7 +57,13 @@ for (const [name, eol] of [['CRLF', '\r\n'], ['CR', '\r']] as const) {
       res!.end(`data: ${JSON.stringify(line('second'))}${eol}${eol}`);
       const code = await new Promise<number | null>((r) => child.on('exit', r));
       assert.equal(code, 0, err);
-      assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l).msg), ['first', 'second']);
+      assert.deepEqual(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).msg),
+        ['first', 'second'],
+      );
       assert.match(paths[0]!, /\/logs\?.*follow=true/);
     } finally {
       child.kill();

@@ -15,9 +15,16 @@ const called = new Set<RouteName>();
 
 before(async () => {
   env = await platformOnStub('contract-token');
-  const client = createClient({ url: env.p.url, token: 'contract-token', actor: 'contract-test', checkResponses: true });
+  const client = createClient({
+    url: env.p.url,
+    token: 'contract-token',
+    actor: 'contract-test',
+    checkResponses: true,
+  });
   // Records which routes the test went through, to check none was left out.
-  c = new Proxy(client, { get: (t, k) => (typeof k === 'string' && k in routes && called.add(k as RouteName), Reflect.get(t, k)) });
+  c = new Proxy(client, {
+    get: (t, k) => (typeof k === 'string' && k in routes && called.add(k as RouteName), Reflect.get(t, k)),
+  });
 });
 after(async () => env.cleanup());
 
@@ -41,7 +48,10 @@ test('every route answers within its schemas', async () => {
   assert.equal(detail.deployments.length, 3);
   assert.equal((await c.loadSkill({ params: skill, query: { environment: 'staging' } })).version.version, '1.0.0');
 
-  const run = await c.runSkill({ params: skill, body: { input: { userMessage: 'hi' }, version: '1.1.0', workflowId: 'wf-contract' } });
+  const run = await c.runSkill({
+    params: skill,
+    body: { input: { userMessage: 'hi' }, version: '1.1.0', workflowId: 'wf-contract' },
+  });
   assert.equal(run.success, true, JSON.stringify(run.error));
   assert.equal((await c.getExecution({ params: { id: run.id } })).id, run.id);
   assert.ok((await c.listExecutions({ params: skill })).executions.some((e) => e.id === run.id));
@@ -65,9 +75,13 @@ test('every route answers within its schemas', async () => {
   assert.ok((await c.logs({ params: skill, query: { since: '1h' } })).lines.some((l) => l.executionId === run.id));
   assert.match(await c.prometheus(), /aspora_/);
   assert.ok((await c.models()).data.length >= 1);
-  const chat = await c.chatCompletions({ body: { model: (await c.models()).data[0]!.id, messages: [{ role: 'user', content: 'hi' }] } });
+  const chat = await c.chatCompletions({
+    body: { model: (await c.models()).data[0]!.id, messages: [{ role: 'user', content: 'hi' }] },
+  });
   assert.ok(chat.choices.length >= 1);
-  const emb = await c.embeddings({ body: { model: 'text-embedding-3-small', input: 'hi' } }).catch((e: { code?: string }) => e);
+  const emb = await c
+    .embeddings({ body: { model: 'text-embedding-3-small', input: 'hi' } })
+    .catch((e: { code?: string }) => e);
   assert.ok('data' in (emb as object) || typeof (emb as { code?: string }).code === 'string', 'answers or fails typed');
   assert.equal(typeof (await c.openapi()).openapi, 'string');
 
@@ -78,5 +92,9 @@ test('every route answers within its schemas', async () => {
     stop.abort();
     break;
   }
-  assert.deepEqual(Object.keys(routes).filter((r) => !called.has(r as RouteName)), [], 'a route of the contract was not exercised');
+  assert.deepEqual(
+    Object.keys(routes).filter((r) => !called.has(r as RouteName)),
+    [],
+    'a route of the contract was not exercised',
+  );
 });

@@ -30,7 +30,10 @@ const RULE_TESTS = join(root, 'deploy/prometheus/aspora-alerts.test.yaml');
 // selectors with their matcher labels, the label lists of by/without/on/ignoring/group_left/
 // group_right, and the aggregations.
 
-export interface Selector { metric: string | undefined; labels: string[] }
+export interface Selector {
+  metric: string | undefined;
+  labels: string[];
+}
 export interface ReadExpr {
   selectors: Selector[];
   /** by (…), without (…), on (…), ignoring (…), group_left (…), group_right (…) */
@@ -38,13 +41,24 @@ export interface ReadExpr {
   aggregations: string[];
 }
 
-const GRAFANA_VARS: Record<string, string> = { __rate_interval: '5m', __interval: '1m', __range: '1h', domain: '.*', skill: '.*' };
+const GRAFANA_VARS: Record<string, string> = {
+  __rate_interval: '5m',
+  __interval: '1m',
+  __range: '1h',
+  domain: '.*',
+  skill: '.*',
+};
 /** An expression as Prometheus would get it: Grafana's variables replaced by plausible values. */
 const interpolate = (expr: string) =>
   expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a?: string, b?: string) => GRAFANA_VARS[(a ?? b)!] ?? m);
 
 /** A label name as written: bare, or a quoted string (UTF-8 names). */
-const labelText = (text: string) => (text.startsWith('"') ? (JSON.parse(text) as string) : text.startsWith("'") || text.startsWith('`') ? text.slice(1, -1) : text);
+const labelText = (text: string) =>
+  text.startsWith('"')
+    ? (JSON.parse(text) as string)
+    : text.startsWith("'") || text.startsWith('`')
+      ? text.slice(1, -1)
+      : text;
 
 export function readPromQL(raw: string): ReadExpr {
   const expr = interpolate(raw);
@@ -56,7 +70,10 @@ export function readPromQL(raw: string): ReadExpr {
   const cursor = tree.cursor();
   do {
     const n = cursor.node;
-    if (n.type.isError) throw new Error(`PromQL syntax error at ${n.from} ("${expr.slice(Math.max(0, n.from - 15), n.from)}⚠${expr.slice(n.from, n.from + 15)}") in: ${expr}`);
+    if (n.type.isError)
+      throw new Error(
+        `PromQL syntax error at ${n.from} ("${expr.slice(Math.max(0, n.from - 15), n.from)}⚠${expr.slice(n.from, n.from + 15)}") in: ${expr}`,
+      );
     if (n.name === 'VectorSelector') {
       const sel: Selector = { metric: undefined, labels: [] };
       const name = n.getChild('Identifier');
@@ -65,7 +82,8 @@ export function readPromQL(raw: string): ReadExpr {
         if (m.name !== 'UnquotedLabelMatcher' && m.name !== 'QuotedLabelMatcher') continue;
         const label = labelText(text(m.getChild('LabelName') ?? m.getChild('QuotedLabelName')!));
         if (label !== '__name__') sel.labels.push(label);
-        else if (text(m.getChild('MatchOp')!) === '=' && !sel.metric) sel.metric = labelText(text(m.getChild('StringLiteral')!));
+        else if (text(m.getChild('MatchOp')!) === '=' && !sel.metric)
+          sel.metric = labelText(text(m.getChild('StringLiteral')!));
         else throw new Error(`only one metric name, as __name__="…" or before the braces: ${expr}`);
       }
       selectors.push(sel);
@@ -80,19 +98,45 @@ export function readPromQL(raw: string): ReadExpr {
   return { selectors, grouping, aggregations };
 }
 
-export const metricNames = (expr: string) => [...new Set(readPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>'))];
+export const metricNames = (expr: string) => [
+  ...new Set(readPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>')),
+];
 
 // ---------------------------------------------------------------------------------------------
 
-interface Target { refId: string; expr: string; [k: string]: unknown }
+interface Target {
+  refId: string;
+  expr: string;
+  [k: string]: unknown;
+}
 interface Panel {
-  id: number; type: string; title: string; gridPos: { h: number; w: number; x: number; y: number };
-  datasource?: { type: string; uid: string }; targets?: Target[]; panels?: Panel[];
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { h: number; w: number; x: number; y: number };
+  datasource?: { type: string; uid: string };
+  targets?: Target[];
+  panels?: Panel[];
   fieldConfig?: { defaults?: { unit?: string }; overrides?: { properties: { id: string; value: unknown }[] }[] };
 }
-interface Dashboard { schemaVersion: number; uid: string; title: string; panels: Panel[]; templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] } }
-interface Rule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-interface RuleFile { groups: { name: string; interval?: string; rules: Rule[] }[] }
+interface Dashboard {
+  schemaVersion: number;
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] };
+}
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RuleFile {
+  groups: { name: string; interval?: string; rules: Rule[] }[];
+}
 
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
 const rules = parseYaml(readFileSync(RULES, 'utf8')) as RuleFile;
@@ -135,7 +179,8 @@ function rows(): Map<string, Panel[]> {
 /** Every PromQL expression of both files, with where it comes from. */
 function expressions(): { where: string; expr: string }[] {
   const out: { where: string; expr: string }[] = [];
-  for (const p of queryPanels) for (const t of p.targets ?? []) out.push({ where: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
+  for (const p of queryPanels)
+    for (const t of p.targets ?? []) out.push({ where: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
   for (const v of dashboard.templating.list) {
     if (v.type !== 'query') continue;
     const q = typeof v.query === 'string' ? v.query : (v.query as { query: string }).query;
@@ -149,8 +194,14 @@ function expressions(): { where: string; expr: string }[] {
 
 describe("the PromQL expressions, read with Prometheus' grammar", () => {
   const cases: [string, string[]][] = [
-    ['sum by (status) (rate(aspora_executions_total{status!="success", domain=~"$domain"}[$__rate_interval]))', ['aspora_executions_total']],
-    ['histogram_quantile(0.95, sum by (skill, le) (rate(aspora_execution_duration_seconds_bucket[5m])))', ['aspora_execution_duration_seconds_bucket']],
+    [
+      'sum by (status) (rate(aspora_executions_total{status!="success", domain=~"$domain"}[$__rate_interval]))',
+      ['aspora_executions_total'],
+    ],
+    [
+      'histogram_quantile(0.95, sum by (skill, le) (rate(aspora_execution_duration_seconds_bucket[5m])))',
+      ['aspora_execution_duration_seconds_bucket'],
+    ],
     ['sum(rate(a_total[5m])) by (skill) / on (skill) group_left (domain) b offset 1h > bool 0.5', ['a_total', 'b']],
     ['{__name__="aspora_workers", state="waiting"} > 0 and x @ start()', ['aspora_workers', 'x']],
     ['label_replace(up, "dst", "$1", "instance", "(aspora_fake.*)") or vector(0)', ['up']],
@@ -164,16 +215,38 @@ describe("the PromQL expressions, read with Prometheus' grammar", () => {
 
   test('collects matcher labels per selector and grouping labels', () => {
     const r = readPromQL('sum by (domain, le) (rate(m_bucket{skill=~"a|b", "domain"!="x"}[5m])) / ignoring(le) n');
-    assert.deepEqual(r.selectors, [{ metric: 'm_bucket', labels: ['skill', 'domain'] }, { metric: 'n', labels: [] }]);
-    assert.deepEqual(r.grouping, [{ clause: 'by', labels: ['domain', 'le'] }, { clause: 'ignoring', labels: ['le'] }]);
+    assert.deepEqual(r.selectors, [
+      { metric: 'm_bucket', labels: ['skill', 'domain'] },
+      { metric: 'n', labels: [] },
+    ]);
+    assert.deepEqual(r.grouping, [
+      { clause: 'by', labels: ['domain', 'le'] },
+      { clause: 'ignoring', labels: ['le'] },
+    ]);
     assert.deepEqual(r.aggregations, ['sum']);
     assert.deepEqual(readPromQL('a * on (x) group_left b').grouping, [{ clause: 'on', labels: ['x'] }]);
-    assert.deepEqual(readPromQL('a * on (x) group_left (y) b').grouping, [{ clause: 'on', labels: ['x'] }, { clause: 'group_left', labels: ['y'] }]);
-    assert.deepEqual(readPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, ['topk', 'sum', 'count']);
+    assert.deepEqual(readPromQL('a * on (x) group_left (y) b').grouping, [
+      { clause: 'on', labels: ['x'] },
+      { clause: 'group_left', labels: ['y'] },
+    ]);
+    assert.deepEqual(readPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, [
+      'topk',
+      'sum',
+      'count',
+    ]);
   });
 
   test('refuses what is not PromQL, a misspelt function included', () => {
-    for (const bad of ['m{skill="unterminated}', 'm{skill}', 'sum by skill (m)', 'rate(m[5m)', 'rat(c[5m])', 'sum(rate(c[5m])', 'a +', 'm{__name__="x"}']) {
+    for (const bad of [
+      'm{skill="unterminated}',
+      'm{skill}',
+      'sum by skill (m)',
+      'rate(m[5m)',
+      'rat(c[5m])',
+      'sum(rate(c[5m])',
+      'a +',
+      'm{__name__="x"}',
+    ]) {
       assert.throws(() => readPromQL(bad), /PromQL syntax error|only one metric name/, bad);
     }
   });
@@ -182,8 +255,13 @@ describe("the PromQL expressions, read with Prometheus' grammar", () => {
 describe('metrics and labels used exist', () => {
   test('the registry is what the deploy files were written against', () => {
     assert.ok(families.includes('aspora_executions_total') && families.includes('aspora_execution_duration_seconds'));
-    assert.ok(families.some((n) => n.startsWith('aspora_process_')), 'default process metrics are exported');
-    assert.ok(series.has('aspora_execution_duration_seconds_bucket') && !series.has('aspora_execution_duration_seconds'));
+    assert.ok(
+      families.some((n) => n.startsWith('aspora_process_')),
+      'default process metrics are exported',
+    );
+    assert.ok(
+      series.has('aspora_execution_duration_seconds_bucket') && !series.has('aspora_execution_duration_seconds'),
+    );
   });
 
   const exprs = expressions();
@@ -200,12 +278,20 @@ describe('metrics and labels used exist', () => {
       for (const s of selectors) {
         assert.ok(s.metric, `a selector without a metric name: ${expr}`);
         const labels = series.get(s.metric);
-        if (!labels && series.has(`${s.metric}_bucket`)) assert.fail(`${s.metric} is a histogram: select ${s.metric}_bucket, _sum or _count`);
-        assert.ok(labels, `${s.metric} is not exported by PlatformMetrics (its series: ${[...series.keys()].filter((f) => !f.startsWith('aspora_process_')).join(', ')}, aspora_process_…)`);
+        if (!labels && series.has(`${s.metric}_bucket`))
+          assert.fail(`${s.metric} is a histogram: select ${s.metric}_bucket, _sum or _count`);
+        assert.ok(
+          labels,
+          `${s.metric} is not exported by PlatformMetrics (its series: ${[...series.keys()].filter((f) => !f.startsWith('aspora_process_')).join(', ')}, aspora_process_…)`,
+        );
         for (const l of s.labels) assert.ok(labels.has(l), `${s.metric} has no label "${l}"`);
         labels.forEach((l) => used.add(l));
       }
-      for (const l of grouping.flatMap((g) => g.labels)) assert.ok(used.has(l), `grouping by "${l}", which none of ${[...new Set(selectors.map((s) => s.metric))].join(', ')} has`);
+      for (const l of grouping.flatMap((g) => g.labels))
+        assert.ok(
+          used.has(l),
+          `grouping by "${l}", which none of ${[...new Set(selectors.map((s) => s.metric))].join(', ')} has`,
+        );
     });
   }
 });
@@ -237,7 +323,10 @@ describe('the Grafana dashboard', () => {
       assert.ok(typeof p.title === 'string' && p.title.length > 0, `title of panel ${p.id}`);
       assert.ok(['row', 'timeseries', 'stat', 'table'].includes(p.type), `type ${p.type} of ${p.title}`);
       const g = p.gridPos;
-      assert.ok([g.h, g.w, g.x, g.y].every((n) => Number.isInteger(n) && n >= 0) && g.h > 0 && g.w > 0, `gridPos of ${p.title}`);
+      assert.ok(
+        [g.h, g.w, g.x, g.y].every((n) => Number.isInteger(n) && n >= 0) && g.h > 0 && g.w > 0,
+        `gridPos of ${p.title}`,
+      );
       assert.ok(g.x + g.w <= 24, `${p.title} fits in 24 columns`);
     }
   });
@@ -246,7 +335,11 @@ describe('the Grafana dashboard', () => {
     const top = dashboard.panels;
     for (const [i, a] of top.entries())
       for (const b of top.slice(i + 1)) {
-        const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+        const overlap =
+          a.gridPos.x < b.gridPos.x + b.gridPos.w &&
+          b.gridPos.x < a.gridPos.x + a.gridPos.w &&
+          a.gridPos.y < b.gridPos.y + b.gridPos.h &&
+          b.gridPos.y < a.gridPos.y + a.gridPos.h;
         assert.ok(!overlap, `"${a.title}" and "${b.title}" overlap`);
       }
   });
@@ -267,21 +360,31 @@ describe('the Grafana dashboard', () => {
     const units = new Set(['s', 'percentunit', 'currencyUSD', 'reqps', 'short']);
     for (const p of queryPanels) {
       if (p.type === 'table') {
-        const set = (p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties).filter((x) => x.id === 'unit').map((x) => x.value);
+        const set = (p.fieldConfig?.overrides ?? [])
+          .flatMap((o) => o.properties)
+          .filter((x) => x.id === 'unit')
+          .map((x) => x.value);
         assert.ok(set.length > 0 && set.every((u) => units.has(String(u))), `column units of ${p.title}`);
-      } else assert.ok(units.has(p.fieldConfig?.defaults?.unit ?? ''), `unit of ${p.title}: ${p.fieldConfig?.defaults?.unit}`);
+      } else
+        assert.ok(
+          units.has(p.fieldConfig?.defaults?.unit ?? ''),
+          `unit of ${p.title}: ${p.fieldConfig?.defaults?.unit}`,
+        );
     }
   });
 
   test('rows Platform, Domain and Skill, in that order; Domain filters by $domain, Skill by $domain and $skill', () => {
     const r = rows();
     assert.deepEqual([...r.keys()], ['Platform', 'Domain', 'Skill']);
-    for (const p of r.get('Domain')!) for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain"/, `${p.title}`);
-    for (const p of r.get('Skill')!) for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain", skill=~"\$skill"/, `${p.title}`);
-    for (const p of r.get('Platform')!) for (const t of p.targets!) assert.doesNotMatch(t.expr, /\$(domain|skill)\b/, `${p.title} is platform-wide`);
+    for (const p of r.get('Domain')!)
+      for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain"/, `${p.title}`);
+    for (const p of r.get('Skill')!)
+      for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain", skill=~"\$skill"/, `${p.title}`);
+    for (const p of r.get('Platform')!)
+      for (const t of p.targets!) assert.doesNotMatch(t.expr, /\$(domain|skill)\b/, `${p.title} is platform-wide`);
   });
 
-  test("the four overview panels are in the Platform row: executions per second, success rate, model cost, latency", () => {
+  test('the four overview panels are in the Platform row: executions per second, success rate, model cost, latency', () => {
     const platform = rows().get('Platform')!;
     const find = (re: RegExp) => {
       const p = platform.find((x) => re.test(x.title));
@@ -290,7 +393,10 @@ describe('the Grafana dashboard', () => {
     };
     const volume = find(/^executions per second/i);
     assert.equal(volume.fieldConfig?.defaults?.unit, 'reqps');
-    assert.match(volume.targets![0]!.expr, /^sum by \(status\) \(rate\(aspora_executions_total\[\$__rate_interval\]\)\)$/);
+    assert.match(
+      volume.targets![0]!.expr,
+      /^sum by \(status\) \(rate\(aspora_executions_total\[\$__rate_interval\]\)\)$/,
+    );
 
     const success = find(/^success rate/i);
     assert.equal(success.fieldConfig?.defaults?.unit, 'percentunit');
@@ -303,7 +409,12 @@ describe('the Grafana dashboard', () => {
     const latency = find(/^execution latency$/i);
     assert.equal(latency.fieldConfig?.defaults?.unit, 's');
     assert.deepEqual(
-      latency.targets!.map((t) => /^histogram_quantile\((0\.\d+), sum by \(le\) \(rate\(aspora_execution_duration_seconds_bucket\[\$__rate_interval\]\)\)\)$/.exec(t.expr)?.[1]),
+      latency.targets!.map(
+        (t) =>
+          /^histogram_quantile\((0\.\d+), sum by \(le\) \(rate\(aspora_execution_duration_seconds_bucket\[\$__rate_interval\]\)\)\)$/.exec(
+            t.expr,
+          )?.[1],
+      ),
       ['0.5', '0.95', '0.99'],
     );
   });
@@ -346,7 +457,8 @@ describe('the Prometheus alerting rules', () => {
           : scanned.selectors.flatMap((x) => [...(series.get(x.metric ?? '') ?? [])]),
       );
       for (const text of Object.values(r.annotations ?? {}))
-        for (const [, label] of text.matchAll(/\$labels\.(\w+)/g)) assert.ok(kept.has(label!), `${r.alert} uses $labels.${label}, which its expr aggregates away`);
+        for (const [, label] of text.matchAll(/\$labels\.(\w+)/g))
+          assert.ok(kept.has(label!), `${r.alert} uses $labels.${label}, which its expr aggregates away`);
     }
   });
 
@@ -369,22 +481,27 @@ describe('the Prometheus alerting rules', () => {
   });
 });
 
-describe('promtool', suiteUnless(skipUnless('promtool'), () => {
-  test('check rules: the alerting rules, and every dashboard query as a recording rule', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aspora-promql-'));
-    try {
-      const recording = queryPanels.flatMap((p) => p.targets!.map((t) => ({ record: `aspora_dashboard:panel_${p.id}_${t.refId}`, expr: interpolate(t.expr) })));
-      const file = join(dir, 'dashboard-rules.json'); // JSON is YAML
-      writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: recording }] }));
-      const res = spawnSync('promtool', ['check', 'rules', RULES, file], { encoding: 'utf8' });
-      assert.equal(res.status, 0, res.stdout + res.stderr);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+describe(
+  'promtool',
+  suiteUnless(skipUnless('promtool'), () => {
+    test('check rules: the alerting rules, and every dashboard query as a recording rule', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'aspora-promql-'));
+      try {
+        const recording = queryPanels.flatMap((p) =>
+          p.targets!.map((t) => ({ record: `aspora_dashboard:panel_${p.id}_${t.refId}`, expr: interpolate(t.expr) })),
+        );
+        const file = join(dir, 'dashboard-rules.json'); // JSON is YAML
+        writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: recording }] }));
+        const res = spawnSync('promtool', ['check', 'rules', RULES, file], { encoding: 'utf8' });
+        assert.equal(res.status, 0, res.stdout + res.stderr);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
-  test('test rules: deploy/prometheus/aspora-alerts.test.yaml', () => {
-    const res = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
-    assert.equal(res.status, 0, res.stdout + res.stderr);
-  });
-}));
+    test('test rules: deploy/prometheus/aspora-alerts.test.yaml', () => {
+      const res = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stdout + res.stderr);
+    });
+  }),
+);

@@ -85,7 +85,9 @@ export async function python(): Promise<Need> {
 export class MissingToolError extends Error {
   readonly code = 'TEST_TOOL_MISSING';
   constructor(readonly need: Need) {
-    super(`CI=true: ${whatIsMissing(need)}. CI must not pass on skipped coverage; install it (or unset CI to skip these tests on a developer's machine).`);
+    super(
+      `CI=true: ${whatIsMissing(need)}. CI must not pass on skipped coverage; install it (or unset CI to skip these tests on a developer's machine).`,
+    );
     this.name = 'MissingToolError';
   }
 }

@@ -6,13 +6,22 @@ import { pct, usd } from './observe.ts';
 
 function print(b: BudgetStatus): void {
   const mode = b.mode === 'paused' ? red('paused') : b.mode === 'throttled' ? yellow('throttled') : green('ok');
-  const limit = b.limit === null ? 'no monthly limit' : `${usd(b.spent)} of $${b.limit.toFixed(2)} (${b.limit > 0 ? pct(b.spent / b.limit) : '–'})`;
-  process.stdout.write(`${bold(b.ref)} ${b.period}: ${limit} · ${mode}${b.lifted ? dim(' (lifted by an admin this month)') : ''}${b.reserved ? dim(` · $${b.reserved.toFixed(4)} reserved by calls in flight`) : ''}\n`);
+  const limit =
+    b.limit === null
+      ? 'no monthly limit'
+      : `${usd(b.spent)} of $${b.limit.toFixed(2)} (${b.limit > 0 ? pct(b.spent / b.limit) : '–'})`;
+  process.stdout.write(
+    `${bold(b.ref)} ${b.period}: ${limit} · ${mode}${b.lifted ? dim(' (lifted by an admin this month)') : ''}${b.reserved ? dim(` · $${b.reserved.toFixed(4)} reserved by calls in flight`) : ''}\n`,
+  );
 }
 
 export function registerBudget(program: Command, ctx: CommandContext): void {
-  const budget = program.command('budget').description("A skill's monthly model budget: notify at 80 %, throttle at 95 %, pause at 100 %");
-  common(budget.command('show').description('Spent, limit and mode of this month').argument('<skill>', 'domain/name')).action(async (skill: string, _o: unknown, cmd: Command) => {
+  const budget = program
+    .command('budget')
+    .description("A skill's monthly model budget: notify at 80 %, throttle at 95 %, pause at 100 %");
+  common(
+    budget.command('show').description('Spent, limit and mode of this month').argument('<skill>', 'domain/name'),
+  ).action(async (skill: string, _o: unknown, cmd: Command) => {
     const ref = parseRef(skill);
     const b = await ctx.client(cmd).getBudget({ params: ref });
     if (ctx.globals(cmd).json) printJson(b);

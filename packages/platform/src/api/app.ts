@@ -23,11 +23,19 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     // Request validation failures become the same typed error body as everything else.
     defaultHook: (result) => {
       if (result.success) return;
-      const issues: Issue[] = result.error.issues.map((i) => ({ file: 'request', path: i.path.join('.'), message: i.message }));
-      throw new AsporaError('BAD_REQUEST', `invalid request: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`, {
-        issues,
-        hint: 'check the request against /openapi.json',
-      });
+      const issues: Issue[] = result.error.issues.map((i) => ({
+        file: 'request',
+        path: i.path.join('.'),
+        message: i.message,
+      }));
+      throw new AsporaError(
+        'BAD_REQUEST',
+        `invalid request: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`,
+        {
+          issues,
+          hint: 'check the request against /openapi.json',
+        },
+      );
     },
   });
 
@@ -39,17 +47,35 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     return openaiError(c, e);
   });
   app.notFound((c) =>
-    errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
+    errorResponse(
+      c,
+      new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, {
+        hint: 'see /openapi.json for the API',
+      }),
+      deps.log,
+    ),
   );
 
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
-  app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
+  app.use(
+    '/v1/skills/*',
+    bodyLimit({
+      maxSize: deps.limits.maxJsonBytes,
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+      },
+    }),
+  );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
   // c.req.json() would be cached too and fail every later read of the body.
   app.use('/v1/*', async (c, next) => {
-    if (!OPENAI_PATHS.includes(c.req.path) && !c.req.path.startsWith('/v1/bundles') && /json/i.test(c.req.header('content-type') ?? '')) {
+    if (
+      !OPENAI_PATHS.includes(c.req.path) &&
+      !c.req.path.startsWith('/v1/bundles') &&
+      /json/i.test(c.req.header('content-type') ?? '')
+    ) {
       if (bodyTooDeep(await c.req.text())) throw tooDeep();
     }
     await next();
@@ -70,7 +96,11 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     if (r === routes.prometheus && deps.metricsElsewhere) continue;
     app.openAPIRegistry.registerPath(r);
   }
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'ASPORA_TOKEN',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Aspora API', version: deps.version, description: 'Build, deploy, discover and run LLM skills.' },

@@ -17,7 +17,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await migrate(h.db), all);
       assert.deepEqual(await migrate(h.db), []);
       const rows = await h.db.query<{ name: string }>('SELECT name FROM aspora_migrations ORDER BY name');
-      assert.deepEqual(rows.map((r) => r.name), all);
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        all,
+      );
     });
 
     it('creates the registry tables', async () => {
@@ -25,7 +28,15 @@ for (const backend of BACKENDS) {
         `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
       );
       const names = rows.map((r) => r.table_name);
-      for (const t of ['skills', 'skill_versions', 'skill_triggers', 'skill_permissions', 'environments', 'deployments', 'executions']) {
+      for (const t of [
+        'skills',
+        'skill_versions',
+        'skill_triggers',
+        'skill_permissions',
+        'environments',
+        'deployments',
+        'executions',
+      ]) {
         assert.ok(names.includes(t), `missing table ${t}`);
       }
     });
@@ -42,7 +53,12 @@ for (const backend of BACKENDS) {
       const dbs = await Promise.all(Array.from({ length: 5 }, () => h.openAnother()));
       const results = await Promise.all(dbs.map((db) => migrate(db)));
       const applied = results.flat();
-      assert.deepEqual(applied.sort(), loadMigrations().map((m) => m.name).sort());
+      assert.deepEqual(
+        applied.sort(),
+        loadMigrations()
+          .map((m) => m.name)
+          .sort(),
+      );
       const [count] = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM aspora_migrations');
       assert.equal(count?.n, loadMigrations().length);
     });

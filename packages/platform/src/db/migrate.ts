@@ -35,9 +35,10 @@ export async function migrate(db: Db, migrations: Migration[] = loadMigrations()
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const done = new Map(
-      (await tx.query<{ name: string; checksum: string }>('SELECT name, checksum FROM aspora_migrations')).map(
-        (r) => [r.name, r.checksum],
-      ),
+      (await tx.query<{ name: string; checksum: string }>('SELECT name, checksum FROM aspora_migrations')).map((r) => [
+        r.name,
+        r.checksum,
+      ]),
     );
     const applied: string[] = [];
     for (const m of migrations) {

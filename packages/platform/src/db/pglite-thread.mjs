@@ -9,7 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const { dataDir, schemaSql, ...assets } = /** @type {{ dataDir?: string, schemaSql?: string, pgliteWasmModule: WebAssembly.Module, initdbWasmModule: WebAssembly.Module, fsBundle: Blob }} */ (workerData);
+const { dataDir, schemaSql, ...assets } =
+  /** @type {{ dataDir?: string, schemaSql?: string, pgliteWasmModule: WebAssembly.Module, initdbWasmModule: WebAssembly.Module, fsBundle: Blob }} */ (
+    workerData
+  );
 
 /** @type {Map<number, { t: import('@electric-sql/pglite').Transaction, finish: (commit: boolean) => void }>} */
 const open = new Map();
@@ -25,7 +28,9 @@ function serialize(e) {
   /** @type {Record<string, unknown>} */
   const out = { message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };
   // pg-protocol's DatabaseError: code (SQLSTATE), detail, hint, constraint, table, column …
-  if (e && typeof e === 'object') for (const [k, v] of Object.entries(e)) if (v !== undefined && typeof v !== 'object' && typeof v !== 'function') out[k] = v;
+  if (e && typeof e === 'object')
+    for (const [k, v] of Object.entries(e))
+      if (v !== undefined && typeof v !== 'object' && typeof v !== 'function') out[k] = v;
   return out;
 }
 

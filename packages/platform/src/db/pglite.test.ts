@@ -19,8 +19,17 @@ describe('PGlite on its own thread', () => {
 
   it('returns rows with their types: numbers, timestamps, json, bytes, nulls', async () => {
     const at = new Date('2026-02-16T10:00:00.000Z');
-    await db.query('INSERT INTO t (k, v, at, doc, raw) VALUES ($1, $2, $3, $4, $5)', ['a', 7, at, JSON.stringify({ x: [1, 'y'] }), new Uint8Array([1, 2, 3])]);
-    const [row] = await db.query<{ k: string; v: number; at: Date; doc: unknown; raw: Uint8Array; none: null }>('SELECT *, NULL AS none FROM t WHERE k = $1', ['a']);
+    await db.query('INSERT INTO t (k, v, at, doc, raw) VALUES ($1, $2, $3, $4, $5)', [
+      'a',
+      7,
+      at,
+      JSON.stringify({ x: [1, 'y'] }),
+      new Uint8Array([1, 2, 3]),
+    ]);
+    const [row] = await db.query<{ k: string; v: number; at: Date; doc: unknown; raw: Uint8Array; none: null }>(
+      'SELECT *, NULL AS none FROM t WHERE k = $1',
+      ['a'],
+    );
     assert.equal(row!.v, 7);
     assert.ok(row!.at instanceof Date && row!.at.getTime() === at.getTime());
     assert.deepEqual(row!.doc, { x: [1, 'y'] });
@@ -29,7 +38,10 @@ describe('PGlite on its own thread', () => {
   });
 
   it('gives SQL errors their SQLSTATE and fields, and a stack from the caller', async () => {
-    const err = await db.query("INSERT INTO t (k, v) VALUES ('a', 1)").then(() => undefined, (e: unknown) => e as Error & { constraint?: string; table?: string });
+    const err = await db.query("INSERT INTO t (k, v) VALUES ('a', 1)").then(
+      () => undefined,
+      (e: unknown) => e as Error & { constraint?: string; table?: string },
+    );
     assert.ok(err instanceof Error);
     assert.equal(pgCode(err), '23505');
     assert.equal(err.constraint, 't_pkey');
@@ -74,7 +86,12 @@ describe('PGlite on its own thread', () => {
 
   it('a commit that fails (deferred constraint) rejects, and nothing of it stays', async () => {
     await db.exec('CREATE TABLE d (id int PRIMARY KEY, parent int REFERENCES d (id) DEFERRABLE INITIALLY DEFERRED)');
-    const err = await db.transaction((t) => t.query('INSERT INTO d VALUES (1, 99)')).then(() => undefined, (e: unknown) => e);
+    const err = await db
+      .transaction((t) => t.query('INSERT INTO d VALUES (1, 99)'))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.equal(pgCode(err), '23503');
     assert.deepEqual(await db.query('SELECT * FROM d'), []);
   });
@@ -85,7 +102,9 @@ describe('PGlite on its own thread', () => {
       Array.from({ length: 50 }, (_, i) =>
         i % 2
           ? db.transaction(async (t) => {
-              const [{ s }] = (await t.query<{ s: number }>('SELECT coalesce(sum(n), 0)::int AS s FROM c')) as [{ s: number }];
+              const [{ s }] = (await t.query<{ s: number }>('SELECT coalesce(sum(n), 0)::int AS s FROM c')) as [
+                { s: number },
+              ];
               await t.query('INSERT INTO c VALUES ($1)', [s + 1]);
             })
           : db.query('INSERT INTO c VALUES (0)'),
@@ -116,7 +135,10 @@ describe('PGlite thread lifecycle', () => {
   it('an idle open database does not keep the process alive', () => {
     const mod = fileURLToPath(new URL('./pglite.ts', import.meta.url));
     const script = `const { openPglite } = await import(${JSON.stringify(mod)}); const db = await openPglite(undefined, undefined); console.log(JSON.stringify(await db.query('SELECT 1 AS one')));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '[{"one":1}]');
   });
@@ -124,7 +146,10 @@ describe('PGlite thread lifecycle', () => {
   it('after close, calls fail with a clear UNAVAILABLE error', async () => {
     const db = await openPglite(undefined, undefined);
     await db.close();
-    const err = await db.query('SELECT 1').then(() => undefined, (e: unknown) => e as { code?: string; message: string });
+    const err = await db.query('SELECT 1').then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string },
+    );
     assert.equal(err?.code, 'UNAVAILABLE');
     assert.match(err!.message, /embedded database thread exited/);
   });

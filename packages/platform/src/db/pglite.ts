@@ -19,7 +19,13 @@ import { quoteIdent } from './ident.ts';
  */
 export async function openPglite(dataDir: string | undefined, schema: string | undefined): Promise<Db> {
   const worker = new Worker(new URL('./pglite-thread.mjs', import.meta.url), {
-    workerData: { dataDir, ...(await compiled()), schemaSql: schema ? `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}` : undefined },
+    workerData: {
+      dataDir,
+      ...(await compiled()),
+      schemaSql: schema
+        ? `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`
+        : undefined,
+    },
     // Not the parent's --import tsx: the thread is plain JavaScript and starts faster without it.
     execArgv: [],
     stdout: false,
@@ -42,12 +48,17 @@ declare global {
     interface Module {}
   }
 }
-const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
-let assets: Promise<{ pgliteWasmModule: WebAssembly.Module; initdbWasmModule: WebAssembly.Module; fsBundle: Blob }> | undefined;
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } })
+  .WebAssembly;
+let assets:
+  | Promise<{ pgliteWasmModule: WebAssembly.Module; initdbWasmModule: WebAssembly.Module; fsBundle: Blob }>
+  | undefined;
 function compiled() {
   assets ??= (async () => {
     const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-    const [pglite, initdb, data] = await Promise.all(['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => readFile(join(dist, f))));
+    const [pglite, initdb, data] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => readFile(join(dist, f))),
+    );
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all([wasm.compile(pglite!), wasm.compile(initdb!)]);
     return { pgliteWasmModule, initdbWasmModule, fsBundle: new Blob([data!]) };
   })();
@@ -62,7 +73,12 @@ interface Reply {
   error?: Record<string, unknown> & { message: string };
 }
 
-type Request = { op: 'query'; sql: string; params?: unknown[]; tx?: number } | { op: 'exec'; sql: string; tx?: number } | { op: 'begin' } | { op: 'end'; tx: number; commit: boolean } | { op: 'close' };
+type Request =
+  | { op: 'query'; sql: string; params?: unknown[]; tx?: number }
+  | { op: 'exec'; sql: string; tx?: number }
+  | { op: 'begin' }
+  | { op: 'end'; tx: number; commit: boolean }
+  | { op: 'close' };
 
 class Connection {
   readonly ready: Promise<void>;
@@ -79,9 +95,15 @@ class Connection {
     this.ready = new Promise((resolve, reject) => {
       worker.once('message', (m: { ready: boolean; error?: Reply['error'] }) => {
         if (m.ready) return resolve();
-        reject(new AsporaError('UNAVAILABLE', `the embedded database${dataDir ? ` at ${dataDir}` : ''} could not be opened: ${m.error?.message}`, {
-          hint: 'check that the data directory is readable and not damaged, or point ASPORA_DATA_DIR elsewhere (or DATABASE_URL at PostgreSQL)',
-        }));
+        reject(
+          new AsporaError(
+            'UNAVAILABLE',
+            `the embedded database${dataDir ? ` at ${dataDir}` : ''} could not be opened: ${m.error?.message}`,
+            {
+              hint: 'check that the data directory is readable and not damaged, or point ASPORA_DATA_DIR elsewhere (or DATABASE_URL at PostgreSQL)',
+            },
+          ),
+        );
       });
       worker.once('error', reject);
     });
@@ -94,9 +116,13 @@ class Connection {
       else p.reject(databaseError(m.error!));
     });
     const die = (why: string) => (e?: unknown) => {
-      this.#dead ??= new AsporaError('UNAVAILABLE', `the embedded database thread ${why}${e instanceof Error ? `: ${e.message}` : ''}`, {
-        hint: 'restart the platform; the data directory holds every committed write',
-      });
+      this.#dead ??= new AsporaError(
+        'UNAVAILABLE',
+        `the embedded database thread ${why}${e instanceof Error ? `: ${e.message}` : ''}`,
+        {
+          hint: 'restart the platform; the data directory holds every committed write',
+        },
+      );
       for (const p of this.#pending.values()) p.reject(this.#dead);
       this.#pending.clear();
     };
@@ -132,7 +158,8 @@ function pgliteDb(conn: Connection, tx: number | undefined): Db {
   const db: Db = {
     dialect: 'pglite',
     async query<R>(sql: string, params?: unknown[]) {
-      return (await conn.call({ op: 'query', sql, params: params ?? [], ...(tx === undefined ? {} : { tx }) })).rows as R[];
+      return (await conn.call({ op: 'query', sql, params: params ?? [], ...(tx === undefined ? {} : { tx }) }))
+        .rows as R[];
     },
     async exec(sql: string) {
       await conn.call({ op: 'exec', sql, ...(tx === undefined ? {} : { tx }) });

@@ -89,8 +89,14 @@ async function ensureSchema(url: string, schema: string): Promise<void> {
 function unavailable(err: unknown, url: string): unknown {
   const code = pgCode(err);
   const connectionLevel =
-    code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET' ||
-    code === '57P01' || code === '57P03' || code === '3D000' || code === '28P01';
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ECONNRESET' ||
+    code === '57P01' ||
+    code === '57P03' ||
+    code === '3D000' ||
+    code === '28P01';
   if (!connectionLevel) return err;
   return new AsporaError('UNAVAILABLE', `PostgreSQL is unreachable at ${redact(url)} (${code})`, {
     hint: 'start PostgreSQL or fix the database URL (ASPORA_DATABASE_URL), then retry',

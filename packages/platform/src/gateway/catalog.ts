@@ -40,7 +40,9 @@ export interface ResolvedModel {
    * Where the price comes from: `models:` in aspora.platform.yaml, OpenRouter's model list (with
    * when it was fetched), the built-in table, or none (the conservative fallback).
    */
-  priceSource: { source: 'config' | 'built-in' | 'fallback' | 'local-stand-in' } | { source: 'openrouter'; fetchedAt: string };
+  priceSource:
+    | { source: 'config' | 'built-in' | 'fallback' | 'local-stand-in' }
+    | { source: 'openrouter'; fetchedAt: string };
 }
 
 const CONFIG = { source: 'config' } as const;
@@ -50,7 +52,10 @@ const STAND_IN_PRICE = { source: STAND_IN_PROVIDER } as const;
 
 export class ModelCatalog {
   readonly #providers = new Map<string, ProviderTransport>();
-  readonly #models: Record<string, { provider?: string | undefined; id: string; price?: { prompt: number; completion: number } | undefined }>;
+  readonly #models: Record<
+    string,
+    { provider?: string | undefined; id: string; price?: { prompt: number; completion: number } | undefined }
+  >;
   readonly defaultProvider: string | undefined;
   readonly defaultModel: string;
   readonly #byTask: Record<TaskType, string>;
@@ -65,15 +70,34 @@ export class ModelCatalog {
   constructor(file: PlatformFile, vault: SecretVault, env: NodeJS.ProcessEnv = process.env, standIn?: ModelStandIn) {
     const settings = new Map<string, ProviderSettings>();
     // OpenRouter attributes traffic to an app by these two headers (HTTP-Referer and X-Title).
-    const attribution = { 'HTTP-Referer': env.ASPORA_PUBLIC_URL || 'https://aspora.dev', 'X-Title': 'Aspora Skills Platform' };
-    settings.set('openrouter', { name: 'openrouter', baseURL: OPENROUTER_URL, apiKey: env.OPENROUTER_API_KEY, headers: attribution, timeoutMs: 60_000 });
+    const attribution = {
+      'HTTP-Referer': env.ASPORA_PUBLIC_URL || 'https://aspora.dev',
+      'X-Title': 'Aspora Skills Platform',
+    };
+    settings.set('openrouter', {
+      name: 'openrouter',
+      baseURL: OPENROUTER_URL,
+      apiKey: env.OPENROUTER_API_KEY,
+      headers: attribution,
+      timeoutMs: 60_000,
+    });
     for (const [name, p] of Object.entries(file.providers)) {
-      settings.set(name, { name, baseURL: p.base_url, apiKey: p.api_key_secret ? vault.get(p.api_key_secret) : undefined, headers: { ...(name === 'openrouter' ? attribution : {}), ...p.headers }, timeoutMs: p.timeout });
+      settings.set(name, {
+        name,
+        baseURL: p.base_url,
+        apiKey: p.api_key_secret ? vault.get(p.api_key_secret) : undefined,
+        headers: { ...(name === 'openrouter' ? attribution : {}), ...p.headers },
+        timeoutMs: p.timeout,
+      });
     }
     const dflt = file.gateway.default_provider ?? 'openrouter';
     if (env.ASPORA_MODEL_BASE_URL) {
       const base = settings.get(dflt)!;
-      settings.set(dflt, { ...base, baseURL: env.ASPORA_MODEL_BASE_URL, apiKey: env.ASPORA_MODEL_API_KEY ?? base.apiKey });
+      settings.set(dflt, {
+        ...base,
+        baseURL: env.ASPORA_MODEL_BASE_URL,
+        apiKey: env.ASPORA_MODEL_API_KEY ?? base.apiKey,
+      });
     }
     // OpenRouter without a key serves nothing; another provider (a local server) may need none.
     const usable = (s: ProviderSettings) => s.baseURL !== OPENROUTER_URL || !!s.apiKey;
@@ -82,19 +106,40 @@ export class ModelCatalog {
     // default provider's models: an explicitly configured provider wins over it.
     this.standIn = standIn !== undefined && (standIn.only || !configured.some((s) => s.name === dflt));
     if (this.standIn) {
-      this.#providers.set(STAND_IN_PROVIDER, new ProviderTransport({ name: STAND_IN_PROVIDER, baseURL: standIn!.url, apiKey: STAND_IN_PROVIDER, headers: {}, timeoutMs: 60_000 }));
+      this.#providers.set(
+        STAND_IN_PROVIDER,
+        new ProviderTransport({
+          name: STAND_IN_PROVIDER,
+          baseURL: standIn!.url,
+          apiKey: STAND_IN_PROVIDER,
+          headers: {},
+          timeoutMs: 60_000,
+        }),
+      );
       if (!standIn!.only) for (const st of configured) this.#providers.set(st.name, new ProviderTransport(st));
     } else {
       for (const st of configured) this.#providers.set(st.name, new ProviderTransport(st));
     }
     this.defaultProvider = this.standIn ? STAND_IN_PROVIDER : this.#providers.has(dflt) ? dflt : undefined;
-    this.#models = { ...Object.fromEntries(Object.entries(DEFAULT_MODEL_MAP).map(([alias, id]) => [alias, { id }])), ...file.models };
+    this.#models = {
+      ...Object.fromEntries(Object.entries(DEFAULT_MODEL_MAP).map(([alias, id]) => [alias, { id }])),
+      ...file.models,
+    };
     this.defaultModel = file.gateway.default_model;
-    this.#byTask = { ...DEFAULT_TASK_MODELS, ...(Object.fromEntries(Object.entries(file.gateway.by_task).filter(([, v]) => v)) as Partial<Record<TaskType, string>>) };
+    this.#byTask = {
+      ...DEFAULT_TASK_MODELS,
+      ...(Object.fromEntries(Object.entries(file.gateway.by_task).filter(([, v]) => v)) as Partial<
+        Record<TaskType, string>
+      >),
+    };
     // The list is OpenRouter's when the URL is, or when the admin named a provider openrouter;
     // ASPORA_MODEL_BASE_URL points the default at some other OpenAI-compatible server.
     const or = this.#providers.get('openrouter')?.settings;
-    if (or && this.defaultProvider === 'openrouter' && (or.baseURL === OPENROUTER_URL || (Object.hasOwn(file.providers, 'openrouter') && !env.ASPORA_MODEL_BASE_URL))) {
+    if (
+      or &&
+      this.defaultProvider === 'openrouter' &&
+      (or.baseURL === OPENROUTER_URL || (Object.hasOwn(file.providers, 'openrouter') && !env.ASPORA_MODEL_BASE_URL))
+    ) {
       this.#listed = new OpenRouterPrices(or.baseURL, or.apiKey ? { authorization: `Bearer ${or.apiKey}` } : {});
       this.#listedProvider = 'openrouter';
     }
@@ -120,13 +165,19 @@ export class ModelCatalog {
 
   transport(provider: string): ProviderTransport {
     const t = this.#providers.get(provider);
-    if (!t) throw new AsporaError('UNAVAILABLE', `no model provider named ${provider} is configured`, { hint: 'declare it under providers in aspora.platform.yaml, or set OPENROUTER_API_KEY' });
+    if (!t)
+      throw new AsporaError('UNAVAILABLE', `no model provider named ${provider} is configured`, {
+        hint: 'declare it under providers in aspora.platform.yaml, or set OPENROUTER_API_KEY',
+      });
     return t;
   }
 
   resolve(name: string): ResolvedModel {
     const entry = Object.hasOwn(this.#models, name) ? this.#models[name] : undefined;
-    let provider = entry?.provider && entry.provider !== 'default' && (!this.standIn || this.#providers.has(entry.provider)) ? entry.provider : this.defaultProvider;
+    let provider =
+      entry?.provider && entry.provider !== 'default' && (!this.standIn || this.#providers.has(entry.provider))
+        ? entry.provider
+        : this.defaultProvider;
     let id = entry?.id ?? name;
     if (!entry) {
       const slash = name.indexOf('/');
@@ -136,14 +187,28 @@ export class ModelCatalog {
         id = name.slice(slash + 1);
       }
     }
-    if (!provider) throw new AsporaError('UNAVAILABLE', 'no model provider is configured on this platform', { hint: 'set OPENROUTER_API_KEY, or ASPORA_MODEL_BASE_URL (any OpenAI-compatible …/v1) and ASPORA_MODEL_API_KEY' });
+    if (!provider)
+      throw new AsporaError('UNAVAILABLE', 'no model provider is configured on this platform', {
+        hint: 'set OPENROUTER_API_KEY, or ASPORA_MODEL_BASE_URL (any OpenAI-compatible …/v1) and ASPORA_MODEL_API_KEY',
+      });
     // The stand-in costs nothing; pricing its calls like the real model would bill phantom spend.
-    if (provider === STAND_IN_PROVIDER) return { name, provider, id, price: { prompt: 0, completion: 0 }, unpriced: false, priceSource: STAND_IN_PRICE };
+    if (provider === STAND_IN_PROVIDER)
+      return { name, provider, id, price: { prompt: 0, completion: 0 }, unpriced: false, priceSource: STAND_IN_PRICE };
     if (entry?.price) return { name, provider, id, price: entry.price, unpriced: false, priceSource: CONFIG };
     const fetched = provider === this.#listedProvider ? this.#listed!.price(id) : undefined;
-    if (fetched) return { name, provider, id, price: fetched, unpriced: false, priceSource: { source: 'openrouter', fetchedAt: this.#listed!.fetchedAt! } };
+    if (fetched)
+      return {
+        name,
+        provider,
+        id,
+        price: fetched,
+        unpriced: false,
+        priceSource: { source: 'openrouter', fetchedAt: this.#listed!.fetchedAt! },
+      };
     const builtIn = DEFAULT_PRICES[id];
-    return builtIn ? { name, provider, id, price: builtIn, unpriced: false, priceSource: BUILT_IN } : { name, provider, id, price: FALLBACK_PRICE, unpriced: true, priceSource: FALLBACK };
+    return builtIn
+      ? { name, provider, id, price: builtIn, unpriced: false, priceSource: BUILT_IN }
+      : { name, provider, id, price: FALLBACK_PRICE, unpriced: true, priceSource: FALLBACK };
   }
 
   /**
@@ -161,12 +226,16 @@ export class ModelCatalog {
     if (listed?.has(name)) return;
     const candidates = [...Object.keys(this.#models), ...Object.keys(DEFAULT_PRICES), ...(listed ?? [])];
     const near = closest(name, candidates);
-    throw new AsporaError('BAD_REQUEST', `unknown model "${name.slice(0, 120)}"${near ? `; did you mean "${near}"?` : ''}`, {
-      hint: listed?.size
-        ? `GET /v1/models lists the aliases; any id of OpenRouter's list (fetched ${this.#listed!.fetchedAt}) works too; or declare it under models: in aspora.platform.yaml`
-        : 'GET /v1/models lists the aliases; declare another model under models: in aspora.platform.yaml (or name it <provider>/<id> for a configured provider)',
-      details: { param, code: 'model_not_found', ...(near ? { suggestion: near } : {}) },
-    });
+    throw new AsporaError(
+      'BAD_REQUEST',
+      `unknown model "${name.slice(0, 120)}"${near ? `; did you mean "${near}"?` : ''}`,
+      {
+        hint: listed?.size
+          ? `GET /v1/models lists the aliases; any id of OpenRouter's list (fetched ${this.#listed!.fetchedAt}) works too; or declare it under models: in aspora.platform.yaml`
+          : 'GET /v1/models lists the aliases; declare another model under models: in aspora.platform.yaml (or name it <provider>/<id> for a configured provider)',
+        details: { param, code: 'model_not_found', ...(near ? { suggestion: near } : {}) },
+      },
+    );
   }
 
   /** Aliases and their targets, for GET /v1/models. */

@@ -28,11 +28,18 @@ after(() => stub.close());
 
 function logger() {
   const warnings: string[] = [];
-  return { warnings, log: { warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)), info: () => undefined } };
+  return {
+    warnings,
+    log: { warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)), info: () => undefined },
+  };
 }
 
 function catalog() {
-  const file = parsePlatformFile(`providers:\n  openrouter: { base_url: '${stub.url}' }\ngateway: { default_provider: openrouter }\n`, 'aspora.platform.yaml', {});
+  const file = parsePlatformFile(
+    `providers:\n  openrouter: { base_url: '${stub.url}' }\ngateway: { default_provider: openrouter }\n`,
+    'aspora.platform.yaml',
+    {},
+  );
   return new ModelCatalog(file, new SecretVault({}, {}), {});
 }
 
@@ -51,7 +58,11 @@ test('prices per token become prices per million, with their source; the built-i
     assert.ok('fetchedAt' in m.priceSource && Date.now() - Date.parse(m.priceSource.fetchedAt) < 60_000);
     assert.deepEqual(c.resolve('meta-llama/llama-3.1-8b-instruct').price, { prompt: 0.1, completion: 0.2 });
     assert.equal(c.resolve('openrouter/auto').unpriced, true, 'a price of -1 is no price');
-    assert.deepEqual(c.resolve('google/gemini-2.0-flash-001').priceSource, { source: 'built-in' }, 'not in the list: the built-in table');
+    assert.deepEqual(
+      c.resolve('google/gemini-2.0-flash-001').priceSource,
+      { source: 'built-in' },
+      'not in the list: the built-in table',
+    );
   } finally {
     await c.close();
   }
@@ -112,9 +123,13 @@ test('GET /v1/models shows each price with its source; ids of the fetched list a
   });
   try {
     // The first fetch runs in the background from the start.
-    for (let i = 0; i < 100 && !p.gateway.catalog.priceList?.fetchedAt; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !p.gateway.catalog.priceList?.fetchedAt; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const res = await fetch(`${p.url}/v1/models`, { headers: { authorization: 'Bearer t' } });
-    type Entry = { id: string; aspora: { price_per_million: { prompt: number }; price_source: string; price_fetched_at?: string } };
+    type Entry = {
+      id: string;
+      aspora: { price_per_million: { prompt: number }; price_source: string; price_fetched_at?: string };
+    };
     const byId = new Map(((await res.json()) as { data: Entry[] }).data.map((m) => [m.id, m.aspora]));
     assert.equal(byId.get('claude-sonnet-4-5')!.price_source, 'openrouter');
     assert.equal(byId.get('claude-sonnet-4-5')!.price_per_million.prompt, 3.3);
@@ -122,11 +137,19 @@ test('GET /v1/models shows each price with its source; ids of the fetched list a
     assert.equal(byId.get('mine')!.price_source, 'config');
     assert.equal(byId.get('gemini-2.0-flash')!.price_source, 'built-in', 'not in the list');
     // In OpenRouter's list, not in the built-in table: known now. A typo of it: 400 with the listed id.
-    const ask = (model: string) => fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
+    const ask = (model: string) =>
+      fetch(`${p.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+      });
     assert.equal((await ask('meta-llama/llama-3.1-8b-instruct')).status, 200);
     const typo = await ask('meta-llama/llama-3.1-8b-instruc');
     assert.equal(typo.status, 400);
-    assert.match(((await typo.json()) as { error: { message: string } }).error.message, /did you mean "meta-llama\/llama-3.1-8b-instruct"/);
+    assert.match(
+      ((await typo.json()) as { error: { message: string } }).error.message,
+      /did you mean "meta-llama\/llama-3.1-8b-instruct"/,
+    );
   } finally {
     await p.cleanup();
   }

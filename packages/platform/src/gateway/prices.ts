@@ -14,7 +14,10 @@ export const MAX_MODELS_BYTES = 16 * 1024 * 1024;
 const TIMEOUT_MS = 15_000;
 
 /** A price per token as OpenRouter writes it; "-1" (a router whose price depends on the model chosen) is no price. */
-const perToken = z.string().regex(/^-?\d+(\.\d+)?(e-?\d+)?$/i).transform(Number);
+const perToken = z
+  .string()
+  .regex(/^-?\d+(\.\d+)?(e-?\d+)?$/i)
+  .transform(Number);
 
 const ModelList = z.object({
   data: z
@@ -86,7 +89,13 @@ export class OpenRouterPrices {
   async #fetch(): Promise<boolean> {
     const url = `${this.baseURL.replace(/\/$/, '')}/models`;
     try {
-      const res = await request(url, { method: 'GET', headers: { accept: 'application/json', ...this.headers }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, maxRedirections: 0 } as Parameters<typeof request>[1]);
+      const res = await request(url, {
+        method: 'GET',
+        headers: { accept: 'application/json', ...this.headers },
+        headersTimeout: TIMEOUT_MS,
+        bodyTimeout: TIMEOUT_MS,
+        maxRedirections: 0,
+      } as Parameters<typeof request>[1]);
       if (res.statusCode !== 200) {
         await res.body.dump();
         throw new Error(`it answered ${res.statusCode}`);
@@ -113,11 +122,15 @@ export class OpenRouterPrices {
         throw new Error('its answer is not JSON');
       }
       const parsed = ModelList.safeParse(json);
-      if (!parsed.success) throw new Error(`its answer is not a model list: ${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? ''}`);
+      if (!parsed.success)
+        throw new Error(
+          `its answer is not a model list: ${parsed.error.issues[0]?.message ?? 'invalid'} at ${parsed.error.issues[0]?.path.join('.') ?? ''}`,
+        );
       const prices = new Map<string, FetchedPrice>();
       for (const m of parsed.data.data) {
         const p = m.pricing;
-        if (p && p.prompt >= 0 && p.completion >= 0) prices.set(m.id, { prompt: perMillion(p.prompt), completion: perMillion(p.completion) });
+        if (p && p.prompt >= 0 && p.completion >= 0)
+          prices.set(m.id, { prompt: perMillion(p.prompt), completion: perMillion(p.completion) });
       }
       this.#prices = prices;
       this.#ids = new Set(parsed.data.data.map((m) => m.id));
@@ -126,7 +139,10 @@ export class OpenRouterPrices {
       return true;
     } catch (e) {
       const kept = this.#fetchedAt ? `the list fetched at ${this.#fetchedAt}` : 'the built-in price table';
-      this.#log?.warn({ err: (e as Error).message }, `model prices could not be refreshed from ${url}: ${(e as Error).message}; ${kept} stays in use`);
+      this.#log?.warn(
+        { err: (e as Error).message },
+        `model prices could not be refreshed from ${url}: ${(e as Error).message}; ${kept} stays in use`,
+      );
       return false;
     }
   }

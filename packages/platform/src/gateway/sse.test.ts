@@ -45,13 +45,17 @@ function feed() {
   };
 }
 
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}`;
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}`;
 const usage = `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } })}`;
 
 /** Resolves with what the promise gave, or rejects when it has not settled within `ms` (it would hang forever otherwise). */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<string> {
@@ -61,7 +65,11 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<string> {
 }
 
 describe('SseMeter finds the first token while the stream is open, whatever the framing', () => {
-  for (const [name, eol] of [['LF', '\n'], ['CRLF', '\r\n'], ['CR', '\r']] as const) {
+  for (const [name, eol] of [
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ] as const) {
     test(`${name} framing`, async () => {
       const f = feed();
       const meter = new SseMeter(f.source, { keepUsage: false });
@@ -99,7 +107,10 @@ describe('SseMeter finds the first token while the stream is open, whatever the 
     const meter = new SseMeter(f.source, { keepUsage: true });
     f.push(`: OPENROUTER PROCESSING\r\n\r\n${chunk({ role: 'assistant', content: '' })}\r\n\r\n`);
     f.end();
-    await assert.rejects(meter.firstToken(), (e: unknown) => e instanceof ProviderError && e.retryable && /before its first token/.test(e.message));
+    await assert.rejects(
+      meter.firstToken(),
+      (e: unknown) => e instanceof ProviderError && e.retryable && /before its first token/.test(e.message),
+    );
   });
 
   test('an event without its closing blank line at the end of the stream still counts', async () => {
@@ -116,10 +127,15 @@ describe('SseMeter finds the first token while the stream is open, whatever the 
   test('comments, event names, ids and multi-line data are passed on as SSE', async () => {
     const f = feed();
     const meter = new SseMeter(f.source, { keepUsage: true });
-    f.push(': keep-alive\r\n\r\nevent: message\r\nid: 7\r\ndata: {"choices":\r\ndata: [{"delta":{"content":"x"}}]}\r\n\r\n');
+    f.push(
+      ': keep-alive\r\n\r\nevent: message\r\nid: 7\r\ndata: {"choices":\r\ndata: [{"delta":{"content":"x"}}]}\r\n\r\n',
+    );
     f.end();
     await meter.firstToken();
-    assert.equal(await collect(meter.chunks()), ': keep-alive\n\nevent: message\nid: 7\ndata: {"choices":\ndata: [{"delta":{"content":"x"}}]}\n\n');
+    assert.equal(
+      await collect(meter.chunks()),
+      ': keep-alive\n\nevent: message\nid: 7\ndata: {"choices":\ndata: [{"delta":{"content":"x"}}]}\n\n',
+    );
   });
 
   test('an event that is not JSON fails the stream; so does a line that never ends', async () => {
@@ -131,8 +147,12 @@ describe('SseMeter finds the first token while the stream is open, whatever the 
     const endless = feed();
     const m2 = new SseMeter(endless.source, { keepUsage: true });
     const piece = `data: ${'x'.repeat(1024 * 1024)}`;
-    for (let i = 0; i <= MAX_EVENT_CHARS / piece.length + 1; i++) endless.push(i === 0 ? piece : 'x'.repeat(1024 * 1024));
-    await assert.rejects(within(m2.firstToken(), 5000, 'the size check'), (e: unknown) => e instanceof ProviderError && /more than/.test(e.message));
+    for (let i = 0; i <= MAX_EVENT_CHARS / piece.length + 1; i++)
+      endless.push(i === 0 ? piece : 'x'.repeat(1024 * 1024));
+    await assert.rejects(
+      within(m2.firstToken(), 5000, 'the size check'),
+      (e: unknown) => e instanceof ProviderError && /more than/.test(e.message),
+    );
   });
 
   test('cancel() stops the provider stream', async () => {

@@ -60,7 +60,12 @@ export class SseMeter {
       onComment: (c) => this.#ready.push({ text: `: ${c}`, chunk: undefined, done: false }),
       onError: (e) => {
         // Unknown fields and a bad retry are ignored, as the SSE standard says; an endless line or event is not.
-        if (e.type === 'max-buffer-size-exceeded') this.#parseError ??= new ProviderError('UPSTREAM_ERROR', `the stream carried a line or event of more than ${MAX_EVENT_CHARS} characters`, true);
+        if (e.type === 'max-buffer-size-exceeded')
+          this.#parseError ??= new ProviderError(
+            'UPSTREAM_ERROR',
+            `the stream carried a line or event of more than ${MAX_EVENT_CHARS} characters`,
+            true,
+          );
       },
     });
   }
@@ -69,7 +74,8 @@ export class SseMeter {
   async firstToken(): Promise<void> {
     for (;;) {
       const events = await this.#next();
-      if (events === undefined) throw new ProviderError('UPSTREAM_ERROR', 'the stream ended before its first token', true);
+      if (events === undefined)
+        throw new ProviderError('UPSTREAM_ERROR', 'the stream ended before its first token', true);
       this.#held.push(...events);
       if (events.some((e) => isToken(e))) return;
     }
@@ -146,7 +152,11 @@ export class SseMeter {
     try {
       return JSON.parse(data) as Chunk;
     } catch {
-      throw new ProviderError('UPSTREAM_ERROR', `the stream carried an event that is not JSON: ${JSON.stringify(data.slice(0, 80))}`, true);
+      throw new ProviderError(
+        'UPSTREAM_ERROR',
+        `the stream carried an event that is not JSON: ${JSON.stringify(data.slice(0, 80))}`,
+        true,
+      );
     }
   }
 
@@ -173,12 +183,22 @@ export class SseMeter {
 }
 
 function isToken(e: Parsed): boolean {
-  return e.done || !!e.chunk?.choices?.some((ch) => !!ch.delta?.content || (ch.delta?.tool_calls?.length ?? 0) > 0 || !!ch.finish_reason);
+  return (
+    e.done ||
+    !!e.chunk?.choices?.some(
+      (ch) => !!ch.delta?.content || (ch.delta?.tool_calls?.length ?? 0) > 0 || !!ch.finish_reason,
+    )
+  );
 }
 
 /** An event written back as SSE (without its closing blank line): its fields, one `data:` line per line of data. */
 function frame(e: EventSourceMessage): string {
-  const data = e.data.includes('\n') ? e.data.split('\n').map((l) => `data: ${l}`).join('\n') : `data: ${e.data}`;
+  const data = e.data.includes('\n')
+    ? e.data
+        .split('\n')
+        .map((l) => `data: ${l}`)
+        .join('\n')
+    : `data: ${e.data}`;
   if (e.event === undefined && e.id === undefined) return data;
   return `${e.event !== undefined ? `event: ${e.event}\n` : ''}${e.id !== undefined ? `id: ${e.id}\n` : ''}${data}`;
 }

@@ -56,7 +56,10 @@ export async function listExecutions(db: Db, o: ListExecutionsOptions): Promise<
   if (o.workflowId) add('e.workflow_id = ?', o.workflowId);
   if (o.parentExecutionId) add('e.parent_execution_id = ?', o.parentExecutionId);
   params.push(Math.min(Math.max(o.limit ?? 20, 1), 500));
-  const rows = await db.query<Record<string, any>>(`${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.started_at DESC LIMIT $${params.length}`, params);
+  const rows = await db.query<Record<string, any>>(
+    `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.started_at DESC LIMIT $${params.length}`,
+    params,
+  );
   return rows.map(fromRow);
 }
 
@@ -75,13 +78,21 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     completedAt: iso(r.completed_at),
     durationMs: r.duration_ms,
     success: r.success,
-    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_details ? { details: r.error_details } : {}) } : null,
+    error: r.error_code
+      ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_details ? { details: r.error_details } : {}) }
+      : null,
     input: r.input,
     result: r.result,
     logs: r.logs ?? [],
     hostCalls: r.host_calls,
     deniedCalls: r.denied_calls,
-    model: { calls: r.model_calls, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cost: Number(r.cost), providers: r.providers ?? [] },
+    model: {
+      calls: r.model_calls,
+      promptTokens: r.prompt_tokens,
+      completionTokens: r.completion_tokens,
+      cost: Number(r.cost),
+      providers: r.providers ?? [],
+    },
     buildMs: r.build_ms ?? null,
   };
 }

@@ -58,7 +58,8 @@ function build(spans: SpanRow[]): TimelineExecution[] {
 }
 
 export async function domainTimeline(db: Db, domain: string, date: string): Promise<Timeline> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) throw new AsporaError('BAD_REQUEST', `--date ${date} is not a date`, { hint: 'YYYY-MM-DD (UTC)' });
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+    throw new AsporaError('BAD_REQUEST', `--date ${date} is not a date`, { hint: 'YYYY-MM-DD (UTC)' });
   const from = new Date(`${date}T00:00:00.000Z`);
   const to = new Date(from.getTime() + 86_400_000);
   const spans = await spansOfDomain(db, domain, from.toISOString(), to.toISOString());

@@ -34,7 +34,12 @@ export interface FolderDeployResult {
 }
 
 /** Publishes and deploys each folder; one broken folder is reported and does not stop the others. */
-export async function deployFolders(publisher: Publisher, folders: string[], envs: Environment[], actor: string): Promise<FolderDeployResult[]> {
+export async function deployFolders(
+  publisher: Publisher,
+  folders: string[],
+  envs: Environment[],
+  actor: string,
+): Promise<FolderDeployResult[]> {
   const results: FolderDeployResult[] = [];
   for (const folder of folders) {
     const shown = relative(process.cwd(), folder) || folder;
@@ -43,7 +48,13 @@ export async function deployFolders(publisher: Publisher, folders: string[], env
       const pub = await publisher.publish(bundle.bytes, { actor });
       for (const env of envs) await publisher.deploy(pub.ref, env, pub.version, actor);
       const notActedOn = pub.warnings.filter((w) => w.message.startsWith(NOT_ACTED_ON_MESSAGE)).length;
-      results.push({ folder: shown, ref: pub.ref, version: pub.version, created: pub.created, ...(notActedOn ? { notActedOn } : {}) });
+      results.push({
+        folder: shown,
+        ref: pub.ref,
+        version: pub.version,
+        created: pub.created,
+        ...(notActedOn ? { notActedOn } : {}),
+      });
     } catch (e) {
       results.push({ folder: shown, error: (e as Error).message });
     }

@@ -20,20 +20,37 @@ async function bundleWithModels(model: string): Promise<Buffer> {
 test('unknown model names in model.primary / model.fallback: CONFIG_INVALID naming each, nothing stored or registered', async () => {
   let reached = 0;
   // Past validation the publisher asks the registry first: a registry that only counts shows how far it got.
-  const registry = { getVersion: async () => (reached++, Promise.reject(new AsporaError('INTERNAL', 'stop here'))) } as unknown as SkillRegistry;
+  const registry = {
+    getVersion: async () => (reached++, Promise.reject(new AsporaError('INTERNAL', 'stop here'))),
+  } as unknown as SkillRegistry;
   const store = { put: async () => assert.fail('nothing is stored') } as unknown as BundleStore;
-  const publisher = new Publisher(store, registry, {}, new Set(), new ModelCatalog(EMPTY_PLATFORM_FILE, new SecretVault({}, {}), { OPENROUTER_API_KEY: 'k' }));
+  const publisher = new Publisher(
+    store,
+    registry,
+    {},
+    new Set(),
+    new ModelCatalog(EMPTY_PLATFORM_FILE, new SecretVault({}, {}), { OPENROUTER_API_KEY: 'k' }),
+  );
 
-  await assert.rejects(publisher.publish(await bundleWithModels('  primary: claude-sonet-4-5\n  fallback: gpt4o-mini\n')), (e: unknown) => {
-    const err = e as AsporaError & { issues?: Array<{ path?: string; message: string }> };
-    assert.equal(err.code, 'CONFIG_INVALID');
-    assert.deepEqual(err.issues?.map((i) => i.path), ['model.primary', 'model.fallback']);
-    assert.match(err.issues![0]!.message, /did you mean "claude-sonnet-4-5"/);
-    assert.match(err.issues![1]!.message, /did you mean "gpt-4o-mini"/);
-    return true;
-  });
+  await assert.rejects(
+    publisher.publish(await bundleWithModels('  primary: claude-sonet-4-5\n  fallback: gpt4o-mini\n')),
+    (e: unknown) => {
+      const err = e as AsporaError & { issues?: Array<{ path?: string; message: string }> };
+      assert.equal(err.code, 'CONFIG_INVALID');
+      assert.deepEqual(
+        err.issues?.map((i) => i.path),
+        ['model.primary', 'model.fallback'],
+      );
+      assert.match(err.issues![0]!.message, /did you mean "claude-sonnet-4-5"/);
+      assert.match(err.issues![1]!.message, /did you mean "gpt-4o-mini"/);
+      return true;
+    },
+  );
   assert.equal(reached, 0);
 
-  await assert.rejects(publisher.publish(await bundleWithModels('  primary: claude-sonnet-4-5\n  fallback: openai/gpt-4o-mini\n')), /stop here/);
+  await assert.rejects(
+    publisher.publish(await bundleWithModels('  primary: claude-sonnet-4-5\n  fallback: openai/gpt-4o-mini\n')),
+    /stop here/,
+  );
   assert.equal(reached, 1, 'known names pass on to registration');
 });

@@ -40,16 +40,26 @@ export class Publisher {
     const digest = sha256Digest(bytes);
 
     const existing = await this.registry.getVersion(manifest.ref, version).catch((e: unknown) => {
-      if (e instanceof AsporaError && (e.code === 'SKILL_NOT_FOUND' || e.code === 'VERSION_NOT_FOUND')) return undefined;
+      if (e instanceof AsporaError && (e.code === 'SKILL_NOT_FOUND' || e.code === 'VERSION_NOT_FOUND'))
+        return undefined;
       throw e;
     });
-    if (existing && existing.bundleDigest !== digest) throw versionConflict(manifest.ref, version, existing.bundleDigest, digest);
+    if (existing && existing.bundleDigest !== digest)
+      throw versionConflict(manifest.ref, version, existing.bundleDigest, digest);
 
     const stored = await this.store.put(bytes);
     const res = await this.registry.registerVersion(
       toRegisterInput(manifest, { digest: stored.digest, size: stored.size, fileCount: files.size }, opts.actor),
     );
-    return { ref: manifest.ref, version, digest: stored.digest, size: stored.size, created: res.created, warnings: manifest.warnings, skill: res.skill };
+    return {
+      ref: manifest.ref,
+      version,
+      digest: stored.digest,
+      size: stored.size,
+      created: res.created,
+      warnings: manifest.warnings,
+      skill: res.skill,
+    };
   }
 
   deploy(ref: string, env: Environment, version: string, actor?: string): Promise<DeployResult> {
@@ -64,17 +74,33 @@ export class Publisher {
 /** The vault never hands these to a handler (it would not get them at run time either): said at deploy. */
 function refuseReservedSecrets(ref: string, secrets: readonly string[], reserved: ReadonlySet<string>): void {
   const issues: Issue[] = secrets.flatMap((name, i) =>
-    reserved.has(name) ? [{ file: 'aspora.config.yaml', path: `permissions.secrets[${i}]`, message: `${name} is a credential of the platform (aspora.platform.yaml), never handed to a handler` }] : [],
+    reserved.has(name)
+      ? [
+          {
+            file: 'aspora.config.yaml',
+            path: `permissions.secrets[${i}]`,
+            message: `${name} is a credential of the platform (aspora.platform.yaml), never handed to a handler`,
+          },
+        ]
+      : [],
   );
   if (!issues.length) return;
-  throw new AsporaError('CONFIG_INVALID', `${ref}: permissions.secrets names a credential of the platform (${issues.length === 1 ? secrets.find((n) => reserved.has(n)) : `${issues.length} of them`})`, {
-    issues,
-    hint: 'call the API through context.apis.<api> (permissions.apis): the host adds its credential to the request; the handler never holds it',
-  });
+  throw new AsporaError(
+    'CONFIG_INVALID',
+    `${ref}: permissions.secrets names a credential of the platform (${issues.length === 1 ? secrets.find((n) => reserved.has(n)) : `${issues.length} of them`})`,
+    {
+      issues,
+      hint: 'call the API through context.apis.<api> (permissions.apis): the host adds its credential to the request; the handler never holds it',
+    },
+  );
 }
 
 /** A model name the gateway would refuse at every call is refused at deploy, with the nearest known name. */
-function refuseUnknownModels(ref: string, model: { primary?: string | undefined; fallback?: string | undefined } | undefined, models: { check(name: string, param?: string): void }): void {
+function refuseUnknownModels(
+  ref: string,
+  model: { primary?: string | undefined; fallback?: string | undefined } | undefined,
+  models: { check(name: string, param?: string): void },
+): void {
   const issues: Issue[] = [];
   for (const key of ['primary', 'fallback'] as const) {
     const name = model?.[key];
@@ -83,7 +109,12 @@ function refuseUnknownModels(ref: string, model: { primary?: string | undefined;
       models.check(name, `model.${key}`);
     } catch (e) {
       if (!(e instanceof AsporaError)) throw e;
-      issues.push({ file: 'aspora.config.yaml', path: `model.${key}`, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+      issues.push({
+        file: 'aspora.config.yaml',
+        path: `model.${key}`,
+        message: e.message,
+        ...(e.hint ? { hint: e.hint } : {}),
+      });
     }
   }
   if (!issues.length) return;
@@ -94,8 +125,12 @@ function refuseUnknownModels(ref: string, model: { primary?: string | undefined;
 }
 
 function versionConflict(ref: string, version: string, had: string, got: string): AsporaError {
-  return new AsporaError('VERSION_CONFLICT', `${ref}@${version} is already registered with different content (${had.slice(0, 19)}…, this bundle is ${got.slice(0, 19)}…)`, {
-    hint: 'versions are immutable: bump skill.version in aspora.config.yaml and deploy again',
-    details: { ref, version, registeredDigest: had, bundleDigest: got },
-  });
+  return new AsporaError(
+    'VERSION_CONFLICT',
+    `${ref}@${version} is already registered with different content (${had.slice(0, 19)}…, this bundle is ${got.slice(0, 19)}…)`,
+    {
+      hint: 'versions are immutable: bump skill.version in aspora.config.yaml and deploy again',
+      details: { ref, version, registeredDigest: had, bundleDigest: got },
+    },
+  );
 }

@@ -15,7 +15,11 @@ export function toRegisterInput(
     ...(p.secrets ?? []).map((value) => ({ kind: 'secret' as const, value })),
     ...(p.shared_resources ?? []).map((value) => ({ kind: 'shared_resource' as const, value })),
     ...(p.blocked_resources ?? []).map((value) => ({ kind: 'blocked_resource' as const, value })),
-    ...Object.entries(p.sheets_access ?? {}).map(([value, detail]) => ({ kind: 'sheets_access' as const, value, detail })),
+    ...Object.entries(p.sheets_access ?? {}).map(([value, detail]) => ({
+      kind: 'sheets_access' as const,
+      value,
+      detail,
+    })),
   ];
   return {
     domain: c.skill.domain,
@@ -44,7 +48,12 @@ export function toRegisterInput(
         case 'command':
           return { type: t.type, patterns: t.patterns, ...(t.channels ? { channels: t.channels } : {}) };
         case 'cron':
-          return { type: t.type, schedule: t.schedule, enabled: t.enabled, ...(t.timezone ? { timezone: t.timezone } : {}) };
+          return {
+            type: t.type,
+            schedule: t.schedule,
+            enabled: t.enabled,
+            ...(t.timezone ? { timezone: t.timezone } : {}),
+          };
         case 'alert':
           return { type: t.type, sources: t.sources, ...(t.filters ? { filters: t.filters } : {}) };
       }

@@ -9,7 +9,6 @@ import { connectRedis } from '../redis/connect.ts';
 import { REDIS_URL } from './test-support.ts';
 import { redis, skipUnless } from '../../test/tools.ts';
 
-
 interface Harness {
   /** A limiter on `now` (several over separate connections for Redis, so hits really race). */
   make(now?: () => number): RateLimiter[];
@@ -72,8 +71,10 @@ for (const backend of BACKENDS) {
 
     it('allows `limit` hits, then refuses until the window ends; a refused hit does not count', async () => {
       const { rl } = clocked(T0);
-      for (let i = 1; i <= 3; i++) assert.deepEqual(await rl.hit('n', 3, W), { allowed: true, count: i, limit: 3, retryAfterMs: 750 });
-      for (let i = 0; i < 3; i++) assert.deepEqual(await rl.hit('n', 3, W), { allowed: false, count: 3, limit: 3, retryAfterMs: 750 });
+      for (let i = 1; i <= 3; i++)
+        assert.deepEqual(await rl.hit('n', 3, W), { allowed: true, count: i, limit: 3, retryAfterMs: 750 });
+      for (let i = 0; i < 3; i++)
+        assert.deepEqual(await rl.hit('n', 3, W), { allowed: false, count: 3, limit: 3, retryAfterMs: 750 });
     });
 
     it('keeps a window per key and per window size', async () => {
@@ -81,7 +82,12 @@ for (const backend of BACKENDS) {
       assert.equal((await rl.hit('k1', 1, W)).allowed, true);
       assert.equal((await rl.hit('k1', 1, W)).allowed, false);
       assert.deepEqual(await rl.hit('k2', 1, W), { allowed: true, count: 1, limit: 1, retryAfterMs: 750 });
-      assert.deepEqual(await rl.hit('k1', 1, 60_000), { allowed: true, count: 1, limit: 1, retryAfterMs: 60_000 - 250 });
+      assert.deepEqual(await rl.hit('k1', 1, 60_000), {
+        allowed: true,
+        count: 1,
+        limit: 1,
+        retryAfterMs: 60_000 - 250,
+      });
     });
 
     it('starts a new, clock-aligned window at the boundary', async () => {
@@ -104,7 +110,10 @@ for (const backend of BACKENDS) {
       const out = await Promise.all(Array.from({ length: 200 }, (_, i) => rls[i % rls.length]!.hit('burst', 50, W)));
       const allowed = out.filter((d) => d.allowed);
       assert.equal(allowed.length, 50);
-      assert.deepEqual(allowed.map((d) => d.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.deepEqual(
+        allowed.map((d) => d.count).sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
       assert.ok(out.filter((d) => !d.allowed).every((d) => d.count === 50 && d.retryAfterMs === 750));
     });
 
@@ -141,12 +150,15 @@ for (const backend of BACKENDS) {
 
 describe('connectRedis', () => {
   test('turns an unreachable server into UNAVAILABLE without leaking the password', async () => {
-    await assert.rejects(connectRedis('redis://user:s3cret@127.0.0.1:1'), (err: Error & { code?: string; hint?: string }) => {
-      assert.equal(err.code, 'UNAVAILABLE');
-      assert.match(err.message, /^cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1: /);
-      assert.doesNotMatch(err.message, /s3cret/);
-      assert.equal(err.hint, 'start Redis or unset REDIS_URL');
-      return true;
-    });
+    await assert.rejects(
+      connectRedis('redis://user:s3cret@127.0.0.1:1'),
+      (err: Error & { code?: string; hint?: string }) => {
+        assert.equal(err.code, 'UNAVAILABLE');
+        assert.match(err.message, /^cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1: /);
+        assert.doesNotMatch(err.message, /s3cret/);
+        assert.equal(err.hint, 'start Redis or unset REDIS_URL');
+        return true;
+      },
+    );
   });
 });

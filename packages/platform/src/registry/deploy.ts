@@ -67,7 +67,9 @@ export async function rollback(
       }
     }
     if (!target) {
-      const what = opts.toVersion ? `${opts.toVersion} was not live in ${environment} before the current version` : `no earlier version was live in ${environment}`;
+      const what = opts.toVersion
+        ? `${opts.toVersion} was not live in ${environment} before the current version`
+        : `no earlier version was live in ${environment}`;
       throw new AsporaError('NOTHING_TO_ROLL_BACK', `cannot roll back ${skill.ref}: ${what}`, {
         hint: opts.toVersion
           ? `deploy it explicitly instead: aspora deploy ${skill.ref}@${opts.toVersion} --env ${environment}`

@@ -6,7 +6,14 @@ import { checkEnvironment } from './ref.ts';
 import { iso, mapPermission, mapSummary, mapTrigger, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
 import { compareVersions } from './semver.ts';
 import type {
-  EnvironmentName, ListSkillsOptions, LoadedSkill, PermissionRecord, SkillDetail, SkillSummary, TriggerRecord, VersionRecord,
+  EnvironmentName,
+  ListSkillsOptions,
+  LoadedSkill,
+  PermissionRecord,
+  SkillDetail,
+  SkillSummary,
+  TriggerRecord,
+  VersionRecord,
 } from './types.ts';
 
 export interface SkillFilter {
@@ -55,7 +62,11 @@ export async function listSkills(db: Db, opts: ListSkillsOptions = {}): Promise<
   return rows.map(mapSummary);
 }
 
-export async function summariesByIds(db: Db, skillIds: string[], f: SkillFilter = {}): Promise<Map<string, SkillSummary>> {
+export async function summariesByIds(
+  db: Db,
+  skillIds: string[],
+  f: SkillFilter = {},
+): Promise<Map<string, SkillSummary>> {
   const params: unknown[] = [];
   const { from } = skillScope({ ...(f.environment ? { environment: f.environment } : {}) }, params);
   params.push(skillIds);
@@ -149,7 +160,10 @@ export async function loadSkill(
 }
 
 async function versionById(db: Db, ref: string, id: string): Promise<VersionRecord> {
-  const [row] = await db.query<Record<string, unknown>>(`SELECT ${VERSION_COLUMNS} FROM skill_versions v WHERE v.id = $1`, [id]);
+  const [row] = await db.query<Record<string, unknown>>(
+    `SELECT ${VERSION_COLUMNS} FROM skill_versions v WHERE v.id = $1`,
+    [id],
+  );
   if (!row) throw notFound(ref);
   return mapVersion(ref, row);
 }
@@ -176,4 +190,5 @@ function notFound(ref: string) {
   });
 }
 
-export const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.floor(Number.isFinite(n) ? n : lo)));
+export const clamp = (n: number, lo: number, hi: number) =>
+  Math.min(hi, Math.max(lo, Math.floor(Number.isFinite(n) ? n : lo)));

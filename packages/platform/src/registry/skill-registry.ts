@@ -11,8 +11,17 @@ import { lexicalSearch } from './search/lexical.ts';
 import { VectorCache } from './search/vectors.ts';
 import { checkEnvironment } from './ref.ts';
 import type {
-  DeployResult, EnvironmentName, ListSkillsOptions, LoadedSkill, RegisterResult, RegisterVersionInput, SearchHit,
-  SearchOptions, SkillDetail, SkillSummary, VersionRecord,
+  DeployResult,
+  EnvironmentName,
+  ListSkillsOptions,
+  LoadedSkill,
+  RegisterResult,
+  RegisterVersionInput,
+  SearchHit,
+  SearchOptions,
+  SkillDetail,
+  SkillSummary,
+  VersionRecord,
 } from './types.ts';
 
 export interface SkillRegistryOptions {
@@ -51,7 +60,11 @@ export class SkillRegistry {
     return this.#changed(await dbErrors(() => deploy(this.db, ref, env, version, actor)));
   }
 
-  async rollback(ref: string, env: EnvironmentName, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
+  async rollback(
+    ref: string,
+    env: EnvironmentName,
+    opts: { toVersion?: string; actor?: string } = {},
+  ): Promise<DeployResult> {
     return this.#changed(await dbErrors(() => rollback(this.db, ref, env, opts)));
   }
 
@@ -84,9 +97,18 @@ export class SkillRegistry {
   async searchSkills(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     if (opts.environment) checkEnvironment(opts.environment);
     const limit = clamp(opts.limit ?? 10, 1, 100);
-    const filter = { ...(opts.domain ? { domain: opts.domain } : {}), ...(opts.role ? { role: opts.role } : {}), ...(opts.environment ? { environment: opts.environment } : {}) };
+    const filter = {
+      ...(opts.domain ? { domain: opts.domain } : {}),
+      ...(opts.role ? { role: opts.role } : {}),
+      ...(opts.environment ? { environment: opts.environment } : {}),
+    };
     if (this.#embedder) {
-      return hybridSearch({ db: this.db, embedder: this.#embedder, cache: this.#cache, logger: this.#logger }, query, filter, limit);
+      return hybridSearch(
+        { db: this.db, embedder: this.#embedder, cache: this.#cache, logger: this.#logger },
+        query,
+        filter,
+        limit,
+      );
     }
     return (await lexicalSearch(this.db, query, filter, limit)).map(({ skill, score, why }) => ({ skill, score, why }));
   }
@@ -98,7 +120,10 @@ export class SkillRegistry {
       return vector ? { vector, model: this.#embedder.model } : null;
     } catch (err) {
       // Registration must not depend on the embeddings service; the version stays lexical-only.
-      this.#logger.warn({ err: (err as Error).message, ref: `${input.domain}/${input.name}`, version: input.version }, 'embedding failed; stored without vector');
+      this.#logger.warn(
+        { err: (err as Error).message, ref: `${input.domain}/${input.name}`, version: input.version },
+        'embedding failed; stored without vector',
+      );
       return null;
     }
   }

@@ -5,8 +5,21 @@
  */
 import type { z } from 'zod';
 import type {
-  Deployment, DeploymentHistoryEntry, EnvironmentName, LanguageSchema, LoadedSkill as LoadedSkillContract, Permission, PermissionKindSchema, SearchHit as SearchHitContract,
-  SkillDetail as SkillDetailContract, SkillSummary as SkillSummaryContract, Trigger, TriggerTypeSchema, Version, VisibilitySchema, WhyFieldSchema,
+  Deployment,
+  DeploymentHistoryEntry,
+  EnvironmentName,
+  LanguageSchema,
+  LoadedSkill as LoadedSkillContract,
+  Permission,
+  PermissionKindSchema,
+  SearchHit as SearchHitContract,
+  SkillDetail as SkillDetailContract,
+  SkillSummary as SkillSummaryContract,
+  Trigger,
+  TriggerTypeSchema,
+  Version,
+  VisibilitySchema,
+  WhyFieldSchema,
 } from '@aspora/api';
 
 export { ENVIRONMENTS, type EnvironmentName } from '@aspora/api';

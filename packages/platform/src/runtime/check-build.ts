@@ -24,5 +24,11 @@ export interface CheckBuildOptions {
 export async function checkBuild(o: CheckBuildOptions): Promise<void> {
   const bundleDir = await writeBundle(o.bundleBytes, join(o.workDir, 'bundle'));
   const sandbox = { mode: probeBwrap().ok ? ('bwrap' as const) : ('unsafe' as const) };
-  await adapterFor(o.language).prepare({ bundleDir, entryPoint: o.entryPoint, cacheDir: o.cacheDir, sandbox, ...(o.log ? { log: o.log } : {}) });
+  await adapterFor(o.language).prepare({
+    bundleDir,
+    entryPoint: o.entryPoint,
+    cacheDir: o.cacheDir,
+    sandbox,
+    ...(o.log ? { log: o.log } : {}),
+  });
 }

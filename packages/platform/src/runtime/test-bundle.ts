@@ -23,7 +23,10 @@ export interface BundleTestOptions {
   onOutput?: (text: string) => void;
 }
 
-export async function testBundle(bytes: Uint8Array, o: BundleTestOptions): Promise<SkillTestRun & { sandbox: SandboxMode }> {
+export async function testBundle(
+  bytes: Uint8Array,
+  o: BundleTestOptions,
+): Promise<SkillTestRun & { sandbox: SandboxMode }> {
   const mode = chooseSandbox();
   const cache = join(tmpdir(), 'aspora-cli-cache');
   mkdirSync(join(cache, 'build'), { recursive: true, mode: 0o755 });
@@ -33,8 +36,20 @@ export async function testBundle(bytes: Uint8Array, o: BundleTestOptions): Promi
     const bundleDir = await writeBundle(bytes, join(work, 'bundle'));
     o.onStart?.(mode);
     const run = await runSkillTests(
-      { bundleDir, language: o.language, entryPoint: o.entryPoint, cacheDir: join(cache, 'build', o.digest.replace(/^sha256:/, '')), memoryMb: 512, shared: [] },
-      { mode, scratchRoot: work, cgroups: mode === 'bwrap' ? cgroupManager() : undefined, ...(o.onOutput ? { onOutput: o.onOutput } : {}) },
+      {
+        bundleDir,
+        language: o.language,
+        entryPoint: o.entryPoint,
+        cacheDir: join(cache, 'build', o.digest.replace(/^sha256:/, '')),
+        memoryMb: 512,
+        shared: [],
+      },
+      {
+        mode,
+        scratchRoot: work,
+        cgroups: mode === 'bwrap' ? cgroupManager() : undefined,
+        ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+      },
     );
     return { ...run, sandbox: mode };
   } finally {

@@ -11,7 +11,10 @@ describe('redactor', () => {
   ]);
 
   it('replaces a value wherever it appears, with a marker naming it', () => {
-    assert.equal(r.text('key=sk-live-0123456789; again:sk-live-0123456789x'), 'key=[secret:API_KEY]; again:[secret:API_KEY]x');
+    assert.equal(
+      r.text('key=sk-live-0123456789; again:sk-live-0123456789x'),
+      'key=[secret:API_KEY]; again:[secret:API_KEY]x',
+    );
   });
 
   it('matches the JSON-escaped and ASCII-escaped forms a handler that prints JSON writes', () => {
@@ -32,7 +35,11 @@ describe('redactor', () => {
   });
 
   it('never matches the empty value; a marker is never matched again', () => {
-    const s = new Redactor([{ name: 'EMPTY', value: '' }, { name: 'WORD', value: 'secret' }, { name: 'LONG', value: 'long-value-123' }]);
+    const s = new Redactor([
+      { name: 'EMPTY', value: '' },
+      { name: 'WORD', value: 'secret' },
+      { name: 'LONG', value: 'long-value-123' },
+    ]);
     assert.equal(s.text('a secret here, long-value-123'), 'a [secret:WORD] here, [secret:LONG]');
     assert.equal(Redactor.NONE.text('anything'), 'anything');
   });
@@ -40,7 +47,12 @@ describe('redactor', () => {
 
 describe('secrets vault', () => {
   it("never hands the platform's own credentials to a handler, even when declared", () => {
-    const vault = new SecretVault({ API_TOKEN: { value: 'platform-cred' }, MINE: { value: 'skill-secret' } }, {}, {}, new Set(['API_TOKEN']));
+    const vault = new SecretVault(
+      { API_TOKEN: { value: 'platform-cred' }, MINE: { value: 'skill-secret' } },
+      {},
+      {},
+      new Set(['API_TOKEN']),
+    );
     assert.deepEqual(vault.pick(['API_TOKEN', 'MINE']), { MINE: 'skill-secret' });
     assert.deepEqual(vault.withFixed({ OTHER: 'x' }).pick(['API_TOKEN']), {}, 'fixed values keep the rule');
     assert.deepEqual(vault.reservedValues(), [{ name: 'API_TOKEN', value: 'platform-cred' }]);

@@ -23,7 +23,8 @@ const MAX_DEPTH = 256;
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 const jsonEscaped = (s: string) => JSON.stringify(s).slice(1, -1);
-const asciiEscaped = (s: string) => jsonEscaped(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const asciiEscaped = (s: string) =>
+  jsonEscaped(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export class Redactor {
   static readonly NONE = new Redactor([]);
@@ -49,7 +50,14 @@ export class Redactor {
     forms.sort((a, b) => b.text.length - a.text.length);
     this.longest = forms[0]?.text.length ?? 0;
     // One alternation, one pass: a marker is never matched again by another secret.
-    this.#re = forms.length ? new RegExp(forms.map((f) => (f.short ? `(?<![A-Za-z0-9_])${escapeRe(f.text)}(?![A-Za-z0-9_])` : escapeRe(f.text))).join('|'), 'g') : undefined;
+    this.#re = forms.length
+      ? new RegExp(
+          forms
+            .map((f) => (f.short ? `(?<![A-Za-z0-9_])${escapeRe(f.text)}(?![A-Za-z0-9_])` : escapeRe(f.text)))
+            .join('|'),
+          'g',
+        )
+      : undefined;
   }
 
   get active(): boolean {

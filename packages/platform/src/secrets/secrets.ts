@@ -56,7 +56,9 @@ export class SecretVault {
    * and ASPORA_SECRET_<NAME> variables, less the platform's own credentials.
    */
   names(): string[] {
-    const env = Object.keys(this.env).filter((k) => k.startsWith('ASPORA_SECRET_') && this.env[k] !== undefined).map((k) => k.slice('ASPORA_SECRET_'.length));
+    const env = Object.keys(this.env)
+      .filter((k) => k.startsWith('ASPORA_SECRET_') && this.env[k] !== undefined)
+      .map((k) => k.slice('ASPORA_SECRET_'.length));
     const all = new Set([...Object.keys(this.sources), ...Object.keys(this.fixed), ...env]);
     return [...all].filter((n) => n && !this.reserved.has(n)).sort();
   }

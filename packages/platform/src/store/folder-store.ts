@@ -91,10 +91,14 @@ export class LocalBundleStore implements BundleStore {
     // Never serve bytes that do not match their name: disk corruption or tampering must be loud.
     const actual = sha256Hex(bytes);
     if (`sha256:${actual}` !== digest) {
-      throw new AsporaError('BUNDLE_CORRUPT', `stored bundle ${digest} does not match its digest (found sha256:${actual})`, {
-        hint: `the file ${file} was modified or damaged; re-upload the bundle (aspora deploy) to restore it`,
-        details: { digest, actual: `sha256:${actual}` },
-      });
+      throw new AsporaError(
+        'BUNDLE_CORRUPT',
+        `stored bundle ${digest} does not match its digest (found sha256:${actual})`,
+        {
+          hint: `the file ${file} was modified or damaged; re-upload the bundle (aspora deploy) to restore it`,
+          details: { digest, actual: `sha256:${actual}` },
+        },
+      );
     }
     return bytes;
   }

@@ -33,10 +33,37 @@ const PATTERNS = [
   'README.MD',
 ];
 const FILES = [
-  'a.log', 'keep.log', 'sub/b.log', 'sub/keep.log', 'build/x.js', 'code/build/y.js', 'code/build.txt', 'top.txt', 'code/top.txt',
-  'docs/x.tmp', 'docs/sub/x.tmp', 'a/z.txt', 'a/b/c/z.txt', 'b/a/z.txt', 'cache/v', 'p/q/cache/w', 'deep/f.txt', 'deep/keep.md',
-  'deep/e/keep.md', 'x1.bin', 'x12.bin', 'xa.bin', '!bang.txt', 'bang.txt', '#hash.txt', 'spaced.txt', 'out/keep.txt', 'out/o.txt',
-  'README.md', 'docs/README.MD', 'plain.txt',
+  'a.log',
+  'keep.log',
+  'sub/b.log',
+  'sub/keep.log',
+  'build/x.js',
+  'code/build/y.js',
+  'code/build.txt',
+  'top.txt',
+  'code/top.txt',
+  'docs/x.tmp',
+  'docs/sub/x.tmp',
+  'a/z.txt',
+  'a/b/c/z.txt',
+  'b/a/z.txt',
+  'cache/v',
+  'p/q/cache/w',
+  'deep/f.txt',
+  'deep/keep.md',
+  'deep/e/keep.md',
+  'x1.bin',
+  'x12.bin',
+  'xa.bin',
+  '!bang.txt',
+  'bang.txt',
+  '#hash.txt',
+  'spaced.txt',
+  'out/keep.txt',
+  'out/o.txt',
+  'README.md',
+  'docs/README.MD',
+  'plain.txt',
 ];
 
 const git = spawnSync('git', ['--version']).status === 0;
@@ -44,7 +71,8 @@ const git = spawnSync('git', ['--version']).status === 0;
 test('the same answers as git check-ignore', { skip: git ? false : 'git is not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'aspora-ignore-'));
   try {
-    const run = (args: string[], input?: string) => spawnSync('git', ['-c', 'core.ignorecase=false', ...args], { cwd: dir, input, encoding: 'utf8' });
+    const run = (args: string[], input?: string) =>
+      spawnSync('git', ['-c', 'core.ignorecase=false', ...args], { cwd: dir, input, encoding: 'utf8' });
     assert.equal(run(['init', '-q']).status, 0);
     writeFileSync(join(dir, '.gitignore'), `${PATTERNS.join('\n')}\n`);
     for (const f of FILES) {
@@ -52,13 +80,24 @@ test('the same answers as git check-ignore', { skip: git ? false : 'git is not i
       writeFileSync(join(dir, f), '');
     }
     // Every file and every directory on the way to one.
-    const dirs = [...new Set(FILES.flatMap((f) => f.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))))];
+    const dirs = [
+      ...new Set(
+        FILES.flatMap((f) =>
+          f
+            .split('/')
+            .slice(0, -1)
+            .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+        ),
+      ),
+    ];
     const paths = [...FILES.map((p) => ({ p, isDir: false })), ...dirs.map((p) => ({ p, isDir: true }))];
     const r = run(['check-ignore', '--stdin', '-z'], paths.map((x) => x.p).join('\0'));
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
     const byGit = new Set(r.stdout.split('\0').filter(Boolean));
     const isIgnored = createIgnore(PATTERNS);
-    const differ = paths.filter(({ p, isDir }) => isIgnored(p, isDir) !== byGit.has(p)).map(({ p, isDir }) => `${p}${isDir ? '/' : ''}: git ${byGit.has(p) ? 'ignores' : 'keeps'} it`);
+    const differ = paths
+      .filter(({ p, isDir }) => isIgnored(p, isDir) !== byGit.has(p))
+      .map(({ p, isDir }) => `${p}${isDir ? '/' : ''}: git ${byGit.has(p) ? 'ignores' : 'keeps'} it`);
     assert.deepEqual(differ, []);
     assert.ok(byGit.size > 10 && byGit.size < paths.length - 5, 'the cases exercise both answers');
   } finally {

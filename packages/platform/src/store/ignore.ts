@@ -1,7 +1,14 @@
 import ignore from 'ignore';
 
 /** Never shipped, whatever .asporaignore says: VCS data, dependency trees, caches, local platform state. */
-export const ALWAYS_IGNORED: readonly string[] = ['.git', 'node_modules/', '.DS_Store', '__pycache__/', '*.pyc', '.aspora/'];
+export const ALWAYS_IGNORED: readonly string[] = [
+  '.git',
+  'node_modules/',
+  '.DS_Store',
+  '__pycache__/',
+  '*.pyc',
+  '.aspora/',
+];
 
 export type IgnoreTest = (relPath: string, isDir: boolean) => boolean;
 

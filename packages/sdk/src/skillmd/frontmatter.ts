@@ -35,17 +35,23 @@ export function parseSkillMd(text: string, file = 'SKILL.md'): { value?: SkillMd
   const m = FENCE.exec(text);
   if (!m) {
     return {
-      issues: [{
-        file, line: 1, column: 1,
-        message: 'SKILL.md must start with YAML frontmatter between --- lines',
-        hint: 'begin the file with:\n---\nname: <folder-name>\ndescription: <what it does and when to use it>\n---',
-      }],
+      issues: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          message: 'SKILL.md must start with YAML frontmatter between --- lines',
+          hint: 'begin the file with:\n---\nname: <folder-name>\ndescription: <what it does and when to use it>\n---',
+        },
+      ],
     };
   }
   // Frontmatter starts on line 2 of the file.
   const res = validateYaml(SkillMdFrontmatterSchema, m[1] ?? '', file, 1);
   const issues = res.issues.map((i) =>
-    i.message.startsWith('unknown key') ? { ...i, hint: `${i.hint ?? ''}; platform settings belong in aspora.config.yaml`.replace(/^; /, '') } : i,
+    i.message.startsWith('unknown key')
+      ? { ...i, hint: `${i.hint ?? ''}; platform settings belong in aspora.config.yaml`.replace(/^; /, '') }
+      : i,
   );
   if (!res.value) return { issues };
   return { value: { frontmatter: res.value, body: text.slice(m[0].length) }, issues };

@@ -32,8 +32,25 @@ export async function modelsRoute(req: IncomingMessage, res: ServerResponse, sta
       name: id,
       description: `${id} (openai-stub)`,
       context_length: 128000,
-      architecture: { modality: 'text->text', input_modalities: ['text'], output_modalities: ['text'], tokenizer: 'Other', instruct_type: null },
-      ...(price ? { pricing: { prompt: price.prompt, completion: price.completion, request: '0', image: '0', web_search: '0', internal_reasoning: '0' } } : {}),
+      architecture: {
+        modality: 'text->text',
+        input_modalities: ['text'],
+        output_modalities: ['text'],
+        tokenizer: 'Other',
+        instruct_type: null,
+      },
+      ...(price
+        ? {
+            pricing: {
+              prompt: price.prompt,
+              completion: price.completion,
+              request: '0',
+              image: '0',
+              web_search: '0',
+              internal_reasoning: '0',
+            },
+          }
+        : {}),
       top_provider: { context_length: 128000, max_completion_tokens: 16384, is_moderated: false },
       per_request_limits: null,
       supported_parameters: ['max_tokens', 'temperature', 'tools', 'tool_choice', 'stream'],

@@ -1,9 +1,7 @@
 // code/handler.ts
 import type { AsporaSkillHandler, SkillContext, SkillResult, SkillTools } from '@aspora/sdk';
 
-export const handler: AsporaSkillHandler = async (
-  context: SkillContext
-): Promise<SkillResult> => {
+export const handler: AsporaSkillHandler = async (context: SkillContext): Promise<SkillResult> => {
   // 1. Access skill inputs
   const { userMessage, userId, domain } = context.input;
 

@@ -6,48 +6,45 @@ import type { ApiDeps } from '../deps.ts';
 export function executionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   const { runtime } = deps;
 
-  app.openapi(
-    createRoute(routes.runSkill),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      const b = c.req.valid('json');
-      const r = await runtime.run({
-        ref: `${domain}/${name}`,
-        input: b.input,
-        trigger: b.trigger,
-        ...(b.version ? { version: b.version } : { environment: b.environment ?? 'production' }),
-        ...(b.workflowId ? { workflowId: b.workflowId } : {}),
-        ...(b.input.userId ? { userId: b.input.userId } : {}),
+  app.openapi(createRoute(routes.runSkill), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const b = c.req.valid('json');
+    const r = await runtime.run({
+      ref: `${domain}/${name}`,
+      input: b.input,
+      trigger: b.trigger,
+      ...(b.version ? { version: b.version } : { environment: b.environment ?? 'production' }),
+      ...(b.workflowId ? { workflowId: b.workflowId } : {}),
+      ...(b.input.userId ? { userId: b.input.userId } : {}),
+    });
+    return c.json(r, 200);
+  });
+
+  app.openapi(createRoute(routes.listExecutions), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const { ref } = await deps.registry.getSkill(`${domain}/${name}`); // 404 for an unknown skill
+    return c.json({ executions: await runtime.listExecutions({ ref, limit: c.req.valid('query').limit }) }, 200);
+  });
+
+  app.openapi(createRoute(routes.getExecution), async (c) => {
+    const { id } = c.req.valid('param');
+    const r = await runtime.getExecution(id);
+    if (!r)
+      throw new AsporaError('NOT_FOUND', `no execution ${id}`, {
+        hint: 'execution ids are UUIDs, as returned by a run',
       });
-      return c.json(r, 200);
-    },
-  );
+    return c.json(r, 200);
+  });
 
-  app.openapi(
-    createRoute(routes.listExecutions),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      const { ref } = await deps.registry.getSkill(`${domain}/${name}`); // 404 for an unknown skill
-      return c.json({ executions: await runtime.listExecutions({ ref, limit: c.req.valid('query').limit }) }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute(routes.getExecution),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const r = await runtime.getExecution(id);
-      if (!r) throw new AsporaError('NOT_FOUND', `no execution ${id}`, { hint: 'execution ids are UUIDs, as returned by a run' });
-      return c.json(r, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute(routes.testSkill),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      const b = (c.req.valid('json') ?? {}) as { environment?: string; version?: string };
-      return c.json(await runtime.testSkill(`${domain}/${name}`, b.version ? { version: b.version } : b.environment ? { environment: b.environment } : {}), 200);
-    },
-  );
+  app.openapi(createRoute(routes.testSkill), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const b = (c.req.valid('json') ?? {}) as { environment?: string; version?: string };
+    return c.json(
+      await runtime.testSkill(
+        `${domain}/${name}`,
+        b.version ? { version: b.version } : b.environment ? { environment: b.environment } : {},
+      ),
+      200,
+    );
+  });
 }

@@ -12,27 +12,20 @@ export function gatewayRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     return { ref: l.ref, ownerTeam: l.version.ownerTeam, monthlyLimit: p.monthlyLimit };
   };
 
-  app.openapi(
-    createRoute(routes.getBudget),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      return c.json(await gateway.budgets.status(await subject(domain, name)), 200);
-    },
-  );
+  app.openapi(createRoute(routes.getBudget), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    return c.json(await gateway.budgets.status(await subject(domain, name)), 200);
+  });
 
-  app.openapi(
-    createRoute(routes.liftBudget),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      const s = await subject(domain, name);
-      const reason = ((c.req.valid('json') ?? {}) as { reason?: string }).reason;
-      await gateway.budgets.lift(s.ref, actorOf(c), reason);
-      return c.json(await gateway.budgets.status(s), 200);
-    },
-  );
+  app.openapi(createRoute(routes.liftBudget), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const s = await subject(domain, name);
+    const reason = ((c.req.valid('json') ?? {}) as { reason?: string }).reason;
+    await gateway.budgets.lift(s.ref, actorOf(c), reason);
+    return c.json(await gateway.budgets.status(s), 200);
+  });
 
-  app.openapi(
-    createRoute(routes.gatewayStats),
-    async (c) => c.json({ rows: gateway.stats.rows(), openCircuits: gateway.openCircuits() }, 200),
+  app.openapi(createRoute(routes.gatewayStats), async (c) =>
+    c.json({ rows: gateway.stats.rows(), openCircuits: gateway.openCircuits() }, 200),
   );
 }

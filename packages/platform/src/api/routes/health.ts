@@ -16,6 +16,8 @@ export function healthRoutes(app: OpenAPIHono, deps: ApiDeps): void {
         checks[name] = (e as Error).message;
       }
     }
-    return ok ? c.json({ status: 'ok' as const, checks }, 200) : c.json({ status: 'unavailable' as const, checks }, 503);
+    return ok
+      ? c.json({ status: 'ok' as const, checks }, 200)
+      : c.json({ status: 'unavailable' as const, checks }, 503);
   });
 }

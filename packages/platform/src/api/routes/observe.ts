@@ -18,7 +18,10 @@ const Levels = ['debug', 'info', 'warn', 'error'] as const;
  * sits behind the API token when one is set (Prometheus sends it with `authorization:`), unless
  * ASPORA_METRICS_LISTEN moves it to a listener of its own (metrics-server.ts).
  */
-export function metricsRoute(app: OpenAPIHono, deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'> & { apiToken?: string | undefined }): void {
+export function metricsRoute(
+  app: OpenAPIHono,
+  deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'> & { apiToken?: string | undefined },
+): void {
   if (deps.apiToken) app.use('/metrics', requireToken(deps.apiToken));
   app.get('/metrics', async (c) => {
     deps.refreshMetrics();
@@ -31,47 +34,45 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   if (!deps.metricsElsewhere) metricsRoute(app, deps);
 
-  app.openapi(
-    createRoute(routes.metrics),
-    async (c) => {
-      const q = c.req.valid('query');
-      // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
-      await deps.runtime.recorder.settled?.();
-      await deps.rollups.run();
-      return c.json(await rollup(db, q.target, q.last), 200);
-    },
-  );
+  app.openapi(createRoute(routes.metrics), async (c) => {
+    const q = c.req.valid('query');
+    // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
+    await deps.runtime.recorder.settled?.();
+    await deps.rollups.run();
+    return c.json(await rollup(db, q.target, q.last), 200);
+  });
 
-  app.openapi(
-    createRoute(routes.addFeedback),
-    async (c) => {
-      const b = c.req.valid('json');
-      const id = c.req.valid('param').id;
-      await deps.runtime.recorder.settled?.(id); // rated right after it answered: its row may be on its way
-      return c.json(await addFeedback(db, id, { ...b, author: actorOf(c) }), 201);
-    },
-  );
+  app.openapi(createRoute(routes.addFeedback), async (c) => {
+    const b = c.req.valid('json');
+    const id = c.req.valid('param').id;
+    await deps.runtime.recorder.settled?.(id); // rated right after it answered: its row may be on its way
+    return c.json(await addFeedback(db, id, { ...b, author: actorOf(c) }), 201);
+  });
 
-  app.openapi(
-    createRoute(routes.listFeedback),
-    async (c) => {
-      const q = c.req.valid('query');
-      return c.json({ feedback: await listFeedback(db, { ...(q.skill ? { ref: q.skill } : {}), corrections: q.corrections === 'true', limit: q.limit }) }, 200);
-    },
-  );
+  app.openapi(createRoute(routes.listFeedback), async (c) => {
+    const q = c.req.valid('query');
+    return c.json(
+      {
+        feedback: await listFeedback(db, {
+          ...(q.skill ? { ref: q.skill } : {}),
+          corrections: q.corrections === 'true',
+          limit: q.limit,
+        }),
+      },
+      200,
+    );
+  });
 
-  app.openapi(
-    createRoute(routes.exportFeedback),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
-      return c.body(promptfooCases(ref, await listFeedback(db, { ref, corrections: true, limit: 10_000 })), 200, { 'content-type': 'application/yaml; charset=utf-8' });
-    },
-  );
+  app.openapi(createRoute(routes.exportFeedback), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
+    return c.body(promptfooCases(ref, await listFeedback(db, { ref, corrections: true, limit: 10_000 })), 200, {
+      'content-type': 'application/yaml; charset=utf-8',
+    });
+  });
 
-  app.openapi(
-    createRoute(routes.listAlerts),
-    async (c) => c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
+  app.openapi(createRoute(routes.listAlerts), async (c) =>
+    c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
   );
 
   app.openapi(createRoute(routes.traces), async (c) => {
@@ -84,7 +85,10 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const { id } = c.req.valid('param');
     await deps.tracer.flushLocal();
     const t = await executionTimeline(db, id);
-    if (!t) throw new AsporaError('NOT_FOUND', `no trace of execution ${id}`, { hint: 'spans are kept for executions the platform ran since tracing was on' });
+    if (!t)
+      throw new AsporaError('NOT_FOUND', `no trace of execution ${id}`, {
+        hint: 'spans are kept for executions the platform ran since tracing was on',
+      });
     return c.json(t, 200);
   });
 
@@ -106,7 +110,10 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const limitParam = q.limit;
     const limit = Number(limitParam);
     // NaN reached the SQL LIMIT as a database error: a 500 for limit=abc.
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new AsporaError('BAD_REQUEST', `limit=${limitParam.slice(0, 40)} is not a positive integer`, { hint: 'e.g. limit=100 (at most 10000 executions)' });
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new AsporaError('BAD_REQUEST', `limit=${limitParam.slice(0, 40)} is not a positive integer`, {
+        hint: 'e.g. limit=100 (at most 10000 executions)',
+      });
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), limit)).filter(keep);
     if (q.follow !== 'true') return c.json({ lines: past }, 200);
     // Following starts before the answer does: no line of an execution started after it is missed.

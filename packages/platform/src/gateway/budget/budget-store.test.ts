@@ -40,7 +40,9 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-const [pgSkip = false, redisSkip = false] = (await Promise.all([postgres(), redis()])).map((need) => skipUnless(need) ?? false);
+const [pgSkip = false, redisSkip = false] = (await Promise.all([postgres(), redis()])).map(
+  (need) => skipUnless(need) ?? false,
+);
 
 const BACKENDS: Backend[] = [
   {

@@ -49,10 +49,10 @@ export class SqlBudgetStore implements BudgetStore {
   }
 
   async get(key: string, period: string): Promise<BudgetState> {
-    const rows = await this.db.query<Row>('SELECT spent, reserved FROM budget_counters WHERE key = $1 AND period = $2', [
-      key,
-      period,
-    ]);
+    const rows = await this.db.query<Row>(
+      'SELECT spent, reserved FROM budget_counters WHERE key = $1 AND period = $2',
+      [key, period],
+    );
     return state(rows[0]);
   }
 }

@@ -5,7 +5,11 @@ import type { Notice } from './types.ts';
 /** Answers of the services we post to are short; anything longer is not worth holding on to. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-export function postJson(url: string, body: unknown, opts: { what: string; timeoutMs: number; headers?: Record<string, string> }): Promise<HttpResponse> {
+export function postJson(
+  url: string,
+  body: unknown,
+  opts: { what: string; timeoutMs: number; headers?: Record<string, string> },
+): Promise<HttpResponse> {
   return httpRequest(url, {
     method: 'POST',
     // Configured headers go first so they may add auth, but never change what the body is.
