@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under packages/, tools/, test/ and bench/ with Node's own test runner (through tsx).
 // Usage: npm test [-- <path filter> ...]
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';

@@ -110,7 +110,7 @@ export function compilePath(template: string): PathMatcher {
       const m = re.exec(path);
       if (!m) return undefined;
       const params: Args = {};
-      names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      for (const [i, n] of names.entries()) params[n] = decodeURIComponent(m[i + 1]!);
       return params;
     },
   };

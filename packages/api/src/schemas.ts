@@ -268,22 +268,15 @@ export const ExecutionSchema = z
       promptTokens: z.number(),
       completionTokens: z.number(),
       cost: z.number(),
-      providers: z
-        .array(z.string())
-        .optional()
-        .meta({
-          description:
-            'providers that answered its model calls; local-stand-in is the local stand-in (canned replies, no cost)',
-        }),
-    }),
-    buildMs: z
-      .number()
-      .nullable()
-      .optional()
-      .meta({
+      providers: z.array(z.string()).optional().meta({
         description:
-          "time waited for the version's handler to be built (its first run in a process), apart from durationMs",
+          'providers that answered its model calls; local-stand-in is the local stand-in (canned replies, no cost)',
       }),
+    }),
+    buildMs: z.number().nullable().optional().meta({
+      description:
+        "time waited for the version's handler to be built (its first run in a process), apart from durationMs",
+    }),
   })
   .meta({ id: 'Execution' });
 export type Execution = z.infer<typeof ExecutionSchema>;

@@ -147,10 +147,7 @@ async function typeCheck(
       });
       break;
     }
-    const message = ts
-      .flattenDiagnosticMessageText(d.messageText, '\n')
-      .split(VROOT + '/')
-      .join('');
+    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n').split(`${VROOT}/`).join('');
     if (d.file) {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
       issues.push({

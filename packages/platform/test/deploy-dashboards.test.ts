@@ -285,7 +285,7 @@ describe('metrics and labels used exist', () => {
           `${s.metric} is not exported by PlatformMetrics (its series: ${[...series.keys()].filter((f) => !f.startsWith('aspora_process_')).join(', ')}, aspora_process_…)`,
         );
         for (const l of s.labels) assert.ok(labels.has(l), `${s.metric} has no label "${l}"`);
-        labels.forEach((l) => used.add(l));
+        for (const l of labels) used.add(l);
       }
       for (const l of grouping.flatMap((g) => g.labels))
         assert.ok(

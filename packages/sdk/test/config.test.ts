@@ -28,7 +28,7 @@ test('the three reference configs (fraud, ECM manager, ECM field) validate as wr
   assert.deepEqual(triage.permissions?.blocked_resources, ['../shared/runbooks/', '../field/**']);
   assert.equal(triage.monitoring?.custom_metrics?.[0]?.name, 'orders_triaged');
   const mine = check(fixture('my-tickets')).value!;
-  assert.equal(mine.permissions?.sheets_access?.['agents_tab']?.write, 'none');
+  assert.equal(mine.permissions?.sheets_access?.agents_tab?.write, 'none');
 });
 
 test('defaults are applied to a minimal config', () => {
@@ -100,7 +100,7 @@ visibilty: internal
 });
 
 test('an unknown key without a near match lists the allowed keys', () => {
-  const r = check(minimal + 'flavour: vanilla\n');
+  const r = check(`${minimal}flavour: vanilla\n`);
   assert.equal(r.issues.length, 1);
   assert.match(r.issues[0]!.hint!, /allowed here: skill, runtime, model/);
 });
@@ -114,7 +114,7 @@ test('broken YAML is reported with its position and nothing else is guessed', ()
 });
 
 test('duplicate keys are errors', () => {
-  const r = check(minimal + 'owner_team: other\n');
+  const r = check(`${minimal}owner_team: other\n`);
   assert.match(r.issues[0]!.message, /YAML syntax/);
   assert.match(r.issues[0]!.hint!, /duplicate/);
 });

@@ -196,8 +196,8 @@ const ATTACK_SEGMENTS = [
   'FRAUD',
   'fraud%2fblock-transaction',
   'sha256:',
-  'sha256:' + '0'.repeat(64),
-  'sha256:' + 'g'.repeat(64),
+  `sha256:${'0'.repeat(64)}`,
+  `sha256:${'g'.repeat(64)}`,
   'sha512:x',
   '00000000-0000-0000-0000-000000000000',
 ];
@@ -321,7 +321,6 @@ export function fromSchema(s0: Schema | undefined, doc: OpenApi, depth = 0): fc.
       return fc.boolean();
     case 'array':
       return fc.array(fromSchema(s.items, doc, depth + 1), { maxLength: 3 });
-    case 'object':
     default: {
       const props = Object.entries(s.properties ?? {});
       if (!props.length)

@@ -109,7 +109,7 @@ const SPECIAL_STRINGS = [
   '1.0.0',
   '1.0.0-0',
   '01.0.0',
-  '1.0.0+' + 'b'.repeat(300),
+  `1.0.0+${'b'.repeat(300)}`,
   'shared/*(a*)*(a*)*(a*)b',
   '{a,b}{c,d}{e,f}',
   '[[:alpha:]]',
@@ -206,7 +206,7 @@ const deepValue: fc.Arbitrary<Json> = fc.tuple(fc.integer({ min: 10, max: 400 })
 
 function pathsOf(v: Json, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
-  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, [...prefix, i], out));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) pathsOf(x, [...prefix, i], out);
   else if (v && typeof v === 'object') for (const k of Object.keys(v)) pathsOf(v[k]!, [...prefix, k], out);
   return out;
 }

@@ -23,16 +23,14 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .addOption(envChoice())
       .option('--limit <n>', 'at most n skills', '100'),
   ).action(async (opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
-    const res = await ctx
-      .client(cmd)
-      .listSkills({
-        query: {
-          domain: opts.domain,
-          role: opts.role,
-          environment: opts.env as 'staging' | 'production' | undefined,
-          limit: opts.limit,
-        },
-      });
+    const res = await ctx.client(cmd).listSkills({
+      query: {
+        domain: opts.domain,
+        role: opts.role,
+        environment: opts.env as 'staging' | 'production' | undefined,
+        limit: opts.limit,
+      },
+    });
     if (ctx.globals(cmd).json) return printJson(res);
     if (!res.skills.length) return void process.stderr.write('no skills match\n');
     const rows = [['SKILL', 'ROLE', 'LATEST', 'DEPLOYED', 'DESCRIPTION'].map(bold)];
@@ -53,17 +51,15 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
   ).action(
     async (words: string[], opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
       const q = words.join(' ');
-      const res = await ctx
-        .client(cmd)
-        .searchSkills({
-          query: {
-            q,
-            domain: opts.domain,
-            role: opts.role,
-            environment: opts.env as 'staging' | 'production' | undefined,
-            limit: opts.limit,
-          },
-        });
+      const res = await ctx.client(cmd).searchSkills({
+        query: {
+          q,
+          domain: opts.domain,
+          role: opts.role,
+          environment: opts.env as 'staging' | 'production' | undefined,
+          limit: opts.limit,
+        },
+      });
       if (ctx.globals(cmd).json) return printJson(res);
       if (!res.hits.length) return void process.stderr.write(`no skill matches "${q}"\n`);
       res.hits.forEach((h, i) => {

@@ -113,19 +113,17 @@ export function registerObserve(program: Command, ctx: CommandContext): void {
       throw new AsporaError('BAD_REQUEST', 'which execution?', {
         hint: 'aspora feedback <execution-id> --rating 2 --correction "…", or aspora feedback list',
       });
-    const f = await ctx
-      .client(cmd)
-      .addFeedback({
-        params: { id },
-        body: {
-          ...(o.rating !== undefined ? { rating: o.rating } : {}),
-          ...(o.correction ? { correction: o.correction } : {}),
-        },
-      });
+    const f = await ctx.client(cmd).addFeedback({
+      params: { id },
+      body: {
+        ...(o.rating !== undefined ? { rating: o.rating } : {}),
+        ...(o.correction ? { correction: o.correction } : {}),
+      },
+    });
     if (ctx.globals(cmd).json) printJson(f);
     else
       process.stderr.write(
-        `${green('✓')} feedback on ${f.ref} execution ${f.executionId}${f.rating ? ` rated ${f.rating}/5` : ''}${f.correction ? ': the correction is a regression case now (aspora feedback export ' + f.ref + ')' : ''}\n`,
+        `${green('✓')} feedback on ${f.ref} execution ${f.executionId}${f.rating ? ` rated ${f.rating}/5` : ''}${f.correction ? `: the correction is a regression case now (aspora feedback export ${f.ref})` : ''}\n`,
       );
   });
   common(
@@ -136,15 +134,13 @@ export function registerObserve(program: Command, ctx: CommandContext): void {
       .option('--corrections', 'only corrections', false)
       .option('--limit <n>', 'how many', '50'),
   ).action(async (skill: string | undefined, o: { corrections: boolean; limit: string }, cmd: Command) => {
-    const r = await ctx
-      .client(cmd)
-      .listFeedback({
-        query: {
-          limit: o.limit,
-          ...(o.corrections ? { corrections: 'true' } : {}),
-          ...(skill ? { skill: parseRef(skill, { version: false }).id } : {}),
-        },
-      });
+    const r = await ctx.client(cmd).listFeedback({
+      query: {
+        limit: o.limit,
+        ...(o.corrections ? { corrections: 'true' } : {}),
+        ...(skill ? { skill: parseRef(skill, { version: false }).id } : {}),
+      },
+    });
     if (ctx.globals(cmd).json) return printJson(r);
     if (!r.feedback.length) return void process.stderr.write(dim('no feedback yet\n'));
     process.stdout.write(

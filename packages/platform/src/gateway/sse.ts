@@ -178,7 +178,7 @@ export class SseMeter {
   #keep(e: Parsed): boolean {
     if (this.opts.keepUsage) return true;
     const c = e.chunk;
-    return !(c && c.usage && (!c.choices || c.choices.length === 0));
+    return !(c?.usage && (!c.choices || c.choices.length === 0));
   }
 }
 

@@ -80,7 +80,7 @@ async function denied(p: Promise<unknown>, rule: RegExp): Promise<AsporaError> {
   );
   assert.ok(err instanceof AsporaError, String(err));
   assert.equal(err.code, 'PERMISSION_DENIED', err.message);
-  assert.match(String(err.details?.['rule']), rule);
+  assert.match(String(err.details?.rule), rule);
   assert.match(err.message, /^skill web\/fetcher may not use /);
   return err;
 }
@@ -127,10 +127,7 @@ describe('the address of every connection', () => {
       f.get(`http://localhost:${apiPort}/v1/skills`),
       /loopback; WebFetch connects to public addresses only/,
     );
-    assert.match(
-      String(e.details?.['resource']),
-      new RegExp(`^address (127\\.0\\.0\\.1|::1):${apiPort} \\(localhost\\)$`),
-    );
+    assert.match(String(e.details?.resource), new RegExp(`^address (127\\.0\\.0\\.1|::1):${apiPort} \\(localhost\\)$`));
     assert.match(e.hint ?? '', /web_fetch\.allow_private/);
     assert.deepEqual(seen, []);
     await f.close();

@@ -56,6 +56,9 @@ export function toRegisterInput(
           };
         case 'alert':
           return { type: t.type, sources: t.sources, ...(t.filters ? { filters: t.filters } : {}) };
+        default:
+          // The schema admits no other type; a new one must be mapped here before it is stored.
+          throw new Error(`unmapped trigger type ${(t as { type: string }).type}`);
       }
     }),
     permissions,

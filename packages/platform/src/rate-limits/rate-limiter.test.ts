@@ -42,7 +42,7 @@ const BACKENDS: Backend[] = [
         async cleanup() {
           const keys = await clients[0]!.keys(`${prefix}*`);
           if (keys.length) await clients[0]!.del(...keys);
-          clients.forEach((r) => r.disconnect());
+          for (const r of clients) r.disconnect();
         },
       };
     },

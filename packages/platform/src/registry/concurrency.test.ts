@@ -90,7 +90,8 @@ for (const backend of BACKENDS) {
         `SELECT d.version_id, d.previous_version_id FROM deployments d JOIN skills s ON s.id = d.skill_id
           WHERE s.name = 'scale-up' AND d.environment = 'production' ORDER BY d.id`,
       );
-      history.forEach((r, i) => assert.equal(r.previous_version_id, i === 0 ? null : history[i - 1]!.version_id));
+      for (const [i, r] of history.entries())
+        assert.equal(r.previous_version_id, i === 0 ? null : history[i - 1]!.version_id);
       const d = await reg(0).getSkill('ops/scale-up');
       const [last] = await h.db.query<{ version: string }>(
         `SELECT v.version FROM deployments d JOIN skill_versions v ON v.id = d.version_id JOIN skills s ON s.id = d.skill_id

@@ -72,7 +72,8 @@ for (const backend of BACKENDS) {
       );
       for (const env of ['staging', 'production']) {
         const chain = rows.filter((r) => r.environment === env);
-        chain.forEach((r, i) => assert.equal(r.previous_version_id, i === 0 ? null : chain[i - 1]!.version_id));
+        for (const [i, r] of chain.entries())
+          assert.equal(r.previous_version_id, i === 0 ? null : chain[i - 1]!.version_id);
       }
     });
   });

@@ -29,7 +29,7 @@ describe('redactor', () => {
   });
 
   it('scrubs strings and keys of a value, in a copy', () => {
-    const v = { a: ['sk-live-0123456789'], ['sk-live-0123456789']: { n: 1, pin: 'mine' } };
+    const v = { a: ['sk-live-0123456789'], 'sk-live-0123456789': { n: 1, pin: 'mine' } };
     assert.deepEqual(r.value(v), { a: ['[secret:API_KEY]'], '[secret:API_KEY]': { n: 1, pin: '[secret:PIN]' } });
     assert.equal(v.a[0], 'sk-live-0123456789', 'the original is untouched');
   });

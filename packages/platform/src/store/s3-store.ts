@@ -47,7 +47,7 @@ function badUrl(url: string, why: string, hint: string): AsporaError {
 
 /** Userinfo never reaches a message or a log line: everything up to the last `@` (a secret may hold `/`). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[\s\S]*@/i, '$1***@');
 }
 
 function bool(v: string | undefined, name: string, url: string): boolean | undefined {

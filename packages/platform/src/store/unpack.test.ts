@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
@@ -209,11 +209,11 @@ describe('unpackBundle: limits', () => {
     const header = await rawTar([file('big.bin', '')]);
     // Rewrite the size field of the first header (octal at offset 124) and its checksum.
     const h = header.subarray(0, 512);
-    h.write((200 * MiB).toString(8).padStart(11, '0') + '\0', 124, 'ascii');
+    h.write(`${(200 * MiB).toString(8).padStart(11, '0')}\0`, 124, 'ascii');
     h.fill(' ', 148, 156);
     let sum = 0;
     for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
     const bomb = await gzipZeros(h, 200 * MiB);
     let t0 = performance.now();
     await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /"big\.bin" exceeds maxFileBytes: 200\.0 MiB/);

@@ -211,7 +211,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
         const out: Array<{ path: string; line: number; text: string }> = [];
         for (const [p, text] of Object.entries(files)) {
           if (path && !p.startsWith(norm(path))) continue;
-          text.split('\n').forEach((l, i) => re.test(l) && out.push({ path: p, line: i + 1, text: l }));
+          for (const [i, l] of text.split('\n').entries()) if (re.test(l)) out.push({ path: p, line: i + 1, text: l });
         }
         return out;
       },

@@ -154,7 +154,7 @@ function hintFor(i: ZIssue, value: unknown): string | undefined {
     case 'too_big':
       return `use a value of at most ${String(i.maximum)}${i.origin === 'string' ? ' character(s)' : ''}`;
     case 'custom':
-      return typeof i.params?.['hint'] === 'string' ? i.params['hint'] : undefined;
+      return typeof i.params?.hint === 'string' ? i.params.hint : undefined;
     default:
       return undefined; // format messages already say what is expected
   }

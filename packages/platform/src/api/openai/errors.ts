@@ -22,7 +22,7 @@ export const OPENAI_PATHS = ['/v1/chat/completions', '/v1/embeddings', '/v1/mode
 
 export function openaiError(c: Context, e: AsporaError): Response {
   const t = TYPES[e.code] ?? {
-    status: e.status >= 500 ? 500 : e.status,
+    status: Math.min(e.status, 500),
     type: e.status >= 500 ? 'server_error' : 'invalid_request_error',
     code: e.code.toLowerCase(),
   };

@@ -84,7 +84,7 @@ const BACKENDS: Backend[] = [
         redis: { client: clients[0]!, prefix },
         async cleanup() {
           await deleteKeys(clients[0]!, prefix);
-          clients.forEach((r) => r.disconnect());
+          for (const r of clients) r.disconnect();
         },
       };
     },

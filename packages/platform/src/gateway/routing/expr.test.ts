@@ -320,9 +320,9 @@ test('depth and length are bounded at compile time', () => {
   const parens = (n: number) => `${'('.repeat(n)}task.a${')'.repeat(n)}`;
   assert.equal(compileExpr(parens(MAX_EXPR_DEPTH)).evaluate({ task: { a: true } }), true, '32 levels are fine');
   refuses(parens(MAX_EXPR_DEPTH + 1), MAX_EXPR_DEPTH, /expression nests more than 32 levels deep/);
-  assert.equal(compileExpr('NOT '.repeat(MAX_EXPR_DEPTH) + 'task.a').evaluate({ task: { a: true } }), true);
-  refuses('NOT '.repeat(MAX_EXPR_DEPTH + 1) + 'task.a', 4 * MAX_EXPR_DEPTH, /nests more than 32 levels/);
-  refuses('!'.repeat(MAX_EXPR_DEPTH + 1) + 'task.a', MAX_EXPR_DEPTH, /nests more than 32 levels/);
+  assert.equal(compileExpr(`${'NOT '.repeat(MAX_EXPR_DEPTH)}task.a`).evaluate({ task: { a: true } }), true);
+  refuses(`${'NOT '.repeat(MAX_EXPR_DEPTH + 1)}task.a`, 4 * MAX_EXPR_DEPTH, /nests more than 32 levels/);
+  refuses(`${'!'.repeat(MAX_EXPR_DEPTH + 1)}task.a`, MAX_EXPR_DEPTH, /nests more than 32 levels/);
   // Parentheses, NOT and lists count together.
   refuses(`${'('.repeat(16)}${'!'.repeat(16)}task.a in [1]${')'.repeat(16)}`, 42, /nests more than 32 levels/);
   // Long flat chains do not nest.

@@ -129,7 +129,7 @@ export class AlertEvaluator {
       status: 'firing',
       severity: n.action === 'pause_skill' ? 'error' : 'warning',
       title: `${n.ref}: ${n.threshold} % of its monthly model budget spent (${verb === 'at' ? 'owner team notified' : verb})`,
-      text: `$${n.spent.toFixed(2)} of $${n.budget.toFixed(2)} in ${n.period}.${n.action === 'pause_skill' ? ' Its model calls and executions are refused until next month, or until an admin lifts it: aspora budget lift ' + n.ref : ''}`,
+      text: `$${n.spent.toFixed(2)} of $${n.budget.toFixed(2)} in ${n.period}.${n.action === 'pause_skill' ? ` Its model calls and executions are refused until next month, or until an admin lifts it: aspora budget lift ${n.ref}` : ''}`,
       scope: { skill: n.ref, domain: n.ref.split('/')[0]!, team: n.ownerTeam },
       rule: `budget.${n.threshold}`,
       value: n.spent,

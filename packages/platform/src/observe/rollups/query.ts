@@ -75,7 +75,7 @@ export class Sum {
     this.successes += r.successes;
     this.errors += r.errors;
     this.durationMs += Number(r.duration_ms_sum);
-    r.buckets.forEach((c, i) => (this.buckets[i]! += c));
+    for (const [i, c] of r.buckets.entries()) this.buckets[i]! += c;
     this.cost += Number(r.cost);
     this.modelCalls += r.model_calls;
     this.promptTokens += Number(r.prompt_tokens);

@@ -69,7 +69,7 @@ function call(arch: number, nr: number, args: Array<bigint | number> = []): numb
   d.writeUInt32LE(nr >>> 0, 0);
   d.writeUInt32LE(arch >>> 0, 4);
   d.writeBigUInt64LE(0x7f0000001000n, 8);
-  args.forEach((v, i) => d.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), 16 + 8 * i));
+  for (const [i, v] of args.entries()) d.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), 16 + 8 * i);
   return run(d);
 }
 

@@ -63,7 +63,7 @@ export const handler: SkillHandler = async (context) => {
     }
     if (m.to) {
       const agent = agents.find((a) => a.agent_email.startsWith(m.to!));
-      if (!agent || agent.agent_status !== 'ACTIVE') {
+      if (agent?.agent_status !== 'ACTIVE') {
         refused.push({ orderId: m.orderId, why: `${m.to} is not active` });
         continue;
       }

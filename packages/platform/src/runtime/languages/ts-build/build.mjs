@@ -134,7 +134,7 @@ function readBounded(file, budget) {
 /** Absolute paths in esbuild's own messages, as the author knows them. */
 /** @param {string} text */
 function clean(text) {
-  let t = text.split(bundle + '/').join('');
+  let t = text.split(`${bundle}/`).join('');
   for (const m of modules) t = t.split(m.root).join(path.join('node_modules', m.name));
   return t;
 }
