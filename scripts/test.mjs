@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under packages/, tools/, test/ and bench/ with Node's own test runner (through tsx).
 // Usage: npm test [-- <path filter> ...]
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,11 @@ const files = [];
 /** @param {string} dir */
 function walk(dir) {
   let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
   for (const e of entries) {
     if (skip.has(e.name)) continue;
     const p = join(dir, e.name);
@@ -34,7 +38,15 @@ if (selected.length === 0) {
 const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 10 * 60_000);
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, `--test-timeout=${timeoutMs}`, ...selected],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    `--test-timeout=${timeoutMs}`,
+    ...selected,
+  ],
   {
     stdio: 'inherit',
     env: {

@@ -22,7 +22,10 @@ export function tourLines(readme: string): string[] {
   assert.ok(at >= 0, 'README.md has a five-minute tour');
   const block = /```bash\n([\s\S]*?)```/.exec(readme.slice(at));
   assert.ok(block, 'the tour has a bash block');
-  return block[1]!.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return block[1]!
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 /** What some lines must print (stdout and stderr together), beyond exiting 0. */
@@ -55,7 +58,11 @@ delete env.ASPORA_MODEL_BASE_URL;
 delete env.ASPORA_URL;
 
 before(async () => {
-  server = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(work, '.aspora'), '--json'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(work, '.aspora'), '--json'], {
+    cwd: work,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   server.stderr!.on('data', (d) => (err += d));
@@ -88,7 +95,12 @@ const shellLine = (line: string) => line.replaceAll('npx aspora ', `"${process.e
 
 /** `--follow` streams until Ctrl-C: stopped with SIGINT once it printed the earlier run's lines. */
 async function follow(line: string): Promise<{ output: string; code: number | null; signal: string | null }> {
-  const child = spawn('bash', ['-c', shellLine(line)], { cwd: work, env: { ...env, ASPORA_URL: url }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('bash', ['-c', shellLine(line)], {
+    cwd: work,
+    env: { ...env, ASPORA_URL: url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const seen = new Promise<void>((resolve) => {
     const on = (d: Buffer) => {
@@ -98,7 +110,9 @@ async function follow(line: string): Promise<{ output: string; code: number | nu
     child.stdout!.on('data', on);
     child.stderr!.on('data', on);
   });
-  const ended = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   const timeout = new Promise<void>((r) => setTimeout(r, 30_000).unref());
   await Promise.race([seen, ended, timeout]);
   if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
@@ -122,9 +136,17 @@ test('the README tour runs line by line on a fresh platform', { timeout: 240_000
     if (/ --follow\b/.test(run)) {
       const r = await follow(run);
       output = r.output;
-      assert.ok(r.signal === 'SIGINT' || r.code === 0 || r.code === 130, `${line}: ended ${r.signal ?? r.code}\n${output}`);
+      assert.ok(
+        r.signal === 'SIGINT' || r.code === 0 || r.code === 130,
+        `${line}: ended ${r.signal ?? r.code}\n${output}`,
+      );
     } else {
-      const r = spawnSync('bash', ['-c', shellLine(run)], { cwd: work, env: { ...env, ASPORA_URL: url }, encoding: 'utf8', timeout: 90_000 });
+      const r = spawnSync('bash', ['-c', shellLine(run)], {
+        cwd: work,
+        env: { ...env, ASPORA_URL: url },
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
       output = `${r.stdout}${r.stderr}`;
       assert.equal(r.status, 0, `${line}\nexited ${r.status ?? r.signal}:\n${output}`);
     }
@@ -135,5 +157,9 @@ test('the README tour runs line by line on a fresh platform', { timeout: 240_000
       checked.add(which);
     }
   }
-  assert.deepEqual(EXPECT.filter(([w]) => !checked.has(w)).map(([w]) => String(w)), [], 'every checked output belongs to a tour line');
+  assert.deepEqual(
+    EXPECT.filter(([w]) => !checked.has(w)).map(([w]) => String(w)),
+    [],
+    'every checked output belongs to a tour line',
+  );
 });

@@ -24,7 +24,11 @@ type Lang = (typeof LANGS)[number];
 const SHORT: Record<Lang, string> = { typescript: 'ts', python: 'py', go: 'go' };
 
 /** The guide's file blocks: a fence whose info string is `<syntax> <language|all>:<path>`. */
-const blocks = [...GUIDE.matchAll(/^```\w+ (all|typescript|python|go):(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, path: m[2]!, text: m[3]! }));
+const blocks = [...GUIDE.matchAll(/^```\w+ (all|typescript|python|go):(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({
+  lang: m[1]!,
+  path: m[2]!,
+  text: m[3]!,
+}));
 const filesOf = (lang: Lang) => blocks.filter((b) => b.lang === lang || b.lang === 'all');
 
 const work = mkdtempSync(join(tmpdir(), 'aspora-guide-'));
@@ -32,7 +36,12 @@ chmodSync(work, 0o755); // the sandbox user reads the bundles
 const folder = (lang: Lang) => join(work, 'skills', 'fraud', `refund-check-${SHORT[lang]}`);
 
 function aspora(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: work, env: { ...process.env, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1' }, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: work,
+    env: { ...process.env, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,7 +50,11 @@ before(() => {
     const r = aspora(['create', 'skill', `fraud/refund-check-${SHORT[lang]}`, '--lang', lang, '--dir', 'skills']);
     assert.equal(r.code, 0, r.stderr);
     const entry = { typescript: 'code/handler.ts', python: 'code/handler.py', go: 'code/handler.go' }[lang];
-    assert.match(readFileSync(join(folder(lang), entry), 'utf8'), /docs\/writing-skills\.md/, `the ${lang} scaffold points to the guide`);
+    assert.match(
+      readFileSync(join(folder(lang), entry), 'utf8'),
+      /docs\/writing-skills\.md/,
+      `the ${lang} scaffold points to the guide`,
+    );
     // The guide's tests replace the scaffold's, which expect the scaffold's handler.
     rmSync(join(folder(lang), 'tests', 'unit'), { recursive: true, force: true });
     for (const b of filesOf(lang)) {
@@ -66,7 +79,9 @@ test('the guide has a handler and a test in each language, and the assets they r
 
 test("the TypeScript snippets type-check against the SDK's real API", () => {
   const sdk = join(ROOT, 'packages/sdk/src');
-  const files = filesOf('typescript').filter((b) => b.path.endsWith('.ts')).map((b) => join(folder('typescript'), b.path));
+  const files = filesOf('typescript')
+    .filter((b) => b.path.endsWith('.ts'))
+    .map((b) => join(folder('typescript'), b.path));
   const program = ts.createProgram(files, {
     target: ts.ScriptTarget.ES2022,
     lib: ['lib.es2023.d.ts'],
@@ -85,7 +100,9 @@ test("the TypeScript snippets type-check against the SDK's real API", () => {
   const problems = ts
     .getPreEmitDiagnostics(program)
     .filter((d) => !d.file || d.file.fileName.startsWith(work))
-    .map((d) => `${d.file?.fileName.slice(work.length) ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    .map(
+      (d) => `${d.file?.fileName.slice(work.length) ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
+    );
   assert.deepEqual(problems, []);
 });
 
@@ -126,6 +143,10 @@ test('deployed, each handler answers through its own tool when the stand-in mode
       assert.equal(result.data.requests, requests, `${lang}: the state counts across executions`);
     }
     const plain = await f.runtime.run({ ref: pub.ref, input: { userMessage: 'hello' } });
-    assert.equal((plain.result as { message: string }).message, 'stub reply to: hello', `${lang}: no directive, no tool call`);
+    assert.equal(
+      (plain.result as { message: string }).message,
+      'stub reply to: hello',
+      `${lang}: no directive, no tool call`,
+    );
   }
 });

@@ -29,7 +29,11 @@ const names = values.target ? values.target.split(',') : TARGETS.map((t) => t.na
 if (values.path) {
   if (names.length !== 1) throw new Error('--path replays one case: name its --target');
   const r = await runTarget(names[0]!, { mode: 'assert', seed, path: values.path, runs: 1 });
-  console.log(r.assertError ?? r.failures.map((f) => `${f.kind}: ${f.detail}\ninput: ${f.preview}`).join('\n') ?? 'the case passes');
+  console.log(
+    r.assertError ??
+      r.failures.map((f) => `${f.kind}: ${f.detail}\ninput: ${f.preview}`).join('\n') ??
+      'the case passes',
+  );
   if (!r.assertError && !r.failures.length) console.log(`case ${values.path} of seed ${seed} passes`);
   process.exit(r.assertError || r.failures.length ? 1 : 0);
 }
@@ -37,9 +41,16 @@ if (values.path) {
 console.log(`fuzz: seed ${seed}, ${seconds !== undefined ? `${seconds} s` : `${runs} runs`} per target\n`);
 const reports: TargetReport[] = [];
 for (const name of names) {
-  const r = await runTarget(name, { mode: 'survey', seed, ...(seconds !== undefined ? { seconds } : {}), ...(runs !== undefined ? { runs } : {}) });
+  const r = await runTarget(name, {
+    mode: 'survey',
+    seed,
+    ...(seconds !== undefined ? { seconds } : {}),
+    ...(runs !== undefined ? { runs } : {}),
+  });
   reports.push(r);
-  console.log(`${name}: ${r.runs} runs, ${r.failures.reduce((n, f) => n + f.count, 0)} failures${r.afterError ? `, AFTER: ${r.afterError}` : ''}`);
+  console.log(
+    `${name}: ${r.runs} runs, ${r.failures.reduce((n, f) => n + f.count, 0)} failures${r.afterError ? `, AFTER: ${r.afterError}` : ''}`,
+  );
 }
 
 const rows = reports.map((r) => [
@@ -58,7 +69,9 @@ console.log(`\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}
 
 for (const r of reports) {
   for (const f of r.failures) {
-    console.log(`\n[${r.target}] ${f.kind} ×${f.count}\n  replay: npm run bench:fuzz -- --target ${r.target} --seed ${f.seed} --path ${f.path}\n  input: ${f.preview}\n  ${f.detail.split('\n').slice(0, 6).join('\n  ')}`);
+    console.log(
+      `\n[${r.target}] ${f.kind} ×${f.count}\n  replay: npm run bench:fuzz -- --target ${r.target} --seed ${f.seed} --path ${f.path}\n  input: ${f.preview}\n  ${f.detail.split('\n').slice(0, 6).join('\n  ')}`,
+    );
   }
   if (r.afterError) console.log(`\n[${r.target}] after the run: ${r.afterError}`);
 }

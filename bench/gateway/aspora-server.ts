@@ -9,7 +9,13 @@ import { tempPlatform } from '../../packages/platform/test/helpers.ts';
 
 const [stubUrl, token, database] = process.argv.slice(2);
 // "postgres": the platform on PostgreSQL (its writes leave the event loop), in a schema of its own.
-const pg = database === 'postgres' ? { databaseUrl: process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', databaseSchema: `aspora_gwbench_${process.pid}` } : {};
+const pg =
+  database === 'postgres'
+    ? {
+        databaseUrl: process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        databaseSchema: `aspora_gwbench_${process.pid}`,
+      }
+    : {};
 const platformYaml = `
 providers:
   stub: { base_url: ${stubUrl}, timeout: 10s }
@@ -22,9 +28,11 @@ cost_optimization:
 
 const p = await tempPlatform({ apiToken: token, platformYaml, env: {}, ...pg });
 process.send!({ url: p.url });
-process.on('disconnect', () =>
-  void (async () => {
-    if (pg.databaseSchema) await p.db.query(`DROP SCHEMA "${pg.databaseSchema}" CASCADE`).catch(() => undefined);
-    await p.cleanup();
-  })().finally(() => process.exit(0)),
+process.on(
+  'disconnect',
+  () =>
+    void (async () => {
+      if (pg.databaseSchema) await p.db.query(`DROP SCHEMA "${pg.databaseSchema}" CASCADE`).catch(() => undefined);
+      await p.cleanup();
+    })().finally(() => process.exit(0)),
 );

@@ -19,7 +19,16 @@ export function processCpuMs(pid: number): number {
 /** CPU ms the whole machine has been busy (every core, all but idle and iowait). */
 export function machineBusyMs(): number {
   const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = v as [number, number, number, number, number, number, number, number];
+  const [user, nice, system, , , irq, softirq, steal] = v as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return (user + nice + system + irq + softirq + steal) * TICK_MS;
 }
 

@@ -27,7 +27,17 @@ export interface JobResult {
 const pools = new Map<string, Pool>();
 const pool = (origin: string) => {
   let p = pools.get(origin);
-  if (!p) pools.set(origin, (p = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 })));
+  if (!p)
+    pools.set(
+      origin,
+      (p = new Pool(origin, {
+        connections: 256,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      })),
+    );
   return p;
 };
 const BODY = JSON.stringify(chatBody(false));
@@ -37,8 +47,14 @@ const CONTENT = /"content":\s*"(?!")/;
 
 /** One request; resolves to the time (performance.now) of its answer or first content, or throws. */
 async function send(t: Target, stream: boolean): Promise<number> {
-  const res = await pool(t.origin).request({ path: t.path, method: 'POST', headers: t.headers, body: stream ? STREAM_BODY : BODY });
-  if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
+  const res = await pool(t.origin).request({
+    path: t.path,
+    method: 'POST',
+    headers: t.headers,
+    body: stream ? STREAM_BODY : BODY,
+  });
+  if (res.statusCode !== 200)
+    throw new Error(`${t.name}: HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
   if (!stream) {
     await res.body.arrayBuffer();
     return performance.now();
@@ -122,4 +138,7 @@ function open(job: Extract<Job, { kind: 'open' }>): Promise<JobResult> {
 process.on('message', (job: Job) => {
   void (job.kind === 'closed' ? closed(job) : open(job)).then((r) => process.send!(r));
 });
-process.on('disconnect', () => void Promise.all([...pools.values()].map((p) => p.close())).finally(() => process.exit(0)));
+process.on(
+  'disconnect',
+  () => void Promise.all([...pools.values()].map((p) => p.close())).finally(() => process.exit(0)),
+);

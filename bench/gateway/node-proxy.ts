@@ -17,7 +17,12 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     pool
-      .request({ path: `${prefix}${req.url}`, method: 'POST', headers: { 'content-type': 'application/json', accept: String(req.headers.accept ?? '*/*') }, body: Buffer.concat(chunks) })
+      .request({
+        path: `${prefix}${req.url}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: String(req.headers.accept ?? '*/*') },
+        body: Buffer.concat(chunks),
+      })
       .then(async (up) => {
         res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
         // Streams are relayed chunk by chunk, as a gateway must.
@@ -33,4 +38,7 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };
   process.send!({ url: `http://127.0.0.1:${port}` });
 });
-process.on('disconnect', () => void Promise.all([new Promise((r) => server.close(r)), pool.close()]).finally(() => process.exit(0)));
+process.on(
+  'disconnect',
+  () => void Promise.all([new Promise((r) => server.close(r)), pool.close()]).finally(() => process.exit(0)),
+);

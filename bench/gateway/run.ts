@@ -16,7 +16,19 @@ import { fileURLToPath } from 'node:url';
 import { percentile, round } from '../registry/stats.ts';
 import { cpuWindow, waitForQuiet, type CpuWindow } from './cpu.ts';
 import type { Job, JobResult } from './load.ts';
-import { asporaTarget, chatBody, directTarget, nodeProxyTarget, portkeyTarget, startAspora, startNodeProxy, startPortkey, startStub, type Running, type Target } from './targets.ts';
+import {
+  asporaTarget,
+  chatBody,
+  directTarget,
+  nodeProxyTarget,
+  portkeyTarget,
+  startAspora,
+  startNodeProxy,
+  startPortkey,
+  startStub,
+  type Running,
+  type Target,
+} from './targets.ts';
 
 const args = process.argv.slice(2);
 const num = (name: string, dflt: number) => {
@@ -45,7 +57,10 @@ const step = (s: string) => process.stderr.write(`… ${s}\n`);
 // --- processes ---------------------------------------------------------------------------------
 const running: Running[] = [];
 const here = dirname(fileURLToPath(import.meta.url));
-const loadgen = fork(join(here, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const loadgen = fork(join(here, 'load.ts'), [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const stopAll = async () => {
   if (loadgen.connected) loadgen.disconnect();
   await Promise.all(running.map((r) => r.stop()));
@@ -73,7 +88,13 @@ const [nodeProxy, aspora, asporaPg, portkey] = await Promise.all([
     : undefined,
 ]);
 running.push(nodeProxy, aspora, ...(asporaPg ? [asporaPg] : []), ...(portkey ? [portkey] : []));
-const targets: Target[] = [directTarget(stub), nodeProxyTarget(nodeProxy), asporaTarget(aspora), ...(asporaPg ? [asporaTarget(asporaPg, 'aspora-pg')] : []), ...(portkey ? [portkeyTarget(portkey.url, stub.url, portkey.pid)] : [])];
+const targets: Target[] = [
+  directTarget(stub),
+  nodeProxyTarget(nodeProxy),
+  asporaTarget(aspora),
+  ...(asporaPg ? [asporaTarget(asporaPg, 'aspora-pg')] : []),
+  ...(portkey ? [portkeyTarget(portkey.url, stub.url, portkey.pid)] : []),
+];
 const watched = [process.pid, loadgen.pid!, ...running.map((r) => r.pid)];
 
 /** The reply's text: the message of a completion, or the content deltas of a stream joined. */
@@ -87,9 +108,14 @@ function replyText(body: string, stream: boolean): string | undefined {
 // Every target must give the stub's real answer, streamed and not, before anything is timed.
 for (const t of targets) {
   for (const stream of [false, true]) {
-    const res = await fetch(`${t.origin}${t.path}`, { method: 'POST', headers: t.headers, body: JSON.stringify(chatBody(stream)) });
+    const res = await fetch(`${t.origin}${t.path}`, {
+      method: 'POST',
+      headers: t.headers,
+      body: JSON.stringify(chatBody(stream)),
+    });
     const body = await res.text();
-    if (res.status !== 200 || replyText(body, stream) !== 'stub reply to: say hello to the benchmark') throw new Error(`${t.name} (stream ${stream}) answered ${res.status}: ${body.slice(0, 300)}`);
+    if (res.status !== 200 || replyText(body, stream) !== 'stub reply to: say hello to the benchmark')
+      throw new Error(`${t.name} (stream ${stream}) answered ${res.status}: ${body.slice(0, 300)}`);
   }
 }
 
@@ -107,7 +133,8 @@ const firstErrors: string[] = [];
 const disturbedNotes: string[] = [];
 
 /** > 1: disturbed (see FOREIGN_LIMIT, LAG_LIMIT_MS). */
-const disturbance = (cpu: CpuWindow, r: JobResult) => Math.max(cpu.foreignCores / FOREIGN_LIMIT, r.maxSendLagMs / LAG_LIMIT_MS);
+const disturbance = (cpu: CpuWindow, r: JobResult) =>
+  Math.max(cpu.foreignCores / FOREIGN_LIMIT, r.maxSendLagMs / LAG_LIMIT_MS);
 
 /** Runs a job, and again while it was disturbed (ATTEMPTS, patienceMs); the least disturbed attempt counts. */
 async function measure(label: string, job: Job): Promise<{ r: JobResult; cpu: CpuWindow }> {
@@ -124,10 +151,14 @@ async function measure(label: string, job: Job): Promise<{ r: JobResult; cpu: Cp
     const d = disturbance(cpu, r);
     if (!best || d < best.d) best = { r, cpu, d };
     const cores = (pid: number) => round((cpu.byPid.get(pid) ?? 0) / cpu.wallMs);
-    step(`${label} ${job.target.name}: ${summary(job, r)}; cores: gateway ${job.target.name === 'direct' ? '—' : cores(job.target.pid)}, stub ${cores(stub.pid)}, generator ${cores(loadgen.pid!)}, other work ${round(cpu.foreignCores)}${d > 1 ? ': disturbed' : ''}`);
+    step(
+      `${label} ${job.target.name}: ${summary(job, r)}; cores: gateway ${job.target.name === 'direct' ? '—' : cores(job.target.pid)}, stub ${cores(stub.pid)}, generator ${cores(loadgen.pid!)}, other work ${round(cpu.foreignCores)}${d > 1 ? ': disturbed' : ''}`,
+    );
     if (best.d <= 1) break;
     if (attempt === ATTEMPTS || patienceMs <= 0) {
-      disturbedNotes.push(`${label} ${job.target.name} (other work ${round(best.cpu.foreignCores)} cores, generator lag ≤ ${round(best.r.maxSendLagMs)} ms)`);
+      disturbedNotes.push(
+        `${label} ${job.target.name} (other work ${round(best.cpu.foreignCores)} cores, generator lag ≤ ${round(best.r.maxSendLagMs)} ms)`,
+      );
       break;
     }
     patienceMs -= cpu.wallMs;
@@ -165,22 +196,50 @@ for (const t of targets) {
 
 for (const c of [16, 64] as const) {
   for (const t of targets) {
-    const { r } = await measure(`closed loop, concurrency ${c}, ${SECONDS} s:`, { kind: 'closed', target: t, concurrency: c, seconds: SECONDS });
+    const { r } = await measure(`closed loop, concurrency ${c}, ${SECONDS} s:`, {
+      kind: 'closed',
+      target: t,
+      concurrency: c,
+      seconds: SECONDS,
+    });
     row(t)[c === 16 ? 'rps16' : 'rps64'] = (r.ok / r.wallMs) * 1000;
   }
 }
 // The same fixed number of requests at the same rate for every target: latency, and CPU per request.
 for (const t of targets) {
-  const { r, cpu } = await measure(`open loop, ${OPEN_RATE} req/s, ${SECONDS} s:`, { kind: 'open', target: t, rate: OPEN_RATE, seconds: SECONDS, stream: false });
+  const { r, cpu } = await measure(`open loop, ${OPEN_RATE} req/s, ${SECONDS} s:`, {
+    kind: 'open',
+    target: t,
+    rate: OPEN_RATE,
+    seconds: SECONDS,
+    stream: false,
+  });
   const done = r.ok + r.errors;
-  Object.assign(row(t), { p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), cpu: cpu.byPid.get(t.pid)! / done, stubCpu: cpu.byPid.get(stub.pid)! / done });
+  Object.assign(row(t), {
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    cpu: cpu.byPid.get(t.pid)! / done,
+    stubCpu: cpu.byPid.get(stub.pid)! / done,
+  });
 }
 for (const t of targets) {
-  const { r } = await measure(`open loop, ${LIGHT_RATE} req/s, ${SECONDS} s:`, { kind: 'open', target: t, rate: LIGHT_RATE, seconds: SECONDS, stream: false });
+  const { r } = await measure(`open loop, ${LIGHT_RATE} req/s, ${SECONDS} s:`, {
+    kind: 'open',
+    target: t,
+    rate: LIGHT_RATE,
+    seconds: SECONDS,
+    stream: false,
+  });
   row(t).lightP99 = percentile(r.latencies, 99);
 }
 for (const t of targets) {
-  const { r } = await measure(`streams, ${TTFT_RATE} req/s, ${SECONDS} s, to first content:`, { kind: 'open', target: t, rate: TTFT_RATE, seconds: SECONDS, stream: true });
+  const { r } = await measure(`streams, ${TTFT_RATE} req/s, ${SECONDS} s, to first content:`, {
+    kind: 'open',
+    target: t,
+    rate: TTFT_RATE,
+    seconds: SECONDS,
+    stream: true,
+  });
   Object.assign(row(t), { ttft50: percentile(r.latencies, 50), ttft99: percentile(r.latencies, 99) });
 }
 await stopAll();
@@ -192,13 +251,22 @@ function markdownTable(t: Record<string, Record<string, number | string>>): stri
   const cells = [['', ...cols], ...Object.entries(t).map(([name, r]) => [name, ...cols.map((c) => String(r[c]))])];
   const w = cols.map((_, i) => Math.max(...cells.map((row) => row[i + 1]!.length)));
   const w0 = Math.max(...cells.map((row) => row[0]!.length));
-  const line = (row: string[]) => `| ${row[0]!.padEnd(w0)} | ${row.slice(1).map((c, i) => c.padStart(w[i]!)).join(' | ')} |`;
-  return [line(cells[0]!), `|${'-'.repeat(w0 + 2)}|${w.map((x) => `${'-'.repeat(x + 1)}:`).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  const line = (row: string[]) =>
+    `| ${row[0]!.padEnd(w0)} | ${row
+      .slice(1)
+      .map((c, i) => c.padStart(w[i]!))
+      .join(' | ')} |`;
+  return [
+    line(cells[0]!),
+    `|${'-'.repeat(w0 + 2)}|${w.map((x) => `${'-'.repeat(x + 1)}:`).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
 }
 
 const d = rows.get('direct')!;
 const fmt = (x: number | undefined, digits = 2) => (x === undefined ? 'n/a' : round(x, digits));
-const added = (x: number | undefined, base: number | undefined) => (x === undefined || base === undefined ? undefined : x - base);
+const added = (x: number | undefined, base: number | undefined) =>
+  x === undefined || base === undefined ? undefined : x - base;
 const table: Record<string, Record<string, number | string>> = {};
 for (const name of ['direct', 'node-proxy', 'aspora', ...(asporaPg ? ['aspora-pg'] : []), 'portkey']) {
   const r = rows.get(name) ?? {};
@@ -220,12 +288,20 @@ for (const name of ['direct', 'node-proxy', 'aspora', ...(asporaPg ? ['aspora-pg
   };
 }
 
-console.log(`\nGateway overhead vs the OpenAI stub (${cpus().length} cores, Node ${process.version}; non-streamed small chat completions unless noted)`);
-console.log(`  req/s: closed loop, ${SECONDS} s each · p50/p99: open loop at ${OPEN_RATE} req/s for ${SECONDS} s, from each request's scheduled time`);
+console.log(
+  `\nGateway overhead vs the OpenAI stub (${cpus().length} cores, Node ${process.version}; non-streamed small chat completions unless noted)`,
+);
+console.log(
+  `  req/s: closed loop, ${SECONDS} s each · p50/p99: open loop at ${OPEN_RATE} req/s for ${SECONDS} s, from each request's scheduled time`,
+);
 console.log(`  p99 @${LIGHT_RATE}/s: the same requests, open loop at ${LIGHT_RATE} req/s for ${SECONDS} s`);
-console.log(`  CPU ms/req: the gateway process's utime+stime over those ${OPEN_RATE * SECONDS} requests (direct: the stub's own; stub CPU: the stub's, per target)`);
+console.log(
+  `  CPU ms/req: the gateway process's utime+stime over those ${OPEN_RATE * SECONDS} requests (direct: the stub's own; stub CPU: the stub's, per target)`,
+);
 console.log(`  TTFT: stream: true, open loop at ${TTFT_RATE} req/s for ${SECONDS} s, to the first chunk with content`);
-console.log(`  node-proxy: node:http in, an undici Pool out, bodies passed through untouched: the least any Node.js gateway adds on this machine`);
+console.log(
+  `  node-proxy: node:http in, an undici Pool out, bodies passed through untouched: the least any Node.js gateway adds on this machine`,
+);
 console.log(markdownTable(table));
 
 const p = rows.get('portkey');
@@ -235,8 +311,13 @@ for (const name of ['aspora', 'aspora-pg']) {
   if (!a || a.p99 === undefined) continue;
   const addedP99 = added(a.p99, d.p99)!;
   const floor = rows.get('node-proxy')?.p99;
-  const overFloor = floor === undefined ? '' : ` (the bare Node.js proxy adds ${round(added(floor, d.p99)!)} ms here: ${name} adds ${round(a.p99 - floor)} ms more)`;
-  console.log(`target  added p99 ≤ 1 ms at 1,000 rps: ${name} ${round(addedP99)} ms → ${verdict(addedP99 <= 1)}${overFloor}`);
+  const overFloor =
+    floor === undefined
+      ? ''
+      : ` (the bare Node.js proxy adds ${round(added(floor, d.p99)!)} ms here: ${name} adds ${round(a.p99 - floor)} ms more)`;
+  console.log(
+    `target  added p99 ≤ 1 ms at 1,000 rps: ${name} ${round(addedP99)} ms → ${verdict(addedP99 <= 1)}${overFloor}`,
+  );
   if (p?.p50 !== undefined && p.cpu !== undefined) {
     // Overhead is what the gateway adds: latency at p50 over direct, and all of its CPU (the stub's own is the same behind either).
     const [ap50, pp50] = [added(a.p50, d.p50)!, added(p.p50, d.p50)!];
@@ -247,12 +328,19 @@ for (const name of ['aspora', 'aspora-pg']) {
         `added p50 ${round(ap50)} vs ${round(pp50)} ms (${verdict(latOk)}), CPU ${round(a.cpu!, 3)} vs ${round(p.cpu, 3)} ms/req (${verdict(cpuOk)}) → ${verdict(latOk && cpuOk)}`,
     );
   } else {
-    console.log(`target  ${name} overhead < half of Portkey's: n/a (${WITH_PORTKEY ? 'portkey did not start' : '--no-portkey'})`);
+    console.log(
+      `target  ${name} overhead < half of Portkey's: n/a (${WITH_PORTKEY ? 'portkey did not start' : '--no-portkey'})`,
+    );
   }
 }
 for (const [name, r] of rows) {
   const capacity = Math.max(r.rps16 ?? 0, r.rps64 ?? 0);
-  if (name !== 'direct' && rows.get(name)?.rps16 !== undefined && capacity < OPEN_RATE * 1.1) console.log(`note    ${name} serves at most ${round(capacity, 0)} req/s here: at ${OPEN_RATE} req/s it is at capacity, so its latency there includes queueing`);
+  if (name !== 'direct' && rows.get(name)?.rps16 !== undefined && capacity < OPEN_RATE * 1.1)
+    console.log(
+      `note    ${name} serves at most ${round(capacity, 0)} req/s here: at ${OPEN_RATE} req/s it is at capacity, so its latency there includes queueing`,
+    );
 }
-if (disturbedNotes.length) console.log(`disturbed even after repeats (the least disturbed attempt is shown): ${disturbedNotes.join('; ')}`);
-if (firstErrors.length) console.log(`errors seen (first of each measurement): ${[...new Set(firstErrors)].slice(0, 5).join(' | ')}`);
+if (disturbedNotes.length)
+  console.log(`disturbed even after repeats (the least disturbed attempt is shown): ${disturbedNotes.join('; ')}`);
+if (firstErrors.length)
+  console.log(`errors seen (first of each measurement): ${[...new Set(firstErrors)].slice(0, 5).join(' | ')}`);

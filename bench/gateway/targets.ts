@@ -46,11 +46,20 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 /** Forks a TypeScript entry point (through tsx, in the same node process) and waits for {url}. */
 function forkTs(file: string, args: string[], timeoutMs: number): Promise<Running> {
-  const child = fork(join(here, file), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(here, file), args, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const stop = stopper(child);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`${file} did not start in ${timeoutMs} ms`))), timeoutMs);
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${file} exited with ${code} before it was ready`))));
+    const timer = setTimeout(
+      () => (child.kill('SIGKILL'), reject(new Error(`${file} did not start in ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    child.once(
+      'exit',
+      (code) => (clearTimeout(timer), reject(new Error(`${file} exited with ${code} before it was ready`))),
+    );
     child.once('message', (m: { url: string }) => {
       clearTimeout(timer);
       child.removeAllListeners('exit');
@@ -61,7 +70,8 @@ function forkTs(file: string, args: string[], timeoutMs: number): Promise<Runnin
 
 export const startStub = () => forkTs('stub-server.ts', [], 15_000);
 export const startNodeProxy = (stubUrl: string) => forkTs('node-proxy.ts', [stubUrl], 15_000);
-export const startAspora = (stubUrl: string, database: 'pglite' | 'postgres' = 'pglite') => forkTs('aspora-server.ts', [stubUrl, TOKEN, database], 60_000);
+export const startAspora = (stubUrl: string, database: 'pglite' | 'postgres' = 'pglite') =>
+  forkTs('aspora-server.ts', [stubUrl, TOKEN, database], 60_000);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,20 +89,36 @@ function freePort(): Promise<number> {
  * works with (see there). Ready when a chat completion through it reaches the stub.
  */
 export async function startPortkey(stubUrl: string): Promise<Running> {
-  const main = join(dirname(createRequire(import.meta.url).resolve('@portkey-ai/gateway/package.json')), 'build/start-server.js');
+  const main = join(
+    dirname(createRequire(import.meta.url).resolve('@portkey-ai/gateway/package.json')),
+    'build/start-server.js',
+  );
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', join(here, 'portkey-hono.mjs'), main, `--port=${port}`, '--headless'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', join(here, 'portkey-hono.mjs'), main, `--port=${port}`, '--headless'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const stop = stopper(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const t = portkeyTarget(url, stubUrl, child.pid!);
   for (const until = Date.now() + 20_000; ; ) {
-    const ok = await fetch(`${url}${t.path}`, { method: 'POST', headers: t.headers, body: JSON.stringify(chatBody(false)) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${t.path}`, {
+      method: 'POST',
+      headers: t.headers,
+      body: JSON.stringify(chatBody(false)),
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null || Date.now() > until) {
       await stop();
-      throw new Error(`portkey ${child.exitCode !== null ? `exited with ${child.exitCode}` : 'did not answer within 20 s'}: ${stderr}`);
+      throw new Error(
+        `portkey ${child.exitCode !== null ? `exited with ${child.exitCode}` : 'did not answer within 20 s'}: ${stderr}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -101,9 +127,27 @@ export async function startPortkey(stubUrl: string): Promise<Running> {
 
 const json = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
 
-export const directTarget = (stub: Running): Target => ({ name: 'direct', origin: new URL(stub.url).origin, path: '/v1/chat/completions', headers: json, pid: stub.pid });
-export const nodeProxyTarget = (p: Running): Target => ({ name: 'node-proxy', origin: p.url, path: '/v1/chat/completions', headers: json, pid: p.pid });
-export const asporaTarget = (p: Running, name: 'aspora' | 'aspora-pg' = 'aspora'): Target => ({ name, origin: p.url, path: '/v1/chat/completions', headers: json, pid: p.pid });
+export const directTarget = (stub: Running): Target => ({
+  name: 'direct',
+  origin: new URL(stub.url).origin,
+  path: '/v1/chat/completions',
+  headers: json,
+  pid: stub.pid,
+});
+export const nodeProxyTarget = (p: Running): Target => ({
+  name: 'node-proxy',
+  origin: p.url,
+  path: '/v1/chat/completions',
+  headers: json,
+  pid: p.pid,
+});
+export const asporaTarget = (p: Running, name: 'aspora' | 'aspora-pg' = 'aspora'): Target => ({
+  name,
+  origin: p.url,
+  path: '/v1/chat/completions',
+  headers: json,
+  pid: p.pid,
+});
 /** Portkey routes by headers: the OpenAI provider at a custom host (the stub); the key is passed on. */
 export const portkeyTarget = (url: string, stubUrl: string, pid: number): Target => ({
   name: 'portkey',
@@ -115,5 +159,10 @@ export const portkeyTarget = (url: string, stubUrl: string, pid: number): Target
 
 /** The same small request for every target; the stub answers "stub reply to: <content>". */
 export function chatBody(stream: boolean) {
-  return { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'say hello to the benchmark' }], max_tokens: 16, ...(stream ? { stream: true } : {}) };
+  return {
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'say hello to the benchmark' }],
+    max_tokens: 16,
+    ...(stream ? { stream: true } : {}),
+  };
 }

@@ -21,7 +21,8 @@ import { rollup } from '../../packages/platform/src/observe/rollups/query.ts';
 import { startPlatform } from '../../packages/platform/src/platform.ts';
 import { platformConfigFromEnv } from '../../packages/platform/src/config/platform-config.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
-import { openDb, migrate, SkillRegistry } from '../../packages/platform/src/registry/index.ts';
+import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
+import { openDb, migrate } from '../../packages/platform/src/db/index.ts';
 import { skillInput } from '../../packages/platform/src/registry/test-support.ts';
 
 const args = process.argv.slice(2);
@@ -35,9 +36,17 @@ const CLI = fileURLToPath(new URL('../../packages/cli/bin/aspora.js', import.met
 async function addedCost(env: NodeJS.ProcessEnv): Promise<Record<string, number | string>> {
   const f = await runtimeFixture({ env });
   try {
-    await f.deploy({ name: 'trivial', handler: 'export const handler = async (ctx) => ({ success: true, message: "ok" });' });
+    await f.deploy({
+      name: 'trivial',
+      handler: 'export const handler = async (ctx) => ({ success: true, message: "ok" });',
+    });
     const bare = new SkillRuntime(
-      { registry: f.registry, store: f.store, log: createLogger('silent'), recorder: { ensureStarted: async () => undefined, finish: async () => undefined, drain: async () => undefined } },
+      {
+        registry: f.registry,
+        store: f.store,
+        log: createLogger('silent'),
+        recorder: { ensureStarted: async () => undefined, finish: async () => undefined, drain: async () => undefined },
+      },
       { dataDir: f.dataDir },
     );
     const sequential = async (rt: SkillRuntime) => {
@@ -53,7 +62,11 @@ async function addedCost(env: NodeJS.ProcessEnv): Promise<Record<string, number 
     const concurrent = async (rt: SkillRuntime) => {
       let left = RUNS;
       const t = performance.now();
-      await Promise.all(Array.from({ length: 8 }, async () => { while (left-- > 0) await rt.run({ ref: 'test/trivial', input: {} }); }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (left-- > 0) await rt.run({ ref: 'test/trivial', input: {} });
+        }),
+      );
       // Until every row is in the database: the writes that follow the answers count too.
       await rt.recorder.drain();
       return (performance.now() - t) / RUNS;
@@ -136,16 +149,26 @@ if (!args.includes('--no-postgres')) {
     };
     const q = await times(() => rollup(db, undefined, '24h'));
     const qd = await times(() => rollup(db, 'd3', '24h'));
-    const platform = await startPlatform(platformConfigFromEnv({}, { port: 0, dataDir: `/tmp/aspora-bench-observe-${schema}`, databaseUrl: url, databaseSchema: schema }), createLogger('silent'));
+    const platform = await startPlatform(
+      platformConfigFromEnv(
+        {},
+        { port: 0, dataDir: `/tmp/aspora-bench-observe-${schema}`, databaseUrl: url, databaseSchema: schema },
+      ),
+      createLogger('silent'),
+    );
     const http = await times(() => fetch(`${platform.url}/v1/metrics?last=24h`).then((r) => r.json()));
     const cli: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
       // Not spawnSync: the platform serving it runs in this process.
-      const r = await run(process.execPath, [CLI, 'metrics', '--last', '24h', '--json'], { ...process.env, ASPORA_URL: platform.url });
+      const r = await run(process.execPath, [CLI, 'metrics', '--last', '24h', '--json'], {
+        ...process.env,
+        ASPORA_URL: platform.url,
+      });
       cli.push(performance.now() - t);
       if (r.status !== 0) throw new Error(r.stderr);
-      if ((JSON.parse(r.stdout) as { figures: { executions: number } }).figures.executions !== EXECUTIONS) throw new Error('the rollups do not add up to the rows');
+      if ((JSON.parse(r.stdout) as { figures: { executions: number } }).figures.executions !== EXECUTIONS)
+        throw new Error('the rollups do not add up to the rows');
     }
     await platform.close();
     query = {
@@ -165,7 +188,11 @@ if (!args.includes('--no-postgres')) {
   }
 }
 
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(cmd, argv, { env });
     let stdout = '';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { openPlatformCore } from '../../packages/platform/src/platform.ts';
 import { platformConfigFromEnv } from '../../packages/platform/src/config/platform-config.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
-import { deployFolders, findSkillFolders } from '../../packages/platform/src/deploy/folders.ts';
+import { deployFolders, findSkillFolders } from '../../packages/platform/src/publish/folders.ts';
 import { percentile, round } from './stats.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/skills', import.meta.url));
@@ -32,7 +32,8 @@ export async function benchRecall(): Promise<RecallResult> {
   try {
     const deployed = await deployFolders(core.publisher, await findSkillFolders(EXAMPLES), ['production'], 'bench');
     const broken = deployed.filter((d) => d.error);
-    if (broken.length) throw new Error(`example skills failed to deploy: ${broken.map((b) => `${b.folder}: ${b.error}`).join('; ')}`);
+    if (broken.length)
+      throw new Error(`example skills failed to deploy: ${broken.map((b) => `${b.folder}: ${b.error}`).join('; ')}`);
     let at1 = 0;
     let at5 = 0;
     let rr = 0;

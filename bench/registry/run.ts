@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDb } from '../../packages/platform/src/registry/db/index.ts';
+import { openDb } from '../../packages/platform/src/db/index.ts';
 import { benchRecall } from './recall.ts';
 import { benchStartup } from './startup.ts';
 import { benchRegistrySynthetic, type BenchRow } from './synthetic.ts';
@@ -67,7 +67,9 @@ console.table([
   { metric: 'latency p50 (ms)', value: recall.p50Ms },
   { metric: 'latency p99 (ms)', value: recall.p99Ms },
 ]);
-if (args.includes('--misses')) for (const m of recall.misses) console.log(`  miss: "${m.query}" → expected ${m.expected}, got ${m.got.join(', ') || 'nothing'}`);
+if (args.includes('--misses'))
+  for (const m of recall.misses)
+    console.log(`  miss: "${m.query}" → expected ${m.expected}, got ${m.got.join(', ') || 'nothing'}`);
 
 console.log('\nPlatform and CLI, wall clock');
 console.table([

@@ -55,7 +55,11 @@ async function up(dataDir: string, cwd: string): Promise<Running> {
 
 function cli(args: string[], cwd: string, url: string): number {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ASPORA_URL: url, NO_COLOR: '1' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, ASPORA_URL: url, NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`aspora ${args.join(' ')} failed: ${r.stderr}`);
   return (performance.now() - t) / 1000;
 }

@@ -4,9 +4,9 @@
  *   run through bench/registry/run.ts (npm run bench:registry)
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../../packages/platform/src/registry/db/index.ts';
-import { migrate } from '../../packages/platform/src/registry/migrate.ts';
-import { SkillRegistry } from '../../packages/platform/src/registry/registry.ts';
+import type { Db } from '../../packages/platform/src/db/index.ts';
+import { migrate } from '../../packages/platform/src/db/migrate.ts';
+import { SkillRegistry } from '../../packages/platform/src/registry/skill-registry.ts';
 import type { RegisterVersionInput } from '../../packages/platform/src/registry/types.ts';
 import { percentile, round } from './stats.ts';
 
@@ -39,9 +39,40 @@ const DOMAINS: Record<string, string[]> = {
   sales: ['lead', 'deal', 'quote', 'pipeline', 'territory', 'forecast', 'account', 'demo'],
 };
 const ROLES = ['manager', 'field', 'admin', 'analyst', 'agent'];
-const VERBS = ['block', 'review', 'approve', 'summarise', 'escalate', 'assign', 'triage', 'reconcile', 'monitor', 'flag',
-  'resolve', 'report', 'forecast', 'audit', 'notify', 'schedule', 'cancel', 'update', 'explain', 'compare'];
-const ADJ = ['suspicious', 'stuck', 'late', 'urgent', 'daily', 'failed', 'duplicate', 'high-value', 'pending', 'weekly'];
+const VERBS = [
+  'block',
+  'review',
+  'approve',
+  'summarise',
+  'escalate',
+  'assign',
+  'triage',
+  'reconcile',
+  'monitor',
+  'flag',
+  'resolve',
+  'report',
+  'forecast',
+  'audit',
+  'notify',
+  'schedule',
+  'cancel',
+  'update',
+  'explain',
+  'compare',
+];
+const ADJ = [
+  'suspicious',
+  'stuck',
+  'late',
+  'urgent',
+  'daily',
+  'failed',
+  'duplicate',
+  'high-value',
+  'pending',
+  'weekly',
+];
 const SYSTEMS = ['Redshift', 'Google Sheets', 'Slack', 'Salesforce', 'Zendesk', 'Jira', 'Snowflake', 'PagerDuty'];
 
 export function rng(seed: number) {
@@ -68,17 +99,41 @@ function makeSkill(i: number, rand: () => number): RegisterVersionInput {
   const description = `${verb[0]!.toUpperCase()}${verb.slice(1)}s ${adj} ${noun} and ${noun2} records for the ${domain} team using ${pick(SYSTEMS)}. Use when someone asks to ${verb} a ${noun} or check ${noun2} status.`;
   const negative = rand() < 0.5 ? `Do NOT use for ${other} requests.` : '';
   const patterns = [`${verb} ${noun}`, `${adj} ${noun}`, `${noun2} ${pick(['status', 'issue', 'summary', 'report'])}`];
-  const examples = [`can you ${verb} the ${adj} ${noun} from yesterday`, `what is the ${noun2} status for this ${noun}`];
+  const examples = [
+    `can you ${verb} the ${adj} ${noun} from yesterday`,
+    `what is the ${noun2} status for this ${noun}`,
+  ];
   const digest = `sha256:${createHash('sha256').update(`${name}@1.0.0`).digest('hex')}`;
   return {
-    domain, name, role: pick(ROLES), version: '1.0.0', description: `${description} ${negative}`.trim(),
-    ownerTeam: `${domain}-team`, visibility: 'internal', costCenter: domain,
+    domain,
+    name,
+    role: pick(ROLES),
+    version: '1.0.0',
+    description: `${description} ${negative}`.trim(),
+    ownerTeam: `${domain}-team`,
+    visibility: 'internal',
+    costCenter: domain,
     runtime: { language: 'typescript', entryPoint: 'code/handler.ts', timeoutMs: 30_000, memoryMb: 512, cpu: 0.5 },
-    model: { primary: 'claude-sonnet-4-5', fallback: 'gpt-4o-mini', temperature: 0.3, maxTokens: 4096, maxCostPerExecution: 0.1, monthlyLimit: 500 },
-    config: { skill: { domain, name, version: '1.0.0', description } }, frontmatter: { name, description },
+    model: {
+      primary: 'claude-sonnet-4-5',
+      fallback: 'gpt-4o-mini',
+      temperature: 0.3,
+      maxTokens: 4096,
+      maxCostPerExecution: 0.1,
+      monthlyLimit: 500,
+    },
+    config: { skill: { domain, name, version: '1.0.0', description } },
+    frontmatter: { name, description },
     search: { name, description, negative, patterns, examples },
-    triggers: [{ type: 'message', patterns }, ...(rand() < 0.2 ? [{ type: 'cron' as const, schedule: '0 7 * * *' }] : [])],
-    permissions: [{ kind: 'tool', value: 'Read' }, { kind: 'api', value: `${domain}_api` }, { kind: 'secret', value: `${domain.toUpperCase()}_TOKEN` }],
+    triggers: [
+      { type: 'message', patterns },
+      ...(rand() < 0.2 ? [{ type: 'cron' as const, schedule: '0 7 * * *' }] : []),
+    ],
+    permissions: [
+      { kind: 'tool', value: 'Read' },
+      { kind: 'api', value: `${domain}_api` },
+      { kind: 'secret', value: `${domain.toUpperCase()}_TOKEN` },
+    ],
     bundle: { digest, size: 4096 + i, fileCount: 6 },
     actor: 'bench',
   };
@@ -111,7 +166,11 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<nu
 
 export async function benchRegistrySynthetic(
   db: Db,
-  { skills = 10_000, queries = 1_000, concurrency = 8 }: { skills?: number; queries?: number; concurrency?: number } = {},
+  {
+    skills = 10_000,
+    queries = 1_000,
+    concurrency = 8,
+  }: { skills?: number; queries?: number; concurrency?: number } = {},
 ): Promise<BenchRow[]> {
   await migrate(db);
   const reg = new SkillRegistry(db, { logger: { warn() {}, info() {} } });

@@ -43,21 +43,27 @@ const step = (s: string) => process.stderr.write(`… ${s}\n`);
 
 const HANDLERS = {
   typescript: 'export const handler = async (ctx) => ({ success: true, message: "ok " + ctx.input.userMessage });',
-  python: 'from aspora_sdk import SkillResult, skill_handler\n\n@skill_handler\nasync def handler(context):\n    return SkillResult(success=True, message="ok " + context.input.user_message)\n',
+  python:
+    'from aspora_sdk import SkillResult, skill_handler\n\n@skill_handler\nasync def handler(context):\n    return SkillResult(success=True, message="ok " + context.input.user_message)\n',
   go: 'package main\n\nimport aspora "github.com/aspora/sdk-go"\n\nfunc Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) {\n\treturn &aspora.SkillResult{Success: true, Message: "ok " + ctx.Input.UserMessage}, nil\n}\n',
 } as const;
 type Lang = keyof typeof HANDLERS;
 
-const f = await runtimeFixture({ pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS }, secrets: { BENCH_TOKEN: 'bench-token-0123456789', BENCH_PIN: 'k3y' } });
+const f = await runtimeFixture({
+  pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS },
+  secrets: { BENCH_TOKEN: 'bench-token-0123456789', BENCH_PIN: 'k3y' },
+});
 const rt = f.runtime;
 if (rt.mode !== 'bwrap') throw new Error(`bubblewrap is needed for this benchmark (mode ${rt.mode})`);
-for (const lang of Object.keys(HANDLERS) as Lang[]) await f.deploy({ name: `trivial-${lang}`, language: lang, memory: '256MB', handler: HANDLERS[lang] });
+for (const lang of Object.keys(HANDLERS) as Lang[])
+  await f.deploy({ name: `trivial-${lang}`, language: lang, memory: '256MB', handler: HANDLERS[lang] });
 // Secrets handed to it and a log line: every execution's record is scrubbed and its log bounded.
 await f.deploy({
   name: 'secrets-typescript',
   memory: '256MB',
   permissions: '  secrets: [BENCH_TOKEN, BENCH_PIN]',
-  handler: 'export const handler = async (ctx) => { ctx.log.info("checked " + ctx.input.userMessage, { n: 1 }); return { success: true, message: "ok " + ctx.input.userMessage }; };',
+  handler:
+    'export const handler = async (ctx) => { ctx.log.info("checked " + ctx.input.userMessage, { n: 1 }); return { success: true, message: "ok " + ctx.input.userMessage }; };',
 });
 
 const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), n: xs.length });
@@ -72,7 +78,9 @@ function timeExit(argv: string[], filter = false): Promise<number> {
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore', 'ignore', fd ?? 'ignore'] });
     if (fd !== undefined) closeSync(fd);
     c.once('error', reject);
-    c.once('exit', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`exit ${code}: ${argv.join(' ')}`))));
+    c.once('exit', (code) =>
+      code === 0 ? resolve(performance.now() - t) : reject(new Error(`exit ${code}: ${argv.join(' ')}`)),
+    );
   });
 }
 
@@ -93,7 +101,19 @@ const plainArgs = hardenedArgs.filter((a, i) => !HARDENING.has(a) && hardenedArg
 const rawArgv = ['bwrap', ...plainArgs];
 const chains = {
   [CHAIN_BEFORE]: { argv: ['/bin/sh', '-c', 'exec "$@"', 'sh', ...uidDrop(), 'bwrap', ...plainArgs], filter: false },
-  [CHAIN_NOW]: { argv: ['/bin/bash', '-c', `${CLOSE_FDS}exec "$@"`, 'bash', String(SECCOMP_FD), ...uidDrop(), 'bwrap', ...hardenedArgs], filter: true },
+  [CHAIN_NOW]: {
+    argv: [
+      '/bin/bash',
+      '-c',
+      `${CLOSE_FDS}exec "$@"`,
+      'bash',
+      String(SECCOMP_FD),
+      ...uidDrop(),
+      'bwrap',
+      ...hardenedArgs,
+    ],
+    filter: true,
+  },
   [RAW]: { argv: rawArgv, filter: false },
   [RAW_HARDENED]: { argv: ['bwrap', ...hardenedArgs], filter: true },
 };
@@ -102,7 +122,8 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
   const { loaded, prepared } = await rt.prepared(`test/trivial-${lang}`, { environment: 'production' });
   const xs: number[] = [];
   for (let i = 0; i < COLD + 1; i++) {
-    if (lang === 'typescript') for (const [k, c] of Object.entries(chains)) cold[k]!.push(await timeExit(c.argv, c.filter));
+    if (lang === 'typescript')
+      for (const [k, c] of Object.entries(chains)) cold[k]!.push(await timeExit(c.argv, c.filter));
     const dir = join(scratch, randomUUID());
     mkdirSync(dir, { mode: 0o777 });
     chmodSync(dir, 0o777);
@@ -141,16 +162,30 @@ async function warmRuns(ref: string): Promise<number[]> {
   }
   return xs;
 }
-for (const lang of Object.keys(HANDLERS) as Lang[]) warm[`${lang}: run() incl. record`] = await warmRuns(`test/trivial-${lang}`);
+for (const lang of Object.keys(HANDLERS) as Lang[])
+  warm[`${lang}: run() incl. record`] = await warmRuns(`test/trivial-${lang}`);
 warm['typescript, 2 secrets + a log line: run() incl. record'] = await warmRuns('test/secrets-typescript');
 // The bare protocol round trip on a warm TypeScript worker, without resolving or recording.
 {
   const { loaded, prepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });
   const dir = join(scratch, 'rt');
   mkdirSync(dir, { mode: 0o777 });
-  const w = await Worker.start({ key: loaded.version.id, mode: rt.mode as SandboxMode, spec: prepared.spec, layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: [] }, limits: rawLimits, startTimeoutMs: 15_000, cgroups: rt.cgroups });
+  const w = await Worker.start({
+    key: loaded.version.id,
+    mode: rt.mode as SandboxMode,
+    spec: prepared.spec,
+    layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: [] },
+    limits: rawLimits,
+    startTimeoutMs: 15_000,
+    cgroups: rt.cgroups,
+  });
   const hooks = { call: async () => null, log: () => undefined, metric: () => undefined };
-  const ctx = { executionId: 'b', input: { userMessage: 'x', metadata: {} }, skill: { domain: 'test', name: 'trivial-typescript', role: null, version: '1.0.0' }, secrets: {} };
+  const ctx = {
+    executionId: 'b',
+    input: { userMessage: 'x', metadata: {} },
+    skill: { domain: 'test', name: 'trivial-typescript', role: null, version: '1.0.0' },
+    secrets: {},
+  };
   for (let i = 0; i < 200; i++) await w.execute(`w${i}`, ctx, hooks, 5000);
   const xs: number[] = [];
   for (let i = 0; i < WARM; i++) {
@@ -164,11 +199,23 @@ warm['typescript, 2 secrets + a log line: run() incl. record'] = await warmRuns(
 
 // --- the reset between executions ----------------------------------------------------------
 step(`resets: ${RESETS} per case, by path (before) and by handle with the worker frozen (now), alternating`);
-const resets: Record<string, { before: number[]; now: number[] }> = { 'nothing written': { before: [], now: [] }, '5 files and a folder': { before: [], now: [] } };
+const resets: Record<string, { before: number[]; now: number[] }> = {
+  'nothing written': { before: [], now: [] },
+  '5 files and a folder': { before: [], now: [] },
+};
 {
   const { loaded, prepared } = await rt.prepared('test/trivial-typescript', { environment: 'production' });
   const { home, ...dirs } = makeWorkerDirs(scratchRoot(f.dataDir).dir, process.getuid?.() === 0 ? 65534 : undefined);
-  const w = await Worker.start({ key: loaded.version.id, mode: rt.mode as SandboxMode, spec: prepared.spec, layout: { bundleDir: prepared.bundleDir, ...dirs, shared: [] }, home, limits: rawLimits, startTimeoutMs: 15_000, cgroups: rt.cgroups });
+  const w = await Worker.start({
+    key: loaded.version.id,
+    mode: rt.mode as SandboxMode,
+    spec: prepared.spec,
+    layout: { bundleDir: prepared.bundleDir, ...dirs, shared: [] },
+    home,
+    limits: rawLimits,
+    startTimeoutMs: 15_000,
+    cgroups: rt.cgroups,
+  });
   // What a handler that uses its scratch space leaves: files in /scratch, a folder, a file in /tmp.
   const fill = (many: boolean) => {
     if (!many) return;
@@ -182,7 +229,10 @@ const resets: Record<string, { before: number[]; now: number[] }> = { 'nothing w
     const left = await readdir(dir).catch(() => []);
     await Promise.all(left.map((name) => rm(join(dir, name), { recursive: true, force: true })));
   };
-  for (const [name, many] of [['nothing written', false], ['5 files and a folder', true]] as const) {
+  for (const [name, many] of [
+    ['nothing written', false],
+    ['5 files and a folder', true],
+  ] as const) {
     for (let i = 0; i < RESETS; i++) {
       fill(many);
       let t = performance.now();
@@ -218,7 +268,9 @@ async function throughput(fx: typeof f): Promise<{ perSecond: number; failed: nu
   // Until every row is in the database (records are written just after their answers).
   await fx.runtime.recorder.drain();
   const elapsed = (performance.now() - t0) / 1000;
-  const [row] = await fx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM executions e JOIN skills s ON s.id = e.skill_id WHERE s.name = 'tput' AND completed_at IS NOT NULL");
+  const [row] = await fx.db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM executions e JOIN skills s ON s.id = e.skill_id WHERE s.name = 'tput' AND completed_at IS NOT NULL",
+  );
   return { perSecond: round(done / elapsed, 0), failed, recorded: row?.n ?? 0 };
 }
 const tput: Record<string, { 'executions/s': number; failed: number; 'records in db': number }> = {};
@@ -231,7 +283,10 @@ if (!args.includes('--no-postgres')) {
   const url = process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   step(`throughput on PostgreSQL (${url})`);
   const schema = `aspora_bench_${randomUUID().slice(0, 8)}`;
-  const pgf = await runtimeFixture({ pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS }, env: { DATABASE_URL: url, ASPORA_DB_SCHEMA: schema } });
+  const pgf = await runtimeFixture({
+    pool: { maxWorkers: WORKERS + 2, maxIdlePerVersion: WORKERS },
+    env: { DATABASE_URL: url, ASPORA_DB_SCHEMA: schema },
+  });
   try {
     const t = await throughput(pgf);
     tput.postgres = { 'executions/s': t.perSecond, failed: t.failed, 'records in db': t.recorded };
@@ -249,12 +304,33 @@ for (const lang of Object.keys(HANDLERS) as Lang[]) {
   const dir = join(scratch, `mem-${lang}`);
   mkdirSync(dir, { mode: 0o777 });
   chmodSync(dir, 0o777);
-  const w = await Worker.start({ key: loaded.version.id, mode: rt.mode as SandboxMode, spec: prepared.spec, layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: [] }, limits: rawLimits, startTimeoutMs: 15_000, cgroups: rt.cgroups, spares: rt.spares });
-  const ctx = { executionId: 'm', input: { userMessage: 'm', metadata: {} }, skill: { domain: 'test', name: `trivial-${lang}`, role: null, version: '1.0.0' }, secrets: {} };
-  for (let i = 0; i < 20; i++) await w.execute(`m${i}`, ctx, { call: async () => null, log: () => undefined, metric: () => undefined }, 5000);
+  const w = await Worker.start({
+    key: loaded.version.id,
+    mode: rt.mode as SandboxMode,
+    spec: prepared.spec,
+    layout: { bundleDir: prepared.bundleDir, scratchDir: dir, shared: [] },
+    limits: rawLimits,
+    startTimeoutMs: 15_000,
+    cgroups: rt.cgroups,
+    spares: rt.spares,
+  });
+  const ctx = {
+    executionId: 'm',
+    input: { userMessage: 'm', metadata: {} },
+    skill: { domain: 'test', name: `trivial-${lang}`, role: null, version: '1.0.0' },
+    secrets: {},
+  };
+  for (let i = 0; i < 20; i++)
+    await w.execute(`m${i}`, ctx, { call: async () => null, log: () => undefined, metric: () => undefined }, 5000);
   // Every process of the worker's sandbox (launcher, bwrap's init, the worker) from its cgroup.
-  const rss = (w.cgroup?.pids() ?? []).map((pid) => ({ pid, kb: Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) }));
-  memory[lang] = { 'worker RSS MB': round(Math.max(0, ...rss.map((r) => r.kb)) / 1024, 1), 'sandbox total RSS MB': round(rss.reduce((a, r) => a + r.kb, 0) / 1024, 1) };
+  const rss = (w.cgroup?.pids() ?? []).map((pid) => ({
+    pid,
+    kb: Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
+  }));
+  memory[lang] = {
+    'worker RSS MB': round(Math.max(0, ...rss.map((r) => r.kb)) / 1024, 1),
+    'sandbox total RSS MB': round(rss.reduce((a, r) => a + r.kb, 0) / 1024, 1),
+  };
   w.kill();
 }
 
@@ -263,12 +339,36 @@ rmSync(scratch, { recursive: true, force: true });
 
 const raw = percentile(cold[RAW]!, 50);
 console.log(`\nCold start (ms; ${COLD} each, build cached, cgroups ${rt.cgroups ? `v${rt.cgroups.version}` : 'off'})`);
-console.table(Object.fromEntries(Object.entries(cold).map(([k, xs]) => [k, { ...stats(xs), 'vs raw bwrap p50': `${round(percentile(xs, 50) / raw)}×` }])));
+console.table(
+  Object.fromEntries(
+    Object.entries(cold).map(([k, xs]) => [
+      k,
+      { ...stats(xs), 'vs raw bwrap p50': `${round(percentile(xs, 50) / raw)}×` },
+    ]),
+  ),
+);
 console.log('\nWarm execution (ms)');
 console.table(Object.fromEntries(Object.entries(warm).map(([k, xs]) => [k, stats(xs)])));
-console.log(`\nReset between executions (ms; ${RESETS} each, alternating; before = readdir + rm by path of /scratch; now = /scratch, /tmp and /dev/shm by handle, frozen when not empty, cgroups ${rt.cgroups ? `v${rt.cgroups.version}` : 'off'})`);
-console.table(Object.fromEntries(Object.entries(resets).map(([k, { before, now }]) => [k, { 'before p50': round(percentile(before, 50)), 'before p99': round(percentile(before, 99)), 'now p50': round(percentile(now, 50)), 'now p99': round(percentile(now, 99)), 'now / before (p50)': `${round(percentile(now, 50) / percentile(before, 50))}×` }])));
-console.log(`\nThroughput (trivial TypeScript handler, execution records written; concurrency ${CONCURRENCY}, up to ${WORKERS + 2} workers)`);
+console.log(
+  `\nReset between executions (ms; ${RESETS} each, alternating; before = readdir + rm by path of /scratch; now = /scratch, /tmp and /dev/shm by handle, frozen when not empty, cgroups ${rt.cgroups ? `v${rt.cgroups.version}` : 'off'})`,
+);
+console.table(
+  Object.fromEntries(
+    Object.entries(resets).map(([k, { before, now }]) => [
+      k,
+      {
+        'before p50': round(percentile(before, 50)),
+        'before p99': round(percentile(before, 99)),
+        'now p50': round(percentile(now, 50)),
+        'now p99': round(percentile(now, 99)),
+        'now / before (p50)': `${round(percentile(now, 50) / percentile(before, 50))}×`,
+      },
+    ]),
+  ),
+);
+console.log(
+  `\nThroughput (trivial TypeScript handler, execution records written; concurrency ${CONCURRENCY}, up to ${WORKERS + 2} workers)`,
+);
 console.table(tput);
 console.log('\nMemory per warm worker (RSS after 20 executions; the sandbox adds bwrap and its init)');
 console.table(memory);

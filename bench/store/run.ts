@@ -9,7 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LocalBundleStore, openBundleStore, packFiles, type BundleStore } from '../../packages/platform/src/store/index.ts';
+import {
+  LocalBundleStore,
+  openBundleStore,
+  packFiles,
+  type BundleStore,
+} from '../../packages/platform/src/store/index.ts';
 import { startS3 } from '../../packages/platform/src/store/s3-test-support.ts';
 
 const args = process.argv.slice(2);
@@ -25,10 +30,17 @@ const MiB = 1024 * KiB;
 /** `count` bundles of about `bytes` each that differ only in a nonce file (so each put is a new upload). */
 async function bundles(bytes: number, count: number) {
   const data = Buffer.alloc(bytes);
-  for (let i = 0; i < bytes; i += 4) data.writeUInt32LE((Math.imul(i + 1, 2654435761) ^ (i >>> 7)) >>> 0, Math.min(i, bytes - 4));
+  for (let i = 0; i < bytes; i += 4)
+    data.writeUInt32LE((Math.imul(i + 1, 2654435761) ^ (i >>> 7)) >>> 0, Math.min(i, bytes - 4));
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      packFiles(new Map([['SKILL.md', Buffer.from('# bench\n')], ['nonce.txt', Buffer.from(String(i))], ['data.bin', data]])),
+      packFiles(
+        new Map([
+          ['SKILL.md', Buffer.from('# bench\n')],
+          ['nonce.txt', Buffer.from(String(i))],
+          ['data.bin', data],
+        ]),
+      ),
     ),
   );
 }
@@ -38,7 +50,10 @@ interface Row {
   mibps: number;
 }
 
-async function measure(store: BundleStore, set: Awaited<ReturnType<typeof bundles>>): Promise<Record<'put new' | 'put again' | 'get', Row>> {
+async function measure(
+  store: BundleStore,
+  set: Awaited<ReturnType<typeof bundles>>,
+): Promise<Record<'put new' | 'put again' | 'get', Row>> {
   const size = set[0]!.size;
   // Median per operation: the machine may be shared, and one slow outlier should not move the row.
   const time = async (fn: (b: (typeof set)[number]) => Promise<unknown>): Promise<Row> => {
@@ -49,7 +64,8 @@ async function measure(store: BundleStore, set: Awaited<ReturnType<typeof bundle
       each.push(performance.now() - t);
     }
     each.sort((x, y) => x - y);
-    const ms = each.length % 2 ? each[(each.length - 1) / 2]! : (each[each.length / 2 - 1]! + each[each.length / 2]!) / 2;
+    const ms =
+      each.length % 2 ? each[(each.length - 1) / 2]! : (each[each.length / 2 - 1]! + each[each.length / 2]!) / 2;
     return { ms, mibps: size / MiB / (ms / 1000) };
   };
   const putNew = await time(async (b) => {
@@ -98,5 +114,7 @@ try {
   rmSync(localDir, { recursive: true, force: true });
 }
 
-console.log(`\nBundle store throughput (local folder vs S3 on s3rver, same bundles, ${n} of the small size; one process, loopback)`);
+console.log(
+  `\nBundle store throughput (local folder vs S3 on s3rver, same bundles, ${n} of the small size; one process, loopback)`,
+);
 console.table(rows);

@@ -17,13 +17,21 @@ export function optionalString(args: Args, key: string): string | undefined {
   return v;
 }
 
-export function requireNumber(args: Args, key: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function requireNumber(
+  args: Args,
+  key: string,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   const v = optionalNumber(args, key, opts);
   if (v === undefined) throw badRequest(`argument ${key} (a number) is required`);
   return v;
 }
 
-export function optionalNumber(args: Args, key: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+export function optionalNumber(
+  args: Args,
+  key: string,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
   const raw = args[key];
   if (raw === undefined || raw === null || raw === '') return undefined;
   const v = typeof raw === 'string' ? Number(raw) : raw;
@@ -36,7 +44,8 @@ export function optionalNumber(args: Args, key: string, opts: { min?: number; ma
 
 export function requireOneOf<T extends string>(args: Args, key: string, values: readonly T[]): T {
   const v = requireString(args, key);
-  if (!(values as readonly string[]).includes(v)) throw badRequest(`argument ${key} must be one of ${values.join(', ')}; got "${v}"`);
+  if (!(values as readonly string[]).includes(v))
+    throw badRequest(`argument ${key} must be one of ${values.join(', ')}; got "${v}"`);
   return v as T;
 }
 

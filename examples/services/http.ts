@@ -31,7 +31,11 @@ export const badRequest = (message: string): HttpError => new HttpError(400, 'ba
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
   const data = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+  });
   res.end(data);
 }
 
@@ -46,7 +50,8 @@ export function readJsonObject(req: IncomingMessage): Promise<Args> {
     });
     req.once('error', reject);
     req.once('end', () => {
-      if (size > MAX_BODY_BYTES) return reject(new HttpError(413, 'payload_too_large', `the request body is over ${MAX_BODY_BYTES} bytes`));
+      if (size > MAX_BODY_BYTES)
+        return reject(new HttpError(413, 'payload_too_large', `the request body is over ${MAX_BODY_BYTES} bytes`));
       const text = Buffer.concat(chunks).toString('utf8').trim();
       if (!text) return resolve({});
       let value: unknown;
@@ -55,7 +60,8 @@ export function readJsonObject(req: IncomingMessage): Promise<Args> {
       } catch {
         return reject(badRequest('the request body is not valid JSON'));
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject(badRequest('the request body must be a JSON object'));
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return reject(badRequest('the request body must be a JSON object'));
       resolve(value as Args);
     });
   });
@@ -104,7 +110,7 @@ export function compilePath(template: string): PathMatcher {
       const m = re.exec(path);
       if (!m) return undefined;
       const params: Args = {};
-      names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      for (const [i, n] of names.entries()) params[n] = decodeURIComponent(m[i + 1]!);
       return params;
     },
   };
@@ -120,17 +126,32 @@ export function authorized(headers: IncomingHttpHeaders, credential: Credential)
     case 'bearer':
       return same(header('authorization'), `Bearer ${credential.token}`);
     case 'basic':
-      return same(header('authorization'), `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`);
+      return same(
+        header('authorization'),
+        `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
+      );
     case 'header':
       return same(header(credential.name), credential.value);
   }
 }
 
 export function unauthorized(api: string, credential: Credential): HttpError {
-  const expected = credential.type === 'header' ? `the ${credential.name} header` : `an Authorization: ${credential.type === 'bearer' ? 'Bearer' : 'Basic'} credential`;
+  const expected =
+    credential.type === 'header'
+      ? `the ${credential.name} header`
+      : `an Authorization: ${credential.type === 'bearer' ? 'Bearer' : 'Basic'} credential`;
   const challenge: OutgoingHttpHeaders =
-    credential.type === 'bearer' ? { 'www-authenticate': `Bearer realm="${api}"` } : credential.type === 'basic' ? { 'www-authenticate': `Basic realm="${api}"` } : {};
-  return new HttpError(401, 'unauthorized', `${api} expects ${expected} (see examples/aspora.platform.yaml)`, challenge);
+    credential.type === 'bearer'
+      ? { 'www-authenticate': `Bearer realm="${api}"` }
+      : credential.type === 'basic'
+        ? { 'www-authenticate': `Basic realm="${api}"` }
+        : {};
+  return new HttpError(
+    401,
+    'unauthorized',
+    `${api} expects ${expected} (see examples/aspora.platform.yaml)`,
+    challenge,
+  );
 }
 
 function same(got: string | undefined, want: string): boolean {

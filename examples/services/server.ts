@@ -20,7 +20,16 @@ import { createSlack } from './apis/slack.ts';
 import { createTrmApi } from './apis/trm.ts';
 import { createUserProfileApi } from './apis/user-profile.ts';
 import { createWealthGoalsDb } from './apis/wealth-goals.ts';
-import { authorized, compilePath, decodeQuery, HttpError, readJsonObject, Reply, sendJson, unauthorized } from './http.ts';
+import {
+  authorized,
+  compilePath,
+  decodeQuery,
+  HttpError,
+  readJsonObject,
+  Reply,
+  sendJson,
+  unauthorized,
+} from './http.ts';
 import type { ApiService, Args, Clock, Route } from './types.ts';
 
 export const DEFAULT_PORT = 4010;
@@ -69,24 +78,44 @@ export function createExampleApis(clock: Clock): ApiService[] {
 export async function startExampleServices(opts: ExampleServicesOptions = {}): Promise<ExampleServices> {
   const now = opts.now ?? Date.now;
   const clock: Clock = { now, anchor: now() };
-  const services = new Map(createExampleApis(clock).map((s) => [s.api, { ...s, compiled: s.routes.map((r) => ({ route: r, path: compilePath(r.path) })) }]));
+  const services = new Map(
+    createExampleApis(clock).map((s) => [
+      s.api,
+      { ...s, compiled: s.routes.map((r) => ({ route: r, path: compilePath(r.path) })) },
+    ]),
+  );
   const calls: ServiceCall[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const [, prefix = '', ...segments] = url.pathname.split('/');
     const service = services.get(prefix);
-    if (!service) throw new HttpError(404, 'unknown_api', `no example service at /${prefix}; services: ${[...services.keys()].map((k) => `/${k}`).join(', ')}`);
+    if (!service)
+      throw new HttpError(
+        404,
+        'unknown_api',
+        `no example service at /${prefix}; services: ${[...services.keys()].map((k) => `/${k}`).join(', ')}`,
+      );
     if (!authorized(req.headers, service.credential)) throw unauthorized(service.api, service.credential);
 
     const path = `/${segments.join('/')}`;
     const onPath = service.compiled.map((c) => ({ ...c, params: c.path.match(path) })).filter((c) => c.params);
     const hit = onPath.find((c) => c.route.method === req.method);
     if (!hit) {
-      if (onPath.length) throw new HttpError(405, 'method_not_allowed', `${req.method} ${path} is not allowed on ${service.api}`, { allow: onPath.map((c) => c.route.method).join(', ') });
-      throw new HttpError(404, 'no_route', `${service.api} has no ${req.method} ${path}; its routes: ${routeList(service.routes)}`);
+      if (onPath.length)
+        throw new HttpError(405, 'method_not_allowed', `${req.method} ${path} is not allowed on ${service.api}`, {
+          allow: onPath.map((c) => c.route.method).join(', '),
+        });
+      throw new HttpError(
+        404,
+        'no_route',
+        `${service.api} has no ${req.method} ${path}; its routes: ${routeList(service.routes)}`,
+      );
     }
-    const input = req.method === 'GET' || req.method === 'DELETE' ? (req.resume(), decodeQuery(url.searchParams)) : await readJsonObject(req);
+    const input =
+      req.method === 'GET' || req.method === 'DELETE'
+        ? (req.resume(), decodeQuery(url.searchParams))
+        : await readJsonObject(req);
     const args = { ...input, ...hit.params };
     calls.push({ api: service.api, method: hit.route.name, args });
     const out = await hit.route.handle(args, { headers: req.headers });
@@ -131,5 +160,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const s = await startExampleServices({ port });
   console.log(`example services listening on ${s.url}`);
   if (port !== DEFAULT_PORT) console.log(`for the platform: export ASPORA_EXAMPLE_SERVICES_URL=${s.url}`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s.close().then(() => process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void s.close().then(() => process.exit(0)));
 }

@@ -2,5 +2,7 @@
 // Drivers stay lazy (pg, openai): only what every `aspora up` needs is here.
 await import('@aspora/sdk/preload');
 await Promise.all(
-  ['@electric-sql/pglite', 'hono', '@hono/zod-openapi', '@hono/node-server', 'pino', 'tar-stream'].map((m) => import(m)),
+  ['@electric-sql/pglite', 'hono', '@hono/zod-openapi', '@hono/node-server', 'pino', 'tar-stream'].map(
+    (m) => import(m),
+  ),
 );

@@ -32,7 +32,13 @@ export function createEcmGateway(clock: Clock): { redshift: ApiService; sheets: 
           const params = optionalObject(args, 'params') ?? {};
           const started = clock.now();
           const rows = query.run({ now: started, anchor: clock.anchor, orders, sheets: store, params });
-          return { query: `${query.name}.sql`, columns: query.columns, rows, rowCount: rows.length, executedAt: new Date(started).toISOString() };
+          return {
+            query: `${query.name}.sql`,
+            columns: query.columns,
+            rows,
+            rowCount: rows.length,
+            executedAt: new Date(started).toISOString(),
+          };
         },
       },
     ],
@@ -60,7 +66,11 @@ export function createEcmGateway(clock: Clock): { redshift: ApiService; sheets: 
         handle: (args, req) => {
           spreadsheet(req);
           const { tab, ...change } = args;
-          return { spreadsheetId: ECM_SPREADSHEET_ID, ...store.update(store.tab(String(tab)), change), updatedAt: new Date(clock.now()).toISOString() };
+          return {
+            spreadsheetId: ECM_SPREADSHEET_ID,
+            ...store.update(store.tab(String(tab)), change),
+            updatedAt: new Date(clock.now()).toISOString(),
+          };
         },
       },
     ],
@@ -71,11 +81,17 @@ export function createEcmGateway(clock: Clock): { redshift: ApiService; sheets: 
 /** The gateway fronts several spreadsheets; the platform sends which one as a fixed header. */
 function spreadsheet(req: RequestInfo): void {
   const id = req.headers['x-spreadsheet-id'];
-  if (!id) throw badRequest('the X-Spreadsheet-Id header is required (apis.ecm_gateway_sheets.headers in aspora.platform.yaml)');
+  if (!id)
+    throw badRequest(
+      'the X-Spreadsheet-Id header is required (apis.ecm_gateway_sheets.headers in aspora.platform.yaml)',
+    );
   if (id !== ECM_SPREADSHEET_ID) throw notFound(`spreadsheet ${String(id)}`);
 }
 
-function initialTabs(clock: Clock, orders: Order[]): { Assignments: SheetRow[]; Resolutions: SheetRow[]; Agents: SheetRow[] } {
+function initialTabs(
+  clock: Clock,
+  orders: Order[],
+): { Assignments: SheetRow[]; Resolutions: SheetRow[]; Agents: SheetRow[] } {
   const iso = (hoursAgo: number) => new Date(clock.anchor - hoursAgo * HOUR_MS).toISOString();
   const assignment = (a: AssignmentFixture): SheetRow => {
     const o = orders.find((x) => x.orderId === a.orderId);
@@ -83,18 +99,44 @@ function initialTabs(clock: Clock, orders: Order[]): { Assignments: SheetRow[]; 
     // Hours stuck when triage wrote the row: since the last status change before the assignment.
     const since = o.fixture.timeline.filter(([, , h]) => h >= a.assignedHoursAgo).at(-1)![2];
     return {
-      'Order ID': a.orderId, Priority: a.priority, 'Stuck Reason': a.reason, Team: REASONS[a.reason].team,
-      Amount: o.fixture.sendAmount, Currency: o.fixture.sendCurrency, 'Amount AED': o.amountAed, 'Hours Stuck': round(since - a.assignedHoursAgo, 1),
-      'Assigned Agent': a.agent, 'Assigned At': iso(a.assignedHoursAgo), Status: a.status,
-      'Triage Run ID': a.run ? `triage-${iso(TRIAGE_RUNS[a.run])}` : '', Notes: a.notes ?? '', 'Escalated To': a.escalatedTo ?? '', 'Escalation Flag': '',
+      'Order ID': a.orderId,
+      Priority: a.priority,
+      'Stuck Reason': a.reason,
+      Team: REASONS[a.reason].team,
+      Amount: o.fixture.sendAmount,
+      Currency: o.fixture.sendCurrency,
+      'Amount AED': o.amountAed,
+      'Hours Stuck': round(since - a.assignedHoursAgo, 1),
+      'Assigned Agent': a.agent,
+      'Assigned At': iso(a.assignedHoursAgo),
+      Status: a.status,
+      'Triage Run ID': a.run ? `triage-${iso(TRIAGE_RUNS[a.run])}` : '',
+      Notes: a.notes ?? '',
+      'Escalated To': a.escalatedTo ?? '',
+      'Escalation Flag': '',
     };
   };
   return {
-    Agents: AGENTS.map((g) => ({ 'Agent Email': g.email, 'Display Name': g.name, Team: g.team, Status: g.status, 'Max Open Tickets': g.maxOpenTickets })),
+    Agents: AGENTS.map((g) => ({
+      'Agent Email': g.email,
+      'Display Name': g.name,
+      Team: g.team,
+      Status: g.status,
+      'Max Open Tickets': g.maxOpenTickets,
+    })),
     Assignments: ASSIGNMENTS.map(assignment),
     Resolutions: RESOLUTIONS.map((r) => ({
-      'Order ID': r.orderId, Agent: r.agent, 'Resolved At': iso(r.hoursAgo), Outcome: r.outcome, Action: r.action, Notes: r.notes, 'Root Cause Code': r.reason,
-      'Time To Resolve (min)': r.ttrMin ?? '', 'Hours Stuck At Resolution': r.hoursStuck ?? '', 'SLA Met': r.slaMet ?? '', Verified: r.verified ?? '',
+      'Order ID': r.orderId,
+      Agent: r.agent,
+      'Resolved At': iso(r.hoursAgo),
+      Outcome: r.outcome,
+      Action: r.action,
+      Notes: r.notes,
+      'Root Cause Code': r.reason,
+      'Time To Resolve (min)': r.ttrMin ?? '',
+      'Hours Stuck At Resolution': r.hoursStuck ?? '',
+      'SLA Met': r.slaMet ?? '',
+      Verified: r.verified ?? '',
     })),
   };
 }

@@ -54,9 +54,20 @@ export function createFraudDb(clock: Clock): ApiService {
           const existing = blocks.get(tx.transactionId);
           if (existing) return { ...existing, alreadyBlocked: true };
           if (tx.status === 'COMPLETED') {
-            throw new HttpError(409, 'already_paid_out', `transaction ${tx.transactionId} has already paid out and cannot be blocked; request a recall from the payout partner and open a fraud case`);
+            throw new HttpError(
+              409,
+              'already_paid_out',
+              `transaction ${tx.transactionId} has already paid out and cannot be blocked; request a recall from the payout partner and open a fraud case`,
+            );
           }
-          const block: Block = { blockId: `BLK-${tx.transactionId}`, transactionId: tx.transactionId, status: 'BLOCKED', reason, caseId: `FR-${nextCase++}`, blockedAt: now() };
+          const block: Block = {
+            blockId: `BLK-${tx.transactionId}`,
+            transactionId: tx.transactionId,
+            status: 'BLOCKED',
+            reason,
+            caseId: `FR-${nextCase++}`,
+            blockedAt: now(),
+          };
           blocks.set(tx.transactionId, block);
           return created({ ...block, alreadyBlocked: false });
         },

@@ -5,7 +5,18 @@
  */
 import { requireNumber, requireString } from '../args.ts';
 import { DEMO_CREDENTIALS } from '../fixtures/credentials.ts';
-import { CURRENCIES, DAILY_VOLATILITY, TODAY_PERCENTILE, TRANSFER_FEE, customerRate, isCurrency, midRate, sig6, AED_PER_UNIT, type Currency } from '../fixtures/fx.ts';
+import {
+  CURRENCIES,
+  DAILY_VOLATILITY,
+  TODAY_PERCENTILE,
+  TRANSFER_FEE,
+  customerRate,
+  isCurrency,
+  midRate,
+  sig6,
+  AED_PER_UNIT,
+  type Currency,
+} from '../fixtures/fx.ts';
 import { fnv1a, gaussian, round, seeded, unitHash } from '../hash.ts';
 import { badRequest } from '../http.ts';
 import type { ApiService, Args, Clock } from '../types.ts';
@@ -25,7 +36,13 @@ export function createFxRatesApi(clock: Clock): ApiService {
         path: '/rates/mid',
         handle: (args) => {
           const { from, to } = pair(args);
-          return { from, to, rate: from === to ? 1 : midRate(from, to), source: 'mid-market', asOf: new Date(clock.now()).toISOString() };
+          return {
+            from,
+            to,
+            rate: from === to ? 1 : midRate(from, to),
+            source: 'mid-market',
+            asOf: new Date(clock.now()).toISOString(),
+          };
         },
       },
       {
@@ -72,7 +89,8 @@ export function createFxRatesApi(clock: Clock): ApiService {
 function pair(args: Args): { from: Currency; to: Currency } {
   const from = requireString(args, 'from').toUpperCase();
   const to = requireString(args, 'to').toUpperCase();
-  for (const c of [from, to]) if (!isCurrency(c)) throw badRequest(`currency ${c} is not supported; supported: ${CURRENCIES.join(', ')}`);
+  for (const c of [from, to])
+    if (!isCurrency(c)) throw badRequest(`currency ${c} is not supported; supported: ${CURRENCIES.join(', ')}`);
   return { from: from as Currency, to: to as Currency };
 }
 
@@ -101,7 +119,10 @@ export function dailyCloses(from: Currency, to: Currency): number[] {
   // Rounding to 6 digits can move a near-tie across today's rate: put such closes one step back.
   const step = 10 ** (Math.floor(Math.log10(today)) - 5);
   const tail = out.length - 90;
-  const order = out.slice(tail).map((v, i) => ({ v, i: tail + i })).sort((a, b) => a.v - b.v);
+  const order = out
+    .slice(tail)
+    .map((v, i) => ({ v, i: tail + i }))
+    .sort((a, b) => a.v - b.v);
   order.forEach(({ v, i }, rank) => {
     if (rank < k && v >= today) out[i] = sig6(today - step);
     if (rank >= k && v < today) out[i] = today;

@@ -17,7 +17,11 @@ export function createPaymentsLedger(clock: Clock): ApiService {
           const p = PAYMENTS.find((x) => x.payment_id === payment_id);
           if (!p) throw notFound(`payment ${String(payment_id)}`);
           const { captured_days_ago, ...rest } = p;
-          return { ...rest, status: 'CAPTURED', captured_at: new Date(clock.anchor - captured_days_ago * DAY_MS).toISOString() };
+          return {
+            ...rest,
+            status: 'CAPTURED',
+            captured_at: new Date(clock.anchor - captured_days_ago * DAY_MS).toISOString(),
+          };
         },
       },
     ],

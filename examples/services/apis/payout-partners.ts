@@ -5,7 +5,8 @@ import { notFound } from '../http.ts';
 import { DAY_MS, type ApiService, type Clock } from '../types.ts';
 
 export function createPayoutPartners(clock: Clock): ApiService {
-  const at = (daysAgo: number | null) => (daysAgo === null ? null : new Date(clock.anchor - daysAgo * DAY_MS).toISOString());
+  const at = (daysAgo: number | null) =>
+    daysAgo === null ? null : new Date(clock.anchor - daysAgo * DAY_MS).toISOString();
   return {
     api: 'payout_partners',
     credential: { type: 'basic', ...DEMO_CREDENTIALS.payoutPartners },

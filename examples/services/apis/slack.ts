@@ -34,12 +34,18 @@ export function createSlack(clock: Clock): ApiService {
         handle: (args) => {
           const name = requireString(args, 'channel');
           const channel = SLACK_CHANNELS[name] ?? SLACK_CHANNELS[`#${name}`] ?? (ids.has(name) ? name : undefined);
-          if (!channel) throw new HttpError(404, 'channel_not_found', `channel ${name} does not exist in the ${SLACK_WORKSPACE} workspace`);
+          if (!channel)
+            throw new HttpError(
+              404,
+              'channel_not_found',
+              `channel ${name} does not exist in the ${SLACK_WORKSPACE} workspace`,
+            );
           const text = requireString(args, 'text');
           if (text.length > MAX_TEXT) throw badRequest(`msg_too_long: text is over ${MAX_TEXT} characters`);
           // A reply must name a message of this channel, as in Slack.
           const threadTs = optionalString(args, 'thread_ts');
-          if (threadTs && !messages.some((m) => m.channel === channel && m.ts === threadTs)) throw new HttpError(404, 'thread_not_found', `no message ${threadTs} in ${name}`);
+          if (threadTs && !messages.some((m) => m.channel === channel && m.ts === threadTs))
+            throw new HttpError(404, 'thread_not_found', `no message ${threadTs} in ${name}`);
           // Slack's ts: epoch seconds plus a 6-digit sequence, unique within the workspace here.
           const ts = `${Math.floor(clock.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
           messages.push({ channel, ts, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
@@ -47,7 +53,14 @@ export function createSlack(clock: Clock): ApiService {
             ok: true,
             channel,
             ts,
-            message: { type: 'message', subtype: 'bot_message', bot_id: SLACK_BOT_ID, text, ts, ...(threadTs ? { thread_ts: threadTs } : {}) },
+            message: {
+              type: 'message',
+              subtype: 'bot_message',
+              bot_id: SLACK_BOT_ID,
+              text,
+              ts,
+              ...(threadTs ? { thread_ts: threadTs } : {}),
+            },
             permalink: `https://${SLACK_WORKSPACE}.slack.com/archives/${channel}/p${ts.replace('.', '')}`,
           };
         },

@@ -32,5 +32,13 @@ export function findTransaction(id: string): TransactionFixture {
   if (known) return known;
   if (!/^tx_[A-Za-z0-9]+$/.test(id)) throw notFound(`transaction ${id}`);
   const h = unitHash(id);
-  return { transactionId: id, userId: `u_${9000 + Math.floor(h * 1000)}`, amount: round(50 + h * 4950, 2), currency: 'AED', corridor: 'AE-IN', status: 'PENDING_PAYOUT', score: round(0.01 + h * 0.98, 2) };
+  return {
+    transactionId: id,
+    userId: `u_${9000 + Math.floor(h * 1000)}`,
+    amount: round(50 + h * 4950, 2),
+    currency: 'AED',
+    corridor: 'AE-IN',
+    status: 'PENDING_PAYOUT',
+    score: round(0.01 + h * 0.98, 2),
+  };
 }

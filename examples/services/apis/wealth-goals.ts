@@ -35,9 +35,20 @@ export function createWealthGoalsDb(clock: Clock): ApiService {
     const targetInSaveCcy = inSaveCurrency(g.targetAmount, g.targetCurrency, profile.homeCurrency);
     const createdAt = new Date(clock.anchor - g.createdDaysAgo * DAY_MS).toISOString();
     goals.get(g.userId)!.set(g.goalId, {
-      goalId: g.goalId, userId: g.userId, name: g.name, targetAmount: g.targetAmount, targetCurrency: g.targetCurrency,
-      targetDate: addMonths(clock.anchor, g.monthsFromNow), alreadySaved: g.alreadySaved, saveCurrency: profile.homeCurrency,
-      targetInSaveCcy, monthly: g.monthly, milestones: milestonesOf(targetInSaveCcy), status: 'ACTIVE', createdAt, updatedAt: createdAt,
+      goalId: g.goalId,
+      userId: g.userId,
+      name: g.name,
+      targetAmount: g.targetAmount,
+      targetCurrency: g.targetCurrency,
+      targetDate: addMonths(clock.anchor, g.monthsFromNow),
+      alreadySaved: g.alreadySaved,
+      saveCurrency: profile.homeCurrency,
+      targetInSaveCcy,
+      monthly: g.monthly,
+      milestones: milestonesOf(targetInSaveCcy),
+      status: 'ACTIVE',
+      createdAt,
+      updatedAt: createdAt,
     });
   }
   const userGoals = (userId: unknown) => {
@@ -70,9 +81,14 @@ export function createWealthGoalsDb(clock: Clock): ApiService {
           const input = goalInput(args, clock.now());
           const byId = optionalString(args, 'goalId');
           if (byId !== undefined && !mine.has(byId)) throw notFound(`goal ${byId} of user ${String(args.userId)}`);
-          const prev = byId !== undefined ? mine.get(byId) : [...mine.values()].find((g) => g.name.toLowerCase() === input.name.toLowerCase());
-          const saveCurrency = input.saveCurrency ?? prev?.saveCurrency ?? PROFILES.find((p) => p.userId === args.userId)!.homeCurrency;
-          const targetInSaveCcy = input.targetInSaveCcy ?? inSaveCurrency(input.targetAmount, input.targetCurrency, saveCurrency);
+          const prev =
+            byId !== undefined
+              ? mine.get(byId)
+              : [...mine.values()].find((g) => g.name.toLowerCase() === input.name.toLowerCase());
+          const saveCurrency =
+            input.saveCurrency ?? prev?.saveCurrency ?? PROFILES.find((p) => p.userId === args.userId)!.homeCurrency;
+          const targetInSaveCcy =
+            input.targetInSaveCcy ?? inSaveCurrency(input.targetAmount, input.targetCurrency, saveCurrency);
           const now = new Date(clock.now()).toISOString();
           const goal: Goal = {
             goalId: prev?.goalId ?? `g${mine.size + 1}`,
@@ -100,14 +116,17 @@ export function createWealthGoalsDb(clock: Clock): ApiService {
 
 function goalInput(args: Args, now: number) {
   const currency = (key: string, value: string | undefined) => {
-    if (value !== undefined && !isCurrency(value)) throw badRequest(`argument ${key}: currency ${value} is not supported; supported: ${CURRENCIES.join(', ')}`);
+    if (value !== undefined && !isCurrency(value))
+      throw badRequest(`argument ${key}: currency ${value} is not supported; supported: ${CURRENCIES.join(', ')}`);
     return value as Currency | undefined;
   };
   const targetDate = requireString(args, 'targetDate');
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(targetDate)) throw badRequest(`argument targetDate must be a month, YYYY-MM; got "${targetDate}"`);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(targetDate))
+    throw badRequest(`argument targetDate must be a month, YYYY-MM; got "${targetDate}"`);
   if (monthsBetween(now, targetDate) < 1) throw badRequest(`argument targetDate ${targetDate} is not in the future`);
   const milestones = optionalArray(args, 'milestones');
-  if (milestones && !milestones.every((m) => typeof m === 'number' && m >= 0)) throw badRequest('argument milestones must be an array of amounts');
+  if (milestones && !milestones.every((m) => typeof m === 'number' && m >= 0))
+    throw badRequest('argument milestones must be an array of amounts');
   return {
     name: requireString(args, 'name'),
     targetAmount: requireNumber(args, 'targetAmount', { min: 1 }),

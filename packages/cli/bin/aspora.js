@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 // a false match only costs start-up time.
 const args = process.argv.slice(2);
 const needsPlatform = args.includes('up') || args.includes('test');
-const bundle = needsPlatform || process.env.ASPORA_CLI_TSX === '1' ? undefined : await (await import('./bundle.mjs')).bundledCli();
+const bundle =
+  needsPlatform || process.env.ASPORA_CLI_TSX === '1' ? undefined : await (await import('./bundle.mjs')).bundledCli();
 
 if (bundle) {
   const { main } = await import(pathToFileURL(bundle).href);

@@ -15,9 +15,10 @@ const cliDir = resolve(here, '..');
 export function staysExternal(path) {
   if (path.startsWith('node:')) return true;
   if (!path.startsWith('@aspora/')) return true;
-  // @aspora/sdk and the platform's store (bundle packing) are plain TypeScript: inlined. The
-  // runtime and the platform itself locate files beside their sources (workers, probes): not.
-  return path === '@aspora/platform' || path.startsWith('@aspora/platform/platform') || path.startsWith('@aspora/platform/runtime') || path.startsWith('@aspora/platform/config');
+  // @aspora/sdk, @aspora/api and the platform's bundle format are plain TypeScript: inlined. The
+  // platform itself (its public entry, for `up` and `test`) locates files beside its sources
+  // (workers, probes) and loads the whole server: not.
+  return path === '@aspora/platform';
 }
 
 /** True when the bundle described by `metaFile` exists and none of its inputs changed since it was built. */
@@ -56,7 +57,13 @@ export async function buildBundle(entry = join(cliDir, 'src/main.ts'), outDir = 
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: cliDir,
-    plugins: [{ name: 'externals', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (a) => (staysExternal(a.path) ? { external: true } : undefined)) }],
+    plugins: [
+      {
+        name: 'externals',
+        setup: (b) =>
+          b.onResolve({ filter: /^[^./]/ }, (a) => (staysExternal(a.path) ? { external: true } : undefined)),
+      },
+    ],
   });
   // This file too: a change to how the bundle is built rebuilds it.
   const inputs = [fileURLToPath(import.meta.url), ...Object.keys(r.metafile.inputs).map((f) => resolve(cliDir, f))];

@@ -12,8 +12,7 @@ import { dirname, join, posix } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AsporaError, type Issue, type SkillManifest } from '@aspora/sdk';
-import type { PackedBundle } from '@aspora/platform/store/index';
-import type { UnpackedFile } from '@aspora/platform/store/unpack';
+import type { PackedBundle, UnpackedFile } from '@aspora/platform/bundle';
 
 export interface CompileResult {
   issues: Issue[];
@@ -44,17 +43,31 @@ export async function compileHandler(
 const VROOT = '/__aspora_skill__';
 const libraryFiles = new Map<string, import('typescript').SourceFile>();
 
-async function typeCheck(files: ReadonlyMap<string, UnpackedFile>, entryPoint: string, show: (f: string) => string): Promise<CompileResult> {
+async function typeCheck(
+  files: ReadonlyMap<string, UnpackedFile>,
+  entryPoint: string,
+  show: (f: string) => string,
+): Promise<CompileResult> {
   const sources = [...files].filter(([p]) => /\.(?:[cm]?ts|tsx|[cm]?js|json)$/.test(p));
   const bytes = sources.reduce((n, [, f]) => n + f.data.length, 0);
   if (sources.length > TS_LIMITS.maxFiles || bytes > TS_LIMITS.maxBytes) {
-    return { issues: [], warnings: [{ file: show(entryPoint), message: `handler not type-checked: ${sources.length} source files, ${bytes} bytes (at most ${TS_LIMITS.maxFiles} files, ${TS_LIMITS.maxBytes} bytes)`, hint: 'run tsc --noEmit on the skill yourself' }] };
+    return {
+      issues: [],
+      warnings: [
+        {
+          file: show(entryPoint),
+          message: `handler not type-checked: ${sources.length} source files, ${bytes} bytes (at most ${TS_LIMITS.maxFiles} files, ${TS_LIMITS.maxBytes} bytes)`,
+          hint: 'run tsc --noEmit on the skill yourself',
+        },
+      ],
+    };
   }
   const { default: ts } = await import('typescript');
   const decoder = new TextDecoder();
   const virtual = new Map(sources.map(([p, f]) => [`${VROOT}/${p}`, decoder.decode(f.data)]));
   const virtualDirs = new Set<string>();
-  for (const p of virtual.keys()) for (let d = posix.dirname(p); d.startsWith(VROOT) && !virtualDirs.has(d); d = posix.dirname(d)) virtualDirs.add(d);
+  for (const p of virtual.keys())
+    for (let d = posix.dirname(p); d.startsWith(VROOT) && !virtualDirs.has(d); d = posix.dirname(d)) virtualDirs.add(d);
 
   // Outside the skill, only these real folders are read: the TypeScript lib, the SDK and the
   // node_modules it and @types/node resolve from (through the install's links, never the skill's).
@@ -63,8 +76,14 @@ async function typeCheck(files: ReadonlyMap<string, UnpackedFile>, entryPoint: s
   const sdkDir = realpathSync(dirname(dirname(fileURLToPath(import.meta.resolve('@aspora/sdk')))));
   // Not /node_modules: the skill's own folder sits (virtually) right below /, so a bare import of its
   // would find packages there; the platform's build refuses every package but the SDK anyway.
-  const allowed = [tsLib, sdkDir, ...nodeModulesAbove(sdkDir), ...nodeModulesAbove(dirname(fileURLToPath(import.meta.url)))].filter((a) => a !== '/node_modules');
-  const real = (p: string) => !p.startsWith(`${VROOT}/`) && p !== VROOT && allowed.some((a) => p === a || p.startsWith(`${a}/`));
+  const allowed = [
+    tsLib,
+    sdkDir,
+    ...nodeModulesAbove(sdkDir),
+    ...nodeModulesAbove(dirname(fileURLToPath(import.meta.url))),
+  ].filter((a) => a !== '/node_modules');
+  const real = (p: string) =>
+    !p.startsWith(`${VROOT}/`) && p !== VROOT && allowed.some((a) => p === a || p.startsWith(`${a}/`));
   const typeRoots = nodeModulesAbove(dirname(fileURLToPath(import.meta.url))).map((d) => join(d, '@types'));
 
   const options: import('typescript').CompilerOptions = {
@@ -84,7 +103,10 @@ async function typeCheck(files: ReadonlyMap<string, UnpackedFile>, entryPoint: s
     types: ['node'],
     typeRoots,
     // The SDK as this install has it: the handler's own node_modules (if any) is never looked at.
-    paths: { '@aspora/sdk': [join(sdkDir, 'src/index.ts')], '@aspora/sdk/testing': [join(sdkDir, 'src/testing/index.ts')] },
+    paths: {
+      '@aspora/sdk': [join(sdkDir, 'src/index.ts')],
+      '@aspora/sdk/testing': [join(sdkDir, 'src/testing/index.ts')],
+    },
   };
   const host = ts.createCompilerHost(options, true);
   host.getCurrentDirectory = () => VROOT;
@@ -110,20 +132,37 @@ async function typeCheck(files: ReadonlyMap<string, UnpackedFile>, entryPoint: s
   const root = `${VROOT}/${entryPoint}`;
   const program = ts.createProgram({ rootNames: [root], options, host });
   const mine = program.getSourceFiles().filter((sf) => sf.fileName.startsWith(`${VROOT}/`));
-  const diags = [...program.getOptionsDiagnostics(), ...mine.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)])];
+  const diags = [
+    ...program.getOptionsDiagnostics(),
+    ...mine.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
+  ];
   const issues: Issue[] = [];
   for (const d of diags) {
     if (d.category !== ts.DiagnosticCategory.Error) continue;
     if (issues.length === TS_LIMITS.maxIssues) {
-      issues.push({ file: show(entryPoint), message: `more type errors not shown (${diags.length} in all)`, hint: 'fix the ones above first' });
+      issues.push({
+        file: show(entryPoint),
+        message: `more type errors not shown (${diags.length} in all)`,
+        hint: 'fix the ones above first',
+      });
       break;
     }
-    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n').split(VROOT + '/').join('');
+    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n').split(`${VROOT}/`).join('');
     if (d.file) {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
-      issues.push({ file: show(d.file.fileName.slice(VROOT.length + 1)), line: line + 1, column: character + 1, message: `TS${d.code}: ${message}`, hint: hintFor(d.code) });
+      issues.push({
+        file: show(d.file.fileName.slice(VROOT.length + 1)),
+        line: line + 1,
+        column: character + 1,
+        message: `TS${d.code}: ${message}`,
+        hint: hintFor(d.code),
+      });
     } else {
-      issues.push({ file: show(entryPoint), message: `TS${d.code}: ${message}`, hint: 'fix the handler so that it compiles' });
+      issues.push({
+        file: show(entryPoint),
+        message: `TS${d.code}: ${message}`,
+        hint: 'fix the handler so that it compiles',
+      });
     }
   }
   return { issues, warnings: [], checked: `type-checked ${mine.length} file${mine.length === 1 ? '' : 's'}` };
@@ -131,7 +170,8 @@ async function typeCheck(files: ReadonlyMap<string, UnpackedFile>, entryPoint: s
 
 function hintFor(code: number): string {
   // 2307: cannot find module. The sandbox has the SDK and Node's built-ins, nothing else.
-  if (code === 2307 || code === 2792) return 'a handler may import @aspora/sdk, node: built-ins and its own files only (bundled with it)';
+  if (code === 2307 || code === 2792)
+    return 'a handler may import @aspora/sdk, node: built-ins and its own files only (bundled with it)';
   return 'fix the handler so that it type-checks (the platform runs it as written; a type error is usually a bug at run time)';
 }
 
@@ -145,13 +185,15 @@ function nodeModulesAbove(dir: string): string[] {
 
 // --- Python and Go: the platform's own adapters (the syntax check, go build), sandboxed when possible ---
 
-async function buildWithAdapter(language: 'python' | 'go', entryPoint: string, bundle: PackedBundle, show: (f: string) => string, log?: (msg: string) => void): Promise<CompileResult> {
+async function buildWithAdapter(
+  language: 'python' | 'go',
+  entryPoint: string,
+  bundle: PackedBundle,
+  show: (f: string) => string,
+  log?: (msg: string) => void,
+): Promise<CompileResult> {
   await typescriptLoader();
-  const [{ adapterFor }, { writeBundle }, { probeBwrap }] = await Promise.all([
-    import('@aspora/platform/runtime/languages/index'),
-    import('@aspora/platform/runtime/bundles'),
-    import('@aspora/platform/runtime/sandbox/detect'),
-  ]);
+  const { checkBuild } = await import('@aspora/platform');
   // The bundle is copied to a temporary folder; builds go below the user's cache folder, whose
   // go-cache (Go's build cache: the standard library compiled once) is kept between runs.
   const { dir: cacheRoot, temporary } = validateCacheDir();
@@ -159,10 +201,14 @@ async function buildWithAdapter(language: 'python' | 'go', entryPoint: string, b
   const work = mkdtempSync(join(tmpdir(), 'aspora-validate-'));
   chmodSync(work, 0o755); // as root, the sandbox's user reads the bundle below it
   try {
-    const bundleDir = await writeBundle(bundle.bytes, join(work, 'bundle'));
-    // Compiling reads the code, it does not run it (no cgo, no go:generate); without bubblewrap it runs as the user.
-    const sandbox = { mode: probeBwrap().ok ? ('bwrap' as const) : ('unsafe' as const) };
-    await adapterFor(language).prepare({ bundleDir, entryPoint, cacheDir, sandbox, ...(log ? { log } : {}) });
+    await checkBuild({
+      language,
+      entryPoint,
+      bundleBytes: bundle.bytes,
+      workDir: work,
+      cacheDir,
+      ...(log ? { log } : {}),
+    });
     return { issues: [], warnings: [], checked: language === 'go' ? 'built with go' : 'byte-compiled with python3' };
   } catch (caught) {
     // The platform's modules load through tsx with their own copy of the SDK when the CLI runs
@@ -171,12 +217,27 @@ async function buildWithAdapter(language: 'python' | 'go', entryPoint: string, b
     if (!e) throw caught;
     if (e.code === 'UNAVAILABLE') {
       const tool = language === 'go' ? 'go' : 'python3';
-      const message = /not found/.test(e.message) ? `${tool} not found: handler not compiled` : `handler not compiled: ${e.message}`;
-      return { issues: [], warnings: [{ file: show(entryPoint), message, hint: e.hint ?? 'install the toolchain to check the handler before deploying' }] };
+      const message = /not found/.test(e.message)
+        ? `${tool} not found: handler not compiled`
+        : `handler not compiled: ${e.message}`;
+      return {
+        issues: [],
+        warnings: [
+          {
+            file: show(entryPoint),
+            message,
+            hint: e.hint ?? 'install the toolchain to check the handler before deploying',
+          },
+        ],
+      };
     }
     if (e.code !== 'BUNDLE_INVALID') throw e;
     const issues = e.issues.length
-      ? e.issues.map((i) => ({ ...i, file: show(i.file.replace(/ \(generated\)$/, '')), hint: i.hint ?? e.hint ?? 'fix the code' }))
+      ? e.issues.map((i) => ({
+          ...i,
+          file: show(i.file.replace(/ \(generated\)$/, '')),
+          hint: i.hint ?? e.hint ?? 'fix the code',
+        }))
       : [{ file: show(entryPoint), message: e.message, ...(e.hint ? { hint: e.hint } : {}) }];
     return { issues, warnings: [] };
   } finally {
@@ -187,9 +248,13 @@ async function buildWithAdapter(language: 'python' | 'go', entryPoint: string, b
 
 function asAsporaError(e: unknown): AsporaError | undefined {
   if (e instanceof AsporaError) return e;
-  if (!(e instanceof Error) || e.name !== 'AsporaError' || typeof (e as { code?: unknown }).code !== 'string') return undefined;
+  if (!(e instanceof Error) || e.name !== 'AsporaError' || typeof (e as { code?: unknown }).code !== 'string')
+    return undefined;
   const x = e as Error & { code: AsporaError['code']; hint?: string; issues?: Issue[] };
-  return new AsporaError(x.code, x.message, { ...(x.hint ? { hint: x.hint } : {}), issues: Array.isArray(x.issues) ? x.issues : [] });
+  return new AsporaError(x.code, x.message, {
+    ...(x.hint ? { hint: x.hint } : {}),
+    issues: Array.isArray(x.issues) ? x.issues : [],
+  });
 }
 
 let loader: Promise<void> | undefined;

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { AsporaError, CONFIG_FILE, validateSkillFiles, type SkillValidation } from '@aspora/sdk';
-import { packFolder, unpackBundle, type PackedBundle } from '@aspora/platform/store/index';
+import { packFolder, unpackBundle, type PackedBundle } from '@aspora/platform/bundle';
 import { compileHandler } from './compile.ts';
 
 export interface LocalSkill {
@@ -36,7 +36,9 @@ export async function loadLocalSkill(dirArg: string, opts: LoadOptions = {}): Pr
     /* reported below */
   }
   if (!isDir) {
-    throw new AsporaError('BAD_REQUEST', `${dirArg} is not a folder`, { hint: 'pass the skill folder, e.g. skills/fraud/block-transaction (create one with `aspora create skill`)' });
+    throw new AsporaError('BAD_REQUEST', `${dirArg} is not a folder`, {
+      hint: 'pass the skill folder, e.g. skills/fraud/block-transaction (create one with `aspora create skill`)',
+    });
   }
   const display = relative(process.cwd(), dir) || '.';
   const bundle = await packFolder(dir);
@@ -48,7 +50,14 @@ export async function loadLocalSkill(dirArg: string, opts: LoadOptions = {}): Pr
     const c = await compileHandler(validation.manifest, bundle, files, display, opts.log);
     validation.issues.push(...c.issues);
     validation.warnings.push(...c.warnings);
-    return { dir, display, bundle, validation, ...(c.checked ? { compiled: c.checked } : {}), ...(configText !== undefined ? { configText } : {}) };
+    return {
+      dir,
+      display,
+      bundle,
+      validation,
+      ...(c.checked ? { compiled: c.checked } : {}),
+      ...(configText !== undefined ? { configText } : {}),
+    };
   }
   return { dir, display, bundle, validation, ...(configText !== undefined ? { configText } : {}) };
 }

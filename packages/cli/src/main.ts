@@ -1,7 +1,7 @@
 /** The `aspora` command. Every subcommand has --help and --json and exits non-zero with a clear message on failure. */
 import { Command, CommanderError } from 'commander';
-import { ApiClient } from './client.ts';
-import { printError } from './output.ts';
+import { commandContext, type GlobalOptions } from './program.ts';
+import { printError, printJson } from './output.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerDeploy } from './commands/deploy.ts';
@@ -13,42 +13,6 @@ import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
 import { registerTrace } from './commands/trace.ts';
-
-export interface GlobalOptions {
-  json: boolean;
-  url: string;
-  token?: string;
-}
-
-export interface CommandContext {
-  /** Global options merged with the subcommand's own (--json works before or after the subcommand). */
-  globals(cmd: Command): GlobalOptions;
-  client(cmd: Command): ApiClient;
-}
-
-/** Adds the options every subcommand accepts. */
-export function common(cmd: Command, api = true): Command {
-  cmd.option('--json', 'machine-readable output on stdout');
-  if (api) {
-    cmd.option('--url <url>', 'platform API URL (env ASPORA_URL)').option('--token <token>', 'API token (env ASPORA_TOKEN)');
-  }
-  return cmd;
-}
-
-/**
- * --json, --url and --token as the command sees them: given after the subcommand (its own) or
- * before it (the program's); the nearest given wins, then the program's defaults (env, 4000).
- */
-export function globalOptions(cmd: Command): GlobalOptions {
-  const chain: Command[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
-  const pick = <T,>(key: keyof GlobalOptions): T | undefined => {
-    for (const c of chain) if (c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default') return c.getOptionValue(key) as T;
-    return chain.at(-1)!.getOptionValue(key) as T | undefined;
-  };
-  const token = pick<string>('token');
-  return { json: Boolean(pick<boolean>('json')), url: pick<string>('url')!, ...(token ? { token } : {}) };
-}
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -64,13 +28,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const ctx: CommandContext = {
-    globals: globalOptions,
-    client: (cmd) => {
-      const g = ctx.globals(cmd);
-      return new ApiClient({ url: g.url, token: g.token });
-    },
-  };
+  const ctx = commandContext();
   registerCreate(program, ctx);
   registerValidate(program, ctx);
   registerDeploy(program, ctx);
@@ -94,7 +52,13 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are successes; usage errors were already printed by commander.
-      process.exitCode = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      process.exitCode =
+        e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      // With --json a usage error is a document too, so a script parsing stdout always gets one.
+      if (process.exitCode === 2 && argv.includes('--json'))
+        printJson({
+          error: { code: 'BAD_REQUEST', message: e.message.replace(/^error: /, ''), hint: 'run with --help for usage' },
+        });
       return;
     }
     printError(e, { json: program.opts<GlobalOptions>().json || argv.includes('--json') });

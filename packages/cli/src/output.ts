@@ -2,7 +2,8 @@
  * Output rules: machine-readable results go to stdout (JSON with --json), everything for humans
  * (progress, warnings, errors) goes to stderr, so `aspora … --json | jq` always works.
  */
-import { AsporaError, formatIssue, type Issue } from '@aspora/sdk';
+import { ApiError } from '@aspora/api';
+import { formatIssue, type Issue } from '@aspora/sdk';
 
 export interface OutputOptions {
   json: boolean;
@@ -48,13 +49,17 @@ export function printJson(v: unknown): void {
 }
 
 export function printIssues(issues: Issue[], label: 'error' | 'warning'): void {
-  for (const i of issues) process.stderr.write(`${label === 'error' ? red('error') : yellow('warning')} ${formatIssue(i)}\n`);
+  for (const i of issues)
+    process.stderr.write(`${label === 'error' ? red('error') : yellow('warning')} ${formatIssue(i)}\n`);
 }
 
 export function printError(e: unknown, opts: OutputOptions): void {
-  const err = e instanceof AsporaError ? e : undefined;
+  // The client's errors and the SDK's AsporaError (a subclass) alike.
+  const err = e instanceof ApiError ? e : undefined;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(err ? err.toJSON() : { error: { code: 'INTERNAL', message: String((e as Error)?.message ?? e) } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(err ? err.toJSON() : { error: { code: 'INTERNAL', message: String((e as Error)?.message ?? e) } }, null, 2)}\n`,
+    );
   }
   if (err) {
     process.stderr.write(`${red('error')} ${err.message}${err.code !== 'INTERNAL' ? dim(` [${err.code}]`) : ''}\n`);
@@ -68,7 +73,14 @@ export function printError(e: unknown, opts: OutputOptions): void {
 /** A plain aligned table for list-like output. */
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => stripAnsi(r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - stripAnsi(c).length))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - stripAnsi(c).length)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function stripAnsi(s: string): string {

@@ -3,8 +3,9 @@
  * a name the platform does not offer is an error with "did you mean". No platform reachable is
  * one line and the check is skipped: validate works offline.
  */
-import { AsporaError, checkAgainstOffers, type Issue, type PlatformOffers } from '@aspora/sdk';
-import type { ApiClient } from './client.ts';
+import { ApiError } from '@aspora/api';
+import type { AsporaClient } from '@aspora/api/client';
+import { checkAgainstOffers, type Issue, type PlatformOffers } from '@aspora/sdk';
 import type { LocalSkill } from './local-skill.ts';
 
 /** How long validate waits for a platform before it says none is reachable. */
@@ -12,19 +13,38 @@ const TIMEOUT_MS = 3000;
 
 export type OffersAnswer = { offers: PlatformOffers; from: string } | { skipped: string; unreachable?: true };
 
-export async function fetchOffers(api: ApiClient): Promise<OffersAnswer> {
+export async function fetchOffers(api: AsporaClient): Promise<OffersAnswer> {
   try {
-    const r = await api.request<PlatformOffers>('GET', '/v1/platform/offers', { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    return { offers: r.data, from: api.base };
+    return { offers: await api.platformOffers({}, { signal: AbortSignal.timeout(TIMEOUT_MS) }), from: api.base };
   } catch (e) {
-    if (!(e instanceof AsporaError)) throw e;
-    if (e.code === 'NOT_FOUND') return { skipped: `the platform at ${api.base} does not list what it offers (an older version): declared APIs and secrets not checked` };
-    if (e.code === 'UNAVAILABLE') return { skipped: `no platform reachable at ${api.base}: declared APIs and secrets not checked (set ASPORA_URL to check them)`, unreachable: true };
-    return { skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (set ASPORA_TOKEN)' : ''}` };
+    // A platform that accepts the connection but does not answer in time counts as none reachable.
+    if ((e as Error)?.name === 'TimeoutError')
+      return {
+        skipped: `no answer from ${api.base} within ${TIMEOUT_MS / 1000} s: declared APIs and secrets not checked`,
+        unreachable: true,
+      };
+    if (!(e instanceof ApiError)) throw e;
+    if (e.code === 'NOT_FOUND')
+      return {
+        skipped: `the platform at ${api.base} does not list what it offers (an older version): declared APIs and secrets not checked`,
+      };
+    if (e.code === 'UNAVAILABLE')
+      return {
+        skipped: `no platform reachable at ${api.base}: declared APIs and secrets not checked (set ASPORA_URL to check them)`,
+        unreachable: true,
+      };
+    return {
+      skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (set ASPORA_TOKEN)' : ''}`,
+    };
   }
 }
 
 export function checkSkillAgainstPlatform(s: LocalSkill, answer: OffersAnswer): Issue[] {
   if (!('offers' in answer) || s.configText === undefined) return [];
-  return checkAgainstOffers(s.configText, `${s.display.replace(/\/$/, '')}/aspora.config.yaml`, answer.offers, answer.from);
+  return checkAgainstOffers(
+    s.configText,
+    `${s.display.replace(/\/$/, '')}/aspora.config.yaml`,
+    answer.offers,
+    answer.from,
+  );
 }

@@ -9,9 +9,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error -- a plain .mjs beside the bin, without types
 import { buildBundle, isFresh, staysExternal } from '../bin/bundle.mjs';
 
-test('the SDK and the store are inlined; dependencies and the platform runtime stay Node’s', () => {
-  for (const p of ['@aspora/sdk', '@aspora/sdk/testing', '@aspora/platform/store/index']) assert.equal(staysExternal(p), false, p);
-  for (const p of ['commander', 'zod', 'node:fs', '@aspora/platform', '@aspora/platform/runtime/skill-tests', '@aspora/platform/platform']) assert.equal(staysExternal(p), true, p);
+test('the SDK, the API contract and the bundle format are inlined; dependencies and the platform stay Node’s', () => {
+  for (const p of [
+    '@aspora/sdk',
+    '@aspora/sdk/testing',
+    '@aspora/api',
+    '@aspora/api/client',
+    '@aspora/platform/bundle',
+  ])
+    assert.equal(staysExternal(p), false, p);
+  for (const p of ['commander', 'zod', 'node:fs', '@aspora/platform']) assert.equal(staysExternal(p), true, p);
 });
 
 test('fresh until an input is newer than the build, or gone, or the output is missing', () => {
@@ -45,9 +52,24 @@ test('the bundle runs the same program, without tsx, and lists what it was built
     const file: string = await buildBundle(undefined, out);
     const meta = JSON.parse(readFileSync(join(out, 'aspora.meta.json'), 'utf8')) as { inputs: string[] };
     assert.ok(meta.inputs.some((f) => f.endsWith('packages/cli/src/main.ts')));
-    assert.ok(meta.inputs.some((f) => f.endsWith('packages/sdk/src/config/schema.ts')), 'the SDK is inside');
-    assert.doesNotMatch(readFileSync(file, 'utf8'), /from "@aspora\/sdk/, 'no import of the SDK left (the templates the create command writes quote it with single quotes)');
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(pathToFileURL(file).href)}); await main(['node', 'aspora', 'validate', '--help']);`], { encoding: 'utf8' });
+    assert.ok(
+      meta.inputs.some((f) => f.endsWith('packages/sdk/src/config/schema.ts')),
+      'the SDK is inside',
+    );
+    assert.doesNotMatch(
+      readFileSync(file, 'utf8'),
+      /from "@aspora\/sdk/,
+      'no import of the SDK left (the templates the create command writes quote it with single quotes)',
+    );
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { main } = await import(${JSON.stringify(pathToFileURL(file).href)}); await main(['node', 'aspora', 'validate', '--help']);`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Usage: aspora validate/);
   } finally {

@@ -9,6 +9,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { buildProgram } from '../src/main.ts';
 
 const BIN = fileURLToPath(new URL('../bin/aspora.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'aspora-cli-'));
@@ -62,7 +64,8 @@ describe('aspora up', () => {
     const r = aspora(['list', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const refs = r.json().skills.map((s: { ref: string }) => s.ref);
-    for (const ref of ['fraud/block-transaction', 'ecm/triage-and-assign', 'ecm/my-tickets', 'wealth/fx-timing']) assert.ok(refs.includes(ref), ref);
+    for (const ref of ['fraud/block-transaction', 'ecm/triage-and-assign', 'ecm/my-tickets', 'wealth/fx-timing'])
+      assert.ok(refs.includes(ref), ref);
     const prod = r.json().skills.find((s: { ref: string }) => s.ref === 'fraud/block-transaction');
     assert.equal(prod.environments.production, '1.0.0');
   });
@@ -80,7 +83,8 @@ describe('the tour: create → validate → deploy → list → search → show 
       assert.equal(r.code, 0, r.stderr);
       const dir = join(work, 'skills', ...ref.split('/'));
       assert.ok(existsSync(join(dir, entry)), `${ref} ${entry}`);
-      for (const f of ['SKILL.md', 'DECISIONS.md', 'GUARDRAILS.md', 'aspora.config.yaml']) assert.ok(existsSync(join(dir, f)));
+      for (const f of ['SKILL.md', 'DECISIONS.md', 'GUARDRAILS.md', 'aspora.config.yaml'])
+        assert.ok(existsSync(join(dir, f)));
       const cfg = readFileSync(join(dir, 'aspora.config.yaml'), 'utf8');
       assert.match(cfg, /^# yaml-language-server: \$schema=.*aspora\.config\.schema\.json\n/);
       const schemaPath = cfg.split('\n')[0]!.split('$schema=')[1]!;
@@ -93,7 +97,12 @@ describe('the tour: create → validate → deploy → list → search → show 
   });
 
   test('validate accepts what create made, in every language', () => {
-    for (const d of ['skills/fraud/refund-check', 'skills/fraud/py-skill', 'skills/fraud/go-skill', 'skills/ecm/field/shift-summary']) {
+    for (const d of [
+      'skills/fraud/refund-check',
+      'skills/fraud/py-skill',
+      'skills/fraud/go-skill',
+      'skills/ecm/field/shift-summary',
+    ]) {
       const r = aspora(['validate', d]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /is valid/);
@@ -104,16 +113,22 @@ describe('the tour: create → validate → deploy → list → search → show 
     const dir = join(work, 'skills/fraud/py-skill');
     const cfgPath = join(dir, 'aspora.config.yaml');
     const good = readFileSync(cfgPath, 'utf8');
-    writeFileSync(cfgPath, good.replace('language: python', 'language: pyhton').replace('timeout: 30s', 'timeout: soon'));
+    writeFileSync(
+      cfgPath,
+      good.replace('language: python', 'language: pyhton').replace('timeout: 30s', 'timeout: soon'),
+    );
     const r = aspora(['validate', 'skills/fraud/py-skill']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /skills\/fraud\/py-skill\/aspora\.config\.yaml:\d+:\d+ runtime\.language: "pyhton" is not allowed/);
+    assert.match(
+      r.stderr,
+      /skills\/fraud\/py-skill\/aspora\.config\.yaml:\d+:\d+ runtime\.language: "pyhton" is not allowed/,
+    );
     assert.match(r.stderr, /did you mean "python"/);
     assert.match(r.stderr, /runtime\.timeout/);
     const j = aspora(['validate', 'skills/fraud/py-skill', '--json']);
     assert.equal(j.code, 1);
     assert.equal(j.json().valid, false);
-    assert.equal(j.json().issues.length, 2);
+    assert.equal(j.json().results[0].issues.length, 2);
     const deploy = aspora(['deploy', 'skills/fraud/py-skill', '--env', 'staging']);
     assert.equal(deploy.code, 1);
     assert.match(deploy.stderr, /nothing was deployed/);
@@ -160,7 +175,10 @@ describe('the tour: create → validate → deploy → list → search → show 
   test('list by domain and role', () => {
     const r = aspora(['list', '--domain', 'ecm', '--role', 'field', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const refs = r.json().skills.map((s: { ref: string }) => s.ref).sort();
+    const refs = r
+      .json()
+      .skills.map((s: { ref: string }) => s.ref)
+      .sort();
     assert.deepEqual(refs, ['ecm/escalate-ticket', 'ecm/my-tickets', 'ecm/order-details', 'ecm/resolve-ticket']);
     const human = aspora(['list', '--domain', 'ecm', '--role', 'field']);
     assert.match(human.stdout, /ecm\/my-tickets/);
@@ -180,7 +198,8 @@ describe('the tour: create → validate → deploy → list → search → show 
   test('show prints versions, environments, triggers and permissions', () => {
     const r = aspora(['show', 'fraud/block-transaction']);
     assert.equal(r.code, 0, r.stderr);
-    for (const s of ['Environments', 'production  1.0.0', 'Triggers', 'message', 'cron', 'Permissions', 'TRM_API_KEY']) assert.ok(r.stdout.includes(s), s);
+    for (const s of ['Environments', 'production  1.0.0', 'Triggers', 'message', 'cron', 'Permissions', 'TRM_API_KEY'])
+      assert.ok(r.stdout.includes(s), s);
     const role = aspora(['show', 'ecm/field/my-tickets', '--json']);
     assert.equal(role.code, 0, role.stderr);
     assert.equal(role.json().role, 'field');
@@ -203,7 +222,12 @@ describe('running skills: run, execution, test', () => {
     const r = aspora(['run', 'fraud/block-transaction', '--input', TX, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const e = r.json();
-    assert.deepEqual(e.result, { success: true, message: '🚫 Transaction blocked due to high fraud score', data: { fraudScore: 0.93, action: 'blocked' }, confidence: 0.95 });
+    assert.deepEqual(e.result, {
+      success: true,
+      message: '🚫 Transaction blocked due to high fraud score',
+      data: { fraudScore: 0.93, action: 'blocked' },
+      confidence: 0.95,
+    });
     assert.match(e.id, /^[0-9a-f-]{36}$/);
     const human = aspora(['run', 'fraud/block-transaction', '-m', 'check tx_456', '--meta', 'transactionId=tx_456']);
     assert.equal(human.code, 0, human.stderr);
@@ -215,7 +239,19 @@ describe('running skills: run, execution, test', () => {
   });
 
   test('the same request to the Go and Python examples', () => {
-    const fx = aspora(['run', 'wealth/fx-timing', '-m', 'send now?', '--meta', 'from=AED', '--meta', 'to=INR', '--meta', 'amount=5000', '--json']);
+    const fx = aspora([
+      'run',
+      'wealth/fx-timing',
+      '-m',
+      'send now?',
+      '--meta',
+      'from=AED',
+      '--meta',
+      'to=INR',
+      '--meta',
+      'amount=5000',
+      '--json',
+    ]);
     assert.equal(fx.code, 0, fx.stderr);
     assert.match(fx.json().result.message, /AED → INR today/);
     const dispute = aspora(['run', 'fraud/dispute-chargeback', '-m', 'chargeback', '--json']);
@@ -237,7 +273,7 @@ describe('running skills: run, execution, test', () => {
     assert.match(unknown.stderr, /deploy it first/);
   });
 
-  test('aspora test runs a folder\'s unit tests in the sandbox, in each language, and a deployed version\'s on the platform', () => {
+  test("aspora test runs a folder's unit tests in the sandbox, in each language, and a deployed version's on the platform", () => {
     for (const ref of ['fraud/refund-check', 'fraud/py-skill', 'fraud/go-skill']) {
       const r = aspora(['test', join('skills', ...ref.split('/'))]);
       assert.equal(r.code, 0, `${ref}: ${r.stderr}`);
@@ -246,7 +282,10 @@ describe('running skills: run, execution, test', () => {
     const remote = aspora(['test', 'fraud/block-transaction', '--json']);
     assert.equal(remote.code, 0, remote.stderr);
     assert.equal(remote.json().passed, true);
-    writeFileSync(join(work, 'skills/fraud/refund-check/tests/unit/refund-check.test.ts'), "import { test } from 'node:test'; import assert from 'node:assert/strict'; test('fails', () => assert.equal(1, 2));\n");
+    writeFileSync(
+      join(work, 'skills/fraud/refund-check/tests/unit/refund-check.test.ts'),
+      "import { test } from 'node:test'; import assert from 'node:assert/strict'; test('fails', () => assert.equal(1, 2));\n",
+    );
     const failing = aspora(['test', 'skills/fraud/refund-check']);
     assert.equal(failing.code, 1);
     assert.match(failing.stderr, /tests failed/);
@@ -270,7 +309,17 @@ describe('budgets', () => {
 describe('observability: metrics, logs, feedback, trace', () => {
   let id = '';
   before(() => {
-    const r = aspora(['run', 'fraud/block-transaction', '-m', 'block tx_123', '--meta', 'transactionId=tx_123', '--workflow', 'wf-cli-1', '--json']);
+    const r = aspora([
+      'run',
+      'fraud/block-transaction',
+      '-m',
+      'block tx_123',
+      '--meta',
+      'transactionId=tx_123',
+      '--workflow',
+      'wf-cli-1',
+      '--json',
+    ]);
     id = r.json().id;
   });
 
@@ -293,7 +342,7 @@ describe('observability: metrics, logs, feedback, trace', () => {
     assert.match(r.stdout, /execution finished in \d+ ms/);
     const errors = aspora(['logs', 'fraud/block-transaction', '--since', '1h', '--level', 'error', '--json']);
     assert.equal(errors.code, 0);
-    for (const line of errors.stdout.trim().split('\n').filter(Boolean)) assert.equal(JSON.parse(line).level, 'error');
+    for (const line of errors.json().lines) assert.equal(line.level, 'error');
   });
 
   test('aspora feedback rates and corrects; list and export show it', () => {
@@ -313,6 +362,66 @@ describe('observability: metrics, logs, feedback, trace', () => {
     assert.match(none.stderr, /rating or a correction/);
   });
 
+  test('--json prints exactly one JSON document on stdout, for every command', () => {
+    const cases: Record<string, string[]> = {
+      'create skill': ['create', 'skill', 'fraud/json-doc', '--json'],
+      validate: ['validate', 'skills/fraud/json-doc', '--json'],
+      deploy: ['deploy', 'fraud/refund-check', '--env', 'staging', '--json'],
+      list: ['list', '--json'],
+      search: ['search', 'block a payment', '--json'],
+      show: ['show', 'fraud/block-transaction', '--json'],
+      rollback: ['rollback', 'fraud/block-transaction', '--env', 'staging', '--json'],
+      run: ['run', 'fraud/block-transaction', '-m', 'block tx_9', '--meta', 'transactionId=tx_9', '--json'],
+      execution: ['execution', id, '--json'],
+      test: ['test', 'skills/fraud/json-doc', '--json'],
+      'budget show': ['budget', 'show', 'fraud/block-transaction', '--json'],
+      'budget lift': ['budget', 'lift', 'fraud/block-transaction', '--json'],
+      logs: ['logs', 'fraud/block-transaction', '--since', '1h', '--json'],
+      metrics: ['metrics', 'fraud', '--json'],
+      feedback: ['feedback', id, '--rating', '4', '--json'],
+      'feedback list': ['feedback', 'list', '--json'],
+      'feedback export': ['feedback', 'export', 'fraud/block-transaction', '--json'],
+      trace: ['trace', 'fraud', '--json'],
+    };
+    // Every command of the program is here, but `up` (a server: before() reads its one document)
+    // and the groups without an action of their own.
+    const names = (c: Command, prefix = ''): string[] =>
+      c.commands.flatMap((sub) => [`${prefix}${sub.name()}`, ...names(sub, `${prefix}${sub.name()} `)]);
+    assert.deepEqual(
+      names(buildProgram())
+        .filter((n) => !['up', 'create', 'budget'].includes(n))
+        .sort(),
+      Object.keys(cases).sort(),
+    );
+    for (const [name, args] of Object.entries(cases)) {
+      const r = aspora(args);
+      let doc: unknown;
+      assert.doesNotThrow(
+        () => (doc = JSON.parse(r.stdout)),
+        `${name}: stdout is not one JSON document:\n${r.stdout.slice(0, 500)}\n${r.stderr}`,
+      );
+      assert.ok(doc && typeof doc === 'object', name);
+      // Failures are documents too ({"error": …}): block-transaction's staging may have nothing to roll back to.
+      if (name === 'rollback' && r.code === 1)
+        assert.equal((doc as { error: { code: string } }).error.code, 'NOTHING_TO_ROLL_BACK');
+      else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    }
+    // One shape for one folder or several.
+    const one = aspora(['validate', 'skills/fraud/json-doc', '--json']).json();
+    const two = aspora(['validate', 'skills/fraud/json-doc', 'skills/fraud/refund-check', '--json']).json();
+    assert.deepEqual(Object.keys(one).sort(), ['results', 'valid']);
+    assert.deepEqual(Object.keys(two).sort(), ['results', 'valid']);
+    assert.equal(two.results.length, 2);
+    // The export as JSON is the promptfoo cases themselves, the correction among them.
+    const exp = aspora(['feedback', 'export', 'fraud/block-transaction', '--json']).json();
+    assert.ok(
+      exp.tests.some((t: { assert?: Array<{ value?: string }> }) =>
+        t.assert?.some((a) => a.value === 'should have asked for the analyst first'),
+      ),
+      JSON.stringify(exp).slice(0, 500),
+    );
+  });
+
   test('aspora trace shows the workflow with its execution and calls', () => {
     const r = aspora(['trace', 'fraud']);
     assert.equal(r.code, 0, r.stderr);
@@ -327,7 +436,28 @@ describe('observability: metrics, logs, feedback, trace', () => {
 
 describe('errors and help', () => {
   test('every command has --help', () => {
-    for (const c of [[], ['create', 'skill'], ['validate'], ['deploy'], ['list'], ['search'], ['show'], ['rollback'], ['run'], ['test'], ['execution'], ['budget', 'show'], ['budget', 'lift'], ['logs'], ['metrics'], ['trace'], ['feedback'], ['feedback', 'list'], ['feedback', 'export'], ['up']]) {
+    for (const c of [
+      [],
+      ['create', 'skill'],
+      ['validate'],
+      ['deploy'],
+      ['list'],
+      ['search'],
+      ['show'],
+      ['rollback'],
+      ['run'],
+      ['test'],
+      ['execution'],
+      ['budget', 'show'],
+      ['budget', 'lift'],
+      ['logs'],
+      ['metrics'],
+      ['trace'],
+      ['feedback'],
+      ['feedback', 'list'],
+      ['feedback', 'export'],
+      ['up'],
+    ]) {
       const r = aspora([...c, '--help']);
       assert.equal(r.code, 0, `${c.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /Usage: aspora/);
@@ -353,5 +483,9 @@ describe('errors and help', () => {
     const r = aspora(['deploy', 'x', '--env', 'moon']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Allowed choices are staging, production/);
+    const j = aspora(['deploy', 'x', '--env', 'moon', '--json']);
+    assert.equal(j.code, 2);
+    assert.equal(j.json().error.code, 'BAD_REQUEST');
+    assert.match(j.json().error.message, /Allowed choices are staging, production/);
   });
 });

@@ -6,10 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command, Option } from 'commander';
-import { buildProgram, globalOptions } from '../src/main.ts';
+import { buildProgram } from '../src/main.ts';
+import { globalOptions } from '../src/program.ts';
 
 type Walked = { cmd: Command; path: string[] };
-const walk = (c: Command, path: string[] = []): Walked[] => [{ cmd: c, path }, ...c.commands.flatMap((s) => walk(s, [...path, s.name()]))];
+const walk = (c: Command, path: string[] = []): Walked[] => [
+  { cmd: c, path },
+  ...c.commands.flatMap((s) => walk(s, [...path, s.name()])),
+];
 const hasAction = (c: Command) => Boolean((c as unknown as { _actionHandler?: unknown })._actionHandler);
 
 /** Parses argv with every action replaced by one that captures the options the command received. */
@@ -18,7 +22,8 @@ async function parse(argv: string[]): Promise<{ path: string; opts: Record<strin
   program.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   let seen: { path: string; opts: Record<string, unknown> } | undefined;
   for (const { cmd, path } of walk(program).slice(1)) {
-    if (hasAction(cmd)) cmd.action((...args: unknown[]) => void (seen = { path: path.join(' '), opts: (args.at(-1) as Command).opts() }));
+    if (hasAction(cmd))
+      cmd.action((...args: unknown[]) => void (seen = { path: path.join(' '), opts: (args.at(-1) as Command).opts() }));
   }
   try {
     await program.parseAsync(['node', 'aspora', ...argv]);
@@ -37,16 +42,21 @@ function sample(o: Option): string {
 }
 
 const program = buildProgram();
-const leaves = walk(program).slice(1).filter(({ cmd }) => hasAction(cmd));
+const leaves = walk(program)
+  .slice(1)
+  .filter(({ cmd }) => hasAction(cmd));
 
 test('the command tree is walked: every command with an action, and their options', () => {
   const names = leaves.map((l) => l.path.join(' '));
-  for (const n of ['run', 'deploy', 'create skill', 'budget show', 'feedback export', 'up', 'trace']) assert.ok(names.includes(n), n);
+  for (const n of ['run', 'deploy', 'create skill', 'budget show', 'feedback export', 'up', 'trace'])
+    assert.ok(names.includes(n), n);
   assert.ok(leaves.reduce((n, l) => n + l.cmd.options.length, 0) > 50);
 });
 
 for (const { cmd, path } of leaves) {
-  const args = cmd.registeredArguments.filter((a) => a.required).map((a) => (a.name().includes('skill') || a.name() === 'target' ? 'fraud/x' : 'x'));
+  const args = cmd.registeredArguments
+    .filter((a) => a.required)
+    .map((a) => (a.name().includes('skill') || a.name() === 'target' ? 'fraud/x' : 'x'));
   test(`aspora ${path.join(' ')}: each option reaches the command`, async () => {
     const base = await parse([...path, ...args]);
     assert.ok(!('error' in base), `${path.join(' ')} ${args.join(' ')}: ${'error' in base ? base.error : ''}`);
@@ -57,7 +67,11 @@ for (const { cmd, path } of leaves) {
       assert.ok(!('error' in r), `aspora ${argv.join(' ')} did not reach the command: ${'error' in r ? r.error : ''}`);
       assert.equal(r.path, path.join(' '));
       const key = o.attributeName();
-      assert.notDeepEqual(r.opts[key], base.opts[key], `aspora ${argv.join(' ')}: ${key} unchanged (${JSON.stringify(r.opts[key])})`);
+      assert.notDeepEqual(
+        r.opts[key],
+        base.opts[key],
+        `aspora ${argv.join(' ')}: ${key} unchanged (${JSON.stringify(r.opts[key])})`,
+      );
     }
   });
 }
@@ -102,7 +116,15 @@ test('--json, --url and --token reach every command’s action, before or after 
     const after = [...(own('--json') ? ['--json'] : []), ...(own('--url') ? ['--url', url, '--token', 't'] : [])];
     if (after.length) {
       const g = await globalsAfter([...path, ...args, ...after], path);
-      assert.deepEqual(g, { json: own('--json'), url: own('--url') ? url : globalOptions(buildProgram()).url, ...(own('--url') ? { token: 't' } : {}) }, `${path.join(' ')} ${after.join(' ')}`);
+      assert.deepEqual(
+        g,
+        {
+          json: own('--json'),
+          url: own('--url') ? url : globalOptions(buildProgram()).url,
+          ...(own('--url') ? { token: 't' } : {}),
+        },
+        `${path.join(' ')} ${after.join(' ')}`,
+      );
     }
     const before = await globalsAfter(['--json', '--url', url, '--token', 't', ...path, ...args], path);
     assert.deepEqual(before, { json: true, url, token: 't' }, `--json --url --token ${path.join(' ')}`);

@@ -14,18 +14,34 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function skill(name: string, configTail: string): string {
   const dir = join(work, name);
   mkdirSync(join(dir, 'code'), { recursive: true });
-  writeFileSync(join(dir, 'aspora.config.yaml'), `skill:\n  name: ${name}\n  domain: demo\n  version: 1.0.0\n  description: Says hello.\nruntime:\n  language: typescript\n  entry_point: code/handler.ts\nowner_team: demo-team\n${configTail}`);
+  writeFileSync(
+    join(dir, 'aspora.config.yaml'),
+    `skill:\n  name: ${name}\n  domain: demo\n  version: 1.0.0\n  description: Says hello.\nruntime:\n  language: typescript\n  entry_point: code/handler.ts\nowner_team: demo-team\n${configTail}`,
+  );
   writeFileSync(join(dir, 'SKILL.md'), `---\nname: ${name}\ndescription: Says hello.\n---\n# ${name}\n`);
-  writeFileSync(join(dir, 'code/handler.ts'), 'export const handler = async () => ({ success: true, message: "hi" });\n');
+  writeFileSync(
+    join(dir, 'code/handler.ts'),
+    'export const handler = async () => ({ success: true, message: "hi" });\n',
+  );
   return name;
 }
 
 const validate = (dir: string) =>
-  spawnSync(process.execPath, [BIN, 'validate', dir], { cwd: work, env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [BIN, 'validate', dir], {
+    cwd: work,
+    env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 test('validate reports a YAML alias bomb with file:line and exits 1', () => {
   const lines = ['bomb:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) lines.push(`  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   const r = validate(skill('bomb', `${lines.join('\n')}\n`));
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /bomb\/aspora\.config\.yaml:12:\d+ YAML aliases expand too much/);
@@ -35,17 +51,36 @@ test('validate reports a YAML alias bomb with file:line and exits 1', () => {
 test('validate refuses an extglob in shared_resources with file:line, the field and why', () => {
   const r = validate(skill('extglob', 'permissions:\n  shared_resources:\n    - "shared/*(a*)*(a*)*(a*)*(a*)b"\n'));
   assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stderr, /extglob\/aspora\.config\.yaml:12:\d+ permissions\.shared_resources\[0\]: not a supported glob: extglobs such as \*\(…\)/);
+  assert.match(
+    r.stderr,
+    /extglob\/aspora\.config\.yaml:12:\d+ permissions\.shared_resources\[0\]: not a supported glob: extglobs such as \*\(…\)/,
+  );
 });
 
 test('validate passes a config with fields not acted on yet, warning about each at file:line:column; --json carries them', () => {
-  const dir = skill('idle-fields', 'versioning:\n  canary_percentage: 10\ntriggers:\n  - type: cron\n    schedule: "0 7 * * *"\n');
+  const dir = skill(
+    'idle-fields',
+    'versioning:\n  canary_percentage: 10\ntriggers:\n  - type: cron\n    schedule: "0 7 * * *"\n',
+  );
   const r = validate(dir);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:11:3 .*accepted, not acted on yet: versioning\.canary_percentage/);
-  assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:13:5 .*accepted, not acted on yet: triggers\[0\] \(type: cron\)/);
-  const j = spawnSync(process.execPath, [BIN, 'validate', dir, '--json'], { cwd: work, env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
+  assert.match(
+    r.stderr,
+    /idle-fields\/aspora\.config\.yaml:11:3 .*accepted, not acted on yet: versioning\.canary_percentage/,
+  );
+  assert.match(
+    r.stderr,
+    /idle-fields\/aspora\.config\.yaml:13:5 .*accepted, not acted on yet: triggers\[0\] \(type: cron\)/,
+  );
+  const j = spawnSync(process.execPath, [BIN, 'validate', dir, '--json'], {
+    cwd: work,
+    env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(j.status, 0, j.stderr);
-  const paths = (JSON.parse(j.stdout) as { warnings: { path?: string; message: string }[] }).warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')).map((w) => w.path);
+  const paths = (
+    JSON.parse(j.stdout) as { results: { warnings: { path?: string; message: string }[] }[] }
+  ).results[0]!.warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')).map((w) => w.path);
   assert.deepEqual(paths, ['versioning.canary_percentage', 'triggers[0]']);
 });

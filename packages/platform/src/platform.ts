@@ -7,13 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
-import { platformCredentialNames, SecretVault } from './access/secrets.ts';
+import { platformCredentialNames, SecretVault } from './secrets/secrets.ts';
 import { createApp } from './api/app.ts';
 import { adapterErrorResponse } from './api/errors.ts';
 import { createMetricsApp } from './api/metrics-server.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import { loadPlatformFile, type PlatformFile } from './config/platform-file.ts';
-import { Publisher } from './deploy/publisher.ts';
+import { Publisher } from './publish/publisher.ts';
 import { BudgetControl } from './gateway/budget/control.ts';
 import { RedisBudgetStore } from './gateway/budget/redis-store.ts';
 import { SqlBudgetStore } from './gateway/budget/sql-store.ts';
@@ -23,19 +23,20 @@ import { ModelGateway } from './gateway/gateway.ts';
 import { RedisResponseCache } from './gateway/redis-cache.ts';
 import { GatewayStats } from './gateway/stats.ts';
 import { PlatformApis } from './integrations/apis.ts';
-import { MemoryRateLimiter } from './limits/rate-limiter.ts';
-import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
-import { connectRedis } from './limits/redis.ts';
+import { MemoryRateLimiter } from './rate-limits/rate-limiter.ts';
+import { RedisRateLimiter } from './rate-limits/redis-rate-limiter.ts';
+import { connectRedis } from './redis/connect.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { ModelCallLog } from './observe/model-calls.ts';
 import { collectMetrics } from './observe/metrics/collector.ts';
-import { PlatformMetrics } from './observe/metrics/registry.ts';
+import { PlatformMetrics } from './observe/metrics/prometheus-registry.ts';
 import { AlertEvaluator } from './observe/alerts/evaluator.ts';
 import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
-import { migrate, openDb, OpenAIEmbedder, SkillRegistry, type Db } from './registry/index.ts';
+import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
@@ -70,9 +71,15 @@ export interface CoreOverrides {
   runtime?: Partial<RuntimeOptions>;
 }
 
-export async function openPlatformCore(config: PlatformConfig, log: Logger = createLogger(config.logLevel), over: CoreOverrides = {}) {
+export async function openPlatformCore(
+  config: PlatformConfig,
+  log: Logger = createLogger(config.logLevel),
+  over: CoreOverrides = {},
+) {
   // First: a broken aspora.platform.yaml stops the start before anything is opened.
-  const loaded = over.platformFile ? { file: over.platformFile, path: undefined } : loadPlatformFile(config.platformFile, config.env);
+  const loaded = over.platformFile
+    ? { file: over.platformFile, path: undefined }
+    : loadPlatformFile(config.platformFile, config.env);
   const { file: platformFile, path: platformFilePath } = loaded;
   mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb({
@@ -85,20 +92,36 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     await db.close();
     throw e;
   }
-  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'), { env: config.env, maxBundleBytes: config.limits.maxBundleBytes }).catch(
-    async (e: unknown) => (await db.close(), Promise.reject(e)),
-  );
+  const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'), {
+    env: config.env,
+    maxBundleBytes: config.limits.maxBundleBytes,
+  }).catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
-  const publisher = new Publisher(store, registry, { maxCompressedBytes: config.limits.maxBundleBytes }, credentials);
   const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials);
   // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e))) : undefined;
+  const redis = config.redisUrl
+    ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e)))
+    : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env, config.modelStandIn);
-  const budgets = new BudgetControl(redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db), db, platformFile.cost_optimization, limiter, platformFile.gateway.throttle_per_minute);
+  catalog.startPriceRefresh(log);
+  const publisher = new Publisher(
+    store,
+    registry,
+    { maxCompressedBytes: config.limits.maxBundleBytes },
+    credentials,
+    catalog,
+  );
+  const budgets = new BudgetControl(
+    redis ? new RedisBudgetStore(redis) : new SqlBudgetStore(db),
+    db,
+    platformFile.cost_optimization,
+    limiter,
+    platformFile.gateway.throttle_per_minute,
+  );
   const notify = new NotificationRouter(platformFile.notifiers, platformFile.teams, vault, log);
   const gateway = new ModelGateway({
     catalog,
@@ -118,20 +141,38 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
       dataDir: config.dataDir,
       sharedRoot: config.sharedRoot,
       env: config.env,
-      pool: { maxWorkers: rt.max_workers, maxMemoryMb: rt.max_memory, maxIdlePerVersion: rt.max_idle_per_version, idleTimeoutMs: rt.idle_timeout },
-      webFetch: { allowHosts: platformFile.web_fetch.allow_hosts, allowPrivate: platformFile.web_fetch.allow_private, maxBytes: platformFile.web_fetch.max_bytes, timeoutMs: platformFile.web_fetch.timeout },
+      pool: {
+        maxWorkers: rt.max_workers,
+        maxMemoryMb: rt.max_memory,
+        maxIdlePerVersion: rt.max_idle_per_version,
+        idleTimeoutMs: rt.idle_timeout,
+      },
+      webFetch: {
+        allowHosts: platformFile.web_fetch.allow_hosts,
+        allowPrivate: platformFile.web_fetch.allow_private,
+        maxBytes: platformFile.web_fetch.max_bytes,
+        timeoutMs: platformFile.web_fetch.timeout,
+      },
       ...over.runtime,
     },
   );
   // Rows a process that died had journaled but not written (decision 010), before anything is served.
-  await runtime.recorder.recover?.().catch((e: unknown) => log.error({ err: e }, 'execution records in the journal could not be written now; they are kept for the next start'));
+  await runtime.recorder
+    .recover?.()
+    .catch((e: unknown) =>
+      log.error(
+        { err: e },
+        'execution records in the journal could not be written now; they are kept for the next start',
+      ),
+    );
   const modelCalls = new ModelCallLog(db, log);
   // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they
   // name — for the collector only (their model_calls rows are the local record), so none without one.
-  if (tracer.exportTarget) modelCalls.listeners.push((ref, c) => {
-    const end = Date.now();
-    tracer.recordModelCall({ ...c, startTime: end - c.latencyMs, endTime: end }, ref ? { skill: ref } : {});
-  });
+  if (tracer.exportTarget)
+    modelCalls.listeners.push((ref, c) => {
+      const end = Date.now();
+      tracer.recordModelCall({ ...c, startTime: end - c.latencyMs, endTime: end }, ref ? { skill: ref } : {});
+    });
   const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
   const alerts = new AlertEvaluator(db, registry, notify, platformFile.alerting, log, metrics);
   const rollups = new RollupJob(db, log);
@@ -142,9 +183,32 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
     log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`);
     void alerts.budgetNotice(n).catch((e: unknown) => log.error({ err: e }, 'budget notice could not be sent'));
   });
-  if (platformFilePath) log.info({ file: platformFilePath, apis: Object.keys(platformFile.apis).length, secrets: Object.keys(platformFile.secrets).length }, 'platform configuration loaded');
+  if (platformFilePath)
+    log.info(
+      {
+        file: platformFilePath,
+        apis: Object.keys(platformFile.apis).length,
+        secrets: Object.keys(platformFile.secrets).length,
+      },
+      'platform configuration loaded',
+    );
   return {
-    db, store, registry, publisher, runtime, gateway, modelCalls, metrics, refreshMetrics, alerts, notify, tracer, rollups, liveLogs, platformFile, log,
+    db,
+    store,
+    registry,
+    publisher,
+    runtime,
+    gateway,
+    modelCalls,
+    metrics,
+    refreshMetrics,
+    alerts,
+    notify,
+    tracer,
+    rollups,
+    liveLogs,
+    platformFile,
+    log,
     /** Names of what skills may declare (GET /v1/platform/offers). */
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
@@ -163,7 +227,11 @@ export async function openPlatformCore(config: PlatformConfig, log: Logger = cre
   };
 }
 
-export async function startPlatform(config: PlatformConfig, log: Logger = createLogger(config.logLevel), over: CoreOverrides = {}): Promise<Platform> {
+export async function startPlatform(
+  config: PlatformConfig,
+  log: Logger = createLogger(config.logLevel),
+  over: CoreOverrides = {},
+): Promise<Platform> {
   const core = await openPlatformCore(config, log, over);
   const app = createApp({
     ...core,
@@ -176,11 +244,13 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
   const server = await listen(app.fetch, config.host, config.port, log);
   const ml = config.metricsListen;
   const metricsServer = ml
-    ? await listen(createMetricsApp(core).fetch, ml.host, ml.port, log, 'ASPORA_METRICS_LISTEN').catch(async (e: unknown) => {
-        await closeServer(server);
-        await core.close();
-        throw e;
-      })
+    ? await listen(createMetricsApp(core).fetch, ml.host, ml.port, log, 'ASPORA_METRICS_LISTEN').catch(
+        async (e: unknown) => {
+          await closeServer(server);
+          await core.close();
+          throw e;
+        },
+      )
     : undefined;
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
@@ -188,8 +258,14 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;
-  const metricsUrl = metricsServer && ml ? `http://${ml.host.includes(':') ? `[${ml.host}]` : ml.host}:${(metricsServer.address() as AddressInfo).port}/metrics` : undefined;
-  log.info({ url, ...(metricsUrl ? { metrics: metricsUrl } : {}), database: core.db.dialect, store: core.store.kind }, 'platform listening');
+  const metricsUrl =
+    metricsServer && ml
+      ? `http://${ml.host.includes(':') ? `[${ml.host}]` : ml.host}:${(metricsServer.address() as AddressInfo).port}/metrics`
+      : undefined;
+  log.info(
+    { url, ...(metricsUrl ? { metrics: metricsUrl } : {}), database: core.db.dialect, store: core.store.kind },
+    'platform listening',
+  );
   return {
     url,
     metricsUrl,
@@ -205,13 +281,23 @@ export async function startPlatform(config: PlatformConfig, log: Logger = create
 
 const closeServer = (s: ServerType) => new Promise<void>((res) => s.close(() => res()));
 
-function listen(fetch: Parameters<typeof getRequestListener>[0], hostname: string, port: number, log: Logger, setting = 'ASPORA_PORT'): Promise<ServerType> {
+function listen(
+  fetch: Parameters<typeof getRequestListener>[0],
+  hostname: string,
+  port: number,
+  log: Logger,
+  setting = 'ASPORA_PORT',
+): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     // @hono/node-server's serve() without its errorHandler: a request the adapter refuses (a backslash
     // in the path, a bad Host) got a bare 400 (or 500) outside the app, not the typed error body.
-    const server = createServer(getRequestListener(fetch, { hostname, errorHandler: (e) => adapterErrorResponse(e, log) }));
+    const server = createServer(
+      getRequestListener(fetch, { hostname, errorHandler: (e) => adapterErrorResponse(e, log) }),
+    );
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ${setting}`) : e),
+      reject(
+        e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop the other platform or set ${setting}`) : e,
+      ),
     );
     server.listen(port, hostname, () => resolve(server));
   });

@@ -44,7 +44,17 @@ describe('health and discovery of the API itself', () => {
     const r = await call('GET', '/openapi.json');
     assert.equal(r.status, 200);
     assert.equal(r.body.openapi, '3.1.0');
-    for (const path of ['/v1/bundles', '/v1/skills', '/v1/search', '/v1/skills/{domain}/{name}', '/v1/skills/{domain}/{name}/deployments', '/v1/skills/{domain}/{name}/rollback', '/v1/skills/{domain}/{name}/load', '/healthz', '/readyz']) {
+    for (const path of [
+      '/v1/bundles',
+      '/v1/skills',
+      '/v1/search',
+      '/v1/skills/{domain}/{name}',
+      '/v1/skills/{domain}/{name}/deployments',
+      '/v1/skills/{domain}/{name}/rollback',
+      '/v1/skills/{domain}/{name}/load',
+      '/healthz',
+      '/readyz',
+    ]) {
       assert.ok(r.body.paths[path], `missing ${path}`);
     }
     assert.ok(r.body.components.schemas.Error);
@@ -73,7 +83,11 @@ describe('publishing, deploying and rolling back', () => {
 
   test('a re-deploy of an existing version with other content is refused and changes nothing', async () => {
     const before = storeFiles();
-    const r = await call('POST', '/v1/bundles', await bundle({ version: '1.0.0', description: 'Something else entirely.' }));
+    const r = await call(
+      'POST',
+      '/v1/bundles',
+      await bundle({ version: '1.0.0', description: 'Something else entirely.' }),
+    );
     assert.equal(r.status, 409);
     assert.equal(r.body.error.code, 'VERSION_CONFLICT');
     assert.match(r.body.error.hint, /bump skill\.version/);
@@ -99,9 +113,17 @@ describe('publishing, deploying and rolling back', () => {
 
   test('a YAML alias bomb in aspora.config.yaml is a 422 naming the file and line, never a 500', async () => {
     const lines = ['metadata:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 9; i++) lines.push(`  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const files = skillFolder({ name: 'bomb-skill' });
-    files.set('aspora.config.yaml', Buffer.concat([files.get('aspora.config.yaml')!, Buffer.from(`${lines.join('\n')}\n`)]));
+    files.set(
+      'aspora.config.yaml',
+      Buffer.concat([files.get('aspora.config.yaml')!, Buffer.from(`${lines.join('\n')}\n`)]),
+    );
     const r = await call('POST', '/v1/bundles', (await packFiles(files)).bytes);
     assert.equal(r.status, 422, JSON.stringify(r.body));
     assert.equal(r.body.error.code, 'BUNDLE_INVALID');
@@ -115,7 +137,11 @@ describe('publishing, deploying and rolling back', () => {
     const corrupt = await call('POST', '/v1/bundles', Buffer.from('definitely not a tarball'));
     assert.equal(corrupt.status, 400);
     assert.equal(corrupt.body.error.code, 'BUNDLE_CORRUPT');
-    const big = await call('POST', '/v1/bundles', gzipSync(Buffer.alloc(1)).length ? Buffer.alloc(300 * 1024, 7) : Buffer.alloc(0));
+    const big = await call(
+      'POST',
+      '/v1/bundles',
+      gzipSync(Buffer.alloc(1)).length ? Buffer.alloc(300 * 1024, 7) : Buffer.alloc(0),
+    );
     assert.equal(big.status, 413);
     assert.equal(big.body.error.code, 'BUNDLE_TOO_LARGE');
     const empty = await call('POST', '/v1/bundles', Buffer.alloc(0));
@@ -123,10 +149,16 @@ describe('publishing, deploying and rolling back', () => {
   });
 
   test('deploy moves environments; rollback walks the history back', async () => {
-    for (const v of ['1.1.0', '1.2.0']) assert.equal((await call('POST', '/v1/bundles', await bundle({ version: v }))).status, 201);
+    for (const v of ['1.1.0', '1.2.0'])
+      assert.equal((await call('POST', '/v1/bundles', await bundle({ version: v }))).status, 201);
     const path = '/v1/skills/fraud/block-transaction';
     for (const v of ['1.0.0', '1.1.0', '1.2.0']) {
-      const r = await call('POST', `${path}/deployments`, { environment: 'production', version: v }, { 'x-aspora-actor': 'alice' });
+      const r = await call(
+        'POST',
+        `${path}/deployments`,
+        { environment: 'production', version: v },
+        { 'x-aspora-actor': 'alice' },
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.version, v);
     }
@@ -147,7 +179,10 @@ describe('publishing, deploying and rolling back', () => {
   });
 
   test('deploying an unknown version or skill is a 404 with a hint', async () => {
-    const r = await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'staging', version: '9.9.9' });
+    const r = await call('POST', '/v1/skills/fraud/block-transaction/deployments', {
+      environment: 'staging',
+      version: '9.9.9',
+    });
     assert.equal(r.status, 404);
     assert.equal(r.body.error.code, 'VERSION_NOT_FOUND');
     const s = await call('POST', '/v1/skills/fraud/nope/deployments', { environment: 'staging', version: '1.0.0' });
@@ -155,7 +190,10 @@ describe('publishing, deploying and rolling back', () => {
   });
 
   test('malformed requests are 400 with the offending field', async () => {
-    const badEnv = await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'prod', version: '1.0.0' });
+    const badEnv = await call('POST', '/v1/skills/fraud/block-transaction/deployments', {
+      environment: 'prod',
+      version: '1.0.0',
+    });
     assert.equal(badEnv.status, 400);
     assert.equal(badEnv.body.error.code, 'BAD_REQUEST');
     assert.match(badEnv.body.error.message, /environment/);
@@ -163,20 +201,47 @@ describe('publishing, deploying and rolling back', () => {
     assert.equal(badJson.status, 400);
     const badParam = await call('GET', '/v1/skills/Fraud!/x');
     assert.equal(badParam.status, 400);
-    const huge = await call('POST', '/v1/skills/fraud/block-transaction/deployments', JSON.stringify({ environment: 'staging', version: 'x'.repeat(2 * 1024 * 1024) }));
+    const huge = await call(
+      'POST',
+      '/v1/skills/fraud/block-transaction/deployments',
+      JSON.stringify({ environment: 'staging', version: 'x'.repeat(2 * 1024 * 1024) }),
+    );
     assert.equal(huge.status, 413);
   });
 });
 
 describe('discovery', () => {
   before(async () => {
-    await call('POST', '/v1/bundles', await bundle({ domain: 'ecm', role: 'field', name: 'my-tickets', description: 'Shows the agent personal ticket queue. Do NOT use for triage.', patterns: ['my tickets', 'my queue'] }));
-    await call('POST', '/v1/bundles', await bundle({ domain: 'ecm', role: 'manager', name: 'triage-and-assign', description: 'Scores stuck orders and assigns them to agents.', patterns: ['run triage'] }));
+    await call(
+      'POST',
+      '/v1/bundles',
+      await bundle({
+        domain: 'ecm',
+        role: 'field',
+        name: 'my-tickets',
+        description: 'Shows the agent personal ticket queue. Do NOT use for triage.',
+        patterns: ['my tickets', 'my queue'],
+      }),
+    );
+    await call(
+      'POST',
+      '/v1/bundles',
+      await bundle({
+        domain: 'ecm',
+        role: 'manager',
+        name: 'triage-and-assign',
+        description: 'Scores stuck orders and assigns them to agents.',
+        patterns: ['run triage'],
+      }),
+    );
   });
 
   test('list by domain and role', async () => {
     const r = await call('GET', '/v1/skills?domain=ecm&role=field');
-    assert.deepEqual(r.body.skills.map((s: { ref: string }) => s.ref), ['ecm/my-tickets']);
+    assert.deepEqual(
+      r.body.skills.map((s: { ref: string }) => s.ref),
+      ['ecm/my-tickets'],
+    );
     const all = await call('GET', '/v1/skills?domain=ecm');
     assert.equal(all.body.skills.length, 2);
   });
@@ -257,12 +322,19 @@ describe('NUL characters, which PostgreSQL cannot hold (found by fuzzing the API
 
   test('in an execution input: the execution is recorded, NUL kept as the text \\u0000', async () => {
     await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
-    await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: '1.0.0' });
-    const run = await call('POST', '/v1/skills/fraud/block-transaction/executions', { input: { userMessage: 'a\u0000b', metadata: { k: '\u0000' } } });
+    await call('POST', '/v1/skills/fraud/block-transaction/deployments', {
+      environment: 'production',
+      version: '1.0.0',
+    });
+    const run = await call('POST', '/v1/skills/fraud/block-transaction/executions', {
+      input: { userMessage: 'a\u0000b', metadata: { k: '\u0000' } },
+    });
     assert.equal(run.status, 200, JSON.stringify(run.body));
     // The row in the database, not the answer kept in memory: a NUL made the batch's write fail.
     await p.runtime.recorder.settled?.();
-    const rows = await p.db.query<{ input: { userMessage: string } }>('SELECT input FROM executions WHERE id = $1', [run.body.id]);
+    const rows = await p.db.query<{ input: { userMessage: string } }>('SELECT input FROM executions WHERE id = $1', [
+      run.body.id,
+    ]);
     assert.equal(rows.length, 1, 'the execution left no record');
     assert.equal(rows[0]!.input.userMessage, 'a\\u0000b');
   });
@@ -291,8 +363,15 @@ describe('deeply nested JSON bodies (found by fuzzing the API, test/fuzz)', () =
 
   test('nesting up to the limit is accepted', async () => {
     await call('POST', '/v1/bundles', await bundle({ version: '1.0.0' }));
-    await call('POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: '1.0.0' });
-    const r = await call('POST', '/v1/skills/fraud/block-transaction/executions', `{"input":{"userMessage":"x","metadata":{"k":${deep(60)}}}}`);
+    await call('POST', '/v1/skills/fraud/block-transaction/deployments', {
+      environment: 'production',
+      version: '1.0.0',
+    });
+    const r = await call(
+      'POST',
+      '/v1/skills/fraud/block-transaction/executions',
+      `{"input":{"userMessage":"x","metadata":{"k":${deep(60)}}}}`,
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
   });
 });
@@ -301,7 +380,9 @@ test('a bundle labelled JSON is still read as bytes, and a body that is not JSON
   const b = await bundle({ version: '1.0.0' });
   const r = await call('POST', '/v1/bundles', b, { 'content-type': 'application/json' });
   assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
-  const bad = await call('POST', '/v1/skills/fraud/block-transaction/deployments', '{"environment": ', { 'content-type': 'application/json' });
+  const bad = await call('POST', '/v1/skills/fraud/block-transaction/deployments', '{"environment": ', {
+    'content-type': 'application/json',
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.code, 'BAD_REQUEST');
 });

@@ -18,7 +18,10 @@ chmodSync(dataDir, 0o755);
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function up(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, '--no-examples', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASPORA_LOG_LEVEL: 'silent' } });
+  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, '--no-examples', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ASPORA_LOG_LEVEL: 'silent' },
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -36,17 +39,39 @@ async function up(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
-const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+const json = (body: unknown) => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json' },
+});
 
 test('every execution answered before a kill -9 is on record after the restart', async () => {
   let { url, child } = await up();
-  await fetch(`${url}/v1/bundles`, { method: 'POST', body: await bundle({ handler: `export const handler = async (ctx) => { if (ctx.input.metadata.slow) await new Promise((r) => setTimeout(r, 60_000)); return { success: true, message: 'n=' + ctx.input.metadata.n }; };` }), headers: { 'content-type': 'application/gzip' } });
-  await fetch(`${url}/v1/skills/fraud/block-transaction/deployments`, json({ environment: 'production', version: '1.0.0' }));
+  await fetch(`${url}/v1/bundles`, {
+    method: 'POST',
+    body: await bundle({
+      handler: `export const handler = async (ctx) => { if (ctx.input.metadata.slow) await new Promise((r) => setTimeout(r, 60_000)); return { success: true, message: 'n=' + ctx.input.metadata.n }; };`,
+    }),
+    headers: { 'content-type': 'application/gzip' },
+  });
+  await fetch(
+    `${url}/v1/skills/fraud/block-transaction/deployments`,
+    json({ environment: 'production', version: '1.0.0' }),
+  );
 
   // One run still going when the process dies: it has no result, so nothing is owed for it.
-  void fetch(`${url}/v1/skills/fraud/block-transaction/executions`, json({ input: { metadata: { slow: true } } })).catch(() => undefined);
+  void fetch(
+    `${url}/v1/skills/fraud/block-transaction/executions`,
+    json({ input: { metadata: { slow: true } } }),
+  ).catch(() => undefined);
   const answered = await Promise.all(
-    Array.from({ length: 24 }, async (_, n) => (await (await fetch(`${url}/v1/skills/fraud/block-transaction/executions`, json({ input: { metadata: { n } } }))).json()) as { id: string; success: boolean }),
+    Array.from(
+      { length: 24 },
+      async (_, n) =>
+        (await (
+          await fetch(`${url}/v1/skills/fraud/block-transaction/executions`, json({ input: { metadata: { n } } }))
+        ).json()) as { id: string; success: boolean },
+    ),
   );
   assert.ok(answered.every((r) => r.success));
   child.kill('SIGKILL'); // no shutdown hooks, no flush: only what was durable survives
@@ -55,7 +80,11 @@ test('every execution answered before a kill -9 is on record after the restart',
   ({ url, child } = await up());
   try {
     for (const [n, a] of answered.entries()) {
-      const r = (await (await fetch(`${url}/v1/executions/${a.id}`)).json()) as { success: boolean; completedAt: string | null; result: { message: string } };
+      const r = (await (await fetch(`${url}/v1/executions/${a.id}`)).json()) as {
+        success: boolean;
+        completedAt: string | null;
+        result: { message: string };
+      };
       assert.equal(r.success, true, `execution ${n} (${a.id}) lost`);
       assert.ok(r.completedAt);
       assert.equal(r.result.message, `n=${n}`);

@@ -12,8 +12,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SyntaxNode } from '@lezer/common';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
-import { PlatformMetrics } from '../src/observe/metrics/registry.ts';
+import { PlatformMetrics } from '../src/observe/metrics/prometheus-registry.ts';
 import { skipUnless, suiteUnless } from './tools.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,198 +24,119 @@ const RULES = join(root, 'deploy/prometheus/aspora-alerts.yaml');
 const RULE_TESTS = join(root, 'deploy/prometheus/aspora-alerts.test.yaml');
 
 // ---------------------------------------------------------------------------------------------
-// A small PromQL scanner: enough to find the metric selectors and the label names of an
-// expression, not a full parser. Strings, numbers and durations, range and subquery brackets,
-// Grafana variables ($__rate_interval, ${x}, [[x]]) and comments are skipped; `{…}` matchers are
-// parsed (label op "value"); label lists after by/without/on/ignoring/group_left/group_right are
-// collected. Any other identifier that is not a function, an aggregation or a keyword is a metric
-// name, so a misspelt function (`rat(x[5m])`) shows up as an unknown metric.
+// Every expression is parsed by Prometheus' own PromQL grammar (@prometheus-io/lezer-promql, the
+// one Prometheus' UI uses), after Grafana's variables are replaced by plausible values. A syntax
+// error — a misspelt function (`rat(x[5m])`) included — fails; from the tree come the metric
+// selectors with their matcher labels, the label lists of by/without/on/ignoring/group_left/
+// group_right, and the aggregations.
 
-const FUNCTIONS = new Set([
-  'abs', 'absent', 'absent_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'avg_over_time', 'ceil', 'changes',
-  'clamp', 'clamp_max', 'clamp_min', 'cos', 'cosh', 'count_over_time', 'day_of_month', 'day_of_week', 'day_of_year',
-  'days_in_month', 'deg', 'delta', 'deriv', 'double_exponential_smoothing', 'exp', 'floor', 'histogram_avg', 'histogram_count',
-  'histogram_fraction', 'histogram_quantile', 'histogram_stddev', 'histogram_stdvar', 'histogram_sum', 'holt_winters', 'hour',
-  'idelta', 'increase', 'info', 'irate', 'label_join', 'label_replace', 'last_over_time', 'ln', 'log10', 'log2', 'mad_over_time',
-  'max_over_time', 'min_over_time', 'minute', 'month', 'pi', 'predict_linear', 'present_over_time', 'quantile_over_time', 'rad',
-  'rate', 'resets', 'round', 'scalar', 'sgn', 'sin', 'sinh', 'sort', 'sort_by_label', 'sort_by_label_desc', 'sort_desc', 'sqrt',
-  'stddev_over_time', 'stdvar_over_time', 'sum_over_time', 'tan', 'tanh', 'time', 'timestamp', 'vector', 'year',
-  'start', 'end', // the @ modifier's start() and end()
-]);
-const AGGREGATIONS = new Set(['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio']);
-const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
-const KEYWORDS = new Set(['bool', 'offset', 'and', 'or', 'unless', 'atan2', 'inf', 'nan']);
-
-export interface Selector { metric: string | undefined; labels: string[] }
-export interface ScannedExpr {
+export interface Selector {
+  metric: string | undefined;
+  labels: string[];
+}
+export interface ReadExpr {
   selectors: Selector[];
   /** by (…), without (…), on (…), ignoring (…), group_left (…), group_right (…) */
   grouping: { clause: string; labels: string[] }[];
   aggregations: string[];
 }
 
-const IDENT_START = /[A-Za-z_:]/;
-const IDENT = /[A-Za-z0-9_:]/;
-const LABEL_START = /[A-Za-z_]/;
-const LABEL = /[A-Za-z0-9_]/;
-
-export function scanPromQL(expr: string): ScannedExpr {
-  const selectors: Selector[] = [];
-  const grouping: ScannedExpr['grouping'] = [];
-  const aggregations: string[] = [];
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new Error(`${what} at ${i} in: ${expr}`);
-  };
-  const skipSpace = () => {
-    while (i < expr.length && /\s/.test(expr[i]!)) i++;
-  };
-  const readWhile = (re: RegExp) => {
-    const start = i;
-    while (i < expr.length && re.test(expr[i]!)) i++;
-    return expr.slice(start, i);
-  };
-  const readString = (): string => {
-    const quote = expr[i]!;
-    let out = '';
-    for (i++; i < expr.length; i++) {
-      const c = expr[i]!;
-      if (c === quote) {
-        i++;
-        return out;
-      }
-      if (c === '\\' && quote !== '`') out += expr[++i] ?? '';
-      else out += c;
-    }
-    return fail('unterminated string');
-  };
-  const skipGrafanaVariable = () => {
-    i++; // $
-    if (expr[i] === '{') {
-      const close = expr.indexOf('}', i);
-      if (close < 0) fail('unterminated ${…}');
-      i = close + 1;
-    } else readWhile(/[A-Za-z0-9_]/);
-  };
-  // `{ label op "value", … }` after a metric name (or alone).
-  const readMatchers = (): Selector => {
-    const sel: Selector = { metric: undefined, labels: [] };
-    i++; // {
-    for (;;) {
-      skipSpace();
-      if (expr[i] === '}') {
-        i++;
-        return sel;
-      }
-      if (expr[i] === ',') {
-        i++;
-        continue;
-      }
-      const label = expr[i] === '"' ? readString() : LABEL_START.test(expr[i] ?? '') ? readWhile(LABEL) : fail('expected a label name');
-      skipSpace();
-      const op = readWhile(/[=!~]/);
-      if (!['=', '!=', '=~', '!~'].includes(op)) fail(`bad matcher operator "${op}"`);
-      skipSpace();
-      if (!['"', "'", '`'].includes(expr[i] ?? '')) fail('expected a quoted label value');
-      const value = readString();
-      if (label === '__name__') {
-        if (op !== '=') fail('only __name__="…" names a metric here');
-        sel.metric = value;
-      } else sel.labels.push(label);
-    }
-  };
-  // `( label, … )` after by/without/on/ignoring/group_left/group_right.
-  const readLabelList = (): string[] => {
-    const labels: string[] = [];
-    i++; // (
-    for (;;) {
-      skipSpace();
-      const c = expr[i];
-      if (c === ')') {
-        i++;
-        return labels;
-      }
-      if (c === ',') i++;
-      else if (c !== undefined && LABEL_START.test(c)) labels.push(readWhile(LABEL));
-      else fail('expected a label name in a label list');
-    }
-  };
-  const skipBrackets = () => {
-    let depth = 0;
-    for (; i < expr.length; i++) {
-      if (expr[i] === '[') depth++;
-      else if (expr[i] === ']' && --depth === 0) {
-        i++;
-        return;
-      }
-    }
-    fail('unterminated [');
-  };
-
-  while (i < expr.length) {
-    const c = expr[i]!;
-    if (/\s/.test(c)) i++;
-    else if (c === '#') {
-      const nl = expr.indexOf('\n', i);
-      i = nl < 0 ? expr.length : nl;
-    } else if (c === '"' || c === "'" || c === '`') readString();
-    else if (c === '$') skipGrafanaVariable();
-    else if (c === '[') skipBrackets();
-    else if (c === '{') selectors.push(readMatchers());
-    else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(expr[i + 1] ?? ''))) {
-      // numbers, 1e-3, 0x1f, durations (5m, 1h30m): also swallows exponent signs
-      readWhile(/[0-9A-Za-z_.]/);
-      if (/[eE]$/.test(expr.slice(0, i)) && /[+-]/.test(expr[i] ?? '')) {
-        i++;
-        readWhile(/[0-9]/);
-      }
-    } else if (IDENT_START.test(c)) {
-      const word = readWhile(IDENT);
-      const lower = word.toLowerCase();
-      const at = i;
-      skipSpace();
-      const next = expr[i];
-      if (LABEL_LISTS.has(lower)) {
-        if (next === '(') grouping.push({ clause: lower, labels: readLabelList() });
-        else if (lower === 'group_left' || lower === 'group_right') i = at; // the list is optional there
-        else fail(`"${word}" without a label list`);
-      } else if (KEYWORDS.has(lower)) {
-        i = at;
-      } else if (AGGREGATIONS.has(lower) && (next === '(' || /^(by|without)\b/i.test(expr.slice(i)))) {
-        aggregations.push(lower);
-        i = at;
-      } else if (next === '(' && FUNCTIONS.has(word)) {
-        i = at;
-      } else {
-        const sel = next === '{' ? readMatchers() : { metric: undefined, labels: [] };
-        if (sel.metric !== undefined) fail(`metric named twice (${word} and __name__)`);
-        sel.metric = word;
-        selectors.push(sel);
-        if (next !== '{') i = at;
-      }
-    } else i++; // operators, parentheses, commas, @
-  }
-  return { selectors, grouping, aggregations };
-}
-
-export const metricNames = (expr: string) => [...new Set(scanPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>'))];
-
-// ---------------------------------------------------------------------------------------------
-
-const GRAFANA_VARS: Record<string, string> = { __rate_interval: '5m', __interval: '1m', __range: '1h', domain: '.*', skill: '.*' };
+const GRAFANA_VARS: Record<string, string> = {
+  __rate_interval: '5m',
+  __interval: '1m',
+  __range: '1h',
+  domain: '.*',
+  skill: '.*',
+};
 /** An expression as Prometheus would get it: Grafana's variables replaced by plausible values. */
 const interpolate = (expr: string) =>
   expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a?: string, b?: string) => GRAFANA_VARS[(a ?? b)!] ?? m);
 
-interface Target { refId: string; expr: string; [k: string]: unknown }
+/** A label name as written: bare, or a quoted string (UTF-8 names). */
+const labelText = (text: string) =>
+  text.startsWith('"')
+    ? (JSON.parse(text) as string)
+    : text.startsWith("'") || text.startsWith('`')
+      ? text.slice(1, -1)
+      : text;
+
+export function readPromQL(raw: string): ReadExpr {
+  const expr = interpolate(raw);
+  const tree = promql.parse(expr);
+  const selectors: Selector[] = [];
+  const grouping: ReadExpr['grouping'] = [];
+  const aggregations: string[] = [];
+  const text = (n: SyntaxNode) => expr.slice(n.from, n.to);
+  const cursor = tree.cursor();
+  do {
+    const n = cursor.node;
+    if (n.type.isError)
+      throw new Error(
+        `PromQL syntax error at ${n.from} ("${expr.slice(Math.max(0, n.from - 15), n.from)}⚠${expr.slice(n.from, n.from + 15)}") in: ${expr}`,
+      );
+    if (n.name === 'VectorSelector') {
+      const sel: Selector = { metric: undefined, labels: [] };
+      const name = n.getChild('Identifier');
+      if (name) sel.metric = text(name);
+      for (let m = n.getChild('LabelMatchers')?.firstChild; m; m = m.nextSibling) {
+        if (m.name !== 'UnquotedLabelMatcher' && m.name !== 'QuotedLabelMatcher') continue;
+        const label = labelText(text(m.getChild('LabelName') ?? m.getChild('QuotedLabelName')!));
+        if (label !== '__name__') sel.labels.push(label);
+        else if (text(m.getChild('MatchOp')!) === '=' && !sel.metric)
+          sel.metric = labelText(text(m.getChild('StringLiteral')!));
+        else throw new Error(`only one metric name, as __name__="…" or before the braces: ${expr}`);
+      }
+      selectors.push(sel);
+    } else if (n.name === 'GroupingLabels') {
+      // The keyword before the list says what it is: by, without, on, ignoring, group_left, group_right.
+      const clause = n.prevSibling ? text(n.prevSibling).toLowerCase() : '';
+      grouping.push({ clause, labels: n.getChildren('LabelName').map(text) });
+    } else if (n.name === 'AggregateOp') {
+      aggregations.push(text(n).toLowerCase());
+    }
+  } while (cursor.next());
+  return { selectors, grouping, aggregations };
+}
+
+export const metricNames = (expr: string) => [
+  ...new Set(readPromQL(expr).selectors.map((s) => s.metric ?? '<no metric>')),
+];
+
+// ---------------------------------------------------------------------------------------------
+
+interface Target {
+  refId: string;
+  expr: string;
+  [k: string]: unknown;
+}
 interface Panel {
-  id: number; type: string; title: string; gridPos: { h: number; w: number; x: number; y: number };
-  datasource?: { type: string; uid: string }; targets?: Target[]; panels?: Panel[];
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { h: number; w: number; x: number; y: number };
+  datasource?: { type: string; uid: string };
+  targets?: Target[];
+  panels?: Panel[];
   fieldConfig?: { defaults?: { unit?: string }; overrides?: { properties: { id: string; value: unknown }[] }[] };
 }
-interface Dashboard { schemaVersion: number; uid: string; title: string; panels: Panel[]; templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] } }
-interface Rule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-interface RuleFile { groups: { name: string; interval?: string; rules: Rule[] }[] }
+interface Dashboard {
+  schemaVersion: number;
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] };
+}
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RuleFile {
+  groups: { name: string; interval?: string; rules: Rule[] }[];
+}
 
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
 const rules = parseYaml(readFileSync(RULES, 'utf8')) as RuleFile;
@@ -256,7 +179,8 @@ function rows(): Map<string, Panel[]> {
 /** Every PromQL expression of both files, with where it comes from. */
 function expressions(): { where: string; expr: string }[] {
   const out: { where: string; expr: string }[] = [];
-  for (const p of queryPanels) for (const t of p.targets ?? []) out.push({ where: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
+  for (const p of queryPanels)
+    for (const t of p.targets ?? []) out.push({ where: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
   for (const v of dashboard.templating.list) {
     if (v.type !== 'query') continue;
     const q = typeof v.query === 'string' ? v.query : (v.query as { query: string }).query;
@@ -268,10 +192,16 @@ function expressions(): { where: string; expr: string }[] {
   return out;
 }
 
-describe('the PromQL scanner', () => {
+describe("the PromQL expressions, read with Prometheus' grammar", () => {
   const cases: [string, string[]][] = [
-    ['sum by (status) (rate(aspora_executions_total{status!="success", domain=~"$domain"}[$__rate_interval]))', ['aspora_executions_total']],
-    ['histogram_quantile(0.95, sum by (skill, le) (rate(aspora_execution_duration_seconds_bucket[5m])))', ['aspora_execution_duration_seconds_bucket']],
+    [
+      'sum by (status) (rate(aspora_executions_total{status!="success", domain=~"$domain"}[$__rate_interval]))',
+      ['aspora_executions_total'],
+    ],
+    [
+      'histogram_quantile(0.95, sum by (skill, le) (rate(aspora_execution_duration_seconds_bucket[5m])))',
+      ['aspora_execution_duration_seconds_bucket'],
+    ],
     ['sum(rate(a_total[5m])) by (skill) / on (skill) group_left (domain) b offset 1h > bool 0.5', ['a_total', 'b']],
     ['{__name__="aspora_workers", state="waiting"} > 0 and x @ start()', ['aspora_workers', 'x']],
     ['label_replace(up, "dst", "$1", "instance", "(aspora_fake.*)") or vector(0)', ['up']],
@@ -279,33 +209,59 @@ describe('the PromQL scanner', () => {
     ['max_over_time(rate(c[5m])[1h:1m]) # rate(commented_out[5m])\n / 2', ['c']],
     ['SUM(rate(c[${__rate_interval}])) without (instance) > -.5', ['c']],
     ['sum without (instance) (rate(c[5m])) / sum by(le)(d)', ['c', 'd']],
-    ['rat(c[5m])', ['rat', 'c']], // a misspelt function is reported, as an unknown metric
     ['{domain="fraud"}', ['<no metric>']],
   ];
   for (const [expr, want] of cases) test(expr.replace(/\s+/g, ' '), () => assert.deepEqual(metricNames(expr), want));
 
   test('collects matcher labels per selector and grouping labels', () => {
-    const r = scanPromQL('sum by (domain, le) (rate(m_bucket{skill=~"a|b", "domain"!="x"}[5m])) / ignoring(le) n');
-    assert.deepEqual(r.selectors, [{ metric: 'm_bucket', labels: ['skill', 'domain'] }, { metric: 'n', labels: [] }]);
-    assert.deepEqual(r.grouping, [{ clause: 'by', labels: ['domain', 'le'] }, { clause: 'ignoring', labels: ['le'] }]);
+    const r = readPromQL('sum by (domain, le) (rate(m_bucket{skill=~"a|b", "domain"!="x"}[5m])) / ignoring(le) n');
+    assert.deepEqual(r.selectors, [
+      { metric: 'm_bucket', labels: ['skill', 'domain'] },
+      { metric: 'n', labels: [] },
+    ]);
+    assert.deepEqual(r.grouping, [
+      { clause: 'by', labels: ['domain', 'le'] },
+      { clause: 'ignoring', labels: ['le'] },
+    ]);
     assert.deepEqual(r.aggregations, ['sum']);
-    assert.deepEqual(scanPromQL('a * on (x) group_left b').grouping, [{ clause: 'on', labels: ['x'] }]);
-    assert.deepEqual(scanPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, ['topk', 'sum', 'count']);
+    assert.deepEqual(readPromQL('a * on (x) group_left b').grouping, [{ clause: 'on', labels: ['x'] }]);
+    assert.deepEqual(readPromQL('a * on (x) group_left (y) b').grouping, [
+      { clause: 'on', labels: ['x'] },
+      { clause: 'group_left', labels: ['y'] },
+    ]);
+    assert.deepEqual(readPromQL('topk(3, sum without (instance) (a)) or count by (s) (b)').aggregations, [
+      'topk',
+      'sum',
+      'count',
+    ]);
   });
 
-  test('refuses what it cannot read', () => {
-    assert.throws(() => scanPromQL('m{skill="unterminated}'), /unterminated string/);
-    assert.throws(() => scanPromQL('m{skill}'), /bad matcher operator/);
-    assert.throws(() => scanPromQL('sum by skill (m)'), /without a label list/);
-    assert.throws(() => scanPromQL('rate(m[5m)'), /unterminated \[/);
+  test('refuses what is not PromQL, a misspelt function included', () => {
+    for (const bad of [
+      'm{skill="unterminated}',
+      'm{skill}',
+      'sum by skill (m)',
+      'rate(m[5m)',
+      'rat(c[5m])',
+      'sum(rate(c[5m])',
+      'a +',
+      'm{__name__="x"}',
+    ]) {
+      assert.throws(() => readPromQL(bad), /PromQL syntax error|only one metric name/, bad);
+    }
   });
 });
 
 describe('metrics and labels used exist', () => {
   test('the registry is what the deploy files were written against', () => {
     assert.ok(families.includes('aspora_executions_total') && families.includes('aspora_execution_duration_seconds'));
-    assert.ok(families.some((n) => n.startsWith('aspora_process_')), 'default process metrics are exported');
-    assert.ok(series.has('aspora_execution_duration_seconds_bucket') && !series.has('aspora_execution_duration_seconds'));
+    assert.ok(
+      families.some((n) => n.startsWith('aspora_process_')),
+      'default process metrics are exported',
+    );
+    assert.ok(
+      series.has('aspora_execution_duration_seconds_bucket') && !series.has('aspora_execution_duration_seconds'),
+    );
   });
 
   const exprs = expressions();
@@ -316,18 +272,26 @@ describe('metrics and labels used exist', () => {
 
   for (const { where, expr } of exprs) {
     test(where, () => {
-      const { selectors, grouping } = scanPromQL(expr);
+      const { selectors, grouping } = readPromQL(expr);
       assert.ok(selectors.length > 0, 'names at least one metric');
       const used = new Set<string>();
       for (const s of selectors) {
         assert.ok(s.metric, `a selector without a metric name: ${expr}`);
         const labels = series.get(s.metric);
-        if (!labels && series.has(`${s.metric}_bucket`)) assert.fail(`${s.metric} is a histogram: select ${s.metric}_bucket, _sum or _count`);
-        assert.ok(labels, `${s.metric} is not exported by PlatformMetrics (its series: ${[...series.keys()].filter((f) => !f.startsWith('aspora_process_')).join(', ')}, aspora_process_…)`);
+        if (!labels && series.has(`${s.metric}_bucket`))
+          assert.fail(`${s.metric} is a histogram: select ${s.metric}_bucket, _sum or _count`);
+        assert.ok(
+          labels,
+          `${s.metric} is not exported by PlatformMetrics (its series: ${[...series.keys()].filter((f) => !f.startsWith('aspora_process_')).join(', ')}, aspora_process_…)`,
+        );
         for (const l of s.labels) assert.ok(labels.has(l), `${s.metric} has no label "${l}"`);
-        labels.forEach((l) => used.add(l));
+        for (const l of labels) used.add(l);
       }
-      for (const l of grouping.flatMap((g) => g.labels)) assert.ok(used.has(l), `grouping by "${l}", which none of ${[...new Set(selectors.map((s) => s.metric))].join(', ')} has`);
+      for (const l of grouping.flatMap((g) => g.labels))
+        assert.ok(
+          used.has(l),
+          `grouping by "${l}", which none of ${[...new Set(selectors.map((s) => s.metric))].join(', ')} has`,
+        );
     });
   }
 });
@@ -359,7 +323,10 @@ describe('the Grafana dashboard', () => {
       assert.ok(typeof p.title === 'string' && p.title.length > 0, `title of panel ${p.id}`);
       assert.ok(['row', 'timeseries', 'stat', 'table'].includes(p.type), `type ${p.type} of ${p.title}`);
       const g = p.gridPos;
-      assert.ok([g.h, g.w, g.x, g.y].every((n) => Number.isInteger(n) && n >= 0) && g.h > 0 && g.w > 0, `gridPos of ${p.title}`);
+      assert.ok(
+        [g.h, g.w, g.x, g.y].every((n) => Number.isInteger(n) && n >= 0) && g.h > 0 && g.w > 0,
+        `gridPos of ${p.title}`,
+      );
       assert.ok(g.x + g.w <= 24, `${p.title} fits in 24 columns`);
     }
   });
@@ -368,7 +335,11 @@ describe('the Grafana dashboard', () => {
     const top = dashboard.panels;
     for (const [i, a] of top.entries())
       for (const b of top.slice(i + 1)) {
-        const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+        const overlap =
+          a.gridPos.x < b.gridPos.x + b.gridPos.w &&
+          b.gridPos.x < a.gridPos.x + a.gridPos.w &&
+          a.gridPos.y < b.gridPos.y + b.gridPos.h &&
+          b.gridPos.y < a.gridPos.y + a.gridPos.h;
         assert.ok(!overlap, `"${a.title}" and "${b.title}" overlap`);
       }
   });
@@ -389,21 +360,31 @@ describe('the Grafana dashboard', () => {
     const units = new Set(['s', 'percentunit', 'currencyUSD', 'reqps', 'short']);
     for (const p of queryPanels) {
       if (p.type === 'table') {
-        const set = (p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties).filter((x) => x.id === 'unit').map((x) => x.value);
+        const set = (p.fieldConfig?.overrides ?? [])
+          .flatMap((o) => o.properties)
+          .filter((x) => x.id === 'unit')
+          .map((x) => x.value);
         assert.ok(set.length > 0 && set.every((u) => units.has(String(u))), `column units of ${p.title}`);
-      } else assert.ok(units.has(p.fieldConfig?.defaults?.unit ?? ''), `unit of ${p.title}: ${p.fieldConfig?.defaults?.unit}`);
+      } else
+        assert.ok(
+          units.has(p.fieldConfig?.defaults?.unit ?? ''),
+          `unit of ${p.title}: ${p.fieldConfig?.defaults?.unit}`,
+        );
     }
   });
 
   test('rows Platform, Domain and Skill, in that order; Domain filters by $domain, Skill by $domain and $skill', () => {
     const r = rows();
     assert.deepEqual([...r.keys()], ['Platform', 'Domain', 'Skill']);
-    for (const p of r.get('Domain')!) for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain"/, `${p.title}`);
-    for (const p of r.get('Skill')!) for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain", skill=~"\$skill"/, `${p.title}`);
-    for (const p of r.get('Platform')!) for (const t of p.targets!) assert.doesNotMatch(t.expr, /\$(domain|skill)\b/, `${p.title} is platform-wide`);
+    for (const p of r.get('Domain')!)
+      for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain"/, `${p.title}`);
+    for (const p of r.get('Skill')!)
+      for (const t of p.targets!) assert.match(t.expr, /domain=~"\$domain", skill=~"\$skill"/, `${p.title}`);
+    for (const p of r.get('Platform')!)
+      for (const t of p.targets!) assert.doesNotMatch(t.expr, /\$(domain|skill)\b/, `${p.title} is platform-wide`);
   });
 
-  test("the four overview panels are in the Platform row: executions per second, success rate, model cost, latency", () => {
+  test('the four overview panels are in the Platform row: executions per second, success rate, model cost, latency', () => {
     const platform = rows().get('Platform')!;
     const find = (re: RegExp) => {
       const p = platform.find((x) => re.test(x.title));
@@ -412,7 +393,10 @@ describe('the Grafana dashboard', () => {
     };
     const volume = find(/^executions per second/i);
     assert.equal(volume.fieldConfig?.defaults?.unit, 'reqps');
-    assert.match(volume.targets![0]!.expr, /^sum by \(status\) \(rate\(aspora_executions_total\[\$__rate_interval\]\)\)$/);
+    assert.match(
+      volume.targets![0]!.expr,
+      /^sum by \(status\) \(rate\(aspora_executions_total\[\$__rate_interval\]\)\)$/,
+    );
 
     const success = find(/^success rate/i);
     assert.equal(success.fieldConfig?.defaults?.unit, 'percentunit');
@@ -425,7 +409,12 @@ describe('the Grafana dashboard', () => {
     const latency = find(/^execution latency$/i);
     assert.equal(latency.fieldConfig?.defaults?.unit, 's');
     assert.deepEqual(
-      latency.targets!.map((t) => /^histogram_quantile\((0\.\d+), sum by \(le\) \(rate\(aspora_execution_duration_seconds_bucket\[\$__rate_interval\]\)\)\)$/.exec(t.expr)?.[1]),
+      latency.targets!.map(
+        (t) =>
+          /^histogram_quantile\((0\.\d+), sum by \(le\) \(rate\(aspora_execution_duration_seconds_bucket\[\$__rate_interval\]\)\)\)$/.exec(
+            t.expr,
+          )?.[1],
+      ),
       ['0.5', '0.95', '0.99'],
     );
   });
@@ -461,14 +450,15 @@ describe('the Prometheus alerting rules', () => {
   test('annotations use only labels the expression keeps', () => {
     for (const r of alerts) {
       // Heuristic: an aggregating expression keeps its by (…) labels; one without keeps them all.
-      const scanned = scanPromQL(r.expr);
+      const scanned = readPromQL(r.expr);
       const kept = new Set(
         scanned.aggregations.length > 0
           ? scanned.grouping.filter((g) => g.clause === 'by').flatMap((g) => g.labels)
           : scanned.selectors.flatMap((x) => [...(series.get(x.metric ?? '') ?? [])]),
       );
       for (const text of Object.values(r.annotations ?? {}))
-        for (const [, label] of text.matchAll(/\$labels\.(\w+)/g)) assert.ok(kept.has(label!), `${r.alert} uses $labels.${label}, which its expr aggregates away`);
+        for (const [, label] of text.matchAll(/\$labels\.(\w+)/g))
+          assert.ok(kept.has(label!), `${r.alert} uses $labels.${label}, which its expr aggregates away`);
     }
   });
 
@@ -491,22 +481,27 @@ describe('the Prometheus alerting rules', () => {
   });
 });
 
-describe('promtool', suiteUnless(skipUnless('promtool'), () => {
-  test('check rules: the alerting rules, and every dashboard query as a recording rule', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aspora-promql-'));
-    try {
-      const recording = queryPanels.flatMap((p) => p.targets!.map((t) => ({ record: `aspora_dashboard:panel_${p.id}_${t.refId}`, expr: interpolate(t.expr) })));
-      const file = join(dir, 'dashboard-rules.json'); // JSON is YAML
-      writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: recording }] }));
-      const res = spawnSync('promtool', ['check', 'rules', RULES, file], { encoding: 'utf8' });
-      assert.equal(res.status, 0, res.stdout + res.stderr);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+describe(
+  'promtool',
+  suiteUnless(skipUnless('promtool'), () => {
+    test('check rules: the alerting rules, and every dashboard query as a recording rule', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'aspora-promql-'));
+      try {
+        const recording = queryPanels.flatMap((p) =>
+          p.targets!.map((t) => ({ record: `aspora_dashboard:panel_${p.id}_${t.refId}`, expr: interpolate(t.expr) })),
+        );
+        const file = join(dir, 'dashboard-rules.json'); // JSON is YAML
+        writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: recording }] }));
+        const res = spawnSync('promtool', ['check', 'rules', RULES, file], { encoding: 'utf8' });
+        assert.equal(res.status, 0, res.stdout + res.stderr);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
-  test('test rules: deploy/prometheus/aspora-alerts.test.yaml', () => {
-    const res = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
-    assert.equal(res.status, 0, res.stdout + res.stderr);
-  });
-}));
+    test('test rules: deploy/prometheus/aspora-alerts.test.yaml', () => {
+      const res = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stdout + res.stderr);
+    });
+  }),
+);

@@ -14,46 +14,81 @@ const HANDLER = `export const handler = async (ctx) => {
 };`;
 
 async function upload(pl: P, b: Buffer, headers: Record<string, string> = {}) {
-  const r = await fetch(`${pl.url}/v1/bundles`, { method: 'POST', body: b, headers: { 'content-type': 'application/gzip', ...headers } });
+  const r = await fetch(`${pl.url}/v1/bundles`, {
+    method: 'POST',
+    body: b,
+    headers: { 'content-type': 'application/gzip', ...headers },
+  });
   assert.ok(r.ok, await r.text());
-  const d = await fetch(`${pl.url}/v1/skills/fraud/block-transaction/deployments`, { method: 'POST', body: JSON.stringify({ environment: 'production', version: '1.0.0' }), headers: { 'content-type': 'application/json', ...headers } });
+  const d = await fetch(`${pl.url}/v1/skills/fraud/block-transaction/deployments`, {
+    method: 'POST',
+    body: JSON.stringify({ environment: 'production', version: '1.0.0' }),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   assert.ok(d.ok, await d.text());
 }
 
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`${p.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${p.url}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 before(async () => {
   p = await tempPlatform();
-  await upload(p, await bundle({ handler: HANDLER, extra: { 'tests/unit/a.test.ts': `import { test } from 'node:test'; import assert from 'node:assert/strict'; import { handler } from '../../code/handler.ts'; import { createTestContext } from '@aspora/sdk/testing';
-test('checks', async () => { const r = await handler(createTestContext({ input: { metadata: { transactionId: 't1' } }, files: { 'DECISIONS.md': '# D' } })); assert.equal(r.message, 'checked t1'); });` } }));
+  await upload(
+    p,
+    await bundle({
+      handler: HANDLER,
+      extra: {
+        'tests/unit/a.test.ts': `import { test } from 'node:test'; import assert from 'node:assert/strict'; import { handler } from '../../code/handler.ts'; import { createTestContext } from '@aspora/sdk/testing';
+test('checks', async () => { const r = await handler(createTestContext({ input: { metadata: { transactionId: 't1' } }, files: { 'DECISIONS.md': '# D' } })); assert.equal(r.message, 'checked t1'); });`,
+      },
+    }),
+  );
 });
 after(() => p.cleanup());
 
 describe('executions over HTTP', () => {
   test('POST runs the handler and returns the record with its id; GET reads it back', async () => {
-    const res = await post('/v1/skills/fraud/block-transaction/executions', { input: { userMessage: 'block payment tx_123', metadata: { transactionId: 'tx_123' } } });
+    const res = await post('/v1/skills/fraud/block-transaction/executions', {
+      input: { userMessage: 'block payment tx_123', metadata: { transactionId: 'tx_123' } },
+    });
     assert.equal(res.status, 200);
     const r = (await res.json()) as Record<string, any>;
     assert.equal(r.success, true);
-    assert.deepEqual(r.result, { success: true, message: 'checked tx_123', data: { decisions: '# Decisions' }, confidence: 0.8 });
+    assert.deepEqual(r.result, {
+      success: true,
+      message: 'checked tx_123',
+      data: { decisions: '# Decisions' },
+      confidence: 0.8,
+    });
     assert.match(r.id, /^[0-9a-f-]{36}$/);
     assert.equal(r.version, '1.0.0');
     assert.equal(r.trigger, 'api');
     const back = (await (await fetch(`${p.url}/v1/executions/${r.id}`)).json()) as Record<string, any>;
     assert.equal(back.id, r.id);
     assert.equal(back.completedAt !== null, true);
-    assert.deepEqual(back.logs.map((l: { msg: string }) => l.msg), ['checked']);
+    assert.deepEqual(
+      back.logs.map((l: { msg: string }) => l.msg),
+      ['checked'],
+    );
   });
 
   test('a failing handler is a 200 with success false and the error on the record', async () => {
-    const r = (await (await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { fail: true } } })).json()) as Record<string, any>;
+    const r = (await (
+      await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { fail: true } } })
+    ).json()) as Record<string, any>;
     assert.equal(r.success, false);
     assert.equal(r.error.code, 'HANDLER_ERROR');
     assert.match(r.error.message, /asked to fail/);
   });
 
   test('the list shows recent runs newest first; unknown ids and skills are 404 with a hint', async () => {
-    const list = (await (await fetch(`${p.url}/v1/skills/fraud/block-transaction/executions?limit=5`)).json()) as { executions: Array<{ startedAt: string }> };
+    const list = (await (await fetch(`${p.url}/v1/skills/fraud/block-transaction/executions?limit=5`)).json()) as {
+      executions: Array<{ startedAt: string }>;
+    };
     assert.ok(list.executions.length >= 2);
     assert.ok(list.executions[0]!.startedAt >= list.executions[1]!.startedAt);
     const missing = await fetch(`${p.url}/v1/executions/00000000-0000-4000-8000-000000000000`);
@@ -84,13 +119,21 @@ describe('executions over HTTP', () => {
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(deep.status, 400);
-    assert.match(((await deep.json()) as { error: { message: string } }).error.message, /request body is nested deeper than 72 levels/);
+    assert.match(
+      ((await deep.json()) as { error: { message: string } }).error.message,
+      /request body is nested deeper than 72 levels/,
+    );
     // Just past the input's 64 levels.
     const past = await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { d: nest(64) } } });
     assert.equal(past.status, 400);
-    assert.match(((await past.json()) as { error: { message: string } }).error.message, /the execution input is nested deeper than 64 levels/);
+    assert.match(
+      ((await past.json()) as { error: { message: string } }).error.message,
+      /the execution input is nested deeper than 64 levels/,
+    );
     for (let i = 0; i < 3; i++) {
-      const ok = await post('/v1/skills/fraud/block-transaction/executions', { input: { metadata: { transactionId: `t${i}` } } });
+      const ok = await post('/v1/skills/fraud/block-transaction/executions', {
+        input: { metadata: { transactionId: `t${i}` } },
+      });
       assert.equal(((await ok.json()) as { success: boolean }).success, true);
     }
   });

@@ -17,11 +17,18 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 before(async () => {
   ({ stub, p, cleanup } = await platformOnStub(TOKEN, {
-    models: { fast: { provider: 'stub', id: 'openai/gpt-4o-mini', price: { prompt: 1, completion: 2 } }, flaky: { provider: 'stub', id: 'openai/gpt-4o', price: { prompt: 1, completion: 2 } } },
+    models: {
+      fast: { provider: 'stub', id: 'openai/gpt-4o-mini', price: { prompt: 1, completion: 2 } },
+      flaky: { provider: 'stub', id: 'openai/gpt-4o', price: { prompt: 1, completion: 2 } },
+    },
     gateway: { default_model: 'fast', retries: 1 },
     cost_optimization: { caching: { enabled: true, ttl: 60 } },
   }));
-  await fetch(`${p.url}/v1/bundles`, { method: 'POST', body: await bundle({ name: 'metered' }), headers: { 'content-type': 'application/gzip', ...auth } });
+  await fetch(`${p.url}/v1/bundles`, {
+    method: 'POST',
+    body: await bundle({ name: 'metered' }),
+    headers: { 'content-type': 'application/gzip', ...auth },
+  });
 });
 after(() => cleanup());
 
@@ -54,14 +61,19 @@ test('calls, tokens, cost, fallbacks, cache and latency, as counted', async () =
 
   const text = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
   const skill = { skill: 'fraud/metered', domain: 'fraud' };
-  const calls = (model: string, status: string) => series(text, 'aspora_model_calls_total', { ...skill, model, provider: 'stub', status });
+  const calls = (model: string, status: string) =>
+    series(text, 'aspora_model_calls_total', { ...skill, model, provider: 'stub', status });
   assert.equal(calls('fast', 'ok'), 2, 'the first question and the fallback answer');
   assert.equal(calls('fast', 'cached'), 2);
   assert.equal(calls('flaky', 'error'), 2);
   assert.equal(series(text, 'aspora_model_fallbacks_total', { ...skill, model: 'fast' }), 1);
   assert.equal(series(text, 'aspora_model_fallbacks_total', { ...skill, model: 'flaky' }), 0);
   assert.equal(series(text, 'aspora_model_cache_total', { ...skill, result: 'hit' }), 2);
-  assert.equal(series(text, 'aspora_model_cache_total', { ...skill, result: 'miss' }), 2, 'the first question and the one that fell back');
+  assert.equal(
+    series(text, 'aspora_model_cache_total', { ...skill, result: 'miss' }),
+    2,
+    'the first question and the one that fell back',
+  );
   const prompt = series(text, 'aspora_model_tokens_total', { ...skill, model: 'fast', kind: 'prompt' });
   const completion = series(text, 'aspora_model_tokens_total', { ...skill, model: 'fast', kind: 'completion' });
   assert.ok(prompt > 0 && completion > 0);
@@ -74,10 +86,22 @@ test('calls, tokens, cost, fallbacks, cache and latency, as counted', async () =
 
   // A second scrape shows the same (the counters are set from the figures, not added to).
   const again = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
-  assert.equal(series(again, 'aspora_model_calls_total', { ...skill, model: 'fast', provider: 'stub', status: 'ok' }), 2);
+  assert.equal(
+    series(again, 'aspora_model_calls_total', { ...skill, model: 'fast', provider: 'stub', status: 'ok' }),
+    2,
+  );
 
   const { rows } = (await (await fetch(`${p.url}/v1/gateway/stats`, { headers: auth })).json()) as {
-    rows: Array<{ skill: string; model: string; calls: number; errors: number; fallbacks: number; cacheHits: number; cacheMisses: number; latencyBuckets: Record<string, number> }>;
+    rows: Array<{
+      skill: string;
+      model: string;
+      calls: number;
+      errors: number;
+      fallbacks: number;
+      cacheHits: number;
+      cacheMisses: number;
+      latencyBuckets: Record<string, number>;
+    }>;
   };
   const fast = rows.find((r) => r.skill === 'fraud/metered' && r.model === 'fast')!;
   assert.deepEqual([fast.calls, fast.errors, fast.fallbacks, fast.cacheHits], [4, 0, 1, 2]);

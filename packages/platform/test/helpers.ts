@@ -14,10 +14,17 @@ import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src
  * A throwaway platform whose default provider `stub` is a fresh OpenAI stub. `config` is the rest
  * of its aspora.platform.yaml as an object; its `gateway` keys join `default_provider: stub`.
  */
-export async function platformOnStub(apiToken: string, config: { gateway?: Record<string, unknown> } & Record<string, unknown> = {}): Promise<{ stub: OpenAIStub; p: Awaited<ReturnType<typeof tempPlatform>>; cleanup(): Promise<void> }> {
+export async function platformOnStub(
+  apiToken: string,
+  config: { gateway?: Record<string, unknown> } & Record<string, unknown> = {},
+): Promise<{ stub: OpenAIStub; p: Awaited<ReturnType<typeof tempPlatform>>; cleanup(): Promise<void> }> {
   const stub = await startOpenAIStub();
   const { gateway, ...rest } = config;
-  const platformYaml = stringify({ providers: { stub: { base_url: stub.url, timeout: '5s' } }, gateway: { default_provider: 'stub', ...gateway }, ...rest });
+  const platformYaml = stringify({
+    providers: { stub: { base_url: stub.url, timeout: '5s' } },
+    gateway: { default_provider: 'stub', ...gateway },
+    ...rest,
+  });
   const p = await tempPlatform({ apiToken, platformYaml }).catch(async (e: unknown) => {
     await stub.close();
     throw e;
@@ -26,7 +33,14 @@ export async function platformOnStub(apiToken: string, config: { gateway?: Recor
 }
 
 export async function tempPlatform(
-  over: { databaseUrl?: string; databaseSchema?: string; maxBundleBytes?: number; apiToken?: string; platformYaml?: string; env?: NodeJS.ProcessEnv } = {},
+  over: {
+    databaseUrl?: string;
+    databaseSchema?: string;
+    maxBundleBytes?: number;
+    apiToken?: string;
+    platformYaml?: string;
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
   chmodSync(dataDir, 0o755); // the sandbox user reads bundles below it
@@ -39,7 +53,11 @@ export async function tempPlatform(
     databaseSchema: over.databaseSchema,
     limits: { ...base.limits, ...(over.maxBundleBytes ? { maxBundleBytes: over.maxBundleBytes } : {}) },
   };
-  const p = await startPlatform(config, createLogger('silent'), over.platformYaml ? { platformFile: parsePlatformFile(over.platformYaml, 'aspora.platform.yaml', env) } : {});
+  const p = await startPlatform(
+    config,
+    createLogger('silent'),
+    over.platformYaml ? { platformFile: parsePlatformFile(over.platformYaml, 'aspora.platform.yaml', env) } : {},
+  );
   return {
     ...p,
     dataDir,
@@ -85,7 +103,9 @@ owner_team: fraud-team
     'DECISIONS.md': '# Decisions\n',
     'GUARDRAILS.md': '# Guardrails\n',
     'tests/unit/a.test.ts': '',
-    ...(s.handler === null ? {} : { 'code/handler.ts': s.handler ?? 'export const handler = async () => ({ success: true, message: "ok" });\n' }),
+    ...(s.handler === null
+      ? {}
+      : { 'code/handler.ts': s.handler ?? 'export const handler = async () => ({ success: true, message: "ok" });\n' }),
     ...s.extra,
   };
   return new Map(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]));

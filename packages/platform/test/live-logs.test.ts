@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { REDIS_URL, redisDown } from '../src/limits/test-support.ts';
+import { REDIS_URL, redisDown } from '../src/rate-limits/test-support.ts';
 import { PG_URL, pgDown } from '../src/registry/test-support.ts';
 import { bundle, tempPlatform } from './helpers.ts';
 
@@ -15,7 +15,11 @@ type P = Awaited<ReturnType<typeof tempPlatform>>;
 let a: P;
 let b: P;
 const schema = `aspora_live_${randomBytes(4).toString('hex')}`;
-const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+const json = (body: unknown) => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json' },
+});
 
 before(async () => {
   const down = (await pgDown()) || (await redisDown());
@@ -26,8 +30,20 @@ before(async () => {
   const handler = `export const handler = async (ctx) => { ctx.log.info('working on', { n: ctx.input.metadata.n }); return { success: true, message: 'done ' + ctx.input.metadata.n }; };`;
   // Each test platform has a bundle folder of its own (in production they share S3, or a volume).
   const bytes = await bundle({ handler });
-  for (const p of [a, b]) assert.ok((await fetch(`${p.url}/v1/bundles`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/gzip' } })).ok);
-  await fetch(`${a.url}/v1/skills/fraud/block-transaction/deployments`, json({ environment: 'production', version: '1.0.0' }));
+  for (const p of [a, b])
+    assert.ok(
+      (
+        await fetch(`${p.url}/v1/bundles`, {
+          method: 'POST',
+          body: bytes,
+          headers: { 'content-type': 'application/gzip' },
+        })
+      ).ok,
+    );
+  await fetch(
+    `${a.url}/v1/skills/fraud/block-transaction/deployments`,
+    json({ environment: 'production', version: '1.0.0' }),
+  );
 });
 
 after(async () => {
@@ -40,7 +56,8 @@ after(async () => {
 });
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 10)))
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 }
 
 test('a follower on one process sees the live lines of executions run by another, and only while it follows', async () => {
@@ -65,7 +82,10 @@ test('a follower on one process sees the live lines of executions run by another
   }
   clearTimeout(timer);
   ctl.abort();
-  const lines = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { msg: string; executionId: string; fields?: unknown });
+  const lines = text
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as { msg: string; executionId: string; fields?: unknown });
   const mine = lines.filter((l) => l.executionId === id);
   assert.equal(mine.length, 2, text);
   assert.equal(mine[0]!.msg, 'working on');

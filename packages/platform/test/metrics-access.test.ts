@@ -37,7 +37,9 @@ test('ASPORA_METRICS_LISTEN serves /metrics on its own listener without the toke
   assert.equal(scrape.status, 200);
   assert.match(scrape.headers.get('content-type') ?? '', /^text\/plain/);
   assert.match(await scrape.text(), /^# HELP aspora_/m);
-  const other = await fetch(new URL('/v1/skills', p.metricsUrl).toString(), { headers: { authorization: `Bearer ${TOKEN}` } });
+  const other = await fetch(new URL('/v1/skills', p.metricsUrl).toString(), {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   assert.equal(other.status, 404, 'the metrics listener serves nothing else');
   await other.body?.cancel();
   const onApi = await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -46,10 +48,20 @@ test('ASPORA_METRICS_LISTEN serves /metrics on its own listener without the toke
 });
 
 test('ASPORA_METRICS_LISTEN is host:port; anything else is CONFIG_INVALID at start', () => {
-  assert.deepEqual(platformConfigFromEnv({ ASPORA_METRICS_LISTEN: '[::1]:9464' }).metricsListen, { host: '::1', port: 9464 });
-  assert.deepEqual(platformConfigFromEnv({ ASPORA_METRICS_LISTEN: '0.0.0.0:9464' }).metricsListen, { host: '0.0.0.0', port: 9464 });
+  assert.deepEqual(platformConfigFromEnv({ ASPORA_METRICS_LISTEN: '[::1]:9464' }).metricsListen, {
+    host: '::1',
+    port: 9464,
+  });
+  assert.deepEqual(platformConfigFromEnv({ ASPORA_METRICS_LISTEN: '0.0.0.0:9464' }).metricsListen, {
+    host: '0.0.0.0',
+    port: 9464,
+  });
   assert.equal(platformConfigFromEnv({}).metricsListen, undefined);
   for (const bad of ['9464', 'localhost', 'host:99999', 'http://127.0.0.1:9464']) {
-    assert.throws(() => platformConfigFromEnv({ ASPORA_METRICS_LISTEN: bad }), (e: unknown) => e instanceof AsporaError && e.code === 'CONFIG_INVALID' && /host:port/.test(e.message), bad);
+    assert.throws(
+      () => platformConfigFromEnv({ ASPORA_METRICS_LISTEN: bad }),
+      (e: unknown) => e instanceof AsporaError && e.code === 'CONFIG_INVALID' && /host:port/.test(e.message),
+      bad,
+    );
   }
 });

@@ -10,8 +10,17 @@ before(async () => {
 after(async () => p.cleanup());
 
 const upload = async (b: Buffer) => {
-  const res = await fetch(`${p.url}/v1/bundles`, { method: 'POST', body: new Uint8Array(b), headers: { 'content-type': 'application/gzip' } });
-  return { status: res.status, body: (await res.json()) as { warnings: { file: string; line?: number; column?: number; path?: string; message: string; hint?: string }[] } };
+  const res = await fetch(`${p.url}/v1/bundles`, {
+    method: 'POST',
+    body: new Uint8Array(b),
+    headers: { 'content-type': 'application/gzip' },
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      warnings: { file: string; line?: number; column?: number; path?: string; message: string; hint?: string }[];
+    },
+  };
 };
 
 test('an upload that sets not-acted-on fields succeeds and answers each as a positioned warning', async () => {
@@ -37,7 +46,13 @@ owner_team: fraud-team
     mine.map((w) => [w.file, w.line, w.column, w.path, w.message]),
     [
       ['aspora.config.yaml', 10, 5, 'triggers[0]', 'accepted, not acted on yet: triggers[0] (type: cron)'],
-      ['aspora.config.yaml', 13, 3, 'versioning.canary_percentage', 'accepted, not acted on yet: versioning.canary_percentage'],
+      [
+        'aspora.config.yaml',
+        13,
+        3,
+        'versioning.canary_percentage',
+        'accepted, not acted on yet: versioning.canary_percentage',
+      ],
     ],
   );
   assert.ok(mine.every((w) => w.hint));
@@ -46,5 +61,8 @@ owner_team: fraud-team
 test('an upload that sets none gets no such warning', async () => {
   const r = await upload(await bundle({ version: '2.0.0' }));
   assert.equal(r.status, 201, JSON.stringify(r.body));
-  assert.deepEqual(r.body.warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')), []);
+  assert.deepEqual(
+    r.body.warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')),
+    [],
+  );
 });

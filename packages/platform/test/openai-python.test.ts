@@ -26,20 +26,35 @@ const VENV = fileURLToPath(new URL('../../../node_modules/.cache/aspora/py-opena
 /** A python that imports `openai`, or why there is none. */
 function python(): { bin: string } | { missing: string } {
   const has = (bin: string) => spawnSync(bin, ['-c', 'import openai'], { encoding: 'utf8' }).status === 0;
-  if (process.env.ASPORA_TEST_PYTHON) return has(process.env.ASPORA_TEST_PYTHON) ? { bin: process.env.ASPORA_TEST_PYTHON } : { missing: `ASPORA_TEST_PYTHON=${process.env.ASPORA_TEST_PYTHON} cannot import openai` };
+  if (process.env.ASPORA_TEST_PYTHON)
+    return has(process.env.ASPORA_TEST_PYTHON)
+      ? { bin: process.env.ASPORA_TEST_PYTHON }
+      : { missing: `ASPORA_TEST_PYTHON=${process.env.ASPORA_TEST_PYTHON} cannot import openai` };
   const bin = join(VENV, 'bin', 'python');
   if (existsSync(bin) && has(bin)) return { bin };
   mkdirSync(VENV, { recursive: true });
   const venv = spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' });
-  if (venv.status !== 0) return { missing: `python3 -m venv failed: ${(venv.stderr || venv.error?.message || '').trim()}` };
-  const pip = spawnSync(join(VENV, 'bin', 'pip'), // --retries 0: where only a local mirror answers, each package does not wait out retries against PyPI first.
-    ['install', '--quiet', '--retries', '0', '--disable-pip-version-check', 'openai'], { encoding: 'utf8', timeout: 300_000 });
-  if (pip.status !== 0 || !has(bin)) return { missing: `pip install openai failed (no package index reachable?): ${(pip.stderr || '').trim().split('\n').slice(-2).join(' ')}` };
+  if (venv.status !== 0)
+    return { missing: `python3 -m venv failed: ${(venv.stderr || venv.error?.message || '').trim()}` };
+  const pip = spawnSync(
+    join(VENV, 'bin', 'pip'), // --retries 0: where only a local mirror answers, each package does not wait out retries against PyPI first.
+    ['install', '--quiet', '--retries', '0', '--disable-pip-version-check', 'openai'],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
+  if (pip.status !== 0 || !has(bin))
+    return {
+      missing: `pip install openai failed (no package index reachable?): ${(pip.stderr || '').trim().split('\n').slice(-2).join(' ')}`,
+    };
   return { bin };
 }
 
 const py = python();
-const noClient = skipUnless({ name: 'the Python openai client', missing: 'missing' in py && py.missing, install: 'set ASPORA_TEST_PYTHON to a python that imports openai, or let pip reach a package index (.ci/run installs it)' });
+const noClient = skipUnless({
+  name: 'the Python openai client',
+  missing: 'missing' in py && py.missing,
+  install:
+    'set ASPORA_TEST_PYTHON to a python that imports openai, or let pip reach a package index (.ci/run installs it)',
+});
 let p: Awaited<ReturnType<typeof tempPlatform>>;
 let cleanup: (() => Promise<void>) | undefined;
 
@@ -54,7 +69,10 @@ after(() => cleanup?.());
 test('the official openai Python client works unchanged against the gateway', { skip: noClient }, async () => {
   assert.ok('bin' in py);
   // Not spawnSync: the platform answering the client runs in this process.
-  const { stdout } = await run(py.bin, [SCRIPT], { env: { ...process.env, ASPORA_BASE_URL: `${p.url}/v1`, ASPORA_TOKEN: TOKEN }, timeout: 60_000 }).catch((e: Error & { stderr?: string }) => {
+  const { stdout } = await run(py.bin, [SCRIPT], {
+    env: { ...process.env, ASPORA_BASE_URL: `${p.url}/v1`, ASPORA_TOKEN: TOKEN },
+    timeout: 60_000,
+  }).catch((e: Error & { stderr?: string }) => {
     throw new Error(`${e.message}\n${e.stderr ?? ''}`);
   });
   const out = JSON.parse(stdout) as Record<string, any>;

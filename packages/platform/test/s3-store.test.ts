@@ -12,7 +12,13 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { AsporaError } from '@aspora/sdk';
 import { PG_URL, pgDown } from '../src/registry/test-support.ts';
-import { deadEndpoint, startFaultyProxy, startS3, type FaultyProxy, type TestS3 } from '../src/store/s3-test-support.ts';
+import {
+  deadEndpoint,
+  startFaultyProxy,
+  startS3,
+  type FaultyProxy,
+  type TestS3,
+} from '../src/store/s3-test-support.ts';
 import { bundle, tempPlatform } from './helpers.ts';
 
 type P = Awaited<ReturnType<typeof tempPlatform>>;
@@ -23,9 +29,17 @@ let b: P;
 const schema = `aspora_s3_${randomBytes(4).toString('hex')}`;
 const STORE_URL = 's3://aspora-shared/skills';
 const ref = 'fraud/block-transaction';
-const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-const upload = (p: P, bytes: Buffer) => fetch(`${p.url}/v1/bundles`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/gzip' } });
-const versions = async (p: P) => ((await (await fetch(`${p.url}/v1/skills/${ref}`)).json()) as { versions: { version: string }[] }).versions.map((v) => v.version).sort();
+const json = (body: unknown) => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json' },
+});
+const upload = (p: P, bytes: Buffer) =>
+  fetch(`${p.url}/v1/bundles`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/gzip' } });
+const versions = async (p: P) =>
+  ((await (await fetch(`${p.url}/v1/skills/${ref}`)).json()) as { versions: { version: string }[] }).versions
+    .map((v) => v.version)
+    .sort();
 
 before(async () => {
   const down = await pgDown();
@@ -55,7 +69,9 @@ test('a skill deployed through one process runs on another: one database, one bu
   const up = await upload(a, bytes);
   assert.equal(up.status, 201, await up.clone().text());
   const { digest } = (await up.json()) as { digest: string };
-  assert.ok((await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '1.0.0' }))).ok);
+  assert.ok(
+    (await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '1.0.0' }))).ok,
+  );
 
   // B never received the upload: its bundle comes from the bucket.
   const ran = await fetch(`${b.url}/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 7 } } }));
@@ -65,7 +81,8 @@ test('a skill deployed through one process runs on another: one database, one bu
   const fetched = await fetch(`${b.url}/v1/bundles/${digest}`);
   assert.equal(fetched.status, 200);
   assert.ok(Buffer.from(await fetched.arrayBuffer()).equals(bytes), 'B serves the bytes A uploaded');
-  for (const p of [a, b]) assert.equal(existsSync(join(p.dataDir, 'bundles')), false, 'no local bundle folder when the store is S3');
+  for (const p of [a, b])
+    assert.equal(existsSync(join(p.dataDir, 'bundles')), false, 'no local bundle folder when the store is S3');
 
   // The same bytes through B: stored once, the version already registered.
   const again = await upload(b, bytes);
@@ -83,7 +100,10 @@ test('an upload the S3 server fails (500s, or the connection cut mid-body) regis
     assert.equal(error.code, 'UNAVAILABLE');
     assert.ok(error.message.includes(proxy.endpoint), error.message);
     assert.match(error.hint, /nothing was registered/);
-    assert.ok(proxy.seen.some((s) => s.startsWith('PUT')), `${action}: the upload was attempted`);
+    assert.ok(
+      proxy.seen.some((s) => s.startsWith('PUT')),
+      `${action}: the upload was attempted`,
+    );
     assert.deepEqual(await versions(b), ['1.0.0'], `${action}: no half-registered version`);
   }
   proxy.reset();
@@ -94,7 +114,9 @@ test('an upload the S3 server fails (500s, or the connection cut mid-body) regis
 test('a version whose bundle cannot be fetched (the store went down) fails its run with UNAVAILABLE naming the store', async () => {
   const v3 = await bundle({ version: '3.0.0' });
   assert.equal((await upload(a, v3)).status, 201);
-  assert.ok((await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok);
+  assert.ok(
+    (await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok,
+  );
   await s3.stop(); // B has never fetched 3.0.0
   const ran = await fetch(`${b.url}/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 1 } } }));
   const text = await ran.text();
@@ -107,12 +129,19 @@ test('a version whose bundle cannot be fetched (the store went down) fails its r
 test('a platform whose S3 store is down does not start: UNAVAILABLE naming the endpoint, not a stack', async () => {
   const dead = await deadEndpoint();
   const started = Date.now();
-  await assert.rejects(tempPlatform({ databaseUrl: PG_URL, databaseSchema: schema, env: { ASPORA_STORE_URL: STORE_URL, ...s3.env(dead) } }), (e: unknown) => {
-    assert.ok(e instanceof AsporaError, String(e));
-    assert.equal(e.code, 'UNAVAILABLE');
-    assert.ok(e.message.includes(dead), e.message);
-    assert.doesNotMatch(e.message, /\n\s+at /);
-    return true;
-  });
+  await assert.rejects(
+    tempPlatform({
+      databaseUrl: PG_URL,
+      databaseSchema: schema,
+      env: { ASPORA_STORE_URL: STORE_URL, ...s3.env(dead) },
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof AsporaError, String(e));
+      assert.equal(e.code, 'UNAVAILABLE');
+      assert.ok(e.message.includes(dead), e.message);
+      assert.doesNotMatch(e.message, /\n\s+at /);
+      return true;
+    },
+  );
   assert.ok(Date.now() - started < 15_000, 'in seconds, not at a TCP timeout');
 });

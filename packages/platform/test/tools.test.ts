@@ -37,9 +37,20 @@ function runFixture(path: string, ci: string | undefined, needIn: 'options' | 'b
   delete env.NODE_TEST_CONTEXT; // else the child thinks it runs under this file's runner and runs nothing
   delete env.CI;
   if (ci !== undefined) env.CI = ci;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', FIXTURE], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', FIXTURE], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(r.stdout)?.[1]);
-  return { status: r.status, out: r.stdout + r.stderr, pass: count('pass'), fail: count('fail'), skipped: count('skipped') };
+  return {
+    status: r.status,
+    out: r.stdout + r.stderr,
+    pass: count('pass'),
+    fail: count('fail'),
+    skipped: count('skipped'),
+  };
 }
 
 for (const needIn of ['options', 'body', 'suite'] as const) {
@@ -48,7 +59,11 @@ for (const needIn of ['options', 'body', 'suite'] as const) {
       const r = runFixture(noGo, undefined, needIn);
       assert.equal(r.status, 0, r.out);
       assert.deepEqual([r.pass, r.fail, r.skipped], [0, 0, 1], r.out);
-      assert.match(r.out, /# SKIP the Go toolchain is missing \(go version: .*ENOENT.*\); apt-get install golang-go/, r.out);
+      assert.match(
+        r.out,
+        /# SKIP the Go toolchain is missing \(go version: .*ENOENT.*\); apt-get install golang-go/,
+        r.out,
+      );
     });
 
     test('without go on PATH under CI=true: the run fails, naming Go', () => {

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
-import { redisDown } from '../src/limits/test-support.ts';
+import { redisDown } from '../src/rate-limits/test-support.ts';
 import { pgDown } from '../src/registry/test-support.ts';
 import { pythonInterpreter } from '../src/runtime/languages/python.ts';
 import { probeBwrap } from '../src/runtime/sandbox/detect.ts';
@@ -85,7 +85,9 @@ export async function python(): Promise<Need> {
 export class MissingToolError extends Error {
   readonly code = 'TEST_TOOL_MISSING';
   constructor(readonly need: Need) {
-    super(`CI=true: ${whatIsMissing(need)}. CI must not pass on skipped coverage; install it (or unset CI to skip these tests on a developer's machine).`);
+    super(
+      `CI=true: ${whatIsMissing(need)}. CI must not pass on skipped coverage; install it (or unset CI to skip these tests on a developer's machine).`,
+    );
     this.name = 'MissingToolError';
   }
 }

@@ -42,7 +42,11 @@ function files(over: Record<string, string | null> = {}) {
     'tests/unit/a.test.ts': '',
     ...over,
   };
-  return new Map(Object.entries(base).filter(([, v]) => v !== null).map(([k, v]) => [k, enc(v!)]));
+  return new Map(
+    Object.entries(base)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, enc(v!)]),
+  );
 }
 
 test('a complete skill folder yields a manifest with runtime limits and search text', () => {
@@ -70,8 +74,14 @@ test('all problems of a bundle are reported together', () => {
   );
   assert.equal(r.manifest, undefined);
   const msgs = r.issues.map((i) => `${i.file} ${i.path ?? ''} ${i.message}`);
-  assert.ok(msgs.some((m) => m.includes('skills/fraud/block-transaction/aspora.config.yaml runtime.entry_point')), msgs.join('\n'));
-  assert.ok(msgs.some((m) => m.includes('SKILL.md name "other-name" must equal the folder name')), msgs.join('\n'));
+  assert.ok(
+    msgs.some((m) => m.includes('skills/fraud/block-transaction/aspora.config.yaml runtime.entry_point')),
+    msgs.join('\n'),
+  );
+  assert.ok(
+    msgs.some((m) => m.includes('SKILL.md name "other-name" must equal the folder name')),
+    msgs.join('\n'),
+  );
   assert.equal(r.warnings[0]!.file, 'skills/fraud/block-transaction/DECISIONS.md');
 });
 
@@ -100,14 +110,22 @@ test('requireValidSkill throws one typed error carrying every issue', () => {
 });
 
 test('negative clauses are split off in their usual spellings', () => {
-  assert.deepEqual(splitNegative('Shows my queue. Use when: "my tickets". Do NOT use for: triage/assignment (use manager/triage-and-assign)'), {
-    positive: 'Shows my queue. Use when: "my tickets".',
-    negative: 'Do NOT use for: triage/assignment (use manager/triage-and-assign)',
-  });
+  assert.deepEqual(
+    splitNegative(
+      'Shows my queue. Use when: "my tickets". Do NOT use for: triage/assignment (use manager/triage-and-assign)',
+    ),
+    {
+      positive: 'Shows my queue. Use when: "my tickets".',
+      negative: 'Do NOT use for: triage/assignment (use manager/triage-and-assign)',
+    },
+  );
   assert.equal(splitNegative("Plans goals. Don't use this for tax advice.").negative, "Don't use this for tax advice.");
   assert.equal(splitNegative('Handles refunds; not for: chargebacks').positive, 'Handles refunds;');
 });
 
 test('example requests come only from the Examples section', () => {
-  assert.deepEqual(exampleRequests('## Examples\n* one\n\n## Other\n- two\n### Example requests\n- "three"\n'), ['one', 'three']);
+  assert.deepEqual(exampleRequests('## Examples\n* one\n\n## Other\n- two\n### Example requests\n- "three"\n'), [
+    'one',
+    'three',
+  ]);
 });

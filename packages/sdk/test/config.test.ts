@@ -28,7 +28,7 @@ test('the three reference configs (fraud, ECM manager, ECM field) validate as wr
   assert.deepEqual(triage.permissions?.blocked_resources, ['../shared/runbooks/', '../field/**']);
   assert.equal(triage.monitoring?.custom_metrics?.[0]?.name, 'orders_triaged');
   const mine = check(fixture('my-tickets')).value!;
-  assert.equal(mine.permissions?.sheets_access?.['agents_tab']?.write, 'none');
+  assert.equal(mine.permissions?.sheets_access?.agents_tab?.write, 'none');
 });
 
 test('defaults are applied to a minimal config', () => {
@@ -93,11 +93,14 @@ visibilty: internal
   assert.ok(r.issues.length >= 14);
   // Sorted by position so the CLI prints them in file order.
   const lines = r.issues.map((i) => i.line ?? 0);
-  assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+  assert.deepEqual(
+    lines,
+    [...lines].sort((a, b) => a - b),
+  );
 });
 
 test('an unknown key without a near match lists the allowed keys', () => {
-  const r = check(minimal + 'flavour: vanilla\n');
+  const r = check(`${minimal}flavour: vanilla\n`);
   assert.equal(r.issues.length, 1);
   assert.match(r.issues[0]!.hint!, /allowed here: skill, runtime, model/);
 });
@@ -111,7 +114,7 @@ test('broken YAML is reported with its position and nothing else is guessed', ()
 });
 
 test('duplicate keys are errors', () => {
-  const r = check(minimal + 'owner_team: other\n');
+  const r = check(`${minimal}owner_team: other\n`);
   assert.match(r.issues[0]!.message, /YAML syntax/);
   assert.match(r.issues[0]!.hint!, /duplicate/);
 });
@@ -165,7 +168,8 @@ test('durations and sizes convert to the units the runtime caps in', () => {
 const aliasBomb = (key = 'bomb'): string => {
   const lines = [`${key}:`, '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
   for (let i = 1; i < 9; i++) {
-    const p = String.fromCharCode(96 + i), n = String.fromCharCode(97 + i);
+    const p = String.fromCharCode(96 + i),
+      n = String.fromCharCode(97 + i);
     lines.push(`  ${n}: &${n} [${Array(9).fill(`*${p}`).join(',')}]`);
   }
   return `${lines.join('\n')}\n`;
@@ -210,7 +214,10 @@ test('resource globs outside the linear-time grammar are refused at their line, 
 `);
   const by = (p: string) => r.issues.find((i) => i.path === p)!;
   assert.equal(r.issues.length, 7, JSON.stringify(r.issues));
-  assert.deepEqual({ file: by('permissions.shared_resources[0]').file, line: by('permissions.shared_resources[0]').line }, { file: 'aspora.config.yaml', line: 12 });
+  assert.deepEqual(
+    { file: by('permissions.shared_resources[0]').file, line: by('permissions.shared_resources[0]').line },
+    { file: 'aspora.config.yaml', line: 12 },
+  );
   assert.match(by('permissions.shared_resources[0]').message, /extglobs .* are not allowed/);
   assert.ok(by('permissions.shared_resources[0]').hint);
   assert.match(by('permissions.shared_resources[1]').message, /braces/);

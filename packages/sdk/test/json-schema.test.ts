@@ -5,7 +5,11 @@ import { renderSchema, SCHEMA_PATH } from '../scripts/generate-schema.ts';
 
 test('the committed JSON Schema is up to date with the zod schema', () => {
   const committed = readFileSync(SCHEMA_PATH, 'utf8');
-  assert.equal(committed, renderSchema(), 'packages/sdk/schema/aspora.config.schema.json is stale: run `npm run schema` and commit it');
+  assert.equal(
+    committed,
+    renderSchema(),
+    'packages/sdk/schema/aspora.config.schema.json is stale: run `npm run schema` and commit it',
+  );
 });
 
 test('the JSON Schema describes the fields editors need to complete', () => {

@@ -16,7 +16,11 @@ const WORKER = fileURLToPath(new URL('../worker/node-worker.cjs', import.meta.ur
 const dir = mkdtempSync(join(tmpdir(), 'aspora-node-worker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function start(handler: string): { child: ChildProcess; send: (m: unknown) => void; next: (ms?: number) => Promise<Record<string, any> | undefined> } {
+function start(handler: string): {
+  child: ChildProcess;
+  send: (m: unknown) => void;
+  next: (ms?: number) => Promise<Record<string, any> | undefined>;
+} {
   const file = join(dir, `h${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, handler);
   const child = spawn(process.execPath, [WORKER, file], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
@@ -46,10 +50,21 @@ function start(handler: string): { child: ChildProcess; send: (m: unknown) => vo
   };
 }
 
-const execute = (exec: string) => ({ t: 'execute', exec, context: { executionId: exec, input: { userMessage: '', metadata: {} }, skill: { domain: 't', name: 'n', role: null, version: '1.0.0' }, secrets: {} } });
+const execute = (exec: string) => ({
+  t: 'execute',
+  exec,
+  context: {
+    executionId: exec,
+    input: { userMessage: '', metadata: {} },
+    skill: { domain: 't', name: 'n', role: null, version: '1.0.0' },
+    secrets: {},
+  },
+});
 
 test('at most 64 calls are in flight; the rest are sent as earlier ones return', async () => {
-  const w = start(`export const handler = async (ctx) => { await Promise.all(Array.from({ length: 70 }, (_, i) => ctx.state.get('k' + i))); return { success: true, message: 'all returned' }; };`);
+  const w = start(
+    `export const handler = async (ctx) => { await Promise.all(Array.from({ length: 70 }, (_, i) => ctx.state.get('k' + i))); return { success: true, message: 'all returned' }; };`,
+  );
   try {
     assert.equal((await w.next())?.t, 'ready');
     w.send(execute('q1'));

@@ -20,16 +20,21 @@ interface Vector {
   exitCode?: number;
 }
 
-const VECTORS = JSON.parse(readFileSync(new URL('../../../sdks/protocol-vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
+const VECTORS = JSON.parse(readFileSync(new URL('../../../sdks/protocol-vectors.json', import.meta.url), 'utf8')) as {
+  vectors: Vector[];
+};
 const WORKER = fileURLToPath(new URL('../worker/node-worker.cjs', import.meta.url));
 const HANDLER = fileURLToPath(new URL('./fixtures/script-handler.mjs', import.meta.url));
 
 /** Objects match as subsets; arrays element-wise with equal length; pid and stack are ignored. */
 function subset(want: unknown, got: unknown): boolean {
-  if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length && want.every((w, i) => subset(w, got[i]));
+  if (Array.isArray(want))
+    return Array.isArray(got) && got.length === want.length && want.every((w, i) => subset(w, got[i]));
   if (want && typeof want === 'object') {
     if (!got || typeof got !== 'object') return false;
-    return Object.entries(want).every(([k, v]) => k in (got as object) && subset(v, (got as Record<string, unknown>)[k]));
+    return Object.entries(want).every(
+      ([k, v]) => k in (got as object) && subset(v, (got as Record<string, unknown>)[k]),
+    );
   }
   return want === got;
 }
@@ -69,8 +74,12 @@ for (const v of VECTORS.vectors) {
         if (step.send) channel.write(`${JSON.stringify(step.send)}\n`);
         if (step.expect) {
           const got = await next();
-          assert.ok(subset(step.expect, got), `expected ${JSON.stringify(step.expect)}\n     got ${JSON.stringify(got)}\n${stderr}`);
-          if (step.messageContains) assert.match(String((got.error as { message?: string })?.message), new RegExp(step.messageContains));
+          assert.ok(
+            subset(step.expect, got),
+            `expected ${JSON.stringify(step.expect)}\n     got ${JSON.stringify(got)}\n${stderr}`,
+          );
+          if (step.messageContains)
+            assert.match(String((got.error as { message?: string })?.message), new RegExp(step.messageContains));
         }
       }
       if (v.exitCode !== undefined) {

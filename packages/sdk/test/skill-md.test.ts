@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { parseSkillMd } from '../src/index.ts';
 
 test('Agent Skills frontmatter parses and the body is kept', () => {
-  const r = parseSkillMd('---\nname: my-tickets\ndescription: Shows my queue.\nlicense: MIT\nmetadata:\n  author: ecm-ops\nallowed-tools: Read Bash\n---\n# My tickets\nDo things.\n');
+  const r = parseSkillMd(
+    '---\nname: my-tickets\ndescription: Shows my queue.\nlicense: MIT\nmetadata:\n  author: ecm-ops\nallowed-tools: Read Bash\n---\n# My tickets\nDo things.\n',
+  );
   assert.deepEqual(r.issues, []);
   assert.equal(r.value!.frontmatter.name, 'my-tickets');
   assert.equal(r.value!.frontmatter['allowed-tools'], 'Read Bash');
@@ -30,8 +32,19 @@ test('a file without frontmatter says how to start one', () => {
 });
 
 test('a YAML alias bomb in the frontmatter is an issue naming SKILL.md and the line', () => {
-  const lines = ['---', 'name: x', 'description: y', 'metadata:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) lines.push(`  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  const lines = [
+    '---',
+    'name: x',
+    'description: y',
+    'metadata:',
+    '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ];
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `  ${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   const r = parseSkillMd(`${lines.join('\n')}\n---\nbody`, 'SKILL.md');
   assert.equal(r.value, undefined);
   assert.equal(r.issues.length, 1);

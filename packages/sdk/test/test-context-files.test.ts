@@ -20,9 +20,18 @@ test("a read not in files reaches the skill's own folder, and nothing outside it
   const own = createTestContext({ skillDir: skill });
   assert.equal(await own.tools.read({ path: 'assets/limits.json' }), '{"max":50}');
   assert.equal(await own.tools.read({ path: '/skill/assets/limits.json' }), '{"max":50}');
-  for (const path of ['../outside.txt', 'assets/../../outside.txt', join(root, 'outside.txt'), 'assets/link.txt', 'assets']) {
+  for (const path of [
+    '../outside.txt',
+    'assets/../../outside.txt',
+    join(root, 'outside.txt'),
+    'assets/link.txt',
+    'assets',
+  ]) {
     await assert.rejects(own.tools.read({ path }), { code: 'NOT_FOUND' }, path);
   }
   const none = createTestContext({ skillDir: false });
-  await assert.rejects(none.tools.read({ path: 'assets/limits.json' }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND' && /aspora test/.test(e.message));
+  await assert.rejects(
+    none.tools.read({ path: 'assets/limits.json' }),
+    (e: Error & { code?: string }) => e.code === 'NOT_FOUND' && /aspora test/.test(e.message),
+  );
 });

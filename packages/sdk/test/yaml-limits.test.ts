@@ -21,7 +21,10 @@ test('YAML nested past the limit is an issue, found without recursing, and the p
     const out = [];
     for (let round = 0; round < 2; round++) for (const d of docs) out.push(validateYaml(SkillConfigSchema, d, 'f').issues.map((i) => i.message).join(' | '));
     console.log(JSON.stringify(out));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(r.status, 0, `the process ended with ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
   const messages = JSON.parse(r.stdout) as string[];
   assert.equal(messages.length, 16);
@@ -29,12 +32,19 @@ test('YAML nested past the limit is an issue, found without recursing, and the p
 });
 
 test('ordinary nesting is not refused', () => {
-  const r = check('skill:\n  name: a\n  domain: b\n  version: 1.0.0\n  description: d\nruntime:\n  language: typescript\n  entry_point: code/handler.ts\ntriggers:\n  - type: alert\n    sources: [webhook]\n    filters: {severity: [critical, high]}\nowner_team: t\n');
+  const r = check(
+    'skill:\n  name: a\n  domain: b\n  version: 1.0.0\n  description: d\nruntime:\n  language: typescript\n  entry_point: code/handler.ts\ntriggers:\n  - type: alert\n    sources: [webhook]\n    filters: {severity: [critical, high]}\nowner_team: t\n',
+  );
   assert.deepEqual(r.issues, []);
 });
 
 test('an alias bomb is an issue at the alias, not an exception', () => {
-  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'skill: *c'].join('\n');
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x]',
+    'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+    'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+    'skill: *c',
+  ].join('\n');
   const r = check(bomb);
   assert.equal(r.issues.length, 1);
   assert.match(r.issues[0]!.message, /aliases expand/);
@@ -62,15 +72,21 @@ test('many distinct keys parse in linear time; duplicates are still found where 
   timed(sameSize); // warm the parser up
   const base = timed(sameSize).ms;
   const { out: r, ms } = timed(many);
-  assert.ok(ms < 4 * base + 1000, `${Math.round(ms)} ms for 12 000 keys, ${Math.round(base)} ms for as many list items`);
+  assert.ok(
+    ms < 4 * base + 1000,
+    `${Math.round(ms)} ms for 12 000 keys, ${Math.round(base)} ms for as many list items`,
+  );
   assert.equal(r.issues.length, YAML_LIMITS.maxIssues + 1);
   assert.match(r.issues.at(-1)!.message, /^11\d{3} more problems not shown$/);
 
   const dup = check('skill:\n  name: a\n  name: b\nruntime: {language: go, language: go}\n');
-  assert.deepEqual(dup.issues.map((i) => [i.line, i.message]), [
-    [3, 'YAML syntax: Map keys must be unique; "name" is repeated'],
-    [4, 'YAML syntax: Map keys must be unique; "language" is repeated'],
-  ]);
+  assert.deepEqual(
+    dup.issues.map((i) => [i.line, i.message]),
+    [
+      [3, 'YAML syntax: Map keys must be unique; "name" is repeated'],
+      [4, 'YAML syntax: Map keys must be unique; "language" is repeated'],
+    ],
+  );
   assert.equal(dup.issues[0]!.hint, 'remove one of the duplicate keys');
 });
 
@@ -79,9 +95,12 @@ test('issues are bounded in number and length, however many problems the documen
   assert.ok(errors.issues.length <= YAML_LIMITS.maxIssues + 1, `${errors.issues.length} issues`);
   assert.match(errors.issues.at(-1)!.message, /more problems? not shown/);
 
-  const long = check(`skill:\n  name: a\n  domain: b\n  version: 1.0.0\n  description: d\nruntime:\n  language: "${'typescript'.repeat(5000)}"\n  entry_point: code/handler.ts\nowner_team: t\n${'x'.repeat(1000)}: 1\n`);
+  const long = check(
+    `skill:\n  name: a\n  domain: b\n  version: 1.0.0\n  description: d\nruntime:\n  language: "${'typescript'.repeat(5000)}"\n  entry_point: code/handler.ts\nowner_team: t\n${'x'.repeat(1000)}: 1\n`,
+  );
   assert.ok(long.issues.length >= 2);
-  for (const i of long.issues) assert.ok(i.message.length <= 300 && (i.hint ?? '').length <= 300, JSON.stringify(i).slice(0, 400));
+  for (const i of long.issues)
+    assert.ok(i.message.length <= 300 && (i.hint ?? '').length <= 300, JSON.stringify(i).slice(0, 400));
 });
 
 test("a document's oddities do not reach the process's warnings (the platform's stderr)", async () => {

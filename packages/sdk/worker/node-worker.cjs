@@ -24,7 +24,10 @@ const LOG_CUT = 64 * 1024;
 function send(m) {
   const line = JSON.stringify(m);
   if (line.length * 3 > MAX_LINE && Buffer.byteLength(line) > MAX_LINE) {
-    throw new AsporaError('PAYLOAD_TOO_LARGE', `the ${m.t} message is ${Buffer.byteLength(line)} bytes, over the protocol's ${MAX_LINE} byte line limit`);
+    throw new AsporaError(
+      'PAYLOAD_TOO_LARGE',
+      `the ${m.t} message is ${Buffer.byteLength(line)} bytes, over the protocol's ${MAX_LINE} byte line limit`,
+    );
   }
   channel.write(`${line}\n`);
 }
@@ -54,10 +57,19 @@ class AsporaError extends Error {
 // console.* during an execution travels on the channel, so its lines are recorded in order and
 // never arrive after the result; raw writes to stdout/stderr are still captured by the host.
 /** @type {Array<['log' | 'info' | 'debug' | 'warn' | 'error', string]>} */
-const CONSOLE_LEVELS = [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']];
+const CONSOLE_LEVELS = [
+  ['log', 'info'],
+  ['info', 'info'],
+  ['debug', 'debug'],
+  ['warn', 'warn'],
+  ['error', 'error'],
+];
 for (const [method, level] of CONSOLE_LEVELS) {
   const original = console[method].bind(console);
-  console[method] = (...args) => (current ? sendLog({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } }) : original(...args));
+  console[method] = (...args) =>
+    current
+      ? sendLog({ t: 'log', exec: current, level, msg: format(...args), fields: { source: 'console' } })
+      : original(...args);
 }
 
 let nextId = 0;
@@ -70,8 +82,10 @@ let current;
 
 /** @param {string} exec @param {string} op @param {unknown} args @returns {Promise<any>} */
 function call(exec, op, args) {
-  if (exec !== current) return Promise.reject(new AsporaError('BAD_REQUEST', 'the execution ended before this call was made'));
-  if (pending.size >= MAX_IN_FLIGHT) return new Promise((resolve, reject) => queued.push({ exec, op, args, resolve, reject }));
+  if (exec !== current)
+    return Promise.reject(new AsporaError('BAD_REQUEST', 'the execution ended before this call was made'));
+  if (pending.size >= MAX_IN_FLIGHT)
+    return new Promise((resolve, reject) => queued.push({ exec, op, args, resolve, reject }));
   const id = ++nextId;
   return new Promise((resolve, reject) => {
     send({ t: 'call', id, exec, op, args }); // throws (rejects) before anything is pending
@@ -132,7 +146,9 @@ async function chatWithTools(exec, ctx, args) {
       const t = exported.get(tc.name);
       let content;
       try {
-        content = t ? toolText(await t.run(tc.arguments ?? {}, ctx)) : JSON.stringify({ error: `no tool named ${tc.name}` });
+        content = t
+          ? toolText(await t.run(tc.arguments ?? {}, ctx))
+          : JSON.stringify({ error: `no tool named ${tc.name}` });
       } catch (e) {
         content = JSON.stringify({ error: e instanceof Error ? e.message : String(e) });
       }
@@ -144,25 +160,58 @@ async function chatWithTools(exec, ctx, args) {
 
 /** @param {string} exec @param {any} c the execute message's context */
 function makeContext(exec, c) {
-  const host = (/** @type {string} */ op) => (args = {}) => call(exec, op, args);
-  const log = (/** @type {string} */ level) => (/** @type {unknown} */ msg, /** @type {Record<string, unknown> | undefined} */ fields) => sendLog({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
-  const apis = new Proxy({}, {
-    get: (_, api) => (typeof api !== 'string' ? undefined : new Proxy({}, {
-      get: (_, method) => (typeof method !== 'string' || method === 'then' ? undefined : (args = {}) => call(exec, 'apis.call', { api, method, args })),
-    })),
-  });
+  const host =
+    (/** @type {string} */ op) =>
+    (args = {}) =>
+      call(exec, op, args);
+  const log =
+    (/** @type {string} */ level) =>
+    (/** @type {unknown} */ msg, /** @type {Record<string, unknown> | undefined} */ fields) =>
+      sendLog({ t: 'log', exec, level, msg: String(msg), ...(fields ? { fields } : {}) });
+  const apis = new Proxy(
+    {},
+    {
+      get: (_, api) =>
+        typeof api !== 'string'
+          ? undefined
+          : new Proxy(
+              {},
+              {
+                get: (_, method) =>
+                  typeof method !== 'string' || method === 'then'
+                    ? undefined
+                    : (args = {}) => call(exec, 'apis.call', { api, method, args }),
+              },
+            ),
+    },
+  );
   const ctx = {
     input: { metadata: {}, ...c.input },
     executionId: c.executionId ?? exec,
     skill: c.skill,
     secrets: Object.freeze({ ...(c.secrets ?? {}) }),
-    tools: { read: host('tools.read'), write: host('tools.write'), grep: host('tools.grep'), bash: host('tools.bash'), webFetch: host('tools.webFetch') },
+    tools: {
+      read: host('tools.read'),
+      write: host('tools.write'),
+      grep: host('tools.grep'),
+      bash: host('tools.bash'),
+      webFetch: host('tools.webFetch'),
+    },
     apis,
     model: {
-      chat: (/** @type {any} */ args = {}) => (args.tools === true || (Array.isArray(args.tools) && args.tools.every((/** @type {unknown} */ t) => typeof t === 'string')) ? chatWithTools(exec, ctx, args) : call(exec, 'model.chat', args)),
+      chat: (/** @type {any} */ args = {}) =>
+        args.tools === true ||
+        (Array.isArray(args.tools) && args.tools.every((/** @type {unknown} */ t) => typeof t === 'string'))
+          ? chatWithTools(exec, ctx, args)
+          : call(exec, 'model.chat', args),
     },
-    state: { get: (/** @type {string} */ key) => call(exec, 'state.get', { key }), set: (/** @type {string} */ key, /** @type {unknown} */ value) => call(exec, 'state.set', { key, value }) },
-    metrics: { set: (/** @type {string} */ name, /** @type {number} */ value) => send({ t: 'metric', exec, name, value }) },
+    state: {
+      get: (/** @type {string} */ key) => call(exec, 'state.get', { key }),
+      set: (/** @type {string} */ key, /** @type {unknown} */ value) => call(exec, 'state.set', { key, value }),
+    },
+    metrics: {
+      set: (/** @type {string} */ name, /** @type {number} */ value) => send({ t: 'metric', exec, name, value }),
+    },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     invoke: (/** @type {string} */ skill, input = {}) => call(exec, 'invoke', { skill, input }),
   };
@@ -218,13 +267,22 @@ function serve(handler) {
         if (!p) continue;
         pending.delete(m.id);
         if (m.ok) p.resolve(m.value);
-        else p.reject(new AsporaError(m.error?.code ?? 'INTERNAL', m.error?.message ?? 'host call failed', m.error?.details));
+        else
+          p.reject(
+            new AsporaError(m.error?.code ?? 'INTERNAL', m.error?.message ?? 'host call failed', m.error?.details),
+          );
         nextQueued();
       } else if (m.t === 'shutdown') process.exit(0);
     }
   });
   channel.on('end', () => process.exit(0));
-  send({ t: 'ready', protocol: 1, language: 'typescript', pid: process.pid, ...(exported.size ? { tools: [...exported.values()].map((t) => t.def) } : {}) });
+  send({
+    t: 'ready',
+    protocol: 1,
+    language: 'typescript',
+    pid: process.pid,
+    ...(exported.size ? { tools: [...exported.values()].map((t) => t.def) } : {}),
+  });
 }
 
 (async () => {

@@ -13,7 +13,11 @@ function exampleSkills(): { config: string; skillMd: string; folder: string }[] 
     for (const name of readdirSync(join(base, domain))) {
       const dir = join(base, domain, name);
       try {
-        out.push({ config: readFileSync(join(dir, 'aspora.config.yaml'), 'utf8'), skillMd: readFileSync(join(dir, 'SKILL.md'), 'utf8'), folder: name });
+        out.push({
+          config: readFileSync(join(dir, 'aspora.config.yaml'), 'utf8'),
+          skillMd: readFileSync(join(dir, 'SKILL.md'), 'utf8'),
+          folder: name,
+        });
       } catch {
         /* not a skill folder */
       }
@@ -24,7 +28,14 @@ function exampleSkills(): { config: string; skillMd: string; folder: string }[] 
 
 function scaffolds(): { config: string; skillMd: string; folder: string }[] {
   return (['typescript', 'python', 'go'] as Lang[]).map((lang, i) => {
-    const f = skillFiles({ domain: 'fuzz', name: `made-by-${lang}`, lang, team: 'fuzz-team', schemaRef: 'schema.json', ...(i === 1 ? { role: 'field' } : {}) });
+    const f = skillFiles({
+      domain: 'fuzz',
+      name: `made-by-${lang}`,
+      lang,
+      team: 'fuzz-team',
+      schemaRef: 'schema.json',
+      ...(i === 1 ? { role: 'field' } : {}),
+    });
     return { config: f['aspora.config.yaml']!, skillMd: f['SKILL.md']!, folder: `made-by-${lang}` };
   });
 }

@@ -14,13 +14,108 @@ type Path = (string | number)[];
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 
 const SPECIAL_STRINGS = [
-  '', ' ', '~', 'null', 'Null', 'true', 'yes', 'no', 'on', 'off', 'y', 'n', '0x1F', '0o17', '+1', '-0', '1e400', '-1e400', '.inf', '-.inf', '.nan',
-  '2001-12-14t21:59:43.10-05:00', '12:30:45', '1_000', '<<', '=', '?', '-', ':', '- x', 'a: b', '{a: b}', '[a, b]', '!!str x', '!foo x', '&a x', '*a',
-  '|', '>', '%YAML 1.1', '@x', '`x`', '# c', '---', '...', '\t', '\r', '\r\n', '\u2028', '\u2029', '\u0000', '\u0085', '\ufeff', '\u202e', '\u200b',
-  'é', 'é', '😀', '𝕏', '\ud800', '\udfff', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf',
-  '../../etc/passwd', '/etc/shadow', '..', '.', '\\\\server\\share', 'C:\\x', 'file:///etc/passwd', 'http://169.254.169.254/', '${HOME}', '${X:-y}', '$(id)',
-  '0 0 * * *', '*/0 * * * *', '* * * * * * *', '0 0 31 2 *', 'Asia/Dubai', 'Etc/GMT+14', 'Mars/Olympus', '99999999999h', '0ms', '1.5.5s', '1e9MB', '0.0000001Gi',
-  'x'.repeat(1025), 'a'.repeat(65), '1.0.0', '1.0.0-0', '01.0.0', '1.0.0+' + 'b'.repeat(300), 'shared/*(a*)*(a*)*(a*)b', '{a,b}{c,d}{e,f}', '[[:alpha:]]', '!(x)', '**/..', '../shared/',
+  '',
+  ' ',
+  '~',
+  'null',
+  'Null',
+  'true',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '0x1F',
+  '0o17',
+  '+1',
+  '-0',
+  '1e400',
+  '-1e400',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '2001-12-14t21:59:43.10-05:00',
+  '12:30:45',
+  '1_000',
+  '<<',
+  '=',
+  '?',
+  '-',
+  ':',
+  '- x',
+  'a: b',
+  '{a: b}',
+  '[a, b]',
+  '!!str x',
+  '!foo x',
+  '&a x',
+  '*a',
+  '|',
+  '>',
+  '%YAML 1.1',
+  '@x',
+  '`x`',
+  '# c',
+  '---',
+  '...',
+  '\t',
+  '\r',
+  '\r\n',
+  '\u2028',
+  '\u2029',
+  '\u0000',
+  '\u0085',
+  '\ufeff',
+  '\u202e',
+  '\u200b',
+  'é',
+  'é',
+  '😀',
+  '𝕏',
+  '\ud800',
+  '\udfff',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '../../etc/passwd',
+  '/etc/shadow',
+  '..',
+  '.',
+  '\\\\server\\share',
+  'C:\\x',
+  'file:///etc/passwd',
+  'http://169.254.169.254/',
+  '${HOME}',
+  '${X:-y}',
+  '$(id)',
+  '0 0 * * *',
+  '*/0 * * * *',
+  '* * * * * * *',
+  '0 0 31 2 *',
+  'Asia/Dubai',
+  'Etc/GMT+14',
+  'Mars/Olympus',
+  '99999999999h',
+  '0ms',
+  '1.5.5s',
+  '1e9MB',
+  '0.0000001Gi',
+  'x'.repeat(1025),
+  'a'.repeat(65),
+  '1.0.0',
+  '1.0.0-0',
+  '01.0.0',
+  `1.0.0+${'b'.repeat(300)}`,
+  'shared/*(a*)*(a*)*(a*)b',
+  '{a,b}{c,d}{e,f}',
+  '[[:alpha:]]',
+  '!(x)',
+  '**/..',
+  '../shared/',
 ];
 
 const oddString: fc.Arbitrary<string> = fc.oneof(
@@ -29,11 +124,32 @@ const oddString: fc.Arbitrary<string> = fc.oneof(
   { weight: 8, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 4, arbitrary: fc.string({ unit: loneSurrogate, maxLength: 4 }) },
   // Huge: past every max() of the schema, the 1024-char implicit-key limit and picomatch's 65 536.
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('x', 'a/', '*(', '{a,', 'é', '\\', ' ', '0'), fc.integer({ min: 1000, max: 70_000 })).map(([s, n]) => s.repeat(Math.ceil(n / s.length))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('x', 'a/', '*(', '{a,', 'é', '\\', ' ', '0'), fc.integer({ min: 1000, max: 70_000 }))
+      .map(([s, n]) => s.repeat(Math.ceil(n / s.length))),
+  },
 );
 
 const oddNumber: fc.Arbitrary<number> = fc.oneof(
-  fc.constantFrom(0, -0, 1, -1, 0.05, 16.0001, 2 ** 31, 2 ** 53 + 2, -(2 ** 53), 1e308, 5e-324, Number.MAX_VALUE, Infinity, -Infinity, NaN),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    -1,
+    0.05,
+    16.0001,
+    2 ** 31,
+    2 ** 53 + 2,
+    -(2 ** 53),
+    1e308,
+    5e-324,
+    Number.MAX_VALUE,
+    Infinity,
+    -Infinity,
+    NaN,
+  ),
   fc.integer(),
   fc.double(),
 );
@@ -46,7 +162,26 @@ const scalar: fc.Arbitrary<Json> = fc.oneof(
 );
 
 const oddKey: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '<<', '', ' ', 'name', 'skill', 'runtime', 'type', 'nmae', 'entry-point', 'Skill', 'SKILL', 'tools', 'secrets'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    '<<',
+    '',
+    ' ',
+    'name',
+    'skill',
+    'runtime',
+    'type',
+    'nmae',
+    'entry-point',
+    'Skill',
+    'SKILL',
+    'tools',
+    'secrets',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   oddString,
 );
@@ -71,7 +206,7 @@ const deepValue: fc.Arbitrary<Json> = fc.tuple(fc.integer({ min: 10, max: 400 })
 
 function pathsOf(v: Json, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
-  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, [...prefix, i], out));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) pathsOf(x, [...prefix, i], out);
   else if (v && typeof v === 'object') for (const k of Object.keys(v)) pathsOf(v[k]!, [...prefix, k], out);
   return out;
 }
@@ -95,8 +230,14 @@ const objOp: fc.Arbitrary<ObjOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat() }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: oddValue }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('swap' as const), at: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('addKey' as const), at: fc.nat(), key: oddKey, value: oddValue }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), times: fc.integer({ min: 2, max: 100 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('addKey' as const), at: fc.nat(), key: oddKey, value: oddValue }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), times: fc.integer({ min: 2, max: 100 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('deep' as const), at: fc.nat(), value: deepValue }) },
 );
 
@@ -158,7 +299,11 @@ function dump(v: Json, flow: boolean): string {
   // JSON is YAML too; yaml's stringify is the costly part of generating a case, so big values go as JSON.
   if (json.length > 20_000) return json;
   try {
-    return stringify(v, { lineWidth: 0, ...(flow ? { collectionStyle: 'flow' as const } : {}), aliasDuplicateObjects: false });
+    return stringify(v, {
+      lineWidth: 0,
+      ...(flow ? { collectionStyle: 'flow' as const } : {}),
+      aliasDuplicateObjects: false,
+    });
   } catch {
     return json;
   }
@@ -168,30 +313,106 @@ function dump(v: Json, flow: boolean): string {
 
 function aliasBomb(width: number, depth: number, key: string): string {
   const lines = [`l0: &l0 [${Array(width).fill('"lol"').join(', ')}]`];
-  for (let d = 1; d < depth; d++) lines.push(`l${d}: &l${d} [${Array(width).fill(`*l${d - 1}`).join(', ')}]`);
+  for (let d = 1; d < depth; d++)
+    lines.push(
+      `l${d}: &l${d} [${Array(width)
+        .fill(`*l${d - 1}`)
+        .join(', ')}]`,
+    );
   lines.push(`${key}: *l${depth - 1}`);
   return lines.join('\n');
 }
 
 const snippet: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(
-    'x: &a {b: 1}\ny: *a', 'x: *nope', '<<: {name: evil}', '<<: [*a, *a]', 'a: &a\n  <<: *a', '&a x: *a', '!!binary aGVsbG8=', 'x: !!binary aGVsbG8=',
-    'x: !!set {a, b}', 'x: !!omap [a: 1]', 'x: !!timestamp 2001-12-14', 'x: !!int "12"', 'x: !!float .nan', 'x: !!str', 'x: !foo bar', 'x: !<tag:yaml.org,2002:js/function> "f"',
-    'x: !!js/regexp /a/', '%YAML 1.1\n---', '%TAG ! tag:evil.com,2000:\n---', '%YAML 9.9', '---', '...', '--- |\n  text', '? [a, b]\n: c', '? {a: b}\n: c', '? |\n  k\n: v',
-    'x: |+\n  keep\n\n', 'x: >-\n  folded', 'x: "\\u0000\\x00\\ud800"', "x: 'it''s'", 'x: "unterminated', "x: 'unterminated", 'x: [a, b', 'x: {a: b', '\t- tab',
-    'x:\ty', '\ufeffskill: x', 'x: y\r\nz: w', 'x: y\rz: w', '\u0000', '#\u0000', 'skill: x\nskill: y', 'a: b: c', '- - - - -', '&a &b x', 'x: @y', 'x: `y`',
-    'x: ${HOME}', 'x: ${NOPE}', 'x: ${A:-}', 'x: ${A:-${B}}', '__proto__: {polluted: true}', 'constructor: {prototype: {polluted: true}}', 'toString: 1',
-  ) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 2, max: 10 }), fc.constantFrom('skill', 'runtime', 'x', 'permissions')).map(([w, d, k]) => aliasBomb(w, d, k)) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'x: &a {b: 1}\ny: *a',
+      'x: *nope',
+      '<<: {name: evil}',
+      '<<: [*a, *a]',
+      'a: &a\n  <<: *a',
+      '&a x: *a',
+      '!!binary aGVsbG8=',
+      'x: !!binary aGVsbG8=',
+      'x: !!set {a, b}',
+      'x: !!omap [a: 1]',
+      'x: !!timestamp 2001-12-14',
+      'x: !!int "12"',
+      'x: !!float .nan',
+      'x: !!str',
+      'x: !foo bar',
+      'x: !<tag:yaml.org,2002:js/function> "f"',
+      'x: !!js/regexp /a/',
+      '%YAML 1.1\n---',
+      '%TAG ! tag:evil.com,2000:\n---',
+      '%YAML 9.9',
+      '---',
+      '...',
+      '--- |\n  text',
+      '? [a, b]\n: c',
+      '? {a: b}\n: c',
+      '? |\n  k\n: v',
+      'x: |+\n  keep\n\n',
+      'x: >-\n  folded',
+      'x: "\\u0000\\x00\\ud800"',
+      "x: 'it''s'",
+      'x: "unterminated',
+      "x: 'unterminated",
+      'x: [a, b',
+      'x: {a: b',
+      '\t- tab',
+      'x:\ty',
+      '\ufeffskill: x',
+      'x: y\r\nz: w',
+      'x: y\rz: w',
+      '\u0000',
+      '#\u0000',
+      'skill: x\nskill: y',
+      'a: b: c',
+      '- - - - -',
+      '&a &b x',
+      'x: @y',
+      'x: `y`',
+      'x: ${HOME}',
+      'x: ${NOPE}',
+      'x: ${A:-}',
+      'x: ${A:-${B}}',
+      '__proto__: {polluted: true}',
+      'constructor: {prototype: {polluted: true}}',
+      'toString: 1',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 2, max: 12 }),
+        fc.integer({ min: 2, max: 10 }),
+        fc.constantFrom('skill', 'runtime', 'x', 'permissions'),
+      )
+      .map(([w, d, k]) => aliasBomb(w, d, k)),
+  },
   // Deep nesting, in every way YAML can write it.
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 50, max: 20_000 }), fc.constantFrom('[', '{', '- ', 'block', '{a: ', '? ')).map(([n, kind]) => {
-    if (kind === '[') return `x: ${'['.repeat(n)}${']'.repeat(n)}`;
-    if (kind === '{') return `x: ${'{a: '.repeat(n)}1${'}'.repeat(n)}`;
-    if (kind === 'block') return Array.from({ length: Math.min(n, 3000) }, (_, i) => `${' '.repeat(i)}a:`).join('\n');
-    if (kind === '{a: ') return `x: ${'{a: '.repeat(n)}`; // unclosed
-    return `x:\n  ${kind.repeat(n)}y`;
-  }) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 100, max: 20_000 }), fc.constantFrom('k', 'x: ', '# ', '"', '- ', '? ', 'a: b\n')).map(([n, s]) => s.repeat(n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 50, max: 20_000 }), fc.constantFrom('[', '{', '- ', 'block', '{a: ', '? '))
+      .map(([n, kind]) => {
+        if (kind === '[') return `x: ${'['.repeat(n)}${']'.repeat(n)}`;
+        if (kind === '{') return `x: ${'{a: '.repeat(n)}1${'}'.repeat(n)}`;
+        if (kind === 'block')
+          return Array.from({ length: Math.min(n, 3000) }, (_, i) => `${' '.repeat(i)}a:`).join('\n');
+        if (kind === '{a: ') return `x: ${'{a: '.repeat(n)}`; // unclosed
+        return `x:\n  ${kind.repeat(n)}y`;
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 100, max: 20_000 }), fc.constantFrom('k', 'x: ', '# ', '"', '- ', '? ', 'a: b\n'))
+      .map(([n, s]) => s.repeat(n)),
+  },
   { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
 );
 
@@ -207,9 +428,44 @@ const textOp: fc.Arbitrary<TextOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), line: fc.nat(), text: snippet }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteLine' as const), line: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('dupLine' as const), line: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('indent' as const), line: fc.nat(), by: fc.constantFrom(' ', '  ', '\t', '    ', '-', '- ') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('indent' as const),
+      line: fc.nat(),
+      by: fc.constantFrom(' ', '  ', '\t', '    ', '-', '- '),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('flip' as const), at: fc.nat(), char: fc.constantFrom(':', '-', ' ', '\n', '"', "'", '[', '{', '&', '*', '!', '|', '>', '#', '%', '@', '\t', '\u0000', '\\', '?') }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('flip' as const),
+      at: fc.nat(),
+      char: fc.constantFrom(
+        ':',
+        '-',
+        ' ',
+        '\n',
+        '"',
+        "'",
+        '[',
+        '{',
+        '&',
+        '*',
+        '!',
+        '|',
+        '>',
+        '#',
+        '%',
+        '@',
+        '\t',
+        '\u0000',
+        '\\',
+        '?',
+      ),
+    }),
+  },
 );
 
 function applyTextOp(text: string, o: TextOp): string {
@@ -254,7 +510,12 @@ const capped = (t: string) => (t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) : t);
 export function mutatedYaml(seeds: readonly string[]): fc.Arbitrary<string> {
   const objects = seeds.map((s) => parse(s) as Json);
   const fromObject = fc
-    .record({ seed: fc.nat(seeds.length - 1), ops: fc.array(objOp, { maxLength: 5 }), flow: fc.boolean(), texts: fc.array(textOp, { maxLength: 3 }) })
+    .record({
+      seed: fc.nat(seeds.length - 1),
+      ops: fc.array(objOp, { maxLength: 5 }),
+      flow: fc.boolean(),
+      texts: fc.array(textOp, { maxLength: 3 }),
+    })
     .map(({ seed, ops, flow, texts }) => {
       let v: Json = structuredClone(objects[seed] as Json);
       for (const o of ops) v = applyObjOp(v, o);
@@ -266,10 +527,23 @@ export function mutatedYaml(seeds: readonly string[]): fc.Arbitrary<string> {
   const raw = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 300 }),
     fc.string({ unit: 'binary', maxLength: 300 }),
-    fc.array(fc.tuple(fc.constantFrom('', ' ', '  ', '- ', '\t'), fc.string({ maxLength: 8 }), fc.constantFrom(': ', ':', ' - ', ''), scalar), { maxLength: 20 }).map((ls) =>
-      ls.map(([i, k, sep, v]) => `${i}${k}${sep}${typeof v === 'string' ? v : String(v)}`).join('\n'),
-    ),
+    fc
+      .array(
+        fc.tuple(
+          fc.constantFrom('', ' ', '  ', '- ', '\t'),
+          fc.string({ maxLength: 8 }),
+          fc.constantFrom(': ', ':', ' - ', ''),
+          scalar,
+        ),
+        { maxLength: 20 },
+      )
+      .map((ls) => ls.map(([i, k, sep, v]) => `${i}${k}${sep}${typeof v === 'string' ? v : String(v)}`).join('\n')),
   );
   // Seeds as they are now and then, so the rest of the pipeline (manifest, search text) runs too.
-  return fc.oneof({ weight: 10, arbitrary: fromObject }, { weight: 8, arbitrary: fromText }, { weight: 2, arbitrary: raw }, { weight: 1, arbitrary: fc.constantFrom(...seeds) });
+  return fc.oneof(
+    { weight: 10, arbitrary: fromObject },
+    { weight: 8, arbitrary: fromText },
+    { weight: 2, arbitrary: raw },
+    { weight: 1, arbitrary: fc.constantFrom(...seeds) },
+  );
 }

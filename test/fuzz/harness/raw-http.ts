@@ -23,10 +23,16 @@ export interface RawResponse {
 const CRLF = Buffer.from('\r\n');
 
 function encode(r: RawRequest): Buffer {
-  const head: Buffer[] = [Buffer.from(`${r.method} `, 'latin1'), r.target, Buffer.from(' HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n')];
+  const head: Buffer[] = [
+    Buffer.from(`${r.method} `, 'latin1'),
+    r.target,
+    Buffer.from(' HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n'),
+  ];
   const has = (n: string) => r.headers.some(([k]) => k.toLowerCase() === n);
-  for (const [k, v] of r.headers) head.push(Buffer.from(`${k}: `, 'latin1'), typeof v === 'string' ? Buffer.from(v, 'latin1') : v, CRLF);
-  if (r.body && !has('content-length') && !has('transfer-encoding')) head.push(Buffer.from(`content-length: ${r.body.length}\r\n`));
+  for (const [k, v] of r.headers)
+    head.push(Buffer.from(`${k}: `, 'latin1'), typeof v === 'string' ? Buffer.from(v, 'latin1') : v, CRLF);
+  if (r.body && !has('content-length') && !has('transfer-encoding'))
+    head.push(Buffer.from(`content-length: ${r.body.length}\r\n`));
   head.push(CRLF);
   if (r.body) head.push(r.body);
   return Buffer.concat(head);
@@ -86,7 +92,8 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs: number): Prom
       // A stream (live logs, a streamed completion) does not end: its headers are the answer.
       const all = Buffer.concat(chunks);
       const end = all.indexOf('\r\n\r\n');
-      if (end !== -1 && /content-type:\s*text\/event-stream/i.test(all.subarray(0, end).toString('latin1'))) finish(true);
+      if (end !== -1 && /content-type:\s*text\/event-stream/i.test(all.subarray(0, end).toString('latin1')))
+        finish(true);
     });
     socket.on('end', () => finish(false));
     socket.on('close', () => finish(false));

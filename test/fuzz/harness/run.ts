@@ -30,7 +30,10 @@ const WATCH_EVERY_MS = 250;
 /** The fixed seed of `npm test` (override with FUZZ_SEED to explore). */
 export const SUITE_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed13);
 
-type Outcome = { type: 'result'; result: WorkerResult } | { type: 'error'; error: string } | { type: 'hang'; failure: FailureStat; ms: number; runs: number };
+type Outcome =
+  | { type: 'result'; result: WorkerResult }
+  | { type: 'error'; error: string }
+  | { type: 'hang'; failure: FailureStat; ms: number; runs: number };
 
 function once(name: string, data: WorkerInput, hangMs: number, setupMs: number): Promise<Outcome> {
   const beat = new Heartbeat(data.sab);
@@ -52,7 +55,14 @@ function once(name: string, data: WorkerInput, hangMs: number, setupMs: number):
       const b = beat.read();
       const limit = b.phase === Phase.Case ? hangMs + 5000 : b.phase === Phase.Idle ? hangMs : setupMs;
       if (b.sinceMs <= limit) return;
-      const what = b.phase === Phase.Case ? `case ${b.run}${b.shrinking ? ' (while shrinking)' : ''}` : b.phase === Phase.Setup ? 'setup' : b.phase === Phase.After ? 'the after-run check' : 'between cases';
+      const what =
+        b.phase === Phase.Case
+          ? `case ${b.run}${b.shrinking ? ' (while shrinking)' : ''}`
+          : b.phase === Phase.Setup
+            ? 'setup'
+            : b.phase === Phase.After
+              ? 'the after-run check'
+              : 'between cases';
       finish({
         type: 'hang',
         runs: b.run + 1,
@@ -88,7 +98,9 @@ export async function runTarget(name: string, opts: RunOptions): Promise<TargetR
     report.rounds++;
     const remaining = deadline ? Math.max(1, (deadline - Date.now()) / 1000) : undefined;
     const data: WorkerInput = {
-      target: name, mode: opts.mode, seed,
+      target: name,
+      mode: opts.mode,
+      seed,
       ...(opts.runs !== undefined ? { runs: opts.runs - (opts.mode === 'survey' ? report.runs : 0) } : {}),
       ...(remaining !== undefined ? { seconds: remaining } : {}),
       ...(opts.path ? { path: opts.path } : {}),
@@ -118,10 +130,17 @@ export async function runTarget(name: string, opts: RunOptions): Promise<TargetR
 export async function assertTarget(name: string, opts: { runs?: number } = {}): Promise<TargetReport> {
   const runs = opts.runs ?? Number(process.env.FUZZ_RUNS ?? targetInfo(name).suiteRuns);
   const r = await runTarget(name, { mode: 'assert', seed: SUITE_SEED, runs });
-  const replay = (path?: string) => `replay: npm run bench:fuzz -- --target ${name} --seed ${r.seed}${path ? ` --path ${path}` : ''}`;
+  const replay = (path?: string) =>
+    `replay: npm run bench:fuzz -- --target ${name} --seed ${r.seed}${path ? ` --path ${path}` : ''}`;
   const hang = r.failures.find((f) => f.kind === 'hang');
-  if (hang) throw new Error(`${hang.detail}\nseed ${hang.seed}, path ${hang.path}; input: ${hang.preview}\n${replay(hang.path)}`);
-  if (r.assertError) throw new Error(`fuzz target ${name} failed (seed ${r.seed}):\n${r.assertError}\n${replay(/path: "([^"]+)"/.exec(r.assertError)?.[1])}`);
+  if (hang)
+    throw new Error(
+      `${hang.detail}\nseed ${hang.seed}, path ${hang.path}; input: ${hang.preview}\n${replay(hang.path)}`,
+    );
+  if (r.assertError)
+    throw new Error(
+      `fuzz target ${name} failed (seed ${r.seed}):\n${r.assertError}\n${replay(/path: "([^"]+)"/.exec(r.assertError)?.[1])}`,
+    );
   if (r.afterError) throw new Error(`fuzz target ${name}: after ${r.runs} runs: ${r.afterError}`);
   return r;
 }

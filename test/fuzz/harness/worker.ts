@@ -47,7 +47,10 @@ const beat = new Heartbeat(input.sab);
 let failCase: ((e: unknown) => void) | undefined;
 let strayError: unknown;
 const stray = (e: unknown) => {
-  const f = new FuzzFailure('uncaught exception', e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e));
+  const f = new FuzzFailure(
+    'uncaught exception',
+    e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e),
+  );
   if (failCase) failCase(f);
   else strayError ??= f;
 };
@@ -99,7 +102,15 @@ async function main(): Promise<WorkerResult> {
           const kind = kindOf(e);
           const seen = failures.get(kind);
           if (seen) seen.count++;
-          else failures.set(kind, { kind, count: 1, seed: input.seed, path: String(run), preview, detail: e instanceof Error ? e.message.slice(0, 2000) : String(e) });
+          else
+            failures.set(kind, {
+              kind,
+              count: 1,
+              seed: input.seed,
+              path: String(run),
+              preview,
+              detail: e instanceof Error ? e.message.slice(0, 2000) : String(e),
+            });
         } finally {
           beat.phase(Phase.Idle);
         }
@@ -124,7 +135,11 @@ async function main(): Promise<WorkerResult> {
         }
       });
       try {
-        await fc.assert(prop, { seed: input.seed, numRuns: input.runs ?? info.suiteRuns, ...(input.path ? { path: input.path } : {}) });
+        await fc.assert(prop, {
+          seed: input.seed,
+          numRuns: input.runs ?? info.suiteRuns,
+          ...(input.path ? { path: input.path } : {}),
+        });
       } catch (e) {
         result.assertError = e instanceof Error ? e.message : String(e);
       }
@@ -146,5 +161,9 @@ async function main(): Promise<WorkerResult> {
 
 main().then(
   (r) => parentPort!.postMessage({ type: 'result', result: r }),
-  (e: unknown) => parentPort!.postMessage({ type: 'error', error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) }),
+  (e: unknown) =>
+    parentPort!.postMessage({
+      type: 'error',
+      error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e),
+    }),
 );

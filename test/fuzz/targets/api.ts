@@ -30,12 +30,21 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 async function call(ctx: Ctx, method: string, path: string, body?: unknown): Promise<RawResponse> {
   const bytes = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  return rawRequest(ctx.port, {
-    method,
-    target: Buffer.from(path),
-    headers: [['authorization', `Bearer ${ctx.token}`], ...(bytes ? [['content-type', Buffer.isBuffer(body) ? 'application/gzip' : 'application/json'] as [string, string]] : [])],
-    ...(bytes ? { body: bytes } : {}),
-  }, 60_000);
+  return rawRequest(
+    ctx.port,
+    {
+      method,
+      target: Buffer.from(path),
+      headers: [
+        ['authorization', `Bearer ${ctx.token}`],
+        ...(bytes
+          ? [['content-type', Buffer.isBuffer(body) ? 'application/gzip' : 'application/json'] as [string, string]]
+          : []),
+      ],
+      ...(bytes ? { body: bytes } : {}),
+    },
+    60_000,
+  );
 }
 
 function json(r: RawResponse): unknown {
@@ -54,16 +63,35 @@ function skillBundles(): fc.Arbitrary<Uint8Array> {
   const config = files.get('aspora.config.yaml')!.toString();
   const md = files.get('SKILL.md')!.toString();
   const front = /^---\n([\s\S]*?)\n---\n/.exec(md)![1]!;
-  const mutated = fc.tuple(mutatedYaml([config]), fc.oneof(fc.constant(md), mutatedYaml([front]).map((f) => `---\n${f}\n---\nbody\n`)), fc.nat(1000)).map(([c, m, v]) => {
-    const entries = [...files].map(([name, data]) => ({ name, type: '0', data: name === 'aspora.config.yaml' ? Buffer.from(c.replace('1.0.1', `1.${v}.0`)) : name === 'SKILL.md' ? Buffer.from(m) : data }));
-    return Uint8Array.from(gzipSync(rawTar(entries)));
-  });
+  const mutated = fc
+    .tuple(
+      mutatedYaml([config]),
+      fc.oneof(
+        fc.constant(md),
+        mutatedYaml([front]).map((f) => `---\n${f}\n---\nbody\n`),
+      ),
+      fc.nat(1000),
+    )
+    .map(([c, m, v]) => {
+      const entries = [...files].map(([name, data]) => ({
+        name,
+        type: '0',
+        data:
+          name === 'aspora.config.yaml'
+            ? Buffer.from(c.replace('1.0.1', `1.${v}.0`))
+            : name === 'SKILL.md'
+              ? Buffer.from(m)
+              : data,
+      }));
+      return Uint8Array.from(gzipSync(rawTar(entries)));
+    });
   const crafted = bundleCase.filter((b) => b.kind === 'bytes').map((b) => (b as { bytes: Uint8Array }).bytes);
   return fc.oneof({ weight: 3, arbitrary: mutated }, { weight: 1, arbitrary: crafted });
 }
 
 function envelope(res: RawResponse, route: string): string | undefined {
-  if (!/application\/json/i.test(res.headers['content-type'] ?? '')) return `content-type ${res.headers['content-type'] ?? '(none)'}`;
+  if (!/application\/json/i.test(res.headers['content-type'] ?? ''))
+    return `content-type ${res.headers['content-type'] ?? '(none)'}`;
   let body: unknown;
   try {
     body = json(res);
@@ -82,20 +110,49 @@ const target: FuzzTarget<ApiCase, Ctx> = {
   async setup() {
     const token = `fuzz-${Math.random().toString(36).slice(2)}`;
     const { p, cleanup } = await platformOnStub(token);
-    const ctx: Ctx = { port: Number(new URL(p.url).port), token, known: undefined as unknown as Known, doc: undefined as unknown as OpenApi, cleanup };
+    const ctx: Ctx = {
+      port: Number(new URL(p.url).port),
+      token,
+      known: undefined as unknown as Known,
+      doc: undefined as unknown as OpenApi,
+      cleanup,
+    };
     const bundle = (await packFiles(skillFolder())).bytes;
-    const published = (await expectOk(call(ctx, 'POST', '/v1/bundles', bundle), 'publish')) as { ref: string; digest: string; version: string };
-    await expectOk(call(ctx, 'POST', '/v1/skills/fraud/block-transaction/deployments', { environment: 'production', version: published.version }), 'deploy');
-    const run = (await expectOk(call(ctx, 'POST', '/v1/skills/fraud/block-transaction/executions', { input: { userMessage: 'block this payment' } }), 'run')) as { id: string };
+    const published = (await expectOk(call(ctx, 'POST', '/v1/bundles', bundle), 'publish')) as {
+      ref: string;
+      digest: string;
+      version: string;
+    };
+    await expectOk(
+      call(ctx, 'POST', '/v1/skills/fraud/block-transaction/deployments', {
+        environment: 'production',
+        version: published.version,
+      }),
+      'deploy',
+    );
+    const run = (await expectOk(
+      call(ctx, 'POST', '/v1/skills/fraud/block-transaction/executions', {
+        input: { userMessage: 'block this payment' },
+      }),
+      'run',
+    )) as { id: string };
     ctx.doc = (await expectOk(call(ctx, 'GET', '/openapi.json'), 'openapi')) as OpenApi;
-    ctx.known = { domain: 'fraud', name: 'block-transaction', version: published.version, digest: published.digest, executionId: run.id, bundle };
+    ctx.known = {
+      domain: 'fraud',
+      name: 'block-transaction',
+      version: published.version,
+      digest: published.digest,
+      executionId: run.id,
+      bundle,
+    };
     return ctx;
   },
   async teardown(ctx) {
     await ctx.cleanup();
   },
   arbitrary: (ctx) => apiCase(routesOf(ctx.doc), ctx.doc, ctx.known, ctx.token, skillBundles()),
-  preview: (x) => `${x.req.method} ${clip(x.req.target.toString('latin1'), 300)} headers ${clip(JSON.stringify(x.req.headers.map(([k, v]) => [k, String(v)])), 300)} body ${x.req.body ? clip(x.req.body.toString('latin1'), 300) : '(none)'}`,
+  preview: (x) =>
+    `${x.req.method} ${clip(x.req.target.toString('latin1'), 300)} headers ${clip(JSON.stringify(x.req.headers.map(([k, v]) => [k, String(v)])), 300)} body ${x.req.body ? clip(x.req.body.toString('latin1'), 300) : '(none)'}`,
   async check(x, ctx) {
     let res: RawResponse;
     try {
@@ -110,33 +167,64 @@ const target: FuzzTarget<ApiCase, Ctx> = {
         return '';
       }
     })();
-    if (res.status >= 500) throw new FuzzFailure(`${res.status} ${code} on ${x.req.method} ${x.route.path}`, clip(res.body.toString('utf8'), 600));
+    if (res.status >= 500)
+      throw new FuzzFailure(
+        `${res.status} ${code} on ${x.req.method} ${x.route.path}`,
+        clip(res.body.toString('utf8'), 600),
+      );
     if (res.status >= 400) {
       // Node's HTTP parser refuses malformed requests itself (400/431, no body) before the platform sees them.
       if (!res.headers['content-type'] && res.body.length === 0) return;
       if (x.req.method === 'HEAD') {
-        if (!/application\/json/i.test(res.headers['content-type'] ?? '')) throw new FuzzFailure(`${res.status} not in the error envelope on ${x.route.path}`, `HEAD answered with content-type ${res.headers['content-type'] ?? '(none)'}`);
+        if (!/application\/json/i.test(res.headers['content-type'] ?? ''))
+          throw new FuzzFailure(
+            `${res.status} not in the error envelope on ${x.route.path}`,
+            `HEAD answered with content-type ${res.headers['content-type'] ?? '(none)'}`,
+          );
         return; // a HEAD answer has no body to check
       }
       const bad = envelope(res, x.route.path);
       if (bad) throw new FuzzFailure(`${res.status} not in the error envelope on ${x.route.path}`, bad);
-      if (res.body.length > MAX_ERROR_BODY) throw new FuzzFailure(`${res.status} ${code}: error body of unbounded size on ${x.route.path}`, `${res.body.length} bytes`);
+      if (res.body.length > MAX_ERROR_BODY)
+        throw new FuzzFailure(
+          `${res.status} ${code}: error body of unbounded size on ${x.route.path}`,
+          `${res.body.length} bytes`,
+        );
       return;
     }
-    if (res.status < 300 && !res.streamed && x.req.method !== 'HEAD' && /application\/json/i.test(res.headers['content-type'] ?? '')) {
+    if (
+      res.status < 300 &&
+      !res.streamed &&
+      x.req.method !== 'HEAD' &&
+      /application\/json/i.test(res.headers['content-type'] ?? '')
+    ) {
       try {
         json(res);
       } catch {
-        throw new FuzzFailure(`${res.status} with a JSON content type that is not JSON on ${x.route.path}`, clip(res.body.toString('utf8'), 300));
+        throw new FuzzFailure(
+          `${res.status} with a JSON content type that is not JSON on ${x.route.path}`,
+          clip(res.body.toString('utf8'), 300),
+        );
       }
     }
   },
   async after(ctx) {
-    const health = await rawRequest(ctx.port, { method: 'GET', target: Buffer.from('/healthz'), headers: [] }, ANSWER_MS);
-    if (health.status !== 200 || (json(health) as { status?: string }).status !== 'ok') throw new Error(`/healthz answered ${health.status} ${health.body.toString('utf8').slice(0, 200)}`);
+    const health = await rawRequest(
+      ctx.port,
+      { method: 'GET', target: Buffer.from('/healthz'), headers: [] },
+      ANSWER_MS,
+    );
+    if (health.status !== 200 || (json(health) as { status?: string }).status !== 'ok')
+      throw new Error(`/healthz answered ${health.status} ${health.body.toString('utf8').slice(0, 200)}`);
     await expectOk(call(ctx, 'GET', '/v1/skills/fraud/block-transaction'), 'the deployed skill after the run');
-    const run = (await expectOk(call(ctx, 'POST', '/v1/skills/fraud/block-transaction/executions', { input: { userMessage: 'block this payment' } }), 'a run after the fuzzing')) as { success?: boolean; error?: unknown };
-    if (run.success !== true) throw new Error(`the skill no longer runs: ${JSON.stringify(run.error ?? run).slice(0, 500)}`);
+    const run = (await expectOk(
+      call(ctx, 'POST', '/v1/skills/fraud/block-transaction/executions', {
+        input: { userMessage: 'block this payment' },
+      }),
+      'a run after the fuzzing',
+    )) as { success?: boolean; error?: unknown };
+    if (run.success !== true)
+      throw new Error(`the skill no longer runs: ${JSON.stringify(run.error ?? run).slice(0, 500)}`);
   },
 };
 

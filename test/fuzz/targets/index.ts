@@ -16,12 +16,49 @@ export interface TargetInfo {
 }
 
 export const TARGETS: readonly TargetInfo[] = [
-  { name: 'config', about: 'aspora.config.yaml + SKILL.md through validateSkillFiles', module: './config.ts', suiteRuns: 150, hangMs: 10_000 },
-  { name: 'platform-file', about: 'aspora.platform.yaml through parsePlatformFile', module: './platform-file.ts', suiteRuns: 100, hangMs: 10_000 },
-  { name: 'bundle', about: '.tar.gz through unpackBundle (and packFiles round trips)', module: './bundle.ts', suiteRuns: 250, hangMs: 10_000 },
-  { name: 'protocol', about: 'protocol lines through readLines on a real socket', module: './protocol.ts', suiteRuns: 150, hangMs: 15_000 },
-  { name: 'protocol-trickle', about: "readLines' memory for a line sent a byte per read", module: './protocol-trickle.ts', suiteRuns: 3, hangMs: 30_000 },
-  { name: 'api', about: 'HTTP requests from /openapi.json against a live platform', module: './api.ts', suiteRuns: 150, hangMs: 20_000, setupMs: 120_000 },
+  {
+    name: 'config',
+    about: 'aspora.config.yaml + SKILL.md through validateSkillFiles',
+    module: './config.ts',
+    suiteRuns: 150,
+    hangMs: 10_000,
+  },
+  {
+    name: 'platform-file',
+    about: 'aspora.platform.yaml through parsePlatformFile',
+    module: './platform-file.ts',
+    suiteRuns: 100,
+    hangMs: 10_000,
+  },
+  {
+    name: 'bundle',
+    about: '.tar.gz through unpackBundle (and packFiles round trips)',
+    module: './bundle.ts',
+    suiteRuns: 250,
+    hangMs: 10_000,
+  },
+  {
+    name: 'protocol',
+    about: 'protocol lines through readLines on a real socket',
+    module: './protocol.ts',
+    suiteRuns: 150,
+    hangMs: 15_000,
+  },
+  {
+    name: 'protocol-trickle',
+    about: "readLines' memory for a line sent a byte per read",
+    module: './protocol-trickle.ts',
+    suiteRuns: 3,
+    hangMs: 30_000,
+  },
+  {
+    name: 'api',
+    about: 'HTTP requests from /openapi.json against a live platform',
+    module: './api.ts',
+    suiteRuns: 150,
+    hangMs: 20_000,
+    setupMs: 120_000,
+  },
 ];
 
 export function targetInfo(name: string): TargetInfo {

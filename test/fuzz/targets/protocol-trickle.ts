@@ -21,14 +21,19 @@ const PER_BYTE = 16;
 const target: FuzzTarget<Input, Ctx> = {
   setup: socketServer,
   teardown: closeServer,
-  arbitrary: () => fc.record({ bytes: fc.integer({ min: 20_000, max: 50_000 }), byte: fc.integer({ min: 0x20, max: 0x7e }) }),
+  arbitrary: () =>
+    fc.record({ bytes: fc.integer({ min: 20_000, max: 50_000 }), byte: fc.integer({ min: 0x20, max: 0x7e }) }),
   preview: (x) => `${x.bytes} bytes of ${JSON.stringify(String.fromCharCode(x.byte))}, one per write, no newline`,
   async check(x, ctx) {
     const { reader, writer } = await pair(ctx);
     let reads = 0;
     reader.on('data', () => reads++);
     const events: string[] = [];
-    lines.readLines(reader, () => events.push('message'), () => events.push('violation'));
+    lines.readLines(
+      reader,
+      () => events.push('message'),
+      () => events.push('violation'),
+    );
     await tick();
     gc();
     const m0 = process.memoryUsage();
@@ -45,7 +50,10 @@ const target: FuzzTarget<Input, Ctx> = {
     if (events.length) return; // refused (e.g. a cap on chunks per line): nothing kept after that
     const kept = m1.heapUsed - m0.heapUsed + (m1.arrayBuffers - m0.arrayBuffers);
     if (kept > PER_BYTE * x.bytes + 2 * 1024 * 1024) {
-      throw new FuzzFailure('memory per byte of an unfinished line grows with the reads', `${Math.round(kept / 1024)} KiB kept for ${x.bytes} bytes in ${reads} reads (${Math.round(kept / x.bytes)} bytes of memory per byte)`);
+      throw new FuzzFailure(
+        'memory per byte of an unfinished line grows with the reads',
+        `${Math.round(kept / 1024)} KiB kept for ${x.bytes} bytes in ${reads} reads (${Math.round(kept / x.bytes)} bytes of memory per byte)`,
+      );
     }
   },
 };

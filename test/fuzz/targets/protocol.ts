@@ -27,37 +27,129 @@ setFlagsFromString('--expose-gc');
 export const gc = runInNewContext('gc') as () => void;
 
 /** The reader's line limit if it still exports one (another change may rename or lower it). */
-const LINE_LIMIT = typeof (lines as Record<string, unknown>).MAX_LINE_BYTES === 'number' ? ((lines as Record<string, unknown>).MAX_LINE_BYTES as number) : 16 * 1024 * 1024;
+const LINE_LIMIT =
+  typeof (lines as Record<string, unknown>).MAX_LINE_BYTES === 'number'
+    ? ((lines as Record<string, unknown>).MAX_LINE_BYTES as number)
+    : 16 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 type Input =
-  | { kind: 'lines'; ordinary: boolean; parts: string[]; raw: Uint8Array[]; cuts: number[]; pauses: number[]; eol: string; trailing: boolean }
+  | {
+      kind: 'lines';
+      ordinary: boolean;
+      parts: string[];
+      raw: Uint8Array[];
+      cuts: number[];
+      pauses: number[];
+      eol: string;
+      trailing: boolean;
+    }
   | { kind: 'flood'; chunk: number; factor: number };
 
 // ---------- what a handler can write ----------
 
-const TYPES = ['log', 'result', 'error', 'call', 'metric', 'ready', 'fatal', 'return', 'execute', '', 'x'.repeat(300), '__proto__', 'constructor'];
+const TYPES = [
+  'log',
+  'result',
+  'error',
+  'call',
+  'metric',
+  'ready',
+  'fatal',
+  'return',
+  'execute',
+  '',
+  'x'.repeat(300),
+  '__proto__',
+  'constructor',
+];
 const field = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-  fc.constantFrom('{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}', '{"toString":1,"valueOf":1}', '1e400', '-0', '123456789012345678901234567890', '"\\ud800"', '"\\u0000\\u001b[2J"', '"\u2028\u2029"'),
+  fc.constantFrom(
+    '{"__proto__":{"polluted":true}}',
+    '{"constructor":{"prototype":{"polluted":true}}}',
+    '{"toString":1,"valueOf":1}',
+    '1e400',
+    '-0',
+    '123456789012345678901234567890',
+    '"\\ud800"',
+    '"\\u0000\\u001b[2J"',
+    '"\u2028\u2029"',
+  ),
 );
 const message = fc
-  .tuple(fc.constantFrom(...TYPES), fc.array(fc.tuple(fc.constantFrom('msg', 'level', 'fields', 'result', 'error', 'exec', 'id', 'op', 'args', 'value', 'name', '__proto__', 'constructor', 't'), field), { maxLength: 4 }))
+  .tuple(
+    fc.constantFrom(...TYPES),
+    fc.array(
+      fc.tuple(
+        fc.constantFrom(
+          'msg',
+          'level',
+          'fields',
+          'result',
+          'error',
+          'exec',
+          'id',
+          'op',
+          'args',
+          'value',
+          'name',
+          '__proto__',
+          'constructor',
+          't',
+        ),
+        field,
+      ),
+      { maxLength: 4 },
+    ),
+  )
   // Repeated keys ("t" twice, "__proto__") are legal JSON: the last one wins, as in JSON.parse.
   .map(([t, fs]) => `{"t":${JSON.stringify(t)}${fs.map(([k, v]) => `,${JSON.stringify(k)}:${v}`).join('')}}`);
 const ordinaryMessage = fc
   .tuple(fc.constantFrom('log', 'result', 'metric', 'call'), fc.jsonValue({ maxDepth: 6 }))
   .map(([t, v]) => JSON.stringify({ t, v }))
   .filter((s) => s.length <= 8192);
-const big = fc.tuple(fc.integer({ min: 10_000, max: 400_000 }), fc.constantFrom('a', 'é', '\\n', '😀')).map(([n, c]) => `{"t":"log","msg":"${c.repeat(Math.ceil(n / c.length))}"}`);
-const deep = fc.tuple(fc.integer({ min: 100, max: 100_000 }), fc.boolean()).map(([n, arr]) => (arr ? `{"t":"result","result":${'['.repeat(n)}${']'.repeat(n)}}` : `{"t":"result","result":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`));
+const big = fc
+  .tuple(fc.integer({ min: 10_000, max: 400_000 }), fc.constantFrom('a', 'é', '\\n', '😀'))
+  .map(([n, c]) => `{"t":"log","msg":"${c.repeat(Math.ceil(n / c.length))}"}`);
+const deep = fc
+  .tuple(fc.integer({ min: 100, max: 100_000 }), fc.boolean())
+  .map(([n, arr]) =>
+    arr
+      ? `{"t":"result","result":${'['.repeat(n)}${']'.repeat(n)}}`
+      : `{"t":"result","result":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`,
+  );
 const broken = fc.oneof(
-  fc.constantFrom('not json', '[1,2]', '"str"', 'null', '1', 'true', '{"t":1}', '{}', '{"t":null}', '{"t":"x"', '{"t":"x"}}', '{"t":"x",}', "{'t':'x'}", '\u0000', '{"t":"x"}\u0000', '\ufeff{"t":"x"}', '{"t":"x"} {"t":"y"}'),
+  fc.constantFrom(
+    'not json',
+    '[1,2]',
+    '"str"',
+    'null',
+    '1',
+    'true',
+    '{"t":1}',
+    '{}',
+    '{"t":null}',
+    '{"t":"x"',
+    '{"t":"x"}}',
+    '{"t":"x",}',
+    "{'t':'x'}",
+    '\u0000',
+    '{"t":"x"}\u0000',
+    '\ufeff{"t":"x"}',
+    '{"t":"x"} {"t":"y"}',
+  ),
   fc.string({ unit: 'binary', maxLength: 50 }),
 );
 const blank = fc.constantFrom('', ' ', '\t', '\r', '  \t ', '\u00a0', '\ufeff');
 
-const line = fc.oneof({ weight: 10, arbitrary: message }, { weight: 1, arbitrary: big }, { weight: 1, arbitrary: deep }, { weight: 3, arbitrary: broken }, { weight: 2, arbitrary: blank });
+const line = fc.oneof(
+  { weight: 10, arbitrary: message },
+  { weight: 1, arbitrary: big },
+  { weight: 1, arbitrary: deep },
+  { weight: 3, arbitrary: broken },
+  { weight: 2, arbitrary: blank },
+);
 
 const linesCase = (parts: fc.Arbitrary<string[]>, ordinary: boolean) =>
   fc.record({
@@ -65,7 +157,12 @@ const linesCase = (parts: fc.Arbitrary<string[]>, ordinary: boolean) =>
     ordinary: fc.constant(ordinary),
     parts,
     // Raw bytes (invalid UTF-8 among them) that stand for one more line, now and then.
-    raw: ordinary ? fc.constant<Uint8Array[]>([]) : fc.array(fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => (x === 10 ? 32 : x))), { maxLength: 2 }),
+    raw: ordinary
+      ? fc.constant<Uint8Array[]>([])
+      : fc.array(
+          fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => (x === 10 ? 32 : x))),
+          { maxLength: 2 },
+        ),
     cuts: fc.array(fc.nat(), { maxLength: 12 }),
     pauses: fc.array(fc.nat(3), { maxLength: 12 }),
     eol: fc.constantFrom('\n', '\n', '\r\n'),
@@ -75,7 +172,14 @@ const linesCase = (parts: fc.Arbitrary<string[]>, ordinary: boolean) =>
 const arbitrary: fc.Arbitrary<Input> = fc.oneof(
   { weight: 12, arbitrary: linesCase(fc.array(line, { maxLength: 12 }), false) },
   { weight: 6, arbitrary: linesCase(fc.array(ordinaryMessage, { minLength: 1, maxLength: 20 }), true) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flood' as const), chunk: fc.integer({ min: 1024, max: 512 * 1024 }), factor: fc.constantFrom(2, 3) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('flood' as const),
+      chunk: fc.integer({ min: 1024, max: 512 * 1024 }),
+      factor: fc.constantFrom(2, 3),
+    }),
+  },
 );
 
 function bytesOf(x: Extract<Input, { kind: 'lines' }>): Buffer {
@@ -108,7 +212,11 @@ function model(bytes: Buffer): Expect[] {
     }
     try {
       const v = JSON.parse(text) as unknown;
-      out.push(v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { t?: unknown }).t === 'string' ? { msg: v } : { bad: text.slice(0, 80) });
+      out.push(
+        v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { t?: unknown }).t === 'string'
+          ? { msg: v }
+          : { bad: text.slice(0, 80) },
+      );
     } catch {
       out.push({ bad: text.slice(0, 80) });
     }
@@ -142,7 +250,14 @@ function sameJson(a: unknown, b: unknown): boolean {
   while (stack.length) {
     const [x, y] = stack.pop()!;
     if (Object.is(x, y)) continue;
-    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || Array.isArray(x) !== Array.isArray(y)) return false;
+    if (
+      typeof x !== 'object' ||
+      typeof y !== 'object' ||
+      x === null ||
+      y === null ||
+      Array.isArray(x) !== Array.isArray(y)
+    )
+      return false;
     const kx = Object.keys(x);
     const ky = Object.keys(y);
     if (kx.length !== ky.length || Object.getPrototypeOf(x) !== Object.getPrototypeOf(y)) return false;
@@ -221,8 +336,11 @@ function checkLines(x: Extract<Input, { kind: 'lines' }>, events: Event[]): void
   const violations = events.filter((e) => 'v' in e);
   if (violations.length > 1) throw new FuzzFailure('more than one violation', JSON.stringify(violations).slice(0, 300));
   const vAt = events.findIndex((e) => 'v' in e);
-  if (vAt !== -1 && vAt !== events.length - 1) throw new FuzzFailure('a message after the violation', JSON.stringify(events[vAt + 1]).slice(0, 200));
-  for (const v of violations) if (typeof (v as { v: unknown }).v !== 'string' || (v as { v: string }).v.length > 2000) throw new FuzzFailure('violation reason not a bounded string', clip(String((v as { v: unknown }).v)));
+  if (vAt !== -1 && vAt !== events.length - 1)
+    throw new FuzzFailure('a message after the violation', JSON.stringify(events[vAt + 1]).slice(0, 200));
+  for (const v of violations)
+    if (typeof (v as { v: unknown }).v !== 'string' || (v as { v: string }).v.length > 2000)
+      throw new FuzzFailure('violation reason not a bounded string', clip(String((v as { v: unknown }).v)));
 
   // Walk the model along the delivered messages: each must be the next non-blank line, and a good one.
   let i = 0;
@@ -233,12 +351,17 @@ function checkLines(x: Extract<Input, { kind: 'lines' }>, events: Event[]): void
     if (!w) throw new FuzzFailure('a message no complete line encodes', show(e.m));
     if ('bad' in w) throw new FuzzFailure('a bad line delivered as a message', `line ${i}: ${clip(w.bad)}`);
     const want1 = (w as { msg: unknown }).msg;
-    if (!sameJson(e.m, want1)) throw new FuzzFailure('a message altered or a line dropped', `line ${i}: got ${show(e.m)} want ${show(want1)}`);
+    if (!sameJson(e.m, want1))
+      throw new FuzzFailure('a message altered or a line dropped', `line ${i}: got ${show(e.m)} want ${show(want1)}`);
     i++;
   }
   if (vAt === -1) {
     const rest = want.slice(i).filter((w) => !('blank' in w));
-    if (rest.length) throw new FuzzFailure(rest.some((w) => 'bad' in w) ? 'a bad line without a violation' : 'a line dropped without a violation', `line ${i}+: ${show(rest[0], 200)}`);
+    if (rest.length)
+      throw new FuzzFailure(
+        rest.some((w) => 'bad' in w) ? 'a bad line without a violation' : 'a line dropped without a violation',
+        `line ${i}+: ${show(rest[0], 200)}`,
+      );
   } else if (x.ordinary) {
     throw new FuzzFailure('ordinary traffic refused', `${(violations[0] as { v: string }).v.slice(0, 200)}`);
   }
@@ -249,7 +372,11 @@ async function flood(ctx: Ctx, x: Extract<Input, { kind: 'flood' }>): Promise<vo
   const before = process.memoryUsage().arrayBuffers;
   const { reader, writer } = await pair(ctx);
   const events: Event[] = [];
-  lines.readLines(reader, (m) => events.push({ m }), (why) => events.push({ v: why }));
+  lines.readLines(
+    reader,
+    (m) => events.push({ m }),
+    (why) => events.push({ v: why }),
+  );
   const chunk = Buffer.alloc(x.chunk, 0x61);
   const total = LINE_LIMIT * x.factor + MiB;
   let peak = 0;
@@ -268,8 +395,16 @@ async function flood(ctx: Ctx, x: Extract<Input, { kind: 'flood' }>): Promise<vo
   writer.destroy();
   reader.destroy();
   if (events.some((e) => 'm' in e)) throw new FuzzFailure('a message out of a line with no end', '');
-  if (events.filter((e) => 'v' in e).length !== 1) throw new FuzzFailure('a line past the limit is not one violation', `${events.length} events after ${total} bytes without a newline`);
-  if (peak > LINE_LIMIT + 8 * MiB) throw new FuzzFailure('memory grows with a line that never ends', `${Math.round(peak / MiB)} MiB kept while ${Math.round(total / MiB)} MiB came without a newline (line limit ${LINE_LIMIT / MiB} MiB)`);
+  if (events.filter((e) => 'v' in e).length !== 1)
+    throw new FuzzFailure(
+      'a line past the limit is not one violation',
+      `${events.length} events after ${total} bytes without a newline`,
+    );
+  if (peak > LINE_LIMIT + 8 * MiB)
+    throw new FuzzFailure(
+      'memory grows with a line that never ends',
+      `${Math.round(peak / MiB)} MiB kept while ${Math.round(total / MiB)} MiB came without a newline (line limit ${LINE_LIMIT / MiB} MiB)`,
+    );
 }
 
 export async function socketServer(): Promise<Ctx> {

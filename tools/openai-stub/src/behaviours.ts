@@ -24,7 +24,9 @@ export type StubBehaviour =
   /** Omit `usage` (and the include_usage chunk of streams), as some providers do. */
   | { usage: false; times?: number }
   /** Add `usage.cost` (USD), as OpenRouter reports it. */
-  | { cost: number; times?: number };
+  | { cost: number; times?: number }
+  /** Streams end their lines with CRLF or a lone CR (both valid SSE) instead of LF. */
+  | { framing: 'crlf' | 'cr'; times?: number };
 
 /** What the matching behaviours decided for one request. */
 export interface Plan {
@@ -35,6 +37,7 @@ export interface Plan {
   reply?: string | StubReply | ReplyFn;
   usage: boolean;
   cost?: number;
+  framing?: 'crlf' | 'cr';
 }
 
 type Loose = {
@@ -48,6 +51,7 @@ type Loose = {
   reply?: string | StubReply | ReplyFn;
   usage?: boolean;
   cost?: number;
+  framing?: 'crlf' | 'cr';
   times?: number;
 };
 
@@ -57,8 +61,31 @@ interface Active {
   next?: () => number;
 }
 
-const KEYS = new Set(['status', 'retryAfterSeconds', 'delayMs', 'chunkDelayMs', 'malformed', 'failRate', 'seed', 'reply', 'usage', 'cost', 'times']);
-const KINDS = ['status', 'delayMs', 'chunkDelayMs', 'malformed', 'failRate', 'reply', 'usage', 'cost'] as const;
+const KEYS = new Set([
+  'status',
+  'retryAfterSeconds',
+  'delayMs',
+  'chunkDelayMs',
+  'malformed',
+  'failRate',
+  'seed',
+  'reply',
+  'usage',
+  'cost',
+  'framing',
+  'times',
+]);
+const KINDS = [
+  'status',
+  'delayMs',
+  'chunkDelayMs',
+  'malformed',
+  'failRate',
+  'reply',
+  'usage',
+  'cost',
+  'framing',
+] as const;
 
 const STATUS_TEXT: Record<number, string> = {
   500: 'The server had an error while processing your request. Sorry about that!',
@@ -81,7 +108,8 @@ export function seededRandom(seed: number): () => number {
 
 export function statusError(status: number, retryAfterSeconds?: number): HttpError {
   if (status === 429) {
-    const headers: OutgoingHttpHeaders | undefined = retryAfterSeconds === undefined ? undefined : { 'retry-after': String(retryAfterSeconds) };
+    const headers: OutgoingHttpHeaders | undefined =
+      retryAfterSeconds === undefined ? undefined : { 'retry-after': String(retryAfterSeconds) };
     return new HttpError(429, 'Rate limit reached for requests. Please try again later.', {
       type: 'requests',
       code: 'rate_limit_exceeded',
@@ -98,15 +126,22 @@ function validate(b: Loose): void {
   if (!KINDS.some((k) => k in b)) throw new TypeError(`behaviour needs one of ${KINDS.join(', ')}`);
   const nonNegative = (k: keyof Loose) => {
     const v = b[k];
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new TypeError(`'${k}' must be a non-negative number`);
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v)))
+      throw new TypeError(`'${k}' must be a non-negative number`);
   };
   (['retryAfterSeconds', 'delayMs', 'chunkDelayMs', 'cost'] as const).forEach(nonNegative);
-  if (b.status !== undefined && ![429, 500, 502, 503, 504].includes(b.status)) throw new TypeError(`unsupported status ${b.status}`);
-  if (b.retryAfterSeconds !== undefined && b.status !== 429) throw new TypeError("'retryAfterSeconds' goes with status 429");
-  if (b.failRate !== undefined && !(b.failRate >= 0 && b.failRate <= 1)) throw new TypeError("'failRate' must be within 0..1");
+  if (b.status !== undefined && ![429, 500, 502, 503, 504].includes(b.status))
+    throw new TypeError(`unsupported status ${b.status}`);
+  if (b.retryAfterSeconds !== undefined && b.status !== 429)
+    throw new TypeError("'retryAfterSeconds' goes with status 429");
+  if (b.failRate !== undefined && !(b.failRate >= 0 && b.failRate <= 1))
+    throw new TypeError("'failRate' must be within 0..1");
   if (b.malformed !== undefined && b.malformed !== true) throw new TypeError("'malformed' must be true");
   if (b.usage !== undefined && b.usage !== false) throw new TypeError("'usage' must be false");
-  if (b.times !== undefined && !(Number.isInteger(b.times) && b.times >= 1)) throw new TypeError("'times' must be a positive integer");
+  if (b.framing !== undefined && b.framing !== 'crlf' && b.framing !== 'cr')
+    throw new TypeError("'framing' must be 'crlf' or 'cr'");
+  if (b.times !== undefined && !(Number.isInteger(b.times) && b.times >= 1))
+    throw new TypeError("'times' must be a positive integer");
 }
 
 export class Behaviours {
@@ -138,7 +173,10 @@ export class Behaviours {
     let faultDecided = false;
     let delayDecided = false;
     const spent: [string, Active][] = [];
-    for (const [key, list] of [[model, own], ['*', any]] as const) {
+    for (const [key, list] of [
+      [model, own],
+      ['*', any],
+    ] as const) {
       for (const a of list ?? []) {
         const b = a.b;
         let used = false;
@@ -163,6 +201,10 @@ export class Behaviours {
         }
         if (plan.cost === undefined && b.cost !== undefined) {
           plan.cost = b.cost;
+          used = true;
+        }
+        if (plan.framing === undefined && b.framing !== undefined) {
+          plan.framing = b.framing;
           used = true;
         }
         if (used && --a.remaining <= 0) spent.push([key, a]);

@@ -7,7 +7,11 @@ import { DEFAULT_MODELS, startOpenAIStub, type OpenAIStub } from './server.ts';
 const MODEL = 'openai/gpt-4o-mini';
 const DOUBLE: ChatCompletionTool = {
   type: 'function',
-  function: { name: 'double', description: 'Doubles x', parameters: { type: 'object', properties: { x: { type: 'number' } } } },
+  function: {
+    name: 'double',
+    description: 'Doubles x',
+    parameters: { type: 'object', properties: { x: { type: 'number' } } },
+  },
 };
 
 let stub: OpenAIStub;
@@ -28,7 +32,10 @@ async function collect(s: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompl
 
 const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
 
-async function post(body: unknown, path = '/chat/completions'): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+async function post(
+  body: unknown,
+  path = '/chat/completions',
+): Promise<{ status: number; headers: Headers; json: any; text: string }> {
   const res = await fetch(`${stub.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
@@ -90,7 +97,13 @@ describe('POST /v1/chat/completions (non-streamed)', () => {
       messages: [
         { role: 'user', content: 'first question' },
         { role: 'assistant', content: 'first answer' },
-        { role: 'user', content: [{ type: 'text', text: 'second' }, { type: 'text', text: 'question now' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'second' },
+            { type: 'text', text: 'question now' },
+          ],
+        },
       ],
     });
     assert.equal(res.choices[0]!.message.content, 'stub reply to: second question now');
@@ -139,11 +152,16 @@ describe('POST /v1/chat/completions (streamed)', () => {
     const last = chunks.at(-1)!;
     assert.deepEqual(last.choices, []);
     assert.deepEqual(last.usage, { prompt_tokens: 3, completion_tokens: 6, total_tokens: 9 });
-    assert.ok(chunks.slice(0, -1).every((c) => c.usage === null), 'usage: null on the other chunks, as OpenAI does');
+    assert.ok(
+      chunks.slice(0, -1).every((c) => c.usage === null),
+      'usage: null on the other chunks, as OpenAI does',
+    );
   });
 
   it('sends no usage chunk without include_usage, and ends with data: [DONE] on the wire', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    const chunks = await collect(
+      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    );
     assert.ok(chunks.every((c) => c.usage === undefined && c.choices.length === 1));
     assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'stop');
 
@@ -158,14 +176,23 @@ describe('POST /v1/chat/completions (streamed)', () => {
 
   it('truncates streams at max_tokens with finish_reason "length"', async () => {
     const chunks = await collect(
-      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'a b c d' }], stream: true, max_tokens: 4 }),
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'a b c d' }],
+        stream: true,
+        max_tokens: 4,
+      }),
     );
     assert.equal(contentOf(chunks), 'stub reply to: a');
     assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'length');
   });
 
   it('works with the client stream helper (finalChatCompletion)', async () => {
-    const s = client.chat.completions.stream({ model: MODEL, messages: [{ role: 'user', content: 'helper' }], stream_options: { include_usage: true } });
+    const s = client.chat.completions.stream({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'helper' }],
+      stream_options: { include_usage: true },
+    });
     const deltas: string[] = [];
     s.on('content', (delta) => deltas.push(delta));
     const final = await s.finalChatCompletion();
@@ -177,7 +204,9 @@ describe('POST /v1/chat/completions (streamed)', () => {
 
 describe('tool calls', () => {
   it('round trip, non-streamed: `use <tool> <json>` → tool call; tool message → "tool said: …"', async () => {
-    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'please use double {"x":21}' }];
+    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'please use double {"x":21}' },
+    ];
     const first = await client.chat.completions.create({ model: MODEL, messages, tools: [DOUBLE] });
     const choice = first.choices[0]!;
     assert.equal(choice.finish_reason, 'tool_calls');
@@ -229,7 +258,11 @@ describe('tool calls', () => {
 
     // The client's own accumulator assembles the same call.
     const final = await client.chat.completions
-      .stream({ model: MODEL, messages: [{ role: 'user', content: `use double ${JSON.stringify(args)}` }], tools: [DOUBLE] })
+      .stream({
+        model: MODEL,
+        messages: [{ role: 'user', content: `use double ${JSON.stringify(args)}` }],
+        tools: [DOUBLE],
+      })
       .finalChatCompletion();
     const call = final.choices[0]!.message.tool_calls![0]!;
     assert.ok(call.type === 'function');
@@ -305,7 +338,10 @@ describe('tool calls', () => {
     assert.equal(noTools.choices[0]!.message.content, 'stub reply to: use double {"x":1}');
     const none = await ask('use double {"x":1}', { tools: [DOUBLE], tool_choice: 'none' });
     assert.equal(none.choices[0]!.message.tool_calls, undefined);
-    const forced = await ask('just do it', { tools: [DOUBLE], tool_choice: { type: 'function', function: { name: 'double' } } });
+    const forced = await ask('just do it', {
+      tools: [DOUBLE],
+      tool_choice: { type: 'function', function: { name: 'double' } },
+    });
     const call = forced.choices[0]!.message.tool_calls![0]!;
     assert.ok(call.type === 'function');
     assert.deepEqual([call.function.name, call.function.arguments], ['double', '{}']);
@@ -330,7 +366,10 @@ describe('fault injection', () => {
     stub.reset();
     stub.behave(MODEL, { status: 503, times: 2 });
     const retrying = new OpenAI({ baseURL: stub.url, apiKey: 'x', maxRetries: 2 });
-    const res = await retrying.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'retry me' }] }, { maxRetries: 2 });
+    const res = await retrying.chat.completions.create(
+      { model: MODEL, messages: [{ role: 'user', content: 'retry me' }] },
+      { maxRetries: 2 },
+    );
     assert.equal(res.choices[0]!.message.content, 'stub reply to: retry me');
     assert.equal(stub.chatRequests.length, 3);
     assert.equal(stub.requestsByModel[MODEL], 3);
@@ -347,7 +386,10 @@ describe('fault injection', () => {
     });
     stub.behave('*', { status: 429, retryAfterSeconds: 1, times: 1 });
     const started = Date.now();
-    const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'later' }] }, { maxRetries: 1 });
+    const res = await client.chat.completions.create(
+      { model: MODEL, messages: [{ role: 'user', content: 'later' }] },
+      { maxRetries: 1 },
+    );
     const waited = Date.now() - started;
     assert.equal(res.choices[0]!.message.content, 'stub reply to: later');
     assert.ok(waited >= 950, `waited ${waited} ms`);
@@ -374,7 +416,11 @@ describe('fault injection', () => {
     stub.behave('*', { delayMs: 50, chunkDelayMs: 40, times: 1 });
     started = Date.now();
     const stamps: number[] = [];
-    const s = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'one two' }], stream: true });
+    const s = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'one two' }],
+      stream: true,
+    });
     for await (const _ of s) stamps.push(Date.now());
     // role + 5 content pieces + finish = 7 chunks, 6 gaps of 40 ms after a 50 ms wait.
     assert.equal(stamps.length, 7);
@@ -393,7 +439,12 @@ describe('fault injection', () => {
     stub.behave('*', { malformed: true, times: 1 });
     const got: ChatCompletionChunk[] = [];
     await assert.rejects(async () => {
-      for await (const c of await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true })) got.push(c);
+      for await (const c of await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+      }))
+        got.push(c);
     });
     assert.ok(got.length >= 1, 'some chunks arrived before the break');
     assert.ok(!got.some((c) => c.choices[0]?.finish_reason), 'no finish_reason: the stream broke');
@@ -418,7 +469,13 @@ describe('fault injection', () => {
       // Sequential requests also fail in the same order every time.
       stub.reset();
       stub.behave('*', { failRate: 0.3, seed: 42 });
-      for (let i = 0; i < 40; i++) pattern.push(await ask('x').then(() => false, () => true));
+      for (let i = 0; i < 40; i++)
+        pattern.push(
+          await ask('x').then(
+            () => false,
+            () => true,
+          ),
+        );
       return { failed, pattern };
     };
     const a = await run();
@@ -430,7 +487,13 @@ describe('fault injection', () => {
     stub.reset();
     stub.behave('*', { failRate: 0.3, seed: 43 });
     const other: boolean[] = [];
-    for (let i = 0; i < 40; i++) other.push(await ask('x').then(() => false, () => true));
+    for (let i = 0; i < 40; i++)
+      other.push(
+        await ask('x').then(
+          () => false,
+          () => true,
+        ),
+      );
     assert.notDeepEqual(other, a.pattern, 'another seed, another pattern');
   });
 
@@ -441,14 +504,25 @@ describe('fault injection', () => {
     assert.equal(fixed.usage!.completion_tokens, 3);
     assert.equal((await ask('back')).choices[0]!.message.content, 'stub reply to: back');
 
-    stub.behave(MODEL, { reply: (req) => `${req.model} got ${req.body.messages.length} message(s), auth ${req.headers.authorization}` });
+    stub.behave(MODEL, {
+      reply: (req) => `${req.model} got ${req.body.messages.length} message(s), auth ${req.headers.authorization}`,
+    });
     const fn = await ask('x');
     assert.equal(fn.choices[0]!.message.content, `${MODEL} got 1 message(s), auth Bearer x`);
-    const streamed = await collect(await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true }));
+    const streamed = await collect(
+      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true }),
+    );
     assert.equal(contentOf(streamed), `${MODEL} got 1 message(s), auth Bearer x`);
 
     stub.reset();
-    stub.behave('*', { reply: { toolCalls: [{ name: 'lookup', arguments: { q: 'a' } }, { name: 'lookup', arguments: '{"q":"b"}' }] } });
+    stub.behave('*', {
+      reply: {
+        toolCalls: [
+          { name: 'lookup', arguments: { q: 'a' } },
+          { name: 'lookup', arguments: '{"q":"b"}' },
+        ],
+      },
+    });
     const scripted = await ask('anything');
     assert.equal(scripted.choices[0]!.finish_reason, 'tool_calls');
     assert.deepEqual(
@@ -461,7 +535,12 @@ describe('fault injection', () => {
     stub.behave('*', { usage: false });
     assert.equal((await ask('x')).usage, undefined);
     const chunks = await collect(
-      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }),
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
     );
     assert.ok(chunks.every((c) => c.usage == null && c.choices.length === 1));
     assert.equal(contentOf(chunks), 'stub reply to: x');
@@ -472,7 +551,12 @@ describe('fault injection', () => {
     assert.equal((priced.usage as OpenAI.CompletionUsage & { cost?: number }).cost, 0.00125);
     assert.equal(priced.usage!.total_tokens, 2 + 5);
     const pricedChunks = await collect(
-      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }),
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
     );
     assert.equal((pricedChunks.at(-1)!.usage as { cost?: number }).cost, 0.00125);
   });
@@ -510,7 +594,11 @@ describe('recording', () => {
       maxRetries: 0,
       defaultHeaders: { 'HTTP-Referer': 'https://aspora.dev', 'X-Title': 'Aspora' },
     });
-    await openrouter.chat.completions.create({ model: 'anthropic/claude-sonnet-4-5', messages: [{ role: 'user', content: 'hello' }], temperature: 0.2 });
+    await openrouter.chat.completions.create({
+      model: 'anthropic/claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'hello' }],
+      temperature: 0.2,
+    });
     await ask('second');
     assert.equal(stub.chatRequests.length, 2);
     const [r] = stub.chatRequests;
@@ -529,7 +617,8 @@ describe('recording', () => {
     const small = await startOpenAIStub({ recordLimit: 3 });
     try {
       const c = new OpenAI({ baseURL: small.url, apiKey: 'x', maxRetries: 0 });
-      for (let i = 0; i < 5; i++) await c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `n${i}` }] });
+      for (let i = 0; i < 5; i++)
+        await c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `n${i}` }] });
       assert.deepEqual(
         small.chatRequests.map((r) => r.body.messages[0]!.content),
         ['n2', 'n3', 'n4'],
@@ -565,13 +654,16 @@ describe('GET /v1/models and model checks', () => {
       assert.deepEqual(ids, ['acme/tiny', 'acme/huge']);
       const ok = await c.chat.completions.create({ model: 'acme/tiny', messages: [{ role: 'user', content: 'x' }] });
       assert.equal(ok.model, 'acme/tiny');
-      await assert.rejects(c.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => {
-        assert.ok(e instanceof OpenAI.NotFoundError);
-        assert.equal(e.code, 'model_not_found');
-        assert.equal(e.type, 'invalid_request_error');
-        assert.match(e.message, /openai\/gpt-4o/);
-        return true;
-      });
+      await assert.rejects(
+        c.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+        (e: unknown) => {
+          assert.ok(e instanceof OpenAI.NotFoundError);
+          assert.equal(e.code, 'model_not_found');
+          assert.equal(e.type, 'invalid_request_error');
+          assert.match(e.message, /openai\/gpt-4o/);
+          return true;
+        },
+      );
     } finally {
       await strict.close();
     }
@@ -589,11 +681,33 @@ describe('request validation', () => {
       [{ model: MODEL, messages: 'hi' }, 'messages', 'invalid_type'],
       [{ model: MODEL, messages: [{ role: 'robot', content: 'x' }] }, 'messages[0].role', 'invalid_value'],
       [{ model: MODEL, messages: [{ role: 'user' }] }, 'messages[0].content', 'missing_required_parameter'],
-      [{ model: MODEL, messages: [{ role: 'user', content: 'x' }, { role: 'tool', content: 'y' }] }, 'messages[1].tool_call_id', 'missing_required_parameter'],
+      [
+        {
+          model: MODEL,
+          messages: [
+            { role: 'user', content: 'x' },
+            { role: 'tool', content: 'y' },
+          ],
+        },
+        'messages[1].tool_call_id',
+        'missing_required_parameter',
+      ],
       [{ model: MODEL, messages: [{ role: 'user', content: 'x' }], tools: [] }, 'tools', 'empty_array'],
-      [{ model: MODEL, messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: {} }] }, 'tools[0].function.name', 'missing_required_parameter'],
-      [{ model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }, 'max_tokens', 'integer_below_min_value'],
-      [{ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream_options: { include_usage: true } }, 'stream_options', null],
+      [
+        { model: MODEL, messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: {} }] },
+        'tools[0].function.name',
+        'missing_required_parameter',
+      ],
+      [
+        { model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 0 },
+        'max_tokens',
+        'integer_below_min_value',
+      ],
+      [
+        { model: MODEL, messages: [{ role: 'user', content: 'x' }], stream_options: { include_usage: true } },
+        'stream_options',
+        null,
+      ],
       ['{not json', null, null],
       [[1, 2], null, null],
     ];

@@ -9,11 +9,11 @@ import { HttpError, sendError } from './http.ts';
 import { chatRoute } from './routes/chat.ts';
 import { embeddingsRoute } from './routes/embeddings.ts';
 import { modelsRoute } from './routes/models.ts';
-import { StubState } from './state.ts';
+import { StubState, type ModelsFault } from './state.ts';
 import type { ChatRequestRecord } from './types.ts';
 
 export type { StubBehaviour } from './behaviours.ts';
-export { DEFAULT_MODELS } from './state.ts';
+export { DEFAULT_MODELS, DEFAULT_PRICES, type ModelsFault } from './state.ts';
 export type { ChatMessage, ChatRequestBody, ChatRequestRecord, ReplyFn, StubReply } from './types.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse, state: StubState) => Promise<void>;
@@ -32,6 +32,8 @@ export interface OpenAIStubOptions {
    * 404 model_not_found; when omitted, DEFAULT_MODELS are listed and every model is accepted.
    */
   models?: string[];
+  /** OpenRouter-style prices (USD per token, as strings) GET /v1/models shows; DEFAULT_PRICES by default. */
+  prices?: Record<string, { prompt: string; completion: string }>;
   /** How many chat requests `chatRequests` keeps (the oldest are dropped); 0 records none. Default 10,000. */
   recordLimit?: number;
 }
@@ -53,6 +55,10 @@ export interface OpenAIStub {
   readonly requestsByModel: Record<string, number>;
   /** The next `n` requests on /v1/* routes answer 500, before any routing (fault injection). */
   failNext(n?: number): void;
+  /** GET /v1/models requests received. */
+  readonly modelsRequests: number;
+  /** Makes GET /v1/models fail (500, a cut body, another shape, a huge body) until reset() or failModels(undefined). */
+  failModels(fault: ModelsFault | undefined): void;
   /** Fault injection for chat completions to `model` ('*': every model). Returns a function removing it. */
   behave(model: string, behaviour: StubBehaviour): () => void;
   /** Drops every behaviour and pending failNext, clears chatRequests and all counters. */
@@ -61,7 +67,7 @@ export interface OpenAIStub {
 }
 
 export async function startOpenAIStub(opts: OpenAIStubOptions = {}): Promise<OpenAIStub> {
-  const state = new StubState(opts.models, opts.recordLimit ?? 10_000);
+  const state = new StubState(opts.models, opts.recordLimit ?? 10_000, opts.prices);
   let requests = 0;
   let failures = 0;
   const server = createServer((req, res) => {
@@ -109,6 +115,12 @@ export async function startOpenAIStub(opts: OpenAIStubOptions = {}): Promise<Ope
     },
     failNext(n = 1) {
       failures = n;
+    },
+    get modelsRequests() {
+      return state.modelsRequests;
+    },
+    failModels(fault) {
+      state.modelsFault = fault;
     },
     behave: (model, behaviour) => state.behaviours.add(model, behaviour),
     reset() {

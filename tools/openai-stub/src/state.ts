@@ -9,6 +9,16 @@ export const DEFAULT_MODELS: readonly string[] = [
   'openai/gpt-4o-mini',
 ];
 
+/** OpenRouter's prices (USD per token, decimal strings) of DEFAULT_MODELS, for GET /v1/models. */
+export const DEFAULT_PRICES: Readonly<Record<string, { prompt: string; completion: string }>> = {
+  'anthropic/claude-sonnet-4-5': { prompt: '0.000003', completion: '0.000015' },
+  'anthropic/claude-haiku-4-5': { prompt: '0.000001', completion: '0.000005' },
+  'openai/gpt-4o': { prompt: '0.0000025', completion: '0.00001' },
+  'openai/gpt-4o-mini': { prompt: '0.00000015', completion: '0.0000006' },
+};
+
+export type ModelsFault = 500 | 'garbage' | 'wrong-shape' | 'huge';
+
 /** Everything the routes share: configuration, fault injection, what was received. */
 export class StubState {
   readonly models: readonly string[];
@@ -20,12 +30,19 @@ export class StubState {
   readonly perModel = new Map<string, number>();
   /** Streams whose client closed the connection before their last event. */
   abandonedStreams = 0;
+  /** Prices GET /v1/models shows, by id. */
+  prices: Record<string, { prompt: string; completion: string }>;
+  /** How GET /v1/models fails, until cleared. */
+  modelsFault: ModelsFault | undefined;
+  modelsRequests = 0;
   private seq = 0;
 
   constructor(
     models: readonly string[] | undefined,
     private readonly recordLimit: number,
+    prices?: Record<string, { prompt: string; completion: string }>,
   ) {
+    this.prices = { ...(prices ?? DEFAULT_PRICES) };
     this.models = [...(models ?? DEFAULT_MODELS)];
     this.modelSet = new Set(this.models);
     this.strictModels = models !== undefined;
@@ -53,5 +70,7 @@ export class StubState {
     this.chatRequests.length = 0;
     this.perModel.clear();
     this.abandonedStreams = 0;
+    this.modelsFault = undefined;
+    this.modelsRequests = 0;
   }
 }

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 export const DIMENSIONS = 256;
 
 const STOPWORDS = new Set(
-  'a an and are as at be by do for from has have i in is it me my not of on or our so that the this to use we when with you your'.split(' '),
+  'a an and are as at be by do for from has have i in is it me my not of on or our so that the this to use we when with you your'.split(
+    ' ',
+  ),
 );
 
 /** Crude suffix stripping: enough for "payments"/"payment", "blocking"/"block". */

@@ -30,7 +30,10 @@ export function buildOrders(clock: Clock, fixtures: OrderFixture[] = ORDERS): Or
       createdAt: at(first[2]),
       stuckSince: at(last[2]),
       amountAed: toAed(f.sendAmount, f.sendCurrency),
-      receiveAmount: Math.round((f.sendAmount - TRANSFER_FEE[f.sendCurrency]) * customerRate(f.sendCurrency, f.receiveCurrency) * 100) / 100,
+      receiveAmount:
+        Math.round(
+          (f.sendAmount - TRANSFER_FEE[f.sendCurrency]) * customerRate(f.sendCurrency, f.receiveCurrency) * 100,
+        ) / 100,
       reason: stuckReason(f),
       terminal: TERMINAL_STATUSES.includes(last[0]),
     };
@@ -39,7 +42,8 @@ export function buildOrders(clock: Clock, fixtures: OrderFixture[] = ORDERS): Or
 
 /** ecm-pending-list.sql's CASE, rule for rule and in the same order. */
 export function stuckReason(o: OrderFixture): StuckReason {
-  const latest = <T extends { hoursAgo: number }>(events: T[] | undefined) => events?.reduce((a, b) => (b.hoursAgo < a.hoursAgo ? b : a));
+  const latest = <T extends { hoursAgo: number }>(events: T[] | undefined) =>
+    events?.reduce((a, b) => (b.hoursAgo < a.hoursAgo ? b : a));
   const status = o.timeline[o.timeline.length - 1]![0];
   const checkout = latest(o.checkout);
   const column = latest(o.column);
@@ -49,9 +53,11 @@ export function stuckReason(o: OrderFixture): StuckReason {
   if (['PENDING', 'IN_REVIEW', 'DOCS_REQUESTED'].includes(o.kyc.status)) return 'KYC_PENDING';
   if (captured.size > 1) return 'DUPLICATE_PAYMENT';
   if (o.refund && ['INITIATED', 'PENDING_PROVIDER'].includes(o.refund.status)) return 'REFUND_STUCK';
-  if (checkout && ['TIMEOUT', 'PENDING'].includes(checkout.status) && status === 'PAYMENT_PENDING') return 'CHECKOUT_TIMEOUT';
+  if (checkout && ['TIMEOUT', 'PENDING'].includes(checkout.status) && status === 'PAYMENT_PENDING')
+    return 'CHECKOUT_TIMEOUT';
   if (column && (column.httpStatus >= 500 || column.status === 'FAILED')) return 'COLUMN_API_FAILURE';
-  if (p?.status === 'REJECTED' && ['NAME_MISMATCH', 'BENEFICIARY_NAME_INVALID'].includes(p.rejectionCode ?? '')) return 'BENEFICIARY_NAME_MISMATCH';
+  if (p?.status === 'REJECTED' && ['NAME_MISMATCH', 'BENEFICIARY_NAME_INVALID'].includes(p.rejectionCode ?? ''))
+    return 'BENEFICIARY_NAME_MISMATCH';
   if (p?.partner === 'FALCON' && p.status === 'REJECTED') return 'FALCON_REJECTED';
   if (p?.partner === 'LULU' && ['SENT', 'ACKNOWLEDGED'].includes(p.status)) return 'LULU_NOT_CONFIRMED';
   if (p && PARTNER_HEALTH[p.partner] === 'DOWN') return 'PAYOUT_PARTNER_DOWN';

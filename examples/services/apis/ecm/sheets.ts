@@ -10,8 +10,36 @@ export type Cell = string | number;
 export type SheetRow = Record<string, Cell>;
 
 export const TABS = {
-  Assignments: ['Order ID', 'Priority', 'Stuck Reason', 'Team', 'Amount', 'Currency', 'Amount AED', 'Hours Stuck', 'Assigned Agent', 'Assigned At', 'Status', 'Triage Run ID', 'Notes', 'Escalated To', 'Escalation Flag'],
-  Resolutions: ['Order ID', 'Agent', 'Resolved At', 'Outcome', 'Action', 'Notes', 'Root Cause Code', 'Time To Resolve (min)', 'Hours Stuck At Resolution', 'SLA Met', 'Verified'],
+  Assignments: [
+    'Order ID',
+    'Priority',
+    'Stuck Reason',
+    'Team',
+    'Amount',
+    'Currency',
+    'Amount AED',
+    'Hours Stuck',
+    'Assigned Agent',
+    'Assigned At',
+    'Status',
+    'Triage Run ID',
+    'Notes',
+    'Escalated To',
+    'Escalation Flag',
+  ],
+  Resolutions: [
+    'Order ID',
+    'Agent',
+    'Resolved At',
+    'Outcome',
+    'Action',
+    'Notes',
+    'Root Cause Code',
+    'Time To Resolve (min)',
+    'Hours Stuck At Resolution',
+    'SLA Met',
+    'Verified',
+  ],
   Agents: ['Agent Email', 'Display Name', 'Team', 'Status', 'Max Open Tickets'],
 } as const;
 export type TabName = keyof typeof TABS;
@@ -33,7 +61,11 @@ export class SheetStore {
   readonly #tabs: Record<TabName, SheetRow[]>;
 
   constructor(initial: Record<TabName, SheetRow[]>) {
-    this.#tabs = { Assignments: [...initial.Assignments], Resolutions: [...initial.Resolutions], Agents: [...initial.Agents] };
+    this.#tabs = {
+      Assignments: [...initial.Assignments],
+      Resolutions: [...initial.Resolutions],
+      Agents: [...initial.Agents],
+    };
   }
 
   /** The tab's canonical name (tab names are matched case-insensitively, like Sheets ranges). */
@@ -51,7 +83,9 @@ export class SheetStore {
   /** Copies of the rows whose cells equal every filter value; blank cells read as ''. */
   read(tab: TabName, filter: Record<string, unknown> = {}): SheetRow[] {
     this.#checkColumns(tab, Object.keys(filter), 'filter');
-    return this.#tabs[tab].filter((r) => Object.entries(filter).every(([k, v]) => String(r[k] ?? '') === String(v ?? ''))).map((r) => this.#full(tab, r));
+    return this.#tabs[tab]
+      .filter((r) => Object.entries(filter).every(([k, v]) => String(r[k] ?? '') === String(v ?? '')))
+      .map((r) => this.#full(tab, r));
   }
 
   /** `{ match, rows }` updates the rows whose `match` cell equals each given row's; `{ append }` adds rows. */
@@ -65,7 +99,8 @@ export class SheetStore {
     let matches: Array<{ targets: SheetRow[]; cells: SheetRow }> = [];
     if (updates.length) {
       const match = req.match;
-      if (typeof match !== 'string' || !match) throw badRequest('argument match (the column that identifies the rows to update) is required with rows');
+      if (typeof match !== 'string' || !match)
+        throw badRequest('argument match (the column that identifies the rows to update) is required with rows');
       this.#checkColumns(tab, [match], 'match');
       const missing: string[] = [];
       matches = updates.map((cells) => {
@@ -105,7 +140,10 @@ export class SheetStore {
   #checkColumns(tab: TabName, keys: string[], what: string): void {
     const header: readonly string[] = TABS[tab];
     const unknown = keys.filter((k) => !header.includes(k));
-    if (unknown.length) throw badRequest(`${what}: ${tab} has no column ${unknown.map((k) => `"${k}"`).join(', ')}; its columns: ${header.join(', ')}`);
+    if (unknown.length)
+      throw badRequest(
+        `${what}: ${tab} has no column ${unknown.map((k) => `"${k}"`).join(', ')}; its columns: ${header.join(', ')}`,
+      );
   }
 }
 
@@ -114,7 +152,8 @@ function rowsArg(req: Args, key: string): SheetRow[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw badRequest(`argument ${key} must be an array of rows`);
   return v.map((row, i) => {
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw badRequest(`${key}[${i}] must be an object of column → value`);
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      throw badRequest(`${key}[${i}] must be an object of column → value`);
     return Object.fromEntries(
       Object.entries(row as Record<string, unknown>).map(([k, cell]) => {
         if (cell === null) return [k, ''];

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
-import { parseRef } from '../refs.ts';
+import { common, type CommandContext } from '../program.ts';
+import { parseSkillRef as parseRef } from '@aspora/api';
 import { green, printJson } from '../output.ts';
 import { skillFiles, type Lang } from '../templates/skill.ts';
 
@@ -13,19 +13,30 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
   common(
     create
       .command('skill')
-      .description('Scaffold a skill folder: SKILL.md, DECISIONS.md, GUARDRAILS.md, code/, tests/, assets/, aspora.config.yaml')
+      .description(
+        'Scaffold a skill folder: SKILL.md, DECISIONS.md, GUARDRAILS.md, code/, tests/, assets/, aspora.config.yaml',
+      )
       .argument('<ref>', 'domain/name or domain/role/name, e.g. fraud/block-transaction or ecm/field/my-tickets')
-      .addOption(new Option('--lang <language>', 'handler language').choices(['typescript', 'python', 'go']).default('typescript'))
+      .addOption(
+        new Option('--lang <language>', 'handler language')
+          .choices(['typescript', 'python', 'go'])
+          .default('typescript'),
+      )
       .option('--dir <folder>', 'where skills live', 'skills')
       .option('--team <team>', 'owner_team', undefined)
       .option('--force', 'write into an existing folder', false)
-      .addHelpText('after', '\nExamples:\n  aspora create skill fraud/block-transaction --lang typescript\n  aspora create skill ecm/field/my-tickets --lang python'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  aspora create skill fraud/block-transaction --lang typescript\n  aspora create skill ecm/field/my-tickets --lang python',
+      ),
     false,
   ).action((refArg: string, opts: { lang: Lang; dir: string; team?: string; force: boolean }, cmd: Command) => {
     const ref = parseRef(refArg);
     const folder = resolve(opts.dir, ref.domain, ...(ref.role ? [ref.role] : []), ref.name);
     if (existsSync(folder) && !opts.force) {
-      throw new AsporaError('BAD_REQUEST', `${relative(process.cwd(), folder) || folder} already exists`, { hint: 'choose another name, or pass --force to write into it' });
+      throw new AsporaError('BAD_REQUEST', `${relative(process.cwd(), folder) || folder} already exists`, {
+        hint: 'choose another name, or pass --force to write into it',
+      });
     }
     const files = skillFiles({
       domain: ref.domain,

@@ -1,24 +1,28 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
 import { checkSkillAgainstPlatform, fetchOffers } from '../platform-check.ts';
 import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
-import { parseRef } from '../refs.ts';
-import type { DeployResult as Deployment, SkillDetail } from '@aspora/platform/registry/types';
-import type { PublishResult } from '@aspora/platform/deploy/publisher';
-
+import { parseSkillRef as parseRef, type PublishResult } from '@aspora/api';
 
 export function registerDeploy(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('deploy')
-      .description('Validate, upload and deploy a skill folder to an environment; or promote a registered version (`deploy <domain/name> --env production`)')
+      .description(
+        'Validate, upload and deploy a skill folder to an environment; or promote a registered version (`deploy <domain/name> --env production`)',
+      )
       .argument('<target>', 'skill folder, or domain/name[@version] of a registered skill')
-      .addOption(new Option('--env <environment>', 'target environment').choices(['staging', 'production']).default('staging'))
+      .addOption(
+        new Option('--env <environment>', 'target environment').choices(['staging', 'production']).default('staging'),
+      )
       .option('--version <version>', 'with domain/name: the registered version to deploy (default: the one in staging)')
-      .addHelpText('after', '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs\n  aspora deploy fraud/block-transaction@1.2.0 --env production'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs\n  aspora deploy fraud/block-transaction@1.2.0 --env production',
+      ),
   ).action(async (target: string, opts: { env: 'staging' | 'production'; version?: string }, cmd: Command) => {
     const { json } = ctx.globals(cmd);
     const api = ctx.client(cmd);
@@ -33,40 +37,51 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         if (!local.validation.issues.length) {
           const offers = await fetchOffers(api);
           // Unreachable: the upload below says so, with what to do.
-          if ('skipped' in offers && !offers.unreachable) printIssues([{ file: local.display, message: offers.skipped }], 'warning');
+          if ('skipped' in offers && !offers.unreachable)
+            printIssues([{ file: local.display, message: offers.skipped }], 'warning');
           local.validation.issues.push(...checkSkillAgainstPlatform(local, offers));
         }
         if (local.validation.issues.length) {
           progress.fail();
           printIssues(local.validation.issues, 'error');
-          throw new AsporaError('BUNDLE_INVALID', `${local.display} is not valid; nothing was deployed`, { hint: 'fix the errors above (aspora validate shows them too)' });
+          throw new AsporaError('BUNDLE_INVALID', `${local.display} is not valid; nothing was deployed`, {
+            hint: 'fix the errors above (aspora validate shows them too)',
+          });
         }
         printIssues(local.validation.warnings, 'warning');
         const m = local.validation.manifest!;
-        progress.done(`validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)}${local.compiled ? `; handler ${local.compiled}` : ''})`);
+        progress.done(
+          `validated ${m.ref}@${m.config.skill.version} (${local.bundle.files.length} files, ${formatBytes(local.bundle.size)}${local.compiled ? `; handler ${local.compiled}` : ''})`,
+        );
         progress.step(`uploading ${local.bundle.digest.slice(0, 19)}… to ${api.base}`);
-        const up = await api.request<PublishResult>('POST', '/v1/bundles', { bytes: local.bundle.bytes, contentType: 'application/gzip' });
-        published = up.data;
-        progress.done(`uploaded ${published.digest.slice(0, 19)}… ${published.created ? '(new version registered)' : '(this version was already registered)'}`);
+        published = await api.publishBundle({ body: local.bundle.bytes });
+        progress.done(
+          `uploaded ${published.digest.slice(0, 19)}… ${published.created ? '(new version registered)' : '(this version was already registered)'}`,
+        );
         ref = published.ref;
         version = published.version;
       } else {
         const r = parseRef(target);
         ref = r.id;
         if (r.version && opts.version && r.version !== opts.version) {
-          throw new AsporaError('BAD_REQUEST', `two versions given: ${target} and --version ${opts.version}`, { hint: 'give the version once' });
+          throw new AsporaError('BAD_REQUEST', `two versions given: ${target} and --version ${opts.version}`, {
+            hint: 'give the version once',
+          });
         }
         if (r.version ?? opts.version) version = (r.version ?? opts.version)!;
         else {
-          const detail = await api.get<SkillDetail>(r.path);
+          const detail = await api.getSkill({ params: r });
           const staged = detail.environments.staging;
-          if (!staged) throw new AsporaError('ENVIRONMENT_EMPTY', `${ref} has nothing in staging to promote`, { hint: 'pass --version, or deploy a folder to staging first' });
+          if (!staged)
+            throw new AsporaError('ENVIRONMENT_EMPTY', `${ref} has nothing in staging to promote`, {
+              hint: 'pass --version, or deploy a folder to staging first',
+            });
           version = staged;
         }
       }
       progress.step(`deploying ${ref}@${version} to ${opts.env}`);
-      const [domain, name] = ref.split('/');
-      const dep = await api.post<Deployment>(`/v1/skills/${domain}/${name}/deployments`, { environment: opts.env, version });
+      const [domain, name] = ref.split('/') as [string, string];
+      const dep = await api.deploy({ params: { domain, name }, body: { environment: opts.env, version } });
       progress.done(
         dep.changed
           ? `${opts.env}: ${ref} ${dep.previousVersion ? `${dep.previousVersion} → ` : ''}${dep.version} (${progress.elapsed()})`

@@ -1,21 +1,17 @@
 import { Option, type Command } from 'commander';
-import { common, type CommandContext } from '../main.ts';
-import { qs } from '../client.ts';
+import { common, type CommandContext } from '../program.ts';
 import { bold, dim, printJson, table } from '../output.ts';
-import { parseRef } from '../refs.ts';
-import type { SearchHit, SkillDetail, SkillSummary } from '@aspora/platform/registry/types';
+import { parseSkillRef as parseRef, type SkillSummary as Summary } from '@aspora/api';
 
-// Type-only: the CLI reads the API's documents exactly as the registry defines them.
-type Summary = SkillSummary;
-type Hit = SearchHit;
-type Detail = SkillDetail;
-
-const envChoice = () => new Option('--env <environment>', 'only skills deployed there').choices(['staging', 'production']);
+const envChoice = () =>
+  new Option('--env <environment>', 'only skills deployed there').choices(['staging', 'production']);
 const oneLine = (s: string, n = 70) => {
   const t = s.replace(/\s+/g, ' ').trim();
   return t.length > n ? `${t.slice(0, n - 1)}…` : t;
 };
-const envs = (e: Summary['environments']) => [e.staging ? `staging ${e.staging}` : '', e.production ? `prod ${e.production}` : ''].filter(Boolean).join(', ') || dim('not deployed');
+const envs = (e: Summary['environments']) =>
+  [e.staging ? `staging ${e.staging}` : '', e.production ? `prod ${e.production}` : ''].filter(Boolean).join(', ') ||
+  dim('not deployed');
 
 export function registerDiscovery(program: Command, ctx: CommandContext): void {
   common(
@@ -27,11 +23,19 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .addOption(envChoice())
       .option('--limit <n>', 'at most n skills', '100'),
   ).action(async (opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
-    const res = await ctx.client(cmd).get<{ skills: Summary[] }>(`/v1/skills${qs({ domain: opts.domain, role: opts.role, environment: opts.env, limit: opts.limit })}`);
+    const res = await ctx.client(cmd).listSkills({
+      query: {
+        domain: opts.domain,
+        role: opts.role,
+        environment: opts.env as 'staging' | 'production' | undefined,
+        limit: opts.limit,
+      },
+    });
     if (ctx.globals(cmd).json) return printJson(res);
     if (!res.skills.length) return void process.stderr.write('no skills match\n');
     const rows = [['SKILL', 'ROLE', 'LATEST', 'DEPLOYED', 'DESCRIPTION'].map(bold)];
-    for (const s of res.skills) rows.push([s.ref, s.role ?? '-', s.latestVersion ?? '-', envs(s.environments), oneLine(s.description, 60)]);
+    for (const s of res.skills)
+      rows.push([s.ref, s.role ?? '-', s.latestVersion ?? '-', envs(s.environments), oneLine(s.description, 60)]);
     process.stdout.write(`${table(rows)}\n`);
   });
 
@@ -44,18 +48,34 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .option('--role <role>', 'only this role')
       .addOption(envChoice())
       .option('--limit <n>', 'at most n results', '5'),
-  ).action(async (words: string[], opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
-    const q = words.join(' ');
-    const res = await ctx.client(cmd).get<{ hits: Hit[] }>(`/v1/search${qs({ q, domain: opts.domain, role: opts.role, environment: opts.env, limit: opts.limit })}`);
-    if (ctx.globals(cmd).json) return printJson(res);
-    if (!res.hits.length) return void process.stderr.write(`no skill matches "${q}"\n`);
-    res.hits.forEach((h, i) => {
-      process.stdout.write(`${i + 1}. ${bold(h.skill.ref)}${h.skill.role ? dim(` (${h.skill.role})`) : ''}  score ${h.score.toFixed(2)}\n`);
-      process.stdout.write(`   ${oneLine(h.skill.description, 100)}\n`);
-      const why = h.why.map((w) => (w.terms.length ? `${w.field}: ${w.terms.join(', ')}` : `${w.field}${w.detail ? ` ${w.detail}` : ''}`)).join('; ');
-      if (why) process.stdout.write(`   ${dim(`why: ${why}`)}\n`);
-    });
-  });
+  ).action(
+    async (words: string[], opts: { domain?: string; role?: string; env?: string; limit: string }, cmd: Command) => {
+      const q = words.join(' ');
+      const res = await ctx.client(cmd).searchSkills({
+        query: {
+          q,
+          domain: opts.domain,
+          role: opts.role,
+          environment: opts.env as 'staging' | 'production' | undefined,
+          limit: opts.limit,
+        },
+      });
+      if (ctx.globals(cmd).json) return printJson(res);
+      if (!res.hits.length) return void process.stderr.write(`no skill matches "${q}"\n`);
+      res.hits.forEach((h, i) => {
+        process.stdout.write(
+          `${i + 1}. ${bold(h.skill.ref)}${h.skill.role ? dim(` (${h.skill.role})`) : ''}  score ${h.score.toFixed(2)}\n`,
+        );
+        process.stdout.write(`   ${oneLine(h.skill.description, 100)}\n`);
+        const why = h.why
+          .map((w) =>
+            w.terms.length ? `${w.field}: ${w.terms.join(', ')}` : `${w.field}${w.detail ? ` ${w.detail}` : ''}`,
+          )
+          .join('; ');
+        if (why) process.stdout.write(`   ${dim(`why: ${why}`)}\n`);
+      });
+    },
+  );
 
   common(
     program
@@ -64,25 +84,41 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .argument('<skill>', 'domain/name or domain/role/name'),
   ).action(async (skill: string, _opts: unknown, cmd: Command) => {
     const ref = parseRef(skill);
-    const d = await ctx.client(cmd).get<Detail>(ref.path);
+    const d = await ctx.client(cmd).getSkill({ params: ref });
     if (ctx.globals(cmd).json) return printJson(d);
     const s = d;
     const out: string[] = [];
     out.push(`${bold(s.ref)}${s.role ? `  role ${s.role}` : ''}  owner ${s.ownerTeam ?? '-'}  ${s.visibility}`);
     out.push(oneLine(s.description, 200), '');
     out.push(bold('Environments'));
-    out.push(`  staging     ${s.environments.staging ?? dim('-')}`, `  production  ${s.environments.production ?? dim('-')}`, '');
+    out.push(
+      `  staging     ${s.environments.staging ?? dim('-')}`,
+      `  production  ${s.environments.production ?? dim('-')}`,
+      '',
+    );
     out.push(bold('Versions'));
-    for (const v of d.versions) out.push(`  ${v.version.padEnd(12)} ${dim(`${v.digest.slice(0, 19)}…  ${v.createdAt}${v.createdBy ? `  by ${v.createdBy}` : ''}`)}`);
+    for (const v of d.versions)
+      out.push(
+        `  ${v.version.padEnd(12)} ${dim(`${v.digest.slice(0, 19)}…  ${v.createdAt}${v.createdBy ? `  by ${v.createdBy}` : ''}`)}`,
+      );
     if (d.deployments.length) {
       out.push('', bold('History'));
-      for (const h of d.deployments.slice(0, 10)) out.push(`  ${h.createdAt}  ${h.environment.padEnd(10)} ${h.action.padEnd(8)} ${h.previousVersion ?? '-'} → ${h.version}${h.actor ? dim(`  by ${h.actor}`) : ''}`);
+      for (const h of d.deployments.slice(0, 10))
+        out.push(
+          `  ${h.createdAt}  ${h.environment.padEnd(10)} ${h.action.padEnd(8)} ${h.previousVersion ?? '-'} → ${h.version}${h.actor ? dim(`  by ${h.actor}`) : ''}`,
+        );
     }
     out.push('', bold('Triggers'));
     if (!d.triggers.length) out.push(dim('  none'));
     for (const t of d.triggers) {
-      const what = t.patterns.length ? t.patterns.map((p) => `"${p}"`).join(', ') : t.schedule ? `${t.schedule}${t.timezone ? ` (${t.timezone})` : ''}` : '';
-      out.push(`  ${t.type.padEnd(8)} ${what || t.sources.join(', ')}${t.channels.length ? dim(`  on ${t.channels.join(', ')}`) : ''}`);
+      const what = t.patterns.length
+        ? t.patterns.map((p) => `"${p}"`).join(', ')
+        : t.schedule
+          ? `${t.schedule}${t.timezone ? ` (${t.timezone})` : ''}`
+          : '';
+      out.push(
+        `  ${t.type.padEnd(8)} ${what || t.sources.join(', ')}${t.channels.length ? dim(`  on ${t.channels.join(', ')}`) : ''}`,
+      );
     }
     out.push('', bold('Permissions'));
     const byKind = new Map<string, string[]>();

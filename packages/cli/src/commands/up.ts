@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { STAND_IN_PROVIDER } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { bold, dim, green, printJson, yellow } from '../output.ts';
 
 const bundledExamples = fileURLToPath(new URL('../../../../examples/skills', import.meta.url));
@@ -12,123 +13,169 @@ export function registerUp(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('up')
-      .description('Start a whole platform locally (embedded PostgreSQL and bundle store) with the example skills deployed')
+      .description(
+        'Start a whole platform locally (embedded PostgreSQL and bundle store) with the example skills deployed',
+      )
       .option('--port <port>', 'port to listen on (env ASPORA_PORT)', process.env.ASPORA_PORT ?? '4000')
       .option('--host <host>', 'address to bind (env ASPORA_HOST)', process.env.ASPORA_HOST ?? '127.0.0.1')
       .option('--data-dir <dir>', 'where data lives (env ASPORA_DATA_DIR)', process.env.ASPORA_DATA_DIR ?? '.aspora')
-      .option('--examples <dir>', 'skills to deploy at start', existsSync('examples/skills') ? 'examples/skills' : bundledExamples)
+      .option(
+        '--examples <dir>',
+        'skills to deploy at start',
+        existsSync('examples/skills') ? 'examples/skills' : bundledExamples,
+      )
       .option('--no-examples', 'start empty')
-      .option('--offline-models', 'answer every model call from the local stand-in, even with a provider configured (without one, the stand-in answers anyway)', false),
+      .option(
+        '--offline-models',
+        'answer every model call from the local stand-in, even with a provider configured (without one, the stand-in answers anyway)',
+        false,
+      ),
     false,
-  ).action(async (opts: { port: string; host: string; dataDir: string; examples: string | false; offlineModels: boolean }, cmd: Command) => {
-    const json = ctx.globals(cmd).json;
-    const port = Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AsporaError('BAD_REQUEST', `--port must be a port number (0-65535), got "${opts.port}"`, { hint: 'use --port 0 for any free port' });
-    // The server's dependencies (PGlite, Hono, pg …) load only for `up`: other commands start fast.
-    const [{ platformConfigFromEnv }, { startPlatform }, { deployFolders, findSkillFolders }, { STAND_IN_PROVIDER }] = await Promise.all([
-      import('@aspora/platform/config/platform-config'),
-      import('@aspora/platform/platform'),
-      import('@aspora/platform/deploy/folders'),
-      import('@aspora/platform/gateway/catalog'),
-    ]);
-    // With the examples and no platform configuration of the user's own: the examples' platform
-    // file, their shared resources, and local stand-ins for the systems they call.
-    const demo = opts.examples ? await exampleEnvironment(resolve(opts.examples)) : undefined;
-    const env = { ...process.env, ...demo?.env };
-    // Without a provider in the environment the stand-in is started; the platform uses it unless
-    // its aspora.platform.yaml configures the default provider (then it is closed again).
-    let models = opts.offlineModels || !modelProviderInEnv(env) ? await startModelStandIn(opts.offlineModels) : undefined;
-    const config = platformConfigFromEnv(env, { port, host: opts.host, dataDir: resolve(opts.dataDir), modelStandIn: models && { url: models.url, only: opts.offlineModels } });
-    let platform;
-    try {
-      platform = await startPlatform(config);
-    } catch (e) {
-      await demo?.close();
-      await models?.close();
-      throw e;
-    }
-    if (models && !platform.gateway.standIn) {
-      await models.close();
-      models = undefined;
-    }
-
-    // First start: deploy the examples before reporting ready, so the first `aspora list` shows them.
-    // Later starts serve at once from the existing data and re-sync the examples in the background
-    // (only edited ones register a new version).
-    let syncing: Promise<unknown> = Promise.resolve();
-    let examples: { folders: number; mode: 'deployed' | 'syncing' | 'none'; created?: number } = { folders: 0, mode: 'none' };
-    if (opts.examples) {
-      const folders = await findSkillFolders(opts.examples);
-      const sync = async (announce: boolean) => {
-        const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
-        for (const r of res.filter((x) => x.error)) process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
-        // One line for all: the fields themselves are listed by `aspora validate <folder>`.
-        const idle = res.filter((r) => r.notActedOn);
-        if (idle.length && announce && !json) {
-          const n = idle.reduce((a, r) => a + r.notActedOn!, 0);
-          process.stderr.write(`${dim('…')} ${idle.length} example skill${idle.length === 1 ? '' : 's'} set ${n} field${n === 1 ? '' : 's'} the platform accepts but does not act on yet (cron, alert and command triggers, versioning …): \`aspora validate ${idle[0]!.folder}\` lists them\n`);
-        }
-        return res.filter((r) => r.created).length;
-      };
-      const empty = (await platform.registry.listSkills({ limit: 1 })).length === 0;
-      if (empty) {
-        if (!json) process.stderr.write(`${dim('…')} deploying ${folders.length} example skills from ${opts.examples}\n`);
-        examples = { folders: folders.length, mode: 'deployed', created: await sync(true) };
-      } else {
-        examples = { folders: folders.length, mode: 'syncing' };
-        syncing = sync(false).then(
-          (created) => platform.log.info({ folders: folders.length, created }, 'example skills synced'),
-          (e: unknown) => platform.log.error({ err: e }, 'example skills sync failed'),
-        );
-      }
-    }
-    // Since the process started: what the user waits for, imports included.
-    const seconds = process.uptime().toFixed(2);
-    if (json) {
-      const modelInfo = models ? { provider: STAND_IN_PROVIDER, url: models.url } : { provider: platform.gateway.configured ? 'configured' : 'none' };
-      printJson({ url: platform.url, dataDir: config.dataDir, database: platform.db.dialect, store: platform.store.kind, examples, models: modelInfo, readyInSeconds: Number(seconds) });
-    } else {
-      process.stderr.write(
-        [
-          `${green('✓')} Aspora is up at ${bold(platform.url)}  ${dim(`(${seconds} s, data in ${config.dataDir}, database ${platform.db.dialect})`)}`,
-          examples.mode === 'deployed'
-            ? `  ${examples.folders} example skills deployed`
-            : examples.mode === 'syncing'
-              ? `  ${examples.folders} example skills: checking for edits in the background`
-              : '  no example skills (--no-examples)',
-          ...(demo?.servicesUrl ? [`  example APIs (TRM, fraud DB, FX, ECM gateway …) at ${demo.servicesUrl} ${dim('(local stand-ins, examples/services)')}`] : []),
-          ...(models
-            ? [
-                opts.offlineModels
-                  ? `  ${yellow('--offline-models')}: model calls are answered by the local stand-in (${STAND_IN_PROVIDER} at ${models.url}: canned replies, no cost), not a real model`
-                  : `  ${yellow('no model provider configured')}: model calls are answered by the local stand-in (${STAND_IN_PROVIDER} at ${models.url}: canned replies, no cost); set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL) for a real model`,
-              ]
-            : platform.gateway.configured
-              ? []
-              : [`  ${yellow('no model provider')}: model calls fail; set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL)`]),
-          ...(platform.runtime.mode === 'none' ? [`${yellow('warning')} skills cannot run here: install bubblewrap (apt-get install bubblewrap)`] : []),
-          '',
-          'Try, from another shell:',
-          ...suggestedCommands(platform.url).map((l) => `  ${l}`),
-          '',
-          dim('Ctrl-C stops the platform.'),
-          '',
-        ].join('\n'),
+  ).action(
+    async (
+      opts: { port: string; host: string; dataDir: string; examples: string | false; offlineModels: boolean },
+      cmd: Command,
+    ) => {
+      const json = ctx.globals(cmd).json;
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new AsporaError('BAD_REQUEST', `--port must be a port number (0-65535), got "${opts.port}"`, {
+          hint: 'use --port 0 for any free port',
+        });
+      // The server's dependencies (PGlite, Hono, pg …) load only for `up`: other commands start fast.
+      const { platformConfigFromEnv, startPlatform, deployFolders, findSkillFolders } = await import(
+        '@aspora/platform'
       );
-    }
-    await new Promise<void>((done) => {
-      const stop = async (signal: string) => {
-        process.stderr.write(`${dim(`${signal}: stopping…`)}\n`);
-        await syncing.catch(() => undefined);
-        await platform.close();
+      // With the examples and no platform configuration of the user's own: the examples' platform
+      // file, their shared resources, and local stand-ins for the systems they call.
+      const demo = opts.examples ? await exampleEnvironment(resolve(opts.examples)) : undefined;
+      const env = { ...process.env, ...demo?.env };
+      // Without a provider in the environment the stand-in is started; the platform uses it unless
+      // its aspora.platform.yaml configures the default provider (then it is closed again).
+      let models =
+        opts.offlineModels || !modelProviderInEnv(env) ? await startModelStandIn(opts.offlineModels) : undefined;
+      const config = platformConfigFromEnv(env, {
+        port,
+        host: opts.host,
+        dataDir: resolve(opts.dataDir),
+        modelStandIn: models && { url: models.url, only: opts.offlineModels },
+      });
+      let platform;
+      try {
+        platform = await startPlatform(config);
+      } catch (e) {
         await demo?.close();
         await models?.close();
-        done();
+        throw e;
+      }
+      if (models && !platform.gateway.standIn) {
+        await models.close();
+        models = undefined;
+      }
+
+      // First start: deploy the examples before reporting ready, so the first `aspora list` shows them.
+      // Later starts serve at once from the existing data and re-sync the examples in the background
+      // (only edited ones register a new version).
+      let syncing: Promise<unknown> = Promise.resolve();
+      let examples: { folders: number; mode: 'deployed' | 'syncing' | 'none'; created?: number } = {
+        folders: 0,
+        mode: 'none',
       };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-    });
-  });
+      if (opts.examples) {
+        const folders = await findSkillFolders(opts.examples);
+        const sync = async (announce: boolean) => {
+          const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
+          for (const r of res.filter((x) => x.error))
+            process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
+          // One line for all: the fields themselves are listed by `aspora validate <folder>`.
+          const idle = res.filter((r) => r.notActedOn);
+          if (idle.length && announce && !json) {
+            const n = idle.reduce((a, r) => a + r.notActedOn!, 0);
+            process.stderr.write(
+              `${dim('…')} ${idle.length} example skill${idle.length === 1 ? '' : 's'} set ${n} field${n === 1 ? '' : 's'} the platform accepts but does not act on yet (cron, alert and command triggers, versioning …): \`aspora validate ${idle[0]!.folder}\` lists them\n`,
+            );
+          }
+          return res.filter((r) => r.created).length;
+        };
+        const empty = (await platform.registry.listSkills({ limit: 1 })).length === 0;
+        if (empty) {
+          if (!json)
+            process.stderr.write(`${dim('…')} deploying ${folders.length} example skills from ${opts.examples}\n`);
+          examples = { folders: folders.length, mode: 'deployed', created: await sync(true) };
+        } else {
+          examples = { folders: folders.length, mode: 'syncing' };
+          syncing = sync(false).then(
+            (created) => platform.log.info({ folders: folders.length, created }, 'example skills synced'),
+            (e: unknown) => platform.log.error({ err: e }, 'example skills sync failed'),
+          );
+        }
+      }
+      // Since the process started: what the user waits for, imports included.
+      const seconds = process.uptime().toFixed(2);
+      if (json) {
+        const modelInfo = models
+          ? { provider: STAND_IN_PROVIDER, url: models.url }
+          : { provider: platform.gateway.configured ? 'configured' : 'none' };
+        printJson({
+          url: platform.url,
+          dataDir: config.dataDir,
+          database: platform.db.dialect,
+          store: platform.store.kind,
+          examples,
+          models: modelInfo,
+          readyInSeconds: Number(seconds),
+        });
+      } else {
+        process.stderr.write(
+          [
+            `${green('✓')} Aspora is up at ${bold(platform.url)}  ${dim(`(${seconds} s, data in ${config.dataDir}, database ${platform.db.dialect})`)}`,
+            examples.mode === 'deployed'
+              ? `  ${examples.folders} example skills deployed`
+              : examples.mode === 'syncing'
+                ? `  ${examples.folders} example skills: checking for edits in the background`
+                : '  no example skills (--no-examples)',
+            ...(demo?.servicesUrl
+              ? [
+                  `  example APIs (TRM, fraud DB, FX, ECM gateway …) at ${demo.servicesUrl} ${dim('(local stand-ins, examples/services)')}`,
+                ]
+              : []),
+            ...(models
+              ? [
+                  opts.offlineModels
+                    ? `  ${yellow('--offline-models')}: model calls are answered by the local stand-in (${STAND_IN_PROVIDER} at ${models.url}: canned replies, no cost), not a real model`
+                    : `  ${yellow('no model provider configured')}: model calls are answered by the local stand-in (${STAND_IN_PROVIDER} at ${models.url}: canned replies, no cost); set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL) for a real model`,
+                ]
+              : platform.gateway.configured
+                ? []
+                : [
+                    `  ${yellow('no model provider')}: model calls fail; set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL)`,
+                  ]),
+            ...(platform.runtime.mode === 'none'
+              ? [`${yellow('warning')} skills cannot run here: install bubblewrap (apt-get install bubblewrap)`]
+              : []),
+            '',
+            'Try, from another shell:',
+            ...suggestedCommands(platform.url).map((l) => `  ${l}`),
+            '',
+            dim('Ctrl-C stops the platform.'),
+            '',
+          ].join('\n'),
+        );
+      }
+      await new Promise<void>((done) => {
+        const stop = async (signal: string) => {
+          process.stderr.write(`${dim(`${signal}: stopping…`)}\n`);
+          await syncing.catch(() => undefined);
+          await platform.close();
+          await demo?.close();
+          await models?.close();
+          done();
+        };
+        process.once('SIGINT', () => void stop('SIGINT'));
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+      });
+    },
+  );
 }
 
 /**
@@ -136,17 +183,25 @@ export function registerUp(program: Command, ctx: CommandContext): void {
  * their shared resources, and the example services it points at — unless the user configured a
  * platform file or shared folder of their own, which then win.
  */
-async function exampleEnvironment(skillsDir: string): Promise<{ env: NodeJS.ProcessEnv; servicesUrl?: string; close(): Promise<void> }> {
+async function exampleEnvironment(
+  skillsDir: string,
+): Promise<{ env: NodeJS.ProcessEnv; servicesUrl?: string; close(): Promise<void> }> {
   const env: NodeJS.ProcessEnv = {};
   if (!process.env.ASPORA_SHARED_DIR) env.ASPORA_SHARED_DIR = skillsDir;
   const root = dirname(skillsDir);
   const platformFile = join(root, 'aspora.platform.yaml');
   const services = join(root, 'services', 'server.ts');
-  if (process.env.ASPORA_PLATFORM_CONFIG || existsSync('aspora.platform.yaml') || !existsSync(platformFile)) return { env, close: async () => undefined };
+  if (process.env.ASPORA_PLATFORM_CONFIG || existsSync('aspora.platform.yaml') || !existsSync(platformFile))
+    return { env, close: async () => undefined };
   env.ASPORA_PLATFORM_CONFIG = platformFile;
   if (!existsSync(services)) return { env, close: async () => undefined };
-  const { startExampleServices } = (await import(pathToFileURL(services).href)) as { startExampleServices(o: { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> };
-  const s = await startExampleServices({ port: Number(process.env.ASPORA_EXAMPLE_SERVICES_PORT ?? 0), host: '127.0.0.1' });
+  const { startExampleServices } = (await import(pathToFileURL(services).href)) as {
+    startExampleServices(o: { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }>;
+  };
+  const s = await startExampleServices({
+    port: Number(process.env.ASPORA_EXAMPLE_SERVICES_PORT ?? 0),
+    host: '127.0.0.1',
+  });
   env.ASPORA_EXAMPLE_SERVICES_URL = s.url;
   return { env, servicesUrl: s.url, close: () => s.close() };
 }
@@ -177,9 +232,13 @@ async function startModelStandIn(required: boolean): Promise<{ url: string; clos
   const stub = fileURLToPath(new URL('../../../../tools/openai-stub/src/server.ts', import.meta.url));
   if (!existsSync(stub)) {
     if (!required) return undefined;
-    throw new AsporaError('UNAVAILABLE', '--offline-models needs the repository checkout (tools/openai-stub)', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL instead' });
+    throw new AsporaError('UNAVAILABLE', '--offline-models needs the repository checkout (tools/openai-stub)', {
+      hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL instead',
+    });
   }
-  const { startOpenAIStub } = (await import(pathToFileURL(stub).href)) as { startOpenAIStub(o: { host?: string; recordLimit?: number }): Promise<{ url: string; close(): Promise<void> }> };
+  const { startOpenAIStub } = (await import(pathToFileURL(stub).href)) as {
+    startOpenAIStub(o: { host?: string; recordLimit?: number }): Promise<{ url: string; close(): Promise<void> }>;
+  };
   // recordLimit 0: a long-running platform must not keep every prompt the stand-in received.
   const s = await startOpenAIStub({ host: '127.0.0.1', recordLimit: 0 });
   return { url: s.url, close: () => s.close() };

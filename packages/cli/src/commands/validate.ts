@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
-import { common, type CommandContext } from '../main.ts';
+import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
 import { checkSkillAgainstPlatform, fetchOffers, type OffersAnswer } from '../platform-check.ts';
 import { dim, formatBytes, green, printIssues, printJson } from '../output.ts';
@@ -9,7 +9,9 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('validate')
-      .description('Check skill folders (aspora.config.yaml, SKILL.md, entry point; the handler compiles in its language; declared APIs and secrets exist on the platform at ASPORA_URL, when one answers) without deploying; every problem is listed with file:line:column')
+      .description(
+        'Check skill folders (aspora.config.yaml, SKILL.md, entry point; the handler compiles in its language; declared APIs and secrets exist on the platform at ASPORA_URL, when one answers) without deploying; every problem is listed with file:line:column',
+      )
       .argument('<folders...>', 'skill folders')
       .addHelpText('after', '\nExample:\n  aspora validate skills/fraud/block-transaction'),
     false,
@@ -45,9 +47,13 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
       printIssues(v.issues, 'error');
       printIssues(v.warnings, 'warning');
       if (v.issues.length) failed++;
-      else if (!json) process.stderr.write(`${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)}${s.compiled ? `; handler ${s.compiled}` : ''})\n`);
+      else if (!json)
+        process.stderr.write(
+          `${green('✓')} ${s.display}: ${v.manifest!.ref}@${cfg!.version} is valid (${s.bundle.files.length} files, ${formatBytes(s.bundle.size)}${s.compiled ? `; handler ${s.compiled}` : ''})\n`,
+        );
     }
-    if (json) printJson(folders.length === 1 ? results[0] : { results });
+    // One shape whatever the number of folders: scripts read .valid and .results[].
+    if (json) printJson({ valid: failed === 0, results });
     if (failed) {
       const n = results.reduce((a, r) => a + r.issues.length, 0);
       if (json) {
@@ -55,7 +61,11 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         process.exitCode = 1;
         return;
       }
-      throw new AsporaError('BUNDLE_INVALID', `${n} problem${n === 1 ? '' : 's'} in ${failed} skill folder${failed === 1 ? '' : 's'}`, { hint: 'fix the errors listed above and run aspora validate again' });
+      throw new AsporaError(
+        'BUNDLE_INVALID',
+        `${n} problem${n === 1 ? '' : 's'} in ${failed} skill folder${failed === 1 ? '' : 's'}`,
+        { hint: 'fix the errors listed above and run aspora validate again' },
+      );
     }
   });
 }

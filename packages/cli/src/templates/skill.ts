@@ -13,7 +13,11 @@ export interface TemplateVars {
 /** Where a new skill's author reads how to write its handler (context, tools, model calls, state, tests). */
 export const GUIDE = 'docs/writing-skills.md in the Aspora repository';
 
-const title = (name: string) => name.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ');
+const title = (name: string) =>
+  name
+    .split('-')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(' ');
 const entry: Record<Lang, string> = { typescript: 'code/handler.ts', python: 'code/handler.py', go: 'code/handler.go' };
 
 export function skillFiles(v: TemplateVars): Record<string, string> {

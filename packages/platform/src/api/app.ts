@@ -1,5 +1,6 @@
 /** The HTTP API (REST + JSON) for the CLI, the portal and channels. /openapi.json is generated from the route schemas. */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { routes } from '@aspora/api';
 import { bodyLimit } from 'hono/body-limit';
 import { AsporaError, type Issue } from '@aspora/sdk';
 import type { ApiDeps } from './deps.ts';
@@ -15,18 +16,26 @@ import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { toAsporaError } from './errors.ts';
-import { bodyTooDeep, tooDeep } from './json-depth.ts';
+import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({
     // Request validation failures become the same typed error body as everything else.
     defaultHook: (result) => {
       if (result.success) return;
-      const issues: Issue[] = result.error.issues.map((i) => ({ file: 'request', path: i.path.join('.'), message: i.message }));
-      throw new AsporaError('BAD_REQUEST', `invalid request: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`, {
-        issues,
-        hint: 'check the request against /openapi.json',
-      });
+      const issues: Issue[] = result.error.issues.map((i) => ({
+        file: 'request',
+        path: i.path.join('.'),
+        message: i.message,
+      }));
+      throw new AsporaError(
+        'BAD_REQUEST',
+        `invalid request: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`,
+        {
+          issues,
+          hint: 'check the request against /openapi.json',
+        },
+      );
     },
   });
 
@@ -38,17 +47,35 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     return openaiError(c, e);
   });
   app.notFound((c) =>
-    errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'see /openapi.json for the API' }), deps.log),
+    errorResponse(
+      c,
+      new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, {
+        hint: 'see /openapi.json for the API',
+      }),
+      deps.log,
+    ),
   );
 
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
-  app.use('/v1/skills/*', bodyLimit({ maxSize: deps.limits.maxJsonBytes, onError: () => { throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`); } }));
+  app.use(
+    '/v1/skills/*',
+    bodyLimit({
+      maxSize: deps.limits.maxJsonBytes,
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+      },
+    }),
+  );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
   // c.req.json() would be cached too and fail every later read of the body.
   app.use('/v1/*', async (c, next) => {
-    if (!OPENAI_PATHS.includes(c.req.path) && !c.req.path.startsWith('/v1/bundles') && /json/i.test(c.req.header('content-type') ?? '')) {
+    if (
+      !OPENAI_PATHS.includes(c.req.path) &&
+      !c.req.path.startsWith('/v1/bundles') &&
+      /json/i.test(c.req.header('content-type') ?? '')
+    ) {
       if (bodyTooDeep(await c.req.text())) throw tooDeep();
     }
     await next();
@@ -63,7 +90,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   platformRoutes(app, deps);
   openaiRoutes(app, deps);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ASPORA_TOKEN' });
+  // Routes that read their own bodies (OpenAI's surface: the gateway parses the wire format) or
+  // answer text are documented from the same contract; app.test.ts checks every served route is.
+  for (const r of [routes.prometheus, routes.chatCompletions, routes.embeddings, routes.models, routes.openapi]) {
+    if (r === routes.prometheus && deps.metricsElsewhere) continue;
+    app.openAPIRegistry.registerPath(r);
+  }
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'ASPORA_TOKEN',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Aspora API', version: deps.version, description: 'Build, deploy, discover and run LLM skills.' },

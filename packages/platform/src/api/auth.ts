@@ -10,7 +10,11 @@ export function requireToken(token: string): MiddlewareHandler {
     const header = requestHeader(c, 'authorization') ?? '';
     const got = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
     if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      throw new AsporaError('UNAUTHORIZED', header ? 'the API token is not valid' : 'this platform requires an API token', { hint: 'send Authorization: Bearer <token> (the CLI reads ASPORA_TOKEN)' });
+      throw new AsporaError(
+        'UNAUTHORIZED',
+        header ? 'the API token is not valid' : 'this platform requires an API token',
+        { hint: 'send Authorization: Bearer <token> (the CLI reads ASPORA_TOKEN)' },
+      );
     }
     await next();
   };

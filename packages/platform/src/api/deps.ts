@@ -1,11 +1,11 @@
 import type { Logger } from '../observe/logger.ts';
 import type { SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
-import type { Publisher } from '../deploy/publisher.ts';
+import type { Publisher } from '../publish/publisher.ts';
 import type { SkillRuntime } from '../runtime/runtime.ts';
 import type { ModelGateway } from '../gateway/gateway.ts';
 import type { ModelCallLog } from '../observe/model-calls.ts';
-import type { PlatformMetrics } from '../observe/metrics/registry.ts';
+import type { PlatformMetrics } from '../observe/metrics/prometheus-registry.ts';
 import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 import type { PlatformTracer } from '../observe/tracing/index.ts';
 import type { RollupJob } from '../observe/rollups/job.ts';

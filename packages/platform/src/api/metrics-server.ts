@@ -12,7 +12,15 @@ import { metricsRoute } from './routes/observe.ts';
 export function createMetricsApp(deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics' | 'log'>): OpenAPIHono {
   const app = new OpenAPIHono();
   app.onError((err, c) => errorResponse(c, err, deps.log));
-  app.notFound((c) => errorResponse(c, new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, { hint: 'this listener serves only GET /metrics' }), deps.log));
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new AsporaError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, {
+        hint: 'this listener serves only GET /metrics',
+      }),
+      deps.log,
+    ),
+  );
   metricsRoute(app, deps);
   return app;
 }

@@ -39,7 +39,10 @@ export interface PlatformConfig {
   env: NodeJS.ProcessEnv;
 }
 
-export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over: Partial<PlatformConfig> = {}): PlatformConfig {
+export function platformConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  over: Partial<PlatformConfig> = {},
+): PlatformConfig {
   const embeddingsUrl = env.ASPORA_EMBEDDINGS_URL;
   return {
     port: int(env.ASPORA_PORT, 4000, 'ASPORA_PORT'),
@@ -73,7 +76,10 @@ export function platformConfigFromEnv(env: NodeJS.ProcessEnv = process.env, over
 function int(v: string | undefined, dflt: number, name: string): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new AsporaError('CONFIG_INVALID', `${name} must be a non-negative integer, got "${v}"`, { hint: `fix or unset ${name} in the environment` });
+  if (!Number.isInteger(n) || n < 0)
+    throw new AsporaError('CONFIG_INVALID', `${name} must be a non-negative integer, got "${v}"`, {
+      hint: `fix or unset ${name} in the environment`,
+    });
   return n;
 }
 
@@ -82,6 +88,9 @@ function hostPort(v: string | undefined, name: string): { host: string; port: nu
   if (!v) return undefined;
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new AsporaError('CONFIG_INVALID', `${name} must be host:port (e.g. 127.0.0.1:9464), got "${v}"`, { hint: `fix or unset ${name} in the environment` });
+  if (!m || port > 65535)
+    throw new AsporaError('CONFIG_INVALID', `${name} must be host:port (e.g. 127.0.0.1:9464), got "${v}"`, {
+      hint: `fix or unset ${name} in the environment`,
+    });
   return { host: m[1] ?? m[2]!, port };
 }

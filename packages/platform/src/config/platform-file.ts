@@ -11,8 +11,14 @@ import { AsporaError, parseDurationMs, parseSizeMb, validateYaml, type Issue } f
 import { parseAllowPrivate } from '../integrations/address-policy.ts';
 import { parseHostEntry } from '../runtime/policy/hosts.ts';
 
-const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 500ms, 10s, 5m').transform(parseDurationMs);
-const size = z.string().regex(/^\d+(\.\d+)?(KB|MB|GB|Ki|Mi|Gi)$/, 'a size such as 512MB or 2GB').transform(parseSizeMb);
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 500ms, 10s, 5m')
+  .transform(parseDurationMs);
+const size = z
+  .string()
+  .regex(/^\d+(\.\d+)?(KB|MB|GB|Ki|Mi|Gi)$/, 'a size such as 512MB or 2GB')
+  .transform(parseSizeMb);
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ (an identifier)');
 
 export const SecretSourceSchema = z.union([
@@ -50,7 +56,9 @@ export const ApiSchema = z.strictObject({
     .default({ per_skill_per_hour: 1000, per_domain_per_day: 10_000 }),
 });
 
-const percent = z.union([z.number().min(0).max(1000), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 80%')]).transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1))));
+const percent = z
+  .union([z.number().min(0).max(1000), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 80%')])
+  .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1))));
 
 export const ProviderSchema = z.strictObject({
   /** OpenAI-compatible base URL, up to and including /v1. */
@@ -87,7 +95,9 @@ export const GatewaySchema = z.strictObject({
   retries: z.number().int().min(0).max(10).default(2),
   /** Total time one model call may take, retries and fallbacks included. */
   deadline: duration.default(120_000),
-  circuit_breaker: z.strictObject({ failures: z.number().int().min(1).default(5), cooldown: duration.default(30_000) }).default({ failures: 5, cooldown: 30_000 }),
+  circuit_breaker: z
+    .strictObject({ failures: z.number().int().min(1).default(5), cooldown: duration.default(30_000) })
+    .default({ failures: 5, cooldown: 30_000 }),
   /** Model calls a throttled skill (95 % of its monthly budget) may make per minute. */
   throttle_per_minute: z.number().int().min(1).default(10),
 });
@@ -107,7 +117,9 @@ export const CostOptimizationSchema = z.strictObject({
     })
     .default({ per_skill_per_hour: 1000, per_domain_per_day: 10_000, per_platform_per_month: 1_000_000 }),
   alerts: z
-    .array(z.strictObject({ threshold: percent, action: z.enum(['notify_owner_team', 'throttle_skill', 'pause_skill']) }))
+    .array(
+      z.strictObject({ threshold: percent, action: z.enum(['notify_owner_team', 'throttle_skill', 'pause_skill']) }),
+    )
     .default([
       { threshold: 80, action: 'notify_owner_team' },
       { threshold: 95, action: 'throttle_skill' },
@@ -193,7 +205,9 @@ export const PlatformFileSchema = z.strictObject({
       timeout: duration.default(10_000),
     })
     .default({ allow_hosts: [], allow_private: [], max_bytes: 2, timeout: 10_000 }),
-  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _'), ProviderSchema).default({}),
+  providers: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _'), ProviderSchema)
+    .default({}),
   /** Model aliases skills may name, mapped to a provider's id and a price. */
   models: z.record(z.string().min(1), ModelEntrySchema).default({}),
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
@@ -233,7 +247,13 @@ export function interpolate(text: string, env: NodeJS.ProcessEnv, file: string):
       ? line
       : line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, v: string, dflt: string | undefined) => {
           const val = env[v] ?? dflt;
-          if (val === undefined) issues.push({ file, line: i + 1, message: `environment variable ${v} is not set`, hint: `set ${v}, or write \${${v}:-default}` });
+          if (val === undefined)
+            issues.push({
+              file,
+              line: i + 1,
+              message: `environment variable ${v} is not set`,
+              hint: `set ${v}, or write \${${v}:-default}`,
+            });
           return val ?? '';
         }),
   );
@@ -245,31 +265,75 @@ export function parsePlatformFile(text: string, file: string, env: NodeJS.Proces
   const v = validateYaml(PlatformFileSchema, sub.text, file);
   const issues = [...sub.issues, ...v.issues];
   if (issues.length || !v.value) {
-    throw new AsporaError('CONFIG_INVALID', `${file} is not a valid platform configuration (${issues.length} problem${issues.length === 1 ? '' : 's'})`, {
-      issues,
-      hint: 'fix the listed lines; docs/platform-config.md describes the format',
-    });
+    throw new AsporaError(
+      'CONFIG_INVALID',
+      `${file} is not a valid platform configuration (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
+      {
+        issues,
+        hint: 'fix the listed lines; docs/platform-config.md describes the format',
+      },
+    );
   }
   const undeclared = Object.entries(v.value.apis).flatMap(([api, a]) =>
-    'secret' in a.auth && !(a.auth.secret in v.value!.secrets) ? [{ file, path: `apis.${api}.auth.secret`, message: `secret ${a.auth.secret} is not in secrets`, hint: `add secrets.${a.auth.secret}: {env: ${a.auth.secret}}` }] : [],
+    'secret' in a.auth && !(a.auth.secret in v.value!.secrets)
+      ? [
+          {
+            file,
+            path: `apis.${api}.auth.secret`,
+            message: `secret ${a.auth.secret} is not in secrets`,
+            hint: `add secrets.${a.auth.secret}: {env: ${a.auth.secret}}`,
+          },
+        ]
+      : [],
   );
   const f = v.value;
   const known = new Set(Object.keys(f.providers));
   const refs: Issue[] = [
-    ...Object.entries(f.providers).flatMap(([p, d]) => (d.api_key_secret && !(d.api_key_secret in f.secrets) ? [{ file, path: `providers.${p}.api_key_secret`, message: `secret ${d.api_key_secret} is not in secrets`, hint: `add secrets.${d.api_key_secret}: {env: ${d.api_key_secret}}` }] : [])),
-    ...Object.entries(f.models).flatMap(([m, d]) => (d.provider && d.provider !== 'default' && !known.has(d.provider) ? [{ file, path: `models.${m}.provider`, message: `no provider named ${d.provider}`, hint: `declare it under providers, or use one of: ${[...known].join(', ') || '(none yet)'}` }] : [])),
-    ...(f.gateway.default_provider && !known.has(f.gateway.default_provider) ? [{ file, path: 'gateway.default_provider', message: `no provider named ${f.gateway.default_provider}` }] : []),
+    ...Object.entries(f.providers).flatMap(([p, d]) =>
+      d.api_key_secret && !(d.api_key_secret in f.secrets)
+        ? [
+            {
+              file,
+              path: `providers.${p}.api_key_secret`,
+              message: `secret ${d.api_key_secret} is not in secrets`,
+              hint: `add secrets.${d.api_key_secret}: {env: ${d.api_key_secret}}`,
+            },
+          ]
+        : [],
+    ),
+    ...Object.entries(f.models).flatMap(([m, d]) =>
+      d.provider && d.provider !== 'default' && !known.has(d.provider)
+        ? [
+            {
+              file,
+              path: `models.${m}.provider`,
+              message: `no provider named ${d.provider}`,
+              hint: `declare it under providers, or use one of: ${[...known].join(', ') || '(none yet)'}`,
+            },
+          ]
+        : [],
+    ),
+    ...(f.gateway.default_provider && !known.has(f.gateway.default_provider)
+      ? [{ file, path: 'gateway.default_provider', message: `no provider named ${f.gateway.default_provider}` }]
+      : []),
   ];
   const issues2 = [...undeclared, ...refs];
-  if (issues2.length) throw new AsporaError('CONFIG_INVALID', `${file}: a name it refers to is not declared`, { issues: issues2 });
+  if (issues2.length)
+    throw new AsporaError('CONFIG_INVALID', `${file}: a name it refers to is not declared`, { issues: issues2 });
   return f;
 }
 
 /** ASPORA_PLATFORM_CONFIG, else ./aspora.platform.yaml when present, else nothing configured. */
-export function loadPlatformFile(path: string | undefined, env: NodeJS.ProcessEnv = process.env): { file: PlatformFile; path: string | undefined } {
+export function loadPlatformFile(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { file: PlatformFile; path: string | undefined } {
   const p = path ?? (existsSync('aspora.platform.yaml') ? 'aspora.platform.yaml' : undefined);
   if (!p) return { file: EMPTY_PLATFORM_FILE, path: undefined };
   const abs = resolve(p);
-  if (!existsSync(abs)) throw new AsporaError('CONFIG_INVALID', `platform configuration ${p} does not exist`, { hint: 'fix ASPORA_PLATFORM_CONFIG or create the file' });
+  if (!existsSync(abs))
+    throw new AsporaError('CONFIG_INVALID', `platform configuration ${p} does not exist`, {
+      hint: 'fix ASPORA_PLATFORM_CONFIG or create the file',
+    });
   return { file: parsePlatformFile(readFileSync(abs, 'utf8'), p, env), path: abs };
 }

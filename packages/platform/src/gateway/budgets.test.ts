@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
 import { PG_URL } from '../registry/test-support.ts';
-import { REDIS_URL } from '../limits/test-support.ts';
+import { REDIS_URL } from '../rate-limits/test-support.ts';
 import { postgres, redis, skipUnless } from '../../test/tools.ts';
 import type { BudgetNotice } from './budget/control.ts';
 import { monthOf } from './budget/store.ts';
@@ -19,7 +19,6 @@ before(async () => {
   stub = await startOpenAIStub();
 });
 after(() => stub.close());
-
 
 // $1 per million tokens both ways: a call's cost is its tokens / 1e6.
 const yaml = (url: string) => `
@@ -45,7 +44,12 @@ describe('per execution', () => {
   test('a call whose worst case passes max_per_execution is refused before it is sent', async () => {
     const f = await fixture();
     try {
-      await f.deploy({ name: 'thrifty', extra: {}, handler: `export const handler = async (ctx) => { const a = await ctx.model.chat({ messages: [{ role: 'user', content: 'hello' }], maxTokens: 4000 }); return { success: true, message: a.content }; };`, permissions: '  tools: [Read]\nmodel:\n  cost_budget: { max_per_execution: 0.5 }' });
+      await f.deploy({
+        name: 'thrifty',
+        extra: {},
+        handler: `export const handler = async (ctx) => { const a = await ctx.model.chat({ messages: [{ role: 'user', content: 'hello' }], maxTokens: 4000 }); return { success: true, message: a.content }; };`,
+        permissions: '  tools: [Read]\nmodel:\n  cost_budget: { max_per_execution: 0.5 }',
+      });
       stub.reset();
       const r = await f.runtime.run({ ref: 'test/thrifty', input: {} });
       assert.equal(r.error?.code, 'BUDGET_EXCEEDED');
@@ -63,9 +67,15 @@ describe('per month: notify 80 %, throttle 95 %, pause 100 %, lift', () => {
     const notices: BudgetNotice[] = [];
     f.gateway.budgets.on('notice', (n) => notices.push(n));
     try {
-      await f.deploy({ name: 'monthly', handler: chatHandler.replace("maxTokens: 20", "maxTokens: 20, model: 'cheap'"), permissions: '  tools: [Read]\nmodel:\n  cost_budget: { monthly_limit: 1 }' });
+      await f.deploy({
+        name: 'monthly',
+        handler: chatHandler.replace('maxTokens: 20', "maxTokens: 20, model: 'cheap'"),
+        permissions: '  tools: [Read]\nmodel:\n  cost_budget: { monthly_limit: 1 }',
+      });
       // Spend 0.79 of the dollar already this month.
-      const store = (f.gateway.budgets as unknown as { store: { add(k: string, p: string, a: number): Promise<unknown> } }).store;
+      const store = (
+        f.gateway.budgets as unknown as { store: { add(k: string, p: string, a: number): Promise<unknown> } }
+      ).store;
       await store.add('skill:test/monthly', monthOf(), 0.79);
       stub.reset();
       // The provider reports each call's cost (more than the worst case reserved: that is allowed
@@ -73,19 +83,37 @@ describe('per month: notify 80 %, throttle 95 %, pause 100 %, lift', () => {
       stub.behave('*', { cost: 0.05 });
       const run = () => f.runtime.run({ ref: 'test/monthly', input: { userMessage: 'hi' } });
       assert.equal((await run()).success, true); // 0.84: past 80 %
-      assert.deepEqual(notices.map((n) => n.action), ['notify_owner_team']);
+      assert.deepEqual(
+        notices.map((n) => n.action),
+        ['notify_owner_team'],
+      );
       assert.equal(notices[0]!.ownerTeam, 'test-team');
       await run(); // 0.89
       await run(); // 0.94
       await run(); // 0.99: past 95 %, throttled
-      assert.deepEqual(notices.map((n) => n.action), ['notify_owner_team', 'throttle_skill']);
+      assert.deepEqual(
+        notices.map((n) => n.action),
+        ['notify_owner_team', 'throttle_skill'],
+      );
       const st = await f.gateway.budgets.status({ ref: 'test/monthly', monthlyLimit: 1 });
       assert.equal(st.mode, 'throttled');
       await run(); // 1.04: paused
-      assert.deepEqual(notices.map((n) => n.action), ['notify_owner_team', 'throttle_skill', 'pause_skill']);
-      await assert.rejects(run(), (e: Error & { code?: string }) => e.code === 'BUDGET_EXCEEDED' && /paused/.test(e.message) && /aspora budget lift/.test((e as { hint?: string }).hint ?? ''));
+      assert.deepEqual(
+        notices.map((n) => n.action),
+        ['notify_owner_team', 'throttle_skill', 'pause_skill'],
+      );
+      await assert.rejects(
+        run(),
+        (e: Error & { code?: string }) =>
+          e.code === 'BUDGET_EXCEEDED' &&
+          /paused/.test(e.message) &&
+          /aspora budget lift/.test((e as { hint?: string }).hint ?? ''),
+      );
       const events = await f.db.query<{ action: string }>('SELECT action FROM budget_events ORDER BY threshold');
-      assert.deepEqual(events.map((e) => e.action), ['notify_owner_team', 'throttle_skill', 'pause_skill']);
+      assert.deepEqual(
+        events.map((e) => e.action),
+        ['notify_owner_team', 'throttle_skill', 'pause_skill'],
+      );
       await f.gateway.budgets.lift('test/monthly', 'admin@aspora.com', 'quarter close');
       assert.equal((await run()).success, true, 'lifted for the rest of the month');
       assert.equal(notices.length, 3, 'no threshold twice in a month');
@@ -98,7 +126,10 @@ describe('per month: notify 80 %, throttle 95 %, pause 100 %, lift', () => {
 
 const STORES: Array<{ name: string; env: () => Promise<NodeJS.ProcessEnv | string> }> = [
   { name: 'PGlite', env: async () => ({}) },
-  { name: 'PostgreSQL', env: async () => skipUnless(await postgres()) ?? { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: `budget_${Date.now()}` } },
+  {
+    name: 'PostgreSQL',
+    env: async () => skipUnless(await postgres()) ?? { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: `budget_${Date.now()}` },
+  },
   { name: 'Redis counters', env: async () => skipUnless(await redis()) ?? { REDIS_URL } },
 ];
 
@@ -109,14 +140,36 @@ for (const s of STORES) {
     const f = await fixture(env);
     try {
       const ref = `test/race-${Date.now()}`;
-      await f.deploy({ name: ref.slice(5), handler: chatHandler, permissions: '  tools: [Read]\nmodel:\n  cost_budget: { monthly_limit: 1 }' });
-      const store = (f.gateway.budgets as unknown as { store: { add(k: string, p: string, a: number): Promise<unknown>; get(k: string, p: string): Promise<{ spent: number }> } }).store;
+      await f.deploy({
+        name: ref.slice(5),
+        handler: chatHandler,
+        permissions: '  tools: [Read]\nmodel:\n  cost_budget: { monthly_limit: 1 }',
+      });
+      const store = (
+        f.gateway.budgets as unknown as {
+          store: {
+            add(k: string, p: string, a: number): Promise<unknown>;
+            get(k: string, p: string): Promise<{ spent: number }>;
+          };
+        }
+      ).store;
       await store.add(`skill:${ref}`, monthOf(), 0.9);
       stub.reset();
       const caller = { ref, domain: 'test', prefs: { monthlyLimit: 1, maxTokens: 20 } };
-      const results = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => f.gateway.complete({ model: 'unit', messages: [{ role: 'user', content: `call ${i} of the race` }], max_tokens: 20 }, caller)));
-      const ok = results.filter((r) => r.status === 'fulfilled') as Array<PromiseFulfilledResult<{ usage: { cost: number } }>>;
-      const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'BUDGET_EXCEEDED');
+      const results = await Promise.allSettled(
+        Array.from({ length: 64 }, (_, i) =>
+          f.gateway.complete(
+            { model: 'unit', messages: [{ role: 'user', content: `call ${i} of the race` }], max_tokens: 20 },
+            caller,
+          ),
+        ),
+      );
+      const ok = results.filter((r) => r.status === 'fulfilled') as Array<
+        PromiseFulfilledResult<{ usage: { cost: number } }>
+      >;
+      const refused = results.filter(
+        (r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'BUDGET_EXCEEDED',
+      );
       const oneCall = Math.max(...ok.map((r) => r.value.usage.cost));
       const spent = (await store.get(`skill:${ref}`, monthOf())).spent;
       assert.ok(ok.length >= 1, 'some fit');

@@ -50,11 +50,28 @@ export class MemoryResponseCache implements ResponseCache {
 }
 
 /** Fields that change an answer; ordering of keys does not. */
-const ANSWER_FIELDS = ['messages', 'temperature', 'max_tokens', 'max_completion_tokens', 'tools', 'tool_choice', 'response_format', 'top_p', 'stop', 'seed', 'n'];
+const ANSWER_FIELDS = [
+  'messages',
+  'temperature',
+  'max_tokens',
+  'max_completion_tokens',
+  'tools',
+  'tool_choice',
+  'response_format',
+  'top_p',
+  'stop',
+  'seed',
+  'n',
+];
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
@@ -63,6 +80,11 @@ export function cacheKey(body: WireChat, parts: { skill: string; model: string; 
   const h = createHash('sha256');
   if (parts.keys.includes('skill_id')) h.update(`skill\0${parts.skill}\0`);
   if (parts.keys.includes('model')) h.update(`model\0${parts.model}\0`);
-  if (parts.keys.includes('user_input_hash')) h.update(JSON.stringify(canonical(Object.fromEntries(ANSWER_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]])))));
+  if (parts.keys.includes('user_input_hash'))
+    h.update(
+      JSON.stringify(
+        canonical(Object.fromEntries(ANSWER_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]]))),
+      ),
+    );
   return h.digest('hex');
 }

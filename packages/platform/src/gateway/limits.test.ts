@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOpenAIStub, type OpenAIStub } from '../../../../tools/openai-stub/src/server.ts';
 import { runtimeFixture } from '../runtime/test-support.ts';
-import { REDIS_URL } from '../limits/test-support.ts';
+import { REDIS_URL } from '../rate-limits/test-support.ts';
 import { haveOrSkip, redis } from '../../test/tools.ts';
 
 let stub: OpenAIStub;
@@ -15,13 +15,15 @@ before(async () => {
 });
 after(() => stub.close());
 
-
 test('two platform processes on one Redis share the per-skill limit', async (t) => {
   if (!haveOrSkip(t, await redis())) return;
   const skill = `shared${Date.now()}`;
   const yaml = `providers:\n  stub: { base_url: ${stub.url} }\ngateway: { default_provider: stub }\ncost_optimization:\n  rate_limits: { per_skill_per_hour: 5 }\n  caching: { enabled: false }\n`;
   const env = { REDIS_URL };
-  const [a, b] = await Promise.all([runtimeFixture({ platformYaml: yaml, env }), runtimeFixture({ platformYaml: yaml, env })]);
+  const [a, b] = await Promise.all([
+    runtimeFixture({ platformYaml: yaml, env }),
+    runtimeFixture({ platformYaml: yaml, env }),
+  ]);
   try {
     const caller = { ref: `test/${skill}`, domain: 'test', prefs: {} };
     const outcomes: string[] = [];
@@ -33,7 +35,11 @@ test('two platform processes on one Redis share the per-skill limit', async (t) 
       );
     }
     assert.deepEqual(outcomes.slice(0, 5), ['ok', 'ok', 'ok', 'ok', 'ok']);
-    for (const o of outcomes.slice(5)) assert.match(o, /^RATE_LIMITED: skill test\/shared\d+: the gateway allows 5 model calls per skill per hour; try again in \d+ s$/);
+    for (const o of outcomes.slice(5))
+      assert.match(
+        o,
+        /^RATE_LIMITED: skill test\/shared\d+: the gateway allows 5 model calls per skill per hour; try again in \d+ s$/,
+      );
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

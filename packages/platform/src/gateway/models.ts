@@ -40,11 +40,19 @@ export function resolveModel(name: string, map: Record<string, string> = DEFAULT
   return map[name] ?? name;
 }
 
-export function priceOf(model: string, prices: Record<string, { prompt: number; completion: number }> = DEFAULT_PRICES) {
+export function priceOf(
+  model: string,
+  prices: Record<string, { prompt: number; completion: number }> = DEFAULT_PRICES,
+) {
   return prices[model] ?? FALLBACK_PRICE;
 }
 
-export function costOf(model: string, promptTokens: number, completionTokens: number, prices?: Record<string, { prompt: number; completion: number }>): number {
+export function costOf(
+  model: string,
+  promptTokens: number,
+  completionTokens: number,
+  prices?: Record<string, { prompt: number; completion: number }>,
+): number {
   const p = priceOf(model, prices);
   return (promptTokens * p.prompt + completionTokens * p.completion) / 1_000_000;
 }

@@ -47,7 +47,11 @@ before(async () => {
   p = await tempPlatform({ apiToken: TOKEN, platformYaml: yaml(stub.url) });
   client = new OpenAI({ baseURL: `${p.url}/v1`, apiKey: TOKEN, maxRetries: 0 });
   // A skill whose limits and preferences apply when a client names it.
-  await fetch(`${p.url}/v1/bundles`, { method: 'POST', body: await bundle({ name: 'limited' }), headers: { 'content-type': 'application/gzip', authorization: `Bearer ${TOKEN}` } });
+  await fetch(`${p.url}/v1/bundles`, {
+    method: 'POST',
+    body: await bundle({ name: 'limited' }),
+    headers: { 'content-type': 'application/gzip', authorization: `Bearer ${TOKEN}` },
+  });
 });
 after(async () => {
   await p.cleanup();
@@ -59,17 +63,28 @@ const skill = { headers: { 'X-Aspora-Skill': 'fraud/limited' } };
 describe('an OpenAI client, unchanged', () => {
   test('a completion: the stub answers through the gateway, with usage and cost headers', async () => {
     stub.reset();
-    const { data, response } = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'hello' }] }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: 'fast', messages: [{ role: 'user', content: 'hello' }] })
+      .withResponse();
     assert.equal(data.choices[0]!.message.content, 'stub reply to: hello');
     assert.equal(data.model, 'openai/gpt-4o-mini');
     assert.ok(data.usage!.prompt_tokens > 0);
     assert.equal(response.headers.get('x-aspora-provider'), 'stub');
     assert.ok(Number(response.headers.get('x-aspora-cost')) > 0);
-    assert.equal(stub.chatRequests[0]!.headers.authorization, 'Bearer stub-key', 'the provider key, not the platform token');
+    assert.equal(
+      stub.chatRequests[0]!.headers.authorization,
+      'Bearer stub-key',
+      'the provider key, not the platform token',
+    );
   });
 
   test('a stream arrives chunk by chunk with usage in the last chunk when asked for', async () => {
-    const stream = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'stream this please' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: 'stream this please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let chunks = 0;
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -84,17 +99,38 @@ describe('an OpenAI client, unchanged', () => {
   });
 
   test('a stream without include_usage carries no usage chunk (the gateway still meters it)', async () => {
-    const stream = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'no usage' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: 'no usage' }],
+      stream: true,
+    });
     for await (const c of stream) assert.equal(c.usage ?? undefined, undefined);
     assert.equal(stub.chatRequests.at(-1)!.body.stream_options?.include_usage, true, 'asked of the provider');
   });
 
   test('tools: the model asks for one, the client answers, the model replies', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'double', parameters: { type: 'object', properties: { x: { type: 'number' } } } } }];
-    const first = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'use double {"x":21}' }], tools });
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'double', parameters: { type: 'object', properties: { x: { type: 'number' } } } },
+      },
+    ];
+    const first = await client.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: 'use double {"x":21}' }],
+      tools,
+    });
     const call = first.choices[0]!.message.tool_calls![0]!;
     assert.equal(call.type === 'function' && call.function.name, 'double');
-    const second = await client.chat.completions.create({ model: 'fast', tools, messages: [{ role: 'user', content: 'use double {"x":21}' }, first.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: '{"y":42}' }] });
+    const second = await client.chat.completions.create({
+      model: 'fast',
+      tools,
+      messages: [
+        { role: 'user', content: 'use double {"x":21}' },
+        first.choices[0]!.message,
+        { role: 'tool', tool_call_id: call.id, content: '{"y":42}' },
+      ],
+    });
     assert.equal(second.choices[0]!.message.content, 'tool said: {"y":42}');
   });
 
@@ -108,18 +144,61 @@ describe('an OpenAI client, unchanged', () => {
 
   test('without the platform token: 401 in OpenAI shape', async () => {
     const anon = new OpenAI({ baseURL: `${p.url}/v1`, apiKey: 'wrong', maxRetries: 0 });
-    await assert.rejects(anon.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+    await assert.rejects(
+      anon.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] }),
+      (e: unknown) => e instanceof OpenAI.AuthenticationError && e.status === 401,
+    );
+  });
+
+  test('an unknown model name is a 400 model_not_found with the nearest name, before anything is sent or billed', async () => {
+    stub.reset();
+    const res = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        'x-aspora-skill': 'fraud/limited',
+      },
+      body: JSON.stringify({ model: 'fsat', messages: [{ role: 'user', content: 'typo' }] }),
+    });
+    assert.equal(res.status, 400);
+    const { error } = (await res.json()) as { error: { message: string; type: string; param: string; code: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'model');
+    assert.equal(error.code, 'model_not_found');
+    assert.match(error.message, /unknown model "fsat"; did you mean "fast"\?/);
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'no/such-model',
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+      }),
+      OpenAI.BadRequestError,
+    );
+    assert.equal(stub.chatRequests.length, 0, 'nothing reached the provider');
   });
 
   test('malformed requests and unknown models are OpenAI-style errors; the gateway stays up', async () => {
-    const bad = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fast', messages: [] }) });
+    const bad = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fast', messages: [] }),
+    });
     assert.equal(bad.status, 400);
     const body = (await bad.json()) as { error: { message: string; type: string; param: string } };
     assert.equal(body.error.type, 'invalid_request_error');
     assert.match(body.error.message, /messages must have at least one message/);
-    const notJson = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{nope' });
+    const notJson = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{nope',
+    });
     assert.equal(notJson.status, 400);
-    const huge = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: 'x'.repeat(16 * 1024 * 1024 + 1) });
+    const huge = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: 'x'.repeat(16 * 1024 * 1024 + 1),
+    });
     assert.equal(huge.status, 413);
     assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'request_too_large');
     // The same without a content-length (chunked): refused once the limit is read, not buffered on.
@@ -134,25 +213,40 @@ describe('an OpenAI client, unchanged', () => {
     assert.equal(endless.status, 413);
     assert.equal(((await endless.json()) as { error: { code: string } }).error.code, 'request_too_large');
     // A chunked body (no content-length), in pieces: read whole, then parsed.
-    const pieces = [JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'in pieces' }] })].flatMap((t) => [t.slice(0, 10), t.slice(10)]);
+    const pieces = [JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'in pieces' }] })].flatMap(
+      (t) => [t.slice(0, 10), t.slice(10)],
+    );
     const chunked = await fetch(`${p.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: new ReadableStream({ pull: (ctl) => (pieces.length ? ctl.enqueue(new TextEncoder().encode(pieces.shift())) : ctl.close()) }),
+      body: new ReadableStream({
+        pull: (ctl) => (pieces.length ? ctl.enqueue(new TextEncoder().encode(pieces.shift())) : ctl.close()),
+      }),
       duplex: 'half',
     } as RequestInit);
     assert.equal(chunked.status, 200);
-    assert.equal(((await chunked.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'stub reply to: in pieces');
+    assert.equal(
+      ((await chunked.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+      'stub reply to: in pieces',
+    );
     const strict = await startOpenAIStub({ models: ['only/this'] });
     const q = await tempPlatform({ platformYaml: yaml(strict.url) });
     try {
       const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: 'x', maxRetries: 0 });
-      await assert.rejects(c.chat.completions.create({ model: 'no/such-model', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.NotFoundError && /model/.test(e.message));
+      // A name the gateway knows that the provider does not serve: the provider's 404, not another model.
+      await assert.rejects(
+        c.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+        (e: unknown) => e instanceof OpenAI.NotFoundError && /model/.test(e.message),
+      );
     } finally {
       await q.cleanup();
       await strict.close();
     }
-    assert.equal((await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'still up' }] })).choices[0]!.message.content, 'stub reply to: still up');
+    assert.equal(
+      (await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'still up' }] }))
+        .choices[0]!.message.content,
+      'stub reply to: still up',
+    );
   });
 });
 
@@ -160,7 +254,9 @@ describe('fallback, retries, breaker, deadline', () => {
   test('a failing primary falls back to the platform default; the answer says which model served', async () => {
     stub.reset();
     stub.behave('openai/gpt-4o', { status: 503 });
-    const { data, response } = await client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: 'flaky', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     assert.equal(data.model, 'anthropic/claude-sonnet-4-5');
     assert.equal(response.headers.get('x-aspora-model'), 'smart');
     assert.equal(stub.requestsByModel['openai/gpt-4o'], 3, 'tried, then retried twice');
@@ -169,16 +265,80 @@ describe('fallback, retries, breaker, deadline', () => {
   test('a stream falls back before its first token; a stream broken after it reaches the client', async () => {
     stub.reset();
     stub.behave('openai/gpt-4o', { status: 502 });
-    const s = await client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'fall back' }], stream: true });
+    const s = await client.chat.completions.create({
+      model: 'flaky',
+      messages: [{ role: 'user', content: 'fall back' }],
+      stream: true,
+    });
     let text = '';
     for await (const c of s) text += c.choices[0]?.delta?.content ?? '';
     assert.equal(text, 'stub reply to: fall back');
     stub.reset();
     stub.behave('openai/gpt-4o-mini', { malformed: true });
     await assert.rejects(async () => {
-      const broken = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }], stream: true });
+      const broken = await client.chat.completions.create({
+        model: 'fast',
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+      });
       for await (const _ of broken) void _;
     });
+  });
+
+  test('a provider framing its stream with CRLF or CR: the first token reaches the client long before the stream ends', async () => {
+    for (const framing of ['crlf', 'cr'] as const) {
+      stub.reset();
+      // Eight events 120 ms apart: the first content is the second event, the stream ends ~840 ms in.
+      stub.behave('openai/gpt-4o-mini', { framing, chunkDelayMs: 120 });
+      const t0 = performance.now();
+      const s = await client.chat.completions.create({
+        model: 'fast',
+        messages: [{ role: 'user', content: 'frame me' }],
+        stream: true,
+      });
+      let firstAt = 0;
+      let text = '';
+      for await (const c of s) {
+        const piece = c.choices[0]?.delta?.content ?? '';
+        if (piece && !firstAt) firstAt = performance.now() - t0;
+        text += piece;
+      }
+      const total = performance.now() - t0;
+      assert.equal(text, 'stub reply to: frame me', framing);
+      assert.ok(
+        firstAt > 0 && firstAt < total / 2,
+        `${framing}: first token at ${firstAt.toFixed(0)} ms of ${total.toFixed(0)} ms`,
+      );
+    }
+  });
+
+  // A stream that ends before its first token is sse.test.ts's; here the gateway around it, over CRLF.
+  test('CRLF framing: a failing model falls back to one streaming CRLF; a stream broken after its first token reaches the client', async () => {
+    stub.reset();
+    stub.behave('*', { framing: 'crlf' });
+    stub.behave('openai/gpt-4o', { status: 502 });
+    const s = await client.chat.completions.create({
+      model: 'flaky',
+      messages: [{ role: 'user', content: 'fall back' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const c of s) text += c.choices[0]?.delta?.content ?? '';
+    assert.equal(text, 'stub reply to: fall back', 'served by the fallback model');
+    stub.reset();
+    stub.behave('*', { framing: 'crlf' });
+    stub.behave('openai/gpt-4o-mini', { malformed: true });
+    let got = '';
+    await assert.rejects(async () => {
+      const broken = await client.chat.completions.create({
+        model: 'fast',
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+      });
+      for await (const c of broken) got += c.choices[0]?.delta?.content ?? '';
+    });
+    assert.equal(got, 'stub', 'the first token was streamed before the break, so no other model was tried');
+    assert.equal(stub.requestsByModel['anthropic/claude-sonnet-4-5'] ?? 0, 0);
   });
 
   test('a client that leaves mid-stream: the provider stream stops at once, and the call is on record', async () => {
@@ -188,8 +348,16 @@ describe('fallback, retries, breaker, deadline', () => {
     const ctl = new AbortController();
     const res = await fetch(`${p.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-aspora-skill': 'fraud/limited' },
-      body: JSON.stringify({ model: 'smart', stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] }),
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        'x-aspora-skill': 'fraud/limited',
+      },
+      body: JSON.stringify({
+        model: 'smart',
+        stream: true,
+        messages: [{ role: 'user', content: 'one two three four five six seven eight' }],
+      }),
       signal: ctl.signal,
     });
     const reader = res.body!.getReader();
@@ -214,7 +382,10 @@ describe('fallback, retries, breaker, deadline', () => {
     stub.reset();
     stub.behave('openai/gpt-4o-mini', { status: 429, retryAfterSeconds: 1, times: 1 });
     const t = Date.now();
-    const r = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'patience' }] });
+    const r = await client.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: 'patience' }],
+    });
     assert.equal(r.choices[0]!.message.content, 'stub reply to: patience');
     assert.ok(Date.now() - t >= 900, `waited ${Date.now() - t} ms`);
   });
@@ -228,7 +399,9 @@ describe('fallback, retries, breaker, deadline', () => {
     const r = await client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'c' }] });
     assert.equal(r.model, 'anthropic/claude-sonnet-4-5');
     assert.equal(stub.requestsByModel['openai/gpt-4o'] ?? 0, before, 'not even tried');
-    const stats = (await (await fetch(`${p.url}/v1/gateway/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { openCircuits: string[] };
+    const stats = (await (
+      await fetch(`${p.url}/v1/gateway/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { openCircuits: string[] };
     assert.ok(stats.openCircuits.includes('stub/openai/gpt-4o'));
   });
 
@@ -236,20 +409,34 @@ describe('fallback, retries, breaker, deadline', () => {
     stub.reset();
     stub.behave('*', { delayMs: 5000 });
     const t = Date.now();
-    await assert.rejects(client.chat.completions.create({ model: 'slow', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.APIError && (e.status === 504 || e.status === 502));
+    await assert.rejects(
+      client.chat.completions.create({ model: 'slow', messages: [{ role: 'user', content: 'x' }] }),
+      (e: unknown) => e instanceof OpenAI.APIError && (e.status === 504 || e.status === 502),
+    );
     assert.ok(Date.now() - t < 4500, `gave up after ${Date.now() - t} ms (deadline 3 s)`);
     stub.reset();
   });
 
   test('fault injection: with the primary failing 30 % of calls, ≥ 99.9 % of 1,000 requests succeed', async () => {
-    const q = await tempPlatform({ platformYaml: yaml(stub.url).replace('circuit_breaker: { failures: 5, cooldown: 60s }', 'circuit_breaker: { failures: 1000, cooldown: 60s }').replace('per_skill_per_hour: 40', 'per_skill_per_hour: 100000') });
+    const q = await tempPlatform({
+      platformYaml: yaml(stub.url)
+        .replace(
+          'circuit_breaker: { failures: 5, cooldown: 60s }',
+          'circuit_breaker: { failures: 1000, cooldown: 60s }',
+        )
+        .replace('per_skill_per_hour: 40', 'per_skill_per_hour: 100000'),
+    });
     try {
       stub.reset();
       stub.behave('openai/gpt-4o', { failRate: 0.3, seed: 7 });
       const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: 'x', maxRetries: 0 });
       let ok = 0;
       for (let batch = 0; batch < 20; batch++) {
-        const rs = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => c.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: `n${batch}-${i}` }] })));
+        const rs = await Promise.allSettled(
+          Array.from({ length: 50 }, (_, i) =>
+            c.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: `n${batch}-${i}` }] }),
+          ),
+        );
         ok += rs.filter((r) => r.status === 'fulfilled').length;
       }
       assert.ok(ok >= 999, `${ok} of 1000 succeeded`);
@@ -264,15 +451,24 @@ describe('fallback, retries, breaker, deadline', () => {
 describe('routing, cache, limits', () => {
   test('model "auto" with a classification task goes to the rule\'s cheap model', async () => {
     stub.reset();
-    const r = await client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'is this spam?' }] }, { headers: { 'X-Aspora-Task-Type': 'classification' } });
+    const r = await client.chat.completions.create(
+      { model: 'auto', messages: [{ role: 'user', content: 'is this spam?' }] },
+      { headers: { 'X-Aspora-Task-Type': 'classification' } },
+    );
     assert.equal(r.model, 'openai/gpt-4o-mini');
-    const d = await client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'plan my week' }] });
+    const d = await client.chat.completions.create({
+      model: 'auto',
+      messages: [{ role: 'user', content: 'plan my week' }],
+    });
     assert.equal(d.model, 'anthropic/claude-sonnet-4-5', 'no rule matched: the platform default');
   });
 
   test('the same temperature-0 request of a skill is answered from the cache; temperature > 0 is not', async () => {
     stub.reset();
-    const ask = (temperature: number) => client.chat.completions.create({ model: 'fast', temperature, messages: [{ role: 'user', content: 'cache me' }] }, skill).withResponse();
+    const ask = (temperature: number) =>
+      client.chat.completions
+        .create({ model: 'fast', temperature, messages: [{ role: 'user', content: 'cache me' }] }, skill)
+        .withResponse();
     const a = await ask(0);
     const b = await ask(0);
     assert.equal(a.response.headers.get('x-aspora-cache'), 'miss');

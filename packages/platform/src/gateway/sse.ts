@@ -4,12 +4,15 @@
  * goes (the usage chunk, or the text for an estimate) and, when the client did not ask for usage,
  * without the usage-only chunk the gateway asked for.
  */
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { ProviderError } from './transport.ts';
 import type { WireUsage } from './wire.ts';
 
 interface Parsed {
+  /** The event as the client gets it, re-framed with LF whatever line ending the provider used. */
   text: string;
   chunk: Chunk | undefined;
+  done: boolean;
 }
 
 interface Chunk {
@@ -17,10 +20,19 @@ interface Chunk {
   usage?: WireUsage | null;
 }
 
+/** A line or an event the parser may hold unfinished: far above any real chunk, a bound on a provider that never ends one. */
+export const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
 export class SseMeter {
   readonly #source: AsyncIterator<Buffer>;
   readonly #held: Parsed[] = [];
-  #buf = '';
+  readonly #parser: EventSourceParser;
+  /** Events parsed from the bytes read so far, not yet handed out. */
+  #ready: Parsed[] = [];
+  #parseError: ProviderError | undefined;
+  readonly #decoder = new TextDecoder();
+  /** The last read ended with a CR, completed to CRLF for the parser: an LF opening the next read was that CR's own. */
+  #crPending = false;
   #text = '';
   #usage: WireUsage | undefined;
   #ended = false;
@@ -38,13 +50,32 @@ export class SseMeter {
       this.#reject = rej;
     });
     this.done.catch(() => undefined);
+    // SSE framing (LF, CRLF or CR line ends, comments, multi-line data) is the parser's; metering is ours.
+    this.#parser = createParser({
+      maxBufferSize: MAX_EVENT_CHARS,
+      onEvent: (e) => {
+        if (!this.#parseError) this.#ready.push(this.#parsed(e));
+      },
+      // Comments are keep-alives (OpenRouter's ": OPENROUTER PROCESSING"): passed on, so the client's connection stays alive too.
+      onComment: (c) => this.#ready.push({ text: `: ${c}`, chunk: undefined, done: false }),
+      onError: (e) => {
+        // Unknown fields and a bad retry are ignored, as the SSE standard says; an endless line or event is not.
+        if (e.type === 'max-buffer-size-exceeded')
+          this.#parseError ??= new ProviderError(
+            'UPSTREAM_ERROR',
+            `the stream carried a line or event of more than ${MAX_EVENT_CHARS} characters`,
+            true,
+          );
+      },
+    });
   }
 
   /** Reads until the first token (content, a tool call, or the end of an empty answer). */
   async firstToken(): Promise<void> {
     for (;;) {
       const events = await this.#next();
-      if (events === undefined) throw new ProviderError('UPSTREAM_ERROR', 'the stream ended before its first token', true);
+      if (events === undefined)
+        throw new ProviderError('UPSTREAM_ERROR', 'the stream ended before its first token', true);
       this.#held.push(...events);
       if (events.some((e) => isToken(e))) return;
     }
@@ -87,54 +118,87 @@ export class SseMeter {
   /** The next complete events (each parsed once), or undefined at the end of the stream. */
   async #next(): Promise<Parsed[] | undefined> {
     for (;;) {
-      const cut = this.#buf.lastIndexOf('\n\n');
-      if (cut !== -1) {
-        const ready = this.#buf.slice(0, cut);
-        this.#buf = this.#buf.slice(cut + 2);
-        const events = ready.split(/\n\n/).filter((e) => e.trim()).map((text) => this.#parsed(text));
-        if (events.length) return events;
-      }
-      if (this.#ended) {
-        const rest = this.#buf.trim();
-        this.#buf = '';
-        return rest ? [this.#parsed(rest)] : undefined;
-      }
+      if (this.#parseError) throw this.#parseError;
+      if (this.#ready.length) return this.#ready.splice(0);
+      if (this.#ended) return undefined;
       let r: IteratorResult<Buffer>;
       try {
         r = await this.#source.next();
       } catch (e) {
         throw new ProviderError('UPSTREAM_ERROR', `the stream broke: ${(e as Error).message}`, true);
       }
-      if (r.done) this.#ended = true;
-      else this.#buf += r.value.toString('utf8');
+      if (r.done) {
+        this.#ended = true;
+        // An event the provider did not close with a blank line still counts.
+        this.#parser.feed(`${this.#decoder.decode()}\n\n`);
+      } else this.#feed(this.#decoder.decode(r.value, { stream: true }));
     }
   }
 
-  #parse(event: string): Chunk | undefined {
-    const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+  /**
+   * The parser holds a CR that ends a read until the next byte says whether it is half of a CRLF:
+   * with CR-only framing every event would wait for the next one. A final CR is one line end
+   * either way, so it is completed to CRLF at once, and an LF opening the next read is dropped.
+   */
+  #feed(s: string): void {
+    if (!s) return; // the decoder holds an incomplete character
+    if (this.#crPending && s.charCodeAt(0) === 10) s = s.slice(1);
+    this.#crPending = s.charCodeAt(s.length - 1) === 13;
+    this.#parser.feed(this.#crPending ? `${s}\n` : s);
+  }
+
+  #parse(data: string): Chunk | undefined {
     if (!data || data === '[DONE]') return undefined;
     try {
       return JSON.parse(data) as Chunk;
     } catch {
-      throw new ProviderError('UPSTREAM_ERROR', `the stream carried an event that is not JSON: ${JSON.stringify(data.slice(0, 80))}`, true);
+      throw new ProviderError(
+        'UPSTREAM_ERROR',
+        `the stream carried an event that is not JSON: ${JSON.stringify(data.slice(0, 80))}`,
+        true,
+      );
     }
   }
 
   /** Parses an event once, and meters it: the usage chunk, the text for an estimate. */
-  #parsed(text: string): Parsed {
-    const chunk = this.#parse(text);
+  #parsed(e: EventSourceMessage): Parsed {
+    let chunk: Chunk | undefined;
+    try {
+      chunk = this.#parse(e.data);
+    } catch (err) {
+      // Thrown from inside the parser's callback: kept, and thrown to the reader by #next().
+      this.#parseError = err as ProviderError;
+      return { text: '', chunk: undefined, done: false };
+    }
     if (chunk?.usage) this.#usage = chunk.usage;
     for (const ch of chunk?.choices ?? []) if (ch.delta?.content) this.#text += ch.delta.content;
-    return { text, chunk };
+    return { text: frame(e), chunk, done: e.data === '[DONE]' };
   }
 
   #keep(e: Parsed): boolean {
     if (this.opts.keepUsage) return true;
     const c = e.chunk;
-    return !(c && c.usage && (!c.choices || c.choices.length === 0));
+    return !(c?.usage && (!c.choices || c.choices.length === 0));
   }
 }
 
 function isToken(e: Parsed): boolean {
-  return !!e.chunk?.choices?.some((ch) => !!ch.delta?.content || (ch.delta?.tool_calls?.length ?? 0) > 0 || !!ch.finish_reason) || e.text.includes('[DONE]');
+  return (
+    e.done ||
+    !!e.chunk?.choices?.some(
+      (ch) => !!ch.delta?.content || (ch.delta?.tool_calls?.length ?? 0) > 0 || !!ch.finish_reason,
+    )
+  );
+}
+
+/** An event written back as SSE (without its closing blank line): its fields, one `data:` line per line of data. */
+function frame(e: EventSourceMessage): string {
+  const data = e.data.includes('\n')
+    ? e.data
+        .split('\n')
+        .map((l) => `data: ${l}`)
+        .join('\n')
+    : `data: ${e.data}`;
+  if (e.event === undefined && e.id === undefined) return data;
+  return `${e.event !== undefined ? `event: ${e.event}\n` : ''}${e.id !== undefined ? `id: ${e.id}\n` : ''}${data}`;
 }

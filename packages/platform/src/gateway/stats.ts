@@ -76,7 +76,8 @@ export class GatewayStats {
       return;
     }
     f.latencyMsTotal += s.latencyMs;
-    for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (s.latencyMs <= LATENCY_BUCKETS_MS[i]!) f.latencyBuckets[BUCKET_KEYS[i]!]!++;
+    for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++)
+      if (s.latencyMs <= LATENCY_BUCKETS_MS[i]!) f.latencyBuckets[BUCKET_KEYS[i]!]!++;
     f.latencyBuckets['+Inf']!++;
   }
 

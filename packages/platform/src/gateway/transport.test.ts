@@ -14,14 +14,21 @@ let stub: OpenAIStub;
 let t: ProviderTransport;
 before(async () => {
   stub = await startOpenAIStub();
-  t = new ProviderTransport({ name: 'stub', baseURL: stub.url, apiKey: 'k', headers: { 'x-title': 'Aspora' }, timeoutMs: 10_000 });
+  t = new ProviderTransport({
+    name: 'stub',
+    baseURL: stub.url,
+    apiKey: 'k',
+    headers: { 'x-title': 'Aspora' },
+    timeoutMs: 10_000,
+  });
 });
 after(async () => {
   await t.close();
   await stub.close();
 });
 
-const chat = (model = 'openai/gpt-4o-mini') => JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] });
+const chat = (model = 'openai/gpt-4o-mini') =>
+  JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] });
 
 async function rejection(p: Promise<unknown>): Promise<ProviderError> {
   const e = await p.then(
@@ -96,7 +103,12 @@ test('a provider nobody listens on is UPSTREAM_ERROR "unreachable"', async () =>
       s.close(() => resolve(p));
     });
   });
-  const dead = new ProviderTransport({ name: 'dead', baseURL: `http://127.0.0.1:${port}/v1`, headers: {}, timeoutMs: 2000 });
+  const dead = new ProviderTransport({
+    name: 'dead',
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    headers: {},
+    timeoutMs: 2000,
+  });
   try {
     const e = await rejection(dead.json('/chat/completions', chat(), new Deadline(5000)));
     assert.equal(e.code, 'UPSTREAM_ERROR');
@@ -124,7 +136,8 @@ test('Deadline: onExpire runs at the deadline, a cancelled one does not, clear s
 });
 
 describe('streams', () => {
-  const streamBody = (content = 'hello', model = 'openai/gpt-4o-mini') => JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] });
+  const streamBody = (content = 'hello', model = 'openai/gpt-4o-mini') =>
+    JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] });
   const drain = async (it: AsyncIterable<Buffer>) => {
     let text = '';
     for await (const c of it) text += c.toString('utf8');
@@ -173,7 +186,9 @@ describe('streams', () => {
     stub.reset();
     stub.behave('*', { chunkDelayMs: 100 });
     const d = new Deadline(10_000);
-    const source = (await t.stream('/chat/completions', streamBody('one two three four five six'), d))[Symbol.asyncIterator]();
+    const source = (await t.stream('/chat/completions', streamBody('one two three four five six'), d))[
+      Symbol.asyncIterator
+    ]();
     assert.equal((await source.next()).done, false);
     await source.return!();
     d.clear();

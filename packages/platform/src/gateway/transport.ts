@@ -42,7 +42,12 @@ export class ProviderTransport {
   constructor(readonly settings: ProviderSettings) {
     const u = new URL(settings.baseURL.replace(/\/$/, ''));
     this.#prefix = u.pathname === '/' ? '' : u.pathname;
-    this.#pool = new Pool(u.origin, { connections: 256, keepAliveTimeout: 30_000, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+    this.#pool = new Pool(u.origin, {
+      connections: 256,
+      keepAliveTimeout: 30_000,
+      headersTimeout: settings.timeoutMs,
+      bodyTimeout: settings.timeoutMs,
+    });
     this.#headers = {
       'content-type': 'application/json',
       accept: 'application/json',
@@ -63,7 +68,13 @@ export class ProviderTransport {
    * CPU per call, for a body that is read whole anyway.
    */
   json(path: string, body: string, deadline: Expiring): Promise<Record<string, unknown>> {
-    return this.#call(path, this.#headers, body, deadline, (resolve, reject) => new JsonCall(this.settings, deadline, resolve, reject));
+    return this.#call(
+      path,
+      this.#headers,
+      body,
+      deadline,
+      (resolve, reject) => new JsonCall(this.settings, deadline, resolve, reject),
+    );
   }
 
   /**
@@ -73,10 +84,22 @@ export class ProviderTransport {
    * on the iterator stops the provider's stream.
    */
   stream(path: string, body: string, deadline: Expiring): Promise<AsyncIterable<Buffer>> {
-    return this.#call(path, this.#streamHeaders, body, deadline, (resolve, reject) => new StreamCall(this.settings, deadline, resolve, reject));
+    return this.#call(
+      path,
+      this.#streamHeaders,
+      body,
+      deadline,
+      (resolve, reject) => new StreamCall(this.settings, deadline, resolve, reject),
+    );
   }
 
-  #call<T>(path: string, headers: Record<string, string>, body: string, deadline: Expiring, handler: (resolve: (v: T) => void, reject: (e: Error) => void) => ProviderCall & Dispatcher.DispatchHandler): Promise<T> {
+  #call<T>(
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+    deadline: Expiring,
+    handler: (resolve: (v: T) => void, reject: (e: Error) => void) => ProviderCall & Dispatcher.DispatchHandler,
+  ): Promise<T> {
     if (deadline.expired) return Promise.reject(pastDeadline(this.name));
     return new Promise<T>((resolve, reject) => {
       const call = handler(resolve, reject);
@@ -170,7 +193,8 @@ class JsonCall extends ProviderCall implements Dispatcher.DispatchHandler {
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#size += chunk.length;
-    if (this.#size > MAX_BODY) return c.abort(new ProviderError('UPSTREAM_ERROR', `${this.p.name} answered more than ${MAX_BODY} bytes`, false));
+    if (this.#size > MAX_BODY)
+      return c.abort(new ProviderError('UPSTREAM_ERROR', `${this.p.name} answered more than ${MAX_BODY} bytes`, false));
     this.#chunks.push(chunk);
   }
 
@@ -178,7 +202,10 @@ class JsonCall extends ProviderCall implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.cancelDeadline();
-    const text = this.#chunks.length === 1 ? this.#chunks[0]!.toString('utf8') : Buffer.concat(this.#chunks, this.#size).toString('utf8');
+    const text =
+      this.#chunks.length === 1
+        ? this.#chunks[0]!.toString('utf8')
+        : Buffer.concat(this.#chunks, this.#size).toString('utf8');
     if (this.#status >= 400) return this.reject(statusError(this.p.name, this.#status, text, this.#retryAfter));
     let v: unknown;
     try {
@@ -187,7 +214,13 @@ class JsonCall extends ProviderCall implements Dispatcher.DispatchHandler {
       /* reported below */
     }
     if (v && typeof v === 'object' && !Array.isArray(v)) return this.resolve(v as Record<string, unknown>);
-    this.reject(new ProviderError('UPSTREAM_ERROR', `${this.p.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, true));
+    this.reject(
+      new ProviderError(
+        'UPSTREAM_ERROR',
+        `${this.p.name} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
+        true,
+      ),
+    );
   }
 
   protected fail(e: Error): void {
@@ -201,11 +234,17 @@ class JsonCall extends ProviderCall implements Dispatcher.DispatchHandler {
 function networkError(p: ProviderSettings, e: unknown, expired: boolean): ProviderError {
   const err = e as Error & { code?: string };
   if (expired || err.name === 'AbortError') return pastDeadline(p.name);
-  if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') return new ProviderError('TIMEOUT', `${p.name} did not answer within ${p.timeoutMs} ms`, true);
+  if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT')
+    return new ProviderError('TIMEOUT', `${p.name} did not answer within ${p.timeoutMs} ms`, true);
   return new ProviderError('UPSTREAM_ERROR', `${p.name} is unreachable: ${err.code ?? err.message}`, true);
 }
 
-function statusError(name: string, status: number, text: string, retryAfter: string | string[] | undefined): ProviderError {
+function statusError(
+  name: string,
+  status: number,
+  text: string,
+  retryAfter: string | string[] | undefined,
+): ProviderError {
   let message = text.slice(0, 300);
   try {
     const e = (JSON.parse(text) as { error?: { message?: string } | string }).error;
@@ -215,11 +254,26 @@ function statusError(name: string, status: number, text: string, retryAfter: str
   }
   const details = { provider: name, status };
   const who = `${name} answered ${status}`;
-  if (status === 429) return new ProviderError('RATE_LIMITED', `${who} (rate limited): ${message}`, true, retryAfterMs(retryAfter), details);
-  if (status >= 500) return new ProviderError('UPSTREAM_ERROR', `${who}: ${message}`, true, retryAfterMs(retryAfter), details);
+  if (status === 429)
+    return new ProviderError(
+      'RATE_LIMITED',
+      `${who} (rate limited): ${message}`,
+      true,
+      retryAfterMs(retryAfter),
+      details,
+    );
+  if (status >= 500)
+    return new ProviderError('UPSTREAM_ERROR', `${who}: ${message}`, true, retryAfterMs(retryAfter), details);
   // An unknown model is the caller's mistake: answering with another model would hide it.
   if (status === 404) return new ProviderError('NOT_FOUND', `${who}: ${message}`, false, undefined, details);
-  if (status === 401 || status === 403) return new ProviderError('UNAVAILABLE', `${who}: the platform's credentials for it were refused: ${message}`, true, undefined, details);
+  if (status === 401 || status === 403)
+    return new ProviderError(
+      'UNAVAILABLE',
+      `${who}: the platform's credentials for it were refused: ${message}`,
+      true,
+      undefined,
+      details,
+    );
   if (status === 408) return new ProviderError('TIMEOUT', `${who}: ${message}`, true, undefined, details);
   return new ProviderError('BAD_REQUEST', `${who}: ${message}`, false, undefined, details);
 }
@@ -286,7 +340,12 @@ class StreamCall extends ProviderCall implements Dispatcher.DispatchHandler, Asy
     this.cancelDeadline();
     if (!this.#started) {
       if (this.#failed) return;
-      this.#failed = statusError(this.p.name, this.#status, Buffer.concat(this.#errorBody).toString('utf8'), this.#retryAfter);
+      this.#failed = statusError(
+        this.p.name,
+        this.#status,
+        Buffer.concat(this.#errorBody).toString('utf8'),
+        this.#retryAfter,
+      );
       return this.reject(this.#failed);
     }
     this.#ended = true;

@@ -53,5 +53,10 @@ export interface Attribution {
   ref: string;
   executionId: string;
   /** The skill's model preferences from aspora.config.yaml. */
-  prefs: { primary?: string | undefined; fallback?: string | undefined; temperature?: number | undefined; maxTokens?: number | undefined };
+  prefs: {
+    primary?: string | undefined;
+    fallback?: string | undefined;
+    temperature?: number | undefined;
+    maxTokens?: number | undefined;
+  };
 }

@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { AsporaError } from '@aspora/sdk';
 import type { ChatRequest } from './types.ts';
 
-const ToolCallSchema = z.object({ id: z.string().min(1), name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) });
+const ToolCallSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.record(z.string(), z.unknown()),
+});
 
 const MessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
@@ -22,17 +26,29 @@ export const ChatRequestSchema = z.object({
   complexity: z.enum(['low', 'medium', 'high']).optional(),
   requiresReasoning: z.boolean().optional(),
   tools: z
-    .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }))
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+        description: z.string().optional(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
     .max(128)
     .optional(),
 });
 
-export function validateChatRequest(v: unknown): ChatRequest & { complexity?: 'low' | 'medium' | 'high'; requiresReasoning?: boolean } {
+export function validateChatRequest(
+  v: unknown,
+): ChatRequest & { complexity?: 'low' | 'medium' | 'high'; requiresReasoning?: boolean } {
   const r = ChatRequestSchema.safeParse(v);
   if (!r.success) {
-    throw new AsporaError('BAD_REQUEST', `model.chat: ${r.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`, {
-      hint: 'messages: [{role: "user", content: "…"}], optional model, temperature, maxTokens, taskType, tools',
-    });
+    throw new AsporaError(
+      'BAD_REQUEST',
+      `model.chat: ${r.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`,
+      {
+        hint: 'messages: [{role: "user", content: "…"}], optional model, temperature, maxTokens, taskType, tools',
+      },
+    );
   }
   return r.data as ChatRequest & { complexity?: 'low' | 'medium' | 'high'; requiresReasoning?: boolean };
 }

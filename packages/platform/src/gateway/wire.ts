@@ -35,7 +35,15 @@ export interface WireUsage {
 export interface WireResponse {
   id?: string;
   model?: string;
-  choices: Array<{ index?: number; message?: { role?: string; content?: string | null; tool_calls?: Array<{ id: string; type?: string; function: { name: string; arguments: string } }> }; finish_reason?: string | null }>;
+  choices: Array<{
+    index?: number;
+    message?: {
+      role?: string;
+      content?: string | null;
+      tool_calls?: Array<{ id: string; type?: string; function: { name: string; arguments: string } }>;
+    };
+    finish_reason?: string | null;
+  }>;
   usage?: WireUsage;
   [k: string]: unknown;
 }
@@ -44,7 +52,9 @@ export function parseWireChat(body: unknown): WireChat {
   const r = WireChatSchema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new AsporaError('BAD_REQUEST', `${i.path.join('.') || 'body'}: ${i.message}`, { details: { param: i.path.join('.') || null } });
+    throw new AsporaError('BAD_REQUEST', `${i.path.join('.') || 'body'}: ${i.message}`, {
+      details: { param: i.path.join('.') || null },
+    });
   }
   return r.data as WireChat;
 }
@@ -52,7 +62,13 @@ export function parseWireChat(body: unknown): WireChat {
 /** A provider's answer must at least have a first choice with a message. */
 export function checkWireResponse(v: Record<string, unknown>): WireResponse | undefined {
   const choices = v.choices;
-  if (!Array.isArray(choices) || !choices[0] || typeof choices[0] !== 'object' || !(choices[0] as { message?: unknown }).message) return undefined;
+  if (
+    !Array.isArray(choices) ||
+    !choices[0] ||
+    typeof choices[0] !== 'object' ||
+    !(choices[0] as { message?: unknown }).message
+  )
+    return undefined;
   return v as unknown as WireResponse;
 }
 
@@ -64,13 +80,30 @@ export function toWire(req: ChatRequest, model: string): WireChat {
       m.role === 'tool'
         ? { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content ?? '' }
         : m.role === 'assistant' && m.toolCalls?.length
-          ? { role: 'assistant', content: m.content ?? '', tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) } })) }
+          ? {
+              role: 'assistant',
+              content: m.content ?? '',
+              tool_calls: m.toolCalls.map((c) => ({
+                id: c.id,
+                type: 'function',
+                function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+              })),
+            }
           : { role: m.role, content: m.content ?? '' },
     ),
     ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
     ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
     ...(req.tools?.length
-      ? { tools: req.tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } } })) }
+      ? {
+          tools: req.tools.map((t) => ({
+            type: 'function',
+            function: {
+              name: t.name,
+              ...(t.description ? { description: t.description } : {}),
+              parameters: t.parameters ?? { type: 'object', properties: {} },
+            },
+          })),
+        }
       : {}),
   };
 }
@@ -78,7 +111,11 @@ export function toWire(req: ChatRequest, model: string): WireChat {
 /** An OpenAI answer as context.model.chat returns it. */
 export function fromWire(r: WireResponse, usage: ChatAnswer['usage'], servedModel: string): ChatAnswer {
   const choice = r.choices[0]!;
-  const toolCalls: ToolCall[] = (choice.message?.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: parseArgs(c.function.arguments) }));
+  const toolCalls: ToolCall[] = (choice.message?.tool_calls ?? []).map((c) => ({
+    id: c.id,
+    name: c.function.name,
+    arguments: parseArgs(c.function.arguments),
+  }));
   return {
     content: choice.message?.content ?? '',
     model: r.model || servedModel,
@@ -99,5 +136,7 @@ function parseArgs(text: string): Record<string, unknown> {
 
 /** The text of a request's messages, for token estimates. */
 export function promptText(body: WireChat): string {
-  return body.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''))).join('\n');
+  return body.messages
+    .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')))
+    .join('\n');
 }

@@ -50,9 +50,11 @@ export function parseAllowPrivate(entry: string): Allowed | string {
   // An unbracketed IPv6 address cannot carry a port: `::1:4010` is an address.
   const ip = m ? (m[1] ?? m[2] ?? m[3])! : '';
   const family = isIP(ip) === 4 ? 'ipv4' : isIP(ip) === 6 ? 'ipv6' : undefined;
-  if (!m || !family || (m[3] && m[5])) return 'an IP address, IP:port ([v6]:port for IPv6) or a CIDR range such as 10.1.0.0/16';
+  if (!m || !family || (m[3] && m[5]))
+    return 'an IP address, IP:port ([v6]:port for IPv6) or a CIDR range such as 10.1.0.0/16';
   const prefix = m[4] === undefined ? (family === 'ipv4' ? 32 : 128) : Number(m[4]);
-  if (prefix > (family === 'ipv4' ? 32 : 128)) return `prefix /${prefix} is too long for ${family === 'ipv4' ? 'IPv4' : 'IPv6'}`;
+  if (prefix > (family === 'ipv4' ? 32 : 128))
+    return `prefix /${prefix} is too long for ${family === 'ipv4' ? 'IPv4' : 'IPv6'}`;
   const port = m[5] === undefined ? null : Number(m[5]);
   if (port !== null && (port < 1 || port > 65535)) return `port ${port} is not between 1 and 65535`;
   const list = new BlockList();
@@ -76,7 +78,8 @@ export class AddressPolicy {
     const reason = reasonFor(address, family);
     if (!reason) return null;
     const embedded = family === 'ipv6' ? embeddedIPv4(address) : undefined;
-    const allowed = (a: string, f: Family) => this.#allowed.some((x) => (x.port === null || x.port === port) && x.list.check(a, f));
+    const allowed = (a: string, f: Family) =>
+      this.#allowed.some((x) => (x.port === null || x.port === port) && x.list.check(a, f));
     if (allowed(address, family) || (embedded && allowed(embedded, 'ipv4'))) return null;
     return reason;
   }

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AsporaError } from '@aspora/sdk';
-import { SecretVault } from '../access/secrets.ts';
+import { SecretVault } from '../secrets/secrets.ts';
 import { ApiSchema } from '../config/platform-file.ts';
-import { MemoryRateLimiter } from '../limits/rate-limiter.ts';
+import { MemoryRateLimiter } from '../rate-limits/rate-limiter.ts';
 import { PlatformApis } from './apis.ts';
 
 let server: Server;
@@ -22,7 +22,9 @@ before(async () => {
   server = createServer((req, res) => {
     seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization });
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url })));
+    req.on('end', () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url })),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/users-api/v2`;
@@ -37,24 +39,50 @@ before(async () => {
     },
     rate_limit: { per_skill_per_hour: 1000 },
   });
-  apis = new PlatformApis({ profiles: def }, new SecretVault({}, {}, { PROFILE_KEY: 'platform-credential' }), new MemoryRateLimiter());
+  apis = new PlatformApis(
+    { profiles: def },
+    new SecretVault({}, {}, { PROFILE_KEY: 'platform-credential' }),
+    new MemoryRateLimiter(),
+  );
 });
 after(() => new Promise<void>((r) => server.close(() => r())));
 
 const refused = async (method: string, args: Record<string, unknown>) => {
   seen.length = 0;
-  await assert.rejects(apis.call(caller, 'profiles', method, args), (e: unknown) => {
-    assert.ok(e instanceof AsporaError, String(e));
-    assert.equal(e.code, 'BAD_REQUEST', e.message);
-    assert.match(e.message, /wealth\/goals-coach: api profiles\./);
-    assert.doesNotMatch(e.message, /platform-credential/);
-    return true;
-  }, `${method}(${JSON.stringify(args)})`);
+  await assert.rejects(
+    apis.call(caller, 'profiles', method, args),
+    (e: unknown) => {
+      assert.ok(e instanceof AsporaError, String(e));
+      assert.equal(e.code, 'BAD_REQUEST', e.message);
+      assert.match(e.message, /wealth\/goals-coach: api profiles\./);
+      assert.doesNotMatch(e.message, /platform-credential/);
+      return true;
+    },
+    `${method}(${JSON.stringify(args)})`,
+  );
   assert.deepEqual(seen, [], `nothing reached the server for ${method}(${JSON.stringify(args)})`);
 };
 
 test('dot segments, empty values and separators in path arguments are refused and nothing is sent', async () => {
-  const attacks = ['..', '.', '', '%2e%2e', '%2E%2e', '.%2e', '%2e', '%252e%252e', '../goals', 'a/../../x', 'a/b', 'a%2fb', 'a%2Fb', 'a\\b', '%5c', '..\\', '%25252e'];
+  const attacks = [
+    '..',
+    '.',
+    '',
+    '%2e%2e',
+    '%2E%2e',
+    '.%2e',
+    '%2e',
+    '%252e%252e',
+    '../goals',
+    'a/../../x',
+    'a/b',
+    'a%2fb',
+    'a%2Fb',
+    'a\\b',
+    '%5c',
+    '..\\',
+    '%25252e',
+  ];
   for (const userId of attacks) {
     await refused('getProfile', { userId });
     await refused('getGoals', { userId });
@@ -82,5 +110,8 @@ test('legitimate ids with spaces, unicode, dots and percent signs still reach th
   }
   seen.length = 0;
   await apis.call(caller, 'profiles', 'addGoal', { userId: 42, title: 'retire' });
-  assert.deepEqual(seen.map((s) => [s.method, s.url]), [['POST', '/users-api/v2/profile/42/goals']]);
+  assert.deepEqual(
+    seen.map((s) => [s.method, s.url]),
+    [['POST', '/users-api/v2/profile/42/goals']],
+  );
 });

@@ -29,17 +29,21 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 
 function checkedLookup(policy: AddressPolicy, port: number) {
   return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { family: options.family ?? 0, ...(options.hints !== undefined ? { hints: options.hints } : {}), all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      for (const a of addresses) {
-        const reason = policy.refusal(a.address, port);
-        if (reason) return callback(new AddressRefused(hostname, a.address, port, reason), []);
-      }
-      if (options.all) return callback(null, addresses);
-      const first = addresses[0];
-      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
-      callback(null, first.address, first.family);
-    });
+    dnsLookup(
+      hostname,
+      { family: options.family ?? 0, ...(options.hints !== undefined ? { hints: options.hints } : {}), all: true },
+      (err, addresses) => {
+        if (err) return callback(err, []);
+        for (const a of addresses) {
+          const reason = policy.refusal(a.address, port);
+          if (reason) return callback(new AddressRefused(hostname, a.address, port, reason), []);
+        }
+        if (options.all) return callback(null, addresses);
+        const first = addresses[0];
+        if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+        callback(null, first.address, first.family);
+      },
+    );
   };
 }
 

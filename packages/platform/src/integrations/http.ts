@@ -30,7 +30,9 @@ export async function httpRequest(url: string, init: HttpRequestInit): Promise<H
     if (err.name === 'TimeoutError') throw new AsporaError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`);
     // A typed refusal from the dispatcher (an address WebFetch may not reach) keeps its type.
     if (err.cause instanceof AsporaError) throw err.cause;
-    throw new AsporaError('UPSTREAM_ERROR', `${what}: ${err.cause?.code ?? err.message}`, { hint: 'the service may be down; try again later' });
+    throw new AsporaError('UPSTREAM_ERROR', `${what}: ${err.cause?.code ?? err.message}`, {
+      hint: 'the service may be down; try again later',
+    });
   }
   return { status: res.status, headers: res.headers, body: await readCapped(res, maxBytes, what) };
 }
@@ -40,13 +42,17 @@ async function readCapped(res: Response, maxBytes: number, what: string): Promis
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     await res.body.cancel();
-    throw new AsporaError('PAYLOAD_TOO_LARGE', `${what}: the response is ${declared} bytes, more than the ${maxBytes} allowed`);
+    throw new AsporaError(
+      'PAYLOAD_TOO_LARGE',
+      `${what}: the response is ${declared} bytes, more than the ${maxBytes} allowed`,
+    );
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw new AsporaError('PAYLOAD_TOO_LARGE', `${what}: the response is larger than the ${maxBytes} bytes allowed`);
+    if (size > maxBytes)
+      throw new AsporaError('PAYLOAD_TOO_LARGE', `${what}: the response is larger than the ${maxBytes} bytes allowed`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

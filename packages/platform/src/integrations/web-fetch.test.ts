@@ -16,7 +16,9 @@ import { webFetch } from './web-fetch.ts';
 
 const seen: string[] = [];
 const servers: Server[] = [];
-async function server(handler: (url: string) => { status: number; headers?: Record<string, string>; body?: string }): Promise<number> {
+async function server(
+  handler: (url: string) => { status: number; headers?: Record<string, string>; body?: string },
+): Promise<number> {
   const s = createServer((req, res) => {
     seen.push(`${req.socket.localPort} ${req.url}`);
     const r = handler(req.url!);
@@ -31,16 +33,38 @@ let apiPort: number; // stands in for the platform's own API
 let standIn: number; // a local stand-in a platform admin allows explicitly
 let redirector: number;
 before(async () => {
-  apiPort = await server(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"skills":["all of them"]}' }));
+  apiPort = await server(() => ({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: '{"skills":["all of them"]}',
+  }));
   standIn = await server(() => ({ status: 200, body: 'stand-in answer' }));
-  redirector = await server((url) => ({ status: 302, headers: { location: url === '/to-metadata' ? 'http://169.254.169.254/latest/meta-data/iam/' : `http://localhost:${apiPort}/v1/skills` } }));
+  redirector = await server((url) => ({
+    status: 302,
+    headers: {
+      location:
+        url === '/to-metadata'
+          ? 'http://169.254.169.254/latest/meta-data/iam/'
+          : `http://localhost:${apiPort}/v1/skills`,
+    },
+  }));
 });
 after(async () => {
   for (const s of servers) await new Promise((r) => s.close(r));
 });
 
 function fetcher(allowHosts: string[], allowPrivate: string[] = []) {
-  const guard = new PermissionGuard({ ref: 'web/fetcher', domain: 'web', role: null, tools: ['WebFetch'], apis: [], secrets: [], sharedResources: [], blockedResources: [], webFetchHosts: allowHosts });
+  const guard = new PermissionGuard({
+    ref: 'web/fetcher',
+    domain: 'web',
+    role: null,
+    tools: ['WebFetch'],
+    apis: [],
+    secrets: [],
+    sharedResources: [],
+    blockedResources: [],
+    webFetchHosts: allowHosts,
+  });
   const dispatcher = guardedDispatcher(new AddressPolicy(allowPrivate));
   return {
     get: (url: string) => webFetch({ url: new URL(url) }, { maxBytes: 1 << 20, timeoutMs: 5000, dispatcher }, guard),
@@ -50,10 +74,13 @@ function fetcher(allowHosts: string[], allowPrivate: string[] = []) {
 
 async function denied(p: Promise<unknown>, rule: RegExp): Promise<AsporaError> {
   let err: unknown;
-  await p.then(() => assert.fail('fetched'), (e: unknown) => (err = e));
+  await p.then(
+    () => assert.fail('fetched'),
+    (e: unknown) => (err = e),
+  );
   assert.ok(err instanceof AsporaError, String(err));
   assert.equal(err.code, 'PERMISSION_DENIED', err.message);
-  assert.match(String(err.details?.['rule']), rule);
+  assert.match(String(err.details?.rule), rule);
   assert.match(err.message, /^skill web\/fetcher may not use /);
   return err;
 }
@@ -68,7 +95,7 @@ describe('the allow-list: host and port', () => {
     await f.close();
   });
 
-  test('entries: host, host:port, *.domain(:port); names compared in the URL parser\'s canonical form', () => {
+  test("entries: host, host:port, *.domain(:port); names compared in the URL parser's canonical form", () => {
     const ok = (url: string, allow: string[]) => hostAllowed(new URL(url), allow);
     assert.equal(ok('https://api.example.com/x', ['api.example.com']), true);
     assert.equal(ok('https://api.example.com:443/x', ['api.example.com']), true);
@@ -81,9 +108,14 @@ describe('the allow-list: host and port', () => {
     assert.equal(ok('https://evilexample.com/', ['*.example.com']), false);
     assert.equal(ok('https://a.example.com:9000/', ['*.example.com:9000']), true);
     assert.equal(ok('https://API.Example.COM./', ['api.example.com']), true);
-    assert.equal(ok('http://0x7f.1:8080/', ['127.0.0.1:8080']), true, 'numeric forms are canonical before the comparison');
+    assert.equal(
+      ok('http://0x7f.1:8080/', ['127.0.0.1:8080']),
+      true,
+      'numeric forms are canonical before the comparison',
+    );
     assert.equal(ok('http://[::1]:8080/', ['[::1]:8080']), true);
-    for (const bad of ['http://x.com', 'x.com/path', 'x.com:0', 'x.com:99999', '*.10.0.0.1', 'a b', 'user@x.com']) assert.equal(typeof parseHostEntry(bad), 'string', bad);
+    for (const bad of ['http://x.com', 'x.com/path', 'x.com:0', 'x.com:99999', '*.10.0.0.1', 'a b', 'user@x.com'])
+      assert.equal(typeof parseHostEntry(bad), 'string', bad);
   });
 });
 
@@ -91,8 +123,11 @@ describe('the address of every connection', () => {
   test('a host that resolves to 127.0.0.1 is refused at connect time, and nothing reaches it', async () => {
     const f = fetcher([`localhost:${apiPort}`]);
     seen.length = 0;
-    const e = await denied(f.get(`http://localhost:${apiPort}/v1/skills`), /loopback; WebFetch connects to public addresses only/);
-    assert.match(String(e.details?.['resource']), new RegExp(`^address (127\\.0\\.0\\.1|::1):${apiPort} \\(localhost\\)$`));
+    const e = await denied(
+      f.get(`http://localhost:${apiPort}/v1/skills`),
+      /loopback; WebFetch connects to public addresses only/,
+    );
+    assert.match(String(e.details?.resource), new RegExp(`^address (127\\.0\\.0\\.1|::1):${apiPort} \\(localhost\\)$`));
     assert.match(e.hint ?? '', /web_fetch\.allow_private/);
     assert.deepEqual(seen, []);
     await f.close();
@@ -103,7 +138,10 @@ describe('the address of every connection', () => {
     const f = fetcher([`127.0.0.1:${apiPort}`, `[::ffff:7f00:1]:${apiPort}`, `0.0.0.0:${apiPort}`, `[::]:${apiPort}`]);
     seen.length = 0;
     await denied(f.get(`http://2130706433:${apiPort}/`), /^loopback;/);
-    await denied(f.get(`http://[::ffff:127.0.0.1]:${apiPort}/`), /^loopback, as the IPv4 address 127\.0\.0\.1 inside an IPv6 one;/);
+    await denied(
+      f.get(`http://[::ffff:127.0.0.1]:${apiPort}/`),
+      /^loopback, as the IPv4 address 127\.0\.0\.1 inside an IPv6 one;/,
+    );
     await denied(f.get(`http://0.0.0.0:${apiPort}/`), /^unspecified/);
     await denied(f.get(`http://[::]:${apiPort}/`), /^unspecified/);
     assert.deepEqual(seen, []);
@@ -111,19 +149,34 @@ describe('the address of every connection', () => {
   });
 
   test('a redirect is checked again: to 169.254.169.254 (cloud metadata) and to a loopback name, refused', async () => {
-    const f = fetcher([`127.0.0.1:${redirector}`, '169.254.169.254', `localhost:${apiPort}`], [`127.0.0.1:${redirector}`]);
+    const f = fetcher(
+      [`127.0.0.1:${redirector}`, '169.254.169.254', `localhost:${apiPort}`],
+      [`127.0.0.1:${redirector}`],
+    );
     seen.length = 0;
-    await denied(f.get(`http://127.0.0.1:${redirector}/to-metadata`), /^link-local \(169\.254\.0\.0\/16, where cloud metadata lives\);/);
+    await denied(
+      f.get(`http://127.0.0.1:${redirector}/to-metadata`),
+      /^link-local \(169\.254\.0\.0\/16, where cloud metadata lives\);/,
+    );
     await denied(f.get(`http://127.0.0.1:${redirector}/to-api`), /^loopback;/);
     assert.deepEqual(seen, [`${redirector} /to-metadata`, `${redirector} /to-api`], 'only the first hops were made');
     await f.close();
   });
 
   test('an explicitly allowed private host:port works; its neighbours stay refused', async () => {
-    const f = fetcher([`127.0.0.1:${standIn}`, `127.0.0.1:${apiPort}`, `localhost:${standIn}`], [`127.0.0.1:${standIn}`]);
+    const f = fetcher(
+      [`127.0.0.1:${standIn}`, `127.0.0.1:${apiPort}`, `localhost:${standIn}`],
+      [`127.0.0.1:${standIn}`],
+    );
     seen.length = 0;
-    assert.deepEqual(await f.get(`http://127.0.0.1:${standIn}/q`).then((r) => [r.status, r.body]), [200, 'stand-in answer']);
-    assert.deepEqual(await f.get(`http://localhost:${standIn}/by-name`).then((r) => [r.status, r.body]), [200, 'stand-in answer']);
+    assert.deepEqual(await f.get(`http://127.0.0.1:${standIn}/q`).then((r) => [r.status, r.body]), [
+      200,
+      'stand-in answer',
+    ]);
+    assert.deepEqual(await f.get(`http://localhost:${standIn}/by-name`).then((r) => [r.status, r.body]), [
+      200,
+      'stand-in answer',
+    ]);
     await denied(f.get(`http://127.0.0.1:${apiPort}/`), /^loopback;/);
     assert.deepEqual(seen, [`${standIn} /q`, `${standIn} /by-name`]);
     await f.close();
@@ -135,10 +188,50 @@ describe('the address of every connection', () => {
 
 test('the address policy: internal ranges and their IPv6 disguises refused, public addresses and allowed entries pass', () => {
   const p = new AddressPolicy();
-  const refused = ['127.0.0.1', '127.1.2.3', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.1.1', '100.64.0.1', '100.127.255.255', '169.254.169.254', '0.0.0.0', '0.1.2.3', '224.0.0.1', '255.255.255.255', '192.0.0.192',
-    '::1', '::', 'fd00:ec2::254', 'fc00::1', 'fe80::1', 'fe80::1%eth0', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:169.254.169.254', '::ffff:10.0.0.1', '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::1', '::127.0.0.1', '::a9fe:a9fe'];
+  const refused = [
+    '127.0.0.1',
+    '127.1.2.3',
+    '10.0.0.1',
+    '172.16.5.4',
+    '172.31.255.255',
+    '192.168.1.1',
+    '100.64.0.1',
+    '100.127.255.255',
+    '169.254.169.254',
+    '0.0.0.0',
+    '0.1.2.3',
+    '224.0.0.1',
+    '255.255.255.255',
+    '192.0.0.192',
+    '::1',
+    '::',
+    'fd00:ec2::254',
+    'fc00::1',
+    'fe80::1',
+    'fe80::1%eth0',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:169.254.169.254',
+    '::ffff:10.0.0.1',
+    '64:ff9b::7f00:1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b:1::1',
+    '::127.0.0.1',
+    '::a9fe:a9fe',
+  ];
   for (const a of refused) assert.notEqual(p.refusal(a, 80), null, a);
-  for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '2001:4860:4860::8888', '::ffff:8.8.8.8', '64:ff9b::808:808']) assert.equal(p.refusal(a, 443), null, a);
+  for (const a of [
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2606:4700:4700::1111',
+    '2001:4860:4860::8888',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+  ])
+    assert.equal(p.refusal(a, 443), null, a);
   const allowed = new AddressPolicy(['127.0.0.1:4010', '10.1.0.0/16', '[fd00::1]:8080', '169.254.169.254:80']);
   assert.equal(allowed.refusal('127.0.0.1', 4010), null);
   assert.equal(allowed.refusal('::ffff:127.0.0.1', 4010), null, 'the mapped form of an allowed address');
@@ -147,5 +240,15 @@ test('the address policy: internal ranges and their IPv6 disguises refused, publ
   assert.notEqual(allowed.refusal('10.2.0.1', 5432), null);
   assert.equal(allowed.refusal('fd00::1', 8080), null);
   assert.notEqual(allowed.refusal('fd00::1', 8081), null);
-  for (const bad of ['localhost', '10.0.0.0/33', '::1:4010:x', '10.0.0.1:0', '10.0.0.1:70000', '10.0.0.0/8:80', 'fd00::1/129', '']) assert.equal(typeof parseAllowPrivate(bad), 'string', bad);
+  for (const bad of [
+    'localhost',
+    '10.0.0.0/33',
+    '::1:4010:x',
+    '10.0.0.1:0',
+    '10.0.0.1:70000',
+    '10.0.0.0/8:80',
+    'fd00::1/129',
+    '',
+  ])
+    assert.equal(typeof parseAllowPrivate(bad), 'string', bad);
 });

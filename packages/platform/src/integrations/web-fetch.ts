@@ -32,7 +32,11 @@ export interface WebFetchRequest {
 const MAX_REDIRECTS = 5;
 
 /** `guard.url` throws for a URL the caller may not reach; it is asked again at every redirect. */
-export async function webFetch(req: WebFetchRequest, policy: WebFetchPolicy, guard: WebFetchGuard): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+export async function webFetch(
+  req: WebFetchRequest,
+  policy: WebFetchPolicy,
+  guard: WebFetchGuard,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   let url = req.url;
   let method = (req.method ?? 'GET').toUpperCase();
   let body = req.body;
@@ -49,13 +53,21 @@ export async function webFetch(req: WebFetchRequest, policy: WebFetchPolicy, gua
       what: `WebFetch ${url.hostname}`,
     }).catch((e: unknown) => {
       if (e instanceof AddressRefused) {
-        throw guard.deny(`address ${e.address}:${e.port}${e.host === e.address ? '' : ` (${e.host})`}`, `${e.reason}; WebFetch connects to public addresses only`, e.hint);
+        throw guard.deny(
+          `address ${e.address}:${e.port}${e.host === e.address ? '' : ` (${e.host})`}`,
+          `${e.reason}; WebFetch connects to public addresses only`,
+          e.hint,
+        );
       }
       throw e;
     });
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
-      if (hop >= MAX_REDIRECTS) throw new AsporaError('UPSTREAM_ERROR', `WebFetch: more than ${MAX_REDIRECTS} redirects from ${req.url.hostname}`);
+      if (hop >= MAX_REDIRECTS)
+        throw new AsporaError(
+          'UPSTREAM_ERROR',
+          `WebFetch: more than ${MAX_REDIRECTS} redirects from ${req.url.hostname}`,
+        );
       url = new URL(location, url);
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         method = 'GET';

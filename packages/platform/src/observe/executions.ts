@@ -2,17 +2,11 @@
  * Execution records: what ran (skill, version, trigger, user, workflow, parent), when, how it
  * ended, its logs, host calls and model usage. Written by the recorder (recorder.ts); read here.
  */
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
+import type { Execution, LogEntry } from '@aspora/api';
 
-export interface LogEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  fields?: Record<string, unknown>;
-  /** `platform`: a note of the platform's own (log lines or output dropped over a limit). */
-  source: 'handler' | 'stdout' | 'stderr' | 'platform';
-  /** When the host received it (ISO). */
-  at?: string;
-}
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { LogEntry };
 
 export interface ModelUsageTotals {
   calls: number;
@@ -23,33 +17,8 @@ export interface ModelUsageTotals {
   providers?: string[];
 }
 
-export interface ExecutionRecord {
-  id: string;
-  ref: string;
-  version: string;
-  environment: string | null;
-  trigger: string | null;
-  userId: string | null;
-  workflowId: string | null;
-  parentExecutionId: string | null;
-  startedAt: string;
-  completedAt: string | null;
-  durationMs: number | null;
-  success: boolean | null;
-  error: { code: string; message: string; details?: Record<string, unknown> } | null;
-  input: unknown;
-  result: unknown;
-  logs: LogEntry[];
-  hostCalls: number;
-  deniedCalls: number;
-  model: ModelUsageTotals;
-  /**
-   * How long this execution waited for its version's handler to be unpacked and built (the first
-   * run of a version in a process; Go compiles for seconds), apart from durationMs; null when the
-   * version was ready.
-   */
-  buildMs?: number | null;
-}
+/** The contract's Execution: what the API returns for a run. */
+export type ExecutionRecord = Execution;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -87,7 +56,10 @@ export async function listExecutions(db: Db, o: ListExecutionsOptions): Promise<
   if (o.workflowId) add('e.workflow_id = ?', o.workflowId);
   if (o.parentExecutionId) add('e.parent_execution_id = ?', o.parentExecutionId);
   params.push(Math.min(Math.max(o.limit ?? 20, 1), 500));
-  const rows = await db.query<Record<string, any>>(`${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.started_at DESC LIMIT $${params.length}`, params);
+  const rows = await db.query<Record<string, any>>(
+    `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.started_at DESC LIMIT $${params.length}`,
+    params,
+  );
   return rows.map(fromRow);
 }
 
@@ -106,13 +78,21 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     completedAt: iso(r.completed_at),
     durationMs: r.duration_ms,
     success: r.success,
-    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_details ? { details: r.error_details } : {}) } : null,
+    error: r.error_code
+      ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_details ? { details: r.error_details } : {}) }
+      : null,
     input: r.input,
     result: r.result,
     logs: r.logs ?? [],
     hostCalls: r.host_calls,
     deniedCalls: r.denied_calls,
-    model: { calls: r.model_calls, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cost: Number(r.cost), providers: r.providers ?? [] },
+    model: {
+      calls: r.model_calls,
+      promptTokens: r.prompt_tokens,
+      completionTokens: r.completion_tokens,
+      cost: Number(r.cost),
+      providers: r.providers ?? [],
+    },
     buildMs: r.build_ms ?? null,
   };
 }

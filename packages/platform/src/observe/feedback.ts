@@ -5,8 +5,9 @@
  */
 import { stringify } from 'yaml';
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import { isExecutionId } from './executions.ts';
+import type { Feedback } from '@aspora/api';
 
 export interface FeedbackInput {
   rating?: number | undefined;
@@ -14,29 +15,41 @@ export interface FeedbackInput {
   author?: string | undefined;
 }
 
-export interface FeedbackRecord {
-  id: number;
-  executionId: string;
-  ref: string;
-  rating: number | null;
-  correction: string | null;
-  author: string | null;
-  createdAt: string;
-  input: unknown;
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
+/** What the API returns for a feedback entry: the contract's Feedback. */
+export type FeedbackRecord = Feedback;
 
 export async function addFeedback(db: Db, executionId: string, f: FeedbackInput): Promise<FeedbackRecord> {
-  if (f.rating === undefined && !f.correction) throw new AsporaError('BAD_REQUEST', 'feedback needs a rating or a correction', { hint: 'aspora feedback <id> --rating 1..5 --correction "…"' });
-  if (f.rating !== undefined && (!Number.isInteger(f.rating) || f.rating < 1 || f.rating > 5)) throw new AsporaError('BAD_REQUEST', `rating must be a whole number from 1 to 5, not ${f.rating}`);
-  if (f.correction !== undefined && f.correction.length > 20_000) throw new AsporaError('BAD_REQUEST', 'a correction is at most 20,000 characters');
-  const [e] = isExecutionId(executionId) ? await db.query<{ skill_id: string; started_at: string }>('SELECT skill_id, started_at FROM executions WHERE id = $1', [executionId]) : [];
-  if (!e) throw new AsporaError('NOT_FOUND', `no execution ${executionId}`, { hint: 'execution ids are printed by aspora run and listed by aspora logs' });
+  if (f.rating === undefined && !f.correction)
+    throw new AsporaError('BAD_REQUEST', 'feedback needs a rating or a correction', {
+      hint: 'aspora feedback <id> --rating 1..5 --correction "…"',
+    });
+  if (f.rating !== undefined && (!Number.isInteger(f.rating) || f.rating < 1 || f.rating > 5))
+    throw new AsporaError('BAD_REQUEST', `rating must be a whole number from 1 to 5, not ${f.rating}`);
+  if (f.correction !== undefined && f.correction.length > 20_000)
+    throw new AsporaError('BAD_REQUEST', 'a correction is at most 20,000 characters');
+  const [e] = isExecutionId(executionId)
+    ? await db.query<{ skill_id: string; started_at: string }>(
+        'SELECT skill_id, started_at FROM executions WHERE id = $1',
+        [executionId],
+      )
+    : [];
+  if (!e)
+    throw new AsporaError('NOT_FOUND', `no execution ${executionId}`, {
+      hint: 'execution ids are printed by aspora run and listed by aspora logs',
+    });
   const [row] = await db.transaction(async (tx) => {
-    const ins = await tx.query<{ id: number }>('INSERT INTO feedback (execution_id, skill_id, rating, correction, author) VALUES ($1, $2, $3, $4, $5) RETURNING id', [executionId, e.skill_id, f.rating ?? null, f.correction ?? null, f.author ?? null]);
-    const [prev] = await tx.query<{ user_rating: number | null }>('SELECT user_rating FROM executions WHERE id = $1 FOR UPDATE', [executionId]);
-    await tx.query('UPDATE executions SET user_rating = COALESCE($2, user_rating), user_correction = COALESCE($3, user_correction) WHERE id = $1', [executionId, f.rating ?? null, f.correction ?? null]);
+    const ins = await tx.query<{ id: number }>(
+      'INSERT INTO feedback (execution_id, skill_id, rating, correction, author) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [executionId, e.skill_id, f.rating ?? null, f.correction ?? null, f.author ?? null],
+    );
+    const [prev] = await tx.query<{ user_rating: number | null }>(
+      'SELECT user_rating FROM executions WHERE id = $1 FOR UPDATE',
+      [executionId],
+    );
+    await tx.query(
+      'UPDATE executions SET user_rating = COALESCE($2, user_rating), user_correction = COALESCE($3, user_correction) WHERE id = $1',
+      [executionId, f.rating ?? null, f.correction ?? null],
+    );
     // Satisfaction counts an execution's latest rating. A final hour's rollup is adjusted here; an
     // hour not final yet reads the rating from the row when it is summed.
     if (f.rating !== undefined) {
@@ -52,10 +65,13 @@ export async function addFeedback(db: Db, executionId: string, f: FeedbackInput)
   return (await listFeedback(db, { id: row!.id }))[0]!;
 }
 
-export async function listFeedback(db: Db, o: { ref?: string; id?: number; limit?: number; corrections?: boolean }): Promise<FeedbackRecord[]> {
+export async function listFeedback(
+  db: Db,
+  o: { ref?: string; id?: number; limit?: number; corrections?: boolean },
+): Promise<FeedbackRecord[]> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (o.id !== undefined) (params.push(o.id), where.push(`f.id = $${params.length}`));
+  if (o.id !== undefined) params.push(o.id), where.push(`f.id = $${params.length}`);
   if (o.ref) {
     const [d, n] = o.ref.split('/');
     params.push(d, n);
@@ -89,12 +105,25 @@ export function promptfooCases(ref: string, items: FeedbackRecord[]): string {
     .filter((f) => f.correction)
     .map((f) => {
       const input = (f.input ?? {}) as { userMessage?: string; metadata?: unknown; userId?: string };
-      const previous = (f.result as { message?: string } | null)?.message ?? (f.error ? `${f.error.code}: ${f.error.message}` : undefined);
+      const previous =
+        (f.result as { message?: string } | null)?.message ??
+        (f.error ? `${f.error.code}: ${f.error.message}` : undefined);
       return {
         description: `${ref} · execution ${f.executionId}${f.rating ? ` (rated ${f.rating}/5)` : ''}: ${oneLine(f.correction!)}`,
-        vars: { userMessage: input.userMessage ?? '', metadata: input.metadata ?? {}, ...(input.userId ? { userId: input.userId } : {}) },
+        vars: {
+          userMessage: input.userMessage ?? '',
+          metadata: input.metadata ?? {},
+          ...(input.userId ? { userId: input.userId } : {}),
+        },
         assert: [{ type: 'llm-rubric', value: f.correction }],
-        metadata: { skill: ref, executionId: f.executionId, rating: f.rating, author: f.author, createdAt: f.createdAt, ...(previous ? { previousOutput: previous } : {}) },
+        metadata: {
+          skill: ref,
+          executionId: f.executionId,
+          rating: f.rating,
+          author: f.author,
+          createdAt: f.createdAt,
+          ...(previous ? { previousOutput: previous } : {}),
+        },
       };
     });
   return `# promptfoo test cases from the corrections of ${ref} (aspora feedback export ${ref})\n# Use as tests: file://<this file> in promptfooconfig.yaml.\n${stringify(cases, { lineWidth: 0 })}`;

@@ -22,10 +22,14 @@ const ANNOUNCE_MS = 5_000;
 const BELIEVE_MS = 3 * ANNOUNCE_MS;
 
 /** The line that closes an execution, as the past logs (logs.ts) give it too. */
-export function endLine(r: Pick<ExecutionRecord, 'id' | 'ref' | 'success' | 'durationMs' | 'error' | 'completedAt'>): LogLine {
+export function endLine(
+  r: Pick<ExecutionRecord, 'id' | 'ref' | 'success' | 'durationMs' | 'error' | 'completedAt'>,
+): LogLine {
   return {
     level: r.success ? 'info' : 'error',
-    msg: r.success ? `execution finished in ${r.durationMs} ms` : `execution failed: ${r.error?.code ?? 'unsuccessful'} ${r.error?.message ?? ''}`.trim(),
+    msg: r.success
+      ? `execution finished in ${r.durationMs} ms`
+      : `execution failed: ${r.error?.code ?? 'unsuccessful'} ${r.error?.message ?? ''}`.trim(),
     source: 'platform',
     executionId: r.id,
     ref: r.ref,
@@ -79,14 +83,21 @@ export class LiveLogs {
   /** Sends a line of a skill someone follows (the caller checked wanted()). */
   #publish(line: LogLine): void {
     // With Redis, this process's followers get the line back from it, like everyone else's.
-    if (this.#sub) void this.redis!.publish(LINE + line.ref, JSON.stringify(line)).catch(() => this.#local.emit(line.ref, line));
+    if (this.#sub)
+      void this.redis!.publish(LINE + line.ref, JSON.stringify(line)).catch(() => this.#local.emit(line.ref, line));
     else this.#local.emit(line.ref, line);
   }
 
   /** Wires the runtime's events: handlers' log lines and each execution's end. */
   fromRuntime(runtime: EventEmitter): void {
     runtime.on('log', (e: { ref: string; executionId: string; entry: LogEntry & { at?: string } }) => {
-      if (this.wanted(e.ref)) this.#publish({ ...e.entry, executionId: e.executionId, ref: e.ref, at: e.entry.at ?? new Date().toISOString() });
+      if (this.wanted(e.ref))
+        this.#publish({
+          ...e.entry,
+          executionId: e.executionId,
+          ref: e.ref,
+          at: e.entry.at ?? new Date().toISOString(),
+        });
     });
     runtime.on('execution', (r: ExecutionRecord) => {
       if (this.wanted(r.ref)) this.#publish(endLine(r));
@@ -99,7 +110,11 @@ export class LiveLogs {
     const first = !this.#mine.has(ref);
     this.#mine.set(ref, (this.#mine.get(ref) ?? 0) + 1);
     if (first && this.#sub) {
-      await this.#sub.subscribe(LINE + ref).catch((e: unknown) => this.log.warn({ err: e, ref }, 'live logs: Redis subscribe failed; only this process’s lines are followed'));
+      await this.#sub
+        .subscribe(LINE + ref)
+        .catch((e: unknown) =>
+          this.log.warn({ err: e, ref }, 'live logs: Redis subscribe failed; only this process’s lines are followed'),
+        );
       await this.#announce([ref]);
     }
     let stopped = false;

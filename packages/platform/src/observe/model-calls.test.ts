@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ModelCallRecord } from '../gateway/types.ts';
-import { SkillRegistry } from '../registry/registry.ts';
+import { SkillRegistry } from '../registry/skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../registry/test-support.ts';
 import { createLogger } from './logger.ts';
 import { ModelCallLog } from './model-calls.ts';
@@ -55,7 +55,17 @@ for (const backend of BACKENDS) {
     it('writes each call with its columns and its skill, in statements of at most 100 rows', async () => {
       const log = new ModelCallLog(h.db, createLogger('silent'));
       log.add('fraud/block-transaction', call());
-      log.add('fraud/block-transaction', call({ ok: false, errorCode: 'UPSTREAM_ERROR', promptTokens: 0, completionTokens: 0, cost: 0, isFallback: true }));
+      log.add(
+        'fraud/block-transaction',
+        call({
+          ok: false,
+          errorCode: 'UPSTREAM_ERROR',
+          promptTokens: 0,
+          completionTokens: 0,
+          cost: 0,
+          isFallback: true,
+        }),
+      );
       log.add(undefined, call({ cached: true, estimated: true }));
       log.add('fraud/no-such-skill', call());
       for (let i = 0; i < 246; i++) log.add('fraud/block-transaction', call({ latencyMs: i }));
@@ -69,13 +79,31 @@ for (const backend of BACKENDS) {
       assert.equal(rows.length, 250);
       const first = rows.find((r) => r.latency_ms === 42 && r.ok && !r.cached && r.skill)!;
       assert.deepEqual(first, {
-        skill: 'fraud/block-transaction', provider: 'stub', requested_model: 'fast', model: 'openai/gpt-4o-mini', prompt_tokens: 12, completion_tokens: 30,
-        cost: '0.000123', estimated: false, is_fallback: false, latency_ms: 42, ok: true, error_code: null, cached: false,
+        skill: 'fraud/block-transaction',
+        provider: 'stub',
+        requested_model: 'fast',
+        model: 'openai/gpt-4o-mini',
+        prompt_tokens: 12,
+        completion_tokens: 30,
+        cost: '0.000123',
+        estimated: false,
+        is_fallback: false,
+        latency_ms: 42,
+        ok: true,
+        error_code: null,
+        cached: false,
       });
       const failed = rows.find((r) => !r.ok)!;
-      assert.deepEqual([failed.skill, failed.error_code, failed.is_fallback, failed.cost], ['fraud/block-transaction', 'UPSTREAM_ERROR', true, '0.000000']);
+      assert.deepEqual(
+        [failed.skill, failed.error_code, failed.is_fallback, failed.cost],
+        ['fraud/block-transaction', 'UPSTREAM_ERROR', true, '0.000000'],
+      );
       const platform = rows.filter((r) => r.cached);
-      assert.deepEqual(platform.map((r) => [r.skill, r.estimated]), [[null, true]], 'a call naming no skill is the platform’s');
+      assert.deepEqual(
+        platform.map((r) => [r.skill, r.estimated]),
+        [[null, true]],
+        'a call naming no skill is the platform’s',
+      );
       assert.equal(rows.filter((r) => r.skill === null).length, 2, 'and a skill that does not exist is none');
       assert.equal(rows.filter((r) => r.skill === 'fraud/block-transaction').length, 248);
     });

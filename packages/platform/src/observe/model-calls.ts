@@ -4,7 +4,7 @@
  * path: a gateway answer never waits for its bookkeeping.
  */
 import type { ModelCallRecord } from '../gateway/types.ts';
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -19,7 +19,22 @@ const INSERT = `INSERT INTO model_calls (skill_id, provider, requested_model, mo
   LEFT JOIN skills s ON s.domain = x.domain AND s.name = x.name`;
 
 /** The rows waiting to be written, one array per statement parameter (in INSERT's order). */
-type Columns = [domain: string[], name: string[], provider: string[], requested: string[], model: string[], prompt: number[], completion: number[], cost: number[], estimated: boolean[], fallback: boolean[], latency: number[], ok: boolean[], error: Array<string | null>, cached: boolean[]];
+type Columns = [
+  domain: string[],
+  name: string[],
+  provider: string[],
+  requested: string[],
+  model: string[],
+  prompt: number[],
+  completion: number[],
+  cost: number[],
+  estimated: boolean[],
+  fallback: boolean[],
+  latency: number[],
+  ok: boolean[],
+  error: Array<string | null>,
+  cached: boolean[],
+];
 const columns = (): Columns => [[], [], [], [], [], [], [], [], [], [], [], [], [], []];
 
 const FLUSH_MS = 200;
@@ -79,7 +94,11 @@ export class ModelCallLog {
   async #write(rows: Columns, n: number): Promise<void> {
     for (let i = 0; i < n; i += CHUNK) {
       const part = rows.map((col) => col.slice(i, i + CHUNK));
-      await this.db.query(INSERT, part).catch((e: unknown) => this.log.error({ err: e, rows: Math.min(CHUNK, n - i) }, 'model call records could not be written'));
+      await this.db
+        .query(INSERT, part)
+        .catch((e: unknown) =>
+          this.log.error({ err: e, rows: Math.min(CHUNK, n - i) }, 'model call records could not be written'),
+        );
     }
   }
 

@@ -5,8 +5,8 @@ import { appendFileSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Db } from '../registry/index.ts';
-import { SkillRegistry } from '../registry/registry.ts';
+import type { Db } from '../db/index.ts';
+import { SkillRegistry } from '../registry/skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../registry/test-support.ts';
 import { getExecution, type ExecutionRecord } from './executions.ts';
 import { createLogger } from './logger.ts';
@@ -36,7 +36,11 @@ const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.js
 
 /** Makes this process's segments look like those of a process that died (names carry its pid and start time). */
 function orphan(dir: string, pid = deadPid(), started = '12345'): void {
-  for (const f of segments(dir)) renameSync(join(dir, f), join(dir, f.replace(new RegExp(`^${HOST}-${process.pid}\\.\\d+-`), `${HOST}-${pid}.${started}-`)));
+  for (const f of segments(dir))
+    renameSync(
+      join(dir, f),
+      join(dir, f.replace(new RegExp(`^${HOST}-${process.pid}\\.\\d+-`), `${HOST}-${pid}.${started}-`)),
+    );
 }
 
 describe('record journal', () => {
@@ -82,7 +86,10 @@ describe('record journal', () => {
       j.close();
       // Same pid as this process, another start time: the pid 1 of a container's previous run.
       orphan(dir, process.pid, '1');
-      assert.deepEqual(new RecordJournal(dir).orphans().map((o) => o.entries), [[{ n: 1 }]]);
+      assert.deepEqual(
+        new RecordJournal(dir).orphans().map((o) => o.entries),
+        [[{ n: 1 }]],
+      );
     });
   });
 });
@@ -103,15 +110,48 @@ for (const backend of BACKENDS) {
     const row = (n: number): RecordRow => {
       const now = new Date().toISOString();
       const record: ExecutionRecord = {
-        id: randomUUID(), ref: 'fraud/block-transaction', version: '1.0.0', environment: 'production', trigger: 'api', userId: null, workflowId: null,
-        parentExecutionId: null, startedAt: now, completedAt: now, durationMs: 1, success: true, error: null, input: { n }, result: { success: true, message: `n=${n}` },
-        logs: [], hostCalls: 0, deniedCalls: 0, model: { calls: 1, promptTokens: 10, completionTokens: 5, cost: 0.001 },
+        id: randomUUID(),
+        ref: 'fraud/block-transaction',
+        version: '1.0.0',
+        environment: 'production',
+        trigger: 'api',
+        userId: null,
+        workflowId: null,
+        parentExecutionId: null,
+        startedAt: now,
+        completedAt: now,
+        durationMs: 1,
+        success: true,
+        error: null,
+        input: { n },
+        result: { success: true, message: `n=${n}` },
+        logs: [],
+        hostCalls: 0,
+        deniedCalls: 0,
+        model: { calls: 1, promptTokens: 10, completionTokens: 5, cost: 0.001 },
       };
-      const call = { provider: 'stub', requestedModel: 'cheap', model: 'stub/small', promptTokens: 10, completionTokens: 5, cost: 0.001, estimated: false, isFallback: false, latencyMs: 3, ok: true };
+      const call = {
+        provider: 'stub',
+        requestedModel: 'cheap',
+        model: 'stub/small',
+        promptTokens: 10,
+        completionTokens: 5,
+        cost: 0.001,
+        estimated: false,
+        isFallback: false,
+        latencyMs: 3,
+        ok: true,
+      };
       return { record, skillId, versionId, modelCalls: [call] };
     };
     /** A database that is down: every statement fails as a refused connection does. */
-    const down: Db = { dialect: 'pglite', query: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })), exec: async () => undefined, transaction: async () => Promise.reject(new Error('down')), close: async () => undefined };
+    const down: Db = {
+      dialect: 'pglite',
+      query: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })),
+      exec: async () => undefined,
+      transaction: async () => Promise.reject(new Error('down')),
+      close: async () => undefined,
+    };
     /** The real database, holding every statement until released. */
     const held = () => {
       let release!: () => void;
@@ -120,7 +160,12 @@ for (const backend of BACKENDS) {
       return { slow, release };
     };
     const calls = async (ids: string[]) =>
-      (await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM model_calls WHERE execution_id = ANY($1::uuid[])', [ids]))[0]!.n;
+      (
+        await h.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM model_calls WHERE execution_id = ANY($1::uuid[])',
+          [ids],
+        )
+      )[0]!.n;
 
     it('answers before the database write, shows the row meanwhile, and leaves no journal behind', async () => {
       await inTempDir(async (dir) => {
@@ -154,13 +199,17 @@ for (const backend of BACKENDS) {
         await first.close(); // the writes fail after their retries: the rows stay in the journal
         const closing = performance.now() - t;
         // Against close(), which waits out the retries (50 + 200 + 1000 ms), not a fixed bound: the machine may be shared.
-        assert.ok(finishing < closing / 4, `3 finish() took ${Math.round(finishing)} ms, close() ${Math.round(closing)} ms`);
+        assert.ok(
+          finishing < closing / 4,
+          `3 finish() took ${Math.round(finishing)} ms, close() ${Math.round(closing)} ms`,
+        );
         orphan(dir);
 
         const next = new ExecutionRecorder(h.db, log, () => 0, new RecordJournal(dir));
         assert.equal(await next.recover(), 2);
         const ids = rows.map((r) => r.record.id);
-        for (const [i, id] of ids.entries()) assert.deepEqual((await getExecution(h.db, id))?.result, { success: true, message: `n=${i + 1}` });
+        for (const [i, id] of ids.entries())
+          assert.deepEqual((await getExecution(h.db, id))?.result, { success: true, message: `n=${i + 1}` });
         assert.equal(await calls(ids), 3);
         assert.deepEqual(segments(dir), []);
         assert.equal(await next.recover(), 0);
@@ -192,7 +241,9 @@ for (const backend of BACKENDS) {
         for (const r of rows) await first.finish(r);
         await first.close();
         orphan(dir);
-        const [x, y] = await Promise.all([0, 1].map(() => new ExecutionRecorder(h.db, log, () => 0, new RecordJournal(dir)).recover()));
+        const [x, y] = await Promise.all(
+          [0, 1].map(() => new ExecutionRecorder(h.db, log, () => 0, new RecordJournal(dir)).recover()),
+        );
         assert.equal(x! + y!, 20);
         assert.equal(await calls(rows.map((r) => r.record.id)), 20, 'no model call written twice');
         assert.deepEqual(segments(dir), []);

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SkillRegistry } from '../registry/registry.ts';
+import { SkillRegistry } from '../registry/skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../registry/test-support.ts';
 import { getExecution, type ExecutionRecord } from './executions.ts';
 import { createLogger } from './logger.ts';
@@ -35,19 +35,40 @@ describe('execution recorder', () => {
     for (let i = 0; i < 20_000; i++) deep = [deep]; // deeper than JSON.stringify's stack
     const now = new Date().toISOString();
     const record: ExecutionRecord = {
-      id: randomUUID(), ref: 'fraud/block-transaction', version: '1.0.0', environment: 'production', trigger: 'api', userId: null, workflowId: null,
-      parentExecutionId: null, startedAt: now, completedAt: now, durationMs: 1, success: true, error: null, input: { n: 1 }, result: { success: true, message: 'deep', data: { deep } },
-      logs: [{ level: 'info', msg: 'kept?', source: 'handler' }], hostCalls: 0, deniedCalls: 0, model: { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0 },
+      id: randomUUID(),
+      ref: 'fraud/block-transaction',
+      version: '1.0.0',
+      environment: 'production',
+      trigger: 'api',
+      userId: null,
+      workflowId: null,
+      parentExecutionId: null,
+      startedAt: now,
+      completedAt: now,
+      durationMs: 1,
+      success: true,
+      error: null,
+      input: { n: 1 },
+      result: { success: true, message: 'deep', data: { deep } },
+      logs: [{ level: 'info', msg: 'kept?', source: 'handler' }],
+      hostCalls: 0,
+      deniedCalls: 0,
+      model: { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0 },
     };
     await recorder.finish({ record, skillId, versionId, modelCalls: [] });
-    const text = readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8')).join('');
+    const text = readdirSync(dir)
+      .map((n) => readFileSync(join(dir, n), 'utf8'))
+      .join('');
     assert.ok(text.includes(record.id), 'journaled');
     await recorder.drain();
     const row = await getExecution(h.db, record.id);
     assert.equal(row?.success, true);
     assert.equal(row?.result, null);
     assert.equal(row?.error?.code, 'RECORD_TRUNCATED');
-    assert.match(row!.error!.message, /the execution record could not be serialised \(Maximum call stack size exceeded\): its input, result, logs and error details are not on record/);
+    assert.match(
+      row!.error!.message,
+      /the execution record could not be serialised \(Maximum call stack size exceeded\): its input, result, logs and error details are not on record/,
+    );
     // The caller's record (the API's answer) is the one written.
     assert.equal(record.error?.code, 'RECORD_TRUNCATED');
     assert.doesNotThrow(() => JSON.stringify(record));

@@ -9,8 +9,8 @@
  * it runs. See decisions 006 and 010.
  */
 import { unlinkSync } from 'node:fs';
-import type { Db } from '../registry/index.ts';
-import { pgCode } from '../registry/db/sqlstate.ts';
+import type { Db } from '../db/index.ts';
+import { pgCode } from '../db/sqlstate.ts';
 import type { Logger } from './logger.ts';
 import type { ExecutionRecord } from './executions.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
@@ -41,7 +41,9 @@ const NAMES = COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]!);
 
 const UPSERT = `INSERT INTO executions (${NAMES.join(', ')})
   SELECT ${NAMES.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})
-  ON CONFLICT (id) DO UPDATE SET ${NAMES.filter((n) => n !== 'id' && n !== 'started_at').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`;
+  ON CONFLICT (id) DO UPDATE SET ${NAMES.filter((n) => n !== 'id' && n !== 'started_at')
+    .map((n) => `${n} = EXCLUDED.${n}`)
+    .join(', ')}`;
 
 /**
  * With model calls: still one statement (one implicit transaction), the calls' foreign keys
@@ -141,7 +143,10 @@ export class ExecutionRecorder implements ExecutionSink {
       try {
         segment = this.journal.appendLine(`{"e":${entry.e},"c":[${entry.c.join(',')}]}`);
       } catch (e) {
-        this.log.warn({ err: e, dir: this.journal.dir }, 'execution journal not writable: the result waits for the database');
+        this.log.warn(
+          { err: e, dir: this.journal.dir },
+          'execution journal not writable: the result waits for the database',
+        );
       }
       if (segment) {
         const id = row.record.id;
@@ -172,7 +177,10 @@ export class ExecutionRecorder implements ExecutionSink {
       return toEntry(row);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      this.log.error({ execution: row.record.id, reason: why }, 'execution record could not be serialised: recorded without its input, result, logs and error details');
+      this.log.error(
+        { execution: row.record.id, reason: why },
+        'execution record could not be serialised: recorded without its input, result, logs and error details',
+      );
       truncateRecord(row.record, why);
       return toEntry(row);
     }
@@ -193,15 +201,25 @@ export class ExecutionRecorder implements ExecutionSink {
     if (!this.journal) return 0;
     let written = 0;
     for (const { path, entries } of this.journal.orphans()) {
-      const all = (entries as JournalLine[]).map((x): Entry => ({ id: x.e.id, e: JSON.stringify(x.e), c: x.c.map((c) => JSON.stringify(c)) }));
+      const all = (entries as JournalLine[]).map(
+        (x): Entry => ({ id: x.e.id, e: JSON.stringify(x.e), c: x.c.map((c) => JSON.stringify(c)) }),
+      );
       // A finished row and its calls were one statement: either both are in, or neither.
       const done = new Set(
-        (await this.db.query<{ id: string }>('SELECT id::text FROM executions WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL', [all.map((x) => x.id)])).map((r) => r.id),
+        (
+          await this.db.query<{ id: string }>(
+            'SELECT id::text FROM executions WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL',
+            [all.map((x) => x.id)],
+          )
+        ).map((r) => r.id),
       );
       const todo = all.filter((x) => !done.has(x.id));
       for (let i = 0; i < todo.length; i += MAX_BATCH) written += await this.#replay(todo.slice(i, i + MAX_BATCH));
       unlinkSync(path);
-      this.log.info({ file: path, rows: todo.length, alreadyWritten: all.length - todo.length }, 'execution records recovered from the journal of a process that stopped');
+      this.log.info(
+        { file: path, rows: todo.length, alreadyWritten: all.length - todo.length },
+        'execution records recovered from the journal of a process that stopped',
+      );
     }
     return written;
   }
@@ -221,7 +239,10 @@ export class ExecutionRecorder implements ExecutionSink {
         n++;
       } catch (e) {
         if (!pgCode(e)?.startsWith('23')) throw e;
-        this.log.error({ err: e, execution: x.id }, 'a journaled execution record cannot be written (its skill or version is gone): dropped');
+        this.log.error(
+          { err: e, execution: x.id },
+          'a journaled execution record cannot be written (its skill or version is gone): dropped',
+        );
       }
     }
     return n;
@@ -299,7 +320,11 @@ function truncateRecord(r: ExecutionRecord, why: string): void {
 
 /** The row as it is now (a started row's calls come with its finished row). */
 function toEntry(r: RecordRow): Entry {
-  return { id: r.record.id, e: pgJson(toColumns(r)), c: r.record.completedAt ? r.modelCalls.map((c) => pgJson(callColumns(r, c))) : [] };
+  return {
+    id: r.record.id,
+    e: pgJson(toColumns(r)),
+    c: r.record.completedAt ? r.modelCalls.map((c) => pgJson(callColumns(r, c))) : [],
+  };
 }
 
 /**

@@ -5,28 +5,12 @@
  * execution sits under the execution that invoked it.
  */
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from '../registry/index.ts';
+import type { Db } from '../db/index.ts';
 import { spansOfDomain, spansOfExecution, type SpanRow } from './tracing/index.ts';
+import type { Timeline, TimelineExecution } from '@aspora/api';
 
-export interface TimelineExecution {
-  executionId: string;
-  skill: string;
-  version: string | null;
-  startedAt: string;
-  durationMs: number;
-  status: SpanRow['status'];
-  error: string | null;
-  cost: number | null;
-  calls: Array<{ name: string; kind: 'model' | 'tool'; offsetMs: number; durationMs: number; status: SpanRow['status']; error: string | null; attributes: Record<string, unknown> }>;
-  children: TimelineExecution[];
-}
-
-export interface Timeline {
-  domain: string;
-  date: string;
-  workflows: Array<{ workflowId: string | null; startedAt: string; endedAt: string; executions: TimelineExecution[] }>;
-  executions: number;
-}
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { Timeline, TimelineExecution };
 
 const isExecution = (s: SpanRow) => s.attributes['gen_ai.operation.name'] === 'invoke_agent';
 
@@ -74,7 +58,8 @@ function build(spans: SpanRow[]): TimelineExecution[] {
 }
 
 export async function domainTimeline(db: Db, domain: string, date: string): Promise<Timeline> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) throw new AsporaError('BAD_REQUEST', `--date ${date} is not a date`, { hint: 'YYYY-MM-DD (UTC)' });
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+    throw new AsporaError('BAD_REQUEST', `--date ${date} is not a date`, { hint: 'YYYY-MM-DD (UTC)' });
   const from = new Date(`${date}T00:00:00.000Z`);
   const to = new Date(from.getTime() + 86_400_000);
   const spans = await spansOfDomain(db, domain, from.toISOString(), to.toISOString());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Db } from './db/types.ts';
-import { SkillRegistry } from './registry.ts';
+import type { Db } from '../db/types.ts';
+import { SkillRegistry } from './skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from './test-support.ts';
 
 const quiet = { warn() {}, info() {} };
@@ -21,7 +21,9 @@ for (const backend of BACKENDS) {
 
     it('30 concurrent registrations of the same version+digest → one row, all succeed', async () => {
       const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => reg(i).registerVersion(skillInput('ops', 'restart-pod', { version: '1.0.0' }))),
+        Array.from({ length: 30 }, (_, i) =>
+          reg(i).registerVersion(skillInput('ops', 'restart-pod', { version: '1.0.0' })),
+        ),
       );
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.ok(results.every((r) => r.version.id === results[0]!.version.id));
@@ -54,7 +56,9 @@ for (const backend of BACKENDS) {
       const versions = Array.from({ length: 8 }, (_, i) => `1.${i}.0`);
       for (const version of versions) await reg(0).registerVersion(skillInput('ops', 'scale-up', { version }));
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => reg(i).deploy('ops/scale-up', 'production', versions[i % versions.length]!, `actor-${i}`)),
+        Array.from({ length: 40 }, (_, i) =>
+          reg(i).deploy('ops/scale-up', 'production', versions[i % versions.length]!, `actor-${i}`),
+        ),
       );
       const history = await h.db.query<{ version_id: string; previous_version_id: string | null }>(
         `SELECT d.version_id, d.previous_version_id FROM deployments d JOIN skills s ON s.id = d.skill_id
@@ -74,9 +78,11 @@ for (const backend of BACKENDS) {
     it('concurrent deploys and rollbacks keep the invariant too', async () => {
       const ops = Array.from({ length: 30 }, (_, i) =>
         i % 3 === 2
-          ? reg(i).rollback('ops/scale-up', 'production').catch((e: { code?: string }) => {
-              if (e.code !== 'NOTHING_TO_ROLL_BACK') throw e;
-            })
+          ? reg(i)
+              .rollback('ops/scale-up', 'production')
+              .catch((e: { code?: string }) => {
+                if (e.code !== 'NOTHING_TO_ROLL_BACK') throw e;
+              })
           : reg(i).deploy('ops/scale-up', 'production', `1.${i % 8}.0`),
       );
       await Promise.all(ops);
@@ -84,7 +90,8 @@ for (const backend of BACKENDS) {
         `SELECT d.version_id, d.previous_version_id FROM deployments d JOIN skills s ON s.id = d.skill_id
           WHERE s.name = 'scale-up' AND d.environment = 'production' ORDER BY d.id`,
       );
-      history.forEach((r, i) => assert.equal(r.previous_version_id, i === 0 ? null : history[i - 1]!.version_id));
+      for (const [i, r] of history.entries())
+        assert.equal(r.previous_version_id, i === 0 ? null : history[i - 1]!.version_id);
       const d = await reg(0).getSkill('ops/scale-up');
       const [last] = await h.db.query<{ version: string }>(
         `SELECT v.version FROM deployments d JOIN skill_versions v ON v.id = d.version_id JOIN skills s ON s.id = d.skill_id

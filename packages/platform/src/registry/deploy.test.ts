@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SkillRegistry } from './registry.ts';
+import { SkillRegistry } from './skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from './test-support.ts';
 
 const quiet = { warn() {}, info() {} };
-const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c && typeof (e as { hint?: string }).hint === 'string';
+const code = (c: string) => (e: unknown) =>
+  (e as { code?: string }).code === c && typeof (e as { hint?: string }).hint === 'string';
 
 for (const backend of BACKENDS) {
   describe(`deploy / rollback (${backend.name})`, () => {
@@ -14,13 +15,17 @@ for (const backend of BACKENDS) {
     before(async () => {
       h = await backend.open();
       reg = new SkillRegistry(h.db, { logger: quiet });
-      for (const version of ['1.0.0', '1.1.0', '1.2.0']) await reg.registerVersion(skillInput('fraud', 'block-transaction', { version }));
+      for (const version of ['1.0.0', '1.1.0', '1.2.0'])
+        await reg.registerVersion(skillInput('fraud', 'block-transaction', { version }));
     });
     after(() => h?.cleanup());
 
     it('deploy records the previous version; same version again is a no-op', async () => {
       const d1 = await reg.deploy(ref, 'production', '1.0.0', 'alice');
-      assert.deepEqual([d1.version, d1.previousVersion, d1.action, d1.actor, d1.changed], ['1.0.0', null, 'deploy', 'alice', true]);
+      assert.deepEqual(
+        [d1.version, d1.previousVersion, d1.action, d1.actor, d1.changed],
+        ['1.0.0', null, 'deploy', 'alice', true],
+      );
       const d2 = await reg.deploy(ref, 'production', '1.1.0');
       assert.deepEqual([d2.version, d2.previousVersion], ['1.1.0', '1.0.0']);
       const again = await reg.deploy(ref, 'production', '1.1.0');
@@ -67,7 +72,8 @@ for (const backend of BACKENDS) {
       );
       for (const env of ['staging', 'production']) {
         const chain = rows.filter((r) => r.environment === env);
-        chain.forEach((r, i) => assert.equal(r.previous_version_id, i === 0 ? null : chain[i - 1]!.version_id));
+        for (const [i, r] of chain.entries())
+          assert.equal(r.previous_version_id, i === 0 ? null : chain[i - 1]!.version_id);
       }
     });
   });

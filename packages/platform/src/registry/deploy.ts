@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { findSkill, findVersionId, type SkillRow } from './lookup.ts';
 import { checkEnvironment } from './ref.ts';
 import { mapDeployment } from './rows.ts';
@@ -67,7 +67,9 @@ export async function rollback(
       }
     }
     if (!target) {
-      const what = opts.toVersion ? `${opts.toVersion} was not live in ${environment} before the current version` : `no earlier version was live in ${environment}`;
+      const what = opts.toVersion
+        ? `${opts.toVersion} was not live in ${environment} before the current version`
+        : `no earlier version was live in ${environment}`;
       throw new AsporaError('NOTHING_TO_ROLL_BACK', `cannot roll back ${skill.ref}: ${what}`, {
         hint: opts.toVersion
           ? `deploy it explicitly instead: aspora deploy ${skill.ref}@${opts.toVersion} --env ${environment}`

@@ -1,6 +1,4 @@
-export { SkillRegistry, type SkillRegistryOptions } from './registry.ts';
-export { openDb, type Db, type OpenDbOptions } from './db/index.ts';
-export { migrate, loadMigrations, type Migration } from './migrate.ts';
+export { SkillRegistry, type SkillRegistryOptions } from './skill-registry.ts';
 export { OpenAIEmbedder, embeddingText, type Embedder, type OpenAIEmbedderOptions } from './search/embedder.ts';
 export { parseRef, formatRef, type SkillRef } from './ref.ts';
 export { parseSemver, type SemVer } from './semver.ts';

@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { formatRef, parseRef } from './ref.ts';
 
 export interface SkillRow {

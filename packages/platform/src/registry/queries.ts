@@ -1,11 +1,19 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { deploymentHistory } from './deploy.ts';
 import { findSkill, findVersionId } from './lookup.ts';
 import { checkEnvironment } from './ref.ts';
 import { iso, mapPermission, mapSummary, mapTrigger, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
+import { compareVersions } from './semver.ts';
 import type {
-  EnvironmentName, ListSkillsOptions, LoadedSkill, PermissionRecord, SkillDetail, SkillSummary, TriggerRecord, VersionRecord,
+  EnvironmentName,
+  ListSkillsOptions,
+  LoadedSkill,
+  PermissionRecord,
+  SkillDetail,
+  SkillSummary,
+  TriggerRecord,
+  VersionRecord,
 } from './types.ts';
 
 export interface SkillFilter {
@@ -54,7 +62,11 @@ export async function listSkills(db: Db, opts: ListSkillsOptions = {}): Promise<
   return rows.map(mapSummary);
 }
 
-export async function summariesByIds(db: Db, skillIds: string[], f: SkillFilter = {}): Promise<Map<string, SkillSummary>> {
+export async function summariesByIds(
+  db: Db,
+  skillIds: string[],
+  f: SkillFilter = {},
+): Promise<Map<string, SkillSummary>> {
   const params: unknown[] = [];
   const { from } = skillScope({ ...(f.environment ? { environment: f.environment } : {}) }, params);
   params.push(skillIds);
@@ -73,10 +85,11 @@ export async function getSkill(db: Db, ref: string): Promise<SkillDetail> {
   );
   if (!sum) throw notFound(skill.ref);
   const versions = await db.query<Record<string, unknown>>(
-    `SELECT version, bundle_digest, role, created_at, created_by FROM skill_versions WHERE skill_id = $1
-     ORDER BY major DESC, minor DESC, patch DESC, (prerelease = '') DESC, prerelease DESC`,
+    `SELECT version, bundle_digest, role, created_at, created_by FROM skill_versions WHERE skill_id = $1`,
     [skill.id],
   );
+  // Newest first, in semver's order (SQL would sort pre-releases as text: rc.10 before rc.9).
+  versions.sort((a, b) => compareVersions(String(b.version), String(a.version)));
   const latestId = skill.latest_version_id!;
   return {
     ...mapSummary(sum),
@@ -147,7 +160,10 @@ export async function loadSkill(
 }
 
 async function versionById(db: Db, ref: string, id: string): Promise<VersionRecord> {
-  const [row] = await db.query<Record<string, unknown>>(`SELECT ${VERSION_COLUMNS} FROM skill_versions v WHERE v.id = $1`, [id]);
+  const [row] = await db.query<Record<string, unknown>>(
+    `SELECT ${VERSION_COLUMNS} FROM skill_versions v WHERE v.id = $1`,
+    [id],
+  );
   if (!row) throw notFound(ref);
   return mapVersion(ref, row);
 }
@@ -174,4 +190,5 @@ function notFound(ref: string) {
   });
 }
 
-export const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.floor(Number.isFinite(n) ? n : lo)));
+export const clamp = (n: number, lo: number, hi: number) =>
+  Math.min(hi, Math.max(lo, Math.floor(Number.isFinite(n) ? n : lo)));

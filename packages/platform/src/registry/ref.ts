@@ -1,7 +1,9 @@
+import { ENVIRONMENTS, formatRef, isSlug, parseSkillRef, SLUG } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
-import { ENVIRONMENTS, type EnvironmentName } from './types.ts';
+import type { EnvironmentName } from './types.ts';
 
-export const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
+// The skill-reference rule is the API contract's (@aspora/api); the registry only applies it.
+export { formatRef, isSlug, SLUG };
 
 export interface SkillRef {
   domain: string;
@@ -10,21 +12,16 @@ export interface SkillRef {
   role?: string;
 }
 
-export function formatRef(domain: string, name: string): string {
-  return `${domain}/${name}`;
-}
-
-/** Accepts `domain/name` and the directory form `domain/role/name`. */
+/** Accepts `domain/name` and the directory form `domain/role/name` (no @version here). */
 export function parseRef(ref: string): SkillRef {
-  const parts = typeof ref === 'string' ? ref.trim().split('/') : [];
-  const ok = (parts.length === 2 || parts.length === 3) && parts.every((p) => SLUG.test(p));
-  if (!ok) {
-    throw new AsporaError('BAD_REQUEST', `"${String(ref)}" is not a skill reference`, {
-      hint: 'refer to a skill as domain/name, e.g. fraud/block-transaction',
-    });
+  let r;
+  try {
+    r = parseSkillRef(ref, { version: false });
+  } catch (e) {
+    const a = e as AsporaError;
+    throw new AsporaError(a.code, a.message, { hint: a.hint });
   }
-  if (parts.length === 3) return { domain: parts[0]!, role: parts[1]!, name: parts[2]! };
-  return { domain: parts[0]!, name: parts[1]! };
+  return { domain: r.domain, name: r.name, ...(r.role ? { role: r.role } : {}) };
 }
 
 export function checkEnvironment(env: string): EnvironmentName {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SkillRegistry } from './registry.ts';
+import { SkillRegistry } from './skill-registry.ts';
 import { BACKENDS, digestOf, skillInput, type Harness } from './test-support.ts';
 
 const quiet = { warn() {}, info() {} };
 
-const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c && typeof (e as { hint?: string }).hint === 'string';
+const code = (c: string) => (e: unknown) =>
+  (e as { code?: string }).code === c && typeof (e as { hint?: string }).hint === 'string';
 
 for (const backend of BACKENDS) {
   describe(`registerVersion / list / get / load (${backend.name})`, () => {
@@ -46,7 +47,10 @@ for (const backend of BACKENDS) {
 
       const loaded = await reg.loadSkill('fraud/block-transaction');
       assert.equal(loaded.source, 'latest');
-      assert.deepEqual(loaded.triggers.map((t) => t.type), ['message', 'cron', 'alert']);
+      assert.deepEqual(
+        loaded.triggers.map((t) => t.type),
+        ['message', 'cron', 'alert'],
+      );
       assert.equal(loaded.triggers[1]?.schedule, '0 * * * *');
       assert.equal(loaded.triggers[1]?.enabled, true);
       assert.deepEqual(loaded.triggers[2]?.sources, ['datadog', 'pagerduty']);
@@ -58,12 +62,18 @@ for (const backend of BACKENDS) {
       const cron = await h.db.query<{ name: string }>(
         `SELECT s.name FROM skill_triggers t JOIN skills s ON s.latest_version_id = t.version_id WHERE t.type = 'cron' AND t.enabled`,
       );
-      assert.deepEqual(cron.map((r) => r.name), ['block-transaction']);
+      assert.deepEqual(
+        cron.map((r) => r.name),
+        ['block-transaction'],
+      );
       const api = await h.db.query<{ name: string }>(
         `SELECT s.name FROM skill_permissions p JOIN skills s ON s.latest_version_id = p.version_id WHERE p.kind = 'api' AND p.value = $1`,
         ['trm_api'],
       );
-      assert.deepEqual(api.map((r) => r.name), ['block-transaction']);
+      assert.deepEqual(
+        api.map((r) => r.name),
+        ['block-transaction'],
+      );
     });
 
     it('re-registering the same version and digest is idempotent', async () => {
@@ -87,24 +97,61 @@ for (const backend of BACKENDS) {
       await reg.registerVersion(skillInput('fraud', 'block-transaction', { version: '1.10.0-rc.1' }));
       const d = await reg.getSkill('fraud/block-transaction');
       assert.equal(d.latestVersion, '1.10.0');
-      assert.deepEqual(d.versions.map((v) => v.version), ['1.10.0', '1.10.0-rc.1', '1.2.0', '1.0.0']);
+      assert.deepEqual(
+        d.versions.map((v) => v.version),
+        ['1.10.0', '1.10.0-rc.1', '1.2.0', '1.0.0'],
+      );
+    });
+
+    it('pre-releases are ordered as semver orders them, not as text (rc.10 after rc.9, rc after beta)', async () => {
+      for (const version of ['2.0.0-rc.9', '2.0.0-rc.10', '2.0.0-beta.2', '2.0.0-rc.2'])
+        await reg.registerVersion(skillInput('release', 'ordered', { version }));
+      const d = await reg.getSkill('release/ordered');
+      assert.equal(d.latestVersion, '2.0.0-rc.10');
+      assert.deepEqual(
+        d.versions.map((v) => v.version),
+        ['2.0.0-rc.10', '2.0.0-rc.9', '2.0.0-rc.2', '2.0.0-beta.2'],
+      );
     });
 
     it('lists by domain and role; role changes are allowed and reported', async () => {
       await reg.registerVersion(skillInput('ecm', 'triage-and-assign', { role: 'manager' }));
       await reg.registerVersion(skillInput('ecm', 'my-tickets', { role: 'field' }));
       await reg.registerVersion(skillInput('ecm', 'order-details', { role: 'field' }));
-      assert.deepEqual((await reg.listSkills({ domain: 'ecm' })).map((s) => s.ref), ['ecm/my-tickets', 'ecm/order-details', 'ecm/triage-and-assign']);
-      assert.deepEqual((await reg.listSkills({ domain: 'ecm', role: 'field' })).map((s) => s.name), ['my-tickets', 'order-details']);
-      assert.deepEqual((await reg.listSkills({ role: 'manager' })).map((s) => s.name), ['triage-and-assign']);
-      assert.deepEqual((await reg.listSkills({ domain: 'ecm', limit: 1, offset: 1 })).map((s) => s.name), ['order-details']);
+      assert.deepEqual(
+        (await reg.listSkills({ domain: 'ecm' })).map((s) => s.ref),
+        ['ecm/my-tickets', 'ecm/order-details', 'ecm/triage-and-assign'],
+      );
+      assert.deepEqual(
+        (await reg.listSkills({ domain: 'ecm', role: 'field' })).map((s) => s.name),
+        ['my-tickets', 'order-details'],
+      );
+      assert.deepEqual(
+        (await reg.listSkills({ role: 'manager' })).map((s) => s.name),
+        ['triage-and-assign'],
+      );
+      assert.deepEqual(
+        (await reg.listSkills({ domain: 'ecm', limit: 1, offset: 1 })).map((s) => s.name),
+        ['order-details'],
+      );
 
-      const moved = await reg.registerVersion(skillInput('ecm', 'order-details', { role: 'manager', version: '2.0.0' }));
+      const moved = await reg.registerVersion(
+        skillInput('ecm', 'order-details', { role: 'manager', version: '2.0.0' }),
+      );
       assert.deepEqual(moved.roleChange, { from: 'field', to: 'manager' });
       assert.equal(moved.skill.role, 'manager');
-      assert.deepEqual((await reg.listSkills({ domain: 'ecm', role: 'field' })).map((s) => s.name), ['my-tickets']);
+      assert.deepEqual(
+        (await reg.listSkills({ domain: 'ecm', role: 'field' })).map((s) => s.name),
+        ['my-tickets'],
+      );
       const d = await reg.getSkill('ecm/order-details');
-      assert.deepEqual(d.versions.map((v) => [v.version, v.role]), [['2.0.0', 'manager'], ['1.0.0', 'field']]);
+      assert.deepEqual(
+        d.versions.map((v) => [v.version, v.role]),
+        [
+          ['2.0.0', 'manager'],
+          ['1.0.0', 'field'],
+        ],
+      );
     });
 
     it('refs: domain/role/name is accepted when the role matches', async () => {
@@ -127,14 +174,26 @@ for (const backend of BACKENDS) {
       assert.equal((await reg.loadSkill('ecm/my-tickets')).version.version, '1.0.0');
       assert.equal((await reg.loadSkill('ecm/my-tickets', { environment: 'staging' })).version.version, '1.1.0');
       assert.equal((await reg.loadSkill('ecm/my-tickets', { version: '1.2.0' })).source, 'pinned');
-      await assert.rejects(reg.loadSkill('ecm/order-details', { environment: 'production' }), code('ENVIRONMENT_EMPTY'));
+      await assert.rejects(
+        reg.loadSkill('ecm/order-details', { environment: 'production' }),
+        code('ENVIRONMENT_EMPTY'),
+      );
       await assert.rejects(reg.loadSkill('ecm/my-tickets', { environment: 'qa' }), code('BAD_REQUEST'));
 
       const d = await reg.getSkill('ecm/my-tickets');
       assert.deepEqual(d.environments, { staging: '1.1.0', production: '1.0.0' });
-      assert.deepEqual(d.deployments.map((x) => [x.environment, x.version]), [['production', '1.0.0'], ['staging', '1.1.0']]);
+      assert.deepEqual(
+        d.deployments.map((x) => [x.environment, x.version]),
+        [
+          ['production', '1.0.0'],
+          ['staging', '1.1.0'],
+        ],
+      );
       const prod = await reg.listSkills({ environment: 'production', domain: 'ecm' });
-      assert.deepEqual(prod.map((s) => [s.ref, s.latestVersion]), [['ecm/my-tickets', '1.0.0']]);
+      assert.deepEqual(
+        prod.map((s) => [s.ref, s.latestVersion]),
+        [['ecm/my-tickets', '1.0.0']],
+      );
     });
 
     it('rejects invalid input with BAD_REQUEST and a hint', async () => {

@@ -1,8 +1,8 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from './db/types.ts';
+import type { Db } from '../db/types.ts';
 import { formatRef } from './ref.ts';
 import { mapSummary, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
-import { parseSemver } from './semver.ts';
+import { latestOf, parseSemver } from './semver.ts';
 import type { RegisterResult, RegisterVersionInput } from './types.ts';
 import { validateRegisterInput } from './validate.ts';
 
@@ -10,8 +10,6 @@ export interface StoredEmbedding {
   vector: number[];
   model: string;
 }
-
-const LATEST_ORDER = `major DESC, minor DESC, patch DESC, (prerelease = '') DESC, prerelease DESC`;
 
 /**
  * Registers one immutable version. The skill row lock serialises registrations of the same
@@ -28,11 +26,10 @@ export async function registerVersion(
   const ref = formatRef(input.domain, input.name);
 
   return db.transaction(async (tx) => {
-    await tx.query('INSERT INTO skills (domain, name, role) VALUES ($1, $2, $3) ON CONFLICT (domain, name) DO NOTHING', [
-      input.domain,
-      input.name,
-      input.role,
-    ]);
+    await tx.query(
+      'INSERT INTO skills (domain, name, role) VALUES ($1, $2, $3) ON CONFLICT (domain, name) DO NOTHING',
+      [input.domain, input.name, input.role],
+    );
     const [skill] = await tx.query<{ id: string; role: string | null; latest_version_id: string | null }>(
       'SELECT id, role, latest_version_id FROM skills WHERE domain = $1 AND name = $2 FOR UPDATE',
       [input.domain, input.name],
@@ -45,10 +42,14 @@ export async function registerVersion(
     );
     if (existing) {
       if (existing.bundle_digest !== input.bundle.digest) {
-        throw new AsporaError('VERSION_CONFLICT', `${ref}@${input.version} is already registered with a different bundle`, {
-          hint: 'versions are immutable: bump skill.version in aspora.config.yaml and deploy again',
-          details: { ref, version: input.version, existing: existing.bundle_digest, attempted: input.bundle.digest },
-        });
+        throw new AsporaError(
+          'VERSION_CONFLICT',
+          `${ref}@${input.version} is already registered with a different bundle`,
+          {
+            hint: 'versions are immutable: bump skill.version in aspora.config.yaml and deploy again',
+            details: { ref, version: input.version, existing: existing.bundle_digest, attempted: input.bundle.digest },
+          },
+        );
       }
       return { skill: await summary(tx, skill.id), version: mapVersion(ref, existing), created: false };
     }
@@ -63,14 +64,40 @@ export async function registerVersion(
          $26::jsonb,$27::jsonb,$28,$29,$30,$31,$32,$33::real[],$34,$35)
        RETURNING id`,
       [
-        skill.id, input.version, sv.major, sv.minor, sv.patch, sv.prerelease, input.role, input.bundle.digest,
-        input.bundle.size, input.bundle.fileCount, input.description, input.ownerTeam, input.visibility,
-        input.costCenter, input.runtime.language, input.runtime.entryPoint, input.runtime.timeoutMs,
-        input.runtime.memoryMb, input.runtime.cpu, input.model.primary, input.model.fallback, input.model.temperature,
-        input.model.maxTokens, input.model.maxCostPerExecution, input.model.monthlyLimit,
-        JSON.stringify(input.config ?? null), JSON.stringify(input.frontmatter ?? {}), input.search.name,
-        input.search.description, input.search.negative ?? '', joinLines(input.search.patterns),
-        joinLines(input.search.examples), embedding ? embedding.vector : null, embedding ? embedding.model : null,
+        skill.id,
+        input.version,
+        sv.major,
+        sv.minor,
+        sv.patch,
+        sv.prerelease,
+        input.role,
+        input.bundle.digest,
+        input.bundle.size,
+        input.bundle.fileCount,
+        input.description,
+        input.ownerTeam,
+        input.visibility,
+        input.costCenter,
+        input.runtime.language,
+        input.runtime.entryPoint,
+        input.runtime.timeoutMs,
+        input.runtime.memoryMb,
+        input.runtime.cpu,
+        input.model.primary,
+        input.model.fallback,
+        input.model.temperature,
+        input.model.maxTokens,
+        input.model.maxCostPerExecution,
+        input.model.monthlyLimit,
+        JSON.stringify(input.config ?? null),
+        JSON.stringify(input.frontmatter ?? {}),
+        input.search.name,
+        input.search.description,
+        input.search.negative ?? '',
+        joinLines(input.search.patterns),
+        joinLines(input.search.examples),
+        embedding ? embedding.vector : null,
+        embedding ? embedding.model : null,
         input.actor ?? null,
       ],
     );
@@ -89,11 +116,17 @@ export async function registerVersion(
     const [prev] = await tx.query<{ role: string | null }>('SELECT role FROM skill_versions WHERE id = $1', [
       skill.latest_version_id,
     ]);
+    // SQL narrows to the highest MAJOR.MINOR.PATCH; semver orders its pre-releases (rc.10 after rc.9).
+    const top = await tx.query<{ id: string; version: string }>(
+      `SELECT id, version FROM skill_versions WHERE skill_id = $1 AND (major, minor, patch) =
+         (SELECT major, minor, patch FROM skill_versions WHERE skill_id = $1 ORDER BY major DESC, minor DESC, patch DESC LIMIT 1)`,
+      [skill.id],
+    );
     await tx.query(
       `UPDATE skills s SET latest_version_id = l.id, role = l.role, updated_at = now()
-         FROM (SELECT id, role FROM skill_versions WHERE skill_id = $1 ORDER BY ${LATEST_ORDER} LIMIT 1) l
+         FROM (SELECT id, role FROM skill_versions WHERE id = $2) l
         WHERE s.id = $1`,
-      [skill.id],
+      [skill.id, latestOf(top)!.id],
     );
     await tx.query(
       `UPDATE skill_versions v SET is_latest = (v.id = s.latest_version_id)
@@ -104,13 +137,21 @@ export async function registerVersion(
       `SELECT ${VERSION_COLUMNS} FROM skill_versions v WHERE v.id = $1`,
       [versionId],
     );
-    const result: RegisterResult = { skill: await summary(tx, skill.id), version: mapVersion(ref, created!), created: true };
+    const result: RegisterResult = {
+      skill: await summary(tx, skill.id),
+      version: mapVersion(ref, created!),
+      created: true,
+    };
     if (prev && prev.role !== input.role) result.roleChange = { from: prev.role, to: input.role };
     return result;
   });
 }
 
-const joinLines = (xs: string[] | undefined) => (xs ?? []).map((x) => x.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
+const joinLines = (xs: string[] | undefined) =>
+  (xs ?? [])
+    .map((x) => x.replace(/\s+/g, ' ').trim())
+    .filter(Boolean)
+    .join('\n');
 
 async function summary(tx: Db, skillId: string) {
   const [r] = await tx.query<Record<string, unknown>>(

@@ -1,6 +1,13 @@
 import { formatRef } from './ref.ts';
 import type {
-  DeploymentRecord, EnvironmentName, PermissionRecord, RuntimeLanguage, SkillSummary, TriggerRecord, VersionRecord, Visibility,
+  DeploymentRecord,
+  EnvironmentName,
+  PermissionRecord,
+  RuntimeLanguage,
+  SkillSummary,
+  TriggerRecord,
+  VersionRecord,
+  Visibility,
 } from './types.ts';
 
 /** Row → record mappers. pg returns numeric/bigint as strings (PGlite: numeric only), hence num(). */

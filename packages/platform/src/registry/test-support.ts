@@ -1,9 +1,9 @@
 /** Shared by the registry tests: both backends in a throwaway schema, and input fixtures. */
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDb } from './db/index.ts';
-import type { Db } from './db/types.ts';
-import { migrate } from './migrate.ts';
+import { openDb } from '../db/index.ts';
+import type { Db } from '../db/types.ts';
+import { migrate } from '../db/migrate.ts';
 import type { RegisterVersionInput } from './types.ts';
 
 export const PG_URL = process.env.ASPORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -101,7 +101,14 @@ export function skillInput(domain: string, name: string, o: FixtureOptions = {})
     visibility: 'internal',
     costCenter: domain,
     runtime: { language: 'typescript', entryPoint: 'code/handler.ts', timeoutMs: 30_000, memoryMb: 512, cpu: 0.5 },
-    model: { primary: 'claude-sonnet-4-5', fallback: 'gpt-4o-mini', temperature: 0.3, maxTokens: 4096, maxCostPerExecution: 0.1, monthlyLimit: 1000 },
+    model: {
+      primary: 'claude-sonnet-4-5',
+      fallback: 'gpt-4o-mini',
+      temperature: 0.3,
+      maxTokens: 4096,
+      maxCostPerExecution: 0.1,
+      monthlyLimit: 1000,
+    },
     config: { skill: { domain, name, version, description } },
     frontmatter: { name, description },
     search: { name, description, negative: o.negative ?? '', patterns, examples: o.examples ?? [] },

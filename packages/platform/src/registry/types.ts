@@ -1,13 +1,33 @@
-/** Public shapes of the registry. A skill is referenced everywhere as `domain/name`. */
+/**
+ * Shapes of the registry. What the API returns (summaries, details, versions, deployments, search
+ * hits) is the API contract's (@aspora/api), inferred from its schemas; what stays here is the
+ * registry's own input. A skill is referenced everywhere as `domain/name`.
+ */
+import type { z } from 'zod';
+import type {
+  Deployment,
+  DeploymentHistoryEntry,
+  EnvironmentName,
+  LanguageSchema,
+  LoadedSkill as LoadedSkillContract,
+  Permission,
+  PermissionKindSchema,
+  SearchHit as SearchHitContract,
+  SkillDetail as SkillDetailContract,
+  SkillSummary as SkillSummaryContract,
+  Trigger,
+  TriggerTypeSchema,
+  Version,
+  VisibilitySchema,
+  WhyFieldSchema,
+} from '@aspora/api';
 
-export type Visibility = 'public' | 'private' | 'internal';
-export type RuntimeLanguage = 'typescript' | 'python' | 'go';
-export type EnvironmentName = 'staging' | 'production';
+export { ENVIRONMENTS, type EnvironmentName } from '@aspora/api';
+export type Visibility = z.infer<typeof VisibilitySchema>;
+export type RuntimeLanguage = z.infer<typeof LanguageSchema>;
 export type Environment = EnvironmentName;
-export type TriggerType = 'message' | 'cron' | 'alert' | 'command';
-export type PermissionKind = 'tool' | 'api' | 'secret' | 'shared_resource' | 'blocked_resource' | 'sheets_access';
-
-export const ENVIRONMENTS: readonly EnvironmentName[] = ['staging', 'production'];
+export type TriggerType = z.infer<typeof TriggerTypeSchema>;
+export type PermissionKind = z.infer<typeof PermissionKindSchema>;
 
 export interface TriggerInput {
   type: TriggerType;
@@ -53,75 +73,18 @@ export interface RegisterVersionInput {
   actor?: string;
 }
 
-export interface SkillSummary {
-  ref: string;
-  domain: string;
-  name: string;
-  role: string | null;
-  description: string;
-  /** With an `environment` filter: the version live there; otherwise the highest registered. */
-  latestVersion: string;
-  environments: { staging?: string; production?: string };
-  ownerTeam: string | null;
-  visibility: Visibility;
-  language: RuntimeLanguage;
-  updatedAt: string;
-}
+export type SkillSummary = SkillSummaryContract;
 
-export interface VersionRecord {
-  id: string;
-  ref: string;
-  version: string;
-  role: string | null;
-  description: string;
-  ownerTeam: string | null;
-  visibility: Visibility;
-  costCenter: string | null;
-  bundle: { digest: string; size: number; fileCount: number };
-  /** Same as bundle.digest (content address of the stored bundle). */
-  bundleDigest: string;
-  runtime: RegisterVersionInput['runtime'];
-  model: RegisterVersionInput['model'];
-  config: unknown;
-  frontmatter: Record<string, unknown>;
-  search: RegisterVersionInput['search'];
-  hasEmbedding: boolean;
-  createdBy: string | null;
-  createdAt: string;
-}
+export type VersionRecord = Version;
 
-export interface TriggerRecord {
-  type: TriggerType;
-  patterns: string[];
-  channels: string[];
-  schedule: string | null;
-  timezone: string | null;
-  enabled: boolean;
-  sources: string[];
-  filters: Record<string, unknown> | null;
-}
+export type TriggerRecord = Trigger;
 
-export interface PermissionRecord {
-  kind: PermissionKind;
-  value: string;
-  detail: unknown;
-}
+export type PermissionRecord = Permission;
 
-export interface DeploymentRecord {
-  id: number;
-  ref: string;
-  environment: EnvironmentName;
-  version: string;
-  previousVersion: string | null;
-  action: 'deploy' | 'rollback';
-  actor: string | null;
-  createdAt: string;
-}
+export type DeploymentRecord = DeploymentHistoryEntry;
 
-export interface DeployResult extends DeploymentRecord {
-  /** false when the requested version was already live (no new history row). */
-  changed: boolean;
-}
+/** changed is false when the requested version was already live (no new history row). */
+export type DeployResult = Deployment;
 
 export interface RegisterResult {
   skill: SkillSummary;
@@ -132,23 +95,9 @@ export interface RegisterResult {
   roleChange?: { from: string | null; to: string | null };
 }
 
-export interface SkillDetail extends SkillSummary {
-  versions: Array<{ version: string; digest: string; role: string | null; createdAt: string; createdBy: string | null }>;
-  deployments: DeploymentRecord[];
-  triggers: TriggerRecord[];
-  permissions: PermissionRecord[];
-}
+export type SkillDetail = SkillDetailContract;
 
-export interface LoadedSkill {
-  ref: string;
-  /** Row id of the skill (executions and state reference it). */
-  skillId: string;
-  /** Where the version was resolved from. */
-  source: EnvironmentName | 'latest' | 'pinned';
-  version: VersionRecord;
-  triggers: TriggerRecord[];
-  permissions: PermissionRecord[];
-}
+export type LoadedSkill = LoadedSkillContract;
 
 export interface ListSkillsOptions {
   domain?: string;
@@ -165,11 +114,6 @@ export interface SearchOptions {
   limit?: number;
 }
 
-export type WhyField = 'name' | 'description' | 'patterns' | 'examples' | 'semantic';
+export type WhyField = z.infer<typeof WhyFieldSchema>;
 
-export interface SearchHit {
-  skill: SkillSummary;
-  /** 0..1; comparable across queries (not just a rank). */
-  score: number;
-  why: Array<{ field: WhyField; terms: string[]; detail?: string }>;
-}
+export type SearchHit = SearchHitContract;

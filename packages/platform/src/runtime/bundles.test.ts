@@ -14,7 +14,12 @@ test('writeBundle: a bundle that cannot be written leaves no partial copy behind
     const root = join(base, ...Array.from({ length: 15 }, (_, i) => `${i}`.padEnd(200, 'r')));
     mkdirSync(root, { recursive: true });
     const long = `${`${'p'.repeat(254)}/`.repeat(4)}${'q'.repeat(4)}`;
-    const { bytes } = await packFiles(new Map([['a.txt', Buffer.alloc(100_000, 1)], [long, Buffer.from('x')]]));
+    const { bytes } = await packFiles(
+      new Map([
+        ['a.txt', Buffer.alloc(100_000, 1)],
+        [long, Buffer.from('x')],
+      ]),
+    );
     await assert.rejects(writeBundle(bytes, join(root, 'digest')), /ENAMETOOLONG/);
     assert.deepEqual(readdirSync(root), [], 'the temporary folder was left behind');
   } finally {
@@ -25,7 +30,12 @@ test('writeBundle: a bundle that cannot be written leaves no partial copy behind
 test('writeBundle: the files of a bundle, with their modes', async () => {
   const base = mkdtempSync(join(tmpdir(), 'aspora-bundles-'));
   try {
-    const { bytes } = await packFiles(new Map<string, Buffer | { data: Buffer; mode: number }>([['SKILL.md', Buffer.from('hi')], ['code/run.sh', { data: Buffer.from('#!/bin/sh'), mode: 0o755 }]]));
+    const { bytes } = await packFiles(
+      new Map<string, Buffer | { data: Buffer; mode: number }>([
+        ['SKILL.md', Buffer.from('hi')],
+        ['code/run.sh', { data: Buffer.from('#!/bin/sh'), mode: 0o755 }],
+      ]),
+    );
     const dir = await writeBundle(bytes, join(base, 'digest'));
     assert.equal(readFileSync(join(dir, 'SKILL.md'), 'utf8'), 'hi');
     assert.deepEqual(readdirSync(base), ['digest']);

@@ -13,7 +13,9 @@ export async function materializeBundle(store: BundleStore, digest: string, root
 
 /** Unpacks bundle bytes (with the store's limits) into `dir`, atomically: a reader sees all of it or nothing. */
 export async function writeBundle(bytes: Uint8Array, dir: string): Promise<string> {
-  const files = await unpackBundle(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const files = await unpackBundle(
+    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  );
   const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
   await mkdir(tmp, { recursive: true, mode: 0o755 });
   try {

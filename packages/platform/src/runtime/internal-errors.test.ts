@@ -21,7 +21,10 @@ after(() => f.close());
 
 /** The server log entry that carries this error id. */
 function logged(id: string): Record<string, any> {
-  const line = logs.text().split('\n').find((l) => l.includes(id));
+  const line = logs
+    .text()
+    .split('\n')
+    .find((l) => l.includes(id));
   assert.ok(line, `no server log line with error id ${id}`);
   return JSON.parse(line) as Record<string, any>;
 }
@@ -65,7 +68,10 @@ describe('internal errors', () => {
   });
 
   test("the sandbox's own start errors name the sandbox's paths, not the host's", async () => {
-    const pub = await f.deploy({ name: 'no-bundle', handler: `export const handler = async () => ({ success: true, message: 'up' });` });
+    const pub = await f.deploy({
+      name: 'no-bundle',
+      handler: `export const handler = async () => ({ success: true, message: 'up' });`,
+    });
     assert.equal((await f.runtime.run({ ref: 'test/no-bundle', input: {} })).success, true);
     f.runtime.retire('test/no-bundle');
     await new Promise((r) => setTimeout(r, 200));

@@ -14,7 +14,8 @@ before(async () => {
 });
 after(() => f.close());
 
-const ok = async () => assert.equal((await f.runtime.run({ ref: 'test/ok', input: {} })).success, true, 'the platform keeps serving');
+const ok = async () =>
+  assert.equal((await f.runtime.run({ ref: 'test/ok', input: {} })).success, true, 'the platform keeps serving');
 
 test('the sandbox has a cgroup of its own here (memory, pids), or rlimits where there is none', () => {
   assert.equal(f.runtime.mode, 'bwrap');
@@ -23,7 +24,11 @@ test('the sandbox has a cgroup of its own here (memory, pids), or rlimits where 
 });
 
 test('a memory bomb is killed at runtime.memory and says so', async () => {
-  await f.deploy({ name: 'membomb', memory: '128MB', handler: `export const handler = async () => { const a = []; for (;;) a.push(Buffer.alloc(8 << 20, 1)); };` });
+  await f.deploy({
+    name: 'membomb',
+    memory: '128MB',
+    handler: `export const handler = async () => { const a = []; for (;;) a.push(Buffer.alloc(8 << 20, 1)); };`,
+  });
   const r = await f.runtime.run({ ref: 'test/membomb', input: {} });
   assert.equal(r.success, false);
   assert.equal(r.error?.code, 'WORKER_CRASHED');
@@ -51,7 +56,13 @@ test('a fork bomb stops at the process cap; the execution fails or reports it, n
   f.runtime.retire('test/forkbomb');
   await new Promise((res) => setTimeout(res, 500));
   const { execSync } = await import('node:child_process');
-  assert.deepEqual(execSync('ps -eo args').toString().split('\n').filter((l) => l === '/bin/sleep 30'), []);
+  assert.deepEqual(
+    execSync('ps -eo args')
+      .toString()
+      .split('\n')
+      .filter((l) => l === '/bin/sleep 30'),
+    [],
+  );
 });
 
 test('filling /scratch ends at the worker memory cap, not on the host disk', async () => {
@@ -81,29 +92,55 @@ test('a CPU spin is stopped at the timeout and the worker is replaced', async ()
 });
 
 test('more executions than workers: they queue, each worker runs one at a time, all finish', async () => {
-  await f.deploy({ name: 'slow', handler: `let busy = 0; export const handler = async () => { busy++; const overlap = busy; await new Promise((r) => setTimeout(r, 150)); busy--; return { success: true, message: String(overlap) }; };` });
+  await f.deploy({
+    name: 'slow',
+    handler: `let busy = 0; export const handler = async () => { busy++; const overlap = busy; await new Promise((r) => setTimeout(r, 150)); busy--; return { success: true, message: String(overlap) }; };`,
+  });
   const runs = await Promise.all(Array.from({ length: 9 }, () => f.runtime.run({ ref: 'test/slow', input: {} })));
-  assert.ok(runs.every((r) => r.success), JSON.stringify(runs.map((r) => r.error)));
-  assert.ok(runs.every((r) => (r.result as { message: string }).message === '1'), 'never two executions in one worker');
+  assert.ok(
+    runs.every((r) => r.success),
+    JSON.stringify(runs.map((r) => r.error)),
+  );
+  assert.ok(
+    runs.every((r) => (r.result as { message: string }).message === '1'),
+    'never two executions in one worker',
+  );
   assert.ok(f.runtime.stats.workers <= 3);
 });
 
 test('a worker that prints a flood of output is capped and the execution still ends', async () => {
-  await f.deploy({ name: 'chatter', handler: `export const handler = async () => { for (let i = 0; i < 20000; i++) process.stdout.write('line ' + i + '\\n'); return { success: true, message: 'done' }; };` });
+  await f.deploy({
+    name: 'chatter',
+    handler: `export const handler = async () => { for (let i = 0; i < 20000; i++) process.stdout.write('line ' + i + '\\n'); return { success: true, message: 'done' }; };`,
+  });
   const r = await f.runtime.run({ ref: 'test/chatter', input: {} });
   assert.equal(r.success, true);
   const printed = r.logs.filter((l) => l.source !== 'platform');
   assert.ok(printed.length <= 500, `${printed.length} log lines kept`);
   // How much of the output is read before the result arrives varies; when the budget was reached, a note closes the logs.
-  if (printed.length === 500) assert.match(r.logs.at(-1)!.msg, /^\[truncated: [\d,]+ more log entries/, 'a closing note says lines were dropped');
+  if (printed.length === 500)
+    assert.match(r.logs.at(-1)!.msg, /^\[truncated: [\d,]+ more log entries/, 'a closing note says lines were dropped');
 });
 
 test('a process a handler leaves behind does not live into the next execution', async () => {
-  await f.deploy({ name: 'leaver', handler: `import cp from 'node:child_process'; let n = 0; export const handler = async () => { n++; if (n === 1) cp.spawn('/bin/sleep', ['611'], { detached: true, stdio: 'ignore' }).unref(); return { success: true, message: String(n) }; };` });
+  await f.deploy({
+    name: 'leaver',
+    handler: `import cp from 'node:child_process'; let n = 0; export const handler = async () => { n++; if (n === 1) cp.spawn('/bin/sleep', ['611'], { detached: true, stdio: 'ignore' }).unref(); return { success: true, message: String(n) }; };`,
+  });
   const first = await f.runtime.run({ ref: 'test/leaver', input: {} });
   assert.equal(first.success, true);
   const { execSync } = await import('node:child_process');
-  assert.deepEqual(execSync('ps -eo args').toString().split('\n').filter((l) => l === '/bin/sleep 611'), []);
+  assert.deepEqual(
+    execSync('ps -eo args')
+      .toString()
+      .split('\n')
+      .filter((l) => l === '/bin/sleep 611'),
+    [],
+  );
   const second = await f.runtime.run({ ref: 'test/leaver', input: {} });
-  assert.equal((second.result as { message: string }).message, '1', 'a fresh worker: the one that had a leftover was not reused');
+  assert.equal(
+    (second.result as { message: string }).message,
+    '1',
+    'a fresh worker: the one that had a leftover was not reused',
+  );
 });

@@ -9,13 +9,24 @@ class Fake implements PooledWorker {
   stopped = false;
   lastUsed = Date.now();
   readonly n = ++Fake.started;
-  constructor(readonly key: string, readonly memoryMb = 100) {}
-  shutdown() { this.alive = false; this.stopped = true; }
-  kill() { this.alive = false; }
+  constructor(
+    readonly key: string,
+    readonly memoryMb = 100,
+  ) {}
+  shutdown() {
+    this.alive = false;
+    this.stopped = true;
+  }
+  kill() {
+    this.alive = false;
+  }
 }
 
 const limits = { maxWorkers: 2, maxMemoryMb: 1000, maxIdlePerVersion: 2, idleTimeoutMs: 60_000, queueTimeoutMs: 500 };
-const start = (key: string, mb = 100) => async () => new Fake(key, mb);
+const start =
+  (key: string, mb = 100) =>
+  async () =>
+    new Fake(key, mb);
 
 test('an idle worker serves the next execution of its own version only', async () => {
   const pool = new WorkerPool<Fake>(limits);
@@ -77,7 +88,12 @@ test('a worker that died is dropped, and a failed start frees its slot', async (
   a.alive = false;
   pool.release(a);
   assert.equal(pool.size, 0);
-  await assert.rejects(pool.acquire('v1', 100, async () => { throw new Error('no start'); }), /no start/);
+  await assert.rejects(
+    pool.acquire('v1', 100, async () => {
+      throw new Error('no start');
+    }),
+    /no start/,
+  );
   assert.equal(pool.size, 0);
   pool.close();
 });

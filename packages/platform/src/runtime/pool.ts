@@ -79,13 +79,25 @@ export class WorkerPool<W extends PooledWorker> {
     const warm = this.#takeIdle(key);
     if (warm) return Promise.resolve(warm);
     if (memoryMb > this.limits.maxMemoryMb) {
-      return Promise.reject(new AsporaError('UNAVAILABLE', `the skill asks for ${memoryMb} MB (runtime.memory) and this platform allows ${this.limits.maxMemoryMb} MB of workers in all`, { hint: 'lower runtime.memory, or raise runtime.max_memory in aspora.platform.yaml' }));
+      return Promise.reject(
+        new AsporaError(
+          'UNAVAILABLE',
+          `the skill asks for ${memoryMb} MB (runtime.memory) and this platform allows ${this.limits.maxMemoryMb} MB of workers in all`,
+          { hint: 'lower runtime.memory, or raise runtime.max_memory in aspora.platform.yaml' },
+        ),
+      );
     }
     if (this.#makeRoom(memoryMb)) return this.#start(memoryMb, start);
     return new Promise<W>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w.timer !== timer);
-        reject(new AsporaError('UNAVAILABLE', `no worker became free within ${this.limits.queueTimeoutMs} ms: all ${this.size} workers are busy`, { hint: 'try again shortly; a platform admin can raise runtime.max_workers' }));
+        reject(
+          new AsporaError(
+            'UNAVAILABLE',
+            `no worker became free within ${this.limits.queueTimeoutMs} ms: all ${this.size} workers are busy`,
+            { hint: 'try again shortly; a platform admin can raise runtime.max_workers' },
+          ),
+        );
       }, this.limits.queueTimeoutMs);
       this.#waiters.push({ key, memoryMb, start, resolve, reject, timer });
     });
@@ -156,7 +168,10 @@ export class WorkerPool<W extends PooledWorker> {
     while (!this.#fits(memoryMb)) {
       const victim = this.#oldestIdle();
       if (!victim) return false;
-      this.#idle.set(victim.key, this.#idle.get(victim.key)!.filter((w) => w !== victim));
+      this.#idle.set(
+        victim.key,
+        this.#idle.get(victim.key)!.filter((w) => w !== victim),
+      );
       this.#drop(victim);
       victim.shutdown();
     }
@@ -165,7 +180,8 @@ export class WorkerPool<W extends PooledWorker> {
 
   #oldestIdle(): W | undefined {
     let oldest: W | undefined;
-    for (const list of this.#idle.values()) for (const w of list) if (!oldest || w.lastUsed < oldest.lastUsed) oldest = w;
+    for (const list of this.#idle.values())
+      for (const w of list) if (!oldest || w.lastUsed < oldest.lastUsed) oldest = w;
     return oldest;
   }
 
@@ -187,7 +203,11 @@ export class WorkerPool<W extends PooledWorker> {
   #drop(w: W): void {
     this.#live.delete(w);
     const list = this.#idle.get(w.key);
-    if (list?.includes(w)) this.#idle.set(w.key, list.filter((x) => x !== w));
+    if (list?.includes(w))
+      this.#idle.set(
+        w.key,
+        list.filter((x) => x !== w),
+      );
   }
 
   #serveWaiters(): void {
@@ -218,7 +238,7 @@ export class WorkerPool<W extends PooledWorker> {
       // Most recently used last: the extra ones to trim are at the front.
       const extra = Math.max(0, list.length - this.limits.maxIdlePerVersion);
       const keep = list.filter((w, i) => w.alive && w.lastUsed >= cutoff && !(i < extra && w.lastUsed < trim));
-      for (const w of list) if (!keep.includes(w)) (this.#live.delete(w), w.shutdown());
+      for (const w of list) if (!keep.includes(w)) this.#live.delete(w), w.shutdown();
       if (keep.length) this.#idle.set(key, keep);
       else this.#idle.delete(key);
     }

@@ -65,11 +65,29 @@ export async function prepareVersion(loaded: LoadedSkill, c: PrepareContext): Pr
   const bundleDir = await materializeBundle(c.store, v.bundleDigest, join(c.root, 'bundles'));
   const cacheDir = join(c.root, 'build', v.bundleDigest.slice(7));
   await mkdir(cacheDir, { recursive: true, mode: 0o755 });
-  const spec = await adapterFor(v.runtime.language).prepare({ bundleDir, entryPoint: v.runtime.entryPoint, cacheDir, sandbox: c.sandbox, log: (m) => c.log(loaded.ref, m) });
+  const spec = await adapterFor(v.runtime.language).prepare({
+    bundleDir,
+    entryPoint: v.runtime.entryPoint,
+    cacheDir,
+    sandbox: c.sandbox,
+    log: (m) => c.log(loaded.ref, m),
+  });
   const perms = permissionsOf(loaded, c.webFetchHosts);
   const sharedDir = sharedDirOf(c.sharedRoot, perms.domain);
-  const declared = (v.config as { monitoring?: { custom_metrics?: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram' }> } } | null)?.monitoring?.custom_metrics ?? [];
-  return { spec, bundleDir, sharedDir, perms, customMetrics: new Map(declared.map((m) => [m.name, m.type])), shared: sharedDir ? await allowedShared(sharedDir, new PermissionGuard(perms)) : [] };
+  const declared =
+    (
+      v.config as {
+        monitoring?: { custom_metrics?: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram' }> };
+      } | null
+    )?.monitoring?.custom_metrics ?? [];
+  return {
+    spec,
+    bundleDir,
+    sharedDir,
+    perms,
+    customMetrics: new Map(declared.map((m) => [m.name, m.type])),
+    shared: sharedDir ? await allowedShared(sharedDir, new PermissionGuard(perms)) : [],
+  };
 }
 
 async function allowedShared(root: string, guard: PermissionGuard): Promise<SandboxLayout['shared']> {

@@ -4,7 +4,7 @@
  * cut ever leaves half a secret behind. Limits: protocol/limits.ts.
  */
 import type { SkillResult } from '@aspora/sdk';
-import type { Redactor } from '../access/redactor.ts';
+import type { Redactor } from '../secrets/redactor.ts';
 import type { LogEntry } from '../observe/executions.ts';
 import { LIMITS } from './protocol/limits.ts';
 import type { ExecutionFailure, Outcome } from './worker.ts';
@@ -24,11 +24,18 @@ export function capText(s: string, maxBytes: number, r: Redactor): string {
 function cutBytes(s: string, maxBytes: number): string {
   if (s.length * 3 <= maxBytes || Buffer.byteLength(s) <= maxBytes) return s;
   // A character cut in half decodes to U+FFFD: dropped.
-  return Buffer.from(s.slice(0, maxBytes), 'utf8').subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  return Buffer.from(s.slice(0, maxBytes), 'utf8')
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 /** A JSON object scrubbed, or (past `maxBytes`) its JSON text cut, under `truncated`. */
-function capObject(o: Record<string, unknown>, maxBytes: number, r: Redactor): { value: Record<string, unknown>; bytes: number } {
+function capObject(
+  o: Record<string, unknown>,
+  maxBytes: number,
+  r: Redactor,
+): { value: Record<string, unknown>; bytes: number } {
   const json = JSON.stringify(o);
   const bytes = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json);
   if (bytes <= maxBytes) return { value: r.value(o), bytes };
@@ -82,8 +89,11 @@ export function boundError(e: ExecutionFailure, r: Redactor): ExecutionFailure {
   const message = capText(e.message, LIMITS.errorMessageBytes, r);
   if (!e.details) return { code, message };
   const { stack, ...rest } = e.details;
-  const details: Record<string, unknown> = Object.keys(rest).length ? capObject(rest, LIMITS.errorDetailsBytes, r).value : {};
-  if (stack !== undefined) details.stack = capText(typeof stack === 'string' ? stack : JSON.stringify(stack), LIMITS.errorStackBytes, r);
+  const details: Record<string, unknown> = Object.keys(rest).length
+    ? capObject(rest, LIMITS.errorDetailsBytes, r).value
+    : {};
+  if (stack !== undefined)
+    details.stack = capText(typeof stack === 'string' ? stack : JSON.stringify(stack), LIMITS.errorStackBytes, r);
   return { code, message, details };
 }
 
@@ -94,7 +104,14 @@ export function boundOutcome(o: Outcome, r: Redactor): Outcome {
   if (o.bytes === undefined || o.bytes > LIMITS.resultBytes) {
     const bytes = Buffer.byteLength(JSON.stringify(o.result));
     if (bytes > LIMITS.resultBytes) {
-      return { ok: false, error: { code: 'BAD_RESULT', message: `the handler returned a result of ${fmt(bytes)} bytes (JSON); at most ${fmt(LIMITS.resultBytes)} are recorded and returned`, details: { bytes, limit: LIMITS.resultBytes } } };
+      return {
+        ok: false,
+        error: {
+          code: 'BAD_RESULT',
+          message: `the handler returned a result of ${fmt(bytes)} bytes (JSON); at most ${fmt(LIMITS.resultBytes)} are recorded and returned`,
+          details: { bytes, limit: LIMITS.resultBytes },
+        },
+      };
     }
   }
   return { ok: true, result: r.value(o.result) as SkillResult };

@@ -62,8 +62,16 @@ before(async () => {
     res.end(JSON.stringify({ error: 'invalid credential', got: req.headers.authorization }));
   }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  f = await runtimeFixture({ log: logs.log, secrets: { PROBE_SECRET: PROBE, QUOTED_SECRET: QUOTED }, platformYaml: platformYaml((server.address() as { port: number }).port) });
-  await f.deploy({ name: 'leaky', permissions: '  apis: [echo]\n  secrets: [PROBE_SECRET, QUOTED_SECRET]', handler: HANDLER });
+  f = await runtimeFixture({
+    log: logs.log,
+    secrets: { PROBE_SECRET: PROBE, QUOTED_SECRET: QUOTED },
+    platformYaml: platformYaml((server.address() as { port: number }).port),
+  });
+  await f.deploy({
+    name: 'leaky',
+    permissions: '  apis: [echo]\n  secrets: [PROBE_SECRET, QUOTED_SECRET]',
+    handler: HANDLER,
+  });
   await f.liveLogs.follow('test/leaky', (l) => live.push(l));
 });
 after(async () => {
@@ -72,7 +80,11 @@ after(async () => {
 });
 
 function assertClean(where: string, text: string): void {
-  for (const v of FORBIDDEN) assert.ok(!text.includes(v), `${where} holds a secret (${JSON.stringify(v)}): …${text.slice(Math.max(0, text.indexOf(v) - 80), text.indexOf(v) + 40)}…`);
+  for (const v of FORBIDDEN)
+    assert.ok(
+      !text.includes(v),
+      `${where} holds a secret (${JSON.stringify(v)}): …${text.slice(Math.max(0, text.indexOf(v) - 80), text.indexOf(v) + 40)}…`,
+    );
 }
 
 describe('secrets in what is recorded', () => {
@@ -83,7 +95,10 @@ describe('secrets in what is recorded', () => {
       const r = await f.runtime.run({ ref: 'test/leaky', input: { metadata: { mode } } });
       if (mode === 'throw') {
         assert.equal(r.error?.code, 'HANDLER_ERROR');
-        assert.match(r.error!.message, /thrown \[secret:PROBE_SECRET\] \[secret:QUOTED_SECRET\] api echo\.check answered 401/);
+        assert.match(
+          r.error!.message,
+          /thrown \[secret:PROBE_SECRET\] \[secret:QUOTED_SECRET\] api echo\.check answered 401/,
+        );
         assert.ok(String(r.error!.details?.stack).includes('[secret:PROBE_SECRET]'));
       } else {
         assert.equal(r.success, true, JSON.stringify(r.error));
@@ -92,9 +107,22 @@ describe('secrets in what is recorded', () => {
         assert.equal(data.q, '[secret:QUOTED_SECRET]');
         assert.equal(data.echoScrubbed, true, 'the API credential reached the handler scrubbed');
       }
-      assert.ok(r.logs.some((l) => l.msg === 'printed [secret:PROBE_SECRET] api echo.check answered 401 {"api":"echo","method":"check","status":401,"body":{"error":"invalid credential","got":"Bearer [secret:ECHO_TOKEN]"}}'), JSON.stringify(r.logs));
-      assert.ok(r.logs.some((l) => l.msg === 'stdout [secret:PROBE_SECRET] {"q":"[secret:QUOTED_SECRET]"}'), 'the JSON-escaped form is scrubbed');
-      assert.ok(r.logs.some((l) => l.fields?.['[secret:PROBE_SECRET]'] === 1), 'a key is scrubbed');
+      assert.ok(
+        r.logs.some(
+          (l) =>
+            l.msg ===
+            'printed [secret:PROBE_SECRET] api echo.check answered 401 {"api":"echo","method":"check","status":401,"body":{"error":"invalid credential","got":"Bearer [secret:ECHO_TOKEN]"}}',
+        ),
+        JSON.stringify(r.logs),
+      );
+      assert.ok(
+        r.logs.some((l) => l.msg === 'stdout [secret:PROBE_SECRET] {"q":"[secret:QUOTED_SECRET]"}'),
+        'the JSON-escaped form is scrubbed',
+      );
+      assert.ok(
+        r.logs.some((l) => l.fields?.['[secret:PROBE_SECRET]'] === 1),
+        'a key is scrubbed',
+      );
       assertClean('the API answer (returned record)', JSON.stringify(r));
 
       await f.runtime.recorder.drain();
@@ -107,7 +135,9 @@ describe('secrets in what is recorded', () => {
       assert.ok(spans.length >= 3, 'execution and tool spans');
       assertClean('the trace', JSON.stringify(spans));
       const dir = join(f.dataDir, 'journal');
-      const journal = readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8')).join('');
+      const journal = readdirSync(dir)
+        .map((n) => readFileSync(join(dir, n), 'utf8'))
+        .join('');
       assert.ok(journal.includes(r.id));
       assertClean('the journal', journal);
       assertClean('the server log', logs.text());
@@ -115,12 +145,19 @@ describe('secrets in what is recorded', () => {
   }
 
   test("a skill that declares a platform API's credential as its secret is refused at deploy", async () => {
-    await assert.rejects(f.deploy({ name: 'grabby', permissions: '  secrets: [ECHO_TOKEN]', handler: 'export const handler = async () => ({ success: true, message: "x" });' }), (e: Error & { code?: string; issues?: Array<{ path: string }> }) => {
-      assert.equal(e.code, 'CONFIG_INVALID');
-      assert.match(e.message, /permissions\.secrets names a credential of the platform \(ECHO_TOKEN\)/);
-      assert.equal(e.issues?.[0]?.path, 'permissions.secrets[0]');
-      return true;
-    });
+    await assert.rejects(
+      f.deploy({
+        name: 'grabby',
+        permissions: '  secrets: [ECHO_TOKEN]',
+        handler: 'export const handler = async () => ({ success: true, message: "x" });',
+      }),
+      (e: Error & { code?: string; issues?: Array<{ path: string }> }) => {
+        assert.equal(e.code, 'CONFIG_INVALID');
+        assert.match(e.message, /permissions\.secrets names a credential of the platform \(ECHO_TOKEN\)/);
+        assert.equal(e.issues?.[0]?.path, 'permissions.secrets[0]');
+        return true;
+      },
+    );
   });
 });
 
@@ -130,11 +167,18 @@ test('a version deployed before the platform declared the API gets no credential
   const config = platformConfigFromEnv({}, { dataDir });
   try {
     const before = await openPlatformCore(config, createLogger('silent'), { platformFile: EMPTY_PLATFORM_FILE });
-    const handler = 'export const handler = async (ctx) => ({ success: true, message: JSON.stringify(Object.keys(ctx.secrets)) });';
-    const pub = await before.publisher.publish(Buffer.from((await packFiles(skillFiles({ name: 'old', permissions: '  secrets: [ECHO_TOKEN]', handler }))).bytes));
+    const handler =
+      'export const handler = async (ctx) => ({ success: true, message: JSON.stringify(Object.keys(ctx.secrets)) });';
+    const pub = await before.publisher.publish(
+      Buffer.from(
+        (await packFiles(skillFiles({ name: 'old', permissions: '  secrets: [ECHO_TOKEN]', handler }))).bytes,
+      ),
+    );
     await before.publisher.deploy(pub.ref, 'production', pub.version);
     await before.close();
-    const now = await openPlatformCore(config, createLogger('silent'), { platformFile: parsePlatformFile(platformYaml(1), 'aspora.platform.yaml', {}) });
+    const now = await openPlatformCore(config, createLogger('silent'), {
+      platformFile: parsePlatformFile(platformYaml(1), 'aspora.platform.yaml', {}),
+    });
     try {
       const r = await now.runtime.run({ ref: 'test/old', input: {} });
       assert.equal(r.success, true, JSON.stringify(r.error));

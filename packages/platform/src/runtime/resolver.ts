@@ -23,7 +23,10 @@ export class SkillResolver {
     const hit = this.#cache.get(key);
     const now = Date.now();
     if (hit && (hit.pinned || now - hit.at < this.ttlMs)) return hit.value;
-    const value = this.registry.loadSkill(ref, target.version ? { version: target.version } : target.environment ? { environment: target.environment } : {});
+    const value = this.registry.loadSkill(
+      ref,
+      target.version ? { version: target.version } : target.environment ? { environment: target.environment } : {},
+    );
     if (this.#cache.size >= MAX_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(key, { at: now, pinned: !!target.version, value });
     value.catch(() => this.#cache.delete(key));

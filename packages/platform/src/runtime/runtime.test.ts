@@ -24,7 +24,12 @@ describe('TypeScript handlers in the sandbox', () => {
     assert.equal(r.error, null, JSON.stringify(r.error));
     assert.equal(r.success, true);
     // The handler holds the secret; what it returns is recorded and answered with the secret scrubbed.
-    assert.deepEqual(r.result, { success: true, message: 'hi there', data: { first: '# Decisions', secrets: ['TRM_API_KEY'], received: true, key: '[secret:TRM_API_KEY]' }, confidence: 0.9 });
+    assert.deepEqual(r.result, {
+      success: true,
+      message: 'hi there',
+      data: { first: '# Decisions', secrets: ['TRM_API_KEY'], received: true, key: '[secret:TRM_API_KEY]' },
+      confidence: 0.9,
+    });
     assert.equal(r.version, '1.0.0');
     assert.ok(r.logs.some((l) => l.msg === 'read decisions' && l.source === 'handler'));
     assert.ok(r.logs.some((l) => l.msg === 'plain stdout line' && l.fields?.source === 'console'));
@@ -34,7 +39,10 @@ describe('TypeScript handlers in the sandbox', () => {
   });
 
   test('a warm worker serves the next execution', async () => {
-    await f.deploy({ name: 'counter', handler: `let n = 0; export const handler = async () => ({ success: true, message: String(++n) });` });
+    await f.deploy({
+      name: 'counter',
+      handler: `let n = 0; export const handler = async () => ({ success: true, message: String(++n) });`,
+    });
     const a = await f.runtime.run({ ref: 'test/counter', input: {} });
     const b = await f.runtime.run({ ref: 'test/counter', input: {} });
     assert.equal((a.result as { message: string }).message, '1');
@@ -44,7 +52,13 @@ describe('TypeScript handlers in the sandbox', () => {
     assert.ok(a.buildMs! >= 0);
     assert.equal(b.buildMs, null);
     const stored = await f.runtime.listExecutions({ ref: 'test/counter' });
-    assert.deepEqual(stored.map((e) => [e.id, e.buildMs]).sort(), [[a.id, a.buildMs], [b.id, null]].sort());
+    assert.deepEqual(
+      stored.map((e) => [e.id, e.buildMs]).sort(),
+      [
+        [a.id, a.buildMs],
+        [b.id, null],
+      ].sort(),
+    );
   });
 
   test('a denied tool is a typed error naming skill, resource and rule; the handler can catch it', async () => {
@@ -58,12 +72,20 @@ describe('TypeScript handlers in the sandbox', () => {
     const r = await f.runtime.run({ ref: 'test/denied', input: {} });
     const res = r.result as { message: string; data: Record<string, unknown> };
     assert.match(res.message, /^PERMISSION_DENIED: skill test\/denied may not use tool Write/);
-    assert.deepEqual(res.data, { skill: 'test/denied', role: null, resource: 'tool Write', rule: 'not in permissions.tools' });
+    assert.deepEqual(res.data, {
+      skill: 'test/denied',
+      role: null,
+      resource: 'tool Write',
+      rule: 'not in permissions.tools',
+    });
     assert.equal(r.deniedCalls, 1);
   });
 
   test('a throwing handler, a bad result and a timeout end as failed executions with a reason', async () => {
-    await f.deploy({ name: 'throws', handler: `export const handler = async () => { throw new TypeError('kaput'); };` });
+    await f.deploy({
+      name: 'throws',
+      handler: `export const handler = async () => { throw new TypeError('kaput'); };`,
+    });
     const t = await f.runtime.run({ ref: 'test/throws', input: {} });
     assert.equal(t.success, false);
     assert.equal(t.error?.code, 'HANDLER_ERROR');
@@ -87,7 +109,10 @@ describe('TypeScript handlers in the sandbox', () => {
     assert.equal(e.error?.code, 'WORKER_CRASHED');
     assert.match(e.error!.message, /exit code 3/);
 
-    await f.deploy({ name: 'garbage', handler: `import { writeSync } from 'node:fs'; export const handler = async () => { writeSync(3, 'not json\\n'); await new Promise(r => setTimeout(r, 2000)); return { success: true, message: 'x' }; };` });
+    await f.deploy({
+      name: 'garbage',
+      handler: `import { writeSync } from 'node:fs'; export const handler = async () => { writeSync(3, 'not json\\n'); await new Promise(r => setTimeout(r, 2000)); return { success: true, message: 'x' }; };`,
+    });
     const g = await f.runtime.run({ ref: 'test/garbage', input: {} });
     assert.equal(g.error?.code, 'PROTOCOL_ERROR');
 
@@ -96,16 +121,24 @@ describe('TypeScript handlers in the sandbox', () => {
   });
 
   test('context.invoke runs a child execution linked to its parent', async () => {
-    await f.deploy({ name: 'parent', handler: `export const handler = async (ctx) => { const r = await ctx.invoke('test/echo', { userMessage: 'child' }); return { success: true, message: 'parent got ' + r.message }; };` });
+    await f.deploy({
+      name: 'parent',
+      handler: `export const handler = async (ctx) => { const r = await ctx.invoke('test/echo', { userMessage: 'child' }); return { success: true, message: 'parent got ' + r.message }; };`,
+    });
     const p = await f.runtime.run({ ref: 'test/parent', input: {} });
     assert.equal((p.result as { message: string }).message, 'parent got hi child');
     await f.runtime.recorder.drain(); // rows reach the database just after the answer
-    const [child] = await f.db.query<{ id: string }>('SELECT id FROM executions WHERE parent_execution_id = $1', [p.id]);
+    const [child] = await f.db.query<{ id: string }>('SELECT id FROM executions WHERE parent_execution_id = $1', [
+      p.id,
+    ]);
     assert.ok(child);
   });
 
   test('context.state persists per skill', async () => {
-    await f.deploy({ name: 'stateful', handler: `export const handler = async (ctx) => { const n = (await ctx.state.get('n')) ?? 0; await ctx.state.set('n', n + 1); return { success: true, message: String(n + 1) }; };` });
+    await f.deploy({
+      name: 'stateful',
+      handler: `export const handler = async (ctx) => { const n = (await ctx.state.get('n')) ?? 0; await ctx.state.set('n', n + 1); return { success: true, message: String(n + 1) }; };`,
+    });
     await f.runtime.run({ ref: 'test/stateful', input: {} });
     const r = await f.runtime.run({ ref: 'test/stateful', input: {} });
     assert.equal((r.result as { message: string }).message, '2');
@@ -116,12 +149,17 @@ test('context.metrics.set reports the metrics a skill declares in monitoring.cus
   await f.deploy({
     name: 'counting',
     handler: `export const handler = async (ctx) => { ctx.metrics.set('orders_triaged', 3); ctx.metrics.set('queue_depth', 7); ctx.metrics.set('undeclared', 1); return { success: true, message: 'ok' }; };`,
-    permissions: '  tools: [Read]\nmonitoring:\n  custom_metrics:\n    - { name: orders_triaged, type: counter, description: Orders triaged }\n    - { name: queue_depth, type: gauge, description: Orders waiting }',
+    permissions:
+      '  tools: [Read]\nmonitoring:\n  custom_metrics:\n    - { name: orders_triaged, type: counter, description: Orders triaged }\n    - { name: queue_depth, type: gauge, description: Orders waiting }',
   });
   const seen: Array<{ name: string; value: number; kind: string }> = [];
-  const on = (e: { name: string; value: number; kind: string }) => seen.push({ name: e.name, value: e.value, kind: e.kind });
+  const on = (e: { name: string; value: number; kind: string }) =>
+    seen.push({ name: e.name, value: e.value, kind: e.kind });
   f.runtime.on('metric', on);
   await f.runtime.run({ ref: 'test/counting', input: {} });
   f.runtime.off('metric', on);
-  assert.deepEqual(seen, [{ name: 'orders_triaged', value: 3, kind: 'counter' }, { name: 'queue_depth', value: 7, kind: 'gauge' }]);
+  assert.deepEqual(seen, [
+    { name: 'orders_triaged', value: 3, kind: 'counter' },
+    { name: 'queue_depth', value: 7, kind: 'gauge' },
+  ]);
 });

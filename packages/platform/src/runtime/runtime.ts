@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AsporaError } from '@aspora/sdk';
-import { Redactor, type SecretValue } from '../access/redactor.ts';
-import { SecretVault } from '../access/secrets.ts';
+import { Redactor, type SecretValue } from '../secrets/redactor.ts';
+import { SecretVault } from '../secrets/secrets.ts';
 import type { ModelGateway, SkillModelPrefs } from '../gateway/gateway.ts';
 import type { ModelCallRecord } from '../gateway/types.ts';
 import type { PlatformApis } from '../integrations/apis.ts';
@@ -146,17 +146,33 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       mode = chooseSandbox(opts.env);
     } catch (e) {
       this.#unavailable = e as AsporaError;
-      deps.log.error({ code: this.#unavailable.code, hint: this.#unavailable.hint }, `${this.#unavailable.message}: skills cannot run on this platform`);
+      deps.log.error(
+        { code: this.#unavailable.code, hint: this.#unavailable.hint },
+        `${this.#unavailable.message}: skills cannot run on this platform`,
+      );
     }
     this.mode = mode;
-    if (this.mode === 'unsafe') deps.log.warn('ASPORA_UNSAFE_NO_SANDBOX=1: skill handlers run WITHOUT a sandbox (no isolation of files, network or processes). Never use this in production.');
+    if (this.mode === 'unsafe')
+      deps.log.warn(
+        'ASPORA_UNSAFE_NO_SANDBOX=1: skill handlers run WITHOUT a sandbox (no isolation of files, network or processes). Never use this in production.',
+      );
     this.cgroups = this.mode === 'bwrap' ? cgroupManager(opts.env) : undefined;
     this.#spares = this.cgroups ? new SparePool(this.cgroups) : undefined;
     this.#spares?.warm();
     const hardening = this.mode === 'bwrap' ? probeBwrap().warning : undefined;
     if (hardening) deps.log.warn(hardening);
-    if (this.mode === 'bwrap' && !this.cgroups) deps.log.warn('no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)');
-    this.recorder = deps.recorder ?? new ExecutionRecorder(deps.registry.db, deps.log, () => this.#running.size, new RecordJournal(join(opts.dataDir, 'journal')));
+    if (this.mode === 'bwrap' && !this.cgroups)
+      deps.log.warn(
+        'no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)',
+      );
+    this.recorder =
+      deps.recorder ??
+      new ExecutionRecorder(
+        deps.registry.db,
+        deps.log,
+        () => this.#running.size,
+        new RecordJournal(join(opts.dataDir, 'journal')),
+      );
     const vault = deps.vault ?? new SecretVault({}, {});
     this.#vault = opts.secrets ? vault.withFixed(opts.secrets) : vault;
     this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);
@@ -167,9 +183,18 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     this.#webFetch = {
       maxBytes: (opts.webFetch?.maxBytes ?? 2) * 1024 * 1024,
       timeoutMs: opts.webFetch?.timeoutMs ?? 10_000,
-      dispatcher: guardedDispatcher(new AddressPolicy(opts.webFetch?.allowPrivate ?? []), { connectTimeoutMs: opts.webFetch?.timeoutMs ?? 10_000 }),
+      dispatcher: guardedDispatcher(new AddressPolicy(opts.webFetch?.allowPrivate ?? []), {
+        connectTimeoutMs: opts.webFetch?.timeoutMs ?? 10_000,
+      }),
     };
-    this.#pool = new WorkerPool<Worker>({ maxWorkers: 16, maxMemoryMb: 8192, maxIdlePerVersion: 4, idleTimeoutMs: 600_000, queueTimeoutMs: 30_000, ...opts.pool });
+    this.#pool = new WorkerPool<Worker>({
+      maxWorkers: 16,
+      maxMemoryMb: 8192,
+      maxIdlePerVersion: 4,
+      idleTimeoutMs: 600_000,
+      queueTimeoutMs: 30_000,
+      ...opts.pool,
+    });
   }
 
   async run(req: RunRequest): Promise<ExecutionRecord> {
@@ -177,18 +202,27 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     if (this.#unavailable) throw this.#unavailable;
     // Before anything serialises it (a deep input overflowed JSON.stringify with the worker already busy).
     if (valueDeeperThan(req.input, LIMITS.valueDepth)) {
-      throw new AsporaError('BAD_REQUEST', `the execution input is nested deeper than ${LIMITS.valueDepth} levels`, { hint: `nest objects and arrays at most ${LIMITS.valueDepth} levels deep` });
+      throw new AsporaError('BAD_REQUEST', `the execution input is nested deeper than ${LIMITS.valueDepth} levels`, {
+        hint: `nest objects and arrays at most ${LIMITS.valueDepth} levels deep`,
+      });
     }
-    const loaded = await this.#resolver.load(req.ref, req.version ? { version: req.version } : { environment: req.environment ?? 'production' });
+    const loaded = await this.#resolver.load(
+      req.ref,
+      req.version ? { version: req.version } : { environment: req.environment ?? 'production' },
+    );
     const v = loaded.version;
     // A skill paused by its monthly model budget does not start (the gateway would refuse its calls).
     if (v.model.monthlyLimit && this.deps.gateway) {
       const b = await this.deps.gateway.budgets.status({ ref: loaded.ref, monthlyLimit: v.model.monthlyLimit });
       if (b.mode === 'paused') {
-        throw new AsporaError('BUDGET_EXCEEDED', `skill ${loaded.ref} is paused: it spent $${b.spent.toFixed(2)} of its $${b.limit!.toFixed(2)} monthly model budget`, {
-          hint: `it runs again next month, or when an admin lifts it: aspora budget lift ${loaded.ref}`,
-          details: { skill: loaded.ref, period: b.period, spent: b.spent, limit: b.limit },
-        });
+        throw new AsporaError(
+          'BUDGET_EXCEEDED',
+          `skill ${loaded.ref} is paused: it spent $${b.spent.toFixed(2)} of its $${b.limit!.toFixed(2)} monthly model budget`,
+          {
+            hint: `it runs again next month, or when an admin lifts it: aspora budget lift ${loaded.ref}`,
+            details: { skill: loaded.ref, period: b.period, spent: b.spent, limit: b.limit },
+          },
+        );
       }
     }
     const ready = this.#ready.has(v.id);
@@ -199,7 +233,12 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     // Apart from durationMs (the handler's run): the first run of a Go version waits seconds for its build.
     const buildMs = ready ? null : Math.round(performance.now() - preparing);
     const [domain, name] = loaded.ref.split('/') as [string, string];
-    const input: Record<string, unknown> = { userMessage: '', ...req.input, metadata: obj(req.input.metadata), domain: typeof req.input.domain === 'string' ? req.input.domain : domain };
+    const input: Record<string, unknown> = {
+      userMessage: '',
+      ...req.input,
+      metadata: obj(req.input.metadata),
+      domain: typeof req.input.domain === 'string' ? req.input.domain : domain,
+    };
     const secrets = this.#vault.pick(prepared.perms.secrets);
     // Every secret handed to this execution (and its parent's) and every platform credential: scrubbed from all it records.
     const redactor = this.#redactor(secrets, req.redactor);
@@ -262,27 +301,60 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       trace,
       redactor,
       onModelCall: (m) => {
-        const c = redactor.active ? { ...m, requestedModel: redactor.text(m.requestedModel), model: redactor.text(m.model) } : m;
+        const c = redactor.active
+          ? { ...m, requestedModel: redactor.text(m.requestedModel), model: redactor.text(m.model) }
+          : m;
         modelCalls.push(c);
         if (trace) {
           const end = Date.now();
           trace.modelCall({ ...c, startTime: end - c.latencyMs, endTime: end });
         }
-        const providers = record.model.providers!.includes(c.provider) ? record.model.providers! : [...record.model.providers!, c.provider];
-        if (c.ok) record.model = { calls: record.model.calls + 1, promptTokens: record.model.promptTokens + c.promptTokens, completionTokens: record.model.completionTokens + c.completionTokens, cost: record.model.cost + c.cost, providers };
+        const providers = record.model.providers!.includes(c.provider)
+          ? record.model.providers!
+          : [...record.model.providers!, c.provider];
+        if (c.ok)
+          record.model = {
+            calls: record.model.calls + 1,
+            promptTokens: record.model.promptTokens + c.promptTokens,
+            completionTokens: record.model.completionTokens + c.completionTokens,
+            cost: record.model.cost + c.cost,
+            providers,
+          };
         else record.model = { ...record.model, providers };
       },
     });
     const logs = new LogBudget(redactor);
     try {
       worker = await this.#pool.acquire(v.id, v.runtime.memoryMb, () => this.#startWorker(v.id, prepared, v.runtime));
-      const view = { bundleDir: prepared.bundleDir, scratchDir: worker.scratchDir, writeBudget: { bytes: WRITE_BUDGET_BYTES }, writes: new Set<Promise<unknown>>(), ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}) };
+      const view = {
+        bundleDir: prepared.bundleDir,
+        scratchDir: worker.scratchDir,
+        writeBudget: { bytes: WRITE_BUDGET_BYTES },
+        writes: new Set<Promise<unknown>>(),
+        ...(prepared.sharedDir ? { sharedDir: prepared.sharedDir } : {}),
+      };
       outcome = await worker.execute(
         record.id,
         { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets },
         {
           call: this.#guarded(
-            hostCalls(guard, view, services, calls, trace ? (c) => trace.toolCall({ op: c.op, ...(c.name ? { name: redactor.text(c.name) } : {}), ok: c.ok, ...(c.code ? { code: c.code } : {}), startTime: Date.now() - c.ms, endTime: Date.now() }) : undefined),
+            hostCalls(
+              guard,
+              view,
+              services,
+              calls,
+              trace
+                ? (c) =>
+                    trace.toolCall({
+                      op: c.op,
+                      ...(c.name ? { name: redactor.text(c.name) } : {}),
+                      ok: c.ok,
+                      ...(c.code ? { code: c.code } : {}),
+                      startTime: Date.now() - c.ms,
+                      endTime: Date.now(),
+                    })
+                : undefined,
+            ),
             { execution: record.id, ref: loaded.ref },
             redactor,
           ),
@@ -308,8 +380,14 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     } catch (e) {
       // A raw error's message (host paths, internals) goes to the server log under an error id, not to the caller.
       const ctx = { execution: record.id, ref: loaded.ref };
-      const err = e instanceof AsporaError ? causeWithErrorId(this.deps.log, e, ctx, redactor) : internalError(this.deps.log, e, ctx, redactor);
-      outcome = { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+      const err =
+        e instanceof AsporaError
+          ? causeWithErrorId(this.deps.log, e, ctx, redactor)
+          : internalError(this.deps.log, e, ctx, redactor);
+      outcome = {
+        ok: false,
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      };
     } finally {
       clearTimeout(visible);
       services.close();
@@ -324,18 +402,36 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     record.durationMs = Math.round(performance.now() - started);
     record.success = outcome.ok ? outcome.result.success : false;
     record.result = outcome.ok ? outcome.result : null;
-    record.error = outcome.ok ? null : { code: String(outcome.error.code), message: outcome.error.message, ...(outcome.error.details ? { details: outcome.error.details } : {}) };
+    record.error = outcome.ok
+      ? null
+      : {
+          code: String(outcome.error.code),
+          message: outcome.error.message,
+          ...(outcome.error.details ? { details: outcome.error.details } : {}),
+        };
     record.hostCalls = calls.length;
     record.deniedCalls = calls.filter((c) => c.code === 'PERMISSION_DENIED').length;
     this.#running.delete(record.id);
-    trace?.end({ success: record.success, errorCode: record.error?.code ?? null, errorMessage: record.error?.message ?? null, endTime: Date.parse(record.completedAt), modelCost: record.model.cost, promptTokens: record.model.promptTokens, completionTokens: record.model.completionTokens });
+    trace?.end({
+      success: record.success,
+      errorCode: record.error?.code ?? null,
+      errorMessage: record.error?.message ?? null,
+      endTime: Date.parse(record.completedAt),
+      modelCost: record.model.cost,
+      promptTokens: record.model.promptTokens,
+      completionTokens: record.model.completionTokens,
+    });
     try {
       await this.recorder.finish(row);
     } catch (e) {
       // The run happened (its effects too): report it, and say loudly that it is not on record.
-      this.deps.log.error({ execution: record.id, ref: loaded.ref, err: errorForLog(e, redactor) }, 'execution finished but its record could not be written');
+      this.deps.log.error(
+        { execution: record.id, ref: loaded.ref, err: errorForLog(e, redactor) },
+        'execution finished but its record could not be written',
+      );
     }
-    if (!outcome.ok) this.deps.log.info({ execution: record.id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
+    if (!outcome.ok)
+      this.deps.log.info({ execution: record.id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
     this.emit('execution', record, calls);
     return record;
   }
@@ -352,25 +448,50 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Loads a skill version the way run() does (for `aspora test` of a deployed version). */
-  async prepared(ref: string, target: { environment?: string; version?: string }): Promise<{ loaded: LoadedSkill; prepared: Prepared }> {
+  async prepared(
+    ref: string,
+    target: { environment?: string; version?: string },
+  ): Promise<{ loaded: LoadedSkill; prepared: Prepared }> {
     const loaded = await this.#resolver.load(ref, target);
     return { loaded, prepared: await this.#prepare(loaded) };
   }
 
   /** The skill's unit tests (tests/unit) of a deployed version, in the sandbox its handler runs in. */
-  async testSkill(ref: string, target: { environment?: string; version?: string }, onOutput?: (chunk: string) => void): Promise<SkillTestRun & { ref: string; version: string }> {
+  async testSkill(
+    ref: string,
+    target: { environment?: string; version?: string },
+    onOutput?: (chunk: string) => void,
+  ): Promise<SkillTestRun & { ref: string; version: string }> {
     if (this.#unavailable) throw this.#unavailable;
     const { loaded, prepared } = await this.prepared(ref, target);
     const v = loaded.version;
     const run = await runSkillTests(
-      { bundleDir: prepared.bundleDir, language: v.runtime.language, entryPoint: v.runtime.entryPoint, cacheDir: join(this.#root, 'build', v.bundleDigest.slice(7)), memoryMb: v.runtime.memoryMb, shared: prepared.shared },
-      { mode: this.mode as SandboxMode, scratchRoot: this.#scratch, cgroups: this.cgroups, ...(onOutput ? { onOutput } : {}) },
+      {
+        bundleDir: prepared.bundleDir,
+        language: v.runtime.language,
+        entryPoint: v.runtime.entryPoint,
+        cacheDir: join(this.#root, 'build', v.bundleDigest.slice(7)),
+        memoryMb: v.runtime.memoryMb,
+        shared: prepared.shared,
+      },
+      {
+        mode: this.mode as SandboxMode,
+        scratchRoot: this.#scratch,
+        cgroups: this.cgroups,
+        ...(onOutput ? { onOutput } : {}),
+      },
     );
     return { ...run, ref: loaded.ref, version: v.version };
   }
 
   get stats() {
-    return { workers: this.#pool.size, idle: this.#pool.idle, waiting: this.#pool.waiting, memoryMb: this.#pool.memoryMb, running: this.#running.size };
+    return {
+      workers: this.#pool.size,
+      idle: this.#pool.idle,
+      waiting: this.#pool.waiting,
+      memoryMb: this.#pool.memoryMb,
+      running: this.#running.size,
+    };
   }
 
   /** Pre-joined launchers for cold starts (the benchmark starts workers the same way). */
@@ -396,7 +517,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Host calls whose unexpected errors reach the handler as INTERNAL with an error id (the detail is logged). */
-  #guarded(call: (op: string, args: Record<string, unknown>) => Promise<unknown>, ctx: Record<string, unknown>, redactor: Redactor) {
+  #guarded(
+    call: (op: string, args: Record<string, unknown>) => Promise<unknown>,
+    ctx: Record<string, unknown>,
+    redactor: Redactor,
+  ) {
     return (op: string, args: Record<string, unknown>) =>
       call(op, args).catch((e: unknown) => {
         throw e instanceof AsporaError ? e : internalError(this.deps.log, e, { ...ctx, op }, redactor);
@@ -407,7 +532,10 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   #redactor(secrets: Record<string, string>, parent: Redactor | undefined): Redactor {
     const now = Date.now();
     if (!this.#credentials || now - this.#credentials.at > CREDENTIALS_TTL_MS) {
-      this.#credentials = { at: now, values: [...this.#vault.reservedValues(), ...(this.deps.apis?.credentials() ?? [])] };
+      this.#credentials = {
+        at: now,
+        values: [...this.#vault.reservedValues(), ...(this.deps.apis?.credentials() ?? [])],
+      };
     }
     const values = [...this.#credentials.values, ...(parent?.secrets ?? [])];
     for (const name in secrets) values.push({ name, value: secrets[name]! });
@@ -463,8 +591,15 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     return p;
   }
 
-  async #startWorker(versionId: string, p: Prepared, rt: { memoryMb: number; timeoutMs: number; cpu: number }): Promise<Worker> {
-    const { home, ...dirs } = makeWorkerDirs(this.#scratch, process.getuid?.() === 0 && this.mode === 'bwrap' ? SANDBOX_UID : undefined);
+  async #startWorker(
+    versionId: string,
+    p: Prepared,
+    rt: { memoryMb: number; timeoutMs: number; cpu: number },
+  ): Promise<Worker> {
+    const { home, ...dirs } = makeWorkerDirs(
+      this.#scratch,
+      process.getuid?.() === 0 && this.mode === 'bwrap' ? SANDBOX_UID : undefined,
+    );
     try {
       return await Worker.start({
         key: versionId,
@@ -499,4 +634,5 @@ export function modelPrefs(v: LoadedSkill['version']): SkillModelPrefs {
   };
 }
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

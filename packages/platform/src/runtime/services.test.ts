@@ -19,7 +19,12 @@ let platformApiPort: number;
 let stub: OpenAIStub;
 const seen: Array<{ method: string; url: string; auth: string | undefined; body: string }> = [];
 
-const body = (req: IncomingMessage) => new Promise<string>((r) => { let s = ''; req.on('data', (d) => (s += d)); req.on('end', () => r(s)); });
+const body = (req: IncomingMessage) =>
+  new Promise<string>((r) => {
+    let s = '';
+    req.on('data', (d) => (s += d));
+    req.on('end', () => r(s));
+  });
 
 before(async () => {
   api = createServer(async (req, res) => {
@@ -28,8 +33,11 @@ before(async () => {
     if (req.url === '/redirect-out') return res.writeHead(302, { location: 'http://example.invalid/x' }).end();
     if (req.url === '/page') return res.writeHead(200, { 'content-type': 'text/plain' }).end('hello page');
     if (req.url?.startsWith('/tx/tx_9/score')) return res.writeHead(500).end('scoring engine down');
-    if (req.url?.startsWith('/tx/')) return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(0.93));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, got: b ? JSON.parse(b) : null }));
+    if (req.url?.startsWith('/tx/'))
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(0.93));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ ok: true, got: b ? JSON.parse(b) : null }));
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
@@ -67,7 +75,8 @@ after(async () => {
   await new Promise((r) => platformApi.close(r));
 });
 
-const run = (ref: string, metadata: Record<string, unknown> = {}) => f.runtime.run({ ref, input: { userMessage: 'x', metadata } });
+const run = (ref: string, metadata: Record<string, unknown> = {}) =>
+  f.runtime.run({ ref, input: { userMessage: 'x', metadata } });
 
 describe('platform APIs', () => {
   test('the host calls the declared method with the vault credential; the handler never sees it', async () => {
@@ -83,7 +92,11 @@ describe('platform APIs', () => {
     seen.length = 0;
     const r = await run('test/scorer', { id: 'tx_1' });
     assert.equal(r.error, null, JSON.stringify(r.error));
-    assert.deepEqual((r.result as { data: unknown }).data, { score: 0.93, blocked: { ok: true, got: { id: 'tx_1', reason: 'high' } }, secrets: [] });
+    assert.deepEqual((r.result as { data: unknown }).data, {
+      score: 0.93,
+      blocked: { ok: true, got: { id: 'tx_1', reason: 'high' } },
+      secrets: [],
+    });
     assert.equal(seen[0]!.url, '/tx/tx_1/score?verbose=true');
     assert.equal(seen[0]!.auth, 'Bearer trm-123');
     assert.equal(seen[1]!.method, 'POST');
@@ -119,15 +132,27 @@ describe('platform APIs', () => {
     });
     const out = ((await run('test/hammer')).result as { data: { out: string[] } }).data.out;
     assert.deepEqual(out.slice(0, 3), ['ok', 'ok', 'ok']);
-    assert.match(out[3]!, /^RATE_LIMITED: skill test\/hammer: api trm allows 3 calls per skill per hour; try again in \d+ s/);
+    assert.match(
+      out[3]!,
+      /^RATE_LIMITED: skill test\/hammer: api trm allows 3 calls per skill per hour; try again in \d+ s/,
+    );
   });
 
   test('an API the skill does not declare is denied before anything is sent', async () => {
-    await f.deploy({ name: 'nosy', permissions: '  tools: [Read]', handler: `export const handler = async (ctx) => { await ctx.apis.trm.block({}); return { success: true, message: 'sent' }; };` });
+    await f.deploy({
+      name: 'nosy',
+      permissions: '  tools: [Read]',
+      handler: `export const handler = async (ctx) => { await ctx.apis.trm.block({}); return { success: true, message: 'sent' }; };`,
+    });
     seen.length = 0;
     const r = await run('test/nosy');
     assert.equal(r.error?.code, 'PERMISSION_DENIED');
-    assert.deepEqual(r.error?.details, { skill: 'test/nosy', role: null, resource: 'api trm', rule: 'not in permissions.apis' });
+    assert.deepEqual(r.error?.details, {
+      skill: 'test/nosy',
+      role: null,
+      resource: 'api trm',
+      rule: 'not in permissions.apis',
+    });
     assert.equal(seen.length, 0);
   });
 });
@@ -145,7 +170,12 @@ describe('WebFetch', () => {
       };`,
     });
     const d = ((await run('test/fetcher')).result as { data: Record<string, unknown> }).data;
-    assert.deepEqual(d, { status: 200, body: 'hello page', redirect: 'PERMISSION_DENIED host example.invalid', other: "PERMISSION_DENIED not in the platform's WebFetch allow-list" });
+    assert.deepEqual(d, {
+      status: 200,
+      body: 'hello page',
+      redirect: 'PERMISSION_DENIED host example.invalid',
+      other: "PERMISSION_DENIED not in the platform's WebFetch allow-list",
+    });
   });
 
   test('a name in the allow-list that resolves to loopback is refused at connect time, in the handler, and nothing is sent', async () => {
@@ -191,10 +221,17 @@ describe('context.model through the gateway', () => {
     assert.equal(r.model.calls, 1);
     assert.ok(r.model.promptTokens > 0 && r.model.cost > 0);
     await f.runtime.recorder.drain(); // rows reach the database just after the answer
-    const rows = await f.db.query<{ model: string; ok: boolean; is_fallback: boolean }>('SELECT model, ok, is_fallback FROM model_calls WHERE execution_id = $1', [r.id]);
+    const rows = await f.db.query<{ model: string; ok: boolean; is_fallback: boolean }>(
+      'SELECT model, ok, is_fallback FROM model_calls WHERE execution_id = $1',
+      [r.id],
+    );
     assert.deepEqual(rows, [{ model: 'anthropic/claude-haiku-4-5', ok: true, is_fallback: false }]);
     assert.deepEqual(r.model.providers, ['openrouter'], 'the record names who answered');
-    assert.deepEqual((await f.runtime.listExecutions({ ref: 'test/chatty', limit: 1 }))[0]!.model.providers, ['openrouter'], 'and so does the stored record');
+    assert.deepEqual(
+      (await f.runtime.listExecutions({ ref: 'test/chatty', limit: 1 }))[0]!.model.providers,
+      ['openrouter'],
+      'and so does the stored record',
+    );
   });
 
   test('when the primary keeps failing the fallback answers, and every call is on record', async () => {
@@ -209,10 +246,22 @@ describe('context.model through the gateway', () => {
     assert.equal(r.error, null, JSON.stringify(r.error));
     assert.equal((r.result as { message: string }).message, 'anthropic/claude-sonnet-4-5');
     await f.runtime.recorder.drain(); // rows reach the database just after the answer
-    const rows = await f.db.query<{ requested_model: string; ok: boolean; is_fallback: boolean; error_code: string | null }>('SELECT requested_model, ok, is_fallback, error_code FROM model_calls WHERE execution_id = $1 ORDER BY id', [r.id]);
+    const rows = await f.db.query<{
+      requested_model: string;
+      ok: boolean;
+      is_fallback: boolean;
+      error_code: string | null;
+    }>('SELECT requested_model, ok, is_fallback, error_code FROM model_calls WHERE execution_id = $1 ORDER BY id', [
+      r.id,
+    ]);
     // Two retries of the primary (jittered backoff), then the platform default.
     const failed = { requested_model: 'gpt-4o', ok: false, is_fallback: false, error_code: 'UPSTREAM_ERROR' };
-    assert.deepEqual(rows, [failed, failed, failed, { requested_model: 'claude-sonnet-4-5', ok: true, is_fallback: true, error_code: null }]);
+    assert.deepEqual(rows, [
+      failed,
+      failed,
+      failed,
+      { requested_model: 'claude-sonnet-4-5', ok: true, is_fallback: true, error_code: null },
+    ]);
   });
 
   test('the model calls a custom tool the handler exports; it runs in the sandbox with the skill permissions', async () => {
@@ -233,11 +282,23 @@ describe('context.model through the gateway', () => {
     assert.equal(r.error, null, JSON.stringify(r.error));
     assert.equal((r.result as { message: string }).message, 'tool said: # Decisions');
     assert.equal(r.model.calls, 2);
-    assert.deepEqual(stub.chatRequests[0]!.body.tools, [{ type: 'function', function: { name: 'firstLine', description: 'First line of a file of the skill', parameters: { type: 'object', properties: { path: { type: 'string' } } } } }]);
+    assert.deepEqual(stub.chatRequests[0]!.body.tools, [
+      {
+        type: 'function',
+        function: {
+          name: 'firstLine',
+          description: 'First line of a file of the skill',
+          parameters: { type: 'object', properties: { path: { type: 'string' } } },
+        },
+      },
+    ]);
   });
 
   test('a malformed request is BAD_REQUEST naming the field', async () => {
-    await f.deploy({ name: 'badchat', handler: `export const handler = async (ctx) => { await ctx.model.chat({ messages: [] }); return { success: true, message: 'x' }; };` });
+    await f.deploy({
+      name: 'badchat',
+      handler: `export const handler = async (ctx) => { await ctx.model.chat({ messages: [] }); return { success: true, message: 'x' }; };`,
+    });
     const r = await run('test/badchat');
     assert.equal(r.error?.code, 'BAD_REQUEST');
     assert.match(r.error!.message, /messages: at least one message/);

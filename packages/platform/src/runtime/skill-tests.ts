@@ -36,18 +36,49 @@ export interface SkillTestTarget {
 const OUTPUT_CAP = 1024 * 1024;
 const SANDBOX_UID = 65534;
 
-export async function runSkillTests(t: SkillTestTarget, o: { mode: SandboxMode; scratchRoot: string; timeoutMs?: number; cgroups?: CgroupManager | undefined; onOutput?: (chunk: string) => void }): Promise<SkillTestRun> {
+export async function runSkillTests(
+  t: SkillTestTarget,
+  o: {
+    mode: SandboxMode;
+    scratchRoot: string;
+    timeoutMs?: number;
+    cgroups?: CgroupManager | undefined;
+    onOutput?: (chunk: string) => void;
+  },
+): Promise<SkillTestRun> {
   const started = performance.now();
   await mkdir(t.cacheDir, { recursive: true, mode: 0o755 });
-  const spec = await adapterFor(t.language).prepareTests({ bundleDir: t.bundleDir, entryPoint: t.entryPoint, cacheDir: t.cacheDir, sandbox: { mode: o.mode, cgroups: o.cgroups } });
+  const spec = await adapterFor(t.language).prepareTests({
+    bundleDir: t.bundleDir,
+    entryPoint: t.entryPoint,
+    cacheDir: t.cacheDir,
+    sandbox: { mode: o.mode, cgroups: o.cgroups },
+  });
   const scratchDir = join(o.scratchRoot, `test-${randomUUID()}`);
   mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0 && o.mode === 'bwrap') chownSync(scratchDir, SANDBOX_UID, SANDBOX_UID);
-  const limits = { memoryMb: Math.max(t.memoryMb, 512), cpu: 0, cpuSeconds: 600, maxProcesses: 256, maxFileMb: 64, tmpMb: 128 };
-  const cgroup = o.cgroups?.create(`t-${randomUUID()}`, { memoryMb: limits.memoryMb, maxProcesses: limits.maxProcesses, cpu: 0 });
+  const limits = {
+    memoryMb: Math.max(t.memoryMb, 512),
+    cpu: 0,
+    cpuSeconds: 600,
+    maxProcesses: 256,
+    maxFileMb: 64,
+    tmpMb: 128,
+  };
+  const cgroup = o.cgroups?.create(`t-${randomUUID()}`, {
+    memoryMb: limits.memoryMb,
+    maxProcesses: limits.maxProcesses,
+    cpu: 0,
+  });
   const timeoutMs = o.timeoutMs ?? 5 * 60_000;
   try {
-    const { child, channel } = launch(o.mode, spec, { bundleDir: t.bundleDir, scratchDir, shared: t.shared }, limits, cgroup);
+    const { child, channel } = launch(
+      o.mode,
+      spec,
+      { bundleDir: t.bundleDir, scratchDir, shared: t.shared },
+      limits,
+      cgroup,
+    );
     channel.destroy();
     let output = '';
     const take = (d: Buffer) => {
@@ -66,10 +97,21 @@ export async function runSkillTests(t: SkillTestTarget, o: { mode: SandboxMode; 
         }
         output += `\n[aspora] the tests did not finish within ${timeoutMs} ms and were stopped\n`;
       }, timeoutMs);
-      child.once('error', (e) => (clearTimeout(timer), reject(new AsporaError('SANDBOX_UNAVAILABLE', `cannot start the tests: ${e.message}`))));
+      child.once(
+        'error',
+        (e) => (
+          clearTimeout(timer), reject(new AsporaError('SANDBOX_UNAVAILABLE', `cannot start the tests: ${e.message}`))
+        ),
+      );
       child.once('exit', (code) => (clearTimeout(timer), resolve(code)));
     });
-    return { passed: exitCode === 0, exitCode, output, durationMs: Math.round(performance.now() - started), language: t.language };
+    return {
+      passed: exitCode === 0,
+      exitCode,
+      output,
+      durationMs: Math.round(performance.now() - started),
+      language: t.language,
+    };
   } finally {
     cgroup?.killAll();
     await cgroup?.remove();

@@ -32,8 +32,14 @@ before(async () => {
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       if (req.headers.authorization !== 'Bearer trm-demo') return res.writeHead(401).end();
-      if (req.url?.startsWith('/trm/transactions/')) return res.writeHead(200, { 'content-type': 'application/json' }).end(req.url.includes('tx_123') ? '0.93' : '0.12');
-      if (req.url === '/fraud-db/blocks') return blocked.push(JSON.parse(body)), res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      if (req.url?.startsWith('/trm/transactions/'))
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(req.url.includes('tx_123') ? '0.93' : '0.12');
+      if (req.url === '/fraud-db/blocks')
+        return (
+          blocked.push(JSON.parse(body)), res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+        );
       res.writeHead(404).end();
     });
   });
@@ -77,23 +83,48 @@ for (const tx of ['tx_123', 'tx_456']) {
   for (const { lang, ref, skip } of VARIANTS) {
     test(`${tx}: the ${lang} variant returns the same SkillResult as the others`, { skip }, async () => {
       blocked.length = 0;
-      const r = await f.runtime.run({ ref, input: { userMessage: `block payment ${tx}`, metadata: { transactionId: tx } } });
+      const r = await f.runtime.run({
+        ref,
+        input: { userMessage: `block payment ${tx}`, metadata: { transactionId: tx } },
+      });
       assert.equal(r.error, null, `${r.ref}: ${JSON.stringify(r.error)}`);
-      const expected = tx === 'tx_123'
-        ? { success: true, message: '🚫 Transaction blocked due to high fraud score', data: { fraudScore: 0.93, action: 'blocked' }, confidence: 0.95 }
-        : { success: true, message: '✅ Transaction approved', data: { fraudScore: 0.12, action: 'approved' }, confidence: 0.85 };
+      const expected =
+        tx === 'tx_123'
+          ? {
+              success: true,
+              message: '🚫 Transaction blocked due to high fraud score',
+              data: { fraudScore: 0.93, action: 'blocked' },
+              confidence: 0.95,
+            }
+          : {
+              success: true,
+              message: '✅ Transaction approved',
+              data: { fraudScore: 0.12, action: 'approved' },
+              confidence: 0.85,
+            };
       assert.deepEqual(r.result, expected, r.ref);
       assert.equal(blocked.length, tx === 'tx_123' ? 1 : 0);
-      assert.equal(r.hostCalls, tx === 'tx_123' ? 3 : 2, `${r.ref}: Read, checkTransaction${tx === 'tx_123' ? ', blockTransaction' : ''}`);
+      assert.equal(
+        r.hostCalls,
+        tx === 'tx_123' ? 3 : 2,
+        `${r.ref}: Read, checkTransaction${tx === 'tx_123' ? ', blockTransaction' : ''}`,
+      );
     });
   }
 }
 
 test('the variants run at once are an execution each', async () => {
   const deployed = VARIANTS.filter((v) => !v.skip);
-  const runs = await Promise.all(deployed.map(({ ref }) => f.runtime.run({ ref, input: { userMessage: 'block payment tx_456', metadata: { transactionId: 'tx_456' } } })));
+  const runs = await Promise.all(
+    deployed.map(({ ref }) =>
+      f.runtime.run({ ref, input: { userMessage: 'block payment tx_456', metadata: { transactionId: 'tx_456' } } }),
+    ),
+  );
   for (const r of runs) assert.equal(r.error, null, `${r.ref}: ${JSON.stringify(r.error)}`);
-  assert.deepEqual(runs.map((r) => r.ref), deployed.map((v) => v.ref));
+  assert.deepEqual(
+    runs.map((r) => r.ref),
+    deployed.map((v) => v.ref),
+  );
   assert.equal(new Set(runs.map((r) => r.id)).size, runs.length, 'one execution each');
 });
 

@@ -79,7 +79,8 @@ const mib = (n: number) => `${n / (1024 * 1024)} MiB`;
  * A message field as text. The handler wrote it: String() of `{"toString":1}` throws, and a throw
  * in the socket's data listener ended the platform process.
  */
-const text = (v: unknown): string => (typeof v === 'string' ? v : v === null || typeof v !== 'object' ? String(v ?? '') : JSON.stringify(v));
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : v === null || typeof v !== 'object' ? String(v ?? '') : JSON.stringify(v);
 
 export class Worker {
   #running: Running | undefined;
@@ -122,7 +123,14 @@ export class Worker {
       throw e;
     }
     const { child, channel } = launched;
-    const w = new Worker(o.key, o.limits.memoryMb, { scratchDir: o.layout.scratchDir, tmpDir: o.layout.tmpDir, shmDir: o.layout.shmDir }, child, channel, cgroup);
+    const w = new Worker(
+      o.key,
+      o.limits.memoryMb,
+      { scratchDir: o.layout.scratchDir, tmpDir: o.layout.tmpDir, shmDir: o.layout.shmDir },
+      child,
+      channel,
+      cgroup,
+    );
     w.#mapStack = o.spec.mapStack;
     // After the exit handlers have read the group's OOM counters.
     child.once('exit', () => setImmediate(() => void cleanUpAfter(cgroup, o.home ?? o.layout.scratchDir)));
@@ -134,23 +142,36 @@ export class Worker {
       const fail = (code: ErrorCode, message: string, cause?: unknown) => {
         clearTimeout(timer);
         w.kill();
-        reject(new AsporaError(code, message, { hint: 'run the skill\'s tests (aspora test) to see the handler load', ...(cause !== undefined ? { cause } : {}) }));
+        reject(
+          new AsporaError(code, message, {
+            hint: "run the skill's tests (aspora test) to see the handler load",
+            ...(cause !== undefined ? { cause } : {}),
+          }),
+        );
       };
       // What the sandbox printed is the handler's; the host folders it names (bwrap's own errors) are not.
       const output = () => (stderr.trim() ? `: ${hidePaths(stderr.trim(), o.layout)}` : '');
-      const timer = setTimeout(() => fail('HANDLER_LOAD_FAILED', `worker did not start within ${startTimeoutMs} ms${output()}`), startTimeoutMs);
+      const timer = setTimeout(
+        () => fail('HANDLER_LOAD_FAILED', `worker did not start within ${startTimeoutMs} ms${output()}`),
+        startTimeoutMs,
+      );
       // The runtime logs the cause under an error id; the caller gets neither it nor its paths.
       child.once('error', (e) => fail('SANDBOX_UNAVAILABLE', 'cannot start the worker', e));
-      child.once('exit', (code, signal) => fail('HANDLER_LOAD_FAILED', `worker exited before it was ready (${signal ?? `exit ${code}`})${output()}`));
+      child.once('exit', (code, signal) =>
+        fail('HANDLER_LOAD_FAILED', `worker exited before it was ready (${signal ?? `exit ${code}`})${output()}`),
+      );
       // A worker that dies with host answers unread resets the channel (ECONNRESET): its exit is what
       // ends the execution; without a listener the error ended the platform process.
-      channel.on('error', () => (w.#running ? w.#fail('WORKER_CRASHED', 'the worker\'s protocol channel broke') : w.kill()));
+      channel.on('error', () =>
+        w.#running ? w.#fail('WORKER_CRASHED', "the worker's protocol channel broke") : w.kill(),
+      );
       readLines(
         channel,
         (m, bytes) => {
           if (m.t === 'ready') {
             clearTimeout(timer);
-            if (Array.isArray(m.tools)) w.tools = (m.tools as ExportedTool[]).filter((t) => t && typeof t.name === 'string');
+            if (Array.isArray(m.tools))
+              w.tools = (m.tools as ExportedTool[]).filter((t) => t && typeof t.name === 'string');
             if (typeof m.pid === 'number') w.#nsPid = m.pid;
             child.removeAllListeners('exit');
             child.removeAllListeners('error');
@@ -159,10 +180,16 @@ export class Worker {
             resolve(w);
           } else if (m.t === 'fatal') {
             const e = (m.error ?? {}) as { message?: unknown };
-            fail('HANDLER_LOAD_FAILED', typeof e.message === 'string' ? hidePaths(e.message.slice(0, LIMITS.errorMessageBytes), o.layout) : 'the handler could not be loaded');
+            fail(
+              'HANDLER_LOAD_FAILED',
+              typeof e.message === 'string'
+                ? hidePaths(e.message.slice(0, LIMITS.errorMessageBytes), o.layout)
+                : 'the handler could not be loaded',
+            );
           } else w.#dispatch(m, bytes);
         },
-        (why) => (w.#running ? w.#fail('PROTOCOL_ERROR', `the worker broke the protocol: ${why}`) : fail('PROTOCOL_ERROR', why)),
+        (why) =>
+          w.#running ? w.#fail('PROTOCOL_ERROR', `the worker broke the protocol: ${why}`) : fail('PROTOCOL_ERROR', why),
       );
     });
   }
@@ -184,13 +211,21 @@ export class Worker {
   }
 
   execute(exec: string, context: Record<string, unknown>, hooks: ExecutionHooks, timeoutMs: number): Promise<Outcome> {
-    if (this.#dead) return Promise.resolve({ ok: false, error: { code: 'WORKER_CRASHED', message: `worker is gone: ${this.#exitWhy}` } });
+    if (this.#dead)
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'WORKER_CRASHED', message: `worker is gone: ${this.#exitWhy}` },
+      });
     if (this.#running) throw new Error('worker is busy'); // the pool never does this
     this.executions++;
     this.#outputBytes = 0;
     this.#sent = 0;
     return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => this.#fail('TIMEOUT', `the handler did not finish within ${timeoutMs} ms (runtime.timeout); it was killed`), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          this.#fail('TIMEOUT', `the handler did not finish within ${timeoutMs} ms (runtime.timeout); it was killed`),
+        timeoutMs,
+      );
       this.#running = {
         exec,
         hooks,
@@ -203,7 +238,14 @@ export class Worker {
           this.lastUsed = Date.now();
           // Processes the handler left behind are killed; a worker that had any is not reused
           // either (their zombies, open files and threads would weigh on the next execution).
-          if (!this.#dead && this.cgroup && this.child.pid && this.#nsPid && reapLeftovers(this.cgroup, this.child.pid, this.#nsPid) > 0) this.kill();
+          if (
+            !this.#dead &&
+            this.cgroup &&
+            this.child.pid &&
+            this.#nsPid &&
+            reapLeftovers(this.cgroup, this.child.pid, this.#nsPid) > 0
+          )
+            this.kill();
           resolve(o);
         },
       };
@@ -245,7 +287,12 @@ export class Worker {
       for (const line of d.toString('utf8').split('\n')) {
         if (line.trim()) this.#running.hooks.log({ level: source === 'stdout' ? 'info' : 'warn', msg: line, source });
       }
-      if (this.#outputBytes > MAX_OUTPUT_LOG) this.#running.hooks.log({ level: 'warn', msg: `[truncated: stdout and stderr past ${MAX_OUTPUT_LOG / 1024} KiB in this execution are not recorded]`, source: 'platform' });
+      if (this.#outputBytes > MAX_OUTPUT_LOG)
+        this.#running.hooks.log({
+          level: 'warn',
+          msg: `[truncated: stdout and stderr past ${MAX_OUTPUT_LOG / 1024} KiB in this execution are not recorded]`,
+          source: 'platform',
+        });
     };
     this.child.stdout!.on('data', out('stdout'));
     this.child.stdout!.resume(); // a spare launcher's stdout was paused until now
@@ -259,7 +306,8 @@ export class Worker {
           : `exit code ${code}`;
       const wasDead = this.#dead;
       this.#dead = true;
-      if (this.#running && !wasDead) this.#fail('WORKER_CRASHED', `the worker process ended during the execution (${this.#exitWhy})`);
+      if (this.#running && !wasDead)
+        this.#fail('WORKER_CRASHED', `the worker process ended during the execution (${this.#exitWhy})`);
     });
   }
 
@@ -274,7 +322,11 @@ export class Worker {
     try {
       this.#onMessage(m, bytes);
     } catch (e) {
-      if (this.#running) this.#fail('PROTOCOL_ERROR', `the worker sent a message the host could not read (${m.t.slice(0, 40)}): ${(e as Error).message?.slice(0, 200)}`);
+      if (this.#running)
+        this.#fail(
+          'PROTOCOL_ERROR',
+          `the worker sent a message the host could not read (${m.t.slice(0, 40)}): ${(e as Error).message?.slice(0, 200)}`,
+        );
       else this.kill();
     }
   }
@@ -285,10 +337,14 @@ export class Worker {
     this.#sent += bytes;
     if (this.#sent > LIMITS.executionBytes) {
       if (!r) return this.kill();
-      return this.#fail('PROTOCOL_ERROR', `the worker sent more than ${mib(LIMITS.executionBytes)} in one execution (the protocol's limit); it was stopped`);
+      return this.#fail(
+        'PROTOCOL_ERROR',
+        `the worker sent more than ${mib(LIMITS.executionBytes)} in one execution (the protocol's limit); it was stopped`,
+      );
     }
     if (!r) return; // late messages of a finished execution are dropped
-    if (m.exec !== undefined && m.exec !== r.exec) return this.#fail('PROTOCOL_ERROR', `message for execution ${text(m.exec).slice(0, 100)} during ${r.exec}`);
+    if (m.exec !== undefined && m.exec !== r.exec)
+      return this.#fail('PROTOCOL_ERROR', `message for execution ${text(m.exec).slice(0, 100)} during ${r.exec}`);
     switch (m.t) {
       case 'call': {
         const id = m.id;
@@ -296,7 +352,13 @@ export class Worker {
         const name = op.slice(0, 100);
         // Refused at once, not queued: 100,000 calls fired together never become 100,000 pending promises.
         if (r.calls >= LIMITS.callsInFlight || r.callBytes + bytes > LIMITS.callBytesInFlight) {
-          return this.#answer(id, name, { ok: false, error: { code: 'RATE_LIMITED', message: `${name}: ${LIMITS.callsInFlight} host calls (or ${mib(LIMITS.callBytesInFlight)} of them) are already in flight; await some before starting more` } });
+          return this.#answer(id, name, {
+            ok: false,
+            error: {
+              code: 'RATE_LIMITED',
+              message: `${name}: ${LIMITS.callsInFlight} host calls (or ${mib(LIMITS.callBytesInFlight)} of them) are already in flight; await some before starting more`,
+            },
+          });
         }
         r.calls++;
         r.callBytes += bytes;
@@ -311,8 +373,18 @@ export class Worker {
         return;
       }
       case 'log': {
-        const level = typeof m.level === 'string' && ['debug', 'info', 'warn', 'error'].includes(m.level) ? (m.level as LogEntry['level']) : 'info';
-        r.hooks.log({ level, msg: text(m.msg), ...(m.fields && typeof m.fields === 'object' && !Array.isArray(m.fields) ? { fields: m.fields as Record<string, unknown> } : {}), source: 'handler' });
+        const level =
+          typeof m.level === 'string' && ['debug', 'info', 'warn', 'error'].includes(m.level)
+            ? (m.level as LogEntry['level'])
+            : 'info';
+        r.hooks.log({
+          level,
+          msg: text(m.msg),
+          ...(m.fields && typeof m.fields === 'object' && !Array.isArray(m.fields)
+            ? { fields: m.fields as Record<string, unknown> }
+            : {}),
+          source: 'handler',
+        });
         return;
       }
       case 'metric':
@@ -320,16 +392,36 @@ export class Worker {
         return;
       case 'result': {
         const p = parseResult(m.result);
-        return r.done(p.ok ? { ...p, bytes } : { ok: false, error: { code: 'BAD_RESULT', message: `the handler returned something that is not a SkillResult: ${p.why.slice(0, 2000)}` } });
+        return r.done(
+          p.ok
+            ? { ...p, bytes }
+            : {
+                ok: false,
+                error: {
+                  code: 'BAD_RESULT',
+                  message: `the handler returned something that is not a SkillResult: ${p.why.slice(0, 2000)}`,
+                },
+              },
+        );
       }
       case 'error': {
         const e = (m.error ?? {}) as { code?: unknown; message?: unknown; details?: unknown; stack?: unknown };
         // The stack of the handler's own failure, in the skill's files and lines, for the record (cut to size by the runtime).
         const stack = typeof e.stack === 'string' ? this.#mappedStack(e.stack) : undefined;
-        const given = e.details && typeof e.details === 'object' && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : undefined;
+        const given =
+          e.details && typeof e.details === 'object' && !Array.isArray(e.details)
+            ? (e.details as Record<string, unknown>)
+            : undefined;
         const details = given || stack ? { ...given, ...(stack ? { stack } : {}) } : undefined;
         const code = typeof e.code === 'string' && ERROR_CODE.test(e.code) ? e.code : 'HANDLER_ERROR';
-        return r.done({ ok: false, error: { code, message: typeof e.message === 'string' ? e.message : 'the handler failed', ...(details ? { details } : {}) } });
+        return r.done({
+          ok: false,
+          error: {
+            code,
+            message: typeof e.message === 'string' ? e.message : 'the handler failed',
+            ...(details ? { details } : {}),
+          },
+        });
       }
       default:
         return this.#fail('PROTOCOL_ERROR', `unknown message type ${JSON.stringify(m.t.slice(0, 100))}`);
@@ -345,19 +437,31 @@ export class Worker {
   /** A call's return; an answer the worker could not take (too large, too deep) fails the call instead. */
   #answer(id: unknown, op: string, body: { ok: true; value: unknown } | { ok: false; error: ExecutionFailure }): void {
     if (this.#dead || this.channel.destroyed) return;
-    const refuse = (code: ErrorCode, why: string) => JSON.stringify({ t: 'return', id, ok: false, error: { code, message: `the answer to ${op} cannot be sent to the handler: ${why}` } });
+    const refuse = (code: ErrorCode, why: string) =>
+      JSON.stringify({
+        t: 'return',
+        id,
+        ok: false,
+        error: { code, message: `the answer to ${op} cannot be sent to the handler: ${why}` },
+      });
     let line: string;
     try {
       line = JSON.stringify({ t: 'return', id, ...body });
-      if (line.length * 3 > LIMITS.answerLineBytes && Buffer.byteLength(line) > LIMITS.answerLineBytes) line = refuse('PAYLOAD_TOO_LARGE', `it is larger than ${mib(LIMITS.answerLineBytes)}`);
-      else if (textDeeperThan(line, LIMITS.messageDepth)) line = refuse('UPSTREAM_ERROR', `it is nested deeper than ${LIMITS.valueDepth} levels`);
+      if (line.length * 3 > LIMITS.answerLineBytes && Buffer.byteLength(line) > LIMITS.answerLineBytes)
+        line = refuse('PAYLOAD_TOO_LARGE', `it is larger than ${mib(LIMITS.answerLineBytes)}`);
+      else if (textDeeperThan(line, LIMITS.messageDepth))
+        line = refuse('UPSTREAM_ERROR', `it is nested deeper than ${LIMITS.valueDepth} levels`);
     } catch {
       line = refuse('UPSTREAM_ERROR', `it is nested deeper than ${LIMITS.valueDepth} levels`); // JSON.stringify ran out of stack
     }
     this.channel.write(`${line}\n`);
     // Answers pile up in the host's memory when the worker stops reading them.
     if (this.channel.writableLength > LIMITS.unreadBytes) {
-      if (this.#running) this.#fail('PROTOCOL_ERROR', `the worker left more than ${mib(LIMITS.unreadBytes)} of the host's answers unread; it was stopped`);
+      if (this.#running)
+        this.#fail(
+          'PROTOCOL_ERROR',
+          `the worker left more than ${mib(LIMITS.unreadBytes)} of the host's answers unread; it was stopped`,
+        );
       else this.kill();
     }
   }
@@ -366,7 +470,11 @@ export class Worker {
 /** The sandbox's names for the host folders mounted into it (error text from bwrap or a handler). */
 function hidePaths(text: string, layout: SandboxLayout): string {
   let out = text;
-  for (const [host, inside] of [[layout.bundleDir, '/skill'], [layout.scratchDir, '/scratch'], ...layout.shared.map((s) => [s.host, s.sandbox])] as Array<[string, string]>) {
+  for (const [host, inside] of [
+    [layout.bundleDir, '/skill'],
+    [layout.scratchDir, '/scratch'],
+    ...layout.shared.map((s) => [s.host, s.sandbox]),
+  ] as Array<[string, string]>) {
     if (host) out = out.split(host).join(inside);
   }
   return out;
@@ -374,7 +482,12 @@ function hidePaths(text: string, layout: SandboxLayout): string {
 
 function toWire(e: unknown): ExecutionFailure {
   // The hint travels in the message: SDKs rebuild the error from code, message and details.
-  if (e instanceof AsporaError) return { code: e.code, message: e.hint ? `${e.message} (${e.hint})` : e.message, ...(e.details ? { details: e.details } : {}) };
+  if (e instanceof AsporaError)
+    return {
+      code: e.code,
+      message: e.hint ? `${e.message} (${e.hint})` : e.message,
+      ...(e.details ? { details: e.details } : {}),
+    };
   // Never a raw error's message (host paths, internals): the runtime's call hook logs those under an error id first.
   return { code: 'INTERNAL', message: 'internal error' };
 }

@@ -11,6 +11,6 @@ export { ALWAYS_IGNORED, createIgnore } from './ignore.ts';
 export type { FileMode } from './paths.ts';
 export { openBundleStore } from './store.ts';
 export type { BundleStore, PutResult, OpenStoreOptions } from './store.ts';
-export { LocalBundleStore } from './local-store.ts';
+export { LocalBundleStore } from './folder-store.ts';
 export { S3BundleStore, parseS3Url } from './s3-store.ts';
 export type { S3Location, S3StoreOptions } from './s3-store.ts';

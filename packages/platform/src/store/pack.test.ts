@@ -65,7 +65,17 @@ describe('packFolder determinism', () => {
     assert.match(pa.digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(pa.size, pa.bytes.length);
     // Entries in byte order of their path.
-    assert.deepEqual(pa.files.map((f) => f.path), ['SKILL.md', 'aspora.config.yaml', 'assets/data/ü-unicode.txt', 'code/main.py', 'code/run.sh', 'tests/test_main.py']);
+    assert.deepEqual(
+      pa.files.map((f) => f.path),
+      [
+        'SKILL.md',
+        'aspora.config.yaml',
+        'assets/data/ü-unicode.txt',
+        'code/main.py',
+        'code/run.sh',
+        'tests/test_main.py',
+      ],
+    );
     // gzip header: no mtime, no file name, fixed OS byte.
     assert.deepEqual([...pa.bytes.subarray(3, 8)], [0, 0, 0, 0, 0]);
     assert.equal(pa.bytes[9], 3);
@@ -117,18 +127,41 @@ describe('packFolder ignore rules', () => {
     const a = await tmp();
     await writeTree(a, {
       ...skill,
-      '.git/HEAD': 'ref: x', 'node_modules/x/index.js': '', 'code/node_modules/y.js': '', '.DS_Store': '',
-      'code/__pycache__/m.cpython.pyc': '', 'code/util.pyc': '', '.aspora/state.json': '{}',
+      '.git/HEAD': 'ref: x',
+      'node_modules/x/index.js': '',
+      'code/node_modules/y.js': '',
+      '.DS_Store': '',
+      'code/__pycache__/m.cpython.pyc': '',
+      'code/util.pyc': '',
+      '.aspora/state.json': '{}',
       '.asporaignore': '# comment\n\n*.log\n!keep.log\nbuild/\n/top.txt\ndocs/**/*.tmp\n',
-      'a.log': '', 'keep.log': 'kept', 'build/out.js': '', 'code/build': 'a file named build is kept',
-      'top.txt': '', 'code/top.txt': 'only the root one is ignored', 'docs/x/y.tmp': '', 'docs/readme.md': 'kept',
+      'a.log': '',
+      'keep.log': 'kept',
+      'build/out.js': '',
+      'code/build': 'a file named build is kept',
+      'top.txt': '',
+      'code/top.txt': 'only the root one is ignored',
+      'docs/x/y.tmp': '',
+      'docs/readme.md': 'kept',
       'secret.env': '',
     });
     const packed = await packFolder(a, { ignore: ['*.env', '!.git/'] });
-    assert.deepEqual(packed.files.map((f) => f.path), [
-      '.asporaignore', 'SKILL.md', 'aspora.config.yaml', 'assets/data/ü-unicode.txt', 'code/build', 'code/main.py',
-      'code/run.sh', 'code/top.txt', 'docs/readme.md', 'keep.log', 'tests/test_main.py',
-    ]);
+    assert.deepEqual(
+      packed.files.map((f) => f.path),
+      [
+        '.asporaignore',
+        'SKILL.md',
+        'aspora.config.yaml',
+        'assets/data/ü-unicode.txt',
+        'code/build',
+        'code/main.py',
+        'code/run.sh',
+        'code/top.txt',
+        'docs/readme.md',
+        'keep.log',
+        'tests/test_main.py',
+      ],
+    );
   });
 
   test('symlink is rejected naming the path, unless ignored', async () => {
@@ -163,8 +196,9 @@ describe('packFiles', () => {
   test('in-memory packing matches the folder packing and insertion order does not matter', async () => {
     const a = await tmp();
     await writeTree(a, skill);
-    const entries = Object.entries(skill).map(([p, v]) =>
-      [p, typeof v === 'string' ? Buffer.from(v) : { data: Buffer.from(v.text), mode: v.mode }] as const);
+    const entries = Object.entries(skill).map(
+      ([p, v]) => [p, typeof v === 'string' ? Buffer.from(v) : { data: Buffer.from(v.text), mode: v.mode }] as const,
+    );
     const m1 = await packFiles(new Map(entries));
     const m2 = await packFiles(new Map([...entries].reverse()));
     assert.equal(m1.digest, m2.digest);
@@ -172,9 +206,32 @@ describe('packFiles', () => {
   });
 
   test('unsafe or conflicting paths are refused', async () => {
-    for (const bad of ['../evil', '/abs', 'a\\b', 'a//b', './a', 'a/./b', 'a\0b', '', 'n'.repeat(256), `${'d/'.repeat(512)}x`]) {
-      await assert.rejects(packFiles(new Map([[bad, Buffer.from('x')]])), (e: unknown) => code(e) === 'BUNDLE_INVALID', bad);
+    for (const bad of [
+      '../evil',
+      '/abs',
+      'a\\b',
+      'a//b',
+      './a',
+      'a/./b',
+      'a\0b',
+      '',
+      'n'.repeat(256),
+      `${'d/'.repeat(512)}x`,
+    ]) {
+      await assert.rejects(
+        packFiles(new Map([[bad, Buffer.from('x')]])),
+        (e: unknown) => code(e) === 'BUNDLE_INVALID',
+        bad,
+      );
     }
-    await assert.rejects(packFiles(new Map([['a', Buffer.from('1')], ['a/b', Buffer.from('2')]])), /inside "a"/);
+    await assert.rejects(
+      packFiles(
+        new Map([
+          ['a', Buffer.from('1')],
+          ['a/b', Buffer.from('2')],
+        ]),
+      ),
+      /inside "a"/,
+    );
   });
 });

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { AsporaError } from '@aspora/sdk';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { constants as zc, gzip } from 'node:zlib';
@@ -62,7 +64,8 @@ export async function packFiles(files: PackInput, opts: PackOptions = {}): Promi
     const v = files.get(path)!;
     const data = Buffer.isBuffer(v) ? v : v.data;
     const mode = normaliseMode(Buffer.isBuffer(v) ? undefined : v.mode);
-    if (data.length > limits.maxFileBytes) throw tooLarge('maxFileBytes', data.length, limits.maxFileBytes, { subject: path });
+    if (data.length > limits.maxFileBytes)
+      throw tooLarge('maxFileBytes', data.length, limits.maxFileBytes, { subject: path });
     return { path, data, mode };
   });
 
@@ -75,7 +78,10 @@ export async function packFiles(files: PackInput, opts: PackOptions = {}): Promi
   for (const { path, data, mode } of entries) {
     listing.push({ path, size: data.length, mode, sha256: sha256Hex(data) });
     // Owner, group and time are fixed so the archive depends on content only.
-    pack.entry({ name: path, type: 'file', size: data.length, mode, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' }, data);
+    pack.entry(
+      { name: path, type: 'file', size: data.length, mode, mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' },
+      data,
+    );
   }
   pack.finalize();
   await collected;
@@ -87,16 +93,37 @@ export async function packFiles(files: PackInput, opts: PackOptions = {}): Promi
   const bytes = await gzipAsync(tarBytes, GZIP_OPTIONS);
   // Node's gzip header already has mtime 0 and no name; the OS byte is zlib's compile-time platform id, so pin it.
   bytes[GZIP_OS_BYTE] = GZIP_OS_UNIX;
-  if (bytes.length > limits.maxCompressedBytes) throw tooLarge('maxCompressedBytes', bytes.length, limits.maxCompressedBytes);
+  if (bytes.length > limits.maxCompressedBytes)
+    throw tooLarge('maxCompressedBytes', bytes.length, limits.maxCompressedBytes);
   return { bytes, digest: sha256Digest(bytes), size: bytes.length, files: listing };
 }
 
+/** Far above any real ignore file; the patterns are compiled to regular expressions, so they are bounded. */
+const MAX_IGNORE_FILE_BYTES = 64 * 1024;
+
 async function readIgnoreFile(dir: string): Promise<string[]> {
+  let fh;
   try {
-    return (await readFile(join(dir, IGNORE_FILE), 'utf8')).split('\n');
+    // O_NOFOLLOW: a linked .asporaignore is refused like any other link in a skill folder.
+    fh = await open(join(dir, IGNORE_FILE), fsc.O_RDONLY | fsc.O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ELOOP')
+      throw new AsporaError('BAD_REQUEST', `${IGNORE_FILE} is a symbolic link`, {
+        hint: `make ${IGNORE_FILE} a plain file in the skill folder`,
+      });
     throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_IGNORE_FILE_BYTES)
+      throw new AsporaError('BAD_REQUEST', `${IGNORE_FILE} is ${size} bytes, more than ${MAX_IGNORE_FILE_BYTES}`, {
+        hint: 'list directories rather than every file (build/ ignores everything under build)',
+      });
+    return (await fh.readFile('utf8')).split('\n');
+  } finally {
+    await fh.close();
   }
 }
 

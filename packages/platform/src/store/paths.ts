@@ -49,7 +49,8 @@ export function checkBundlePath(path: string): string {
   // Accepted names must be writable where the runtime unpacks them (ENAMETOOLONG there failed every run).
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_PATH_BYTES) throw invalid(path, `is longer than ${MAX_PATH_BYTES} bytes (${bytes})`);
-  if (path.split('/').some((seg) => Buffer.byteLength(seg) > MAX_NAME_BYTES)) throw invalid(path, `has a name longer than ${MAX_NAME_BYTES} bytes`);
+  if (path.split('/').some((seg) => Buffer.byteLength(seg) > MAX_NAME_BYTES))
+    throw invalid(path, `has a name longer than ${MAX_NAME_BYTES} bytes`);
   return path;
 }
 
@@ -68,7 +69,10 @@ export { invalid as invalidEntry };
  * Rejects layouts that cannot be extracted faithfully: a file that is also a directory,
  * or a file nested under another file ("a" and "a/b").
  */
-export function checkNoConflicts(files: ReadonlySet<string> | ReadonlyMap<string, unknown>, dirs: ReadonlySet<string> = new Set()): void {
+export function checkNoConflicts(
+  files: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  dirs: ReadonlySet<string> = new Set(),
+): void {
   const has = (p: string) => files.has(p);
   const check = (p: string) => {
     for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {

@@ -26,7 +26,12 @@ after(async () => {
 });
 
 async function sample(text = 'hello') {
-  return packFiles(new Map([['SKILL.md', Buffer.from(`# ${text}\n`)], ['code/handler.ts', Buffer.from(`export const text = ${JSON.stringify(text)};\n`)]]));
+  return packFiles(
+    new Map([
+      ['SKILL.md', Buffer.from(`# ${text}\n`)],
+      ['code/handler.ts', Buffer.from(`export const text = ${JSON.stringify(text)};\n`)],
+    ]),
+  );
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<AsporaError> {
@@ -42,12 +47,21 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<AsporaErr
 
 /** Writes bytes at a key behind the store's back. */
 async function rawPut(key: string, body: Buffer): Promise<void> {
-  const c = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const c = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   c.destroy();
 }
 
-const open = async (prefix: string, endpoint = s3.endpoint, env: NodeJS.ProcessEnv = {}) => (await openBundleStore(`s3://${BUCKET}/${prefix}`, '/unused', { env: { ...s3.env(endpoint), ...env } })) as S3BundleStore;
+const open = async (prefix: string, endpoint = s3.endpoint, env: NodeJS.ProcessEnv = {}) =>
+  (await openBundleStore(`s3://${BUCKET}/${prefix}`, '/unused', {
+    env: { ...s3.env(endpoint), ...env },
+  })) as S3BundleStore;
 
 describe('S3 bundle store on s3rver', () => {
   test('put stores under <prefix>sha256/<2 hex>/<hex>.tar.gz; get, has and stat find it', async () => {
@@ -59,7 +73,10 @@ describe('S3 bundle store on s3rver', () => {
     assert.deepEqual(await store.put(b.bytes), { digest: b.digest, size: b.size, created: true });
     const hex = b.digest.slice('sha256:'.length);
     assert.equal(store.keyFor(b.digest), `team/bundles/sha256/${hex.slice(0, 2)}/${hex}.tar.gz`);
-    assert.ok(existsSync(join(s3.dir, BUCKET, 'team', 'bundles', 'sha256', hex.slice(0, 2))), 'the object sits under the prefix on the server');
+    assert.ok(
+      existsSync(join(s3.dir, BUCKET, 'team', 'bundles', 'sha256', hex.slice(0, 2))),
+      'the object sits under the prefix on the server',
+    );
     assert.equal(await store.has(b.digest), true);
     assert.deepEqual(await store.stat(b.digest), { size: b.size });
     assert.ok((await store.get(b.digest)).equals(b.bytes));
@@ -72,7 +89,11 @@ describe('S3 bundle store on s3rver', () => {
     assert.equal((await store.put(b.bytes)).created, true);
     proxy.reset();
     assert.deepEqual(await store.put(Buffer.from(b.bytes)), { digest: b.digest, size: b.size, created: false });
-    assert.deepEqual(proxy.seen.map((s) => s.split(' ')[0]), ['HEAD'], 'no PUT for content already stored');
+    assert.deepEqual(
+      proxy.seen.map((s) => s.split(' ')[0]),
+      ['HEAD'],
+      'no PUT for content already stored',
+    );
     // Concurrent puts of one bundle all succeed with the same address.
     const results = await Promise.all(Array.from({ length: 8 }, () => store.put(Buffer.from(b.bytes))));
     assert.ok(results.every((r) => r.digest === b.digest && r.size === b.size));
@@ -180,7 +201,12 @@ describe('S3 bundle store when the server fails', () => {
 
   test('errors mid-upload: the connection cut halfway through the body → UNAVAILABLE, nothing stored', async () => {
     const store = await open('cut', proxy.endpoint);
-    const b = await packFiles(new Map([['SKILL.md', Buffer.from('# big\n')], ['data.bin', randomBytes(64 * 1024)]]));
+    const b = await packFiles(
+      new Map([
+        ['SKILL.md', Buffer.from('# big\n')],
+        ['data.bin', randomBytes(64 * 1024)],
+      ]),
+    );
     proxy.reset((req) => (req.method === 'PUT' ? 'cut' : 'pass'));
     const e = await rejectsWith(store.put(b.bytes), 'UNAVAILABLE');
     assert.ok(e.message.includes(proxy.endpoint), e.message);
@@ -192,7 +218,12 @@ describe('S3 bundle store when the server fails', () => {
 
   test('a download cut halfway is UNAVAILABLE, never a partial bundle', async () => {
     const store = await open('truncated', proxy.endpoint);
-    const b = await packFiles(new Map([['SKILL.md', Buffer.from('# big\n')], ['data.bin', randomBytes(64 * 1024)]]));
+    const b = await packFiles(
+      new Map([
+        ['SKILL.md', Buffer.from('# big\n')],
+        ['data.bin', randomBytes(64 * 1024)],
+      ]),
+    );
     await store.put(b.bytes);
     proxy.reset((req) => (req.method === 'GET' ? 'truncate' : 'pass'));
     const e = await rejectsWith(store.get(b.digest), 'UNAVAILABLE');
@@ -218,11 +249,29 @@ describe('S3 bundle store when the server fails', () => {
 describe('parseS3Url', () => {
   const env = { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', AWS_REGION: 'eu-west-1' };
   test('bucket, prefix, endpoint and region from the URL and the AWS variables', () => {
-    assert.deepEqual(parseS3Url('s3://my-bucket/a/b/', env), { bucket: 'my-bucket', prefix: 'a/b/', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', pathStyle: true });
+    assert.deepEqual(parseS3Url('s3://my-bucket/a/b/', env), {
+      bucket: 'my-bucket',
+      prefix: 'a/b/',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+      pathStyle: true,
+    });
     assert.equal(parseS3Url('s3://my-bucket', env).prefix, '');
-    assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://h:1', AWS_ENDPOINT_URL_S3: 'http://s3:2' }).endpoint, 'http://s3:2', 'the S3-specific endpoint wins');
-    assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://h:1' }).region, 'us-east-1', 'a custom endpoint without a region signs for us-east-1');
-    assert.equal(parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://u:secret@h:1/?token=secret' }).endpoint, 'http://h:1', 'no credentials kept in the endpoint');
+    assert.equal(
+      parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://h:1', AWS_ENDPOINT_URL_S3: 'http://s3:2' }).endpoint,
+      'http://s3:2',
+      'the S3-specific endpoint wins',
+    );
+    assert.equal(
+      parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://h:1' }).region,
+      'us-east-1',
+      'a custom endpoint without a region signs for us-east-1',
+    );
+    assert.equal(
+      parseS3Url('s3://b12', { AWS_ENDPOINT_URL: 'http://u:secret@h:1/?token=secret' }).endpoint,
+      'http://h:1',
+      'no credentials kept in the endpoint',
+    );
   });
 
   test('path style: the URL parameter, then AWS_S3_FORCE_PATH_STYLE, else on exactly with a custom endpoint', () => {
@@ -235,7 +284,10 @@ describe('parseS3Url', () => {
 
   test('refuses what would be misread or leak: credentials, ports, bad names, .. segments, unknown parameters', () => {
     const bad = (url: string, re: RegExp, e: NodeJS.ProcessEnv = env) =>
-      assert.throws(() => parseS3Url(url, e), (err: unknown) => err instanceof AsporaError && re.test(err.message) && !err.message.includes('secret'));
+      assert.throws(
+        () => parseS3Url(url, e),
+        (err: unknown) => err instanceof AsporaError && re.test(err.message) && !err.message.includes('secret'),
+      );
     bad('s3://key:secret@bucket/p', /credentials do not belong/);
     bad('s3://bucket:9000/p', /names a bucket, not a host/);
     bad('s3://Bad_Bucket/p', /not a valid bucket name/);
@@ -247,8 +299,10 @@ describe('parseS3Url', () => {
     assert.throws(() => parseS3Url('s3://bucket', { AWS_ENDPOINT_URL_S3: 'ftp://x' }), /http:\/\/ or https:\/\//);
   });
 
-  test('no secret in the store\'s description', () => {
-    const store = new S3BundleStore('s3://bkt/p', { env: { ...env, AWS_ACCESS_KEY_ID: 'AKIDSECRET', AWS_SECRET_ACCESS_KEY: 'verysecret' } });
+  test("no secret in the store's description", () => {
+    const store = new S3BundleStore('s3://bkt/p', {
+      env: { ...env, AWS_ACCESS_KEY_ID: 'AKIDSECRET', AWS_SECRET_ACCESS_KEY: 'verysecret' },
+    });
     assert.equal(store.where, 's3://bkt/p/ at http://127.0.0.1:9000');
     assert.ok(!JSON.stringify(store.location).includes('secret'));
     void store.close();

@@ -39,19 +39,26 @@ export interface S3Location {
 }
 
 function badUrl(url: string, why: string, hint: string): AsporaError {
-  return new AsporaError('BAD_REQUEST', `bundle store URL ${JSON.stringify(redactUrl(url))}: ${why}`, { hint, details: { url: redactUrl(url) } });
+  return new AsporaError('BAD_REQUEST', `bundle store URL ${JSON.stringify(redactUrl(url))}: ${why}`, {
+    hint,
+    details: { url: redactUrl(url) },
+  });
 }
 
 /** Userinfo never reaches a message or a log line: everything up to the last `@` (a secret may hold `/`). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[\s\S]*@/i, '$1***@');
 }
 
 function bool(v: string | undefined, name: string, url: string): boolean | undefined {
   if (v === undefined || v === '') return undefined;
   if (/^(true|1|yes)$/i.test(v)) return true;
   if (/^(false|0|no)$/i.test(v)) return false;
-  throw badUrl(url, `${name} must be true or false, got ${JSON.stringify(v.slice(0, 20))}`, `set ${name}=true for servers that need path-style addressing (most S3-compatible servers), false for virtual-hosted style`);
+  throw badUrl(
+    url,
+    `${name} must be true or false, got ${JSON.stringify(v.slice(0, 20))}`,
+    `set ${name}=true for servers that need path-style addressing (most S3-compatible servers), false for virtual-hosted style`,
+  );
 }
 
 /**
@@ -62,30 +69,55 @@ function bool(v: string | undefined, name: string, url: string): boolean | undef
 export function parseS3Url(url: string, env: NodeJS.ProcessEnv = process.env): S3Location {
   const u = new URL(url);
   if (u.username || u.password) {
-    throw badUrl(url, 'credentials do not belong in the store URL (it is logged)', 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or use an AWS profile or role) instead');
+    throw badUrl(
+      url,
+      'credentials do not belong in the store URL (it is logged)',
+      'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or use an AWS profile or role) instead',
+    );
   }
-  if (u.port) throw badUrl(url, 'an s3:// URL names a bucket, not a host', 'put the server in AWS_ENDPOINT_URL_S3 (e.g. http://127.0.0.1:9000) and the bucket in the URL: s3://my-bucket/prefix');
+  if (u.port)
+    throw badUrl(
+      url,
+      'an s3:// URL names a bucket, not a host',
+      'put the server in AWS_ENDPOINT_URL_S3 (e.g. http://127.0.0.1:9000) and the bucket in the URL: s3://my-bucket/prefix',
+    );
   const bucket = u.hostname;
   if (!BUCKET_RE.test(bucket) || bucket.includes('..')) {
-    throw badUrl(url, `${JSON.stringify(bucket)} is not a valid bucket name`, 'a bucket name is 3–63 characters: lowercase letters, digits, dots and hyphens, e.g. s3://aspora-bundles/prod');
+    throw badUrl(
+      url,
+      `${JSON.stringify(bucket)} is not a valid bucket name`,
+      'a bucket name is 3–63 characters: lowercase letters, digits, dots and hyphens, e.g. s3://aspora-bundles/prod',
+    );
   }
   // WHATWG parsing already resolved `.`/`..` (also as %2E); what is left is checked after decoding.
-  const segments = u.pathname.split('/').filter((s) => s !== '').map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
+  const segments = u.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
   for (const s of segments) {
     if (s === '.' || s === '..' || !PREFIX_SEGMENT_RE.test(s)) {
-      throw badUrl(url, `the prefix segment ${JSON.stringify(s.slice(0, 40))} is not allowed`, 'use a plain prefix such as s3://bucket/aspora/bundles (letters, digits, . _ - and the like; no .. segments)');
+      throw badUrl(
+        url,
+        `the prefix segment ${JSON.stringify(s.slice(0, 40))} is not allowed`,
+        'use a plain prefix such as s3://bucket/aspora/bundles (letters, digits, . _ - and the like; no .. segments)',
+      );
     }
   }
   const prefix = segments.length ? `${segments.join('/')}/` : '';
   if (prefix.length > 512) throw badUrl(url, 'the prefix is over 512 characters', 'use a shorter prefix');
   const params = [...u.searchParams.keys()].filter((k) => k !== 'path_style');
-  if (params.length) throw badUrl(url, `unknown parameter ${JSON.stringify(params[0])}`, 'the only URL parameter is path_style=true|false; endpoint, region and credentials come from the AWS_* variables');
+  if (params.length)
+    throw badUrl(
+      url,
+      `unknown parameter ${JSON.stringify(params[0])}`,
+      'the only URL parameter is path_style=true|false; endpoint, region and credentials come from the AWS_* variables',
+    );
 
   const rawEndpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   let endpoint: string | undefined;
@@ -94,12 +126,20 @@ export function parseS3Url(url: string, env: NodeJS.ProcessEnv = process.env): S
     try {
       e = new URL(rawEndpoint);
     } catch {
-      throw new AsporaError('CONFIG_INVALID', `AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL ${JSON.stringify(redactUrl(rawEndpoint))} is not a URL`, {
-        hint: 'set it to the S3 server, e.g. http://127.0.0.1:9000, or unset it for AWS',
-      });
+      throw new AsporaError(
+        'CONFIG_INVALID',
+        `AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL ${JSON.stringify(redactUrl(rawEndpoint))} is not a URL`,
+        {
+          hint: 'set it to the S3 server, e.g. http://127.0.0.1:9000, or unset it for AWS',
+        },
+      );
     }
     if (e.protocol !== 'http:' && e.protocol !== 'https:') {
-      throw new AsporaError('CONFIG_INVALID', `the S3 endpoint must be http:// or https://, got ${JSON.stringify(e.protocol)}`, { hint: 'e.g. AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000' });
+      throw new AsporaError(
+        'CONFIG_INVALID',
+        `the S3 endpoint must be http:// or https://, got ${JSON.stringify(e.protocol)}`,
+        { hint: 'e.g. AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000' },
+      );
     }
     e.username = '';
     e.password = '';
@@ -107,7 +147,10 @@ export function parseS3Url(url: string, env: NodeJS.ProcessEnv = process.env): S
     e.hash = '';
     endpoint = e.href.replace(/\/$/, '');
   }
-  const pathStyle = bool(u.searchParams.get('path_style') ?? undefined, 'path_style', url) ?? bool(env.AWS_S3_FORCE_PATH_STYLE, 'AWS_S3_FORCE_PATH_STYLE', url) ?? endpoint !== undefined;
+  const pathStyle =
+    bool(u.searchParams.get('path_style') ?? undefined, 'path_style', url) ??
+    bool(env.AWS_S3_FORCE_PATH_STYLE, 'AWS_S3_FORCE_PATH_STYLE', url) ??
+    endpoint !== undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || (endpoint ? 'us-east-1' : undefined);
   return { bucket, prefix, endpoint, region, pathStyle };
 }
@@ -138,7 +181,13 @@ export class S3BundleStore implements BundleStore {
       ...(region ? { region } : {}),
       // Keys from the platform's environment when it has them; otherwise the SDK's chain (profile, SSO, role, IMDS).
       ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
+        ? {
+            credentials: {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+            },
+          }
         : {}),
       // Our own sha256 covers integrity end to end; the SDK's default CRC trailers (aws-chunked bodies)
       // are not understood by many S3-compatible servers.
@@ -162,7 +211,9 @@ export class S3BundleStore implements BundleStore {
    */
   async check(): Promise<void> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: `${this.location.prefix}sha256/.aspora-probe` }));
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.location.bucket, Key: `${this.location.prefix}sha256/.aspora-probe` }),
+      );
       (res.Body as Readable | undefined)?.destroy();
     } catch (e) {
       if (errorName(e) === 'NoSuchKey') return;
@@ -180,7 +231,8 @@ export class S3BundleStore implements BundleStore {
     // HEAD first: a re-deploy costs one small request instead of an upload. A copy whose size or
     // recorded checksum differs was replaced behind our back and is overwritten.
     const head = await this.head(key, 'put');
-    if (head && head.size === size && (head.checksum === undefined || head.checksum === checksum)) return { digest, size, created: false };
+    if (head && head.size === size && (head.checksum === undefined || head.checksum === checksum))
+      return { digest, size, created: false };
     const upload = (conditional: boolean) => {
       const cmd = new PutObjectCommand({
         Bucket: this.location.bucket,
@@ -237,10 +289,14 @@ export class S3BundleStore implements BundleStore {
       throw this.failure(e, 'get', digest);
     }
     const tooBig = (n: number) =>
-      new AsporaError('BUNDLE_CORRUPT', `stored bundle ${digest} is ${n} bytes, over the ${this.maxReadBytes}-byte read limit: not read`, {
-        hint: `the object ${key} in ${this.where} was replaced or damaged; re-upload the bundle (aspora deploy) or raise ASPORA_MAX_BUNDLE_BYTES if it was stored under a higher limit`,
-        details: { digest, size: n },
-      });
+      new AsporaError(
+        'BUNDLE_CORRUPT',
+        `stored bundle ${digest} is ${n} bytes, over the ${this.maxReadBytes}-byte read limit: not read`,
+        {
+          hint: `the object ${key} in ${this.where} was replaced or damaged; re-upload the bundle (aspora deploy) or raise ASPORA_MAX_BUNDLE_BYTES if it was stored under a higher limit`,
+          details: { digest, size: n },
+        },
+      );
     if (length !== undefined && length > this.maxReadBytes) {
       body.destroy();
       throw tooBig(length);
@@ -265,10 +321,14 @@ export class S3BundleStore implements BundleStore {
     const actual = hash.digest('hex');
     // Never serve bytes that do not match their name.
     if (`sha256:${actual}` !== digest) {
-      throw new AsporaError('BUNDLE_CORRUPT', `stored bundle ${digest} does not match its digest (found sha256:${actual})`, {
-        hint: `the object ${key} in ${this.where} was modified or damaged; delete it and re-upload the bundle (aspora deploy)`,
-        details: { digest, actual: `sha256:${actual}` },
-      });
+      throw new AsporaError(
+        'BUNDLE_CORRUPT',
+        `stored bundle ${digest} does not match its digest (found sha256:${actual})`,
+        {
+          hint: `the object ${key} in ${this.where} was modified or damaged; delete it and re-upload the bundle (aspora deploy)`,
+          details: { digest, actual: `sha256:${actual}` },
+        },
+      );
     }
     return Buffer.concat(chunks, total);
   }
@@ -286,9 +346,15 @@ export class S3BundleStore implements BundleStore {
     this.client.destroy();
   }
 
-  private async head(key: string, op: string, digest?: string): Promise<{ size: number; checksum: string | undefined } | null> {
+  private async head(
+    key: string,
+    op: string,
+    digest?: string,
+  ): Promise<{ size: number; checksum: string | undefined } | null> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: key, ChecksumMode: 'ENABLED' }));
+      const res = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.location.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+      );
       return { size: res.ContentLength ?? 0, checksum: res.ChecksumSHA256 || undefined };
     } catch (e) {
       // A HEAD has no body: NotFound for a missing key (a missing bucket shows up at start and on put).
@@ -302,12 +368,22 @@ export class S3BundleStore implements BundleStore {
     const name = errorName(e);
     const status = httpStatus(e);
     const netCode = (e as { code?: unknown })?.code;
-    const details = { store: this.where, operation: op, ...(digest ? { digest } : {}), ...(status ? { status } : {}), ...(name && name !== 'Error' ? { error: name } : {}) };
+    const details = {
+      store: this.where,
+      operation: op,
+      ...(digest ? { digest } : {}),
+      ...(status ? { status } : {}),
+      ...(name && name !== 'Error' ? { error: name } : {}),
+    };
     const what = op === 'check' ? 'bundle store' : `bundle store (${op}${digest ? ` ${digest.slice(0, 19)}…` : ''})`;
     // Configuration the SDK found missing before any request was sent.
     const message = (e as Error)?.message ?? '';
     if (status === undefined && /region is missing|region not accepted/i.test(message)) {
-      return new AsporaError('CONFIG_INVALID', `${what} ${this.where}: no AWS region is set`, { hint: 'set AWS_REGION (e.g. AWS_REGION=eu-west-1) to the bucket\'s region', details, cause: e });
+      return new AsporaError('CONFIG_INVALID', `${what} ${this.where}: no AWS region is set`, {
+        hint: "set AWS_REGION (e.g. AWS_REGION=eu-west-1) to the bucket's region",
+        details,
+        cause: e,
+      });
     }
     if (status === undefined && /could not load credentials/i.test(message)) {
       return new AsporaError('CONFIG_INVALID', `${what} ${this.where}: no AWS credentials were found`, {
@@ -317,7 +393,12 @@ export class S3BundleStore implements BundleStore {
       });
     }
     if (status === undefined || status === 0) {
-      const why = typeof netCode === 'string' ? netCode : name === 'TimeoutError' ? 'timed out' : (e as Error)?.message?.slice(0, 120) || 'no answer';
+      const why =
+        typeof netCode === 'string'
+          ? netCode
+          : name === 'TimeoutError'
+            ? 'timed out'
+            : (e as Error)?.message?.slice(0, 120) || 'no answer';
       return new AsporaError('UNAVAILABLE', `${what} ${this.where} is unreachable (${why})`, {
         hint: `check that the S3 server is running and that AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and AWS_REGION point at it${op === 'put' ? '; nothing was registered, deploy again once it answers' : ''}`,
         details,
@@ -325,28 +406,40 @@ export class S3BundleStore implements BundleStore {
       });
     }
     if (name === 'NoSuchBucket') {
-      return new AsporaError('UNAVAILABLE', `${what}: bucket ${JSON.stringify(this.location.bucket)} does not exist at ${this.location.endpoint ?? 'AWS'}`, {
-        hint: `create the bucket (e.g. aws s3 mb s3://${this.location.bucket}) or fix ASPORA_STORE_URL`,
-        details,
-        cause: e,
-      });
+      return new AsporaError(
+        'UNAVAILABLE',
+        `${what}: bucket ${JSON.stringify(this.location.bucket)} does not exist at ${this.location.endpoint ?? 'AWS'}`,
+        {
+          hint: `create the bucket (e.g. aws s3 mb s3://${this.location.bucket}) or fix ASPORA_STORE_URL`,
+          details,
+          cause: e,
+        },
+      );
     }
     if (status === 403 || status === 401 || /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/.test(name ?? '')) {
-      return new AsporaError('UNAVAILABLE', `${what} ${this.where} refused access (${status} ${name ?? ''})`.trimEnd(), {
-        hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the role): the store needs s3:GetObject, s3:PutObject and s3:ListBucket (without it, a missing bundle answers 403 instead of 404)',
-        details,
-        cause: e,
-      });
+      return new AsporaError(
+        'UNAVAILABLE',
+        `${what} ${this.where} refused access (${status} ${name ?? ''})`.trimEnd(),
+        {
+          hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the role): the store needs s3:GetObject, s3:PutObject and s3:ListBucket (without it, a missing bundle answers 403 instead of 404)',
+          details,
+          cause: e,
+        },
+      );
     }
     if (status === 301 || status === 307 || name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
-      return new AsporaError('UNAVAILABLE', `${what} ${this.where}: the bucket is in another region (${status} ${name ?? ''})`, {
-        hint: 'set AWS_REGION to the bucket\'s region',
-        details,
-        cause: e,
-      });
+      return new AsporaError(
+        'UNAVAILABLE',
+        `${what} ${this.where}: the bucket is in another region (${status} ${name ?? ''})`,
+        {
+          hint: "set AWS_REGION to the bucket's region",
+          details,
+          cause: e,
+        },
+      );
     }
     return new AsporaError('UNAVAILABLE', `${what} ${this.where} answered ${status}${name ? ` ${name}` : ''}`, {
-      hint: `${status >= 500 ? 'the S3 server failed; try again, and check its health if it persists' : 'check the S3 server\'s logs and the store configuration (ASPORA_STORE_URL, AWS_*)'}${op === 'put' ? '; nothing was registered' : ''}`,
+      hint: `${status >= 500 ? 'the S3 server failed; try again, and check its health if it persists' : "check the S3 server's logs and the store configuration (ASPORA_STORE_URL, AWS_*)"}${op === 'put' ? '; nothing was registered' : ''}`,
       details,
       cause: e,
     });
@@ -368,6 +461,7 @@ function errorName(e: unknown): string | undefined {
 
 /** The server's answer; undefined when there was none (refused, reset, timed out). */
 function httpStatus(e: unknown): number | undefined {
-  const s = (e as { $metadata?: { httpStatusCode?: unknown }; $response?: { statusCode?: unknown } })?.$metadata?.httpStatusCode;
+  const s = (e as { $metadata?: { httpStatusCode?: unknown }; $response?: { statusCode?: unknown } })?.$metadata
+    ?.httpStatusCode;
   return typeof s === 'number' ? s : undefined;
 }

@@ -21,7 +21,13 @@ export interface TestS3 {
 
 export async function startS3(buckets: string[] = ['aspora-test']): Promise<TestS3> {
   const dir = mkdtempSync(join(tmpdir(), 'aspora-s3-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   let stopped = false;
@@ -29,7 +35,12 @@ export async function startS3(buckets: string[] = ['aspora-test']): Promise<Test
     endpoint,
     port,
     dir,
-    env: (ep = endpoint) => ({ AWS_ENDPOINT_URL_S3: ep, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }),
+    env: (ep = endpoint) => ({
+      AWS_ENDPOINT_URL_S3: ep,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    }),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -73,7 +84,9 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     if (action === 'error') {
       req.resume();
       res.writeHead(500, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test proxy</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test proxy</Message></Error>',
+      );
       return;
     }
     if (action === 'cut') {
@@ -87,17 +100,20 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
       req.on('end', cut);
       return;
     }
-    const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      if (action !== 'truncate') return void r.pipe(res);
-      let sent = 0;
-      r.on('data', (c: Buffer) => {
-        if (sent >= 1024) return;
-        res.write(c.subarray(0, 1024 - sent));
-        sent += Math.min(c.length, 1024 - sent);
-        if (sent >= 1024) setImmediate(() => req.socket.destroy());
-      });
-    });
+    const up = request(
+      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        if (action !== 'truncate') return void r.pipe(res);
+        let sent = 0;
+        r.on('data', (c: Buffer) => {
+          if (sent >= 1024) return;
+          res.write(c.subarray(0, 1024 - sent));
+          sent += Math.min(c.length, 1024 - sent);
+          if (sent >= 1024) setImmediate(() => req.socket.destroy());
+        });
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { isDigest, parseDigest, sha256Digest } from './digest.ts';
 import { AsporaError } from './errors.ts';
-import { LocalBundleStore } from './local-store.ts';
+import { LocalBundleStore } from './folder-store.ts';
 import { packFiles } from './pack.ts';
 import { openBundleStore } from './store.ts';
 
@@ -41,8 +41,20 @@ describe('digest', () => {
     assert.equal(d, 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     assert.deepEqual(parseDigest(d), { algorithm: 'sha256', hex: d.slice(7) });
     assert.ok(isDigest(d));
-    for (const bad of ['', 'sha256:', d.toUpperCase(), `sha512:${d.slice(7)}`, `${d}0`, `sha256:${'g'.repeat(64)}`, `sha256:../../${'a'.repeat(58)}`]) {
-      assert.throws(() => parseDigest(bad), (e: unknown) => e instanceof AsporaError && e.code === 'BAD_REQUEST' && !!e.hint, bad);
+    for (const bad of [
+      '',
+      'sha256:',
+      d.toUpperCase(),
+      `sha512:${d.slice(7)}`,
+      `${d}0`,
+      `sha256:${'g'.repeat(64)}`,
+      `sha256:../../${'a'.repeat(58)}`,
+    ]) {
+      assert.throws(
+        () => parseDigest(bad),
+        (e: unknown) => e instanceof AsporaError && e.code === 'BAD_REQUEST' && !!e.hint,
+        bad,
+      );
       assert.equal(isDigest(bad), false);
     }
   });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { AsporaError } from './errors.ts';
-import { LocalBundleStore } from './local-store.ts';
+import { LocalBundleStore } from './folder-store.ts';
 import { redactUrl, S3BundleStore } from './s3-store.ts';
 
 export interface PutResult {
@@ -37,7 +37,11 @@ export interface OpenStoreOptions {
  * Opens the store named by `url`: none or `file://<path>` → local disk (`dataDir` when no url);
  * `s3://bucket/prefix` → an S3-compatible bucket, checked for reachability and access before it is returned.
  */
-export async function openBundleStore(url: string | undefined, dataDir: string, opts: OpenStoreOptions = {}): Promise<BundleStore> {
+export async function openBundleStore(
+  url: string | undefined,
+  dataDir: string,
+  opts: OpenStoreOptions = {},
+): Promise<BundleStore> {
   if (url === undefined || url.trim() === '') return new LocalBundleStore(dataDir);
   let parsed: URL;
   try {
@@ -50,7 +54,10 @@ export async function openBundleStore(url: string | undefined, dataDir: string, 
   }
   if (parsed.protocol === 'file:') return new LocalBundleStore(fileURLToPath(parsed));
   if (parsed.protocol === 's3:') {
-    const store = new S3BundleStore(url, { ...(opts.env ? { env: opts.env } : {}), ...(opts.maxBundleBytes ? { maxReadBytes: opts.maxBundleBytes } : {}) });
+    const store = new S3BundleStore(url, {
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.maxBundleBytes ? { maxReadBytes: opts.maxBundleBytes } : {}),
+    });
     try {
       await store.check();
     } catch (e) {

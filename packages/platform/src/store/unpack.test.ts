@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
@@ -16,7 +16,9 @@ import { haveOrSkip } from '../../test/tools.ts';
 const MiB = 1024 * 1024;
 
 /** Hand-made archive: any names and entry types, no validation — what an attacker could upload. */
-async function rawTar(entries: { header: Partial<Header> & { name: string }; data?: string | Buffer }[]): Promise<Buffer> {
+async function rawTar(
+  entries: { header: Partial<Header> & { name: string }; data?: string | Buffer }[],
+): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = (async () => {
@@ -28,7 +30,10 @@ async function rawTar(entries: { header: Partial<Header> & { name: string }; dat
   return Buffer.concat(chunks);
 }
 const tgz = async (...entries: Parameters<typeof rawTar>[0]) => gzipSync(await rawTar(entries));
-const file = (name: string, data: string | Buffer = 'x', extra: Partial<Header> = {}) => ({ header: { name, type: 'file' as const, ...extra }, data });
+const file = (name: string, data: string | Buffer = 'x', extra: Partial<Header> = {}) => ({
+  header: { name, type: 'file' as const, ...extra },
+  data,
+});
 
 async function rejectsWith(p: Promise<unknown>, expected: string, message?: RegExp): Promise<AsporaError> {
   let caught: unknown;
@@ -90,14 +95,22 @@ describe('unpackBundle: unsafe entries', () => {
     ['NUL byte (via pax path)', [file('a\u0000b', 'x', { pax: {} })], /NUL/],
     ['symlink entry', [{ header: { name: 'link', type: 'symlink', linkname: '/etc/passwd' } }], /"link".*symlink/],
     ['hardlink entry', [file('a'), { header: { name: 'b', type: 'link', linkname: 'a' } }], /"b".*link/],
-    ['device entry', [{ header: { name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 } }], /character-device/],
+    [
+      'device entry',
+      [{ header: { name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 } }],
+      /character-device/,
+    ],
     ['fifo entry', [{ header: { name: 'pipe', type: 'fifo' } }], /fifo/],
     ['duplicate file', [file('SKILL.md', 'one'), file('SKILL.md', 'two')], /"SKILL\.md" appears more than once/],
     ['duplicate after ./ normalisation', [file('a.txt'), file('./a.txt')], /appears more than once/],
     ['file also a directory', [file('code'), { header: { name: 'code/', type: 'directory' } }], /"code"/],
     ['file under a file', [file('code'), file('code/x.py')], /inside "code"/],
     // Accepted before, then every run failed to unpack it (ENAMETOOLONG) and left the partial copy behind.
-    ['a name longer than 255 bytes (via pax path)', [file(`code/${'n'.repeat(256)}`)], /has a name longer than 255 bytes/],
+    [
+      'a name longer than 255 bytes (via pax path)',
+      [file(`code/${'n'.repeat(256)}`)],
+      /has a name longer than 255 bytes/,
+    ],
     ['a path longer than 1024 bytes (via pax path)', [file(`${'d/'.repeat(600)}x`)], /is longer than 1024 bytes/],
   ];
   for (const [name, entries, message] of cases) {
@@ -107,7 +120,11 @@ describe('unpackBundle: unsafe entries', () => {
   }
 
   test('an entry name is quoted cut short, however long the uploader made it', async () => {
-    const e = await rejectsWith(unpackBundle(await tgz(file(`${'../'.repeat(20_000)}x`))), 'BUNDLE_INVALID', /contains a "\.\." segment/);
+    const e = await rejectsWith(
+      unpackBundle(await tgz(file(`${'../'.repeat(20_000)}x`))),
+      'BUNDLE_INVALID',
+      /contains a "\.\." segment/,
+    );
     assert.ok(e.message.length < 400, `${e.message.length} characters`);
     assert.ok(JSON.stringify(e.toJSON()).length < 1500);
   });
@@ -132,12 +149,14 @@ describe('unpackBundle: unsafe entries', () => {
   });
 
   test('directories and "./" prefixes from common tar tools are accepted', async (t) => {
-    const files = await unpackBundle(await tgz(
-      { header: { name: './', type: 'directory' } },
-      { header: { name: './code/', type: 'directory' } },
-      file('./code/run.sh', '#!/bin/sh', { mode: 0o4775 }),
-      file('SKILL.md', 'hi', { mode: 0o600, uid: 1234 }),
-    ));
+    const files = await unpackBundle(
+      await tgz(
+        { header: { name: './', type: 'directory' } },
+        { header: { name: './code/', type: 'directory' } },
+        file('./code/run.sh', '#!/bin/sh', { mode: 0o4775 }),
+        file('SKILL.md', 'hi', { mode: 0o600, uid: 1234 }),
+      ),
+    );
     assert.deepEqual([...files.keys()], ['code/run.sh', 'SKILL.md']);
     assert.equal(files.get('code/run.sh')!.mode, 0o755); // setuid and group-write dropped
     assert.equal(files.get('SKILL.md')!.mode, 0o644);
@@ -161,12 +180,28 @@ describe('unpackBundle: unsafe entries', () => {
 describe('unpackBundle: limits', () => {
   test('maxCompressedBytes, maxFiles, maxFileBytes name the limit and the size', async () => {
     const bundle = await packFiles(new Map(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, Buffer.alloc(2000, i)])));
-    let e = await rejectsWith(unpackBundle(bundle.bytes, { maxCompressedBytes: 10 }), 'BUNDLE_TOO_LARGE', /maxCompressedBytes/);
+    let e = await rejectsWith(
+      unpackBundle(bundle.bytes, { maxCompressedBytes: 10 }),
+      'BUNDLE_TOO_LARGE',
+      /maxCompressedBytes/,
+    );
     assert.deepEqual([e.details?.max, e.details?.actual], [10, bundle.size]);
-    e = await rejectsWith(unpackBundle(bundle.bytes, { maxFiles: 5 }), 'BUNDLE_TOO_LARGE', /maxFiles.*6 files.*limit 5 files/);
-    e = await rejectsWith(unpackBundle(bundle.bytes, { maxFileBytes: 1999 }), 'BUNDLE_TOO_LARGE', /"f0\.txt" exceeds maxFileBytes/);
+    e = await rejectsWith(
+      unpackBundle(bundle.bytes, { maxFiles: 5 }),
+      'BUNDLE_TOO_LARGE',
+      /maxFiles.*6 files.*limit 5 files/,
+    );
+    e = await rejectsWith(
+      unpackBundle(bundle.bytes, { maxFileBytes: 1999 }),
+      'BUNDLE_TOO_LARGE',
+      /"f0\.txt" exceeds maxFileBytes/,
+    );
     assert.equal(e.details?.actual, 2000);
-    await rejectsWith(unpackBundle(bundle.bytes, { maxUncompressedBytes: 8000 }), 'BUNDLE_TOO_LARGE', /maxUncompressedBytes/);
+    await rejectsWith(
+      unpackBundle(bundle.bytes, { maxUncompressedBytes: 8000 }),
+      'BUNDLE_TOO_LARGE',
+      /maxUncompressedBytes/,
+    );
     assert.equal((await unpackBundle(bundle.bytes, { maxFiles: 6, maxFileBytes: 2000 })).size, 6);
   });
 
@@ -174,11 +209,11 @@ describe('unpackBundle: limits', () => {
     const header = await rawTar([file('big.bin', '')]);
     // Rewrite the size field of the first header (octal at offset 124) and its checksum.
     const h = header.subarray(0, 512);
-    h.write((200 * MiB).toString(8).padStart(11, '0') + '\0', 124, 'ascii');
+    h.write(`${(200 * MiB).toString(8).padStart(11, '0')}\0`, 124, 'ascii');
     h.fill(' ', 148, 156);
     let sum = 0;
     for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
     const bomb = await gzipZeros(h, 200 * MiB);
     let t0 = performance.now();
     await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /"big\.bin" exceeds maxFileBytes: 200\.0 MiB/);
@@ -187,7 +222,10 @@ describe('unpackBundle: limits', () => {
     t0 = performance.now();
     for await (const chunk of Readable.from([bomb]).pipe(createGunzip())) void chunk;
     const inflating = performance.now() - t0;
-    assert.ok(refusing < inflating / 4, `refused in ${Math.round(refusing)} ms; inflating takes ${Math.round(inflating)} ms`);
+    assert.ok(
+      refusing < inflating / 4,
+      `refused in ${Math.round(refusing)} ms; inflating takes ${Math.round(inflating)} ms`,
+    );
   });
 
   test('gzip bomb (200 MiB of zeros) stops at maxUncompressedBytes, fast and with bounded memory', async () => {
@@ -202,7 +240,11 @@ describe('unpackBundle: limits', () => {
     }, 2);
     const t0 = performance.now();
     try {
-      const e = await rejectsWith(unpackBundle(bomb), 'BUNDLE_TOO_LARGE', /maxUncompressedBytes: at least 100\.\d MiB \(limit 100\.0 MiB\)/);
+      const e = await rejectsWith(
+        unpackBundle(bomb),
+        'BUNDLE_TOO_LARGE',
+        /maxUncompressedBytes: at least 100\.\d MiB \(limit 100\.0 MiB\)/,
+      );
       // Stopped close to the limit, never near the full 200 MiB.
       assert.ok((e.details?.actual as number) < 101 * MiB, `inflated ${String(e.details?.actual)}`);
     } finally {

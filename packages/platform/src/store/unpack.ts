@@ -54,7 +54,12 @@ export async function unpackBundle(bytes: Buffer, limits?: Partial<BundleLimits>
   gunzip.on('data', (chunk: Buffer) => {
     inflated += chunk.length;
     if (inflated > lim.maxUncompressedBytes) {
-      return fail(tooLarge('maxUncompressedBytes', inflated, lim.maxUncompressedBytes, { subject: 'inflated bundle', atLeast: true }));
+      return fail(
+        tooLarge('maxUncompressedBytes', inflated, lim.maxUncompressedBytes, {
+          subject: 'inflated bundle',
+          atLeast: true,
+        }),
+      );
     }
     if (!extract.write(chunk)) gunzip.pause();
   });
@@ -82,7 +87,8 @@ export async function unpackBundle(bytes: Buffer, limits?: Partial<BundleLimits>
       if (files.size + 1 > lim.maxFiles) throw tooLarge('maxFiles', files.size + 1, lim.maxFiles, { atLeast: true });
       const size = h.size ?? 0;
       // The header announces the size: refuse before reading a single byte of an oversized file.
-      if (size > lim.maxFileBytes) throw tooLarge('maxFileBytes', size, lim.maxFileBytes, { subject: quoteEntry(path) });
+      if (size > lim.maxFileBytes)
+        throw tooLarge('maxFileBytes', size, lim.maxFileBytes, { subject: quoteEntry(path) });
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
       files.set(path, { data: Buffer.concat(chunks), mode: normaliseMode(h.mode) });

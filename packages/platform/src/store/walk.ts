@@ -16,7 +16,11 @@ export interface CollectedFile {
  * Reads every non-ignored regular file under `root`. Sizes are checked from lstat before reading so an
  * oversized file fails fast instead of being loaded into memory.
  */
-export async function collectFolder(root: string, isIgnored: IgnoreTest, limits: BundleLimits): Promise<Map<string, CollectedFile>> {
+export async function collectFolder(
+  root: string,
+  isIgnored: IgnoreTest,
+  limits: BundleLimits,
+): Promise<Map<string, CollectedFile>> {
   const out = new Map<string, CollectedFile>();
   let total = 0;
 
@@ -37,8 +41,10 @@ export async function collectFolder(root: string, isIgnored: IgnoreTest, limits:
       if (st.isDirectory()) {
         await visit(abs, rel);
       } else if (st.isFile()) {
-        if (st.size > limits.maxFileBytes) throw tooLarge('maxFileBytes', st.size, limits.maxFileBytes, { subject: rel });
-        if (out.size + 1 > limits.maxFiles) throw tooLarge('maxFiles', out.size + 1, limits.maxFiles, { atLeast: true });
+        if (st.size > limits.maxFileBytes)
+          throw tooLarge('maxFileBytes', st.size, limits.maxFileBytes, { subject: rel });
+        if (out.size + 1 > limits.maxFiles)
+          throw tooLarge('maxFiles', out.size + 1, limits.maxFiles, { atLeast: true });
         total += st.size;
         if (total > limits.maxUncompressedBytes) {
           throw tooLarge('maxUncompressedBytes', total, limits.maxUncompressedBytes, { atLeast: true });
@@ -57,10 +63,15 @@ export async function collectFolder(root: string, isIgnored: IgnoreTest, limits:
   try {
     rootStat = await stat(root); // the root itself may be a link: the user named it explicitly
   } catch (cause) {
-    throw new AsporaError('BUNDLE_INVALID', `cannot pack ${root}: folder not found`, { hint: 'pass the path of a skill folder', cause });
+    throw new AsporaError('BUNDLE_INVALID', `cannot pack ${root}: folder not found`, {
+      hint: 'pass the path of a skill folder',
+      cause,
+    });
   }
   if (!rootStat.isDirectory()) {
-    throw new AsporaError('BUNDLE_INVALID', `cannot pack ${root}: not a directory`, { hint: 'pass the path of a skill folder' });
+    throw new AsporaError('BUNDLE_INVALID', `cannot pack ${root}: not a directory`, {
+      hint: 'pass the path of a skill folder',
+    });
   }
   await visit(root, '');
   return out;

@@ -22,7 +22,13 @@ export interface SkillManifest {
   config: SkillConfig;
   skillMd: SkillMd;
   search: SearchText;
-  runtime: { language: SkillConfig['runtime']['language']; entryPoint: string; timeoutMs: number; memoryMb: number; cpu: number };
+  runtime: {
+    language: SkillConfig['runtime']['language'];
+    entryPoint: string;
+    timeoutMs: number;
+    memoryMb: number;
+    cpu: number;
+  };
 }
 
 export interface SkillValidation {
@@ -56,7 +62,11 @@ export function validateSkillFiles(files: FileMap, opts: ValidateOptions = {}): 
   let config: SkillConfig | undefined;
   const configText = safeText(files, CONFIG_FILE, show, issues);
   if (configText === undefined && !issues.length) {
-    issues.push({ file: show(CONFIG_FILE), message: 'missing aspora.config.yaml', hint: 'run `aspora create skill <domain>/<name>` or add the file (see docs/skill-format.md)' });
+    issues.push({
+      file: show(CONFIG_FILE),
+      message: 'missing aspora.config.yaml',
+      hint: 'run `aspora create skill <domain>/<name>` or add the file (see docs/skill-format.md)',
+    });
   } else if (configText !== undefined) {
     const r = validateYaml(SkillConfigSchema, configText, show(CONFIG_FILE));
     issues.push(...r.issues);
@@ -67,7 +77,12 @@ export function validateSkillFiles(files: FileMap, opts: ValidateOptions = {}): 
   let skillMd: SkillMd | undefined;
   const mdText = safeText(files, SKILL_MD, show, issues);
   if (mdText === undefined) {
-    if (!files.has(SKILL_MD)) issues.push({ file: show(SKILL_MD), message: 'missing SKILL.md', hint: 'add SKILL.md with frontmatter (name, description) and the instructions for the model' });
+    if (!files.has(SKILL_MD))
+      issues.push({
+        file: show(SKILL_MD),
+        message: 'missing SKILL.md',
+        hint: 'add SKILL.md with frontmatter (name, description) and the instructions for the model',
+      });
   } else {
     const r = parseSkillMd(mdText, show(SKILL_MD));
     issues.push(...r.issues);
@@ -77,20 +92,44 @@ export function validateSkillFiles(files: FileMap, opts: ValidateOptions = {}): 
   if (config) {
     const name = config.skill.name;
     if (opts.folderName && opts.folderName !== name) {
-      issues.push({ file: show(CONFIG_FILE), path: 'skill.name', message: `skill.name "${name}" differs from the folder name "${opts.folderName}"`, hint: `rename the folder to ${name} or set skill.name: ${opts.folderName}` });
+      issues.push({
+        file: show(CONFIG_FILE),
+        path: 'skill.name',
+        message: `skill.name "${name}" differs from the folder name "${opts.folderName}"`,
+        hint: `rename the folder to ${name} or set skill.name: ${opts.folderName}`,
+      });
     }
     if (!files.has(config.runtime.entry_point)) {
-      issues.push({ file: show(CONFIG_FILE), path: 'runtime.entry_point', message: `entry point ${config.runtime.entry_point} does not exist in the skill folder`, hint: `create ${config.runtime.entry_point} or point runtime.entry_point at the handler file` });
+      issues.push({
+        file: show(CONFIG_FILE),
+        path: 'runtime.entry_point',
+        message: `entry point ${config.runtime.entry_point} does not exist in the skill folder`,
+        hint: `create ${config.runtime.entry_point} or point runtime.entry_point at the handler file`,
+      });
     }
   }
   if (skillMd) {
     const want = opts.folderName ?? config?.skill.name;
     if (want && skillMd.frontmatter.name !== want) {
-      issues.push({ file: show(SKILL_MD), line: 2, path: 'name', message: `SKILL.md name "${skillMd.frontmatter.name}" must equal the folder name "${want}"`, hint: `set name: ${want} in the SKILL.md frontmatter` });
+      issues.push({
+        file: show(SKILL_MD),
+        line: 2,
+        path: 'name',
+        message: `SKILL.md name "${skillMd.frontmatter.name}" must equal the folder name "${want}"`,
+        hint: `set name: ${want} in the SKILL.md frontmatter`,
+      });
     }
   }
   for (const f of ['DECISIONS.md', 'GUARDRAILS.md']) {
-    if (!files.has(f)) warnings.push({ file: show(f), message: `no ${f}`, hint: f === 'GUARDRAILS.md' ? 'write down what the skill must never do' : 'record the choices a successor would otherwise have to guess' });
+    if (!files.has(f))
+      warnings.push({
+        file: show(f),
+        message: `no ${f}`,
+        hint:
+          f === 'GUARDRAILS.md'
+            ? 'write down what the skill must never do'
+            : 'record the choices a successor would otherwise have to guess',
+      });
   }
   if (![...files.keys()].some((p) => p.startsWith('tests/'))) {
     warnings.push({ file: show('tests/'), message: 'no tests', hint: 'add tests/unit/ (run them with `aspora test`)' });

@@ -30,10 +30,22 @@ export function timezoneError(tz: string): string | null {
  */
 export function globError(pattern: string): { message: string; hint?: string } | null {
   if (pattern.length === 0) return { message: 'empty pattern' };
-  if (pattern.startsWith('/')) return { message: 'absolute paths are not allowed', hint: 'write it relative to the skill\'s parent folder (e.g. ../shared/queries/)' };
+  if (pattern.startsWith('/'))
+    return {
+      message: 'absolute paths are not allowed',
+      hint: "write it relative to the skill's parent folder (e.g. ../shared/queries/)",
+    };
   if (pattern.includes('\\')) return { message: 'use forward slashes', hint: 'write the path with /' };
-  if (pattern.length > MAX_RESOURCE_GLOB_LENGTH) return { message: `pattern is longer than ${MAX_RESOURCE_GLOB_LENGTH} characters`, hint: 'shorten it, or use ** for the folders in between' };
-  if (pattern.startsWith('!')) return { message: 'a leading ! (negation) is not allowed', hint: 'list what is shared in shared_resources and what is not in blocked_resources' };
+  if (pattern.length > MAX_RESOURCE_GLOB_LENGTH)
+    return {
+      message: `pattern is longer than ${MAX_RESOURCE_GLOB_LENGTH} characters`,
+      hint: 'shorten it, or use ** for the folders in between',
+    };
+  if (pattern.startsWith('!'))
+    return {
+      message: 'a leading ! (negation) is not allowed',
+      hint: 'list what is shared in shared_resources and what is not in blocked_resources',
+    };
   try {
     resourceGlobSource(normalizeResourceGlob(pattern));
     return null;

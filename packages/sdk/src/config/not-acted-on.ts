@@ -28,21 +28,48 @@ const isUrlGlob = (v: unknown) => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\
 
 export const NOT_ACTED_ON: readonly NotActedOn[] = [
   { path: 'triggers[cron]', why: 'nothing schedules executions yet; run the skill through the API or `aspora run`' },
-  { path: 'triggers[alert]', why: 'no alert source (Datadog, PagerDuty, Prometheus, Grafana, webhooks) starts executions yet' },
+  {
+    path: 'triggers[alert]',
+    why: 'no alert source (Datadog, PagerDuty, Prometheus, Grafana, webhooks) starts executions yet',
+  },
   { path: 'triggers[command]', why: 'no chat command dispatch yet (its patterns do feed discovery search)' },
-  { path: 'triggers[message].channels', why: 'no chat channel integration routes messages yet; discovery search ignores channels' },
-  { path: 'permissions.tools[]', when: (v) => v === 'Glob', values: 'Glob', why: 'the Glob tool is not implemented; list files with Read on a folder or Grep' },
-  { path: 'permissions.shared_resources[]', when: isUrlGlob, values: 's3://… (any URL)', why: 'resource globs are paths below the skill\'s parent folder; URLs (s3://) match nothing' },
-  { path: 'permissions.blocked_resources[]', when: isUrlGlob, values: 's3://… (any URL)', why: 'resource globs are paths below the skill\'s parent folder; URLs (s3://) block nothing' },
+  {
+    path: 'triggers[message].channels',
+    why: 'no chat channel integration routes messages yet; discovery search ignores channels',
+  },
+  {
+    path: 'permissions.tools[]',
+    when: (v) => v === 'Glob',
+    values: 'Glob',
+    why: 'the Glob tool is not implemented; list files with Read on a folder or Grep',
+  },
+  {
+    path: 'permissions.shared_resources[]',
+    when: isUrlGlob,
+    values: 's3://… (any URL)',
+    why: "resource globs are paths below the skill's parent folder; URLs (s3://) match nothing",
+  },
+  {
+    path: 'permissions.blocked_resources[]',
+    when: isUrlGlob,
+    values: 's3://… (any URL)',
+    why: "resource globs are paths below the skill's parent folder; URLs (s3://) block nothing",
+  },
   { path: 'permissions.sheets_access', why: 'there is no shared tabular state yet, so no row rule is enforced' },
   { path: 'testing.deepeval', why: '`aspora test` runs the tests in tests/; it does not run DeepEval metrics' },
-  { path: 'testing.promptfoo', why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)' },
+  {
+    path: 'testing.promptfoo',
+    why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)',
+  },
   { path: 'versioning.strategy', why: 'versions are always semantic versions' },
   { path: 'versioning.rollback_on_error', why: 'nothing rolls back automatically; use `aspora rollback`' },
   { path: 'versioning.canary_percentage', why: 'an environment runs one version; there is no traffic split' },
   { path: 'versioning.canary_strategy', why: 'an environment runs one version; there is no canary or shadow run' },
   { path: 'versioning.shadow_config', why: 'there is no shadow run to compare' },
-  { path: 'visibility', why: 'every caller with access to the platform sees every skill; nothing filters by visibility' },
+  {
+    path: 'visibility',
+    why: 'every caller with access to the platform sees every skill; nothing filters by visibility',
+  },
   { path: 'cost_center', why: 'stored and shown, but no cost report groups by cost center' },
 ];
 
@@ -85,7 +112,8 @@ export function findNotActedOn(input: unknown): NotActedOnHit[] {
         return;
       }
       if ('key' in s) {
-        if (typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, s.key)) walk((v as Record<string, unknown>)[s.key], rest, [...at, s.key]);
+        if (typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, s.key))
+          walk((v as Record<string, unknown>)[s.key], rest, [...at, s.key]);
       } else if ('each' in s) {
         if (!Array.isArray(v)) return;
         v.forEach((el: unknown, i) => {
@@ -110,12 +138,24 @@ export function notActedOnWarnings(parsed: ParsedYaml, file: string, lineOffset 
   const shown = hits.slice(0, YAML_LIMITS.maxIssues).map((h) => {
     const last = h.path[h.path.length - 1];
     // A map key is shown where the key is written; an array element where it starts.
-    const pos = typeof last === 'string' ? locate(parsed, h.path.slice(0, -1), last, lineOffset) : locate(parsed, h.path, undefined, lineOffset);
+    const pos =
+      typeof last === 'string'
+        ? locate(parsed, h.path.slice(0, -1), last, lineOffset)
+        : locate(parsed, h.path, undefined, lineOffset);
     const dotted = formatPath(h.path);
-    const what = h.entry.path.startsWith('triggers[') && typeof last === 'number'
-      ? ` (type: ${String((h.value as { type: unknown }).type)})`
-      : h.entry.when ? ` (${JSON.stringify(h.value).slice(0, 80)})` : '';
-    return { file, ...(pos ?? {}), path: dotted, message: `${NOT_ACTED_ON_MESSAGE}: ${dotted}${what}`, hint: h.entry.why };
+    const what =
+      h.entry.path.startsWith('triggers[') && typeof last === 'number'
+        ? ` (type: ${String((h.value as { type: unknown }).type)})`
+        : h.entry.when
+          ? ` (${JSON.stringify(h.value).slice(0, 80)})`
+          : '';
+    return {
+      file,
+      ...(pos ?? {}),
+      path: dotted,
+      message: `${NOT_ACTED_ON_MESSAGE}: ${dotted}${what}`,
+      hint: h.entry.why,
+    };
   });
   shown.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return boundIssues(shown, file, hits.length);

@@ -20,16 +20,35 @@ const MAX_NAMES = 2000;
 const MAX_NAME = 128;
 
 const bounded = (names: unknown): string[] =>
-  Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string' && n.length <= MAX_NAME).slice(0, MAX_NAMES) : [];
+  Array.isArray(names)
+    ? names.filter((n): n is string => typeof n === 'string' && n.length <= MAX_NAME).slice(0, MAX_NAMES)
+    : [];
 
 /** One error per declared API or secret the platform does not offer, at its line and column. */
-export function checkAgainstOffers(configText: string, file: string, offers: PlatformOffers, platform: string): Issue[] {
+export function checkAgainstOffers(
+  configText: string,
+  file: string,
+  offers: PlatformOffers,
+  platform: string,
+): Issue[] {
   const parsed = parseYaml(configText, file);
   const perms = (parsed.value as { permissions?: { apis?: unknown; secrets?: unknown } } | undefined)?.permissions;
   const issues: Issue[] = [];
   const kinds = [
-    { field: 'apis', what: 'API', offered: bounded(offers.apis), declared: perms?.apis, none: 'the platform declares no APIs (an admin adds them under apis: in aspora.platform.yaml)' },
-    { field: 'secrets', what: 'secret', offered: bounded(offers.secrets), declared: perms?.secrets, none: 'the platform has no secrets for handlers (aspora.platform.yaml secrets:, or ASPORA_SECRET_<NAME> on the platform)' },
+    {
+      field: 'apis',
+      what: 'API',
+      offered: bounded(offers.apis),
+      declared: perms?.apis,
+      none: 'the platform declares no APIs (an admin adds them under apis: in aspora.platform.yaml)',
+    },
+    {
+      field: 'secrets',
+      what: 'secret',
+      offered: bounded(offers.secrets),
+      declared: perms?.secrets,
+      none: 'the platform has no secrets for handlers (aspora.platform.yaml secrets:, or ASPORA_SECRET_<NAME> on the platform)',
+    },
   ] as const;
   for (const k of kinds) {
     if (!Array.isArray(k.declared)) continue;
@@ -37,7 +56,8 @@ export function checkAgainstOffers(configText: string, file: string, offers: Pla
     k.declared.forEach((name: unknown, i) => {
       if (typeof name !== 'string' || offered.has(name)) return;
       const guess = closest(name, k.offered);
-      const list = k.offered.length > 20 ? `${k.offered.slice(0, 20).join(', ')} … (${k.offered.length})` : k.offered.join(', ');
+      const list =
+        k.offered.length > 20 ? `${k.offered.slice(0, 20).join(', ')} … (${k.offered.length})` : k.offered.join(', ');
       issues.push({
         file,
         ...(locate(parsed, ['permissions', k.field, i]) ?? {}),

@@ -70,11 +70,23 @@ function segments(text: string): Array<string | typeof GLOBSTAR> {
     }
     onlyStars = false;
     if (c === '(' && i > 0 && '?*+@!'.includes(glob[i - 1]!)) {
-      throw new ResourceGlobError('extglobs such as *(…), +(…), ?(…), @(…) and !(…) are not allowed', 'list each path, or use *, ** and ? (see docs/skill-format.md)');
+      throw new ResourceGlobError(
+        'extglobs such as *(…), +(…), ?(…), @(…) and !(…) are not allowed',
+        'list each path, or use *, ** and ? (see docs/skill-format.md)',
+      );
     }
-    if (c === '{' || c === '}') throw new ResourceGlobError('braces ({a,b}, {1..3}) are not allowed', 'write one entry per alternative');
-    if (c === '(' || c === ')' || c === '|') throw new ResourceGlobError('parentheses and | are not allowed', 'write one entry per alternative; a literal ( or ) is written [(] or [)]');
-    if (c === '\\') throw new ResourceGlobError('a backslash is not allowed', 'separate folders with /; a special character is matched literally inside [ ], e.g. [*]');
+    if (c === '{' || c === '}')
+      throw new ResourceGlobError('braces ({a,b}, {1..3}) are not allowed', 'write one entry per alternative');
+    if (c === '(' || c === ')' || c === '|')
+      throw new ResourceGlobError(
+        'parentheses and | are not allowed',
+        'write one entry per alternative; a literal ( or ) is written [(] or [)]',
+      );
+    if (c === '\\')
+      throw new ResourceGlobError(
+        'a backslash is not allowed',
+        'separate folders with /; a special character is matched literally inside [ ], e.g. [*]',
+      );
     if (c === '?') {
       cur += '[^/]';
     } else if (c === '[') {
@@ -102,17 +114,31 @@ function classEnd(s: string[], open: number): number {
 function charClass(body: string[]): string {
   const negated = body[0] === '!' || body[0] === '^';
   const members = negated ? body.slice(1) : body;
-  if (members.length === 0) throw new ResourceGlobError('empty character class []', 'put the characters to match between [ and ]');
-  if (members.includes('/')) throw new ResourceGlobError('a character class cannot match /', 'a class matches one character of a name; separate folders with / outside it');
-  if (members.includes('\\')) throw new ResourceGlobError('a backslash is not allowed in a character class', 'list the characters themselves, e.g. [*?]');
-  if (members.some((c, i) => c === '[' && members[i + 1] === ':')) throw new ResourceGlobError('POSIX classes such as [[:alpha:]] are not allowed', 'list the characters or a range, e.g. [a-z0-9]');
+  if (members.length === 0)
+    throw new ResourceGlobError('empty character class []', 'put the characters to match between [ and ]');
+  if (members.includes('/'))
+    throw new ResourceGlobError(
+      'a character class cannot match /',
+      'a class matches one character of a name; separate folders with / outside it',
+    );
+  if (members.includes('\\'))
+    throw new ResourceGlobError(
+      'a backslash is not allowed in a character class',
+      'list the characters themselves, e.g. [*?]',
+    );
+  if (members.some((c, i) => c === '[' && members[i + 1] === ':'))
+    throw new ResourceGlobError(
+      'POSIX classes such as [[:alpha:]] are not allowed',
+      'list the characters or a range, e.g. [a-z0-9]',
+    );
   let out = '';
   for (let i = 0; i < members.length; i++) {
     const c = members[i]!;
     // c-x is a range when both ends are there; a - first or last is literal.
     const to = members[i + 1] === '-' ? members[i + 2] : undefined;
     if (to !== undefined) {
-      if (c.codePointAt(0)! > to.codePointAt(0)!) throw new ResourceGlobError(`range ${c}-${to} is backwards`, 'write the lower character first, e.g. [a-z]');
+      if (c.codePointAt(0)! > to.codePointAt(0)!)
+        throw new ResourceGlobError(`range ${c}-${to} is backwards`, 'write the lower character first, e.g. [a-z]');
       out += `${literal(c)}-${literal(to)}`;
       i += 2;
     } else {

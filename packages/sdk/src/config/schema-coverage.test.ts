@@ -45,7 +45,7 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'monitoring.alert_channels[]': { module: 'packages/platform/src/observe/alerts/evaluator.ts' },
   'monitoring.custom_metrics[].name': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
   'monitoring.custom_metrics[].type': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
-  'owner_team': { module: 'packages/platform/src/gateway/budget/control.ts', key: 'ownerTeam' },
+  owner_team: { module: 'packages/platform/src/gateway/budget/control.ts', key: 'ownerTeam' },
 };
 
 // --- walking the zod v4 schema ---
@@ -96,11 +96,21 @@ function leaves(schema: z.ZodType, at = '', skipKey?: string): string[] {
 }
 
 const allLeaves = leaves(SkillConfigSchema);
-const covers = (entry: string, leaf: string) => leaf === entry || leaf.startsWith(`${entry}.`) || leaf.startsWith(`${entry}[`);
+const covers = (entry: string, leaf: string) =>
+  leaf === entry || leaf.startsWith(`${entry}.`) || leaf.startsWith(`${entry}[`);
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 test('the schema walk finds the leaves it should (a broken walk would make the coverage test vacuous)', () => {
-  for (const leaf of ['skill.name', 'runtime.timeout', 'triggers[cron].schedule', 'triggers[alert].filters.*', 'permissions.tools[]', 'permissions.sheets_access.*.read', 'versioning.shadow_config.compare_output', 'monitoring.custom_metrics[].description']) {
+  for (const leaf of [
+    'skill.name',
+    'runtime.timeout',
+    'triggers[cron].schedule',
+    'triggers[alert].filters.*',
+    'permissions.tools[]',
+    'permissions.sheets_access.*.read',
+    'versioning.shadow_config.compare_output',
+    'monitoring.custom_metrics[].description',
+  ]) {
     assert.ok(allLeaves.includes(leaf), `${leaf} not among ${allLeaves.join(', ')}`);
   }
   assert.ok(allLeaves.length > 50, `only ${allLeaves.length} leaves`);
@@ -113,15 +123,25 @@ test('every leaf of the config schema is acted on by a named module, descriptive
     // A value-conditional entry (the Glob tool, s3:// globs) covers some values only: the field itself must be acted on.
     const warned = NOT_ACTED_ON.some((e) => !e.when && covers(e.path, leaf));
     const descriptive = DESCRIPTIVE.some((e) => e.path === leaf);
-    if ([acted, warned, descriptive].filter(Boolean).length !== 1) unclassified.push(`${leaf}${acted && warned ? ' (both acted on and warned about)' : ''}`);
+    if ([acted, warned, descriptive].filter(Boolean).length !== 1)
+      unclassified.push(`${leaf}${acted && warned ? ' (both acted on and warned about)' : ''}`);
   }
-  assert.deepEqual(unclassified, [], 'classify each field: add it to ACTED_ON with the module that reads it, or to NOT_ACTED_ON in not-acted-on.ts');
+  assert.deepEqual(
+    unclassified,
+    [],
+    'classify each field: add it to ACTED_ON with the module that reads it, or to NOT_ACTED_ON in not-acted-on.ts',
+  );
 });
 
 test('each acted-on module exists and contains the key of the field it acts on', () => {
   for (const [leaf, { module, key }] of Object.entries(ACTED_ON)) {
     assert.ok(allLeaves.includes(leaf), `${leaf} is listed as acted on but is no field of the schema`);
-    const last = key ?? leaf.replace(/\[[^\]]*\]/g, '').split('.').pop()!;
+    const last =
+      key ??
+      leaf
+        .replace(/\[[^\]]*\]/g, '')
+        .split('.')
+        .pop()!;
     const src = readFileSync(`${repo}${module}`, 'utf8');
     const word = (w: string) => new RegExp(`\\b${w}\\b`).test(src);
     assert.ok(word(last) || word(camel(last)), `${module} does not mention ${last}: does it still act on ${leaf}?`);
@@ -130,8 +150,15 @@ test('each acted-on module exists and contains the key of the field it acts on',
 
 test('each not-acted-on entry names a field of the schema, and value-conditional ones name a field that is acted on', () => {
   for (const e of NOT_ACTED_ON) {
-    assert.ok(allLeaves.some((l) => covers(e.path, l)), `${e.path} matches no schema field`);
-    if (e.when) assert.ok(ACTED_ON[e.path], `${e.path} is warned about for some values only, so it must be acted on for the others`);
+    assert.ok(
+      allLeaves.some((l) => covers(e.path, l)),
+      `${e.path} matches no schema field`,
+    );
+    if (e.when)
+      assert.ok(
+        ACTED_ON[e.path],
+        `${e.path} is warned about for some values only, so it must be acted on for the others`,
+      );
   }
 });
 
@@ -183,5 +210,6 @@ test('defaults the platform fills in are not warned about: only what the config 
 
 test('docs/skill-format.md marks every not-acted-on field', () => {
   const doc = readFileSync(`${repo}docs/skill-format.md`, 'utf8');
-  for (const e of NOT_ACTED_ON) assert.ok(doc.includes(`| \`${e.path}\``), `docs/skill-format.md has no row for ${e.path}`);
+  for (const e of NOT_ACTED_ON)
+    assert.ok(doc.includes(`| \`${e.path}\``), `docs/skill-format.md has no row for ${e.path}`);
 });

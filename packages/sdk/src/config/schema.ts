@@ -5,18 +5,18 @@
  * Refinements live here too so every consumer checks the same things.
  */
 import { z } from 'zod';
+import { MAX_SLUG_LENGTH, SLUG } from '@aspora/api';
 import { DURATION_RE, SIZE_RE } from './units.ts';
 import { cronError, globError, isSemver, MODEL_RE, timezoneError } from './checks.ts';
 
-const kebab = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const snake = /^[a-z][a-z0-9_]*$/;
 
 const Slug = (what: string) =>
   z
     .string()
     .min(1)
-    .max(64)
-    .regex(kebab, { error: `${what} must be lowercase letters, digits and single hyphens (e.g. block-transaction)` });
+    .max(MAX_SLUG_LENGTH)
+    .regex(SLUG, { error: `${what} must be lowercase letters, digits and single hyphens (e.g. block-transaction)` });
 
 const Duration = z
   .string()
@@ -30,16 +30,23 @@ const Size = z
 
 const ModelName = z
   .string()
-  .regex(MODEL_RE, { error: 'must be a model alias (claude-sonnet-4-5) or a provider id (anthropic/claude-sonnet-4-5)' })
-  .describe('A platform model alias (claude-haiku-4-5, claude-sonnet-4-5, claude-opus-4-6, gpt-4o, gpt-4o-mini, gemini-2.0-flash) or a provider-qualified id.');
+  .regex(MODEL_RE, {
+    error: 'must be a model alias (claude-sonnet-4-5) or a provider id (anthropic/claude-sonnet-4-5)',
+  })
+  .describe(
+    'A platform model alias (claude-haiku-4-5, claude-sonnet-4-5, claude-opus-4-6, gpt-4o, gpt-4o-mini, gemini-2.0-flash) or a provider-qualified id.',
+  );
 
 const ResourceGlob = z
   .string()
   .superRefine((v, ctx) => {
     const err = globError(v);
-    if (err) ctx.addIssue({ code: 'custom', message: err.message, ...(err.hint ? { params: { hint: err.hint } } : {}) });
+    if (err)
+      ctx.addIssue({ code: 'custom', message: err.message, ...(err.hint ? { params: { hint: err.hint } } : {}) });
   })
-  .describe('Glob relative to the skill\'s parent folder (the domain/role folder), e.g. ../shared/queries/ or ../field/**. A trailing / means everything below. Only *, **, ? and [...] are special: extglobs, braces, ( ) | and a leading ! are refused.');
+  .describe(
+    "Glob relative to the skill's parent folder (the domain/role folder), e.g. ../shared/queries/ or ../field/**. A trailing / means everything below. Only *, **, ? and [...] are special: extglobs, braces, ( ) | and a leading ! are refused.",
+  );
 
 /** Every path a handler touches under /shared is matched against each glob: bound how many there are. */
 export const MAX_RESOURCE_GLOBS = 200;
@@ -48,11 +55,15 @@ const Channel = z.string().regex(snake, { error: 'channel names are lowercase id
 
 export const SkillMeta = z
   .strictObject({
-    name: Slug('skill.name').describe('Skill name, unique within its domain; equals the folder name and SKILL.md\'s name.'),
+    name: Slug('skill.name').describe(
+      "Skill name, unique within its domain; equals the folder name and SKILL.md's name.",
+    ),
     domain: Slug('skill.domain').describe('Business domain, e.g. fraud, wealth, ecm.'),
     role: Slug('skill.role')
       .optional()
-      .describe('Role inside the domain (manager, field, admin …). Role rules isolate resources: a manager skill never reads field runbooks.'),
+      .describe(
+        'Role inside the domain (manager, field, admin …). Role rules isolate resources: a manager skill never reads field runbooks.',
+      ),
     version: z
       .string()
       .refine(isSemver, { error: 'must be a semantic version such as 1.0.0 or 1.2.0-beta.1' })
@@ -71,7 +82,9 @@ export const Runtime = z
     entry_point: z
       .string()
       .min(1)
-      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'must be a path inside the skill folder' })
+      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+        error: 'must be a path inside the skill folder',
+      })
       .describe('Handler file relative to the skill folder, e.g. code/handler.ts.'),
     timeout: Duration.default('30s').describe('Wall-clock limit of one execution.'),
     memory: Size.default('512MB').describe('Memory cap of the handler process.'),
@@ -88,11 +101,17 @@ export const Model = z
     cache_responses: z
       .boolean()
       .optional()
-      .describe('Let the gateway cache answers even at temperature > 0 (answers at temperature 0 are cached when the platform caches).'),
+      .describe(
+        'Let the gateway cache answers even at temperature > 0 (answers at temperature 0 are cached when the platform caches).',
+      ),
     cost_budget: z
       .strictObject({
         max_per_execution: z.number().min(0).optional().describe('USD; a model call that would pass it is refused.'),
-        monthly_limit: z.number().min(0).optional().describe('USD per calendar month; notify 80 %, throttle 95 %, pause 100 %.'),
+        monthly_limit: z
+          .number()
+          .min(0)
+          .optional()
+          .describe('USD per calendar month; notify 80 %, throttle 95 %, pause 100 %.'),
       })
       .optional(),
   })
@@ -131,7 +150,10 @@ const AlertTrigger = z.strictObject({
   type: z.literal('alert'),
   sources: z.array(z.enum(['datadog', 'pagerduty', 'prometheus', 'grafana', 'webhook'])).min(1),
   filters: z
-    .record(z.string(), z.union([z.array(z.union([z.string(), z.number(), z.boolean()])), z.string(), z.number(), z.boolean()]))
+    .record(
+      z.string(),
+      z.union([z.array(z.union([z.string(), z.number(), z.boolean()])), z.string(), z.number(), z.boolean()]),
+    )
     .optional()
     .describe('Field → accepted values, e.g. severity: [critical, high].'),
 });
@@ -148,12 +170,16 @@ const SheetRule = z
 export const Permissions = z
   .strictObject({
     tools: z.array(z.enum(BUILTIN_TOOLS)).optional().describe('Built-in tools the handler may call.'),
-    apis: z.array(z.string().regex(snake, { error: 'API names are lowercase identifiers declared in aspora.platform.yaml' })).optional(),
-    secrets: z
-      .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' }))
+    apis: z
+      .array(z.string().regex(snake, { error: 'API names are lowercase identifiers declared in aspora.platform.yaml' }))
       .optional(),
+    secrets: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' })).optional(),
     shared_resources: z.array(ResourceGlob).max(MAX_RESOURCE_GLOBS).optional(),
-    blocked_resources: z.array(ResourceGlob).max(MAX_RESOURCE_GLOBS).optional().describe('Always wins over shared_resources.'),
+    blocked_resources: z
+      .array(ResourceGlob)
+      .max(MAX_RESOURCE_GLOBS)
+      .optional()
+      .describe('Always wins over shared_resources.'),
     sheets_access: z
       .record(z.string().regex(snake), z.strictObject({ read: SheetRule.optional(), write: SheetRule.optional() }))
       .optional()

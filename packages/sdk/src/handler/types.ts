@@ -23,7 +23,12 @@ export interface ToolLibrary {
   write(args: { path: string; content: string }): Promise<void>;
   grep(args: { pattern: string; path?: string }): Promise<Array<{ path: string; line: number; text: string }>>;
   bash(args: { command: string; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
-  webFetch(args: { url: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }>;
+  webFetch(args: {
+    url: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }): Promise<{ status: number; body: string }>;
 }
 
 export interface ToolCall {

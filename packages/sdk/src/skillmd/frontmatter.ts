@@ -4,6 +4,7 @@
  * Platform fields belong in aspora.config.yaml.
  */
 import { z } from 'zod';
+import { MAX_SLUG_LENGTH, SLUG } from '@aspora/api';
 import type { Issue } from '../errors/index.ts';
 import { validateYaml } from '../yaml/validate.ts';
 
@@ -11,8 +12,9 @@ export const SkillMdFrontmatterSchema = z.strictObject({
   name: z
     .string()
     .min(1)
-    .max(64)
-    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { error: 'name must be 1–64 lowercase letters, digits and single hyphens' }),
+    .max(MAX_SLUG_LENGTH)
+    // The skill's name is part of its reference: the same rule as the API's.
+    .regex(SLUG, { error: 'name must be 1–64 lowercase letters, digits and single hyphens' }),
   description: z.string().min(1).max(1024),
   license: z.string().min(1).optional(),
   compatibility: z.string().min(1).max(500).optional(),
@@ -33,17 +35,23 @@ export function parseSkillMd(text: string, file = 'SKILL.md'): { value?: SkillMd
   const m = FENCE.exec(text);
   if (!m) {
     return {
-      issues: [{
-        file, line: 1, column: 1,
-        message: 'SKILL.md must start with YAML frontmatter between --- lines',
-        hint: 'begin the file with:\n---\nname: <folder-name>\ndescription: <what it does and when to use it>\n---',
-      }],
+      issues: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          message: 'SKILL.md must start with YAML frontmatter between --- lines',
+          hint: 'begin the file with:\n---\nname: <folder-name>\ndescription: <what it does and when to use it>\n---',
+        },
+      ],
     };
   }
   // Frontmatter starts on line 2 of the file.
   const res = validateYaml(SkillMdFrontmatterSchema, m[1] ?? '', file, 1);
   const issues = res.issues.map((i) =>
-    i.message.startsWith('unknown key') ? { ...i, hint: `${i.hint ?? ''}; platform settings belong in aspora.config.yaml`.replace(/^; /, '') } : i,
+    i.message.startsWith('unknown key')
+      ? { ...i, hint: `${i.hint ?? ''}; platform settings belong in aspora.config.yaml`.replace(/^; /, '') }
+      : i,
   );
   if (!res.value) return { issues };
   return { value: { frontmatter: res.value, body: text.slice(m[0].length) }, issues };

@@ -6,7 +6,17 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { ChatAnswer, ChatMessage, ModelClient, SkillContext, SkillInput, SkillResult, SkillTools, ToolCall, ToolDefinition } from '../handler/types.ts';
+import type {
+  ChatAnswer,
+  ChatMessage,
+  ModelClient,
+  SkillContext,
+  SkillInput,
+  SkillResult,
+  SkillTools,
+  ToolCall,
+  ToolDefinition,
+} from '../handler/types.ts';
 
 /** The platform's Read answers at most this much; so does the test context. */
 const MAX_READ_BYTES = 8 * 1024 * 1024;
@@ -27,7 +37,9 @@ export interface TestContextOptions {
   skillDir?: string | false;
   apis?: Record<string, Record<string, (args?: any) => unknown>>;
   /** The model's reply: a fixed answer, or a function of the request (each round of a chat with tools). */
-  model?: { content: string; model?: string; toolCalls?: ToolCall[] } | ((req: { messages: ChatMessage[]; tools?: ToolDefinition[] }) => ModelReply | Promise<ModelReply>);
+  model?:
+    | { content: string; model?: string; toolCalls?: ToolCall[] }
+    | ((req: { messages: ChatMessage[]; tools?: ToolDefinition[] }) => ModelReply | Promise<ModelReply>);
   /** The handler module's exported tools (`import { tools } from '../../code/handler.ts'`): what `tools: true` offers. */
   tools?: SkillTools;
   secrets?: Record<string, string>;
@@ -77,7 +89,11 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
       fd = openSync(join(skillDir, rel), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const st = fstatSync(fd);
       if (!st.isFile()) return undefined;
-      if (st.size > MAX_READ_BYTES) throw new TestCallError('PAYLOAD_TOO_LARGE', `test context: ${path} is over ${MAX_READ_BYTES} bytes, the most Read answers`);
+      if (st.size > MAX_READ_BYTES)
+        throw new TestCallError(
+          'PAYLOAD_TOO_LARGE',
+          `test context: ${path} is over ${MAX_READ_BYTES} bytes, the most Read answers`,
+        );
       return readFileSync(fd, 'utf8');
     } catch (e) {
       if (e instanceof TestCallError) throw e;
@@ -91,17 +107,20 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     get: (_, api: string | symbol) => {
       if (typeof api !== 'string') return undefined;
       const methods = opts.apis?.[api];
-      return new Proxy({}, {
-        get: (_, method: string | symbol) => {
-          if (typeof method !== 'string' || method === 'then') return undefined;
-          return async (args?: Record<string, unknown>) => {
-            record('apis.call', { api, method, args });
-            const fn = methods?.[method];
-            if (!fn) throw new TestCallError('PERMISSION_DENIED', `test context: no fake for apis.${api}.${method}`);
-            return fn(args);
-          };
+      return new Proxy(
+        {},
+        {
+          get: (_, method: string | symbol) => {
+            if (typeof method !== 'string' || method === 'then') return undefined;
+            return async (args?: Record<string, unknown>) => {
+              record('apis.call', { api, method, args });
+              const fn = methods?.[method];
+              if (!fn) throw new TestCallError('PERMISSION_DENIED', `test context: no fake for apis.${api}.${method}`);
+              return fn(args);
+            };
+          },
         },
-      });
+      );
     },
   });
 
@@ -109,22 +128,37 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
   const ask = async (req: Parameters<ModelClient['chat']>[0]): Promise<ChatAnswer> => {
     record('model.chat', req);
     const m = opts.model;
-    const reply: ModelReply = typeof m === 'function' ? await m(req as { messages: ChatMessage[]; tools?: ToolDefinition[] }) : (m ?? '');
+    const reply: ModelReply =
+      typeof m === 'function' ? await m(req as { messages: ChatMessage[]; tools?: ToolDefinition[] }) : (m ?? '');
     const r = typeof reply === 'string' ? { content: reply } : reply;
-    return { content: r.content ?? '', model: r.model || 'test-model', usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, ...(r.toolCalls?.length ? { toolCalls: r.toolCalls } : {}) };
+    return {
+      content: r.content ?? '',
+      model: r.model || 'test-model',
+      usage: { promptTokens: 0, completionTokens: 0, cost: 0 },
+      ...(r.toolCalls?.length ? { toolCalls: r.toolCalls } : {}),
+    };
   };
   const exported = new Map(
     Object.entries(opts.tools ?? {}).map(([name, t]) => {
-      const def: ToolDefinition = typeof t === 'function' ? { name, description: name, parameters: { type: 'object', properties: {} } } : { name, description: t.description, parameters: t.parameters ?? { type: 'object', properties: {} } };
+      const def: ToolDefinition =
+        typeof t === 'function'
+          ? { name, description: name, parameters: { type: 'object', properties: {} } }
+          : { name, description: t.description, parameters: t.parameters ?? { type: 'object', properties: {} } };
       return [name, { def, run: typeof t === 'function' ? t : t.run.bind(t) }] as const;
     }),
   );
   /** The worker's tool loop (packages/sdk/worker/node-worker.cjs), run here on the fakes. */
-  const chatWithTools = async (req: Parameters<ModelClient['chat']>[0] & { tools: true | string[] }): Promise<ChatAnswer> => {
+  const chatWithTools = async (
+    req: Parameters<ModelClient['chat']>[0] & { tools: true | string[] },
+  ): Promise<ChatAnswer> => {
     const names = req.tools === true ? [...exported.keys()] : req.tools;
     const tools = names.map((n) => {
       const t = exported.get(n);
-      if (!t) throw new TestCallError('BAD_REQUEST', `model.chat: the handler exports no tool named ${n}${opts.tools ? '' : ' (give the module\'s tools in the test context: tools)'}`);
+      if (!t)
+        throw new TestCallError(
+          'BAD_REQUEST',
+          `model.chat: the handler exports no tool named ${n}${opts.tools ? '' : " (give the module's tools in the test context: tools)"}`,
+        );
       return t.def;
     });
     const messages = [...req.messages];
@@ -144,7 +178,10 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
         messages.push({ role: 'tool', toolCallId: tc.id, content });
       }
     }
-    throw new TestCallError('BAD_REQUEST', `model.chat: the model still asked for tools after ${MAX_TOOL_ROUNDS} rounds`);
+    throw new TestCallError(
+      'BAD_REQUEST',
+      `model.chat: the model still asked for tools after ${MAX_TOOL_ROUNDS} rounds`,
+    );
   };
 
   const ctx: TestContext = {
@@ -157,7 +194,11 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
         record('tools.read', { path });
         const key = norm(path);
         const hit = files[key] ?? files[path] ?? written[path] ?? ownFile(path);
-        if (hit === undefined) throw new TestCallError('NOT_FOUND', `test context: no file ${path} (give it in files${skillDir ? '' : ', or run the tests with aspora test, which lets reads reach the skill\'s own files'})`);
+        if (hit === undefined)
+          throw new TestCallError(
+            'NOT_FOUND',
+            `test context: no file ${path} (give it in files${skillDir ? '' : ", or run the tests with aspora test, which lets reads reach the skill's own files"})`,
+          );
         return hit;
       },
       async write({ path, content }) {
@@ -170,7 +211,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
         const out: Array<{ path: string; line: number; text: string }> = [];
         for (const [p, text] of Object.entries(files)) {
           if (path && !p.startsWith(norm(path))) continue;
-          text.split('\n').forEach((l, i) => re.test(l) && out.push({ path: p, line: i + 1, text: l }));
+          for (const [i, l] of text.split('\n').entries()) if (re.test(l)) out.push({ path: p, line: i + 1, text: l });
         }
         return out;
       },

@@ -118,7 +118,11 @@ export function clipText(s: string, max: number = YAML_LIMITS.maxIssueChars): st
  * out of `total` (the problems found, when fewer were turned into issues).
  */
 export function boundIssues(issues: Issue[], file: string, total = issues.length): Issue[] {
-  const clip = (i: Issue): Issue => ({ ...i, message: clipText(i.message), ...(i.hint !== undefined ? { hint: clipText(i.hint) } : {}) });
+  const clip = (i: Issue): Issue => ({
+    ...i,
+    message: clipText(i.message),
+    ...(i.hint !== undefined ? { hint: clipText(i.hint) } : {}),
+  });
   const shown = issues.slice(0, YAML_LIMITS.maxIssues).map(clip);
   const more = Math.max(total, issues.length) - shown.length;
   if (more <= 0) return shown;

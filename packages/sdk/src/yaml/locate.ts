@@ -2,7 +2,20 @@
  * Positions for validation issues: parse YAML keeping source ranges, then map a field path
  * (as zod reports it) back to the line and column of the key or value it names.
  */
-import { isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Alias,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Issue } from '../errors/index.ts';
 import { nestingPastLimit, YAML_LIMITS } from './limits.ts';
 
@@ -22,28 +35,67 @@ export function parseYaml(text: string, file: string, lineOffset = 0): ParsedYam
     const pos = lines.linePos(offset);
     return { line: pos.line + lineOffset, column: pos.col };
   };
-  const refuse = (issue: Omit<Issue, 'file'>): ParsedYaml => ({ doc: parseDocument(''), lines, value: undefined, issues: [{ file, ...issue }] });
+  const refuse = (issue: Omit<Issue, 'file'>): ParsedYaml => ({
+    doc: parseDocument(''),
+    lines,
+    value: undefined,
+    issues: [{ file, ...issue }],
+  });
 
   if (text.length > YAML_LIMITS.maxChars) {
-    return refuse({ line: 1 + lineOffset, column: 1, message: `YAML document is larger than ${YAML_LIMITS.maxChars / 1024} Ki characters (${text.length})`, hint: `keep it under ${YAML_LIMITS.maxChars / 1024} KiB: long text belongs in SKILL.md's body or in files of the skill` });
+    return refuse({
+      line: 1 + lineOffset,
+      column: 1,
+      message: `YAML document is larger than ${YAML_LIMITS.maxChars / 1024} Ki characters (${text.length})`,
+      hint: `keep it under ${YAML_LIMITS.maxChars / 1024} KiB: long text belongs in SKILL.md's body or in files of the skill`,
+    });
   }
   const deep = nestingPastLimit(text, YAML_LIMITS.maxDepth);
   if (deep !== undefined) {
     const line = text.slice(0, deep).split('\n').length;
-    return refuse({ line: line + lineOffset, column: deep - text.lastIndexOf('\n', deep - 1), message: `YAML nested more than ${YAML_LIMITS.maxDepth} levels deep`, hint: 'flatten the structure; no setting needs this depth' });
+    return refuse({
+      line: line + lineOffset,
+      column: deep - text.lastIndexOf('\n', deep - 1),
+      message: `YAML nested more than ${YAML_LIMITS.maxDepth} levels deep`,
+      hint: 'flatten the structure; no setting needs this depth',
+    });
   }
 
   // uniqueKeys: the parser compares each key with every earlier one (quadratic); duplicateKeys is linear.
   // logLevel: the library's warnings (e.g. a collection as a key) would go to the platform's stderr, worded by the author.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
-  const issues: Issue[] = doc.errors.map((e) => ({ file, ...at(e.pos[0]), message: `YAML syntax: ${e.message.split('\n')[0]}`, hint: SYNTAX_HINT }));
-  issues.push(...duplicateKeys(doc).map((d) => ({ file, ...at(d.offset), message: `YAML syntax: Map keys must be unique; ${JSON.stringify(d.key)} is repeated`, hint: 'remove one of the duplicate keys' })));
+  const issues: Issue[] = doc.errors.map((e) => ({
+    file,
+    ...at(e.pos[0]),
+    message: `YAML syntax: ${e.message.split('\n')[0]}`,
+    hint: SYNTAX_HINT,
+  }));
+  issues.push(
+    ...duplicateKeys(doc).map((d) => ({
+      file,
+      ...at(d.offset),
+      message: `YAML syntax: Map keys must be unique; ${JSON.stringify(d.key)} is repeated`,
+      hint: 'remove one of the duplicate keys',
+    })),
+  );
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (issues.length) return { doc, lines, value: undefined, issues };
   const node = (n: Node | undefined) => (n?.range ? at(n.range[0]) : {});
   const cycle = aliasCycle(doc);
   if (cycle) {
-    return { doc, lines, value: undefined, issues: [{ file, ...node(cycle), message: `YAML alias *${cycle.source} refers to a node that contains it`, hint: 'a configuration is a tree: write the value out instead of an alias to its own parent' }] };
+    return {
+      doc,
+      lines,
+      value: undefined,
+      issues: [
+        {
+          file,
+          ...node(cycle),
+          message: `YAML alias *${cycle.source} refers to a node that contains it`,
+          hint: 'a configuration is a tree: write the value out instead of an alias to its own parent',
+        },
+      ],
+    };
   }
   try {
     // toJS is where the parser's alias limit (billion laughs) and unresolved aliases throw.
@@ -57,8 +109,16 @@ export function parseYaml(text: string, file: string, lineOffset = 0): ParsedYam
       : e instanceof RangeError
         ? 'YAML document is nested too deeply to read'
         : `YAML aliases expand too much (an alias bomb, past ${YAML_LIMITS.maxAliasCount} nodes): refused`;
-    const hint = e instanceof RangeError ? 'flatten the document' : 'write the values out instead of repeating aliases (*name) of anchors (&name)';
-    return { doc, lines, value: undefined, issues: [{ file, ...node(e instanceof ReferenceError ? firstAlias(doc) : undefined), message, hint }] };
+    const hint =
+      e instanceof RangeError
+        ? 'flatten the document'
+        : 'write the values out instead of repeating aliases (*name) of anchors (&name)';
+    return {
+      doc,
+      lines,
+      value: undefined,
+      issues: [{ file, ...node(e instanceof ReferenceError ? firstAlias(doc) : undefined), message, hint }],
+    };
   }
 }
 
@@ -81,7 +141,12 @@ function duplicateKeys(doc: Document.Parsed): { key: string; offset: number }[] 
 
 function firstAlias(doc: Document.Parsed): Alias | undefined {
   let found: Alias | undefined;
-  visit(doc, { Alias: (_k, n) => { found = n; return visit.BREAK; } });
+  visit(doc, {
+    Alias: (_k, n) => {
+      found = n;
+      return visit.BREAK;
+    },
+  });
   return found;
 }
 

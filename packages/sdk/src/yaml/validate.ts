@@ -32,7 +32,16 @@ export function validateYaml<S extends z.ZodType>(
   for (const i of found) {
     const room = YAML_LIMITS.maxIssues - issues.length;
     if (room <= 0) break;
-    issues.push(...toIssues(i.code === 'unrecognized_keys' ? { ...i, keys: i.keys.slice(0, room) } : i, schema, input, parsed, file, lineOffset));
+    issues.push(
+      ...toIssues(
+        i.code === 'unrecognized_keys' ? { ...i, keys: i.keys.slice(0, room) } : i,
+        schema,
+        input,
+        parsed,
+        file,
+        lineOffset,
+      ),
+    );
   }
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return { issues: boundIssues(issues, file, total), parsed };
@@ -40,7 +49,14 @@ export function validateYaml<S extends z.ZodType>(
 
 type ZIssue = z.core.$ZodIssue;
 
-function toIssues(i: ZIssue, schema: z.ZodType, input: unknown, parsed: ParsedYaml, file: string, off: number): Issue[] {
+function toIssues(
+  i: ZIssue,
+  schema: z.ZodType,
+  input: unknown,
+  parsed: ParsedYaml,
+  file: string,
+  off: number,
+): Issue[] {
   const path = i.path as PropertyKey[];
   const dotted = formatPath(path);
   const at = (p: PropertyKey[], key?: string) => locate(parsed, p, key, off) ?? {};
@@ -55,34 +71,57 @@ function toIssues(i: ZIssue, schema: z.ZodType, input: unknown, parsed: ParsedYa
         ...at(path, k),
         path: clipText(formatPath([...path, k])),
         message: `unknown key ${quote(k)}`,
-        hint: guess ? `did you mean "${guess}"?` : known.length ? `remove it; allowed here: ${known.join(', ')}` : 'remove it',
+        hint: guess
+          ? `did you mean "${guess}"?`
+          : known.length
+            ? `remove it; allowed here: ${known.join(', ')}`
+            : 'remove it',
       };
     });
   }
   if (i.code === 'invalid_type' && value === undefined) {
     const parent = path.slice(0, -1);
     const where = parent.length ? at(parent.slice(0, -1), String(parent[parent.length - 1])) : at([]);
-    return [{ file, ...where, path: dotted, message: `missing required field "${String(path[path.length - 1] ?? '')}"`, hint: `add ${dotted} (expected ${i.expected})` }];
+    return [
+      {
+        file,
+        ...where,
+        path: dotted,
+        message: `missing required field "${String(path[path.length - 1] ?? '')}"`,
+        hint: `add ${dotted} (expected ${i.expected})`,
+      },
+    ];
   }
   if (i.code === 'invalid_value') {
     const allowed = i.values.map(String);
     const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
-    return [{
-      file, ...at(path), path: dotted,
-      message: `${quote(value)} is not allowed`,
-      hint: guess ? `did you mean "${guess}"?` : `use one of: ${allowed.join(', ')}`,
-    }];
+    return [
+      {
+        file,
+        ...at(path),
+        path: dotted,
+        message: `${quote(value)} is not allowed`,
+        hint: guess ? `did you mean "${guess}"?` : `use one of: ${allowed.join(', ')}`,
+      },
+    ];
   }
   if (i.code === 'invalid_union') {
     // Discriminated unions (triggers) report the discriminator path and its allowed values.
     const options = ((i as { options?: unknown[] }).options ?? []).map(String);
     if (options.length) {
       const guess = typeof value === 'string' ? closest(value, options) : undefined;
-      return [{
-        file, ...at(path), path: dotted,
-        message: value === undefined ? `missing "${String(path[path.length - 1])}"` : `unknown ${String(path[path.length - 1])} ${quote(value)}`,
-        hint: guess ? `did you mean "${guess}"?` : `use one of: ${options.join(', ')}`,
-      }];
+      return [
+        {
+          file,
+          ...at(path),
+          path: dotted,
+          message:
+            value === undefined
+              ? `missing "${String(path[path.length - 1])}"`
+              : `unknown ${String(path[path.length - 1])} ${quote(value)}`,
+          hint: guess ? `did you mean "${guess}"?` : `use one of: ${options.join(', ')}`,
+        },
+      ];
     }
   }
   const hint = hintFor(i, value);
@@ -107,21 +146,25 @@ function cleanMessage(m: string): string {
 function hintFor(i: ZIssue, value: unknown): string | undefined {
   switch (i.code) {
     case 'invalid_type':
-      if (i.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) return `put it in quotes (YAML read it as the ${typeof value} ${String(value)})`;
+      if (i.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean'))
+        return `put it in quotes (YAML read it as the ${typeof value} ${String(value)})`;
       return `write a ${i.expected} here`;
     case 'too_small':
       return `use a value of at least ${String(i.minimum)}${i.origin === 'array' ? ' item(s)' : i.origin === 'string' ? ' character(s)' : ''}`;
     case 'too_big':
       return `use a value of at most ${String(i.maximum)}${i.origin === 'string' ? ' character(s)' : ''}`;
     case 'custom':
-      return typeof i.params?.['hint'] === 'string' ? i.params['hint'] : undefined;
+      return typeof i.params?.hint === 'string' ? i.params.hint : undefined;
     default:
       return undefined; // format messages already say what is expected
   }
 }
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '');
+  return path.reduce<string>(
+    (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)),
+    '',
+  );
 }
 
 function getAt(v: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -135,7 +178,16 @@ function getAt(v: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 // --- walking the schema to learn which keys are allowed where (for "did you mean") ---
 
-type Def = { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; options?: z.ZodType[]; valueType?: z.ZodType; discriminator?: string };
+type Def = {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+  discriminator?: string;
+};
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 function unwrap(s: z.ZodType): z.ZodType {

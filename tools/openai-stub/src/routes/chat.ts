@@ -17,7 +17,8 @@ import { countTokens } from '../vectors.ts';
  */
 export async function chatRoute(req: IncomingMessage, res: ServerResponse, state: StubState): Promise<void> {
   const raw = await readJson(req);
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'request body must be a JSON object');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new HttpError(400, 'request body must be a JSON object');
   const body = raw as ChatRequestBody;
   const rec = state.record(body, req.headers);
   const headers: OutgoingHttpHeaders = { 'x-request-id': `req_${state.nextId()}` };
@@ -47,7 +48,16 @@ export async function chatRoute(req: IncomingMessage, res: ServerResponse, state
   }
   const head = { id: `chatcmpl-${state.nextId()}`, created: Math.floor(Date.now() / 1000), model: body.model };
   if (body.stream === true) {
-    await stream(res, headers, head, answer, finish, body.stream_options?.include_usage === true ? usage : undefined, plan, state);
+    await stream(
+      res,
+      headers,
+      head,
+      answer,
+      finish,
+      body.stream_options?.include_usage === true ? usage : undefined,
+      plan,
+      state,
+    );
     return;
   }
   const message: Record<string, unknown> = { role: 'assistant', content: answer.content, refusal: null };
@@ -100,18 +110,31 @@ function bad(message: string, param: string | null, code: string | null): HttpEr
 
 function validate(body: ChatRequestBody, state: StubState): void {
   const model: unknown = body.model;
-  if (model === undefined || model === null || model === '') throw bad("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
+  if (model === undefined || model === null || model === '')
+    throw bad("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
   if (typeof model !== 'string') throw bad("Invalid type for 'model': expected a string.", 'model', 'invalid_type');
   const messages: unknown = body.messages;
-  if (messages === undefined || messages === null) throw bad("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
-  if (!Array.isArray(messages)) throw bad("Invalid type for 'messages': expected an array of objects.", 'messages', 'invalid_type');
+  if (messages === undefined || messages === null)
+    throw bad("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
+  if (!Array.isArray(messages))
+    throw bad("Invalid type for 'messages': expected an array of objects.", 'messages', 'invalid_type');
   if (messages.length === 0) {
-    throw bad("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
+    throw bad(
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      'messages',
+      'empty_array',
+    );
   }
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as ChatMessage | null;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw bad(`Invalid type for 'messages[${i}]': expected an object.`, `messages[${i}]`, 'invalid_type');
-    if (m.role === undefined) throw bad(`Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`, 'missing_required_parameter');
+    if (m === null || typeof m !== 'object' || Array.isArray(m))
+      throw bad(`Invalid type for 'messages[${i}]': expected an object.`, `messages[${i}]`, 'invalid_type');
+    if (m.role === undefined)
+      throw bad(
+        `Missing required parameter: 'messages[${i}].role'.`,
+        `messages[${i}].role`,
+        'missing_required_parameter',
+      );
     if (!ROLES.has(m.role)) {
       throw bad(
         `Invalid value: '${String(m.role)}'. Supported values are: 'system', 'assistant', 'user', 'tool', 'function' and 'developer'.`,
@@ -121,38 +144,78 @@ function validate(body: ChatRequestBody, state: StubState): void {
     }
     const c = m.content;
     if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) {
-      throw bad(`Invalid type for 'messages[${i}].content': expected one of a string or array of objects.`, `messages[${i}].content`, 'invalid_type');
+      throw bad(
+        `Invalid type for 'messages[${i}].content': expected one of a string or array of objects.`,
+        `messages[${i}].content`,
+        'invalid_type',
+      );
     }
     if ((c === undefined || c === null) && m.role !== 'assistant') {
-      throw bad(`Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, 'missing_required_parameter');
+      throw bad(
+        `Missing required parameter: 'messages[${i}].content'.`,
+        `messages[${i}].content`,
+        'missing_required_parameter',
+      );
     }
     if (m.role === 'tool' && typeof m.tool_call_id !== 'string') {
-      throw bad(`Missing required parameter: 'messages[${i}].tool_call_id'.`, `messages[${i}].tool_call_id`, 'missing_required_parameter');
+      throw bad(
+        `Missing required parameter: 'messages[${i}].tool_call_id'.`,
+        `messages[${i}].tool_call_id`,
+        'missing_required_parameter',
+      );
     }
   }
   if (body.tools !== undefined) {
-    if (!Array.isArray(body.tools)) throw bad("Invalid type for 'tools': expected an array of objects.", 'tools', 'invalid_type');
-    if (body.tools.length === 0) throw bad("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'tools', 'empty_array');
+    if (!Array.isArray(body.tools))
+      throw bad("Invalid type for 'tools': expected an array of objects.", 'tools', 'invalid_type');
+    if (body.tools.length === 0)
+      throw bad(
+        "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        'tools',
+        'empty_array',
+      );
     body.tools.forEach((t, i) => {
-      if (t?.type !== 'function') throw bad(`Invalid value: '${String(t?.type)}'. Supported values are: 'function'.`, `tools[${i}].type`, 'invalid_value');
+      if (t?.type !== 'function')
+        throw bad(
+          `Invalid value: '${String(t?.type)}'. Supported values are: 'function'.`,
+          `tools[${i}].type`,
+          'invalid_value',
+        );
       const name = t.function?.name;
-      if (typeof name !== 'string') throw bad(`Missing required parameter: 'tools[${i}].function.name'.`, `tools[${i}].function.name`, 'missing_required_parameter');
+      if (typeof name !== 'string')
+        throw bad(
+          `Missing required parameter: 'tools[${i}].function.name'.`,
+          `tools[${i}].function.name`,
+          'missing_required_parameter',
+        );
       if (!TOOL_NAME.test(name)) {
-        throw bad(`Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, `tools[${i}].function.name`, 'invalid_value');
+        throw bad(
+          `Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+          `tools[${i}].function.name`,
+          'invalid_value',
+        );
       }
     });
   }
   for (const p of ['max_tokens', 'max_completion_tokens'] as const) {
     const v: unknown = body[p];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw bad(`Invalid type for '${p}': expected an integer.`, p, 'invalid_type');
-    if (v < 1) throw bad(`Invalid '${p}': integer below minimum value. Expected a value >= 1, but got ${v} instead.`, p, 'integer_below_min_value');
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw bad(`Invalid type for '${p}': expected an integer.`, p, 'invalid_type');
+    if (v < 1)
+      throw bad(
+        `Invalid '${p}': integer below minimum value. Expected a value >= 1, but got ${v} instead.`,
+        p,
+        'integer_below_min_value',
+      );
   }
   if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
     throw bad("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', null);
   }
   if (state.strictModels && !state.modelSet.has(model)) {
-    throw new HttpError(404, `The model \`${model}\` does not exist or you do not have access to it.`, { code: 'model_not_found' });
+    throw new HttpError(404, `The model \`${model}\` does not exist or you do not have access to it.`, {
+      code: 'model_not_found',
+    });
   }
 }
 
@@ -228,7 +291,8 @@ function directives(text: string, offered: ReadonlySet<string>): { name: string;
     if (end < 0) continue;
     try {
       const value: unknown = JSON.parse(text.slice(start, end));
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) found.push({ name, arguments: JSON.stringify(value) });
+      if (value !== null && typeof value === 'object' && !Array.isArray(value))
+        found.push({ name, arguments: JSON.stringify(value) });
     } catch {
       // not JSON: not a directive
     }
@@ -265,7 +329,10 @@ function truncate(text: string, limit: number): string {
 // ---------------------------------------------------------------------------------------------
 // streaming
 
-const SSE_HEADERS: OutgoingHttpHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+const SSE_HEADERS: OutgoingHttpHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+};
 const ARGUMENT_FRAGMENT = 8;
 
 async function stream(
@@ -285,9 +352,14 @@ async function stream(
     `${prefix}[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finishReason ? `"${finishReason}"` : 'null'}}]${tail}\n\n`;
 
   const events: string[] = [event({ role: 'assistant', content: answer.content === null ? null : '' })];
-  if (answer.content) for (const piece of answer.content.match(/\s*\S+|\s+$/g) ?? []) events.push(event({ content: piece }));
+  if (answer.content)
+    for (const piece of answer.content.match(/\s*\S+|\s+$/g) ?? []) events.push(event({ content: piece }));
   answer.toolCalls.forEach((c, index) => {
-    events.push(event({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } }] }));
+    events.push(
+      event({
+        tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } }],
+      }),
+    );
     const args = c.function.arguments;
     for (let i = 0; i < args.length; i += ARGUMENT_FRAGMENT) {
       events.push(event({ tool_calls: [{ index, function: { arguments: args.slice(i, i + ARGUMENT_FRAGMENT) } }] }));
@@ -296,6 +368,9 @@ async function stream(
   events.push(event({}, finish));
   if (usage) events.push(`${prefix}[],"usage":${JSON.stringify(usage)}}\n\n`);
   events.push('data: [DONE]\n\n');
+  // JSON escapes its own newlines: every literal \n here is framing.
+  const eol = plan?.framing === 'crlf' ? '\r\n' : plan?.framing === 'cr' ? '\r' : undefined;
+  if (eol) for (let i = 0; i < events.length; i++) events[i] = events[i]!.replaceAll('\n', eol);
 
   res.writeHead(200, { ...headers, ...SSE_HEADERS });
   if (plan?.malformed) {

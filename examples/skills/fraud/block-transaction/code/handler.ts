@@ -1,13 +1,13 @@
 // code/handler.ts
 import type { AsporaSkillHandler, SkillContext, SkillResult, SkillTools } from '@aspora/sdk';
 
-export const handler: AsporaSkillHandler = async (
-  context: SkillContext
-): Promise<SkillResult> => {
+export const handler: AsporaSkillHandler = async (context: SkillContext): Promise<SkillResult> => {
   // 1. Access skill inputs
+  // biome-ignore lint/correctness/noUnusedVariables: the reference handler shows what the input carries
   const { userMessage, userId, domain } = context.input;
 
   // 2. Access tools (Read, Write, Bash, etc.)
+  // biome-ignore lint/correctness/noUnusedVariables: the reference handler shows how a skill reads its own files
   const decisions = await context.tools.read({
     path: 'DECISIONS.md',
   });

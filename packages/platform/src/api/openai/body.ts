@@ -8,11 +8,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { AsporaError } from '@aspora/sdk';
 import { incomingOf, requestHeader } from '../node-io.ts';
-import { bodyTooDeep, tooDeep } from '../json-depth.ts';
+import { bodyTooDeep, tooDeep } from '../body-depth.ts';
 
 export const MAX_OPENAI_BODY_BYTES = 16 * 1024 * 1024;
 
-const tooLarge = (max: number) => new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${max / 1024 / 1024} MiB`, { hint: 'send fewer or shorter messages' });
+const tooLarge = (max: number) =>
+  new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${max / 1024 / 1024} MiB`, {
+    hint: 'send fewer or shorter messages',
+  });
 const notJson = () => new AsporaError('BAD_REQUEST', 'the request body is not JSON', { details: { param: null } });
 
 export async function readJsonBody(c: Context, max = MAX_OPENAI_BODY_BYTES): Promise<unknown> {
@@ -43,9 +46,20 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    incoming.once('end', () =>
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')),
+    );
     incoming.once('error', reject);
-    incoming.once('close', () => incoming.complete || reject(new AsporaError('BAD_REQUEST', 'the client closed the request before its body ended', { details: { param: null } })));
+    incoming.once(
+      'close',
+      () =>
+        incoming.complete ||
+        reject(
+          new AsporaError('BAD_REQUEST', 'the client closed the request before its body ended', {
+            details: { param: null },
+          }),
+        ),
+    );
   });
 }
 

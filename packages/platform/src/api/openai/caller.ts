@@ -22,7 +22,10 @@ export class CallerResolver {
   async of(c: Context): Promise<Caller> {
     const ref = requestHeader(c, 'x-aspora-skill');
     const task = requestHeader(c, 'x-aspora-task-type');
-    if (task && !TASKS.has(task)) throw new AsporaError('BAD_REQUEST', `X-Aspora-Task-Type must be one of ${[...TASKS].join(', ')}`, { details: { param: 'X-Aspora-Task-Type' } });
+    if (task && !TASKS.has(task))
+      throw new AsporaError('BAD_REQUEST', `X-Aspora-Task-Type must be one of ${[...TASKS].join(', ')}`, {
+        details: { param: 'X-Aspora-Task-Type' },
+      });
     const base: Caller = ref ? await this.#skill(ref) : { prefs: {} };
     return { ...base, ...(task ? { task: { type: task as TaskType } } : {}) };
   }
@@ -31,7 +34,12 @@ export class CallerResolver {
     const hit = this.#skills.get(ref);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.caller;
     const caller = this.registry.loadSkill(ref, {}).then(
-      (l): Caller => ({ ref: l.ref, domain: l.ref.split('/')[0], ownerTeam: l.version.ownerTeam, prefs: modelPrefs(l.version) }),
+      (l): Caller => ({
+        ref: l.ref,
+        domain: l.ref.split('/')[0],
+        ownerTeam: l.version.ownerTeam,
+        prefs: modelPrefs(l.version),
+      }),
       (e: unknown) => {
         this.#skills.delete(ref);
         throw e;

@@ -21,9 +21,24 @@ const TYPES: Record<string, { status: number; type: string; code: string }> = {
 export const OPENAI_PATHS = ['/v1/chat/completions', '/v1/embeddings', '/v1/models'];
 
 export function openaiError(c: Context, e: AsporaError): Response {
-  const t = TYPES[e.code] ?? { status: e.status >= 500 ? 500 : e.status, type: e.status >= 500 ? 'server_error' : 'invalid_request_error', code: e.code.toLowerCase() };
+  const t = TYPES[e.code] ?? {
+    status: Math.min(e.status, 500),
+    type: e.status >= 500 ? 'server_error' : 'invalid_request_error',
+    code: e.code.toLowerCase(),
+  };
   const retry = (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
   if (retry !== undefined) c.header('retry-after', String(retry));
-  const param = (e.details as { param?: string | null } | undefined)?.param ?? null;
-  return c.json({ error: { message: e.hint ? `${e.message} (${e.hint})` : e.message, type: t.type, param, code: t.code } }, t.status as 400);
+  const details = e.details as { param?: string | null; code?: string } | undefined;
+  // A more precise code than the status's own (model_not_found on a 400), when the error carries one.
+  return c.json(
+    {
+      error: {
+        message: e.hint ? `${e.message} (${e.hint})` : e.message,
+        type: t.type,
+        param: details?.param ?? null,
+        code: details?.code ?? t.code,
+      },
+    },
+    t.status as 400,
+  );
 }

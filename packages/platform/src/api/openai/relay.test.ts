@@ -23,9 +23,13 @@ test('a slow reader gets every byte, through backpressure, without piling up lis
   const onWarning = (w: Error) => (warned ||= w.name === 'MaxListenersExceededWarning');
   process.on('warning', onWarning);
   const { server, port } = await serve((res) => {
-    void relay((async function* () {
-      for (let i = 0; i < 64; i++) yield chunk;
-    })(), res, () => assert.fail('not cancelled'));
+    void relay(
+      (async function* () {
+        for (let i = 0; i < 64; i++) yield chunk;
+      })(),
+      res,
+      () => assert.fail('not cancelled'),
+    );
   });
   try {
     const received = await new Promise<number>((resolve, reject) => {
@@ -54,15 +58,21 @@ test('a slow reader gets every byte, through backpressure, without piling up lis
 test('a client that leaves cancels the source; a source that fails breaks the connection', async () => {
   let cancelled = false;
   const { server, port } = await serve((res) => {
-    void relay((async function* () {
-      yield Buffer.from('data: first\n\n');
-      await new Promise((r) => setTimeout(r, 300));
-      yield Buffer.from('data: never\n\n');
-    })(), res, () => (cancelled = true));
+    void relay(
+      (async function* () {
+        yield Buffer.from('data: first\n\n');
+        await new Promise((r) => setTimeout(r, 300));
+        yield Buffer.from('data: never\n\n');
+      })(),
+      res,
+      () => (cancelled = true),
+    );
   });
   try {
     await new Promise<void>((resolve) => {
-      const req = request({ port, host: '127.0.0.1', method: 'POST', agent: false }, (res) => res.once('data', () => (req.destroy(), resolve())));
+      const req = request({ port, host: '127.0.0.1', method: 'POST', agent: false }, (res) =>
+        res.once('data', () => (req.destroy(), resolve())),
+      );
       req.on('error', () => undefined);
       req.end();
     });
@@ -74,10 +84,14 @@ test('a client that leaves cancels the source; a source that fails breaks the co
   }
 
   const broken = await serve((res) => {
-    void relay((async function* () {
-      yield Buffer.from('data: first\n\n');
-      throw new Error('provider stream broke');
-    })(), res, () => undefined);
+    void relay(
+      (async function* () {
+        yield Buffer.from('data: first\n\n');
+        throw new Error('provider stream broke');
+      })(),
+      res,
+      () => undefined,
+    );
   });
   try {
     const outcome = await new Promise<string>((resolve) => {

@@ -23,7 +23,6 @@ export interface OpenAIRouteDeps {
   modelCalls: ModelCallLog;
 }
 
-
 export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
   const callers = new CallerResolver(deps.registry);
   const guard = (fn: (c: Context) => Promise<Response>) => async (c: Context) => {
@@ -43,7 +42,12 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
       const record = deps.modelCalls.recorder(caller.ref);
       if (body.stream) {
         const { served, chunks, cancel } = await deps.gateway.stream(body, caller, record);
-        const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-aspora-model': served.name, 'x-aspora-provider': served.provider };
+        const headers = {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          'x-aspora-model': served.name,
+          'x-aspora-provider': served.provider,
+        };
         const outgoing = outgoingOf(c);
         if (outgoing) {
           outgoing.writeHead(200, headers);
@@ -100,7 +104,18 @@ export function openaiRoutes(app: OpenAPIHono, deps: OpenAIRouteDeps): void {
       c.json(
         {
           object: 'list',
-          data: deps.gateway.catalog.list().map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: m.provider, aspora: { provider_model: m.id, price_per_million: m.price } })),
+          data: deps.gateway.catalog.list().map((m) => ({
+            id: m.name,
+            object: 'model',
+            created: 0,
+            owned_by: m.provider,
+            aspora: {
+              provider_model: m.id,
+              price_per_million: m.price,
+              price_source: m.priceSource.source,
+              ...(m.priceSource.source === 'openrouter' ? { price_fetched_at: m.priceSource.fetchedAt } : {}),
+            },
+          })),
         },
         200,
       ),

@@ -1,32 +1,16 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import { routes } from '@aspora/api';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import { requireToken } from '../auth.ts';
 import { outgoingOf } from '../node-io.ts';
 import type { ApiDeps } from '../deps.ts';
-import { ErrorSchema, SkillParams } from '../schemas.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
 import { rollup } from '../../observe/rollups/query.ts';
 import { domainTimeline, executionTimeline } from '../../observe/timeline.ts';
-import { actorOf } from './shared.ts';
+import { actorOf } from './actor.ts';
 
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-const ok = <T extends z.ZodType>(schema: T, description = 'ok') => ({ description, content: { 'application/json': { schema } } });
-
-const FiguresSchema = z
-  .object({
-    executions: z.number(), successRate: z.number().nullable(), errorRate: z.number().nullable(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable(),
-    avgMs: z.number().nullable(), cost: z.number(), modelCalls: z.number(), promptTokens: z.number(), completionTokens: z.number(), ratings: z.number(), satisfaction: z.number().nullable(),
-  })
-  .openapi('Figures');
-const RollupSchema = z
-  .object({ scope: z.enum(['platform', 'domain', 'skill']), name: z.string(), window: z.object({ from: z.string(), to: z.string(), last: z.string() }), figures: FiguresSchema, children: z.array(z.object({ name: z.string(), figures: FiguresSchema })) })
-  .openapi('Rollup');
-const FeedbackSchema = z
-  .object({ id: z.number(), executionId: z.string(), ref: z.string(), rating: z.number().nullable(), correction: z.string().nullable(), author: z.string().nullable(), createdAt: z.string(), input: z.unknown(), result: z.unknown(), error: z.object({ code: z.string(), message: z.string() }).nullable() })
-  .openapi('Feedback');
-const Last = z.string().regex(/^\d+[hd]$/, 'e.g. 1h, 24h, 7d').default('24h');
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
 
 /**
@@ -34,7 +18,10 @@ const Levels = ['debug', 'info', 'warn', 'error'] as const;
  * sits behind the API token when one is set (Prometheus sends it with `authorization:`), unless
  * ASPORA_METRICS_LISTEN moves it to a listener of its own (metrics-server.ts).
  */
-export function metricsRoute(app: OpenAPIHono, deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'> & { apiToken?: string | undefined }): void {
+export function metricsRoute(
+  app: OpenAPIHono,
+  deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'> & { apiToken?: string | undefined },
+): void {
   if (deps.apiToken) app.use('/metrics', requireToken(deps.apiToken));
   app.get('/metrics', async (c) => {
     deps.refreshMetrics();
@@ -47,104 +34,88 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   if (!deps.metricsElsewhere) metricsRoute(app, deps);
 
-  app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/metrics', tags: ['observe'], summary: 'Figures of the platform, a domain or a skill over a window, with the next level down (from hourly rollups)',
-      request: { query: z.object({ target: z.string().regex(/^[a-z0-9-]+(\/[a-z0-9-]+)?$/).optional().openapi({ description: 'domain or domain/name; none: the platform' }), last: Last }) },
-      responses: { 200: ok(RollupSchema), 400: err('bad window'), 404: err('no such skill or domain') },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
-      await deps.runtime.recorder.settled?.();
-      await deps.rollups.run();
-      return c.json(await rollup(db, q.target, q.last), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post', path: '/v1/executions/{id}/feedback', tags: ['observe'], summary: 'Rate an execution and/or correct it (a correction becomes a regression case of the skill)',
-      request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }), body: { content: { 'application/json': { schema: z.object({ rating: z.number().int().min(1).max(5).optional(), correction: z.string().min(1).max(20_000).optional() }) } }, required: true } },
-      responses: { 201: ok(FeedbackSchema, 'stored'), 400: err('neither rating nor correction'), 404: err('no such execution') },
-    }),
-    async (c) => {
-      const b = c.req.valid('json');
-      const id = c.req.valid('param').id;
-      await deps.runtime.recorder.settled?.(id); // rated right after it answered: its row may be on its way
-      return c.json(await addFeedback(db, id, { ...b, author: actorOf(c) }), 201);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/feedback', tags: ['observe'], summary: 'Feedback, newest first, of one skill or all',
-      request: { query: z.object({ skill: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/).optional(), corrections: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) }) },
-      responses: { 200: ok(z.object({ feedback: z.array(FeedbackSchema) })) },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      return c.json({ feedback: await listFeedback(db, { ...(q.skill ? { ref: q.skill } : {}), corrections: q.corrections === 'true', limit: q.limit }) }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/skills/{domain}/{name}/feedback/export', tags: ['observe'], summary: "The skill's corrections as a promptfoo test-case file (YAML)",
-      request: { params: SkillParams },
-      responses: { 200: { description: 'promptfoo tests', content: { 'application/yaml': { schema: z.string() } } }, 404: err('no such skill') },
-    }),
-    async (c) => {
-      const { domain, name } = c.req.valid('param');
-      const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
-      return c.body(promptfooCases(ref, await listFeedback(db, { ref, corrections: true, limit: 10_000 })), 200, { 'content-type': 'application/yaml; charset=utf-8' });
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/alerts', tags: ['observe'], summary: 'Alerts, firing or resolved, newest first',
-      request: { query: z.object({ status: z.enum(['firing', 'resolved']).optional() }) },
-      responses: { 200: ok(z.object({ alerts: z.array(z.object({ key: z.string(), rule: z.string(), status: z.enum(['firing', 'resolved']), severity: z.string(), title: z.string(), value: z.number().nullable(), threshold: z.number().nullable(), scope: z.record(z.string(), z.unknown()), firedAt: z.string(), resolvedAt: z.string().nullable() })) })) },
-    }),
-    async (c) => c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
-  );
-
-  app.get('/v1/traces', async (c) => {
-    const domain = c.req.query('domain');
-    if (!domain || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(domain)) throw new AsporaError('BAD_REQUEST', 'domain is required', { hint: 'GET /v1/traces?domain=ecm&date=2026-02-16' });
-    await deps.tracer.flushLocal();
-    return c.json(await domainTimeline(db, domain, c.req.query('date') ?? new Date().toISOString().slice(0, 10)), 200);
+  app.openapi(createRoute(routes.metrics), async (c) => {
+    const q = c.req.valid('query');
+    // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
+    await deps.runtime.recorder.settled?.();
+    await deps.rollups.run();
+    return c.json(await rollup(db, q.target, q.last), 200);
   });
 
-  app.get('/v1/executions/:id/trace', async (c) => {
+  app.openapi(createRoute(routes.addFeedback), async (c) => {
+    const b = c.req.valid('json');
+    const id = c.req.valid('param').id;
+    await deps.runtime.recorder.settled?.(id); // rated right after it answered: its row may be on its way
+    return c.json(await addFeedback(db, id, { ...b, author: actorOf(c) }), 201);
+  });
+
+  app.openapi(createRoute(routes.listFeedback), async (c) => {
+    const q = c.req.valid('query');
+    return c.json(
+      {
+        feedback: await listFeedback(db, {
+          ...(q.skill ? { ref: q.skill } : {}),
+          corrections: q.corrections === 'true',
+          limit: q.limit,
+        }),
+      },
+      200,
+    );
+  });
+
+  app.openapi(createRoute(routes.exportFeedback), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
+    return c.body(promptfooCases(ref, await listFeedback(db, { ref, corrections: true, limit: 10_000 })), 200, {
+      'content-type': 'application/yaml; charset=utf-8',
+    });
+  });
+
+  app.openapi(createRoute(routes.listAlerts), async (c) =>
+    c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
+  );
+
+  app.openapi(createRoute(routes.traces), async (c) => {
+    const q = c.req.valid('query');
     await deps.tracer.flushLocal();
-    const t = await executionTimeline(db, c.req.param('id'));
-    if (!t) throw new AsporaError('NOT_FOUND', `no trace of execution ${c.req.param('id')}`, { hint: 'spans are kept for executions the platform ran since tracing was on' });
+    return c.json(await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10)), 200);
+  });
+
+  app.openapi(createRoute(routes.executionTrace), async (c) => {
+    const { id } = c.req.valid('param');
+    await deps.tracer.flushLocal();
+    const t = await executionTimeline(db, id);
+    if (!t)
+      throw new AsporaError('NOT_FOUND', `no trace of execution ${id}`, {
+        hint: 'spans are kept for executions the platform ran since tracing was on',
+      });
     return c.json(t, 200);
   });
 
   // Logs: the past (from execution records) and, with follow, live lines as handlers write them (SSE).
-  app.get('/v1/skills/:domain/:name/logs', async (c) => {
-    const ref = (await deps.registry.getSkill(`${c.req.param('domain')}/${c.req.param('name')}`)).ref;
-    const sinceParam = c.req.query('since') ?? '15m';
+  app.openapi(createRoute(routes.logs), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const ref = (await deps.registry.getSkill(`${domain}/${name}`)).ref;
+    const sinceParam = q.since;
     let sinceMs: number;
     try {
       sinceMs = parseDurationMs(sinceParam);
     } catch {
       throw new AsporaError('BAD_REQUEST', `since=${sinceParam} is not a duration`, { hint: 'e.g. 10m, 1h, 24h' });
     }
-    const level = (c.req.query('level') ?? 'debug') as (typeof Levels)[number];
-    if (!Levels.includes(level)) throw new AsporaError('BAD_REQUEST', `level must be one of ${Levels.join(', ')}`);
-    const minLevel = Levels.indexOf(level);
+    const minLevel = Levels.indexOf(q.level);
     const keep = (l: LogLine) => Levels.indexOf(l.level) >= minLevel;
     await deps.runtime.recorder.settled?.(); // this process's rows still on their way count too
-    const limitParam = c.req.query('limit') ?? '1000';
+    const limitParam = q.limit;
     const limit = Number(limitParam);
     // NaN reached the SQL LIMIT as a database error: a 500 for limit=abc.
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new AsporaError('BAD_REQUEST', `limit=${limitParam.slice(0, 40)} is not a positive integer`, { hint: 'e.g. limit=100 (at most 10000 executions)' });
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new AsporaError('BAD_REQUEST', `limit=${limitParam.slice(0, 40)} is not a positive integer`, {
+        hint: 'e.g. limit=100 (at most 10000 executions)',
+      });
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), limit)).filter(keep);
-    if (c.req.query('follow') !== 'true') return c.json({ lines: past }, 200);
+    if (q.follow !== 'true') return c.json({ lines: past }, 200);
     // Following starts before the answer does: no line of an execution started after it is missed.
     const queue: LogLine[] = [];
     let wake: (() => void) | undefined;

@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it as test } from 'node:test';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
-import { openDb } from '../../registry/db/index.ts';
-import type { Db } from '../../registry/db/types.ts';
-import { migrate } from '../../registry/migrate.ts';
+import { openDb } from '../../db/index.ts';
+import type { Db } from '../../db/types.ts';
+import { migrate } from '../../db/migrate.ts';
 import { PG_URL } from '../../registry/test-support.ts';
-import { connectRedis } from '../../limits/redis.ts';
-import { REDIS_URL } from '../../limits/test-support.ts';
+import { connectRedis } from '../../redis/connect.ts';
+import { REDIS_URL } from '../../rate-limits/test-support.ts';
 import { postgres, redis, skipUnless } from '../../../test/tools.ts';
 import { RedisBudgetStore } from './redis-store.ts';
 import { SqlBudgetStore } from './sql-store.ts';
@@ -40,7 +40,9 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-const [pgSkip = false, redisSkip = false] = (await Promise.all([postgres(), redis()])).map((need) => skipUnless(need) ?? false);
+const [pgSkip = false, redisSkip = false] = (await Promise.all([postgres(), redis()])).map(
+  (need) => skipUnless(need) ?? false,
+);
 
 const BACKENDS: Backend[] = [
   {
@@ -82,7 +84,7 @@ const BACKENDS: Backend[] = [
         redis: { client: clients[0]!, prefix },
         async cleanup() {
           await deleteKeys(clients[0]!, prefix);
-          clients.forEach((r) => r.disconnect());
+          for (const r of clients) r.disconnect();
         },
       };
     },

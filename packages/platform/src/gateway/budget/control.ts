@@ -8,9 +8,10 @@
 import { EventEmitter } from 'node:events';
 import { AsporaError } from '@aspora/sdk';
 import type { CostOptimization } from '../../config/platform-file.ts';
-import type { RateLimiter } from '../../limits/rate-limiter.ts';
-import type { Db } from '../../registry/index.ts';
+import type { RateLimiter } from '../../rate-limits/rate-limiter.ts';
+import type { Db } from '../../db/index.ts';
 import { monthOf, type BudgetStore } from './store.ts';
+import type { Budget } from '@aspora/api';
 
 export type BudgetAction = 'notify_owner_team' | 'throttle_skill' | 'pause_skill';
 
@@ -30,15 +31,8 @@ export interface BudgetNotice {
   budget: number;
 }
 
-export interface BudgetStatus {
-  ref: string;
-  period: string;
-  spent: number;
-  reserved: number;
-  limit: number | null;
-  mode: 'ok' | 'throttled' | 'paused';
-  lifted: boolean;
-}
+/** The contract's Budget: what GET …/budget answers. */
+export type BudgetStatus = Budget;
 
 export interface Reservation {
   key: string;
@@ -68,17 +62,25 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
     if (!s.monthlyLimit) return;
     const st = await this.status(s);
     if (st.mode === 'paused') {
-      throw new AsporaError('BUDGET_EXCEEDED', `skill ${s.ref} spent $${st.spent.toFixed(2)} of its $${st.limit!.toFixed(2)} monthly model budget: paused until the next month`, {
-        hint: `an admin can lift it: aspora budget lift ${s.ref} (or raise cost_budget.monthly_limit)`,
-        details: { skill: s.ref, period: st.period, spent: st.spent, limit: st.limit },
-      });
+      throw new AsporaError(
+        'BUDGET_EXCEEDED',
+        `skill ${s.ref} spent $${st.spent.toFixed(2)} of its $${st.limit!.toFixed(2)} monthly model budget: paused until the next month`,
+        {
+          hint: `an admin can lift it: aspora budget lift ${s.ref} (or raise cost_budget.monthly_limit)`,
+          details: { skill: s.ref, period: st.period, spent: st.spent, limit: st.limit },
+        },
+      );
     }
     if (st.mode === 'throttled') {
       const d = await this.limiter.hit(`throttle:${s.ref}`, this.throttlePerMinute, 60_000);
       if (!d.allowed) {
-        throw new AsporaError('RATE_LIMITED', `skill ${s.ref} is past 95 % of its monthly model budget: throttled to ${this.throttlePerMinute} model calls a minute`, {
-          details: { skill: s.ref, retryAfterSeconds: Math.ceil(d.retryAfterMs / 1000), rule: 'budget throttle' },
-        });
+        throw new AsporaError(
+          'RATE_LIMITED',
+          `skill ${s.ref} is past 95 % of its monthly model budget: throttled to ${this.throttlePerMinute} model calls a minute`,
+          {
+            details: { skill: s.ref, retryAfterSeconds: Math.ceil(d.retryAfterMs / 1000), rule: 'budget throttle' },
+          },
+        );
       }
     }
   }
@@ -93,10 +95,14 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
     const r = await this.store.reserve(key, period, amount, lifted ? Number.MAX_SAFE_INTEGER : s.monthlyLimit);
     if (!r.ok) {
       await this.#cross(s, period, r.spent + r.reserved);
-      throw new AsporaError('BUDGET_EXCEEDED', `skill ${s.ref}: this call could cost up to $${amount.toFixed(4)} and only $${Math.max(0, s.monthlyLimit - r.spent - r.reserved).toFixed(4)} of its monthly model budget is left`, {
-        hint: 'lower max_tokens, use a cheaper model, or raise cost_budget.monthly_limit',
-        details: { skill: s.ref, period, spent: r.spent, reserved: r.reserved, limit: s.monthlyLimit },
-      });
+      throw new AsporaError(
+        'BUDGET_EXCEEDED',
+        `skill ${s.ref}: this call could cost up to $${amount.toFixed(4)} and only $${Math.max(0, s.monthlyLimit - r.spent - r.reserved).toFixed(4)} of its monthly model budget is left`,
+        {
+          hint: 'lower max_tokens, use a cheaper model, or raise cost_budget.monthly_limit',
+          details: { skill: s.ref, period, spent: r.spent, reserved: r.reserved, limit: s.monthlyLimit },
+        },
+      );
     }
     return { key, period, amount };
   }
@@ -104,7 +110,9 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
   /** The call is over: its real cost replaces the reservation, and thresholds are checked. */
   async settle(s: BudgetSubject, r: Reservation | undefined, actual: number): Promise<void> {
     if (!s.monthlyLimit) return;
-    const after = r ? await this.store.settle(r.key, r.period, r.amount, actual) : await this.store.add(`skill:${s.ref}`, monthOf(), actual);
+    const after = r
+      ? await this.store.settle(r.key, r.period, r.amount, actual)
+      : await this.store.add(`skill:${s.ref}`, monthOf(), actual);
     await this.#cross(s, r?.period ?? monthOf(), after.spent);
   }
 
@@ -113,12 +121,26 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
     if (cached && Date.now() - cached.at < MODE_TTL_MS && cached.status.period === monthOf()) return cached.status;
     const period = monthOf();
     const key = `skill:${s.ref}`;
-    const [state, lifts] = await Promise.all([this.store.get(key, period), this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM budget_lifts WHERE budget_key = $1 AND period = $2', [key, period])]);
+    const [state, lifts] = await Promise.all([
+      this.store.get(key, period),
+      this.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM budget_lifts WHERE budget_key = $1 AND period = $2',
+        [key, period],
+      ),
+    ]);
     const lifted = (lifts[0]?.n ?? 0) > 0;
     const limit = s.monthlyLimit ?? null;
     const share = limit ? (state.spent / limit) * 100 : 0;
     const action = lifted ? undefined : this.#alerts.filter((a) => share >= a.threshold).at(-1)?.action;
-    const status: BudgetStatus = { ref: s.ref, period, spent: state.spent, reserved: state.reserved, limit, lifted, mode: action === 'pause_skill' ? 'paused' : action === 'throttle_skill' ? 'throttled' : 'ok' };
+    const status: BudgetStatus = {
+      ref: s.ref,
+      period,
+      spent: state.spent,
+      reserved: state.reserved,
+      limit,
+      lifted,
+      mode: action === 'pause_skill' ? 'paused' : action === 'throttle_skill' ? 'throttled' : 'ok',
+    };
     this.#mode.set(s.ref, { at: Date.now(), status });
     this.emit('status', status);
     return status;
@@ -145,7 +167,16 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
          ON CONFLICT (budget_key, period, threshold) DO NOTHING RETURNING threshold`,
         [`skill:${s.ref}`, period, a.threshold, a.action, spent, limit],
       );
-      if (rows.length) this.emit('notice', { ref: s.ref, ownerTeam: s.ownerTeam ?? null, period, threshold: a.threshold, action: a.action, spent, budget: limit });
+      if (rows.length)
+        this.emit('notice', {
+          ref: s.ref,
+          ownerTeam: s.ownerTeam ?? null,
+          period,
+          threshold: a.threshold,
+          action: a.action,
+          spent,
+          budget: limit,
+        });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { AsporaError } from '@aspora/sdk';
-import type { Db } from '../../registry/db/types.ts';
+import type { Db } from '../../db/types.ts';
 import type { BudgetState, BudgetStore } from './store.ts';
 
 /**
@@ -49,10 +49,10 @@ export class SqlBudgetStore implements BudgetStore {
   }
 
   async get(key: string, period: string): Promise<BudgetState> {
-    const rows = await this.db.query<Row>('SELECT spent, reserved FROM budget_counters WHERE key = $1 AND period = $2', [
-      key,
-      period,
-    ]);
+    const rows = await this.db.query<Row>(
+      'SELECT spent, reserved FROM budget_counters WHERE key = $1 AND period = $2',
+      [key, period],
+    );
     return state(rows[0]);
   }
 }

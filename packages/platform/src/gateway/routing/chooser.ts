@@ -40,18 +40,27 @@ export class ModelChooser {
       try {
         const test = compileExpr(r.if, { roots: ['task'] });
         const unknown = test.identifiers.filter((id) => !TASK_FIELDS.includes(id));
-        if (unknown.length) throw new ExprError(`unknown field ${unknown[0]} (rules may test ${TASK_FIELDS.join(', ')})`, 0);
+        if (unknown.length)
+          throw new ExprError(`unknown field ${unknown[0]} (rules may test ${TASK_FIELDS.join(', ')})`, 0);
         return { test, use: r.use };
       } catch (e) {
-        throw new AsporaError('CONFIG_INVALID', `${file}: cost_optimization.auto_downgrade.rules[${i}].if: ${(e as Error).message}`, {
-          issues: [{ file, path: `cost_optimization.auto_downgrade.rules[${i}].if`, message: (e as Error).message }],
-          hint: "e.g. task.type == 'classification' AND task.input_tokens < 1000",
-        });
+        throw new AsporaError(
+          'CONFIG_INVALID',
+          `${file}: cost_optimization.auto_downgrade.rules[${i}].if: ${(e as Error).message}`,
+          {
+            issues: [{ file, path: `cost_optimization.auto_downgrade.rules[${i}].if`, message: (e as Error).message }],
+            hint: "e.g. task.type == 'classification' AND task.input_tokens < 1000",
+          },
+        );
       }
     });
   }
 
-  choose(requested: string | undefined, prefs: { primary?: string | undefined; fallback?: string | undefined }, task: TaskFacts): Choice {
+  choose(
+    requested: string | undefined,
+    prefs: { primary?: string | undefined; fallback?: string | undefined },
+    task: TaskFacts,
+  ): Choice {
     let first: string;
     let reason: string;
     const rule = requested ? undefined : this.#rules.find((r) => r.test.evaluate({ task }));
@@ -60,6 +69,9 @@ export class ModelChooser {
     else if (prefs.primary) [first, reason] = [prefs.primary, 'primary'];
     else if (task.type) [first, reason] = [this.byTask(task.type), `task: ${task.type}`];
     else [first, reason] = [this.platformDefault, 'default'];
-    return { models: [...new Set([first, prefs.fallback, this.platformDefault].filter((m): m is string => !!m))], reason };
+    return {
+      models: [...new Set([first, prefs.fallback, this.platformDefault].filter((m): m is string => !!m))],
+      reason,
+    };
   }
 }

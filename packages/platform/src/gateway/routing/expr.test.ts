@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileExpr, ExprError, MAX_EXPR_DEPTH, MAX_EXPR_LENGTH } from './expr.ts';
 
-const ev = (source: string, task: unknown, roots?: string[]): boolean => compileExpr(source, roots ? { roots } : {}).evaluate({ task });
+const ev = (source: string, task: unknown, roots?: string[]): boolean =>
+  compileExpr(source, roots ? { roots } : {}).evaluate({ task });
 
 /** Asserts `source` is refused at `position` with a message matching `message` and ending with the column. */
 function refuses(source: string, position: number, message: RegExp): void {
@@ -50,21 +51,26 @@ test('the three default rules pick the first matching model', () => {
   ];
   for (const [task, want] of table) assert.equal(pick(task), want, JSON.stringify(task));
 
-  assert.deepEqual(rules.map((r) => r.test.identifiers), [['task.type'], ['task.input_tokens', 'task.complexity'], ['task.requires_reasoning']]);
+  assert.deepEqual(
+    rules.map((r) => r.test.identifiers),
+    [['task.type'], ['task.input_tokens', 'task.complexity'], ['task.requires_reasoning']],
+  );
   assert.equal(rules[1]!.test.source, "task.input_tokens < 1000 AND task.complexity == 'low'");
 });
 
 test('precedence: NOT binds tighter than AND, AND tighter than OR', () => {
   const bools = [false, true];
-  for (const a of bools) for (const b of bools) for (const c of bools) {
-    const task = { a, b, c };
-    const name = JSON.stringify(task);
-    assert.equal(ev('NOT task.a OR task.b AND task.c', task), !a || (b && c), name);
-    assert.equal(ev('task.a OR task.b AND NOT task.c', task), a || (b && !c), name);
-    assert.equal(ev('task.a AND task.b OR task.c', task), (a && b) || c, name);
-    assert.equal(ev('!task.a && task.b || task.c', task), (!a && b) || c, name);
-    assert.equal(ev('NOT NOT task.a', task), a, name);
-  }
+  for (const a of bools)
+    for (const b of bools)
+      for (const c of bools) {
+        const task = { a, b, c };
+        const name = JSON.stringify(task);
+        assert.equal(ev('NOT task.a OR task.b AND task.c', task), !a || (b && c), name);
+        assert.equal(ev('task.a OR task.b AND NOT task.c', task), a || (b && !c), name);
+        assert.equal(ev('task.a AND task.b OR task.c', task), (a && b) || c, name);
+        assert.equal(ev('!task.a && task.b || task.c', task), (!a && b) || c, name);
+        assert.equal(ev('NOT NOT task.a', task), a, name);
+      }
   // NOT applies to the whole comparison, not to its left operand.
   assert.equal(ev('NOT task.n == 1', { n: 1 }), false);
   assert.equal(ev('NOT task.n == 1', { n: 2 }), true);
@@ -73,12 +79,14 @@ test('precedence: NOT binds tighter than AND, AND tighter than OR', () => {
 
 test('parentheses regroup, and a parenthesised condition is a value', () => {
   const bools = [false, true];
-  for (const a of bools) for (const b of bools) for (const c of bools) {
-    const task = { a, b, c };
-    assert.equal(ev('(task.a OR task.b) AND task.c', task), (a || b) && c, JSON.stringify(task));
-    assert.equal(ev('NOT (task.a AND task.b)', task), !(a && b), JSON.stringify(task));
-    assert.equal(ev('((task.a))', task), a);
-  }
+  for (const a of bools)
+    for (const b of bools)
+      for (const c of bools) {
+        const task = { a, b, c };
+        assert.equal(ev('(task.a OR task.b) AND task.c', task), (a || b) && c, JSON.stringify(task));
+        assert.equal(ev('NOT (task.a AND task.b)', task), !(a && b), JSON.stringify(task));
+        assert.equal(ev('((task.a))', task), a);
+      }
   assert.equal(ev('(task.n > 1) == true', { n: 2 }), true);
   assert.equal(ev('(task.n > 1) == false', { n: 2 }), false);
   assert.equal(ev('(task.n) == 2', { n: 2 }), true);
@@ -88,37 +96,75 @@ test('in: literal lists, path lists, strict membership', () => {
   assert.equal(ev("task.type in ['classification', 'routing']", { type: 'routing' }), true);
   assert.equal(ev("task.type in ['classification', 'routing']", { type: 'skill_execution' }), false);
   assert.equal(ev('task.n in [1, 2, 3]', { n: 3 }), true);
-  assert.equal(ev("task.n in [1, 2, 3]", { n: '3' }), false, 'no coercion');
+  assert.equal(ev('task.n in [1, 2, 3]', { n: '3' }), false, 'no coercion');
   assert.equal(ev("task.v in [null, true, 'x', 4.5]", { v: null }), true);
   assert.equal(ev("task.v in [null, true, 'x', 4.5]", { v: 4.5 }), true);
-  assert.equal(ev("task.v in [null]", {}), false, 'missing is not null');
+  assert.equal(ev('task.v in [null]', {}), false, 'missing is not null');
   assert.equal(ev('task.v IN [task.a, task.b]', { v: 7, a: 1, b: 7 }), true, 'list items may be paths');
-  assert.equal(ev("task.model in task.allowed", { model: 'm', allowed: ['a', 'm'] }), true);
-  assert.equal(ev("task.model in task.allowed", { model: 'z', allowed: ['a', 'm'] }), false);
-  assert.equal(ev("task.model in task.allowed", { model: 'a', allowed: 'abc' }), false, 'a string is not a list');
-  assert.equal(ev("task.model in task.allowed", { model: 'a', allowed: { 0: 'a', length: 1 } }), false, 'an array-like is not a list');
-  assert.equal(ev("task.model in task.allowed", { model: 'a' }), false);
+  assert.equal(ev('task.model in task.allowed', { model: 'm', allowed: ['a', 'm'] }), true);
+  assert.equal(ev('task.model in task.allowed', { model: 'z', allowed: ['a', 'm'] }), false);
+  assert.equal(ev('task.model in task.allowed', { model: 'a', allowed: 'abc' }), false, 'a string is not a list');
+  assert.equal(
+    ev('task.model in task.allowed', { model: 'a', allowed: { 0: 'a', length: 1 } }),
+    false,
+    'an array-like is not a list',
+  );
+  assert.equal(ev('task.model in task.allowed', { model: 'a' }), false);
   const sparse: unknown[] = [];
   sparse[2 ** 32 - 2] = 'far';
-  assert.equal(ev('task.x in task.list', { x: 'far', list: sparse }), true, 'a huge sparse array is walked by its keys');
+  assert.equal(
+    ev('task.x in task.list', { x: 'far', list: sparse }),
+    true,
+    'a huge sparse array is walked by its keys',
+  );
   assert.equal(ev('task.x in task.list', { x: undefined, list: sparse }), false, 'holes are not elements');
-  assert.deepEqual(compileExpr('task.a in [task.b, 1] AND task.c in task.d').identifiers, ['task.a', 'task.b', 'task.c', 'task.d']);
+  assert.deepEqual(compileExpr('task.a in [task.b, 1] AND task.c in task.d').identifiers, [
+    'task.a',
+    'task.b',
+    'task.c',
+    'task.d',
+  ]);
 });
 
 test('every comparison operator, on numbers and on strings', () => {
   const cases: Array<[string, boolean]> = [
-    ['task.n == 5', true], ['task.n != 5', false], ['task.n < 5', false], ['task.n <= 5', true], ['task.n > 5', false], ['task.n >= 5', true],
-    ['task.n == 4', false], ['task.n != 4', true], ['task.n < 6', true], ['task.n <= 4.99', false], ['task.n > 4.5', true], ['task.n >= 6', false],
-    ['task.n > -1', true], ['task.n < 1e3', true], ['task.n == 5.0', true], ['5 == task.n', true], ['6 > task.n', true],
-    ["task.s == 'mid'", true], ["task.s != 'mid'", false], ["task.s < 'nz'", true], ["task.s <= 'mid'", true],
-    ["task.s > 'mia'", true], ["task.s >= 'mie'", false], ["task.s < 'Mid'", false], ["'a' < 'b'", true],
-    ['task.b == true', true], ['task.b != false', true], ['task.z == null', true], ['task.z != null', false],
-    ['task.n == task.n', true], ['task.n < task.m', true],
+    ['task.n == 5', true],
+    ['task.n != 5', false],
+    ['task.n < 5', false],
+    ['task.n <= 5', true],
+    ['task.n > 5', false],
+    ['task.n >= 5', true],
+    ['task.n == 4', false],
+    ['task.n != 4', true],
+    ['task.n < 6', true],
+    ['task.n <= 4.99', false],
+    ['task.n > 4.5', true],
+    ['task.n >= 6', false],
+    ['task.n > -1', true],
+    ['task.n < 1e3', true],
+    ['task.n == 5.0', true],
+    ['5 == task.n', true],
+    ['6 > task.n', true],
+    ["task.s == 'mid'", true],
+    ["task.s != 'mid'", false],
+    ["task.s < 'nz'", true],
+    ["task.s <= 'mid'", true],
+    ["task.s > 'mia'", true],
+    ["task.s >= 'mie'", false],
+    ["task.s < 'Mid'", false],
+    ["'a' < 'b'", true],
+    ['task.b == true', true],
+    ['task.b != false', true],
+    ['task.z == null', true],
+    ['task.z != null', false],
+    ['task.n == task.n', true],
+    ['task.n < task.m', true],
   ];
-  for (const [source, want] of cases) assert.equal(ev(source, { n: 5, m: 6, s: 'mid', b: true, z: null }), want, source);
+  for (const [source, want] of cases)
+    assert.equal(ev(source, { n: 5, m: 6, s: 'mid', b: true, z: null }), want, source);
 });
 
-test("strings: both quote kinds and backslash escapes", () => {
+test('strings: both quote kinds and backslash escapes', () => {
   assert.equal(ev(`task.s == 'it\\'s'`, { s: "it's" }), true);
   assert.equal(ev(`task.s == "say \\"hi\\""`, { s: 'say "hi"' }), true);
   assert.equal(ev(`task.s == "it's"`, { s: "it's" }), true, 'the other quote needs no escape');
@@ -167,9 +213,26 @@ test('missing paths are undefined: false everywhere except !=', () => {
 test('type mismatches compare false and never throw', () => {
   const task = { n: 5, s: '5', b: true, z: null, o: { a: 1 }, l: [1], nan: NaN, big: 10n, f: () => 1 };
   const falses = [
-    'task.n == task.s', "task.s < 10", 'task.n < task.s', "task.n > '4'", 'task.b > false', 'task.b >= true', 'task.z < 1',
-    'task.z >= 0', 'task.o < task.o', 'task.l <= task.l', 'task.nan == task.nan', 'task.nan < 1', 'task.nan >= task.nan',
-    'task.big > 1', 'task.big == 10', 'task.f == 1', 'task.f < 2', "task.o == 'a'", 'task.l == 1', 'task.n in [task.s]',
+    'task.n == task.s',
+    'task.s < 10',
+    'task.n < task.s',
+    "task.n > '4'",
+    'task.b > false',
+    'task.b >= true',
+    'task.z < 1',
+    'task.z >= 0',
+    'task.o < task.o',
+    'task.l <= task.l',
+    'task.nan == task.nan',
+    'task.nan < 1',
+    'task.nan >= task.nan',
+    'task.big > 1',
+    'task.big == 10',
+    'task.f == 1',
+    'task.f < 2',
+    "task.o == 'a'",
+    'task.l == 1',
+    'task.n in [task.s]',
   ];
   for (const source of falses) assert.equal(ev(source, task), false, source);
   assert.equal(ev('task.nan != task.nan', task), true, 'strict inequality');
@@ -227,7 +290,11 @@ test('malformed rules are refused with what was expected and where', () => {
     ['task.n == 1)', 11, /unexpected "\)" with no matching "\("/],
     ['task.n == 1 == 2', 12, /comparisons cannot be chained/],
     ['1 < task.n < 3', 11, /comparisons cannot be chained/],
-    ['task.n task.m', 7, /expected AND, OR, a comparison or the end of the expression after "task.n" but found "task.m"/],
+    [
+      'task.n task.m',
+      7,
+      /expected AND, OR, a comparison or the end of the expression after "task.n" but found "task.m"/,
+    ],
     ['task.n == [1]', 10, /a list is only allowed after "in"/],
     ['[1] == task.n', 0, /a list is only allowed after "in"/],
     ["task.t in 'abc'", 10, /expected a list such as \['a', 'b'\] or a path after "in"/],
@@ -253,32 +320,77 @@ test('depth and length are bounded at compile time', () => {
   const parens = (n: number) => `${'('.repeat(n)}task.a${')'.repeat(n)}`;
   assert.equal(compileExpr(parens(MAX_EXPR_DEPTH)).evaluate({ task: { a: true } }), true, '32 levels are fine');
   refuses(parens(MAX_EXPR_DEPTH + 1), MAX_EXPR_DEPTH, /expression nests more than 32 levels deep/);
-  assert.equal(compileExpr('NOT '.repeat(MAX_EXPR_DEPTH) + 'task.a').evaluate({ task: { a: true } }), true);
-  refuses('NOT '.repeat(MAX_EXPR_DEPTH + 1) + 'task.a', 4 * MAX_EXPR_DEPTH, /nests more than 32 levels/);
-  refuses('!'.repeat(MAX_EXPR_DEPTH + 1) + 'task.a', MAX_EXPR_DEPTH, /nests more than 32 levels/);
+  assert.equal(compileExpr(`${'NOT '.repeat(MAX_EXPR_DEPTH)}task.a`).evaluate({ task: { a: true } }), true);
+  refuses(`${'NOT '.repeat(MAX_EXPR_DEPTH + 1)}task.a`, 4 * MAX_EXPR_DEPTH, /nests more than 32 levels/);
+  refuses(`${'!'.repeat(MAX_EXPR_DEPTH + 1)}task.a`, MAX_EXPR_DEPTH, /nests more than 32 levels/);
   // Parentheses, NOT and lists count together.
   refuses(`${'('.repeat(16)}${'!'.repeat(16)}task.a in [1]${')'.repeat(16)}`, 42, /nests more than 32 levels/);
   // Long flat chains do not nest.
-  assert.equal(compileExpr(Array.from({ length: 45 }, (_, i) => `task.a${i} == ${i}`).join(' OR ')).identifiers.length, 45);
+  assert.equal(
+    compileExpr(Array.from({ length: 45 }, (_, i) => `task.a${i} == ${i}`).join(' OR ')).identifiers.length,
+    45,
+  );
 
   const sized = (n: number) => `task.s == '${'a'.repeat(n - 12)}'`;
   assert.equal(sized(MAX_EXPR_LENGTH).length, MAX_EXPR_LENGTH);
   assert.equal(compileExpr(sized(MAX_EXPR_LENGTH)).evaluate({ task: { s: 'a'.repeat(MAX_EXPR_LENGTH - 12) } }), true);
-  refuses(sized(MAX_EXPR_LENGTH + 1), MAX_EXPR_LENGTH, /expression is 1001 characters long, more than the limit of 1000/);
+  refuses(
+    sized(MAX_EXPR_LENGTH + 1),
+    MAX_EXPR_LENGTH,
+    /expression is 1001 characters long, more than the limit of 1000/,
+  );
   refuses('x'.repeat(100_000), MAX_EXPR_LENGTH, /100000 characters long/);
 });
 
 test('evaluation reads own data properties only: no getters, proxies or prototypes', () => {
   let calls = 0;
   const task = Object.create({ inherited: 'classification', type: 'from-proto' }) as Record<string, unknown>;
-  Object.defineProperty(task, 'lazy', { enumerable: true, get: () => { calls++; return 'classification'; } });
+  Object.defineProperty(task, 'lazy', {
+    enumerable: true,
+    get: () => {
+      calls++;
+      return 'classification';
+    },
+  });
   task.plain = 'classification';
-  task.proxy = new Proxy({ type: 'x' }, { get: () => { calls++; return 'x'; }, getOwnPropertyDescriptor: () => { calls++; return undefined; } });
-  task.list = new Proxy(['x'], { get: () => { calls++; return 'x'; } });
+  task.proxy = new Proxy(
+    { type: 'x' },
+    {
+      get: () => {
+        calls++;
+        return 'x';
+      },
+      getOwnPropertyDescriptor: () => {
+        calls++;
+        return undefined;
+      },
+    },
+  );
+  task.list = new Proxy(['x'], {
+    get: () => {
+      calls++;
+      return 'x';
+    },
+  });
   const withGetterElement = ['y'];
-  Object.defineProperty(withGetterElement, 0, { enumerable: true, get: () => { calls++; return 'x'; } });
+  Object.defineProperty(withGetterElement, 0, {
+    enumerable: true,
+    get: () => {
+      calls++;
+      return 'x';
+    },
+  });
   task.getterList = withGetterElement;
-  task.boxed = { valueOf: () => { calls++; return 1; }, toString: () => { calls++; return '1'; } };
+  task.boxed = {
+    valueOf: () => {
+      calls++;
+      return 1;
+    },
+    toString: () => {
+      calls++;
+      return '1';
+    },
+  };
 
   assert.equal(ev("task.plain == 'classification'", task), true);
   assert.equal(ev("task.inherited == 'classification'", task), false, 'prototype properties are not read');
@@ -290,7 +402,11 @@ test('evaluation reads own data properties only: no getters, proxies or prototyp
   assert.equal(ev('task.boxed == 1 OR task.boxed > 0 OR task.boxed < 2', task), false, 'no valueOf/toString coercion');
   assert.equal(ev('task.boxed', task), true);
   assert.equal(ev('task.toString OR task.hasOwnProperty OR task.valueOf', {}), false, 'Object.prototype is invisible');
-  assert.equal(compileExpr('task.a == 1').evaluate(Object.create({ task: { a: 1 } }) as Record<string, unknown>), false, 'the scope too');
+  assert.equal(
+    compileExpr('task.a == 1').evaluate(Object.create({ task: { a: 1 } }) as Record<string, unknown>),
+    false,
+    'the scope too',
+  );
   assert.equal(calls, 0, 'nothing in the scope was called');
 
   // Own __proto__ keys (as JSON.parse makes them) cannot even be named.
@@ -302,7 +418,15 @@ test('evaluation reads own data properties only: no getters, proxies or prototyp
 test('the evaluator contains no dynamic code', () => {
   // Comments are prose ("start with (…)"); only code is checked. (A `with` statement would not even parse in an ES module.)
   const src = readFileSync(new URL('./expr.ts', import.meta.url), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-  for (const banned of [/\beval\s*\(/, /\bFunction\s*\(/, /new\s+Function\b/, /\bwith\s*\(/, /\bimport\s*\(/, /\brequire\s*\(/, /\bsetTimeout\b|\bsetInterval\b/]) {
+  for (const banned of [
+    /\beval\s*\(/,
+    /\bFunction\s*\(/,
+    /new\s+Function\b/,
+    /\bwith\s*\(/,
+    /\bimport\s*\(/,
+    /\brequire\s*\(/,
+    /\bsetTimeout\b|\bsetInterval\b/,
+  ]) {
     assert.doesNotMatch(src, banned);
   }
   assert.match(src, /Object\.getOwnPropertyDescriptor/, 'property reads go through descriptors');
@@ -319,19 +443,73 @@ test('property: 10,000 random scopes never make evaluation throw, and the logic 
   };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   let calls = 0;
-  const trap = () => { calls++; return undefined; };
+  const trap = () => {
+    calls++;
+    return undefined;
+  };
   const leaves: Array<() => unknown> = [
-    () => undefined, () => null, () => true, () => false, () => 0, () => -0, () => NaN, () => Infinity, () => -Infinity,
-    () => Math.floor(rand() * 3000) - 500, () => rand(), () => 10n, () => Symbol('s'), () => '', () => 'low', () => 'LOW',
-    () => 'classification', () => 'routing', () => '1000', () => 'x'.repeat(Math.floor(rand() * 5)), () => [],
-    () => ['classification', 1, null], () => () => { calls++; }, () => new Date(0), () => /re/, () => new Map([['type', 'x']]),
-    () => Object.create(null), () => new Proxy({}, { get: trap, getOwnPropertyDescriptor: trap, has: () => { calls++; return false; }, ownKeys: () => { calls++; return []; } }),
-    () => { const o = {}; Object.defineProperty(o, 'type', { enumerable: true, get: () => { calls++; return 'classification'; } }); return o; },
+    () => undefined,
+    () => null,
+    () => true,
+    () => false,
+    () => 0,
+    () => -0,
+    () => NaN,
+    () => Infinity,
+    () => -Infinity,
+    () => Math.floor(rand() * 3000) - 500,
+    () => rand(),
+    () => 10n,
+    () => Symbol('s'),
+    () => '',
+    () => 'low',
+    () => 'LOW',
+    () => 'classification',
+    () => 'routing',
+    () => '1000',
+    () => 'x'.repeat(Math.floor(rand() * 5)),
+    () => [],
+    () => ['classification', 1, null],
+    () => () => {
+      calls++;
+    },
+    () => new Date(0),
+    () => /re/,
+    () => new Map([['type', 'x']]),
+    () => Object.create(null),
+    () =>
+      new Proxy(
+        {},
+        {
+          get: trap,
+          getOwnPropertyDescriptor: trap,
+          has: () => {
+            calls++;
+            return false;
+          },
+          ownKeys: () => {
+            calls++;
+            return [];
+          },
+        },
+      ),
+    () => {
+      const o = {};
+      Object.defineProperty(o, 'type', {
+        enumerable: true,
+        get: () => {
+          calls++;
+          return 'classification';
+        },
+      });
+      return o;
+    },
   ];
   const fields = ['type', 'input_tokens', 'complexity', 'requires_reasoning', 'a', 'b', 'list', 'nested'];
   const value = (depth: number): unknown => {
     if (depth > 0 && rand() < 0.3) {
-      const o: Record<string, unknown> = rand() < 0.2 ? (Object.create({ type: 'classification' }) as Record<string, unknown>) : {};
+      const o: Record<string, unknown> =
+        rand() < 0.2 ? (Object.create({ type: 'classification' }) as Record<string, unknown>) : {};
       for (const f of fields) if (rand() < 0.5) o[f] = value(depth - 1);
       return rand() < 0.1 ? [o, value(depth - 1)] : o;
     }
@@ -358,7 +536,9 @@ test('property: 10,000 random scopes never make evaluation throw, and the logic 
     const scope: Record<string, unknown> = { task: value(3) };
     for (const [k, e] of exprs.entries()) {
       let got: unknown;
-      assert.doesNotThrow(() => { got = e.evaluate(scope); }, `${e.source} on scope #${i}`);
+      assert.doesNotThrow(() => {
+        got = e.evaluate(scope);
+      }, `${e.source} on scope #${i}`);
       assert.equal(typeof got, 'boolean');
       assert.equal(negated[k]!.evaluate(scope), !got, `NOT (${e.source}) on scope #${i}`);
       if (got) truths++;

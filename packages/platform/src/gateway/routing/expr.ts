@@ -48,10 +48,15 @@ export function compileExpr(source: string, options: CompileOptions = {}): Compi
   const roots = new Set(options.roots ?? ['task']);
   for (const r of roots) {
     // A root is a programming decision, not configuration: a bad one is a bug in the caller.
-    if (!IDENT.test(r) || KEYWORDS.has(r.toLowerCase()) || FORBIDDEN.has(r)) throw new TypeError(`compileExpr: ${JSON.stringify(r)} cannot be a root`);
+    if (!IDENT.test(r) || KEYWORDS.has(r.toLowerCase()) || FORBIDDEN.has(r))
+      throw new TypeError(`compileExpr: ${JSON.stringify(r)} cannot be a root`);
   }
   if (source.length > MAX_EXPR_LENGTH) {
-    throw new ExprError(`expression is ${source.length} characters long, more than the limit of ${MAX_EXPR_LENGTH}`, MAX_EXPR_LENGTH, source);
+    throw new ExprError(
+      `expression is ${source.length} characters long, more than the limit of ${MAX_EXPR_LENGTH}`,
+      MAX_EXPR_LENGTH,
+      source,
+    );
   }
   const parser = new Parser(source, roots);
   const tree = parser.parse();
@@ -94,13 +99,36 @@ const KEYWORDS = new Map<string, Sym>([
 /** Segments that lead to prototypes; refused outright so a rule can never even look like it reaches one. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 // Maps rather than object literals, so no lookup here can land on an Object.prototype member.
-const ESCAPES = new Map([['\\', '\\'], ["'", "'"], ['"', '"'], ['n', '\n'], ['r', '\r'], ['t', '\t']]);
+const ESCAPES = new Map([
+  ['\\', '\\'],
+  ["'", "'"],
+  ['"', '"'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
+]);
 const SYMBOLS = new Map<string, Sym>([
-  ['==', '=='], ['!=', '!='], ['<=', '<='], ['>=', '>='], ['&&', 'and'], ['||', 'or'],
-  ['<', '<'], ['>', '>'], ['!', 'not'], ['(', '('], [')', ')'], ['[', '['], [']', ']'], [',', ','],
+  ['==', '=='],
+  ['!=', '!='],
+  ['<=', '<='],
+  ['>=', '>='],
+  ['&&', 'and'],
+  ['||', 'or'],
+  ['<', '<'],
+  ['>', '>'],
+  ['!', 'not'],
+  ['(', '('],
+  [')', ')'],
+  ['[', '['],
+  [']', ']'],
+  [',', ','],
 ]);
 /** Characters people reach for from other languages, with what to write instead. */
-const HINTS = new Map([['=', 'use "==" to compare'], ['&', 'use "&&" or AND'], ['|', 'use "||" or OR']]);
+const HINTS = new Map([
+  ['=', 'use "==" to compare'],
+  ['&', 'use "&&" or AND'],
+  ['|', 'use "||" or OR'],
+]);
 
 type Sym = CmpOp | 'and' | 'or' | 'not' | 'in' | 'true' | 'false' | 'null' | '(' | ')' | '[' | ']' | ',';
 type Token =
@@ -201,7 +229,8 @@ class Lexer {
 
 const CMP_OPS = new Set<Sym>(['==', '!=', '<', '<=', '>', '>=', 'in']);
 
-const describe = (t: Token): string => (t.kind === 'eof' ? 'end of expression' : JSON.stringify(t.text.length > 24 ? `${t.text.slice(0, 24)}…` : t.text));
+const describe = (t: Token): string =>
+  t.kind === 'eof' ? 'end of expression' : JSON.stringify(t.text.length > 24 ? `${t.text.slice(0, 24)}…` : t.text);
 const isSym = (t: Token, sym: Sym): boolean => t.kind === 'sym' && t.sym === sym;
 
 class Parser {
@@ -219,12 +248,16 @@ class Parser {
 
   parse(): Node {
     const first = this.lex.peek();
-    if (first.kind === 'eof') this.lex.fail(first.pos, 'empty expression: expected a condition such as task.type == \'classification\'');
+    if (first.kind === 'eof')
+      this.lex.fail(first.pos, "empty expression: expected a condition such as task.type == 'classification'");
     const tree = this.or();
     const t = this.lex.peek();
     if (t.kind !== 'eof') {
       if (isSym(t, ')')) this.lex.fail(t.pos, 'unexpected ")" with no matching "("');
-      this.lex.fail(t.pos, `expected AND, OR, a comparison or the end of the expression after ${describe(this.prev!)} but found ${describe(t)}`);
+      this.lex.fail(
+        t.pos,
+        `expected AND, OR, a comparison or the end of the expression after ${describe(this.prev!)} but found ${describe(t)}`,
+      );
     }
     return tree;
   }
@@ -271,16 +304,24 @@ class Parser {
     const op = this.lex.peek();
     if (op.kind !== 'sym' || !CMP_OPS.has(op.sym)) return left;
     this.next();
-    const node: Node = op.sym === 'in' ? { kind: 'in', left, right: this.inRight() } : { kind: 'cmp', op: op.sym as CmpOp, left, right: this.value() };
+    const node: Node =
+      op.sym === 'in'
+        ? { kind: 'in', left, right: this.inRight() }
+        : { kind: 'cmp', op: op.sym as CmpOp, left, right: this.value() };
     const after = this.lex.peek();
-    if (after.kind === 'sym' && CMP_OPS.has(after.sym)) this.lex.fail(after.pos, `comparisons cannot be chained: unexpected ${describe(after)} (join them with AND)`);
+    if (after.kind === 'sym' && CMP_OPS.has(after.sym))
+      this.lex.fail(after.pos, `comparisons cannot be chained: unexpected ${describe(after)} (join them with AND)`);
     return node;
   }
 
   private inRight(): { kind: 'list'; items: readonly Node[] } | PathNode {
     const t = this.lex.peek();
     if (t.kind === 'path') return this.value() as PathNode;
-    if (!isSym(t, '[')) this.lex.fail(t.pos, `expected a list such as ['a', 'b'] or a path after ${describe(this.prev!)} but found ${describe(t)}`);
+    if (!isSym(t, '['))
+      this.lex.fail(
+        t.pos,
+        `expected a list such as ['a', 'b'] or a path after ${describe(this.prev!)} but found ${describe(t)}`,
+      );
     this.next();
     this.enter(t);
     const items: Node[] = [];
@@ -290,7 +331,11 @@ class Parser {
       items.push(this.value());
       const sep = this.lex.peek();
       if (isSym(sep, ']')) break;
-      if (!isSym(sep, ',')) this.lex.fail(sep.pos, `expected "," or "]" in the list opened at column ${t.pos + 1} but found ${describe(sep)}`);
+      if (!isSym(sep, ','))
+        this.lex.fail(
+          sep.pos,
+          `expected "," or "]" in the list opened at column ${t.pos + 1} but found ${describe(sep)}`,
+        );
       this.next();
     }
     this.next();
@@ -318,7 +363,11 @@ class Parser {
           this.enter(t);
           const inner = this.or();
           const close = this.lex.peek();
-          if (!isSym(close, ')')) this.lex.fail(close.pos, `expected ")" to close the "(" at column ${t.pos + 1} but found ${describe(close)}`);
+          if (!isSym(close, ')'))
+            this.lex.fail(
+              close.pos,
+              `expected ")" to close the "(" at column ${t.pos + 1} but found ${describe(close)}`,
+            );
           this.next();
           this.depth--;
           return inner;
@@ -331,15 +380,18 @@ class Parser {
 
   private path(t: Extract<Token, { kind: 'path' }>): PathNode {
     const root = t.segments[0]!;
-    if (!this.roots.has(root)) this.lex.fail(t.pos, `unknown identifier "${root}" (a path starts with ${[...this.roots].join(' or ')})`);
+    if (!this.roots.has(root))
+      this.lex.fail(t.pos, `unknown identifier "${root}" (a path starts with ${[...this.roots].join(' or ')})`);
     let at = t.pos;
     for (const s of t.segments) {
       if (FORBIDDEN.has(s)) this.lex.fail(at, `"${s}" is not allowed in a path`);
       at += s.length + 1;
     }
     const after = this.lex.peek();
-    if (isSym(after, '(')) this.lex.fail(after.pos, `function calls are not supported: unexpected "(" after "${t.text}"`);
-    if (isSym(after, '[')) this.lex.fail(after.pos, `indexing is not supported: unexpected "[" after "${t.text}" (write ${t.text}.field)`);
+    if (isSym(after, '('))
+      this.lex.fail(after.pos, `function calls are not supported: unexpected "(" after "${t.text}"`);
+    if (isSym(after, '['))
+      this.lex.fail(after.pos, `indexing is not supported: unexpected "[" after "${t.text}" (write ${t.text}.field)`);
     this.identifiers.add(t.text);
     return { kind: 'path', segments: t.segments };
   }

@@ -21,7 +21,10 @@ before(async () => {
     req.on('data', (d) => (b += d));
     req.on('end', () => {
       got.push({ path: req.url!, body: JSON.parse(b) });
-      if (req.url === '/pagerduty') res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', dedup_key: JSON.parse(b).dedup_key }));
+      if (req.url === '/pagerduty')
+        res
+          .writeHead(202, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'success', dedup_key: JSON.parse(b).dedup_key }));
       else res.writeHead(200).end('ok');
     });
   });
@@ -42,7 +45,8 @@ alerting: { window: 2s, min_executions: 3, channels: [slack] }
   await f.deploy({
     name: 'wobbly',
     handler: `export const handler = async (ctx) => { if (ctx.input.metadata.fail) throw new Error('down'); return { success: true, message: 'ok' }; };`,
-    permissions: '  tools: [Read]\nmonitoring:\n  success_rate_threshold: 0.95\n  alert_on_failure: true\n  alert_channels: [slack, pagerduty]',
+    permissions:
+      '  tools: [Read]\nmonitoring:\n  success_rate_threshold: 0.95\n  alert_on_failure: true\n  alert_channels: [slack, pagerduty]',
   });
 });
 after(async () => {
@@ -52,21 +56,30 @@ after(async () => {
 
 // Rules read the rows, which reach the database just after the answers: wait for them.
 const runs = async (n: number, fail: boolean) => {
-  await Promise.all(Array.from({ length: n }, () => f.runtime.run({ ref: 'test/wobbly', input: { metadata: { fail } } })));
+  await Promise.all(
+    Array.from({ length: n }, () => f.runtime.run({ ref: 'test/wobbly', input: { metadata: { fail } } })),
+  );
   await f.runtime.recorder.drain();
 };
 
 test('failures fire the skill and platform rules once; healthy again resolves them', async () => {
   await runs(4, true);
   const fired = await f.alerts.evaluate();
-  assert.deepEqual(fired.map((a) => `${a.key} ${a.status}`).sort(), ['platform:error_rate firing', 'skill:test/wobbly:failure firing', 'skill:test/wobbly:success_rate firing']);
+  assert.deepEqual(fired.map((a) => `${a.key} ${a.status}`).sort(), [
+    'platform:error_rate firing',
+    'skill:test/wobbly:failure firing',
+    'skill:test/wobbly:success_rate firing',
+  ]);
   const team = got.filter((g) => g.path === '/slack-team');
   assert.equal(team.length, 2, "the skill's alerts go to its owner team's Slack");
   assert.match(team.map((g) => g.body.text).join('\n'), /test\/wobbly: success rate 0\.0 % &lt; 95\.0 % over 2 s/);
   const platformSlack = got.filter((g) => g.path === '/slack-platform');
   assert.equal(platformSlack.length, 1, 'the platform rule goes to the platform channel');
   const pd = got.filter((g) => g.path === '/pagerduty');
-  assert.deepEqual(pd.map((g) => g.body.event_action), ['trigger', 'trigger']);
+  assert.deepEqual(
+    pd.map((g) => g.body.event_action),
+    ['trigger', 'trigger'],
+  );
   assert.equal(pd[0]!.body.routing_key, 'pd-routing-key');
 
   got.length = 0;
@@ -76,17 +89,36 @@ test('failures fire the skill and platform rules once; healthy again resolves th
   await new Promise((r) => setTimeout(r, 2100)); // the failures leave the window
   await runs(4, false);
   const resolved = await f.alerts.evaluate();
-  assert.deepEqual(resolved.map((a) => `${a.key} ${a.status}`).sort(), ['platform:error_rate resolved', 'skill:test/wobbly:failure resolved', 'skill:test/wobbly:success_rate resolved']);
+  assert.deepEqual(resolved.map((a) => `${a.key} ${a.status}`).sort(), [
+    'platform:error_rate resolved',
+    'skill:test/wobbly:failure resolved',
+    'skill:test/wobbly:success_rate resolved',
+  ]);
   const resolves = got.filter((g) => g.path === '/pagerduty');
-  assert.deepEqual(resolves.map((g) => g.body.event_action), ['resolve', 'resolve']);
-  assert.deepEqual(resolves.map((g) => g.body.dedup_key).sort(), pd.map((g) => g.body.dedup_key).sort(), 'the same dedup keys close the incidents');
+  assert.deepEqual(
+    resolves.map((g) => g.body.event_action),
+    ['resolve', 'resolve'],
+  );
+  assert.deepEqual(
+    resolves.map((g) => g.body.dedup_key).sort(),
+    pd.map((g) => g.body.dedup_key).sort(),
+    'the same dedup keys close the incidents',
+  );
   const list = await f.alerts.list('firing');
   assert.equal(list.length, 0);
 });
 
 test("budget notices go to the owner team on the skill's alert channels", async () => {
   got.length = 0;
-  await f.alerts.budgetNotice({ ref: 'test/wobbly', ownerTeam: 'test-team', period: '2026-12', threshold: 80, action: 'notify_owner_team', spent: 80.5, budget: 100 });
+  await f.alerts.budgetNotice({
+    ref: 'test/wobbly',
+    ownerTeam: 'test-team',
+    period: '2026-12',
+    threshold: 80,
+    action: 'notify_owner_team',
+    spent: 80.5,
+    budget: 100,
+  });
   assert.equal(got.filter((g) => g.path === '/slack-team').length, 1);
   assert.match(JSON.stringify(got.find((g) => g.path === '/slack-team')!.body), /80 % of its monthly model budget/);
   assert.equal(got.filter((g) => g.path === '/pagerduty').length, 1);
@@ -111,8 +143,15 @@ test('a firing alert carries the current figure: in its row while firing, and in
   await runs(4, false);
   const resolved = await f.alerts.evaluate();
   assert.ok(resolved.some((a) => a.rule === 'skill.success_rate' && a.status === 'resolved'));
-  const notice = got.filter((g) => g.path === '/slack-team').map((g) => JSON.stringify(g.body)).find((b) => b.includes('success rate'))!;
-  assert.match(notice, /success rate 100\.0 % ≥ 95\.0 % over 2 s/, 'the resolve notice reads the figure it was resolved on');
+  const notice = got
+    .filter((g) => g.path === '/slack-team')
+    .map((g) => JSON.stringify(g.body))
+    .find((b) => b.includes('success rate'))!;
+  assert.match(
+    notice,
+    /success rate 100\.0 % ≥ 95\.0 % over 2 s/,
+    'the resolve notice reads the figure it was resolved on',
+  );
   assert.doesNotMatch(notice, /0\.0 % &lt;|50\.0 %/, 'not the figure of when it fired');
   assert.match(notice, /"text":"\*Value\*\\n1"/, 'its value field agrees with its title');
   const row = (await f.alerts.list('resolved')).find((a) => a.rule === 'skill.success_rate')!;

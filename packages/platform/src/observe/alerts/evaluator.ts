@@ -7,12 +7,21 @@
  */
 import type { AlertingConfig } from '../../config/platform-file.ts';
 import type { BudgetNotice } from '../../gateway/budget/control.ts';
-import type { Db, SkillRegistry } from '../../registry/index.ts';
+import type { SkillRegistry } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import type { Logger } from '../logger.ts';
-import type { PlatformMetrics } from '../metrics/registry.ts';
+import type { PlatformMetrics } from '../metrics/prometheus-registry.ts';
 import type { NotificationRouter } from '../notify/router.ts';
 import type { Notice } from '../notify/types.ts';
-import { costLastHour, platformRules, skillRules, span, windowFigures, type Judgement, type SkillMonitoring } from './rules.ts';
+import {
+  costLastHour,
+  platformRules,
+  skillRules,
+  span,
+  windowFigures,
+  type Judgement,
+  type SkillMonitoring,
+} from './rules.ts';
 
 const MONITORING_TTL_MS = 60_000;
 
@@ -45,7 +54,10 @@ export class AlertEvaluator {
 
   start(): void {
     if (!this.config.enabled || this.#timer) return;
-    this.#timer = setInterval(() => void this.evaluate().catch((e: unknown) => this.log.error({ err: e }, 'alert evaluation failed')), this.config.interval);
+    this.#timer = setInterval(
+      () => void this.evaluate().catch((e: unknown) => this.log.error({ err: e }, 'alert evaluation failed')),
+      this.config.interval,
+    );
     this.#timer.unref();
   }
 
@@ -77,7 +89,18 @@ export class AlertEvaluator {
       const ref = key.split(':')[1]!;
       const rule = `skill.${key.split(':').at(-1)}`;
       const m = await this.#monitoringOf(ref);
-      judged.push({ key, rule, firing: false, severity: 'info', title: `${ref}: no executions in the last ${span(this.config.window)} (${rule})`, text: '', value: null, threshold: 0, scope: { skill: ref, domain: ref.split('/')[0]!, team: m?.team ?? null }, channels: m?.channels ?? this.config.channels });
+      judged.push({
+        key,
+        rule,
+        firing: false,
+        severity: 'info',
+        title: `${ref}: no executions in the last ${span(this.config.window)} (${rule})`,
+        text: '',
+        value: null,
+        threshold: 0,
+        scope: { skill: ref, domain: ref.split('/')[0]!, team: m?.team ?? null },
+        channels: m?.channels ?? this.config.channels,
+      });
     }
     const changed: AlertRow[] = [];
     for (const j of judged) {
@@ -88,7 +111,9 @@ export class AlertEvaluator {
       }
     }
     if (this.metrics) {
-      const counts = await this.db.query<{ rule: string; n: number }>("SELECT rule, count(*)::int AS n FROM alerts WHERE status = 'firing' GROUP BY rule");
+      const counts = await this.db.query<{ rule: string; n: number }>(
+        "SELECT rule, count(*)::int AS n FROM alerts WHERE status = 'firing' GROUP BY rule",
+      );
       this.metrics.alertsFiring.reset();
       for (const c of counts) this.metrics.alertsFiring.set({ rule: c.rule }, c.n);
     }
@@ -104,7 +129,7 @@ export class AlertEvaluator {
       status: 'firing',
       severity: n.action === 'pause_skill' ? 'error' : 'warning',
       title: `${n.ref}: ${n.threshold} % of its monthly model budget spent (${verb === 'at' ? 'owner team notified' : verb})`,
-      text: `$${n.spent.toFixed(2)} of $${n.budget.toFixed(2)} in ${n.period}.${n.action === 'pause_skill' ? ' Its model calls and executions are refused until next month, or until an admin lifts it: aspora budget lift ' + n.ref : ''}`,
+      text: `$${n.spent.toFixed(2)} of $${n.budget.toFixed(2)} in ${n.period}.${n.action === 'pause_skill' ? ` Its model calls and executions are refused until next month, or until an admin lifts it: aspora budget lift ${n.ref}` : ''}`,
       scope: { skill: n.ref, domain: n.ref.split('/')[0]!, team: n.ownerTeam },
       rule: `budget.${n.threshold}`,
       value: n.spent,
@@ -115,7 +140,10 @@ export class AlertEvaluator {
   }
 
   async list(status?: 'firing' | 'resolved'): Promise<AlertRow[]> {
-    const rows = await this.db.query<Record<string, any>>(`SELECT * FROM alerts ${status ? 'WHERE status = $1' : ''} ORDER BY updated_at DESC LIMIT 200`, status ? [status] : []);
+    const rows = await this.db.query<Record<string, any>>(
+      `SELECT * FROM alerts ${status ? 'WHERE status = $1' : ''} ORDER BY updated_at DESC LIMIT 200`,
+      status ? [status] : [],
+    );
     return rows.map(toRow);
   }
 
@@ -129,12 +157,18 @@ export class AlertEvaluator {
     );
     if (rows[0]) return toRow(rows[0]);
     // Still firing: the row carries today's figure, in its value and its title alike.
-    await this.db.query('UPDATE alerts SET value = $2, title = $3, severity = $4, threshold = $5, updated_at = now() WHERE key = $1', [j.key, j.value, j.title, j.severity, j.threshold]);
+    await this.db.query(
+      'UPDATE alerts SET value = $2, title = $3, severity = $4, threshold = $5, updated_at = now() WHERE key = $1',
+      [j.key, j.value, j.title, j.severity, j.threshold],
+    );
     return undefined;
   }
 
   async #resolve(j: Judgement): Promise<AlertRow | undefined> {
-    const rows = await this.db.query<Record<string, any>>(`UPDATE alerts SET status = 'resolved', resolved_at = now(), updated_at = now(), value = $2, title = $3 WHERE key = $1 AND status = 'firing' RETURNING *`, [j.key, j.value, j.title]);
+    const rows = await this.db.query<Record<string, any>>(
+      `UPDATE alerts SET status = 'resolved', resolved_at = now(), updated_at = now(), value = $2, title = $3 WHERE key = $1 AND status = 'firing' RETURNING *`,
+      [j.key, j.value, j.title],
+    );
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
@@ -147,7 +181,10 @@ export class AlertEvaluator {
         // The judgement of this round, never the row's title from when it first fired: a resolve
         // notice reading "success rate 0.0 % < 95.0 %" contradicted its own status and value.
         title: j.title,
-        text: row.status === 'resolved' ? `Healthy again (firing since ${row.firedAt}).${j.text ? ` ${j.text}` : ''}` : j.text,
+        text:
+          row.status === 'resolved'
+            ? `Healthy again (firing since ${row.firedAt}).${j.text ? ` ${j.text}` : ''}`
+            : j.text,
         scope: j.scope,
         rule: j.rule,
         ...(j.value !== null ? { value: j.value } : {}),
@@ -164,8 +201,24 @@ export class AlertEvaluator {
     let m: SkillMonitoring | null = null;
     try {
       const l = await this.registry.loadSkill(ref, {});
-      const mon = (l.version.config as { monitoring?: { success_rate_threshold?: number; latency_p95_threshold?: number; alert_on_failure?: boolean; alert_channels?: SkillMonitoring['channels'] } } | null)?.monitoring;
-      if (mon) m = { successRate: mon.success_rate_threshold, latencyP95Ms: mon.latency_p95_threshold, alertOnFailure: mon.alert_on_failure ?? false, channels: mon.alert_channels ?? [], team: l.version.ownerTeam };
+      const mon = (
+        l.version.config as {
+          monitoring?: {
+            success_rate_threshold?: number;
+            latency_p95_threshold?: number;
+            alert_on_failure?: boolean;
+            alert_channels?: SkillMonitoring['channels'];
+          };
+        } | null
+      )?.monitoring;
+      if (mon)
+        m = {
+          successRate: mon.success_rate_threshold,
+          latencyP95Ms: mon.latency_p95_threshold,
+          alertOnFailure: mon.alert_on_failure ?? false,
+          channels: mon.alert_channels ?? [],
+          team: l.version.ownerTeam,
+        };
     } catch {
       m = null; // a skill removed since: no rules
     }

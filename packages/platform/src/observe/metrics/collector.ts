@@ -6,12 +6,15 @@
 import type { BudgetControl } from '../../gateway/budget/control.ts';
 import type { GatewayStats } from '../../gateway/stats.ts';
 import type { SkillRuntime } from '../../runtime/runtime.ts';
-import type { PlatformMetrics } from './registry.ts';
+import type { PlatformMetrics } from './prometheus-registry.ts';
 
 const domainOf = (ref: string) => ref.slice(0, Math.max(0, ref.indexOf('/'))) || ref;
 
 /** Wires the listeners; returns what to run before each scrape (gauges read from state). */
-export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntime; stats: GatewayStats; budgets: BudgetControl }): () => void {
+export function collectMetrics(
+  m: PlatformMetrics,
+  parts: { runtime: SkillRuntime; stats: GatewayStats; budgets: BudgetControl },
+): () => void {
   parts.runtime.on('execution', (r, calls) => {
     const labels = { skill: r.ref, domain: domainOf(r.ref) };
     m.executions.inc({ ...labels, status: r.success ? 'success' : 'failure', code: r.error?.code ?? '' });
@@ -38,7 +41,8 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
   parts.budgets.on('status', (b) => {
     const labels = { skill: b.ref, domain: domainOf(b.ref) };
     if (b.limit) m.budgetSpent.set(labels, b.spent / b.limit);
-    for (const mode of ['ok', 'throttled', 'paused'] as const) m.budgetMode.set({ ...labels, mode }, b.mode === mode ? 1 : 0);
+    for (const mode of ['ok', 'throttled', 'paused'] as const)
+      m.budgetMode.set({ ...labels, mode }, b.mode === mode ? 1 : 0);
   });
   // Read at scrape time: the pool's state is a few integers, the gateway's figures a row per skill × model × provider.
   return () => {
@@ -53,7 +57,11 @@ export function collectMetrics(m: PlatformMetrics, parts: { runtime: SkillRuntim
 /** The gateway's counters, set from its figures (counters only grow, so a series appears at its first non-zero value). */
 function gatewayCounters(m: PlatformMetrics, stats: GatewayStats): void {
   for (const c of [m.modelCalls, m.modelTokens, m.modelCost, m.modelFallbacks, m.cache]) c.reset();
-  const add = (c: { inc(labels: Record<string, string>, v: number): void }, labels: Record<string, string>, v: number) => v > 0 && c.inc(labels, v);
+  const add = (
+    c: { inc(labels: Record<string, string>, v: number): void },
+    labels: Record<string, string>,
+    v: number,
+  ) => v > 0 && c.inc(labels, v);
   for (const r of stats.rows()) {
     const base = { skill: r.skill, domain: domainOf(r.skill) };
     const call = { ...base, model: r.model, provider: r.provider };

@@ -5,14 +5,15 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { AsporaError } from '@aspora/sdk';
-import type { SecretVault } from '../../access/secrets.ts';
+import type { SecretVault } from '../../secrets/secrets.ts';
 import type { NotifiersConfig } from '../../config/platform-file.ts';
-import { facts, statusWord } from './shared.ts';
+import { facts, statusWord } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
 export type SmtpConfig = NonNullable<NotifiersConfig['email']>;
 
-const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const html = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ').trim();
 
 export function emailSubject(n: Notice): string {
@@ -22,11 +23,28 @@ export function emailSubject(n: Notice): string {
 export function emailText(n: Notice): string {
   const rows = facts(n).map(([k, v]) => `${k}: ${v}`);
   const links = (n.links ?? []).map((l) => `${l.label}: ${l.url}`);
-  return [`${statusWord(n)}: ${n.title}`, '', n.text, '', ...rows, ...(links.length ? ['', ...links] : []), '', `Alert key ${n.key} · ${n.at}`, ''].join('\n');
+  return [
+    `${statusWord(n)}: ${n.title}`,
+    '',
+    n.text,
+    '',
+    ...rows,
+    ...(links.length ? ['', ...links] : []),
+    '',
+    `Alert key ${n.key} · ${n.at}`,
+    '',
+  ].join('\n');
 }
 
 export function emailHtml(n: Notice): string {
-  const colour = n.status === 'resolved' ? '#2e7d32' : n.severity === 'critical' || n.severity === 'error' ? '#c62828' : n.severity === 'warning' ? '#ef6c00' : '#1565c0';
+  const colour =
+    n.status === 'resolved'
+      ? '#2e7d32'
+      : n.severity === 'critical' || n.severity === 'error'
+        ? '#c62828'
+        : n.severity === 'warning'
+          ? '#ef6c00'
+          : '#1565c0';
   const rows = facts(n)
     .map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${html(k)}</th><td>${html(v)}</td></tr>`)
     .join('');
@@ -52,7 +70,10 @@ export class EmailNotifier implements Notifier<'email'> {
   ) {}
 
   async send(n: Notice, to: DestinationOf<'email'>): Promise<void> {
-    if (to.to.length === 0) throw new AsporaError('CONFIG_INVALID', 'an email notice needs at least one recipient', { hint: 'set the team email list or notifiers.email.to' });
+    if (to.to.length === 0)
+      throw new AsporaError('CONFIG_INVALID', 'an email notice needs at least one recipient', {
+        hint: 'set the team email list or notifiers.email.to',
+      });
     const transport = nodemailer.createTransport({
       host: this.smtp.host,
       port: this.smtp.port,
@@ -85,19 +106,49 @@ export class EmailNotifier implements Notifier<'email'> {
   private auth(): { user: string; pass: string } | undefined {
     if (!this.smtp.user) return undefined;
     const secret = this.smtp.password_secret;
-    if (!secret) throw new AsporaError('CONFIG_INVALID', 'notifiers.email.user is set but password_secret is not', { hint: 'name the vault secret holding the SMTP password in notifiers.email.password_secret' });
+    if (!secret)
+      throw new AsporaError('CONFIG_INVALID', 'notifiers.email.user is set but password_secret is not', {
+        hint: 'name the vault secret holding the SMTP password in notifiers.email.password_secret',
+      });
     const pass = this.vault.get(secret);
-    if (pass === undefined) throw new AsporaError('CONFIG_INVALID', `the SMTP password secret ${secret} is not in the vault`, { hint: `add secrets.${secret} to aspora.platform.yaml, or set ASPORA_SECRET_${secret}` });
+    if (pass === undefined)
+      throw new AsporaError('CONFIG_INVALID', `the SMTP password secret ${secret} is not in the vault`, {
+        hint: `add secrets.${secret} to aspora.platform.yaml, or set ASPORA_SECRET_${secret}`,
+      });
     return { user: this.smtp.user, pass };
   }
 }
 
 function smtpError(e: unknown, server: string): AsporaError {
   const err = e as Error & { code?: string; responseCode?: number; response?: string };
-  const details = { channel: 'email', server, ...(err.code ? { smtp_code: err.code } : {}), ...(err.responseCode ? { response_code: err.responseCode } : {}) };
+  const details = {
+    channel: 'email',
+    server,
+    ...(err.code ? { smtp_code: err.code } : {}),
+    ...(err.responseCode ? { response_code: err.responseCode } : {}),
+  };
   const why = err.response ?? err.message;
-  if (err.code === 'EAUTH') return new AsporaError('UPSTREAM_ERROR', `SMTP server ${server} refused the login: ${why}`, { hint: 'check notifiers.email.user and the password secret', details, cause: e });
-  if (err.code === 'ETIMEDOUT') return new AsporaError('TIMEOUT', `SMTP server ${server} did not answer in time: ${why}`, { hint: 'check notifiers.email host and port, and that the server is reachable', details, cause: e });
-  if (err.code === 'EENVELOPE') return new AsporaError('UPSTREAM_ERROR', `SMTP server ${server} refused the sender or a recipient: ${why}`, { hint: 'check notifiers.email.from and the recipient addresses', details, cause: e });
-  return new AsporaError('UPSTREAM_ERROR', `SMTP server ${server}: ${why}`, { hint: 'check notifiers.email host, port and secure (true for port 465)', details, cause: e });
+  if (err.code === 'EAUTH')
+    return new AsporaError('UPSTREAM_ERROR', `SMTP server ${server} refused the login: ${why}`, {
+      hint: 'check notifiers.email.user and the password secret',
+      details,
+      cause: e,
+    });
+  if (err.code === 'ETIMEDOUT')
+    return new AsporaError('TIMEOUT', `SMTP server ${server} did not answer in time: ${why}`, {
+      hint: 'check notifiers.email host and port, and that the server is reachable',
+      details,
+      cause: e,
+    });
+  if (err.code === 'EENVELOPE')
+    return new AsporaError('UPSTREAM_ERROR', `SMTP server ${server} refused the sender or a recipient: ${why}`, {
+      hint: 'check notifiers.email.from and the recipient addresses',
+      details,
+      cause: e,
+    });
+  return new AsporaError('UPSTREAM_ERROR', `SMTP server ${server}: ${why}`, {
+    hint: 'check notifiers.email host, port and secure (true for port 465)',
+    details,
+    cause: e,
+  });
 }

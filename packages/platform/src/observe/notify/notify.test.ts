@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { AsporaError } from '@aspora/sdk';
-import { SecretVault } from '../../access/secrets.ts';
+import { SecretVault } from '../../secrets/secrets.ts';
 import { NotifiersSchema, TeamSchema, type NotifiersConfig, type TeamConfig } from '../../config/platform-file.ts';
 import type { Logger } from '../logger.ts';
 import { PagerDutyNotifier } from './pagerduty.ts';
@@ -50,7 +50,8 @@ async function startHttp(reply: Reply): Promise<FakeHttp> {
 
 /** Slack answers 200 `ok`; a revoked webhook 404 `no_service`. */
 const slackReply: Reply = (req, res) => {
-  if (req.path.startsWith('/services/revoked')) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no_service');
+  if (req.path.startsWith('/services/revoked'))
+    return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no_service');
   res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
 };
 
@@ -58,8 +59,14 @@ const slackReply: Reply = (req, res) => {
 function pagerDutyReply(): Reply {
   const throttled = new Set<string>();
   return (req, res) => {
-    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.path === '/bad') return json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ["'routing_key' is invalid"] });
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.path === '/bad')
+      return json(400, {
+        status: 'invalid event',
+        message: 'Event object is invalid',
+        errors: ["'routing_key' is invalid"],
+      });
     if (req.path === '/flaky' && !throttled.has(req.body.dedup_key)) {
       throttled.add(req.body.dedup_key);
       return json(429, { status: 'throttle exceeded', message: 'Requests for this service are arriving too quickly.' });
@@ -144,7 +151,12 @@ let hook: FakeHttp;
 let smtp: FakeSmtp;
 
 before(async () => {
-  [slack, pd, hook, smtp] = await Promise.all([startHttp(slackReply), startHttp(pagerDutyReply()), startHttp((_r, res) => void res.writeHead(204).end()), startSmtp({ alerts: 's3cret' })]);
+  [slack, pd, hook, smtp] = await Promise.all([
+    startHttp(slackReply),
+    startHttp(pagerDutyReply()),
+    startHttp((_r, res) => void res.writeHead(204).end()),
+    startSmtp({ alerts: 's3cret' }),
+  ]);
 });
 after(() => Promise.all([slack.close(), pd.close(), hook.close(), smtp.close()]));
 beforeEach(() => {
@@ -152,13 +164,24 @@ beforeEach(() => {
   smtp.mails.length = 0;
 });
 
-const vault = new SecretVault({}, {}).withFixed({ PD_KEY: 'platform-routing-key', RISK_PD_KEY: 'risk-routing-key', SMTP_PASSWORD: 's3cret' });
+const vault = new SecretVault({}, {}).withFixed({
+  PD_KEY: 'platform-routing-key',
+  RISK_PD_KEY: 'risk-routing-key',
+  SMTP_PASSWORD: 's3cret',
+});
 
 function platformNotifiers(over: Record<string, unknown> = {}): NotifiersConfig {
   return NotifiersSchema.parse({
     slack: { webhook_url: `${slack.url}/services/platform` },
     pagerduty: { routing_key_secret: 'PD_KEY', events_url: `${pd.url}/v2/enqueue` },
-    email: { host: '127.0.0.1', port: smtp.port, user: 'alerts', password_secret: 'SMTP_PASSWORD', from: 'Aspora <aspora@example.test>', to: ['oncall@example.test'] },
+    email: {
+      host: '127.0.0.1',
+      port: smtp.port,
+      user: 'alerts',
+      password_secret: 'SMTP_PASSWORD',
+      from: 'Aspora <aspora@example.test>',
+      to: ['oncall@example.test'],
+    },
     webhook: { url: `${hook.url}/platform-hook`, headers: { authorization: 'Bearer platform-token' } },
     ...over,
   });
@@ -174,7 +197,8 @@ const teams = (): Record<string, TeamConfig> => ({
   payments: TeamSchema.parse({ email: [] }),
 });
 
-const router = (n: NotifiersConfig = platformNotifiers(), log: Logger = captureLog().log) => new NotificationRouter(n, teams(), vault, log, { retryDelayMs: 20 });
+const router = (n: NotifiersConfig = platformNotifiers(), log: Logger = captureLog().log) =>
+  new NotificationRouter(n, teams(), vault, log, { retryDelayMs: 20 });
 
 const ALL = ['slack', 'pagerduty', 'email', 'webhook'] as const;
 
@@ -203,9 +227,15 @@ describe('slack', () => {
     assert.ok(f.includes('*Threshold*\n95'));
     assert.ok(f.includes('*Scope*\nskill fraud/block-transaction · domain fraud'));
     assert.ok(f.includes('*Rule*\nskill.success_rate'));
-    assert.match(links.text.text, /^<http:\/\/aspora\.local\/skills\/fraud\/block-transaction\/executions\|Executions>$/);
+    assert.match(
+      links.text.text,
+      /^<http:\/\/aspora\.local\/skills\/fraud\/block-transaction\/executions\|Executions>$/,
+    );
     assert.equal(context.type, 'context');
-    assert.match(context.elements[0].text, /FIRING · skill\.success_rate · key `skill\.success_rate:fraud\/block-transaction` · 2026-03-01T10:00:00\.000Z/);
+    assert.match(
+      context.elements[0].text,
+      /FIRING · skill\.success_rate · key `skill\.success_rate:fraud\/block-transaction` · 2026-03-01T10:00:00\.000Z/,
+    );
 
     assert.match(res.text, /^:white_check_mark: \[RESOLVED\] /);
     assert.match(res.blocks[0].text.text, /^:white_check_mark: Resolved: /);
@@ -214,7 +244,10 @@ describe('slack', () => {
 
   test("Slack's refusal is a failure naming its answer, never the webhook's secret path", async () => {
     const { log, lines } = captureLog();
-    const r = router(platformNotifiers({ slack: { webhook_url: `${slack.url}/services/revoked/T000/B000/XXXX` } }), log);
+    const r = router(
+      platformNotifiers({ slack: { webhook_url: `${slack.url}/services/revoked/T000/B000/XXXX` } }),
+      log,
+    );
     const [res] = await r.send(notice(), ['slack']);
     assert.equal(res!.ok, false);
     assert.match(res!.error!, /Slack webhook at http:\/\/127\.0\.0\.1:\d+ answered 404: no_service/);
@@ -272,7 +305,10 @@ describe('pagerduty', () => {
     assert.equal(pd.received.length, 1, 'a 4xx is not retried');
 
     const { log, lines } = captureLog();
-    const r = router(platformNotifiers({ pagerduty: { routing_key_secret: 'PD_KEY', events_url: `${pd.url}/bad` } }), log);
+    const r = router(
+      platformNotifiers({ pagerduty: { routing_key_secret: 'PD_KEY', events_url: `${pd.url}/bad` } }),
+      log,
+    );
     const [res] = await r.send(notice({ key: 'bad-1' }), ['pagerduty']);
     assert.equal(res!.ok, false);
     assert.match(res!.error!, /Event object is invalid/);
@@ -285,7 +321,9 @@ describe('pagerduty', () => {
   });
 
   test('a routing key secret missing from the vault fails the channel with a hint', async () => {
-    const r = router(platformNotifiers({ pagerduty: { routing_key_secret: 'NOT_THERE', events_url: `${pd.url}/v2/enqueue` } }));
+    const r = router(
+      platformNotifiers({ pagerduty: { routing_key_secret: 'NOT_THERE', events_url: `${pd.url}/v2/enqueue` } }),
+    );
     const [res] = await r.send(notice(), ['pagerduty']);
     assert.equal(res!.ok, false);
     assert.match(res!.error!, /secret NOT_THERE is not in the vault/);
@@ -319,7 +357,12 @@ describe('email', () => {
   });
 
   test('a refused login is a failure naming the SMTP server', async () => {
-    const r = new NotificationRouter(platformNotifiers(), {}, vault.withFixed({ SMTP_PASSWORD: 'wrong' }), captureLog().log);
+    const r = new NotificationRouter(
+      platformNotifiers(),
+      {},
+      vault.withFixed({ SMTP_PASSWORD: 'wrong' }),
+      captureLog().log,
+    );
     const [res] = await r.send(notice(), ['email']);
     assert.equal(res!.ok, false);
     assert.match(res!.error!, new RegExp(`SMTP server 127\\.0\\.0\\.1:${smtp.port} refused the login`));
@@ -342,7 +385,9 @@ describe('webhook', () => {
   });
 
   test('a non-2xx answer is an error', async () => {
-    const failing = await startHttp((_r, res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('receiver exploded'));
+    const failing = await startHttp(
+      (_r, res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('receiver exploded'),
+    );
     try {
       const r = router(platformNotifiers({ webhook: { url: `${failing.url}/x?token=abc` } }));
       const [res] = await r.send(notice(), ['webhook']);
@@ -364,41 +409,73 @@ describe('NotificationRouter', () => {
     const r = router(platformNotifiers(), log);
     const n = notice({ scope: { skill: 'fraud/block-transaction', domain: 'fraud', team: 'risk' } });
     const results = await r.send(n, [...ALL]);
-    assert.deepEqual(results, ALL.map((channel) => ({ channel, ok: true })));
+    assert.deepEqual(
+      results,
+      ALL.map((channel) => ({ channel, ok: true })),
+    );
 
-    assert.deepEqual(slack.received.map((x) => x.path), ['/services/risk']);
+    assert.deepEqual(
+      slack.received.map((x) => x.path),
+      ['/services/risk'],
+    );
     assert.equal(pd.received[0]!.body.routing_key, 'risk-routing-key');
     assert.deepEqual(smtp.mails[0]!.rcptTo, ['risk@example.test', 'risk-lead@example.test']);
-    assert.deepEqual(hook.received.map((x) => x.path), ['/risk-hook']);
-    assert.equal(hook.received[0]!.headers.authorization, undefined, "the platform webhook's credentials stay with the platform's receiver");
+    assert.deepEqual(
+      hook.received.map((x) => x.path),
+      ['/risk-hook'],
+    );
+    assert.equal(
+      hook.received[0]!.headers.authorization,
+      undefined,
+      "the platform webhook's credentials stay with the platform's receiver",
+    );
     assert.ok(lines.filter((l) => l.msg === 'notice sent').every((l) => l.destination === 'team' && l.team === 'risk'));
   });
 
   test("a team that set nothing for a channel gets the platform's default", async () => {
     const n = notice({ scope: { skill: 'pay/refund', domain: 'pay', team: 'payments' } });
     const results = await router().send(n, ['slack', 'email']);
-    assert.deepEqual(results, [{ channel: 'slack', ok: true }, { channel: 'email', ok: true }]);
-    assert.deepEqual(slack.received.map((x) => x.path), ['/services/platform']);
+    assert.deepEqual(results, [
+      { channel: 'slack', ok: true },
+      { channel: 'email', ok: true },
+    ]);
+    assert.deepEqual(
+      slack.received.map((x) => x.path),
+      ['/services/platform'],
+    );
     assert.deepEqual(smtp.mails[0]!.rcptTo, ['oncall@example.test']);
   });
 
   test('a channel without a destination is skipped with a warning naming what to configure', async () => {
     const { log, lines } = captureLog();
-    const r = new NotificationRouter(NotifiersSchema.parse({ webhook: { url: `${hook.url}/platform-hook` } }), teams(), vault, log);
+    const r = new NotificationRouter(
+      NotifiersSchema.parse({ webhook: { url: `${hook.url}/platform-hook` } }),
+      teams(),
+      vault,
+      log,
+    );
 
     const platformRule = notice({ scope: { team: null }, rule: 'platform.error_rate' });
     const results = await r.send(platformRule, ['slack', 'pagerduty', 'email', 'webhook']);
     assert.deepEqual(
       results.map((x) => [x.channel, x.ok, x.skipped ?? false]),
-      [['slack', false, true], ['pagerduty', false, true], ['email', false, true], ['webhook', true, false]],
+      [
+        ['slack', false, true],
+        ['pagerduty', false, true],
+        ['email', false, true],
+        ['webhook', true, false],
+      ],
     );
     const warns = lines.filter((l) => l.level === 40);
     assert.equal(warns.length, 3);
-    assert.deepEqual(warns.map((w) => [w.channel, w.key, w.configure]), [
-      ['slack', platformRule.key, 'notifiers.slack.webhook_url'],
-      ['pagerduty', platformRule.key, 'notifiers.pagerduty.routing_key_secret'],
-      ['email', platformRule.key, 'notifiers.email (the SMTP server)'],
-    ]);
+    assert.deepEqual(
+      warns.map((w) => [w.channel, w.key, w.configure]),
+      [
+        ['slack', platformRule.key, 'notifiers.slack.webhook_url'],
+        ['pagerduty', platformRule.key, 'notifiers.pagerduty.routing_key_secret'],
+        ['email', platformRule.key, 'notifiers.email (the SMTP server)'],
+      ],
+    );
     assert.equal(hook.received.length, 1, 'the configured channel was still sent');
 
     // For a team's notice the warning offers the team's field too.
@@ -415,7 +492,15 @@ describe('NotificationRouter', () => {
     const r = router(platformNotifiers({ slack: { webhook_url: `http://127.0.0.1:${down}/services/platform` } }), log);
     const n = notice({ key: 'down-1' });
     const results = await r.send(n, [...ALL]);
-    assert.deepEqual(results.map((x) => [x.channel, x.ok]), [['slack', false], ['pagerduty', true], ['email', true], ['webhook', true]]);
+    assert.deepEqual(
+      results.map((x) => [x.channel, x.ok]),
+      [
+        ['slack', false],
+        ['pagerduty', true],
+        ['email', true],
+        ['webhook', true],
+      ],
+    );
     assert.match(results[0]!.error!, /ECONNREFUSED/);
     assert.equal(pd.received.length, 1);
     assert.equal(smtp.mails.length, 1);
@@ -435,8 +520,15 @@ describe('NotificationRouter', () => {
       email: { host: '127.0.0.1', port: down, from: 'aspora@example.test', to: ['oncall@example.test'] },
       webhook: { url: `http://127.0.0.1:${down}/h` },
     });
-    const results = await new NotificationRouter(n, {}, vault, captureLog().log, { retryDelayMs: 1 }).send(notice(), [...ALL, 'slack']);
-    assert.deepEqual(results.map((x) => [x.channel, x.ok]), ALL.map((c) => [c, false]), 'a repeated channel is sent once');
+    const results = await new NotificationRouter(n, {}, vault, captureLog().log, { retryDelayMs: 1 }).send(notice(), [
+      ...ALL,
+      'slack',
+    ]);
+    assert.deepEqual(
+      results.map((x) => [x.channel, x.ok]),
+      ALL.map((c) => [c, false]),
+      'a repeated channel is sent once',
+    );
     assert.ok(results.every((x) => x.error && !x.skipped));
   });
 
@@ -448,6 +540,9 @@ describe('NotificationRouter', () => {
     assert.deepEqual(onlyTeams.configuredChannels('risk'), ['slack', 'pagerduty', 'webhook']);
     assert.deepEqual(onlyTeams.configuredChannels('payments'), []);
     assert.deepEqual(onlyTeams.configuredChannels(null), []);
-    assert.deepEqual(new NotificationRouter(NotifiersSchema.parse({}), {}, vault, captureLog().log).configuredChannels(), []);
+    assert.deepEqual(
+      new NotificationRouter(NotifiersSchema.parse({}), {}, vault, captureLog().log).configuredChannels(),
+      [],
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import { AsporaError } from '@aspora/sdk';
 import type { HttpResponse } from '../../integrations/http.ts';
-import { originOf, postJson, snippet, truncate } from './shared.ts';
+import { originOf, postJson, snippet, truncate } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
@@ -20,7 +20,11 @@ export interface PagerDutyOptions {
 }
 
 export function pagerDutyEvent(n: Notice, routingKey: string): Record<string, unknown> {
-  const base = { routing_key: routingKey, event_action: n.status === 'firing' ? 'trigger' : 'resolve', dedup_key: n.key };
+  const base = {
+    routing_key: routingKey,
+    event_action: n.status === 'firing' ? 'trigger' : 'resolve',
+    dedup_key: n.key,
+  };
   // A resolve needs only the dedup_key; PagerDuty keeps the incident's details from its trigger.
   if (n.status === 'resolved') return base;
   return {
@@ -83,9 +87,16 @@ function statusError(what: string, res: HttpResponse): AsporaError {
   }
   const details = { channel: 'pagerduty', status: res.status };
   if (res.status === 429) {
-    return new AsporaError('RATE_LIMITED', `${what} answered 429 twice: ${message}`, { hint: 'the routing key sends too many events; the alert is sent again at its next evaluation', details });
+    return new AsporaError('RATE_LIMITED', `${what} answered 429 twice: ${message}`, {
+      hint: 'the routing key sends too many events; the alert is sent again at its next evaluation',
+      details,
+    });
   }
-  if (res.status >= 500) return new AsporaError('UPSTREAM_ERROR', `${what} answered ${res.status} twice: ${message}`, { hint: 'PagerDuty is having trouble; try again later', details });
+  if (res.status >= 500)
+    return new AsporaError('UPSTREAM_ERROR', `${what} answered ${res.status} twice: ${message}`, {
+      hint: 'PagerDuty is having trouble; try again later',
+      details,
+    });
   return new AsporaError('UPSTREAM_ERROR', `${what} rejected the event (${res.status}): ${message}`, {
     hint: 'check the routing key (an Events API v2 integration key of the service) and pagerduty events_url',
     details,

@@ -5,7 +5,7 @@
  * outcome is reported on its own: a broken Slack webhook must never keep the page from PagerDuty.
  */
 import { AsporaError } from '@aspora/sdk';
-import type { SecretVault } from '../../access/secrets.ts';
+import type { SecretVault } from '../../secrets/secrets.ts';
 import type { NotifiersConfig, TeamConfig } from '../../config/platform-file.ts';
 import type { Logger } from '../logger.ts';
 import { EmailNotifier } from './email.ts';
@@ -37,7 +37,11 @@ export class NotificationRouter {
       slack: new SlackNotifier(opts.timeoutMs),
       webhook: new WebhookNotifier(opts.timeoutMs),
       // A team may page through its own routing key even when the platform has no PagerDuty of its own.
-      pagerduty: new PagerDutyNotifier({ eventsUrl: config.pagerduty?.events_url, timeoutMs: opts.timeoutMs, retryDelayMs: opts.retryDelayMs }),
+      pagerduty: new PagerDutyNotifier({
+        eventsUrl: config.pagerduty?.events_url,
+        timeoutMs: opts.timeoutMs,
+        retryDelayMs: opts.retryDelayMs,
+      }),
       // Email needs an SMTP server, which only the platform configures.
       ...(config.email ? { email: new EmailNotifier(config.email, vault, opts.timeoutMs) } : {}),
     };
@@ -63,7 +67,10 @@ export class NotificationRouter {
     const source = this.source(channel, team);
     if (!source) {
       const configure = this.whatToConfigure(channel, team);
-      this.log.warn({ channel, key: notice.key, team, configure }, `notice not sent to ${channel}: no destination; configure ${configure}`);
+      this.log.warn(
+        { channel, key: notice.key, team, configure },
+        `notice not sent to ${channel}: no destination; configure ${configure}`,
+      );
       return { channel, ok: false, skipped: true, error: `no ${channel} destination: configure ${configure}` };
     }
     try {
@@ -73,8 +80,21 @@ export class NotificationRouter {
       this.log.info({ channel, key: notice.key, status: notice.status, team, destination: source }, 'notice sent');
       return { channel, ok: true };
     } catch (e) {
-      const err = e instanceof AsporaError ? e : new AsporaError('INTERNAL', `${channel}: ${(e as Error).message}`, { cause: e });
-      this.log.error({ channel, key: notice.key, status: notice.status, team, destination: source, code: err.code, error: err.message, hint: err.hint }, `notice not sent to ${channel}: ${err.message}`);
+      const err =
+        e instanceof AsporaError ? e : new AsporaError('INTERNAL', `${channel}: ${(e as Error).message}`, { cause: e });
+      this.log.error(
+        {
+          channel,
+          key: notice.key,
+          status: notice.status,
+          team,
+          destination: source,
+          code: err.code,
+          error: err.message,
+          hint: err.hint,
+        },
+        `notice not sent to ${channel}: ${err.message}`,
+      );
       return { channel, ok: false, error: err.message };
     }
   }
@@ -106,7 +126,9 @@ export class NotificationRouter {
         const secret = t?.pagerduty_routing_key_secret ?? c.pagerduty!.routing_key_secret;
         const routingKey = this.vault.get(secret);
         if (!routingKey) {
-          throw new AsporaError('CONFIG_INVALID', `the PagerDuty routing key secret ${secret} is not in the vault`, { hint: `add secrets.${secret} to aspora.platform.yaml, or set ASPORA_SECRET_${secret}` });
+          throw new AsporaError('CONFIG_INVALID', `the PagerDuty routing key secret ${secret} is not in the vault`, {
+            hint: `add secrets.${secret} to aspora.platform.yaml, or set ASPORA_SECRET_${secret}`,
+          });
         }
         return { channel, routingKey };
       }
@@ -114,13 +136,16 @@ export class NotificationRouter {
         return { channel, to: t ? t.email : c.email!.to };
       case 'webhook':
         // The platform's headers (often its credentials) are for the platform's receiver, not a team's.
-        return t?.webhook_url ? { channel, url: t.webhook_url, headers: {} } : { channel, url: c.webhook!.url, headers: c.webhook!.headers };
+        return t?.webhook_url
+          ? { channel, url: t.webhook_url, headers: {} }
+          : { channel, url: c.webhook!.url, headers: c.webhook!.headers };
     }
   }
 
   private whatToConfigure(channel: Channel, team: string | null): string {
     const teamKey = team ? `teams.${team}` : undefined;
-    const either = (teamField: string, platform: string) => (teamKey ? `${teamKey}.${teamField} or ${platform}` : platform);
+    const either = (teamField: string, platform: string) =>
+      teamKey ? `${teamKey}.${teamField} or ${platform}` : platform;
     switch (channel) {
       case 'slack':
         return either('slack_webhook_url', 'notifiers.slack.webhook_url');

@@ -4,10 +4,15 @@
  * reason (`invalid_payload`, `no_service`, `channel_is_archived`).
  */
 import { AsporaError } from '@aspora/sdk';
-import { facts, originOf, postJson, snippet, statusWord, truncate } from './shared.ts';
+import { facts, originOf, postJson, snippet, statusWord, truncate } from './post-json.ts';
 import { DEFAULT_TIMEOUT_MS, type DestinationOf, type Notice, type Notifier } from './types.ts';
 
-const EMOJI: Record<Notice['severity'], string> = { critical: ':red_circle:', error: ':large_orange_circle:', warning: ':large_yellow_circle:', info: ':large_blue_circle:' };
+const EMOJI: Record<Notice['severity'], string> = {
+  critical: ':red_circle:',
+  error: ':large_orange_circle:',
+  warning: ':large_yellow_circle:',
+  info: ':large_blue_circle:',
+};
 const RESOLVED_EMOJI = ':white_check_mark:';
 
 // Slack's limits: a header is at most 150 characters, a section 3000, a field 2000.
@@ -24,12 +29,25 @@ export function slackMessage(n: Notice): { text: string; blocks: unknown[] } {
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(headline, HEADER_MAX), emoji: true } },
   ];
-  if (n.text.trim()) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(esc(n.text), SECTION_MAX) } });
-  blocks.push({ type: 'section', fields: facts(n).map(([k, v]) => ({ type: 'mrkdwn', text: truncate(`*${k}*\n${esc(v)}`, FIELD_MAX) })) });
+  if (n.text.trim())
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(esc(n.text), SECTION_MAX) } });
+  blocks.push({
+    type: 'section',
+    fields: facts(n).map(([k, v]) => ({ type: 'mrkdwn', text: truncate(`*${k}*\n${esc(v)}`, FIELD_MAX) })),
+  });
   if (n.links?.length) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(n.links.map((l) => `<${l.url}|${esc(l.label)}>`).join('  ·  '), SECTION_MAX) } });
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(n.links.map((l) => `<${l.url}|${esc(l.label)}>`).join('  ·  '), SECTION_MAX),
+      },
+    });
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${statusWord(n)} · ${esc(n.rule)} · key \`${esc(n.key)}\` · ${n.at}` }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `${statusWord(n)} · ${esc(n.rule)} · key \`${esc(n.key)}\` · ${n.at}` }],
+  });
   return { text: `${emoji} [${statusWord(n)}] ${esc(n.title)}`, blocks };
 }
 

@@ -5,7 +5,7 @@
  * (rollup_hours). Nothing of this is on an execution's path; until an hour is final, queries read
  * its rows directly (query.ts). Runs every minute, and on demand.
  */
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import type { Logger } from '../logger.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
 import { Sum } from './query.ts';
@@ -34,7 +34,10 @@ export class RollupJob {
   start(intervalMs = 60_000): void {
     if (this.#timer) return;
     void this.run().catch((e: unknown) => this.log.error({ err: e }, 'rollups failed'));
-    this.#timer = setInterval(() => void this.run().catch((e: unknown) => this.log.error({ err: e }, 'rollups failed')), intervalMs);
+    this.#timer = setInterval(
+      () => void this.run().catch((e: unknown) => this.log.error({ err: e }, 'rollups failed')),
+      intervalMs,
+    );
     this.#timer.unref();
   }
 
@@ -53,7 +56,14 @@ export class RollupJob {
   async #run(): Promise<number> {
     const end = openFrom(this.now());
     const start = end - LOOKBACK_HOURS * HOUR_MS;
-    const done = new Set((await this.db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', [new Date(start).toISOString(), new Date(end).toISOString()])).map((r) => new Date(r.hour).getTime()));
+    const done = new Set(
+      (
+        await this.db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', [
+          new Date(start).toISOString(),
+          new Date(end).toISOString(),
+        ])
+      ).map((r) => new Date(r.hour).getTime()),
+    );
     let n = 0;
     for (let h = start; h < end; h += HOUR_MS) if (!done.has(h) && (await finalizeHour(this.db, new Date(h)))) n++;
     return n;
@@ -65,7 +75,10 @@ export async function finalizeHour(db: Db, hour: Date): Promise<boolean> {
   const from = hour.toISOString();
   const to = new Date(hour.getTime() + HOUR_MS).toISOString();
   return db.transaction(async (tx) => {
-    const claimed = await tx.query('INSERT INTO rollup_hours (hour) VALUES ($1) ON CONFLICT (hour) DO NOTHING RETURNING hour', [from]);
+    const claimed = await tx.query(
+      'INSERT INTO rollup_hours (hour) VALUES ($1) ON CONFLICT (hour) DO NOTHING RETURNING hour',
+      [from],
+    );
     if (!claimed.length) return false;
     const rows = await tx.query<BucketRow>(PER_BUCKET(), [from, to]);
     const perSkill = new Map<string, Sum>();
@@ -100,7 +113,10 @@ export async function finalizeHour(db: Db, hour: Date): Promise<boolean> {
         [JSON.stringify(out)],
       );
     }
-    await tx.query('UPDATE rollup_hours SET executions = $2 WHERE hour = $1', [from, out.reduce((a, g) => a + g.executions, 0)]);
+    await tx.query('UPDATE rollup_hours SET executions = $2 WHERE hour = $1', [
+      from,
+      out.reduce((a, g) => a + g.executions, 0),
+    ]);
     return true;
   });
 }

@@ -6,37 +6,15 @@
  * top of the hour 24 hours ago.
  */
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import { emptyBuckets, quantile, type Extremes } from './buckets.ts';
 import { PER_BUCKET, type BucketRow } from './sql.ts';
+import type { Figures, Rollup } from '@aspora/api';
+
+// The API's shapes (@aspora/api), named here for the modules that build them.
+export type { Figures, Rollup };
 
 const HOUR_MS = 3_600_000;
-
-export interface Figures {
-  executions: number;
-  successRate: number | null;
-  errorRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  avgMs: number | null;
-  cost: number;
-  modelCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  ratings: number;
-  /** Average rating, 1–5 (null without ratings). */
-  satisfaction: number | null;
-}
-
-export interface Rollup {
-  scope: 'platform' | 'domain' | 'skill';
-  name: string;
-  window: { from: string; to: string; last: string };
-  figures: Figures;
-  /** Domains of the platform, skills of a domain; a skill has none. */
-  children: Array<{ name: string; figures: Figures }>;
-}
 
 interface Row {
   domain: string;
@@ -97,7 +75,7 @@ export class Sum {
     this.successes += r.successes;
     this.errors += r.errors;
     this.durationMs += Number(r.duration_ms_sum);
-    r.buckets.forEach((c, i) => (this.buckets[i]! += c));
+    for (const [i, c] of r.buckets.entries()) this.buckets[i]! += c;
     this.cost += Number(r.cost);
     this.modelCalls += r.model_calls;
     this.promptTokens += Number(r.prompt_tokens);
@@ -114,7 +92,9 @@ export class Sum {
 
   /** The fastest and slowest run summed, when every part kept them. */
   extremes(): Extremes | undefined {
-    return this.extremesKnown && this.executions > 0 && this.maxMs >= this.minMs ? { min: this.minMs, max: this.maxMs } : undefined;
+    return this.extremesKnown && this.executions > 0 && this.maxMs >= this.minMs
+      ? { min: this.minMs, max: this.maxMs }
+      : undefined;
   }
 
   figures(): Figures {
@@ -146,7 +126,8 @@ export function windowOf(last: string, now = Date.now()): { from: Date; to: Date
   } catch {
     throw new AsporaError('BAD_REQUEST', `--last ${last} is not a duration`, { hint: 'e.g. 1h, 24h, 7d' });
   }
-  if (ms < 3_600_000 || ms > 400 * 86_400_000) throw new AsporaError('BAD_REQUEST', `--last ${last}: between 1h and 400d`, { hint: 'rollups are hourly' });
+  if (ms < 3_600_000 || ms > 400 * 86_400_000)
+    throw new AsporaError('BAD_REQUEST', `--last ${last}: between 1h and 400d`, { hint: 'rollups are hourly' });
   const to = new Date(now);
   const from = new Date(Math.floor((now - ms) / 3_600_000) * 3_600_000);
   return { from, to };
@@ -160,9 +141,13 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
   const range = [from.toISOString(), to.toISOString()];
   const params: unknown[] = [...range];
   let skillFilter = '';
-  if (domain) (params.push(domain), (skillFilter += ` AND s.domain = $${params.length}`));
-  if (name) (params.push(name), (skillFilter += ` AND s.name = $${params.length}`));
-  const finalHours = new Set((await db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', range)).map((r) => new Date(r.hour).getTime()));
+  if (domain) params.push(domain), (skillFilter += ` AND s.domain = $${params.length}`);
+  if (name) params.push(name), (skillFilter += ` AND s.name = $${params.length}`);
+  const finalHours = new Set(
+    (
+      await db.query<{ hour: string | Date }>('SELECT hour FROM rollup_hours WHERE hour >= $1 AND hour < $2', range)
+    ).map((r) => new Date(r.hour).getTime()),
+  );
   const rows = finalHours.size
     ? await db.query<Row>(
         `SELECT s.domain, s.name, r.executions, r.successes, r.errors, r.duration_ms_sum, r.buckets, r.cost, r.model_calls, r.prompt_tokens, r.completion_tokens, r.ratings, r.rating_sum, r.duration_ms_min, r.duration_ms_max
@@ -178,20 +163,36 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
     if (last && last[1] === h) last[1] = h + HOUR_MS;
     else live.push([h, h + HOUR_MS]);
   }
-  const skillIds = new Map((await db.query<{ id: string; domain: string; name: string }>(`SELECT s.id, s.domain, s.name FROM skills s WHERE true ${skillFilter.replace(/\$(\d)/g, (_, d: string) => `$${Number(d) - 2}`)}`, params.slice(2))).map((r) => [r.id, r]));
+  const skillIds = new Map(
+    (
+      await db.query<{ id: string; domain: string; name: string }>(
+        `SELECT s.id, s.domain, s.name FROM skills s WHERE true ${skillFilter.replace(/\$(\d)/g, (_, d: string) => `$${Number(d) - 2}`)}`,
+        params.slice(2),
+      )
+    ).map((r) => [r.id, r]),
+  );
   const liveRows: Array<BucketRow & { domain: string; name: string }> = [];
   for (const [a, b] of live) {
     const ids = [...skillIds.keys()];
     if (!ids.length) break;
     // The skill ids even for the whole platform: executions are indexed by (skill_id, started_at),
     // and one range per skill reads only the open hours' rows instead of scanning the table.
-    const part = await db.query<BucketRow>(PER_BUCKET('AND e.skill_id = ANY($3::uuid[])'), [new Date(a).toISOString(), new Date(Math.min(b, to.getTime())).toISOString(), ids]);
+    const part = await db.query<BucketRow>(PER_BUCKET('AND e.skill_id = ANY($3::uuid[])'), [
+      new Date(a).toISOString(),
+      new Date(Math.min(b, to.getTime())).toISOString(),
+      ids,
+    ]);
     for (const r of part) {
       const sk = skillIds.get(r.skill_id);
       if (sk) liveRows.push({ ...r, domain: sk.domain, name: sk.name });
     }
   }
-  if (scope !== 'platform' && skillIds.size === 0) throw new AsporaError(name ? 'SKILL_NOT_FOUND' : 'NOT_FOUND', `no ${name ? `skill ${target}` : `domain ${domain}`}`, { hint: 'aspora list shows the skills' });
+  if (scope !== 'platform' && skillIds.size === 0)
+    throw new AsporaError(
+      name ? 'SKILL_NOT_FOUND' : 'NOT_FOUND',
+      `no ${name ? `skill ${target}` : `domain ${domain}`}`,
+      { hint: 'aspora list shows the skills' },
+    );
   const total = new Sum();
   const parts = new Map<string, Sum>();
   const part = (r: { domain: string; name: string }) => {
@@ -214,6 +215,8 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
     name: target ?? 'platform',
     window: { from: from.toISOString(), to: to.toISOString(), last },
     figures: total.figures(),
-    children: [...parts].map(([n, s]) => ({ name: n, figures: s.figures() })).sort((a, b) => b.figures.executions - a.figures.executions),
+    children: [...parts]
+      .map(([n, s]) => ({ name: n, figures: s.figures() }))
+      .sort((a, b) => b.figures.executions - a.figures.executions),
   };
 }

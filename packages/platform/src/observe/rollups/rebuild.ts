@@ -2,7 +2,7 @@
  * Rebuilds the rollups of a range of closed hours from the execution rows (after an import, a
  * restore, or to check them): their rollups and markers go, and each hour is finalized again.
  */
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import { finalizeHour, openFrom } from './job.ts';
 
 const HOUR_MS = 3_600_000;

@@ -52,7 +52,10 @@ test('percentiles never exceed the slowest run nor fall below the fastest, given
 test('figures read live from the rows equal the figures of the finalized hour, counted once', async () => {
   const f = await runtimeFixture({});
   try {
-    await f.deploy({ name: 'rolled', handler: `export const handler = async (ctx) => { if (ctx.input.metadata.fail) throw new Error('x'); await new Promise((r) => setTimeout(r, ctx.input.metadata.ms ?? 0)); return { success: true, message: 'ok' }; };` });
+    await f.deploy({
+      name: 'rolled',
+      handler: `export const handler = async (ctx) => { if (ctx.input.metadata.fail) throw new Error('x'); await new Promise((r) => setTimeout(r, ctx.input.metadata.ms ?? 0)); return { success: true, message: 'ok' }; };`,
+    });
     for (const ms of [0, 5, 20, 40]) await f.runtime.run({ ref: 'test/rolled', input: { metadata: { ms } } });
     const last = await f.runtime.run({ ref: 'test/rolled', input: { metadata: { fail: true } } });
     await f.runtime.recorder.drain(); // rows reach the database just after their answers
@@ -65,7 +68,9 @@ test('figures read live from the rows equal the figures of the finalized hour, c
     const hour = new Date(Math.floor(Date.parse(last.startedAt) / 3_600_000) * 3_600_000);
     assert.equal(await finalizeHour(f.db, hour), true);
     assert.equal(await finalizeHour(f.db, hour), false, 'an hour is finalized once');
-    const [d] = await f.db.query<{ lo: number; hi: number }>('SELECT min(duration_ms)::int AS lo, max(duration_ms)::int AS hi FROM executions');
+    const [d] = await f.db.query<{ lo: number; hi: number }>(
+      'SELECT min(duration_ms)::int AS lo, max(duration_ms)::int AS hi FROM executions',
+    );
     for (const k of ['p50Ms', 'p95Ms', 'p99Ms'] as const) {
       const v = live.figures[k]!;
       assert.ok(v >= d!.lo - 0.05 && v <= d!.hi + 0.05, `${k} ${v} outside the runs' ${d!.lo}–${d!.hi} ms`);
@@ -88,7 +93,10 @@ test('the job finalizes closed hours only, each once, whichever process runs it'
     const b = new RollupJob(f.db, f.log, () => now);
     const [x, y] = await Promise.all([a.run(), b.run()]);
     assert.equal(x + y, 48, 'the 48 hours of the lookback, between the two');
-    const [{ n } = { n: -1 }] = await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM rollup_hours WHERE hour >= $1', [new Date(openFrom(now)).toISOString()]);
+    const [{ n } = { n: -1 }] = await f.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM rollup_hours WHERE hour >= $1',
+      [new Date(openFrom(now)).toISOString()],
+    );
     assert.equal(n, 0, 'the open hours are not final');
   } finally {
     await f.close();

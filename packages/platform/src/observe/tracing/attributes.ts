@@ -84,7 +84,11 @@ export function executionStartAttributes(s: ExecutionSpanStart, c: ExecutionScop
 }
 
 export function executionEndAttributes(e: ExecutionSpanEnd): Attributes {
-  const a: Attributes = { 'gen_ai.usage.input_tokens': e.promptTokens, 'gen_ai.usage.output_tokens': e.completionTokens, 'aspora.cost_usd': e.modelCost };
+  const a: Attributes = {
+    'gen_ai.usage.input_tokens': e.promptTokens,
+    'gen_ai.usage.output_tokens': e.completionTokens,
+    'aspora.cost_usd': e.modelCost,
+  };
   if (e.success === false) a['error.type'] = e.errorCode || OTHER_ERROR;
   return a;
 }

@@ -75,7 +75,8 @@ export function readTracingConfig(env: Env, serviceName = 'aspora-platform'): Tr
   if (str('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return off;
   const exporters = (str('OTEL_TRACES_EXPORTER') ?? 'otlp').split(',').map((s) => s.trim().toLowerCase());
   if (!exporters.includes('otlp')) {
-    if (!exporters.every((e) => e === 'none')) warnings.push(`OTEL_TRACES_EXPORTER=${exporters.join(',')}: only otlp is supported, no export`);
+    if (!exporters.every((e) => e === 'none'))
+      warnings.push(`OTEL_TRACES_EXPORTER=${exporters.join(',')}: only otlp is supported, no export`);
     return off;
   }
 
@@ -87,7 +88,8 @@ export function readTracingConfig(env: Env, serviceName = 'aspora-platform'): Tr
     ...parseKeyPairsIntoRecord(str('OTEL_EXPORTER_OTLP_TRACES_HEADERS')),
   };
   const compression = pick('COMPRESSION') ?? 'none';
-  if (compression !== 'gzip' && compression !== 'none') warnings.push(`OTLP compression ${compression} is not supported: sending uncompressed`);
+  if (compression !== 'gzip' && compression !== 'none')
+    warnings.push(`OTLP compression ${compression} is not supported: sending uncompressed`);
   return {
     ...base,
     otlp: {
@@ -101,7 +103,11 @@ export function readTracingConfig(env: Env, serviceName = 'aspora-platform'): Tr
 }
 
 /** The signal endpoint is used as given; the generic one is a base URL that gets /v1/traces (spec). */
-export function tracesUrl(specific: string | undefined, generic: string | undefined, warnings: string[] = []): string | undefined {
+export function tracesUrl(
+  specific: string | undefined,
+  generic: string | undefined,
+  warnings: string[] = [],
+): string | undefined {
   const raw = specific ?? (generic ? `${generic.replace(/\/+$/, '')}/${TRACES_PATH}` : undefined);
   if (!raw) return undefined;
   try {

@@ -10,7 +10,13 @@
  */
 import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { BatchConfig } from './config.ts';
 
 export interface ExportPipelineEvents {
@@ -26,7 +32,11 @@ export class ExportPipeline implements SpanProcessor {
   /** Spans handed to the batch processor and not yet taken by the exporter: its buffer length. */
   #buffered = 0;
 
-  constructor(exporter: SpanExporter, batch: BatchConfig, private readonly events: ExportPipelineEvents) {
+  constructor(
+    exporter: SpanExporter,
+    batch: BatchConfig,
+    private readonly events: ExportPipelineEvents,
+  ) {
     this.#max = batch.maxQueueSize;
     const counting = new CountingExporter(exporter, (n) => (this.#buffered -= n), events.failed);
     this.#bsp = new BatchSpanProcessor(counting, { ...batch });

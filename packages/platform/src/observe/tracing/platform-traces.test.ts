@@ -19,10 +19,26 @@ before(async () => {
   stub = await startOpenAIStub();
   collector = await new OtlpReceiver().start();
   f = await runtimeFixture({
-    env: { ASPORA_MODEL_BASE_URL: stub.url, OTEL_EXPORTER_OTLP_ENDPOINT: collector.origin, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_HEADERS: 'x-langfuse-public-key=pk-test', OTEL_BSP_SCHEDULE_DELAY: '50' },
+    env: {
+      ASPORA_MODEL_BASE_URL: stub.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.origin,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-langfuse-public-key=pk-test',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    },
   });
-  await f.deploy({ domain: 'ecm', role: 'field', name: 'lookup', handler: `export const handler = async (ctx) => { await ctx.tools.read({ path: 'DECISIONS.md' }); const a = await ctx.model.chat({ messages: [{ role: 'user', content: 'summarise' }], model: 'gpt-4o-mini' }); return { success: true, message: a.content }; };` });
-  await f.deploy({ domain: 'ecm', role: 'manager', name: 'triage', handler: `export const handler = async (ctx) => { const r = await ctx.invoke('ecm/lookup', { userMessage: 'order AE1' }); return { success: true, message: 'triaged: ' + r.message }; };` });
+  await f.deploy({
+    domain: 'ecm',
+    role: 'field',
+    name: 'lookup',
+    handler: `export const handler = async (ctx) => { await ctx.tools.read({ path: 'DECISIONS.md' }); const a = await ctx.model.chat({ messages: [{ role: 'user', content: 'summarise' }], model: 'gpt-4o-mini' }); return { success: true, message: a.content }; };`,
+  });
+  await f.deploy({
+    domain: 'ecm',
+    role: 'manager',
+    name: 'triage',
+    handler: `export const handler = async (ctx) => { const r = await ctx.invoke('ecm/lookup', { userMessage: 'order AE1' }); return { success: true, message: 'triaged: ' + r.message }; };`,
+  });
 });
 after(async () => {
   await f.close();
@@ -31,9 +47,17 @@ after(async () => {
 });
 
 test('an execution, its child, and their calls arrive at the collector as one trace', async () => {
-  const r = await f.runtime.run({ ref: 'ecm/triage', input: { userMessage: 'triage', userId: 'ravi@aspora.com' }, workflowId: 'wf-2026-12-01' });
+  const r = await f.runtime.run({
+    ref: 'ecm/triage',
+    input: { userMessage: 'triage', userId: 'ravi@aspora.com' },
+    workflowId: 'wf-2026-12-01',
+  });
   assert.equal(r.success, true, JSON.stringify(r.error));
-  await waitFor(() => collector.spans.some((s) => s.name === 'skill ecm/triage'), 10_000, 'the root span at the collector');
+  await waitFor(
+    () => collector.spans.some((s) => s.name === 'skill ecm/triage'),
+    10_000,
+    'the root span at the collector',
+  );
   const spans = collector.spans;
   assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, 'one trace');
   const parent = spans.find((s) => s.name === 'skill ecm/triage')!;
@@ -61,7 +85,14 @@ test('the local spans table gives the same tree to aspora trace', async () => {
   assert.equal(wf.executions.length, 1);
   const [triage] = wf.executions;
   assert.equal(triage!.skill, 'ecm/triage');
-  assert.deepEqual(triage!.children.map((c) => c.skill), ['ecm/lookup']);
+  assert.deepEqual(
+    triage!.children.map((c) => c.skill),
+    ['ecm/lookup'],
+  );
   assert.deepEqual(triage!.children[0]!.calls.map((c) => c.kind).sort(), ['model', 'tool']);
-  assert.deepEqual(triage!.calls.map((c) => c.name), ['execute_tool ecm/lookup'], 'the invoke call itself');
+  assert.deepEqual(
+    triage!.calls.map((c) => c.name),
+    ['execute_tool ecm/lookup'],
+    'the invoke call itself',
+  );
 });

@@ -1,5 +1,5 @@
 /** Reads of the spans table (the CLI's `aspora trace`): typed rows, in start order. */
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import { isExecutionId } from '../executions.ts';
 import type { SpanKindName, SpanStatusName } from './names.ts';
 
@@ -28,7 +28,13 @@ const ORDER = 'ORDER BY started_at, duration_ms DESC, span_id';
 const LIMIT = 10_000;
 
 /** Spans of a domain's skills that started in [fromIso, toIso). */
-export async function spansOfDomain(db: Db, domain: string, fromIso: string, toIso: string, limit = LIMIT): Promise<SpanRow[]> {
+export async function spansOfDomain(
+  db: Db,
+  domain: string,
+  fromIso: string,
+  toIso: string,
+  limit = LIMIT,
+): Promise<SpanRow[]> {
   return select(db, 'domain = $1 AND started_at >= $2 AND started_at < $3', [domain, fromIso, toIso], limit);
 }
 
@@ -49,10 +55,10 @@ export async function spansOfTrace(db: Db, traceId: string, limit = LIMIT): Prom
 }
 
 async function select(db: Db, where: string, params: unknown[], limit: number): Promise<SpanRow[]> {
-  const rows = await db.query<Record<string, any>>(`SELECT * FROM spans WHERE ${where} ${ORDER} LIMIT $${params.length + 1}`, [
-    ...params,
-    Math.min(Math.max(Math.trunc(limit), 1), LIMIT),
-  ]);
+  const rows = await db.query<Record<string, any>>(
+    `SELECT * FROM spans WHERE ${where} ${ORDER} LIMIT $${params.length + 1}`,
+    [...params, Math.min(Math.max(Math.trunc(limit), 1), LIMIT)],
+  );
   return rows.map(fromRow);
 }
 

@@ -4,9 +4,27 @@
  * contexts. Tracing must never fail an execution, so every entry point swallows (and reports)
  * its own errors.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import * as A from './attributes.ts';
-import type { ExecutionSpanEnd, ExecutionSpanStart, ExecutionTrace, ModelCallAttribution, ModelSpan, SpanContextRef, ToolSpan } from './types.ts';
+import type {
+  ExecutionSpanEnd,
+  ExecutionSpanStart,
+  ExecutionTrace,
+  ModelCallAttribution,
+  ModelSpan,
+  SpanContextRef,
+  ToolSpan,
+} from './types.ts';
 
 export class SpanFactory {
   constructor(
@@ -42,7 +60,14 @@ export class SpanFactory {
 
   model(m: ModelSpan, parent: Context, scope: A.ExecutionScope): void {
     try {
-      this.#finished(A.modelSpanName(m), SpanKind.CLIENT, A.modelAttributes(m, scope), parent, m, m.ok ? undefined : m.errorCode || 'model call failed');
+      this.#finished(
+        A.modelSpanName(m),
+        SpanKind.CLIENT,
+        A.modelAttributes(m, scope),
+        parent,
+        m,
+        m.ok ? undefined : m.errorCode || 'model call failed',
+      );
     } catch (error) {
       this.fault(error);
     }
@@ -52,7 +77,14 @@ export class SpanFactory {
   modelCall(m: ModelSpan, attrs: ModelCallAttribution): void {
     try {
       const a = A.withAttribution(A.modelAttributes(m, null), attrs);
-      this.#finished(A.modelSpanName(m), SpanKind.CLIENT, a, ROOT_CONTEXT, m, m.ok ? undefined : m.errorCode || 'model call failed');
+      this.#finished(
+        A.modelSpanName(m),
+        SpanKind.CLIENT,
+        a,
+        ROOT_CONTEXT,
+        m,
+        m.ok ? undefined : m.errorCode || 'model call failed',
+      );
     } catch (error) {
       this.fault(error);
     }
@@ -60,14 +92,28 @@ export class SpanFactory {
 
   tool(t: ToolSpan, parent: Context, scope: A.ExecutionScope): void {
     try {
-      this.#finished(A.toolSpanName(t), SpanKind.INTERNAL, A.toolAttributes(t, scope), parent, t, t.ok ? undefined : t.code || 'tool call failed');
+      this.#finished(
+        A.toolSpanName(t),
+        SpanKind.INTERNAL,
+        A.toolAttributes(t, scope),
+        parent,
+        t,
+        t.ok ? undefined : t.code || 'tool call failed',
+      );
     } catch (error) {
       this.fault(error);
     }
   }
 
   /** A span that has already happened: its own start and end times, OK or ERROR with `error`. */
-  #finished(name: string, kind: SpanKind, attributes: Attributes, parent: Context, at: { startTime: number; endTime: number }, error: string | undefined): void {
+  #finished(
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    parent: Context,
+    at: { startTime: number; endTime: number },
+    error: string | undefined,
+  ): void {
     const span = this.tracer.startSpan(name, { kind, startTime: at.startTime, attributes }, parent);
     span.setStatus(error === undefined ? OK : { code: SpanStatusCode.ERROR, message: error });
     span.end(at.endTime);
@@ -78,7 +124,12 @@ const OK = { code: SpanStatusCode.OK } as const;
 
 /** A parent handed over as ids (a child execution's): the same trace, sampled. */
 function parentContext(p: SpanContextRef): Context {
-  return trace.setSpanContext(ROOT_CONTEXT, { traceId: p.traceId, spanId: p.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false });
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: p.traceId,
+    spanId: p.spanId,
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: false,
+  });
 }
 
 class ActiveExecution implements ExecutionTrace {

@@ -86,8 +86,13 @@ export class OtlpReceiver {
             return;
           }
           const json = (req.headers['content-type'] ?? '').includes('json');
-          this.requests.push({ headers: req.headers, spans: json ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body) });
-          res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : undefined);
+          this.requests.push({
+            headers: req.headers,
+            spans: json ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body),
+          });
+          res
+            .writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' })
+            .end(json ? '{}' : undefined);
         } catch (e) {
           this.errors.push((e as Error).message);
           res.writeHead(400).end();
@@ -123,7 +128,11 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -158,7 +167,10 @@ function fromJson(body: Obj): ReceivedSpan[] {
   }));
 }
 
-function spansOf(req: Obj, ids: (s: Obj) => Pick<ReceivedSpan, 'traceId' | 'spanId' | 'parentSpanId' | 'startNs' | 'endNs'>): ReceivedSpan[] {
+function spansOf(
+  req: Obj,
+  ids: (s: Obj) => Pick<ReceivedSpan, 'traceId' | 'spanId' | 'parentSpanId' | 'startNs' | 'endNs'>,
+): ReceivedSpan[] {
   return (req.resourceSpans ?? []).flatMap((rs: Obj) => {
     const resource = attrs(rs.resource?.attributes);
     return (rs.scopeSpans ?? []).flatMap((ss: Obj) =>

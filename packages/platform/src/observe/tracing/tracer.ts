@@ -4,15 +4,20 @@
  * Langfuse, Opik …). A provider of its own, never registered globally: the platform's tracing
  * neither sees nor disturbs a skill's or a library's OpenTelemetry setup.
  */
-import { AlwaysOnSampler, BasicTracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Db } from '../../registry/index.ts';
+import type { Db } from '../../db/index.ts';
 import type { Logger } from '../logger.ts';
-import type { PlatformMetrics } from '../metrics/registry.ts';
+import type { PlatformMetrics } from '../metrics/prometheus-registry.ts';
 import { readTracingConfig, redactUrl } from './config.ts';
 import { ExportPipeline } from './export-pipeline.ts';
-import { LocalSpanStore, type LocalStoreOptions } from './local-store.ts';
+import { LocalSpanStore, type LocalStoreOptions } from './span-store.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
 import { SpanFactory } from './span-factory.ts';
 import { ThrottledWarning } from './throttled-log.ts';
@@ -78,8 +83,14 @@ export class PlatformTracer {
     });
     const processors: SpanProcessor[] = [this.#local];
 
-    const exporter = cfg.disabled ? undefined : (opts.exporter ?? (cfg.otlp ? createOtlpExporter(cfg.otlp) : undefined));
-    this.exportTarget = exporter ? (opts.exporter ? 'custom exporter' : `${cfg.otlp!.protocol} ${redactUrl(cfg.otlp!.url)}`) : null;
+    const exporter = cfg.disabled
+      ? undefined
+      : (opts.exporter ?? (cfg.otlp ? createOtlpExporter(cfg.otlp) : undefined));
+    this.exportTarget = exporter
+      ? opts.exporter
+        ? 'custom exporter'
+        : `${cfg.otlp!.protocol} ${redactUrl(cfg.otlp!.url)}`
+      : null;
     if (exporter) {
       const target = this.exportTarget;
       processors.push(
@@ -98,7 +109,9 @@ export class PlatformTracer {
     }
 
     this.#provider = new BasicTracerProvider({
-      resource: defaultResource().merge(resourceFromAttributes({ ...cfg.resource, [ATTR_SERVICE_NAME]: cfg.serviceName })),
+      resource: defaultResource().merge(
+        resourceFromAttributes({ ...cfg.resource, [ATTR_SERVICE_NAME]: cfg.serviceName }),
+      ),
       // Every span is kept: the local table is the execution's record, not a sample.
       sampler: new AlwaysOnSampler(),
       spanLimits: { attributeCountLimit: 128, attributeValueLengthLimit: 4096 },

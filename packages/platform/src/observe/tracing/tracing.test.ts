@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { migrate, openDb, type Db } from '../../registry/index.ts';
-import { PlatformMetrics } from '../metrics/registry.ts';
+import { migrate, openDb, type Db } from '../../db/index.ts';
+import { PlatformMetrics } from '../metrics/prometheus-registry.ts';
 import { readTracingConfig, tracesUrl } from './config.ts';
 import { spansOfDomain, spansOfExecution, spansOfTrace, spansOfWorkflow } from './queries.ts';
 import { closedPort, OtlpReceiver, waitFor, type ReceivedSpan } from './test-support.ts';
@@ -27,12 +27,21 @@ function capturingLog() {
       done();
     },
   });
-  return { log: pino({ level: 'info' }, stream), lines, warnings: (msg: string) => lines.filter((l) => l.level === 40 && l.msg === msg).length };
+  return {
+    log: pino({ level: 'info' }, stream),
+    lines,
+    warnings: (msg: string) => lines.filter((l) => l.level === 40 && l.msg === msg).length,
+  };
 }
 
 const tracers: PlatformTracer[] = [];
 function tracer(env: Record<string, string>, more: Partial<PlatformTracerOptions> = {}) {
-  const t = new PlatformTracer({ db, log: capturingLog().log, env: { OTEL_BSP_SCHEDULE_DELAY: '10', ...env }, ...more });
+  const t = new PlatformTracer({
+    db,
+    log: capturingLog().log,
+    env: { OTEL_BSP_SCHEDULE_DELAY: '10', ...env },
+    ...more,
+  });
   tracers.push(t);
   return t;
 }
@@ -46,19 +55,95 @@ interface Ids {
   parent: string;
   child: string;
 }
-const newIds = (): Ids => ({ domain: `d${randomUUID().slice(0, 8)}`, workflow: `wf-${randomUUID()}`, parent: randomUUID(), child: randomUUID() });
+const newIds = (): Ids => ({
+  domain: `d${randomUUID().slice(0, 8)}`,
+  workflow: `wf-${randomUUID()}`,
+  parent: randomUUID(),
+  child: randomUUID(),
+});
 
 /** An execution with 2 model calls (one a failed fallback) and 3 tool calls (one denied) that invokes a child, which times out. 8 spans. */
 function scenario(t: PlatformTracer, ids: Ids, t0: number) {
-  const parent = t.startExecution({ executionId: ids.parent, ref: `${ids.domain}/planner`, domain: ids.domain, version: '1.2.0', trigger: 'api', userId: 'user-7', workflowId: ids.workflow, startTime: t0 });
-  parent.modelCall({ provider: 'openai', requestedModel: 'fast', model: 'gpt-4o-mini', promptTokens: 120, completionTokens: 30, cost: 0.00125, ok: true, isFallback: false, cached: false, startTime: t0 + 5, endTime: t0 + 105 });
-  parent.modelCall({ provider: 'anthropic', requestedModel: 'fast', model: 'claude-haiku', promptTokens: 0, completionTokens: 0, cost: 0, ok: false, errorCode: 'RATE_LIMITED', isFallback: true, startTime: t0 + 110, endTime: t0 + 130 });
+  const parent = t.startExecution({
+    executionId: ids.parent,
+    ref: `${ids.domain}/planner`,
+    domain: ids.domain,
+    version: '1.2.0',
+    trigger: 'api',
+    userId: 'user-7',
+    workflowId: ids.workflow,
+    startTime: t0,
+  });
+  parent.modelCall({
+    provider: 'openai',
+    requestedModel: 'fast',
+    model: 'gpt-4o-mini',
+    promptTokens: 120,
+    completionTokens: 30,
+    cost: 0.00125,
+    ok: true,
+    isFallback: false,
+    cached: false,
+    startTime: t0 + 5,
+    endTime: t0 + 105,
+  });
+  parent.modelCall({
+    provider: 'anthropic',
+    requestedModel: 'fast',
+    model: 'claude-haiku',
+    promptTokens: 0,
+    completionTokens: 0,
+    cost: 0,
+    ok: false,
+    errorCode: 'RATE_LIMITED',
+    isFallback: true,
+    startTime: t0 + 110,
+    endTime: t0 + 130,
+  });
   parent.toolCall({ op: 'tools.read', name: 'Read', ok: true, startTime: t0 + 140, endTime: t0 + 141 });
-  parent.toolCall({ op: 'apis.call', name: 'crm.lookup', ok: false, code: 'PERMISSION_DENIED', startTime: t0 + 150, endTime: t0 + 160 });
+  parent.toolCall({
+    op: 'apis.call',
+    name: 'crm.lookup',
+    ok: false,
+    code: 'PERMISSION_DENIED',
+    startTime: t0 + 150,
+    endTime: t0 + 160,
+  });
   parent.toolCall({ op: 'tools.webFetch', ok: true, startTime: t0 + 170, endTime: t0 + 200 });
-  const child = t.startExecution({ executionId: ids.child, ref: `${ids.domain}/summarize`, domain: ids.domain, version: '0.3.1', trigger: 'invoke', userId: 'user-7', workflowId: ids.workflow, parent: parent.context, startTime: t0 + 210 });
-  child.modelCall({ provider: 'openai', requestedModel: 'embed', model: 'text-embedding-3-small', promptTokens: 50, completionTokens: 0, cost: 0.0001, ok: true, isFallback: false, cached: true, operation: 'embeddings', startTime: t0 + 215, endTime: t0 + 230 });
-  child.end({ success: false, errorCode: 'TIMEOUT', errorMessage: 'handler exceeded 30s', endTime: t0 + 300, modelCost: 0.0001, promptTokens: 50, completionTokens: 0 });
+  const child = t.startExecution({
+    executionId: ids.child,
+    ref: `${ids.domain}/summarize`,
+    domain: ids.domain,
+    version: '0.3.1',
+    trigger: 'invoke',
+    userId: 'user-7',
+    workflowId: ids.workflow,
+    parent: parent.context,
+    startTime: t0 + 210,
+  });
+  child.modelCall({
+    provider: 'openai',
+    requestedModel: 'embed',
+    model: 'text-embedding-3-small',
+    promptTokens: 50,
+    completionTokens: 0,
+    cost: 0.0001,
+    ok: true,
+    isFallback: false,
+    cached: true,
+    operation: 'embeddings',
+    startTime: t0 + 215,
+    endTime: t0 + 230,
+  });
+  child.end({
+    success: false,
+    errorCode: 'TIMEOUT',
+    errorMessage: 'handler exceeded 30s',
+    endTime: t0 + 300,
+    modelCost: 0.0001,
+    promptTokens: 50,
+    completionTokens: 0,
+  });
   parent.end({ success: true, endTime: t0 + 400, modelCost: 0.00125, promptTokens: 120, completionTokens: 30 });
   parent.end({ success: false, endTime: t0 + 500, modelCost: 0, promptTokens: 0, completionTokens: 0 }); // ignored: already ended
 }
@@ -86,7 +171,10 @@ function assertScenario(spans: ReceivedSpan[], ids: Ids, t0: number, serviceName
   const exec = by(`skill ${ids.domain}/planner`);
   const child = by(`skill ${ids.domain}/summarize`);
   assert.ok(/^[0-9a-f]{32}$/.test(exec.traceId) && /^[0-9a-f]{16}$/.test(exec.spanId));
-  assert.ok(spans.every((s) => s.traceId === exec.traceId), 'one trace: the child execution continues its parent');
+  assert.ok(
+    spans.every((s) => s.traceId === exec.traceId),
+    'one trace: the child execution continues its parent',
+  );
   assert.ok(spans.every((s) => s.resource['service.name'] === serviceName));
 
   // The execution span: the root, an agent invocation.
@@ -182,7 +270,10 @@ describe('PlatformTracer over OTLP/HTTP', () => {
   it('exports execution trees over http/protobuf and http/json: two tracers, each with its own env', async () => {
     const [a, b] = await Promise.all([new OtlpReceiver().start(), new OtlpReceiver().start()]);
     try {
-      const protoTracer = tracer({ OTEL_EXPORTER_OTLP_ENDPOINT: `${a.origin}/`, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20secret-a,x-tenant=acme' });
+      const protoTracer = tracer({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${a.origin}/`,
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20secret-a,x-tenant=acme',
+      });
       const jsonTracer = tracer({
         // The signal-specific settings win over the generic ones; the specific endpoint is used as given.
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${b.origin}/v1/traces`,
@@ -205,25 +296,65 @@ describe('PlatformTracer over OTLP/HTTP', () => {
       assert.deepEqual([a.errors, b.errors], [[], []]);
       assert.ok(a.requests.every((r) => r.headers['content-type'] === 'application/x-protobuf'));
       assert.ok(b.requests.every((r) => r.headers['content-type'] === 'application/json'));
-      assert.ok(a.requests.every((r) => r.headers.authorization === 'Bearer secret-a' && r.headers['x-tenant'] === 'acme' && !r.headers['x-api-key']));
-      assert.ok(b.requests.every((r) => r.headers['x-tenant'] === 'globex' && r.headers['x-api-key'] === 'key-b' && !r.headers.authorization));
+      assert.ok(
+        a.requests.every(
+          (r) =>
+            r.headers.authorization === 'Bearer secret-a' &&
+            r.headers['x-tenant'] === 'acme' &&
+            !r.headers['x-api-key'],
+        ),
+      );
+      assert.ok(
+        b.requests.every(
+          (r) => r.headers['x-tenant'] === 'globex' && r.headers['x-api-key'] === 'key-b' && !r.headers.authorization,
+        ),
+      );
       assertScenario(a.spans, ia, t0, 'aspora-platform');
       assertScenario(b.spans, ib, t0, 'aspora-gateway');
 
       // The local table has every span, and the query helpers return them in start order.
       await Promise.all([protoTracer.flushLocal(), jsonTracer.flushLocal()]);
       const flow = await spansOfWorkflow(db, ia.workflow);
-      assert.deepEqual(flow.map((s) => s.name), SCENARIO_NAMES(ia.domain));
-      assert.ok(flow.every((s) => s.traceId === a.spans[0]!.traceId && s.workflowId === ia.workflow && s.domain === ia.domain));
+      assert.deepEqual(
+        flow.map((s) => s.name),
+        SCENARIO_NAMES(ia.domain),
+      );
+      assert.ok(
+        flow.every((s) => s.traceId === a.spans[0]!.traceId && s.workflowId === ia.workflow && s.domain === ia.domain),
+      );
       const exported = new Map(a.spans.map((s) => [s.spanId, s]));
-      for (const row of flow) assert.equal(row.parentSpanId ?? '', exported.get(row.spanId)?.parentSpanId, `${row.name}: same parent locally`);
+      for (const row of flow)
+        assert.equal(
+          row.parentSpanId ?? '',
+          exported.get(row.spanId)?.parentSpanId,
+          `${row.name}: same parent locally`,
+        );
 
       const own = await spansOfExecution(db, ia.parent);
-      assert.deepEqual(own.map((s) => s.name), SCENARIO_NAMES(ia.domain).slice(0, 6));
+      assert.deepEqual(
+        own.map((s) => s.name),
+        SCENARIO_NAMES(ia.domain).slice(0, 6),
+      );
       const [root, model, fallback] = own;
       assert.deepEqual(
-        { kind: root!.kind, status: root!.status, startedAt: root!.startedAt, endedAt: root!.endedAt, durationMs: root!.durationMs, skill: root!.skill, executionId: root!.executionId },
-        { kind: 'internal', status: 'ok', startedAt: new Date(t0).toISOString(), endedAt: new Date(t0 + 400).toISOString(), durationMs: 400, skill: `${ia.domain}/planner`, executionId: ia.parent },
+        {
+          kind: root!.kind,
+          status: root!.status,
+          startedAt: root!.startedAt,
+          endedAt: root!.endedAt,
+          durationMs: root!.durationMs,
+          skill: root!.skill,
+          executionId: root!.executionId,
+        },
+        {
+          kind: 'internal',
+          status: 'ok',
+          startedAt: new Date(t0).toISOString(),
+          endedAt: new Date(t0 + 400).toISOString(),
+          durationMs: 400,
+          skill: `${ia.domain}/planner`,
+          executionId: ia.parent,
+        },
       );
       assert.equal(model!.kind, 'client');
       assert.equal(model!.attributes['gen_ai.usage.input_tokens'], 120);
@@ -231,13 +362,26 @@ describe('PlatformTracer over OTLP/HTTP', () => {
       assert.deepEqual([fallback!.status, fallback!.error], ['error', 'RATE_LIMITED']);
 
       const child = await spansOfExecution(db, ia.child);
-      assert.deepEqual(child.map((s) => [s.name, s.status]), [[`skill ${ia.domain}/summarize`, 'error'], ['embeddings text-embedding-3-small', 'ok']]);
+      assert.deepEqual(
+        child.map((s) => [s.name, s.status]),
+        [
+          [`skill ${ia.domain}/summarize`, 'error'],
+          ['embeddings text-embedding-3-small', 'ok'],
+        ],
+      );
       assert.equal(child[0]!.error, 'TIMEOUT: handler exceeded 30s');
       assert.equal((await spansOfTrace(db, flow[0]!.traceId)).length, 8);
 
       const domain = await spansOfDomain(db, ib.domain, new Date(t0).toISOString(), new Date(t0 + 300).toISOString());
-      assert.deepEqual(domain.map((s) => s.name), SCENARIO_NAMES(ib.domain), 'spans that started in [from, to)');
-      assert.equal((await spansOfDomain(db, ib.domain, new Date(t0 + 1).toISOString(), new Date(t0 + 300).toISOString())).length, 7);
+      assert.deepEqual(
+        domain.map((s) => s.name),
+        SCENARIO_NAMES(ib.domain),
+        'spans that started in [from, to)',
+      );
+      assert.equal(
+        (await spansOfDomain(db, ib.domain, new Date(t0 + 1).toISOString(), new Date(t0 + 300).toISOString())).length,
+        7,
+      );
       assert.deepEqual(await spansOfExecution(db, 'not-a-uuid'), []);
     } finally {
       await stopTracers();
@@ -252,19 +396,62 @@ describe('PlatformTracer over OTLP/HTTP', () => {
       const t0 = Date.now();
       const domain = `d${randomUUID().slice(0, 8)}`;
       t.recordModelCall(
-        { provider: 'openai', requestedModel: 'gpt-4o', model: 'gpt-4o-2024-08-06', promptTokens: 9, completionTokens: 3, cost: 0.0002, ok: true, isFallback: false, startTime: t0, endTime: t0 + 50 },
+        {
+          provider: 'openai',
+          requestedModel: 'gpt-4o',
+          model: 'gpt-4o-2024-08-06',
+          promptTokens: 9,
+          completionTokens: 3,
+          cost: 0.0002,
+          ok: true,
+          isFallback: false,
+          startTime: t0,
+          endTime: t0 + 50,
+        },
         { skill: `${domain}/chat`, userId: 'u-1', sessionId: 'conv-42' },
       );
-      t.recordModelCall({ provider: 'openai', requestedModel: 'gpt-4o', model: 'gpt-4o', promptTokens: 0, completionTokens: 0, cost: 0, ok: false, errorCode: 'UPSTREAM', isFallback: false, startTime: t0, endTime: t0 + 5 }, {});
+      t.recordModelCall(
+        {
+          provider: 'openai',
+          requestedModel: 'gpt-4o',
+          model: 'gpt-4o',
+          promptTokens: 0,
+          completionTokens: 0,
+          cost: 0,
+          ok: false,
+          errorCode: 'UPSTREAM',
+          isFallback: false,
+          startTime: t0,
+          endTime: t0 + 5,
+        },
+        {},
+      );
       const id = randomUUID();
-      const e = t.startExecution({ executionId: id, ref: `${domain}/solo`, domain, version: '1.0.0', trigger: null, userId: null, workflowId: null, startTime: t0 });
+      const e = t.startExecution({
+        executionId: id,
+        ref: `${domain}/solo`,
+        domain,
+        version: '1.0.0',
+        trigger: null,
+        userId: null,
+        workflowId: null,
+        startTime: t0,
+      });
       e.end({ success: null, endTime: t0 + 20, modelCost: 0, promptTokens: 0, completionTokens: 0 });
       await waitFor(() => r.spans.length >= 3, 10_000, '3 spans');
 
       const call = r.spans.find((s) => s.name === 'chat gpt-4o-2024-08-06')!;
       assert.equal(call.parentSpanId, '');
       assert.equal(call.kind, 3);
-      assert.deepEqual([call.attributes['aspora.skill'], call.attributes['aspora.domain'], call.attributes['user.id'], call.attributes['session.id']], [`${domain}/chat`, domain, 'u-1', 'conv-42']);
+      assert.deepEqual(
+        [
+          call.attributes['aspora.skill'],
+          call.attributes['aspora.domain'],
+          call.attributes['user.id'],
+          call.attributes['session.id'],
+        ],
+        [`${domain}/chat`, domain, 'u-1', 'conv-42'],
+      );
       assert.equal(call.attributes['gen_ai.response.model'], 'gpt-4o-2024-08-06');
       const anon = r.spans.find((s) => s.name === 'chat gpt-4o')!;
       assert.equal(anon.attributes['aspora.skill'], undefined);
@@ -279,7 +466,9 @@ describe('PlatformTracer over OTLP/HTTP', () => {
       await t.flushLocal();
       const rows = await spansOfDomain(db, domain, new Date(t0 - 1).toISOString(), new Date(t0 + 1000).toISOString());
       // Calls outside executions go to the collector (and model_calls), not to the timelines' table.
-      assert.deepEqual(rows.map((s) => [s.name, s.executionId, s.status]).sort(), [[`skill ${domain}/solo`, id, 'unset']]);
+      assert.deepEqual(rows.map((s) => [s.name, s.executionId, s.status]).sort(), [
+        [`skill ${domain}/solo`, id, 'unset'],
+      ]);
     } finally {
       await stopTracers();
       await r.close();
@@ -294,7 +483,11 @@ describe('PlatformTracer over OTLP/HTTP', () => {
       db,
       log,
       metrics,
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_TIMEOUT: '200', OTEL_BSP_SCHEDULE_DELAY: '10' },
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '200',
+        OTEL_BSP_SCHEDULE_DELAY: '10',
+      },
       shutdownTimeoutMs: 2000,
     });
     tracers.push(t);
@@ -327,7 +520,13 @@ describe('PlatformTracer over OTLP/HTTP', () => {
     const { log, warnings } = capturingLog();
     let release: () => void = () => {};
     const stalled = new Promise<void>((r) => (release = r));
-    const t = new PlatformTracer({ db: fakeDb(() => stalled.then(() => [])), log, metrics, env: {}, local: { maxQueue: 10, flushMs: 1 } });
+    const t = new PlatformTracer({
+      db: fakeDb(() => stalled.then(() => [])),
+      log,
+      metrics,
+      env: {},
+      local: { maxQueue: 10, flushMs: 1 },
+    });
     for (let i = 0; i < 5; i++) oneExecution(t, 'slow', Date.now());
     assert.deepEqual(t.stats(), { exportDropped: 0, localDropped: 20 });
     assert.equal((await metrics.spansDropped.get()).values[0]?.value, 20);
@@ -346,8 +545,25 @@ describe('PlatformTracer over OTLP/HTTP', () => {
   it('stores spans whose texts hold NUL characters (jsonb has none)', async () => {
     const t = tracer({});
     const id = randomUUID();
-    const e = t.startExecution({ executionId: id, ref: 'nul/skill', domain: 'nul', version: '1.0.0', trigger: null, userId: 'a\u0000b', workflowId: null, startTime: Date.now() });
-    e.end({ success: false, errorCode: 'BAD', errorMessage: 'bad\u0000byte', endTime: Date.now(), modelCost: 0, promptTokens: 0, completionTokens: 0 });
+    const e = t.startExecution({
+      executionId: id,
+      ref: 'nul/skill',
+      domain: 'nul',
+      version: '1.0.0',
+      trigger: null,
+      userId: 'a\u0000b',
+      workflowId: null,
+      startTime: Date.now(),
+    });
+    e.end({
+      success: false,
+      errorCode: 'BAD',
+      errorMessage: 'bad\u0000byte',
+      endTime: Date.now(),
+      modelCost: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+    });
     await t.flushLocal();
     const [row] = await spansOfExecution(db, id);
     assert.deepEqual([row?.error, row?.attributes['user.id']], ['BAD: badbyte', 'ab']);
@@ -357,7 +573,11 @@ describe('PlatformTracer over OTLP/HTTP', () => {
   it('exports nothing without an endpoint, or when disabled, and still keeps the local table', async () => {
     const r = await new OtlpReceiver().start();
     try {
-      const cases = [{}, { OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: r.origin }, { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: r.origin }];
+      const cases = [
+        {},
+        { OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: r.origin },
+        { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: r.origin },
+      ];
       for (const env of cases) {
         const t = new PlatformTracer({ db, log: capturingLog().log, env });
         assert.equal(t.exportTarget, null, JSON.stringify(env));
@@ -385,7 +605,10 @@ describe('tracing config', () => {
   it('derives the traces URL as the OTLP spec says', () => {
     assert.equal(tracesUrl(undefined, 'http://collector:4318'), 'http://collector:4318/v1/traces');
     assert.equal(tracesUrl(undefined, 'http://collector:4318/'), 'http://collector:4318/v1/traces');
-    assert.equal(tracesUrl(undefined, 'https://cloud.langfuse.com/api/public/otel'), 'https://cloud.langfuse.com/api/public/otel/v1/traces');
+    assert.equal(
+      tracesUrl(undefined, 'https://cloud.langfuse.com/api/public/otel'),
+      'https://cloud.langfuse.com/api/public/otel/v1/traces',
+    );
     assert.equal(tracesUrl('http://collector:4318/custom', 'http://other:4318'), 'http://collector:4318/custom');
     assert.equal(tracesUrl(undefined, undefined), undefined);
     const warnings: string[] = [];
@@ -404,13 +627,28 @@ describe('tracing config', () => {
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,service.name=from-attrs',
     });
-    assert.deepEqual(c.otlp, { protocol: 'http/protobuf', url: 'http://c:4318/v1/traces', headers: { Authorization: 'Basic cGs6c2s=', 'x-a': '2' }, timeoutMillis: 3000, compression: 'gzip' });
-    assert.deepEqual(c.batch, { maxQueueSize: 100, maxExportBatchSize: 100, scheduledDelayMillis: 5000, exportTimeoutMillis: 30_000 });
+    assert.deepEqual(c.otlp, {
+      protocol: 'http/protobuf',
+      url: 'http://c:4318/v1/traces',
+      headers: { Authorization: 'Basic cGs6c2s=', 'x-a': '2' },
+      timeoutMillis: 3000,
+      compression: 'gzip',
+    });
+    assert.deepEqual(c.batch, {
+      maxQueueSize: 100,
+      maxExportBatchSize: 100,
+      scheduledDelayMillis: 5000,
+      exportTimeoutMillis: 30_000,
+    });
     assert.equal(c.serviceName, 'from-attrs');
     assert.deepEqual(c.resource, { 'deployment.environment': 'prod' });
     assert.deepEqual(c.warnings, []);
 
-    const grpc = readTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_BSP_SCHEDULE_DELAY: 'soon' });
+    const grpc = readTracingConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_BSP_SCHEDULE_DELAY: 'soon',
+    });
     assert.equal(grpc.otlp?.protocol, 'http/protobuf');
     assert.equal(grpc.warnings.length, 2);
     assert.equal(readTracingConfig({}).otlp, null);
@@ -442,7 +680,9 @@ describe('cost on the caller', () => {
       for (let i = 0; i < 5; i++) rounds.push(await round(1000));
       rounds.sort((x, y) => x - y);
       const [best, median] = [rounds[0]!, rounds[2]!];
-      t.diagnostic(`per execution: median ${(median * 1000).toFixed(1)} µs, best ${(best * 1000).toFixed(1)} µs (5 rounds of 1,000)`);
+      t.diagnostic(
+        `per execution: median ${(median * 1000).toFixed(1)} µs, best ${(best * 1000).toFixed(1)} µs (5 rounds of 1,000)`,
+      );
       // A figure, not a limit: on a shared machine an absolute bound in microseconds fails on load,
       // not on a regression. bench:observe measures what tracing adds to an execution (≤ 0.2 ms).
       assert.ok(Number.isFinite(best) && best > 0);
@@ -457,15 +697,52 @@ describe('cost on the caller', () => {
 
 /** A database whose every query is `query` (a stalled or failing one). */
 function fakeDb(query: () => Promise<unknown[]>): Db {
-  const d: Db = { dialect: 'pglite', query: query as Db['query'], exec: async () => {}, transaction: (fn) => fn(d), close: async () => {} };
+  const d: Db = {
+    dialect: 'pglite',
+    query: query as Db['query'],
+    exec: async () => {},
+    transaction: (fn) => fn(d),
+    close: async () => {},
+  };
   return d;
 }
 
 /** start + 2 model calls + 3 tool calls + end: 6 spans. */
 function oneExecution(t: PlatformTracer, domain: string, t0: number) {
-  const e = t.startExecution({ executionId: randomUUID(), ref: `${domain}/bench`, domain, version: '1.0.0', trigger: 'api', userId: 'u', workflowId: null, startTime: t0 });
-  e.modelCall({ provider: 'openai', requestedModel: 'fast', model: 'gpt-4o-mini', promptTokens: 100, completionTokens: 20, cost: 0.0001, ok: true, isFallback: false, startTime: t0 + 1, endTime: t0 + 2 });
-  e.modelCall({ provider: 'openai', requestedModel: 'fast', model: 'gpt-4o-mini', promptTokens: 100, completionTokens: 20, cost: 0.0001, ok: true, isFallback: false, startTime: t0 + 3, endTime: t0 + 4 });
+  const e = t.startExecution({
+    executionId: randomUUID(),
+    ref: `${domain}/bench`,
+    domain,
+    version: '1.0.0',
+    trigger: 'api',
+    userId: 'u',
+    workflowId: null,
+    startTime: t0,
+  });
+  e.modelCall({
+    provider: 'openai',
+    requestedModel: 'fast',
+    model: 'gpt-4o-mini',
+    promptTokens: 100,
+    completionTokens: 20,
+    cost: 0.0001,
+    ok: true,
+    isFallback: false,
+    startTime: t0 + 1,
+    endTime: t0 + 2,
+  });
+  e.modelCall({
+    provider: 'openai',
+    requestedModel: 'fast',
+    model: 'gpt-4o-mini',
+    promptTokens: 100,
+    completionTokens: 20,
+    cost: 0.0001,
+    ok: true,
+    isFallback: false,
+    startTime: t0 + 3,
+    endTime: t0 + 4,
+  });
   e.toolCall({ op: 'tools.read', name: 'Read', ok: true, startTime: t0 + 5, endTime: t0 + 6 });
   e.toolCall({ op: 'tools.grep', name: 'Grep', ok: true, startTime: t0 + 6, endTime: t0 + 7 });
   e.toolCall({ op: 'apis.call', name: 'crm.get', ok: false, code: 'DENIED', startTime: t0 + 7, endTime: t0 + 8 });

@@ -31,7 +31,12 @@ export class OpenAIEmbedder implements Embedder {
   #openai(): Promise<OpenAI> {
     this.#client ??= import('openai').then(
       ({ default: OpenAI }) =>
-        new OpenAI({ baseURL: this.#opts.baseURL, apiKey: this.#opts.apiKey, timeout: this.#opts.timeoutMs ?? 10_000, maxRetries: this.#opts.maxRetries ?? 2 }),
+        new OpenAI({
+          baseURL: this.#opts.baseURL,
+          apiKey: this.#opts.apiKey,
+          timeout: this.#opts.timeoutMs ?? 10_000,
+          maxRetries: this.#opts.maxRetries ?? 2,
+        }),
     );
     return this.#client;
   }
@@ -40,7 +45,11 @@ export class OpenAIEmbedder implements Embedder {
     if (texts.length === 0) return [];
     try {
       // 'float' explicitly: the client defaults to base64, which many compatible servers lack.
-      const res = await (await this.#openai()).embeddings.create({ model: this.model, input: texts, encoding_format: 'float' });
+      const res = await (await this.#openai()).embeddings.create({
+        model: this.model,
+        input: texts,
+        encoding_format: 'float',
+      });
       const out: number[][] = new Array(texts.length);
       for (const d of res.data) out[d.index] = d.embedding;
       if (out.length !== texts.length || out.some((v) => !Array.isArray(v) || v.length === 0)) {
@@ -48,15 +57,24 @@ export class OpenAIEmbedder implements Embedder {
       }
       return out;
     } catch (err) {
-      throw new AsporaError('EMBEDDINGS_FAILED', `embeddings request to ${this.#opts.baseURL} failed: ${(err as Error).message}`, {
-        hint: 'check the embeddings endpoint, model name and API key (search falls back to lexical meanwhile)',
-        cause: err,
-      });
+      throw new AsporaError(
+        'EMBEDDINGS_FAILED',
+        `embeddings request to ${this.#opts.baseURL} failed: ${(err as Error).message}`,
+        {
+          hint: 'check the embeddings endpoint, model name and API key (search falls back to lexical meanwhile)',
+          cause: err,
+        },
+      );
     }
   }
 }
 
 /** The text a version is embedded by: its positive description only, never the "Do NOT use" part. */
-export function embeddingText(s: { name: string; description: string; patterns: string[]; examples: string[] }): string {
+export function embeddingText(s: {
+  name: string;
+  description: string;
+  patterns: string[];
+  examples: string[];
+}): string {
   return [s.name.replace(/[-_]/g, ' '), s.description, ...s.patterns, ...s.examples].filter(Boolean).join('\n');
 }

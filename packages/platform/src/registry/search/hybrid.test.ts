@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOpenAIStub, type OpenAIStub } from '../../../../../tools/openai-stub/src/server.ts';
-import { SkillRegistry } from '../registry.ts';
+import { SkillRegistry } from '../skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
 import type { SearchHit } from '../types.ts';
 import { OpenAIEmbedder, type Embedder } from './embedder.ts';
 import { SEARCH_FIXTURES } from './fixtures.ts';
 
 const refs = (hits: SearchHit[]) => hits.map((h) => h.skill.ref);
-const cosineOf = (h: SearchHit) => Number(/cosine (\d\.\d\d)/.exec(h.why.find((w) => w.field === 'semantic')?.detail ?? '')?.[1] ?? 0);
+const cosineOf = (h: SearchHit) =>
+  Number(/cosine (\d\.\d\d)/.exec(h.why.find((w) => w.field === 'semantic')?.detail ?? '')?.[1] ?? 0);
 
 function recordingLogger() {
   const warnings: string[] = [];
@@ -43,7 +44,12 @@ for (const backend of BACKENDS) {
     before(async () => {
       h = await backend.open();
       stub = await startOpenAIStub({ port: 0 });
-      const embedder = new OpenAIEmbedder({ baseURL: stub.url, apiKey: 'test', model: 'stub-embed-256', maxRetries: 0 });
+      const embedder = new OpenAIEmbedder({
+        baseURL: stub.url,
+        apiKey: 'test',
+        model: 'stub-embed-256',
+        maxRetries: 0,
+      });
       hybrid = new SkillRegistry(h.db, { embedder, logger: log });
       lexical = new SkillRegistry(h.db, { logger: log });
       for (const f of SEARCH_FIXTURES) await hybrid.registerVersion(f);
@@ -68,7 +74,10 @@ for (const backend of BACKENDS) {
       assert.equal(hyb[0]?.skill.ref, 'fraud/block-transaction');
       const sem = hyb[0]!.why.find((w) => w.field === 'semantic');
       assert.match(sem?.detail ?? '', /^cosine \d\.\d\d$/);
-      assert.ok(hyb[0]!.why.some((w) => w.field === 'patterns'), 'lexical reasons are kept');
+      assert.ok(
+        hyb[0]!.why.some((w) => w.field === 'patterns'),
+        'lexical reasons are kept',
+      );
       // 0.6 × lexical + 0.4 × cosine
       const expected = 0.6 * lex[0]!.score + 0.4 * cosineOf(hyb[0]!);
       assert.ok(Math.abs(hyb[0]!.score - expected) < 0.01, `${hyb[0]!.score} vs ${expected}`);
@@ -83,7 +92,11 @@ for (const backend of BACKENDS) {
       const hyb = await hybrid.searchSkills('google sheets');
       assert.deepEqual(refs(hyb).sort(), refs(lex).sort());
       const cos = hyb.map(cosineOf);
-      assert.deepEqual(cos, [...cos].sort((a, b) => b - a), 'ordered by cosine within the tie');
+      assert.deepEqual(
+        cos,
+        [...cos].sort((a, b) => b - a),
+        'ordered by cosine within the tie',
+      );
       assert.ok(cos[0]! > cos[2]!);
     });
 
@@ -100,7 +113,10 @@ for (const backend of BACKENDS) {
     it('stores NULL and goes on when embedding fails at registration', async () => {
       stub.failNext(5);
       const res = await hybrid.registerVersion(
-        skillInput('payments', 'freeze-card', { description: 'Freezes a lost or stolen card.', patterns: ['freeze my card'] }),
+        skillInput('payments', 'freeze-card', {
+          description: 'Freezes a lost or stolen card.',
+          patterns: ['freeze my card'],
+        }),
       );
       stub.failNext(0);
       assert.equal(res.created, true);
@@ -113,13 +129,20 @@ for (const backend of BACKENDS) {
     it('semantic recall finds skills that share no words with the query', async () => {
       const concepts = new SkillRegistry(h.db, { embedder: new ConceptEmbedder(), logger: log });
       for (const f of SEARCH_FIXTURES) {
-        await concepts.registerVersion({ ...f, version: '1.0.1', bundle: { ...f.bundle, digest: f.bundle.digest.replace(/.$/, 'f') } });
+        await concepts.registerVersion({
+          ...f,
+          version: '1.0.1',
+          bundle: { ...f.bundle, digest: f.bundle.digest.replace(/.$/, 'f') },
+        });
       }
       const query = 'halt this shady purchase';
       assert.deepEqual(await lexical.searchSkills(query), [], 'no lexical overlap');
       const hits = await concepts.searchSkills(query);
       assert.equal(hits[0]?.skill.ref, 'fraud/block-transaction');
-      assert.deepEqual(hits[0]!.why.map((w) => w.field), ['semantic']);
+      assert.deepEqual(
+        hits[0]!.why.map((w) => w.field),
+        ['semantic'],
+      );
       // Stopword-only queries still return nothing, whatever embeds nearest.
       assert.deepEqual(await concepts.searchSkills('the of and'), []);
       // Filters still apply to semantic candidates.

@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import type { Db } from '../../db/types.ts';
 import type { Logger } from '../log.ts';
 import { skillScope, summariesByIds, type SkillFilter } from '../queries.ts';
 import type { SearchHit } from '../types.ts';
@@ -26,14 +26,22 @@ export interface HybridDeps {
   logger: Logger;
 }
 
-export async function hybridSearch(deps: HybridDeps, query: string, filter: SkillFilter, limit: number): Promise<SearchHit[]> {
+export async function hybridSearch(
+  deps: HybridDeps,
+  query: string,
+  filter: SkillFilter,
+  limit: number,
+): Promise<SearchHit[]> {
   const { db, embedder, logger } = deps;
   const [lexical, queryVector] = await Promise.all([
     lexicalSearch(db, query, filter, Math.max(limit, LEXICAL_POOL)),
     embedder.embed([query]).then(
       (v) => v[0] ?? null,
       (err: unknown) => {
-        logger.warn({ err: (err as Error).message, model: embedder.model }, 'query embedding failed; lexical search only');
+        logger.warn(
+          { err: (err as Error).message, model: embedder.model },
+          'query embedding failed; lexical search only',
+        );
         return null;
       },
     ),
@@ -54,7 +62,13 @@ export async function hybridSearch(deps: HybridDeps, query: string, filter: Skil
     const lex = c.lexical?.score ?? 0;
     // Semantic-only candidates need some similarity to be worth listing at all.
     if (!c.lexical && cos < 0.2) continue;
-    fused.push({ versionId, skillId: c.skillId, cos, score: W_LEXICAL * lex + W_SEMANTIC * cos, ...(c.lexical ? { lexical: c.lexical } : {}) });
+    fused.push({
+      versionId,
+      skillId: c.skillId,
+      cos,
+      score: W_LEXICAL * lex + W_SEMANTIC * cos,
+      ...(c.lexical ? { lexical: c.lexical } : {}),
+    });
   }
   fused.sort((a, b) => b.score - a.score || (a.lexical?.skill.ref ?? '').localeCompare(b.lexical?.skill.ref ?? ''));
   const top = fused.slice(0, limit);

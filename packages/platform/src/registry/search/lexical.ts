@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.ts';
+import type { Db } from '../../db/types.ts';
 import { checkEnvironment } from '../ref.ts';
 import type { SkillFilter } from '../queries.ts';
 import { mapSummary, num, SUMMARY_SELECT } from '../rows.ts';
@@ -106,7 +106,10 @@ export async function lexicalSearch(db: Db, query: string, filter: SkillFilter, 
   const { from, where } = searchScope(filter, params);
   params.push(words, limit, BROAD_DF, Math.max(RANK_POOL, limit * 5));
   const n = params.length;
-  const rows = await db.query<Record<string, unknown>>(SQL(from, where, { words: n - 3, limit: n - 2, broad: n - 1, pool: n }), params);
+  const rows = await db.query<Record<string, unknown>>(
+    SQL(from, where, { words: n - 3, limit: n - 2, broad: n - 1, pool: n }),
+    params,
+  );
   return rows.map((r) => toHit(r, mapSummary(r)));
 }
 

@@ -8,7 +8,9 @@ export const MAX_QUERY_WORDS = 32;
 
 export function queryWords(query: string): string[] {
   const seen = new Set<string>();
-  for (const raw of String(query ?? '').toLowerCase().split(/[^\p{L}\p{N}_-]+/u)) {
+  for (const raw of String(query ?? '')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}_-]+/u)) {
     const w = raw.replace(/^[-_]+|[-_]+$/g, '').slice(0, 64);
     if (w) seen.add(w);
     if (seen.size >= MAX_QUERY_WORDS) break;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SkillRegistry } from '../registry.ts';
+import { SkillRegistry } from '../skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
 import type { SearchHit } from '../types.ts';
 import { SEARCH_FIXTURES } from './fixtures.ts';
@@ -48,7 +48,10 @@ for (const backend of BACKENDS) {
       assert.equal(hits[0]?.skill.ref, 'fraud/dispute-chargeback');
       const blocked = hits.find((x) => x.skill.ref === 'fraud/block-transaction');
       assert.ok(blocked, 'still listed, just demoted');
-      assert.ok(blocked.why.some((w) => /demoted/.test(w.detail ?? '')), JSON.stringify(blocked.why));
+      assert.ok(
+        blocked.why.some((w) => /demoted/.test(w.detail ?? '')),
+        JSON.stringify(blocked.why),
+      );
       assert.ok(blocked.score < 0.25);
       // The negative text alone never makes a skill match.
       assert.ok(!refs(await reg.searchSkills('chargebacks')).includes('fraud/block-transaction'));
@@ -65,8 +68,12 @@ for (const backend of BACKENDS) {
     });
 
     it('searches the version live in an environment when asked', async () => {
-      await reg.registerVersion(skillInput('ops', 'restart-pod', { version: '1.0.0', description: 'Restarts a crashed kubernetes pod.' }));
-      await reg.registerVersion(skillInput('ops', 'restart-pod', { version: '2.0.0', description: 'Restarts a whole deployment rollout.' }));
+      await reg.registerVersion(
+        skillInput('ops', 'restart-pod', { version: '1.0.0', description: 'Restarts a crashed kubernetes pod.' }),
+      );
+      await reg.registerVersion(
+        skillInput('ops', 'restart-pod', { version: '2.0.0', description: 'Restarts a whole deployment rollout.' }),
+      );
       assert.deepEqual(await reg.searchSkills('crashed pod', { environment: 'production' }), []);
       await reg.deploy('ops/restart-pod', 'production', '1.0.0');
       const live = await reg.searchSkills('crashed pod', { environment: 'production' });
@@ -78,7 +85,9 @@ for (const backend of BACKENDS) {
       assert.deepEqual(refs(await reg.searchSkills('rollout')), ['ops/restart-pod']);
       assert.deepEqual(await reg.searchSkills('rollout', { environment: 'production' }), []);
       // A lower version registered later (a backport) is not the latest: its text is not ranked.
-      await reg.registerVersion(skillInput('ops', 'restart-pod', { version: '1.5.0', description: 'Restarts a wedged statefulset.' }));
+      await reg.registerVersion(
+        skillInput('ops', 'restart-pod', { version: '1.5.0', description: 'Restarts a wedged statefulset.' }),
+      );
       assert.deepEqual(await reg.searchSkills('wedged statefulset'), []);
       assert.deepEqual(refs(await reg.searchSkills('rollout')), ['ops/restart-pod']);
     });

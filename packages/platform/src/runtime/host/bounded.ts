@@ -27,7 +27,11 @@ export class Deadline {
 }
 
 /** Runs a tool with its deadline: checked between steps, and the answer comes by then whatever a step does. */
-export async function bounded<T>(tool: string, work: (d: Deadline) => Promise<T>, ms = FILE_TOOL_DEADLINE_MS): Promise<T> {
+export async function bounded<T>(
+  tool: string,
+  work: (d: Deadline) => Promise<T>,
+  ms = FILE_TOOL_DEADLINE_MS,
+): Promise<T> {
   const d = new Deadline(tool, ms);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(d.error()), ms)));
@@ -52,4 +56,3 @@ export async function readCapped(fh: FileHandle, cap: number, d: Deadline): Prom
     if (total > cap) return null;
   }
 }
-

@@ -16,7 +16,12 @@ export interface HostServices {
   state: { get(key: string): Promise<unknown>; set(key: string, value: unknown): Promise<void> };
   bash(command: string, timeoutMs: number): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   api(api: string, method: string, args: Record<string, unknown>): Promise<unknown>;
-  webFetch(req: { url: URL; method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+  webFetch(req: {
+    url: URL;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
   chat(args: Record<string, unknown>): Promise<ChatAnswer>;
 }
 
@@ -43,11 +48,23 @@ const obj = (v: unknown, name: string): Record<string, unknown> => {
 function headersOf(v: unknown): Record<string, string> | undefined {
   if (v === undefined) return undefined;
   const h = obj(v, 'headers');
-  if (!Object.values(h).every((x) => typeof x === 'string')) throw new AsporaError('BAD_REQUEST', 'webFetch: header values must be strings');
+  if (!Object.values(h).every((x) => typeof x === 'string'))
+    throw new AsporaError('BAD_REQUEST', 'webFetch: header values must be strings');
   return h as Record<string, string>;
 }
 
-const OPS = new Set(['tools.read', 'tools.write', 'tools.grep', 'tools.bash', 'tools.webFetch', 'apis.call', 'model.chat', 'state.get', 'state.set', 'invoke']);
+const OPS = new Set([
+  'tools.read',
+  'tools.write',
+  'tools.grep',
+  'tools.bash',
+  'tools.webFetch',
+  'apis.call',
+  'model.chat',
+  'state.get',
+  'state.set',
+  'invoke',
+]);
 
 /** The tool or API a call uses, for its trace span. */
 function nameOf(op: string, a: Record<string, unknown>): string | undefined {
@@ -58,7 +75,13 @@ function nameOf(op: string, a: Record<string, unknown>): string | undefined {
   return op.startsWith('tools.') ? op.slice(6) : undefined;
 }
 
-export function hostCalls(guard: PermissionGuard, view: SkillView, services: HostServices, calls: CallRecord[], onCall?: (c: CallRecord) => void) {
+export function hostCalls(
+  guard: PermissionGuard,
+  view: SkillView,
+  services: HostServices,
+  calls: CallRecord[],
+  onCall?: (c: CallRecord) => void,
+) {
   const run = async (op: string, a: Record<string, unknown>): Promise<unknown> => {
     switch (op) {
       case 'tools.read':
@@ -74,7 +97,12 @@ export function hostCalls(guard: PermissionGuard, view: SkillView, services: Hos
         guard.tool('WebFetch');
         const url = guard.url(str(a.url, 'url'));
         const headers = headersOf(a.headers);
-        return services.webFetch({ url, ...(typeof a.method === 'string' ? { method: a.method } : {}), ...(headers ? { headers } : {}), ...(typeof a.body === 'string' ? { body: a.body } : {}) });
+        return services.webFetch({
+          url,
+          ...(typeof a.method === 'string' ? { method: a.method } : {}),
+          ...(headers ? { headers } : {}),
+          ...(typeof a.body === 'string' ? { body: a.body } : {}),
+        });
       }
       case 'apis.call': {
         const api = str(a.api, 'api');
@@ -109,7 +137,13 @@ export function hostCalls(guard: PermissionGuard, view: SkillView, services: Hos
       done({ op: known, ...(name ? { name } : {}), ok: true, ms: performance.now() - t });
       return v;
     } catch (e) {
-      done({ op: known, ...(name ? { name } : {}), ok: false, code: e instanceof AsporaError ? e.code : 'INTERNAL', ms: performance.now() - t });
+      done({
+        op: known,
+        ...(name ? { name } : {}),
+        ok: false,
+        code: e instanceof AsporaError ? e.code : 'INTERNAL',
+        ms: performance.now() - t,
+      });
       throw e;
     }
   };

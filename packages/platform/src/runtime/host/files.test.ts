@@ -6,7 +6,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,7 +31,17 @@ import { grepTool, readTool, writeTool } from './files.ts';
 let root: string;
 let view: SkillView;
 let socket: Server;
-const guard = new PermissionGuard({ ref: 'test/files', domain: 'test', role: null, tools: ['Read', 'Write', 'Grep'], apis: [], secrets: [], sharedResources: [], blockedResources: [], webFetchHosts: [] });
+const guard = new PermissionGuard({
+  ref: 'test/files',
+  domain: 'test',
+  role: null,
+  tools: ['Read', 'Write', 'Grep'],
+  apis: [],
+  secrets: [],
+  sharedResources: [],
+  blockedResources: [],
+  webFetchHosts: [],
+});
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'aspora-files-'));
@@ -36,7 +57,8 @@ before(async () => {
 });
 after(() => {
   // Should a FIFO open have blocked (the bug this guards against), open the other ends so the pool's threads come back.
-  for (const f of ['pipe', 'dir/pipe']) closeSync(openSync(join(view.scratchDir, f), constants.O_RDWR | constants.O_NONBLOCK));
+  for (const f of ['pipe', 'dir/pipe'])
+    closeSync(openSync(join(view.scratchDir, f), constants.O_RDWR | constants.O_NONBLOCK));
   socket.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -70,7 +92,10 @@ describe('a FIFO or socket in /scratch', { timeout: 30_000 }, () => {
     for (const hits of out.slice(28)) assert.deepEqual(hits, [{ path: '/scratch/file', line: 1, text: 'hello' }]);
     // An fs call of the platform's own goes through the same pool.
     assert.equal(readFileSync(join(view.bundleDir, 'DECISIONS.md'), 'utf8'), '# Decisions\n');
-    assert.equal(await (await import('node:fs/promises')).readFile(join(view.bundleDir, 'DECISIONS.md'), 'utf8'), '# Decisions\n');
+    assert.equal(
+      await (await import('node:fs/promises')).readFile(join(view.bundleDir, 'DECISIONS.md'), 'utf8'),
+      '# Decisions\n',
+    );
   });
 
   test('with a reader on the other end, Write still refuses it (the type is checked after the non-blocking open)', async () => {
@@ -105,7 +130,10 @@ describe('sizes and time', () => {
     // 10 files of 4 MB with a match on their last line: the first 8 fit the budget.
     for (let i = 0; i < 10; i++) writeFileSync(join(d, `f${i}`), `${'.'.repeat(4 * 1024 * 1024 - 7)}\nneedle`);
     const hits = await grepTool(guard, view, 'needle', '/scratch/many');
-    assert.deepEqual(hits.map((h) => h.path), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `/scratch/many/f${i}`));
+    assert.deepEqual(
+      hits.map((h) => h.path),
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `/scratch/many/f${i}`),
+    );
     rmSync(d, { recursive: true });
   });
 
@@ -118,27 +146,77 @@ describe('sizes and time', () => {
 
 describe('failures name the path in the sandbox, never the host path', () => {
   const cases: Array<[string, () => Promise<unknown>, string, RegExp]> = [
-    ['a name too long in the bundle', () => readTool(guard, view, 'x'.repeat(300)), 'BAD_REQUEST', /^read: a name in \/skill\/x+ is too long$/],
-    ['a name too long in /scratch', () => readTool(guard, view, `/scratch/${'x'.repeat(300)}`), 'BAD_REQUEST', /^read: a name in \/scratch\/x+ is too long$/],
-    ['Grep of a name too long', () => grepTool(guard, view, 'x', `/scratch/${'x'.repeat(300)}`), 'BAD_REQUEST', /^grep: a name in \/scratch\/x+ is too long$/],
+    [
+      'a name too long in the bundle',
+      () => readTool(guard, view, 'x'.repeat(300)),
+      'BAD_REQUEST',
+      /^read: a name in \/skill\/x+ is too long$/,
+    ],
+    [
+      'a name too long in /scratch',
+      () => readTool(guard, view, `/scratch/${'x'.repeat(300)}`),
+      'BAD_REQUEST',
+      /^read: a name in \/scratch\/x+ is too long$/,
+    ],
+    [
+      'Grep of a name too long',
+      () => grepTool(guard, view, 'x', `/scratch/${'x'.repeat(300)}`),
+      'BAD_REQUEST',
+      /^grep: a name in \/scratch\/x+ is too long$/,
+    ],
     ['a missing file', () => readTool(guard, view, '/scratch/nope'), 'NOT_FOUND', /^no file \/scratch\/nope$/],
-    ['a file used as a folder', () => readTool(guard, view, '/scratch/file/x'), 'NOT_FOUND', /^no file \/scratch\/file\/x$/],
-    ['a folder read as a file', () => readTool(guard, view, '/scratch/dir'), 'BAD_REQUEST', /^read: \/scratch\/dir is a folder$/],
-    ['a folder written as a file', () => writeTool(guard, view, '/scratch/dir', 'x'), 'BAD_REQUEST', /^write: \/scratch\/dir is a folder$/],
-    ['a folder of the bundle read as a file', () => readTool(guard, view, 'code'), 'BAD_REQUEST', /^read: \/skill\/code is a folder$/],
-    ['a write below a symlink', () => writeTool(guard, view, '/scratch/link/passwd', 'x'), 'PERMISSION_DENIED', /may not use \/scratch\/link\/passwd: symlinks in \/scratch are not followed$/],
-    ['a read of a symlink', () => readTool(guard, view, '/scratch/link'), 'PERMISSION_DENIED', /may not use \/scratch\/link: symlinks in \/scratch are not followed$/],
+    [
+      'a file used as a folder',
+      () => readTool(guard, view, '/scratch/file/x'),
+      'NOT_FOUND',
+      /^no file \/scratch\/file\/x$/,
+    ],
+    [
+      'a folder read as a file',
+      () => readTool(guard, view, '/scratch/dir'),
+      'BAD_REQUEST',
+      /^read: \/scratch\/dir is a folder$/,
+    ],
+    [
+      'a folder written as a file',
+      () => writeTool(guard, view, '/scratch/dir', 'x'),
+      'BAD_REQUEST',
+      /^write: \/scratch\/dir is a folder$/,
+    ],
+    [
+      'a folder of the bundle read as a file',
+      () => readTool(guard, view, 'code'),
+      'BAD_REQUEST',
+      /^read: \/skill\/code is a folder$/,
+    ],
+    [
+      'a write below a symlink',
+      () => writeTool(guard, view, '/scratch/link/passwd', 'x'),
+      'PERMISSION_DENIED',
+      /may not use \/scratch\/link\/passwd: symlinks in \/scratch are not followed$/,
+    ],
+    [
+      'a read of a symlink',
+      () => readTool(guard, view, '/scratch/link'),
+      'PERMISSION_DENIED',
+      /may not use \/scratch\/link: symlinks in \/scratch are not followed$/,
+    ],
   ];
   for (const [name, call, code, message] of cases) {
     test(name, async () => {
       const e = await failure(call());
       assert.equal(e.code, code, e.message);
       assert.match(e.message, message);
-      assert.ok(!e.message.includes(root) && !e.message.includes('/proc/self/fd') && !(e.hint ?? '').includes(root), e.message);
+      assert.ok(
+        !e.message.includes(root) && !e.message.includes('/proc/self/fd') && !(e.hint ?? '').includes(root),
+        e.message,
+      );
     });
   }
 
-  test('a file the host may not open (mode 000, platform not root) is a denial naming it', { skip: process.getuid?.() === 0 ? 'root reads any mode' : undefined }, async () => {
+  test('a file the host may not open (mode 000, platform not root) is a denial naming it', {
+    skip: process.getuid?.() === 0 ? 'root reads any mode' : undefined,
+  }, async () => {
     writeFileSync(join(view.scratchDir, 'locked'), 'x');
     chmodSync(join(view.scratchDir, 'locked'), 0o000);
     const e = await failure(readTool(guard, view, '/scratch/locked'));

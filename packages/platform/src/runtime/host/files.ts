@@ -30,7 +30,12 @@ const MAX_GREP_DEPTH = 32;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_NONBLOCK, O_NOFOLLOW } = constants;
 
 /** An open file or folder of the view, or null when the path does not exist. Never blocks. */
-async function openVisible(guard: PermissionGuard, view: SkillView, v: VisiblePath, flags: number): Promise<FileHandle | null> {
+async function openVisible(
+  guard: PermissionGuard,
+  view: SkillView,
+  v: VisiblePath,
+  flags: number,
+): Promise<FileHandle | null> {
   try {
     if (v.area === 'scratch') return await openBeneath(view.scratchDir, v.rel, flags);
     const p = await toHost(view, v, (flags & O_CREAT) === 0);
@@ -54,8 +59,12 @@ export function readTool(guard: PermissionGuard, view: SkillView, path: string):
       if (!fh) throw new AsporaError('NOT_FOUND', `no file ${v.path}`);
       try {
         const s = await fh.stat();
-        if (s.isDirectory()) throw new AsporaError('BAD_REQUEST', `read: ${v.path} is a folder`, { hint: 'Grep lists what is in a folder' });
-        if (!s.isFile()) throw new AsporaError('BAD_REQUEST', `read: ${v.path} is not a regular file (a FIFO, socket or device)`);
+        if (s.isDirectory())
+          throw new AsporaError('BAD_REQUEST', `read: ${v.path} is a folder`, {
+            hint: 'Grep lists what is in a folder',
+          });
+        if (!s.isFile())
+          throw new AsporaError('BAD_REQUEST', `read: ${v.path} is not a regular file (a FIFO, socket or device)`);
         const buf = s.size > MAX_READ ? null : await readCapped(fh, MAX_READ, d);
         if (!buf) throw new AsporaError('PAYLOAD_TOO_LARGE', `${v.path} is larger than ${MAX_READ} bytes`);
         return buf.toString('utf8');
@@ -74,16 +83,24 @@ export function writeTool(guard: PermissionGuard, view: SkillView, path: string,
   if (typeof content !== 'string') throw new AsporaError('BAD_REQUEST', 'write: content must be a string');
   const size = Buffer.byteLength(content);
   if (view.writeBudget) {
-    if (size > view.writeBudget.bytes) throw new AsporaError('PAYLOAD_TOO_LARGE', `write: this execution may write ${view.writeBudget.bytes} more bytes through the Write tool, not ${size}`);
+    if (size > view.writeBudget.bytes)
+      throw new AsporaError(
+        'PAYLOAD_TOO_LARGE',
+        `write: this execution may write ${view.writeBudget.bytes} more bytes through the Write tool, not ${size}`,
+      );
     view.writeBudget.bytes -= size;
   }
   const done = bounded('write', async () => {
     try {
       // Not truncated at open: only once it is known to be a regular file.
       const fh = await openVisible(guard, view, v, O_WRONLY | O_CREAT);
-      if (!fh) throw new AsporaError('NOT_FOUND', `no folder for ${v.path}`, { hint: 'create the folder first (Bash: mkdir -p), or write to /scratch/<file>' });
+      if (!fh)
+        throw new AsporaError('NOT_FOUND', `no folder for ${v.path}`, {
+          hint: 'create the folder first (Bash: mkdir -p), or write to /scratch/<file>',
+        });
       try {
-        if (!(await fh.stat()).isFile()) throw new AsporaError('BAD_REQUEST', `write: ${v.path} is not a regular file (a FIFO, socket or device)`);
+        if (!(await fh.stat()).isFile())
+          throw new AsporaError('BAD_REQUEST', `write: ${v.path} is not a regular file (a FIFO, socket or device)`);
         await fh.truncate(0);
         await fh.writeFile(content);
       } finally {
@@ -103,15 +120,23 @@ export function writeTool(guard: PermissionGuard, view: SkillView, path: string,
 }
 
 function compile(pattern: unknown): RE2JS {
-  if (typeof pattern !== 'string' || pattern.length > 1000) throw new AsporaError('BAD_REQUEST', 'grep: pattern must be a string of at most 1000 characters');
+  if (typeof pattern !== 'string' || pattern.length > 1000)
+    throw new AsporaError('BAD_REQUEST', 'grep: pattern must be a string of at most 1000 characters');
   try {
     return RE2JS.compile(pattern);
   } catch (e) {
-    throw new AsporaError('BAD_REQUEST', `grep: ${(e as Error).message}`, { hint: 'RE2 syntax: no backreferences or lookaround' });
+    throw new AsporaError('BAD_REQUEST', `grep: ${(e as Error).message}`, {
+      hint: 'RE2 syntax: no backreferences or lookaround',
+    });
   }
 }
 
-export function grepTool(guard: PermissionGuard, view: SkillView, pattern: unknown, path?: unknown): Promise<Array<{ path: string; line: number; text: string }>> {
+export function grepTool(
+  guard: PermissionGuard,
+  view: SkillView,
+  pattern: unknown,
+  path?: unknown,
+): Promise<Array<{ path: string; line: number; text: string }>> {
   guard.tool('Grep');
   const re = compile(pattern);
   const start = guard.path(typeof path === 'string' && path ? path : '/skill', 'read');
@@ -120,7 +145,8 @@ export function grepTool(guard: PermissionGuard, view: SkillView, pattern: unkno
     let files = 0;
     let bytes = 0;
     let entries = 0;
-    const full = () => hits.length >= MAX_GREP_HITS || files >= MAX_GREP_FILES || bytes >= MAX_GREP_BYTES || entries >= MAX_GREP_ENTRIES;
+    const full = () =>
+      hits.length >= MAX_GREP_HITS || files >= MAX_GREP_FILES || bytes >= MAX_GREP_BYTES || entries >= MAX_GREP_ENTRIES;
     const walk = async (v: VisiblePath, depth: number): Promise<void> => {
       d.check();
       if (full()) return;
@@ -149,12 +175,16 @@ export function grepTool(guard: PermissionGuard, view: SkillView, pattern: unkno
         const child = toVisible(`${v.path}/${name}`);
         // Every file is checked on its own: a blocked file inside an allowed folder stays unread.
         // One that cannot be opened (gone, a symlink in /scratch, a socket) is passed over.
-        if (child && guard.resources.check(child).allowed) await walk(child, depth + 1).catch((e) => (e instanceof AsporaError && e.code === 'TIMEOUT' ? Promise.reject(e) : undefined));
+        if (child && guard.resources.check(child).allowed)
+          await walk(child, depth + 1).catch((e) =>
+            e instanceof AsporaError && e.code === 'TIMEOUT' ? Promise.reject(e) : undefined,
+          );
       }
       if (text !== undefined) {
         files++;
         const lines = text.split('\n');
-        for (let i = 0; i < lines.length && hits.length < MAX_GREP_HITS; i++) if (re.matcher(lines[i]!).find()) hits.push({ path: v.path, line: i + 1, text: lines[i]!.slice(0, 500) });
+        for (let i = 0; i < lines.length && hits.length < MAX_GREP_HITS; i++)
+          if (re.matcher(lines[i]!).find()) hits.push({ path: v.path, line: i + 1, text: lines[i]!.slice(0, 500) });
       }
     };
     try {

@@ -29,14 +29,18 @@ export function fsError(e: unknown, tool: string, v: VisiblePath, guard: Permiss
     case 'ENOSPC':
     case 'EDQUOT':
     case 'EFBIG':
-      return new AsporaError('PAYLOAD_TOO_LARGE', `${tool}: no space left for ${p}`, { hint: "a worker's /scratch counts against its memory (runtime.memory); files are at most 64 MB" });
+      return new AsporaError('PAYLOAD_TOO_LARGE', `${tool}: no space left for ${p}`, {
+        hint: "a worker's /scratch counts against its memory (runtime.memory); files are at most 64 MB",
+      });
     case 'ENAMETOOLONG':
       return new AsporaError('BAD_REQUEST', `${tool}: a name in ${p} is too long`);
     case 'EROFS':
       return guard.deny(p, 'it is read-only');
     case 'EMFILE':
     case 'ENFILE':
-      return new AsporaError('UNAVAILABLE', `${tool}: the platform has too many open files`, { hint: 'try again in a moment' });
+      return new AsporaError('UNAVAILABLE', `${tool}: the platform has too many open files`, {
+        hint: 'try again in a moment',
+      });
     default:
       return new AsporaError('INTERNAL', `${tool} of ${p} failed${code ? ` (${code})` : ''}`);
   }

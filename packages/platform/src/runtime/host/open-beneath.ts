@@ -25,13 +25,18 @@ export async function openBeneath(root: string, rel: string, flags: number, mode
       const at = `/proc/self/fd/${dir.fd}/${comp}`;
       const next = await open(at, DIR).catch(async (e: NodeJS.ErrnoException) => {
         // O_DIRECTORY|O_NOFOLLOW says ENOTDIR for a symlink and for a file alike.
-        if (e.code === 'ENOTDIR' && (await lstat(at).catch(() => undefined))?.isSymbolicLink()) throw new Escape('a symlink on the way');
+        if (e.code === 'ENOTDIR' && (await lstat(at).catch(() => undefined))?.isSymbolicLink())
+          throw new Escape('a symlink on the way');
         throw e;
       });
       await dir.close();
       dir = next;
     }
-    return await open(`/proc/self/fd/${dir.fd}/${parts[parts.length - 1]}`, flags | O_NOFOLLOW | O_NONBLOCK, mode).catch((e: NodeJS.ErrnoException) => {
+    return await open(
+      `/proc/self/fd/${dir.fd}/${parts[parts.length - 1]}`,
+      flags | O_NOFOLLOW | O_NONBLOCK,
+      mode,
+    ).catch((e: NodeJS.ErrnoException) => {
       // ELOOP: the last component is a symlink.
       if (e.code === 'ELOOP') throw new Escape('the path is a symlink');
       throw e;

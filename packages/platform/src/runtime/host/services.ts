@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { AsporaError, type SkillResult } from '@aspora/sdk';
-import type { Redactor } from '../../access/redactor.ts';
+import type { Redactor } from '../../secrets/redactor.ts';
 import type { SkillModelPrefs } from '../../gateway/gateway.ts';
 import type { ModelCallRecord } from '../../gateway/types.ts';
 import { webFetch, type WebFetchPolicy } from '../../integrations/web-fetch.ts';
@@ -52,7 +52,10 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
   return {
     async invoke(skill, input): Promise<SkillResult> {
       const depth = (c.req.depth ?? 0) + 1;
-      if (depth > MAX_INVOKE_DEPTH) throw new AsporaError('BAD_REQUEST', `invoke chain deeper than ${MAX_INVOKE_DEPTH}`, { hint: 'a skill that invokes itself (or a cycle) never ends' });
+      if (depth > MAX_INVOKE_DEPTH)
+        throw new AsporaError('BAD_REQUEST', `invoke chain deeper than ${MAX_INVOKE_DEPTH}`, {
+          hint: 'a skill that invokes itself (or a cycle) never ends',
+        });
       // The child's record references this one: it must exist first.
       await c.runtime.recorder.ensureStarted(c.row);
       const child = await c.runtime.run({
@@ -67,11 +70,20 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         ...(c.req.workflowId ? { workflowId: c.req.workflowId } : {}),
         ...(c.row.record.userId ? { userId: c.row.record.userId } : {}),
       });
-      if (child.error) throw new AsporaError(child.error.code as 'HANDLER_ERROR', `${skill} failed: ${child.error.message}`, { details: { executionId: child.id, ...(child.error.details ?? {}) } });
+      if (child.error)
+        throw new AsporaError(child.error.code as 'HANDLER_ERROR', `${skill} failed: ${child.error.message}`, {
+          details: { executionId: child.id, ...(child.error.details ?? {}) },
+        });
       return child.result as SkillResult;
     },
     state: {
-      get: async (key) => (await db.query<{ value: unknown }>('SELECT value FROM skill_state WHERE skill_id = $1 AND key = $2', [skillId, key]))[0]?.value,
+      get: async (key) =>
+        (
+          await db.query<{ value: unknown }>('SELECT value FROM skill_state WHERE skill_id = $1 AND key = $2', [
+            skillId,
+            key,
+          ])
+        )[0]?.value,
       set: async (key, value) => {
         await db.query(
           `INSERT INTO skill_state (skill_id, key, value) VALUES ($1, $2, $3)
@@ -82,13 +94,30 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
     },
     bash: (command, timeoutMs) => bash(c, command, timeoutMs, bashes),
     api: (api, method, args) => {
-      if (!c.deps.apis) throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, { hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml` });
+      if (!c.deps.apis)
+        throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, {
+          hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml`,
+        });
       return c.deps.apis.call({ ref, domain }, api, method, args);
     },
     webFetch: (r) => webFetch(r, c.webFetch, c.guard),
     chat: (args) => {
-      if (!c.deps.gateway) throw new AsporaError('UNAVAILABLE', 'no model gateway on this platform', { hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL' });
-      return c.deps.gateway.chat(args, { ref, domain, ownerTeam: c.ownerTeam, executionId: c.row.record.id, prefs: c.prefs, executionCost: () => c.row.record.model.cost }, c.onModelCall);
+      if (!c.deps.gateway)
+        throw new AsporaError('UNAVAILABLE', 'no model gateway on this platform', {
+          hint: 'set OPENROUTER_API_KEY or ASPORA_MODEL_BASE_URL',
+        });
+      return c.deps.gateway.chat(
+        args,
+        {
+          ref,
+          domain,
+          ownerTeam: c.ownerTeam,
+          executionId: c.row.record.id,
+          prefs: c.prefs,
+          executionCost: () => c.row.record.model.cost,
+        },
+        c.onModelCall,
+      );
     },
     close() {
       for (const b of bashes) killGroup(b);
@@ -109,7 +138,13 @@ function bash(c: ServiceContext, command: string, timeoutMs: number, running: Se
   const worker = c.worker();
   if (!worker) throw new AsporaError('UNAVAILABLE', 'bash: the execution has no worker');
   const spec: LaunchSpec = { mounts: [], command: ['/bin/sh', '-c', command], env: {} };
-  const { child, channel } = launch(c.mode, spec, { bundleDir: c.prepared.bundleDir, ...worker.dirs, shared: c.prepared.shared }, c.limits, worker.cgroup);
+  const { child, channel } = launch(
+    c.mode,
+    spec,
+    { bundleDir: c.prepared.bundleDir, ...worker.dirs, shared: c.prepared.shared },
+    c.limits,
+    worker.cgroup,
+  );
   channel.destroy();
   running.add(child);
   return new Promise<{ stdout: string; stderr: string; exitCode: number }>((resolve) => {

@@ -16,7 +16,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsporaError, type Issue } from '@aspora/sdk';
-import { giveToSandbox, runBuild, stopped, takeOutput, withWorkDir, type BuildLimits, type BuildSandbox } from '../sandbox/build.ts';
+import {
+  giveToSandbox,
+  runBuild,
+  stopped,
+  takeOutput,
+  withWorkDir,
+  type BuildLimits,
+  type BuildSandbox,
+} from '../sandbox/build.ts';
 import type { LanguageAdapter, LaunchSpec, PrepareOptions } from './types.ts';
 
 /** sdks/go of this repository (this file is packages/platform/src/runtime/languages/go.ts). */
@@ -26,7 +34,14 @@ const SANDBOX_SDK = '/opt/aspora/go-sdk';
 const SANDBOX_CACHE = '/opt/aspora/go-cache';
 const GENERATED_MAIN = 'zz_aspora_main.go';
 /** The first build on a machine compiles the standard library: minutes and a few hundred MB. */
-const LIMITS: BuildLimits = { kind: 'go', memoryMb: 2048, timeoutMs: 5 * 60_000, cpuSeconds: 900, maxProcesses: 256, maxFileMb: 128 };
+const LIMITS: BuildLimits = {
+  kind: 'go',
+  memoryMb: 2048,
+  timeoutMs: 5 * 60_000,
+  cpuSeconds: 900,
+  maxProcesses: 256,
+  maxFileMb: 128,
+};
 const SANDBOX_UID = 65534;
 /** What bubblewrap shows the sandbox of the host anyway (launch.ts): a toolchain there needs no mount. */
 const VISIBLE = ['/usr/', '/bin/', '/lib/', '/lib64/', '/sbin/'];
@@ -87,7 +102,12 @@ export function goEnv(cacheDir: string): NodeJS.ProcessEnv {
  * when there is no sandbox). The work folder at /scratch is the module; its dot-folders (output,
  * temporary files, GOPATH) are not part of the package.
  */
-const sandboxGoEnv = (): Record<string, string> => ({ GOCACHE: SANDBOX_CACHE, GOTMPDIR: '/scratch/.tmp', GOPATH: '/scratch/.gopath', ...OFFLINE });
+const sandboxGoEnv = (): Record<string, string> => ({
+  GOCACHE: SANDBOX_CACHE,
+  GOTMPDIR: '/scratch/.tmp',
+  GOPATH: '/scratch/.gopath',
+  ...OFFLINE,
+});
 
 const goroots = new Map<string, Promise<string>>();
 
@@ -97,20 +117,38 @@ function goroot(): Promise<string> {
   let p = goroots.get(bin);
   if (!p) {
     p = new Promise<string>((resolve, reject) => {
-      const env = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME || tmpdir(), GOENV: 'off', GOTOOLCHAIN: 'local', GOTELEMETRY: 'off' };
+      const env = {
+        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+        HOME: process.env.HOME || tmpdir(),
+        GOENV: 'off',
+        GOTOOLCHAIN: 'local',
+        GOTELEMETRY: 'off',
+      };
       const child = spawn(bin, ['env', 'GOROOT'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
       child.on('error', (e: NodeJS.ErrnoException) =>
         reject(
           e.code === 'ENOENT'
-            ? new AsporaError('UNAVAILABLE', `Go handlers need the Go toolchain on the platform host: ${bin} was not found`, {
-                hint: 'install Go 1.19 or newer (apt-get install golang-go) or set ASPORA_GO to the go binary',
-              })
+            ? new AsporaError(
+                'UNAVAILABLE',
+                `Go handlers need the Go toolchain on the platform host: ${bin} was not found`,
+                {
+                  hint: 'install Go 1.19 or newer (apt-get install golang-go) or set ASPORA_GO to the go binary',
+                },
+              )
             : e,
         ),
       );
-      child.on('close', (code) => (code === 0 && out.trim() ? resolve(out.trim()) : reject(new AsporaError('UNAVAILABLE', `${bin} env GOROOT failed (exit ${code})`, { hint: 'check the Go installation, or set ASPORA_GO' }))));
+      child.on('close', (code) =>
+        code === 0 && out.trim()
+          ? resolve(out.trim())
+          : reject(
+              new AsporaError('UNAVAILABLE', `${bin} env GOROOT failed (exit ${code})`, {
+                hint: 'check the Go installation, or set ASPORA_GO',
+              }),
+            ),
+      );
     });
     goroots.set(bin, p);
     p.catch(() => goroots.delete(bin));
@@ -140,14 +178,21 @@ function goCache(opts: PrepareOptions): string {
 }
 
 const goFiles = async (dir: string, test: boolean): Promise<string[]> =>
-  existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.go') && (test || !f.endsWith('_test.go'))).sort() : [];
+  existsSync(dir)
+    ? (await readdir(dir)).filter((f) => f.endsWith('.go') && (test || !f.endsWith('_test.go'))).sort()
+    : [];
 
 /** Compiler output with the build folder's file names turned back into bundle paths, and no host path. */
 function compilerMessage(output: string, origin: Map<string, string>, hostPaths: Array<[string, string]>): string {
   let text = output
     .split('\n')
     .filter((l) => l.trim() && !l.startsWith('# ')) // "# skill": the package header
-    .map((l) => l.replace(/(^|[\s(])(?:\.\/|\/scratch\/)?([\w.-]+\.go)(?=:\d)/g, (_, pre: string, f: string) => pre + (origin.get(f) ?? f)))
+    .map((l) =>
+      l.replace(
+        /(^|[\s(])(?:\.\/|\/scratch\/)?([\w.-]+\.go)(?=:\d)/g,
+        (_, pre: string, f: string) => pre + (origin.get(f) ?? f),
+      ),
+    )
     .join('\n');
   for (const [from, to] of hostPaths) text = text.split(from).join(to);
   return text.length > 4000 ? `${text.slice(0, 4000)}\n…` : text;
@@ -192,7 +237,12 @@ async function build(opts: PrepareOptions, plan: BuildPlan): Promise<void> {
     // Only .go files are copied: the bundle's go.mod, go.work, .s or .syso files never reach the compiler.
     for (const src of plan.sources) {
       for (const f of await goFiles(join(opts.bundleDir, src.rel), src.test)) {
-        if (origin.has(f)) throw new AsporaError('BUNDLE_INVALID', `${src.rel}/${f} has the same name as ${origin.get(f)}: the Go files are compiled as one package`, { hint: 'rename one of them' });
+        if (origin.has(f))
+          throw new AsporaError(
+            'BUNDLE_INVALID',
+            `${src.rel}/${f} has the same name as ${origin.get(f)}: the Go files are compiled as one package`,
+            { hint: 'rename one of them' },
+          );
         origin.set(f, `${src.rel}/${f}`);
         await copyFile(join(opts.bundleDir, src.rel, f), join(work, f));
       }
@@ -203,7 +253,9 @@ async function build(opts: PrepareOptions, plan: BuildPlan): Promise<void> {
     const dirs = ['.out', '.tmp', '.gopath'].map((d) => join(work, d));
     for (const d of dirs) await mkdir(d);
     giveToSandbox(sb, [...dirs, ...[...origin.keys(), 'go.mod'].map((f) => join(work, f))]);
-    opts.log?.(`go: compiling ${plan.what} (once per version; the first build on a machine also compiles the standard library)`);
+    opts.log?.(
+      `go: compiling ${plan.what} (once per version; the first build on a machine also compiles the standard library)`,
+    );
     const t0 = performance.now();
     const spec: LaunchSpec = {
       mounts: [
@@ -217,24 +269,36 @@ async function build(opts: PrepareOptions, plan: BuildPlan): Promise<void> {
     const r = await runBuild(sb, spec, opts.bundleDir, work, LIMITS);
     if (r.exitCode !== 0) {
       const why = stopped('the Go build', r, LIMITS, sb);
-      const msg = compilerMessage(r.output, origin, [[work, '.'], [GO_SDK_DIR, 'github.com/aspora/sdk-go'], [SANDBOX_SDK, 'github.com/aspora/sdk-go']]) || `go exited with ${r.exitCode ?? r.signal}`;
+      const msg =
+        compilerMessage(r.output, origin, [
+          [work, '.'],
+          [GO_SDK_DIR, 'github.com/aspora/sdk-go'],
+          [SANDBOX_SDK, 'github.com/aspora/sdk-go'],
+        ]) || `go exited with ${r.exitCode ?? r.signal}`;
       const noHandler = /undefined: Handler/.test(r.output);
-      throw new AsporaError('BUNDLE_INVALID', why ? `the Go ${plan.what} could not be built: ${why}` : `the Go ${plan.what} does not compile:\n${msg}`, {
-        issues: why ? [] : issuesOf(msg),
-        hint: noHandler
-          ? 'declare func Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) in package main under code/'
-          : 'fix the code (go vet, or aspora validate) and deploy a new version',
-      });
+      throw new AsporaError(
+        'BUNDLE_INVALID',
+        why ? `the Go ${plan.what} could not be built: ${why}` : `the Go ${plan.what} does not compile:\n${msg}`,
+        {
+          issues: why ? [] : issuesOf(msg),
+          hint: noHandler
+            ? 'declare func Handler(ctx *aspora.SkillContext) (*aspora.SkillResult, error) in package main under code/'
+            : 'fix the code (go vet, or aspora validate) and deploy a new version',
+        },
+      );
     }
     // the sandbox user runs it, whatever the umask; the rename is atomic: a concurrent prepare never sees half a file
-    if (!(await takeOutput(work, '.out/binary', plan.out, 0o755))) throw new AsporaError('INTERNAL', `the Go build of the ${plan.what} wrote no binary`);
+    if (!(await takeOutput(work, '.out/binary', plan.out, 0o755)))
+      throw new AsporaError('INTERNAL', `the Go build of the ${plan.what} wrote no binary`);
     opts.log?.(`go: built ${plan.what} in ${Math.round(performance.now() - t0)} ms`);
   });
 }
 
 function codeDir(opts: PrepareOptions): string {
   if (!opts.entryPoint.endsWith('.go') || !existsSync(join(opts.bundleDir, opts.entryPoint))) {
-    throw new AsporaError('BUNDLE_INVALID', `the Go entry point ${opts.entryPoint} is not a .go file of the bundle`, { hint: 'runtime.entry_point: code/handler.go' });
+    throw new AsporaError('BUNDLE_INVALID', `the Go entry point ${opts.entryPoint} is not a .go file of the bundle`, {
+      hint: 'runtime.entry_point: code/handler.go',
+    });
   }
   return dirname(opts.entryPoint);
 }
@@ -263,7 +327,9 @@ export const goAdapter: LanguageAdapter = {
   async prepareTests(opts: PrepareOptions): Promise<LaunchSpec> {
     const rel = codeDir(opts);
     if ((await goFiles(join(opts.bundleDir, 'tests', 'unit'), true)).every((f) => !f.endsWith('_test.go'))) {
-      throw new AsporaError('NOT_FOUND', 'the skill has no unit tests (tests/unit/*_test.go)', { hint: 'aspora create writes one to start from' });
+      throw new AsporaError('NOT_FOUND', 'the skill has no unit tests (tests/unit/*_test.go)', {
+        hint: 'aspora create writes one to start from',
+      });
     }
     // code/ and tests/unit/ compile as one package main, so tests reach unexported helpers.
     await buildOnce(opts, {

@@ -12,7 +12,10 @@ const adapters = new Map<Language, () => Promise<LanguageAdapter>>([
 
 export function adapterFor(language: string): LanguageAdapter {
   const load = adapters.get(language as Language);
-  if (!load) throw new AsporaError('UNAVAILABLE', `this platform cannot run ${language} handlers yet`, { hint: 'runtime.language is one of typescript, python, go' });
+  if (!load)
+    throw new AsporaError('UNAVAILABLE', `this platform cannot run ${language} handlers yet`, {
+      hint: 'runtime.language is one of typescript, python, go',
+    });
   // Adapters load lazily (the Go one spawns the toolchain only when used); wrap the promise.
   return {
     language: language as Language,

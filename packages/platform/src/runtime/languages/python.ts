@@ -26,7 +26,14 @@ export const PYTHON_SDK_DIR = fileURLToPath(new URL('../../../../../sdks/python'
 const SANDBOX_SDK = '/opt/aspora/python';
 const MIN_VERSION: [number, number] = [3, 9];
 const RUN_TIMEOUT_MS = 60_000;
-const CHECK_LIMITS: BuildLimits = { kind: 'python', memoryMb: 512, timeoutMs: 60_000, cpuSeconds: 60, maxProcesses: 16, maxFileMb: 1 };
+const CHECK_LIMITS: BuildLimits = {
+  kind: 'python',
+  memoryMb: 512,
+  timeoutMs: 60_000,
+  cpuSeconds: 60,
+  maxProcesses: 16,
+  maxFileMb: 1,
+};
 const INSTALL_HINT = 'apt-get install python3 or set ASPORA_PYTHON';
 /** What bubblewrap shows the sandbox of the host anyway (launch.ts): no mount needed. */
 const VISIBLE = ['/usr', '/bin', '/lib', '/lib64', '/sbin'];
@@ -58,7 +65,11 @@ function candidate(): string {
   return 'python3'; // not found: the probe's ENOENT becomes UNAVAILABLE
 }
 
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // The caller's environment (a pyenv shim needs it); -I keeps PYTHON* variables out of Python.
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C.UTF-8' } });
@@ -71,13 +82,20 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
       clearTimeout(timer);
       reject(
         e.code === 'ENOENT' || e.code === 'EACCES'
-          ? new AsporaError('UNAVAILABLE', `Python handlers need Python ${MIN_VERSION.join('.')}+ on the platform host: ${cmd} was not found`, { hint: INSTALL_HINT })
+          ? new AsporaError(
+              'UNAVAILABLE',
+              `Python handlers need Python ${MIN_VERSION.join('.')}+ on the platform host: ${cmd} was not found`,
+              { hint: INSTALL_HINT },
+            )
           : e,
       );
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (signal) reject(new AsporaError('UNAVAILABLE', `${cmd} ${args[0] ?? ''} did not finish (${signal})`, { hint: INSTALL_HINT }));
+      if (signal)
+        reject(
+          new AsporaError('UNAVAILABLE', `${cmd} ${args[0] ?? ''} did not finish (${signal})`, { hint: INSTALL_HINT }),
+        );
       else resolve({ code, stdout, stderr });
     });
     child.stdin.on('error', () => {}); // a child that exits at once closes its stdin: not our error
@@ -85,7 +103,8 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
   });
 }
 
-const PROBE = 'import json, sys; print(json.dumps({"executable": sys.executable, "version": list(sys.version_info[:3]), "prefixes": [sys.prefix, sys.base_prefix]}))';
+const PROBE =
+  'import json, sys; print(json.dumps({"executable": sys.executable, "version": list(sys.version_info[:3]), "prefixes": [sys.prefix, sys.base_prefix]}))';
 
 const isVisible = (p: string) => VISIBLE.some((v) => p === v || p.startsWith(`${v}/`));
 
@@ -108,12 +127,20 @@ async function probe(cmd: string): Promise<PythonInterpreter> {
   try {
     info = JSON.parse(r.stdout) as typeof info;
   } catch {
-    throw new AsporaError('UNAVAILABLE', `${cmd} is not a working Python 3 (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`, { hint: INSTALL_HINT });
+    throw new AsporaError(
+      'UNAVAILABLE',
+      `${cmd} is not a working Python 3 (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`,
+      { hint: INSTALL_HINT },
+    );
   }
   const [major, minor] = info.version;
   const version = info.version.join('.');
   if (major !== MIN_VERSION[0] || minor < MIN_VERSION[1]) {
-    throw new AsporaError('UNAVAILABLE', `${cmd} is Python ${version}; Python handlers need ${MIN_VERSION.join('.')} or newer`, { hint: INSTALL_HINT });
+    throw new AsporaError(
+      'UNAVAILABLE',
+      `${cmd} is Python ${version}; Python handlers need ${MIN_VERSION.join('.')} or newer`,
+      { hint: INSTALL_HINT },
+    );
   }
   const executable = isAbsolute(info.executable) ? info.executable : realpathSync(cmd);
   // The prefixes hold the standard library (and a venv's site-packages); the binary's own prefix
@@ -142,7 +169,9 @@ async function interpreterFor(opts: PrepareOptions): Promise<PythonInterpreter> 
   const py = await pythonInterpreter();
   if (process.getuid?.() === 0) {
     for (const m of py.mounts.filter((m) => !othersCanRead(m.host))) {
-      opts.log?.(`python: ${m.host} (the prefix of ${py.executable}) is not readable by the sandbox user (uid 65534); the worker will not start in bubblewrap — set ASPORA_PYTHON to an interpreter under /usr (apt-get install python3)`);
+      opts.log?.(
+        `python: ${m.host} (the prefix of ${py.executable}) is not readable by the sandbox user (uid 65534); the worker will not start in bubblewrap — set ASPORA_PYTHON to an interpreter under /usr (apt-get install python3)`,
+      );
     }
   }
   return py;
@@ -154,7 +183,11 @@ function codeDir(opts: PrepareOptions): string {
   const path = join(opts.bundleDir, entry);
   const inside = !isAbsolute(entry) && entry !== '..' && !entry.startsWith(`..${sep}`);
   if (!inside || !entry.endsWith('.py') || !existsSync(path) || !statSync(path).isFile()) {
-    throw new AsporaError('BUNDLE_INVALID', `the Python entry point ${opts.entryPoint} is not a .py file of the bundle`, { hint: 'runtime.entry_point: code/handler.py' });
+    throw new AsporaError(
+      'BUNDLE_INVALID',
+      `the Python entry point ${opts.entryPoint} is not a .py file of the bundle`,
+      { hint: 'runtime.entry_point: code/handler.py' },
+    );
   }
   return dirname(entry);
 }
@@ -187,8 +220,14 @@ os.write(3, (json.dumps({"files": len(files), "issues": issues[:200]}) + "\\n").
 
 async function syntaxCheck(opts: PrepareOptions, py: PythonInterpreter, rel: string): Promise<void> {
   opts.log?.(`python: checking the syntax of ${rel}/ with Python ${py.version}`);
-  const spec: LaunchSpec = { mounts: py.mounts, command: [py.executable, '-I', '-B', '-c', CHECK, '/skill', rel], env: {} };
-  const r = await withWorkDir(opts.sandbox, opts.cacheDir, (work) => runBuild(opts.sandbox, spec, opts.bundleDir, work, CHECK_LIMITS));
+  const spec: LaunchSpec = {
+    mounts: py.mounts,
+    command: [py.executable, '-I', '-B', '-c', CHECK, '/skill', rel],
+    env: {},
+  };
+  const r = await withWorkDir(opts.sandbox, opts.cacheDir, (work) =>
+    runBuild(opts.sandbox, spec, opts.bundleDir, work, CHECK_LIMITS),
+  );
   let report: { files: number; issues: Issue[] } | undefined;
   try {
     report = JSON.parse(r.report) as typeof report;
@@ -197,14 +236,25 @@ async function syntaxCheck(opts: PrepareOptions, py: PythonInterpreter, rel: str
   }
   if (!report) {
     const why = stopped('the Python syntax check', r, CHECK_LIMITS, opts.sandbox);
-    if (why) throw new AsporaError('BUNDLE_INVALID', `the Python handler could not be checked: ${why}`, { hint: 'a source file too large or too deeply nested to compile; split it, or load big data from a file at run time' });
-    opts.log?.(`python: the syntax check stopped without a result (exit ${r.exitCode ?? r.signal}): ${r.output.slice(-2000)}`);
-    throw new AsporaError('UNAVAILABLE', `the Python syntax check could not run in the sandbox (exit ${r.exitCode ?? r.signal}); the platform's log has its output`, {
-      hint: `the interpreter ${py.executable} must be readable by the sandbox user (${INSTALL_HINT})`,
-    });
+    if (why)
+      throw new AsporaError('BUNDLE_INVALID', `the Python handler could not be checked: ${why}`, {
+        hint: 'a source file too large or too deeply nested to compile; split it, or load big data from a file at run time',
+      });
+    opts.log?.(
+      `python: the syntax check stopped without a result (exit ${r.exitCode ?? r.signal}): ${r.output.slice(-2000)}`,
+    );
+    throw new AsporaError(
+      'UNAVAILABLE',
+      `the Python syntax check could not run in the sandbox (exit ${r.exitCode ?? r.signal}); the platform's log has its output`,
+      {
+        hint: `the interpreter ${py.executable} must be readable by the sandbox user (${INSTALL_HINT})`,
+      },
+    );
   }
   if (report.issues.length > 0) {
-    const lines = report.issues.map((i) => `${i.file}${i.line ? `:${i.line}` : ''}${i.column ? `:${i.column}` : ''}: ${i.message}`);
+    const lines = report.issues.map(
+      (i) => `${i.file}${i.line ? `:${i.line}` : ''}${i.column ? `:${i.column}` : ''}: ${i.message}`,
+    );
     throw new AsporaError('BUNDLE_INVALID', `the Python handler does not compile:\n${lines.join('\n')}`, {
       issues: report.issues,
       hint: 'fix the code (python3 -m py_compile <file>, or aspora validate) and deploy a new version',
@@ -230,7 +280,10 @@ function checkOnce(opts: PrepareOptions, py: PythonInterpreter, rel: string): Pr
   return p;
 }
 
-const sdkMounts = (py: PythonInterpreter): LaunchSpec['mounts'] => [...py.mounts, { host: PYTHON_SDK_DIR, sandbox: SANDBOX_SDK }];
+const sdkMounts = (py: PythonInterpreter): LaunchSpec['mounts'] => [
+  ...py.mounts,
+  { host: PYTHON_SDK_DIR, sandbox: SANDBOX_SDK },
+];
 
 export const pythonAdapter: LanguageAdapter = {
   language: 'python',
@@ -243,7 +296,14 @@ export const pythonAdapter: LanguageAdapter = {
       mounts: sdkMounts(py),
       // -I: no PYTHON* variables, no user site, no script folder on sys.path (the worker sets
       // its own); -B: the bundle is read-only; -u: output reaches the host as it is written.
-      command: [py.executable, '-I', '-B', '-u', `${SANDBOX_SDK}/aspora_sdk/worker.py`, `/skill/${normalize(opts.entryPoint)}`],
+      command: [
+        py.executable,
+        '-I',
+        '-B',
+        '-u',
+        `${SANDBOX_SDK}/aspora_sdk/worker.py`,
+        `/skill/${normalize(opts.entryPoint)}`,
+      ],
       env: {},
     };
   },
@@ -253,12 +313,29 @@ export const pythonAdapter: LanguageAdapter = {
     const dir = join(opts.bundleDir, 'tests', 'unit');
     const files = existsSync(dir) ? (await readdir(dir)).filter((f) => /^test_.*\.py$/.test(f)) : [];
     if (files.length === 0) {
-      throw new AsporaError('NOT_FOUND', 'the skill has no unit tests (tests/unit/test_*.py)', { hint: 'aspora create writes one to start from (unittest, with aspora_sdk.testing.create_test_context)' });
+      throw new AsporaError('NOT_FOUND', 'the skill has no unit tests (tests/unit/test_*.py)', {
+        hint: 'aspora create writes one to start from (unittest, with aspora_sdk.testing.create_test_context)',
+      });
     }
     const py = await interpreterFor(opts);
     return {
       mounts: sdkMounts(py),
-      command: [py.executable, '-B', '-s', '-u', '-m', 'unittest', 'discover', '-s', '/skill/tests/unit', '-t', '/skill/tests/unit', '-p', 'test_*.py', '-v'],
+      command: [
+        py.executable,
+        '-B',
+        '-s',
+        '-u',
+        '-m',
+        'unittest',
+        'discover',
+        '-s',
+        '/skill/tests/unit',
+        '-t',
+        '/skill/tests/unit',
+        '-p',
+        'test_*.py',
+        '-v',
+      ],
       env: {
         // The SDK, and the code folder so a test may `from handler import handler`.
         PYTHONPATH: `${SANDBOX_SDK}:/skill/${rel}`,

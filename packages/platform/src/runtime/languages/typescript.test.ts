@@ -41,7 +41,11 @@ function bundle(name: string, files: Record<string, string>): string {
   return dir;
 }
 
-async function buildFails(dir: string, sandbox: BuildSandbox = buildSandbox(), entryPoint = 'code/handler.ts'): Promise<AsporaError> {
+async function buildFails(
+  dir: string,
+  sandbox: BuildSandbox = buildSandbox(),
+  entryPoint = 'code/handler.ts',
+): Promise<AsporaError> {
   const name = `${dir.split('/').pop()}-${sandbox.mode}`;
   try {
     await typescriptAdapter.prepare({ bundleDir: dir, entryPoint, cacheDir: cacheDir(name), sandbox });
@@ -64,7 +68,11 @@ import prompt from '../assets/prompt.md' with { type: 'text' };
 import table from './table.json';
 export const handler: SkillHandler = async () => ({ success: true, message: shout(prompt.trim()), data: { rows: table.rows, error: new AsporaError('NOT_FOUND', 'x').code } });
 `,
-      extra: { 'code/lib/shout.ts': 'export const shout = (s: string): string => `${s.toUpperCase()}!`;\n', 'assets/prompt.md': 'be brief\n', 'code/table.json': '{"rows": 3}' },
+      extra: {
+        'code/lib/shout.ts': 'export const shout = (s: string): string => `${s.toUpperCase()}!`;\n',
+        'assets/prompt.md': 'be brief\n',
+        'code/table.json': '{"rows": 3}',
+      },
     });
     const r = await f.runtime.run({ ref: 'test/imports', input: {} });
     assert.equal(r.error, null, JSON.stringify(r.error));
@@ -72,14 +80,21 @@ export const handler: SkillHandler = async () => ({ success: true, message: shou
   });
 
   test('top-level await makes it an ES module, which runs', async () => {
-    await f.deploy({ name: 'tla', handler: `const greeting = await Promise.resolve('awaited');\nexport const handler = async () => ({ success: true, message: greeting });\n` });
+    await f.deploy({
+      name: 'tla',
+      handler: `const greeting = await Promise.resolve('awaited');\nexport const handler = async () => ({ success: true, message: greeting });\n`,
+    });
     const r = await f.runtime.run({ ref: 'test/tla', input: {} });
     assert.equal(r.error, null, JSON.stringify(r.error));
     assert.equal((r.result as { message: string }).message, 'awaited');
   });
 
   test("a failure's stack names the skill's own files and lines", async () => {
-    await f.deploy({ name: 'stack', handler: `import { fail } from './lib/fail.ts';\nexport const handler = async () => fail();\n`, extra: { 'code/lib/fail.ts': `// line 1\nexport function fail(): never {\n  throw new RangeError('deep');\n}\n` } });
+    await f.deploy({
+      name: 'stack',
+      handler: `import { fail } from './lib/fail.ts';\nexport const handler = async () => fail();\n`,
+      extra: { 'code/lib/fail.ts': `// line 1\nexport function fail(): never {\n  throw new RangeError('deep');\n}\n` },
+    });
     const r = await f.runtime.run({ ref: 'test/stack', input: {} });
     assert.equal(r.error?.code, 'HANDLER_ERROR');
     assert.match(String(r.error!.details?.stack), /code\/lib\/fail\.ts:3:\d+/);
@@ -108,7 +123,10 @@ test('greets', async () => {
   });
 
   test('another npm package of the platform is not importable, by name', async () => {
-    await f.deploy({ name: 'zod-user', handler: `import { z } from 'zod';\nexport const handler = async () => ({ success: true, message: String(z.string().parse('x')) });\n` });
+    await f.deploy({
+      name: 'zod-user',
+      handler: `import { z } from 'zod';\nexport const handler = async () => ({ success: true, message: String(z.string().parse('x')) });\n`,
+    });
     await assert.rejects(f.runtime.run({ ref: 'test/zod-user', input: {} }), (e: unknown) => {
       assert.ok(e instanceof AsporaError && e.code === 'BUNDLE_INVALID', String(e));
       assert.match(e.message, /code\/handler\.ts:1:\d+ imports "zod": not importable/);
@@ -125,8 +143,12 @@ describe('the build script bounds what it reads', () => {
   const skipOf = (sb: BuildSandbox) => (sb.mode === 'bwrap' ? noBwrap : undefined);
 
   for (const sb of modes) {
-    test(`a host file is refused by the script itself (${sb.mode === 'bwrap' ? 'in bubblewrap' : 'without a sandbox, development only'})`, { skip: skipOf(sb) }, async () => {
-      const dir = bundle(`host-file-${sb.mode}`, { 'code/handler.ts': `import s from '/etc/passwd' with { type: 'text' };\nexport const handler = async () => ({ success: true, message: s });\n` });
+    test(`a host file is refused by the script itself (${sb.mode === 'bwrap' ? 'in bubblewrap' : 'without a sandbox, development only'})`, {
+      skip: skipOf(sb),
+    }, async () => {
+      const dir = bundle(`host-file-${sb.mode}`, {
+        'code/handler.ts': `import s from '/etc/passwd' with { type: 'text' };\nexport const handler = async () => ({ success: true, message: s });\n`,
+      });
       const e = await buildFails(dir, sb);
       assert.equal(e.code, 'BUNDLE_INVALID');
       assert.match(e.message, /code\/handler\.ts:1:\d+ imports "\/etc\/passwd": outside the skill's bundle/);
@@ -135,7 +157,9 @@ describe('the build script bounds what it reads', () => {
   }
 
   test('a FIFO in the bundle is "not a regular file", at once', async () => {
-    const dir = bundle('fifo', { 'code/handler.ts': `import s from './pipe.txt';\nexport const handler = async () => ({ success: true, message: s });\n` });
+    const dir = bundle('fifo', {
+      'code/handler.ts': `import s from './pipe.txt';\nexport const handler = async () => ({ success: true, message: s });\n`,
+    });
     execFileSync('mkfifo', ['-m', '666', join(dir, 'code', 'pipe.txt')]);
     const e = await buildFails(dir);
     assert.match(e.message, /code\/pipe\.txt is not a regular file/);
@@ -143,8 +167,12 @@ describe('the build script bounds what it reads', () => {
 
   for (const sb of modes) {
     // A file the sandbox shows too (/etc/ld.so.cache): the script's check is what refuses it.
-    test(`a link in the bundle to a host file is refused where it points (${sb.mode})`, { skip: skipOf(sb) ?? (existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here') }, async () => {
-      const dir = bundle(`link-${sb.mode}`, { 'code/handler.ts': `import s from './cache.txt' with { type: 'text' };\nexport const handler = async () => ({ success: true, message: s });\n` });
+    test(`a link in the bundle to a host file is refused where it points (${sb.mode})`, {
+      skip: skipOf(sb) ?? (existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here'),
+    }, async () => {
+      const dir = bundle(`link-${sb.mode}`, {
+        'code/handler.ts': `import s from './cache.txt' with { type: 'text' };\nexport const handler = async () => ({ success: true, message: s });\n`,
+      });
       symlinkSync('/etc/ld.so.cache', join(dir, 'code', 'cache.txt'));
       const e = await buildFails(dir, sb);
       assert.match(e.message, /imports "\.\/cache\.txt": outside the skill's bundle/);
@@ -154,10 +182,14 @@ describe('the build script bounds what it reads', () => {
   for (const sb of modes) {
     // esbuild expands a glob itself, without asking resolve plugins: the load step refuses it. The
     // pattern climbs from code/ to /etc: in the sandbox the bundle is /skill, without it the host folder.
-    test(`a glob import that matches files outside the bundle is refused when they are loaded (${sb.mode})`, { skip: skipOf(sb) ?? (existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here') }, async () => {
+    test(`a glob import that matches files outside the bundle is refused when they are loaded (${sb.mode})`, {
+      skip: skipOf(sb) ?? (existsSync('/etc/ld.so.cache') ? undefined : 'no /etc/ld.so.cache here'),
+    }, async () => {
       const dir = join(root, 'bundles', `glob-${sb.mode}`);
       const up = sb.mode === 'bwrap' ? '../../etc' : relative(join(dir, 'code'), '/etc');
-      bundle(`glob-${sb.mode}`, { 'code/handler.ts': `export const handler = async (ctx) => ({ success: true, message: String(await import(\`${up}/ld.so.\${ctx.input.userMessage}\`, { with: { type: 'text' } })) });\n` });
+      bundle(`glob-${sb.mode}`, {
+        'code/handler.ts': `export const handler = async (ctx) => ({ success: true, message: String(await import(\`${up}/ld.so.\${ctx.input.userMessage}\`, { with: { type: 'text' } })) });\n`,
+      });
       const e = await buildFails(dir, sb);
       assert.match(e.message, /"(\.\.\/)+etc\/ld\.so\.cache" is outside the skill's bundle/);
     });
@@ -167,7 +199,8 @@ describe('the build script bounds what it reads', () => {
     const files: Record<string, string> = {};
     const names = ['a', 'b', 'c', 'd', 'e'];
     for (const n of names) files[`code/${n}.txt`] = '';
-    files['code/handler.ts'] = `${names.map((n) => `import ${n} from './${n}.txt';`).join('\n')}\nexport const handler = async () => ({ success: true, message: String(${names.join(' + ')}).length });\n`;
+    files['code/handler.ts'] =
+      `${names.map((n) => `import ${n} from './${n}.txt';`).join('\n')}\nexport const handler = async () => ({ success: true, message: String(${names.join(' + ')}).length });\n`;
     const dir = bundle('total', files);
     for (const n of names) truncateSync(join(dir, 'code', `${n}.txt`), 15 * 1024 * 1024); // sparse: 75 MB in all
     const e = await buildFails(dir);
@@ -175,7 +208,9 @@ describe('the build script bounds what it reads', () => {
   });
 
   test('a build that blocks (a FIFO where esbuild reads tsconfig.json itself) is stopped at its deadline', async () => {
-    const dir = bundle('blocks', { 'code/handler.ts': `export const handler = async () => ({ success: true, message: 'x' });\n` });
+    const dir = bundle('blocks', {
+      'code/handler.ts': `export const handler = async () => ({ success: true, message: 'x' });\n`,
+    });
     execFileSync('mkfifo', ['-m', '666', join(dir, 'tsconfig.json')]);
     const t0 = performance.now();
     const e = await buildFails(dir, { ...buildSandbox(), timeoutMs: 3000 });
@@ -185,7 +220,10 @@ describe('the build script bounds what it reads', () => {
   });
 
   test('compile errors are BUNDLE_INVALID issues with bundle-relative file, line and column', async () => {
-    const dir = bundle('syntax', { 'code/handler.ts': `import { x } from './lib/broken.ts';\nexport const handler = async () => ({ success: true, message: x });\n`, 'code/lib/broken.ts': 'export const x = ;\n' });
+    const dir = bundle('syntax', {
+      'code/handler.ts': `import { x } from './lib/broken.ts';\nexport const handler = async () => ({ success: true, message: x });\n`,
+      'code/lib/broken.ts': 'export const x = ;\n',
+    });
     const e = await buildFails(dir);
     assert.equal(e.code, 'BUNDLE_INVALID');
     assert.match(e.message, /^the TypeScript handler does not compile: code\/lib\/broken\.ts:1:18 Unexpected ";"/);

@@ -30,7 +30,14 @@ const MODULES = '/opt/aspora/modules/node_modules';
 /** Output folder inside the digest's cache, mounted at /opt/aspora/build (builds before the sandbox wrote beside it). */
 const OUT = 'ts';
 
-const LIMITS: BuildLimits = { kind: 'typescript', memoryMb: 1024, timeoutMs: 60_000, cpuSeconds: 120, maxProcesses: 128, maxFileMb: 256 };
+const LIMITS: BuildLimits = {
+  kind: 'typescript',
+  memoryMb: 1024,
+  timeoutMs: 60_000,
+  cpuSeconds: 120,
+  maxProcesses: 128,
+  maxFileMb: 256,
+};
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
@@ -65,7 +72,11 @@ function tools(): Toolchain {
   try {
     binary = realpathSync(createRequire(esbuildMain).resolve(`${binaryName}/bin/esbuild`));
   } catch {
-    throw new AsporaError('UNAVAILABLE', `TypeScript handlers need esbuild's binary for ${process.platform}-${process.arch} (${binaryName}), which is not installed`, { hint: 'npm ci on this machine (optional dependencies included)' });
+    throw new AsporaError(
+      'UNAVAILABLE',
+      `TypeScript handlers need esbuild's binary for ${process.platform}-${process.arch} (${binaryName}), which is not installed`,
+      { hint: 'npm ci on this machine (optional dependencies included)' },
+    );
   }
   const sdk = findPackage('@aspora/sdk', PLATFORM_DIR);
   if (!sdk) throw new AsporaError('INTERNAL', 'the platform cannot find @aspora/sdk in its own install');
@@ -74,14 +85,23 @@ function tools(): Toolchain {
   while (queue.length) {
     const name = queue.shift()!;
     const dir = modules.get(name)!;
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys(pkg.dependencies ?? {})) {
       if (modules.has(dep)) continue; // one folder per name: the sandbox's node_modules is flat
       const found = findPackage(dep, dir);
       if (found) modules.set(dep, found.dir), queue.push(dep);
     }
   }
-  toolchain = { esbuild: dirname(dirname(realpathSync(esbuildMain))), binary, binaryPackage: dirname(dirname(binary)), binaryName, hostModules: sdk.nodeModules, modules };
+  toolchain = {
+    esbuild: dirname(dirname(realpathSync(esbuildMain))),
+    binary,
+    binaryPackage: dirname(dirname(binary)),
+    binaryName,
+    hostModules: sdk.nodeModules,
+    modules,
+  };
   return toolchain;
 }
 
@@ -127,24 +147,34 @@ interface Report {
   jobs: Array<{ ok: true; file: string } | { ok: false; errors: Issue[] }>;
 }
 
-const REFUSED = /outside the skill's bundle|not importable|is not a regular file|is a symbolic link|cannot be read|an imported file may be at most|imported files in all|changed while it was read/;
+const REFUSED =
+  /outside the skill's bundle|not importable|is not a regular file|is a symbolic link|cannot be read|an imported file may be at most|imported files in all|changed while it was read/;
 
 function compileError(what: 'handler' | 'unit tests', issues: Issue[]): AsporaError {
   const lines = issues.map((i) => `${i.file ? `${i.file}:${i.line}:${i.column} ` : ''}${i.message}`);
   const text = lines.join('; ');
-  return new AsporaError('BUNDLE_INVALID', `the TypeScript ${what} ${what === 'handler' ? 'does' : 'do'} not compile: ${text.length > 4000 ? `${text.slice(0, 4000)}…` : text}`, {
-    issues: issues.filter((i) => i.file).slice(0, 50),
-    hint: issues.some((i) => REFUSED.test(i.message))
-      ? `a handler imports only its bundle's files, Node's built-in modules and @aspora/sdk (each file at most ${MAX_FILE_BYTES / 1024 / 1024} MB); read other files at run time with ctx.tools.read, and deploy a new version`
-      : 'fix the handler (npx tsc --noEmit, or aspora validate) and deploy a new version',
-  });
+  return new AsporaError(
+    'BUNDLE_INVALID',
+    `the TypeScript ${what} ${what === 'handler' ? 'does' : 'do'} not compile: ${text.length > 4000 ? `${text.slice(0, 4000)}…` : text}`,
+    {
+      issues: issues.filter((i) => i.file).slice(0, 50),
+      hint: issues.some((i) => REFUSED.test(i.message))
+        ? `a handler imports only its bundle's files, Node's built-in modules and @aspora/sdk (each file at most ${MAX_FILE_BYTES / 1024 / 1024} MB); read other files at run time with ctx.tools.read, and deploy a new version`
+        : 'fix the handler (npx tsc --noEmit, or aspora validate) and deploy a new version',
+    },
+  );
 }
 
 /** Builds in-process at most once per output at a time; renames make it atomic on disk. */
 const building = new Map<string, Promise<Map<string, string>>>();
 
 /** Builds `jobs` in one sandbox; returns job.out → the file written in `dest` (handler.cjs or .mjs). */
-function buildOnce(opts: PrepareOptions, what: 'handler' | 'unit tests', jobs: Job[], dest: string): Promise<Map<string, string>> {
+function buildOnce(
+  opts: PrepareOptions,
+  what: 'handler' | 'unit tests',
+  jobs: Job[],
+  dest: string,
+): Promise<Map<string, string>> {
   const key = `${dest}\0${jobs.map((j) => j.out).join('\0')}`;
   let p = building.get(key);
   if (!p) {
@@ -154,7 +184,12 @@ function buildOnce(opts: PrepareOptions, what: 'handler' | 'unit tests', jobs: J
   return p;
 }
 
-async function build(opts: PrepareOptions, what: 'handler' | 'unit tests', jobs: Job[], dest: string): Promise<Map<string, string>> {
+async function build(
+  opts: PrepareOptions,
+  what: 'handler' | 'unit tests',
+  jobs: Job[],
+  dest: string,
+): Promise<Map<string, string>> {
   return withWorkDir(opts.sandbox, opts.cacheDir, async (work) => {
     const r = await runBuild(opts.sandbox, buildSpec(opts.sandbox, jobs), opts.bundleDir, work, LIMITS);
     let report: Report | undefined;
@@ -165,9 +200,17 @@ async function build(opts: PrepareOptions, what: 'handler' | 'unit tests', jobs:
     }
     if (!report || report.jobs?.length !== jobs.length) {
       const why = stopped('the TypeScript build', r, LIMITS, opts.sandbox);
-      opts.log?.(`typescript: the build of the ${what} stopped without a result (exit ${r.exitCode}${r.signal ? `, ${r.signal}` : ''}): ${r.output.slice(-2000)}`);
-      if (why) throw new AsporaError('BUNDLE_INVALID', `${why}`, { hint: `a file the ${what} imports may be too large or not a file at all; fix the import and deploy a new version` });
-      throw new AsporaError('INTERNAL', `the TypeScript build of the ${what} stopped without a result (exit ${r.exitCode ?? r.signal}); the platform's log has its output`);
+      opts.log?.(
+        `typescript: the build of the ${what} stopped without a result (exit ${r.exitCode}${r.signal ? `, ${r.signal}` : ''}): ${r.output.slice(-2000)}`,
+      );
+      if (why)
+        throw new AsporaError('BUNDLE_INVALID', `${why}`, {
+          hint: `a file the ${what} imports may be too large or not a file at all; fix the import and deploy a new version`,
+        });
+      throw new AsporaError(
+        'INTERNAL',
+        `the TypeScript build of the ${what} stopped without a result (exit ${r.exitCode ?? r.signal}); the platform's log has its output`,
+      );
     }
     const issues = report.jobs.flatMap((j) => (j.ok ? [] : j.errors));
     if (issues.length > 0) throw compileError(what, issues);
@@ -175,10 +218,12 @@ async function build(opts: PrepareOptions, what: 'handler' | 'unit tests', jobs:
     for (const [i, job] of jobs.entries()) {
       const file = (report.jobs[i] as { file: string }).file;
       // Only the names this job may produce: the report is the build's word, not a path to follow.
-      if (file !== `${job.out}.cjs` && file !== `${job.out}.mjs`) throw new AsporaError('INTERNAL', `the TypeScript build reported an unexpected output for ${job.entry}`);
+      if (file !== `${job.out}.cjs` && file !== `${job.out}.mjs`)
+        throw new AsporaError('INTERNAL', `the TypeScript build reported an unexpected output for ${job.entry}`);
       // The map first: whoever finds the file finds its map.
       await takeOutput(work, `${file}.map`, join(dest, `${file}.map`));
-      if (!(await takeOutput(work, file, join(dest, file), 0o644))) throw new AsporaError('INTERNAL', `the TypeScript build wrote no ${file}`);
+      if (!(await takeOutput(work, file, join(dest, file), 0o644)))
+        throw new AsporaError('INTERNAL', `the TypeScript build wrote no ${file}`);
       written.set(job.out, join(dest, file));
     }
     return written;
@@ -204,14 +249,26 @@ export function stackMapper(mapFile: string): ((stack: string) => string) | unde
     return undefined;
   }
   return (stack) =>
-    stack.replace(/\(?(?:file:\/\/)?\/opt\/aspora\/build\/handler\.cjs:(\d+):(\d+)\)?/g, (whole, line: string, col: string) => {
-      const e = map.findEntry(Number(line) - 1, Number(col) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
-      if (!e?.originalSource) return whole;
-      // The build writes bundle-relative sources (node_modules/<name>/… for the SDK's); older maps had ../ paths.
-      const raw = e.originalSource.replace(/^file:\/\//, '');
-      const src = raw.startsWith('../') || raw.startsWith('/') ? raw.replace(/^(\.\.\/)+/, '').replace(/^.*?\/?(code\/|node_modules\/)/, '$1') : raw;
-      return whole.startsWith('(') ? `(${src}:${e.originalLine! + 1}:${e.originalColumn! + 1})` : `${src}:${e.originalLine! + 1}:${e.originalColumn! + 1}`;
-    });
+    stack.replace(
+      /\(?(?:file:\/\/)?\/opt\/aspora\/build\/handler\.cjs:(\d+):(\d+)\)?/g,
+      (whole, line: string, col: string) => {
+        const e = map.findEntry(Number(line) - 1, Number(col) - 1) as {
+          originalSource?: string;
+          originalLine?: number;
+          originalColumn?: number;
+        };
+        if (!e?.originalSource) return whole;
+        // The build writes bundle-relative sources (node_modules/<name>/… for the SDK's); older maps had ../ paths.
+        const raw = e.originalSource.replace(/^file:\/\//, '');
+        const src =
+          raw.startsWith('../') || raw.startsWith('/')
+            ? raw.replace(/^(\.\.\/)+/, '').replace(/^.*?\/?(code\/|node_modules\/)/, '$1')
+            : raw;
+        return whole.startsWith('(')
+          ? `(${src}:${e.originalLine! + 1}:${e.originalColumn! + 1})`
+          : `${src}:${e.originalLine! + 1}:${e.originalColumn! + 1}`;
+      },
+    );
 }
 
 function nodeMounts(): LaunchSpec['mounts'] {
@@ -225,13 +282,26 @@ export const typescriptAdapter: LanguageAdapter = {
 
   async prepare(opts: PrepareOptions): Promise<LaunchSpec> {
     const dest = join(opts.cacheDir, OUT);
-    const file = cached(dest, 'handler', ['cjs', 'mjs']) ?? (await buildOnce(opts, 'handler', [{ entry: opts.entryPoint, out: 'handler', format: 'cjs' }], dest)).get('handler')!;
+    const file =
+      cached(dest, 'handler', ['cjs', 'mjs']) ??
+      (await buildOnce(opts, 'handler', [{ entry: opts.entryPoint, out: 'handler', format: 'cjs' }], dest)).get(
+        'handler',
+      )!;
     const esm = file.endsWith('.mjs');
     const mapStack = esm ? undefined : stackMapper(`${file}.map`);
     return {
-      mounts: [...nodeMounts(), { host: dirname(WORKER), sandbox: '/opt/aspora/node' }, { host: dest, sandbox: '/opt/aspora/build' }],
+      mounts: [
+        ...nodeMounts(),
+        { host: dirname(WORKER), sandbox: '/opt/aspora/node' },
+        { host: dest, sandbox: '/opt/aspora/build' },
+      ],
       // An ES module keeps its linked source map (and the flag that reads it); CommonJS is mapped by the host.
-      command: [NODE, ...(esm ? ['--enable-source-maps'] : []), '/opt/aspora/node/node-worker.cjs', esm ? '/opt/aspora/build/handler.mjs' : SANDBOX_HANDLER],
+      command: [
+        NODE,
+        ...(esm ? ['--enable-source-maps'] : []),
+        '/opt/aspora/node/node-worker.cjs',
+        esm ? '/opt/aspora/build/handler.mjs' : SANDBOX_HANDLER,
+      ],
       env: { NODE_ENV: 'production' },
       ...(mapStack ? { mapStack } : {}),
     };
@@ -240,14 +310,27 @@ export const typescriptAdapter: LanguageAdapter = {
   async prepareTests(opts: PrepareOptions): Promise<LaunchSpec> {
     const dir = join(opts.bundleDir, 'tests', 'unit');
     const files = existsSync(dir) ? (await readdir(dir)).filter((f) => /\.test\.(ts|mts|js|mjs)$/.test(f)).sort() : [];
-    if (files.length === 0) throw new AsporaError('NOT_FOUND', 'the skill has no unit tests (tests/unit/*.test.ts)', { hint: 'aspora create writes one to start from' });
+    if (files.length === 0)
+      throw new AsporaError('NOT_FOUND', 'the skill has no unit tests (tests/unit/*.test.ts)', {
+        hint: 'aspora create writes one to start from',
+      });
     const dest = join(opts.cacheDir, OUT);
-    const jobs: Job[] = files.map((f) => ({ entry: `tests/unit/${f}`, out: `tests/${f.replace(/\.(ts|mts|js|mjs)$/, '')}`, format: 'esm' }));
+    const jobs: Job[] = files.map((f) => ({
+      entry: `tests/unit/${f}`,
+      out: `tests/${f.replace(/\.(ts|mts|js|mjs)$/, '')}`,
+      format: 'esm',
+    }));
     const missing = jobs.filter((j) => !cached(dest, j.out, ['mjs']));
     if (missing.length > 0) await buildOnce(opts, 'unit tests', missing, dest);
     return {
       mounts: [...nodeMounts(), { host: dest, sandbox: '/opt/aspora/build' }],
-      command: [NODE, '--enable-source-maps', '--test', '--test-reporter=spec', ...jobs.map((j) => `/opt/aspora/build/${j.out}.mjs`)],
+      command: [
+        NODE,
+        '--enable-source-maps',
+        '--test',
+        '--test-reporter=spec',
+        ...jobs.map((j) => `/opt/aspora/build/${j.out}.mjs`),
+      ],
       // The bundle, for the test context's reads of the skill's own files (mapped to the host's folder without a sandbox).
       env: { NODE_ENV: 'test', NO_COLOR: '1', ASPORA_SKILL_DIR: '/skill' },
     };

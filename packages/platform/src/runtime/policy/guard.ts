@@ -26,15 +26,24 @@ export class PermissionGuard {
   readonly resources: ResourcePolicy;
 
   constructor(readonly perms: SkillPermissions) {
-    this.resources = new ResourcePolicy({ domain: perms.domain, role: perms.role, shared: perms.sharedResources, blocked: perms.blockedResources });
+    this.resources = new ResourcePolicy({
+      domain: perms.domain,
+      role: perms.role,
+      shared: perms.sharedResources,
+      blocked: perms.blockedResources,
+    });
   }
 
   deny(resource: string, rule: string, hint?: string): AsporaError {
     const { ref, role } = this.perms;
-    return new AsporaError('PERMISSION_DENIED', `skill ${ref}${role ? ` (role ${role})` : ''} may not use ${resource}: ${rule}`, {
-      hint: hint ?? 'declare it under permissions in aspora.config.yaml, if the skill should have it',
-      details: { skill: ref, role, resource, rule },
-    });
+    return new AsporaError(
+      'PERMISSION_DENIED',
+      `skill ${ref}${role ? ` (role ${role})` : ''} may not use ${resource}: ${rule}`,
+      {
+        hint: hint ?? 'declare it under permissions in aspora.config.yaml, if the skill should have it',
+        details: { skill: ref, role, resource, rule },
+      },
+    );
   }
 
   tool(name: ToolName): void {
@@ -52,8 +61,14 @@ export class PermissionGuard {
   /** A path the handler wants to read (or write, with `write`): normalised, area-checked, rule-checked. */
   path(input: string, mode: 'read' | 'write'): VisiblePath {
     const v = toVisible(input);
-    if (!v) throw this.deny(`path ${JSON.stringify(input)}`, 'outside the skill\'s view (/skill, /shared, /scratch)', 'relative paths are inside the skill\'s bundle; shared resources are under /shared');
-    if (mode === 'write' && v.area !== 'scratch') throw this.deny(v.path, 'only /scratch is writable', 'write to /scratch/…');
+    if (!v)
+      throw this.deny(
+        `path ${JSON.stringify(input)}`,
+        "outside the skill's view (/skill, /shared, /scratch)",
+        "relative paths are inside the skill's bundle; shared resources are under /shared",
+      );
+    if (mode === 'write' && v.area !== 'scratch')
+      throw this.deny(v.path, 'only /scratch is writable', 'write to /scratch/…');
     const d = this.resources.check(v);
     if (!d.allowed) throw this.deny(v.path, d.rule);
     return v;
@@ -69,7 +84,11 @@ export class PermissionGuard {
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw this.deny(`url ${u.href}`, 'only http(s) URLs');
     if (!hostAllowed(u, this.perms.webFetchHosts)) {
       const port = u.port ? `:${u.port}` : '';
-      throw this.deny(`host ${u.hostname}${port}`, 'not in the platform\'s WebFetch allow-list', `ask a platform admin to add ${u.hostname}${port} to web_fetch.allow_hosts in aspora.platform.yaml${port ? ' (a port other than the scheme\'s default is listed as host:port)' : ''}`);
+      throw this.deny(
+        `host ${u.hostname}${port}`,
+        "not in the platform's WebFetch allow-list",
+        `ask a platform admin to add ${u.hostname}${port} to web_fetch.allow_hosts in aspora.platform.yaml${port ? " (a port other than the scheme's default is listed as host:port)" : ''}`,
+      );
     }
     return u;
   }

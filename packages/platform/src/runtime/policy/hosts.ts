@@ -23,7 +23,8 @@ export function parseHostEntry(entry: string): HostEntry | string {
     return `"${m[2]}" is not a host name`;
   }
   const wildcard = m[1] !== undefined;
-  if (wildcard && (host.startsWith('[') || /^[\d.]+$/.test(host))) return '*. goes before a domain name, not an IP address';
+  if (wildcard && (host.startsWith('[') || /^[\d.]+$/.test(host)))
+    return '*. goes before a domain name, not an IP address';
   const port = m[3] === undefined ? null : Number(m[3]);
   if (port !== null && (port < 1 || port > 65535)) return `port ${port} is not between 1 and 65535`;
   return { host, wildcard, port };

@@ -18,7 +18,12 @@ const manager = new ResourcePolicy({
 const field = new ResourcePolicy({
   domain: 'ecm',
   role: 'field',
-  shared: ['../shared/queries/ecm-order-detail-v2.sql', '../shared/runbooks/', '../shared/config/knowledge-graph.yaml', '../shared/guardrails.md'],
+  shared: [
+    '../shared/queries/ecm-order-detail-v2.sql',
+    '../shared/runbooks/',
+    '../shared/config/knowledge-graph.yaml',
+    '../shared/guardrails.md',
+  ],
   blocked: ['../shared/queries/ecm-pending-list.sql', '../manager/**'],
 });
 const check = (p: ResourcePolicy, path: string) => p.check(toVisible(path)!);
@@ -26,23 +31,43 @@ const check = (p: ResourcePolicy, path: string) => p.check(toVisible(path)!);
 test('a manager skill reads the shared queries and config, never a runbook — even one it declares', () => {
   assert.deepEqual(check(manager, '../shared/queries/ecm-pending-list.sql'), { allowed: true });
   assert.deepEqual(check(manager, '/shared/config/stuck-reasons.yaml'), { allowed: true });
-  assert.deepEqual(check(manager, '/shared/runbooks/lulu-not-confirmed.md'), { allowed: false, rule: 'role manager never reads field runbooks' });
-  assert.deepEqual(check(manager, '/shared/runbooks'), { allowed: false, rule: 'role manager never reads field runbooks' }, 'nor list the folder');
+  assert.deepEqual(check(manager, '/shared/runbooks/lulu-not-confirmed.md'), {
+    allowed: false,
+    rule: 'role manager never reads field runbooks',
+  });
+  assert.deepEqual(
+    check(manager, '/shared/runbooks'),
+    { allowed: false, rule: 'role manager never reads field runbooks' },
+    'nor list the folder',
+  );
 });
 
 test('a field skill reads the one query it declares; the manager query it blocks is refused', () => {
   assert.deepEqual(check(field, '../shared/queries/ecm-order-detail-v2.sql'), { allowed: true });
   assert.deepEqual(check(field, '/shared/runbooks/lulu-not-confirmed.md'), { allowed: true });
-  assert.deepEqual(check(field, '/shared/queries/ecm-pending-list.sql'), { allowed: false, rule: 'blocked_resources: ../shared/queries/ecm-pending-list.sql' });
-  assert.deepEqual(check(field, '/shared/queries/ecm-agent-load.sql'), { allowed: false, rule: 'not in shared_resources' });
-  assert.deepEqual(check(field, '/shared/queries/../queries/ecm-pending-list.sql'), { allowed: false, rule: 'blocked_resources: ../shared/queries/ecm-pending-list.sql' }, 'normalised first');
+  assert.deepEqual(check(field, '/shared/queries/ecm-pending-list.sql'), {
+    allowed: false,
+    rule: 'blocked_resources: ../shared/queries/ecm-pending-list.sql',
+  });
+  assert.deepEqual(check(field, '/shared/queries/ecm-agent-load.sql'), {
+    allowed: false,
+    rule: 'not in shared_resources',
+  });
+  assert.deepEqual(
+    check(field, '/shared/queries/../queries/ecm-pending-list.sql'),
+    { allowed: false, rule: 'blocked_resources: ../shared/queries/ecm-pending-list.sql' },
+    'normalised first',
+  );
 });
 
 test('a skill without a role has only its declarations; blocked wins over shared', () => {
   // fraud/<name>: its parent folder is fraud/, so the domain's shared folder is shared/.
   const p = new ResourcePolicy({ domain: 'fraud', role: null, shared: ['shared/'], blocked: ['shared/secret/**'] });
   assert.deepEqual(check(p, '/shared/rules.yaml'), { allowed: true });
-  assert.deepEqual(check(p, '/shared/secret/keys.txt'), { allowed: false, rule: 'blocked_resources: shared/secret/**' });
+  assert.deepEqual(check(p, '/shared/secret/keys.txt'), {
+    allowed: false,
+    rule: 'blocked_resources: shared/secret/**',
+  });
   assert.deepEqual(check(p, 'DECISIONS.md'), { allowed: true }, 'its own bundle is not a shared resource');
 });
 
@@ -53,9 +78,20 @@ test('a stored extglob rule fails closed and answers at once on the path that st
   const shared = new ResourcePolicy({ domain: 'fraud', role: null, shared: [extglob], blocked: [] });
   const blocked = new ResourcePolicy({ domain: 'fraud', role: null, shared: ['shared/'], blocked: [extglob] });
   const t0 = performance.now();
-  assert.deepEqual(check(shared, path), { allowed: false, rule: 'not in shared_resources' }, 'as a shared rule it grants nothing');
-  assert.deepEqual(check(blocked, path), { allowed: false, rule: `blocked_resources: ${extglob} (not a supported glob)` }, 'as a blocked rule it blocks everything');
-  assert.deepEqual(check(blocked, '/shared/rules.yaml'), { allowed: false, rule: `blocked_resources: ${extglob} (not a supported glob)` });
+  assert.deepEqual(
+    check(shared, path),
+    { allowed: false, rule: 'not in shared_resources' },
+    'as a shared rule it grants nothing',
+  );
+  assert.deepEqual(
+    check(blocked, path),
+    { allowed: false, rule: `blocked_resources: ${extglob} (not a supported glob)` },
+    'as a blocked rule it blocks everything',
+  );
+  assert.deepEqual(check(blocked, '/shared/rules.yaml'), {
+    allowed: false,
+    rule: `blocked_resources: ${extglob} (not a supported glob)`,
+  });
   assert.ok(performance.now() - t0 < 1000, 'picomatch took 9 s on this path');
 });
 
@@ -66,7 +102,12 @@ test('*a*a*a…b globs match in linear time, up to the longest glob and the long
   assert.deepEqual(check(six, `/shared/${'a'.repeat(100)}!`), { allowed: false, rule: 'not in shared_resources' });
   assert.deepEqual(check(six, `/shared/${'a'.repeat(100)}b`), { allowed: true });
   const longest = `shared/${'*a'.repeat(250)}*b`; // 509 characters, under the 512 allowed
-  const big = new ResourcePolicy({ domain: 'fraud', role: null, shared: [longest], blocked: [longest.replace(/b$/, 'c')] });
+  const big = new ResourcePolicy({
+    domain: 'fraud',
+    role: null,
+    shared: [longest],
+    blocked: [longest.replace(/b$/, 'c')],
+  });
   for (const n of [1000, 4000]) {
     assert.deepEqual(check(big, `/shared/${'a'.repeat(n)}!`), { allowed: false, rule: 'not in shared_resources' });
     assert.deepEqual(check(big, `/shared/${'a'.repeat(n)}b`), { allowed: true });
@@ -77,10 +118,23 @@ test('*a*a*a…b globs match in linear time, up to the longest glob and the long
 });
 
 test('paths longer than PATH_MAX and globs longer than 512 characters never match', () => {
-  const p = new ResourcePolicy({ domain: 'fraud', role: null, shared: ['shared/**', `shared/${'x'.repeat(600)}`], blocked: [`shared/${'y'.repeat(600)}`] });
-  assert.deepEqual(check(p, `/shared/${'a/'.repeat(2100)}b`), { allowed: false, rule: 'paths under /shared are at most 4096 characters' });
+  const p = new ResourcePolicy({
+    domain: 'fraud',
+    role: null,
+    shared: ['shared/**', `shared/${'x'.repeat(600)}`],
+    blocked: [`shared/${'y'.repeat(600)}`],
+  });
+  assert.deepEqual(check(p, `/shared/${'a/'.repeat(2100)}b`), {
+    allowed: false,
+    rule: 'paths under /shared are at most 4096 characters',
+  });
   assert.equal(check(p, `/shared/${'x'.repeat(600)}`).allowed, false, 'an over-long blocked glob blocks everything');
-  const shared = new ResourcePolicy({ domain: 'fraud', role: null, shared: [`shared/${'x'.repeat(600)}`], blocked: [] });
+  const shared = new ResourcePolicy({
+    domain: 'fraud',
+    role: null,
+    shared: [`shared/${'x'.repeat(600)}`],
+    blocked: [],
+  });
   assert.deepEqual(check(shared, `/shared/${'x'.repeat(600)}`), { allowed: false, rule: 'not in shared_resources' });
 });
 

@@ -63,7 +63,10 @@ export class ResourcePolicy {
     const tree = (g: string) => posix.normalize(posix.join(parent, normalizeResourceGlob(g)));
     this.#shared = rules.shared.map((g) => compile(tree(g), g, false));
     this.#blocked = rules.blocked.map((g) => compile(tree(g), g, true));
-    this.#role = (ROLE_RULES[rules.role ?? ''] ?? []).map((r) => ({ ...compile(`${rules.domain}/${r.glob}`, r.glob, true), rule: r.rule }));
+    this.#role = (ROLE_RULES[rules.role ?? ''] ?? []).map((r) => ({
+      ...compile(`${rules.domain}/${r.glob}`, r.glob, true),
+      rule: r.rule,
+    }));
   }
 
   /** The source-tree path of a /shared path (what the globs match). */
@@ -74,7 +77,8 @@ export class ResourcePolicy {
   check(v: VisiblePath): ResourceDecision {
     if (v.area !== 'shared') return { allowed: true };
     const tree = this.treePath(v);
-    if (tree.length > MAX_RESOURCE_PATH) return { allowed: false, rule: `paths under /shared are at most ${MAX_RESOURCE_PATH} characters` };
+    if (tree.length > MAX_RESOURCE_PATH)
+      return { allowed: false, rule: `paths under /shared are at most ${MAX_RESOURCE_PATH} characters` };
     // A folder is checked as its contents would be: `shared/runbooks` is as blocked as its files.
     const probes = [tree, `${tree}/x`];
     const role = this.#role.find((m) => probes.some((p) => m.test(p)));

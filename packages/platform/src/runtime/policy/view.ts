@@ -41,7 +41,8 @@ export function toVisible(input: string): VisiblePath | null {
   for (const area of Object.keys(ROOTS) as Area[]) {
     const root = ROOTS[area];
     if (abs === root || abs === `${root}/`) return { path: root, area, rel: '' };
-    if (abs.startsWith(`${root}/`)) return { path: abs.replace(/\/$/, ''), area, rel: abs.slice(root.length + 1).replace(/\/$/, '') };
+    if (abs.startsWith(`${root}/`))
+      return { path: abs.replace(/\/$/, ''), area, rel: abs.slice(root.length + 1).replace(/\/$/, '') };
   }
   return null;
 }
@@ -62,7 +63,9 @@ export async function toHost(view: SkillView, v: VisiblePath, mustExist = true):
   const joined = v.rel ? `${realBase}${sep}${v.rel.split('/').join(sep)}` : realBase;
   let real: string;
   try {
-    real = mustExist ? await realpath(joined) : `${await realpath(posix.dirname(joined))}${sep}${posix.basename(joined)}`;
+    real = mustExist
+      ? await realpath(joined)
+      : `${await realpath(posix.dirname(joined))}${sep}${posix.basename(joined)}`;
   } catch {
     return mustExist ? joined : null; // absent: the caller reports NOT_FOUND after the rules pass
   }

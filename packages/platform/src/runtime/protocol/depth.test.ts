@@ -26,7 +26,10 @@ const deep = (n: number): Record<string, unknown> => {
 let f: Awaited<ReturnType<typeof runtimeFixture>>;
 before(async () => {
   f = await runtimeFixture();
-  await f.deploy({ name: 'plain', handler: `export const handler = async (ctx) => ({ success: true, message: 'ok ' + JSON.stringify(ctx.input.metadata).length });` });
+  await f.deploy({
+    name: 'plain',
+    handler: `export const handler = async (ctx) => ({ success: true, message: 'ok ' + JSON.stringify(ctx.input.metadata).length });`,
+  });
 });
 after(() => f.close());
 
@@ -39,7 +42,9 @@ async function serves(ref: string): Promise<void> {
 
 function journalText(): string {
   const dir = join(f.dataDir, 'journal');
-  return readdirSync(dir).map((n) => readFileSync(join(dir, n), 'utf8')).join('');
+  return readdirSync(dir)
+    .map((n) => readFileSync(join(dir, n), 'utf8'))
+    .join('');
 }
 
 describe('deep JSON', () => {
@@ -68,11 +73,14 @@ describe('deep JSON', () => {
 
   test('an input nested 6,000 deep is refused before the worker is taken (BAD_REQUEST); the next runs succeed', async () => {
     await f.runtime.run({ ref: 'test/plain', input: {} }); // a warm worker that a wedge would hold
-    await assert.rejects(f.runtime.run({ ref: 'test/plain', input: { metadata: deep(6000) } }), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'BAD_REQUEST');
-      assert.match(e.message, /the execution input is nested deeper than 64 levels/);
-      return true;
-    });
+    await assert.rejects(
+      f.runtime.run({ ref: 'test/plain', input: { metadata: deep(6000) } }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'BAD_REQUEST');
+        assert.match(e.message, /the execution input is nested deeper than 64 levels/);
+        return true;
+      },
+    );
     await serves('test/plain');
   });
 
@@ -100,7 +108,10 @@ describe('deep JSON', () => {
       };`,
     });
     const viaSdk = await f.runtime.run({ ref: 'test/deep-parent', input: {} });
-    assert.match((viaSdk.result as { message: string }).message, /^BAD_REQUEST: the execution input is nested deeper than 64 levels/);
+    assert.match(
+      (viaSdk.result as { message: string }).message,
+      /^BAD_REQUEST: the execution input is nested deeper than 64 levels/,
+    );
     await serves('test/plain');
 
     const raw = await f.runtime.run({ ref: 'test/deep-parent', input: { metadata: { raw: true } } });

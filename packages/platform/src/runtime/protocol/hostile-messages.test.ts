@@ -32,7 +32,8 @@ after(async () => {
   await f.close();
 });
 
-const still = async () => assert.equal((await f.runtime.run({ ref: 'test/plain', input: {} })).success, true, 'the platform keeps serving');
+const still = async () =>
+  assert.equal((await f.runtime.run({ ref: 'test/plain', input: {} })).success, true, 'the platform keeps serving');
 
 describe('fields that are objects where the protocol has strings', () => {
   const objectish = { toString: 1, valueOf: 1 };

@@ -22,7 +22,11 @@ describe('JSON depth', () => {
   it('counts objects and arrays, not brackets inside strings', () => {
     assert.equal(textDeeperThan(JSON.stringify(nest(10)), 10), false);
     assert.equal(textDeeperThan(JSON.stringify(nest(11)), 10), true);
-    const tricky = JSON.stringify({ s: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', q: 'a\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', e: '\\\\' });
+    const tricky = JSON.stringify({
+      s: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[',
+      q: 'a\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[',
+      e: '\\\\',
+    });
     assert.equal(textDeeperThan(tricky, 1), false);
     assert.equal(valueDeeperThan(nest(64), 64), false);
     assert.equal(valueDeeperThan(nest(65), 64), true);
@@ -40,14 +44,23 @@ describe('JSON depth', () => {
     const pieces = ['[', ']', '{', '}', '"', '\\', 'a', ' ', '\n'];
     const value = (depth: number): unknown => {
       const r = next();
-      if (depth > 12 || r < 0.3) return Array.from({ length: Math.floor(next() * 6) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+      if (depth > 12 || r < 0.3)
+        return Array.from({ length: Math.floor(next() * 6) }, () => pieces[Math.floor(next() * pieces.length)]).join(
+          '',
+        );
       if (r < 0.65) return Array.from({ length: Math.floor(next() * 3) + 1 }, () => value(depth + 1));
-      return Object.fromEntries(Array.from({ length: Math.floor(next() * 3) + 1 }, (_, i) => [`k${i}${pieces[Math.floor(next() * pieces.length)]}`, value(depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(next() * 3) + 1 }, (_, i) => [
+          `k${i}${pieces[Math.floor(next() * pieces.length)]}`,
+          value(depth + 1),
+        ]),
+      );
     };
     for (let i = 0; i < 2000; i++) {
       const v = value(0);
       const text = JSON.stringify(v);
-      for (const max of [0, 1, 3, 6]) assert.equal(textDeeperThan(text, max), valueDeeperThan(v, max), `${text} at ${max}`);
+      for (const max of [0, 1, 3, 6])
+        assert.equal(textDeeperThan(text, max), valueDeeperThan(v, max), `${text} at ${max}`);
     }
   });
 });

@@ -39,7 +39,8 @@ export function valueDeeperThan(value: unknown, max: number): boolean {
   while (stack.length) {
     const { v, d } = stack.pop()!;
     if (d > max) return true;
-    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push({ v: x as object, d: d + 1 });
+    for (const x of Array.isArray(v) ? v : Object.values(v))
+      if (x !== null && typeof x === 'object') stack.push({ v: x as object, d: d + 1 });
   }
   return false;
 }

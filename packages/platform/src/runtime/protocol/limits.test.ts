@@ -135,7 +135,10 @@ describe('protocol limits', () => {
     assert.equal(r.success, true);
     const note = r.logs.at(-1)!;
     assert.equal(note.source, 'platform');
-    assert.match(note.msg, /^\[truncated: 1,500 more log entries \(.* bytes or more\) over the limit of 500 entries and 1,048,576 bytes per execution were not recorded\]$/);
+    assert.match(
+      note.msg,
+      /^\[truncated: 1,500 more log entries \(.* bytes or more\) over the limit of 500 entries and 1,048,576 bytes per execution were not recorded\]$/,
+    );
     assert.equal(r.logs.length, 501);
   });
 
@@ -163,7 +166,12 @@ describe('protocol limits', () => {
     const row = await getExecution(f.db, r.id);
     assert.equal(row?.error?.message, r.error!.message);
     // No line of the server log carries the message whole.
-    const longest = Math.max(...logs.text().split('\n').map((l) => l.length));
+    const longest = Math.max(
+      ...logs
+        .text()
+        .split('\n')
+        .map((l) => l.length),
+    );
     assert.ok(longest < 64 * 1024, `a server log line of ${longest} bytes`);
     t.diagnostic(`the platform's RSS grew by at most ${growthMb.toFixed(0)} MB`);
     assert.ok(growthMb < 400, `the platform grew by ${growthMb.toFixed(0)} MB`);

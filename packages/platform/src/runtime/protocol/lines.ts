@@ -11,7 +11,11 @@ export type Message = { t: string } & Record<string, unknown>;
  * Calls `onMessage` per parsed line (with its size in bytes); `onViolation` once, for a bad,
  * oversized or too deeply nested line (then stops reading).
  */
-export function readLines(socket: Socket, onMessage: (m: Message, bytes: number) => void, onViolation: (why: string) => void): void {
+export function readLines(
+  socket: Socket,
+  onMessage: (m: Message, bytes: number) => void,
+  onViolation: (why: string) => void,
+): void {
   const pending = new Pending();
   let broken = false;
   const violation = (why: string) => {
@@ -29,7 +33,8 @@ export function readLines(socket: Socket, onMessage: (m: Message, bytes: number)
       start = nl + 1;
       if (!line.trim()) continue;
       // Before parsing: a deep line is refused in one cheap pass, never built.
-      if (textDeeperThan(line, LIMITS.messageDepth)) return violation(`a message nested deeper than ${LIMITS.messageDepth} levels`);
+      if (textDeeperThan(line, LIMITS.messageDepth))
+        return violation(`a message nested deeper than ${LIMITS.messageDepth} levels`);
       let msg: unknown;
       try {
         msg = JSON.parse(line);
@@ -42,7 +47,8 @@ export function readLines(socket: Socket, onMessage: (m: Message, bytes: number)
       onMessage(msg as Message, bytes);
       if (broken || socket.destroyed) return; // the message ended the worker
     }
-    if (pending.size + data.length - start > MAX_LINE_BYTES) return violation(`a line of more than ${MAX_LINE_BYTES} bytes`);
+    if (pending.size + data.length - start > MAX_LINE_BYTES)
+      return violation(`a line of more than ${MAX_LINE_BYTES} bytes`);
     if (start < data.length) pending.add(data.subarray(start));
   });
 }

@@ -11,7 +11,11 @@ export const SkillResultSchema = z.object({
 
 export function parseResult(v: unknown): { ok: true; result: SkillResult } | { ok: false; why: string } {
   const r = SkillResultSchema.safeParse(v);
-  if (!r.success) return { ok: false, why: r.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ') };
+  if (!r.success)
+    return { ok: false, why: r.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ') };
   const { success, message, data, confidence } = r.data;
-  return { ok: true, result: { success, message, ...(data ? { data } : {}), ...(confidence != null ? { confidence } : {}) } };
+  return {
+    ok: true,
+    result: { success, message, ...(data ? { data } : {}), ...(confidence != null ? { confidence } : {}) },
+  };
 }

@@ -18,7 +18,14 @@ before(() => {
 });
 after(() => removeRoot());
 
-const limits = { kind: 'typescript' as const, memoryMb: 256, timeoutMs: 30_000, cpuSeconds: 30, maxProcesses: 32, maxFileMb: 1 };
+const limits = {
+  kind: 'typescript' as const,
+  memoryMb: 256,
+  timeoutMs: 30_000,
+  cpuSeconds: 30,
+  maxProcesses: 32,
+  maxFileMb: 1,
+};
 
 test('only regular files are taken out of a work folder: a link the build left is not followed', async () => {
   const work = join(root, 'work');
@@ -36,13 +43,29 @@ test(`at most ${BUILD_SLOTS} builds of a kind run at once; the others wait their
   const sb = buildSandbox();
   const spec = { mounts: [], command: ['/bin/sh', '-c', 'sleep 1'], env: {} };
   const t0 = performance.now();
-  const runs = await Promise.all(Array.from({ length: BUILD_SLOTS + 1 }, (_, i) => withWorkDir(sb, cacheDir(`slot-${i}`), (work) => runBuild(sb, spec, bundleDir, work, limits))));
-  assert.deepEqual(runs.map((r) => r.exitCode), runs.map(() => 0));
+  const runs = await Promise.all(
+    Array.from({ length: BUILD_SLOTS + 1 }, (_, i) =>
+      withWorkDir(sb, cacheDir(`slot-${i}`), (work) => runBuild(sb, spec, bundleDir, work, limits)),
+    ),
+  );
+  assert.deepEqual(
+    runs.map((r) => r.exitCode),
+    runs.map(() => 0),
+  );
   // One more build than slots: the last starts when a first one ends (a lower bound only).
   assert.ok(performance.now() - t0 >= 2000, `${Math.round(performance.now() - t0)} ms`);
   // Go builds fill their slots; a Python check does not wait for them.
-  const go = Array.from({ length: BUILD_SLOTS }, (_, i) => withWorkDir(sb, cacheDir(`go-${i}`), (work) => runBuild(sb, { ...spec, command: ['/bin/sh', '-c', 'sleep 3'] }, bundleDir, work, { ...limits, kind: 'go' })).then(() => performance.now()));
-  await withWorkDir(sb, cacheDir('py'), (work) => runBuild(sb, { ...spec, command: ['/bin/true'] }, bundleDir, work, { ...limits, kind: 'python' }));
+  const go = Array.from({ length: BUILD_SLOTS }, (_, i) =>
+    withWorkDir(sb, cacheDir(`go-${i}`), (work) =>
+      runBuild(sb, { ...spec, command: ['/bin/sh', '-c', 'sleep 3'] }, bundleDir, work, { ...limits, kind: 'go' }),
+    ).then(() => performance.now()),
+  );
+  await withWorkDir(sb, cacheDir('py'), (work) =>
+    runBuild(sb, { ...spec, command: ['/bin/true'] }, bundleDir, work, { ...limits, kind: 'python' }),
+  );
   const pyDone = performance.now();
-  assert.ok(pyDone < Math.min(...(await Promise.all(go))), 'the Python check finished while the Go builds held their slots');
+  assert.ok(
+    pyDone < Math.min(...(await Promise.all(go))),
+    'the Python check finished while the Go builds held their slots',
+  );
 });

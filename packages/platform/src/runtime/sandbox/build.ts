@@ -92,7 +92,13 @@ export function giveToSandbox(sb: BuildSandbox, paths: string[]): void {
 }
 
 /** Runs `spec` in the sandbox with `workDir` at /scratch; resolves when every process of it is gone. */
-export async function runBuild(sb: BuildSandbox, spec: LaunchSpec, bundleDir: string, workDir: string, l: BuildLimits): Promise<BuildRun> {
+export async function runBuild(
+  sb: BuildSandbox,
+  spec: LaunchSpec,
+  bundleDir: string,
+  workDir: string,
+  l: BuildLimits,
+): Promise<BuildRun> {
   const done = await turn(l.kind);
   try {
     return await runNow(sb, spec, bundleDir, workDir, l);
@@ -101,10 +107,27 @@ export async function runBuild(sb: BuildSandbox, spec: LaunchSpec, bundleDir: st
   }
 }
 
-async function runNow(sb: BuildSandbox, spec: LaunchSpec, bundleDir: string, workDir: string, l: BuildLimits): Promise<BuildRun> {
+async function runNow(
+  sb: BuildSandbox,
+  spec: LaunchSpec,
+  bundleDir: string,
+  workDir: string,
+  l: BuildLimits,
+): Promise<BuildRun> {
   const timeoutMs = sb.timeoutMs ?? l.timeoutMs;
-  const limits = { memoryMb: l.memoryMb, cpu: 0, cpuSeconds: l.cpuSeconds, maxProcesses: l.maxProcesses, maxFileMb: l.maxFileMb, tmpMb: 64 };
-  const cgroup = sb.cgroups?.create(`b-${randomUUID()}`, { memoryMb: l.memoryMb, maxProcesses: l.maxProcesses, cpu: 0 });
+  const limits = {
+    memoryMb: l.memoryMb,
+    cpu: 0,
+    cpuSeconds: l.cpuSeconds,
+    maxProcesses: l.maxProcesses,
+    maxFileMb: l.maxFileMb,
+    tmpMb: 64,
+  };
+  const cgroup = sb.cgroups?.create(`b-${randomUUID()}`, {
+    memoryMb: l.memoryMb,
+    maxProcesses: l.maxProcesses,
+    cpu: 0,
+  });
   try {
     const { child, channel } = launch(sb.mode, spec, { bundleDir, scratchDir: workDir, shared: [] }, limits, cgroup);
     let report = '';
@@ -136,7 +159,14 @@ async function runNow(sb: BuildSandbox, spec: LaunchSpec, bundleDir: string, wor
       child.once('close', (code, sig) => (clearTimeout(timer), resolve([code, sig])));
     });
     kill(); // anything left in its process group or cgroup
-    return { exitCode, signal, report: report.slice(0, REPORT_CAP), output: output.slice(0, OUTPUT_CAP), timedOut, outOfMemory: cgroup?.oomKilled() ?? false };
+    return {
+      exitCode,
+      signal,
+      report: report.slice(0, REPORT_CAP),
+      output: output.slice(0, OUTPUT_CAP),
+      timedOut,
+      outOfMemory: cgroup?.oomKilled() ?? false,
+    };
   } finally {
     cgroup?.killAll();
     await cgroup?.remove();
@@ -162,9 +192,11 @@ export async function takeOutput(workDir: string, rel: string, dest: string, mod
 
 /** Why a build that did not report stopped, in the author's terms (no host path). */
 export function stopped(what: string, r: BuildRun, l: BuildLimits, sb: BuildSandbox): string | undefined {
-  if (r.timedOut) return `${what} did not finish within ${Math.round((sb.timeoutMs ?? l.timeoutMs) / 1000)} s and was stopped`;
+  if (r.timedOut)
+    return `${what} did not finish within ${Math.round((sb.timeoutMs ?? l.timeoutMs) / 1000)} s and was stopped`;
   if (r.outOfMemory) return `${what} used more than its ${l.memoryMb} MB of memory and was stopped`;
-  if (r.signal === 'SIGXFSZ' || /file size limit exceeded|file too large/i.test(r.output)) return `${what} wrote a file larger than ${l.maxFileMb} MB and was stopped`;
+  if (r.signal === 'SIGXFSZ' || /file size limit exceeded|file too large/i.test(r.output))
+    return `${what} wrote a file larger than ${l.maxFileMb} MB and was stopped`;
   if (r.signal === 'SIGXCPU') return `${what} used more than ${l.cpuSeconds} CPU seconds and was stopped`;
   return undefined;
 }

@@ -134,7 +134,9 @@ async function removeDirs(dirs: string[], kill: () => void): Promise<void> {
 
 class V1 implements CgroupManager {
   readonly version = 1 as const;
-  constructor(private readonly bases: { memory: string; pids: string; cpu: string | undefined; freezer: string | undefined }) {}
+  constructor(
+    private readonly bases: { memory: string; pids: string; cpu: string | undefined; freezer: string | undefined },
+  ) {}
 
   create(id: string, first: CgroupLimits): WorkerCgroup | undefined {
     const dirs = {
@@ -155,7 +157,9 @@ class V1 implements CgroupManager {
       // With swap accounting on, cap memory+swap too, or the cap only moves pages to swap.
       if (hasSwap) tryWrite(memsw, bytes);
       writeFileSync(join(dirs.pids, 'pids.max'), String(l.maxProcesses));
-      if (dirs.cpu) tryWrite(join(dirs.cpu, 'cpu.cfs_period_us'), String(PERIOD_US)) && tryWrite(join(dirs.cpu, 'cpu.cfs_quota_us'), l.cpu > 0 ? String(Math.round(l.cpu * PERIOD_US)) : '-1');
+      if (dirs.cpu)
+        tryWrite(join(dirs.cpu, 'cpu.cfs_period_us'), String(PERIOD_US)) &&
+          tryWrite(join(dirs.cpu, 'cpu.cfs_quota_us'), l.cpu > 0 ? String(Math.round(l.cpu * PERIOD_US)) : '-1');
     };
     try {
       for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
@@ -173,7 +177,10 @@ class V1 implements CgroupManager {
       procsFiles,
       setLimits,
       pids: () => readPids(join(dirs.pids, 'cgroup.procs')),
-      oomKilled: () => readInt(join(dirs.memory, 'memory.oom_control'), 'oom_kill') > 0 || readInt(join(dirs.memory, 'memory.failcnt')) > 0 && readInt(join(dirs.memory, 'memory.max_usage_in_bytes')) >= l.memoryMb * 1024 * 1024,
+      oomKilled: () =>
+        readInt(join(dirs.memory, 'memory.oom_control'), 'oom_kill') > 0 ||
+        (readInt(join(dirs.memory, 'memory.failcnt')) > 0 &&
+          readInt(join(dirs.memory, 'memory.max_usage_in_bytes')) >= l.memoryMb * 1024 * 1024),
       killAll,
       freeze: async () => !!state && tryWrite(state, 'FROZEN') && (await settled(() => readText(state) === 'FROZEN')),
       thaw,
@@ -210,7 +217,9 @@ class V2 implements CgroupManager {
       pids: () => readPids(procs),
       oomKilled: () => readInt(join(dir, 'memory.events'), 'oom_kill') > 0,
       killAll,
-      freeze: async () => tryWrite(join(dir, 'cgroup.freeze'), '1') && (await settled(() => readInt(join(dir, 'cgroup.events'), 'frozen') === 1)),
+      freeze: async () =>
+        tryWrite(join(dir, 'cgroup.freeze'), '1') &&
+        (await settled(() => readInt(join(dir, 'cgroup.events'), 'frozen') === 1)),
       thaw: () => void tryWrite(join(dir, 'cgroup.freeze'), '0'),
       remove: () => removeDirs([dir], killAll),
     };
@@ -237,7 +246,10 @@ function detectV2(env: NodeJS.ProcessEnv): CgroupManager | undefined {
 
 function detectV1(): CgroupManager | undefined {
   const own = ownPaths();
-  const at = (ctrl: string) => (existsSync(join(MOUNT, ctrl, 'cgroup.procs')) ? join(MOUNT, ctrl, own.get(ctrl) ?? '/', 'aspora-workers') : undefined);
+  const at = (ctrl: string) =>
+    existsSync(join(MOUNT, ctrl, 'cgroup.procs'))
+      ? join(MOUNT, ctrl, own.get(ctrl) ?? '/', 'aspora-workers')
+      : undefined;
   const memory = at('memory');
   const pids = at('pids');
   if (!memory || !pids) return undefined;

@@ -29,8 +29,13 @@ test('this bubblewrap disables nested user namespaces', { skip: noBwrap }, () =>
   assert.deepEqual(probeBwrap(), { ok: true, features: { disableUserns: true } });
 });
 
-test('a bubblewrap without --disable-userns still sandboxes, under the filter alone, and says so', { skip: noBwrap }, () => {
-  const old = standIn('bwrap-0.6', 'for a; do [ "$a" = --disable-userns ] && { echo "bwrap: Unknown option --disable-userns" >&2; exit 1; }; done; exec bwrap "$@"');
+test('a bubblewrap without --disable-userns still sandboxes, under the filter alone, and says so', {
+  skip: noBwrap,
+}, () => {
+  const old = standIn(
+    'bwrap-0.6',
+    'for a; do [ "$a" = --disable-userns ] && { echo "bwrap: Unknown option --disable-userns" >&2; exit 1; }; done; exec bwrap "$@"',
+  );
   const p = probeSandbox(old);
   assert.equal(p.ok, true, p.reason);
   assert.deepEqual(p.features, { disableUserns: false });

@@ -15,7 +15,9 @@ export const SANDBOX_UID = 65534;
 
 /** setpriv to the sandbox user when the platform is root, so a process cap counts and nothing root-owned is readable. */
 export function uidDrop(): string[] {
-  return process.getuid?.() === 0 ? ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--'] : [];
+  return process.getuid?.() === 0
+    ? ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--']
+    : [];
 }
 
 export interface SandboxFeatures {
@@ -42,12 +44,31 @@ export function probeBwrap(): BwrapProbe {
 
 /** Runs the no-op sandbox with `bin` as bubblewrap; probeBwrap() keeps the answer for bwrap. */
 export function probeSandbox(bin: string): BwrapProbe {
-  if (!hostArchSupported()) return { ok: false, reason: `the sandbox's seccomp filter covers x86_64 and aarch64 only, not ${process.arch}` };
+  if (!hostArchSupported())
+    return { ok: false, reason: `the sandbox's seccomp filter covers x86_64 and aarch64 only, not ${process.arch}` };
   const run = (extra: string[]) => {
     const filter = seccompFd();
     try {
-      const argv = [...uidDrop(), bin, '--ro-bind', '/', '/', '--unshare-all', '--die-with-parent', ...extra, '--seccomp', String(SECCOMP_FD), '/bin/sh', '-c', ':'];
-      return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe', 'ignore', filter] });
+      const argv = [
+        ...uidDrop(),
+        bin,
+        '--ro-bind',
+        '/',
+        '/',
+        '--unshare-all',
+        '--die-with-parent',
+        ...extra,
+        '--seccomp',
+        String(SECCOMP_FD),
+        '/bin/sh',
+        '-c',
+        ':',
+      ];
+      return spawnSync(argv[0]!, argv.slice(1), {
+        encoding: 'utf8',
+        timeout: 5000,
+        stdio: ['ignore', 'pipe', 'pipe', 'ignore', filter],
+      });
     } finally {
       closeSync(filter);
     }
@@ -61,9 +82,19 @@ export function probeSandbox(bin: string): BwrapProbe {
   if (full.status === 0) return { ok: true, features: { disableUserns: true } };
   const r = run([]);
   return r.error
-    ? { ok: false, reason: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${(r.error as NodeJS.ErrnoException).path ?? bin} is not installed` : r.error.message }
+    ? {
+        ok: false,
+        reason:
+          (r.error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `${(r.error as NodeJS.ErrnoException).path ?? bin} is not installed`
+            : r.error.message,
+      }
     : r.status === 0
-      ? { ok: true, features: { disableUserns: false }, warning: `bubblewrap cannot disable user namespaces in the sandbox (${(full.stderr || `exit ${full.status}`).trim()}); the seccomp filter still refuses unshare, setns and clone's namespace flags. bubblewrap 0.8.0 or later adds --disable-userns` }
+      ? {
+          ok: true,
+          features: { disableUserns: false },
+          warning: `bubblewrap cannot disable user namespaces in the sandbox (${(full.stderr || `exit ${full.status}`).trim()}); the seccomp filter still refuses unshare, setns and clone's namespace flags. bubblewrap 0.8.0 or later adds --disable-userns`,
+        }
       : { ok: false, reason: (r.stderr || `exit ${r.status}`).trim() };
 }
 

@@ -57,7 +57,14 @@ const PROTOCOL_FD = 3;
 export const CLOSE_FDS =
   '[ -d /proc/self/fd ] || exit 125; for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt "$1" ]; then exec {n}>&- || exit 125; fi; done; shift; ';
 /** bash -c CLOSE_FDS+script, with the highest fd to keep as $1 and the script's own arguments after. */
-const chain = (script: string, keep: number, args: string[]) => ['/bin/bash', '-c', CLOSE_FDS + script, 'bash', String(keep), ...args];
+const chain = (script: string, keep: number, args: string[]) => [
+  '/bin/bash',
+  '-c',
+  CLOSE_FDS + script,
+  'bash',
+  String(keep),
+  ...args,
+];
 
 /**
  * Sets the rlimits a cgroup does not cover, joins the cgroups named by the next arguments, then
@@ -86,7 +93,8 @@ export function bwrapArgs(spec: LaunchSpec, layout: SandboxLayout, limits: Sandb
     if (!existsSync(d)) continue;
     a.push(...(isUsrSymlink(d) ? ['--symlink', `usr${d}`, d] : ['--ro-bind', d, d]));
   }
-  for (const f of ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime']) if (existsSync(f)) a.push('--ro-bind', f, f);
+  for (const f of ['/etc/ld.so.cache', '/etc/alternatives', '/etc/localtime'])
+    if (existsSync(f)) a.push('--ro-bind', f, f);
   a.push('--proc', '/proc', '--dev', '/dev');
   const tmpfs = (dest: string) => ['--size', String(limits.tmpMb * 1024 * 1024), '--tmpfs', dest];
   a.push(...(layout.tmpDir ? ['--bind', layout.tmpDir, '/tmp'] : tmpfs('/tmp')));
@@ -141,12 +149,19 @@ function prlimitArgs(l: SandboxLimits): string[] {
 function commandLine(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): string[] {
   const drop = mode === 'bwrap' ? uidDrop() : [];
   // No sandbox: same command with the in-sandbox paths mapped back to the host. Development only.
-  const inner = mode === 'bwrap' ? ['bwrap', ...bwrapArgs(spec, layout, limits)] : spec.command.map((s) => unsafePath(s, spec, layout));
+  const inner =
+    mode === 'bwrap'
+      ? ['bwrap', ...bwrapArgs(spec, layout, limits)]
+      : spec.command.map((s) => unsafePath(s, spec, layout));
   return [...drop, ...inner];
 }
 
 /** Spawns `argv` with the sandbox's fds: the protocol on 3 and, under bwrap, the seccomp program on 4. */
-function spawnSandboxed(mode: SandboxMode, argv: string[], opts: { stdin: 'ignore' | 'pipe'; cwd: string; env: NodeJS.ProcessEnv }): ChildProcess {
+function spawnSandboxed(
+  mode: SandboxMode,
+  argv: string[],
+  opts: { stdin: 'ignore' | 'pipe'; cwd: string; env: NodeJS.ProcessEnv },
+): ChildProcess {
   const filter = mode === 'bwrap' ? seccompFd() : undefined;
   try {
     const stdio: StdioOptions = [opts.stdin, 'pipe', 'pipe', 'pipe', filter ?? 'ignore'];
@@ -164,7 +179,15 @@ function spawnOptions(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout
   return {
     stdin: 'ignore' as const,
     cwd: mode === 'bwrap' ? '/' : layout.scratchDir,
-    env: mode === 'bwrap' ? {} : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: layout.scratchDir, ...(layout.tmpDir ? { TMPDIR: layout.tmpDir } : {}), ...mapEnv(spec, layout) },
+    env:
+      mode === 'bwrap'
+        ? {}
+        : {
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            HOME: layout.scratchDir,
+            ...(layout.tmpDir ? { TMPDIR: layout.tmpDir } : {}),
+            ...mapEnv(spec, layout),
+          },
   };
 }
 
@@ -172,12 +195,25 @@ function spawnOptions(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout
  * Spawns the worker; fd 3 of the worker is the protocol socket returned as `channel`. With
  * `cgroup`, the process joins it (its procs files) before it execs anything else.
  */
-export function launch(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits, cgroup?: WorkerCgroup): Launched {
+export function launch(
+  mode: SandboxMode,
+  spec: LaunchSpec,
+  layout: SandboxLayout,
+  limits: SandboxLimits,
+  cgroup?: WorkerCgroup,
+): Launched {
   // With a cgroup, the shell sets the few rlimits left; without, prlimit sets them all (address
   // space and process count included, which the shell cannot set portably).
   const command = commandLine(mode, spec, layout, limits);
   const argv = cgroup
-    ? chain(LIMIT_AND_JOIN, keepFds(mode), [String(limits.cpuSeconds), String(limits.maxFileMb * 1024), String(NOFILE), String(cgroup.procsFiles.length), ...cgroup.procsFiles, ...command])
+    ? chain(LIMIT_AND_JOIN, keepFds(mode), [
+        String(limits.cpuSeconds),
+        String(limits.maxFileMb * 1024),
+        String(NOFILE),
+        String(cgroup.procsFiles.length),
+        ...cgroup.procsFiles,
+        ...command,
+      ])
     : chain('exec "$@"', keepFds(mode), ['prlimit', ...prlimitArgs(limits), '--', ...command]);
   const child = spawnSandboxed(mode, argv, spawnOptions(mode, spec, layout));
   return { child, channel: child.stdio[3] as Socket };
@@ -196,7 +232,8 @@ export interface SpareLauncher {
   start(mode: SandboxMode, spec: LaunchSpec, layout: SandboxLayout, limits: SandboxLimits): Launched;
 }
 
-const SPARE = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; echo joined; IFS= read -r cmd && eval "$cmd"';
+const SPARE =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; echo joined; IFS= read -r cmd && eval "$cmd"';
 const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
 
 /**
@@ -205,7 +242,11 @@ const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
  * other inherited fd before it joins; spares exist only under bwrap (they need cgroups).
  */
 export function spawnSpare(cgroup: WorkerCgroup): Promise<SpareLauncher> {
-  const child = spawnSandboxed('bwrap', chain(SPARE, SECCOMP_FD, [String(cgroup.procsFiles.length), ...cgroup.procsFiles]), { stdin: 'pipe', cwd: '/', env: {} });
+  const child = spawnSandboxed(
+    'bwrap',
+    chain(SPARE, SECCOMP_FD, [String(cgroup.procsFiles.length), ...cgroup.procsFiles]),
+    { stdin: 'pipe', cwd: '/', env: {} },
+  );
   const channel = child.stdio[3] as Socket;
   return new Promise((resolve, reject) => {
     let out = '';
@@ -228,7 +269,8 @@ export function spawnSpare(cgroup: WorkerCgroup): Promise<SpareLauncher> {
         },
       });
     };
-    const onExit = (code: number | null) => reject(new Error(`the spare launcher could not join its cgroup (exit ${code})`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`the spare launcher could not join its cgroup (exit ${code})`));
     child.stdout!.on('data', onData);
     child.once('exit', onExit);
     child.once('error', reject);
@@ -246,5 +288,13 @@ function unsafePath(s: string, spec: LaunchSpec, layout: SandboxLayout): string 
 }
 
 function mapEnv(spec: LaunchSpec, layout: SandboxLayout): Record<string, string> {
-  return Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, v.split(':').map((p) => unsafePath(p, spec, layout)).join(':')]));
+  return Object.fromEntries(
+    Object.entries(spec.env).map(([k, v]) => [
+      k,
+      v
+        .split(':')
+        .map((p) => unsafePath(p, spec, layout))
+        .join(':'),
+    ]),
+  );
 }

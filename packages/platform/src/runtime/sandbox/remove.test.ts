@@ -6,7 +6,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +44,8 @@ function victim(): { dir: string; count: () => number } {
     writeFileSync(join(dir, `f${i}`), 'host');
     writeFileSync(join(dir, 'sub', `f${i}`), 'host');
   }
-  const count = (d = dir): number => readdirSync(d, { withFileTypes: true }).reduce((k, e) => k + (e.isDirectory() ? count(join(d, e.name)) : 1), 0);
+  const count = (d = dir): number =>
+    readdirSync(d, { withFileTypes: true }).reduce((k, e) => k + (e.isDirectory() ? count(join(d, e.name)) : 1), 0);
   return { dir, count: () => count() };
 }
 
@@ -87,18 +98,37 @@ describe('emptyDir', () => {
     assert.deepEqual(readdirSync(d), []);
   });
 
-  test('as a user that is not root, it chmods what it owns through handles and empties it', { skip: process.getuid?.() !== 0 ? 'needs root to switch to uid 65534' : undefined }, () => {
+  test('as a user that is not root, it chmods what it owns through handles and empties it', {
+    skip: process.getuid?.() !== 0 ? 'needs root to switch to uid 65534' : undefined,
+  }, () => {
     const d = fresh();
     mkdirSync(join(d, 'locked/inner'), { recursive: true });
     writeFileSync(join(d, 'locked/inner/f'), 'x');
     mkdirSync(join(d, 'readonly'));
     writeFileSync(join(d, 'readonly/f'), 'x');
-    for (const p of ['', 'locked', 'locked/inner', 'locked/inner/f', 'readonly', 'readonly/f']) chownSync(join(d, p), 65534, 65534);
+    for (const p of ['', 'locked', 'locked/inner', 'locked/inner/f', 'readonly', 'readonly/f'])
+      chownSync(join(d, p), 65534, 65534);
     chmodSync(join(d, 'locked/inner'), 0o000);
     chmodSync(join(d, 'locked'), 0o000);
     chmodSync(join(d, 'readonly'), 0o500);
     const script = `import { emptyDir } from ${JSON.stringify(fileURLToPath(new URL('./remove.ts', import.meta.url)))}; const r = await emptyDir(process.argv[1]); console.log(JSON.stringify(r));`;
-    const out = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, d], { encoding: 'utf8', cwd: fileURLToPath(new URL('.', import.meta.url)) });
+    const out = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--',
+        process.execPath,
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+        d,
+      ],
+      { encoding: 'utf8', cwd: fileURLToPath(new URL('.', import.meta.url)) },
+    );
     assert.equal(out.status, 0, out.stderr);
     assert.equal(JSON.parse(out.stdout).complete, true, out.stdout);
     assert.deepEqual(readdirSync(d), []);

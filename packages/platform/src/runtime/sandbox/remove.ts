@@ -12,7 +12,18 @@
  * metadata call on a tmpfs that cannot block (only folders are ever opened, O_DIRECTORY|O_NONBLOCK,
  * which a FIFO refuses before it could wait), and a thread-pool hop per step cost 5-10× more.
  */
-import { closeSync, constants, fchmodSync, fstatSync, opendirSync, openSync, renameSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  opendirSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  chmodSync,
+} from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 
@@ -38,9 +49,13 @@ export interface Removal {
 }
 
 const DEFAULTS: RemoveLimits = { maxEntries: 1_000_000, maxDepth: 32 };
-const bounds = (l: Partial<RemoveLimits>): RemoveLimits => ({ maxEntries: l.maxEntries ?? DEFAULTS.maxEntries, maxDepth: Math.max(2, l.maxDepth ?? DEFAULTS.maxDepth) });
+const bounds = (l: Partial<RemoveLimits>): RemoveLimits => ({
+  maxEntries: l.maxEntries ?? DEFAULTS.maxEntries,
+  maxDepth: Math.max(2, l.maxDepth ?? DEFAULTS.maxDepth),
+});
 
-const at = (fd: number, name?: Buffer): Buffer => (name ? Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), name]) : Buffer.from(`/proc/self/fd/${fd}`));
+const at = (fd: number, name?: Buffer): Buffer =>
+  name ? Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), name]) : Buffer.from(`/proc/self/fd/${fd}`);
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException)?.code;
 
@@ -175,7 +190,8 @@ export async function emptyDir(dir: string, limits: Partial<RemoveLimits> = {}):
 
 /** Removes `path` and everything in it; its parent must be a folder the sandbox cannot change. Absent counts as complete. */
 export async function removeTree(path: string, limits: Partial<RemoveLimits> = {}): Promise<Removal> {
-  if (['', '.', '..'].includes(basename(path))) throw new Error(`removeTree: ${path} does not name a folder in a parent`);
+  if (['', '.', '..'].includes(basename(path)))
+    throw new Error(`removeTree: ${path} does not name a folder in a parent`);
   let parent: number;
   try {
     parent = openSync(dirname(path), DIR);

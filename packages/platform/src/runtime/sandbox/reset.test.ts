@@ -17,7 +17,7 @@ function worker(): Resettable & { home: string } {
   return { home, dirs, cgroup: undefined };
 }
 
-test('a file added after a clean reset is found by the next one, in each folder, even with its folder\'s mtime set back', async () => {
+test("a file added after a clean reset is found by the next one, in each folder, even with its folder's mtime set back", async () => {
   const w = worker();
   try {
     await sleep(80); // past the settling time: the clean look is trusted from here on

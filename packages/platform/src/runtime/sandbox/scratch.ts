@@ -48,7 +48,9 @@ export function scratchRoot(dataDir: string, env: NodeJS.ProcessEnv = process.en
     try {
       accessSync('/dev/shm', constants.W_OK);
       // One folder per data folder: platforms side by side do not share scratch space.
-      return pick(join('/dev/shm', `aspora-scratch-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`));
+      return pick(
+        join('/dev/shm', `aspora-scratch-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`),
+      );
     } catch {
       /* not writable: fall through */
     }

@@ -180,12 +180,19 @@ function assemble(src: Ins[]): Buffer {
 
 const ld = (off: number): Ins => ({ code: LD_W_ABS, k: off });
 const ret = (k: number): Ins => ({ code: RET_K, k });
-const jeq = (k: number, jt?: string, jf?: string): Ins => ({ code: JEQ_K, k, ...(jt ? { jt } : {}), ...(jf ? { jf } : {}) });
+const jeq = (k: number, jt?: string, jf?: string): Ins => ({
+  code: JEQ_K,
+  k,
+  ...(jt ? { jt } : {}),
+  ...(jf ? { jf } : {}),
+});
 
 /** The checks of one ABI, from its syscall number on; labels are prefixed so the two ABIs do not clash. */
 function abiSection(arch: SeccompArch): Ins[] {
   const L = (s: string) => `${arch}:${s}`;
-  const refused = Object.values(REFUSED).map((n) => n[arch]).filter((n): n is number => n !== undefined);
+  const refused = Object.values(REFUSED)
+    .map((n) => n[arch])
+    .filter((n): n is number => n !== undefined);
   const c = (name: keyof typeof CHECKED) => CHECKED[name][arch];
   return [
     { label: L('start') },

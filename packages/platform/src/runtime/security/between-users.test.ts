@@ -8,7 +8,24 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runtimeFixture } from '../test-support.ts';
 
-const CANDIDATES = ['/', '/dev', '/dev/shm', '/dev/mqueue', '/dev/pts', '/tmp', '/var/tmp', '/run', '/scratch', '/skill', '/shared', '/opt', '/etc', '/home', '/root', '/usr/local'];
+const CANDIDATES = [
+  '/',
+  '/dev',
+  '/dev/shm',
+  '/dev/mqueue',
+  '/dev/pts',
+  '/tmp',
+  '/var/tmp',
+  '/run',
+  '/scratch',
+  '/skill',
+  '/shared',
+  '/opt',
+  '/etc',
+  '/home',
+  '/root',
+  '/usr/local',
+];
 
 const HANDLERS = {
   typescript: `import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -132,7 +149,12 @@ type Data = { wrote?: string[]; seen?: string[]; worker: number };
 for (const lang of ['typescript', 'python'] as const) {
   describe(`a ${lang} handler run by alice, then by bob on the same warm worker`, () => {
     test('bob sees nothing alice wrote: the only writable places are /scratch, /tmp and /dev/shm, and all three are emptied', async () => {
-      await f.deploy({ name: `leftovers-${lang}`, language: lang, permissions: '  tools: [Bash]', handler: HANDLERS[lang] });
+      await f.deploy({
+        name: `leftovers-${lang}`,
+        language: lang,
+        permissions: '  tools: [Bash]',
+        handler: HANDLERS[lang],
+      });
       const ref = `test/leftovers-${lang}`;
       const alice = await f.runtime.run({ ref, input: { userId: 'alice', metadata: { write: true } } });
       assert.equal(alice.error, null, JSON.stringify(alice.error));
@@ -163,7 +185,10 @@ export const handler = async (ctx) => {
 };`,
     });
     for (let i = 0; i < 5; i++) {
-      const alice = await f.runtime.run({ ref: 'test/late-writes', input: { userId: 'alice', metadata: { write: true } } });
+      const alice = await f.runtime.run({
+        ref: 'test/late-writes',
+        input: { userId: 'alice', metadata: { write: true } },
+      });
       await new Promise((r) => setTimeout(r, 100)); // the next request comes a little later
       const bob = await f.runtime.run({ ref: 'test/late-writes', input: { userId: 'bob', metadata: {} } });
       const a = (alice.result as { data: Data }).data;
@@ -178,7 +203,10 @@ describe('IPC objects of the sandbox (a Python handler, alice then bob on the sa
   // They would outlive the execution in the worker's IPC namespace: the seccomp filter refuses their creation.
   test('bob finds no System V shared memory, message queue, semaphore or POSIX message queue of alice', async () => {
     await f.deploy({ name: 'ipc-leftovers', language: 'python', handler: IPC_HANDLER });
-    const alice = await f.runtime.run({ ref: 'test/ipc-leftovers', input: { userId: 'alice', metadata: { write: true } } });
+    const alice = await f.runtime.run({
+      ref: 'test/ipc-leftovers',
+      input: { userId: 'alice', metadata: { write: true } },
+    });
     const bob = await f.runtime.run({ ref: 'test/ipc-leftovers', input: { userId: 'bob', metadata: {} } });
     const a = (alice.result as { data: { there: string[]; worker: number } }).data;
     const b = (bob.result as { data: { there: string[]; worker: number } }).data;

@@ -32,7 +32,8 @@ const probe = (lang: string, short: boolean): TestSkill => ({
   language: lang as TestSkill['language'],
   timeout: short ? '2s' : '20s',
   memory: '256MB',
-  permissions: '  tools: [Read, Write, Grep, Bash]\n  secrets: [PROBE_SECRET]\n  shared_resources: [../shared/]\n  blocked_resources: [../field/**]',
+  permissions:
+    '  tools: [Read, Write, Grep, Bash]\n  secrets: [PROBE_SECRET]\n  shared_resources: [../shared/]\n  blocked_resources: [../field/**]',
   handler: readFileSync(new URL(`./probes/${LANGS.find((l) => l.lang === lang)!.file}`, import.meta.url), 'utf8'),
 });
 
@@ -46,7 +47,10 @@ before(async () => {
   hostService = createServer((s) => s.end('hello')).listen(0, '127.0.0.1');
   abstract = createServer((s) => s.end('hello')).listen({ path: '\0aspora-escape-test' });
   await new Promise((r) => hostService.once('listening', r));
-  const other = await f.deploy({ name: 'victim', handler: 'export const handler = async () => ({ success: true, message: "v" });' });
+  const other = await f.deploy({
+    name: 'victim',
+    handler: 'export const handler = async () => ({ success: true, message: "v" });',
+  });
   const loaded = await f.registry.loadSkill(other.ref, { version: other.version });
   Object.assign(vars, {
     DATA_DIR: f.dataDir,
@@ -60,7 +64,13 @@ before(async () => {
   // The victim's bundle must exist on the host for the attempt to mean something.
   await f.runtime.run({ ref: 'test/victim', input: {} });
   // A skill that holds OTHER_SECRET while the probes scan for it.
-  await f.deploy({ name: 'holder', permissions: '  secrets: [OTHER_SECRET]', timeout: '60s', handler: 'export const handler = async (ctx) => { await new Promise((r) => setTimeout(r, Number(ctx.input.metadata.ms))); return { success: true, message: ctx.secrets.OTHER_SECRET.slice(0, 5) }; };' });
+  await f.deploy({
+    name: 'holder',
+    permissions: '  secrets: [OTHER_SECRET]',
+    timeout: '60s',
+    handler:
+      'export const handler = async (ctx) => { await new Promise((r) => setTimeout(r, Number(ctx.input.metadata.ms))); return { success: true, message: ctx.secrets.OTHER_SECRET.slice(0, 5) }; };',
+  });
 });
 after(async () => {
   hostService.close();
@@ -80,26 +90,34 @@ function fill(v: unknown, extra: Record<string, string | number>): unknown {
   return v;
 }
 
-const alive = (marker: string) => execSync('ps -eo args').toString().split('\n').filter((l) => l.trim() === marker);
+const alive = (marker: string) =>
+  execSync('ps -eo args')
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim() === marker);
 
 for (const { lang, linger } of LANGS) {
-  describe(`escape attempts from a ${lang} handler`, suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
-    before(async () => {
-      await f.deploy(probe(lang, false));
-      await f.deploy(probe(lang, true));
-    });
-
-    for (const a of ATTEMPTS) {
-      test(a.name, async () => {
-        await check(lang, a, { LINGER: linger, LINGER_BASH: linger + 10 });
+  describe(
+    `escape attempts from a ${lang} handler`,
+    suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
+      before(async () => {
+        await f.deploy(probe(lang, false));
+        await f.deploy(probe(lang, true));
       });
-    }
-  }));
+
+      for (const a of ATTEMPTS) {
+        test(a.name, async () => {
+          await check(lang, a, { LINGER: linger, LINGER_BASH: linger + 10 });
+        });
+      }
+    }),
+  );
 }
 
 async function check(lang: string, a: Attempt, extra: Record<string, number>): Promise<void> {
   const ref = `ecm/escape-${lang}${a.short ? '-short' : ''}`;
-  const holder = a.step.do === 'scan' ? f.runtime.run({ ref: 'test/holder', input: { metadata: { ms: 1500 } } }) : undefined;
+  const holder =
+    a.step.do === 'scan' ? f.runtime.run({ ref: 'test/holder', input: { metadata: { ms: 1500 } } }) : undefined;
   if (holder) await new Promise((r) => setTimeout(r, 300)); // its worker is up and holds the secret
   const r = await f.runtime.run({ ref, input: { userMessage: a.name, metadata: { step: fill(a.step, extra) } } });
   if (holder) assert.equal((await holder).success, true);
@@ -119,5 +137,6 @@ async function check(lang: string, a: Attempt, extra: Record<string, number>): P
     else assert.equal(out.ok, false, `NOT BLOCKED: ${out.detail}`);
     if (a.detail) assert.match(out.detail, a.detail);
   }
-  if (a.mayEndExecution) assert.equal((await f.runtime.run({ ref: 'test/victim', input: {} })).success, true, 'the platform keeps serving');
+  if (a.mayEndExecution)
+    assert.equal((await f.runtime.run({ ref: 'test/victim', input: {} })).success, true, 'the platform keeps serving');
 }

@@ -66,7 +66,10 @@ let f: Awaited<ReturnType<typeof runtimeFixture>>;
 before(async () => {
   f = await runtimeFixture();
   writeFileSync(join(f.dataDir, 'probe.txt'), 'probe');
-  await f.deploy({ name: 'bystander', handler: 'export const handler = async () => ({ success: true, message: "still here" });' });
+  await f.deploy({
+    name: 'bystander',
+    handler: 'export const handler = async () => ({ success: true, message: "still here" });',
+  });
   assert.equal((await f.runtime.run({ ref: 'test/bystander', input: {} })).success, true);
 });
 after(async () => {
@@ -83,32 +86,60 @@ after(async () => {
 
 /** `p`, or a failure after `ms` (a frozen platform never answers). */
 const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms).unref(),
+    ),
+  ]);
 
 type Outcome = { ok: boolean; code?: string; message?: string; value?: unknown };
 
 for (const lang of ['python', 'typescript'] as const) {
-  describe(`a ${lang} handler that makes FIFOs in /scratch and fires Read, Write and Grep at them`, { timeout: 120_000 }, () => {
+  describe(`a ${lang} handler that makes FIFOs in /scratch and fires Read, Write and Grep at them`, {
+    timeout: 120_000,
+  }, () => {
     test('each call answers (typed errors; Grep passes over them), the execution ends, and the platform still serves', async () => {
-      await f.deploy({ name: `fifo-${lang}`, language: lang, permissions: '  tools: [Read, Write, Grep, Bash]', timeout: '20s', handler: HANDLERS[lang] });
+      await f.deploy({
+        name: `fifo-${lang}`,
+        language: lang,
+        permissions: '  tools: [Read, Write, Grep, Bash]',
+        timeout: '20s',
+        handler: HANDLERS[lang],
+      });
       const r = await within(f.runtime.run({ ref: `test/fifo-${lang}`, input: {} }), 60_000, 'the FIFO execution');
       assert.equal(r.error, null, JSON.stringify(r.error));
       const { alone, held } = (r.result as { data: { alone: Outcome[]; held: Outcome[] } }).data;
       // Python's str() of the error starts with its code.
-      const notRegular = (o: Outcome) => !o.ok && o.code === 'BAD_REQUEST' && /^(BAD_REQUEST: )?(read|write): \/scratch\/pipe is not a regular file/.test(o.message ?? '');
+      const notRegular = (o: Outcome) =>
+        !o.ok &&
+        o.code === 'BAD_REQUEST' &&
+        /^(BAD_REQUEST: )?(read|write): \/scratch\/pipe is not a regular file/.test(o.message ?? '');
       assert.ok(alone.slice(0, 12).every(notRegular), JSON.stringify(alone.slice(0, 12)));
-      assert.deepEqual(alone.slice(12), Array.from({ length: 8 }, () => ({ ok: true, value: [] })));
+      assert.deepEqual(
+        alone.slice(12),
+        Array.from({ length: 8 }, () => ({ ok: true, value: [] })),
+      );
       assert.ok(held.every(notRegular), JSON.stringify(held));
       // Another skill's execution and the platform's own file I/O go on.
-      assert.equal((await within(f.runtime.run({ ref: 'test/bystander', input: {} }), 20_000, "another skill's execution")).success, true);
+      assert.equal(
+        (await within(f.runtime.run({ ref: 'test/bystander', input: {} }), 20_000, "another skill's execution"))
+          .success,
+        true,
+      );
       assert.equal(await within(readFile(join(f.dataDir, 'probe.txt'), 'utf8'), 10_000, 'a plain fs read'), 'probe');
     });
 
     test('an uncaught tool failure reaches the caller typed, naming the path in the sandbox and no host path', async () => {
-      const r = await within(f.runtime.run({ ref: `test/fifo-${lang}`, input: { metadata: { uncaught: true } } }), 60_000, 'the execution');
+      const r = await within(
+        f.runtime.run({ ref: `test/fifo-${lang}`, input: { metadata: { uncaught: true } } }),
+        60_000,
+        'the execution',
+      );
       assert.equal(r.error?.code, 'BAD_REQUEST', JSON.stringify(r.error));
       assert.match(r.error!.message, /a name in \/skill\/x+ is too long/);
-      for (const leak of [f.dataDir, scratchRoot(f.dataDir).dir, '/proc/self/fd']) assert.ok(!JSON.stringify(r.error).includes(leak), `host path in the error: ${r.error!.message}`);
+      for (const leak of [f.dataDir, scratchRoot(f.dataDir).dir, '/proc/self/fd'])
+        assert.ok(!JSON.stringify(r.error).includes(leak), `host path in the error: ${r.error!.message}`);
     });
   });
 }

@@ -156,7 +156,10 @@ function fillVictim(): number {
 }
 
 function count(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? count(join(dir, e.name)) : 1), 0);
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (n, e) => n + (e.isDirectory() ? count(join(dir, e.name)) : 1),
+    0,
+  );
 }
 
 const CASES = [
@@ -167,23 +170,26 @@ const CASES = [
 ] as const;
 
 for (const { lang, how, cgroups } of CASES) {
-  describe(`${how} of a ${lang} handler swaps a /scratch folder for a symlink to a host folder during the reset (${cgroups ? 'worker frozen' : 'no cgroups: not frozen'})`, suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
-    test('every host file survives several executions and their resets', async () => {
-      const f = cgroups ? frozen : unfrozen;
-      const skill: TestSkill = { name: `swapper-${lang}`, language: lang, handler: HANDLERS[lang], timeout: '20s' };
-      await f.deploy(skill);
-      const total = fillVictim();
-      const errors: unknown[] = [];
-      for (let i = 0; i < EXECUTIONS[cgroups ? 'frozen' : 'unfrozen']; i++) {
-        const r = await f.runtime.run({ ref: `test/swapper-${lang}`, input: { metadata: { victim } } });
-        if (r.error) errors.push(r.error);
-        // Let the swapper run past the reset a little; the next execution's reset races it again.
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      f.runtime.retire(`test/swapper-${lang}`);
-      assert.equal(count(victim), total, `host files deleted by the reset: ${total - count(victim)} of ${total}`);
-      // The handler's result stands: a worker that still writes after it is killed, not the execution.
-      assert.deepEqual(errors, []);
-    });
-  }));
+  describe(
+    `${how} of a ${lang} handler swaps a /scratch folder for a symlink to a host folder during the reset (${cgroups ? 'worker frozen' : 'no cgroups: not frozen'})`,
+    suiteUnless(lang === 'go' ? skipUnless('go') : undefined, () => {
+      test('every host file survives several executions and their resets', async () => {
+        const f = cgroups ? frozen : unfrozen;
+        const skill: TestSkill = { name: `swapper-${lang}`, language: lang, handler: HANDLERS[lang], timeout: '20s' };
+        await f.deploy(skill);
+        const total = fillVictim();
+        const errors: unknown[] = [];
+        for (let i = 0; i < EXECUTIONS[cgroups ? 'frozen' : 'unfrozen']; i++) {
+          const r = await f.runtime.run({ ref: `test/swapper-${lang}`, input: { metadata: { victim } } });
+          if (r.error) errors.push(r.error);
+          // Let the swapper run past the reset a little; the next execution's reset races it again.
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        f.runtime.retire(`test/swapper-${lang}`);
+        assert.equal(count(victim), total, `host files deleted by the reset: ${total - count(victim)} of ${total}`);
+        // The handler's result stands: a worker that still writes after it is killed, not the execution.
+        assert.deepEqual(errors, []);
+      });
+    }),
+  );
 }

@@ -1,6 +1,14 @@
 import type { SkillHandler } from '@aspora/sdk';
 
-type Assignment = { 'Order ID': string; 'Assigned Agent': string; Status: string; 'Stuck Reason': string; Priority: string; Amount: number; Currency: string };
+type Assignment = {
+  'Order ID': string;
+  'Assigned Agent': string;
+  Status: string;
+  'Stuck Reason': string;
+  Priority: string;
+  Amount: number;
+  Currency: string;
+};
 
 export function escalationChannel(yaml: string, reason: string): string {
   const block = yaml.split(/\n(?= {2}[A-Z_]+:)/).find((b) => b.trimStart().startsWith(`${reason}:`)) ?? '';
@@ -22,29 +30,67 @@ export const handler: SkillHandler = async (context) => {
   const orderId = userMessage.toUpperCase().match(/\b[A-Z]{2}\d{3}[A-Z0-9]{5}\b/)?.[0];
   if (!orderId) return { success: true, message: 'Which order should I escalate?', confidence: 0.6 };
   const why = userMessage.replace(new RegExp(`.*?${orderId}[,:]?`, 'i'), '').trim();
-  if (why.length < 8) return { success: true, message: `What have you tried on ${orderId}, and what's blocking?`, confidence: 0.6 };
+  if (why.length < 8)
+    return { success: true, message: `What have you tried on ${orderId}, and what's blocking?`, confidence: 0.6 };
 
   const sheets = context.apis.ecm_gateway_sheets;
-  const a = ((await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } })) as { rows: Assignment[] }).rows[0];
+  const a = (
+    (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } })) as { rows: Assignment[] }
+  ).rows[0];
   if (!a || a['Assigned Agent'] !== userId || !['ASSIGNED', 'IN_PROGRESS'].includes(a.Status)) {
     return { success: false, message: `${orderId} is not an open ticket in your queue.`, confidence: 0.9 };
   }
   const sql = await context.tools.read({ path: '../shared/queries/ecm-order-detail-v2.sql' });
-  const { rows: evidence } = (await context.apis.ecm_gateway_redshift.executeSql({ sql, params: { order_id: orderId } })) as { rows: unknown[] };
+  const { rows: evidence } = (await context.apis.ecm_gateway_redshift.executeSql({
+    sql,
+    params: { order_id: orderId },
+  })) as { rows: unknown[] };
   const reasons = await context.tools.read({ path: '../shared/config/stuck-reasons.yaml' });
   const channels = overrides(why).length ? overrides(why) : [escalationChannel(reasons, a['Stuck Reason'])];
 
-  const handoff = await context.model.chat({ messages: [
-    { role: 'system', content: 'Write the ECM escalation handoff using exactly the SKILL.md template (title with severity, Tried, Evidence, Ask, From). '
-      + 'Severity HIGH if P1 or SLA breached. Mask references to last 4 chars. No customer names, no compliance reasons.' },
-    { role: 'user', content: JSON.stringify({ assignment: a, agent: userId, agentNotes: why, evidence: evidence.slice(-20) }) } ] });
+  const handoff = await context.model.chat({
+    messages: [
+      {
+        role: 'system',
+        content:
+          'Write the ECM escalation handoff using exactly the SKILL.md template (title with severity, Tried, Evidence, Ask, From). ' +
+          'Severity HIGH if P1 or SLA breached. Mask references to last 4 chars. No customer names, no compliance reasons.',
+      },
+      {
+        role: 'user',
+        content: JSON.stringify({ assignment: a, agent: userId, agentNotes: why, evidence: evidence.slice(-20) }),
+      },
+    ],
+  });
 
-  const posts = (await Promise.all(channels.map((channel) => context.apis.slack.postMessage({ channel, text: handoff.content })))) as { permalink?: string }[];
+  const posts = (await Promise.all(
+    channels.map((channel) => context.apis.slack.postMessage({ channel, text: handoff.content })),
+  )) as { permalink?: string }[];
   const now = new Date().toISOString();
-  await sheets.updateCells({ tab: 'Assignments', match: 'Order ID', rows: [{ 'Order ID': orderId, Status: 'ESCALATED', 'Escalated To': channels.join(' ') }] });
-  await sheets.updateCells({ tab: 'Resolutions', append: [{ 'Order ID': orderId, Agent: userId, 'Resolved At': now, Outcome: 'ESCALATED',
-    Action: 'ESCALATED', Notes: why, 'Root Cause Code': a['Stuck Reason'] }] });
+  await sheets.updateCells({
+    tab: 'Assignments',
+    match: 'Order ID',
+    rows: [{ 'Order ID': orderId, Status: 'ESCALATED', 'Escalated To': channels.join(' ') }],
+  });
+  await sheets.updateCells({
+    tab: 'Resolutions',
+    append: [
+      {
+        'Order ID': orderId,
+        Agent: userId,
+        'Resolved At': now,
+        Outcome: 'ESCALATED',
+        Action: 'ESCALATED',
+        Notes: why,
+        'Root Cause Code': a['Stuck Reason'],
+      },
+    ],
+  });
   context.log.info('escalated', { orderId, channels, agent: userId });
-  return { success: true, message: `🚨 ${orderId} escalated to ${channels.join(', ')} — ${posts[0]?.permalink ?? 'posted'}. It has left your active queue.`,
-    data: { orderId, channels }, confidence: 0.9 };
+  return {
+    success: true,
+    message: `🚨 ${orderId} escalated to ${channels.join(', ')} — ${posts[0]?.permalink ?? 'posted'}. It has left your active queue.`,
+    data: { orderId, channels },
+    confidence: 0.9,
+  };
 };

@@ -1,7 +1,14 @@
 import type { SkillHandler } from '@aspora/sdk';
 
-type Section = { section: string; detail_status: string; detail_code: string | null; event_at: string;
-  send_amount?: number; send_currency?: string; hours_since_update?: number };
+type Section = {
+  section: string;
+  detail_status: string;
+  detail_code: string | null;
+  event_at: string;
+  send_amount?: number;
+  send_currency?: string;
+  hours_since_update?: number;
+};
 type Assignment = { 'Order ID': string; 'Stuck Reason': string; Priority: string };
 
 export const ORDER_ID = /\b[A-Z]{2}\d{3}[A-Z0-9]{5}\b/g;
@@ -16,28 +23,58 @@ export function runbookFor(graph: string, reason: string): string | null {
 export const handler: SkillHandler = async (context) => {
   const ids = (context.input.userMessage ?? '').toUpperCase().match(ORDER_ID) ?? [];
   const orderId = ids[0];
-  if (!orderId) return { success: true, message: 'Which order? Send the order ID, e.g. "order AE136ABC00".', confidence: 0.6 };
+  if (!orderId)
+    return { success: true, message: 'Which order? Send the order ID, e.g. "order AE136ABC00".', confidence: 0.6 };
 
   const sql = await context.tools.read({ path: '../shared/queries/ecm-order-detail-v2.sql' });
-  const { rows } = await context.apis.ecm_gateway_redshift.executeSql({ sql, params: { order_id: orderId } }) as { rows: Section[] };
+  const { rows } = (await context.apis.ecm_gateway_redshift.executeSql({ sql, params: { order_id: orderId } })) as {
+    rows: Section[];
+  };
   if (!rows.length) return { success: false, message: `Order ${orderId} not found in Redshift.`, confidence: 0.9 };
 
-  const { rows: mine } = await context.apis.ecm_gateway_sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } }) as { rows: Assignment[] };
+  const { rows: mine } = (await context.apis.ecm_gateway_sheets.getSheetData({
+    tab: 'Assignments',
+    filter: { 'Order ID': orderId },
+  })) as { rows: Assignment[] };
   const assignment = mine[0];
   const compliance = rows.some((r) => r.section === 'compliance' && ['OPEN', 'UNDER_REVIEW'].includes(r.detail_status));
-  const reason = compliance ? 'COMPLIANCE_HOLD' : assignment?.['Stuck Reason'] ?? 'UNKNOWN';
+  const reason = compliance ? 'COMPLIANCE_HOLD' : (assignment?.['Stuck Reason'] ?? 'UNKNOWN');
 
   const graph = await context.tools.read({ path: '../shared/config/knowledge-graph.yaml' });
   const runbookPath = runbookFor(graph, reason);
   const runbook = runbookPath ? await context.tools.read({ path: `../shared/${runbookPath}` }) : null;
 
-  const answer = await context.model.chat({ messages: [
-    { role: 'system', content: 'You are an ECM field assistant. Follow the SKILL.md output format. Verify the stuck reason against the '
-      + 'knowledge-graph signals; if the data contradicts it, say so. Show only the runbook branch that applies. Mask references to the last 4-6 chars. '
-      + (assignment ? '' : 'This order is NOT assigned to the requesting agent: diagnosis only, tell them not to act.') },
-    { role: 'user', content: JSON.stringify({ orderId, assignment, reason, rows: rows.slice(-40), knowledgeGraph: graph, runbook, otherIds: ids.slice(1) }) } ] });
+  const answer = await context.model.chat({
+    messages: [
+      {
+        role: 'system',
+        content:
+          'You are an ECM field assistant. Follow the SKILL.md output format. Verify the stuck reason against the ' +
+          'knowledge-graph signals; if the data contradicts it, say so. Show only the runbook branch that applies. Mask references to the last 4-6 chars. ' +
+          (assignment
+            ? ''
+            : 'This order is NOT assigned to the requesting agent: diagnosis only, tell them not to act.'),
+      },
+      {
+        role: 'user',
+        content: JSON.stringify({
+          orderId,
+          assignment,
+          reason,
+          rows: rows.slice(-40),
+          knowledgeGraph: graph,
+          runbook,
+          otherIds: ids.slice(1),
+        }),
+      },
+    ],
+  });
 
   context.log.info('order-details', { orderId, reason, runbook: runbookPath, mine: !!assignment });
-  return { success: true, message: answer.content, data: { orderId, reason, runbook: runbookPath, assignedToYou: !!assignment },
-    confidence: runbook ? 0.85 : 0.6 };
+  return {
+    success: true,
+    message: answer.content,
+    data: { orderId, reason, runbook: runbookPath, assignedToYou: !!assignment },
+    confidence: runbook ? 0.85 : 0.6,
+  };
 };

@@ -1,8 +1,24 @@
 import type { SkillHandler } from '@aspora/sdk';
 
-type Assignment = { 'Order ID': string; 'Assigned Agent': string; Status: string; 'Stuck Reason': string; 'Assigned At': string };
+type Assignment = {
+  'Order ID': string;
+  'Assigned Agent': string;
+  Status: string;
+  'Stuck Reason': string;
+  'Assigned At': string;
+};
 const TERMINAL = new Set(['COMPLETED', 'REFUNDED', 'CANCELLED']);
-const ACTIONS = ['WEBHOOK_REPLAY', 'RETRY_PAYOUT', 'RETRY_FUNDING', 'DATA_FIX', 'CUSTOMER_ACTION', 'REFUND_SUBMITTED', 'CANCELLED', 'SELF_CLEARED', 'OTHER'];
+const ACTIONS = [
+  'WEBHOOK_REPLAY',
+  'RETRY_PAYOUT',
+  'RETRY_FUNDING',
+  'DATA_FIX',
+  'CUSTOMER_ACTION',
+  'REFUND_SUBMITTED',
+  'CANCELLED',
+  'SELF_CLEARED',
+  'OTHER',
+];
 
 export const maskNumbers = (s: string) => s.replace(/\d{8,}/g, (m) => `…${m.slice(-4)}`);
 
@@ -14,45 +30,106 @@ export function slaHours(yaml: string, reason: string): number {
 export const handler: SkillHandler = async (context) => {
   const { userMessage = '', userId } = context.input;
   const orderId = userMessage.toUpperCase().match(/\b[A-Z]{2}\d{3}[A-Z0-9]{5}\b/)?.[0];
-  const notes = maskNumbers(userMessage.replace(/^(resolve|close|done with|mark)\s*/i, '').replace(new RegExp(orderId ?? '^$', 'i'), '').trim());
-  if (!orderId) return { success: true, message: 'Which order? e.g. "resolve AE136ABC00 replayed webhook, LULU confirmed"', confidence: 0.6 };
-  if (notes.length < 5) return { success: true, message: `What did you do to fix ${orderId}? Notes are required.`, confidence: 0.6 };
+  const notes = maskNumbers(
+    userMessage
+      .replace(/^(resolve|close|done with|mark)\s*/i, '')
+      .replace(new RegExp(orderId ?? '^$', 'i'), '')
+      .trim(),
+  );
+  if (!orderId)
+    return {
+      success: true,
+      message: 'Which order? e.g. "resolve AE136ABC00 replayed webhook, LULU confirmed"',
+      confidence: 0.6,
+    };
+  if (notes.length < 5)
+    return { success: true, message: `What did you do to fix ${orderId}? Notes are required.`, confidence: 0.6 };
 
   const sheets = context.apis.ecm_gateway_sheets;
-  const { rows } = await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } }) as { rows: Assignment[] };
+  const { rows } = (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } })) as {
+    rows: Assignment[];
+  };
   const a = rows[0];
-  if (!a || a['Assigned Agent'] !== userId) return { success: false, message: `${orderId} is not in your queue.`, confidence: 0.9 };
-  if (!['ASSIGNED', 'IN_PROGRESS'].includes(a.Status)) return { success: false, message: `${orderId} is already ${a.Status}.`, confidence: 0.9 };
+  if (!a || a['Assigned Agent'] !== userId)
+    return { success: false, message: `${orderId} is not in your queue.`, confidence: 0.9 };
+  if (!['ASSIGNED', 'IN_PROGRESS'].includes(a.Status))
+    return { success: false, message: `${orderId} is already ${a.Status}.`, confidence: 0.9 };
 
   const sql = await context.tools.read({ path: '../shared/queries/ecm-order-detail-v2.sql' });
-  const { rows: detail } = await context.apis.ecm_gateway_redshift.executeSql({ sql, params: { order_id: orderId } }) as
-    { rows: { section: string; detail_status: string; hours_since_update: number }[] };
+  const { rows: detail } = (await context.apis.ecm_gateway_redshift.executeSql({
+    sql,
+    params: { order_id: orderId },
+  })) as { rows: { section: string; detail_status: string; hours_since_update: number }[] };
   const order = detail.find((r) => r.section === 'order');
-  const classified = await context.model.chat({ messages: [
-    { role: 'system', content: `Classify the fix into one of ${ACTIONS.join(', ')}. Reply JSON {"action":"…","verifiedOutcome":true|false} `
-      + '— verifiedOutcome is true only if the notes state a completed, checkable outcome (not a plan or a wait).' },
-    { role: 'user', content: notes } ] });
+  const classified = await context.model.chat({
+    messages: [
+      {
+        role: 'system',
+        content:
+          `Classify the fix into one of ${ACTIONS.join(', ')}. Reply JSON {"action":"…","verifiedOutcome":true|false} ` +
+          '— verifiedOutcome is true only if the notes state a completed, checkable outcome (not a plan or a wait).',
+      },
+      { role: 'user', content: notes },
+    ],
+  });
   const fix = parseJson<{ action: string; verifiedOutcome: boolean }>(classified.content);
   // Nothing is marked resolved on an answer the skill cannot read.
-  if (!fix) return { success: false, message: `Could not classify the fix for ${orderId}: describe what was done (e.g. "LULU callback received, payout confirmed") and resolve again.`, confidence: 0 };
+  if (!fix)
+    return {
+      success: false,
+      message: `Could not classify the fix for ${orderId}: describe what was done (e.g. "LULU callback received, payout confirmed") and resolve again.`,
+      confidence: 0,
+    };
   const { action, verifiedOutcome } = fix;
   const verified = order && TERMINAL.has(order.detail_status) ? 'REDSHIFT' : verifiedOutcome ? 'AGENT_STATED' : null;
-  if (!verified) return { success: false, message: `${orderId} is still at ${order?.detail_status ?? 'unknown'} — resolve when it completes, or escalate.`, confidence: 0.85 };
+  if (!verified)
+    return {
+      success: false,
+      message: `${orderId} is still at ${order?.detail_status ?? 'unknown'} — resolve when it completes, or escalate.`,
+      confidence: 0.85,
+    };
 
   const now = new Date();
   const ttrMin = Math.round((now.getTime() - Date.parse(a['Assigned At'])) / 60_000);
   const sla = slaHours(await context.tools.read({ path: '../shared/config/stuck-reasons.yaml' }), a['Stuck Reason']);
   const hoursStuck = order?.hours_since_update ?? 0;
   const slaMet = hoursStuck <= sla;
-  await sheets.updateCells({ tab: 'Resolutions', append: [{ 'Order ID': orderId, Agent: userId, 'Resolved At': now.toISOString(), Outcome: 'RESOLVED',
-    Action: ACTIONS.includes(action) ? action : 'OTHER', Notes: notes, 'Root Cause Code': a['Stuck Reason'], 'Time To Resolve (min)': ttrMin,
-    'Hours Stuck At Resolution': hoursStuck, 'SLA Met': slaMet ? 'Y' : 'N', Verified: verified }] });
-  await sheets.updateCells({ tab: 'Assignments', match: 'Order ID', rows: [{ 'Order ID': orderId, Status: 'RESOLVED' }] });
-  const { rows: left } = await sheets.getSheetData({ tab: 'Assignments', filter: { 'Assigned Agent': userId } }) as { rows: Assignment[] };
-  const remaining = left.filter((r) => r['Order ID'] !== orderId && ['ASSIGNED', 'IN_PROGRESS'].includes(r.Status)).length;
+  await sheets.updateCells({
+    tab: 'Resolutions',
+    append: [
+      {
+        'Order ID': orderId,
+        Agent: userId,
+        'Resolved At': now.toISOString(),
+        Outcome: 'RESOLVED',
+        Action: ACTIONS.includes(action) ? action : 'OTHER',
+        Notes: notes,
+        'Root Cause Code': a['Stuck Reason'],
+        'Time To Resolve (min)': ttrMin,
+        'Hours Stuck At Resolution': hoursStuck,
+        'SLA Met': slaMet ? 'Y' : 'N',
+        Verified: verified,
+      },
+    ],
+  });
+  await sheets.updateCells({
+    tab: 'Assignments',
+    match: 'Order ID',
+    rows: [{ 'Order ID': orderId, Status: 'RESOLVED' }],
+  });
+  const { rows: left } = (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Assigned Agent': userId } })) as {
+    rows: Assignment[];
+  };
+  const remaining = left.filter(
+    (r) => r['Order ID'] !== orderId && ['ASSIGNED', 'IN_PROGRESS'].includes(r.Status),
+  ).length;
   context.log.info('resolved', { orderId, agent: userId, ttrMin, slaMet, verified });
-  return { success: true, message: `✅ ${orderId} resolved in ${ttrMin}min | stuck ${Math.round(hoursStuck)}h | SLA ${slaMet ? 'MET' : `MISSED (${sla}h)`} | ${action} | ${remaining} remaining`,
-    data: { orderId, ttrMin, slaMet, verified, remaining }, confidence: 0.93 };
+  return {
+    success: true,
+    message: `✅ ${orderId} resolved in ${ttrMin}min | stuck ${Math.round(hoursStuck)}h | SLA ${slaMet ? 'MET' : `MISSED (${sla}h)`} | ${action} | ${remaining} remaining`,
+    data: { orderId, ttrMin, slaMet, verified, remaining },
+    confidence: 0.93,
+  };
 };
 
 /** The model's JSON answer (a ```json fence allowed), or undefined when it is not JSON. */

@@ -1,52 +1,113 @@
 import type { SkillHandler } from '@aspora/sdk';
 
 type Move = { orderId: string; to?: string; from?: string; priority?: string; reason: string };
-type Agent = { agent_email: string; team: string; agent_status: string; max_open_tickets: number; open_tickets: number };
-type Row = { 'Order ID': string; 'Assigned Agent': string; Status: string; Priority: string; 'Stuck Reason': string; Team?: string };
+type Agent = {
+  agent_email: string;
+  team: string;
+  agent_status: string;
+  max_open_tickets: number;
+  open_tickets: number;
+};
+type Row = {
+  'Order ID': string;
+  'Assigned Agent': string;
+  Status: string;
+  Priority: string;
+  'Stuck Reason': string;
+  Team?: string;
+};
 
 export const handler: SkillHandler = async (context) => {
   const { userMessage, userId } = context.input;
   const sheets = context.apis.ecm_gateway_sheets;
 
   // 1. The model turns free text into structured moves (no writes happen here).
-  const parsed = await context.model.chat({ messages: [
-    { role: 'system', content: 'Extract ECM assignment operations as JSON {"moves":[{"orderId","to","from","priority","reason"}],"question":null}. '
-      + 'If an order or agent is ambiguous, set "question" and return no moves.' },
-    { role: 'user', content: userMessage } ] });
+  const parsed = await context.model.chat({
+    messages: [
+      {
+        role: 'system',
+        content:
+          'Extract ECM assignment operations as JSON {"moves":[{"orderId","to","from","priority","reason"}],"question":null}. ' +
+          'If an order or agent is ambiguous, set "question" and return no moves.',
+      },
+      { role: 'user', content: userMessage },
+    ],
+  });
   const plan = parseJson<{ moves: Move[]; question: string | null }>(parsed.content);
   // No moves from an answer the skill cannot read: the manager restates the request.
-  if (!plan) return { success: false, message: 'I could not turn that into ticket moves. Say which orders (or whose tickets) go to whom, e.g. "move alex\'s tickets to dinesh".', confidence: 0 };
-  if (plan.question) return { success: true, message: plan.question, data: { needsClarification: true }, confidence: 0.6 };
+  if (!plan)
+    return {
+      success: false,
+      message:
+        'I could not turn that into ticket moves. Say which orders (or whose tickets) go to whom, e.g. "move alex\'s tickets to dinesh".',
+      confidence: 0,
+    };
+  if (plan.question)
+    return { success: true, message: plan.question, data: { needsClarification: true }, confidence: 0.6 };
 
   const loadSql = await context.tools.read({ path: '../shared/queries/ecm-agent-load.sql' });
-  const { rows: agents } = await context.apis.ecm_gateway_redshift.executeSql({ sql: loadSql }) as { rows: Agent[] };
-  const { rows: current } = await sheets.getSheetData({ tab: 'Assignments' }) as { rows: Row[] };
+  const { rows: agents } = (await context.apis.ecm_gateway_redshift.executeSql({ sql: loadSql })) as { rows: Agent[] };
+  const { rows: current } = (await sheets.getSheetData({ tab: 'Assignments' })) as { rows: Row[] };
 
-  const done: Move[] = []; const refused: { orderId: string; why: string }[] = [];
+  const done: Move[] = [];
+  const refused: { orderId: string; why: string }[] = [];
   for (const m of plan.moves) {
     const row = current.find((r) => r['Order ID'] === m.orderId);
-    if (!row) { refused.push({ orderId: m.orderId, why: 'not on the Assignments tab' }); continue; }
-    if (row.Status === 'RESOLVED') { refused.push({ orderId: m.orderId, why: 'already resolved' }); continue; }
+    if (!row) {
+      refused.push({ orderId: m.orderId, why: 'not on the Assignments tab' });
+      continue;
+    }
+    if (row.Status === 'RESOLVED') {
+      refused.push({ orderId: m.orderId, why: 'already resolved' });
+      continue;
+    }
     if (m.to) {
       const agent = agents.find((a) => a.agent_email.startsWith(m.to!));
-      if (!agent || agent.agent_status !== 'ACTIVE') { refused.push({ orderId: m.orderId, why: `${m.to} is not active` }); continue; }
-      if (row.Team && agent.team !== row.Team) { refused.push({ orderId: m.orderId, why: `${agent.agent_email} is not on team ${row.Team}` }); continue; }
-      if (agent.open_tickets >= agent.max_open_tickets) { refused.push({ orderId: m.orderId, why: `${agent.agent_email} is at capacity` }); continue; }
-      agent.open_tickets += 1; m.to = agent.agent_email;
+      if (agent?.agent_status !== 'ACTIVE') {
+        refused.push({ orderId: m.orderId, why: `${m.to} is not active` });
+        continue;
+      }
+      if (row.Team && agent.team !== row.Team) {
+        refused.push({ orderId: m.orderId, why: `${agent.agent_email} is not on team ${row.Team}` });
+        continue;
+      }
+      if (agent.open_tickets >= agent.max_open_tickets) {
+        refused.push({ orderId: m.orderId, why: `${agent.agent_email} is at capacity` });
+        continue;
+      }
+      agent.open_tickets += 1;
+      m.to = agent.agent_email;
     }
     done.push(m);
   }
   if (done.length > 20 && !/\bconfirm\b/i.test(userMessage)) {
-    return { success: true, message: `This moves ${done.length} tickets. Reply "confirm" to apply.`, data: { plan: done, refused }, confidence: 0.7 };
+    return {
+      success: true,
+      message: `This moves ${done.length} tickets. Reply "confirm" to apply.`,
+      data: { plan: done, refused },
+      confidence: 0.7,
+    };
   }
   const note = (m: Move) => `reassigned by ${userId} at ${new Date().toISOString()}: ${m.reason}`;
   if (done.length) {
-    await sheets.updateCells({ tab: 'Assignments', match: 'Order ID', rows: done.map((m) => ({
-      'Order ID': m.orderId, ...(m.to ? { 'Assigned Agent': m.to } : {}), ...(m.priority ? { Priority: m.priority } : {}), Notes: note(m) })) });
+    await sheets.updateCells({
+      tab: 'Assignments',
+      match: 'Order ID',
+      rows: done.map((m) => ({
+        'Order ID': m.orderId,
+        ...(m.to ? { 'Assigned Agent': m.to } : {}),
+        ...(m.priority ? { Priority: m.priority } : {}),
+        Notes: note(m),
+      })),
+    });
   }
   context.log.info('assignments changed', { moved: done.length, refused: refused.length, by: userId });
   const lines = done.map((m) => `| ${m.orderId} | ${m.priority ?? '-'} | ${m.from ?? '-'} | ${m.to ?? '-'} |`);
-  const message = [`✅ ${done.length} tickets updated`, ...lines, ...refused.map((r) => `⛔ Not moved: ${r.orderId} — ${r.why}`)].join('\n');
+  const message = [
+    `✅ ${done.length} tickets updated`,
+    ...lines,
+    ...refused.map((r) => `⛔ Not moved: ${r.orderId} — ${r.why}`),
+  ].join('\n');
   return { success: true, message, data: { moved: done, refused }, confidence: 0.9 };
 };
 

@@ -26,23 +26,38 @@ export const handler: SkillHandler = async (context) => {
   const message = context.input.userMessage ?? '';
   let key = route(message);
   if (!key) {
-    const pick = await context.model.chat({ messages: [
-      { role: 'system', content: `Answer with one word from: ${Object.keys(QUERIES).join(', ')}, or "none".` },
-      { role: 'user', content: message } ] });
+    const pick = await context.model.chat({
+      messages: [
+        { role: 'system', content: `Answer with one word from: ${Object.keys(QUERIES).join(', ')}, or "none".` },
+        { role: 'user', content: message },
+      ],
+    });
     key = (pick.content.trim() in QUERIES ? pick.content.trim() : null) as QueryKey | null;
   }
   if (!key) {
-    return { success: false, message: `No ECM query covers that. Available: ${Object.values(QUERIES).join(', ')}`, confidence: 0.6 };
+    return {
+      success: false,
+      message: `No ECM query covers that. Available: ${Object.values(QUERIES).join(', ')}`,
+      confidence: 0.6,
+    };
   }
   const params = (context.input.metadata?.params ?? {}) as Record<string, unknown>;
   const sql = await context.tools.read({ path: `../shared/queries/${QUERIES[key]}` });
-  const { rows } = await context.apis.ecm_gateway_redshift.executeSql({ sql, params }) as { rows: Record<string, unknown>[] };
+  const { rows } = (await context.apis.ecm_gateway_redshift.executeSql({ sql, params })) as {
+    rows: Record<string, unknown>[];
+  };
 
   const shown = rows.slice(0, 15);
   const cols = Object.keys(shown[0] ?? {});
-  const table = cols.length ? [`| ${cols.join(' | ')} |`, ...shown.map((r) => `| ${cols.map((c) => String(r[c] ?? '')).join(' | ')} |`)] : ['(no rows)'];
+  const table = cols.length
+    ? [`| ${cols.join(' | ')} |`, ...shown.map((r) => `| ${cols.map((c) => String(r[c] ?? '')).join(' | ')} |`)]
+    : ['(no rows)'];
   const more = rows.length > 15 ? [`+${rows.length - 15} more rows`] : [];
   context.log.info('run-ecm', { query: QUERIES[key], rows: rows.length });
-  return { success: true, message: [`📊 ${QUERIES[key]} — ${rows.length} rows`, ...table, ...more].join('\n'),
-    data: { query: QUERIES[key], rows: rows.length }, confidence: 0.95 };
+  return {
+    success: true,
+    message: [`📊 ${QUERIES[key]} — ${rows.length} rows`, ...table, ...more].join('\n'),
+    data: { query: QUERIES[key], rows: rows.length },
+    confidence: 0.95,
+  };
 };

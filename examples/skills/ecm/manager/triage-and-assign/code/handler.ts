@@ -1,9 +1,22 @@
 import type { SkillHandler } from '@aspora/sdk';
 
-type Order = { order_id: string; stuck_reason: string; amount_aed: number; hours_stuck: number;
-  send_amount: number; send_currency: string; existing_assignment: string | null };
-type Agent = { agent_email: string; team: string; agent_status: string; max_open_tickets: number;
-  open_tickets: number; weighted_load: number };
+type Order = {
+  order_id: string;
+  stuck_reason: string;
+  amount_aed: number;
+  hours_stuck: number;
+  send_amount: number;
+  send_currency: string;
+  existing_assignment: string | null;
+};
+type Agent = {
+  agent_email: string;
+  team: string;
+  agent_status: string;
+  max_open_tickets: number;
+  open_tickets: number;
+  weighted_load: number;
+};
 
 export function priority(hours: number, aed: number): string {
   const hp = hours >= 24 ? 4 : hours >= 12 ? 3 : hours >= 8 ? 2 : hours >= 4 ? 1 : 0;
@@ -30,15 +43,19 @@ const WEIGHT: Record<string, number> = { P1: 3, P2: 2 };
 export const handler: SkillHandler = async (context) => {
   const runId = `triage-${new Date().toISOString()}`;
   const sql = await context.tools.read({ path: '../shared/queries/ecm-pending-list.sql' });
-  const { rows: orders } = await context.apis.ecm_gateway_redshift.executeSql({
-    sql, params: { min_hours_stuck: 2, lookback_days: 30 } }) as { rows: Order[] };
-  if (!orders.length) return { success: false, message: 'Pending list returned 0 rows — triage not written.', confidence: 0.5 };
+  const { rows: orders } = (await context.apis.ecm_gateway_redshift.executeSql({
+    sql,
+    params: { min_hours_stuck: 2, lookback_days: 30 },
+  })) as { rows: Order[] };
+  if (!orders.length)
+    return { success: false, message: 'Pending list returned 0 rows — triage not written.', confidence: 0.5 };
 
   const teams = owningTeams(await context.tools.read({ path: '../shared/config/stuck-reasons.yaml' }));
   const loadSql = await context.tools.read({ path: '../shared/queries/ecm-agent-load.sql' });
-  const { rows: agents } = await context.apis.ecm_gateway_redshift.executeSql({ sql: loadSql }) as { rows: Agent[] };
+  const { rows: agents } = (await context.apis.ecm_gateway_redshift.executeSql({ sql: loadSql })) as { rows: Agent[] };
 
-  const fresh = orders.filter((o) => !o.existing_assignment)
+  const fresh = orders
+    .filter((o) => !o.existing_assignment)
     .map((o) => ({ ...o, priority: priority(o.hours_stuck, o.amount_aed) }))
     .sort((a, b) => a.priority.localeCompare(b.priority) || b.hours_stuck - a.hours_stuck);
 
@@ -47,19 +64,34 @@ export const handler: SkillHandler = async (context) => {
     const pick = agents
       .filter((a) => a.agent_status === 'ACTIVE' && a.team === team && a.open_tickets < a.max_open_tickets)
       .sort((a, b) => a.weighted_load / a.max_open_tickets - b.weighted_load / b.max_open_tickets)[0];
-    if (pick) { pick.open_tickets += 1; pick.weighted_load += WEIGHT[o.priority] ?? 1; }
-    return { 'Order ID': o.order_id, Priority: o.priority, 'Stuck Reason': o.stuck_reason,
-      Amount: o.send_amount, Currency: o.send_currency, 'Amount AED': o.amount_aed, 'Hours Stuck': o.hours_stuck,
-      'Assigned Agent': pick?.agent_email ?? 'UNASSIGNED', 'Assigned At': new Date().toISOString(),
-      Status: pick ? 'ASSIGNED' : 'UNASSIGNED', 'Triage Run ID': runId };
+    if (pick) {
+      pick.open_tickets += 1;
+      pick.weighted_load += WEIGHT[o.priority] ?? 1;
+    }
+    return {
+      'Order ID': o.order_id,
+      Priority: o.priority,
+      'Stuck Reason': o.stuck_reason,
+      Amount: o.send_amount,
+      Currency: o.send_currency,
+      'Amount AED': o.amount_aed,
+      'Hours Stuck': o.hours_stuck,
+      'Assigned Agent': pick?.agent_email ?? 'UNASSIGNED',
+      'Assigned At': new Date().toISOString(),
+      Status: pick ? 'ASSIGNED' : 'UNASSIGNED',
+      'Triage Run ID': runId,
+    };
   });
   await context.apis.ecm_gateway_sheets.updateCells({ tab: 'Assignments', append: rows });
 
   const perAgent: Record<string, string[]> = {};
   for (const r of rows) (perAgent[r['Assigned Agent']] ??= []).push(r.Priority);
-  const summary = await context.model.chat({ messages: [
-    { role: 'system', content: 'Write the ECM triage Slack summary in the format of SKILL.md. Order IDs only.' },
-    { role: 'user', content: JSON.stringify({ runId, perAgent, openTotal: orders.length }) } ] });
+  const summary = await context.model.chat({
+    messages: [
+      { role: 'system', content: 'Write the ECM triage Slack summary in the format of SKILL.md. Order IDs only.' },
+      { role: 'user', content: JSON.stringify({ runId, perAgent, openTotal: orders.length }) },
+    ],
+  });
   context.log.info('triage complete', { runId, orders: orders.length, assigned: rows.length });
   return { success: true, message: summary.content, data: { runId, assigned: rows.length, perAgent }, confidence: 0.9 };
 };

@@ -5,11 +5,21 @@ import { handler } from '../../code/handler.ts';
 
 function ctx(score: number, blocked: unknown[]) {
   return createTestContext({
-    input: { userMessage: 'block this payment', userId: 'analyst@aspora.com', domain: 'fraud', metadata: { transactionId: 'TX-88213' } },
+    input: {
+      userMessage: 'block this payment',
+      userId: 'analyst@aspora.com',
+      domain: 'fraud',
+      metadata: { transactionId: 'TX-88213' },
+    },
     files: { 'DECISIONS.md': '# Decisions' },
     apis: {
       trm_api: { checkTransaction: async () => score },
-      internal_fraud_db: { blockTransaction: async (args: unknown) => { blocked.push(args); return { ok: true }; } },
+      internal_fraud_db: {
+        blockTransaction: async (args: unknown) => {
+          blocked.push(args);
+          return { ok: true };
+        },
+      },
     },
   });
 }

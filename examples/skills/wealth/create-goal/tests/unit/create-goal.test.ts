@@ -16,13 +16,32 @@ test('planning maths', () => {
 test('plans but does not save an unconfirmed goal', async () => {
   const saved: unknown[] = [];
   const ctx = createTestContext({
-    input: { userMessage: "15 lakh for my son's engineering by Aug 2029", userId: 'u_42', domain: 'wealth', metadata: {} },
+    input: {
+      userMessage: "15 lakh for my son's engineering by Aug 2029",
+      userId: 'u_42',
+      domain: 'wealth',
+      metadata: {},
+    },
     apis: {
       user_profile_api: { getProfile: async () => ({ homeCurrency: 'AED', medianMonthlySurplus: 5000 }) },
       fx_rates_api: { getMidRate: async () => ({ rate: 0.0437 }) },
-      wealth_goals_db: { upsertGoal: async (g: unknown) => { saved.push(g); return { ok: true }; } },
+      wealth_goals_db: {
+        upsertGoal: async (g: unknown) => {
+          saved.push(g);
+          return { ok: true };
+        },
+      },
     },
-    model: { content: JSON.stringify({ name: "Aarav's engineering degree", targetAmount: 1_500_000, targetCurrency: 'INR', targetDate: '2029-08', alreadySaved: 10_000, confirmed: false }) },
+    model: {
+      content: JSON.stringify({
+        name: "Aarav's engineering degree",
+        targetAmount: 1_500_000,
+        targetCurrency: 'INR',
+        targetDate: '2029-08',
+        alreadySaved: 10_000,
+        confirmed: false,
+      }),
+    },
   });
   const result = await handler(ctx);
   assert.equal(result.success, true);
@@ -37,7 +56,12 @@ test('a model answer that is not JSON: asks again, saves nothing', async () => {
     input: { userMessage: 'save for a house', userId: 'u_42', domain: 'wealth', metadata: {} },
     apis: {
       user_profile_api: { getProfile: async () => ({ homeCurrency: 'AED', medianMonthlySurplus: 5000 }) },
-      wealth_goals_db: { upsertGoal: async (g: unknown) => { saved.push(g); return { ok: true }; } },
+      wealth_goals_db: {
+        upsertGoal: async (g: unknown) => {
+          saved.push(g);
+          return { ok: true };
+        },
+      },
     },
     model: { content: 'Sure! A house is a great goal.' },
   });

@@ -12,14 +12,28 @@ test('base models and glide path', () => {
 });
 
 test('drift reports only moves above 5 points', () => {
-  assert.deepEqual(drift({ equity: 45, debt: 40, gold: 10, cash: 5 }, { equity: 15, debt: 70, gold: 8, cash: 7 }), { equity: -30, debt: 30 });
+  assert.deepEqual(drift({ equity: 45, debt: 40, gold: 10, cash: 5 }, { equity: 15, debt: 70, gold: 8, cash: 7 }), {
+    equity: -30,
+    debt: 30,
+  });
 });
 
 test('always appends the disclaimer', async () => {
   const ctx = createTestContext({
-    input: { userMessage: 'how should I invest for my house goal?', userId: 'u_42', domain: 'wealth', metadata: { goalId: 'g1' } },
+    input: {
+      userMessage: 'how should I invest for my house goal?',
+      userId: 'u_42',
+      domain: 'wealth',
+      metadata: { goalId: 'g1' },
+    },
     apis: {
-      user_profile_api: { getProfile: async () => ({ riskProfile: 'balanced', emergencyFundMonths: 6, holdingsPct: { equity: 15, debt: 70, gold: 0, cash: 15 } }) },
+      user_profile_api: {
+        getProfile: async () => ({
+          riskProfile: 'balanced',
+          emergencyFundMonths: 6,
+          holdingsPct: { equity: 15, debt: 70, gold: 0, cash: 15 },
+        }),
+      },
       wealth_goals_db: { getGoal: async () => ({ name: 'House in Kerala', horizonMonths: 60, targetCurrency: 'INR' }) },
     },
     model: { content: '📊 Suggested mix — Equity 45%' },
@@ -32,7 +46,11 @@ test('always appends the disclaimer', async () => {
 test('asks the risk check when no risk profile is set', async () => {
   const ctx = createTestContext({
     input: { userMessage: 'where should I put my savings', userId: 'u_7', domain: 'wealth', metadata: {} },
-    apis: { user_profile_api: { getProfile: async () => ({ emergencyFundMonths: 2, holdingsPct: { equity: 0, debt: 0, gold: 0, cash: 100 } }) } },
+    apis: {
+      user_profile_api: {
+        getProfile: async () => ({ emergencyFundMonths: 2, holdingsPct: { equity: 0, debt: 0, gold: 0, cash: 100 } }),
+      },
+    },
   });
   const result = await handler(ctx);
   assert.equal((result.data as any).needsRiskCheck, true);

@@ -50,7 +50,8 @@ function written(spec, resolveDir) {
     }
   }
   if (path.isAbsolute(spec)) return path.resolve(spec);
-  if (spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../')) return path.resolve(resolveDir, spec);
+  if (spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../'))
+    return path.resolve(resolveDir, spec);
   return undefined;
 }
 
@@ -69,7 +70,13 @@ function confine(budget) {
         const refuse = (/** @type {string} */ why) => ({ errors: [{ text: `imports ${quoted(spec)}: ${why}` }] });
         const target = written(spec, a.resolveDir);
         if (target !== undefined && !placeOf(target.replace(/[?#].*$/, ''))) return refuse(OUTSIDE);
-        const r = await b.resolve(spec, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, with: a.with, pluginData: { [INNER]: true } });
+        const r = await b.resolve(spec, {
+          kind: a.kind,
+          resolveDir: a.resolveDir,
+          importer: a.importer,
+          with: a.with,
+          pluginData: { [INNER]: true },
+        });
         if (r.errors.length > 0) return { errors: r.errors.map((e) => ({ text: clean(e.text) })) };
         if (r.external || r.namespace !== 'file') return refuse('not a file of the bundle');
         const place = placeOf(r.path);
@@ -87,7 +94,10 @@ function confine(budget) {
         const read = readBounded(a.path, budget);
         if (typeof read === 'string') return { errors: [{ text: `${shown(a.path)} ${read}` }] };
         const type = a.with?.type;
-        return { contents: read, loader: type === 'text' ? 'text' : type === 'json' ? 'json' : type === 'bytes' ? 'binary' : 'default' };
+        return {
+          contents: read,
+          loader: type === 'text' ? 'text' : type === 'json' ? 'json' : type === 'bytes' ? 'binary' : 'default',
+        };
       });
     },
   };
@@ -106,7 +116,8 @@ function readBounded(file, budget) {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return 'is not a regular file';
-    if (st.size > req.maxFileBytes) return `is ${(st.size / MB).toFixed(1)} MB: an imported file may be at most ${req.maxFileBytes / MB} MB`;
+    if (st.size > req.maxFileBytes)
+      return `is ${(st.size / MB).toFixed(1)} MB: an imported file may be at most ${req.maxFileBytes / MB} MB`;
     if (budget.left < st.size) return `takes the build past ${req.maxTotalBytes / MB} MB of imported files in all`;
     budget.left -= st.size;
     // One byte more than fstat said: a file that grows while read is refused, not read forever.
@@ -123,7 +134,7 @@ function readBounded(file, budget) {
 /** Absolute paths in esbuild's own messages, as the author knows them. */
 /** @param {string} text */
 function clean(text) {
-  let t = text.split(bundle + '/').join('');
+  let t = text.split(`${bundle}/`).join('');
   for (const m of modules) t = t.split(m.root).join(path.join('node_modules', m.name));
   return t;
 }
@@ -136,7 +147,10 @@ function issues(messages) {
     const loc = m.location;
     const file = loc?.file ? shown(path.resolve(bundle, loc.file)) : undefined;
     const text = clean(m.text);
-    return { ...(file && loc ? { file, line: loc.line, column: loc.column + 1 } : {}), message: text.length > 1000 ? `${text.slice(0, 1000)}…` : text };
+    return {
+      ...(file && loc ? { file, line: loc.line, column: loc.column + 1 } : {}),
+      message: text.length > 1000 ? `${text.slice(0, 1000)}…` : text,
+    };
   });
   issueBudget -= out.length;
   return out;
@@ -175,7 +189,13 @@ async function bundleOne(job, format) {
     // start). ES module: linked, for node --enable-source-maps.
     sourcemap: format === 'cjs' ? 'external' : 'linked',
     // Bundled CommonJS dependencies may call require(): give the ES module one.
-    ...(format === 'esm' ? { banner: { js: "import { createRequire as __asporaRequire } from 'node:module'; const require = __asporaRequire(import.meta.url);" } } : {}),
+    ...(format === 'esm'
+      ? {
+          banner: {
+            js: "import { createRequire as __asporaRequire } from 'node:module'; const require = __asporaRequire(import.meta.url);",
+          },
+        }
+      : {}),
   });
   rewriteMap(`${outfile}.map`, format);
   return { ok: true, file };

@@ -13,18 +13,43 @@ test('routing', () => {
 });
 
 test('posts the handoff to the reason channel and marks ESCALATED', async () => {
-  const writes: any[] = []; const posts: any[] = [];
+  const writes: any[] = [];
+  const posts: any[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'escalate AE142XYZ99, third Falcon retry failed', userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
+    input: {
+      userMessage: 'escalate AE142XYZ99, third Falcon retry failed',
+      userId: 'sarah@aspora.com',
+      domain: 'ecm',
+      metadata: {},
+    },
     files: { '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL', '../shared/config/stuck-reasons.yaml': reasons },
     apis: {
       ecm_gateway_sheets: {
-        getSheetData: async () => ({ rows: [{ 'Order ID': 'AE142XYZ99', 'Assigned Agent': 'sarah@aspora.com', Status: 'IN_PROGRESS',
-          'Stuck Reason': 'FALCON_REJECTED', Priority: 'P1', Amount: 1200, Currency: 'AED' }] }),
-        updateCells: async (a: unknown) => { writes.push(a); return { ok: true }; },
+        getSheetData: async () => ({
+          rows: [
+            {
+              'Order ID': 'AE142XYZ99',
+              'Assigned Agent': 'sarah@aspora.com',
+              Status: 'IN_PROGRESS',
+              'Stuck Reason': 'FALCON_REJECTED',
+              Priority: 'P1',
+              Amount: 1200,
+              Currency: 'AED',
+            },
+          ],
+        }),
+        updateCells: async (a: unknown) => {
+          writes.push(a);
+          return { ok: true };
+        },
       },
       ecm_gateway_redshift: { executeSql: async () => ({ rows: [] }) },
-      slack: { postMessage: async (m: unknown) => { posts.push(m); return { permalink: 'https://slack/p1' }; } },
+      slack: {
+        postMessage: async (m: unknown) => {
+          posts.push(m);
+          return { permalink: 'https://slack/p1' };
+        },
+      },
     },
     model: { content: '🚨 ECM escalation [HIGH] — AE142XYZ99' },
   });

@@ -5,8 +5,10 @@ import { handler } from '../../code/handler.ts';
 
 const files = {
   '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
-  '../shared/config/knowledge-graph.yaml': 'nodes:\n  LULU_NOT_CONFIRMED:\n    quick_steps: ["Check Checkout", "Check LULU", "Replay webhook"]\n',
-  '../shared/config/stuck-reasons.yaml': 'reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n  CHECKOUT_TIMEOUT:\n    sla_hours: 6\n',
+  '../shared/config/knowledge-graph.yaml':
+    'nodes:\n  LULU_NOT_CONFIRMED:\n    quick_steps: ["Check Checkout", "Check LULU", "Replay webhook"]\n',
+  '../shared/config/stuck-reasons.yaml':
+    'reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n  CHECKOUT_TIMEOUT:\n    sla_hours: 6\n',
 };
 
 test('shows only open tickets, SLA-breached first, with quick steps', async () => {
@@ -14,13 +16,47 @@ test('shows only open tickets, SLA-breached first, with quick steps', async () =
     input: { userMessage: 'my tickets', userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
     files,
     apis: {
-      ecm_gateway_sheets: { getSheetData: async () => ({ rows: [
-        { 'Order ID': 'GB201DEF44', Priority: 'P2', 'Stuck Reason': 'CHECKOUT_TIMEOUT', Amount: 450, Currency: 'GBP', Status: 'ASSIGNED' },
-        { 'Order ID': 'AE136ABC00', Priority: 'P1', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Amount: 721, Currency: 'AED', Status: 'IN_PROGRESS' },
-        { 'Order ID': 'AE000DONE0', Priority: 'P3', 'Stuck Reason': 'KYC_PENDING', Amount: 100, Currency: 'AED', Status: 'RESOLVED' },
-      ] }) },
-      ecm_gateway_redshift: { executeSql: async ({ params }: { params: { order_id: string } }) => ({ rows: [
-        { section: 'order', detail_status: 'PAYOUT_SENT', hours_since_update: params.order_id === 'AE136ABC00' ? 14 : 3 } ] }) },
+      ecm_gateway_sheets: {
+        getSheetData: async () => ({
+          rows: [
+            {
+              'Order ID': 'GB201DEF44',
+              Priority: 'P2',
+              'Stuck Reason': 'CHECKOUT_TIMEOUT',
+              Amount: 450,
+              Currency: 'GBP',
+              Status: 'ASSIGNED',
+            },
+            {
+              'Order ID': 'AE136ABC00',
+              Priority: 'P1',
+              'Stuck Reason': 'LULU_NOT_CONFIRMED',
+              Amount: 721,
+              Currency: 'AED',
+              Status: 'IN_PROGRESS',
+            },
+            {
+              'Order ID': 'AE000DONE0',
+              Priority: 'P3',
+              'Stuck Reason': 'KYC_PENDING',
+              Amount: 100,
+              Currency: 'AED',
+              Status: 'RESOLVED',
+            },
+          ],
+        }),
+      },
+      ecm_gateway_redshift: {
+        executeSql: async ({ params }: { params: { order_id: string } }) => ({
+          rows: [
+            {
+              section: 'order',
+              detail_status: 'PAYOUT_SENT',
+              hours_since_update: params.order_id === 'AE136ABC00' ? 14 : 3,
+            },
+          ],
+        }),
+      },
     },
   });
   const result = await handler(ctx);
@@ -37,7 +73,10 @@ test('empty queue is reported without leaking other agents', async () => {
   const ctx = createTestContext({
     input: { userMessage: 'my queue', userId: 'new@aspora.com', domain: 'ecm', metadata: {} },
     files,
-    apis: { ecm_gateway_sheets: { getSheetData: async () => ({ rows: [] }) }, ecm_gateway_redshift: { executeSql: async () => ({ rows: [] }) } },
+    apis: {
+      ecm_gateway_sheets: { getSheetData: async () => ({ rows: [] }) },
+      ecm_gateway_redshift: { executeSql: async () => ({ rows: [] }) },
+    },
   });
   const result = await handler(ctx);
   assert.match(result.message, /queue is empty/);

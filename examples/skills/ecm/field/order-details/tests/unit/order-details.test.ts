@@ -22,25 +22,39 @@ test('knowledge graph lookup', () => {
 function ctx(message: string, rows: unknown[], files: Record<string, string> = {}) {
   return createTestContext({
     input: { userMessage: message, userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
-    files: { '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL', '../shared/config/knowledge-graph.yaml': graph,
-      '../shared/runbooks/lulu-not-confirmed.md': '# LULU', '../shared/runbooks/compliance-hold.md': '# COMPLIANCE', ...files },
+    files: {
+      '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
+      '../shared/config/knowledge-graph.yaml': graph,
+      '../shared/runbooks/lulu-not-confirmed.md': '# LULU',
+      '../shared/runbooks/compliance-hold.md': '# COMPLIANCE',
+      ...files,
+    },
     apis: {
       ecm_gateway_redshift: { executeSql: async () => ({ rows }) },
-      ecm_gateway_sheets: { getSheetData: async () => ({ rows: [{ 'Order ID': 'AE136ABC00', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Priority: 'P1' }] }) },
+      ecm_gateway_sheets: {
+        getSheetData: async () => ({
+          rows: [{ 'Order ID': 'AE136ABC00', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Priority: 'P1' }],
+        }),
+      },
     },
     model: { content: '🔎 AE136ABC00 — LULU_NOT_CONFIRMED' },
   });
 }
 
 test('loads the runbook for the stuck reason', async () => {
-  const result = await handler(ctx('why is ae136abc00 stuck?', [{ section: 'order', detail_status: 'PAYOUT_SENT', event_at: '2026-02-16' }]));
+  const result = await handler(
+    ctx('why is ae136abc00 stuck?', [{ section: 'order', detail_status: 'PAYOUT_SENT', event_at: '2026-02-16' }]),
+  );
   assert.equal((result.data as any).runbook, 'runbooks/lulu-not-confirmed.md');
 });
 
 test('a compliance case overrides the sheet reason', async () => {
-  const result = await handler(ctx('order AE136ABC00', [
-    { section: 'order', detail_status: 'ON_HOLD_COMPLIANCE', event_at: '2026-02-16' },
-    { section: 'compliance', detail_status: 'OPEN', event_at: '2026-02-16' }]));
+  const result = await handler(
+    ctx('order AE136ABC00', [
+      { section: 'order', detail_status: 'ON_HOLD_COMPLIANCE', event_at: '2026-02-16' },
+      { section: 'compliance', detail_status: 'OPEN', event_at: '2026-02-16' },
+    ]),
+  );
   assert.equal((result.data as any).reason, 'COMPLIANCE_HOLD');
 });
 

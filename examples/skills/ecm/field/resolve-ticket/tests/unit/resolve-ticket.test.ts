@@ -8,17 +8,40 @@ test('helpers', () => {
   assert.equal(slaHours('reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n', 'LULU_NOT_CONFIRMED'), 12);
 });
 
-function ctx(message: string, orderStatus: string, writes: any[], model = '{"action":"WEBHOOK_REPLAY","verifiedOutcome":false}') {
+function ctx(
+  message: string,
+  orderStatus: string,
+  writes: any[],
+  model = '{"action":"WEBHOOK_REPLAY","verifiedOutcome":false}',
+) {
   const assignedAt = new Date(Date.now() - 6 * 60_000).toISOString();
   return createTestContext({
     input: { userMessage: message, userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
-    files: { '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL', '../shared/config/stuck-reasons.yaml': 'reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n' },
+    files: {
+      '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
+      '../shared/config/stuck-reasons.yaml': 'reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n',
+    },
     apis: {
       ecm_gateway_sheets: {
-        getSheetData: async () => ({ rows: [{ 'Order ID': 'AE136ABC00', 'Assigned Agent': 'sarah@aspora.com', Status: 'IN_PROGRESS', 'Stuck Reason': 'LULU_NOT_CONFIRMED', 'Assigned At': assignedAt }] }),
-        updateCells: async (a: unknown) => { writes.push(a); return { ok: true }; },
+        getSheetData: async () => ({
+          rows: [
+            {
+              'Order ID': 'AE136ABC00',
+              'Assigned Agent': 'sarah@aspora.com',
+              Status: 'IN_PROGRESS',
+              'Stuck Reason': 'LULU_NOT_CONFIRMED',
+              'Assigned At': assignedAt,
+            },
+          ],
+        }),
+        updateCells: async (a: unknown) => {
+          writes.push(a);
+          return { ok: true };
+        },
       },
-      ecm_gateway_redshift: { executeSql: async () => ({ rows: [{ section: 'order', detail_status: orderStatus, hours_since_update: 14 }] }) },
+      ecm_gateway_redshift: {
+        executeSql: async () => ({ rows: [{ section: 'order', detail_status: orderStatus, hours_since_update: 14 }] }),
+      },
     },
     model: { content: model },
   });
@@ -44,10 +67,19 @@ test('refuses when the order is not terminal and the notes are only a plan', asy
 
 test('a classification that is not JSON resolves nothing; a fenced JSON answer is read', async () => {
   const writes: any[] = [];
-  const garbled = await handler(ctx('resolve AE136ABC00 replayed webhook, LULU confirmed', 'COMPLETED', writes, 'It looks fixed to me.'));
+  const garbled = await handler(
+    ctx('resolve AE136ABC00 replayed webhook, LULU confirmed', 'COMPLETED', writes, 'It looks fixed to me.'),
+  );
   assert.equal(garbled.success, false);
   assert.match(garbled.message, /Could not classify the fix for AE136ABC00/);
   assert.equal(writes.length, 0);
-  const fenced = await handler(ctx('resolve AE136ABC00 replayed webhook, LULU confirmed', 'COMPLETED', writes, '```json\n{"action":"WEBHOOK_REPLAY","verifiedOutcome":true}\n```'));
+  const fenced = await handler(
+    ctx(
+      'resolve AE136ABC00 replayed webhook, LULU confirmed',
+      'COMPLETED',
+      writes,
+      '```json\n{"action":"WEBHOOK_REPLAY","verifiedOutcome":true}\n```',
+    ),
+  );
   assert.equal(fenced.success, true, fenced.message);
 });

@@ -8,17 +8,42 @@ const agents = [
   { agent_email: 'alex@aspora.com', team: 'ops', agent_status: 'OOO', max_open_tickets: 10, open_tickets: 4 },
 ];
 const rows = [
-  { 'Order ID': 'AE136ABC00', 'Assigned Agent': 'alex@aspora.com', Status: 'ASSIGNED', Priority: 'P1', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Team: 'ops' },
-  { 'Order ID': 'AE999DONE1', 'Assigned Agent': 'alex@aspora.com', Status: 'RESOLVED', Priority: 'P3', 'Stuck Reason': 'KYC_PENDING', Team: 'kyc' },
+  {
+    'Order ID': 'AE136ABC00',
+    'Assigned Agent': 'alex@aspora.com',
+    Status: 'ASSIGNED',
+    Priority: 'P1',
+    'Stuck Reason': 'LULU_NOT_CONFIRMED',
+    Team: 'ops',
+  },
+  {
+    'Order ID': 'AE999DONE1',
+    'Assigned Agent': 'alex@aspora.com',
+    Status: 'RESOLVED',
+    Priority: 'P3',
+    'Stuck Reason': 'KYC_PENDING',
+    Team: 'kyc',
+  },
 ];
 
 function ctxFor(moves: unknown[], writes: unknown[]) {
   return createTestContext({
-    input: { userMessage: 'alex is out, move his tickets to sarah', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
+    input: {
+      userMessage: 'alex is out, move his tickets to sarah',
+      userId: 'lead@aspora.com',
+      domain: 'ecm',
+      metadata: {},
+    },
     files: { '../shared/queries/ecm-agent-load.sql': 'SELECT 1' },
     apis: {
       ecm_gateway_redshift: { executeSql: async () => ({ rows: structuredClone(agents) }) },
-      ecm_gateway_sheets: { getSheetData: async () => ({ rows }), updateCells: async (a: unknown) => { writes.push(a); return { ok: true }; } },
+      ecm_gateway_sheets: {
+        getSheetData: async () => ({ rows }),
+        updateCells: async (a: unknown) => {
+          writes.push(a);
+          return { ok: true };
+        },
+      },
     },
     model: { content: JSON.stringify({ moves, question: null }) },
   });
@@ -26,10 +51,15 @@ function ctxFor(moves: unknown[], writes: unknown[]) {
 
 test('moves an open ticket to an active agent and refuses a resolved one', async () => {
   const writes: any[] = [];
-  const result = await handler(ctxFor([
-    { orderId: 'AE136ABC00', from: 'alex', to: 'sarah', reason: 'alex OOO' },
-    { orderId: 'AE999DONE1', from: 'alex', to: 'sarah', reason: 'alex OOO' },
-  ], writes));
+  const result = await handler(
+    ctxFor(
+      [
+        { orderId: 'AE136ABC00', from: 'alex', to: 'sarah', reason: 'alex OOO' },
+        { orderId: 'AE999DONE1', from: 'alex', to: 'sarah', reason: 'alex OOO' },
+      ],
+      writes,
+    ),
+  );
   assert.equal(result.success, true);
   assert.equal(writes.length, 1);
   assert.equal(writes[0].rows[0]['Assigned Agent'], 'sarah@aspora.com');
@@ -47,8 +77,20 @@ test('never assigns to an OOO agent', async () => {
 test('a model answer that is not JSON moves nothing and says how to ask', async () => {
   const writes: unknown[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'alex is out, move his tickets to sarah', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
-    apis: { ecm_gateway_sheets: { updateCells: async (a: unknown) => { writes.push(a); return { ok: true }; } } },
+    input: {
+      userMessage: 'alex is out, move his tickets to sarah',
+      userId: 'lead@aspora.com',
+      domain: 'ecm',
+      metadata: {},
+    },
+    apis: {
+      ecm_gateway_sheets: {
+        updateCells: async (a: unknown) => {
+          writes.push(a);
+          return { ok: true };
+        },
+      },
+    },
     model: { content: 'Moving them now!' },
   });
   const result = await handler(ctx);

@@ -6,8 +6,12 @@ import { detectAnomalies, handler } from '../../code/handler.ts';
 function series(reason: string, recent: number, usual: number) {
   return Array.from({ length: 21 }, (_, i) => ({
     stuck_date: new Date(Date.UTC(2026, 1, 16 - i)).toISOString().slice(0, 10),
-    stuck_reason: reason, corridor: 'AE-IN', payout_partner: 'LULU',
-    orders_stuck: i < 7 ? recent : usual, trailing_28d_avg: usual, trailing_28d_stddev: 4,
+    stuck_reason: reason,
+    corridor: 'AE-IN',
+    payout_partner: 'LULU',
+    orders_stuck: i < 7 ? recent : usual,
+    trailing_28d_avg: usual,
+    trailing_28d_stddev: 4,
   }));
 }
 
@@ -30,8 +34,13 @@ test('handler sends anomalies to the model and returns its report', async () => 
       '../shared/queries/ecm-resolution-stats.sql': 'STATS',
       '../shared/config/knowledge-graph.yaml': 'nodes: {}',
     },
-    apis: { ecm_gateway_redshift: { executeSql: async ({ sql }: { sql: string }) =>
-      ({ rows: sql === 'SUMMARY' ? series('LULU_NOT_CONFIRMED', 41, 14) : [] }) } },
+    apis: {
+      ecm_gateway_redshift: {
+        executeSql: async ({ sql }: { sql: string }) => ({
+          rows: sql === 'SUMMARY' ? series('LULU_NOT_CONFIRMED', 41, 14) : [],
+        }),
+      },
+    },
     model: { content: '📈 ECM Pattern Report — 1. LULU_NOT_CONFIRMED ↑' },
   });
   const result = await handler(ctx);

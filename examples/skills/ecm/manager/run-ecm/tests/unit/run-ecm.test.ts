@@ -16,10 +16,19 @@ test('runs the dashboard query and formats a table', async () => {
   const ctx = createTestContext({
     input: { userMessage: 'ecm dashboard', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
     files: { '../shared/queries/ecm-daily-dashboard.sql': 'DASH' },
-    apis: { ecm_gateway_redshift: { executeSql: async ({ sql }: { sql: string }) => {
-      executed.push(sql);
-      return { rows: [{ metric: 'open_stuck_orders', value: 212 }, { metric: 'open_p1', value: 23 }] };
-    } } },
+    apis: {
+      ecm_gateway_redshift: {
+        executeSql: async ({ sql }: { sql: string }) => {
+          executed.push(sql);
+          return {
+            rows: [
+              { metric: 'open_stuck_orders', value: 212 },
+              { metric: 'open_p1', value: 23 },
+            ],
+          };
+        },
+      },
+    },
   });
   const result = await handler(ctx);
   assert.equal(result.success, true);

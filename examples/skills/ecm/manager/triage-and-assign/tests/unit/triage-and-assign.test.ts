@@ -21,14 +21,58 @@ test('assigns new orders to an active agent of the owning team and skips sticky 
       '../shared/config/stuck-reasons.yaml': 'reasons:\n  LULU_NOT_CONFIRMED:\n    owning_team: ops\n',
     },
     apis: {
-      ecm_gateway_redshift: { executeSql: async ({ sql }: { sql: string }) => sql === 'SELECT 1'
-        ? { rows: [
-          { order_id: 'AE136ABC00', stuck_reason: 'LULU_NOT_CONFIRMED', amount_aed: 721, hours_stuck: 14, send_amount: 721, send_currency: 'AED', existing_assignment: null },
-          { order_id: 'AE100OLD01', stuck_reason: 'LULU_NOT_CONFIRMED', amount_aed: 90, hours_stuck: 3, send_amount: 90, send_currency: 'AED', existing_assignment: 'row-12' } ] }
-        : { rows: [
-          { agent_email: 'sarah@aspora.com', team: 'ops', agent_status: 'ACTIVE', max_open_tickets: 10, open_tickets: 2, weighted_load: 4 },
-          { agent_email: 'alex@aspora.com', team: 'ops', agent_status: 'OOO', max_open_tickets: 10, open_tickets: 0, weighted_load: 0 } ] } },
-      ecm_gateway_sheets: { updateCells: async (args: unknown) => { writes.push(args); return { ok: true }; } },
+      ecm_gateway_redshift: {
+        executeSql: async ({ sql }: { sql: string }) =>
+          sql === 'SELECT 1'
+            ? {
+                rows: [
+                  {
+                    order_id: 'AE136ABC00',
+                    stuck_reason: 'LULU_NOT_CONFIRMED',
+                    amount_aed: 721,
+                    hours_stuck: 14,
+                    send_amount: 721,
+                    send_currency: 'AED',
+                    existing_assignment: null,
+                  },
+                  {
+                    order_id: 'AE100OLD01',
+                    stuck_reason: 'LULU_NOT_CONFIRMED',
+                    amount_aed: 90,
+                    hours_stuck: 3,
+                    send_amount: 90,
+                    send_currency: 'AED',
+                    existing_assignment: 'row-12',
+                  },
+                ],
+              }
+            : {
+                rows: [
+                  {
+                    agent_email: 'sarah@aspora.com',
+                    team: 'ops',
+                    agent_status: 'ACTIVE',
+                    max_open_tickets: 10,
+                    open_tickets: 2,
+                    weighted_load: 4,
+                  },
+                  {
+                    agent_email: 'alex@aspora.com',
+                    team: 'ops',
+                    agent_status: 'OOO',
+                    max_open_tickets: 10,
+                    open_tickets: 0,
+                    weighted_load: 0,
+                  },
+                ],
+              },
+      },
+      ecm_gateway_sheets: {
+        updateCells: async (args: unknown) => {
+          writes.push(args);
+          return { ok: true };
+        },
+      },
     },
     model: { content: '🎯 ECM Triage — 1 new ticket assigned' },
   });

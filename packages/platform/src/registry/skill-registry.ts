@@ -1,0 +1,147 @@
+import { AsporaError, isAsporaError } from '@aspora/sdk';
+import type { Db } from '../db/types.ts';
+import { deploy, rollback } from './deploy.ts';
+import { defaultLogger, type Logger } from './log.ts';
+import { pgCode } from '../db/sqlstate.ts';
+import { clamp, getSkill, getVersion, listSkills, loadSkill } from './queries.ts';
+import { registerVersion, type StoredEmbedding } from './register.ts';
+import { embeddingText, type Embedder } from './search/embedder.ts';
+import { hybridSearch } from './search/hybrid.ts';
+import { lexicalSearch } from './search/lexical.ts';
+import { VectorCache } from './search/vectors.ts';
+import { checkEnvironment } from './ref.ts';
+import type {
+  DeployResult,
+  EnvironmentName,
+  ListSkillsOptions,
+  LoadedSkill,
+  RegisterResult,
+  RegisterVersionInput,
+  SearchHit,
+  SearchOptions,
+  SkillDetail,
+  SkillSummary,
+  VersionRecord,
+} from './types.ts';
+
+export interface SkillRegistryOptions {
+  embedder?: Embedder;
+  logger?: Logger;
+  /** Alias of `logger` (the platform passes its pino logger as `log`). */
+  log?: Logger;
+}
+
+/** The skill registry: versions, environment pointers with history, listing and discovery. */
+export class SkillRegistry {
+  readonly #embedder: Embedder | undefined;
+  readonly #logger: Logger;
+  readonly #cache = new VectorCache();
+  readonly #listeners: Array<(ref: string) => void> = [];
+
+  constructor(
+    readonly db: Db,
+    opts: SkillRegistryOptions = {},
+  ) {
+    this.#embedder = opts.embedder;
+    this.#logger = opts.logger ?? opts.log ?? defaultLogger();
+  }
+
+  async registerVersion(input: RegisterVersionInput): Promise<RegisterResult> {
+    // Outside the transaction: a slow embeddings call must not hold the skill's row lock.
+    const embedding = await this.#embedVersion(input);
+    const result = await dbErrors(() => registerVersion(this.db, input, embedding));
+    if (result.roleChange) {
+      this.#logger.info({ ref: result.skill.ref, version: input.version, ...result.roleChange }, 'skill role changed');
+    }
+    return result;
+  }
+
+  async deploy(ref: string, env: EnvironmentName, version: string, actor?: string): Promise<DeployResult> {
+    return this.#changed(await dbErrors(() => deploy(this.db, ref, env, version, actor)));
+  }
+
+  async rollback(
+    ref: string,
+    env: EnvironmentName,
+    opts: { toVersion?: string; actor?: string } = {},
+  ): Promise<DeployResult> {
+    return this.#changed(await dbErrors(() => rollback(this.db, ref, env, opts)));
+  }
+
+  /** Called after an environment of a skill points elsewhere (in this process). */
+  onEnvironmentChange(listener: (ref: string) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(r: DeployResult): DeployResult {
+    for (const l of this.#listeners) l(r.ref);
+    return r;
+  }
+
+  listSkills(opts: ListSkillsOptions = {}): Promise<SkillSummary[]> {
+    return listSkills(this.db, opts);
+  }
+
+  getSkill(ref: string): Promise<SkillDetail> {
+    return getSkill(this.db, ref);
+  }
+
+  getVersion(ref: string, version: string): Promise<VersionRecord> {
+    return getVersion(this.db, ref, version);
+  }
+
+  loadSkill(ref: string, opts: { version?: string; environment?: string } = {}): Promise<LoadedSkill> {
+    return loadSkill(this.db, ref, opts);
+  }
+
+  async searchSkills(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    if (opts.environment) checkEnvironment(opts.environment);
+    const limit = clamp(opts.limit ?? 10, 1, 100);
+    const filter = {
+      ...(opts.domain ? { domain: opts.domain } : {}),
+      ...(opts.role ? { role: opts.role } : {}),
+      ...(opts.environment ? { environment: opts.environment } : {}),
+    };
+    if (this.#embedder) {
+      return hybridSearch(
+        { db: this.db, embedder: this.#embedder, cache: this.#cache, logger: this.#logger },
+        query,
+        filter,
+        limit,
+      );
+    }
+    return (await lexicalSearch(this.db, query, filter, limit)).map(({ skill, score, why }) => ({ skill, score, why }));
+  }
+
+  async #embedVersion(input: RegisterVersionInput): Promise<StoredEmbedding | null> {
+    if (!this.#embedder) return null;
+    try {
+      const [vector] = await this.#embedder.embed([embeddingText(input.search)]);
+      return vector ? { vector, model: this.#embedder.model } : null;
+    } catch (err) {
+      // Registration must not depend on the embeddings service; the version stays lexical-only.
+      this.#logger.warn(
+        { err: (err as Error).message, ref: `${input.domain}/${input.name}`, version: input.version },
+        'embedding failed; stored without vector',
+      );
+      return null;
+    }
+  }
+}
+
+/** Constraint violations the validator missed still come back as BAD_REQUEST with a hint. */
+async function dbErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isAsporaError(err)) throw err;
+    const code = pgCode(err);
+    if (code && /^(22|23)/.test(code)) {
+      throw new AsporaError('BAD_REQUEST', `rejected by the registry database: ${(err as Error).message}`, {
+        hint: 'check the skill config values (aspora validate) and retry',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The server against its contract: every route the client has, called on a real platform with
+ * `checkResponses`, so an answer that strays from @aspora/api's schemas fails here (the shapes
+ * were written twice before and drifted).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient, type AsporaClient } from '@aspora/api/client';
+import { routes, type RouteName } from '@aspora/api';
+import { bundle, platformOnStub } from './helpers.ts';
+
+let env: Awaited<ReturnType<typeof platformOnStub>>;
+let c: AsporaClient;
+const called = new Set<RouteName>();
+
+before(async () => {
+  env = await platformOnStub('contract-token');
+  const client = createClient({
+    url: env.p.url,
+    token: 'contract-token',
+    actor: 'contract-test',
+    checkResponses: true,
+  });
+  // Records which routes the test went through, to check none was left out.
+  c = new Proxy(client, {
+    get: (t, k) => (typeof k === 'string' && k in routes && called.add(k as RouteName), Reflect.get(t, k)),
+  });
+});
+after(async () => env.cleanup());
+
+test('every route answers within its schemas', async () => {
+  const skill = { domain: 'fraud', name: 'contract-check' };
+  assert.equal((await c.health()).status, 'ok');
+  assert.equal((await c.ready()).status, 'ok');
+  const offers = await c.platformOffers();
+  assert.ok(Array.isArray(offers.apis) && Array.isArray(offers.secrets));
+  const v1 = await c.publishBundle({ body: await bundle({ name: skill.name, version: '1.0.0' }) });
+  assert.equal(v1.created, true);
+  await c.publishBundle({ body: await bundle({ name: skill.name, version: '1.1.0' }) });
+  assert.equal((await c.getBundle({ params: { digest: v1.digest } })).byteLength, v1.size);
+  await c.deploy({ params: skill, body: { environment: 'staging', version: '1.0.0' } });
+  const d = await c.deploy({ params: skill, body: { environment: 'staging', version: '1.1.0' } });
+  assert.equal(d.previousVersion, '1.0.0');
+  assert.equal((await c.rollback({ params: skill, body: { environment: 'staging' } })).version, '1.0.0');
+  assert.equal((await c.listSkills({ query: { domain: 'fraud' } })).skills[0]!.latestVersion, '1.1.0');
+  assert.ok((await c.searchSkills({ query: { q: 'block this payment' } })).hits.length >= 1);
+  const detail = await c.getSkill({ params: skill });
+  assert.equal(detail.deployments.length, 3);
+  assert.equal((await c.loadSkill({ params: skill, query: { environment: 'staging' } })).version.version, '1.0.0');
+
+  const run = await c.runSkill({
+    params: skill,
+    body: { input: { userMessage: 'hi' }, version: '1.1.0', workflowId: 'wf-contract' },
+  });
+  assert.equal(run.success, true, JSON.stringify(run.error));
+  assert.equal((await c.getExecution({ params: { id: run.id } })).id, run.id);
+  assert.ok((await c.listExecutions({ params: skill })).executions.some((e) => e.id === run.id));
+  // The helper's skill has no tests/unit: a run that did not pass (checked against SkillTestRun).
+  const t = await c.testSkill({ params: skill, body: { version: '1.1.0' } });
+  assert.equal(t.ref, 'fraud/contract-check');
+  assert.equal(typeof t.passed, 'boolean');
+
+  assert.equal((await c.getBudget({ params: skill })).mode, 'ok');
+  assert.equal((await c.liftBudget({ params: skill, body: { reason: 'contract test' } })).lifted, true);
+  assert.ok(Array.isArray((await c.gatewayStats()).rows));
+  assert.ok((await c.metrics({ query: { target: 'fraud' } })).figures.executions >= 1);
+  const f = await c.addFeedback({ params: { id: run.id }, body: { rating: 2, correction: 'ask first' } });
+  assert.equal(f.executionId, run.id);
+  assert.equal((await c.listFeedback({ query: { skill: 'fraud/contract-check' } })).feedback.length, 1);
+  assert.match(await c.exportFeedback({ params: skill }), /ask first/);
+  assert.ok(Array.isArray((await c.listAlerts()).alerts));
+  const day = await c.traces({ query: { domain: 'fraud' } });
+  assert.ok(day.workflows.some((w) => w.workflowId === 'wf-contract'));
+  assert.equal((await c.executionTrace({ params: { id: run.id } })).executionId, run.id);
+  assert.ok((await c.logs({ params: skill, query: { since: '1h' } })).lines.some((l) => l.executionId === run.id));
+  assert.match(await c.prometheus(), /aspora_/);
+  assert.ok((await c.models()).data.length >= 1);
+  const chat = await c.chatCompletions({
+    body: { model: (await c.models()).data[0]!.id, messages: [{ role: 'user', content: 'hi' }] },
+  });
+  assert.ok(chat.choices.length >= 1);
+  const emb = await c
+    .embeddings({ body: { model: 'text-embedding-3-small', input: 'hi' } })
+    .catch((e: { code?: string }) => e);
+  assert.ok('data' in (emb as object) || typeof (emb as { code?: string }).code === 'string', 'answers or fails typed');
+  assert.equal(typeof (await c.openapi()).openapi, 'string');
+
+  // followLogs: the past lines arrive first, then the stream stays open until aborted.
+  const stop = new AbortController();
+  for await (const l of c.followLogs({ params: skill, query: { since: '1h' } }, stop.signal)) {
+    assert.equal(l.ref, 'fraud/contract-check');
+    stop.abort();
+    break;
+  }
+  assert.deepEqual(
+    Object.keys(routes).filter((r) => !called.has(r as RouteName)),
+    [],
+    'a route of the contract was not exercised',
+  );
+});
