@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { SkillConfigSchema } from './schema.ts';
 import { DESCRIPTIVE, findNotActedOn, NOT_ACTED_ON, notActedOnWarnings } from './not-acted-on.ts';
 import { parseYaml } from '../yaml/locate.ts';
+import { defOf } from '../yaml/validate.ts';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -49,19 +50,6 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
 };
 
 // --- walking the zod v4 schema ---
-
-type Def = {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  element?: z.ZodType;
-  options?: z.ZodType[];
-  valueType?: z.ZodType;
-  discriminator?: string;
-  values?: unknown[];
-};
-const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Leaf paths in the not-acted-on syntax: `a.b`, `[]` for elements, `[kind]` for union members, `*` for record keys. */
 function leaves(schema: z.ZodType, at = '', skipKey?: string): string[] {

@@ -178,7 +178,8 @@ function getAt(v: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 // --- walking the schema to learn which keys are allowed where (for "did you mean") ---
 
-type Def = {
+/** A zod v4 schema's definition, as far as the walks over the config schema read it. */
+export type ZodDef = {
   type: string;
   shape?: Record<string, z.ZodType>;
   innerType?: z.ZodType;
@@ -187,8 +188,11 @@ type Def = {
   options?: z.ZodType[];
   valueType?: z.ZodType;
   discriminator?: string;
+  values?: unknown[];
 };
-const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+type Def = ZodDef;
+/** The definition behind a zod v4 schema (its internal `_zod.def`). */
+export const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 function unwrap(s: z.ZodType): z.ZodType {
   let cur = s;
