@@ -7,6 +7,7 @@
 import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
 import type { z } from 'zod';
 import { ApiError, type ErrorBody, type ErrorCode } from './errors.ts';
+import { FinalCrAsLineEnd } from './sse-line-ends.ts';
 import { routes, type RouteName, type Routes, type RouteSpec } from './routes.ts';
 import { LogLineSchema, type LogLine } from './schemas.ts';
 
@@ -183,19 +184,13 @@ export function createClient(opts: ClientOptions): AsporaClient {
   return client as AsporaClient;
 }
 
-/**
- * eventsource-parser holds a CR that ends a read until the next one shows whether an LF follows;
- * a CR-framed stream would then wait one event. A final CR is a line end now, and an LF opening
- * the next read is the rest of that CRLF.
- */
+/** CR line ends as the parser needs them (FinalCrAsLineEnd), as a stream stage. */
 function finalCrAsLineEnd(): TransformStream<string, string> {
-  let crPending = false;
+  const ends = new FinalCrAsLineEnd();
   return new TransformStream({
     transform(s, out) {
-      if (!s) return;
-      if (crPending && s.charCodeAt(0) === 10) s = s.slice(1);
-      crPending = s.charCodeAt(s.length - 1) === 13;
-      if (s) out.enqueue(crPending ? `${s}\n` : s);
+      const t = ends.next(s);
+      if (t) out.enqueue(t);
     },
   });
 }

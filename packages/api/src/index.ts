@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './refs.ts';
 export * from './schemas.ts';
 export { routes, type RouteSpec, type Routes, type RouteName } from './routes.ts';
+export { FinalCrAsLineEnd } from './sse-line-ends.ts';

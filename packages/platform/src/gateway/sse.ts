@@ -4,6 +4,7 @@
  * goes (the usage chunk, or the text for an estimate) and, when the client did not ask for usage,
  * without the usage-only chunk the gateway asked for.
  */
+import { FinalCrAsLineEnd } from '@aspora/api';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { ProviderError } from './transport.ts';
 import type { WireUsage } from './wire.ts';
@@ -31,8 +32,7 @@ export class SseMeter {
   #ready: Parsed[] = [];
   #parseError: ProviderError | undefined;
   readonly #decoder = new TextDecoder();
-  /** The last read ended with a CR, completed to CRLF for the parser: an LF opening the next read was that CR's own. */
-  #crPending = false;
+  readonly #lineEnds = new FinalCrAsLineEnd();
   #text = '';
   #usage: WireUsage | undefined;
   #ended = false;
@@ -135,16 +135,9 @@ export class SseMeter {
     }
   }
 
-  /**
-   * The parser holds a CR that ends a read until the next byte says whether it is half of a CRLF:
-   * with CR-only framing every event would wait for the next one. A final CR is one line end
-   * either way, so it is completed to CRLF at once, and an LF opening the next read is dropped.
-   */
   #feed(s: string): void {
-    if (!s) return; // the decoder holds an incomplete character
-    if (this.#crPending && s.charCodeAt(0) === 10) s = s.slice(1);
-    this.#crPending = s.charCodeAt(s.length - 1) === 13;
-    this.#parser.feed(this.#crPending ? `${s}\n` : s);
+    const t = this.#lineEnds.next(s); // '' when the decoder holds an incomplete character
+    if (t) this.#parser.feed(t);
   }
 
   #parse(data: string): Chunk | undefined {
