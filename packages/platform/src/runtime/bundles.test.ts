@@ -10,8 +10,9 @@ test('writeBundle: a bundle that cannot be written leaves no partial copy behind
   const base = mkdtempSync(join(tmpdir(), 'aspora-bundles-'));
   try {
     // A bundle folder so deep that the bundle's longest path (1024 bytes, the most a bundle may
-    // hold) passes PATH_MAX below it: a real ENAMETOOLONG halfway through, after files were written.
-    const root = join(base, ...Array.from({ length: 15 }, (_, i) => `${i}`.padEnd(200, 'r')));
+    // hold) passes PATH_MAX (4096) below it whatever the temp folder and pid: a real ENAMETOOLONG
+    // halfway through, after files were written. (15 levels left it a few bytes short on CI.)
+    const root = join(base, ...Array.from({ length: 17 }, (_, i) => `${i}`.padEnd(200, 'r')));
     mkdirSync(root, { recursive: true });
     const long = `${`${'p'.repeat(254)}/`.repeat(4)}${'q'.repeat(4)}`;
     const { bytes } = await packFiles(
