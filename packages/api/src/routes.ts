@@ -7,9 +7,13 @@
 import { z } from 'zod';
 import { ErrorSchema } from './errors.ts';
 import * as S from './schemas.ts';
+import * as A from './access.ts';
+import type { RouteAccess } from './access.ts';
 
 type Media = Record<string, { schema: z.ZodType }>;
 export interface RouteSpec {
+  /** What the route requires of its caller's token (access.ts); OpenAPI shows it as an extension. */
+  'x-aspora-access': RouteAccess;
   method: 'get' | 'post' | 'put' | 'delete' | 'patch';
   path: string;
   tags: string[];
@@ -33,6 +37,7 @@ const binary = z.string().meta({ format: 'binary' });
 export const routes = {
   // ---- health
   health: route({
+    'x-aspora-access': 'open',
     method: 'get',
     path: '/healthz',
     tags: ['health'],
@@ -40,6 +45,7 @@ export const routes = {
     responses: { 200: ok(S.HealthSchema, 'alive') },
   }),
   ready: route({
+    'x-aspora-access': 'open',
     method: 'get',
     path: '/readyz',
     tags: ['health'],
@@ -49,6 +55,7 @@ export const routes = {
 
   // ---- discovery
   listSkills: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills',
     tags: ['discovery'],
@@ -57,6 +64,7 @@ export const routes = {
     responses: { 200: ok(z.object({ skills: z.array(S.SkillSummarySchema) })), 400: err('bad query') },
   }),
   searchSkills: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/search',
     tags: ['discovery'],
@@ -65,6 +73,7 @@ export const routes = {
     responses: { 200: ok(z.object({ query: z.string(), hits: z.array(S.SearchHitSchema) })), 400: err('bad query') },
   }),
   getSkill: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills/{domain}/{name}',
     tags: ['discovery'],
@@ -73,6 +82,7 @@ export const routes = {
     responses: { 200: ok(S.SkillDetailSchema), 404: err('no such skill') },
   }),
   loadSkill: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills/{domain}/{name}/load',
     tags: ['discovery'],
@@ -83,6 +93,7 @@ export const routes = {
 
   // ---- deploy
   publishBundle: route({
+    'x-aspora-access': 'deploy',
     method: 'post',
     path: '/v1/bundles',
     tags: ['deploy'],
@@ -99,6 +110,7 @@ export const routes = {
     },
   }),
   platformOffers: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/platform/offers',
     tags: ['deploy'],
@@ -106,6 +118,7 @@ export const routes = {
     responses: { 200: ok(S.PlatformOffersSchema, 'offered names') },
   }),
   getBundle: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/bundles/{digest}',
     tags: ['deploy'],
@@ -118,6 +131,7 @@ export const routes = {
     },
   }),
   deploy: route({
+    'x-aspora-access': 'deploy',
     method: 'post',
     path: '/v1/skills/{domain}/{name}/deployments',
     tags: ['deploy'],
@@ -126,6 +140,7 @@ export const routes = {
     responses: { 200: ok(S.DeploymentSchema), 404: err('no such skill or version'), 400: err('bad body') },
   }),
   rollback: route({
+    'x-aspora-access': 'deploy',
     method: 'post',
     path: '/v1/skills/{domain}/{name}/rollback',
     tags: ['deploy'],
@@ -140,6 +155,7 @@ export const routes = {
 
   // ---- runtime
   runSkill: route({
+    'x-aspora-access': 'run',
     method: 'post',
     path: '/v1/skills/{domain}/{name}/executions',
     tags: ['runtime'],
@@ -155,6 +171,7 @@ export const routes = {
     },
   }),
   listExecutions: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills/{domain}/{name}/executions',
     tags: ['runtime'],
@@ -163,6 +180,7 @@ export const routes = {
     responses: { 200: ok(z.object({ executions: z.array(S.ExecutionSchema) })), 404: err('no such skill') },
   }),
   getExecution: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/executions/{id}',
     tags: ['runtime'],
@@ -171,6 +189,7 @@ export const routes = {
     responses: { 200: ok(S.ExecutionSchema), 404: err('no such execution') },
   }),
   testSkill: route({
+    'x-aspora-access': 'run',
     method: 'post',
     path: '/v1/skills/{domain}/{name}/tests',
     tags: ['runtime'],
@@ -181,6 +200,7 @@ export const routes = {
 
   // ---- gateway
   getBudget: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills/{domain}/{name}/budget',
     tags: ['gateway'],
@@ -189,6 +209,7 @@ export const routes = {
     responses: { 200: ok(S.BudgetSchema), 404: err('no such skill') },
   }),
   liftBudget: route({
+    'x-aspora-access': 'deploy',
     method: 'post',
     path: '/v1/skills/{domain}/{name}/budget/lift',
     tags: ['gateway'],
@@ -197,6 +218,7 @@ export const routes = {
     responses: { 200: ok(S.BudgetSchema), 404: err('no such skill') },
   }),
   gatewayStats: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/gateway/stats',
     tags: ['gateway'],
@@ -206,6 +228,7 @@ export const routes = {
 
   // ---- observe
   metrics: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/metrics',
     tags: ['observe'],
@@ -215,6 +238,7 @@ export const routes = {
     responses: { 200: ok(S.RollupSchema), 400: err('bad window'), 404: err('no such skill or domain') },
   }),
   addFeedback: route({
+    'x-aspora-access': 'run',
     method: 'post',
     path: '/v1/executions/{id}/feedback',
     tags: ['observe'],
@@ -227,6 +251,7 @@ export const routes = {
     },
   }),
   listFeedback: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/feedback',
     tags: ['observe'],
@@ -235,6 +260,7 @@ export const routes = {
     responses: { 200: ok(z.object({ feedback: z.array(S.FeedbackSchema) })) },
   }),
   exportFeedback: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills/{domain}/{name}/feedback/export',
     tags: ['observe'],
@@ -246,6 +272,7 @@ export const routes = {
     },
   }),
   listAlerts: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/alerts',
     tags: ['observe'],
@@ -254,6 +281,7 @@ export const routes = {
     responses: { 200: ok(z.object({ alerts: z.array(S.AlertSchema) })) },
   }),
   traces: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/traces',
     tags: ['observe'],
@@ -262,6 +290,7 @@ export const routes = {
     responses: { 200: ok(S.TimelineSchema), 400: err('no domain') },
   }),
   executionTrace: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/executions/{id}/trace',
     tags: ['observe'],
@@ -270,6 +299,7 @@ export const routes = {
     responses: { 200: ok(S.TimelineExecutionSchema), 404: err('no trace of this execution') },
   }),
   logs: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/skills/{domain}/{name}/logs',
     tags: ['observe'],
@@ -288,6 +318,7 @@ export const routes = {
     },
   }),
   prometheus: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/metrics',
     tags: ['observe'],
@@ -301,6 +332,7 @@ export const routes = {
 
   // ---- OpenAI-compatible (bodies and errors follow OpenAI's API)
   chatCompletions: route({
+    'x-aspora-access': 'run',
     method: 'post',
     path: '/v1/chat/completions',
     tags: ['openai'],
@@ -317,6 +349,7 @@ export const routes = {
     },
   }),
   embeddings: route({
+    'x-aspora-access': 'run',
     method: 'post',
     path: '/v1/embeddings',
     tags: ['openai'],
@@ -325,6 +358,7 @@ export const routes = {
     responses: { 200: ok(S.EmbeddingsSchema), 400: { description: 'bad request', content: json(S.OpenAIErrorSchema) } },
   }),
   models: route({
+    'x-aspora-access': 'read',
     method: 'get',
     path: '/v1/models',
     tags: ['openai'],
@@ -332,7 +366,145 @@ export const routes = {
     responses: { 200: ok(S.ModelListSchema) },
   }),
 
+  // ---- access
+  whoami: route({
+    'x-aspora-access': 'any',
+    method: 'get',
+    path: '/v1/whoami',
+    tags: ['access'],
+    summary: "The caller: user or service account, teams and roles, the token's scopes and expiry",
+    responses: { 200: ok(A.PrincipalSchema), 401: err('no, expired or revoked token') },
+  }),
+  listTeams: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/teams',
+    tags: ['access'],
+    summary: 'Teams of the organisation',
+    responses: { 200: ok(z.object({ teams: z.array(A.TeamSchema) })) },
+  }),
+  createTeam: route({
+    'x-aspora-access': 'admin',
+    method: 'post',
+    path: '/v1/teams',
+    tags: ['access'],
+    summary: 'Create a team (admins)',
+    request: { body: body(A.CreateTeamRequest) },
+    responses: { 201: ok(A.TeamSchema, 'created'), 409: err('the team exists') },
+  }),
+  listUsers: route({
+    'x-aspora-access': 'admin',
+    method: 'get',
+    path: '/v1/users',
+    tags: ['access'],
+    summary: 'Users with their teams and roles (admins)',
+    responses: { 200: ok(z.object({ users: z.array(A.UserSchema) })) },
+  }),
+  createUser: route({
+    'x-aspora-access': 'admin',
+    method: 'post',
+    path: '/v1/users',
+    tags: ['access'],
+    summary: 'Add a user, optionally to a team with a role (admins); an existing user joins the team',
+    request: { body: body(A.CreateUserRequest) },
+    responses: { 201: ok(A.UserSchema, 'created'), 200: ok(A.UserSchema, 'existing user, membership set') },
+  }),
+  addMember: route({
+    'x-aspora-access': 'admin',
+    method: 'put',
+    path: '/v1/teams/{team}/members',
+    tags: ['access'],
+    summary: "Set a user's role in a team (admins)",
+    request: { params: A.TeamParams, body: body(A.AddMemberRequest) },
+    responses: { 200: ok(A.UserSchema), 404: err('no such team or user') },
+  }),
+  removeMember: route({
+    'x-aspora-access': 'admin',
+    method: 'delete',
+    path: '/v1/teams/{team}/members/{email}',
+    tags: ['access'],
+    summary: 'Remove a user from a team (admins)',
+    request: { params: A.MemberParams },
+    responses: { 200: ok(A.UserSchema), 404: err('no such team, user or membership') },
+  }),
+  listTokens: route({
+    'x-aspora-access': 'any',
+    method: 'get',
+    path: '/v1/tokens',
+    tags: ['access'],
+    summary:
+      "The caller's tokens and its teams' service tokens (every token with all=true, for admins); never a token itself",
+    request: { query: A.ListTokensQuery },
+    responses: { 200: ok(z.object({ tokens: z.array(A.TokenSchema) })) },
+  }),
+  createToken: route({
+    'x-aspora-access': 'any',
+    method: 'post',
+    path: '/v1/tokens',
+    tags: ['access'],
+    summary:
+      "Create a token with scopes no wider than the caller's: the caller's own, a team's service token, or (admins) another user's. Shown once",
+    request: { body: body(A.CreateTokenRequest) },
+    responses: { 201: ok(A.CreatedTokenSchema, 'created; the token is in this answer only'), 403: err('not allowed') },
+  }),
+  revokeToken: route({
+    'x-aspora-access': 'any',
+    method: 'delete',
+    path: '/v1/tokens/{id}',
+    tags: ['access'],
+    summary:
+      "Revoke a token (one's own, a service token of one's team with deploy, or any for admins); within a second everywhere",
+    request: { params: A.TokenParams },
+    responses: { 200: ok(A.TokenSchema), 404: err('no such token') },
+  }),
+  listSecrets: route({
+    'x-aspora-access': 'deploy',
+    method: 'get',
+    path: '/v1/teams/{team}/secrets',
+    tags: ['access'],
+    summary: "A team's secrets: names and when they changed, never values (members with deploy, admins)",
+    request: { params: A.TeamParams },
+    responses: { 200: ok(z.object({ secrets: z.array(A.SecretInfoSchema) })), 403: err('not a member') },
+  }),
+  setSecret: route({
+    'x-aspora-access': 'deploy',
+    method: 'put',
+    path: '/v1/teams/{team}/secrets/{name}',
+    tags: ['access'],
+    summary: "Set a team's secret, encrypted at rest; the value is never returned (members with deploy, admins)",
+    request: { params: A.SecretParams, body: body(A.SetSecretRequest) },
+    responses: { 200: ok(A.SecretInfoSchema), 403: err('not a member, or a platform credential') },
+  }),
+  removeSecret: route({
+    'x-aspora-access': 'deploy',
+    method: 'delete',
+    path: '/v1/teams/{team}/secrets/{name}',
+    tags: ['access'],
+    summary: "Remove a team's secret (members with deploy, admins)",
+    request: { params: A.SecretParams },
+    responses: { 200: ok(z.object({ removed: z.boolean() })), 403: err('not a member') },
+  }),
+  audit: route({
+    'x-aspora-access': 'admin',
+    method: 'get',
+    path: '/v1/audit',
+    tags: ['access'],
+    summary:
+      'The audit log, newest first: deploys, rollbacks, token, team, secret and budget changes, denials (admins)',
+    request: { query: A.AuditQuery },
+    responses: { 200: ok(z.object({ entries: z.array(A.AuditEntrySchema) })), 400: err('bad since') },
+  }),
+  verifyAudit: route({
+    'x-aspora-access': 'admin',
+    method: 'get',
+    path: '/v1/audit/verify',
+    tags: ['access'],
+    summary: "Check the audit log's hash chain: an edited, removed or inserted entry is found (admins)",
+    responses: { 200: ok(A.AuditVerifySchema) },
+  }),
+
   openapi: route({
+    'x-aspora-access': 'open',
     method: 'get',
     path: '/openapi.json',
     tags: ['health'],

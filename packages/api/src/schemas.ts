@@ -286,7 +286,6 @@ export const RunRequest = z
     input: z
       .looseObject({
         userMessage: z.string().max(100_000).default(''),
-        userId: z.string().max(200).optional(),
         metadata: z.record(z.string(), z.unknown()).default({}),
       })
       .default({ userMessage: '', metadata: {} }),
@@ -294,6 +293,8 @@ export const RunRequest = z
     version: z.string().max(100).optional(),
     workflowId: z.string().max(200).optional(),
     trigger: z.enum(['api', 'message', 'cron', 'alert', 'command']).default('api'),
+    /** Run on behalf of this user (a token with act-as only); otherwise the caller is the user. */
+    as: z.email().max(254).optional(),
   })
   .meta({ id: 'RunRequest' });
 export const ListExecutionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) });
