@@ -15,7 +15,6 @@ export function executionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       trigger: b.trigger,
       ...(b.version ? { version: b.version } : { environment: b.environment ?? 'production' }),
       ...(b.workflowId ? { workflowId: b.workflowId } : {}),
-      ...(b.input.userId ? { userId: b.input.userId } : {}),
     });
     return c.json(r, 200);
   });
