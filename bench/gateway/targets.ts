@@ -28,7 +28,7 @@ export interface Running {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TOKEN = 'bench-token';
+const TOKEN = 'bench-token-for-the-gateway-0123';
 
 /** Stops a child; and, whatever happens to this process, it does not outlive it. */
 function stopper(child: ChildProcess): () => Promise<void> {

@@ -30,6 +30,7 @@ export const TokenLifetimeSchema = z
   .regex(/^(\d{1,5}[mhd]|never)$/, { error: 'a lifetime is minutes, hours or days (90m, 12h, 30d) or never' });
 
 export const MembershipSchema = z.object({ team: TeamNameSchema, role: RoleSchema }).meta({ id: 'Membership' });
+export type Membership = z.infer<typeof MembershipSchema>;
 
 /** The caller as the platform sees it (GET /v1/whoami). */
 export const PrincipalSchema = z

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import { platformCredentialNames, SecretVault } from './secrets/secrets.ts';
+import { AccessControl, bootstrapAccess, type BootstrapResult } from './access/index.ts';
+import { SkillAccess } from './access/skill-access.ts';
 import { createApp } from './api/app.ts';
+import type { AuditHook } from './api/deps.ts';
+import { callerLabel } from './access/principal.ts';
+import { callerOfOptional } from './api/caller.ts';
 import { adapterErrorResponse } from './api/errors.ts';
 import { createMetricsApp } from './api/metrics-server.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
@@ -60,6 +65,9 @@ export interface Platform {
   rollups: RollupJob;
   liveLogs: LiveLogs;
   platformFile: PlatformFile;
+  access: AccessControl;
+  /** What this start did about the first admin (created one, where its token is). */
+  bootstrap: BootstrapResult;
   log: Logger;
   close(): Promise<void>;
 }
@@ -92,6 +100,22 @@ export async function openPlatformCore(
     await db.close();
     throw e;
   }
+  const access = new AccessControl(db, log);
+  const bootstrap = await bootstrapAccess(db, access.tokens, {
+    dataDir: config.dataDir,
+    adminToken: config.adminToken,
+    adminEmail: config.adminEmail,
+  }).catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
+  if (bootstrap.createdAdmin)
+    log.info(
+      { admin: bootstrap.createdAdmin, ...(bootstrap.tokenFile ? { tokenFile: bootstrap.tokenFile } : {}) },
+      bootstrap.tokenFile
+        ? `first admin ${bootstrap.createdAdmin} created; its token is in ${bootstrap.tokenFile} (mode 0600)`
+        : `first admin ${bootstrap.createdAdmin} created with ASPORA_ADMIN_TOKEN`,
+    );
+  if (config.env.ASPORA_API_TOKEN && !config.env.ASPORA_ADMIN_TOKEN)
+    log.warn('ASPORA_API_TOKEN is now ASPORA_ADMIN_TOKEN (the first admin’s token); rename it');
+  await access.auth.start();
   const store = await openBundleStore(config.storeUrl, join(config.dataDir, 'bundles'), {
     env: config.env,
     maxBundleBytes: config.limits.maxBundleBytes,
@@ -105,6 +129,11 @@ export async function openPlatformCore(
     ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e)))
     : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
+  // Until the audit log lands in the database, entries go to the structured log.
+  const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
+    const p = callerOfOptional(c);
+    log.info({ audit: true, actor: p ? callerLabel(p) : 'anonymous', action, target, outcome, details }, `audit: ${action}`);
+  };
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env, config.modelStandIn);
   catalog.startPriceRefresh(log);
@@ -208,12 +237,18 @@ export async function openPlatformCore(
     rollups,
     liveLogs,
     platformFile,
+    access,
+    skillAccess: new SkillAccess(db),
+    bootstrap,
+    limiter,
+    recordAudit,
     log,
     /** Names of what skills may declare (GET /v1/platform/offers). */
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
+      await access.auth.stop();
       await runtime.close();
       await rollups.stop();
       await modelCalls.flush();
@@ -235,7 +270,6 @@ export async function startPlatform(
   const core = await openPlatformCore(config, log, over);
   const app = createApp({
     ...core,
-    apiToken: config.apiToken,
     metricsElsewhere: config.metricsListen !== undefined,
     limits: config.limits,
     version: PLATFORM_VERSION,

@@ -14,13 +14,13 @@ const HANDLER = `export const handler = async (ctx) => {
 };`;
 
 async function upload(pl: P, b: Buffer, headers: Record<string, string> = {}) {
-  const r = await fetch(`${pl.url}/v1/bundles`, {
+  const r = await pl.fetch(`/v1/bundles`, {
     method: 'POST',
     body: b,
     headers: { 'content-type': 'application/gzip', ...headers },
   });
   assert.ok(r.ok, await r.text());
-  const d = await fetch(`${pl.url}/v1/skills/fraud/block-transaction/deployments`, {
+  const d = await pl.fetch(`/v1/skills/fraud/block-transaction/deployments`, {
     method: 'POST',
     body: JSON.stringify({ environment: 'production', version: '1.0.0' }),
     headers: { 'content-type': 'application/json', ...headers },
@@ -29,7 +29,7 @@ async function upload(pl: P, b: Buffer, headers: Record<string, string> = {}) {
 }
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${p.url}${path}`, {
+  p.fetch(`${path}`, {
     method: 'POST',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...headers },
@@ -67,7 +67,7 @@ describe('executions over HTTP', () => {
     assert.match(r.id, /^[0-9a-f-]{36}$/);
     assert.equal(r.version, '1.0.0');
     assert.equal(r.trigger, 'api');
-    const back = (await (await fetch(`${p.url}/v1/executions/${r.id}`)).json()) as Record<string, any>;
+    const back = (await (await p.fetch(`/v1/executions/${r.id}`)).json()) as Record<string, any>;
     assert.equal(back.id, r.id);
     assert.equal(back.completedAt !== null, true);
     assert.deepEqual(
@@ -86,12 +86,12 @@ describe('executions over HTTP', () => {
   });
 
   test('the list shows recent runs newest first; unknown ids and skills are 404 with a hint', async () => {
-    const list = (await (await fetch(`${p.url}/v1/skills/fraud/block-transaction/executions?limit=5`)).json()) as {
+    const list = (await (await p.fetch(`/v1/skills/fraud/block-transaction/executions?limit=5`)).json()) as {
       executions: Array<{ startedAt: string }>;
     };
     assert.ok(list.executions.length >= 2);
     assert.ok(list.executions[0]!.startedAt >= list.executions[1]!.startedAt);
-    const missing = await fetch(`${p.url}/v1/executions/00000000-0000-4000-8000-000000000000`);
+    const missing = await p.fetch(`/v1/executions/00000000-0000-4000-8000-000000000000`);
     assert.equal(missing.status, 404);
     const noSkill = await post('/v1/skills/fraud/nope/executions', { input: {} });
     assert.equal(noSkill.status, 404);
@@ -113,7 +113,7 @@ describe('executions over HTTP', () => {
       return v;
     };
     // 6,000 deep: refused on the body's text, before it is parsed.
-    const deep = await fetch(`${p.url}/v1/skills/fraud/block-transaction/executions`, {
+    const deep = await p.fetch(`/v1/skills/fraud/block-transaction/executions`, {
       method: 'POST',
       body: `{"input":{"metadata":{"d":${'['.repeat(6000)}${']'.repeat(6000)}}}}`,
       headers: { 'content-type': 'application/json' },
@@ -149,7 +149,7 @@ describe('executions over HTTP', () => {
 describe('with ASPORA_API_TOKEN set', () => {
   let q: P;
   before(async () => {
-    q = await tempPlatform({ apiToken: 'sekret' });
+    q = await tempPlatform({ apiToken: 'sekret-token-for-tests-0123' });
   });
   after(() => q.cleanup());
 
@@ -157,9 +157,9 @@ describe('with ASPORA_API_TOKEN set', () => {
     const no = await fetch(`${q.url}/v1/skills`);
     assert.equal(no.status, 401);
     assert.match(((await no.json()) as { error: { hint: string } }).error.hint, /Authorization: Bearer/);
-    const wrong = await fetch(`${q.url}/v1/skills`, { headers: { authorization: 'Bearer nope' } });
+    const wrong = await q.fetch(`/v1/skills`, { headers: { authorization: 'Bearer nope' } });
     assert.equal(wrong.status, 401);
-    const ok = await fetch(`${q.url}/v1/skills`, { headers: { authorization: 'Bearer sekret' } });
+    const ok = await q.fetch(`/v1/skills`, { headers: { authorization: 'Bearer sekret-token-for-tests-0123' } });
     assert.equal(ok.status, 200);
     assert.equal((await fetch(`${q.url}/healthz`)).status, 200, 'health stays open for probes');
   });

@@ -12,7 +12,7 @@ import { bundle, platformOnStub, type tempPlatform } from './helpers.ts';
 let stub: OpenAIStub;
 let p: Awaited<ReturnType<typeof tempPlatform>>;
 let cleanup: () => Promise<void>;
-const TOKEN = 'metrics-token';
+const TOKEN = 'metrics-token-for-tests-0123';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 before(async () => {
@@ -24,7 +24,7 @@ before(async () => {
     gateway: { default_model: 'fast', retries: 1 },
     cost_optimization: { caching: { enabled: true, ttl: 60 } },
   }));
-  await fetch(`${p.url}/v1/bundles`, {
+  await p.fetch(`/v1/bundles`, {
     method: 'POST',
     body: await bundle({ name: 'metered' }),
     headers: { 'content-type': 'application/gzip', ...auth },
@@ -33,7 +33,7 @@ before(async () => {
 after(() => cleanup());
 
 const chat = (model: string, content: string) =>
-  fetch(`${p.url}/v1/chat/completions`, {
+  p.fetch(`/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-aspora-skill': 'fraud/metered', ...auth },
     body: JSON.stringify({ model, temperature: 0, messages: [{ role: 'user', content }] }),
@@ -59,7 +59,7 @@ test('calls, tokens, cost, fallbacks, cache and latency, as counted', async () =
   assert.equal(fell.status, 200);
   assert.equal(fell.headers.get('x-aspora-model'), 'fast');
 
-  const text = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
+  const text = await (await p.fetch(`/metrics`, { headers: auth })).text();
   const skill = { skill: 'fraud/metered', domain: 'fraud' };
   const calls = (model: string, status: string) =>
     series(text, 'aspora_model_calls_total', { ...skill, model, provider: 'stub', status });
@@ -85,13 +85,13 @@ test('calls, tokens, cost, fallbacks, cache and latency, as counted', async () =
   assert.equal(series(text, 'aspora_model_call_duration_seconds_count', { provider: 'stub', model: 'flaky' }), 2);
 
   // A second scrape shows the same (the counters are set from the figures, not added to).
-  const again = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
+  const again = await (await p.fetch(`/metrics`, { headers: auth })).text();
   assert.equal(
     series(again, 'aspora_model_calls_total', { ...skill, model: 'fast', provider: 'stub', status: 'ok' }),
     2,
   );
 
-  const { rows } = (await (await fetch(`${p.url}/v1/gateway/stats`, { headers: auth })).json()) as {
+  const { rows } = (await (await p.fetch(`/v1/gateway/stats`, { headers: auth })).json()) as {
     rows: Array<{
       skill: string;
       model: string;

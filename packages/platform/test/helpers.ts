@@ -1,4 +1,5 @@
 /** Shared helpers for platform tests: a throwaway platform and in-memory skill bundles. */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,14 +42,25 @@ export async function tempPlatform(
     platformYaml?: string;
     env?: NodeJS.ProcessEnv;
   } = {},
-): Promise<Platform & { dataDir: string; cleanup(): Promise<void> }> {
+): Promise<
+  Platform & {
+    dataDir: string;
+    token: string;
+    auth: { authorization: string };
+    /** fetch() of a path on this platform with the admin's token (a header given in init wins). */
+    fetch(path: string, init?: RequestInit): Promise<Response>;
+    cleanup(): Promise<void>;
+  }
+> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
   chmodSync(dataDir, 0o755); // the sandbox user reads bundles below it
   const env = over.env ?? {};
   const base = platformConfigFromEnv(env, { port: 0, dataDir });
+  // Every route but health asks for a token: the first admin's, the operator's way (ASPORA_ADMIN_TOKEN).
+  const token = over.apiToken ?? `test-admin-${randomBytes(24).toString('base64url')}`;
   const config = {
     ...base,
-    apiToken: over.apiToken,
+    adminToken: token,
     databaseUrl: over.databaseUrl,
     databaseSchema: over.databaseSchema,
     limits: { ...base.limits, ...(over.maxBundleBytes ? { maxBundleBytes: over.maxBundleBytes } : {}) },
@@ -61,6 +73,13 @@ export async function tempPlatform(
   return {
     ...p,
     dataDir,
+    token,
+    auth: { authorization: `Bearer ${token}` },
+    fetch: (path, init = {}) =>
+      fetch(`${p.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...Object.fromEntries(new Headers(init.headers)) },
+      }),
     async cleanup() {
       await p.close();
       rmSync(dataDir, { recursive: true, force: true });

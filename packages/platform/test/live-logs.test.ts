@@ -33,7 +33,7 @@ before(async () => {
   for (const p of [a, b])
     assert.ok(
       (
-        await fetch(`${p.url}/v1/bundles`, {
+        await p.fetch(`/v1/bundles`, {
           method: 'POST',
           body: bytes,
           headers: { 'content-type': 'application/gzip' },
@@ -64,13 +64,13 @@ test('a follower on one process sees the live lines of executions run by another
   const ref = 'fraud/block-transaction';
   assert.equal(b.liveLogs.wanted(ref), false, 'nobody follows yet: no line is published');
   const ctl = new AbortController();
-  const live = await fetch(`${a.url}/v1/skills/${ref}/logs?since=1s&follow=true`, { signal: ctl.signal });
+  const live = await a.fetch(`/v1/skills/${ref}/logs?since=1s&follow=true`, { signal: ctl.signal });
   assert.equal(live.status, 200);
   const reader = live.body!.getReader();
   // A's follow is announced to the other processes over Redis.
   await until(() => b.liveLogs.wanted(ref), 'process B to learn that A follows the skill');
 
-  const ran = await fetch(`${b.url}/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 7 } } }));
+  const ran = await b.fetch(`/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 7 } } }));
   assert.equal(ran.status, 200, await ran.clone().text());
   const { id } = (await ran.json()) as { id: string };
   let text = '';

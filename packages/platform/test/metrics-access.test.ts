@@ -8,7 +8,7 @@ import { AsporaError } from '@aspora/sdk';
 import { platformConfigFromEnv } from '../src/config/platform-config.ts';
 import { tempPlatform } from './helpers.ts';
 
-const TOKEN = 'scrape-token';
+const TOKEN = 'scrape-token-for-tests-0123';
 const platforms: Array<{ cleanup(): Promise<void> }> = [];
 after(async () => {
   for (const p of platforms) await p.cleanup();
@@ -20,10 +20,10 @@ test('with ASPORA_API_TOKEN set, GET /metrics answers 401 without it and the fig
   const none = await fetch(`${p.url}/metrics`);
   assert.equal(none.status, 401);
   assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
-  const wrong = await fetch(`${p.url}/metrics`, { headers: { authorization: 'Bearer nope' } });
+  const wrong = await p.fetch(`/metrics`, { headers: { authorization: 'Bearer nope' } });
   assert.equal(wrong.status, 401);
   await wrong.body?.cancel();
-  const ok = await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const ok = await p.fetch(`/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(ok.status, 200);
   assert.match(await ok.text(), /^# HELP aspora_/m);
 });
@@ -42,7 +42,7 @@ test('ASPORA_METRICS_LISTEN serves /metrics on its own listener without the toke
   });
   assert.equal(other.status, 404, 'the metrics listener serves nothing else');
   await other.body?.cancel();
-  const onApi = await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const onApi = await p.fetch(`/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(onApi.status, 404, 'not on the API listener any more');
   await onApi.body?.cancel();
 });

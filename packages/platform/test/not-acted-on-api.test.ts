@@ -10,7 +10,7 @@ before(async () => {
 after(async () => p.cleanup());
 
 const upload = async (b: Buffer) => {
-  const res = await fetch(`${p.url}/v1/bundles`, {
+  const res = await p.fetch(`/v1/bundles`, {
     method: 'POST',
     body: new Uint8Array(b),
     headers: { 'content-type': 'application/gzip' },

@@ -7,7 +7,7 @@ import { bundle, tempPlatform } from './helpers.ts';
 let p: Awaited<ReturnType<typeof tempPlatform>>;
 const ids: string[] = [];
 const post = (path: string, body: unknown) =>
-  fetch(`${p.url}${path}`, {
+  p.fetch(`${path}`, {
     method: 'POST',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', 'x-aspora-actor': 'analyst@aspora.com' },
@@ -21,7 +21,7 @@ before(async () => {
     if (ctx.input.metadata.fail) throw new Error('no score');
     return { success: true, message: 'blocked ' + ctx.input.metadata.tx };
   };`;
-  await fetch(`${p.url}/v1/bundles`, {
+  await p.fetch(`/v1/bundles`, {
     method: 'POST',
     body: await bundle({ handler }),
     headers: { 'content-type': 'application/gzip' },
@@ -39,7 +39,7 @@ before(async () => {
 after(() => p.cleanup());
 
 test('GET /metrics: Prometheus text with bounded labels', async () => {
-  const res = await fetch(`${p.url}/metrics`);
+  const res = await p.fetch(`/metrics`);
   assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
   const text = await res.text();
   assert.match(
@@ -64,7 +64,7 @@ test('GET /metrics: Prometheus text with bounded labels', async () => {
 });
 
 test('GET /v1/metrics: platform → domain → skill figures from the rollups', async () => {
-  const plat = (await (await fetch(`${p.url}/v1/metrics?last=24h`)).json()) as {
+  const plat = (await (await p.fetch(`/v1/metrics?last=24h`)).json()) as {
     figures: { executions: number; successRate: number; errorRate: number; p50Ms: number };
     children: Array<{ name: string }>;
   };
@@ -76,16 +76,16 @@ test('GET /v1/metrics: platform → domain → skill figures from the rollups', 
     plat.children.map((c) => c.name),
     ['fraud'],
   );
-  const dom = (await (await fetch(`${p.url}/v1/metrics?target=fraud`)).json()) as {
+  const dom = (await (await p.fetch(`/v1/metrics?target=fraud`)).json()) as {
     children: Array<{ name: string; figures: { executions: number } }>;
   };
   assert.deepEqual(
     dom.children.map((c) => [c.name, c.figures.executions]),
     [['fraud/block-transaction', 6]],
   );
-  const none = await fetch(`${p.url}/v1/metrics?target=nope`);
+  const none = await p.fetch(`/v1/metrics?target=nope`);
   assert.equal(none.status, 404);
-  const bad = await fetch(`${p.url}/v1/metrics?last=5x`);
+  const bad = await p.fetch(`/v1/metrics?last=5x`);
   assert.equal(bad.status, 400);
 });
 
@@ -95,13 +95,14 @@ test('feedback: rating and correction stored, satisfaction in the rollups, corre
     correction: 'should have escalated to an analyst',
   });
   assert.equal(r.status, 201);
-  assert.equal(((await r.json()) as { author: string }).author, 'analyst@aspora.com');
+  // The author is the token's user; an x-aspora-actor header (once the author) names no one.
+  assert.equal(((await r.json()) as { author: string }).author, 'admin@localhost');
   await post(`/v1/executions/${ids[1]}/feedback`, { rating: 4 });
-  const skill = (await (await fetch(`${p.url}/v1/metrics?target=fraud/block-transaction`)).json()) as {
+  const skill = (await (await p.fetch(`/v1/metrics?target=fraud/block-transaction`)).json()) as {
     figures: { ratings: number; satisfaction: number };
   };
   assert.deepEqual([skill.figures.ratings, skill.figures.satisfaction], [2, 3]);
-  const exp = await fetch(`${p.url}/v1/skills/fraud/block-transaction/feedback/export`);
+  const exp = await p.fetch(`/v1/skills/fraud/block-transaction/feedback/export`);
   const cases = parse(await exp.text()) as Array<{
     vars: { userMessage: string };
     assert: Array<{ type: string; value: string }>;
@@ -111,7 +112,7 @@ test('feedback: rating and correction stored, satisfaction in the rollups, corre
   assert.equal(cases[0]!.vars.userMessage, 'block tx_0');
   assert.deepEqual(cases[0]!.assert, [{ type: 'llm-rubric', value: 'should have escalated to an analyst' }]);
   assert.equal(cases[0]!.metadata.previousOutput, 'blocked tx_0');
-  const list = (await (await fetch(`${p.url}/v1/feedback?skill=fraud/block-transaction`)).json()) as {
+  const list = (await (await p.fetch(`/v1/feedback?skill=fraud/block-transaction`)).json()) as {
     feedback: unknown[];
   };
   assert.equal(list.feedback.length, 2);
@@ -126,19 +127,19 @@ test('malformed feedback and unknown executions are refused clearly', async () =
 });
 
 test('logs: recent lines with levels, and live lines over SSE', async () => {
-  const past = (await (await fetch(`${p.url}/v1/skills/fraud/block-transaction/logs?since=1h`)).json()) as {
+  const past = (await (await p.fetch(`/v1/skills/fraud/block-transaction/logs?since=1h`)).json()) as {
     lines: Array<{ msg: string; level: string }>;
   };
   assert.equal(past.lines.filter((l) => l.msg === 'scored').length, 6);
   const errors = (await (
-    await fetch(`${p.url}/v1/skills/fraud/block-transaction/logs?since=1h&level=error`)
+    await p.fetch(`/v1/skills/fraud/block-transaction/logs?since=1h&level=error`)
   ).json()) as { lines: Array<{ msg: string }> };
   assert.deepEqual(
     errors.lines.map((l) => l.msg),
     ['execution failed: HANDLER_ERROR Error: no score'],
   );
   const ctl = new AbortController();
-  const live = await fetch(`${p.url}/v1/skills/fraud/block-transaction/logs?since=1s&follow=true`, {
+  const live = await p.fetch(`/v1/skills/fraud/block-transaction/logs?since=1s&follow=true`, {
     signal: ctl.signal,
   });
   const reader = live.body!.getReader();
@@ -175,7 +176,7 @@ owner_team: risk-team
   };`;
   assert.equal(
     (
-      await fetch(`${p.url}/v1/bundles`, {
+      await p.fetch(`/v1/bundles`, {
         method: 'POST',
         body: await bundle({ name: 'scorer', domain: 'risk', handler, extra: { 'aspora.config.yaml': config } }),
         headers: { 'content-type': 'application/gzip' },
@@ -189,7 +190,7 @@ owner_team: risk-team
       (await post('/v1/skills/risk/scorer/executions', { input: { userMessage: 'score', metadata: { n } } })).status,
       200,
     );
-  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const text = await (await p.fetch(`/metrics`)).text();
   const labels = 'skill="risk/scorer",domain="risk"';
   assert.match(
     text,
@@ -212,7 +213,7 @@ owner_team: risk-team
 
 test('an execution is readable, rateable and counted the moment it has answered (its row may still be on its way)', async () => {
   const before = (
-    (await (await fetch(`${p.url}/v1/metrics?target=fraud/block-transaction`)).json()) as {
+    (await (await p.fetch(`/v1/metrics?target=fraud/block-transaction`)).json()) as {
       figures: { executions: number };
     }
   ).figures.executions;
@@ -222,9 +223,9 @@ test('an execution is readable, rateable and counted the moment it has answered 
     ).json()) as { id: string };
     // No wait of any kind between the answer and these.
     const [got, rated, figures] = await Promise.all([
-      fetch(`${p.url}/v1/executions/${id}`).then((r) => r.json() as Promise<{ id: string; success: boolean }>),
+      p.fetch(`/v1/executions/${id}`).then((r) => r.json() as Promise<{ id: string; success: boolean }>),
       post(`/v1/executions/${id}/feedback`, { rating: 5 }).then((r) => r.status),
-      fetch(`${p.url}/v1/metrics?target=fraud/block-transaction`).then(
+      p.fetch(`/v1/metrics?target=fraud/block-transaction`).then(
         (r) => r.json() as Promise<{ figures: { executions: number } }>,
       ),
     ]);

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { platformOnStub, type tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
-const TOKEN = 'platform-token';
+const TOKEN = 'platform-token-for-tests-0123';
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./openai-python/client.py', import.meta.url));
 const VENV = fileURLToPath(new URL('../../../node_modules/.cache/aspora/py-openai', import.meta.url));

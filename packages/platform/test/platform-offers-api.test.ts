@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempPlatform } from './helpers.ts';
 
-const TOKEN = 'offers-test-token';
+const TOKEN = 'offers-test-token-0123456';
 const platformYaml = `
 secrets:
   DEMO_TOKEN: { value: demo-secret-value }
@@ -28,7 +28,7 @@ before(async () => {
 after(async () => p.cleanup());
 
 test('the platform lists its APIs and the secrets a handler can be given, by name only', async () => {
-  const res = await fetch(`${p.url}/v1/platform/offers`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await p.fetch(`/v1/platform/offers`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(res.status, 200);
   const text = await res.text();
   assert.deepEqual(JSON.parse(text), { apis: ['fraud_db', 'trm_api'], secrets: ['DEMO_TOKEN', 'SLACK_TOKEN'] });
@@ -38,6 +38,6 @@ test('the platform lists its APIs and the secrets a handler can be given, by nam
 
 test('the list is behind the API token like the rest of /v1, and documented in /openapi.json', async () => {
   assert.equal((await fetch(`${p.url}/v1/platform/offers`)).status, 401);
-  const doc = (await (await fetch(`${p.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  const doc = (await (await p.fetch(`/openapi.json`)).json()) as { paths: Record<string, unknown> };
   assert.ok(doc.paths['/v1/platform/offers']);
 });

@@ -35,9 +35,9 @@ const json = (body: unknown) => ({
   headers: { 'content-type': 'application/json' },
 });
 const upload = (p: P, bytes: Buffer) =>
-  fetch(`${p.url}/v1/bundles`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/gzip' } });
+  p.fetch(`/v1/bundles`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/gzip' } });
 const versions = async (p: P) =>
-  ((await (await fetch(`${p.url}/v1/skills/${ref}`)).json()) as { versions: { version: string }[] }).versions
+  ((await (await p.fetch(`/v1/skills/${ref}`)).json()) as { versions: { version: string }[] }).versions
     .map((v) => v.version)
     .sort();
 
@@ -70,15 +70,15 @@ test('a skill deployed through one process runs on another: one database, one bu
   assert.equal(up.status, 201, await up.clone().text());
   const { digest } = (await up.json()) as { digest: string };
   assert.ok(
-    (await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '1.0.0' }))).ok,
+    (await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '1.0.0' }))).ok,
   );
 
   // B never received the upload: its bundle comes from the bucket.
-  const ran = await fetch(`${b.url}/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 7 } } }));
+  const ran = await b.fetch(`/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 7 } } }));
   assert.equal(ran.status, 200, await ran.clone().text());
   const rec = (await ran.json()) as { status: string; result?: { success: boolean; message: string } };
   assert.equal(rec.result?.message, 'ran 7', JSON.stringify(rec));
-  const fetched = await fetch(`${b.url}/v1/bundles/${digest}`);
+  const fetched = await b.fetch(`/v1/bundles/${digest}`);
   assert.equal(fetched.status, 200);
   assert.ok(Buffer.from(await fetched.arrayBuffer()).equals(bytes), 'B serves the bytes A uploaded');
   for (const p of [a, b])
@@ -115,10 +115,10 @@ test('a version whose bundle cannot be fetched (the store went down) fails its r
   const v3 = await bundle({ version: '3.0.0' });
   assert.equal((await upload(a, v3)).status, 201);
   assert.ok(
-    (await fetch(`${a.url}/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok,
+    (await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok,
   );
   await s3.stop(); // B has never fetched 3.0.0
-  const ran = await fetch(`${b.url}/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 1 } } }));
+  const ran = await b.fetch(`/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 1 } } }));
   const text = await ran.text();
   assert.equal(ran.status, 503, text);
   const { error } = JSON.parse(text) as { error: { code: string; message: string } };

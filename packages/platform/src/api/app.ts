@@ -9,7 +9,8 @@ import { healthRoutes } from './routes/health.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { executionRoutes } from './routes/executions.ts';
-import { requireToken } from './auth.ts';
+import { installAccess } from './access-middleware.ts';
+import { accessRoutes } from './routes/access.ts';
 import { OPENAI_PATHS, openaiError } from './openai/errors.ts';
 import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
@@ -56,7 +57,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     ),
   );
 
-  if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
+  installAccess(
+    app,
+    {
+      access: deps.access,
+      limiter: deps.limiter,
+      onDenied: (d) => deps.log.info({ source: d.who, route: d.route, reason: d.reason }, 'access denied'),
+    },
+    new Set(deps.metricsElsewhere ? [routes.prometheus.path] : []),
+  );
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
   app.use(
     '/v1/skills/*',
@@ -89,6 +98,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   observeRoutes(app, deps);
   platformRoutes(app, deps);
   openaiRoutes(app, deps);
+  accessRoutes(app, deps);
 
   // Routes that read their own bodies (OpenAI's surface: the gateway parses the wire format) or
   // answer text are documented from the same contract; app.test.ts checks every served route is.

@@ -18,3 +18,8 @@ export function callerOf(c: Context): Principal {
     });
   return p;
 }
+
+/** The caller when the route has one (open routes have none). */
+export function callerOfOptional(c: Context): Principal | undefined {
+  return c.get(KEY as never) as Principal | undefined;
+}

@@ -10,6 +10,10 @@ import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 import type { PlatformTracer } from '../observe/tracing/index.ts';
 import type { RollupJob } from '../observe/rollups/job.ts';
 import type { LiveLogs } from '../observe/live-logs.ts';
+import type { Context } from 'hono';
+import type { AccessControl } from '../access/index.ts';
+import type { SkillAccess } from '../access/skill-access.ts';
+import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -28,8 +32,14 @@ export interface ApiDeps {
   /** Live log lines of every platform process (Redis pub/sub) or of this one. */
   liveLogs: LiveLogs;
   log: Logger;
-  /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
-  apiToken?: string | undefined;
+  /** Teams, users, tokens: every route but the open ones authenticates its caller through it. */
+  access: AccessControl;
+  /** Visibility and ownership of skills and what they own. */
+  skillAccess: SkillAccess;
+  /** Counts failed token checks per source (shared by processes when Redis is configured). */
+  limiter: RateLimiter;
+  /** Appends to the audit log (never awaited by the answer; failures are logged). */
+  recordAudit: AuditHook;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
   metricsElsewhere?: boolean;
   limits: { maxBundleBytes: number; maxJsonBytes: number };
@@ -38,3 +48,12 @@ export interface ApiDeps {
   offers?: () => { apis: string[]; secrets: string[] };
   version: string;
 }
+
+/** Who did what to what, with what outcome: the caller of `c` (or the source, for a refused token) is the actor. */
+export type AuditHook = (
+  c: Context,
+  action: string,
+  target: string | null,
+  details?: Record<string, unknown>,
+  outcome?: 'ok' | 'denied' | 'failed',
+) => void;

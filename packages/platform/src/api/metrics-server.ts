@@ -21,6 +21,6 @@ export function createMetricsApp(deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics
       deps.log,
     ),
   );
-  metricsRoute(app, deps);
+  metricsRoute(app, deps, { adminOnly: false });
   return app;
 }

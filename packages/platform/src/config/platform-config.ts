@@ -22,8 +22,13 @@ export interface PlatformConfig {
   platformFile: string | undefined;
   /** Shared resources, laid out as `<domain>/shared/…` (ASPORA_SHARED_DIR). */
   sharedRoot: string | undefined;
-  /** When set, every /v1 request must carry `Authorization: Bearer <token>` (ASPORA_API_TOKEN). */
-  apiToken: string | undefined;
+  /**
+   * The first admin's token, brought by the operator (ASPORA_ADMIN_TOKEN; ASPORA_API_TOKEN, its
+   * former name, is read too). Unset: on an empty database the platform makes one (access/bootstrap.ts).
+   */
+  adminToken: string | undefined;
+  /** The first admin's email (ASPORA_ADMIN_EMAIL, default admin@localhost). */
+  adminEmail: string | undefined;
   /**
    * GET /metrics on a listener of its own, without the token (ASPORA_METRICS_LISTEN=127.0.0.1:9464);
    * unset: on the API's listener, behind ASPORA_API_TOKEN when that is set.
@@ -65,7 +70,8 @@ export function platformConfigFromEnv(
     logLevel: env.ASPORA_LOG_LEVEL ?? 'info',
     platformFile: env.ASPORA_PLATFORM_CONFIG || undefined,
     sharedRoot: env.ASPORA_SHARED_DIR ? resolve(env.ASPORA_SHARED_DIR) : undefined,
-    apiToken: env.ASPORA_API_TOKEN || undefined,
+    adminToken: env.ASPORA_ADMIN_TOKEN || env.ASPORA_API_TOKEN || undefined,
+    adminEmail: env.ASPORA_ADMIN_EMAIL || undefined,
     metricsListen: hostPort(env.ASPORA_METRICS_LISTEN, 'ASPORA_METRICS_LISTEN'),
     redisUrl: env.REDIS_URL || undefined,
     env,

@@ -14,7 +14,7 @@ import { bundle, tempPlatform } from '../../test/helpers.ts';
 let stub: OpenAIStub;
 let p: Awaited<ReturnType<typeof tempPlatform>>;
 let client: OpenAI;
-const TOKEN = 'platform-token';
+const TOKEN = 'platform-token-for-tests-0123';
 
 const yaml = (stubUrl: string) => `
 secrets:
@@ -47,7 +47,7 @@ before(async () => {
   p = await tempPlatform({ apiToken: TOKEN, platformYaml: yaml(stub.url) });
   client = new OpenAI({ baseURL: `${p.url}/v1`, apiKey: TOKEN, maxRetries: 0 });
   // A skill whose limits and preferences apply when a client names it.
-  await fetch(`${p.url}/v1/bundles`, {
+  await p.fetch(`/v1/bundles`, {
     method: 'POST',
     body: await bundle({ name: 'limited' }),
     headers: { 'content-type': 'application/gzip', authorization: `Bearer ${TOKEN}` },
@@ -152,7 +152,7 @@ describe('an OpenAI client, unchanged', () => {
 
   test('an unknown model name is a 400 model_not_found with the nearest name, before anything is sent or billed', async () => {
     stub.reset();
-    const res = await fetch(`${p.url}/v1/chat/completions`, {
+    const res = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${TOKEN}`,
@@ -179,7 +179,7 @@ describe('an OpenAI client, unchanged', () => {
   });
 
   test('malformed requests and unknown models are OpenAI-style errors; the gateway stays up', async () => {
-    const bad = await fetch(`${p.url}/v1/chat/completions`, {
+    const bad = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fast', messages: [] }),
@@ -188,13 +188,13 @@ describe('an OpenAI client, unchanged', () => {
     const body = (await bad.json()) as { error: { message: string; type: string; param: string } };
     assert.equal(body.error.type, 'invalid_request_error');
     assert.match(body.error.message, /messages must have at least one message/);
-    const notJson = await fetch(`${p.url}/v1/chat/completions`, {
+    const notJson = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: '{nope',
     });
     assert.equal(notJson.status, 400);
-    const huge = await fetch(`${p.url}/v1/chat/completions`, {
+    const huge = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: 'x'.repeat(16 * 1024 * 1024 + 1),
@@ -204,7 +204,7 @@ describe('an OpenAI client, unchanged', () => {
     // The same without a content-length (chunked): refused once the limit is read, not buffered on.
     let sent = 0;
     const mib = new Uint8Array(1024 * 1024).fill(120);
-    const endless = await fetch(`${p.url}/v1/chat/completions`, {
+    const endless = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: new ReadableStream({ pull: (ctl) => (sent++ < 64 ? ctl.enqueue(mib) : ctl.close()) }),
@@ -216,7 +216,7 @@ describe('an OpenAI client, unchanged', () => {
     const pieces = [JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'in pieces' }] })].flatMap(
       (t) => [t.slice(0, 10), t.slice(10)],
     );
-    const chunked = await fetch(`${p.url}/v1/chat/completions`, {
+    const chunked = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: new ReadableStream({
@@ -346,7 +346,7 @@ describe('fallback, retries, breaker, deadline', () => {
     // Ten chunks 150 ms apart: 1.5 s to stream in full, half the 3 s deadline.
     stub.behave('anthropic/claude-sonnet-4-5', { chunkDelayMs: 150 });
     const ctl = new AbortController();
-    const res = await fetch(`${p.url}/v1/chat/completions`, {
+    const res = await p.fetch(`/v1/chat/completions`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${TOKEN}`,
@@ -400,7 +400,7 @@ describe('fallback, retries, breaker, deadline', () => {
     assert.equal(r.model, 'anthropic/claude-sonnet-4-5');
     assert.equal(stub.requestsByModel['openai/gpt-4o'] ?? 0, before, 'not even tried');
     const stats = (await (
-      await fetch(`${p.url}/v1/gateway/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      await p.fetch(`/v1/gateway/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json()) as { openCircuits: string[] };
     assert.ok(stats.openCircuits.includes('stub/openai/gpt-4o'));
   });

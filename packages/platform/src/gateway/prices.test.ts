@@ -118,14 +118,14 @@ test('start() fetches in the background; stop() ends the timer', async () => {
 test('GET /v1/models shows each price with its source; ids of the fetched list are known names', async () => {
   stub.reset();
   const p = await tempPlatform({
-    apiToken: 't',
+    apiToken: 'prices-test-token-0123456',
     platformYaml: `providers:\n  openrouter: { base_url: '${stub.url}' }\nmodels:\n  mine: { id: openai/gpt-4o, price: { prompt: 1, completion: 2 } }\ngateway: { default_provider: openrouter }\n`,
   });
   try {
     // The first fetch runs in the background from the start.
     for (let i = 0; i < 100 && !p.gateway.catalog.priceList?.fetchedAt; i++)
       await new Promise((r) => setTimeout(r, 20));
-    const res = await fetch(`${p.url}/v1/models`, { headers: { authorization: 'Bearer t' } });
+    const res = await p.fetch(`/v1/models`, { headers: { authorization: 'Bearer prices-test-token-0123456' } });
     type Entry = {
       id: string;
       aspora: { price_per_million: { prompt: number }; price_source: string; price_fetched_at?: string };
@@ -138,9 +138,9 @@ test('GET /v1/models shows each price with its source; ids of the fetched list a
     assert.equal(byId.get('gemini-2.0-flash')!.price_source, 'built-in', 'not in the list');
     // In OpenRouter's list, not in the built-in table: known now. A typo of it: 400 with the listed id.
     const ask = (model: string) =>
-      fetch(`${p.url}/v1/chat/completions`, {
+      p.fetch(`/v1/chat/completions`, {
         method: 'POST',
-        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        headers: { authorization: 'Bearer prices-test-token-0123456', 'content-type': 'application/json' },
         body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
       });
     assert.equal((await ask('meta-llama/llama-3.1-8b-instruct')).status, 200);

@@ -67,7 +67,7 @@ export async function addFeedback(db: Db, executionId: string, f: FeedbackInput)
 
 export async function listFeedback(
   db: Db,
-  o: { ref?: string; id?: number; limit?: number; corrections?: boolean },
+  o: { ref?: string; id?: number; limit?: number; corrections?: boolean; refs?: string[] | undefined },
 ): Promise<FeedbackRecord[]> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -77,6 +77,7 @@ export async function listFeedback(
     params.push(d, n);
     where.push(`s.domain = $${params.length - 1} AND s.name = $${params.length}`);
   }
+  if (o.refs) params.push(o.refs), where.push(`(s.domain || '/' || s.name) = ANY($${params.length})`);
   if (o.corrections) where.push('f.correction IS NOT NULL');
   params.push(Math.min(Math.max(o.limit ?? 50, 1), 10_000));
   const rows = await db.query<Record<string, any>>(

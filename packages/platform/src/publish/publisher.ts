@@ -31,9 +31,13 @@ export class Publisher {
     private readonly models?: { check(name: string, param?: string): void },
   ) {}
 
-  async publish(bytes: Buffer, opts: { actor?: string } = {}): Promise<PublishResult> {
+  async publish(
+    bytes: Buffer,
+    opts: { actor?: string; authorize?: (ref: string, ownerTeam: string) => Promise<void> } = {},
+  ): Promise<PublishResult> {
     const files = await unpackBundle(bytes, this.limits);
     const manifest = requireValidSkill(files);
+    await opts.authorize?.(manifest.ref, manifest.config.owner_team);
     refuseReservedSecrets(manifest.ref, manifest.config.permissions?.secrets ?? [], this.reservedSecrets);
     if (this.models) refuseUnknownModels(manifest.ref, manifest.config.model, this.models);
     const { version } = manifest.config.skill;

@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import type { ApiDeps } from '../deps.ts';
 import { modelPrefs } from '../../runtime/runtime.ts';
-import { actorOf } from './actor.ts';
+import { callerLabel } from '../../access/principal.ts';
+import { callerOf } from '../caller.ts';
 
 export function gatewayRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   const { gateway, registry } = deps;
@@ -14,18 +15,26 @@ export function gatewayRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(createRoute(routes.getBudget), async (c) => {
     const { domain, name } = c.req.valid('param');
+    await deps.skillAccess.requireVisible(callerOf(c), `${domain}/${name}`);
     return c.json(await gateway.budgets.status(await subject(domain, name)), 200);
   });
 
   app.openapi(createRoute(routes.liftBudget), async (c) => {
     const { domain, name } = c.req.valid('param');
+    const p = callerOf(c);
+    await deps.skillAccess.requireManage(p, `${domain}/${name}`, 'lift the budget of');
     const s = await subject(domain, name);
     const reason = ((c.req.valid('json') ?? {}) as { reason?: string }).reason;
-    await gateway.budgets.lift(s.ref, actorOf(c), reason);
+    await gateway.budgets.lift(s.ref, callerLabel(p), reason);
+    deps.recordAudit(c, 'budget.lift', s.ref, reason ? { reason } : {});
     return c.json(await gateway.budgets.status(s), 200);
   });
 
-  app.openapi(createRoute(routes.gatewayStats), async (c) =>
-    c.json({ rows: gateway.stats.rows(), openCircuits: gateway.openCircuits() }, 200),
-  );
+  app.openapi(createRoute(routes.gatewayStats), async (c) => {
+    const p = callerOf(c);
+    const visible = await deps.skillAccess.visibleTo(p);
+    // Rows of skills the caller may not see are left out; calls attributed to no skill are admins'.
+    const rows = gateway.stats.rows().filter((r) => (r.skill && r.skill.includes('/') ? visible(r.skill) : p.admin));
+    return c.json({ rows, openCircuits: gateway.openCircuits() }, 200);
+  });
 }

@@ -2,28 +2,36 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { routes } from '@aspora/api';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
-import { requireToken } from '../auth.ts';
+import { forbidden, type Principal } from '../../access/principal.ts';
+import { notFound } from '../../access/skill-access.ts';
+import { callerOf } from '../caller.ts';
 import { outgoingOf } from '../node-io.ts';
 import type { ApiDeps } from '../deps.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
 import { rollup } from '../../observe/rollups/query.ts';
 import { domainTimeline, executionTimeline } from '../../observe/timeline.ts';
-import { actorOf } from './actor.ts';
+import { callerLabel } from '../../access/principal.ts';
+import type { TimelineExecution } from '@aspora/api';
 
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
 
 /**
- * Prometheus text on GET /metrics. It names every skill, error code, cost and budget state, so it
- * sits behind the API token when one is set (Prometheus sends it with `authorization:`), unless
- * ASPORA_METRICS_LISTEN moves it to a listener of its own (metrics-server.ts).
+ * Prometheus text on GET /metrics. It names every skill, private ones too, with error codes, cost
+ * and budget state, so on the API's listener it answers an admin's token only (Prometheus sends it
+ * with `authorization:`), unless ASPORA_METRICS_LISTEN moves it to a listener of its own
+ * (metrics-server.ts), protected by the address it is bound to.
  */
 export function metricsRoute(
   app: OpenAPIHono,
-  deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'> & { apiToken?: string | undefined },
+  deps: Pick<ApiDeps, 'metrics' | 'refreshMetrics'>,
+  opts: { adminOnly: boolean },
 ): void {
-  if (deps.apiToken) app.use('/metrics', requireToken(deps.apiToken));
   app.get('/metrics', async (c) => {
+    if (opts.adminOnly) {
+      const p = callerOf(c);
+      if (!p.admin) throw forbidden(p, 'read', '/metrics', 'it names every skill: admins only (or ASPORA_METRICS_LISTEN)');
+    }
     deps.refreshMetrics();
     return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
   });
@@ -32,21 +40,25 @@ export function metricsRoute(
 export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   const { db } = deps.registry;
 
-  if (!deps.metricsElsewhere) metricsRoute(app, deps);
+  if (!deps.metricsElsewhere) metricsRoute(app, deps, { adminOnly: true });
 
   app.openapi(createRoute(routes.metrics), async (c) => {
     const q = c.req.valid('query');
     // Every finished execution counts, even one that ended a moment ago (its row may be on its way).
     await deps.runtime.recorder.settled?.();
     await deps.rollups.run();
-    return c.json(await rollup(db, q.target, q.last), 200);
+    const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    if (q.target?.includes('/') && !visible(q.target)) throw notFound(q.target);
+    return c.json(await rollup(db, q.target, q.last, visible), 200);
   });
 
   app.openapi(createRoute(routes.addFeedback), async (c) => {
     const b = c.req.valid('json');
     const id = c.req.valid('param').id;
     await deps.runtime.recorder.settled?.(id); // rated right after it answered: its row may be on its way
-    return c.json(await addFeedback(db, id, { ...b, author: actorOf(c) }), 201);
+    const p = callerOf(c);
+    await requireExecutionVisible(deps, p, id);
+    return c.json(await addFeedback(db, id, { ...b, author: callerLabel(p) }), 201);
   });
 
   app.openapi(createRoute(routes.listFeedback), async (c) => {
@@ -55,6 +67,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       {
         feedback: await listFeedback(db, {
           ...(q.skill ? { ref: q.skill } : {}),
+          refs: await deps.skillAccess.visibleRefs(callerOf(c)),
           corrections: q.corrections === 'true',
           limit: q.limit,
         }),
@@ -65,26 +78,45 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(createRoute(routes.exportFeedback), async (c) => {
     const { domain, name } = c.req.valid('param');
+    await deps.skillAccess.requireVisible(callerOf(c), `${domain}/${name}`);
     const { ref } = await deps.registry.getSkill(`${domain}/${name}`);
     return c.body(promptfooCases(ref, await listFeedback(db, { ref, corrections: true, limit: 10_000 })), 200, {
       'content-type': 'application/yaml; charset=utf-8',
     });
   });
 
-  app.openapi(createRoute(routes.listAlerts), async (c) =>
-    c.json({ alerts: await deps.alerts.list(c.req.valid('query').status) }, 200),
-  );
+  app.openapi(createRoute(routes.listAlerts), async (c) => {
+    const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const alerts = await deps.alerts.list(c.req.valid('query').status);
+    // A skill's alert is its viewers'; platform-wide alerts (a provider, the gateway) everyone's.
+    return c.json({ alerts: alerts.filter((a) => typeof a.scope.skill !== 'string' || visible(a.scope.skill)) }, 200);
+  });
 
   app.openapi(createRoute(routes.traces), async (c) => {
     const q = c.req.valid('query');
     await deps.tracer.flushLocal();
-    return c.json(await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10)), 200);
+    const t = await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10));
+    const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const prune = (list: TimelineExecution[]): TimelineExecution[] =>
+      list.filter((e) => visible(e.skill)).map((e) => ({ ...e, children: prune(e.children) }));
+    const count = (list: TimelineExecution[]): number => list.reduce((n, e) => n + 1 + count(e.children), 0);
+    const workflows = t.workflows
+      .map((w) => ({ ...w, executions: prune(w.executions) }))
+      .filter((w) => w.executions.length > 0);
+    const hidden = workflows.length !== t.workflows.length || count(workflows.flatMap((w) => w.executions)) !== t.executions;
+    return c.json(hidden ? { ...t, workflows, executions: count(workflows.flatMap((w) => w.executions)) } : t, 200);
   });
 
   app.openapi(createRoute(routes.executionTrace), async (c) => {
     const { id } = c.req.valid('param');
     await deps.tracer.flushLocal();
-    const t = await executionTimeline(db, id);
+    const found = await executionTimeline(db, id);
+    const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const prune = (e: TimelineExecution): TimelineExecution => ({
+      ...e,
+      children: e.children.filter((k) => visible(k.skill)).map(prune),
+    });
+    const t = found && visible(found.skill) ? prune(found) : undefined;
     if (!t)
       throw new AsporaError('NOT_FOUND', `no trace of execution ${id}`, {
         hint: 'spans are kept for executions the platform ran since tracing was on',
@@ -96,6 +128,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(createRoute(routes.logs), async (c) => {
     const { domain, name } = c.req.valid('param');
     const q = c.req.valid('query');
+    await deps.skillAccess.requireVisible(callerOf(c), `${domain}/${name}`);
     const ref = (await deps.registry.getSkill(`${domain}/${name}`)).ref;
     const sinceParam = q.since;
     let sinceMs: number;
@@ -149,4 +182,11 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       await stop();
     });
   });
+}
+
+/** An execution of a skill the caller may not see is answered as one that does not exist. */
+export async function requireExecutionVisible(deps: ApiDeps, p: Principal, id: string): Promise<void> {
+  const r = await deps.runtime.getExecution(id);
+  if (r && !(await deps.skillAccess.visibleTo(p))(r.ref))
+    throw new AsporaError('NOT_FOUND', `no execution ${id}`, { hint: 'execution ids are UUIDs, as returned by a run' });
 }

@@ -134,7 +134,13 @@ export function windowOf(last: string, now = Date.now()): { from: Date; to: Date
 }
 
 /** `target`: undefined (the platform), `domain`, or `domain/name`. */
-export async function rollup(db: Db, target: string | undefined, last = '24h'): Promise<Rollup> {
+/** `visible` leaves out the skills a caller may not see, from the figures as well as the children. */
+export async function rollup(
+  db: Db,
+  target: string | undefined,
+  last = '24h',
+  visible: (ref: string) => boolean = () => true,
+): Promise<Rollup> {
   const { from, to } = windowOf(last);
   const [domain, name] = (target ?? '').split('/');
   const scope: Rollup['scope'] = name ? 'skill' : domain ? 'domain' : 'platform';
@@ -169,7 +175,9 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
         `SELECT s.id, s.domain, s.name FROM skills s WHERE true ${skillFilter.replace(/\$(\d)/g, (_, d: string) => `$${Number(d) - 2}`)}`,
         params.slice(2),
       )
-    ).map((r) => [r.id, r]),
+    )
+      .filter((r) => visible(`${r.domain}/${r.name}`))
+      .map((r) => [r.id, r]),
   );
   const liveRows: Array<BucketRow & { domain: string; name: string }> = [];
   for (const [a, b] of live) {
@@ -203,6 +211,7 @@ export async function rollup(db: Db, target: string | undefined, last = '24h'): 
     return p;
   };
   for (const r of rows) {
+    if (!visible(`${r.domain}/${r.name}`)) continue;
     total.add(r);
     part(r)?.add(r);
   }

@@ -1,0 +1,84 @@
+/**
+ * Visibility and ownership of skills, and of everything a skill owns (executions, logs, traces,
+ * feedback, budget, metrics). A skill the caller may not see is answered exactly as a skill that
+ * does not exist, so a private skill's name is not confirmed to outsiders. The latest registered
+ * version's owner_team and visibility govern the skill.
+ */
+import { AsporaError } from '@aspora/sdk';
+import type { Db } from '../db/types.ts';
+import { canManage, canSee, forbidden, type Owned, type Principal } from './principal.ts';
+
+type Row = { domain: string; name: string; owner_team: string | null; visibility: Owned['visibility'] };
+
+export class SkillAccess {
+  constructor(private readonly db: Db) {}
+
+  /** The skill's owner and visibility; undefined for a skill that is not registered. */
+  async owned(ref: string): Promise<Owned | undefined> {
+    const [domain, name] = splitRef(ref);
+    const [r] = await this.db.query<Row>(
+      `SELECT s.domain, s.name, v.owner_team, v.visibility FROM skills s
+       JOIN skill_versions v ON v.id = s.latest_version_id WHERE s.domain = $1 AND s.name = $2`,
+      [domain, name],
+    );
+    return r && toOwned(r);
+  }
+
+  /** Every skill's owner and visibility, for filtering lists (ref → Owned). */
+  async all(): Promise<Map<string, Owned>> {
+    const rows = await this.db.query<Row>(
+      `SELECT s.domain, s.name, v.owner_team, v.visibility FROM skills s
+       JOIN skill_versions v ON v.id = s.latest_version_id`,
+    );
+    return new Map(rows.map((r) => [`${r.domain}/${r.name}`, toOwned(r)]));
+  }
+
+  /** The refs the caller may see, as a predicate (one query, whatever the list's length). */
+  async visibleTo(p: Principal): Promise<(ref: string) => boolean> {
+    if (p.admin) return () => true;
+    const all = await this.all();
+    return (ref) => {
+      const o = all.get(baseRef(ref));
+      return o !== undefined && canSee(p, o);
+    };
+  }
+
+  /** The refs the caller may see as a list (for SQL filters); undefined for an admin, who sees all. */
+  async visibleRefs(p: Principal): Promise<string[] | undefined> {
+    if (p.admin) return undefined;
+    return [...(await this.all())].filter(([, o]) => canSee(p, o)).map(([ref]) => ref);
+  }
+
+  /** Passes when the caller may see the skill (or it does not exist: the route answers 404 itself). */
+  async requireVisible(p: Principal, ref: string): Promise<Owned | undefined> {
+    const o = await this.owned(ref);
+    if (o && !canSee(p, o)) throw notFound(ref);
+    return o;
+  }
+
+  /** Deploy, roll back, lift a budget: the owner team or an admin; an unseen skill is not found. */
+  async requireManage(p: Principal, ref: string, action: string): Promise<void> {
+    const o = await this.requireVisible(p, ref);
+    if (o && !canManage(p, o))
+      throw forbidden(p, action, ref, `only the owner team (${o.ownerTeam || 'none'}) or an admin, with deploy`);
+  }
+}
+
+/** The same answer as for a skill that is not registered (registry/lookup.ts). */
+export function notFound(ref: string): AsporaError {
+  const domain = splitRef(ref)[0];
+  return new AsporaError('SKILL_NOT_FOUND', `skill ${ref} is not registered`, {
+    hint: `deploy it first (aspora deploy) or check the name with aspora list --domain ${domain}`,
+  });
+}
+
+const toOwned = (r: Row): Owned => ({ ownerTeam: r.owner_team ?? '', visibility: r.visibility });
+/** domain/name of domain/name, domain/role/name or domain/name@version. */
+function baseRef(ref: string): string {
+  const [domain, name] = splitRef(ref);
+  return `${domain}/${name}`;
+}
+function splitRef(ref: string): [string, string] {
+  const parts = ref.split('@')[0]!.split('/');
+  return [parts[0] ?? '', parts.at(-1) ?? ''];
+}

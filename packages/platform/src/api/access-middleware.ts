@@ -1,0 +1,98 @@
+/**
+ * Authentication and the route's scope, in front of every route: the contract says what each
+ * route requires (x-aspora-access in @aspora/api's routes); object rules (visibility, owner team)
+ * follow in the handlers. Only `open` routes pass without a token.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { type RouteAccess, routes } from '@aspora/api';
+import { AsporaError } from '@aspora/sdk';
+import type { AccessControl } from '../access/index.ts';
+import { forbidden, hasScope, isAdmin, type Principal } from '../access/principal.ts';
+import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
+import { setCaller } from './caller.ts';
+import { incomingOf, requestHeader } from './node-io.ts';
+
+/** Failed token checks a source may make per minute before its unknown tokens are no longer checked. */
+export const FAILED_CHECKS_PER_MINUTE = 20;
+/** Query parameters that would carry a token into access logs, proxies and browser history. */
+const TOKEN_PARAMS = ['token', 'access_token', 'api_key', 'apikey', 'key', 'auth'];
+
+export interface AccessDeps {
+  access: AccessControl;
+  limiter: RateLimiter;
+  /** Called on every refusal, for the audit log. */
+  onDenied?: (d: { who: string; route: string; reason: string; principal?: Principal }) => void;
+}
+
+export function installAccess(app: OpenAPIHono, deps: AccessDeps, skip: ReadonlySet<string> = new Set()): void {
+  app.use('*', async (c, next) => {
+    const q = c.req.query();
+    const carried = TOKEN_PARAMS.find((k) => k in q);
+    if (carried)
+      throw new AsporaError('BAD_REQUEST', `a token in the query string (${carried}=…) is refused`, {
+        hint: 'send it as Authorization: Bearer <token>; query strings end up in logs',
+      });
+    await next();
+  });
+  for (const spec of Object.values(routes)) {
+    if (skip.has(spec.path)) continue;
+    const path = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    app.on(spec.method.toUpperCase(), path, guard(spec['x-aspora-access'], `${spec.method.toUpperCase()} ${spec.path}`, deps));
+  }
+}
+
+/** Blocked sources of this process, until the shared window resets. */
+const blocked = new Map<string, number>();
+
+function guard(access: RouteAccess, route: string, deps: AccessDeps): MiddlewareHandler {
+  if (access === 'open') return (_c, next) => next();
+  return async (c, next) => {
+    const header = requestHeader(c, 'authorization') ?? '';
+    const token = /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : '';
+    const source = sourceOf(c);
+    if (!token) {
+      deps.onDenied?.({ who: source, route, reason: 'no token' });
+      throw new AsporaError(
+        'UNAUTHORIZED',
+        header ? 'the Authorization header is not a bearer token' : 'this route requires a token',
+        { hint: 'send Authorization: Bearer <token> (aspora login keeps one for the CLI; aspora up logs the local CLI in)' },
+      );
+    }
+    const auth = deps.access.auth;
+    if (!auth.known(token) && (blocked.get(source) ?? 0) > Date.now())
+      throw new AsporaError('RATE_LIMITED', `too many failed token checks from ${source}`, {
+        hint: 'wait a minute; tokens are not guessable, so check which token this client sends',
+      });
+    const r = await auth.check(token);
+    if ('refused' in r) {
+      const d = await deps.limiter.hit(`auth-fail:${source}`, FAILED_CHECKS_PER_MINUTE, 60_000);
+      if (!d.allowed) blocked.set(source, Date.now() + d.retryAfterMs);
+      if (blocked.size > 10_000) for (const [k, until] of blocked) if (until <= Date.now()) blocked.delete(k);
+      deps.onDenied?.({ who: source, route, reason: `token ${r.refused}` });
+      throw new AsporaError('UNAUTHORIZED', REFUSALS[r.refused], {
+        hint: 'aspora login --token <token> with a current token (aspora tokens create makes one)',
+      });
+    }
+    const p = r.principal;
+    const allowed = access === 'any' || (access === 'admin' ? isAdmin(p) : hasScope(p, access));
+    if (!allowed) {
+      const rule = access === 'admin' ? 'admins only (an admin’s token with the admin scope)' : `needs the ${access} scope`;
+      deps.onDenied?.({ who: source, route, reason: rule, principal: p });
+      throw forbidden(p, 'call', route, rule);
+    }
+    setCaller(c, p);
+    await next();
+  };
+}
+
+const REFUSALS = {
+  unknown: 'the token is not valid',
+  malformed: 'the token is not valid',
+  expired: 'the token has expired',
+  revoked: 'the token was revoked',
+} as const;
+
+function sourceOf(c: Context): string {
+  return incomingOf(c)?.socket.remoteAddress ?? 'unknown';
+}
