@@ -36,6 +36,7 @@ import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
 import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -59,6 +60,7 @@ export interface Platform {
   tracer: PlatformTracer;
   rollups: RollupJob;
   liveLogs: LiveLogs;
+  audit: AuditLog;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
@@ -166,6 +168,7 @@ export async function openPlatformCore(
       ),
     );
   const modelCalls = new ModelCallLog(db, log);
+  const audit = new AuditLog(db, log);
   // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they
   // name — for the collector only (their model_calls rows are the local record), so none without one.
   if (tracer.exportTarget)
@@ -207,6 +210,7 @@ export async function openPlatformCore(
     tracer,
     rollups,
     liveLogs,
+    audit,
     platformFile,
     log,
     /** Names of what skills may declare (GET /v1/platform/offers). */
@@ -222,6 +226,7 @@ export async function openPlatformCore(
       await catalog.close();
       await redis?.quit();
       await store.close?.();
+      await audit.flush(); // entries recorded by the last requests
       await db.close();
     },
   };

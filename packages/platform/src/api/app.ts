@@ -15,6 +15,7 @@ import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -88,6 +89,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   gatewayRoutes(app, deps);
   observeRoutes(app, deps);
   platformRoutes(app, deps);
+  auditRoutes(app, deps);
   openaiRoutes(app, deps);
 
   // Routes that read their own bodies (OpenAI's surface: the gateway parses the wire format) or

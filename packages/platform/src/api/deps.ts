@@ -10,6 +10,7 @@ import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 import type { PlatformTracer } from '../observe/tracing/index.ts';
 import type { RollupJob } from '../observe/rollups/job.ts';
 import type { LiveLogs } from '../observe/live-logs.ts';
+import type { AuditLog } from '../audit/log.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -27,6 +28,8 @@ export interface ApiDeps {
   rollups: RollupJob;
   /** Live log lines of every platform process (Redis pub/sub) or of this one. */
   liveLogs: LiveLogs;
+  /** Who did what: deploys, token, team, secret and budget changes, denials (names, never values). */
+  audit: AuditLog;
   log: Logger;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;
