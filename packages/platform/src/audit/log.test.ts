@@ -298,6 +298,16 @@ for (const b of backends) {
       );
       assert.equal(errors.length, 1);
       assert.match(String(errors[0]![1]), /could not be written/);
+      // A caller that does not wait for it does not crash the process: the failure is logged instead.
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => unhandled.push(e);
+      process.on('unhandledRejection', onUnhandled);
+      void failing.record(entry(2));
+      await failing.flush();
+      await new Promise((r) => setImmediate(r));
+      process.off('unhandledRejection', onUnhandled);
+      assert.deepEqual(unhandled, []);
+      assert.equal(errors.length, 2);
       assert.match(JSON.stringify((errors[0]![0] as { entries: string[] }).entries), /sarah@example.com skill.deploy/);
       // An entry that could never be written is refused before it can fail a batch of others.
       await assert.rejects(

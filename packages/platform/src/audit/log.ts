@@ -69,14 +69,17 @@ export class AuditLog {
    */
   record(input: AuditInput): Promise<AuditEntry> {
     const refused = this.#refusal(input);
-    if (refused) {
-      this.#log.error({ err: refused, actor: input.actor, action: input.action }, 'audit entry not written');
-      return Promise.reject(refused);
-    }
-    return new Promise<AuditEntry>((resolve, reject) => {
-      this.#queue.push({ fields: normalise(input), resolve, reject });
-      this.#start();
-    });
+    if (refused) this.#log.error({ err: refused, actor: input.actor, action: input.action }, 'audit entry not written');
+    const written = refused
+      ? Promise.reject(refused)
+      : new Promise<AuditEntry>((resolve, reject) => {
+          this.#queue.push({ fields: normalise(input), resolve, reject });
+          this.#start();
+        });
+    // Logged already: a caller that does not wait (void audit.record(…)) must not crash the
+    // process with an unhandled rejection when the database hiccups. Awaiting callers still see it.
+    written.catch(() => {});
+    return written;
   }
 
   /** Resolves when every entry recorded so far is written (or has failed). */
