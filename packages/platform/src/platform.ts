@@ -41,6 +41,7 @@ import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
 import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -64,6 +65,7 @@ export interface Platform {
   tracer: PlatformTracer;
   rollups: RollupJob;
   liveLogs: LiveLogs;
+  audit: AuditLog;
   platformFile: PlatformFile;
   access: AccessControl;
   /** What this start did about the first admin (created one, where its token is). */
@@ -129,11 +131,6 @@ export async function openPlatformCore(
     ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e)))
     : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
-  // Until the audit log lands in the database, entries go to the structured log.
-  const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
-    const p = callerOfOptional(c);
-    log.info({ audit: true, actor: p ? callerLabel(p) : 'anonymous', action, target, outcome, details }, `audit: ${action}`);
-  };
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env, config.modelStandIn);
   catalog.startPriceRefresh(log);
@@ -195,6 +192,12 @@ export async function openPlatformCore(
       ),
     );
   const modelCalls = new ModelCallLog(db, log);
+  const audit = new AuditLog(db, log);
+  // Not awaited by the answer: the action has happened; a failed write is logged by the log itself.
+  const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
+    const p = callerOfOptional(c);
+    void audit.record({ actor: p ? callerLabel(p) : 'anonymous', action, target, outcome, details });
+  };
   // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they
   // name — for the collector only (their model_calls rows are the local record), so none without one.
   if (tracer.exportTarget)
@@ -236,6 +239,7 @@ export async function openPlatformCore(
     tracer,
     rollups,
     liveLogs,
+    audit,
     platformFile,
     access,
     skillAccess: new SkillAccess(db),
@@ -257,6 +261,7 @@ export async function openPlatformCore(
       await catalog.close();
       await redis?.quit();
       await store.close?.();
+      await audit.flush(); // entries recorded by the last requests
       await db.close();
     },
   };

@@ -21,7 +21,7 @@ const TOKEN_PARAMS = ['token', 'access_token', 'api_key', 'apikey', 'key', 'auth
 export interface AccessDeps {
   access: AccessControl;
   limiter: RateLimiter;
-  /** Called on every refusal, for the audit log. */
+  /** Called on every refusal of a request without a valid token, for the audit log. */
   onDenied?: (d: { who: string; route: string; reason: string; principal?: Principal }) => void;
 }
 
@@ -78,8 +78,8 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
     const allowed = access === 'any' || (access === 'admin' ? isAdmin(p) : hasScope(p, access));
     if (!allowed) {
       const rule = access === 'admin' ? 'admins only (an admin’s token with the admin scope)' : `needs the ${access} scope`;
-      deps.onDenied?.({ who: source, route, reason: rule, principal: p });
-      throw forbidden(p, 'call', route, rule);
+      throw forbidden(p, 'call', route, rule); // audited with every FORBIDDEN, in app.ts
+
     }
     setCaller(c, p);
     await next();

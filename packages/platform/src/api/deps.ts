@@ -14,6 +14,7 @@ import type { Context } from 'hono';
 import type { AccessControl } from '../access/index.ts';
 import type { SkillAccess } from '../access/skill-access.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
+import type { AuditLog } from '../audit/log.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -31,6 +32,8 @@ export interface ApiDeps {
   rollups: RollupJob;
   /** Live log lines of every platform process (Redis pub/sub) or of this one. */
   liveLogs: LiveLogs;
+  /** Who did what: deploys, token, team, secret and budget changes, denials (names, never values). */
+  audit: AuditLog;
   log: Logger;
   /** Teams, users, tokens: every route but the open ones authenticates its caller through it. */
   access: AccessControl;
