@@ -13,6 +13,9 @@ import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
 import { registerTrace } from './commands/trace.ts';
+import { registerLogin } from './commands/login.ts';
+import { registerTeams, registerUsers } from './commands/teams.ts';
+import { registerTokens } from './commands/tokens.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -40,6 +43,10 @@ export function buildProgram(): Command {
   registerObserve(program, ctx);
   registerTrace(program, ctx);
   registerUp(program, ctx);
+  registerLogin(program, ctx);
+  registerTeams(program, ctx);
+  registerUsers(program, ctx);
+  registerTokens(program, ctx);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;
