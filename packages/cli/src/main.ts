@@ -27,7 +27,11 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .option('--json', 'machine-readable output on stdout', false)
     .option('--url <url>', 'platform API URL (env ASPORA_URL)', process.env.ASPORA_URL ?? 'http://127.0.0.1:4000')
-    .option('--token <token>', 'API token, sent as Authorization: Bearer (env ASPORA_TOKEN)', process.env.ASPORA_TOKEN)
+    .option(
+      '--token <token>',
+      'API token, sent as Authorization: Bearer (env ASPORA_TOKEN; else the one aspora login kept for --url)',
+      process.env.ASPORA_TOKEN,
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

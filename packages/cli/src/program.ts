@@ -36,7 +36,7 @@ export function common(cmd: Command, api = true): Command {
   if (api) {
     cmd
       .option('--url <url>', 'platform API URL (env ASPORA_URL)')
-      .option('--token <token>', 'API token (env ASPORA_TOKEN)');
+      .option('--token <token>', 'API token (env ASPORA_TOKEN; else the one aspora login kept for --url)');
   }
   return cmd;
 }

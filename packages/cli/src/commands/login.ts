@@ -33,32 +33,46 @@ export function registerLogin(program: Command, ctx: CommandContext): void {
       .description(
         'Check a token with the platform and keep it for this --url; read from stdin unless --token is given',
       ),
-  ).action(async (_o: unknown, cmd: Command) => {
-    const g = ctx.globals(cmd);
-    const key = platformKey(g.url);
-    // ASPORA_TOKEN is not what login saves: it is the token in use already, and would win over the file anyway.
-    const raw =
-      tokenOptionGiven(cmd) && g.token ? g.token : await readSecret(`Token for ${key}: `, { max: MAX_TOKEN_CHARS + 2 });
-    const token = checkToken(raw);
-    let me: PrincipalInfo;
-    try {
-      me = await createClient({ url: g.url, token }).whoami();
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'UNAUTHORIZED')
-        throw new AsporaError('UNAUTHORIZED', `${key} does not accept this token: it is unknown, expired or revoked`, {
-          hint: 'ask an admin for a token (aspora tokens create), or check --url',
-        });
-      throw e;
-    }
-    const file = saveCredentials(g.url, token);
-    if (g.json) printJson({ url: key, credentials: file, whoami: me });
-    else {
-      process.stderr.write(`${green('✓')} logged in to ${key}; token saved in ${file}\n`);
-      process.stdout.write(`${describe(me)}\n`);
-    }
-    if (process.env.ASPORA_TOKEN)
-      process.stderr.write(`${yellow('warning')} ASPORA_TOKEN is set: it is used instead of the saved token\n`);
-  });
+  )
+    .addHelpText(
+      'after',
+      `
+Without --token the token is read from stdin: typed (not echoed) at a terminal, or piped
+(aspora login < token.txt). --token works too, but leaves the token in shell history and ps.
+The token is kept in the credentials file (mode 0600), one per platform URL: see docs/cli.md.`,
+    )
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const key = platformKey(g.url);
+      // ASPORA_TOKEN is not what login saves: it is the token in use already, and would win over the file anyway.
+      const raw =
+        tokenOptionGiven(cmd) && g.token
+          ? g.token
+          : await readSecret(`Token for ${key}: `, { max: MAX_TOKEN_CHARS + 2 });
+      const token = checkToken(raw);
+      let me: PrincipalInfo;
+      try {
+        me = await createClient({ url: g.url, token }).whoami();
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'UNAUTHORIZED')
+          throw new AsporaError(
+            'UNAUTHORIZED',
+            `${key} does not accept this token: it is unknown, expired or revoked`,
+            {
+              hint: 'ask an admin for a token (aspora tokens create), or check --url',
+            },
+          );
+        throw e;
+      }
+      const file = saveCredentials(g.url, token);
+      if (g.json) printJson({ url: key, credentials: file, whoami: me });
+      else {
+        process.stderr.write(`${green('✓')} logged in to ${key}; token saved in ${file}\n`);
+        process.stdout.write(`${describe(me)}\n`);
+      }
+      if (process.env.ASPORA_TOKEN)
+        process.stderr.write(`${yellow('warning')} ASPORA_TOKEN is set: it is used instead of the saved token\n`);
+    });
 
   common(
     program.command('logout').description('Forget the token kept for this --url (it stays valid until revoked)'),

@@ -65,49 +65,58 @@ export function registerTokens(program: Command, ctx: CommandContext): void {
       .option('--expires <lifetime>', '90m, 12h, 30d, or never (admins); the platform defaults to 90d')
       .option('--name <name>', 'to recognise it in aspora tokens list, e.g. slack-bot')
       .option('--quiet', 'print only the token on stdout (for $(…) or a secret store)'),
-  ).action(
-    async (
-      o: { scopes: string; team?: string; user?: string; expires?: string; name?: string; quiet?: boolean },
-      cmd: Command,
-    ) => {
-      if (o.team !== undefined && o.user !== undefined)
-        throw new AsporaError('BAD_REQUEST', '--team and --user cannot go together', {
-          hint: "a token is either a team service account's (--team) or a user's (--user)",
-        });
-      // Each option checked on its own, so the message names it; then the whole body, as the server will.
-      // Without --expires none is sent: the platform applies its default.
-      const body = valid(
-        CreateTokenRequest.omit({ expires: true }),
-        {
-          scopes: parseScopes(o.scopes),
-          ...(o.team !== undefined ? { team: valid(TeamNameSchema, o.team, `--team "${o.team}"`) } : {}),
-          ...(o.user !== undefined ? { user: valid(EmailSchema, o.user, `--user "${o.user}"`) } : {}),
-          ...(o.name !== undefined ? { name: o.name } : {}),
-        },
-        '--name',
-      );
-      const expires =
-        o.expires === undefined ? undefined : valid(TokenLifetimeSchema, o.expires, `--expires "${o.expires}"`);
-      const t = await ctx.client(cmd).createToken({ body: { ...body, ...(expires ? { expires } : {}) } });
-      const json = ctx.globals(cmd).json;
-      if (json) printJson(t);
-      else if (o.quiet) process.stdout.write(`${t.token}\n`);
-      else
-        process.stdout.write(
-          `${[
-            `id       ${t.id}`,
-            `name     ${t.name ?? dim('-')}`,
-            `for      ${owner(t)}`,
-            `scopes   ${t.scopes.join(', ')}`,
-            `expires  ${t.expiresAt ?? 'never'}`,
-            `token    ${t.token}`,
-          ].join('\n')}\n`,
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aspora tokens create --scopes run,read                  your own token, for the platform's default 90 days
+  aspora tokens create --team ecm-ops --scopes run,act-as --expires 30d --name slack
+  T=$(aspora tokens create --team ecm-ops --scopes run --quiet)`,
+    )
+    .action(
+      async (
+        o: { scopes: string; team?: string; user?: string; expires?: string; name?: string; quiet?: boolean },
+        cmd: Command,
+      ) => {
+        if (o.team !== undefined && o.user !== undefined)
+          throw new AsporaError('BAD_REQUEST', '--team and --user cannot go together', {
+            hint: "a token is either a team service account's (--team) or a user's (--user)",
+          });
+        // Each option checked on its own, so the message names it; then the whole body, as the server will.
+        // Without --expires none is sent: the platform applies its default.
+        const body = valid(
+          CreateTokenRequest.omit({ expires: true }),
+          {
+            scopes: parseScopes(o.scopes),
+            ...(o.team !== undefined ? { team: valid(TeamNameSchema, o.team, `--team "${o.team}"`) } : {}),
+            ...(o.user !== undefined ? { user: valid(EmailSchema, o.user, `--user "${o.user}"`) } : {}),
+            ...(o.name !== undefined ? { name: o.name } : {}),
+          },
+          '--name',
         );
-      process.stderr.write(
-        `${yellow('!')} the token is shown this once and cannot be recovered: keep it now (aspora login reads it from stdin)\n`,
-      );
-    },
-  );
+        const expires =
+          o.expires === undefined ? undefined : valid(TokenLifetimeSchema, o.expires, `--expires "${o.expires}"`);
+        const t = await ctx.client(cmd).createToken({ body: { ...body, ...(expires ? { expires } : {}) } });
+        const json = ctx.globals(cmd).json;
+        if (json) printJson(t);
+        else if (o.quiet) process.stdout.write(`${t.token}\n`);
+        else
+          process.stdout.write(
+            `${[
+              `id       ${t.id}`,
+              `name     ${t.name ?? dim('-')}`,
+              `for      ${owner(t)}`,
+              `scopes   ${t.scopes.join(', ')}`,
+              `expires  ${t.expiresAt ?? 'never'}`,
+              `token    ${t.token}`,
+            ].join('\n')}\n`,
+          );
+        process.stderr.write(
+          `${yellow('!')} the token is shown this once and cannot be recovered: keep it now (aspora login reads it from stdin)\n`,
+        );
+      },
+    );
 
   common(
     tokens
