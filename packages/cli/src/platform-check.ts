@@ -34,7 +34,7 @@ export async function fetchOffers(api: AsporaClient): Promise<OffersAnswer> {
         unreachable: true,
       };
     return {
-      skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (set ASPORA_TOKEN)' : ''}`,
+      skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (run aspora login, or set ASPORA_TOKEN)' : ''}`,
     };
   }
 }
