@@ -15,6 +15,7 @@ import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { secretRoutes } from './routes/secrets.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -58,15 +59,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
 
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
-  app.use(
-    '/v1/skills/*',
-    bodyLimit({
-      maxSize: deps.limits.maxJsonBytes,
-      onError: () => {
-        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
-      },
-    }),
-  );
+  for (const path of ['/v1/skills/*', '/v1/teams/*'])
+    app.use(
+      path,
+      bodyLimit({
+        maxSize: deps.limits.maxJsonBytes,
+        onError: () => {
+          throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+        },
+      }),
+    );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
   // c.req.json() would be cached too and fail every later read of the body.
@@ -88,6 +90,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   gatewayRoutes(app, deps);
   observeRoutes(app, deps);
   platformRoutes(app, deps);
+  secretRoutes(app, deps);
   openaiRoutes(app, deps);
 
   // Routes that read their own bodies (OpenAI's surface: the gateway parses the wire format) or

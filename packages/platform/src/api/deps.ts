@@ -10,6 +10,7 @@ import type { AlertEvaluator } from '../observe/alerts/evaluator.ts';
 import type { PlatformTracer } from '../observe/tracing/index.ts';
 import type { RollupJob } from '../observe/rollups/job.ts';
 import type { LiveLogs } from '../observe/live-logs.ts';
+import type { TeamSecrets } from '../secrets/team-secrets.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -28,6 +29,8 @@ export interface ApiDeps {
   /** Live log lines of every platform process (Redis pub/sub) or of this one. */
   liveLogs: LiveLogs;
   log: Logger;
+  /** Teams' own secrets, sealed (routes/secrets.ts). */
+  teamSecrets: TeamSecrets;
   /** When set, /v1 requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
