@@ -13,6 +13,7 @@ import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
 import { registerTrace } from './commands/trace.ts';
+import { registerSecrets } from './commands/secrets.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerBudget(program, ctx);
   registerObserve(program, ctx);
   registerTrace(program, ctx);
+  registerSecrets(program, ctx);
   registerUp(program, ctx);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
