@@ -18,7 +18,7 @@ function mayManage(p: Principal, action: string, team: string): void {
 export function secretRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(createRoute(routes.listSecrets), async (c) => {
     const { team } = c.req.valid('param');
-    mayManage(callerOf(c), 'list the secrets of', team);
+    mayManage(callerOf(c), 'list secrets of', team);
     const secrets = (await deps.teamSecrets.list(team)).map((s) => ({ team, ...s }));
     return c.json({ secrets }, 200);
   });
