@@ -6,7 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +36,7 @@ before(async () => {
         res.end(JSON.stringify(v));
       };
       const at = '2026-12-05T10:00:00.000Z';
+      if (req.url === '/v1/platform/offers') return json(200, { apis: [], secrets: ['DEMO_TOKEN'] });
       if (req.url?.startsWith('/v1/teams/team-b/'))
         return json(403, {
           error: {
@@ -57,13 +61,15 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
+const work = mkdtempSync(join(tmpdir(), 'aspora-secrets-cli-'));
 after(() => {
   server.close();
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** Runs the CLI without blocking this process: the stand-in platform answers from here. */
 async function aspora(args: string[], input?: string) {
-  const child = spawn(process.execPath, [BIN, 'secrets', ...args], {
+  const child = spawn(process.execPath, [BIN, ...(args[0] === 'validate' ? [] : ['secrets']), ...args], {
     env: { ...process.env, ASPORA_URL: url, NO_COLOR: '1' },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
@@ -145,5 +151,36 @@ describe('aspora secrets', () => {
       seen.map((s) => `${s.method} ${s.url}`),
       ['DELETE /v1/teams/team-a/secrets/API_KEY'],
     );
+  });
+});
+
+function skill(name: string, team: string, secrets: string): string {
+  const dir = join(work, name);
+  mkdirSync(join(dir, 'code'), { recursive: true });
+  writeFileSync(
+    join(dir, 'aspora.config.yaml'),
+    `skill:\n  name: ${name}\n  domain: demo\n  version: 1.0.0\n  description: Says hello.\nruntime:\n  language: typescript\n  entry_point: code/handler.ts\npermissions:\n  secrets: [${secrets}]\nowner_team: ${team}\n`,
+  );
+  writeFileSync(join(dir, 'SKILL.md'), `---\nname: ${name}\ndescription: Says hello.\n---\n# ${name}\n`);
+  writeFileSync(
+    join(dir, 'code/handler.ts'),
+    'export const handler = async () => ({ success: true, message: "hi" });\n',
+  );
+  return dir;
+}
+
+describe("validate counts the owner team's own secrets as offered", () => {
+  test('a secret the team has in the vault passes; one neither the team nor the platform has fails', async () => {
+    const ok = await aspora(['validate', skill('own', 'team-a', 'API_KEY, DEMO_TOKEN')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const missing = await aspora(['validate', skill('missing', 'team-a', 'API_KEY, NOPE')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /permissions\.secrets\[1\]: secret "NOPE" is not offered/);
+  });
+
+  test("a caller who may not list the team's secrets gets the platform's offers only", async () => {
+    const r = await aspora(['validate', skill('other', 'team-b', 'API_KEY')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /permissions\.secrets\[0\]: secret "API_KEY" is not offered/);
   });
 });
