@@ -62,6 +62,8 @@ export interface Platform {
   tracer: PlatformTracer;
   rollups: RollupJob;
   liveLogs: LiveLogs;
+  /** Teams' own secrets, sealed in the database. */
+  teamSecrets: TeamSecrets;
   platformFile: PlatformFile;
   log: Logger;
   close(): Promise<void>;
