@@ -59,16 +59,25 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
 
   if (deps.apiToken) app.use('/v1/*', requireToken(deps.apiToken));
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
-  for (const path of ['/v1/skills/*', '/v1/teams/*'])
-    app.use(
-      path,
-      bodyLimit({
-        maxSize: deps.limits.maxJsonBytes,
-        onError: () => {
-          throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
-        },
-      }),
-    );
+  app.use(
+    '/v1/skills/*',
+    bodyLimit({
+      maxSize: deps.limits.maxJsonBytes,
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+      },
+    }),
+  );
+  // A team's secret values (and its other bodies) are bounded before the depth check reads them whole.
+  app.use(
+    '/v1/teams/*',
+    bodyLimit({
+      maxSize: deps.limits.maxJsonBytes,
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+      },
+    }),
+  );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
   // c.req.json() would be cached too and fail every later read of the body.
