@@ -17,6 +17,7 @@ import { registerAudit } from './commands/audit.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerTeams, registerUsers } from './commands/teams.ts';
 import { registerTokens } from './commands/tokens.ts';
+import { registerSecrets } from './commands/secrets.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerObserve(program, ctx);
   registerTrace(program, ctx);
   registerAudit(program, ctx);
+  registerSecrets(program, ctx);
   registerUp(program, ctx);
   registerLogin(program, ctx);
   registerTeams(program, ctx);

@@ -10,6 +10,9 @@ import { getRequestListener, type ServerType } from '@hono/node-server';
 import { platformCredentialNames, SecretVault } from './secrets/secrets.ts';
 import { AccessControl, bootstrapAccess, type BootstrapResult } from './access/index.ts';
 import { SkillAccess } from './access/skill-access.ts';
+import { loadKeyRing } from './secrets/master-key.ts';
+import { SealedSecretStore } from './secrets/sealed-store.ts';
+import { TeamSecrets } from './secrets/team-secrets.ts';
 import { createApp } from './api/app.ts';
 import type { AuditHook } from './api/deps.ts';
 import { callerLabel } from './access/principal.ts';
@@ -66,6 +69,8 @@ export interface Platform {
   rollups: RollupJob;
   liveLogs: LiveLogs;
   audit: AuditLog;
+  /** Teams' own secrets, sealed in the database. */
+  teamSecrets: TeamSecrets;
   platformFile: PlatformFile;
   access: AccessControl;
   /** What this start did about the first admin (created one, where its token is). */
@@ -92,6 +97,8 @@ export async function openPlatformCore(
     : loadPlatformFile(config.platformFile, config.env);
   const { file: platformFile, path: platformFilePath } = loaded;
   mkdirSync(config.dataDir, { recursive: true });
+  // The vault's master key (ASPORA_MASTER_KEY, else the 0600 key file): a bad one stops the start here too.
+  const keys = loadKeyRing(config.env, config.dataDir);
   const db = await openDb({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') }),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
@@ -125,7 +132,16 @@ export async function openPlatformCore(
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
-  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials);
+  const teamSecrets = new TeamSecrets(new SealedSecretStore(db, keys.ring), credentials);
+  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials, teamSecrets);
+  // Rotation: started with the new key current and the old one(s) in ASPORA_MASTER_KEY_PREVIOUS,
+  // the data keys are re-wrapped now (values untouched; concurrent starters re-wrap each key once).
+  if (config.env.ASPORA_MASTER_KEY_PREVIOUS?.trim()) {
+    const rewrapped = await teamSecrets
+      .rotateMaster()
+      .catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
+    log.info({ rewrapped, master: keys.ring.current.id }, 'vault data keys re-wrapped by the current master key');
+  }
   // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
   const redis = config.redisUrl
     ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e)))
@@ -215,6 +231,12 @@ export async function openPlatformCore(
     log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`);
     void alerts.budgetNotice(n).catch((e: unknown) => log.error({ err: e }, 'budget notice could not be sent'));
   });
+  log.info(
+    { from: keys.from, ...(keys.file ? { file: keys.file } : {}), id: keys.ring.current.id },
+    keys.from === 'generated'
+      ? 'vault master key generated (back it up: without it no team secret opens)'
+      : 'vault master key loaded',
+  );
   if (platformFilePath)
     log.info(
       {
@@ -247,6 +269,8 @@ export async function openPlatformCore(
     limiter,
     recordAudit,
     log,
+    /** Teams' own secrets, sealed in the database (the /v1/teams/{team}/secrets routes). */
+    teamSecrets,
     /** Names of what skills may declare (GET /v1/platform/offers). */
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */

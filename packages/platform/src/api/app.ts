@@ -19,6 +19,7 @@ import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { secretRoutes } from './routes/secrets.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -99,6 +100,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
       },
     }),
   );
+  // A team's secret values (and its other bodies) are bounded before the depth check reads them whole.
+  app.use(
+    '/v1/teams/*',
+    bodyLimit({
+      maxSize: deps.limits.maxJsonBytes,
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+      },
+    }),
+  );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
   // c.req.json() would be cached too and fail every later read of the body.
@@ -121,6 +132,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   observeRoutes(app, deps);
   platformRoutes(app, deps);
   auditRoutes(app, deps);
+  secretRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);
 

@@ -239,7 +239,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       metadata: obj(req.input.metadata),
       domain: typeof req.input.domain === 'string' ? req.input.domain : domain,
     };
-    const secrets = this.#vault.pick(prepared.perms.secrets);
+    // Its owner team's own secrets first, then the platform's (a cached lookup: no query per run).
+    const secrets = await this.#vault.forSkill(v.ownerTeam, prepared.perms.secrets);
     // Every secret handed to this execution (and its parent's) and every platform credential: scrubbed from all it records.
     const redactor = this.#redactor(secrets, req.redactor);
     const record: ExecutionRecord = {
