@@ -17,11 +17,13 @@ const work = mkdtempSync(join(tmpdir(), 'aspora-cli-'));
 chmodSync(work, 0o755); // the sandbox user reads bundles under the data folder
 let server: ChildProcess;
 let url = '';
+// `aspora up` logs the CLI in: into this test's own credentials file, not the user's.
+const CONFIG = { ASPORA_CONFIG_DIR: join(work, 'config') };
 
 function aspora(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: work,
-    env: { ...process.env, ASPORA_URL: url, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1', ...env },
+    env: { ...process.env, ...CONFIG, ASPORA_URL: url, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -31,7 +33,7 @@ function aspora(args: string[], env: Record<string, string> = {}) {
 before(async () => {
   server = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(work, '.aspora'), '--json'], {
     cwd: work,
-    env: { ...process.env, ASPORA_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...CONFIG, ASPORA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

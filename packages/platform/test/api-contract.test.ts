@@ -104,6 +104,24 @@ test('every route answers within its schemas', async () => {
   assert.ok((await c.listTokens({ query: { all: 'true' } })).tokens.some((t) => t.id === tok.id && !('token' in t)));
   assert.ok((await c.revokeToken({ params: { id: tok.id } })).revokedAt);
 
+  const secret = { team: 'contract-team', name: 'CONTRACT_KEY' };
+  assert.equal((await c.setSecret({ params: secret, body: { value: 'v-contract' } })).name, 'CONTRACT_KEY');
+  assert.deepEqual(
+    (await c.listSecrets({ params: { team: 'contract-team' } })).secrets.map((x) => x.name),
+    ['CONTRACT_KEY'],
+  );
+  assert.equal((await c.removeSecret({ params: secret })).removed, true);
+  // The audit log saw what this test did, and its chain holds.
+  await new Promise((r) => setTimeout(r, 100)); // entries are written after the answers
+  const entries = (await c.audit({ query: { since: '1h' } })).entries;
+  for (const action of ['skill.deploy', 'skill.rollback', 'team.create', 'token.create', 'secret.set'])
+    assert.ok(
+      entries.some((e) => e.action === action),
+      `no ${action} in the audit log`,
+    );
+  assert.ok(!JSON.stringify(entries).includes('v-contract'), 'a secret value in the audit log');
+  assert.equal((await c.verifyAudit()).ok, true);
+
   // followLogs: the past lines arrive first, then the stream stays open until aborted.
   const stop = new AbortController();
   for await (const l of c.followLogs({ params: skill, query: { since: '1h' } }, stop.signal)) {
