@@ -44,6 +44,7 @@ import { makeWorkerDirs, scratchRoot } from './sandbox/scratch.ts';
 import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
+import { endUserOf, type ExecutionUser } from './end-user.ts';
 
 export interface RuntimeDeps {
   registry: SkillRegistry;
@@ -83,7 +84,10 @@ export interface RunRequest {
   environment?: 'staging' | 'production';
   version?: string;
   trigger?: string;
-  userId?: string;
+  /** The end user the execution runs for (the authenticated caller, or whom an act-as token names); none: no user. */
+  user?: ExecutionUser;
+  /** Who called: a user's email or `service:<team>/<token>`; differs from the user when a channel acts on a user's behalf. */
+  caller?: string;
   workflowId?: string;
   parentExecutionId?: string;
   /** A child execution continues its parent's trace. */
@@ -248,7 +252,9 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       version: v.version,
       environment: req.version ? null : (req.environment ?? 'production'),
       trigger: req.trigger ?? 'api',
-      userId: typeof input.userId === 'string' ? redactor.text(input.userId) : (req.userId ?? null),
+      // Who the platform authenticated, never a field of the input (anyone can write one there).
+      userId: req.user?.email ?? null,
+      caller: req.caller ?? null,
       workflowId: req.workflowId ?? null,
       parentExecutionId: req.parentExecutionId ?? null,
       startedAt: new Date().toISOString(),
@@ -273,6 +279,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       version: v.version,
       trigger: record.trigger,
       userId: record.userId,
+      caller: record.caller,
       workflowId: record.workflowId,
       startTime: Date.parse(record.startedAt),
       ...(req.traceParent ? { parent: req.traceParent } : {}),
@@ -335,7 +342,13 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       };
       outcome = await worker.execute(
         record.id,
-        { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets },
+        {
+          executionId: record.id,
+          input,
+          skill: { domain, name, role: v.role, version: v.version },
+          user: req.user ? endUserOf(req.user) : null,
+          secrets,
+        },
         {
           call: this.#guarded(
             hostCalls(
