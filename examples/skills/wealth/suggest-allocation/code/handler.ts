@@ -43,7 +43,15 @@ export function drift(target: Mix, current: Mix): Partial<Mix> {
 }
 
 export const handler: SkillHandler = async (context) => {
-  const { userId, userMessage, metadata } = context.input;
+  const { userMessage, metadata } = context.input;
+  // The customer is whom the platform authenticated (or a channel acted for), never an id in the input.
+  const userId = context.user?.email;
+  if (!userId)
+    return {
+      success: false,
+      message: 'A suggested mix needs a signed-in customer: ask through the app, which acts for you.',
+      confidence: 1,
+    };
   const profile = (await context.apis.user_profile_api.getProfile({ userId })) as {
     riskProfile?: Risk;
     emergencyFundMonths: number;

@@ -22,10 +22,10 @@ test('always appends the disclaimer', async () => {
   const ctx = createTestContext({
     input: {
       userMessage: 'how should I invest for my house goal?',
-      userId: 'u_42',
       domain: 'wealth',
       metadata: { goalId: 'g1' },
     },
+    user: 'u_42',
     apis: {
       user_profile_api: {
         getProfile: async () => ({
@@ -45,7 +45,8 @@ test('always appends the disclaimer', async () => {
 
 test('asks the risk check when no risk profile is set', async () => {
   const ctx = createTestContext({
-    input: { userMessage: 'where should I put my savings', userId: 'u_7', domain: 'wealth', metadata: {} },
+    input: { userMessage: 'where should I put my savings', domain: 'wealth', metadata: {} },
+    user: 'u_7',
     apis: {
       user_profile_api: {
         getProfile: async () => ({ emergencyFundMonths: 2, holdingsPct: { equity: 0, debt: 0, gold: 0, cash: 100 } }),
