@@ -115,10 +115,11 @@ test('a skill invoked by another runs for the same user and caller, whatever its
   assert.equal(child?.caller, 'sarah@example.com');
 });
 
-test('only the five fields of the user reach the handler, each cut to size', async () => {
+test('only the five fields of the user reach the handler, each cut to size, and the caller too', async () => {
   await f.deploy({ name: 'whoami-typescript', handler: HANDLERS.typescript });
   const user = { ...SARAH, name: 'n'.repeat(10_000), tokenHash: 'must-not-leave-the-host' } as ExecutionUser;
-  const r = await f.runtime.run({ ref: 'test/whoami-typescript', input: {}, user });
+  const r = await f.runtime.run({ ref: 'test/whoami-typescript', input: {}, user, caller: 'c'.repeat(10_000) });
+  assert.equal(r.caller?.length, 256);
   const seen = (r.result as { data: { user: Record<string, unknown> } }).data.user;
   assert.deepEqual(Object.keys(seen).sort(), ['email', 'id', 'name', 'role', 'team']);
   assert.equal((seen.name as string).length, 256);

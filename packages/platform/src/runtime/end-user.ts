@@ -20,6 +20,9 @@ const MAX_FIELD = 256;
 const text = (v: string | null | undefined): string | null =>
   typeof v === 'string' && v ? v.slice(0, MAX_FIELD) : null;
 
+/** The caller as recorded: a user's email or service:<team>/<token>, cut to size like the user's fields. */
+export const callerOf = (caller: string | undefined): string | null => text(caller);
+
 /** The five fields and nothing more: whatever else the caller's object carries stays out of the sandbox. */
 export function endUserOf(u: ExecutionUser): ExecutionUser {
   return {

@@ -44,7 +44,7 @@ import { makeWorkerDirs, scratchRoot } from './sandbox/scratch.ts';
 import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
-import { endUserOf, type ExecutionUser } from './end-user.ts';
+import { callerOf, endUserOf, type ExecutionUser } from './end-user.ts';
 
 export interface RuntimeDeps {
   registry: SkillRegistry;
@@ -246,6 +246,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     const secrets = this.#vault.pick(prepared.perms.secrets);
     // Every secret handed to this execution (and its parent's) and every platform credential: scrubbed from all it records.
     const redactor = this.#redactor(secrets, req.redactor);
+    // The end user as the handler sees it: its five fields, each bounded.
+    const user = req.user ? endUserOf(req.user) : null;
     const record: ExecutionRecord = {
       id: randomUUID(),
       ref: loaded.ref,
@@ -253,8 +255,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       environment: req.version ? null : (req.environment ?? 'production'),
       trigger: req.trigger ?? 'api',
       // Who the platform authenticated, never a field of the input (anyone can write one there).
-      userId: req.user?.email ?? null,
-      caller: req.caller ?? null,
+      userId: user?.email || null,
+      caller: callerOf(req.caller),
       workflowId: req.workflowId ?? null,
       parentExecutionId: req.parentExecutionId ?? null,
       startedAt: new Date().toISOString(),
@@ -346,7 +348,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
           executionId: record.id,
           input,
           skill: { domain, name, role: v.role, version: v.version },
-          user: req.user ? endUserOf(req.user) : null,
+          user,
           secrets,
         },
         {
