@@ -76,15 +76,13 @@ export class TokenStore {
         throw forbidden(caller, 'create', `a service token of ${r.team}`, 'members of the team with deploy, or admins');
       if (!(await this.directory.teamExists(r.team)))
         throw new AsporaError('NOT_FOUND', `no team ${r.team}`, { hint: `aspora teams create ${r.team}` });
-      if (scopes.includes('admin'))
-        throw forbidden(caller, 'grant', 'admin', 'a service token is never an admin');
+      if (scopes.includes('admin')) throw forbidden(caller, 'grant', 'admin', 'a service token is never an admin');
       team = r.team;
     } else if (r.user && normaliseEmail(r.user) !== caller.user?.email) {
       if (!admin) throw forbidden(caller, 'create', `a token for ${r.user}`, 'only admins create tokens for others');
       const u = await this.directory.userByEmail(r.user);
       if (!u) throw new AsporaError('NOT_FOUND', `no user ${r.user}`, { hint: `aspora users add ${r.user}` });
-      if (scopes.includes('admin') && !u.admin)
-        throw forbidden(caller, 'grant', 'admin', `${u.email} is not an admin`);
+      if (scopes.includes('admin') && !u.admin) throw forbidden(caller, 'grant', 'admin', `${u.email} is not an admin`);
       userId = u.id;
     } else {
       userId = caller.user!.id;
@@ -134,10 +132,10 @@ export class TokenStore {
     const teams = [...caller.teams.keys()];
     const rows = all
       ? await this.db.query<TokenRow>(`${TOKEN_SELECT} ORDER BY t.created_at DESC`)
-      : await this.db.query<TokenRow>(`${TOKEN_SELECT} WHERE t.user_id = $1 OR t.team = ANY($2) ORDER BY t.created_at DESC`, [
-          caller.user?.id ?? null,
-          teams,
-        ]);
+      : await this.db.query<TokenRow>(
+          `${TOKEN_SELECT} WHERE t.user_id = $1 OR t.team = ANY($2) ORDER BY t.created_at DESC`,
+          [caller.user?.id ?? null, teams],
+        );
     return rows.map(toInfo);
   }
 

@@ -30,7 +30,8 @@ export function metricsRoute(
   app.get('/metrics', async (c) => {
     if (opts.adminOnly) {
       const p = callerOf(c);
-      if (!p.admin) throw forbidden(p, 'read', '/metrics', 'it names every skill: admins only (or ASPORA_METRICS_LISTEN)');
+      if (!p.admin)
+        throw forbidden(p, 'read', '/metrics', 'it names every skill: admins only (or ASPORA_METRICS_LISTEN)');
     }
     deps.refreshMetrics();
     return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
@@ -103,7 +104,8 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const workflows = t.workflows
       .map((w) => ({ ...w, executions: prune(w.executions) }))
       .filter((w) => w.executions.length > 0);
-    const hidden = workflows.length !== t.workflows.length || count(workflows.flatMap((w) => w.executions)) !== t.executions;
+    const hidden =
+      workflows.length !== t.workflows.length || count(workflows.flatMap((w) => w.executions)) !== t.executions;
     return c.json(hidden ? { ...t, workflows, executions: count(workflows.flatMap((w) => w.executions)) } : t, 200);
   });
 
