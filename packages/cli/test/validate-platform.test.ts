@@ -45,7 +45,7 @@ function aspora(args: string[], url: string): Promise<{ status: number | null; s
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [BIN, ...args], {
       cwd: work,
-      env: { ...process.env, ASPORA_URL: url, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' },
+      env: { ...process.env, ASPORA_URL: url, ASPORA_TOKEN: p.token, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' },
     });
     let stdout = '';
     let stderr = '';

@@ -431,6 +431,7 @@ describe('fallback, retries, breaker, deadline', () => {
       stub.behave('openai/gpt-4o', { failRate: 0.3, seed: 7 });
       const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: q.token, maxRetries: 0 });
       let ok = 0;
+      const failures: string[] = [];
       for (let batch = 0; batch < 20; batch++) {
         const rs = await Promise.allSettled(
           Array.from({ length: 50 }, (_, i) =>
@@ -438,8 +439,9 @@ describe('fallback, retries, breaker, deadline', () => {
           ),
         );
         ok += rs.filter((r) => r.status === 'fulfilled').length;
+        for (const r of rs) if (r.status === 'rejected') failures.push(String(r.reason));
       }
-      assert.ok(ok >= 999, `${ok} of 1000 succeeded`);
+      assert.ok(ok >= 999, `${ok} of 1000 succeeded${failures.length ? `: ${failures.slice(0, 3).join('; ')}` : ''}`);
       assert.ok((stub.requestsByModel['openai/gpt-4o'] ?? 0) > 1000, 'the primary did fail and was retried');
     } finally {
       stub.reset();

@@ -2,14 +2,16 @@
  * A team's secrets over HTTP: its members with deploy (and admins) set, list and remove them; a
  * value goes in and never comes out (answers, errors, the server log); a caller of another team is
  * refused naming the rule; a platform credential's name is refused whoever asks.
- * The access middleware is the lead's: here a test-only one sets the caller from a header.
+ * Callers are real users and tokens of the directory, through the real access middleware.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Scope } from '@aspora/api';
-import type { Principal } from '../../access/principal.ts';
+import { AccessControl } from '../../access/index.ts';
+import { mintToken } from '../../access/tokens.ts';
+import { MemoryRateLimiter } from '../../rate-limits/rate-limiter.ts';
 import { openDb } from '../../db/index.ts';
 import { migrate } from '../../db/migrate.ts';
 import type { Db } from '../../db/types.ts';
@@ -18,39 +20,18 @@ import { KeyRing, masterKey } from '../../secrets/envelope.ts';
 import { SealedSecretStore } from '../../secrets/sealed-store.ts';
 import { TeamSecrets } from '../../secrets/team-secrets.ts';
 import { createApp } from '../app.ts';
-import { setCaller } from '../caller.ts';
 import type { ApiDeps } from '../deps.ts';
 
 const VALUE = 'sk-team-a-value-4be1d09f';
 
-function user(email: string, teams: Record<string, string>, scopes: Scope[], admin = false): Principal {
-  return {
-    kind: 'user',
-    tokenId: randomBytes(8).toString('hex'),
-    tokenName: null,
-    user: { id: email, email, name: null },
-    team: null,
-    teams: new Map(Object.entries(teams)),
-    admin,
-    scopes: new Set(scopes),
-    expiresAt: null,
-  };
-}
-
-const callers: Record<string, Principal> = {
-  ana: user('ana@example.com', { 'team-a': 'member' }, ['read', 'run', 'deploy']),
-  bob: user('bob@example.com', { 'team-b': 'member' }, ['read', 'run', 'deploy']),
-  reader: user('rea@example.com', { 'team-a': 'member' }, ['read', 'run']),
-  admin: user('root@example.com', {}, ['admin'], true),
-  ci: {
-    ...user('x', {}, ['deploy']),
-    kind: 'service',
-    user: null,
-    team: 'team-a',
-    tokenName: 'ci',
-    teams: new Map([['team-a', 'service']]),
-  },
+/** Who calls, as rows of the real directory: email, team → role, scopes, admin. */
+const people: Record<string, { email: string; teams: Record<string, string>; scopes: Scope[]; admin?: boolean }> = {
+  ana: { email: 'ana@example.com', teams: { 'team-a': 'member' }, scopes: ['read', 'run', 'deploy'] },
+  bob: { email: 'bob@example.com', teams: { 'team-b': 'member' }, scopes: ['read', 'run', 'deploy'] },
+  reader: { email: 'rea@example.com', teams: { 'team-a': 'member' }, scopes: ['read', 'run'] },
+  admin: { email: 'root@example.com', teams: {}, scopes: ['admin'], admin: true },
 };
+const tokens: Record<string, string> = {};
 
 let db: Db;
 let app: Hono;
@@ -63,8 +44,37 @@ before(async () => {
     new SealedSecretStore(db, new KeyRing(masterKey(randomBytes(32)))),
     new Set(['ECHO_TOKEN']),
   );
+  const access = new AccessControl(db, logs.log);
+  for (const t of ['team-a', 'team-b']) await access.directory.createTeam(t);
+  for (const [who, u] of Object.entries(people)) {
+    const [team, role] = Object.entries(u.teams)[0] ?? [];
+    const { user } = await access.directory.addUser({ email: u.email, admin: u.admin, team, role });
+    tokens[who] = mintToken();
+    await access.tokens.insert({
+      token: tokens[who],
+      name: who,
+      userId: user.id,
+      team: null,
+      scopes: u.scopes,
+      createdBy: 'test',
+      expiresAt: null,
+    });
+  }
+  tokens.ci = mintToken();
+  await access.tokens.insert({
+    token: tokens.ci,
+    name: 'ci',
+    userId: null,
+    team: 'team-a',
+    scopes: ['deploy'],
+    createdBy: 'test',
+    expiresAt: null,
+  });
   const deps = {
     registry: { db },
+    access,
+    limiter: new MemoryRateLimiter(),
+    recordAudit: () => {},
     teamSecrets,
     limits: { maxBundleBytes: 1024 * 1024, maxJsonBytes: 1024 * 1024 },
     log: logs.log,
@@ -72,11 +82,6 @@ before(async () => {
     version: 'test',
   } as unknown as ApiDeps;
   app = new Hono();
-  app.use('*', async (c, next) => {
-    const who = c.req.header('x-test-caller');
-    if (who) setCaller(c, callers[who]!);
-    await next();
-  });
   app.route('/', createApp(deps));
 });
 after(async () => {
@@ -86,7 +91,7 @@ after(async () => {
 async function call(who: string, method: string, path: string, body?: unknown) {
   const res = await app.request(path, {
     method,
-    headers: { 'x-test-caller': who, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${tokens[who]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -134,11 +139,14 @@ describe("a team's secrets over HTTP", () => {
       const r = await call(who, method, path, body);
       assert.equal(r.status, 403, `${who} ${method} ${path}`);
       assert.equal(r.body.error.code, 'FORBIDDEN');
+      // Without the deploy scope the route itself refuses; with it, the team's rule does.
       assert.match(
         r.body.error.message,
-        new RegExp(
-          `^${callers[who]!.user!.email} may not \\w+ secrets of team team-a: a team's secrets are managed by its members with the deploy scope, and by admins$`,
-        ),
+        who === 'reader'
+          ? /^rea@example\.com may not call PUT \/v1\/teams\/\{team\}\/secrets\/\{name\}: needs the deploy scope$/
+          : new RegExp(
+              `^${people[who]!.email} may not \\w+ secrets of team team-a: a team's secrets are managed by its members with the deploy scope, and by admins$`,
+            ),
       );
     }
     const list = await call('ana', 'GET', '/v1/teams/team-a/secrets');
