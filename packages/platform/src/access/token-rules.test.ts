@@ -104,7 +104,7 @@ for (const b of backends) {
       await refused(store.issue(alice, { scopes: ['admin'], expires: '1d' }), 'alice@example.com', /admin/);
     });
 
-    test('act-as and tokens that never expire: admins only', async () => {
+    test('act-as, and tokens that never expire or outlive a year: admins only', async () => {
       // Even a holder whose token carries act-as (which only an admin could have granted) passes none on.
       const alice = await principal({ email: 'alice@example.com' }, ['read', 'run', 'act-as']);
       await refused(
@@ -113,8 +113,13 @@ for (const b of backends) {
         /only admins grant act-as/,
       );
       await refused(store.issue(alice, { scopes: ['read'], expires: 'never' }), 'alice@example.com', /without expiry/);
+      // Nor a lifetime that amounts to never (the lifetime syntax allows 99999d, 273 years).
+      await refused(store.issue(alice, { scopes: ['read'], expires: '99999d' }), 'alice@example.com', /366d/);
+      await refused(store.issue(alice, { scopes: ['read'], expires: '367d' }), 'alice@example.com', /366d/);
+      assert.ok((await store.issue(alice, { scopes: ['read'], expires: '366d' })).expiresAt);
       const root = await principal({ email: 'root@example.com' }, ['read', 'run', 'deploy', 'admin', 'act-as']);
-            const forever = await store.issue(root, { scopes: ['read', 'act-as'], expires: 'never' });
+      assert.ok((await store.issue(root, { scopes: ['read'], expires: '99999d' })).expiresAt);
+      const forever = await store.issue(root, { scopes: ['read', 'act-as'], expires: 'never' });
       assert.equal(forever.expiresAt, null);
       assert.deepEqual(forever.scopes, ['read', 'act-as']);
     });

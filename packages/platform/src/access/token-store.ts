@@ -1,7 +1,7 @@
 /**
  * Tokens: who may issue which (issue), list and revoke them, and the principal a token stands for
  * (load). A token never widens its issuer's rights: scopes are a subset of the issuer's, `admin` only
- * for an admin holder, `act-as` and tokens that never expire only by admins, another user's token
+ * for an admin holder, `act-as` and tokens that never expire (or live past 366 days) only by admins, another user's token
  * or a team's service token only by admins or (for a service token) the team's members with deploy.
  */
 import { randomUUID } from 'node:crypto';
@@ -50,6 +50,8 @@ interface TokenRow {
 
 const TOKEN_SELECT = `SELECT t.id, t.name, t.prefix, t.user_id, u.email, t.team, t.scopes, t.created_at,
   t.expires_at, t.revoked_at, t.last_used_at FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id`;
+/** The longest lifetime a non-admin may give a token (a year and a day: yearly rotation). */
+export const MAX_LIFETIME_MS = 366 * 86_400_000;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export class TokenStore {
@@ -69,6 +71,10 @@ export class TokenStore {
       throw forbidden(caller, 'grant', 'act-as', 'only admins grant act-as (it runs skills as any user)');
     if (r.expires === 'never' && !admin)
       throw forbidden(caller, 'create', 'a token that never expires', 'only admins create tokens without expiry');
+    // 99999d is as good as never: a lifetime past the bound is an admin's choice too.
+    const life = lifetimeMs(r.expires);
+    if (!admin && life !== null && life > MAX_LIFETIME_MS)
+      throw forbidden(caller, 'create', `a token that lives ${r.expires}`, 'tokens for longer than 366d: admins only');
     let userId: string | null = null;
     let team: string | null = null;
     if (r.team) {
@@ -76,20 +82,17 @@ export class TokenStore {
         throw forbidden(caller, 'create', `a service token of ${r.team}`, 'members of the team with deploy, or admins');
       if (!(await this.directory.teamExists(r.team)))
         throw new AsporaError('NOT_FOUND', `no team ${r.team}`, { hint: `aspora teams create ${r.team}` });
-      if (scopes.includes('admin'))
-        throw forbidden(caller, 'grant', 'admin', 'a service token is never an admin');
+      if (scopes.includes('admin')) throw forbidden(caller, 'grant', 'admin', 'a service token is never an admin');
       team = r.team;
     } else if (r.user && normaliseEmail(r.user) !== caller.user?.email) {
       if (!admin) throw forbidden(caller, 'create', `a token for ${r.user}`, 'only admins create tokens for others');
       const u = await this.directory.userByEmail(r.user);
       if (!u) throw new AsporaError('NOT_FOUND', `no user ${r.user}`, { hint: `aspora users add ${r.user}` });
-      if (scopes.includes('admin') && !u.admin)
-        throw forbidden(caller, 'grant', 'admin', `${u.email} is not an admin`);
+      if (scopes.includes('admin') && !u.admin) throw forbidden(caller, 'grant', 'admin', `${u.email} is not an admin`);
       userId = u.id;
     } else {
       userId = caller.user!.id;
     }
-    const life = lifetimeMs(r.expires);
     const token = mintToken();
     const id = await this.insert({
       token,
@@ -134,10 +137,10 @@ export class TokenStore {
     const teams = [...caller.teams.keys()];
     const rows = all
       ? await this.db.query<TokenRow>(`${TOKEN_SELECT} ORDER BY t.created_at DESC`)
-      : await this.db.query<TokenRow>(`${TOKEN_SELECT} WHERE t.user_id = $1 OR t.team = ANY($2) ORDER BY t.created_at DESC`, [
-          caller.user?.id ?? null,
-          teams,
-        ]);
+      : await this.db.query<TokenRow>(
+          `${TOKEN_SELECT} WHERE t.user_id = $1 OR t.team = ANY($2) ORDER BY t.created_at DESC`,
+          [caller.user?.id ?? null, teams],
+        );
     return rows.map(toInfo);
   }
 
