@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { FAILED_CHECKS_PER_MINUTE } from '../src/api/access-middleware.ts';
 import { PG_URL, pgDown } from '../src/registry/test-support.ts';
 import { tempPlatform } from './helpers.ts';
 
@@ -18,7 +19,7 @@ let b: P;
 const schema = `aspora_tokens_${randomBytes(4).toString('hex')}`;
 
 /** GET from a chosen loopback address (the failed-check limit is per source address). */
-export function get(p: P, path: string, token: string | undefined, from: string): Promise<{ status: number; text: string }> {
+function get(p: P, path: string, token: string | undefined, from: string): Promise<{ status: number; text: string }> {
   const u = new URL(p.url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -94,6 +95,30 @@ describe('tokens in the wrong place', () => {
     const r = await fetch(`${a.url}/v1/skills`, { headers: { authorization: `Basic ${a.token}` } });
     assert.equal(r.status, 401);
     assert.match(await r.text(), /not a bearer token/);
+  });
+});
+
+describe('guessing tokens', () => {
+  test(`after ${FAILED_CHECKS_PER_MINUTE} failed checks a source's unknown tokens get 429; a token it already used still passes`, async () => {
+    const from = '127.0.0.66';
+    const good = (
+      await ok<{ token: string }>(
+        a.fetch('/v1/tokens', json('POST', { user: 'fraud-dev@example.com', scopes: ['read'], expires: '1h' })),
+        'token',
+      )
+    ).token;
+    assert.equal((await get(a, '/v1/whoami', good, from)).status, 200, 'the good token, used once from the source');
+    const statuses: number[] = [];
+    for (let i = 0; i < FAILED_CHECKS_PER_MINUTE + 5; i++)
+      statuses.push((await get(a, '/v1/whoami', `aspora_${randomBytes(32).toString('base64url')}`, from)).status);
+    assert.deepEqual(statuses.slice(0, FAILED_CHECKS_PER_MINUTE), Array(FAILED_CHECKS_PER_MINUTE).fill(401));
+    assert.deepEqual(statuses.slice(FAILED_CHECKS_PER_MINUTE), Array(5).fill(429), 'the 21st bad token and on');
+    const limited = await get(a, '/v1/whoami', 'aspora_still-guessing', from);
+    assert.match(limited.text, /RATE_LIMITED/);
+    assert.equal((await get(a, '/v1/whoami', good, from)).status, 200, 'the known good token still passes');
+    // Another source is not held to this one's failures.
+    assert.equal((await get(a, '/v1/whoami', good, '127.0.0.67')).status, 200);
+    assert.equal((await get(a, '/v1/whoami', 'aspora_wrong', '127.0.0.67')).status, 401);
   });
 });
 

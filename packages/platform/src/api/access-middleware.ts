@@ -67,7 +67,9 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
     const r = await auth.check(token);
     if ('refused' in r) {
       const d = await deps.limiter.hit(`auth-fail:${source}`, FAILED_CHECKS_PER_MINUTE, 60_000);
-      if (!d.allowed) blocked.set(source, Date.now() + d.retryAfterMs);
+      // The limit's last allowed failure closes the door: the next unknown token is not checked
+      // (waiting for a refused hit let a 21st token be checked, and only the 22nd get 429).
+      if (!d.allowed || d.count >= FAILED_CHECKS_PER_MINUTE) blocked.set(source, Date.now() + d.retryAfterMs);
       if (blocked.size > 10_000) for (const [k, until] of blocked) if (until <= Date.now()) blocked.delete(k);
       deps.onDenied?.({ who: source, route, reason: `token ${r.refused}` });
       throw new AsporaError('UNAUTHORIZED', REFUSALS[r.refused], {
