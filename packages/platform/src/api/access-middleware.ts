@@ -60,7 +60,8 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
       );
     }
     const auth = deps.access.auth;
-    if (!auth.known(token) && (blocked.get(source) ?? 0) > Date.now())
+    // The block first: known() hashes the token, which check() does again; most sources are not blocked.
+    if ((blocked.get(source) ?? 0) > Date.now() && !auth.known(token))
       throw new AsporaError('RATE_LIMITED', `too many failed token checks from ${source}`, {
         hint: 'wait a minute; tokens are not guessable, so check which token this client sends',
       });
