@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { FAILED_CHECKS_PER_MINUTE } from '../src/api/access-middleware.ts';
 import { PG_URL, pgDown } from '../src/registry/test-support.ts';
-import { tempPlatform } from './helpers.ts';
+import { bundle, tempPlatform } from './helpers.ts';
 
 type P = Awaited<ReturnType<typeof tempPlatform>>;
 let a: P;
@@ -64,6 +64,16 @@ before(async () => {
   await ok(
     a.fetch('/v1/users', json('POST', { email: 'fraud-dev@example.com', team: 'fraud-team', role: 'dev' })),
     'user',
+  );
+  // A private skill of fraud-team, for a follower of its live logs (viewer@).
+  const bytes = await bundle({ name: 'quiet-ledger', visibility: 'private' });
+  await ok(
+    a.fetch('/v1/bundles', { method: 'POST', body: bytes, headers: { 'content-type': 'application/gzip' } }),
+    'publish',
+  );
+  await ok(
+    a.fetch('/v1/skills/fraud/quiet-ledger/deployments', json('POST', { environment: 'production', version: '1.0.0' })),
+    'deploy',
   );
 });
 
@@ -169,5 +179,58 @@ describe('changes hold across processes', () => {
     );
     const back = await within(async () => (await teams(a)).length === 1);
     assert.ok(back < WITHIN_MS, `A saw it after ${back} ms`);
+  });
+});
+
+describe('a live log stream is held to its token for as long as it follows', () => {
+  /** Follows the private skill's logs on `p`; resolves when (and whether by itself) the stream ended. */
+  async function follow(p: P, token: string) {
+    const ctl = new AbortController();
+    const res = await fetch(`${p.url}/v1/skills/fraud/quiet-ledger/logs?follow=true&since=1s`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: ctl.signal,
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const timer = setTimeout(() => ctl.abort(), 6000); // fails below instead of hanging
+    const ended = (async () => {
+      for (;;) {
+        const c = await reader.read().catch(() => ({ done: true as const, aborted: true }));
+        if (c.done) return { at: Date.now(), aborted: ctl.signal.aborted };
+      }
+    })().finally(() => clearTimeout(timer));
+    return ended;
+  }
+
+  before(() =>
+    ok(a.fetch('/v1/users', json('POST', { email: 'viewer@example.com', team: 'fraud-team', role: 'dev' })), 'user'),
+  );
+
+  test('revoked on process A: the stream a follower opened on process B ends within a second', async () => {
+    const t = await ok<{ id: string; token: string }>(
+      a.fetch('/v1/tokens', json('POST', { user: 'viewer@example.com', scopes: ['read'], expires: '1h' })),
+      'token',
+    );
+    const ended = follow(b, t.token);
+    await new Promise((r) => setTimeout(r, 300));
+    const revokedAt = Date.now();
+    await ok(a.fetch(`/v1/tokens/${t.id}`, json('DELETE')), 'revoke');
+    const e = await ended;
+    assert.equal(e.aborted, false, 'the platform ended the stream (it was not still open after 6 s)');
+    assert.ok(e.at - revokedAt < WITHIN_MS, `ended ${e.at - revokedAt} ms after the revocation`);
+  });
+
+  test('removed from the owner team: the stream of its private skill ends within a second', async () => {
+    const t = await ok<{ token: string }>(
+      a.fetch('/v1/tokens', json('POST', { user: 'viewer@example.com', scopes: ['read'], expires: '1h' })),
+      'token',
+    );
+    const ended = follow(b, t.token);
+    await new Promise((r) => setTimeout(r, 300));
+    const removedAt = Date.now();
+    await ok(a.fetch('/v1/teams/fraud-team/members/viewer@example.com', json('DELETE')), 'remove');
+    const e = await ended;
+    assert.equal(e.aborted, false, 'the platform ended the stream (it was not still open after 6 s)');
+    assert.ok(e.at - removedAt < WITHIN_MS, `ended ${e.at - removedAt} ms after the removal`);
   });
 });

@@ -49,7 +49,7 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
   if (access === 'open') return (_c, next) => next();
   return async (c, next) => {
     const header = requestHeader(c, 'authorization') ?? '';
-    const token = /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : '';
+    const token = bearerOf(c);
     const source = sourceOf(c);
     if (!token) {
       deps.onDenied?.({ who: source, route, reason: 'no token' });
@@ -95,6 +95,12 @@ const REFUSALS = {
   expired: 'the token has expired',
   revoked: 'the token was revoked',
 } as const;
+
+/** The bearer token of a request ('' without one). */
+export function bearerOf(c: Context): string {
+  const header = requestHeader(c, 'authorization') ?? '';
+  return /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : '';
+}
 
 function sourceOf(c: Context): string {
   return incomingOf(c)?.socket.remoteAddress ?? 'unknown';

@@ -6,6 +6,7 @@ import { forbidden, type Principal } from '../../access/principal.ts';
 import { notFound } from '../../access/skill-access.ts';
 import { callerOf } from '../caller.ts';
 import { outgoingOf } from '../node-io.ts';
+import { bearerOf } from '../access-middleware.ts';
 import type { ApiDeps } from '../deps.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
@@ -15,6 +16,8 @@ import { callerLabel } from '../../access/principal.ts';
 import type { TimelineExecution } from '@aspora/api';
 
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
+/** How often a live log stream checks that its follower may still follow. */
+const FOLLOW_RECHECK_MS = 500;
 
 /**
  * Prometheus text on GET /metrics. It names every skill, private ones too, with error codes, cost
@@ -30,7 +33,8 @@ export function metricsRoute(
   app.get('/metrics', async (c) => {
     if (opts.adminOnly) {
       const p = callerOf(c);
-      if (!p.admin) throw forbidden(p, 'read', '/metrics', 'it names every skill: admins only (or ASPORA_METRICS_LISTEN)');
+      if (!p.admin)
+        throw forbidden(p, 'read', '/metrics', 'it names every skill: admins only (or ASPORA_METRICS_LISTEN)');
     }
     deps.refreshMetrics();
     return c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
@@ -103,7 +107,8 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const workflows = t.workflows
       .map((w) => ({ ...w, executions: prune(w.executions) }))
       .filter((w) => w.executions.length > 0);
-    const hidden = workflows.length !== t.workflows.length || count(workflows.flatMap((w) => w.executions)) !== t.executions;
+    const hidden =
+      workflows.length !== t.workflows.length || count(workflows.flatMap((w) => w.executions)) !== t.executions;
     return c.json(hidden ? { ...t, workflows, executions: count(workflows.flatMap((w) => w.executions)) } : t, 200);
   });
 
@@ -149,6 +154,21 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       });
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), limit)).filter(keep);
     if (q.follow !== 'true') return c.json({ lines: past }, 200);
+    // A follower is held to its token and to the skill's visibility for as long as it follows, as
+    // every request is: a revocation or a lost membership ends the stream within about a second
+    // (the token's check is served from the cache, which the access change feed empties).
+    const token = bearerOf(c);
+    let checkedAt = Date.now();
+    const stillAllowed = async (): Promise<boolean> => {
+      if (Date.now() - checkedAt < FOLLOW_RECHECK_MS) return true;
+      checkedAt = Date.now();
+      const r = await deps.access.auth.check(token);
+      if ('refused' in r) return false;
+      return deps.skillAccess.requireVisible(r.principal, ref).then(
+        () => true,
+        () => false,
+      );
+    };
     // Following starts before the answer does: no line of an execution started after it is missed.
     const queue: LogLine[] = [];
     let wake: (() => void) | undefined;
@@ -169,15 +189,24 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
         gone();
       });
       for (const l of past) await stream.writeSSE({ data: JSON.stringify(l), event: 'log' });
+      let idleMs = 0;
       while (!stream.aborted) {
+        if (!(await stillAllowed())) {
+          await stream.write(': access ended (token refused, or the skill is no longer visible)\n\n');
+          break;
+        }
         while (queue.length) await stream.writeSSE({ data: JSON.stringify(queue.shift()), event: 'log' });
-        await new Promise<void>((r) => {
-          wake = r;
-          // A comment line now and then keeps proxies from closing an idle stream.
-          setTimeout(r, 15_000);
+        const woke = await new Promise<boolean>((r) => {
+          wake = () => r(true);
+          setTimeout(() => r(false), FOLLOW_RECHECK_MS);
         });
         wake = undefined;
-        if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
+        idleMs = woke || queue.length ? 0 : idleMs + FOLLOW_RECHECK_MS;
+        // A comment line now and then keeps proxies from closing an idle stream.
+        if (idleMs >= 15_000 && !stream.aborted) {
+          idleMs = 0;
+          await stream.write(': keep-alive\n\n');
+        }
       }
       await stop();
     });
