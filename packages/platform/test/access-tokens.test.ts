@@ -151,6 +151,21 @@ describe('a blocked source keeps its good tokens', () => {
   });
 });
 
+describe("the operator's own admin token", () => {
+  test('is not shown in token listings beyond its first 4 characters', async () => {
+    const res = await a.fetch('/v1/tokens?all=true');
+    const body = await res.text();
+    const listed = (JSON.parse(body) as { tokens: { name: string | null; prefix: string }[] }).tokens;
+    const mine = listed.find((t) => t.name === 'ASPORA_ADMIN_TOKEN');
+    assert.ok(mine, body);
+    assert.ok(mine.prefix.length <= 4 && a.token.startsWith(mine.prefix), mine.prefix);
+    // Its random part (the test's token is tokens-admin-<random>): no 5 characters of it in a row.
+    const secret = a.token.slice('tokens-admin-'.length);
+    for (let i = 0; i + 5 <= secret.length; i++)
+      assert.ok(!body.includes(secret.slice(i, i + 5)), `no 5 characters of it: ${secret.slice(i, i + 5)}`);
+  });
+});
+
 /** How long until `cond` holds, polling every 20 ms (fails after 5 s). */
 async function within(cond: () => Promise<boolean>): Promise<number> {
   const t = Date.now();
