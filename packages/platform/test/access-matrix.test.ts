@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { routes } from '@aspora/api';
+import { platformRules } from '../src/observe/alerts/rules.ts';
 import { bundle, platformOnStub, type tempPlatform } from './helpers.ts';
 
 type P = Awaited<ReturnType<typeof tempPlatform>>;
@@ -168,6 +169,27 @@ before(async () => {
       JSON.stringify({ skill: `fraud/${SKILLS.private}` }),
       `fraud/${SKILLS.private} fails`,
     ],
+  );
+  // A platform-wide alert (everyone's) whose title names the slowest busy skill: the private one.
+  const slow = platformRules(
+    p.platformFile.alerting,
+    [
+      {
+        ref: `fraud/${SKILLS.private}`,
+        domain: 'fraud',
+        executions: 500,
+        successes: 500,
+        failures: 0,
+        errors: 0,
+        p95Ms: 60_000,
+      },
+    ],
+    0,
+  ).find((j) => j.key === 'platform:p95')!;
+  assert.ok(slow.title.includes(SKILLS.private), slow.title);
+  await p.db.query(
+    `INSERT INTO alerts (key, rule, scope, status, severity, title, value, threshold) VALUES ($1, $2, $3, 'firing', $4, $5, $6, $7)`,
+    [slow.key, slow.rule, JSON.stringify(slow.scope), slow.severity, slow.title, slow.value, slow.threshold],
   );
 });
 after(() => cleanup?.());

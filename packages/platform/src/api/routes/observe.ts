@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { routes } from '@aspora/api';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import { forbidden, type Principal } from '../../access/principal.ts';
-import { notFound } from '../../access/skill-access.ts';
+import { notFound, redactRefs } from '../../access/skill-access.ts';
 import { callerOf } from '../caller.ts';
 import { outgoingOf } from '../node-io.ts';
 import { bearerOf } from '../access-middleware.ts';
@@ -90,10 +90,20 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   });
 
   app.openapi(createRoute(routes.listAlerts), async (c) => {
-    const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const p = callerOf(c);
+    const visible = await deps.skillAccess.visibleTo(p);
+    const hidden = await deps.skillAccess.hiddenRefs(p);
     const alerts = await deps.alerts.list(c.req.valid('query').status);
-    // A skill's alert is its viewers'; platform-wide alerts (a provider, the gateway) everyone's.
-    return c.json({ alerts: alerts.filter((a) => typeof a.scope.skill !== 'string' || visible(a.scope.skill)) }, 200);
+    // A skill's alert is its viewers'; platform-wide alerts (a provider, the gateway) everyone's —
+    // but such a title may name a skill (the platform p95's slowest one): not one the caller may not see.
+    return c.json(
+      {
+        alerts: alerts
+          .filter((a) => typeof a.scope.skill !== 'string' || visible(a.scope.skill))
+          .map((a) => (hidden.length ? { ...a, title: redactRefs(a.title, hidden) } : a)),
+      },
+      200,
+    );
   });
 
   app.openapi(createRoute(routes.traces), async (c) => {
