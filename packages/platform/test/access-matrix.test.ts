@@ -40,6 +40,9 @@ const PRIVATE_INPUT = 'zq-input-marker-41d7';
 const PRIVATE_RESULT = 'zq-result-marker-93c2';
 const HANDLER = `export const handler = async (ctx) => {
   ctx.log.info('looked up', { tag: ctx.input.metadata.tag });
+  // The public skill calls the private one (its answer is not passed on).
+  if (ctx.input.metadata.invoke)
+    await ctx.invoke('fraud/${'zq-secret-ledger'}', { userMessage: '${'zq-input-marker-41d7'}', metadata: { tag: 'via', secret: true } });
   return { success: true, message: 'answer ' + ctx.input.metadata.tag + ' ' + (ctx.input.metadata.secret ? '${PRIVATE_RESULT}' : 'plain') };
 };`;
 
@@ -49,6 +52,8 @@ const ADMIN = `matrix-admin-${randomBytes(18).toString('base64url')}`;
 const tokens = {} as Record<Caller, string | undefined>;
 const digests = {} as Record<Vis, string>;
 const executions = {} as Record<Vis, string>;
+/** A run of the public skill that invoked the private one. */
+let viaPublic = '';
 let host: string;
 let port: number;
 
@@ -161,6 +166,14 @@ before(async () => {
       'chat',
     );
   }
+  const via = await ok(
+    admin('post', `/v1/skills/fraud/${SKILLS.public}/executions`, {
+      input: { metadata: { tag: 'calls-private', invoke: true } },
+    }),
+    'run via',
+  );
+  assert.equal(via.success, true, JSON.stringify(via));
+  viaPublic = via.id;
   // An alert about the private skill (as the evaluator writes one for a failing skill).
   await p.db.query(
     `INSERT INTO alerts (key, rule, scope, status, severity, title) VALUES ($1, 'error_rate', $2, 'firing', 'warning', $3)`,
@@ -449,6 +462,9 @@ describe('nothing of a private skill reaches a caller who may not see it', () =>
     `/v1/skills/fraud/${SKILLS.private}/executions`,
     `/v1/skills/fraud/${SKILLS.public}/logs?since=1h`,
     `/v1/skills/fraud/${SKILLS.public}/executions`,
+    // The public skill's execution that invoked the private one: its record, calls and trace.
+    `/v1/executions/${viaPublic}`,
+    `/v1/executions/${viaPublic}/trace`,
     '/v1/models',
   ];
 
@@ -471,6 +487,8 @@ describe('nothing of a private skill reaches a caller who may not see it', () =>
         e.text.includes(PRIVATE_RESULT) && e.text.includes(PRIVATE_INPUT),
         `${who} reads the private execution`,
       );
+      const via = await call('get', `/v1/executions/${viaPublic}/trace`, { token: tokens[who]! });
+      assert.ok(via.text.includes(SKILLS.private), `${who} sees the public skill's call of the private one`);
     }
   });
 
@@ -490,7 +508,10 @@ describe('nothing of a private skill reaches a caller who may not see it', () =>
             : path.startsWith('/v1/search')
               ? JSON.stringify({ ...JSON.parse(r.text), query: '' })
               : r.text;
-        for (const m of leaks(text)) found.push(`${path} shows ${m}`);
+        for (const m of leaks(text)) {
+          const at = text.indexOf(m);
+          found.push(`${path} shows ${m}: …${text.slice(Math.max(0, at - 150), at + 60)}…`);
+        }
         if (
           asked &&
           !path.includes('search') &&

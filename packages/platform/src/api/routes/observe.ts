@@ -111,8 +111,9 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     await deps.tracer.flushLocal();
     const t = await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10));
     const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const scrub = callsScrubber(await deps.skillAccess.hiddenRefs(callerOf(c)));
     const prune = (list: TimelineExecution[]): TimelineExecution[] =>
-      list.filter((e) => visible(e.skill)).map((e) => ({ ...e, children: prune(e.children) }));
+      list.filter((e) => visible(e.skill)).map((e) => ({ ...e, calls: scrub(e.calls), children: prune(e.children) }));
     const count = (list: TimelineExecution[]): number => list.reduce((n, e) => n + 1 + count(e.children), 0);
     const workflows = t.workflows
       .map((w) => ({ ...w, executions: prune(w.executions) }))
@@ -127,8 +128,10 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     await deps.tracer.flushLocal();
     const found = await executionTimeline(db, id);
     const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const scrub = callsScrubber(await deps.skillAccess.hiddenRefs(callerOf(c)));
     const prune = (e: TimelineExecution): TimelineExecution => ({
       ...e,
+      calls: scrub(e.calls),
       children: e.children.filter((k) => visible(k.skill)).map(prune),
     });
     const t = found && visible(found.skill) ? prune(found) : undefined;
@@ -221,6 +224,24 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       await stop();
     });
   });
+}
+
+/**
+ * A visible execution's calls name what it called: its context.invoke of a skill the caller may not
+ * see is a tool span named after that skill (`execute_tool fraud/ledger`, and in its attributes).
+ * The child execution is cut from the tree; this names the callee as no skill in particular.
+ */
+function callsScrubber(hidden: string[]): (calls: TimelineExecution['calls']) => TimelineExecution['calls'] {
+  if (hidden.length === 0) return (calls) => calls;
+  const value = (v: unknown): unknown =>
+    typeof v === 'string' ? redactRefs(v, hidden) : Array.isArray(v) ? v.map(value) : v;
+  return (calls) =>
+    calls.map((k) => ({
+      ...k,
+      name: redactRefs(k.name, hidden),
+      ...(k.error ? { error: redactRefs(k.error, hidden) } : {}),
+      attributes: Object.fromEntries(Object.entries(k.attributes).map(([a, v]) => [a, value(v)])),
+    }));
 }
 
 /** An execution of a skill the caller may not see is answered as one that does not exist. */
