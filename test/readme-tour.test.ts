@@ -51,7 +51,13 @@ chmodSync(work, 0o755); // the sandbox user reads bundles under the data folder
 let server: ChildProcess;
 let url = '';
 let startup: { models?: { provider: string } } = {};
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'warn' };
+// `aspora up` logs the CLI in: into this test's own credentials file, not the user's.
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NO_COLOR: '1',
+  ASPORA_LOG_LEVEL: 'warn',
+  ASPORA_CONFIG_DIR: join(work, 'config'),
+};
 // A fresh clone: no model provider, whatever the machine running the tests has.
 delete env.OPENROUTER_API_KEY;
 delete env.ASPORA_MODEL_BASE_URL;

@@ -12,7 +12,6 @@ import "fmt"
 // SkillInput is what the skill was asked.
 type SkillInput struct {
 	UserMessage string `json:"userMessage"`
-	UserID      string `json:"userId,omitempty"`
 	Domain      string `json:"domain,omitempty"`
 	// Metadata is always non-nil in a context the platform (or asporatest) built. JSON numbers
 	// arrive as float64, objects as map[string]interface{}.
@@ -34,6 +33,18 @@ type SkillInfo struct {
 	Name    string `json:"name"`
 	Role    string `json:"role,omitempty"`
 	Version string `json:"version"`
+}
+
+// User is the end user an execution runs for: whom the platform authenticated, or the user a
+// channel's service token (with act-as) named; never read from the input. Team is the user's team
+// for this run (the skill's owner team when the user is in it) and Role the role there; Name,
+// Team and Role are "" when unknown.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+	Team  string `json:"team,omitempty"`
+	Role  string `json:"role,omitempty"`
 }
 
 // Error is a failed host call (PERMISSION_DENIED, NOT_FOUND, BAD_REQUEST, TIMEOUT, UNAVAILABLE,

@@ -22,6 +22,8 @@ type SkillContext struct {
 	Input       SkillInput
 	ExecutionID string
 	Skill       SkillInfo
+	// User is the end user, or nil when there is none (a service or a schedule runs the skill).
+	User *User
 	// Secrets holds only the secrets the skill declares (permissions.secrets) that the vault has.
 	Secrets map[string]string
 	Tools   Tools

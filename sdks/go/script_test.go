@@ -110,7 +110,7 @@ func scriptOp(ctx *SkillContext, op string, a map[string]interface{}) (interface
 	}
 }
 
-// echo returns "secrets.X", "input.X" or "skill.X" of the context (input/skill by JSON name).
+// echo returns "secrets.X", "input.X", "skill.X" or "user.X" of the context (by JSON name; nil without a user).
 func echo(ctx *SkillContext, path string) interface{} {
 	i := strings.IndexByte(path, '.')
 	if i < 0 {
@@ -125,6 +125,11 @@ func echo(ctx *SkillContext, path string) interface{} {
 		src = ctx.Input
 	case "skill":
 		src = ctx.Skill
+	case "user":
+		if ctx.User == nil {
+			return nil
+		}
+		src = ctx.User
 	default:
 		return fmt.Sprintf("unknown scope %s", scope)
 	}

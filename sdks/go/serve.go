@@ -113,6 +113,7 @@ type inbound struct {
 		ExecutionID string            `json:"executionId"`
 		Input       SkillInput        `json:"input"`
 		Skill       SkillInfo         `json:"skill"`
+		User        *User             `json:"user"`
 		Secrets     map[string]string `json:"secrets"`
 	} `json:"context"`
 	ID    int64           `json:"id"`
@@ -241,6 +242,9 @@ func (wk *worker) run(handler Handler, m inbound) {
 		id = exec
 	}
 	ctx := NewContext(execHost{wk, exec}, id, c.Skill, c.Input, c.Secrets)
+	if c.User != nil && c.User.Email != "" {
+		ctx.User = c.User
+	}
 	res, herr := protect(handler, ctx)
 
 	end := map[string]interface{}{"t": "result", "exec": exec, "result": res}

@@ -167,5 +167,10 @@ export const AuditVerifySchema = z
     entries: z.number().int(),
     /** The first entry whose hash or link does not hold, when one does not. */
     broken: z.object({ seq: z.number().int(), reason: z.string() }).nullable(),
+    /**
+     * The last entry that holds. verify cannot see entries cut from the end, nor a chain rewritten
+     * by someone who recomputed the hashes: keep this elsewhere and compare it later.
+     */
+    head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
   })
   .meta({ id: 'AuditVerify' });

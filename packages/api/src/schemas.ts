@@ -248,7 +248,14 @@ export const ExecutionSchema = z
     version: z.string(),
     environment: z.string().nullable(),
     trigger: z.string().nullable(),
-    userId: z.string().nullable(),
+    userId: z
+      .string()
+      .nullable()
+      .meta({ description: "the end user's email: the authenticated caller, or whom an act-as token named" }),
+    caller: z.string().nullable().meta({
+      description:
+        "who called: a user's email or service:<team>/<token>; differs from userId when a channel acts on a user's behalf",
+    }),
     workflowId: z.string().nullable(),
     parentExecutionId: z.string().nullable(),
     startedAt: z.string(),
@@ -404,6 +411,7 @@ export const FeedbackSchema = z
     createdAt: z.string(),
     input: z.unknown(),
     result: z.unknown(),
+    userId: z.string().nullable().optional().meta({ description: "the execution's end user (email)" }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
   })
   .meta({ id: 'Feedback' });

@@ -13,6 +13,11 @@ import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
 import { registerTrace } from './commands/trace.ts';
+import { registerAudit } from './commands/audit.ts';
+import { registerLogin } from './commands/login.ts';
+import { registerTeams, registerUsers } from './commands/teams.ts';
+import { registerTokens } from './commands/tokens.ts';
+import { registerSecrets } from './commands/secrets.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -24,7 +29,11 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .option('--json', 'machine-readable output on stdout', false)
     .option('--url <url>', 'platform API URL (env ASPORA_URL)', process.env.ASPORA_URL ?? 'http://127.0.0.1:4000')
-    .option('--token <token>', 'API token, sent as Authorization: Bearer (env ASPORA_TOKEN)', process.env.ASPORA_TOKEN)
+    .option(
+      '--token <token>',
+      'API token, sent as Authorization: Bearer (env ASPORA_TOKEN; else the one aspora login kept for --url)',
+      process.env.ASPORA_TOKEN,
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -39,7 +48,13 @@ export function buildProgram(): Command {
   registerBudget(program, ctx);
   registerObserve(program, ctx);
   registerTrace(program, ctx);
+  registerAudit(program, ctx);
+  registerSecrets(program, ctx);
   registerUp(program, ctx);
+  registerLogin(program, ctx);
+  registerTeams(program, ctx);
+  registerUsers(program, ctx);
+  registerTokens(program, ctx);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;

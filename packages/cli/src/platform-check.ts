@@ -34,8 +34,30 @@ export async function fetchOffers(api: AsporaClient): Promise<OffersAnswer> {
         unreachable: true,
       };
     return {
-      skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (set ASPORA_TOKEN)' : ''}`,
+      skipped: `the platform at ${api.base} answered ${e.code}: declared APIs and secrets not checked${e.code === 'UNAUTHORIZED' ? ' (run aspora login, or set ASPORA_TOKEN)' : ''}`,
     };
+  }
+}
+
+/**
+ * The offers plus the names of the skill's owner team's own secrets (the platform's encrypted
+ * vault), which its handler is given too. Asked only when a declared secret is not among the
+ * platform's; a caller who may not list the team's secrets (or an older platform) gets the
+ * platform's offers as they are, and the check names what is missing.
+ */
+export async function withTeamSecrets(api: AsporaClient, s: LocalSkill, answer: OffersAnswer): Promise<OffersAnswer> {
+  if (!('offers' in answer)) return answer;
+  const config = s.validation.manifest?.config;
+  const team = config?.owner_team;
+  const declared = config?.permissions?.secrets ?? [];
+  if (!team || declared.every((n) => answer.offers.secrets.includes(n))) return answer;
+  try {
+    const own = await api.listSecrets({ params: { team } }, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const names = own.secrets.map((x) => x.name);
+    return { ...answer, offers: { ...answer.offers, secrets: [...new Set([...answer.offers.secrets, ...names])] } };
+  } catch (e) {
+    if (e instanceof ApiError || (e as Error)?.name === 'TimeoutError') return answer;
+    throw e;
   }
 }
 

@@ -17,11 +17,14 @@ const work = mkdtempSync(join(tmpdir(), 'aspora-cli-'));
 chmodSync(work, 0o755); // the sandbox user reads bundles under the data folder
 let server: ChildProcess;
 let url = '';
+// `aspora up` logs the CLI in: into this test's own credentials file, not the user's.
+const CONFIG = { ASPORA_CONFIG_DIR: join(work, 'config') };
 
-function aspora(args: string[], env: Record<string, string> = {}) {
+function aspora(args: string[], env: Record<string, string> = {}, input?: string) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
+    ...(input !== undefined ? { input } : {}),
     cwd: work,
-    env: { ...process.env, ASPORA_URL: url, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1', ...env },
+    env: { ...process.env, ...CONFIG, ASPORA_URL: url, ASPORA_LOG_LEVEL: 'silent', NO_COLOR: '1', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -31,7 +34,7 @@ function aspora(args: string[], env: Record<string, string> = {}) {
 before(async () => {
   server = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(work, '.aspora'), '--json'], {
     cwd: work,
-    env: { ...process.env, ASPORA_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...CONFIG, ASPORA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -382,6 +385,24 @@ describe('observability: metrics, logs, feedback, trace', () => {
       'feedback list': ['feedback', 'list', '--json'],
       'feedback export': ['feedback', 'export', 'fraud/block-transaction', '--json'],
       trace: ['trace', 'fraud', '--json'],
+      audit: ['audit', '--since', '1h', '--json'],
+      'audit verify': ['audit', 'verify', '--json'],
+      whoami: ['whoami', '--json'],
+      'teams create': ['teams', 'create', 'json-team', '--json'],
+      'teams list': ['teams', 'list', '--json'],
+      'users add': ['users', 'add', 'jo@example.com', '--json'],
+      'users list': ['users', 'list', '--json'],
+      'teams add-member': ['teams', 'add-member', 'json-team', 'jo@example.com', '--role', 'field', '--json'],
+      'teams remove-member': ['teams', 'remove-member', 'json-team', 'jo@example.com', '--json'],
+      'tokens create': ['tokens', 'create', '--team', 'json-team', '--scopes', 'read', '--expires', '1d', '--json'],
+      'tokens list': ['tokens', 'list', '--json'],
+      'tokens revoke': ['tokens', 'revoke', '00000000-0000-4000-8000-000000000000', '--json'],
+      'secrets set': ['secrets', 'set', 'json-team', 'JSON_KEY', '--json'],
+      'secrets list': ['secrets', 'list', 'json-team', '--json'],
+      'secrets rm': ['secrets', 'rm', 'json-team', 'JSON_KEY', '--json'],
+      // Last: logout forgets the token `up` saved, login (with the admin's token file) keeps it again.
+      logout: ['logout', '--json'],
+      login: ['login', '--token', readFileSync(join(work, '.aspora', 'admin.token'), 'utf8').trim(), '--json'],
     };
     // Every command of the program is here, but `up` (a server: before() reads its one document)
     // and the groups without an action of their own.
@@ -389,12 +410,12 @@ describe('observability: metrics, logs, feedback, trace', () => {
       c.commands.flatMap((sub) => [`${prefix}${sub.name()}`, ...names(sub, `${prefix}${sub.name()} `)]);
     assert.deepEqual(
       names(buildProgram())
-        .filter((n) => !['up', 'create', 'budget'].includes(n))
+        .filter((n) => !['up', 'create', 'budget', 'secrets', 'teams', 'users', 'tokens'].includes(n))
         .sort(),
       Object.keys(cases).sort(),
     );
     for (const [name, args] of Object.entries(cases)) {
-      const r = aspora(args);
+      const r = aspora(args, {}, name === 'secrets set' ? 'not-a-real-value\n' : undefined);
       let doc: unknown;
       assert.doesNotThrow(
         () => (doc = JSON.parse(r.stdout)),
@@ -404,6 +425,8 @@ describe('observability: metrics, logs, feedback, trace', () => {
       // Failures are documents too ({"error": …}): block-transaction's staging may have nothing to roll back to.
       if (name === 'rollback' && r.code === 1)
         assert.equal((doc as { error: { code: string } }).error.code, 'NOTHING_TO_ROLL_BACK');
+      // Revoking a token id nobody has is a document too, saying so.
+      else if (name === 'tokens revoke') assert.equal((doc as { error: { code: string } }).error.code, 'NOT_FOUND');
       else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     }
     // One shape for one folder or several.

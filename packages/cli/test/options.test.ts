@@ -41,6 +41,14 @@ function sample(o: Option): string {
   return '1.2.0';
 }
 
+/** What a command needs to parse at all: its required arguments, and its mandatory options with a value. */
+function needs(cmd: Command): string[] {
+  const args = cmd.registeredArguments
+    .filter((a) => a.required)
+    .map((a) => (a.name().includes('skill') || a.name() === 'target' ? 'fraud/x' : 'x'));
+  return [...args, ...cmd.options.filter((o) => o.mandatory).flatMap((o) => [o.long!, 'mandatory'])];
+}
+
 const program = buildProgram();
 const leaves = walk(program)
   .slice(1)
@@ -54,9 +62,7 @@ test('the command tree is walked: every command with an action, and their option
 });
 
 for (const { cmd, path } of leaves) {
-  const args = cmd.registeredArguments
-    .filter((a) => a.required)
-    .map((a) => (a.name().includes('skill') || a.name() === 'target' ? 'fraud/x' : 'x'));
+  const args = needs(cmd);
   test(`aspora ${path.join(' ')}: each option reaches the command`, async () => {
     const base = await parse([...path, ...args]);
     assert.ok(!('error' in base), `${path.join(' ')} ${args.join(' ')}: ${'error' in base ? base.error : ''}`);
@@ -111,7 +117,7 @@ async function globalsAfter(argv: string[], path: string[]): Promise<ReturnType<
 test('--json, --url and --token reach every command’s action, before or after the subcommand', async () => {
   const url = 'http://127.0.0.1:4100';
   for (const { cmd, path } of leaves) {
-    const args = cmd.registeredArguments.filter((a) => a.required).map(() => 'fraud/x');
+    const args = needs(cmd);
     const own = (f: string) => cmd.options.some((o) => o.long === f);
     const after = [...(own('--json') ? ['--json'] : []), ...(own('--url') ? ['--url', url, '--token', 't'] : [])];
     if (after.length) {

@@ -10,6 +10,7 @@ import type { PlatformConfig } from './config/platform-config.ts';
 
 export type { Platform, PlatformConfig };
 export { platformConfigFromEnv } from './config/platform-config.ts';
+export { readAdminToken } from './access/bootstrap.ts';
 export { deployFolders, findSkillFolders, type FolderDeployResult } from './publish/folders.ts';
 export { testBundle, type BundleTestOptions } from './runtime/test-bundle.ts';
 export { checkBuild, type CheckBuildOptions } from './runtime/check-build.ts';

@@ -10,6 +10,9 @@ import { getRequestListener, type ServerType } from '@hono/node-server';
 import { platformCredentialNames, SecretVault } from './secrets/secrets.ts';
 import { AccessControl, bootstrapAccess, type BootstrapResult } from './access/index.ts';
 import { SkillAccess } from './access/skill-access.ts';
+import { loadKeyRing } from './secrets/master-key.ts';
+import { SealedSecretStore } from './secrets/sealed-store.ts';
+import { TeamSecrets } from './secrets/team-secrets.ts';
 import { createApp } from './api/app.ts';
 import type { AuditHook } from './api/deps.ts';
 import { callerLabel } from './access/principal.ts';
@@ -41,6 +44,7 @@ import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
 import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
@@ -64,6 +68,9 @@ export interface Platform {
   tracer: PlatformTracer;
   rollups: RollupJob;
   liveLogs: LiveLogs;
+  audit: AuditLog;
+  /** Teams' own secrets, sealed in the database. */
+  teamSecrets: TeamSecrets;
   platformFile: PlatformFile;
   access: AccessControl;
   /** What this start did about the first admin (created one, where its token is). */
@@ -90,6 +97,8 @@ export async function openPlatformCore(
     : loadPlatformFile(config.platformFile, config.env);
   const { file: platformFile, path: platformFilePath } = loaded;
   mkdirSync(config.dataDir, { recursive: true });
+  // The vault's master key (ASPORA_MASTER_KEY, else the 0600 key file): a bad one stops the start here too.
+  const keys = loadKeyRing(config.env, config.dataDir);
   const db = await openDb({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') }),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
@@ -123,17 +132,21 @@ export async function openPlatformCore(
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
-  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials);
+  const teamSecrets = new TeamSecrets(new SealedSecretStore(db, keys.ring), credentials);
+  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials, teamSecrets);
+  // Rotation: started with the new key current and the old one(s) in ASPORA_MASTER_KEY_PREVIOUS,
+  // the data keys are re-wrapped now (values untouched; concurrent starters re-wrap each key once).
+  if (config.env.ASPORA_MASTER_KEY_PREVIOUS?.trim()) {
+    const rewrapped = await teamSecrets
+      .rotateMaster()
+      .catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
+    log.info({ rewrapped, master: keys.ring.current.id }, 'vault data keys re-wrapped by the current master key');
+  }
   // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
   const redis = config.redisUrl
     ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e)))
     : undefined;
   const limiter = redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter();
-  // Until the audit log lands in the database, entries go to the structured log.
-  const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
-    const p = callerOfOptional(c);
-    log.info({ audit: true, actor: p ? callerLabel(p) : 'anonymous', action, target, outcome, details }, `audit: ${action}`);
-  };
   const apis = new PlatformApis(platformFile.apis, vault, limiter);
   const catalog = new ModelCatalog(platformFile, vault, config.env, config.modelStandIn);
   catalog.startPriceRefresh(log);
@@ -195,6 +208,12 @@ export async function openPlatformCore(
       ),
     );
   const modelCalls = new ModelCallLog(db, log);
+  const audit = new AuditLog(db, log);
+  // Not awaited by the answer: the action has happened; a failed write is logged by the log itself.
+  const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
+    const p = callerOfOptional(c);
+    void audit.record({ actor: p ? callerLabel(p) : 'anonymous', action, target, outcome, details });
+  };
   // Gateway calls from OpenAI clients (no execution): a span each, attributed to the skill they
   // name — for the collector only (their model_calls rows are the local record), so none without one.
   if (tracer.exportTarget)
@@ -212,6 +231,12 @@ export async function openPlatformCore(
     log.warn({ ...n }, `model budget of ${n.ref}: ${n.threshold} % reached (${n.action})`);
     void alerts.budgetNotice(n).catch((e: unknown) => log.error({ err: e }, 'budget notice could not be sent'));
   });
+  log.info(
+    { from: keys.from, ...(keys.file ? { file: keys.file } : {}), id: keys.ring.current.id },
+    keys.from === 'generated'
+      ? 'vault master key generated (back it up: without it no team secret opens)'
+      : 'vault master key loaded',
+  );
   if (platformFilePath)
     log.info(
       {
@@ -236,6 +261,7 @@ export async function openPlatformCore(
     tracer,
     rollups,
     liveLogs,
+    audit,
     platformFile,
     access,
     skillAccess: new SkillAccess(db),
@@ -243,6 +269,8 @@ export async function openPlatformCore(
     limiter,
     recordAudit,
     log,
+    /** Teams' own secrets, sealed in the database (the /v1/teams/{team}/secrets routes). */
+    teamSecrets,
     /** Names of what skills may declare (GET /v1/platform/offers). */
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
@@ -257,6 +285,7 @@ export async function openPlatformCore(
       await catalog.close();
       await redis?.quit();
       await store.close?.();
+      await audit.flush(); // entries recorded by the last requests
       await db.close();
     },
   };

@@ -14,10 +14,10 @@ let c: AsporaClient;
 const called = new Set<RouteName>();
 
 before(async () => {
-  env = await platformOnStub('contract-token');
+  env = await platformOnStub('contract-token-for-tests-0123');
   const client = createClient({
     url: env.p.url,
-    token: 'contract-token',
+    token: 'contract-token-for-tests-0123',
     actor: 'contract-test',
     checkResponses: true,
   });
@@ -84,6 +84,43 @@ test('every route answers within its schemas', async () => {
     .catch((e: { code?: string }) => e);
   assert.ok('data' in (emb as object) || typeof (emb as { code?: string }).code === 'string', 'answers or fails typed');
   assert.equal(typeof (await c.openapi()).openapi, 'string');
+
+  // Access: the caller, teams, users and their roles, tokens.
+  const me = await c.whoami();
+  assert.equal(me.admin, true);
+  assert.equal((await c.createTeam({ body: { name: 'contract-team' } })).name, 'contract-team');
+  assert.ok((await c.listTeams()).teams.some((t) => t.name === 'contract-team'));
+  const u = await c.createUser({ body: { email: 'ann@example.com', team: 'contract-team', role: 'field' } });
+  assert.deepEqual(u.teams, [{ team: 'contract-team', role: 'field' }]);
+  assert.equal(
+    (await c.addMember({ params: { team: 'contract-team' }, body: { email: u.email, role: 'manager' } })).teams[0]!
+      .role,
+    'manager',
+  );
+  assert.deepEqual((await c.removeMember({ params: { team: 'contract-team', email: u.email } })).teams, []);
+  assert.ok((await c.listUsers()).users.some((x) => x.email === 'ann@example.com'));
+  const tok = await c.createToken({ body: { team: 'contract-team', scopes: ['read'], expires: '1d', name: 'ci' } });
+  assert.match(tok.token, /^aspora_/);
+  assert.ok((await c.listTokens({ query: { all: 'true' } })).tokens.some((t) => t.id === tok.id && !('token' in t)));
+  assert.ok((await c.revokeToken({ params: { id: tok.id } })).revokedAt);
+
+  const secret = { team: 'contract-team', name: 'CONTRACT_KEY' };
+  assert.equal((await c.setSecret({ params: secret, body: { value: 'v-contract' } })).name, 'CONTRACT_KEY');
+  assert.deepEqual(
+    (await c.listSecrets({ params: { team: 'contract-team' } })).secrets.map((x) => x.name),
+    ['CONTRACT_KEY'],
+  );
+  assert.equal((await c.removeSecret({ params: secret })).removed, true);
+  // The audit log saw what this test did, and its chain holds.
+  await new Promise((r) => setTimeout(r, 100)); // entries are written after the answers
+  const entries = (await c.audit({ query: { since: '1h' } })).entries;
+  for (const action of ['skill.deploy', 'skill.rollback', 'team.create', 'token.create', 'secret.set'])
+    assert.ok(
+      entries.some((e) => e.action === action),
+      `no ${action} in the audit log`,
+    );
+  assert.ok(!JSON.stringify(entries).includes('v-contract'), 'a secret value in the audit log');
+  assert.equal((await c.verifyAudit()).ok, true);
 
   // followLogs: the past lines arrive first, then the stream stays open until aborted.
   const stop = new AbortController();

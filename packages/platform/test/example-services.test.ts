@@ -638,7 +638,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
   /** A context whose APIs go through PlatformApis, with the skill's and its domain's shared files. */
   function ctx(
     skill: string,
-    input: { userMessage?: string; userId?: string; metadata?: Record<string, unknown> },
+    input: { userMessage?: string; metadata?: Record<string, unknown>; user?: string },
     model?: string | ((messages: string) => string),
   ) {
     const domain = skill.split('/')[0]!;
@@ -656,8 +656,10 @@ describe('the TypeScript example handlers, end to end on the services', () => {
         ),
       ]),
     );
+    const { user, ...rest } = input;
     return createTestContext({
-      input: { userMessage: '', domain, metadata: {}, ...input },
+      input: { userMessage: '', domain, metadata: {}, ...rest },
+      user: user ?? null,
       files: bundle,
       apis,
       model: (req) => (typeof model === 'function' ? model(JSON.stringify(req.messages)) : (model ?? 'ok')),
@@ -675,7 +677,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const blocked = await handler(
       ctx('fraud/block-transaction', {
         userMessage: 'block this payment',
-        userId: 'analyst@aspora.com',
+        user: 'analyst@aspora.com',
         metadata: { transactionId: 'tx_123' },
       }),
     );
@@ -683,7 +685,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const approved = await handler(
       ctx('fraud/block-transaction', {
         userMessage: 'check it',
-        userId: 'analyst@aspora.com',
+        user: 'analyst@aspora.com',
         metadata: { transactionId: 'tx_456' },
       }),
     );
@@ -703,7 +705,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const plan = await handler(
       ctx(
         'wealth/create-goal',
-        { userMessage: "15 lakh for my son's engineering", userId: 'u_42' },
+        { userMessage: "15 lakh for my son's engineering", user: 'u_42' },
         JSON.stringify({ ...goal, confirmed: false }),
       ),
     );
@@ -712,7 +714,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const saved = await handler(
       ctx(
         'wealth/create-goal',
-        { userMessage: 'yes, save it', userId: 'u_42' },
+        { userMessage: 'yes, save it', user: 'u_42' },
         JSON.stringify({ ...goal, confirmed: true }),
       ),
     );
@@ -726,26 +728,26 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const r = await handler(
       ctx(
         'wealth/suggest-allocation',
-        { userMessage: 'how should I invest for my house goal?', userId: 'u_42', metadata: { goalId: 'g1' } },
+        { userMessage: 'how should I invest for my house goal?', user: 'u_42', metadata: { goalId: 'g1' } },
         '📊 Suggested mix — Equity 45%',
       ),
     );
     assert.deepEqual(data(r).target, { equity: 45, debt: 40, gold: 10, cash: 5 });
     assert.match(r.message, /not personalised financial advice/);
     const ask = await handler(
-      ctx('wealth/suggest-allocation', { userMessage: 'where should I put my savings', userId: 'u_7' }),
+      ctx('wealth/suggest-allocation', { userMessage: 'where should I put my savings', user: 'u_7' }),
     );
     assert.equal(data(ask).needsRiskCheck, true);
   });
 
   test('ecm/field/my-tickets: the agent’s open tickets, SLA-breached first, one cleared itself', async () => {
     const r = await (await load('ecm/field/my-tickets'))(
-      ctx('ecm/field/my-tickets', { userMessage: 'my tickets', userId: 'sarah@aspora.com' }),
+      ctx('ecm/field/my-tickets', { userMessage: 'my tickets', user: 'sarah@aspora.com' }),
     );
     assert.deepEqual(data(r), { count: 3, breached: 2 });
     assert.match(r.message, /AE148CLR02.*\n.*cleared itself/);
     const empty = await (await load('ecm/field/my-tickets'))(
-      ctx('ecm/field/my-tickets', { userMessage: 'my tickets', userId: 'new@aspora.com' }),
+      ctx('ecm/field/my-tickets', { userMessage: 'my tickets', user: 'new@aspora.com' }),
     );
     assert.match(empty.message, /queue is empty/);
   });
@@ -755,7 +757,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const lulu = await handler(
       ctx(
         'ecm/field/order-details',
-        { userMessage: 'why is AE136ABC00 stuck?', userId: 'sarah@aspora.com' },
+        { userMessage: 'why is AE136ABC00 stuck?', user: 'sarah@aspora.com' },
         '🔎 AE136ABC00',
       ),
     );
@@ -764,11 +766,11 @@ describe('the TypeScript example handlers, end to end on the services', () => {
       ['LULU_NOT_CONFIRMED', 'runbooks/lulu-not-confirmed.md', true],
     );
     const held = await handler(
-      ctx('ecm/field/order-details', { userMessage: 'order AE160CMP03', userId: 'fatima@aspora.com' }, '🔎 AE160CMP03'),
+      ctx('ecm/field/order-details', { userMessage: 'order AE160CMP03', user: 'fatima@aspora.com' }, '🔎 AE160CMP03'),
     );
     assert.equal(data(held).reason, 'COMPLIANCE_HOLD');
     const none = await handler(
-      ctx('ecm/field/order-details', { userMessage: 'order AE999ZZZ99', userId: 'sarah@aspora.com' }),
+      ctx('ecm/field/order-details', { userMessage: 'order AE999ZZZ99', user: 'sarah@aspora.com' }),
     );
     assert.equal(none.success, false);
   });
@@ -778,7 +780,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const r = await handler(
       ctx(
         'ecm/field/resolve-ticket',
-        { userMessage: 'resolve AE148CLR02 LULU callback received, payout confirmed', userId: 'sarah@aspora.com' },
+        { userMessage: 'resolve AE148CLR02 LULU callback received, payout confirmed', user: 'sarah@aspora.com' },
         '{"action":"SELF_CLEARED","verifiedOutcome":true}',
       ),
     );
@@ -787,7 +789,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const notYet = await handler(
       ctx(
         'ecm/field/resolve-ticket',
-        { userMessage: 'resolve AE136ABC00 will replay the webhook later', userId: 'sarah@aspora.com' },
+        { userMessage: 'resolve AE136ABC00 will replay the webhook later', user: 'sarah@aspora.com' },
         '{"action":"WEBHOOK_REPLAY","verifiedOutcome":false}',
       ),
     );
@@ -798,7 +800,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const r = await (await load('ecm/field/escalate-ticket'))(
       ctx(
         'ecm/field/escalate-ticket',
-        { userMessage: 'escalate AE142XYZ99, third Falcon retry failed', userId: 'sarah@aspora.com' },
+        { userMessage: 'escalate AE142XYZ99, third Falcon retry failed', user: 'sarah@aspora.com' },
         '🚨 ECM escalation [HIGH] — AE142XYZ99',
       ),
     );
@@ -818,7 +820,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const before = await flow(
       ctx(
         'ecm/manager/ecm-daily-flow',
-        { userMessage: 'morning briefing', userId: 'lead@aspora.com' },
+        { userMessage: 'morning briefing', user: 'lead@aspora.com' },
         '⚠️ Triage did not land',
       ),
     );
@@ -826,13 +828,13 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     assert.deepEqual([...data(before).flagged].sort(), ['AE160CMP03', 'AE190RFD44']);
 
     const triage = await (await load('ecm/manager/triage-and-assign'))(
-      ctx('ecm/manager/triage-and-assign', { userMessage: 'run triage', userId: 'cron' }, '🎯 ECM Triage'),
+      ctx('ecm/manager/triage-and-assign', { userMessage: 'run triage', user: 'cron' }, '🎯 ECM Triage'),
     );
     assert.equal(triage.success, true, triage.message);
     assert.ok(data(triage).assigned >= 6);
     assert.equal(data(triage).perAgent.UNASSIGNED, undefined, 'every team had capacity');
     const after = await flow(
-      ctx('ecm/manager/ecm-daily-flow', { userMessage: 'midday check', userId: 'lead@aspora.com' }, '✅ on track'),
+      ctx('ecm/manager/ecm-daily-flow', { userMessage: 'midday check', user: 'lead@aspora.com' }, '✅ on track'),
     );
     assert.equal(data(after).triageLanded, true);
 
@@ -843,7 +845,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const assign = await (await load('ecm/manager/assign-tickets'))(
       ctx(
         'ecm/manager/assign-tickets',
-        { userMessage: 'alex is out, move his tickets to dinesh', userId: 'lead@aspora.com' },
+        { userMessage: 'alex is out, move his tickets to dinesh', user: 'lead@aspora.com' },
         JSON.stringify({ moves, question: null }),
       ),
     );
@@ -862,7 +864,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
       ['stuck orders by corridor', 'ecm-stuck-reasons-summary.sql'],
       ['full list of pending orders', 'ecm-pending-list.sql'],
     ]) {
-      const r = await runEcm(ctx('ecm/manager/run-ecm', { userMessage: message, userId: 'lead@aspora.com' }));
+      const r = await runEcm(ctx('ecm/manager/run-ecm', { userMessage: message, user: 'lead@aspora.com' }));
       assert.equal(data(r).query, query, message);
       assert.ok(data(r).rows > 0, `${query}: ${r.message}`);
     }
@@ -870,7 +872,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     const patterns = await (await load('ecm/manager/pattern-intelligence'))(
       ctx(
         'ecm/manager/pattern-intelligence',
-        { userMessage: 'any patterns this week?', userId: 'lead@aspora.com' },
+        { userMessage: 'any patterns this week?', user: 'lead@aspora.com' },
         '📈 ECM Pattern Report',
       ),
     );
@@ -952,9 +954,11 @@ describe('the example skills on the platform: in the sandbox, under their own pe
   // What createTestContext does not check: each skill reads only the shared files its role and
   // its shared_resources allow, calls only its APIs, and gets its model answers through the gateway.
   test('the ECM skills, manager and field, run under the ECM role rules (a manager never reads field runbooks, a field skill never reads manager skills)', async () => {
-    const ok = async (ref: string, userMessage: string, userId: string, reply?: string) => {
+    const ok = async (ref: string, userMessage: string, email: string, reply?: string) => {
       if (reply) stub.behave('*', { reply, times: 1 });
-      const r = await f.runtime.run({ ref: `ecm/${ref.split('/')[1]}`, input: { userMessage, userId } });
+      // The user as the platform authenticated them ('cron': a schedule, no user).
+      const user = email === 'cron' ? {} : { user: { id: email, email, name: null, team: 'ecm-ops', role: null } };
+      const r = await f.runtime.run({ ref: `ecm/${ref.split('/')[1]}`, input: { userMessage }, ...user });
       assert.equal(r.error, null, `${ref}: ${JSON.stringify(r.error)}`);
       const result = r.result as SkillResult;
       assert.equal(result.success, true, `${ref}: ${result.message}`);

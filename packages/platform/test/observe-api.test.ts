@@ -131,9 +131,9 @@ test('logs: recent lines with levels, and live lines over SSE', async () => {
     lines: Array<{ msg: string; level: string }>;
   };
   assert.equal(past.lines.filter((l) => l.msg === 'scored').length, 6);
-  const errors = (await (
-    await p.fetch(`/v1/skills/fraud/block-transaction/logs?since=1h&level=error`)
-  ).json()) as { lines: Array<{ msg: string }> };
+  const errors = (await (await p.fetch(`/v1/skills/fraud/block-transaction/logs?since=1h&level=error`)).json()) as {
+    lines: Array<{ msg: string }>;
+  };
   assert.deepEqual(
     errors.lines.map((l) => l.msg),
     ['execution failed: HANDLER_ERROR Error: no score'],
@@ -225,9 +225,9 @@ test('an execution is readable, rateable and counted the moment it has answered 
     const [got, rated, figures] = await Promise.all([
       p.fetch(`/v1/executions/${id}`).then((r) => r.json() as Promise<{ id: string; success: boolean }>),
       post(`/v1/executions/${id}/feedback`, { rating: 5 }).then((r) => r.status),
-      p.fetch(`/v1/metrics?target=fraud/block-transaction`).then(
-        (r) => r.json() as Promise<{ figures: { executions: number } }>,
-      ),
+      p
+        .fetch(`/v1/metrics?target=fraud/block-transaction`)
+        .then((r) => r.json() as Promise<{ figures: { executions: number } }>),
     ]);
     assert.equal(got.id, id);
     assert.equal(got.success, true);

@@ -69,9 +69,7 @@ test('a skill deployed through one process runs on another: one database, one bu
   const up = await upload(a, bytes);
   assert.equal(up.status, 201, await up.clone().text());
   const { digest } = (await up.json()) as { digest: string };
-  assert.ok(
-    (await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '1.0.0' }))).ok,
-  );
+  assert.ok((await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '1.0.0' }))).ok);
 
   // B never received the upload: its bundle comes from the bucket.
   const ran = await b.fetch(`/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 7 } } }));
@@ -114,9 +112,7 @@ test('an upload the S3 server fails (500s, or the connection cut mid-body) regis
 test('a version whose bundle cannot be fetched (the store went down) fails its run with UNAVAILABLE naming the store', async () => {
   const v3 = await bundle({ version: '3.0.0' });
   assert.equal((await upload(a, v3)).status, 201);
-  assert.ok(
-    (await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok,
-  );
+  assert.ok((await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok);
   await s3.stop(); // B has never fetched 3.0.0
   const ran = await b.fetch(`/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 1 } } }));
   const text = await ran.text();

@@ -189,6 +189,8 @@ function makeContext(exec, c) {
     input: { metadata: {}, ...c.input },
     executionId: c.executionId ?? exec,
     skill: c.skill,
+    // The end user the platform authenticated (null: none); read-only, like the secrets.
+    user: c.user ? Object.freeze({ ...c.user }) : null,
     secrets: Object.freeze({ ...(c.secrets ?? {}) }),
     tools: {
       read: host('tools.read'),

@@ -9,7 +9,7 @@ from .context import SkillContext
 from .errors import AsporaError
 from .loader import skill_handler
 from .tools import tool
-from .types import BashResult, ChatResponse, FetchResponse, GrepMatch, SkillInfo, SkillInput, SkillResult, ToolCall, Usage
+from .types import BashResult, ChatResponse, FetchResponse, GrepMatch, SkillInfo, SkillInput, SkillResult, SkillUser, ToolCall, Usage
 
 __all__ = [
     "AsporaError",
@@ -21,6 +21,7 @@ __all__ = [
     "SkillInfo",
     "SkillInput",
     "SkillResult",
+    "SkillUser",
     "ToolCall",
     "Usage",
     "skill_handler",

@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Seque
 
 from .errors import AsporaError
 from .tools import ExportedTool, chat_with_tools, select_tools
-from .types import BashResult, ChatResponse, FetchResponse, GrepMatch, Message, SkillInfo, SkillInput, SkillResult, to_wire
+from .types import BashResult, ChatResponse, FetchResponse, GrepMatch, Message, SkillInfo, SkillInput, SkillResult, SkillUser, to_wire
 
 LEVELS = ("debug", "info", "warn", "error")
 
@@ -205,10 +205,13 @@ class SkillContext:
         input: SkillInput,
         secrets: Optional[Mapping[str, str]] = None,
         exported_tools: Sequence[ExportedTool] = (),
+        user: Optional[SkillUser] = None,
     ) -> None:
         self.input = input
         self.execution_id = execution_id
         self.skill = skill
+        # The end user (None: a service or schedule runs it); never taken from the input.
+        self.user = user
         # Only the secrets the skill declares (permissions.secrets) that the vault has; read-only.
         self.secrets: Mapping[str, str] = MappingProxyType(dict(secrets or {}))
         self.tools = FileTools(host)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 from .context import Metrics, SkillContext, check_metric
 from .errors import AsporaError
 from .tools import exported_tools
-from .types import SkillInfo, SkillInput, SkillResult, to_wire
+from .types import SkillInfo, SkillInput, SkillResult, SkillUser, to_wire
 
 ApiFake = Callable[..., Any]  # called with the call's arguments as keyword arguments; may be async
 ModelFake = Union[Mapping[str, Any], Callable[[Dict[str, Any]], Any]]
@@ -218,6 +218,16 @@ class _FakeHost:
         return await _settle(self._invoke(a["skill"], SkillInput.of(a["input"])))
 
 
+def _test_user(user: Union[str, Mapping[str, Any], None]) -> Optional[SkillUser]:
+    if user is None:
+        return None
+    d = {"email": user} if isinstance(user, str) else dict(user)
+    unknown = sorted(set(d) - {"id", "email", "name", "team", "role"})
+    if unknown or not d.get("email"):
+        raise TypeError(f"user= is an email or a dict of id, email, name, team, role (with an email){': not ' + ', '.join(unknown) if unknown else ''}")
+    return SkillUser.from_wire(d)
+
+
 def create_test_context(
     input: Union[SkillInput, Mapping[str, Any], None] = None,
     *,
@@ -229,19 +239,21 @@ def create_test_context(
     state: Optional[Mapping[str, Any]] = None,
     invoke: Optional[InvokeFake] = None,
     skill: Optional[Mapping[str, Any]] = None,
+    user: Union[str, Mapping[str, Any], None] = None,
     tools: Union[ModuleType, Iterable[Callable[..., Any]], None] = None,
     skill_dir: Union[str, bool, None] = None,
 ) -> TestContext:
     """A context for a handler under test.
 
-    input: a SkillInput or a dict (user_message/userMessage, user_id, domain, metadata);
+    input: a SkillInput or a dict (user_message/userMessage, domain, metadata);
     user_message= is a shorthand. apis: {api: {method: fn}}, fn called with keyword arguments
     (sync or async). model: {"content": …, "model": …, "toolCalls": […]} for every chat, or a
     function of the request dict returning a str or such a dict. files: {path: text} the handler
     may read (relative paths are the bundle's; "./x" and "/skill/x" find "x"). state: the skill
     state before the run. invoke: fn(skill, SkillInput) -> SkillResult or dict. skill: overrides
-    of domain/name/role/version. tools: the handler's module (or @tool functions) that
-    model.chat(tools=…) offers. skill_dir: the skill's own folder, which a read of a relative path
+    of domain/name/role/version. user: the end user (context.user), an email or a dict of
+    id/email/name/team/role (id defaults to the email); None (default): no user. tools: the
+    handler's module (or @tool functions) that model.chat(tools=…) offers. skill_dir: the skill's own folder, which a read of a relative path
     not in files= falls back to (default: ASPORA_SKILL_DIR, which aspora test sets; False: none).
     """
     skill_input = SkillInput.of(input, strict=True)
@@ -254,6 +266,7 @@ def create_test_context(
         host,
         execution_id="test-execution",
         skill=SkillInfo(**info),
+        user=_test_user(user),
         input=skill_input,
         secrets=secrets,
         exported_tools=exported_tools(tools) if tools is not None else (),

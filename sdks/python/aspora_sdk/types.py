@@ -43,11 +43,10 @@ class SkillInput:
     """What the skill was asked. ``metadata`` is always a dict (empty when not given)."""
 
     user_message: str = ""
-    user_id: Optional[str] = None
     domain: Optional[str] = None
     metadata: Dict[str, Any] = field(default_factory=dict)
 
-    _FIELDS = ("user_message", "user_id", "domain", "metadata")
+    _FIELDS = ("user_message", "domain", "metadata")
 
     @classmethod
     def of(cls, value: Union["SkillInput", Mapping[str, Any], None], strict: bool = False) -> "SkillInput":
@@ -59,12 +58,13 @@ class SkillInput:
         if strict:
             known = set(cls._FIELDS) | {camel(f) for f in cls._FIELDS}
             unknown = sorted(set(d) - known)
+            if "user_id" in unknown or "userId" in unknown:
+                raise TypeError("SkillInput has no user_id: the end user is context.user, which the platform authenticates (in a test: create_test_context(user=…))")
             if unknown:
                 raise TypeError(f"unknown SkillInput field(s) {', '.join(unknown)}: use {', '.join(cls._FIELDS)}")
         metadata = _pick(d, "metadata")
         return cls(
             user_message=_pick(d, "user_message", "") or "",
-            user_id=_pick(d, "user_id"),
             domain=_pick(d, "domain"),
             metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
         )
@@ -83,6 +83,27 @@ class SkillInfo:
     def from_wire(cls, d: Optional[Mapping[str, Any]]) -> "SkillInfo":
         d = d or {}
         return cls(domain=d.get("domain") or "", name=d.get("name") or "", role=d.get("role"), version=d.get("version") or "")
+
+
+@dataclass(frozen=True)
+class SkillUser:
+    """The end user an execution runs for: whom the platform authenticated, or the user a
+    channel's service token (with act-as) named; never read from the input. ``team`` is the
+    user's team for this run (the skill's owner team when the user is in it), ``role`` the role there."""
+
+    id: str
+    email: str
+    name: Optional[str] = None
+    team: Optional[str] = None
+    role: Optional[str] = None
+
+    @classmethod
+    def from_wire(cls, d: Optional[Mapping[str, Any]]) -> Optional["SkillUser"]:
+        """None when the execution has no user (a service, a schedule)."""
+        if not isinstance(d, Mapping) or not d.get("email"):
+            return None
+        email = str(d["email"])
+        return cls(id=str(d.get("id") or email), email=email, name=d.get("name"), team=d.get("team"), role=d.get("role"))
 
 
 @dataclass

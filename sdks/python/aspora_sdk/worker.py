@@ -33,7 +33,7 @@ from aspora_sdk.errors import AsporaError, ended_error  # noqa: E402
 from aspora_sdk.loader import HandlerLoadError, LoadedHandler, load_handler  # noqa: E402
 from aspora_sdk.output import CapturedOutput  # noqa: E402
 from aspora_sdk.tools import describe  # noqa: E402
-from aspora_sdk.types import SkillInfo, SkillInput, SkillResult, to_wire  # noqa: E402
+from aspora_sdk.types import SkillInfo, SkillInput, SkillResult, SkillUser, to_wire  # noqa: E402
 
 PROTOCOL = 1
 # Host calls of one execution in flight at once (the host refuses more): the rest wait here.
@@ -174,6 +174,7 @@ class Worker:
                 _ExecutionHost(self, exec_id),
                 execution_id=str(c.get("executionId") or exec_id),
                 skill=SkillInfo.from_wire(c.get("skill")),
+                user=SkillUser.from_wire(c.get("user")),
                 input=SkillInput.of(c.get("input")),
                 secrets=c.get("secrets") or {},
                 exported_tools=self._handler.tools,

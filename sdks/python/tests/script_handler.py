@@ -44,6 +44,8 @@ def echo(context: SkillContext, path: str) -> Any:
     scope, _, key = path.partition(".")
     if scope == "secrets":
         return context.secrets.get(key)
+    if scope == "user":  # None without a user
+        return getattr(context.user, key, None) if context.user else None
     source = {"input": context.input, "skill": context.skill}.get(scope)
     return to_wire(source).get(key) if source is not None else f"unknown scope {scope}"
 

@@ -6,7 +6,7 @@ import unittest
 
 import harness  # noqa: F401  (puts the SDK folder on sys.path)
 
-from aspora_sdk import AsporaError, SkillInput, SkillResult
+from aspora_sdk import AsporaError, SkillInput, SkillResult, SkillUser
 from aspora_sdk.testing import Call, LogEntry, create_test_context
 
 
@@ -23,7 +23,8 @@ class FakesTest(unittest.TestCase):
             raise AsporaError("BUDGET_EXCEEDED", "over")
 
         self.ctx = create_test_context(
-            input={"user_message": "refund p1", "userId": "u1", "metadata": {"id": "p1"}},
+            input={"user_message": "refund p1", "metadata": {"id": "p1"}},
+            user={"email": "sarah@example.com", "team": "ecm-ops", "role": "field"},
             secrets={"TOKEN": "t"},
             files={"DECISIONS.md": "# Decisions\nrefund under 50\n", "/shared/runbooks/r.md": "refund steps"},
             apis={"payments": {"get": get, "refund": refund, "broken": lambda **kw: {}["missing"]}},
@@ -33,13 +34,22 @@ class FakesTest(unittest.TestCase):
 
     def test_context_fields(self) -> None:
         ctx = self.ctx
-        self.assertEqual((ctx.input.user_message, ctx.input.user_id, ctx.input.domain, ctx.input.metadata), ("refund p1", "u1", None, {"id": "p1"}))
+        self.assertEqual((ctx.input.user_message, ctx.input.domain, ctx.input.metadata), ("refund p1", None, {"id": "p1"}))
+        self.assertEqual(ctx.user, SkillUser(id="sarah@example.com", email="sarah@example.com", team="ecm-ops", role="field"))
         self.assertEqual((ctx.skill.domain, ctx.skill.name, ctx.skill.role, ctx.skill.version), ("test", "skill", None, "0.0.0"))
         self.assertEqual(ctx.execution_id, "test-execution")
         self.assertEqual(ctx.secrets["TOKEN"], "t")
         with self.assertRaises(TypeError):
             ctx.secrets["TOKEN"] = "changed"  # type: ignore[index]
         self.assertNotIn("TOKEN", repr(ctx))
+
+    def test_user_is_none_without_one_and_never_an_input_field(self) -> None:
+        self.assertIsNone(create_test_context().user)
+        self.assertEqual(create_test_context(user="dinesh@example.com").user.email, "dinesh@example.com")
+        with self.assertRaisesRegex(TypeError, "context.user"):
+            create_test_context(input={"user_id": "sarah@example.com"})
+        with self.assertRaisesRegex(TypeError, "user="):
+            create_test_context(user={"mail": "typo@example.com"})
 
     def test_files(self) -> None:
         ctx = self.ctx

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
-import { checkSkillAgainstPlatform, fetchOffers } from '../platform-check.ts';
+import { checkSkillAgainstPlatform, fetchOffers, withTeamSecrets } from '../platform-check.ts';
 import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
 import { parseSkillRef as parseRef, type PublishResult } from '@aspora/api';
 
@@ -39,7 +39,7 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
           // Unreachable: the upload below says so, with what to do.
           if ('skipped' in offers && !offers.unreachable)
             printIssues([{ file: local.display, message: offers.skipped }], 'warning');
-          local.validation.issues.push(...checkSkillAgainstPlatform(local, offers));
+          local.validation.issues.push(...checkSkillAgainstPlatform(local, await withTeamSecrets(api, local, offers)));
         }
         if (local.validation.issues.length) {
           progress.fail();

@@ -85,7 +85,10 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       .command('run')
       .description("Run a deployed skill's handler in the platform's sandbox and print its result and execution id")
       .argument('<skill>', 'domain/name[@version]')
-      .option('--input <json>', 'the SkillInput as JSON: {"userMessage", "userId", "metadata"}')
+      .option(
+        '--input <json>',
+        'the SkillInput as JSON: {"userMessage", "metadata"} (the user is who you are logged in as)',
+      )
       .option('--input-file <file>', 'read the input JSON from a file (- for stdin)')
       .option('-m, --message <text>', 'the user message (overrides input.userMessage)')
       .option(
@@ -154,6 +157,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       r.workflowId && `workflow ${r.workflowId}`,
       `trigger ${r.trigger}`,
       r.userId && `user ${r.userId}`,
+      // A channel that acted for the user (a service token with act-as) is named beside them.
+      r.caller && r.caller !== r.userId && `called by ${r.caller}`,
     ].filter(Boolean);
     process.stderr.write(dim(`${bold(r.startedAt)} · ${links.join(' · ')}\n`));
   });

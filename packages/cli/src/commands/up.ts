@@ -43,7 +43,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
           hint: 'use --port 0 for any free port',
         });
       // The server's dependencies (PGlite, Hono, pg …) load only for `up`: other commands start fast.
-      const { platformConfigFromEnv, startPlatform, deployFolders, findSkillFolders } = await import(
+      const { platformConfigFromEnv, startPlatform, deployFolders, findSkillFolders, readAdminToken } = await import(
         '@aspora/platform'
       );
       // With the examples and no platform configuration of the user's own: the examples' platform
@@ -110,6 +110,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
           );
         }
       }
+      const login = await logInLocalCli(platform, readAdminToken(config.dataDir) ?? config.adminToken);
       // Since the process started: what the user waits for, imports included.
       const seconds = process.uptime().toFixed(2);
       if (json) {
@@ -123,6 +124,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
           store: platform.store.kind,
           examples,
           models: modelInfo,
+          login,
           readyInSeconds: Number(seconds),
         });
       } else {
@@ -150,6 +152,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
                 : [
                     `  ${yellow('no model provider')}: model calls fail; set OPENROUTER_API_KEY (or ASPORA_MODEL_BASE_URL)`,
                   ]),
+            loginLine(login),
             ...(platform.runtime.mode === 'none'
               ? [`${yellow('warning')} skills cannot run here: install bubblewrap (apt-get install bubblewrap)`]
               : []),
@@ -242,4 +245,46 @@ async function startModelStandIn(required: boolean): Promise<{ url: string; clos
   // recordLimit 0: a long-running platform must not keep every prompt the stand-in received.
   const s = await startOpenAIStub({ host: '127.0.0.1', recordLimit: 0 });
   return { url: s.url, close: () => s.close() };
+}
+
+function loginLine(l: LoginResult): string {
+  if (l.status === 'not-saved') return `  ${yellow('the local CLI is not logged in')}: ${l.reason}`;
+  const where = l.tokenFile ? ` ${dim(`(the admin's token is in ${l.tokenFile})`)}` : '';
+  return `  the local CLI is logged in as ${l.as}${where}`;
+}
+
+type LoginResult =
+  | { status: 'saved' | 'kept'; as: string; tokenFile?: string; credentials: string }
+  | { status: 'not-saved'; reason: string };
+
+/**
+ * Logs the local CLI in with the first admin's token, so `npm start` then `aspora list` works with
+ * no setup. A token already saved for this URL that this platform accepts is kept (someone logged
+ * in as another user); one it refuses (a data folder started afresh) is replaced.
+ */
+async function logInLocalCli(
+  platform: { url: string; config: { dataDir: string }; access: { auth: { check(t: string): Promise<object> } } },
+  token: string | undefined,
+): Promise<LoginResult> {
+  const { saveCredentials, savedToken, credentialsPath } = await import('../credentials.ts');
+  if (!token) return { status: 'not-saved', reason: 'no admin token in the data folder: aspora login --token <token>' };
+  try {
+    const saved = savedToken(platform.url);
+    if (saved) {
+      const r = (await platform.access.auth.check(saved)) as { principal?: { user?: { email: string } | null } };
+      if (r.principal)
+        return { status: 'kept', as: r.principal.user?.email ?? 'a service account', credentials: credentialsPath() };
+    }
+    const r = (await platform.access.auth.check(token)) as { principal?: { user?: { email: string } | null } };
+    const file = saveCredentials(platform.url, token);
+    const tokenFile = join(platform.config.dataDir, 'admin.token');
+    return {
+      status: 'saved',
+      as: r.principal?.user?.email ?? 'the admin',
+      ...(existsSync(tokenFile) ? { tokenFile } : {}),
+      credentials: file,
+    };
+  } catch (e) {
+    return { status: 'not-saved', reason: (e as Error).message };
+  }
 }

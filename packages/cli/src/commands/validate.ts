@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AsporaError } from '@aspora/sdk';
 import { common, type CommandContext } from '../program.ts';
 import { loadLocalSkill } from '../local-skill.ts';
-import { checkSkillAgainstPlatform, fetchOffers, type OffersAnswer } from '../platform-check.ts';
+import { checkSkillAgainstPlatform, fetchOffers, type OffersAnswer, withTeamSecrets } from '../platform-check.ts';
 import { dim, formatBytes, green, printIssues, printJson } from '../output.ts';
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
@@ -29,7 +29,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
           offers = await fetchOffers(ctx.client(cmd));
           if ('skipped' in offers && !json) process.stderr.write(`${dim('…')} ${offers.skipped}\n`);
         }
-        v.issues.push(...checkSkillAgainstPlatform(s, offers));
+        v.issues.push(...checkSkillAgainstPlatform(s, await withTeamSecrets(ctx.client(cmd), s, offers)));
       }
       const cfg = v.manifest?.config.skill;
       results.push({

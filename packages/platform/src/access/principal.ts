@@ -48,7 +48,7 @@ export function callerLabel(p: Principal): string {
  * public: any token; internal: a member of any team of the organisation (or a team's service
  * account); private: the owner team's members and service accounts, and admins.
  */
-export function canSee(p: Principal, s: Owned): boolean {
+export function canSee(p: Pick<Principal, 'admin' | 'teams'>, s: Owned): boolean {
   if (p.admin || s.visibility === 'public') return true;
   if (s.visibility === 'internal') return p.teams.size > 0;
   return p.teams.has(s.ownerTeam);

@@ -21,7 +21,7 @@ const TOKEN_PARAMS = ['token', 'access_token', 'api_key', 'apikey', 'key', 'auth
 export interface AccessDeps {
   access: AccessControl;
   limiter: RateLimiter;
-  /** Called on every refusal, for the audit log. */
+  /** Called on every refusal of a request without a valid token, for the audit log. */
   onDenied?: (d: { who: string; route: string; reason: string; principal?: Principal }) => void;
 }
 
@@ -38,7 +38,11 @@ export function installAccess(app: OpenAPIHono, deps: AccessDeps, skip: Readonly
   for (const spec of Object.values(routes)) {
     if (skip.has(spec.path)) continue;
     const path = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    app.on(spec.method.toUpperCase(), path, guard(spec['x-aspora-access'], `${spec.method.toUpperCase()} ${spec.path}`, deps));
+    app.on(
+      spec.method.toUpperCase(),
+      path,
+      guard(spec['x-aspora-access'], `${spec.method.toUpperCase()} ${spec.path}`, deps),
+    );
   }
 }
 
@@ -56,7 +60,9 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
       throw new AsporaError(
         'UNAUTHORIZED',
         header ? 'the Authorization header is not a bearer token' : 'this route requires a token',
-        { hint: 'send Authorization: Bearer <token> (aspora login keeps one for the CLI; aspora up logs the local CLI in)' },
+        {
+          hint: 'send Authorization: Bearer <token> (aspora login keeps one for the CLI; aspora up logs the local CLI in)',
+        },
       );
     }
     const auth = deps.access.auth;
@@ -80,9 +86,9 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
     const p = r.principal;
     const allowed = access === 'any' || (access === 'admin' ? isAdmin(p) : hasScope(p, access));
     if (!allowed) {
-      const rule = access === 'admin' ? 'admins only (an admin’s token with the admin scope)' : `needs the ${access} scope`;
-      deps.onDenied?.({ who: source, route, reason: rule, principal: p });
-      throw forbidden(p, 'call', route, rule);
+      const rule =
+        access === 'admin' ? 'admins only (an admin’s token with the admin scope)' : `needs the ${access} scope`;
+      throw forbidden(p, 'call', route, rule); // audited with every FORBIDDEN, in app.ts
     }
     setCaller(c, p);
     await next();

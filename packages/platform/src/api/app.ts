@@ -11,11 +11,15 @@ import { bundleRoutes } from './routes/bundles.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { installAccess } from './access-middleware.ts';
 import { accessRoutes } from './routes/access.ts';
+import { callerLabel } from '../access/principal.ts';
+import { callerOfOptional } from './caller.ts';
 import { OPENAI_PATHS, openaiError } from './openai/errors.ts';
 import { openaiRoutes } from './openai/routes.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { secretRoutes } from './routes/secrets.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -42,6 +46,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
 
   // OpenAI clients read OpenAI's error envelope; everything else gets the platform's.
   app.onError((err, c) => {
+    // A denial of a known caller (a scope, a visibility or ownership rule, a token rule) is audited.
+    if (err instanceof AsporaError && err.code === 'FORBIDDEN') {
+      const p = callerOfOptional(c);
+      deps.recordAudit(c, 'access.denied', `${c.req.method} ${c.req.path}`, { reason: err.message }, 'denied');
+      if (!p) deps.log.warn({ path: c.req.path }, 'a denial without a caller');
+    }
     if (!OPENAI_PATHS.includes(c.req.path)) return errorResponse(c, err, deps.log);
     const e = toAsporaError(err);
     if (e.details?.errorId) deps.log.error({ err, path: c.req.path, errorId: e.details.errorId }, 'request failed');
@@ -62,13 +72,37 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     {
       access: deps.access,
       limiter: deps.limiter,
-      onDenied: (d) => deps.log.info({ source: d.who, route: d.route, reason: d.reason }, 'access denied'),
+      onDenied: (d) => {
+        deps.log.info({ source: d.who, route: d.route, reason: d.reason }, 'access denied');
+        // Every denial is audited, up to 60 a minute per source: a flood of refused requests
+        // cannot flood the log (the rest are counted in the structured log above).
+        void deps.limiter.hit(`audit-denied:${d.who}`, 60, 60_000).then((r) => {
+          if (r.allowed)
+            void deps.audit.record({
+              actor: d.principal ? callerLabel(d.principal) : `anonymous@${d.who}`,
+              action: 'access.denied',
+              target: d.route,
+              outcome: 'denied',
+              details: { reason: d.reason, source: d.who },
+            });
+        });
+      },
     },
     new Set(deps.metricsElsewhere ? [routes.prometheus.path] : []),
   );
   // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
   app.use(
     '/v1/skills/*',
+    bodyLimit({
+      maxSize: deps.limits.maxJsonBytes,
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+      },
+    }),
+  );
+  // A team's secret values (and its other bodies) are bounded before the depth check reads them whole.
+  app.use(
+    '/v1/teams/*',
     bodyLimit({
       maxSize: deps.limits.maxJsonBytes,
       onError: () => {
@@ -97,6 +131,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   gatewayRoutes(app, deps);
   observeRoutes(app, deps);
   platformRoutes(app, deps);
+  auditRoutes(app, deps);
+  secretRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);
 

@@ -14,6 +14,8 @@ import type { Context } from 'hono';
 import type { AccessControl } from '../access/index.ts';
 import type { SkillAccess } from '../access/skill-access.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
+import type { AuditLog } from '../audit/log.ts';
+import type { TeamSecrets } from '../secrets/team-secrets.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -31,6 +33,8 @@ export interface ApiDeps {
   rollups: RollupJob;
   /** Live log lines of every platform process (Redis pub/sub) or of this one. */
   liveLogs: LiveLogs;
+  /** Who did what: deploys, token, team, secret and budget changes, denials (names, never values). */
+  audit: AuditLog;
   log: Logger;
   /** Teams, users, tokens: every route but the open ones authenticates its caller through it. */
   access: AccessControl;
@@ -40,6 +44,8 @@ export interface ApiDeps {
   limiter: RateLimiter;
   /** Appends to the audit log (never awaited by the answer; failures are logged). */
   recordAudit: AuditHook;
+  /** Teams' own secrets, sealed (routes/secrets.ts). */
+  teamSecrets: TeamSecrets;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
   metricsElsewhere?: boolean;
   limits: { maxBundleBytes: number; maxJsonBytes: number };

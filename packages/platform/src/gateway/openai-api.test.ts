@@ -232,7 +232,7 @@ describe('an OpenAI client, unchanged', () => {
     const strict = await startOpenAIStub({ models: ['only/this'] });
     const q = await tempPlatform({ platformYaml: yaml(strict.url) });
     try {
-      const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: q.token, maxRetries: 0 });
       // A name the gateway knows that the provider does not serve: the provider's 404, not another model.
       await assert.rejects(
         c.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
@@ -429,7 +429,7 @@ describe('fallback, retries, breaker, deadline', () => {
     try {
       stub.reset();
       stub.behave('openai/gpt-4o', { failRate: 0.3, seed: 7 });
-      const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const c = new OpenAI({ baseURL: `${q.url}/v1`, apiKey: q.token, maxRetries: 0 });
       let ok = 0;
       for (let batch = 0; batch < 20; batch++) {
         const rs = await Promise.allSettled(

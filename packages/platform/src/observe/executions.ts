@@ -1,5 +1,5 @@
 /**
- * Execution records: what ran (skill, version, trigger, user, workflow, parent), when, how it
+ * Execution records: what ran (skill, version, trigger, user and caller, workflow, parent), when, how it
  * ended, its logs, host calls and model usage. Written by the recorder (recorder.ts); read here.
  */
 import type { Db } from '../db/index.ts';
@@ -72,6 +72,7 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     environment: r.environment,
     trigger: r.trigger_type,
     userId: r.user_id,
+    caller: r.caller ?? null,
     workflowId: r.workflow_id,
     parentExecutionId: r.parent_execution_id,
     startedAt: iso(r.started_at)!,

@@ -81,7 +81,7 @@ export async function listFeedback(
   if (o.corrections) where.push('f.correction IS NOT NULL');
   params.push(Math.min(Math.max(o.limit ?? 50, 1), 10_000));
   const rows = await db.query<Record<string, any>>(
-    `SELECT f.*, s.domain, s.name, e.input, e.result, e.error_code, e.error_message FROM feedback f
+    `SELECT f.*, s.domain, s.name, e.input, e.result, e.error_code, e.error_message, e.user_id FROM feedback f
        JOIN skills s ON s.id = f.skill_id JOIN executions e ON e.id = f.execution_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY f.created_at DESC, f.id DESC LIMIT $${params.length}`,
     params,
@@ -96,6 +96,7 @@ export async function listFeedback(
     createdAt: new Date(r.created_at).toISOString(),
     input: r.input,
     result: r.result,
+    userId: r.user_id ?? null,
     error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
   }));
 }
@@ -105,7 +106,7 @@ export function promptfooCases(ref: string, items: FeedbackRecord[]): string {
   const cases = items
     .filter((f) => f.correction)
     .map((f) => {
-      const input = (f.input ?? {}) as { userMessage?: string; metadata?: unknown; userId?: string };
+      const input = (f.input ?? {}) as { userMessage?: string; metadata?: unknown };
       const previous =
         (f.result as { message?: string } | null)?.message ??
         (f.error ? `${f.error.code}: ${f.error.message}` : undefined);
@@ -114,7 +115,6 @@ export function promptfooCases(ref: string, items: FeedbackRecord[]): string {
         vars: {
           userMessage: input.userMessage ?? '',
           metadata: input.metadata ?? {},
-          ...(input.userId ? { userId: input.userId } : {}),
         },
         assert: [{ type: 'llm-rubric', value: f.correction }],
         metadata: {
@@ -123,6 +123,8 @@ export function promptfooCases(ref: string, items: FeedbackRecord[]): string {
           rating: f.rating,
           author: f.author,
           createdAt: f.createdAt,
+          // The execution's end user (the input names no user: anyone could write one there).
+          ...(f.userId ? { user: f.userId } : {}),
           ...(previous ? { previousOutput: previous } : {}),
         },
       };

@@ -116,6 +116,7 @@ for (const backend of BACKENDS) {
         environment: 'production',
         trigger: 'api',
         userId: null,
+        caller: null,
         workflowId: null,
         parentExecutionId: null,
         startedAt: now,

@@ -41,6 +41,7 @@ describe('execution recorder', () => {
       environment: 'production',
       trigger: 'api',
       userId: null,
+      caller: null,
       workflowId: null,
       parentExecutionId: null,
       startedAt: now,

@@ -44,6 +44,7 @@ import { makeWorkerDirs, scratchRoot } from './sandbox/scratch.ts';
 import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
+import { callerOf, endUserOf, type ExecutionUser } from './end-user.ts';
 
 export interface RuntimeDeps {
   registry: SkillRegistry;
@@ -83,7 +84,10 @@ export interface RunRequest {
   environment?: 'staging' | 'production';
   version?: string;
   trigger?: string;
-  userId?: string;
+  /** The end user the execution runs for (the authenticated caller, or whom an act-as token names); none: no user. */
+  user?: ExecutionUser;
+  /** Who called: a user's email or `service:<team>/<token>`; differs from the user when a channel acts on a user's behalf. */
+  caller?: string;
   workflowId?: string;
   parentExecutionId?: string;
   /** A child execution continues its parent's trace. */
@@ -239,16 +243,21 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       metadata: obj(req.input.metadata),
       domain: typeof req.input.domain === 'string' ? req.input.domain : domain,
     };
-    const secrets = this.#vault.pick(prepared.perms.secrets);
+    // Its owner team's own secrets first, then the platform's (a cached lookup: no query per run).
+    const secrets = await this.#vault.forSkill(v.ownerTeam, prepared.perms.secrets);
     // Every secret handed to this execution (and its parent's) and every platform credential: scrubbed from all it records.
     const redactor = this.#redactor(secrets, req.redactor);
+    // The end user as the handler sees it: its five fields, each bounded.
+    const user = req.user ? endUserOf(req.user) : null;
     const record: ExecutionRecord = {
       id: randomUUID(),
       ref: loaded.ref,
       version: v.version,
       environment: req.version ? null : (req.environment ?? 'production'),
       trigger: req.trigger ?? 'api',
-      userId: typeof input.userId === 'string' ? redactor.text(input.userId) : (req.userId ?? null),
+      // Who the platform authenticated, never a field of the input (anyone can write one there).
+      userId: user?.email || null,
+      caller: callerOf(req.caller),
       workflowId: req.workflowId ?? null,
       parentExecutionId: req.parentExecutionId ?? null,
       startedAt: new Date().toISOString(),
@@ -273,6 +282,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       version: v.version,
       trigger: record.trigger,
       userId: record.userId,
+      caller: record.caller,
       workflowId: record.workflowId,
       startTime: Date.parse(record.startedAt),
       ...(req.traceParent ? { parent: req.traceParent } : {}),
@@ -335,7 +345,13 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       };
       outcome = await worker.execute(
         record.id,
-        { executionId: record.id, input, skill: { domain, name, role: v.role, version: v.version }, secrets },
+        {
+          executionId: record.id,
+          input,
+          skill: { domain, name, role: v.role, version: v.version },
+          user,
+          secrets,
+        },
         {
           call: this.#guarded(
             hostCalls(

@@ -24,6 +24,8 @@ export interface TestSkill {
   permissions?: string;
   timeout?: string;
   memory?: string;
+  /** owner_team (test-team by default). */
+  ownerTeam?: string;
   extra?: Record<string, string>;
 }
 
@@ -46,7 +48,7 @@ triggers:
     patterns: ["${s.name}"]
 permissions:
 ${s.permissions ?? '  tools: [Read]'}
-owner_team: test-team
+owner_team: ${s.ownerTeam ?? 'test-team'}
 `;
   const files: Record<string, string> = {
     'aspora.config.yaml': config,

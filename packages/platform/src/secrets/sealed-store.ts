@@ -38,6 +38,14 @@ function checkName(name: string): void {
     });
 }
 
+/** A stored secret as listed: never its value. */
+export interface SecretEntry {
+  name: string;
+  updatedAt: string;
+  /** Who last set it (a user's email, service:<team>/<token>); null when unknown. */
+  updatedBy: string | null;
+}
+
 export class SealedSecretStore {
   /** Unwrapped data keys by id: one unwrap per key per process, not per read. */
   readonly #keys = new Map<string, Buffer>();
@@ -47,16 +55,20 @@ export class SealedSecretStore {
     private readonly ring: KeyRing,
   ) {}
 
-  async set(team: string, name: string, value: string): Promise<void> {
+  /** Seals and stores the value; `by` (who set it, as callerLabel names them) is kept beside it. */
+  async set(team: string, name: string, value: string, by: string | null = null): Promise<SecretEntry> {
     checkTeam(team);
     checkName(name);
     const dk = await this.#activeKey(team);
     const v = sealSecret(dk, team, name, value);
-    await this.db.query(
-      `INSERT INTO vault_secrets (team, name, key_id, sealed) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (team, name) DO UPDATE SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed, updated_at = now()`,
-      [team, name, v.keyId, v.sealed],
+    const [row] = await this.db.query<{ updated_at: Date | string; updated_by: string | null }>(
+      `INSERT INTO vault_secrets (team, name, key_id, sealed, updated_by) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (team, name) DO UPDATE
+         SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed, updated_by = EXCLUDED.updated_by, updated_at = now()
+       RETURNING updated_at, updated_by`,
+      [team, name, v.keyId, v.sealed, by?.slice(0, 300) ?? null],
     );
+    return { name, updatedAt: new Date(row!.updated_at).toISOString(), updatedBy: row!.updated_by };
   }
 
   async get(team: string, name: string): Promise<string | undefined> {
@@ -82,14 +94,48 @@ export class SealedSecretStore {
     );
   }
 
-  /** The names a team has, with when each was last set; never a value. */
-  async names(team: string): Promise<{ name: string; updatedAt: string }[]> {
+  /**
+   * Every secret of a team, opened: one query for a handler's lookups (the vault caches the
+   * result). A value that does not open is its error, not a failure of the whole team: only a
+   * handler that declares that name is refused.
+   */
+  async all(team: string): Promise<Map<string, string | AsporaError>> {
     checkTeam(team);
-    const rows = await this.db.query<{ name: string; updated_at: Date | string }>(
-      'SELECT name, updated_at FROM vault_secrets WHERE team = $1 ORDER BY name',
+    const rows = await this.db.query<KeyRow & { name: string; sealed: Uint8Array; key_id: string }>(
+      `SELECT s.name, s.sealed, s.key_id, k.id, k.team, k.master_id, k.wrapped
+         FROM vault_secrets s JOIN vault_data_keys k ON k.id = s.key_id
+        WHERE s.team = $1`,
       [team],
     );
-    return rows.map((r) => ({ name: r.name, updatedAt: new Date(r.updated_at).toISOString() }));
+    const out = new Map<string, string | AsporaError>();
+    for (const row of rows) {
+      try {
+        const dk = { id: row.id, key: this.#unwrap(toWrapped(row)) };
+        out.set(row.name, openSecret(dk, team, row.name, { keyId: row.key_id, sealed: Buffer.from(row.sealed) }));
+      } catch (e) {
+        out.set(
+          row.name,
+          e instanceof AsporaError
+            ? e
+            : new AsporaError('INTERNAL', `secret ${row.name} of team ${team} does not open`),
+        );
+      }
+    }
+    return out;
+  }
+
+  /** The names a team has, with when and by whom each was last set; never a value. */
+  async names(team: string): Promise<SecretEntry[]> {
+    checkTeam(team);
+    const rows = await this.db.query<{ name: string; updated_at: Date | string; updated_by: string | null }>(
+      'SELECT name, updated_at, updated_by FROM vault_secrets WHERE team = $1 ORDER BY name',
+      [team],
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      updatedAt: new Date(r.updated_at).toISOString(),
+      updatedBy: r.updated_by,
+    }));
   }
 
   /**

@@ -3,11 +3,14 @@
  * A skill receives just the secrets it declares (permissions.secrets) that the vault has; API
  * credentials never reach a handler at all — the host adds them to the outgoing request; the
  * vault refuses them to handlers (`reserved`) even when a skill declares one.
- * Sources: aspora.platform.yaml `secrets:` (env / file / value), then ASPORA_SECRET_<NAME>.
+ * Sources, for a skill's handler: its owner team's own secret (the encrypted vault, team-secrets.ts)
+ * first, then the platform's: values fixed by the embedder, aspora.platform.yaml `secrets:`
+ * (env / file / value), then ASPORA_SECRET_<NAME>. Another team's secret never reaches it.
  */
 import { readFileSync } from 'node:fs';
 import type { PlatformFile, SecretSource } from '../config/platform-file.ts';
 import type { SecretValue } from './redactor.ts';
+import type { TeamSecrets } from './team-secrets.ts';
 
 /** The secrets the platform itself uses (API auth, model provider keys, notifiers): never a handler's. */
 export function platformCredentialNames(f: PlatformFile): Set<string> {
@@ -24,15 +27,17 @@ export class SecretVault {
   constructor(
     private readonly sources: Record<string, SecretSource> = {},
     private readonly env: NodeJS.ProcessEnv = process.env,
-    /** Fixed values (tests, embedded use); win over everything else. */
+    /** Fixed values (tests, embedded use); win over the platform's other sources. */
     private readonly fixed: Record<string, string> = {},
     /** The platform's own credentials (platformCredentialNames): pick() never hands them out. */
     readonly reserved: ReadonlySet<string> = new Set(),
+    /** Teams' own secrets (the encrypted vault); without it, handlers get the platform's only. */
+    readonly teams?: TeamSecrets,
   ) {}
 
   /** The same vault with some values fixed on top (tests, embedded use). */
   withFixed(values: Record<string, string>): SecretVault {
-    return new SecretVault(this.sources, this.env, { ...this.fixed, ...values }, this.reserved);
+    return new SecretVault(this.sources, this.env, { ...this.fixed, ...values }, this.reserved, this.teams);
   }
 
   get(name: string): string | undefined {
@@ -69,6 +74,23 @@ export class SecretVault {
     for (const n of names) {
       if (this.reserved.has(n)) continue;
       const v = this.get(n);
+      if (v !== undefined) out[n] = v;
+    }
+    return out;
+  }
+
+  /**
+   * name → value for a handler of a skill owned by `team`: the team's own secret where it has one,
+   * else the platform's (pick). Reserved names never; no team (an unowned skill), the platform's only.
+   * A declared secret of the team that does not open fails the run rather than fall back silently.
+   */
+  async forSkill(team: string | null, names: readonly string[]): Promise<Record<string, string>> {
+    const wanted = names.filter((n) => !this.reserved.has(n));
+    const own = team && this.teams && wanted.length ? await this.teams.values(team) : undefined;
+    const out: Record<string, string> = {};
+    for (const n of wanted) {
+      const v = own?.get(n) ?? this.pick([n])[n];
+      if (typeof v === 'object') throw v;
       if (v !== undefined) out[n] = v;
     }
     return out;

@@ -66,10 +66,6 @@ export const NOT_ACTED_ON: readonly NotActedOn[] = [
   { path: 'versioning.canary_percentage', why: 'an environment runs one version; there is no traffic split' },
   { path: 'versioning.canary_strategy', why: 'an environment runs one version; there is no canary or shadow run' },
   { path: 'versioning.shadow_config', why: 'there is no shadow run to compare' },
-  {
-    path: 'visibility',
-    why: 'every caller with access to the platform sees every skill; nothing filters by visibility',
-  },
   { path: 'cost_center', why: 'stored and shown, but no cost report groups by cost center' },
 ];
 

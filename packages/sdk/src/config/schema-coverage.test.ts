@@ -47,6 +47,7 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'monitoring.custom_metrics[].name': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
   'monitoring.custom_metrics[].type': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
   owner_team: { module: 'packages/platform/src/gateway/budget/control.ts', key: 'ownerTeam' },
+  visibility: { module: 'packages/platform/src/access/skill-access.ts' },
 };
 
 // --- walking the zod v4 schema ---

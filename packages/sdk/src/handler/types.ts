@@ -5,7 +5,6 @@
  */
 export interface SkillInput {
   userMessage: string;
-  userId?: string;
   domain?: string;
   metadata: Record<string, unknown>;
 }
@@ -97,10 +96,26 @@ export interface SkillLogger {
 /** `context.apis.<api>.<method>(args)`: APIs declared in aspora.platform.yaml and allowed by permissions.apis. */
 export type ApiClients = Record<string, Record<string, (args?: Record<string, unknown>) => Promise<unknown>>>;
 
+/**
+ * The end user an execution runs for: whom the platform authenticated, or the user a channel's
+ * service token (with act-as) named. Never read from the input, which anyone can write.
+ */
+export interface SkillUser {
+  id: string;
+  /** Names the user (records, traces, row rules such as "Assigned Agent = {user.email}"). */
+  email: string;
+  name: string | null;
+  /** The user's team for this run (the skill's owner team when the user is in it) and role there. */
+  team: string | null;
+  role: string | null;
+}
+
 export interface SkillContext {
   input: SkillInput;
   executionId: string;
   skill: { domain: string; name: string; role?: string; version: string };
+  /** The end user, or null when there is none (a service, a schedule, a run without act-as). */
+  user: SkillUser | null;
   tools: ToolLibrary;
   apis: ApiClients;
   secrets: Record<string, string>;

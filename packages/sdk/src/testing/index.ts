@@ -14,6 +14,7 @@ import type {
   SkillInput,
   SkillResult,
   SkillTools,
+  SkillUser,
   ToolCall,
   ToolDefinition,
 } from '../handler/types.ts';
@@ -45,6 +46,8 @@ export interface TestContextOptions {
   secrets?: Record<string, string>;
   state?: Record<string, unknown>;
   skill?: Partial<SkillContext['skill']>;
+  /** The end user (`context.user`): an email, or the fields to set (id defaults to the email). Default: none (null). */
+  user?: string | (Partial<SkillUser> & { email: string }) | null;
   invoke?: (skill: string, input: Partial<SkillInput>) => Promise<SkillResult>;
 }
 
@@ -188,6 +191,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     input: { userMessage: '', metadata: {}, ...opts.input } as SkillInput,
     executionId: 'test-execution',
     skill: { domain: 'test', name: 'skill', version: '0.0.0', ...opts.skill },
+    user: testUser(opts.user),
     secrets: { ...(opts.secrets ?? {}) },
     tools: {
       async read({ path }) {
@@ -258,4 +262,11 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     written,
   };
   return ctx;
+}
+
+/** context.user from the test's option: the platform's shape, with every field present. */
+function testUser(u: TestContextOptions['user']): SkillUser | null {
+  if (!u) return null;
+  const o = typeof u === 'string' ? { email: u } : u;
+  return { id: o.id ?? o.email, email: o.email, name: o.name ?? null, team: o.team ?? null, role: o.role ?? null };
 }

@@ -35,8 +35,10 @@ type APIFunc = func(args map[string]interface{}) (interface{}, error)
 
 // Options describe the fake world a handler runs in. Every field is optional.
 type Options struct {
-	Input   aspora.SkillInput
-	Skill   aspora.SkillInfo // default test/skill 0.0.0
+	Input aspora.SkillInput
+	Skill aspora.SkillInfo // default test/skill 0.0.0
+	// User is the end user (ctx.User); nil: none. ID defaults to the Email.
+	User    *aspora.User
 	Secrets map[string]string
 	// Files the handler may read, by the path it reads them with. Relative paths are the bundle's;
 	// "./x" and "/skill/x" find "x".
@@ -87,7 +89,15 @@ func NewContext(opts Options) *aspora.SkillContext {
 	if skill.Name == "" {
 		skill = aspora.SkillInfo{Domain: "test", Name: "skill", Version: "0.0.0"}
 	}
-	return aspora.NewContext(h, "test-execution", skill, opts.Input, opts.Secrets)
+	ctx := aspora.NewContext(h, "test-execution", skill, opts.Input, opts.Secrets)
+	if opts.User != nil {
+		u := *opts.User // the handler's copy: a test's Options stay as written
+		if u.ID == "" {
+			u.ID = u.Email
+		}
+		ctx.User = &u
+	}
+	return ctx
 }
 
 // HostOf returns the fake host of a context made by NewContext (nil for any other context).

@@ -80,6 +80,21 @@ func TestFakesAnswerAndRecord(t *testing.T) {
 	}
 }
 
+func TestUserIsNilWithoutOneAndACopyWithOne(t *testing.T) {
+	if ctx := asporatest.NewContext(asporatest.Options{}); ctx.User != nil {
+		t.Fatalf("no user given: ctx.User = %+v", ctx.User)
+	}
+	given := &aspora.User{Email: "sarah@example.com", Team: "ecm-ops", Role: "field"}
+	ctx := asporatest.NewContext(asporatest.Options{User: given})
+	if *ctx.User != (aspora.User{ID: "sarah@example.com", Email: "sarah@example.com", Team: "ecm-ops", Role: "field"}) {
+		t.Fatalf("ctx.User = %+v", ctx.User)
+	}
+	ctx.User.Email = "changed@example.com"
+	if given.Email != "sarah@example.com" || given.ID != "" {
+		t.Fatalf("the handler changed the test's Options: %+v", given)
+	}
+}
+
 func TestInvokeFake(t *testing.T) {
 	ctx := asporatest.NewContext(asporatest.Options{Invoke: func(skill string, in aspora.SkillInput) (*aspora.SkillResult, error) {
 		return &aspora.SkillResult{Success: true, Message: skill + ":" + in.UserMessage, Confidence: 0.7}, nil

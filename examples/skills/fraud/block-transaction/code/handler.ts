@@ -2,9 +2,11 @@
 import type { AsporaSkillHandler, SkillContext, SkillResult, SkillTools } from '@aspora/sdk';
 
 export const handler: AsporaSkillHandler = async (context: SkillContext): Promise<SkillResult> => {
-  // 1. Access skill inputs
+  // 1. Access skill inputs, and the end user the platform authenticated (null: a service or schedule)
   // biome-ignore lint/correctness/noUnusedVariables: the reference handler shows what the input carries
-  const { userMessage, userId, domain } = context.input;
+  const { userMessage, domain } = context.input;
+  // biome-ignore lint/correctness/noUnusedVariables: the reference handler shows who it runs for
+  const user = context.user;
 
   // 2. Access tools (Read, Write, Bash, etc.)
   // biome-ignore lint/correctness/noUnusedVariables: the reference handler shows how a skill reads its own files

@@ -27,7 +27,15 @@ export function monthsUntil(date: string, now = new Date()): number {
 }
 
 export const handler: SkillHandler = async (context) => {
-  const { userMessage, userId } = context.input;
+  const { userMessage } = context.input;
+  // The customer is whom the platform authenticated (or a channel acted for), never an id in the input.
+  const userId = context.user?.email;
+  if (!userId)
+    return {
+      success: false,
+      message: 'Planning a goal needs a signed-in customer: ask through the app, which acts for you.',
+      confidence: 1,
+    };
   const profile = (await context.apis.user_profile_api.getProfile({ userId })) as {
     homeCurrency: string;
     medianMonthlySurplus: number;

@@ -1,4 +1,4 @@
-import type { SkillHandler } from '@aspora/sdk';
+import type { SkillContext, SkillHandler } from '@aspora/sdk';
 
 type Risk = 'conservative' | 'balanced' | 'growth';
 type Mix = { equity: number; debt: number; gold: number; cash: number };
@@ -42,15 +42,25 @@ export function drift(target: Mix, current: Mix): Partial<Mix> {
   return out;
 }
 
+type Profile = { riskProfile?: Risk; emergencyFundMonths: number; holdingsPct: Mix; shariah?: boolean };
+
+/** The customer's profile, or null when there is no signed-in customer or the profile service has none. */
+async function profileOf(context: SkillContext, userId: string | undefined): Promise<Profile | null> {
+  if (!userId) return null;
+  try {
+    return (await context.apis.user_profile_api.getProfile({ userId })) as Profile;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'NOT_FOUND') return null;
+    throw e;
+  }
+}
+
 export const handler: SkillHandler = async (context) => {
-  const { userId, userMessage, metadata } = context.input;
-  const profile = (await context.apis.user_profile_api.getProfile({ userId })) as {
-    riskProfile?: Risk;
-    emergencyFundMonths: number;
-    holdingsPct: Mix;
-    shariah?: boolean;
-  };
-  if (!profile.riskProfile) {
+  const { userMessage, metadata } = context.input;
+  // The customer is whom the platform authenticated (or the app acted for), never an id in the input.
+  const userId = context.user?.email;
+  const profile = await profileOf(context, userId);
+  if (profile && !profile.riskProfile) {
     return {
       success: true,
       message:
@@ -60,17 +70,20 @@ export const handler: SkillHandler = async (context) => {
       confidence: 0.8,
     };
   }
+  // Without a profile: the general balanced mix, said to be general (no holdings, no goal).
+  const risk: Risk = profile?.riskProfile ?? 'balanced';
   const goalId = metadata?.goalId as string | undefined;
-  const goal = goalId
-    ? ((await context.apis.wealth_goals_db.getGoal({ userId, goalId })) as {
-        name: string;
-        horizonMonths: number;
-        targetCurrency: string;
-      })
-    : null;
+  const goal =
+    profile && goalId
+      ? ((await context.apis.wealth_goals_db.getGoal({ userId, goalId })) as {
+          name: string;
+          horizonMonths: number;
+          targetCurrency: string;
+        })
+      : null;
   const horizon = goal?.horizonMonths ?? 60;
-  const target = baseMix(horizon, profile.riskProfile);
-  const moves = drift(target, profile.holdingsPct);
+  const target = baseMix(horizon, risk);
+  const moves = profile ? drift(target, profile.holdingsPct) : {};
 
   const reply = await context.model.chat({
     messages: [
@@ -78,17 +91,18 @@ export const handler: SkillHandler = async (context) => {
         role: 'system',
         content:
           'Explain this allocation in the SKILL.md format: asset classes only, never product names, 3-5 "why" bullets, one main risk. ' +
-          `${profile.emergencyFundMonths < 3 ? 'Emergency fund is under 3 months: recommend topping up cash first. ' : ''}${profile.shariah ? 'Use Shariah-compliant asset classes. ' : ''}`,
+          `${profile ? '' : 'There is no customer profile: say this is a general mix for a balanced investor, and that signing in through the app makes it theirs. '}` +
+          `${profile && profile.emergencyFundMonths < 3 ? 'Emergency fund is under 3 months: recommend topping up cash first. ' : ''}${profile?.shariah ? 'Use Shariah-compliant asset classes. ' : ''}`,
       },
       {
         role: 'user',
         content: JSON.stringify({
           question: userMessage,
           goal,
-          risk: profile.riskProfile,
+          risk,
           horizon,
           target,
-          current: profile.holdingsPct,
+          current: profile?.holdingsPct ?? null,
           drift: moves,
         }),
       },
@@ -98,10 +112,16 @@ export const handler: SkillHandler = async (context) => {
     ? reply.content
     : `${reply.content}\n${DISCLAIMER}`;
   context.log.info('allocation suggested', {
-    userId,
+    userId: userId ?? null,
+    personalised: !!profile,
     horizon,
-    risk: profile.riskProfile,
+    risk,
     rebalance: Object.keys(moves).length,
   });
-  return { success: true, message, data: { target, drift: moves, horizon }, confidence: 0.85 };
+  return {
+    success: true,
+    message,
+    data: { target, drift: moves, horizon, personalised: !!profile },
+    confidence: profile ? 0.85 : 0.6,
+  };
 };

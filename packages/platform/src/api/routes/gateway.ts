@@ -34,7 +34,7 @@ export function gatewayRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const p = callerOf(c);
     const visible = await deps.skillAccess.visibleTo(p);
     // Rows of skills the caller may not see are left out; calls attributed to no skill are admins'.
-    const rows = gateway.stats.rows().filter((r) => (r.skill && r.skill.includes('/') ? visible(r.skill) : p.admin));
+    const rows = gateway.stats.rows().filter((r) => (r.skill?.includes('/') ? visible(r.skill) : p.admin));
     return c.json({ rows, openCircuits: gateway.openCircuits() }, 200);
   });
 }

@@ -51,7 +51,10 @@ export function skillRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const p = callerOf(c);
     const ref = `${domain}/${name}`;
     await skillAccess.requireManage(p, ref, 'roll back');
-    const d = await publisher.rollback(ref, environment, { ...(toVersion ? { toVersion } : {}), actor: callerLabel(p) });
+    const d = await publisher.rollback(ref, environment, {
+      ...(toVersion ? { toVersion } : {}),
+      actor: callerLabel(p),
+    });
     deps.recordAudit(c, 'skill.rollback', `${d.ref}@${environment}`, { version: d.version, from: d.previousVersion });
     return c.json(d, 200);
   });

@@ -1,7 +1,7 @@
 /**
  * Span names and attributes: OpenTelemetry GenAI semantic conventions, so that Langfuse, Opik,
  * Phoenix or any OTLP backend reads executions as agent runs, model calls as LLM generations and
- * host calls as tool calls; aspora.* for the rest. session.id / user.id are on every span, since
+ * host calls as tool calls; aspora.* for the rest. session.id / user.id (and aspora.caller) are on every span, since
  * backends group traces by session and filter spans by user.
  */
 import type { Attributes } from '@opentelemetry/api';
@@ -22,6 +22,8 @@ export const ATTR = {
   cached: 'aspora.cached',
   fallback: 'aspora.fallback',
   userId: 'user.id',
+  /** Who called for the user (a channel's service token when it acts on a user's behalf). */
+  caller: 'aspora.caller',
   sessionId: 'session.id',
   errorType: ATTR_ERROR_TYPE,
   operation: 'gen_ai.operation.name',
@@ -49,6 +51,7 @@ export interface ExecutionScope {
   /** Langfuse and Opik group traces by session: a workflow's executions form one. */
   sessionId: string;
   userId: string | null;
+  caller: string | null;
   workflowId: string | null;
 }
 
@@ -58,11 +61,13 @@ export const executionScope = (s: ExecutionSpanStart): ExecutionScope => ({
   domain: s.domain,
   sessionId: s.workflowId ?? s.executionId,
   userId: s.userId,
+  caller: s.caller ?? null,
   workflowId: s.workflowId,
 });
 
 function withScope(a: Attributes, c: ExecutionScope): Attributes {
   if (c.userId) a['user.id'] = c.userId;
+  if (c.caller) a['aspora.caller'] = c.caller;
   if (c.workflowId) a['aspora.workflow.id'] = c.workflowId;
   return a;
 }

@@ -49,7 +49,10 @@ after(async () => {
 test('an execution, its child, and their calls arrive at the collector as one trace', async () => {
   const r = await f.runtime.run({
     ref: 'ecm/triage',
-    input: { userMessage: 'triage', userId: 'ravi@aspora.com' },
+    input: { userMessage: 'triage' },
+    // Slack's service token acting for Ravi: both are on the spans, the child's too.
+    user: { id: 'u-ravi', email: 'ravi@aspora.com', name: 'Ravi', team: 'ecm-ops', role: 'manager' },
+    caller: 'service:ecm-ops/slack',
     workflowId: 'wf-2026-12-01',
   });
   assert.equal(r.success, true, JSON.stringify(r.error));
@@ -68,6 +71,9 @@ test('an execution, its child, and their calls arrive at the collector as one tr
   assert.equal(chat.parentSpanId, child.spanId);
   assert.equal(read.parentSpanId, child.spanId);
   assert.equal(parent.attributes['user.id'], 'ravi@aspora.com');
+  assert.equal(parent.attributes['aspora.caller'], 'service:ecm-ops/slack');
+  assert.equal(chat.attributes['user.id'], 'ravi@aspora.com');
+  assert.equal(chat.attributes['aspora.caller'], 'service:ecm-ops/slack');
   assert.equal(parent.attributes['session.id'], 'wf-2026-12-01');
   assert.equal(parent.attributes['gen_ai.operation.name'], 'invoke_agent');
   assert.equal(chat.attributes['gen_ai.operation.name'], 'chat');

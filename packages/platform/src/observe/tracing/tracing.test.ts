@@ -71,6 +71,8 @@ function scenario(t: PlatformTracer, ids: Ids, t0: number) {
     version: '1.2.0',
     trigger: 'api',
     userId: 'user-7',
+    // A channel acting for user-7: both are on every span.
+    caller: 'service:slack/bot',
     workflowId: ids.workflow,
     startTime: t0,
   });
@@ -193,6 +195,7 @@ function assertScenario(spans: ReceivedSpan[], ids: Ids, t0: number, serviceName
       'aspora.trigger': 'api',
       'aspora.workflow.id': ids.workflow,
       'user.id': 'user-7',
+      'aspora.caller': 'service:slack/bot',
       'session.id': ids.workflow,
       'gen_ai.operation.name': 'invoke_agent',
       'gen_ai.agent.name': `${ids.domain}/planner`,
@@ -217,6 +220,7 @@ function assertScenario(spans: ReceivedSpan[], ids: Ids, t0: number, serviceName
       'aspora.domain': ids.domain,
       'aspora.workflow.id': ids.workflow,
       'user.id': 'user-7',
+      'aspora.caller': 'service:slack/bot',
       'session.id': ids.workflow,
       'gen_ai.operation.name': 'chat',
       'gen_ai.system': 'openai',
@@ -246,6 +250,7 @@ function assertScenario(spans: ReceivedSpan[], ids: Ids, t0: number, serviceName
   assert.equal(read.attributes['gen_ai.tool.name'], 'Read');
   assert.equal(read.attributes['aspora.host.op'], 'tools.read');
   assert.equal(read.attributes['session.id'], ids.workflow);
+  assert.equal(read.attributes['aspora.caller'], 'service:slack/bot');
   const denied = by('execute_tool crm.lookup');
   assert.deepEqual(denied.status, { code: 2, message: 'PERMISSION_DENIED' });
   assert.equal(denied.attributes['error.type'], 'PERMISSION_DENIED');

@@ -16,7 +16,10 @@ export interface ExecutionSpanStart {
   domain: string;
   version: string;
   trigger: string | null;
+  /** The end user's email. */
   userId: string | null;
+  /** Who called (a user's email, or service:<team>/<token> acting for the user); absent: not known. */
+  caller?: string | null;
   workflowId: string | null;
   /** A child execution (context.invoke) continues its parent's trace. */
   parent?: SpanContextRef;

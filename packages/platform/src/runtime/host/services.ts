@@ -68,7 +68,9 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         ...(c.trace ? { traceParent: c.trace.context } : {}),
         ...(c.req.environment ? { environment: c.req.environment } : {}),
         ...(c.req.workflowId ? { workflowId: c.req.workflowId } : {}),
-        ...(c.row.record.userId ? { userId: c.row.record.userId } : {}),
+        // The child runs for the same end user, on the same caller's authority.
+        ...(c.req.user ? { user: c.req.user } : {}),
+        ...(c.req.caller ? { caller: c.req.caller } : {}),
       });
       if (child.error)
         throw new AsporaError(child.error.code as 'HANDLER_ERROR', `${skill} failed: ${child.error.message}`, {

@@ -40,7 +40,7 @@ function places() {
 }
 
 export const handler = async (ctx) => {
-  const user = ctx.input.userId;
+  const user = ctx.user.email;
   if (ctx.input.metadata.write) {
     const wrote = [];
     for (const p of places()) {
@@ -89,7 +89,7 @@ def places():
 
 @skill_handler
 async def handler(context):
-    user = context.input.user_id
+    user = context.user.email
     if context.input.metadata.get("write"):
         wrote = []
         for p in places():
@@ -138,6 +138,10 @@ async def handler(context):
     return SkillResult(success=True, message="ipc", data={"there": sorted(k for k, v in made.items() if v >= 0), "worker": WORKER})
 `;
 
+// Two end users of one skill, as the platform authenticated them.
+const ALICE = { id: 'u-alice', email: 'alice', name: null, team: null, role: null };
+const BOB = { id: 'u-bob', email: 'bob', name: null, team: null, role: null };
+
 let f: Awaited<ReturnType<typeof runtimeFixture>>;
 before(async () => {
   f = await runtimeFixture();
@@ -156,9 +160,9 @@ for (const lang of ['typescript', 'python'] as const) {
         handler: HANDLERS[lang],
       });
       const ref = `test/leftovers-${lang}`;
-      const alice = await f.runtime.run({ ref, input: { userId: 'alice', metadata: { write: true } } });
+      const alice = await f.runtime.run({ ref, input: { metadata: { write: true } }, user: ALICE });
       assert.equal(alice.error, null, JSON.stringify(alice.error));
-      const bob = await f.runtime.run({ ref, input: { userId: 'bob', metadata: {} } });
+      const bob = await f.runtime.run({ ref, input: { metadata: {} }, user: BOB });
       assert.equal(bob.error, null, JSON.stringify(bob.error));
       const a = (alice.result as { data: Data }).data;
       const b = (bob.result as { data: Data }).data;
@@ -178,7 +182,7 @@ describe('Writes a typescript handler fires and does not wait for', () => {
 const worker = Math.random();
 export const handler = async (ctx) => {
   if (ctx.input.metadata.write) {
-    for (let i = 0; i < 20; i++) ctx.tools.write({ path: '/scratch/late-' + i, content: ctx.input.userId }).catch(() => {});
+    for (let i = 0; i < 20; i++) ctx.tools.write({ path: '/scratch/late-' + i, content: ctx.user.email }).catch(() => {});
     return { success: true, message: 'fired', data: { seen: [], worker } };
   }
   return { success: true, message: 'read', data: { seen: readdirSync('/scratch'), worker } };
@@ -187,10 +191,11 @@ export const handler = async (ctx) => {
     for (let i = 0; i < 5; i++) {
       const alice = await f.runtime.run({
         ref: 'test/late-writes',
-        input: { userId: 'alice', metadata: { write: true } },
+        input: { metadata: { write: true } },
+        user: ALICE,
       });
       await new Promise((r) => setTimeout(r, 100)); // the next request comes a little later
-      const bob = await f.runtime.run({ ref: 'test/late-writes', input: { userId: 'bob', metadata: {} } });
+      const bob = await f.runtime.run({ ref: 'test/late-writes', input: { metadata: {} }, user: BOB });
       const a = (alice.result as { data: Data }).data;
       const b = (bob.result as { data: Data }).data;
       assert.equal(b.worker, a.worker, 'the same warm worker served both');
@@ -205,9 +210,10 @@ describe('IPC objects of the sandbox (a Python handler, alice then bob on the sa
     await f.deploy({ name: 'ipc-leftovers', language: 'python', handler: IPC_HANDLER });
     const alice = await f.runtime.run({
       ref: 'test/ipc-leftovers',
-      input: { userId: 'alice', metadata: { write: true } },
+      input: { metadata: { write: true } },
+      user: ALICE,
     });
-    const bob = await f.runtime.run({ ref: 'test/ipc-leftovers', input: { userId: 'bob', metadata: {} } });
+    const bob = await f.runtime.run({ ref: 'test/ipc-leftovers', input: { metadata: {} }, user: BOB });
     const a = (alice.result as { data: { there: string[]; worker: number } }).data;
     const b = (bob.result as { data: { there: string[]; worker: number } }).data;
     assert.equal(b.worker, a.worker, 'the same warm worker served both');

@@ -26,7 +26,16 @@ export function overrides(text: string): string[] {
 }
 
 export const handler: SkillHandler = async (context) => {
-  const { userMessage = '', userId } = context.input;
+  const { userMessage = '' } = context.input;
+  // The agent is whom the platform authenticated (or a channel acted for), never a name in the input.
+  const agent = context.user?.email;
+  if (!agent)
+    return {
+      success: false,
+      message:
+        'Escalating a ticket needs a signed-in agent: run it as yourself, or through a channel that acts for you.',
+      confidence: 1,
+    };
   const orderId = userMessage.toUpperCase().match(/\b[A-Z]{2}\d{3}[A-Z0-9]{5}\b/)?.[0];
   if (!orderId) return { success: true, message: 'Which order should I escalate?', confidence: 0.6 };
   const why = userMessage.replace(new RegExp(`.*?${orderId}[,:]?`, 'i'), '').trim();
@@ -37,7 +46,7 @@ export const handler: SkillHandler = async (context) => {
   const a = (
     (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } })) as { rows: Assignment[] }
   ).rows[0];
-  if (!a || a['Assigned Agent'] !== userId || !['ASSIGNED', 'IN_PROGRESS'].includes(a.Status)) {
+  if (!a || a['Assigned Agent'] !== agent || !['ASSIGNED', 'IN_PROGRESS'].includes(a.Status)) {
     return { success: false, message: `${orderId} is not an open ticket in your queue.`, confidence: 0.9 };
   }
   const sql = await context.tools.read({ path: '../shared/queries/ecm-order-detail-v2.sql' });
@@ -58,7 +67,7 @@ export const handler: SkillHandler = async (context) => {
       },
       {
         role: 'user',
-        content: JSON.stringify({ assignment: a, agent: userId, agentNotes: why, evidence: evidence.slice(-20) }),
+        content: JSON.stringify({ assignment: a, agent: agent, agentNotes: why, evidence: evidence.slice(-20) }),
       },
     ],
   });
@@ -77,7 +86,7 @@ export const handler: SkillHandler = async (context) => {
     append: [
       {
         'Order ID': orderId,
-        Agent: userId,
+        Agent: agent,
         'Resolved At': now,
         Outcome: 'ESCALATED',
         Action: 'ESCALATED',
@@ -86,7 +95,7 @@ export const handler: SkillHandler = async (context) => {
       },
     ],
   });
-  context.log.info('escalated', { orderId, channels, agent: userId });
+  context.log.info('escalated', { orderId, channels, agent: agent });
   return {
     success: true,
     message: `🚨 ${orderId} escalated to ${channels.join(', ')} — ${posts[0]?.permalink ?? 'posted'}. It has left your active queue.`,

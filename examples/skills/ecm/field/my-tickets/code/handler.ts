@@ -26,10 +26,17 @@ export function listField(yaml: string, field: string): Record<string, string> {
 const TERMINAL = new Set(['COMPLETED', 'REFUNDED', 'CANCELLED']);
 
 export const handler: SkillHandler = async (context) => {
-  const { userId } = context.input;
+  // The agent is whom the platform authenticated (or a channel acted for), never a name in the input.
+  const agent = context.user?.email;
+  if (!agent)
+    return {
+      success: false,
+      message: 'My tickets needs a signed-in agent: run it as yourself, or through a channel that acts for you.',
+      confidence: 1,
+    };
   const { rows } = (await context.apis.ecm_gateway_sheets.getSheetData({
     tab: 'Assignments',
-    filter: { 'Assigned Agent': userId },
+    filter: { 'Assigned Agent': agent },
   })) as { rows: Ticket[] };
   const open = rows.filter((t) => t.Status === 'ASSIGNED' || t.Status === 'IN_PROGRESS');
   if (!open.length)
@@ -75,7 +82,7 @@ export const handler: SkillHandler = async (context) => {
         `${t.Priority} | ${t['Order ID']} | ${t.Amount.toLocaleString('en-US')} ${t.Currency} | ${Math.round(t.hours)}h | ${t['Stuck Reason']} | ⏰ SLA ${Math.round(t.slaLeft)}h\n    → ${t.actions}`,
     );
   const breached = queue.filter((t) => t.slaLeft < 0).length;
-  context.log.info('my-tickets', { agent: userId, count: queue.length, breached });
+  context.log.info('my-tickets', { agent: agent, count: queue.length, breached });
   return {
     success: true,
     message: [

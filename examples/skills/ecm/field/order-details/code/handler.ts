@@ -9,7 +9,7 @@ type Section = {
   send_currency?: string;
   hours_since_update?: number;
 };
-type Assignment = { 'Order ID': string; 'Stuck Reason': string; Priority: string };
+type Assignment = { 'Order ID': string; 'Stuck Reason': string; Priority: string; 'Assigned Agent'?: string };
 
 export const ORDER_ID = /\b[A-Z]{2}\d{3}[A-Z0-9]{5}\b/g;
 
@@ -37,6 +37,8 @@ export const handler: SkillHandler = async (context) => {
     filter: { 'Order ID': orderId },
   })) as { rows: Assignment[] };
   const assignment = mine[0];
+  // Assigned to whom the platform authenticated, not merely to someone.
+  const yours = !!assignment && !!context.user && assignment['Assigned Agent'] === context.user.email;
   const compliance = rows.some((r) => r.section === 'compliance' && ['OPEN', 'UNDER_REVIEW'].includes(r.detail_status));
   const reason = compliance ? 'COMPLIANCE_HOLD' : (assignment?.['Stuck Reason'] ?? 'UNKNOWN');
 
@@ -51,9 +53,7 @@ export const handler: SkillHandler = async (context) => {
         content:
           'You are an ECM field assistant. Follow the SKILL.md output format. Verify the stuck reason against the ' +
           'knowledge-graph signals; if the data contradicts it, say so. Show only the runbook branch that applies. Mask references to the last 4-6 chars. ' +
-          (assignment
-            ? ''
-            : 'This order is NOT assigned to the requesting agent: diagnosis only, tell them not to act.'),
+          (yours ? '' : 'This order is NOT assigned to the requesting agent: diagnosis only, tell them not to act.'),
       },
       {
         role: 'user',
@@ -70,11 +70,11 @@ export const handler: SkillHandler = async (context) => {
     ],
   });
 
-  context.log.info('order-details', { orderId, reason, runbook: runbookPath, mine: !!assignment });
+  context.log.info('order-details', { orderId, reason, runbook: runbookPath, mine: yours });
   return {
     success: true,
     message: answer.content,
-    data: { orderId, reason, runbook: runbookPath, assignedToYou: !!assignment },
+    data: { orderId, reason, runbook: runbookPath, assignedToYou: yours },
     confidence: runbook ? 0.85 : 0.6,
   };
 };

@@ -28,7 +28,16 @@ export function slaHours(yaml: string, reason: string): number {
 }
 
 export const handler: SkillHandler = async (context) => {
-  const { userMessage = '', userId } = context.input;
+  const { userMessage = '' } = context.input;
+  // The agent is whom the platform authenticated (or a channel acted for), never a name in the input.
+  const agent = context.user?.email;
+  if (!agent)
+    return {
+      success: false,
+      message:
+        'Resolving a ticket needs a signed-in agent: run it as yourself, or through a channel that acts for you.',
+      confidence: 1,
+    };
   const orderId = userMessage.toUpperCase().match(/\b[A-Z]{2}\d{3}[A-Z0-9]{5}\b/)?.[0];
   const notes = maskNumbers(
     userMessage
@@ -50,7 +59,7 @@ export const handler: SkillHandler = async (context) => {
     rows: Assignment[];
   };
   const a = rows[0];
-  if (!a || a['Assigned Agent'] !== userId)
+  if (!a || a['Assigned Agent'] !== agent)
     return { success: false, message: `${orderId} is not in your queue.`, confidence: 0.9 };
   if (!['ASSIGNED', 'IN_PROGRESS'].includes(a.Status))
     return { success: false, message: `${orderId} is already ${a.Status}.`, confidence: 0.9 };
@@ -99,7 +108,7 @@ export const handler: SkillHandler = async (context) => {
     append: [
       {
         'Order ID': orderId,
-        Agent: userId,
+        Agent: agent,
         'Resolved At': now.toISOString(),
         Outcome: 'RESOLVED',
         Action: ACTIONS.includes(action) ? action : 'OTHER',
@@ -117,13 +126,13 @@ export const handler: SkillHandler = async (context) => {
     match: 'Order ID',
     rows: [{ 'Order ID': orderId, Status: 'RESOLVED' }],
   });
-  const { rows: left } = (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Assigned Agent': userId } })) as {
+  const { rows: left } = (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Assigned Agent': agent } })) as {
     rows: Assignment[];
   };
   const remaining = left.filter(
     (r) => r['Order ID'] !== orderId && ['ASSIGNED', 'IN_PROGRESS'].includes(r.Status),
   ).length;
-  context.log.info('resolved', { orderId, agent: userId, ttrMin, slaMet, verified });
+  context.log.info('resolved', { orderId, agent: agent, ttrMin, slaMet, verified });
   return {
     success: true,
     message: `✅ ${orderId} resolved in ${ttrMin}min | stuck ${Math.round(hoursStuck)}h | SLA ${slaMet ? 'MET' : `MISSED (${sla}h)`} | ${action} | ${remaining} remaining`,

@@ -18,7 +18,9 @@ type Row = {
 };
 
 export const handler: SkillHandler = async (context) => {
-  const { userMessage, userId } = context.input;
+  const { userMessage } = context.input;
+  // Who reassigns, as the platform authenticated them (a schedule or service has no user).
+  const by = context.user?.email ?? 'a service';
   const sheets = context.apis.ecm_gateway_sheets;
 
   // 1. The model turns free text into structured moves (no writes happen here).
@@ -88,7 +90,7 @@ export const handler: SkillHandler = async (context) => {
       confidence: 0.7,
     };
   }
-  const note = (m: Move) => `reassigned by ${userId} at ${new Date().toISOString()}: ${m.reason}`;
+  const note = (m: Move) => `reassigned by ${by} at ${new Date().toISOString()}: ${m.reason}`;
   if (done.length) {
     await sheets.updateCells({
       tab: 'Assignments',
@@ -101,7 +103,7 @@ export const handler: SkillHandler = async (context) => {
       })),
     });
   }
-  context.log.info('assignments changed', { moved: done.length, refused: refused.length, by: userId });
+  context.log.info('assignments changed', { moved: done.length, refused: refused.length, by });
   const lines = done.map((m) => `| ${m.orderId} | ${m.priority ?? '-'} | ${m.from ?? '-'} | ${m.to ?? '-'} |`);
   const message = [
     `✅ ${done.length} tickets updated`,

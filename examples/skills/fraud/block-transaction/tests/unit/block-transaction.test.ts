@@ -7,10 +7,10 @@ function ctx(score: number, blocked: unknown[]) {
   return createTestContext({
     input: {
       userMessage: 'block this payment',
-      userId: 'analyst@aspora.com',
       domain: 'fraud',
       metadata: { transactionId: 'TX-88213' },
     },
+    user: 'analyst@aspora.com',
     files: { 'DECISIONS.md': '# Decisions' },
     apis: {
       trm_api: { checkTransaction: async () => score },

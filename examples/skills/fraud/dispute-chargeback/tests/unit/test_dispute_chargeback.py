@@ -40,8 +40,8 @@ class HandlerTest(unittest.TestCase):
             return value
 
         ctx = create_test_context(
-            input={"user_message": "chargeback DSP-4471", "user_id": "analyst@aspora.com", "domain": "fraud",
-                   "metadata": {"dispute_id": "DSP-4471"}},
+            input={"user_message": "chargeback DSP-4471", "domain": "fraud", "metadata": {"dispute_id": "DSP-4471"}},
+            user="analyst@aspora.com",
             apis={
                 "checkout_disputes": {"get_dispute": lambda **kw: const(DISPUTE)},
                 "payments_ledger": {"get_payment": lambda **kw: const(PAYMENT)},

@@ -18,10 +18,10 @@ test('plans but does not save an unconfirmed goal', async () => {
   const ctx = createTestContext({
     input: {
       userMessage: "15 lakh for my son's engineering by Aug 2029",
-      userId: 'u_42',
       domain: 'wealth',
       metadata: {},
     },
+    user: 'u_42',
     apis: {
       user_profile_api: { getProfile: async () => ({ homeCurrency: 'AED', medianMonthlySurplus: 5000 }) },
       fx_rates_api: { getMidRate: async () => ({ rate: 0.0437 }) },
@@ -53,7 +53,8 @@ test('plans but does not save an unconfirmed goal', async () => {
 test('a model answer that is not JSON: asks again, saves nothing', async () => {
   const saved: unknown[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'save for a house', userId: 'u_42', domain: 'wealth', metadata: {} },
+    input: { userMessage: 'save for a house', domain: 'wealth', metadata: {} },
+    user: 'u_42',
     apis: {
       user_profile_api: { getProfile: async () => ({ homeCurrency: 'AED', medianMonthlySurplus: 5000 }) },
       wealth_goals_db: {

@@ -22,10 +22,10 @@ test('always appends the disclaimer', async () => {
   const ctx = createTestContext({
     input: {
       userMessage: 'how should I invest for my house goal?',
-      userId: 'u_42',
       domain: 'wealth',
       metadata: { goalId: 'g1' },
     },
+    user: 'u_42',
     apis: {
       user_profile_api: {
         getProfile: async () => ({
@@ -45,7 +45,8 @@ test('always appends the disclaimer', async () => {
 
 test('asks the risk check when no risk profile is set', async () => {
   const ctx = createTestContext({
-    input: { userMessage: 'where should I put my savings', userId: 'u_7', domain: 'wealth', metadata: {} },
+    input: { userMessage: 'where should I put my savings', domain: 'wealth', metadata: {} },
+    user: 'u_7',
     apis: {
       user_profile_api: {
         getProfile: async () => ({ emergencyFundMonths: 2, holdingsPct: { equity: 0, debt: 0, gold: 0, cash: 100 } }),
@@ -54,4 +55,30 @@ test('asks the risk check when no risk profile is set', async () => {
   });
   const result = await handler(ctx);
   assert.equal((result.data as any).needsRiskCheck, true);
+});
+
+test('without a signed-in customer, or one the profile service does not know: the general balanced mix, said to be general', async () => {
+  for (const user of [null, 'new@example.com']) {
+    const ctx = createTestContext({
+      input: { userMessage: 'how should I invest?', domain: 'wealth', metadata: { goalId: 'g1' } },
+      user,
+      apis: {
+        user_profile_api: {
+          getProfile: async () => {
+            throw Object.assign(new Error('no profile'), { code: 'NOT_FOUND' });
+          },
+        },
+      },
+      model: { content: '📊 A general mix — Equity 45%' },
+    });
+    const result = await handler(ctx);
+    assert.equal(result.success, true, result.message);
+    assert.deepEqual(result.data, {
+      target: { equity: 45, debt: 40, gold: 10, cash: 5 },
+      drift: {},
+      horizon: 60,
+      personalised: false,
+    });
+    assert.equal(ctx.calls.filter((c) => c.op === 'apis.call').length, user ? 1 : 0, 'no profile asked without a user');
+  }
 });

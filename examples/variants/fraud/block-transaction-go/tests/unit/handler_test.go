@@ -10,7 +10,8 @@ import (
 
 func context(score float64, blocked *[]map[string]interface{}) *aspora.SkillContext {
 	return asporatest.NewContext(asporatest.Options{
-		Input: aspora.SkillInput{UserMessage: "block this payment", UserID: "analyst@aspora.com", Domain: "fraud", Metadata: map[string]interface{}{"transactionId": "TX-88213"}},
+		Input: aspora.SkillInput{UserMessage: "block this payment", Domain: "fraud", Metadata: map[string]interface{}{"transactionId": "TX-88213"}},
+		User:  &aspora.User{Email: "analyst@aspora.com"},
 		Files: map[string]string{"DECISIONS.md": "# Decisions"},
 		APIs: map[string]map[string]asporatest.APIFunc{
 			"trm_api": {"checkTransaction": func(map[string]interface{}) (interface{}, error) { return score, nil }},

@@ -18,7 +18,8 @@ def context(score, blocked):
         return {"ok": True}
 
     return create_test_context(
-        input={"user_message": "block this payment", "user_id": "analyst@aspora.com", "domain": "fraud", "metadata": {"transactionId": "TX-88213"}},
+        input={"user_message": "block this payment", "domain": "fraud", "metadata": {"transactionId": "TX-88213"}},
+        user="analyst@aspora.com",
         files={"DECISIONS.md": "# Decisions"},
         apis={"trm_api": {"checkTransaction": check}, "internal_fraud_db": {"blockTransaction": block}},
     )

@@ -18,10 +18,10 @@ test('posts the handoff to the reason channel and marks ESCALATED', async () => 
   const ctx = createTestContext({
     input: {
       userMessage: 'escalate AE142XYZ99, third Falcon retry failed',
-      userId: 'sarah@aspora.com',
       domain: 'ecm',
       metadata: {},
     },
+    user: 'sarah@aspora.com',
     files: { '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL', '../shared/config/stuck-reasons.yaml': reasons },
     apis: {
       ecm_gateway_sheets: {

@@ -13,7 +13,8 @@ const files = {
 
 test('shows only open tickets, SLA-breached first, with quick steps', async () => {
   const ctx = createTestContext({
-    input: { userMessage: 'my tickets', userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: 'my tickets', domain: 'ecm', metadata: {} },
+    user: 'sarah@aspora.com',
     files,
     apis: {
       ecm_gateway_sheets: {
@@ -71,7 +72,8 @@ test('shows only open tickets, SLA-breached first, with quick steps', async () =
 
 test('empty queue is reported without leaking other agents', async () => {
   const ctx = createTestContext({
-    input: { userMessage: 'my queue', userId: 'new@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: 'my queue', domain: 'ecm', metadata: {} },
+    user: 'new@aspora.com',
     files,
     apis: {
       ecm_gateway_sheets: { getSheetData: async () => ({ rows: [] }) },
@@ -80,4 +82,20 @@ test('empty queue is reported without leaking other agents', async () => {
   });
   const result = await handler(ctx);
   assert.match(result.message, /queue is empty/);
+});
+
+test('without a signed-in agent no queue is read, whatever the input names', async () => {
+  const ctx = createTestContext({
+    // An input is anyone's to write: it names no agent.
+    input: { userMessage: 'my tickets', domain: 'ecm', metadata: { agent: 'sarah@aspora.com' } },
+    files,
+    apis: { ecm_gateway_sheets: { getSheetData: async () => ({ rows: [{ 'Order ID': 'AE136ABC00' }] }) } },
+  });
+  const result = await handler(ctx);
+  assert.equal(result.success, false);
+  assert.match(result.message, /needs a signed-in agent/);
+  assert.deepEqual(
+    ctx.calls.filter((c) => c.op === 'apis.call'),
+    [],
+  );
 });

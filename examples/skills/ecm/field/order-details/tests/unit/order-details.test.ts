@@ -21,7 +21,8 @@ test('knowledge graph lookup', () => {
 
 function ctx(message: string, rows: unknown[], files: Record<string, string> = {}) {
   return createTestContext({
-    input: { userMessage: message, userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: message, domain: 'ecm', metadata: {} },
+    user: 'sarah@aspora.com',
     files: {
       '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
       '../shared/config/knowledge-graph.yaml': graph,
@@ -61,4 +62,32 @@ test('a compliance case overrides the sheet reason', async () => {
 test('asks for an order id when none is given', async () => {
   const result = await handler(ctx('why is my order stuck', []));
   assert.match(result.message, /Which order\?/);
+});
+
+test('assigned to you only when the sheet names you, the signed-in agent', async () => {
+  const rows = [{ section: 'order', detail_status: 'PAYOUT_SENT', event_at: '2026-02-16' }];
+  const sheet = (agent: string) => ({
+    getSheetData: async () => ({
+      rows: [
+        { 'Order ID': 'AE136ABC00', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Priority: 'P1', 'Assigned Agent': agent },
+      ],
+    }),
+  });
+  const yours = (user: string | null, agent: string) =>
+    handler(
+      createTestContext({
+        input: { userMessage: 'order AE136ABC00', domain: 'ecm', metadata: {} },
+        user,
+        files: {
+          '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
+          '../shared/config/knowledge-graph.yaml': graph,
+          '../shared/runbooks/lulu-not-confirmed.md': '# LULU',
+        },
+        apis: { ecm_gateway_redshift: { executeSql: async () => ({ rows }) }, ecm_gateway_sheets: sheet(agent) },
+        model: { content: '🔎 AE136ABC00' },
+      }),
+    ).then((r) => (r.data as { assignedToYou: boolean }).assignedToYou);
+  assert.equal(await yours('sarah@aspora.com', 'sarah@aspora.com'), true);
+  assert.equal(await yours('dinesh@aspora.com', 'sarah@aspora.com'), false);
+  assert.equal(await yours(null, 'sarah@aspora.com'), false);
 });

@@ -16,7 +16,8 @@ function ctx(
 ) {
   const assignedAt = new Date(Date.now() - 6 * 60_000).toISOString();
   return createTestContext({
-    input: { userMessage: message, userId: 'sarah@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: message, domain: 'ecm', metadata: {} },
+    user: 'sarah@aspora.com',
     files: {
       '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
       '../shared/config/stuck-reasons.yaml': 'reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n',

@@ -30,10 +30,10 @@ function ctxFor(moves: unknown[], writes: unknown[]) {
   return createTestContext({
     input: {
       userMessage: 'alex is out, move his tickets to sarah',
-      userId: 'lead@aspora.com',
       domain: 'ecm',
       metadata: {},
     },
+    user: 'lead@aspora.com',
     files: { '../shared/queries/ecm-agent-load.sql': 'SELECT 1' },
     apis: {
       ecm_gateway_redshift: { executeSql: async () => ({ rows: structuredClone(agents) }) },
@@ -79,10 +79,10 @@ test('a model answer that is not JSON moves nothing and says how to ask', async 
   const ctx = createTestContext({
     input: {
       userMessage: 'alex is out, move his tickets to sarah',
-      userId: 'lead@aspora.com',
       domain: 'ecm',
       metadata: {},
     },
+    user: 'lead@aspora.com',
     apis: {
       ecm_gateway_sheets: {
         updateCells: async (a: unknown) => {

@@ -13,7 +13,8 @@ test('slot comes from the message first, then Dubai time', () => {
 test('flags P1 > 24h for lead review and reports a missing triage run', async () => {
   const writes: any[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'morning briefing', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: 'morning briefing', domain: 'ecm', metadata: {} },
+    user: 'lead@aspora.com',
     files: Object.fromEntries(
       ['ecm-daily-dashboard.sql', 'ecm-sla-breaches.sql', 'ecm-agent-load.sql', 'ecm-resolution-stats.sql'].map((f) => [
         `../shared/queries/${f}`,

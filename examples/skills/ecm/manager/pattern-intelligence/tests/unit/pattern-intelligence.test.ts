@@ -28,7 +28,8 @@ test('skips series with under 14 days of history', () => {
 
 test('handler sends anomalies to the model and returns its report', async () => {
   const ctx = createTestContext({
-    input: { userMessage: 'any patterns this week?', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: 'any patterns this week?', domain: 'ecm', metadata: {} },
+    user: 'lead@aspora.com',
     files: {
       '../shared/queries/ecm-stuck-reasons-summary.sql': 'SUMMARY',
       '../shared/queries/ecm-resolution-stats.sql': 'STATS',

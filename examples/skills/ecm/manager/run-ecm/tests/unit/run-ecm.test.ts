@@ -14,7 +14,8 @@ test('routes common questions to the right query', () => {
 test('runs the dashboard query and formats a table', async () => {
   const executed: string[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'ecm dashboard', userId: 'lead@aspora.com', domain: 'ecm', metadata: {} },
+    input: { userMessage: 'ecm dashboard', domain: 'ecm', metadata: {} },
+    user: 'lead@aspora.com',
     files: { '../shared/queries/ecm-daily-dashboard.sql': 'DASH' },
     apis: {
       ecm_gateway_redshift: {

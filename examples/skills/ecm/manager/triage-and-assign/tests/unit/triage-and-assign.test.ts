@@ -14,7 +14,7 @@ test('priority matches the worked examples of the ECM triage rules', () => {
 test('assigns new orders to an active agent of the owning team and skips sticky ones', async () => {
   const writes: any[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'run triage', userId: 'cron', domain: 'ecm', metadata: {} },
+    input: { userMessage: 'run triage', domain: 'ecm', metadata: {} },
     files: {
       '../shared/queries/ecm-pending-list.sql': 'SELECT 1',
       '../shared/queries/ecm-agent-load.sql': 'SELECT 2',

@@ -1,0 +1,59 @@
+/**
+ * A team's own secrets: list, set and remove, for its members with the deploy scope and admins.
+ * Values go in (PUT) and never come out: answers, logs and errors carry names, times and who.
+ */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { routes } from '@aspora/api';
+import { AsporaError } from '@aspora/sdk';
+import { callerLabel, canManageTeam, forbidden, type Principal } from '../../access/principal.ts';
+import { callerOf } from '../caller.ts';
+import type { ApiDeps } from '../deps.ts';
+
+const RULE = "a team's secrets are managed by its members with the deploy scope, and by admins";
+
+function mayManage(p: Principal, action: string, team: string): void {
+  if (!canManageTeam(p, team)) throw forbidden(p, action, `team ${team}`, RULE);
+}
+
+export function secretRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  app.openapi(createRoute(routes.listSecrets), async (c) => {
+    const { team } = c.req.valid('param');
+    mayManage(callerOf(c), 'list secrets of', team);
+    const secrets = (await deps.teamSecrets.list(team)).map((s) => ({ team, ...s }));
+    return c.json({ secrets }, 200);
+  });
+
+  app.openapi(createRoute(routes.setSecret), async (c) => {
+    const { team, name } = c.req.valid('param');
+    const p = callerOf(c);
+    mayManage(p, 'set secrets of', team);
+    if (deps.teamSecrets.reserved.has(name))
+      throw new AsporaError(
+        'FORBIDDEN',
+        `${callerLabel(p)} may not set ${name} for team ${team}: ${name} is a credential of the platform (an API's auth, a model provider key or a notifier's), which no team may hold`,
+        {
+          hint: `choose another name for the team's secret; the platform's own credentials are set by an admin in aspora.platform.yaml`,
+        },
+      );
+    if (!(await deps.access.directory.teamExists(team)))
+      throw new AsporaError('NOT_FOUND', `no team ${team}`, { hint: `aspora teams create ${team} (admins)` });
+    const { value } = c.req.valid('json');
+    const by = callerLabel(p);
+    const info = await deps.teamSecrets.set(team, name, value, by);
+    deps.log.info({ team, secret: name, by }, 'team secret set');
+    deps.recordAudit(c, 'secret.set', `team ${team}`, { name });
+    return c.json({ team, ...info }, 200);
+  });
+
+  app.openapi(createRoute(routes.removeSecret), async (c) => {
+    const { team, name } = c.req.valid('param');
+    const p = callerOf(c);
+    mayManage(p, 'remove secrets of', team);
+    const removed = await deps.teamSecrets.remove(team, name);
+    if (removed) {
+      deps.log.info({ team, secret: name, by: callerLabel(p) }, 'team secret removed');
+      deps.recordAudit(c, 'secret.remove', `team ${team}`, { name });
+    }
+    return c.json({ removed }, 200);
+  });
+}
