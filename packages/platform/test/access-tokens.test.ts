@@ -216,6 +216,10 @@ describe('changes hold across processes', () => {
   });
 });
 
+// A stream re-checks its follower every 500 ms (routes/observe.ts), after the feed's poll emptied
+// the cache: up to a second in all, so 2 s leaves the same room for a loaded machine as above.
+const STREAM_WITHIN_MS = WITHIN_MS + 500;
+
 describe('a live log stream is held to its token for as long as it follows', () => {
   /** Follows the private skill's logs on `p`; resolves when (and whether by itself) the stream ended. */
   async function follow(p: P, token: string) {
@@ -251,7 +255,7 @@ describe('a live log stream is held to its token for as long as it follows', () 
     await ok(a.fetch(`/v1/tokens/${t.id}`, json('DELETE')), 'revoke');
     const e = await ended;
     assert.equal(e.aborted, false, 'the platform ended the stream (it was not still open after 6 s)');
-    assert.ok(e.at - revokedAt < WITHIN_MS, `ended ${e.at - revokedAt} ms after the revocation`);
+    assert.ok(e.at - revokedAt < STREAM_WITHIN_MS, `ended ${e.at - revokedAt} ms after the revocation`);
   });
 
   test('removed from the owner team: the stream of its private skill ends within a second', async () => {
@@ -265,6 +269,6 @@ describe('a live log stream is held to its token for as long as it follows', () 
     await ok(a.fetch('/v1/teams/fraud-team/members/viewer@example.com', json('DELETE')), 'remove');
     const e = await ended;
     assert.equal(e.aborted, false, 'the platform ended the stream (it was not still open after 6 s)');
-    assert.ok(e.at - removedAt < WITHIN_MS, `ended ${e.at - removedAt} ms after the removal`);
+    assert.ok(e.at - removedAt < STREAM_WITHIN_MS, `ended ${e.at - removedAt} ms after the removal`);
   });
 });
