@@ -119,13 +119,21 @@ describe('guessing tokens', () => {
     ).token;
     assert.equal((await get(a, '/v1/whoami', good, from)).status, 200, 'the good token, used once from the source');
     const statuses: number[] = [];
-    for (let i = 0; i < FAILED_CHECKS_PER_MINUTE + 5; i++)
-      statuses.push((await get(a, '/v1/whoami', `aspora_${randomBytes(32).toString('base64url')}`, from)).status);
+    const guesses: string[] = [];
+    for (let i = 0; i < FAILED_CHECKS_PER_MINUTE + 5; i++) {
+      guesses.push(`aspora_${randomBytes(32).toString('base64url')}`);
+      statuses.push((await get(a, '/v1/whoami', guesses.at(-1), from)).status);
+    }
     assert.deepEqual(statuses.slice(0, FAILED_CHECKS_PER_MINUTE), Array(FAILED_CHECKS_PER_MINUTE).fill(401));
     assert.deepEqual(statuses.slice(FAILED_CHECKS_PER_MINUTE), Array(5).fill(429), 'the 21st bad token and on');
     const limited = await get(a, '/v1/whoami', 'aspora_still-guessing', from);
     assert.match(limited.text, /RATE_LIMITED/);
     assert.equal((await get(a, '/v1/whoami', good, from)).status, 200, 'the known good token still passes');
+    // The refusals are audited with their source and reason, never with the token sent.
+    await new Promise((r) => setTimeout(r, 200)); // audit records are not awaited by the answer
+    const audit = await (await a.fetch('/v1/audit?action=access.denied&limit=1000')).text();
+    assert.match(audit, /127\.0\.0\.66/);
+    for (const g of [...guesses, good]) assert.ok(!audit.includes(g.slice(7, 20)), 'no token in the audit log');
     // Another source is not held to this one's failures.
     assert.equal((await get(a, '/v1/whoami', good, '127.0.0.67')).status, 200);
     assert.equal((await get(a, '/v1/whoami', 'aspora_wrong', '127.0.0.67')).status, 401);
