@@ -96,6 +96,10 @@ export interface SkillSpec {
   patterns?: string[];
   extra?: Record<string, string>;
   handler?: string | null;
+  /** owner_team (default fraud-team). */
+  ownerTeam?: string;
+  /** visibility: absent leaves the default (internal). */
+  visibility?: 'public' | 'internal' | 'private';
 }
 
 export function skillFolder(s: SkillSpec = {}): Map<string, Buffer> {
@@ -114,8 +118,8 @@ triggers:
 permissions:
   tools: [Read]
   secrets: [TRM_API_KEY]
-owner_team: fraud-team
-`;
+owner_team: ${s.ownerTeam ?? 'fraud-team'}
+${s.visibility ? `visibility: ${s.visibility}\n` : ''}`;
   const files: Record<string, string> = {
     'aspora.config.yaml': config,
     'SKILL.md': `---\nname: ${name}\ndescription: ${s.description ?? 'Blocks suspicious transactions.'}\n---\n# ${name}\n`,

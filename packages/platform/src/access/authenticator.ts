@@ -18,6 +18,12 @@ const MAX_CACHED = 50_000;
 
 export class Authenticator {
   readonly #cache = new Map<string, Principal>();
+  /**
+   * Hashes of tokens that stood for someone here once. Unlike the cache it survives changes: it
+   * only says a token is worth checking (a blocked source still gets its tokens checked), never
+   * what it may do, so a revoked one among them is refused by the check as any other.
+   */
+  readonly #seen = new Set<string>();
   #seq = -1;
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
@@ -62,9 +68,11 @@ export class Authenticator {
     this.#cache.clear();
   }
 
-  /** Whether this token's principal is already known (a cheap check, no database). */
+  /** Whether this token stood for someone here before (a cheap check, no database). */
   known(token: string): boolean {
-    return token.length <= MAX_TOKEN_LENGTH && this.#cache.has(hashToken(token).toString('hex'));
+    if (token.length > MAX_TOKEN_LENGTH) return false;
+    const key = hashToken(token).toString('hex');
+    return this.#cache.has(key) || this.#seen.has(key);
   }
 
   async check(token: string): Promise<AuthResult> {
@@ -77,6 +85,8 @@ export class Authenticator {
       const r = await this.tokens.load(hash);
       if ('refused' in r) return r;
       p = r.principal;
+      if (this.#seen.size >= MAX_CACHED) this.#seen.clear();
+      this.#seen.add(key);
       // A change seen while loading may predate what was read: cache only what the feed has not moved past.
       if (seq === this.#seq) {
         if (this.#cache.size >= MAX_CACHED) this.#cache.clear();

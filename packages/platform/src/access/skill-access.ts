@@ -49,6 +49,12 @@ export class SkillAccess {
     return [...(await this.all())].filter(([, o]) => canSee(p, o)).map(([ref]) => ref);
   }
 
+  /** The refs the caller may not see (none for an admin): what text shown to everyone must not name. */
+  async hiddenRefs(p: Principal): Promise<string[]> {
+    if (p.admin) return [];
+    return [...(await this.all())].filter(([, o]) => !canSee(p, o)).map(([ref]) => ref);
+  }
+
   /** Passes when the caller may see the skill (or it does not exist: the route answers 404 itself). */
   async requireVisible(p: Principal, ref: string): Promise<Owned | undefined> {
     const o = await this.owned(ref);
@@ -62,6 +68,18 @@ export class SkillAccess {
     if (o && !canManage(p, o))
       throw forbidden(p, action, ref, `only the owner team (${o.ownerTeam || 'none'}) or an admin, with deploy`);
   }
+}
+
+/** Text for everyone (a platform-wide alert's title) with each of `hidden` named as no skill in particular. */
+export function redactRefs(text: string, hidden: readonly string[]): string {
+  let out = text;
+  // Longest first, whole refs only: fraud/ab is not redacted inside fraud/abc.
+  for (const ref of [...hidden].sort((a, b) => b.length - a.length)) {
+    if (!out.includes(ref)) continue;
+    const escaped = ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`(?<![\\w/-])${escaped}(?![\\w-])`, 'g'), 'a skill you may not see');
+  }
+  return out;
 }
 
 /** The same answer as for a skill that is not registered (registry/lookup.ts). */

@@ -1,7 +1,7 @@
 /**
  * Tokens: who may issue which (issue), list and revoke them, and the principal a token stands for
  * (load). A token never widens its issuer's rights: scopes are a subset of the issuer's, `admin` only
- * for an admin holder, `act-as` and tokens that never expire only by admins, another user's token
+ * for an admin holder, `act-as` and tokens that never expire (or live past 366 days) only by admins, another user's token
  * or a team's service token only by admins or (for a service token) the team's members with deploy.
  */
 import { randomUUID } from 'node:crypto';
@@ -50,6 +50,8 @@ interface TokenRow {
 
 const TOKEN_SELECT = `SELECT t.id, t.name, t.prefix, t.user_id, u.email, t.team, t.scopes, t.created_at,
   t.expires_at, t.revoked_at, t.last_used_at FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id`;
+/** The longest lifetime a non-admin may give a token (a year and a day: yearly rotation). */
+export const MAX_LIFETIME_MS = 366 * 86_400_000;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export class TokenStore {
@@ -69,6 +71,10 @@ export class TokenStore {
       throw forbidden(caller, 'grant', 'act-as', 'only admins grant act-as (it runs skills as any user)');
     if (r.expires === 'never' && !admin)
       throw forbidden(caller, 'create', 'a token that never expires', 'only admins create tokens without expiry');
+    // 99999d is as good as never: a lifetime past the bound is an admin's choice too.
+    const life = lifetimeMs(r.expires);
+    if (!admin && life !== null && life > MAX_LIFETIME_MS)
+      throw forbidden(caller, 'create', `a token that lives ${r.expires}`, 'tokens for longer than 366d: admins only');
     let userId: string | null = null;
     let team: string | null = null;
     if (r.team) {
@@ -87,7 +93,6 @@ export class TokenStore {
     } else {
       userId = caller.user!.id;
     }
-    const life = lifetimeMs(r.expires);
     const token = mintToken();
     const id = await this.insert({
       token,

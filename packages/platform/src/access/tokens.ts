@@ -20,9 +20,14 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-/** The first characters shown in listings: enough to recognise a token, far too few to use it. */
+/**
+ * The first characters shown in listings: enough to recognise a token, far too few to use it. A
+ * minted token shows its fixed prefix and 6 of its 43 random characters; any other (an operator's
+ * ASPORA_ADMIN_TOKEN, 20 characters at least, of unknown entropy) shows 4 characters only — 13 of
+ * a 20-character secret would leave 7 to guess, next to its fast hash in the database.
+ */
 export function tokenPrefix(token: string): string {
-  return token.slice(0, TOKEN_PREFIX.length + 6);
+  return looksMinted(token) ? token.slice(0, TOKEN_PREFIX.length + 6) : token.slice(0, 4);
 }
 
 /** Minted by this platform (other strings, e.g. an operator's ASPORA_ADMIN_TOKEN, are accepted too). */

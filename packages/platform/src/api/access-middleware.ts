@@ -53,7 +53,7 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
   if (access === 'open') return (_c, next) => next();
   return async (c, next) => {
     const header = requestHeader(c, 'authorization') ?? '';
-    const token = /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : '';
+    const token = bearerOf(c);
     const source = sourceOf(c);
     if (!token) {
       deps.onDenied?.({ who: source, route, reason: 'no token' });
@@ -66,14 +66,17 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
       );
     }
     const auth = deps.access.auth;
-    if (!auth.known(token) && (blocked.get(source) ?? 0) > Date.now())
+    // The block first: known() hashes the token, which check() does again; most sources are not blocked.
+    if ((blocked.get(source) ?? 0) > Date.now() && !auth.known(token))
       throw new AsporaError('RATE_LIMITED', `too many failed token checks from ${source}`, {
         hint: 'wait a minute; tokens are not guessable, so check which token this client sends',
       });
     const r = await auth.check(token);
     if ('refused' in r) {
       const d = await deps.limiter.hit(`auth-fail:${source}`, FAILED_CHECKS_PER_MINUTE, 60_000);
-      if (!d.allowed) blocked.set(source, Date.now() + d.retryAfterMs);
+      // The limit's last allowed failure closes the door: the next unknown token is not checked
+      // (waiting for a refused hit let a 21st token be checked, and only the 22nd get 429).
+      if (!d.allowed || d.count >= FAILED_CHECKS_PER_MINUTE) blocked.set(source, Date.now() + d.retryAfterMs);
       if (blocked.size > 10_000) for (const [k, until] of blocked) if (until <= Date.now()) blocked.delete(k);
       deps.onDenied?.({ who: source, route, reason: `token ${r.refused}` });
       throw new AsporaError('UNAUTHORIZED', REFUSALS[r.refused], {
@@ -98,6 +101,12 @@ const REFUSALS = {
   expired: 'the token has expired',
   revoked: 'the token was revoked',
 } as const;
+
+/** The bearer token of a request ('' without one). */
+export function bearerOf(c: Context): string {
+  const header = requestHeader(c, 'authorization') ?? '';
+  return /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : '';
+}
 
 function sourceOf(c: Context): string {
   return incomingOf(c)?.socket.remoteAddress ?? 'unknown';

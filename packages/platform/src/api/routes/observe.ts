@@ -3,9 +3,10 @@ import { streamSSE } from 'hono/streaming';
 import { routes } from '@aspora/api';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
 import { forbidden, type Principal } from '../../access/principal.ts';
-import { notFound } from '../../access/skill-access.ts';
+import { notFound, redactRefs } from '../../access/skill-access.ts';
 import { callerOf } from '../caller.ts';
 import { outgoingOf } from '../node-io.ts';
+import { bearerOf } from '../access-middleware.ts';
 import type { ApiDeps } from '../deps.ts';
 import { addFeedback, listFeedback, promptfooCases } from '../../observe/feedback.ts';
 import { pastLogs, type LogLine } from '../../observe/logs.ts';
@@ -15,6 +16,8 @@ import { callerLabel } from '../../access/principal.ts';
 import type { TimelineExecution } from '@aspora/api';
 
 const Levels = ['debug', 'info', 'warn', 'error'] as const;
+/** How often a live log stream checks that its follower may still follow. */
+const FOLLOW_RECHECK_MS = 500;
 
 /**
  * Prometheus text on GET /metrics. It names every skill, private ones too, with error codes, cost
@@ -87,10 +90,20 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   });
 
   app.openapi(createRoute(routes.listAlerts), async (c) => {
-    const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const p = callerOf(c);
+    const visible = await deps.skillAccess.visibleTo(p);
+    const hidden = await deps.skillAccess.hiddenRefs(p);
     const alerts = await deps.alerts.list(c.req.valid('query').status);
-    // A skill's alert is its viewers'; platform-wide alerts (a provider, the gateway) everyone's.
-    return c.json({ alerts: alerts.filter((a) => typeof a.scope.skill !== 'string' || visible(a.scope.skill)) }, 200);
+    // A skill's alert is its viewers'; platform-wide alerts (a provider, the gateway) everyone's —
+    // but such a title may name a skill (the platform p95's slowest one): not one the caller may not see.
+    return c.json(
+      {
+        alerts: alerts
+          .filter((a) => typeof a.scope.skill !== 'string' || visible(a.scope.skill))
+          .map((a) => (hidden.length ? { ...a, title: redactRefs(a.title, hidden) } : a)),
+      },
+      200,
+    );
   });
 
   app.openapi(createRoute(routes.traces), async (c) => {
@@ -98,8 +111,9 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     await deps.tracer.flushLocal();
     const t = await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10));
     const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const scrub = callsScrubber(await deps.skillAccess.hiddenRefs(callerOf(c)));
     const prune = (list: TimelineExecution[]): TimelineExecution[] =>
-      list.filter((e) => visible(e.skill)).map((e) => ({ ...e, children: prune(e.children) }));
+      list.filter((e) => visible(e.skill)).map((e) => ({ ...e, calls: scrub(e.calls), children: prune(e.children) }));
     const count = (list: TimelineExecution[]): number => list.reduce((n, e) => n + 1 + count(e.children), 0);
     const workflows = t.workflows
       .map((w) => ({ ...w, executions: prune(w.executions) }))
@@ -114,8 +128,10 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     await deps.tracer.flushLocal();
     const found = await executionTimeline(db, id);
     const visible = await deps.skillAccess.visibleTo(callerOf(c));
+    const scrub = callsScrubber(await deps.skillAccess.hiddenRefs(callerOf(c)));
     const prune = (e: TimelineExecution): TimelineExecution => ({
       ...e,
+      calls: scrub(e.calls),
       children: e.children.filter((k) => visible(k.skill)).map(prune),
     });
     const t = found && visible(found.skill) ? prune(found) : undefined;
@@ -151,6 +167,21 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       });
     const past = (await pastLogs(db, ref, new Date(Date.now() - sinceMs), limit)).filter(keep);
     if (q.follow !== 'true') return c.json({ lines: past }, 200);
+    // A follower is held to its token and to the skill's visibility for as long as it follows, as
+    // every request is: a revocation or a lost membership ends the stream within about a second
+    // (the token's check is served from the cache, which the access change feed empties).
+    const token = bearerOf(c);
+    let checkedAt = Date.now();
+    const stillAllowed = async (): Promise<boolean> => {
+      if (Date.now() - checkedAt < FOLLOW_RECHECK_MS) return true;
+      checkedAt = Date.now();
+      const r = await deps.access.auth.check(token);
+      if ('refused' in r) return false;
+      return deps.skillAccess.requireVisible(r.principal, ref).then(
+        () => true,
+        () => false,
+      );
+    };
     // Following starts before the answer does: no line of an execution started after it is missed.
     const queue: LogLine[] = [];
     let wake: (() => void) | undefined;
@@ -171,19 +202,46 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
         gone();
       });
       for (const l of past) await stream.writeSSE({ data: JSON.stringify(l), event: 'log' });
+      let idleMs = 0;
       while (!stream.aborted) {
+        if (!(await stillAllowed())) {
+          await stream.write(': access ended (token refused, or the skill is no longer visible)\n\n');
+          break;
+        }
         while (queue.length) await stream.writeSSE({ data: JSON.stringify(queue.shift()), event: 'log' });
-        await new Promise<void>((r) => {
-          wake = r;
-          // A comment line now and then keeps proxies from closing an idle stream.
-          setTimeout(r, 15_000);
+        const woke = await new Promise<boolean>((r) => {
+          wake = () => r(true);
+          setTimeout(() => r(false), FOLLOW_RECHECK_MS);
         });
         wake = undefined;
-        if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
+        idleMs = woke || queue.length ? 0 : idleMs + FOLLOW_RECHECK_MS;
+        // A comment line now and then keeps proxies from closing an idle stream.
+        if (idleMs >= 15_000 && !stream.aborted) {
+          idleMs = 0;
+          await stream.write(': keep-alive\n\n');
+        }
       }
       await stop();
     });
   });
+}
+
+/**
+ * A visible execution's calls name what it called: its context.invoke of a skill the caller may not
+ * see is a tool span named after that skill (`execute_tool fraud/ledger`, and in its attributes).
+ * The child execution is cut from the tree; this names the callee as no skill in particular.
+ */
+function callsScrubber(hidden: string[]): (calls: TimelineExecution['calls']) => TimelineExecution['calls'] {
+  if (hidden.length === 0) return (calls) => calls;
+  const value = (v: unknown): unknown =>
+    typeof v === 'string' ? redactRefs(v, hidden) : Array.isArray(v) ? v.map(value) : v;
+  return (calls) =>
+    calls.map((k) => ({
+      ...k,
+      name: redactRefs(k.name, hidden),
+      ...(k.error ? { error: redactRefs(k.error, hidden) } : {}),
+      attributes: Object.fromEntries(Object.entries(k.attributes).map(([a, v]) => [a, value(v)])),
+    }));
 }
 
 /** An execution of a skill the caller may not see is answered as one that does not exist. */
