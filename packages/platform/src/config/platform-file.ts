@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { AsporaError, parseDurationMs, parseSizeMb, validateYaml, type Issue } from '@aspora/sdk';
 import { parseAllowPrivate } from '../integrations/address-policy.ts';
 import { parseHostEntry } from '../runtime/policy/hosts.ts';
+import { DEFAULT_ROLES, RolesSchema } from '../runtime/policy/roles.ts';
 
 const duration = z
   .string()
@@ -215,6 +216,11 @@ export const PlatformFileSchema = z.strictObject({
   notifiers: NotifiersSchema.default({}),
   alerting: AlertingSchema.default(AlertingSchema.parse({})),
   teams: z.record(z.string().min(1), TeamSchema).default({}),
+  /**
+   * Role rules: what a role's skills never read, which roles' skills they may invoke. A section
+   * replaces the defaults (seed 003's manager / field / admin) as a whole.
+   */
+  roles: RolesSchema.default(DEFAULT_ROLES),
   runtime: z
     .strictObject({
       max_workers: z.number().int().positive().default(16),
