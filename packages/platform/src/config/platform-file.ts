@@ -40,11 +40,18 @@ const MethodSchema = z.strictObject({
   /** `/transactions/{transactionId}/check`: `{x}` is filled from the call's args (URL-encoded). */
   path: z.string().startsWith('/'),
   description: z.string().optional(),
+  /**
+   * The method runs a SQL statement: `arg` names the argument that carries it, `params` its bound
+   * values. On a read_only API the host then sends only a single SELECT (integrations/read-only.ts).
+   */
+  sql: z.strictObject({ arg: name.default('sql'), params: name.default('params') }).optional(),
 });
 
 export const ApiSchema = z.strictObject({
   base_url: z.url(),
   description: z.string().optional(),
+  /** Only reads reach it: GET/HEAD/OPTIONS methods, and a single SELECT on `sql:` methods; anything else is refused at the host. */
+  read_only: z.boolean().default(false),
   auth: AuthSchema.default({ type: 'none' }),
   timeout: duration.default(10_000),
   headers: z.record(z.string(), z.string()).default({}),
