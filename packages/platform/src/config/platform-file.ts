@@ -326,6 +326,16 @@ export function parsePlatformFile(text: string, file: string, env: NodeJS.Proces
           ]
         : [],
     ),
+    ...Object.entries(f.roles).flatMap(([role, r]) =>
+      r.never_call
+        .filter((api) => !(api in f.apis))
+        .map((api) => ({
+          file,
+          path: `roles.${role}.never_call`,
+          message: `no api named ${api}`,
+          hint: 'name an API of apis:',
+        })),
+    ),
     ...(f.gateway.default_provider && !known.has(f.gateway.default_provider)
       ? [{ file, path: 'gateway.default_provider', message: `no provider named ${f.gateway.default_provider}` }]
       : []),

@@ -46,15 +46,13 @@ const SIDE_EFFECT_FUNCTIONS = new Set([
   'nextval',
   'setval',
   'set_config',
-  'dblink',
-  'dblink_exec',
   'query_to_xml',
   'query_to_xmlschema',
   'query_to_xml_and_xmlschema',
   'cursor_to_xml',
 ]);
-/** Prefixes of the same: PostgreSQL admin functions (pg_terminate_backend, pg_sleep, pg_read_file …) and large objects. */
-const SIDE_EFFECT_PREFIXES = ['pg_', 'lo_'];
+/** Prefixes of the same: PostgreSQL admin functions (pg_terminate_backend, pg_sleep, pg_read_file …), large objects, dblink. */
+const SIDE_EFFECT_PREFIXES = ['pg_', 'lo_', 'dblink'];
 
 type MethodDefinition = ApiDefinition['methods'][string];
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsporaError } from '@aspora/sdk';
 import { EMPTY_PLATFORM_FILE, parsePlatformFile } from '../../config/platform-file.ts';
+import { PermissionGuard } from './guard.ts';
 import { ResourcePolicy } from './resources.ts';
 import { DEFAULT_ROLES, mayInvoke, neverReadOf } from './roles.ts';
 import { toVisible } from './view.ts';
@@ -56,7 +57,7 @@ test('may_invoke: listed roles, *, no rule, and role-less skills', () => {
   assert.deepEqual(mayInvoke(DEFAULT_ROLES, from(null), to('manager')), { allowed: true });
   assert.deepEqual(mayInvoke(DEFAULT_ROLES, from('field'), to(null)), { allowed: true });
   assert.deepEqual(mayInvoke(DEFAULT_ROLES, from('analyst'), to('manager')), { allowed: true }, 'an unlisted role');
-  const none = mayInvoke({ field: { never_read: [], may_invoke: [] } }, from('field'), to('field'));
+  const none = mayInvoke({ field: { never_read: [], never_call: [], may_invoke: [] } }, from('field'), to('field'));
   assert.equal(none.allowed, false);
   assert.match((none as { message: string }).message, /allows no role$/);
 });
@@ -76,4 +77,44 @@ test('the schema refuses globs outside the grammar, paths leaving the domain fol
   bad('roles:\n  Field: { may_invoke: [field] }\n');
   bad('roles:\n  field: { may_invoke: ["field/x"] }\n');
   bad('roles:\n  field: { may_read: [x] }\n');
+});
+
+test('never_call withholds a declared API from a role, naming the rule; it must name a declared API', () => {
+  const { roles } = parsePlatformFile(
+    `secrets: { K: { value: k } }
+apis:
+  sheets: { base_url: 'https://s.example', methods: { update: { path: /u } } }
+roles:
+  manager: { never_call: [sheets] }
+`,
+    'p.yaml',
+  );
+  const guard = (role: string | null) =>
+    new PermissionGuard({
+      ref: 'ecm/triage',
+      domain: 'ecm',
+      role,
+      tools: [],
+      apis: ['sheets'],
+      secrets: [],
+      sharedResources: [],
+      blockedResources: [],
+      webFetchHosts: [],
+      roles,
+    });
+  assert.throws(
+    () => guard('manager').api('sheets'),
+    (e: unknown) =>
+      e instanceof AsporaError &&
+      e.code === 'PERMISSION_DENIED' &&
+      e.message === 'skill ecm/triage (role manager) may not use api sheets: roles.manager.never_call: sheets',
+  );
+  assert.doesNotThrow(() => guard('field').api('sheets'));
+  assert.doesNotThrow(() => guard(null).api('sheets'));
+  assert.throws(
+    () => parsePlatformFile('roles:\n  manager: { never_call: [no_such_api] }\n', 'p.yaml'),
+    (e: unknown) =>
+      e instanceof AsporaError &&
+      e.issues.some((i) => i.path === 'roles.manager.never_call' && i.message === 'no api named no_such_api'),
+  );
 });

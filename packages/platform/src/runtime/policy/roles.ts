@@ -31,6 +31,11 @@ const NeverReadGlob = z
 export const RoleRuleSchema = z.strictObject({
   /** Globs under the domain folder a skill of this role never reads, whatever it declares in shared_resources. */
   never_read: z.array(NeverReadGlob).max(MAX_RULES).default([]),
+  /** Platform APIs (names under apis:) its skills never call, whatever they declare in permissions.apis. */
+  never_call: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an API name'))
+    .max(MAX_RULES)
+    .default([]),
   /** Roles whose skills it may context.invoke (`*`: any). Absent: no rule, it invokes any role. */
   may_invoke: z
     .array(z.string().regex(/^(\*|[a-z0-9]+(-[a-z0-9]+)*)$/, 'a role name or *'))
@@ -48,20 +53,27 @@ export type RoleRules = Record<string, RoleRule>;
 
 /**
  * Seed 003 (DEC-011): a manager skill never loads field runbooks nor field skills; a field skill
- * never loads manager skills. Manager triage hands work to people, not to field skills, so a
+ * never loads manager skills. Both roles read Redshift and the Sheets (seed 003), so no API is
+ * withheld by role. Manager triage hands work to people, not to field skills, so a
  * manager invokes manager (and admin) skills; a field skill invokes field skills; admin skills
  * invoke anything. Which shared queries are a role's is per skill (blocked_resources), not here.
  */
 export const DEFAULT_ROLES: RoleRules = {
-  manager: { never_read: ['shared/runbooks/**', 'field/**'], may_invoke: ['manager', 'admin'] },
-  field: { never_read: ['manager/**'], may_invoke: ['field'] },
-  admin: { never_read: [], may_invoke: ['*'] },
+  manager: { never_read: ['shared/runbooks/**', 'field/**'], never_call: [], may_invoke: ['manager', 'admin'] },
+  field: { never_read: ['manager/**'], never_call: [], may_invoke: ['field'] },
+  admin: { never_read: [], never_call: [], may_invoke: ['*'] },
 };
 
 /** The never_read globs of a role, each with the name a denial quotes. */
 export function neverReadOf(rules: RoleRules, role: string | null): Array<{ glob: string; rule: string }> {
   const r = role !== null && Object.hasOwn(rules, role) ? rules[role] : undefined;
   return (r?.never_read ?? []).map((glob) => ({ glob, rule: `roles.${role}.never_read: ${glob}` }));
+}
+
+/** The rule that withholds an API from a role, or null. */
+export function neverCallRule(rules: RoleRules, role: string | null, api: string): string | null {
+  const r = role !== null && Object.hasOwn(rules, role) ? rules[role] : undefined;
+  return r?.never_call.includes(api) ? `roles.${role}.never_call: ${api}` : null;
 }
 
 export interface InvokeParty {
