@@ -52,8 +52,7 @@ describe('default role rules (seed 003)', () => {
     assert.deepEqual(a.data, {
       skill: 'ecm/my-tickets',
       role: 'field',
-      target: 'ecm/triage-and-assign',
-      targetRole: 'manager',
+      resource: 'invoke ecm/triage-and-assign (role manager)',
       rule: 'roles.field.may_invoke',
     });
     // Refused before the target ran: no execution of it was recorded.

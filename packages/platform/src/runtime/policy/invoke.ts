@@ -30,11 +30,11 @@ export async function checkInvoke(
   if (!d.allowed)
     throw new AsporaError('PERMISSION_DENIED', d.message, {
       hint: `a platform admin decides which roles may invoke which, under ${d.rule} in aspora.platform.yaml`,
+      // The shape of every host denial (skill, role, resource, rule: runtime-protocol.md).
       details: {
         skill: invoker.ref,
         role: invoker.role,
-        target: target.ref,
-        targetRole: target.version.role,
+        resource: `invoke ${target.ref}${target.version.role ? ` (role ${target.version.role})` : ''}`,
         rule: d.rule,
       },
     });
