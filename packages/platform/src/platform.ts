@@ -183,6 +183,7 @@ export async function openPlatformCore(
       dataDir: config.dataDir,
       sharedRoot: config.sharedRoot,
       env: config.env,
+      roles: platformFile.roles,
       pool: {
         maxWorkers: rt.max_workers,
         maxMemoryMb: rt.max_memory,

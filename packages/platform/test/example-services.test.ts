@@ -387,12 +387,15 @@ describe('example services, called as the platform calls them', () => {
         'UPSTREAM_ERROR',
         400,
       );
+      // read_only in the platform file: a write never reaches the gateway, the host refuses it.
       const w = await failsWith(
         call('ecm_gateway_redshift', 'executeSql', { sql: "UPDATE ecm.assignments_mirror SET status = 'RESOLVED'" }),
-        'UPSTREAM_ERROR',
-        400,
+        'PERMISSION_DENIED',
       );
-      assert.match(JSON.stringify(w.details), /read-only/);
+      assert.match(
+        w.message,
+        /apis\.ecm_gateway_redshift\.read_only allows only a single SELECT: it starts with UPDATE/,
+      );
       await failsWith(
         call('ecm_gateway_redshift', 'executeSql', { sql: sqlOf('ecm-order-detail-v2') }),
         'UPSTREAM_ERROR',
@@ -604,7 +607,11 @@ describe('example services, called as the platform calls them', () => {
     );
     for (const [api, def] of Object.entries(file.apis)) {
       const [method, m] = Object.entries(def.methods)[0]!;
-      const args = Object.fromEntries([...m.path.matchAll(/\{(\w+)\}/g)].map(([, k]) => [k!, 'x']));
+      const args: Record<string, unknown> = Object.fromEntries(
+        [...m.path.matchAll(/\{(\w+)\}/g)].map(([, k]) => [k!, 'x']),
+      );
+      // A read_only API's SQL method is sent a read, or the host refuses it before the credential matters.
+      if (m.sql) args[m.sql.arg] = 'SELECT 1';
       await failsWith(wrong.call(api, method, args), 'UPSTREAM_ERROR', 401);
       const bare = await fetch(`${def.base_url}${m.path}`, { method: m.method });
       assert.equal(bare.status, 401, api);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { AsporaError, parseDurationMs, parseSizeMb, validateYaml, type Issue } from '@aspora/sdk';
 import { parseAllowPrivate } from '../integrations/address-policy.ts';
 import { parseHostEntry } from '../runtime/policy/hosts.ts';
+import { DEFAULT_ROLES, RolesSchema } from '../runtime/policy/roles.ts';
 
 const duration = z
   .string()
@@ -39,11 +40,18 @@ const MethodSchema = z.strictObject({
   /** `/transactions/{transactionId}/check`: `{x}` is filled from the call's args (URL-encoded). */
   path: z.string().startsWith('/'),
   description: z.string().optional(),
+  /**
+   * The method runs a SQL statement: `arg` names the argument that carries it, `params` its bound
+   * values. On a read_only API the host then sends only a single SELECT (integrations/read-only.ts).
+   */
+  sql: z.strictObject({ arg: name.default('sql'), params: name.default('params') }).optional(),
 });
 
 export const ApiSchema = z.strictObject({
   base_url: z.url(),
   description: z.string().optional(),
+  /** Only reads reach it: GET/HEAD/OPTIONS methods, and a single SELECT on `sql:` methods; anything else is refused at the host. */
+  read_only: z.boolean().default(false),
   auth: AuthSchema.default({ type: 'none' }),
   timeout: duration.default(10_000),
   headers: z.record(z.string(), z.string()).default({}),
@@ -215,6 +223,11 @@ export const PlatformFileSchema = z.strictObject({
   notifiers: NotifiersSchema.default({}),
   alerting: AlertingSchema.default(AlertingSchema.parse({})),
   teams: z.record(z.string().min(1), TeamSchema).default({}),
+  /**
+   * Role rules: what a role's skills never read, which roles' skills they may invoke. A section
+   * replaces the defaults (seed 003's manager / field / admin) as a whole.
+   */
+  roles: RolesSchema.default(DEFAULT_ROLES),
   runtime: z
     .strictObject({
       max_workers: z.number().int().positive().default(16),
@@ -312,6 +325,16 @@ export function parsePlatformFile(text: string, file: string, env: NodeJS.Proces
             },
           ]
         : [],
+    ),
+    ...Object.entries(f.roles).flatMap(([role, r]) =>
+      r.never_call
+        .filter((api) => !(api in f.apis))
+        .map((api) => ({
+          file,
+          path: `roles.${role}.never_call`,
+          message: `no api named ${api}`,
+          hint: 'name an API of apis:',
+        })),
     ),
     ...(f.gateway.default_provider && !known.has(f.gateway.default_provider)
       ? [{ file, path: 'gateway.default_provider', message: `no provider named ${f.gateway.default_provider}` }]

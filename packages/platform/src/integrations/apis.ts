@@ -1,7 +1,8 @@
 /**
  * context.apis.<api>.<method>(args): the APIs a platform declares in aspora.platform.yaml, called
  * by the host on a skill's behalf. The guard has already checked permissions.apis; here the method
- * must exist, the rate limits (per skill per hour, per domain per day) must allow the call, and
+ * must exist, a read_only API must be sent a read (read-only.ts), the rate limits (per skill per
+ * hour, per domain per day) must allow the call, and
  * the credentials come from the vault — a handler never sees them, not even echoed back in an
  * API's answer (scrubbed from it).
  */
@@ -11,6 +12,7 @@ import type { SecretVault } from '../secrets/secrets.ts';
 import type { ApiDefinition } from '../config/platform-file.ts';
 import { DAY_MS, HOUR_MS, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { httpRequest } from './http.ts';
+import { readOnlyRefusal } from './read-only.ts';
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
@@ -58,6 +60,18 @@ export class PlatformApis {
       });
     // Before the rate limit: a refused call sends nothing and costs nothing.
     const what = `skill ${caller.ref}: api ${api}.${method}`;
+    const notRead = def.read_only ? readOnlyRefusal(m, args) : null;
+    if (notRead) {
+      const rule = `apis.${api}.read_only`;
+      throw new AsporaError(
+        'PERMISSION_DENIED',
+        `skill ${caller.ref} may not use api ${api}.${method}: ${rule} ${notRead}`,
+        {
+          hint: `${api} is declared read_only in aspora.platform.yaml: send reads only`,
+          details: { skill: caller.ref, resource: `api ${api}.${method}`, rule },
+        },
+      );
+    }
     const { path, rest } = fillPath(m.path, args, what);
     const url = confined(def.base_url, m.path, path, what);
     await this.#limit(caller, api, def);

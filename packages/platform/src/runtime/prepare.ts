@@ -13,6 +13,7 @@ import { materializeBundle } from './bundles.ts';
 import { adapterFor } from './languages/index.ts';
 import type { LaunchSpec } from './languages/types.ts';
 import { PermissionGuard, type SkillPermissions } from './policy/guard.ts';
+import type { RoleRules } from './policy/roles.ts';
 import { toVisible } from './policy/view.ts';
 import type { BuildSandbox } from './sandbox/build.ts';
 import type { SandboxLayout } from './sandbox/launch.ts';
@@ -34,6 +35,8 @@ export interface PrepareContext {
   root: string;
   sharedRoot: string | undefined;
   webFetchHosts: string[];
+  /** The platform's role rules (aspora.platform.yaml `roles:`). */
+  roles: RoleRules;
   /** The sandbox the build of the bundle runs in. */
   sandbox: BuildSandbox;
   log: (ref: string, msg: string) => void;
@@ -45,7 +48,7 @@ export function sharedDirOf(sharedRoot: string | undefined, domain: string): str
   return existsSync(d) ? d : undefined;
 }
 
-export function permissionsOf(loaded: LoadedSkill, webFetchHosts: string[]): SkillPermissions {
+export function permissionsOf(loaded: LoadedSkill, webFetchHosts: string[], roles?: RoleRules): SkillPermissions {
   const of = (kind: string) => loaded.permissions.filter((p) => p.kind === kind).map((p) => p.value);
   return {
     ref: loaded.ref,
@@ -57,6 +60,7 @@ export function permissionsOf(loaded: LoadedSkill, webFetchHosts: string[]): Ski
     sharedResources: of('shared_resource'),
     blockedResources: of('blocked_resource'),
     webFetchHosts,
+    ...(roles ? { roles } : {}),
   };
 }
 
@@ -72,7 +76,7 @@ export async function prepareVersion(loaded: LoadedSkill, c: PrepareContext): Pr
     sandbox: c.sandbox,
     log: (m) => c.log(loaded.ref, m),
   });
-  const perms = permissionsOf(loaded, c.webFetchHosts);
+  const perms = permissionsOf(loaded, c.webFetchHosts, c.roles);
   const sharedDir = sharedDirOf(c.sharedRoot, perms.domain);
   const declared =
     (

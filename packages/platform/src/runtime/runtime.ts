@@ -25,10 +25,13 @@ import { ExecutionRecorder, type ExecutionSink, type RecordRow } from '../observ
 import { RecordJournal } from '../observe/record-journal.ts';
 import type { LoadedSkill, SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
+import { SkillAccess } from '../access/skill-access.ts';
 import type { ExecutionTrace, PlatformTracer, SpanContextRef } from '../observe/tracing/index.ts';
 import { hostCalls, type CallRecord } from './host/dispatch.ts';
 import { executionServices } from './host/services.ts';
 import { PermissionGuard } from './policy/guard.ts';
+import { checkInvoke, type Invoker } from './policy/invoke.ts';
+import { DEFAULT_ROLES, type RoleRules } from './policy/roles.ts';
 import { valueDeeperThan } from './protocol/json-depth.ts';
 import { LIMITS } from './protocol/limits.ts';
 import { boundOutcome, LogBudget } from './record-bounds.ts';
@@ -68,6 +71,8 @@ export interface RuntimeOptions {
     /** Internal addresses WebFetch may still connect to (web_fetch.allow_private): `ip`, `ip:port`, CIDR. */
     allowPrivate?: string[];
   };
+  /** Role rules (aspora.platform.yaml `roles:`): what roles never read, which roles they may invoke. Default: seed 003's. */
+  roles?: RoleRules;
   /** Fixed secret values (tests, embedded use); the vault's sources otherwise. */
   secrets?: Record<string, string>;
   startTimeoutMs?: number;
@@ -96,6 +101,8 @@ export interface RunRequest {
   depth?: number;
   /** A child execution keeps scrubbing its parent's secrets from its own record. */
   redactor?: Redactor;
+  /** The skill whose context.invoke asks for this execution: role rules and visibility are checked against it. */
+  invoker?: Invoker;
 }
 
 export interface RuntimeEvents {
@@ -128,6 +135,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   /** ref → ids of its versions that have been prepared here (their workers may be warm). */
   readonly #versions = new Map<string, Set<string>>();
   readonly #resolver: SkillResolver;
+  /** Owner and visibility of skills (context.invoke sees what the calling skill's team sees). */
+  readonly #skills: SkillAccess;
   readonly #spares: SparePool | undefined;
   readonly #vault: SecretVault;
   readonly #root: string;
@@ -180,6 +189,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     const vault = deps.vault ?? new SecretVault({}, {});
     this.#vault = opts.secrets ? vault.withFixed(opts.secrets) : vault;
     this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);
+    this.#skills = new SkillAccess(deps.registry.db);
     this.#root = join(opts.dataDir, 'runtime');
     // Traversable by the sandbox user; each worker's scratch folder below is private to it.
     mkdirSync(this.#root, { recursive: true, mode: 0o755 });
@@ -215,6 +225,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       req.version ? { version: req.version } : { environment: req.environment ?? 'production' },
     );
     const v = loaded.version;
+    // Before anything of the target is prepared or recorded: a refused invoke leaves no trace of it.
+    if (req.invoker) await checkInvoke(this.#skills, this.opts.roles ?? DEFAULT_ROLES, req.invoker, loaded);
     // A skill paused by its monthly model budget does not start (the gateway would refuse its calls).
     if (v.model.monthlyLimit && this.deps.gateway) {
       const b = await this.deps.gateway.budgets.status({ ref: loaded.ref, monthlyLimit: v.model.monthlyLimit });
@@ -595,6 +607,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         root: this.#root,
         sharedRoot: this.opts.sharedRoot,
         webFetchHosts: this.opts.webFetch?.allowHosts ?? [],
+        roles: this.opts.roles ?? DEFAULT_ROLES,
         sandbox: { mode: this.mode as SandboxMode, cgroups: this.cgroups },
         log: (ref, msg) => this.deps.log.info({ ref }, msg),
       });

@@ -68,6 +68,8 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         ...(c.trace ? { traceParent: c.trace.context } : {}),
         ...(c.req.environment ? { environment: c.req.environment } : {}),
         ...(c.req.workflowId ? { workflowId: c.req.workflowId } : {}),
+        // Role rules and visibility are checked against this skill, not against the end user.
+        invoker: { ref, role: c.prepared.perms.role, ownerTeam: c.ownerTeam },
         // The child runs for the same end user, on the same caller's authority.
         ...(c.req.user ? { user: c.req.user } : {}),
         ...(c.req.caller ? { caller: c.req.caller } : {}),

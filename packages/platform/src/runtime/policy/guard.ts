@@ -5,6 +5,7 @@
 import { AsporaError } from '@aspora/sdk';
 import { hostAllowed } from './hosts.ts';
 import { ResourcePolicy } from './resources.ts';
+import { DEFAULT_ROLES, neverCallRule, type RoleRules } from './roles.ts';
 import { toVisible, type VisiblePath } from './view.ts';
 
 export type ToolName = 'Read' | 'Write' | 'Bash' | 'Grep' | 'Glob' | 'WebFetch';
@@ -20,6 +21,8 @@ export interface SkillPermissions {
   blockedResources: string[];
   /** Hosts (and ports) WebFetch may reach (platform-wide allow-list; empty = none). */
   webFetchHosts: string[];
+  /** The platform's role rules (aspora.platform.yaml `roles:`); absent: the defaults. */
+  roles?: RoleRules;
 }
 
 export class PermissionGuard {
@@ -31,6 +34,7 @@ export class PermissionGuard {
       role: perms.role,
       shared: perms.sharedResources,
       blocked: perms.blockedResources,
+      ...(perms.roles ? { roles: perms.roles } : {}),
     });
   }
 
@@ -52,6 +56,14 @@ export class PermissionGuard {
 
   api(name: string): void {
     if (!this.perms.apis.includes(name)) throw this.deny(`api ${name}`, 'not in permissions.apis');
+    // A role rule wins over the declaration, as never_read wins over shared_resources.
+    const rule = neverCallRule(this.perms.roles ?? DEFAULT_ROLES, this.perms.role, name);
+    if (rule)
+      throw this.deny(
+        `api ${name}`,
+        rule,
+        'a platform admin decides which roles call which APIs (roles: in aspora.platform.yaml)',
+      );
   }
 
   secret(name: string): void {

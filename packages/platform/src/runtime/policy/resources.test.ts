@@ -33,11 +33,11 @@ test('a manager skill reads the shared queries and config, never a runbook — e
   assert.deepEqual(check(manager, '/shared/config/stuck-reasons.yaml'), { allowed: true });
   assert.deepEqual(check(manager, '/shared/runbooks/lulu-not-confirmed.md'), {
     allowed: false,
-    rule: 'role manager never reads field runbooks',
+    rule: 'roles.manager.never_read: shared/runbooks/**',
   });
   assert.deepEqual(
     check(manager, '/shared/runbooks'),
-    { allowed: false, rule: 'role manager never reads field runbooks' },
+    { allowed: false, rule: 'roles.manager.never_read: shared/runbooks/**' },
     'nor list the folder',
   );
 });

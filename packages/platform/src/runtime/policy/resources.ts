@@ -2,13 +2,15 @@
  * shared_resources / blocked_resources and the role rules, applied to a visible path.
  * Resource globs in aspora.config.yaml are relative to the skill's parent folder in the source
  * tree (`ecm/manager/` → `../shared/queries/` means `ecm/shared/queries/**`); a path under /shared is
- * `<domain>/shared/<rel>` in that tree. Blocked always wins; a role rule wins over everything.
+ * `<domain>/shared/<rel>` in that tree. Blocked always wins; a role rule (roles.<role>.never_read,
+ * globs relative to the domain folder) wins over everything.
  * The handler chooses the path, so globs are matched by RE2 (linear in path × pattern; a
  * backtracking regex stalled the event loop on `*(a*)*(a*)b`), and paths are bounded in length.
  */
 import { posix } from 'node:path';
 import { RE2JS } from 're2js';
 import { MAX_RESOURCE_GLOB_LENGTH, normalizeResourceGlob, resourceGlobSource } from '@aspora/sdk';
+import { DEFAULT_ROLES, neverReadOf, type RoleRules } from './roles.ts';
 import type { VisiblePath } from './view.ts';
 
 export interface ResourceRules {
@@ -16,22 +18,11 @@ export interface ResourceRules {
   role: string | null;
   shared: string[];
   blocked: string[];
+  /** The platform's role rules (aspora.platform.yaml `roles:`); default: seed 003's (roles.ts). */
+  roles?: RoleRules;
 }
 
 export type ResourceDecision = { allowed: true } | { allowed: false; rule: string };
-
-/**
- * The ECM role rules (its decision DEC-011): a manager skill never reads field runbooks or field skills; a field skill
- * never reads manager skills. Which shared queries are the manager's is per skill, not per role:
- * field skills read ecm-order-detail-v2.sql and block ecm-pending-list.sql in blocked_resources.
- */
-const ROLE_RULES: Record<string, Array<{ glob: string; rule: string }>> = {
-  manager: [
-    { glob: 'shared/runbooks/**', rule: 'role manager never reads field runbooks' },
-    { glob: 'field/**', rule: 'role manager never reads field skills' },
-  ],
-  field: [{ glob: 'manager/**', rule: 'role field never reads manager skills' }],
-};
 
 /** Linux's PATH_MAX: no file under /shared has a longer path, so a longer one is refused unmatched. */
 export const MAX_RESOURCE_PATH = 4096;
@@ -63,7 +54,7 @@ export class ResourcePolicy {
     const tree = (g: string) => posix.normalize(posix.join(parent, normalizeResourceGlob(g)));
     this.#shared = rules.shared.map((g) => compile(tree(g), g, false));
     this.#blocked = rules.blocked.map((g) => compile(tree(g), g, true));
-    this.#role = (ROLE_RULES[rules.role ?? ''] ?? []).map((r) => ({
+    this.#role = neverReadOf(rules.roles ?? DEFAULT_ROLES, rules.role).map((r) => ({
       ...compile(`${rules.domain}/${r.glob}`, r.glob, true),
       rule: r.rule,
     }));
