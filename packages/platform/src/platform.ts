@@ -177,8 +177,9 @@ export async function openPlatformCore(
   const rt = platformFile.runtime;
   const metrics = new PlatformMetrics();
   const tracer = new PlatformTracer({ db, log, metrics, env: config.env });
+  const audit = new AuditLog(db, log);
   const runtime = new SkillRuntime(
-    { registry, store, log, vault, apis, gateway, tracer },
+    { registry, store, log, vault, apis, gateway, tracer, audit },
     {
       dataDir: config.dataDir,
       sharedRoot: config.sharedRoot,
@@ -209,7 +210,6 @@ export async function openPlatformCore(
       ),
     );
   const modelCalls = new ModelCallLog(db, log);
-  const audit = new AuditLog(db, log);
   // Not awaited by the answer: the action has happened; a failed write is logged by the log itself.
   const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
     const p = callerOfOptional(c);

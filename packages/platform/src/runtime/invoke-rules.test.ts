@@ -55,6 +55,12 @@ describe('default role rules (seed 003)', () => {
       resource: 'invoke ecm/triage-and-assign (role manager)',
       rule: 'roles.field.may_invoke',
     });
+    // The denial is in the audit log, with the calling skill as the actor and the rule.
+    await new Promise((r) => setTimeout(r, 50)); // audited after the execution ends, not awaited by it
+    await t.f.audit.flush();
+    const [e] = await t.f.audit.query({ action: 'access.denied', actor: 'skill:ecm/my-tickets', limit: 1 });
+    assert.equal(e?.outcome, 'denied');
+    assert.match(String(e?.details.reason), /roles\.field\.may_invoke/);
     // Refused before the target ran: no execution of it was recorded.
     await t.f.runtime.recorder.drain();
     const ran = await t.f.db.query(

@@ -31,6 +31,7 @@ import { hostCalls, type CallRecord } from './host/dispatch.ts';
 import { executionServices } from './host/services.ts';
 import { PermissionGuard } from './policy/guard.ts';
 import { checkInvoke, type Invoker } from './policy/invoke.ts';
+import type { AuditInput } from '../audit/entry.ts';
 import { DEFAULT_ROLES, type RoleRules } from './policy/roles.ts';
 import { valueDeeperThan } from './protocol/json-depth.ts';
 import { LIMITS } from './protocol/limits.ts';
@@ -59,6 +60,8 @@ export interface RuntimeDeps {
   vault?: SecretVault;
   apis?: PlatformApis;
   gateway?: ModelGateway;
+  /** Where a handler's denied host calls are audited (each names the skill, the resource and the rule). */
+  audit?: { record(e: AuditInput): Promise<unknown> };
 }
 
 export interface RuntimeOptions {
@@ -439,6 +442,17 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         };
     record.hostCalls = calls.length;
     record.deniedCalls = calls.filter((c) => c.code === 'PERMISSION_DENIED').length;
+    // A handler's denials are audited, at most ten per execution (a loop of denied calls is one story).
+    for (const c of calls.filter((x) => x.denial).slice(0, 10))
+      void this.deps.audit
+        ?.record({
+          actor: `skill:${loaded.ref}`,
+          action: 'access.denied',
+          target: c.name ?? c.op,
+          outcome: 'denied',
+          details: { execution: record.id, op: c.op, reason: redactor.text(c.denial!) },
+        })
+        .catch(() => {}); // logged by the audit log
     this.#running.delete(record.id);
     trace?.end({
       success: record.success,

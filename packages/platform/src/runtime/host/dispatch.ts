@@ -31,6 +31,8 @@ export interface CallRecord {
   name?: string;
   ok: boolean;
   code?: string;
+  /** A denial's message (skill, resource, rule), for the audit log; cut to 500 characters. */
+  denial?: string;
   ms: number;
 }
 
@@ -142,6 +144,7 @@ export function hostCalls(
         ...(name ? { name } : {}),
         ok: false,
         code: e instanceof AsporaError ? e.code : 'INTERNAL',
+        ...(e instanceof AsporaError && e.code === 'PERMISSION_DENIED' ? { denial: e.message.slice(0, 500) } : {}),
         ms: performance.now() - t,
       });
       throw e;
