@@ -34,6 +34,7 @@ import { LIMITS } from './protocol/limits.ts';
 import { boundOutcome, LogBudget } from './record-bounds.ts';
 import { WorkerPool, type PoolLimits } from './pool.ts';
 import { prepareVersion, type Prepared } from './prepare.ts';
+import { sharedBundleOf } from '../shared/link.ts';
 import { SkillResolver } from './resolver.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
@@ -594,6 +595,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         store: this.deps.store,
         root: this.#root,
         sharedRoot: this.opts.sharedRoot,
+        sharedBundle: (id) => sharedBundleOf(this.deps.registry.db, id),
         webFetchHosts: this.opts.webFetch?.allowHosts ?? [],
         sandbox: { mode: this.mode as SandboxMode, cgroups: this.cgroups },
         log: (ref, msg) => this.deps.log.info({ ref }, msg),
