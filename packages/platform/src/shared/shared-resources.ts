@@ -7,7 +7,7 @@ import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/types.ts';
 import { parseSemver } from '../registry/semver.ts';
 import { sha256Digest, unpackBundle, type BundleLimits, type BundleStore } from '../store/index.ts';
-import { canManageTeam, forbidden, isAdmin, type Principal } from '../access/principal.ts';
+import { canManageTeam, forbidden, hasScope, type Principal } from '../access/principal.ts';
 import { insertSharedVersion, listSharedVersions, type SharedVersion } from './versions.ts';
 
 const DOMAIN_RE = /^[a-z0-9][a-z0-9_-]*$/;
@@ -33,7 +33,8 @@ export class SharedResources {
 
   /** Refuses, naming the rule, a caller who may not register the domain's shared resources. */
   async requireRegister(p: Principal, domain: string): Promise<void> {
-    if (isAdmin(p)) return;
+    // An admin with deploy (or admin) scope, as for a skill's deploy (principal.ts canManage).
+    if (p.admin && hasScope(p, 'deploy')) return;
     const owners = await this.ownerTeams(domain);
     if (owners.some((t) => canManageTeam(p, t))) return;
     throw forbidden(
