@@ -202,6 +202,33 @@ test('a bundle with a symlink or a `..` path is refused and nothing is registere
   );
 });
 
+test('registrations and refusals are audited: who, which domain, version and digest', async () => {
+  await new Promise((r) => setTimeout(r, 100)); // entries are written after the answers
+  type Entry = {
+    actor: string;
+    action: string;
+    target: string | null;
+    outcome: string;
+    details: Record<string, unknown>;
+  };
+  const { entries } = await ok<{ entries: Entry[] }>(p.fetch('/v1/audit?since=1h&limit=500'));
+  const registered = entries.filter((e) => e.action === 'shared.register');
+  assert.deepEqual(
+    registered.map((e) => [e.actor, e.target, e.details.version]).sort(),
+    [
+      ['admin@localhost', 'domain fraud', '1'],
+      ['ana@example.com', 'domain fraud', '2'],
+      ['ana@example.com', 'domain fraud', '3.0.0'],
+    ].sort(),
+  );
+  assert.ok(registered.every((e) => typeof e.details.digest === 'string'));
+  const denied = entries.filter((e) => e.outcome === 'denied' && e.target?.includes('/v1/shared-resources/fraud'));
+  assert.ok(
+    denied.some((e) => e.actor === 'bob@example.com'),
+    'the refusal of bob is not audited',
+  );
+});
+
 test('the list is for whoever sees a skill of the domain; to others the domain does not exist', async () => {
   const mine = await ok<{ versions: Registered[] }>(
     p.fetch('/v1/shared-resources/fraud', { headers: { authorization: `Bearer ${tokens.ana}` } }),
