@@ -130,6 +130,42 @@ export const routes = {
       400: err('malformed digest'),
     },
   }),
+  registerSharedResources: route({
+    'x-aspora-access': 'deploy',
+    method: 'post',
+    path: '/v1/shared-resources/{domain}',
+    tags: ['deploy'],
+    summary:
+      "Upload a domain's shared folder (deterministic tar.gz) as a new version: skills registered from now on run with it under /shared",
+    description:
+      'Admins, or members (deploy scope) of a team that owns a skill of the domain. Same limits and checks as skill bundles: regular files only, no links, no `..`.',
+    request: {
+      params: S.SharedResourcesParams,
+      query: S.RegisterSharedResourcesQuery,
+      body: { required: true, content: { 'application/gzip': { schema: binary } } },
+    },
+    responses: {
+      201: ok(S.RegisterSharedResourcesResultSchema, 'new version registered'),
+      200: ok(S.RegisterSharedResourcesResultSchema, 'this content was already that version'),
+      400: err('corrupt bundle or bad version'),
+      403: err('not an admin nor a member of a team owning a skill of the domain'),
+      409: err('version already registered with other content'),
+      413: err('too large'),
+      422: err('invalid bundle (a link, `..`, …)'),
+    },
+  }),
+  listSharedResources: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/shared-resources/{domain}',
+    tags: ['deploy'],
+    summary: "A domain's shared-resource versions, newest (current) first",
+    request: { params: S.SharedResourcesParams },
+    responses: {
+      200: ok(z.object({ domain: z.string(), versions: z.array(S.SharedResourceVersionSchema) })),
+      404: err('no such domain (or none of its skills is visible to the caller)'),
+    },
+  }),
   deploy: route({
     'x-aspora-access': 'deploy',
     method: 'post',

@@ -100,6 +100,33 @@ export const PublishResultSchema = z
   .meta({ id: 'PublishResult' });
 export type PublishResult = z.infer<typeof PublishResultSchema>;
 
+// ---- shared resources ----------------------------------------------------------------------
+
+export const SharedResourcesParams = z.object({ domain: pathParam(SlugSchema, 'domain', 'ecm') });
+export const RegisterSharedResourcesQuery = z.object({
+  version: z
+    .string()
+    .max(64)
+    .optional()
+    .meta({ description: 'a semver label for this version; none: the next number of the domain', example: '1.2.0' }),
+});
+export const SharedResourceVersionSchema = z
+  .object({
+    domain: z.string(),
+    version: z.string().meta({ description: 'the auto-incremented number, or the semver given at registration' }),
+    seq: z.number().meta({ description: 'order of registration in the domain; the highest is current' }),
+    digest: z.string().meta({ example: 'sha256:…' }),
+    size: z.number(),
+    fileCount: z.number(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'SharedResourceVersion' });
+export type SharedResourceVersion = z.infer<typeof SharedResourceVersionSchema>;
+export const RegisterSharedResourcesResultSchema = SharedResourceVersionSchema.extend({
+  created: z.boolean().meta({ description: 'false when this content was already that version (idempotent)' }),
+}).meta({ id: 'RegisterSharedResourcesResult' });
+
 export const PlatformOffersSchema = z
   .object({
     apis: z.array(z.string()).meta({ description: 'APIs declared in aspora.platform.yaml', example: ['trm_api'] }),

@@ -400,6 +400,15 @@ describe('observability: metrics, logs, feedback, trace', () => {
       'secrets set': ['secrets', 'set', 'json-team', 'JSON_KEY', '--json'],
       'secrets list': ['secrets', 'list', 'json-team', '--json'],
       'secrets rm': ['secrets', 'rm', 'json-team', 'JSON_KEY', '--json'],
+      'shared-resources register': [
+        'shared-resources',
+        'register',
+        'fraud',
+        '--path',
+        'skills/fraud/json-doc',
+        '--json',
+      ],
+      'shared-resources list': ['shared-resources', 'list', 'fraud', '--json'],
       // Last: logout forgets the token `up` saved, login (with the admin's token file) keeps it again.
       logout: ['logout', '--json'],
       login: ['login', '--token', readFileSync(join(work, '.aspora', 'admin.token'), 'utf8').trim(), '--json'],
@@ -410,7 +419,9 @@ describe('observability: metrics, logs, feedback, trace', () => {
       c.commands.flatMap((sub) => [`${prefix}${sub.name()}`, ...names(sub, `${prefix}${sub.name()} `)]);
     assert.deepEqual(
       names(buildProgram())
-        .filter((n) => !['up', 'create', 'budget', 'secrets', 'teams', 'users', 'tokens'].includes(n))
+        .filter(
+          (n) => !['up', 'create', 'budget', 'secrets', 'shared-resources', 'teams', 'users', 'tokens'].includes(n),
+        )
         .sort(),
       Object.keys(cases).sort(),
     );

@@ -15,6 +15,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { routes } from '@aspora/api';
 import { platformRules } from '../src/observe/alerts/rules.ts';
+import { packFiles } from '../src/store/index.ts';
 import { bundle, platformOnStub, type tempPlatform } from './helpers.ts';
 
 type P = Awaited<ReturnType<typeof tempPlatform>>;
@@ -359,6 +360,16 @@ const MATRIX: Record<keyof typeof routes, Row> = {
     },
     expect: `${R} 404 200 404 404 200`,
   },
+  registerSharedResources: {
+    // The same folder each time: the first registration makes version 1, later ones find it.
+    make: async () => ({
+      path: '/v1/shared-resources/fraud',
+      raw: (await packFiles(new Map([['notes.md', Buffer.from('matrix notes\n')]]))).bytes,
+      headers: { 'content-type': 'application/gzip' },
+    }),
+    expect: `${R} 403 403 201 403 200`,
+  },
+  listSharedResources: { make: () => ({ path: '/v1/shared-resources/fraud' }), expect: `${R} 200 200 200 200 200` },
   listSecrets: { make: () => ({ path: '/v1/teams/fraud-team/secrets' }), expect: `${R} 403 403 200 403 200` },
   setSecret: {
     make: () => ({ path: '/v1/teams/fraud-team/secrets/MATRIX_KEY', body: { value: 'matrix-value' } }),

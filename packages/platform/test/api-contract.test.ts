@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createClient, type AsporaClient } from '@aspora/api/client';
 import { routes, type RouteName } from '@aspora/api';
 import { bundle, platformOnStub } from './helpers.ts';
+import { packFiles } from '../src/store/index.ts';
 
 let env: Awaited<ReturnType<typeof platformOnStub>>;
 let c: AsporaClient;
@@ -111,6 +112,14 @@ test('every route answers within its schemas', async () => {
     ['CONTRACT_KEY'],
   );
   assert.equal((await c.removeSecret({ params: secret })).removed, true);
+
+  const shared = await packFiles(new Map([['config/limits.yaml', Buffer.from('max: 3\n')]]));
+  const sv = await c.registerSharedResources({ params: { domain: 'fraud' }, query: {}, body: shared.bytes });
+  assert.deepEqual([sv.version, sv.digest, sv.created], ['1', shared.digest, true]);
+  assert.deepEqual(
+    (await c.listSharedResources({ params: { domain: 'fraud' } })).versions.map((v) => v.version),
+    ['1'],
+  );
   // The audit log saw what this test did, and its chain holds.
   await new Promise((r) => setTimeout(r, 100)); // entries are written after the answers
   const entries = (await c.audit({ query: { since: '1h' } })).entries;

@@ -918,7 +918,7 @@ describe('the example skills on the platform: in the sandbox, under their own pe
     stub = await startOpenAIStub();
     f = await runtimeFixture({
       platformYaml: yamlText,
-      sharedRoot: skillsDir, // <domain>/shared of the examples, as aspora up serves them
+      sharedRoot: skillsDir, // <domain>/shared of the examples from the host (aspora up registers them as versions: shared-resources-examples.test.ts)
       env: {
         ASPORA_EXAMPLE_SERVICES_URL: services.url,
         ASPORA_MODEL_BASE_URL: stub.url,

@@ -43,9 +43,14 @@ export function registerUp(program: Command, ctx: CommandContext): void {
           hint: 'use --port 0 for any free port',
         });
       // The server's dependencies (PGlite, Hono, pg …) load only for `up`: other commands start fast.
-      const { platformConfigFromEnv, startPlatform, deployFolders, findSkillFolders, readAdminToken } = await import(
-        '@aspora/platform'
-      );
+      const {
+        platformConfigFromEnv,
+        startPlatform,
+        deployFolders,
+        findSkillFolders,
+        readAdminToken,
+        registerSharedFolders,
+      } = await import('@aspora/platform');
       // With the examples and no platform configuration of the user's own: the examples' platform
       // file, their shared resources, and local stand-ins for the systems they call.
       const demo = opts.examples ? await exampleEnvironment(resolve(opts.examples)) : undefined;
@@ -84,6 +89,14 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       if (opts.examples) {
         const folders = await findSkillFolders(opts.examples);
         const sync = async (announce: boolean) => {
+          // Shared folders first: the example skill versions registered next run with them (under /shared).
+          const shared = await registerSharedFolders(
+            { db: platform.db, store: platform.store, limits: { maxCompressedBytes: config.limits.maxBundleBytes } },
+            resolve(opts.examples as string),
+            'aspora-up',
+          );
+          for (const r of shared.filter((x) => x.error))
+            process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
           const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
           for (const r of res.filter((x) => x.error))
             process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
@@ -182,15 +195,16 @@ export function registerUp(program: Command, ctx: CommandContext): void {
 }
 
 /**
- * What the example skills need to run: their aspora.platform.yaml (next to the skills folder),
- * their shared resources, and the example services it points at — unless the user configured a
- * platform file or shared folder of their own, which then win.
+ * What the example skills need to run: their aspora.platform.yaml (next to the skills folder)
+ * and the example services it points at — unless the user configured a platform file of their own,
+ * which then wins.
  */
 async function exampleEnvironment(
   skillsDir: string,
 ): Promise<{ env: NodeJS.ProcessEnv; servicesUrl?: string; close(): Promise<void> }> {
+  // Their shared folders are registered as versions at start (registerSharedFolders), not read from
+  // the host: ASPORA_SHARED_DIR stays the user's development option.
   const env: NodeJS.ProcessEnv = {};
-  if (!process.env.ASPORA_SHARED_DIR) env.ASPORA_SHARED_DIR = skillsDir;
   const root = dirname(skillsDir);
   const platformFile = join(root, 'aspora.platform.yaml');
   const services = join(root, 'services', 'server.ts');

@@ -19,6 +19,7 @@ import { gatewayRoutes } from './routes/gateway.ts';
 import { observeRoutes } from './routes/observe.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { sharedResourceRoutes } from './routes/shared-resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
@@ -133,6 +134,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   platformRoutes(app, deps);
   auditRoutes(app, deps);
   secretRoutes(app, deps);
+  sharedResourceRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);
 

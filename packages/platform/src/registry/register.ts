@@ -1,5 +1,6 @@
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/types.ts';
+import { linkSharedResources } from '../shared/link.ts';
 import { formatRef } from './ref.ts';
 import { mapSummary, mapVersion, SUMMARY_SELECT, VERSION_COLUMNS } from './rows.ts';
 import { latestOf, parseSemver } from './semver.ts';
@@ -112,6 +113,8 @@ export async function registerVersion(
     );
     await insertTriggers(tx, versionId, input);
     await insertPermissions(tx, versionId, input);
+    // The shared resources this version runs with are fixed now, with it (shared/link.ts).
+    await linkSharedResources(tx, versionId, ref, input.domain, input.config);
 
     const [prev] = await tx.query<{ role: string | null }>('SELECT role FROM skill_versions WHERE id = $1', [
       skill.latest_version_id,

@@ -21,7 +21,7 @@ import type { SandboxLayout } from './sandbox/launch.ts';
 export interface Prepared {
   spec: LaunchSpec;
   bundleDir: string;
-  /** Host folder of the domain's shared resources, if there is one. */
+  /** Folder of the domain's shared resources, if there is one: the registered version unpacked, or the host's. */
   sharedDir: string | undefined;
   shared: SandboxLayout['shared'];
   perms: SkillPermissions;
@@ -34,6 +34,8 @@ export interface PrepareContext {
   /** runtime root: bundles/, build/ and go-cache/ live under it. */
   root: string;
   sharedRoot: string | undefined;
+  /** The registered shared-resource bundle a skill version runs with (shared/link.ts); none: the host folder. */
+  sharedBundle?: (versionId: string) => Promise<{ digest: string } | undefined>;
   webFetchHosts: string[];
   /** The platform's role rules (aspora.platform.yaml `roles:`). */
   roles: RoleRules;
@@ -46,6 +48,16 @@ export function sharedDirOf(sharedRoot: string | undefined, domain: string): str
   if (!sharedRoot) return undefined;
   const d = join(sharedRoot, domain, 'shared');
   return existsSync(d) ? d : undefined;
+}
+
+/**
+ * A registered version wins over the host folder: it is unpacked read-only once per digest (like a
+ * skill bundle, with the same limits) and its files go through the same rules as the host folder's.
+ */
+async function sharedDirFor(versionId: string, domain: string, c: PrepareContext): Promise<string | undefined> {
+  const registered = await c.sharedBundle?.(versionId);
+  if (registered) return materializeBundle(c.store, registered.digest, join(c.root, 'shared'));
+  return sharedDirOf(c.sharedRoot, domain);
 }
 
 export function permissionsOf(loaded: LoadedSkill, webFetchHosts: string[], roles?: RoleRules): SkillPermissions {
@@ -77,7 +89,7 @@ export async function prepareVersion(loaded: LoadedSkill, c: PrepareContext): Pr
     log: (m) => c.log(loaded.ref, m),
   });
   const perms = permissionsOf(loaded, c.webFetchHosts, c.roles);
-  const sharedDir = sharedDirOf(c.sharedRoot, perms.domain);
+  const sharedDir = await sharedDirFor(v.id, perms.domain, c);
   const declared =
     (
       v.config as {

@@ -38,6 +38,7 @@ import { LIMITS } from './protocol/limits.ts';
 import { boundOutcome, LogBudget } from './record-bounds.ts';
 import { WorkerPool, type PoolLimits } from './pool.ts';
 import { prepareVersion, type Prepared } from './prepare.ts';
+import { sharedBundleOf } from '../shared/link.ts';
 import { SkillResolver } from './resolver.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
@@ -620,6 +621,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         store: this.deps.store,
         root: this.#root,
         sharedRoot: this.opts.sharedRoot,
+        sharedBundle: (id) => sharedBundleOf(this.deps.registry.db, id),
         webFetchHosts: this.opts.webFetch?.allowHosts ?? [],
         roles: this.opts.roles ?? DEFAULT_ROLES,
         sandbox: { mode: this.mode as SandboxMode, cgroups: this.cgroups },

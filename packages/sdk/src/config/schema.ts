@@ -180,6 +180,17 @@ export const Permissions = z
       .max(MAX_RESOURCE_GLOBS)
       .optional()
       .describe('Always wins over shared_resources.'),
+    shared_resources_version: z
+      .union([
+        z.int().min(1).max(999_999_999),
+        z.string().refine((v) => /^[1-9][0-9]{0,8}$/.test(v) || (v.length <= 64 && isSemver(v)), {
+          error: 'must be a registered version of the shared resources: a number such as 3, or a semver such as 1.2.0',
+        }),
+      ])
+      .optional()
+      .describe(
+        "Pins the domain's shared resources to this registered version; by default a skill version gets the one current when it is registered.",
+      ),
     sheets_access: z
       .record(z.string().regex(snake), z.strictObject({ read: SheetRule.optional(), write: SheetRule.optional() }))
       .optional()
