@@ -6,6 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,12 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 async function up(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, '--no-examples', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ASPORA_LOG_LEVEL: 'silent' },
+    env: {
+      ...process.env,
+      ASPORA_LOG_LEVEL: 'silent',
+      ASPORA_ADMIN_TOKEN: TOKEN,
+      ASPORA_CONFIG_DIR: join(dataDir, 'config'),
+    },
   });
   let out = '';
   let err = '';
@@ -39,6 +45,11 @@ async function up(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
+/** Requests carry the admin's token, brought the operator's way (ASPORA_ADMIN_TOKEN). */
+const TOKEN = `crash-test-${randomBytes(16).toString('hex')}`;
+const api = (url: string, init: RequestInit = {}) =>
+  fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${TOKEN}` } });
+
 const json = (body: unknown) => ({
   method: 'POST',
   body: JSON.stringify(body),
@@ -47,29 +58,28 @@ const json = (body: unknown) => ({
 
 test('every execution answered before a kill -9 is on record after the restart', async () => {
   let { url, child } = await up();
-  await fetch(`${url}/v1/bundles`, {
+  await api(`${url}/v1/bundles`, {
     method: 'POST',
     body: await bundle({
       handler: `export const handler = async (ctx) => { if (ctx.input.metadata.slow) await new Promise((r) => setTimeout(r, 60_000)); return { success: true, message: 'n=' + ctx.input.metadata.n }; };`,
     }),
     headers: { 'content-type': 'application/gzip' },
   });
-  await fetch(
+  await api(
     `${url}/v1/skills/fraud/block-transaction/deployments`,
     json({ environment: 'production', version: '1.0.0' }),
   );
 
   // One run still going when the process dies: it has no result, so nothing is owed for it.
-  void fetch(
-    `${url}/v1/skills/fraud/block-transaction/executions`,
-    json({ input: { metadata: { slow: true } } }),
-  ).catch(() => undefined);
+  void api(`${url}/v1/skills/fraud/block-transaction/executions`, json({ input: { metadata: { slow: true } } })).catch(
+    () => undefined,
+  );
   const answered = await Promise.all(
     Array.from(
       { length: 24 },
       async (_, n) =>
         (await (
-          await fetch(`${url}/v1/skills/fraud/block-transaction/executions`, json({ input: { metadata: { n } } }))
+          await api(`${url}/v1/skills/fraud/block-transaction/executions`, json({ input: { metadata: { n } } }))
         ).json()) as { id: string; success: boolean },
     ),
   );
@@ -80,7 +90,7 @@ test('every execution answered before a kill -9 is on record after the restart',
   ({ url, child } = await up());
   try {
     for (const [n, a] of answered.entries()) {
-      const r = (await (await fetch(`${url}/v1/executions/${a.id}`)).json()) as {
+      const r = (await (await api(`${url}/v1/executions/${a.id}`)).json()) as {
         success: boolean;
         completedAt: string | null;
         result: { message: string };
