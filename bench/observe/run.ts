@@ -19,11 +19,15 @@ import { SkillRuntime } from '../../packages/platform/src/runtime/runtime.ts';
 import { RollupJob } from '../../packages/platform/src/observe/rollups/job.ts';
 import { rollup } from '../../packages/platform/src/observe/rollups/query.ts';
 import { startPlatform } from '../../packages/platform/src/platform.ts';
+
 import { platformConfigFromEnv } from '../../packages/platform/src/config/platform-config.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { openDb, migrate } from '../../packages/platform/src/db/index.ts';
 import { skillInput } from '../../packages/platform/src/registry/test-support.ts';
+
+/** The first admin's token, brought the operator's way: every route but health asks for one. */
+const TOKEN = `bench-observe-${Date.now()}-admin-token`;
 
 const args = process.argv.slice(2);
 const num = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
@@ -152,11 +156,21 @@ if (!args.includes('--no-postgres')) {
     const platform = await startPlatform(
       platformConfigFromEnv(
         {},
-        { port: 0, dataDir: `/tmp/aspora-bench-observe-${schema}`, databaseUrl: url, databaseSchema: schema },
+        {
+          port: 0,
+          dataDir: `/tmp/aspora-bench-observe-${schema}`,
+          databaseUrl: url,
+          databaseSchema: schema,
+          adminToken: TOKEN,
+        },
       ),
       createLogger('silent'),
     );
-    const http = await times(() => fetch(`${platform.url}/v1/metrics?last=24h`).then((r) => r.json()));
+    const http = await times(() =>
+      fetch(`${platform.url}/v1/metrics?last=24h`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) =>
+        r.json(),
+      ),
+    );
     const cli: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
@@ -164,6 +178,7 @@ if (!args.includes('--no-postgres')) {
       const r = await run(process.execPath, [CLI, 'metrics', '--last', '24h', '--json'], {
         ...process.env,
         ASPORA_URL: platform.url,
+        ASPORA_TOKEN: TOKEN,
       });
       cli.push(performance.now() - t);
       if (r.status !== 0) throw new Error(r.stderr);
