@@ -19,7 +19,6 @@ import { SkillRuntime } from '../../packages/platform/src/runtime/runtime.ts';
 import { RollupJob } from '../../packages/platform/src/observe/rollups/job.ts';
 import { rollup } from '../../packages/platform/src/observe/rollups/query.ts';
 import { startPlatform } from '../../packages/platform/src/platform.ts';
-
 import { platformConfigFromEnv } from '../../packages/platform/src/config/platform-config.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
