@@ -29,7 +29,8 @@ before(async () => {
   });
   await f.deploy({
     domain: 'ecm',
-    role: 'field',
+    // A manager skill: the default role rules (seed 003) let a manager invoke managers, not field skills.
+    role: 'manager',
     name: 'lookup',
     handler: `export const handler = async (ctx) => { await ctx.tools.read({ path: 'DECISIONS.md' }); const a = await ctx.model.chat({ messages: [{ role: 'user', content: 'summarise' }], model: 'gpt-4o-mini' }); return { success: true, message: a.content }; };`,
   });
