@@ -40,8 +40,8 @@ before(async () => {
         })
       ).ok,
     );
-  await fetch(
-    `${a.url}/v1/skills/fraud/block-transaction/deployments`,
+  await a.fetch(
+    `/v1/skills/fraud/block-transaction/deployments`,
     json({ environment: 'production', version: '1.0.0' }),
   );
 });
