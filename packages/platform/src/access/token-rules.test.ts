@@ -5,40 +5,18 @@
  * another user's token only by admins. And what a token stands for once revoked or expired.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import type { Scope } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
-import { openDb } from '../db/index.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/types.ts';
-import { PG_URL } from '../registry/test-support.ts';
-import { postgres, skipUnless } from '../../test/tools.ts';
 import { Directory } from './directory.ts';
 import type { Principal } from './principal.ts';
 import { TokenStore } from './token-store.ts';
 import { hashToken, mintToken } from './tokens.ts';
+import { dbBackends } from '../../test/db-backends.ts';
 
-const pgSkip = skipUnless(await postgres()) ?? false;
-
-const backends = [
-  { name: 'pglite', skip: false as const, open: async () => ({ db: await openDb(), drop: async () => {} }) },
-  {
-    name: 'postgres',
-    skip: pgSkip,
-    open: async () => {
-      const schema = `aspora_t_${randomBytes(6).toString('hex')}`;
-      const db = await openDb({ url: PG_URL, schema, poolSize: 4 });
-      const drop = async () => {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => c.end());
-      };
-      return { db, drop };
-    },
-  },
-];
+const backends = dbBackends;
 
 /** The refusal, as FORBIDDEN naming the caller and what the rule says. */
 async function refused(p: Promise<unknown>, caller: string, rule: RegExp): Promise<void> {

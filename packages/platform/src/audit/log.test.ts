@@ -3,45 +3,19 @@
  * naming the entry that was edited, removed or inserted by someone who got past the triggers.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it as test } from 'node:test';
-import pg from 'pg';
 import { AsporaError } from '@aspora/sdk';
-import { openDb } from '../db/index.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/types.ts';
 import type { Logger } from '../observe/logger.ts';
 import { createLogger } from '../observe/logger.ts';
-import { PG_URL } from '../registry/test-support.ts';
-import { postgres, skipUnless } from '../../test/tools.ts';
 import { entryHash, LIMITS } from './entry.ts';
 import { AuditLog } from './log.ts';
+import { dbBackends } from '../../test/db-backends.ts';
 
-const pgSkip = skipUnless(await postgres()) ?? false;
 const silent = createLogger('silent');
 
-const backends = [
-  {
-    name: 'pglite',
-    skip: false as const,
-    open: async () => ({ db: await openDb(), another: undefined, drop: async () => {} }),
-  },
-  {
-    name: 'postgres',
-    skip: pgSkip,
-    open: async () => {
-      const schema = `aspora_t_${randomBytes(6).toString('hex')}`;
-      const db = await openDb({ url: PG_URL, schema, poolSize: 4 });
-      const drop = async () => {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => c.end());
-      };
-      // A second pool on the same schema: another platform process.
-      return { db, another: () => openDb({ url: PG_URL, schema, poolSize: 4 }), drop };
-    },
-  },
-];
+const backends = dbBackends;
 
 /** What only someone who can disable the table's triggers (its owner, a superuser) can do. */
 async function tamper(db: Db, ...sql: string[]): Promise<void> {

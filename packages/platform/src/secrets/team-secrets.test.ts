@@ -6,36 +6,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it as test } from 'node:test';
-import pg from 'pg';
-import { openDb } from '../db/index.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/types.ts';
-import { PG_URL } from '../registry/test-support.ts';
-import { postgres, skipUnless } from '../../test/tools.ts';
 import { KeyRing, masterKey } from './envelope.ts';
 import { SealedSecretStore } from './sealed-store.ts';
 import { SecretVault } from './secrets.ts';
 import { TEAM_SECRETS_TTL_MS, TeamSecrets } from './team-secrets.ts';
+import { dbBackends } from '../../test/db-backends.ts';
 
-const pgSkip = skipUnless(await postgres()) ?? false;
-
-const backends = [
-  { name: 'pglite', skip: false as const, open: async () => ({ db: await openDb(), drop: async () => {} }) },
-  {
-    name: 'postgres',
-    skip: pgSkip,
-    open: async () => {
-      const schema = `aspora_t_${randomBytes(6).toString('hex')}`;
-      const db = await openDb({ url: PG_URL, schema, poolSize: 4 });
-      const drop = async () => {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => c.end());
-      };
-      return { db, drop };
-    },
-  },
-];
+const backends = dbBackends;
 
 for (const b of backends) {
   describe(`team secrets (${b.name})`, { skip: b.skip }, () => {
