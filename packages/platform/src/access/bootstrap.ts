@@ -50,32 +50,21 @@ export async function bootstrapAccess(
       ]);
       userId = (await findAdmin())!;
     }
-    if (opts.adminToken !== undefined) {
-      const [have] = await tx.query('SELECT 1 FROM api_tokens WHERE hash = $1', [hashToken(opts.adminToken)]);
-      if (!have)
-        await tokens.insert({
-          token: opts.adminToken,
-          name: 'ASPORA_ADMIN_TOKEN',
-          userId,
-          team: null,
-          scopes: [...SCOPES],
-          createdBy: 'platform',
-          expiresAt: null,
-          db: tx,
-        });
-      return created ? { createdAdmin: email } : {};
-    }
-    const token = mintToken();
-    await tokens.insert({
-      token,
-      name: 'first admin',
-      userId,
-      team: null,
-      scopes: [...SCOPES],
-      createdBy: 'platform',
-      expiresAt: null,
-      db: tx,
-    });
+    const brought = opts.adminToken !== undefined;
+    const token = opts.adminToken ?? mintToken();
+    const [have] = brought ? await tx.query('SELECT 1 FROM api_tokens WHERE hash = $1', [hashToken(token)]) : [];
+    if (!have)
+      await tokens.insert({
+        token,
+        name: brought ? 'ASPORA_ADMIN_TOKEN' : 'first admin',
+        userId,
+        team: null,
+        scopes: [...SCOPES],
+        createdBy: 'platform',
+        expiresAt: null,
+        db: tx,
+      });
+    if (brought) return created ? { createdAdmin: email } : {};
     writeSecretFile(file, `${token}\n`);
     return { createdAdmin: email, tokenFile: file };
   });
