@@ -114,6 +114,8 @@ test('a version whose bundle cannot be fetched (the store went down) fails its r
   assert.equal((await upload(a, v3)).status, 201);
   assert.ok((await a.fetch(`/v1/skills/${ref}/deployments`, json({ environment: 'production', version: '3.0.0' }))).ok);
   await s3.stop(); // B has never fetched 3.0.0
+  // B re-reads the environment's pointer once its cached one is a second old (runtime/resolver.ts).
+  await new Promise((r) => setTimeout(r, 1100));
   const ran = await b.fetch(`/v1/skills/${ref}/executions`, json({ input: { metadata: { n: 1 } } }));
   const text = await ran.text();
   assert.equal(ran.status, 503, text);

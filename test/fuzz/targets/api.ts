@@ -108,7 +108,7 @@ function envelope(res: RawResponse, route: string): string | undefined {
 
 const target: FuzzTarget<ApiCase, Ctx> = {
   async setup() {
-    const token = `fuzz-${Math.random().toString(36).slice(2)}`;
+    const token = `fuzz-admin-token-${Math.random().toString(36).slice(2)}`;
     const { p, cleanup } = await platformOnStub(token);
     const ctx: Ctx = {
       port: Number(new URL(p.url).port),
