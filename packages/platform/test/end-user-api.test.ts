@@ -97,3 +97,20 @@ test('act-as is refused without the scope, for an unknown user, and for a user w
   const sarah = await run({ input: {}, as: 'outsider@example.com' }, tokens.sarah!);
   assert.equal(sarah.status, 403);
 });
+
+test('a scope refusal is audited with the caller’s name, not as anonymous', async () => {
+  const r = await p.fetch('/v1/bundles', {
+    method: 'POST',
+    body: Buffer.from('x'),
+    headers: { 'content-type': 'application/gzip', authorization: `Bearer ${tokens.sarah}` },
+  });
+  assert.equal(r.status, 403);
+  await p.audit.flush();
+  const { entries } = await ok<{ entries: Array<{ actor: string; target: string; outcome: string }> }>(
+    p.fetch('/v1/audit?action=access.denied&limit=5'),
+  );
+  assert.ok(
+    entries.some((e) => e.actor === 'sarah@example.com' && e.target === 'POST /v1/bundles' && e.outcome === 'denied'),
+    JSON.stringify(entries),
+  );
+});

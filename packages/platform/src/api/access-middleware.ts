@@ -84,13 +84,14 @@ function guard(access: RouteAccess, route: string, deps: AccessDeps): Middleware
       });
     }
     const p = r.principal;
+    // Known before the scope is checked: a refusal is audited with the caller's name.
+    setCaller(c, p);
     const allowed = access === 'any' || (access === 'admin' ? isAdmin(p) : hasScope(p, access));
     if (!allowed) {
       const rule =
         access === 'admin' ? 'admins only (an admin’s token with the admin scope)' : `needs the ${access} scope`;
       throw forbidden(p, 'call', route, rule); // audited with every FORBIDDEN, in app.ts
     }
-    setCaller(c, p);
     await next();
   };
 }
