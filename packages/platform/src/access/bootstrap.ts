@@ -4,12 +4,12 @@
  * data directory for the operator and `aspora up` (which logs the local CLI in with it). An
  * operator may bring the token instead (ASPORA_ADMIN_TOKEN): it is registered, hashed, for that admin.
  */
-import { constants, lstatSync, openSync, readFileSync, unlinkSync, writeSync, closeSync, linkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SCOPES } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/types.ts';
+import { readSecretFile, writeSecretFile } from '../secrets/secret-file.ts';
 import type { TokenStore } from './token-store.ts';
 import { hashToken, mintToken } from './tokens.ts';
 
@@ -65,46 +65,16 @@ export async function bootstrapAccess(
         db: tx,
       });
     if (brought) return created ? { createdAdmin: email } : {};
-    writeSecretFile(file, `${token}\n`);
+    writeSecretFile(file, `${token}\n`, { replace: true });
     return { createdAdmin: email, tokenFile: file };
   });
 }
 
 /** The first admin's token from the data directory, when this platform made one (for `aspora up`). */
 export function readAdminToken(dataDir: string): string | undefined {
-  const file = join(dataDir, ADMIN_TOKEN_FILE);
-  try {
-    const st = lstatSync(file);
-    if (!st.isFile() || (st.mode & 0o077) !== 0) return undefined;
-    return readFileSync(file, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  const r = readSecretFile(join(dataDir, ADMIN_TOKEN_FILE), 4096);
+  return ('data' in r && r.data.toString('utf8').trim()) || undefined;
 }
 
-function existsFile(file: string): boolean {
-  try {
-    return lstatSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Written aside with mode 0600 and linked into place: never through a link, never half-written. */
-function writeSecretFile(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    try {
-      unlinkSync(file);
-    } catch {}
-    linkSync(tmp, file);
-  } finally {
-    unlinkSync(tmp);
-  }
-}
+/** The token file is there to be read (a regular file of ours, not a link). */
+const existsFile = (file: string) => 'data' in readSecretFile(file, 4096);

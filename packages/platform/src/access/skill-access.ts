@@ -4,11 +4,18 @@
  * does not exist, so a private skill's name is not confirmed to outsiders. The latest registered
  * version's owner_team and visibility govern the skill.
  */
+import { parseSkillRef } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/types.ts';
 import { canManage, canSee, forbidden, type Owned, type Principal } from './principal.ts';
 
 type Row = { domain: string; name: string; owner_team: string | null; visibility: Owned['visibility'] };
+
+export interface SkillView {
+  visible: (ref: string) => boolean;
+  refs: string[] | undefined;
+  hidden: string[];
+}
 
 export class SkillAccess {
   constructor(private readonly db: Db) {}
@@ -33,26 +40,22 @@ export class SkillAccess {
     return new Map(rows.map((r) => [`${r.domain}/${r.name}`, toOwned(r)]));
   }
 
+  /**
+   * What the caller may see, from one read of every skill: a predicate, the visible refs (for SQL
+   * filters; undefined for an admin, who sees all) and the hidden ones (what text shown to
+   * everyone must not name; none for an admin).
+   */
+  async view(p: Principal): Promise<SkillView> {
+    if (p.admin) return { visible: () => true, refs: undefined, hidden: [] };
+    const seen = new Set<string>();
+    const hidden: string[] = [];
+    for (const [ref, o] of await this.all()) canSee(p, o) ? seen.add(ref) : hidden.push(ref);
+    return { visible: (ref) => seen.has(baseRef(ref)), refs: [...seen], hidden };
+  }
+
   /** The refs the caller may see, as a predicate (one query, whatever the list's length). */
   async visibleTo(p: Principal): Promise<(ref: string) => boolean> {
-    if (p.admin) return () => true;
-    const all = await this.all();
-    return (ref) => {
-      const o = all.get(baseRef(ref));
-      return o !== undefined && canSee(p, o);
-    };
-  }
-
-  /** The refs the caller may see as a list (for SQL filters); undefined for an admin, who sees all. */
-  async visibleRefs(p: Principal): Promise<string[] | undefined> {
-    if (p.admin) return undefined;
-    return [...(await this.all())].filter(([, o]) => canSee(p, o)).map(([ref]) => ref);
-  }
-
-  /** The refs the caller may not see (none for an admin): what text shown to everyone must not name. */
-  async hiddenRefs(p: Principal): Promise<string[]> {
-    if (p.admin) return [];
-    return [...(await this.all())].filter(([, o]) => !canSee(p, o)).map(([ref]) => ref);
+    return (await this.view(p)).visible;
   }
 
   /** Passes when the caller may see the skill (or it does not exist: the route answers 404 itself). */
@@ -91,12 +94,13 @@ export function notFound(ref: string): AsporaError {
 }
 
 const toOwned = (r: Row): Owned => ({ ownerTeam: r.owner_team ?? '', visibility: r.visibility });
-/** domain/name of domain/name, domain/role/name or domain/name@version. */
-function baseRef(ref: string): string {
-  const [domain, name] = splitRef(ref);
-  return `${domain}/${name}`;
-}
+/** [domain, name] of domain/name, domain/role/name or domain/name@version; not a reference: ['', '']. */
 function splitRef(ref: string): [string, string] {
-  const parts = ref.split('@')[0]!.split('/');
-  return [parts[0] ?? '', parts.at(-1) ?? ''];
+  try {
+    const r = parseSkillRef(ref);
+    return [r.domain, r.name];
+  } catch {
+    return ['', ''];
+  }
 }
+const baseRef = (ref: string) => splitRef(ref).join('/');

@@ -35,21 +35,22 @@ export function installAccess(app: OpenAPIHono, deps: AccessDeps, skip: Readonly
       });
     await next();
   });
+  const blocked: Blocked = new Map();
   for (const spec of Object.values(routes)) {
     if (skip.has(spec.path)) continue;
     const path = spec.path.replace(/\{(\w+)\}/g, ':$1');
     app.on(
       spec.method.toUpperCase(),
       path,
-      guard(spec['x-aspora-access'], `${spec.method.toUpperCase()} ${spec.path}`, deps),
+      guard(spec['x-aspora-access'], `${spec.method.toUpperCase()} ${spec.path}`, deps, blocked),
     );
   }
 }
 
-/** Blocked sources of this process, until the shared window resets. */
-const blocked = new Map<string, number>();
+/** Sources blocked by this app, until the shared window resets. */
+type Blocked = Map<string, number>;
 
-function guard(access: RouteAccess, route: string, deps: AccessDeps): MiddlewareHandler {
+function guard(access: RouteAccess, route: string, deps: AccessDeps, blocked: Blocked): MiddlewareHandler {
   if (access === 'open') return (_c, next) => next();
   return async (c, next) => {
     const header = requestHeader(c, 'authorization') ?? '';

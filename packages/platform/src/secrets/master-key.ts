@@ -4,11 +4,11 @@
  * with mode 0600. ASPORA_MASTER_KEY_PREVIOUS (comma-separated) lists keys being rotated away
  * from: they still unwrap what they wrapped, and wrap nothing new.
  */
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AsporaError } from '@aspora/sdk';
 import { KeyRing, masterKey, parseMasterKey, type MasterKey } from './envelope.ts';
+import { readSecretFile, writeSecretFile } from './secret-file.ts';
 
 export const MASTER_KEY_FILE = 'master.key';
 
@@ -35,35 +35,29 @@ export function loadKeyRing(env: NodeJS.ProcessEnv, dataDir: string): MasterKeyS
 
 /** The key in `file`, or undefined when there is none. A link, a non-file or a readable-by-others file is refused. */
 function readKeyFile(file: string): MasterKey | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP')
-      throw new AsporaError('CONFIG_INVALID', `${file} is a symbolic link; the master key file must be a regular file`);
-    throw new AsporaError('CONFIG_INVALID', `cannot read the master key file ${file} (${code})`);
+  const r = readSecretFile(file, 4096);
+  if ('data' in r) {
+    if (r.data.length !== 32)
+      throw new AsporaError('CONFIG_INVALID', `the master key file ${file} is ${r.data.length} bytes, not 32`);
+    return masterKey(Buffer.from(r.data));
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new AsporaError('CONFIG_INVALID', `${file} is not a regular file`);
-    if (st.mode & 0o077)
+  switch (r.problem) {
+    case 'missing':
+      return undefined;
+    case 'link':
+      throw new AsporaError('CONFIG_INVALID', `${file} is a symbolic link; the master key file must be a regular file`);
+    case 'not-file':
+      throw new AsporaError('CONFIG_INVALID', `${file} is not a regular file`);
+    case 'open-to-others':
       throw new AsporaError(
         'CONFIG_INVALID',
-        `the master key file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`,
-        {
-          hint: `chmod 600 ${file}`,
-        },
+        `the master key file ${file} is readable by others (mode ${r.mode.toString(8)})`,
+        { hint: `chmod 600 ${file}` },
       );
-    if (st.size !== 32)
-      throw new AsporaError('CONFIG_INVALID', `the master key file ${file} is ${st.size} bytes, not 32`);
-    const buf = Buffer.alloc(32);
-    if (readSync(fd, buf, 0, 32, 0) !== 32)
-      throw new AsporaError('CONFIG_INVALID', `the master key file ${file} could not be read whole`);
-    return masterKey(buf);
-  } finally {
-    closeSync(fd);
+    case 'size':
+      throw new AsporaError('CONFIG_INVALID', `the master key file ${file} is ${r.size} bytes, not 32`);
+    case 'unreadable':
+      throw new AsporaError('CONFIG_INVALID', `cannot read the master key file ${file} (${r.code})`);
   }
 }
 
@@ -73,32 +67,14 @@ function readKeyFile(file: string): MasterKey | undefined {
  * key file that is still empty.
  */
 function createKeyFile(file: string): MasterKey | undefined {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  let fd: number;
+  const key = randomBytes(32);
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    return writeSecretFile(file, key) ? masterKey(key) : undefined;
   } catch (e) {
     throw new AsporaError(
       'CONFIG_INVALID',
       `cannot create the master key file ${file} (${(e as NodeJS.ErrnoException).code})`,
-      {
-        hint: 'make the data directory writable, or set ASPORA_MASTER_KEY',
-      },
+      { hint: 'make the data directory writable, or set ASPORA_MASTER_KEY' },
     );
-  }
-  try {
-    const key = randomBytes(32);
-    writeSync(fd, key);
-    fsyncSync(fd);
-    try {
-      linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-      throw e;
-    }
-    return masterKey(key);
-  } finally {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
   }
 }

@@ -39,7 +39,7 @@ export function executionRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(createRoute(routes.getExecution), async (c) => {
     const { id } = c.req.valid('param');
     const r = await runtime.getExecution(id);
-    if (r) await requireExecutionVisible(deps, callerOf(c), id);
+    if (r) await requireExecutionVisible(deps, callerOf(c), id, r);
     if (!r)
       throw new AsporaError('NOT_FOUND', `no execution ${id}`, {
         hint: 'execution ids are UUIDs, as returned by a run',

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { routes } from '@aspora/api';
 import { AsporaError, parseDurationMs } from '@aspora/sdk';
-import { forbidden, type Principal } from '../../access/principal.ts';
+import { canSee, forbidden, type Principal } from '../../access/principal.ts';
 import { notFound, redactRefs } from '../../access/skill-access.ts';
 import { callerOf } from '../caller.ts';
 import { outgoingOf } from '../node-io.ts';
@@ -71,7 +71,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       {
         feedback: await listFeedback(db, {
           ...(q.skill ? { ref: q.skill } : {}),
-          refs: await deps.skillAccess.visibleRefs(callerOf(c)),
+          refs: (await deps.skillAccess.view(callerOf(c))).refs,
           corrections: q.corrections === 'true',
           limit: q.limit,
         }),
@@ -91,8 +91,7 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(createRoute(routes.listAlerts), async (c) => {
     const p = callerOf(c);
-    const visible = await deps.skillAccess.visibleTo(p);
-    const hidden = await deps.skillAccess.hiddenRefs(p);
+    const { visible, hidden } = await deps.skillAccess.view(p);
     const alerts = await deps.alerts.list(c.req.valid('query').status);
     // A skill's alert is its viewers'; platform-wide alerts (a provider, the gateway) everyone's —
     // but such a title may name a skill (the platform p95's slowest one): not one the caller may not see.
@@ -110,25 +109,25 @@ export function observeRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const q = c.req.valid('query');
     await deps.tracer.flushLocal();
     const t = await domainTimeline(db, q.domain, q.date ?? new Date().toISOString().slice(0, 10));
-    const visible = await deps.skillAccess.visibleTo(callerOf(c));
-    const scrub = callsScrubber(await deps.skillAccess.hiddenRefs(callerOf(c)));
+    const { visible, hidden } = await deps.skillAccess.view(callerOf(c));
+    const scrub = callsScrubber(hidden);
     const prune = (list: TimelineExecution[]): TimelineExecution[] =>
       list.filter((e) => visible(e.skill)).map((e) => ({ ...e, calls: scrub(e.calls), children: prune(e.children) }));
     const count = (list: TimelineExecution[]): number => list.reduce((n, e) => n + 1 + count(e.children), 0);
     const workflows = t.workflows
       .map((w) => ({ ...w, executions: prune(w.executions) }))
       .filter((w) => w.executions.length > 0);
-    const hidden =
-      workflows.length !== t.workflows.length || count(workflows.flatMap((w) => w.executions)) !== t.executions;
-    return c.json(hidden ? { ...t, workflows, executions: count(workflows.flatMap((w) => w.executions)) } : t, 200);
+    const shown = count(workflows.flatMap((w) => w.executions));
+    const cut = workflows.length !== t.workflows.length || shown !== t.executions;
+    return c.json(cut ? { ...t, workflows, executions: shown } : t, 200);
   });
 
   app.openapi(createRoute(routes.executionTrace), async (c) => {
     const { id } = c.req.valid('param');
     await deps.tracer.flushLocal();
     const found = await executionTimeline(db, id);
-    const visible = await deps.skillAccess.visibleTo(callerOf(c));
-    const scrub = callsScrubber(await deps.skillAccess.hiddenRefs(callerOf(c)));
+    const { visible, hidden } = await deps.skillAccess.view(callerOf(c));
+    const scrub = callsScrubber(hidden);
     const prune = (e: TimelineExecution): TimelineExecution => ({
       ...e,
       calls: scrub(e.calls),
@@ -245,8 +244,15 @@ function callsScrubber(hidden: string[]): (calls: TimelineExecution['calls']) =>
 }
 
 /** An execution of a skill the caller may not see is answered as one that does not exist. */
-export async function requireExecutionVisible(deps: ApiDeps, p: Principal, id: string): Promise<void> {
-  const r = await deps.runtime.getExecution(id);
-  if (r && !(await deps.skillAccess.visibleTo(p))(r.ref))
+export async function requireExecutionVisible(
+  deps: ApiDeps,
+  p: Principal,
+  id: string,
+  /** The execution when the route read it already. */
+  read?: { ref: string },
+): Promise<void> {
+  const r = read ?? (await deps.runtime.getExecution(id));
+  const o = r && (await deps.skillAccess.owned(r.ref));
+  if (o && !canSee(p, o))
     throw new AsporaError('NOT_FOUND', `no execution ${id}`, { hint: 'execution ids are UUIDs, as returned by a run' });
 }
