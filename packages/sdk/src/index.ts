@@ -24,3 +24,17 @@ export * from './bundle/search-text.ts';
 export * from './handler/types.ts';
 export { configJsonSchema, CONFIG_SCHEMA_ID } from './config/json-schema.ts';
 export { closest } from './yaml/suggest.ts';
+export {
+  parseRowRule,
+  resolveRowRule,
+  rowMatches,
+  cellText,
+  RowRuleError,
+  ROW_RULE_LIMITS,
+  USER_FIELDS,
+  type RowRule,
+  type RuleTerm,
+  type ResolvedRule,
+  type ResolvedTerm,
+  type RuleUser,
+} from './config/row-rule.ts';

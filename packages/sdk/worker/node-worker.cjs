@@ -159,6 +159,14 @@ async function chatWithTools(exec, ctx, args) {
 }
 
 /** @param {string} exec @param {any} c the execute message's context */
+/** The options a handler passed that the host call takes, and nothing else. */
+function pick(/** @type {any} */ o, /** @type {string[]} */ keys) {
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  if (o && typeof o === 'object') for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 function makeContext(exec, c) {
   const host =
     (/** @type {string} */ op) =>
@@ -210,6 +218,14 @@ function makeContext(exec, c) {
     state: {
       get: (/** @type {string} */ key) => call(exec, 'state.get', { key }),
       set: (/** @type {string} */ key, /** @type {unknown} */ value) => call(exec, 'state.set', { key, value }),
+      // Row tables of the owner team: the host applies the skill's sheets_access rules to every call.
+      table: (/** @type {string} */ table) => ({
+        select: (/** @type {unknown} */ where, /** @type {any} */ opts = {}) =>
+          call(exec, 'state.select', { table, where, ...pick(opts, ['limit', 'orderBy', 'desc']) }),
+        insert: (/** @type {unknown} */ rows) => call(exec, 'state.insert', { table, rows: Array.isArray(rows) ? rows : [rows] }),
+        update: (/** @type {unknown} */ where, /** @type {unknown} */ set) => call(exec, 'state.update', { table, where, set }),
+        delete: (/** @type {unknown} */ where) => call(exec, 'state.delete', { table, where }),
+      }),
     },
     metrics: {
       set: (/** @type {string} */ name, /** @type {number} */ value) => send({ t: 'metric', exec, name, value }),

@@ -16,6 +16,7 @@ import { PermissionGuard, type SkillPermissions } from './policy/guard.ts';
 import type { RoleRules } from './policy/roles.ts';
 import { toVisible } from './policy/view.ts';
 import type { BuildSandbox } from './sandbox/build.ts';
+import { tableRulesOf } from '../state/rules.ts';
 import type { SandboxLayout } from './sandbox/launch.ts';
 
 export interface Prepared {
@@ -72,6 +73,13 @@ export function permissionsOf(loaded: LoadedSkill, webFetchHosts: string[], role
     sharedResources: of('shared_resource'),
     blockedResources: of('blocked_resource'),
     webFetchHosts,
+    tables: tableRulesOf(
+      Object.fromEntries(
+        loaded.permissions
+          .filter((p) => p.kind === 'sheets_access')
+          .map((p) => [p.value, (p.detail ?? {}) as { read?: string; write?: string }]),
+      ),
+    ),
     ...(roles ? { roles } : {}),
   };
 }

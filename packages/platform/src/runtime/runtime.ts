@@ -49,6 +49,7 @@ import { makeWorkerDirs, scratchRoot } from './sandbox/scratch.ts';
 import { SparePool } from './sandbox/spares.ts';
 import type { SandboxLimits } from './sandbox/launch.ts';
 import { Worker, type Outcome } from './worker.ts';
+import { StateStore } from '../state/store.ts';
 import { callerOf, endUserOf, type ExecutionUser } from './end-user.ts';
 
 export interface RuntimeDeps {
@@ -132,6 +133,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly #unavailable: AsporaError | undefined;
   readonly cgroups: CgroupManager | undefined;
   readonly recorder: ExecutionSink;
+  /** The owner teams' state tables (context.state.table), under row-level security. */
+  readonly state: StateStore;
   readonly #pool: WorkerPool<Worker>;
   readonly #prepared = new Map<string, Promise<Prepared>>();
   /** Versions whose preparation has finished: a run of one waits for no build. */
@@ -182,6 +185,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       deps.log.warn(
         'no writable cgroups: per-worker memory and process caps fall back to rlimits (address space, per-user process count)',
       );
+    this.state = new StateStore(deps.registry.db);
     this.recorder =
       deps.recorder ??
       new ExecutionRecorder(

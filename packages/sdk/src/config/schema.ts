@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { MAX_SLUG_LENGTH, SLUG } from '@aspora/api';
 import { DURATION_RE, SIZE_RE } from './units.ts';
 import { cronError, globError, isSemver, MODEL_RE, timezoneError } from './checks.ts';
+import { parseRowRule, RowRuleError } from './row-rule.ts';
 
 const snake = /^[a-z][a-z0-9_]*$/;
 
@@ -165,7 +166,17 @@ export const BUILTIN_TOOLS = ['Read', 'Write', 'Bash', 'Grep', 'Glob', 'WebFetch
 const SheetRule = z
   .string()
   .min(1)
-  .describe('"all", "none", or a row condition such as: Assigned Agent = {user.email}');
+  .superRefine((v, ctx) => {
+    try {
+      parseRowRule(v);
+    } catch (e) {
+      if (!(e instanceof RowRuleError)) throw e;
+      ctx.addIssue({ code: 'custom', message: `${e.message} (at character ${e.at + 1})` });
+    }
+  })
+  .describe(
+    '"all", "none", or a row condition such as: Assigned Agent = {user.email} AND Status IN (\'OPEN\', \'DONE\')',
+  );
 
 export const Permissions = z
   .strictObject({
@@ -192,9 +203,15 @@ export const Permissions = z
         "Pins the domain's shared resources to this registered version; by default a skill version gets the one current when it is registered.",
       ),
     sheets_access: z
-      .record(z.string().regex(snake), z.strictObject({ read: SheetRule.optional(), write: SheetRule.optional() }))
+      .record(
+        z.string().regex(snake).max(63),
+        z.strictObject({ read: SheetRule.optional(), write: SheetRule.optional() }),
+      )
+      .refine((r) => Object.keys(r).length <= 32, { error: 'at most 32 tables' })
       .optional()
-      .describe('Row-level rules per tab of shared tabular state.'),
+      .describe(
+        "Row rules per state table of the owner team (context.state.table(name)); a key's `_tab` suffix is dropped (assignments_tab is the table assignments). A table not listed, or a missing read/write, is none.",
+      ),
   })
   .describe('Everything the handler may reach; enforced by the host, never by the sandbox.');
 

@@ -110,6 +110,25 @@ export interface SkillUser {
   role: string | null;
 }
 
+/** A cell of a state table: what a spreadsheet's cell holds. */
+export type StateCell = string | number | boolean | null;
+export type StateRow = Record<string, StateCell>;
+/** Column → value (equality) or values (IN); `_id` is the row's id. null matches a missing cell. */
+export type StateWhere = Record<string, StateCell | StateCell[]>;
+
+/**
+ * A table of shared state (seed 003's Assignments, Resolutions, Agents tabs). The host applies the
+ * skill's row rules to every call: a select returns only rows the read rule allows; a write
+ * outside the write rule is denied with the rule's name (and audited).
+ */
+export interface StateTable<R extends StateRow = StateRow> {
+  select(where?: StateWhere, opts?: { limit?: number; orderBy?: string; desc?: boolean }): Promise<Array<R & { _id: number }>>;
+  insert(rows: R | R[]): Promise<Array<R & { _id: number }>>;
+  /** Sets the columns of `set` on the rows `where` names; resolves to how many changed. */
+  update(where: StateWhere, set: Partial<R>): Promise<number>;
+  delete(where: StateWhere): Promise<number>;
+}
+
 export interface SkillContext {
   input: SkillInput;
   executionId: string;
@@ -123,6 +142,8 @@ export interface SkillContext {
   state: {
     get<T = unknown>(key: string): Promise<T | undefined>;
     set(key: string, value: unknown): Promise<void>;
+    /** A row table of the skill's owner team; every call is held to the skill's permissions.sheets_access rules. */
+    table<R extends StateRow = StateRow>(name: string): StateTable<R>;
   };
   metrics: { set(name: string, value: number): void };
   log: SkillLogger;

@@ -6,6 +6,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type SheetsAccess, testStateTables } from './state-tables.ts';
 import type {
   ChatAnswer,
   ChatMessage,
@@ -15,6 +17,7 @@ import type {
   SkillResult,
   SkillTools,
   SkillUser,
+  StateRow,
   ToolCall,
   ToolDefinition,
 } from '../handler/types.ts';
@@ -45,6 +48,13 @@ export interface TestContextOptions {
   tools?: SkillTools;
   secrets?: Record<string, string>;
   state?: Record<string, unknown>;
+  /** Rows of the state tables (context.state.table), by table name (`assignments` or `assignments_tab`). */
+  tables?: Record<string, StateRow[]>;
+  /**
+   * The row rules applied to them (permissions.sheets_access). Default: the skill's own, read from
+   * aspora.config.yaml in skillDir when there is one; otherwise none (every row, every write).
+   */
+  sheetsAccess?: SheetsAccess;
   skill?: Partial<SkillContext['skill']>;
   /** The end user (`context.user`): an email, or the fields to set (id defaults to the email). Default: none (null). */
   user?: string | (Partial<SkillUser> & { email: string }) | null;
@@ -61,6 +71,8 @@ export type TestContext = SkillContext & {
   logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }>;
   metrics: SkillContext['metrics'] & { values: Record<string, number> };
   written: Record<string, string>;
+  /** A state table's rows now, for assertions. */
+  stateRows(table: string): Array<StateRow & { _id: number }>;
 };
 
 export class TestCallError extends Error {
@@ -187,11 +199,19 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     );
   };
 
+  const user = testUser(opts.user);
+  const stateTables = testStateTables(
+    opts.tables ?? {},
+    opts.sheetsAccess ?? configSheetsAccess(ownFile('aspora.config.yaml')),
+    user,
+    record,
+  );
+
   const ctx: TestContext = {
     input: { userMessage: '', metadata: {}, ...opts.input } as SkillInput,
     executionId: 'test-execution',
     skill: { domain: 'test', name: 'skill', version: '0.0.0', ...opts.skill },
-    user: testUser(opts.user),
+    user,
     secrets: { ...(opts.secrets ?? {}) },
     tools: {
       async read({ path }) {
@@ -244,6 +264,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
         record('state.set', { key, value });
         state.set(key, value);
       },
+      table: stateTables.table,
     },
     metrics: { set: (name, value) => void (values[name] = value), values },
     log: {
@@ -260,6 +281,7 @@ export function createTestContext(opts: TestContextOptions = {}): TestContext {
     calls,
     logs,
     written,
+    stateRows: stateTables.rows,
   };
   return ctx;
 }
@@ -269,4 +291,16 @@ function testUser(u: TestContextOptions['user']): SkillUser | null {
   if (!u) return null;
   const o = typeof u === 'string' ? { email: u } : u;
   return { id: o.id ?? o.email, email: o.email, name: o.name ?? null, team: o.team ?? null, role: o.role ?? null };
+}
+
+/** permissions.sheets_access of the skill's aspora.config.yaml, when the test can read it. */
+function configSheetsAccess(yamlText: string | undefined): SheetsAccess | undefined {
+  if (!yamlText) return undefined;
+  try {
+    const c = parseYaml(yamlText) as { permissions?: { sheets_access?: SheetsAccess } } | null;
+    // A skill that declares no tables reaches none, as on the platform.
+    return c?.permissions?.sheets_access ?? {};
+  } catch {
+    return undefined;
+  }
 }

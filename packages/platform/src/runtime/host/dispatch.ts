@@ -9,11 +9,14 @@ import type { PermissionGuard } from '../policy/guard.ts';
 import type { SkillView } from '../policy/view.ts';
 import { grepTool, readTool, writeTool } from './files.ts';
 import { bashTool } from './bash.ts';
+import type { StateTables } from '../../state/tables.ts';
 
 export interface HostServices {
   /** A child execution (context.invoke), linked to its parent. */
   invoke(skill: string, input: Record<string, unknown>): Promise<SkillResult>;
   state: { get(key: string): Promise<unknown>; set(key: string, value: unknown): Promise<void> };
+  /** Row tables of the owner team under the skill's sheets_access rules (context.state.table). */
+  tables: StateTables;
   bash(command: string, timeoutMs: number): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   api(api: string, method: string, args: Record<string, unknown>): Promise<unknown>;
   webFetch(req: {
@@ -65,6 +68,10 @@ const OPS = new Set([
   'model.chat',
   'state.get',
   'state.set',
+  'state.select',
+  'state.insert',
+  'state.update',
+  'state.delete',
   'invoke',
 ]);
 
@@ -74,6 +81,7 @@ function nameOf(op: string, a: Record<string, unknown>): string | undefined {
   const s = (v: unknown) => (typeof v === 'string' ? v.slice(0, 100) : '?');
   if (op === 'apis.call') return `${s(a.api)}.${s(a.method)}`;
   if (op === 'invoke') return s(a.skill);
+  if (op.startsWith('state.') && a.table !== undefined) return s(a.table);
   return op.startsWith('tools.') ? op.slice(6) : undefined;
 }
 
@@ -118,6 +126,14 @@ export function hostCalls(
       case 'state.set':
         await services.state.set(str(a.key, 'key'), a.value);
         return null;
+      case 'state.select':
+        return services.tables.select(a);
+      case 'state.insert':
+        return services.tables.insert(a);
+      case 'state.update':
+        return services.tables.update(a);
+      case 'state.delete':
+        return services.tables.delete(a);
       case 'invoke':
         return services.invoke(str(a.skill, 'skill'), obj(a.input, 'input'));
       default:

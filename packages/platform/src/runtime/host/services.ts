@@ -19,6 +19,7 @@ import type { SandboxMode } from '../sandbox/detect.ts';
 import { launch, type SandboxLimits } from '../sandbox/launch.ts';
 import type { Worker } from '../worker.ts';
 import type { HostServices } from './dispatch.ts';
+import { stateTables } from '../../state/tables.ts';
 
 const MAX_INVOKE_DEPTH = 5;
 const BASH_OUTPUT_CAP = 256 * 1024;
@@ -49,7 +50,17 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
   const skillId = c.row.skillId;
   const { ref, domain } = c.prepared.perms;
   const bashes = new Set<ChildProcess>();
+  const user = c.req.user ?? null;
   return {
+    tables: stateTables({
+      store: c.runtime.state,
+      skill: ref,
+      role: c.prepared.perms.role,
+      team: c.ownerTeam,
+      rules: c.prepared.perms.tables ?? new Map(),
+      user: user && { email: user.email, id: user.id, name: user.name, team: user.team, role: user.role },
+      executionId: c.row.record.id,
+    }),
     async invoke(skill, input): Promise<SkillResult> {
       const depth = (c.req.depth ?? 0) + 1;
       if (depth > MAX_INVOKE_DEPTH)

@@ -7,6 +7,7 @@ import { hostAllowed } from './hosts.ts';
 import { ResourcePolicy } from './resources.ts';
 import { DEFAULT_ROLES, neverCallRule, type RoleRules } from './roles.ts';
 import { toVisible, type VisiblePath } from './view.ts';
+import type { TableRules } from '../../state/rules.ts';
 
 export type ToolName = 'Read' | 'Write' | 'Bash' | 'Grep' | 'Glob' | 'WebFetch';
 
@@ -23,6 +24,8 @@ export interface SkillPermissions {
   webFetchHosts: string[];
   /** The platform's role rules (aspora.platform.yaml `roles:`); absent: the defaults. */
   roles?: RoleRules;
+  /** Row rules per state table (permissions.sheets_access), keyed by the table's name. */
+  tables?: Map<string, TableRules>;
 }
 
 export class PermissionGuard {
