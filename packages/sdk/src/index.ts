@@ -28,6 +28,7 @@ export {
   parseRowRule,
   resolveRowRule,
   rowMatches,
+  ownershipPart,
   cellText,
   RowRuleError,
   ROW_RULE_LIMITS,

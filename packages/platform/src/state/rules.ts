@@ -6,6 +6,7 @@
  */
 import {
   AsporaError,
+  ownershipPart,
   parseRowRule,
   resolveRowRule,
   rowMatches,
@@ -61,6 +62,8 @@ export interface ExecutionRules {
   rules: TableRules;
   read: ResolvedRule;
   write: ResolvedRule;
+  /** The write rule's ownership terms (ownershipPart): the existing rows an update may reach. */
+  own: ResolvedRule;
 }
 
 export class StateDenials {
@@ -101,6 +104,8 @@ export class StateDenials {
     };
     const read = r('read');
     const write = r('write');
+    const ownRes = resolveRowRule(ownershipPart(rules.write), user);
+    const own = Array.isArray(ownRes) ? ownRes : [];
     const resolved = access === 'read' ? read : write;
     if (resolved.length === 0)
       throw this.deny(
@@ -109,7 +114,7 @@ export class StateDenials {
         `${access} rows`,
         `set permissions.sheets_access.${rules.key}.${access} in aspora.config.yaml, if the skill should ${access} it`,
       );
-    return { table, rules, read, write };
+    return { table, rules, read, write, own };
   }
 
   /**
@@ -117,8 +122,10 @@ export class StateDenials {
    * it is denied rather than answered with nothing, so a probe (sarah asking for dinesh's rows) is
    * named and audited. Rows outside the rule never come back either way.
    */
-  contradiction(er: ExecutionRules, access: Access, where: Where): void {
-    const rule = access === 'read' ? er.read : er.write;
+  contradiction(er: ExecutionRules, access: Access | 'update', where: Where): void {
+    // An update's filter names rows as they are: the ownership terms bind them, the rest what they become.
+    const rule = access === 'read' ? er.read : access === 'update' ? er.own : er.write;
+    const named: Access = access === 'read' ? 'read' : 'write';
     const pinned = new Map<string, Array<string | null>>();
     for (const [c, v] of Object.entries(where)) if (c !== '_id') pinned.set(c, (Array.isArray(v) ? v : [v]).map(cell));
     if (!pinned.size) return;
@@ -132,8 +139,8 @@ export class StateDenials {
     if (!possible)
       throw this.deny(
         er.table,
-        `${ruleName(er.rules, access)} (${text(er.rules, access)})`,
-        `${access} rows matching ${describe(where)}`,
+        `${ruleName(er.rules, named)} (${text(er.rules, named)})`,
+        `${named} rows matching ${describe(where)}`,
         `the rule limits which rows the skill reaches; ask for rows it allows`,
       );
   }
@@ -195,7 +202,10 @@ const cell = (v: string | number | boolean | null): string | null =>
 
 function describe(where: Where): string {
   const s = Object.entries(where)
-    .map(([c, v]) => `${c} ${Array.isArray(v) ? `IN (${v.map((x) => JSON.stringify(x)).join(', ')})` : `= ${JSON.stringify(v)}`}`)
+    .map(
+      ([c, v]) =>
+        `${c} ${Array.isArray(v) ? `IN (${v.map((x) => JSON.stringify(x)).join(', ')})` : `= ${JSON.stringify(v)}`}`,
+    )
     .join(' AND ');
   return s.length > 300 ? `${s.slice(0, 300)}…` : s;
 }

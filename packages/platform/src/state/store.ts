@@ -14,6 +14,8 @@ export interface Scope {
   table: string;
   read: ResolvedRule;
   write: ResolvedRule;
+  /** The write rule's ownership terms: which existing rows an update may reach. */
+  own: ResolvedRule;
 }
 
 export interface StoredRow extends Record<string, Cell> {
@@ -62,8 +64,8 @@ export class StateStore {
       await tx.query(
         `SELECT ${role ? `set_config('role', 'aspora_state', true), ` : ''}set_config('aspora.state_team', $1, true),
                 set_config('aspora.state_tab', $2, true), set_config('aspora.state_read', $3, true),
-                set_config('aspora.state_write', $4, true)`,
-        [scope.team, scope.table, JSON.stringify(scope.read), JSON.stringify(scope.write)],
+                set_config('aspora.state_write', $4, true), set_config('aspora.state_own', $5, true)`,
+        [scope.team, scope.table, JSON.stringify(scope.read), JSON.stringify(scope.write), JSON.stringify(scope.own)],
       );
       return fn(tx);
     });
@@ -92,7 +94,7 @@ export class StateStore {
   async count(scope: Pick<Scope, 'team' | 'table'>, where: Where): Promise<number> {
     const params: unknown[] = [scope.team, scope.table];
     const filter = whereSql(where, params);
-    const [r] = await this.scoped({ ...scope, read: ALL, write: [] }, (tx) =>
+    const [r] = await this.scoped({ ...scope, read: ALL, write: [], own: [] }, (tx) =>
       tx.query<{ n: string | number }>(
         `SELECT count(*) AS n FROM state_rows WHERE team = $1 AND tab = $2${filter}`,
         params,
@@ -126,9 +128,13 @@ export class StateStore {
       [scope.team, scope.table, n],
     );
     if (Number(r?.row_count) > STATE_LIMITS.tableRows)
-      throw new AsporaError('PAYLOAD_TOO_LARGE', `state table ${scope.table} is full (${STATE_LIMITS.tableRows} rows)`, {
-        hint: 'delete rows it no longer needs',
-      });
+      throw new AsporaError(
+        'PAYLOAD_TOO_LARGE',
+        `state table ${scope.table} is full (${STATE_LIMITS.tableRows} rows)`,
+        {
+          hint: 'delete rows it no longer needs',
+        },
+      );
   }
 
   async update(scope: Scope, where: Where, set: Row, by: string | null): Promise<number> {

@@ -50,6 +50,7 @@ export function stateTables(c: StateTablesContext): StateTables {
     table: er.table,
     read: er.read,
     write: er.write,
+    own: er.own,
   });
   // A write the policy refused that the checks did not foresee (an OR rule the patch breaks for some rows).
   const named = async <T>(er: ExecutionRules, verb: string, p: Promise<T>): Promise<T> => {
@@ -68,7 +69,12 @@ export function stateTables(c: StateTablesContext): StateTables {
       denials.contradiction(er, 'read', where);
       const opts: SelectOptions = {};
       if (a.limit !== undefined) {
-        if (typeof a.limit !== 'number' || !Number.isInteger(a.limit) || a.limit < 1 || a.limit > STATE_LIMITS.selectMax)
+        if (
+          typeof a.limit !== 'number' ||
+          !Number.isInteger(a.limit) ||
+          a.limit < 1 ||
+          a.limit > STATE_LIMITS.selectMax
+        )
           throw new AsporaError('BAD_REQUEST', `limit is an integer from 1 to ${STATE_LIMITS.selectMax}`);
         opts.limit = a.limit;
       }
@@ -82,14 +88,14 @@ export function stateTables(c: StateTablesContext): StateTables {
       if (list.length === 0 || list.length > STATE_LIMITS.insertRows)
         throw new AsporaError('BAD_REQUEST', `rows is 1 to ${STATE_LIMITS.insertRows} rows`);
       const rows = list.map((r, i) => checkRow(r, `rows[${i}]`));
-      rows.forEach((r, i) => denials.newRow(er, r, i));
+      for (const [i, r] of rows.entries()) denials.newRow(er, r, i);
       return named(er, 'insert', c.store.insert(scope(er), rows, c.executionId));
     },
     async update(a) {
       const er = open(a, 'write');
       const where = checkWhere(a.where, true);
       const set = checkRow(a.set, 'set');
-      denials.contradiction(er, 'write', where);
+      denials.contradiction(er, 'update', where);
       denials.patch(er, set);
       const n = await named(er, 'update', c.store.update(scope(er), where, set, c.executionId));
       if (n === 0) await refuseExcluded(er, where, 'update');
@@ -110,7 +116,11 @@ export function stateTables(c: StateTablesContext): StateTables {
    * from the skill (sarah resolving dinesh's ticket by its order id). Denied, so it is named and
    * audited, rather than a silent 0. (A filter that matches some allowed rows changes those.)
    */
-  async function refuseExcluded(er: ExecutionRules & { team: string }, where: Record<string, unknown>, verb: 'update' | 'delete') {
+  async function refuseExcluded(
+    er: ExecutionRules & { team: string },
+    where: Record<string, unknown>,
+    verb: 'update' | 'delete',
+  ) {
     const n = await c.store.count({ team: er.team, table: er.table }, where as never);
     if (n > 0) throw denials.excluded(er, n, verb, where as never);
   }

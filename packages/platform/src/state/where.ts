@@ -34,7 +34,12 @@ export const STATE_LIMITS = {
 const bad = (message: string, hint?: string) => new AsporaError('BAD_REQUEST', message, hint ? { hint } : {});
 
 export function checkColumn(name: string, what: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > STATE_LIMITS.column || /[\u0000-\u001f\u007f]/.test(name))
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > STATE_LIMITS.column ||
+    /[\u0000-\u001f\u007f]/.test(name)
+  )
     throw bad(`${what}: a column name is 1 to ${STATE_LIMITS.column} printable characters`);
   return name;
 }
@@ -46,7 +51,8 @@ function checkCell(v: unknown, what: string): Cell {
     return v;
   }
   if (typeof v === 'string') {
-    if (v.length > STATE_LIMITS.cellChars) throw bad(`${what}: a text cell is at most ${STATE_LIMITS.cellChars} characters`);
+    if (v.length > STATE_LIMITS.cellChars)
+      throw bad(`${what}: a text cell is at most ${STATE_LIMITS.cellChars} characters`);
     return v;
   }
   throw bad(`${what}: a cell is a string, a number, a boolean or null`, 'store structured data as JSON text in a cell');
@@ -64,7 +70,10 @@ export function checkWhere(v: unknown, required: boolean): Where {
   const keys = Object.keys(v);
   if (keys.length > STATE_LIMITS.whereColumns) throw bad(`where names at most ${STATE_LIMITS.whereColumns} columns`);
   if (required && keys.length === 0)
-    throw bad('where must name at least one column', 'to change every row the skill may change, say so with a column it has in common');
+    throw bad(
+      'where must name at least one column',
+      'to change every row the skill may change, say so with a column it has in common',
+    );
   const out: Where = {};
   for (const k of keys) {
     checkColumn(k, 'where');
@@ -112,10 +121,15 @@ export function whereSql(where: Where, params: unknown[]): string {
       parts.push(`id = ANY($${params.length}::bigint[])`);
     } else if (Array.isArray(v)) {
       const nonNull = v.filter((x) => x !== null);
-      params.push(c, nonNull.map((x) => JSON.stringify(x)));
+      params.push(
+        c,
+        nonNull.map((x) => JSON.stringify(x)),
+      );
       const inList = `data -> $${params.length - 1} = ANY($${params.length}::text[]::jsonb[])`;
       parts.push(
-        nonNull.length === v.length ? inList : `(${inList} OR coalesce(data -> $${params.length - 1}, 'null') = 'null')`,
+        nonNull.length === v.length
+          ? inList
+          : `(${inList} OR coalesce(data -> $${params.length - 1}, 'null') = 'null')`,
       );
     } else if (v === null) {
       params.push(c);

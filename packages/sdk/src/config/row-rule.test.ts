@@ -26,11 +26,14 @@ test('OR splits alternatives, AND binds tighter, quoted columns and != / NOT IN 
   assert.equal(r.kind, 'where');
   if (r.kind !== 'where') return;
   assert.equal(r.any.length, 2);
-  assert.deepEqual(r.any[1]!.map((t) => [t.column, t.op]), [
-    ['Tier', 'not_in'],
-    ['Priority', 'not_in'],
-    ['Open', 'in'],
-  ]);
+  assert.deepEqual(
+    r.any[1]!.map((t) => [t.column, t.op]),
+    [
+      ['Tier', 'not_in'],
+      ['Priority', 'not_in'],
+      ['Open', 'in'],
+    ],
+  );
   assert.deepEqual(r.any[1]![1]!.values, [{ lit: '1' }, { lit: '2.5' }]);
   assert.deepEqual(parseRowRule("Note = 'it''s'").kind === 'where' && parseRowRule("Note = 'it''s'"), {
     kind: 'where',
@@ -53,7 +56,12 @@ test('a broken rule says what and where', () => {
     [`A = '${'x'.repeat(1000)}'`, /at most 1000 characters/],
     ["A\u0001B = 'x'", /unexpected/],
   ];
-  for (const [rule, re] of bad) assert.throws(() => parseRowRule(rule), (e: unknown) => e instanceof RowRuleError && re.test(e.message), rule);
+  for (const [rule, re] of bad)
+    assert.throws(
+      () => parseRowRule(rule),
+      (e: unknown) => e instanceof RowRuleError && re.test(e.message),
+      rule,
+    );
 });
 
 test("resolving fills in the user's fields, and names one the execution lacks", () => {
@@ -70,7 +78,7 @@ test("resolving fills in the user's fields, and names one the execution lacks", 
 });
 
 test('rows match by their text, a missing column matches no term', () => {
-  const rule = resolveRowRule(parseRowRule("Assigned Agent = {user.email} AND Priority != 3"), sarah);
+  const rule = resolveRowRule(parseRowRule('Assigned Agent = {user.email} AND Priority != 3'), sarah);
   assert.ok(Array.isArray(rule));
   if (!Array.isArray(rule)) return;
   assert.equal(rowMatches(rule, { 'Assigned Agent': 'sarah@example.com', Priority: 2 }), true);

@@ -170,7 +170,8 @@ export function parseRowRule(text: string): RowRule {
       throw new RowRuleError(`expected =, !=, IN or NOT IN after "${col}"`, (toks[p] ?? t).at ?? src.length);
     p++;
     const open = toks[p++];
-    if (!(open?.t === 'p' && open.v === '(')) throw new RowRuleError('IN takes a list in parentheses', open?.at ?? src.length);
+    if (!(open?.t === 'p' && open.v === '('))
+      throw new RowRuleError('IN takes a list in parentheses', open?.at ?? src.length);
     const values: RuleValue[] = [value()];
     while (toks[p]?.t === 'p' && (toks[p] as { v: string }).v === ',') {
       p++;
@@ -179,7 +180,8 @@ export function parseRowRule(text: string): RowRule {
         throw new RowRuleError(`an IN list has at most ${ROW_RULE_LIMITS.values} values`, toks[p - 1]!.at);
     }
     const close = toks[p++];
-    if (!(close?.t === 'p' && close.v === ')')) throw new RowRuleError('an IN list is not closed with ")"', close?.at ?? src.length);
+    if (!(close?.t === 'p' && close.v === ')'))
+      throw new RowRuleError('an IN list is not closed with ")"', close?.at ?? src.length);
     return { column: col, op: negate ? 'not_in' : 'in', values };
   };
   const any: RuleTerm[][] = [[term()]];
@@ -189,7 +191,8 @@ export function parseRowRule(text: string): RowRule {
     if (isKw(t, 'AND')) any[any.length - 1]!.push((p++, term()));
     else if (isKw(t, 'OR')) any.push([(p++, term())]);
     else throw new RowRuleError(`expected AND or OR at "${show(t)}"`, t.at);
-    if (++count > ROW_RULE_LIMITS.terms) throw new RowRuleError(`a rule has at most ${ROW_RULE_LIMITS.terms} conditions`, t.at);
+    if (++count > ROW_RULE_LIMITS.terms)
+      throw new RowRuleError(`a rule has at most ${ROW_RULE_LIMITS.terms} conditions`, t.at);
     if (any.length > ROW_RULE_LIMITS.alternatives)
       throw new RowRuleError(`a rule has at most ${ROW_RULE_LIMITS.alternatives} OR alternatives`, t.at);
   }
@@ -198,6 +201,17 @@ export function parseRowRule(text: string): RowRule {
 
 function show(t: Tok): string {
   return t.t === 'user' ? `{user.${t.v}}` : t.t === 'str' ? `'${t.v}'` : String(t.v);
+}
+
+/**
+ * The part of a write rule that says whose a row is: its terms that name the user. An update may
+ * change only rows that already pass it (and the new row must pass the whole rule), so "Status IN
+ * (…)" bounds what a row may become without freezing a row whose status is outside the list,
+ * while "Assigned Agent = {user.email}" keeps the rows of others out of reach before and after.
+ */
+export function ownershipPart(rule: RowRule): RowRule {
+  if (rule.kind !== 'where') return rule;
+  return { kind: 'where', any: rule.any.map((alt) => alt.filter((t) => t.values.some((v) => 'user' in v))) };
 }
 
 /** A rule with the user's fields filled in: alternatives of terms over literal strings. */

@@ -122,7 +122,10 @@ export type StateWhere = Record<string, StateCell | StateCell[]>;
  * outside the write rule is denied with the rule's name (and audited).
  */
 export interface StateTable<R extends StateRow = StateRow> {
-  select(where?: StateWhere, opts?: { limit?: number; orderBy?: string; desc?: boolean }): Promise<Array<R & { _id: number }>>;
+  select(
+    where?: StateWhere,
+    opts?: { limit?: number; orderBy?: string; desc?: boolean },
+  ): Promise<Array<R & { _id: number }>>;
   insert(rows: R | R[]): Promise<Array<R & { _id: number }>>;
   /** Sets the columns of `set` on the rows `where` names; resolves to how many changed. */
   update(where: StateWhere, set: Partial<R>): Promise<number>;

@@ -5,6 +5,7 @@
  * database) stays the authority; this is for fast feedback.
  */
 import {
+  ownershipPart,
   parseRowRule,
   type ResolvedRule,
   resolveRowRule,
@@ -48,7 +49,10 @@ export function testStateTables(
   let nextId = 1;
   const tables = new Map<string, Stored[]>();
   for (const [name, rows] of Object.entries(initial))
-    tables.set(tableName(name), rows.map((r) => ({ ...r, _id: nextId++ })));
+    tables.set(
+      tableName(name),
+      rows.map((r) => ({ ...r, _id: nextId++ })),
+    );
   const rules = new Map<string, { key: string; read: RowRule; write: RowRule }>();
   for (const [key, r] of Object.entries(access ?? {}))
     rules.set(tableName(key), {
@@ -60,10 +64,14 @@ export function testStateTables(
   const deny = (table: string, msg: string) =>
     new TestStateError('PERMISSION_DENIED', `test context: may not ${msg} in state table ${table}`);
   /** The resolved rule, or every row when the test gives no sheets_access. */
-  const ruleOf = (table: string, access: 'read' | 'write'): ResolvedRule => {
+  const ruleOf = (table: string, access: 'read' | 'write' | 'own'): ResolvedRule => {
     if (!accessGiven) return [[]];
     const r = rules.get(table);
     if (!r) throw deny(table, `${access} rows: permissions.sheets_access declares no ${table}_tab`);
+    if (access === 'own') {
+      const own = resolveRowRule(ownershipPart(r.write), user);
+      return Array.isArray(own) ? own : [];
+    }
     const res = resolveRowRule(access === 'read' ? r.read : r.write, user);
     if (!Array.isArray(res))
       throw deny(table, `${access} rows: the rule needs {${res.missing}} and the test context has no user`);
@@ -86,7 +94,9 @@ export function testStateTables(
         let rows = rowsOf(name).filter((r) => rowMatches(rule, r) && matchesWhere(r, where));
         if (opts.orderBy) {
           const k = opts.orderBy;
-          rows = [...rows].sort((a, b) => String(a[k] ?? '').localeCompare(String(b[k] ?? ''), 'en', { numeric: true }));
+          rows = [...rows].sort((a, b) =>
+            String(a[k] ?? '').localeCompare(String(b[k] ?? ''), 'en', { numeric: true }),
+          );
         }
         if (opts.desc) rows.reverse();
         return rows.slice(0, opts.limit ?? 1000).map((r) => ({ ...r })) as Array<R & { _id: number }>;
@@ -104,10 +114,14 @@ export function testStateTables(
       },
       async update(where, set) {
         record('state.update', { table: raw, where, set });
+        // As on the platform: rows it may read whose ownership terms hold; each result passes the whole rule.
         const rule = ruleOf(name, 'write');
+        const read = ruleOf(name, 'read');
+        const own = ruleOf(name, 'own');
         const hit = rowsOf(name).filter((r) => matchesWhere(r, where));
-        const mine = hit.filter((r) => rowMatches(rule, r));
-        if (hit.length && !mine.length) throw deny(name, `update: the write rule excludes the ${hit.length} matching rows`);
+        const mine = hit.filter((r) => rowMatches(read, r) && rowMatches(own, r));
+        if (hit.length && !mine.length)
+          throw deny(name, `update: the write rule excludes the ${hit.length} matching rows`);
         for (const r of mine) {
           const next = { ...r, ...set } as Stored;
           if (!rowMatches(rule, next)) throw deny(name, 'update: the new row is outside the write rule');
@@ -121,7 +135,8 @@ export function testStateTables(
         const all = rowsOf(name);
         const hit = all.filter((r) => matchesWhere(r, where));
         const mine = hit.filter((r) => rowMatches(rule, r));
-        if (hit.length && !mine.length) throw deny(name, `delete: the write rule excludes the ${hit.length} matching rows`);
+        if (hit.length && !mine.length)
+          throw deny(name, `delete: the write rule excludes the ${hit.length} matching rows`);
         tables.set(
           name,
           all.filter((r) => !mine.includes(r)),

@@ -56,9 +56,11 @@ CREATE POLICY state_read ON state_rows FOR SELECT USING (
 CREATE POLICY state_insert ON state_rows FOR INSERT WITH CHECK (
   team = current_setting('aspora.state_team', true) AND tab = current_setting('aspora.state_tab', true)
   AND aspora_state_allows(data, current_setting('aspora.state_write', true)));
+-- An update reaches rows the skill may read whose ownership terms (those naming the user) hold,
+-- and each row it leaves must pass the whole write rule (ownershipPart in @aspora/sdk says why).
 CREATE POLICY state_update ON state_rows FOR UPDATE USING (
   team = current_setting('aspora.state_team', true) AND tab = current_setting('aspora.state_tab', true)
-  AND aspora_state_allows(data, current_setting('aspora.state_write', true)))
+  AND aspora_state_allows(data, current_setting('aspora.state_own', true)))
   WITH CHECK (
   team = current_setting('aspora.state_team', true) AND tab = current_setting('aspora.state_tab', true)
   AND aspora_state_allows(data, current_setting('aspora.state_write', true)));
