@@ -137,6 +137,26 @@ export const SetSecretRequest = z.object({
     .max(64 * 1024),
 });
 
+/** A team's state table (context.state.table) as its operators see it. */
+export const StateTableSchema = z.object({ table: z.string(), rows: z.number().int() }).meta({ id: 'StateTable' });
+export const StateTableParams = z.object({
+  team: TeamNameSchema,
+  table: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,62}$/)
+    .meta({ description: 'a table, e.g. assignments (a sheets_access key without its _tab)' }),
+});
+const StateCellSchema = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
+export const StateRowSchema = z.record(z.string().min(1).max(64), StateCellSchema).meta({ id: 'StateRow' });
+export const StateRowsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+export const ImportStateRequest = z.object({
+  rows: z.array(StateRowSchema).min(1).max(1000),
+  /** Remove the table's rows first (in the same transaction). */
+  replace: z.boolean().default(false),
+});
+
 export const AUDIT_OUTCOMES = ['ok', 'denied', 'failed'] as const;
 export const AuditEntrySchema = z
   .object({

@@ -379,6 +379,15 @@ const MATRIX: Record<keyof typeof routes, Row> = {
     make: () => ({ path: '/v1/teams/fraud-team/secrets/MATRIX_KEY' }),
     expect: `${R} 403 403 200 403 200`,
   },
+  listStateTables: { make: () => ({ path: '/v1/teams/fraud-team/state' }), expect: `${R} 403 403 200 403 200` },
+  listStateRows: {
+    make: () => ({ path: '/v1/teams/fraud-team/state/cases/rows' }),
+    expect: `${R} 403 403 200 403 200`,
+  },
+  importStateRows: {
+    make: () => ({ path: '/v1/teams/fraud-team/state/cases/rows', body: { rows: [{ Case: 'matrix' }] } }),
+    expect: `${R} 403 403 200 403 200`,
+  },
   audit: { make: () => ({ path: '/v1/audit' }), expect: `${R} 403 403 403 403 200` },
   verifyAudit: { make: () => ({ path: '/v1/audit/verify' }), expect: `${R} 403 403 403 403 200` },
 };

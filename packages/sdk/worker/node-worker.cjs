@@ -222,8 +222,10 @@ function makeContext(exec, c) {
       table: (/** @type {string} */ table) => ({
         select: (/** @type {unknown} */ where, /** @type {any} */ opts = {}) =>
           call(exec, 'state.select', { table, where, ...pick(opts, ['limit', 'orderBy', 'desc']) }),
-        insert: (/** @type {unknown} */ rows) => call(exec, 'state.insert', { table, rows: Array.isArray(rows) ? rows : [rows] }),
-        update: (/** @type {unknown} */ where, /** @type {unknown} */ set) => call(exec, 'state.update', { table, where, set }),
+        insert: (/** @type {unknown} */ rows) =>
+          call(exec, 'state.insert', { table, rows: Array.isArray(rows) ? rows : [rows] }),
+        update: (/** @type {unknown} */ where, /** @type {unknown} */ set) =>
+          call(exec, 'state.update', { table, where, set }),
         delete: (/** @type {unknown} */ where) => call(exec, 'state.delete', { table, where }),
       }),
     },

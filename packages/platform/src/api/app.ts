@@ -21,6 +21,7 @@ import { platformRoutes } from './routes/platform.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { sharedResourceRoutes } from './routes/shared-resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { stateRoutes } from './routes/state.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -134,6 +135,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   platformRoutes(app, deps);
   auditRoutes(app, deps);
   secretRoutes(app, deps);
+  stateRoutes(app, deps);
   sharedResourceRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);

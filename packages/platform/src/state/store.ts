@@ -61,14 +61,19 @@ export class StateStore {
     const role = await this.switchRole();
     return this.db.transaction(async (tx) => {
       if (before) await before(tx);
-      await tx.query(
-        `SELECT ${role ? `set_config('role', 'aspora_state', true), ` : ''}set_config('aspora.state_team', $1, true),
-                set_config('aspora.state_tab', $2, true), set_config('aspora.state_read', $3, true),
-                set_config('aspora.state_write', $4, true), set_config('aspora.state_own', $5, true)`,
-        [scope.team, scope.table, JSON.stringify(scope.read), JSON.stringify(scope.write), JSON.stringify(scope.own)],
-      );
-      return fn(tx);
+      return this.scopedIn(tx, role, scope, () => fn(tx));
     });
+  }
+
+  /** Sets the scope (and the role) for the rest of the transaction `tx`, then runs `fn`. */
+  private async scopedIn<T>(tx: Db, role: boolean, scope: Scope, fn: () => Promise<T>): Promise<T> {
+    await tx.query(
+      `SELECT ${role ? `set_config('role', 'aspora_state', true), ` : ''}set_config('aspora.state_team', $1, true),
+              set_config('aspora.state_tab', $2, true), set_config('aspora.state_read', $3, true),
+              set_config('aspora.state_write', $4, true), set_config('aspora.state_own', $5, true)`,
+      [scope.team, scope.table, JSON.stringify(scope.read), JSON.stringify(scope.write), JSON.stringify(scope.own)],
+    );
+    return fn();
   }
 
   async select(scope: Scope, where: Where, opts: SelectOptions = {}): Promise<StoredRow[]> {
@@ -104,18 +109,21 @@ export class StateStore {
   }
 
   async insert(scope: Scope, rows: Row[], by: string | null): Promise<StoredRow[]> {
-    const out = await this.scoped(
+    return this.scoped(
       scope,
-      (tx) =>
-        tx.query<{ id: string | number; data: Row }>(
-          `INSERT INTO state_rows (team, tab, data, updated_by)
-             SELECT $1, $2, x, $4 FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS r(x, n) ORDER BY n
-             RETURNING id, data`,
-          [scope.team, scope.table, JSON.stringify(rows), by],
-        ),
+      (tx) => this.insertRows(tx, scope, rows, by),
       // Counted before the role switch (the role has only state_rows): the count row also
       // serialises a table's inserts, so its bound holds under concurrency.
       (tx) => this.grow(tx, scope, rows.length),
+    );
+  }
+
+  private async insertRows(tx: Db, scope: Scope, rows: Row[], by: string | null): Promise<StoredRow[]> {
+    const out = await tx.query<{ id: string | number; data: Row }>(
+      `INSERT INTO state_rows (team, tab, data, updated_by)
+         SELECT $1, $2, x, $4 FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS r(x, n) ORDER BY n
+         RETURNING id, data`,
+      [scope.team, scope.table, JSON.stringify(rows), by],
     );
     return out.map(toStored).sort((a, b) => a._id - b._id);
   }
@@ -166,6 +174,26 @@ export class StateStore {
         ]);
       }
       return rows.length;
+    });
+  }
+
+  /** An operator's load: optionally every row out first, then `rows` in, in one transaction. */
+  async load(scope: Scope, rows: Row[], replace: boolean, by: string): Promise<{ inserted: number; removed: number }> {
+    const role = await this.switchRole();
+    return this.db.transaction(async (tx) => {
+      let removed = 0;
+      if (replace) {
+        await tx.query('UPDATE state_tables SET row_count = 0 WHERE team = $1 AND tab = $2', [scope.team, scope.table]);
+        removed = (
+          await this.scopedIn(tx, role, scope, () =>
+            tx.query('DELETE FROM state_rows WHERE team = $1 AND tab = $2 RETURNING id', [scope.team, scope.table]),
+          )
+        ).length;
+        await tx.query(`SELECT set_config('role', 'none', true)`);
+      }
+      await this.grow(tx, scope, rows.length);
+      const inserted = await this.scopedIn(tx, role, scope, () => this.insertRows(tx, scope, rows, by));
+      return { inserted: inserted.length, removed };
     });
   }
 
