@@ -1,0 +1,130 @@
+"""Row tables of shared state (``context.state.table(name)``): the state.select / insert / update /
+delete host calls. The platform checks each against the skill's ``permissions.sheets_access`` row
+rules; this module only shapes the calls and stops the mistakes that need no round trip."""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from .errors import AsporaError
+from .types import to_wire
+
+if TYPE_CHECKING:  # the Host protocol lives with the context, which imports this module
+    from .context import Host
+
+Row = Dict[str, Any]
+"""A row: column name → JSON value, with the integer ``_id`` the platform gave it."""
+
+Scalar = Union[str, int, float, bool, None]
+Where = Mapping[str, Union[Scalar, Sequence[Scalar]]]
+"""Column → value (equality) or list of values (IN); every pair must hold. ``_id`` is a column."""
+
+
+def _bad(what: str, hint: str) -> AsporaError:
+    return AsporaError("BAD_REQUEST", f"{what}: {hint}")
+
+
+def _is_scalar(v: Any) -> bool:
+    if isinstance(v, float):
+        return math.isfinite(v)  # NaN and infinities are not JSON
+    return v is None or isinstance(v, (str, int, bool))
+
+
+def check_where(op: str, where: Any) -> Dict[str, Any]:
+    """A where clause as it goes on the wire; AsporaError BAD_REQUEST for a shape the host refuses."""
+    if not isinstance(where, Mapping):
+        raise _bad(f"{op}: where is {type(where).__name__}", 'give a dict of column → value or list of values, e.g. {"Status": ["NEW", "IN_PROGRESS"]}')
+    out: Dict[str, Any] = {}
+    for column, value in where.items():
+        if not isinstance(column, str) or not column:
+            raise _bad(f"{op}: where has the column {column!r}", "a column is a non-empty string")
+        if isinstance(value, (list, tuple)):
+            if not all(_is_scalar(v) for v in value):
+                raise _bad(f"{op}: where[{column!r}] lists a value that is not a string, number, bool or None", "a list means IN and holds only such values")
+            out[column] = list(value)
+        elif _is_scalar(value):
+            out[column] = value
+        else:
+            raise _bad(f"{op}: where[{column!r}] is {type(value).__name__}", "give a string, number, bool, None, or a list of them (IN)")
+    return out
+
+
+def _check_columns(op: str, what: str, d: Any) -> Dict[str, Any]:
+    """A row (or update's set): a dict of column name → JSON value."""
+    if not isinstance(d, Mapping):
+        raise _bad(f"{op}: {what} is {type(d).__name__}", f"{what} is a dict of column name → value")
+    bad = [k for k in d if not isinstance(k, str) or not k]
+    if bad:
+        raise _bad(f"{op}: {what} has the column {bad[0]!r}", "a column is a non-empty string")
+    return to_wire(d)
+
+
+class Table:
+    """One row table of shared state, as ``context.state.table("assignments")`` gives it. Every call
+    is checked by the platform against the skill's ``permissions.sheets_access`` rule for the
+    table: a denied one raises AsporaError PERMISSION_DENIED naming the rule, and a read sees (and
+    a write reaches) only the rows the rule allows."""
+
+    def __init__(self, host: "Host", name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise _bad(f"state.table({name!r})", 'a table name is a non-empty string, e.g. state.table("assignments")')
+        self._host, self.name = host, name
+
+    async def select(self, where: Optional[Where] = None, limit: Optional[int] = None, order_by: Optional[str] = None, desc: bool = False) -> List[Row]:
+        """The rows that match where (None: every row the skill may read), each with its ``_id``;
+        at most limit of them, ordered by the column order_by (descending with desc=True)."""
+        args: Dict[str, Any] = {"table": self.name}
+        if where is not None:
+            args["where"] = check_where("state.select", where)
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise _bad(f"state.select: limit is {limit!r}", "give a non-negative int, or None for no limit")
+            args["limit"] = limit
+        if order_by is not None:
+            if not isinstance(order_by, str) or not order_by:
+                raise _bad(f"state.select: order_by is {order_by!r}", "give a column name")
+            args["orderBy"] = order_by
+        if not isinstance(desc, bool):
+            raise _bad(f"state.select: desc is {desc!r}", "give True or False")
+        if desc:
+            args["desc"] = True
+        return _rows(await self._host.call("state.select", args), "state.select")
+
+    async def insert(self, rows: Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]) -> List[Row]:
+        """Adds one row (a dict) or several (a list of dicts) and returns them as stored, each
+        with the ``_id`` the platform gave it (a list, also for one row)."""
+        many = rows if isinstance(rows, (list, tuple)) else [rows]
+        if not many:
+            raise _bad("state.insert: no rows", "give a dict or a non-empty list of dicts")
+        wire = [_check_columns("state.insert", "a row", r) for r in many]
+        return _rows(await self._host.call("state.insert", {"table": self.name, "rows": wire}), "state.insert")
+
+    async def update(self, where: Where, set: Mapping[str, Any]) -> int:
+        """Sets the columns of set on every row that matches where; returns how many changed.
+        ``{}`` as where matches every row the skill may write."""
+        w = check_where("state.update", where)
+        s = _check_columns("state.update", "set", set)
+        if not s:
+            raise _bad("state.update: set is empty", 'give the columns to change, e.g. {"Status": "RESOLVED"}')
+        return _count(await self._host.call("state.update", {"table": self.name, "where": w, "set": s}), "state.update")
+
+    async def delete(self, where: Where) -> int:
+        """Removes every row that matches where; returns how many. ``{}`` as where matches every
+        row the skill may write."""
+        w = check_where("state.delete", where)
+        return _count(await self._host.call("state.delete", {"table": self.name, "where": w}), "state.delete")
+
+    def __repr__(self) -> str:
+        return f"<state table {self.name}>"
+
+
+def _rows(value: Any, op: str) -> List[Row]:
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise AsporaError("INTERNAL", f"{op} returned {type(value).__name__}, not a list of rows")
+    return value
+
+
+def _count(value: Any, op: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise AsporaError("INTERNAL", f"{op} returned {type(value).__name__}, not a count of rows")
+    return value
