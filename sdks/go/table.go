@@ -9,9 +9,9 @@ import (
 )
 
 // Table is one row table of shared state, as ctx.State.Table("assignments") gives it. Every call
-// is checked by the platform against the skill's permissions.sheets_access rule for the table: a
-// denied one returns an *Error with Code PERMISSION_DENIED naming the rule, and a read sees (and
-// a write reaches) only the rows the rule allows.
+// is checked by the platform against the skill's permissions.sheets_access rule for the table
+// (read, write: all, none or a row condition such as "Assigned Agent = {user.email}"): a refused
+// call returns an *Error with Code PERMISSION_DENIED whose Details name the rule.
 //
 // A where map gives, per column ("Assigned Agent", or "_id"), a value that must be equal (a
 // string, number, bool or nil) or a slice of such values meaning IN. Every pair must hold; an

@@ -62,8 +62,8 @@ def _check_columns(op: str, what: str, d: Any) -> Dict[str, Any]:
 class Table:
     """One row table of shared state, as ``context.state.table("assignments")`` gives it. Every call
     is checked by the platform against the skill's ``permissions.sheets_access`` rule for the
-    table: a denied one raises AsporaError PERMISSION_DENIED naming the rule, and a read sees (and
-    a write reaches) only the rows the rule allows."""
+    table (read, write: all, none or a row condition such as ``Assigned Agent = {user.email}``):
+    a refused call raises AsporaError PERMISSION_DENIED whose details name the rule."""
 
     def __init__(self, host: "Host", name: str) -> None:
         if not isinstance(name, str) or not name:
