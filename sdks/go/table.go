@@ -10,12 +10,14 @@ import (
 
 // Table is one row table of shared state, as ctx.State.Table("assignments") gives it. Every call
 // is checked by the platform against the skill's permissions.sheets_access rule for the table
-// (read, write: all, none or a row condition such as "Assigned Agent = {user.email}"): a refused
-// call returns an *Error with Code PERMISSION_DENIED whose Details name the rule.
+// (read, write: all, none or a row condition such as "Assigned Agent = {user.email}"): a Select
+// returns only rows the read rule allows, and a refused call returns an *Error with Code
+// PERMISSION_DENIED whose Details name the rule.
 //
 // A where map gives, per column ("Assigned Agent", or "_id"), a value that must be equal (a
-// string, number, bool or nil) or a slice of such values meaning IN. Every pair must hold; an
-// empty map matches every row the skill may reach.
+// string, number, bool or nil, which also matches a row without the column) or a non-empty slice
+// of such values meaning IN. Every pair must hold. A cell is a string, number, bool or null, as in
+// a spreadsheet: structured data goes in as JSON text.
 type Table struct {
 	h    Host
 	name string
@@ -23,9 +25,9 @@ type Table struct {
 
 // SelectOptions shape a Select; nil means none of them.
 type SelectOptions struct {
-	Limit   int    // at most this many rows; 0: no limit
-	OrderBy string // a column; "": the platform's order
-	Desc    bool   // OrderBy descending
+	Limit   int    // at most this many rows; 0: the platform's default, 1000 (10000 at most)
+	OrderBy string // a column (a row without it comes last); "": by _id
+	Desc    bool   // descending
 }
 
 // Table returns the row table name. It makes no call itself: a mistake in the name (empty) is
@@ -45,13 +47,13 @@ func (t Table) Select(where map[string]interface{}, opts *SelectOptions, out int
 		return err
 	}
 	if where != nil {
-		if args["where"], err = checkWhere(op, where); err != nil {
+		if args["where"], err = checkWhere(op, where, false); err != nil {
 			return err
 		}
 	}
 	if opts != nil {
 		if opts.Limit < 0 {
-			return badRequest(op, fmt.Sprintf("Limit is %d", opts.Limit), "give a positive limit, or 0 for none")
+			return badRequest(op, fmt.Sprintf("Limit is %d", opts.Limit), "give a positive limit, or 0 for the platform's default")
 		}
 		if opts.Limit > 0 {
 			args["limit"] = opts.Limit
@@ -80,22 +82,23 @@ func (t Table) Insert(rows interface{}, out interface{}) error {
 	return call(t.h, op, args, out)
 }
 
-// Update sets the columns of set on every row that matches where and returns how many changed.
+// Update sets the columns of set (cells) on every row that matches where, which names at least
+// one column, and returns how many changed.
 func (t Table) Update(where, set map[string]interface{}) (int, error) {
 	const op = "state.update"
 	args, err := t.args(op)
 	if err != nil {
 		return 0, err
 	}
-	if args["where"], err = checkWhere(op, where); err != nil {
+	if args["where"], err = checkWhere(op, where, true); err != nil {
 		return 0, err
 	}
 	if len(set) == 0 {
 		return 0, badRequest(op, "set is empty", `give the columns to change, e.g. map[string]interface{}{"Status": "RESOLVED"}`)
 	}
-	for column := range set {
-		if column == "" {
-			return 0, badRequest(op, "set has an empty column name", "a column is a non-empty string")
+	for column, v := range set {
+		if err := checkCell(op, "set", column, v); err != nil {
+			return 0, err
 		}
 	}
 	args["set"] = set
@@ -104,14 +107,14 @@ func (t Table) Update(where, set map[string]interface{}) (int, error) {
 	return n, err
 }
 
-// Delete removes every row that matches where and returns how many.
+// Delete removes every row that matches where, which names at least one column, and returns how many.
 func (t Table) Delete(where map[string]interface{}) (int, error) {
 	const op = "state.delete"
 	args, err := t.args(op)
 	if err != nil {
 		return 0, err
 	}
-	if args["where"], err = checkWhere(op, where); err != nil {
+	if args["where"], err = checkWhere(op, where, true); err != nil {
 		return 0, err
 	}
 	var n int
@@ -130,11 +133,11 @@ func badRequest(op, what, hint string) *Error {
 	return &Error{Code: "BAD_REQUEST", Message: fmt.Sprintf("%s: %s: %s", op, what, hint)}
 }
 
-// checkWhere stops the where maps the host refuses: a nil map for Update and Delete (an empty one
-// is the way to say "every row"), an empty column, a value that is not a scalar or a slice of them.
-func checkWhere(op string, where map[string]interface{}) (map[string]interface{}, error) {
-	if where == nil {
-		return nil, badRequest(op, "where is nil", "give the rows to change (an empty map for every row)")
+// checkWhere stops the where maps the host refuses: an empty one for Update and Delete, an empty
+// column, a value that is not a cell or a non-empty slice of them.
+func checkWhere(op string, where map[string]interface{}, required bool) (map[string]interface{}, error) {
+	if required && len(where) == 0 {
+		return nil, badRequest(op, "where is empty", `name the rows to change, e.g. map[string]interface{}{"Order ID": "A1"}`)
 	}
 	for column, v := range where {
 		if column == "" {
@@ -148,6 +151,9 @@ func checkWhere(op string, where map[string]interface{}) (map[string]interface{}
 		}
 		rv := reflect.ValueOf(v)
 		if k := rv.Kind(); k == reflect.Slice || k == reflect.Array {
+			if rv.Len() == 0 {
+				return nil, badRequest(op, fmt.Sprintf("where[%q] is an empty slice", column), "a slice means IN and holds one or more values")
+			}
 			for i := 0; i < rv.Len(); i++ {
 				if !isScalar(rv.Index(i).Interface()) {
 					return nil, badRequest(op, fmt.Sprintf("where[%q] lists a %T", column, rv.Index(i).Interface()), "a slice means IN and holds only strings, numbers, bools or nil")
@@ -158,6 +164,16 @@ func checkWhere(op string, where map[string]interface{}) (map[string]interface{}
 		return nil, badRequest(op, fmt.Sprintf("where[%q] is a %T", column, v), "give a string, number, bool, nil, or a slice of them (IN)")
 	}
 	return where, nil
+}
+
+func checkCell(op, what, column string, v interface{}) error {
+	if column == "" {
+		return badRequest(op, what+" has an empty column name", "a column is a non-empty string")
+	}
+	if !isScalar(v) {
+		return badRequest(op, fmt.Sprintf("%s[%q] is a %T", what, column, v), "a cell is a string, number, bool or nil: store structured data as JSON text (json.Marshal, then string)")
+	}
+	return nil
 }
 
 func isScalar(v interface{}) bool {
@@ -198,12 +214,17 @@ func rowList(op string, rows interface{}) ([]json.RawMessage, error) {
 		return nil, badRequest(op, "no rows", "give a map or struct (one row) or a non-empty slice of them")
 	}
 	for _, r := range list {
-		var columns map[string]json.RawMessage
+		var columns map[string]interface{}
 		if json.Unmarshal(r, &columns) != nil || columns == nil {
 			return nil, badRequest(op, fmt.Sprintf("a row is %.40s", r), "a row is a map or a struct")
 		}
-		if _, empty := columns[""]; empty {
-			return nil, badRequest(op, "a row has an empty column name", "a column is a non-empty string")
+		if len(columns) == 0 {
+			return nil, badRequest(op, "a row is empty", "a row has one or more columns")
+		}
+		for column, v := range columns {
+			if err := checkCell(op, "a row", column, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return list, nil

@@ -75,7 +75,7 @@ func TestTableUpdateAndDeleteReturnCounts(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("update = %d, %v", n, err)
 	}
-	if n, err = tbl.Delete(map[string]interface{}{}); err != nil || n != 3 {
+	if n, err = tbl.Delete(map[string]interface{}{"Status": []string{"NEW"}}); err != nil || n != 3 {
 		t.Fatalf("delete = %d, %v", n, err)
 	}
 	if !reflect.DeepEqual(h.ops, []string{"state.update", "state.delete"}) || h.calls[0]["set"].(map[string]interface{})["Status"] != "RESOLVED" {
@@ -108,6 +108,13 @@ func TestTableStopsObviousMistakesBeforeSending(t *testing.T) {
 		"rows not JSON":         tbl.Insert(map[string]interface{}{"f": func() {}}, nil),
 		"a row's empty column":  tbl.Insert(w("", 1), nil),
 		"update with nil where": second(tbl.Update(nil, w("a", 1))),
+		"update of every row":   second(tbl.Update(map[string]interface{}{}, w("a", 1))),
+		"delete of every row":   second(tbl.Delete(map[string]interface{}{})),
+		"IN of nothing":         tbl.Select(w("a", []string{}), nil, nil),
+		"a structured cell":     tbl.Insert(w("a", map[string]interface{}{"nested": 1}), nil),
+		"a struct's list cell":  tbl.Insert(struct{ Tags []string }{[]string{"x"}}, nil),
+		"an empty row":          tbl.Insert(map[string]interface{}{}, nil),
+		"set a list":            second(tbl.Update(w("a", 1), w("tags", []string{"x"}))),
 		"update with empty set": second(tbl.Update(w("a", 1), nil)),
 		"update set empty col":  second(tbl.Update(w("a", 1), w("", 1))),
 		"delete with nil where": second(tbl.Delete(nil)),

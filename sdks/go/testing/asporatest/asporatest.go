@@ -52,9 +52,10 @@ type Options struct {
 	ModelReply string
 	Model      func(req aspora.ChatRequest) (string, error)
 	State      map[string]interface{}
-	// Tables are the row tables before the run (ctx.State.Table), by name; a row without an
-	// "_id" is given the next one. A table not given is NOT_FOUND (an empty slice is an empty
-	// table). No permissions.sheets_access rule is applied: every row is the handler's.
+	// Tables are the row tables before the run (ctx.State.Table), by name ("assignments" or
+	// "assignments_tab"); a row without an "_id" is given the next one. A table not given is
+	// empty, as on the platform. No permissions.sheets_access rule is applied: every row is the
+	// handler's.
 	Tables map[string][]map[string]interface{}
 	// TableErrors fail every call on a table with that error (a PERMISSION_DENIED row rule, say).
 	TableErrors map[string]error
@@ -83,13 +84,15 @@ type Host struct {
 	Metrics map[string]float64
 	Written map[string]string      // tools.write, by path
 	State   map[string]interface{} // the state after the handler (starts as Options.State)
-	Tables  map[string][]Row       // the row tables after the handler (start as Options.Tables)
+	Tables  map[string][]Row       // the row tables after the handler (start as Options.Tables), by name without _tab
 
-	nextID map[string]float64
+	nextID      float64
+	tableErrors map[string]error
 }
 
-// NewContext returns a context whose effects go to a fake Host. It panics on Options.Tables
-// that are not JSON or give two rows one _id: a mistake in the test, not in the handler.
+// NewContext returns a context whose effects go to a fake Host. It panics on Options.Tables the
+// platform could not hold (a structured cell, two rows with one _id, a name not lowercase): a
+// mistake in the test, not in the handler.
 func NewContext(opts Options) *aspora.SkillContext {
 	h := &Host{opts: opts, Metrics: map[string]float64{}, Written: map[string]string{}, State: map[string]interface{}{}}
 	for k, v := range opts.State {
