@@ -59,6 +59,7 @@ type Run = {
   error: { code: string; message: string } | null;
   result: { data: { result: unknown } } | null;
 };
+const rowsOf = (r: Run) => (r.result?.data.result ?? []) as Array<Record<string, unknown>>;
 const run = (who: 'sarah' | 'dinesh', metadata: Record<string, unknown>) =>
   ok<Run>(
     p.fetch(
@@ -99,12 +100,12 @@ after(() => p.cleanup());
 test('each agent reads their own rows, and resolves their own ticket', { skip }, async () => {
   const s = await run('sarah', { op: 'select', table: 'assignments' });
   assert.deepEqual(
-    (s.result?.data.result as Array<Record<string, unknown>>).map((r) => r['Order ID']),
+    rowsOf(s).map((r) => r['Order ID']),
     ['S1'],
   );
   const d = await run('dinesh', { op: 'select', table: 'assignments_tab' });
   assert.deepEqual(
-    (d.result?.data.result as Array<Record<string, unknown>>).map((r) => r['Order ID']),
+    rowsOf(d).map((r) => r['Order ID']),
     ['D1'],
   );
   const u = await run('sarah', {
@@ -152,7 +153,7 @@ test('probes outside the rule are denied, named and audited', { skip }, async ()
   assert.equal(widened.result?.data.result, 1);
   const his = await run('dinesh', { op: 'select', table: 'assignments' });
   assert.deepEqual(
-    (his.result?.data.result as Array<Record<string, unknown>>).map((r) => [r['Order ID'], r.Status]),
+    rowsOf(his).map((r) => [r['Order ID'], r.Status]),
     [['D1', 'ASSIGNED']],
   );
 
