@@ -1,5 +1,6 @@
 /** @aspora/api: the HTTP API's contract (schemas, routes, error codes, the skill-reference rule). The typed client is @aspora/api/client. */
 export * from './access.ts';
+export * from './messages.ts';
 export * from './errors.ts';
 export * from './refs.ts';
 export * from './schemas.ts';

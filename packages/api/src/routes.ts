@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ErrorSchema } from './errors.ts';
 import * as S from './schemas.ts';
 import * as A from './access.ts';
+import * as M from './messages.ts';
 import type { RouteAccess } from './access.ts';
 
 type Media = Record<string, { schema: z.ZodType }>;
@@ -520,12 +521,39 @@ export const routes = {
     request: { params: A.SecretParams },
     responses: { 200: ok(z.object({ removed: z.boolean() })), 403: err('not a member') },
   }),
+  sendMessage: route({
+    'x-aspora-access': 'run',
+    method: 'post',
+    path: '/v1/messages',
+    tags: ['runtime'],
+    summary:
+      'Send a message: routed to the skill that should answer (its message patterns, then search, then a cheap model when the best are close), run, answered; says which skill and why. Only skills the user may see are candidates',
+    request: { body: body(M.MessageRequest) },
+    responses: {
+      200: ok(M.MessageAnswerSchema, 'routed and run, or (routed: null) the closest skills as suggestions'),
+      403: err('user given without act-as'),
+    },
+  }),
+  streamMessage: route({
+    'x-aspora-access': 'run',
+    method: 'post',
+    path: '/v1/messages/stream',
+    tags: ['runtime'],
+    summary:
+      'The same as POST /v1/messages, as server-sent events for a web channel: `routed` (or `unrouted`) at once, then `answer` with the execution',
+    request: { body: body(M.MessageRequest) },
+    responses: {
+      200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
+      403: err('user given without act-as'),
+    },
+  }),
   listPlatformSecrets: route({
     'x-aspora-access': 'admin',
     method: 'get',
     path: '/v1/platform/secrets',
     tags: ['access'],
-    summary: "The platform's credentials sealed in the vault ({ sealed: true } in aspora.platform.yaml): names, whether set, never values (admins)",
+    summary:
+      "The platform's credentials sealed in the vault ({ sealed: true } in aspora.platform.yaml): names, whether set, never values (admins)",
     responses: { 200: ok(z.object({ secrets: z.array(A.PlatformSecretSchema) })) },
   }),
   setPlatformSecret: route({

@@ -273,6 +273,18 @@ const MATRIX: Record<keyof typeof routes, Row> = {
     make: (v) => ({ path: `${ref(v)}/executions`, body: { input: { userMessage: 'x', metadata: { tag: 'matrix' } } } }),
     expect: RUN,
   },
+  // Named by the sender: routed and run only where the user may see it; elsewhere the same 200
+  // as a message nothing answers (suggestions among what they may see, never the skill's name).
+  sendMessage: {
+    skill: true,
+    make: (v) => ({ path: '/v1/messages', body: { text: 'matrix message', skill: `fraud/${SKILLS[v!]}` } }),
+    expect: `${R} 200 403 200 200 200`,
+  },
+  streamMessage: {
+    skill: true,
+    make: (v) => ({ path: '/v1/messages/stream', body: { text: 'matrix message', skill: `fraud/${SKILLS[v!]}` } }),
+    expect: `${R} 200 403 200 200 200`,
+  },
   testSkill: { skill: true, make: (v) => ({ path: `${ref(v)}/tests`, body: {} }), expect: RUN },
   addFeedback: {
     skill: true,

@@ -122,7 +122,7 @@ owner_team: ${s.ownerTeam ?? 'fraud-team'}
 ${s.visibility ? `visibility: ${s.visibility}\n` : ''}`;
   const files: Record<string, string> = {
     'aspora.config.yaml': config,
-    'SKILL.md': `---\nname: ${name}\ndescription: ${s.description ?? 'Blocks suspicious transactions.'}\n---\n# ${name}\n`,
+    'SKILL.md': `---\nname: ${name}\ndescription: ${JSON.stringify(s.description ?? 'Blocks suspicious transactions.')}\n---\n# ${name}\n`,
     'DECISIONS.md': '# Decisions\n',
     'GUARDRAILS.md': '# Guardrails\n',
     'tests/unit/a.test.ts': '',

@@ -71,7 +71,9 @@ export function registerPlatformSecrets(program: Command, ctx: CommandContext): 
   common(
     ps
       .command('set')
-      .description('Seal a platform credential from stdin (piped, or a hidden prompt); every process uses it within seconds')
+      .description(
+        'Seal a platform credential from stdin (piped, or a hidden prompt); every process uses it within seconds',
+      )
       .argument('<NAME>', 'a secret aspora.platform.yaml declares as { sealed: true }'),
   ).action(async (name: string, _o: unknown, cmd: Command) => {
     const value = await readValue(name);
@@ -80,20 +82,20 @@ export function registerPlatformSecrets(program: Command, ctx: CommandContext): 
     else process.stderr.write(`${green('✓')} ${s.name} sealed${s.updatedBy ? dim(` by ${s.updatedBy}`) : ''}\n`);
   });
 
-  common(ps.command('list').description('The sealed credentials the platform declares: set or not, when, by whom')).action(
-    async (_o: unknown, cmd: Command) => {
-      const r = await ctx.client(cmd).listPlatformSecrets({});
-      if (ctx.globals(cmd).json) return printJson(r);
-      if (!r.secrets.length)
-        return void process.stderr.write('aspora.platform.yaml declares no { sealed: true } secret\n');
-      process.stdout.write(
-        `${table([
-          [bold('NAME'), bold('SET'), bold('UPDATED'), bold('BY')],
-          ...r.secrets.map((s) => [s.name, s.set ? 'yes' : 'no', s.updatedAt ?? '–', s.updatedBy ?? '–']),
-        ])}\n`,
-      );
-    },
-  );
+  common(
+    ps.command('list').description('The sealed credentials the platform declares: set or not, when, by whom'),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const r = await ctx.client(cmd).listPlatformSecrets({});
+    if (ctx.globals(cmd).json) return printJson(r);
+    if (!r.secrets.length)
+      return void process.stderr.write('aspora.platform.yaml declares no { sealed: true } secret\n');
+    process.stdout.write(
+      `${table([
+        [bold('NAME'), bold('SET'), bold('UPDATED'), bold('BY')],
+        ...r.secrets.map((s) => [s.name, s.set ? 'yes' : 'no', s.updatedAt ?? '–', s.updatedBy ?? '–']),
+      ])}\n`,
+    );
+  });
 
   common(ps.command('rm').description('Remove a sealed platform credential').argument('<NAME>', 'the secret')).action(
     async (name: string, _o: unknown, cmd: Command) => {

@@ -22,6 +22,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { sharedResourceRoutes } from './routes/shared-resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { stateRoutes } from './routes/state.ts';
+import { messageRoutes } from './routes/messages.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -136,6 +137,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   auditRoutes(app, deps);
   secretRoutes(app, deps);
   stateRoutes(app, deps);
+  messageRoutes(app, deps);
   sharedResourceRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);

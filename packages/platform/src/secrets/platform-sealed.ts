@@ -27,7 +27,9 @@ export class PlatformSealed {
     await this.reload();
     if (!this.declared.size) return;
     this.#timer = setInterval(() => {
-      this.reload().catch((e: unknown) => this.log.warn({ err: e }, 'platform credentials: reload failed; serving the last ones'));
+      this.reload().catch((e: unknown) =>
+        this.log.warn({ err: e }, 'platform credentials: reload failed; serving the last ones'),
+      );
     }, this.refreshMs);
     this.#timer.unref();
   }

@@ -40,7 +40,14 @@ export class SecretVault {
 
   /** The same vault with some values fixed on top (tests, embedded use). */
   withFixed(values: Record<string, string>): SecretVault {
-    return new SecretVault(this.sources, this.env, { ...this.fixed, ...values }, this.reserved, this.teams, this.sealed);
+    return new SecretVault(
+      this.sources,
+      this.env,
+      { ...this.fixed, ...values },
+      this.reserved,
+      this.teams,
+      this.sealed,
+    );
   }
 
   get(name: string): string | undefined {
