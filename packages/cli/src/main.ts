@@ -18,6 +18,7 @@ import { registerLogin } from './commands/login.ts';
 import { registerTeams, registerUsers } from './commands/teams.ts';
 import { registerTokens } from './commands/tokens.ts';
 import { registerPlatformSecrets, registerSecrets } from './commands/secrets.ts';
+import { registerSend } from './commands/send.ts';
 import { registerSharedResources } from './commands/shared-resources.ts';
 
 export function buildProgram(): Command {
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerAudit(program, ctx);
   registerSecrets(program, ctx);
   registerPlatformSecrets(program, ctx);
+  registerSend(program, ctx);
   registerSharedResources(program, ctx);
   registerUp(program, ctx);
   registerLogin(program, ctx);

@@ -5,6 +5,7 @@
  * candidates; a message nothing answers gets the closest skills instead.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
 import { bundle, tempPlatform } from './helpers.ts';
@@ -222,4 +223,28 @@ test('the same as server-sent events: routed first, then the answer', { skip }, 
   const events = [...body.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
   assert.deepEqual(events, ['routed', 'answer']);
   assert.match(body, /my-tickets answered sarah@example\.com/);
+});
+
+test('aspora send: routed and answered, or exit 2 with the closest skills', { skip }, async () => {
+  const bin = new URL('../../cli/bin/aspora.js', import.meta.url).pathname;
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, ...args, '--url', p.url, '--token', tokens.sarah!], {
+        env: { ...process.env, NO_COLOR: '1', ASPORA_CONFIG_DIR: p.dataDir },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const routed = await cli('send', 'show my tickets', '--channel', 'cli');
+  assert.equal(routed.code, 0, routed.stderr);
+  assert.match(routed.stderr, /→ support\/my-tickets \(pattern: matches its pattern "my tickets"\)/);
+  assert.match(routed.stdout, /my-tickets answered sarah@example\.com/);
+  const json = await cli('send', 'refund dispute', '--json');
+  assert.equal((JSON.parse(json.stdout) as Answer).routed?.skill, 'support/chargeback');
+  const none = await cli('send', 'quantum chromodynamics lecture notes');
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /No skill/);
 });
