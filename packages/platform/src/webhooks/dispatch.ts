@@ -36,8 +36,8 @@ export class AlertDispatcher {
     private readonly log: Logger,
   ) {}
 
-  /** Skills whose alert triggers accept the event (one entry per skill). */
-  async matching(e: AlertEvent): Promise<string[]> {
+  /** Skills whose alert triggers accept the event (one entry per skill); `only`: that skill or none. */
+  async matching(e: AlertEvent, only?: string): Promise<string[]> {
     const rows = await this.db.query<{ ref: string; alert_filters: Record<string, unknown> | null }>(
       `SELECT s.domain || '/' || s.name AS ref, t.alert_filters
          FROM environments env
@@ -46,12 +46,14 @@ export class AlertDispatcher {
         WHERE env.name = 'production' AND t.type = 'alert' AND t.enabled AND $1 = ANY (t.alert_sources)`,
       [e.source],
     );
-    return [...new Set(rows.filter((r) => filtersAccept(r.alert_filters, e)).map((r) => r.ref))].sort();
+    return [
+      ...new Set(rows.filter((r) => (!only || r.ref === only) && filtersAccept(r.alert_filters, e)).map((r) => r.ref)),
+    ].sort();
   }
 
-  async dispatch(e: AlertEvent): Promise<Dispatched[]> {
+  async dispatch(e: AlertEvent, only?: string): Promise<Dispatched[]> {
     const out: Dispatched[] = [];
-    for (const ref of await this.matching(e)) {
+    for (const ref of await this.matching(e, only)) {
       const q = await this.enqueue(
         {
           ref,

@@ -157,6 +157,13 @@ const AlertTrigger = z.strictObject({
     )
     .optional()
     .describe('Field → accepted values, e.g. severity: [critical, high].'),
+  secret: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' })
+    .optional()
+    .describe(
+      "For source webhook: the secret (the owner team's vault, else the platform's) whose HMAC-SHA256 of the body signs POST /v1/webhooks/skills/{domain}/{name}.",
+    ),
 });
 
 export const Trigger = z.discriminatedUnion('type', [MessageTrigger, CommandTrigger, CronTrigger, AlertTrigger]);
