@@ -23,8 +23,8 @@ export function ecmSeedTables(): Record<'assignments' | 'resolutions' | 'agents'
   return { assignments: tabs.Assignments, resolutions: tabs.Resolutions, agents: tabs.Agents };
 }
 
-/** One row a line: a diff of the seed shows which rows changed. */
-export const seedFileText = (rows: SheetRow[]) => `[\n${rows.map((r) => `  ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
+/** As the formatter (biome) keeps JSON: the files stay unchanged by `biome check --write`. */
+export const seedFileText = (rows: SheetRow[]) => `${JSON.stringify(rows, null, 2)}\n`;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const [table, rows] of Object.entries(ecmSeedTables())) {
