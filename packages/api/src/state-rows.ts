@@ -27,7 +27,7 @@ export function parseStateRows(text: string, source: string): StateRowInput[] {
       throw bad(`${source} is not valid JSON: ${(e as Error).message}`);
     }
     if (!Array.isArray(parsed)) throw bad(`${source} is not a JSON array`);
-    parsed.forEach((value, i) => values.push({ value, where: `row ${i + 1}` }));
+    for (const [i, value] of parsed.entries()) values.push({ value, where: `row ${i + 1}` });
   } else {
     for (const [i, line] of body.split('\n').entries()) {
       if (!line.trim()) continue;
