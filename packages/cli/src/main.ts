@@ -19,6 +19,7 @@ import { registerTeams, registerUsers } from './commands/teams.ts';
 import { registerTokens } from './commands/tokens.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerSharedResources } from './commands/shared-resources.ts';
+import { registerState } from './commands/state.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerAudit(program, ctx);
   registerSecrets(program, ctx);
   registerSharedResources(program, ctx);
+  registerState(program, ctx);
   registerUp(program, ctx);
   registerLogin(program, ctx);
   registerTeams(program, ctx);
