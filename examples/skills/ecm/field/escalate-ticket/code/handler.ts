@@ -8,6 +8,7 @@ type Assignment = {
   Priority: string;
   Amount: number;
   Currency: string;
+  'Escalated To'?: string;
 };
 
 export function escalationChannel(yaml: string, reason: string): string {

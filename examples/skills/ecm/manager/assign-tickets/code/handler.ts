@@ -11,6 +11,7 @@ type Row = {
   Priority: string;
   'Stuck Reason': string;
   Team?: string;
+  Notes?: string;
 };
 
 export const handler: SkillHandler = async (context) => {
