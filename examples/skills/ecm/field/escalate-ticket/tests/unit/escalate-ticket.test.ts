@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { createTestContext } from '@aspora/sdk/testing';
 import { escalationChannel, handler, overrides } from '../../code/handler.ts';
 
-// The skill's folder: the test context applies the row rules of its aspora.config.yaml.
-const skillDir = fileURLToPath(new URL('../../', import.meta.url));
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
 const ticket = (id: string, agent: string) => ({
   'Order ID': id,
   'Assigned Agent': agent,

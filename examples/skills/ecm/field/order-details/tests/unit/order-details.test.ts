@@ -15,8 +15,9 @@ const graph = [
   '',
 ].join('\n');
 
-// The skill's folder: the test context applies the row rules of its aspora.config.yaml.
-const skillDir = fileURLToPath(new URL('../../', import.meta.url));
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
 const row = (agent: string) => ({
   'Order ID': 'AE136ABC00',
   'Stuck Reason': 'LULU_NOT_CONFIRMED',

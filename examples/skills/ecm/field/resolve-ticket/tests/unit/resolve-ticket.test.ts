@@ -9,8 +9,9 @@ test('helpers', () => {
   assert.equal(slaHours('reasons:\n  LULU_NOT_CONFIRMED:\n    sla_hours: 12\n', 'LULU_NOT_CONFIRMED'), 12);
 });
 
-// The skill's folder: the test context applies the row rules of its aspora.config.yaml.
-const skillDir = fileURLToPath(new URL('../../', import.meta.url));
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
 
 function ctx(message: string, orderStatus: string, model = '{"action":"WEBHOOK_REPLAY","verifiedOutcome":false}') {
   const assignedAt = new Date(Date.now() - 6 * 60_000).toISOString();

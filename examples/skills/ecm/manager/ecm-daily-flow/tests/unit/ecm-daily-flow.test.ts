@@ -11,8 +11,9 @@ test('slot comes from the message first, then Dubai time', () => {
   assert.equal(slotFor(new Date('2026-02-16T03:30:00Z'), 'prep the end of day handover'), 'handover');
 });
 
-// The skill's folder: the test context applies the row rules of its aspora.config.yaml.
-const skillDir = fileURLToPath(new URL('../../', import.meta.url));
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
 const ticket = (id: string, priority: string, hours: number, status = 'IN_PROGRESS') => ({
   'Order ID': id,
   Priority: priority,

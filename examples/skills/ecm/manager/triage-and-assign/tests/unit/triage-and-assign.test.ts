@@ -12,8 +12,9 @@ test('priority matches the worked examples of the ECM triage rules', () => {
   assert.equal(priority(1, 100), 'P5');
 });
 
-// The skill's folder: the test context applies the row rules of its aspora.config.yaml.
-const skillDir = fileURLToPath(new URL('../../', import.meta.url));
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
 const pending = (id: string, aed: number, hours: number, existing: string | null = null) => ({
   order_id: id,
   stuck_reason: 'LULU_NOT_CONFIRMED',
