@@ -103,6 +103,28 @@ func scriptOp(ctx *SkillContext, op string, a map[string]interface{}) (interface
 		return out, err
 	case "state.set":
 		return nil, ctx.State.Set(str("key"), a["value"])
+	case "state.select":
+		where, _ := a["where"].(map[string]interface{})
+		limit, _ := a["limit"].(float64)
+		desc, _ := a["desc"].(bool)
+		var opts *SelectOptions
+		if a["limit"] != nil || a["orderBy"] != nil || a["desc"] != nil {
+			opts = &SelectOptions{Limit: int(limit), OrderBy: str("orderBy"), Desc: desc}
+		}
+		var out interface{}
+		err := ctx.State.Table(str("table")).Select(where, opts, &out)
+		return out, err
+	case "state.insert":
+		var out interface{}
+		err := ctx.State.Table(str("table")).Insert(a["rows"], &out)
+		return out, err
+	case "state.update":
+		where, _ := a["where"].(map[string]interface{})
+		set, _ := a["set"].(map[string]interface{})
+		return ctx.State.Table(str("table")).Update(where, set)
+	case "state.delete":
+		where, _ := a["where"].(map[string]interface{})
+		return ctx.State.Table(str("table")).Delete(where)
 	default: // ops without a typed method (tools.custom, invoke with raw input): the raw call
 		var out interface{}
 		err := call(ctx.Host(), op, a, &out)

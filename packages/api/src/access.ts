@@ -157,6 +157,12 @@ export const ImportStateRequest = z.object({
   replace: z.boolean().default(false),
 });
 
+/** A platform credential declared `{ sealed: true }`: whether it is set, when and by whom; never its value. */
+export const PlatformSecretSchema = z
+  .object({ name: z.string(), set: z.boolean(), updatedAt: z.string().nullable(), updatedBy: z.string().nullable() })
+  .meta({ id: 'PlatformSecret' });
+export const PlatformSecretParams = z.object({ name: SecretNameSchema });
+
 export const AUDIT_OUTCOMES = ['ok', 'denied', 'failed'] as const;
 export const AuditEntrySchema = z
   .object({

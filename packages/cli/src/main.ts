@@ -17,7 +17,7 @@ import { registerAudit } from './commands/audit.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerTeams, registerUsers } from './commands/teams.ts';
 import { registerTokens } from './commands/tokens.ts';
-import { registerSecrets } from './commands/secrets.ts';
+import { registerPlatformSecrets, registerSecrets } from './commands/secrets.ts';
 import { registerSharedResources } from './commands/shared-resources.ts';
 import { registerState } from './commands/state.ts';
 
@@ -52,6 +52,7 @@ export function buildProgram(): Command {
   registerTrace(program, ctx);
   registerAudit(program, ctx);
   registerSecrets(program, ctx);
+  registerPlatformSecrets(program, ctx);
   registerSharedResources(program, ctx);
   registerState(program, ctx);
   registerUp(program, ctx);

@@ -47,6 +47,7 @@ import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
 import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
+import { PlatformSealed } from './secrets/platform-sealed.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
 export const PLATFORM_VERSION = '0.1.0';
@@ -71,6 +72,8 @@ export interface Platform {
   audit: AuditLog;
   /** Teams' own secrets, sealed in the database. */
   teamSecrets: TeamSecrets;
+  /** The platform's credentials sealed in the database (`{ sealed: true }`). */
+  platformSecrets: PlatformSealed;
   platformFile: PlatformFile;
   access: AccessControl;
   /** What this start did about the first admin (created one, where its token is). */
@@ -132,8 +135,14 @@ export async function openPlatformCore(
   const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
-  const teamSecrets = new TeamSecrets(new SealedSecretStore(db, keys.ring), credentials);
-  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials, teamSecrets);
+  const sealedStore = new SealedSecretStore(db, keys.ring);
+  const teamSecrets = new TeamSecrets(sealedStore, credentials);
+  const platformSecrets = new PlatformSealed(
+    sealedStore,
+    new Set(Object.entries(platformFile.secrets).flatMap(([n, s]) => ('sealed' in s ? [n] : []))),
+    log,
+  );
+  const vault = new SecretVault(platformFile.secrets, config.env, {}, credentials, teamSecrets, platformSecrets);
   // Rotation: started with the new key current and the old one(s) in ASPORA_MASTER_KEY_PREVIOUS,
   // the data keys are re-wrapped now (values untouched; concurrent starters re-wrap each key once).
   if (config.env.ASPORA_MASTER_KEY_PREVIOUS?.trim()) {
@@ -142,6 +151,7 @@ export async function openPlatformCore(
       .catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
     log.info({ rewrapped, master: keys.ring.current.id }, 'vault data keys re-wrapped by the current master key');
   }
+  await platformSecrets.start().catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
   // One process: counters and cache in memory. Several: in Redis, so limits hold across them.
   const redis = config.redisUrl
     ? await connectRedis(config.redisUrl).catch(async (e) => (await db.close(), Promise.reject(e)))
@@ -272,10 +282,12 @@ export async function openPlatformCore(
     log,
     /** Teams' own secrets, sealed in the database (the /v1/teams/{team}/secrets routes). */
     teamSecrets,
+    platformSecrets,
     /** Names of what skills may declare (GET /v1/platform/offers). */
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
+      platformSecrets.stop();
       await alerts.stop();
       await access.auth.stop();
       await runtime.close();

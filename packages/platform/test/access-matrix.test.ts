@@ -379,6 +379,16 @@ const MATRIX: Record<keyof typeof routes, Row> = {
     make: () => ({ path: '/v1/teams/fraud-team/secrets/MATRIX_KEY' }),
     expect: `${R} 403 403 200 403 200`,
   },
+  listPlatformSecrets: { make: () => ({ path: '/v1/platform/secrets' }), expect: `${R} 403 403 403 403 200` },
+  // Not declared { sealed: true } on the matrix's platform: an admin gets the 400 that says so.
+  setPlatformSecret: {
+    make: () => ({ path: '/v1/platform/secrets/MATRIX_KEY', body: { value: 'v' } }),
+    expect: `${R} 403 403 403 403 400`,
+  },
+  removePlatformSecret: {
+    make: () => ({ path: '/v1/platform/secrets/MATRIX_KEY' }),
+    expect: `${R} 403 403 403 403 400`,
+  },
   listStateTables: { make: () => ({ path: '/v1/teams/fraud-team/state' }), expect: `${R} 403 403 200 403 200` },
   listStateRows: {
     make: () => ({ path: '/v1/teams/fraud-team/state/cases/rows' }),

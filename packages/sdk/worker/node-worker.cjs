@@ -158,7 +158,6 @@ async function chatWithTools(exec, ctx, args) {
   throw new AsporaError('BAD_REQUEST', `model.chat: the model still asked for tools after ${MAX_TOOL_ROUNDS} rounds`);
 }
 
-/** @param {string} exec @param {any} c the execute message's context */
 /** The options a handler passed that the host call takes, and nothing else. */
 function pick(/** @type {any} */ o, /** @type {string[]} */ keys) {
   /** @type {Record<string, unknown>} */
@@ -167,6 +166,7 @@ function pick(/** @type {any} */ o, /** @type {string[]} */ keys) {
   return out;
 }
 
+/** @param {string} exec @param {any} c the execute message's context */
 function makeContext(exec, c) {
   const host =
     (/** @type {string} */ op) =>

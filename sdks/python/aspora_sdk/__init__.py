@@ -8,6 +8,7 @@ out; the handler itself runs in a sandbox with no network and no credentials. Th
 from .context import SkillContext
 from .errors import AsporaError
 from .loader import skill_handler
+from .table import Row, Table
 from .tools import tool
 from .types import BashResult, ChatResponse, FetchResponse, GrepMatch, SkillInfo, SkillInput, SkillResult, SkillUser, ToolCall, Usage
 
@@ -17,11 +18,13 @@ __all__ = [
     "ChatResponse",
     "FetchResponse",
     "GrepMatch",
+    "Row",
     "SkillContext",
     "SkillInfo",
     "SkillInput",
     "SkillResult",
     "SkillUser",
+    "Table",
     "ToolCall",
     "Usage",
     "skill_handler",

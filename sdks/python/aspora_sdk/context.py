@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Union
 
 from .errors import AsporaError
+from .table import Table
 from .tools import ExportedTool, chat_with_tools, select_tools
 from .types import BashResult, ChatResponse, FetchResponse, GrepMatch, Message, SkillInfo, SkillInput, SkillResult, SkillUser, to_wire
 
@@ -137,7 +138,8 @@ class Model:
 
 
 class State:
-    """The skill's own key-value store, kept across executions (values are JSON)."""
+    """The skill's own key-value store, kept across executions (values are JSON), and the row
+    tables of shared state (``table(name)``) that permissions.sheets_access opens to it."""
 
     def __init__(self, host: Host) -> None:
         self._host = host
@@ -148,6 +150,12 @@ class State:
 
     async def set(self, key: str, value: Any) -> None:
         await self._host.call("state.set", {"key": key, "value": to_wire(value)})
+
+    def table(self, name: str) -> Table:
+        """The row table name (``await ctx.state.table("assignments").select({"Status": "NEW"})``):
+        select / insert / update / delete, each checked against the skill's sheets_access rule.
+        Makes no call itself; a name that is not a non-empty str raises AsporaError BAD_REQUEST."""
+        return Table(self._host, name)
 
 
 def check_metric(name: str, value: Any) -> float:

@@ -6,11 +6,12 @@
         model={"content": "sure"},
     )
     result = asyncio.run(handler(ctx))
-    ctx.calls_to("apis.call")      # also ctx.calls, ctx.logs, ctx.metrics, ctx.written, ctx.stored
+    ctx.calls_to("apis.call")      # also ctx.calls, ctx.logs, ctx.metrics, ctx.written, ctx.stored, ctx.tables
 
 The fakes answer from what the test gives and record every call. Values cross JSON as they do on
 the platform (a tuple comes back a list), and whatever has no fake fails the way the platform
-would fail it: an API without a fake is AsporaError PERMISSION_DENIED.
+would fail it: an API without a fake is AsporaError PERMISSION_DENIED. Row tables (tables=) are
+kept in memory without their permissions.sheets_access rules, which only the platform evaluates.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from .context import Metrics, SkillContext, check_metric
 from .errors import AsporaError
+from .fake_tables import FakeTables
 from .tools import exported_tools
 from .types import SkillInfo, SkillInput, SkillResult, SkillUser, to_wire
 
@@ -60,8 +62,9 @@ class RecordedMetrics(dict, Metrics):  # type: ignore[misc]
 
 class TestContext(SkillContext):
     """A SkillContext whose host is a fake; read the recordings after the handler ran:
-    ``calls``, ``logs``, ``metrics`` (a dict), ``written`` (tools.write by path) and ``stored``
-    (the skill state, starting as state=)."""
+    ``calls``, ``logs``, ``metrics`` (a dict), ``written`` (tools.write by path), ``stored``
+    (the skill state, starting as state=) and ``tables`` (the row tables by name, each a list of
+    rows with their ``_id``, starting as tables=)."""
 
     __test__ = False  # not a test class, for runners that collect Test*
 
@@ -69,6 +72,7 @@ class TestContext(SkillContext):
         super().__init__(host, **kwargs)
         self.metrics: RecordedMetrics = host.metrics  # type: ignore[assignment]
         self.calls, self.logs, self.written, self.stored = host.calls, host.logs, host.written, host.stored
+        self.tables = host.tables.tables
 
     def calls_to(self, op: str) -> List[Call]:
         return [c for c in self.calls if c.op == op]
@@ -115,8 +119,9 @@ def _norm(path: str) -> str:
 
 
 class _FakeHost:
-    def __init__(self, files: Mapping[str, str], apis: Mapping[str, Mapping[str, ApiFake]], model: Optional[ModelFake], invoke: Optional[InvokeFake], state: Dict[str, Any], skill_dir: Optional[str] = None) -> None:
+    def __init__(self, files: Mapping[str, str], apis: Mapping[str, Mapping[str, ApiFake]], model: Optional[ModelFake], invoke: Optional[InvokeFake], state: Dict[str, Any], skill_dir: Optional[str] = None, tables: Optional[FakeTables] = None) -> None:
         self._files, self._apis, self._model, self._invoke = dict(files), apis, model, invoke
+        self.tables = tables or FakeTables(None)
         self._skill_dir = skill_dir
         self.calls: List[Call] = []
         self.logs: List[LogEntry] = []
@@ -212,6 +217,18 @@ class _FakeHost:
     def _op_state_set(self, a: Dict[str, Any]) -> None:
         self.stored[a["key"]] = a["value"]
 
+    def _op_state_select(self, a: Dict[str, Any]) -> List[Dict[str, Any]]:
+        return self.tables.select(a)
+
+    def _op_state_insert(self, a: Dict[str, Any]) -> List[Dict[str, Any]]:
+        return self.tables.insert(a)
+
+    def _op_state_update(self, a: Dict[str, Any]) -> int:
+        return self.tables.update(a)
+
+    def _op_state_delete(self, a: Dict[str, Any]) -> int:
+        return self.tables.delete(a)
+
     async def _op_invoke(self, a: Dict[str, Any]) -> Union[SkillResult, Mapping[str, Any]]:
         if self._invoke is None:
             raise AsporaError("PERMISSION_DENIED", f"test context: no fake for invoke({a['skill']}) (give it in invoke=)")
@@ -237,6 +254,8 @@ def create_test_context(
     files: Optional[Mapping[str, str]] = None,
     secrets: Optional[Mapping[str, str]] = None,
     state: Optional[Mapping[str, Any]] = None,
+    tables: Optional[Mapping[str, List[Mapping[str, Any]]]] = None,
+    table_errors: Optional[Mapping[str, AsporaError]] = None,
     invoke: Optional[InvokeFake] = None,
     skill: Optional[Mapping[str, Any]] = None,
     user: Union[str, Mapping[str, Any], None] = None,
@@ -250,7 +269,10 @@ def create_test_context(
     (sync or async). model: {"content": …, "model": …, "toolCalls": […]} for every chat, or a
     function of the request dict returning a str or such a dict. files: {path: text} the handler
     may read (relative paths are the bundle's; "./x" and "/skill/x" find "x"). state: the skill
-    state before the run. invoke: fn(skill, SkillInput) -> SkillResult or dict. skill: overrides
+    state before the run. tables: the row tables before the run, {name: [row, …]} (a row's
+    ``_id`` is given for it when it has none; a table not given is NOT_FOUND, [] is an empty one);
+    no sheets_access rule is applied, every row is the handler's. table_errors: {name:
+    AsporaError} that every call on that table raises (a PERMISSION_DENIED row rule, say). invoke: fn(skill, SkillInput) -> SkillResult or dict. skill: overrides
     of domain/name/role/version. user: the end user (context.user), an email or a dict of
     id/email/name/team/role (id defaults to the email); None (default): no user. tools: the
     handler's module (or @tool functions) that model.chat(tools=…) offers. skill_dir: the skill's own folder, which a read of a relative path
@@ -261,7 +283,8 @@ def create_test_context(
         skill_input.user_message = user_message
     info = {"domain": "test", "name": "skill", "role": None, "version": "0.0.0", **(skill or {})}
     own = None if skill_dir is False else (skill_dir if isinstance(skill_dir, str) else os.environ.get("ASPORA_SKILL_DIR"))
-    host = _FakeHost(files or {}, apis or {}, model, invoke, _json_copy(dict(state or {}), "state=", "BAD_REQUEST"), own)
+    fake_tables = FakeTables(_json_copy(dict(tables or {}), "tables=", "BAD_REQUEST"), table_errors)
+    host = _FakeHost(files or {}, apis or {}, model, invoke, _json_copy(dict(state or {}), "state=", "BAD_REQUEST"), own, fake_tables)
     return TestContext(
         host,
         execution_id="test-execution",

@@ -35,6 +35,14 @@ async def op(context: SkillContext, name: str, a: Dict[str, Any]) -> Any:
         return await context.state.get(a["key"])
     if name == "state.set":
         return await context.state.set(a["key"], a["value"])
+    if name == "state.select":
+        return await context.state.table(a["table"]).select(a.get("where"), a.get("limit"), a.get("orderBy"), a.get("desc", False))
+    if name == "state.insert":
+        return await context.state.table(a["table"]).insert(a["rows"])
+    if name == "state.update":
+        return await context.state.table(a["table"]).update(a["where"], a["set"])
+    if name == "state.delete":
+        return await context.state.table(a["table"]).delete(a["where"])
     if name == "invoke":
         return to_wire(await context.invoke(a["skill"], a.get("input")))
     return await context.host.call(name, a)  # ops without a typed method: the raw call

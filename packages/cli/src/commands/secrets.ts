@@ -59,6 +59,51 @@ export function registerSecrets(program: Command, ctx: CommandContext): void {
   });
 }
 
+/**
+ * `aspora platform-secrets`: the platform's own credentials (API auth, model provider keys,
+ * notifiers) sealed in the vault, for admins. aspora.platform.yaml names them `{ sealed: true }`.
+ */
+export function registerPlatformSecrets(program: Command, ctx: CommandContext): void {
+  const ps = program
+    .command('platform-secrets')
+    .description("The platform's credentials sealed in the vault ({ sealed: true } in aspora.platform.yaml; admins)");
+
+  common(
+    ps
+      .command('set')
+      .description('Seal a platform credential from stdin (piped, or a hidden prompt); every process uses it within seconds')
+      .argument('<NAME>', 'a secret aspora.platform.yaml declares as { sealed: true }'),
+  ).action(async (name: string, _o: unknown, cmd: Command) => {
+    const value = await readValue(name);
+    const s = await ctx.client(cmd).setPlatformSecret({ params: { name }, body: { value } });
+    if (ctx.globals(cmd).json) printJson(s);
+    else process.stderr.write(`${green('✓')} ${s.name} sealed${s.updatedBy ? dim(` by ${s.updatedBy}`) : ''}\n`);
+  });
+
+  common(ps.command('list').description('The sealed credentials the platform declares: set or not, when, by whom')).action(
+    async (_o: unknown, cmd: Command) => {
+      const r = await ctx.client(cmd).listPlatformSecrets({});
+      if (ctx.globals(cmd).json) return printJson(r);
+      if (!r.secrets.length)
+        return void process.stderr.write('aspora.platform.yaml declares no { sealed: true } secret\n');
+      process.stdout.write(
+        `${table([
+          [bold('NAME'), bold('SET'), bold('UPDATED'), bold('BY')],
+          ...r.secrets.map((s) => [s.name, s.set ? 'yes' : 'no', s.updatedAt ?? '–', s.updatedBy ?? '–']),
+        ])}\n`,
+      );
+    },
+  );
+
+  common(ps.command('rm').description('Remove a sealed platform credential').argument('<NAME>', 'the secret')).action(
+    async (name: string, _o: unknown, cmd: Command) => {
+      const r = await ctx.client(cmd).removePlatformSecret({ params: { name } });
+      if (ctx.globals(cmd).json) printJson({ name, ...r });
+      else process.stderr.write(r.removed ? `${green('✓')} ${name} removed\n` : `${name} was not set\n`);
+    },
+  );
+}
+
 /** The value: typed at a hidden prompt on a terminal, else the whole of stdin less one final newline. */
 async function readValue(name: string): Promise<string> {
   const value = process.stdin.isTTY ? await promptHidden(`${name}: `) : dropNewline(await readAll());

@@ -15,6 +15,7 @@ import type { AccessControl } from '../access/index.ts';
 import type { SkillAccess } from '../access/skill-access.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { AuditLog } from '../audit/log.ts';
+import type { PlatformSealed } from '../secrets/platform-sealed.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
@@ -45,6 +46,8 @@ export interface ApiDeps {
   /** Appends to the audit log (never awaited by the answer; failures are logged). */
   recordAudit: AuditHook;
   /** Teams' own secrets, sealed (routes/secrets.ts). */
+  /** The platform's credentials sealed in the vault (admins set them). */
+  platformSecrets: PlatformSealed;
   teamSecrets: TeamSecrets;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
   metricsElsewhere?: boolean;

@@ -26,6 +26,8 @@ export const SecretSourceSchema = z.union([
   z.strictObject({ env: z.string().min(1) }),
   z.strictObject({ file: z.string().min(1) }),
   z.strictObject({ value: z.string() }),
+  // Sealed in the platform's encrypted vault, set by an admin (aspora platform-secrets set NAME).
+  z.strictObject({ sealed: z.literal(true) }),
 ]);
 
 const AuthSchema = z.discriminatedUnion('type', [

@@ -455,7 +455,12 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
           action: 'access.denied',
           target: c.name ?? c.op,
           outcome: 'denied',
-          details: { execution: record.id, op: c.op, reason: redactor.text(c.denial!) },
+          details: {
+            execution: record.id,
+            ...(record.userId ? { user: record.userId } : {}),
+            op: c.op,
+            reason: redactor.text(c.denial!),
+          },
         })
         .catch(() => {}); // logged by the audit log
     this.#running.delete(record.id);

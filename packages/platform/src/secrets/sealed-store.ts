@@ -24,7 +24,14 @@ const toWrapped = (r: KeyRow): WrappedKey => ({
   wrapped: Buffer.from(r.wrapped),
 });
 
+/**
+ * The platform's own credentials (API auth, provider keys) sealed like a team's, under a name no
+ * team can have (team names are lowercase slugs).
+ */
+export const PLATFORM_VAULT = '@platform';
+
 function checkTeam(team: string): void {
+  if (team === PLATFORM_VAULT) return;
   if (team.length > 64 || !TEAM.test(team))
     throw new AsporaError('BAD_REQUEST', `"${team.slice(0, 64)}" is not a team name`, {
       hint: 'lowercase words joined by hyphens, e.g. ecm-ops',

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { PlatformFile, SecretSource } from '../config/platform-file.ts';
 import type { SecretValue } from './redactor.ts';
 import type { TeamSecrets } from './team-secrets.ts';
+import type { PlatformSealed } from './platform-sealed.ts';
 
 /** The secrets the platform itself uses (API auth, model provider keys, notifiers): never a handler's. */
 export function platformCredentialNames(f: PlatformFile): Set<string> {
@@ -33,11 +34,13 @@ export class SecretVault {
     readonly reserved: ReadonlySet<string> = new Set(),
     /** Teams' own secrets (the encrypted vault); without it, handlers get the platform's only. */
     readonly teams?: TeamSecrets,
+    /** The platform's credentials sealed in the vault (`{ sealed: true }` sources). */
+    readonly sealed?: PlatformSealed,
   ) {}
 
   /** The same vault with some values fixed on top (tests, embedded use). */
   withFixed(values: Record<string, string>): SecretVault {
-    return new SecretVault(this.sources, this.env, { ...this.fixed, ...values }, this.reserved, this.teams);
+    return new SecretVault(this.sources, this.env, { ...this.fixed, ...values }, this.reserved, this.teams, this.sealed);
   }
 
   get(name: string): string | undefined {
@@ -45,6 +48,7 @@ export class SecretVault {
     const s = this.sources[name];
     if (s) {
       if ('value' in s) return s.value;
+      if ('sealed' in s) return this.sealed?.get(name);
       if ('env' in s) return this.env[s.env];
       try {
         // Read per use: a rotated file (Kubernetes secret volume) takes effect without a restart.

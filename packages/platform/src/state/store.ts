@@ -7,6 +7,7 @@
 import { AsporaError, type ResolvedRule } from '@aspora/sdk';
 import type { Db } from '../db/index.ts';
 import { pgCode } from '../db/sqlstate.ts';
+import { toJsonPath } from './jsonpath.ts';
 import { type Cell, type Row, STATE_LIMITS, type Where, whereSql } from './where.ts';
 
 export interface Scope {
@@ -71,7 +72,7 @@ export class StateStore {
       `SELECT ${role ? `set_config('role', 'aspora_state', true), ` : ''}set_config('aspora.state_team', $1, true),
               set_config('aspora.state_tab', $2, true), set_config('aspora.state_read', $3, true),
               set_config('aspora.state_write', $4, true), set_config('aspora.state_own', $5, true)`,
-      [scope.team, scope.table, JSON.stringify(scope.read), JSON.stringify(scope.write), JSON.stringify(scope.own)],
+      [scope.team, scope.table, toJsonPath(scope.read), toJsonPath(scope.write), toJsonPath(scope.own)],
     );
     return fn();
   }

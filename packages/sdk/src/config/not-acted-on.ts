@@ -55,7 +55,6 @@ export const NOT_ACTED_ON: readonly NotActedOn[] = [
     values: 's3://… (any URL)',
     why: "resource globs are paths below the skill's parent folder; URLs (s3://) block nothing",
   },
-  { path: 'permissions.sheets_access', why: 'there is no shared tabular state yet, so no row rule is enforced' },
   { path: 'testing.deepeval', why: '`aspora test` runs the tests in tests/; it does not run DeepEval metrics' },
   {
     path: 'testing.promptfoo',

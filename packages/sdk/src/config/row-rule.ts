@@ -115,6 +115,8 @@ function tokens(src: string): Tok[] {
   return out;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const isKw = (t: Tok | undefined, kw: string) => t?.t === 'word' && t.v.toUpperCase() === kw;
 
 /** Parses a rule; throws RowRuleError (with the offending position) when it is not one. */
@@ -122,6 +124,8 @@ export function parseRowRule(text: string): RowRule {
   const src = text.trim();
   if (src.length > ROW_RULE_LIMITS.chars)
     throw new RowRuleError(`a rule is at most ${ROW_RULE_LIMITS.chars} characters`, ROW_RULE_LIMITS.chars);
+  // Lone surrogates cannot be written in the SQL/JSON path the database evaluates.
+  if (LONE_SURROGATE.test(src)) throw new RowRuleError('a rule must be well-formed Unicode text', 0);
   if (/^all$/i.test(src)) return { kind: 'all' };
   if (/^none$/i.test(src)) return { kind: 'none' };
   const toks = tokens(src);

@@ -41,6 +41,8 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'permissions.shared_resources[]': { module: 'packages/platform/src/runtime/policy/resources.ts' },
   'permissions.blocked_resources[]': { module: 'packages/platform/src/runtime/policy/resources.ts' },
   'permissions.shared_resources_version': { module: 'packages/platform/src/shared/link.ts' },
+  'permissions.sheets_access.*.read': { module: 'packages/platform/src/state/rules.ts' },
+  'permissions.sheets_access.*.write': { module: 'packages/platform/src/state/rules.ts' },
   'monitoring.success_rate_threshold': { module: 'packages/platform/src/observe/alerts/evaluator.ts' },
   'monitoring.latency_p95_threshold': { module: 'packages/platform/src/observe/alerts/evaluator.ts' },
   'monitoring.alert_on_failure': { module: 'packages/platform/src/observe/alerts/evaluator.ts' },

@@ -52,6 +52,13 @@ type Options struct {
 	ModelReply string
 	Model      func(req aspora.ChatRequest) (string, error)
 	State      map[string]interface{}
+	// Tables are the row tables before the run (ctx.State.Table), by name ("assignments" or
+	// "assignments_tab"); a row without an "_id" is given the next one. A table not given is
+	// empty, as on the platform. No permissions.sheets_access rule is applied: every row is the
+	// handler's.
+	Tables map[string][]map[string]interface{}
+	// TableErrors fail every call on a table with that error (a PERMISSION_DENIED row rule, say).
+	TableErrors map[string]error
 	// Invoke answers ctx.Invoke; without it child skills fail with PERMISSION_DENIED.
 	Invoke func(skill string, input aspora.SkillInput) (*aspora.SkillResult, error)
 }
@@ -77,14 +84,21 @@ type Host struct {
 	Metrics map[string]float64
 	Written map[string]string      // tools.write, by path
 	State   map[string]interface{} // the state after the handler (starts as Options.State)
+	Tables  map[string][]Row       // the row tables after the handler (start as Options.Tables), by name without _tab
+
+	nextID      float64
+	tableErrors map[string]error
 }
 
-// NewContext returns a context whose effects go to a fake Host.
+// NewContext returns a context whose effects go to a fake Host. It panics on Options.Tables the
+// platform could not hold (a structured cell, two rows with one _id, a name not lowercase): a
+// mistake in the test, not in the handler.
 func NewContext(opts Options) *aspora.SkillContext {
 	h := &Host{opts: opts, Metrics: map[string]float64{}, Written: map[string]string{}, State: map[string]interface{}{}}
 	for k, v := range opts.State {
 		h.State[k] = v
 	}
+	h.initTables()
 	skill := opts.Skill
 	if skill.Name == "" {
 		skill = aspora.SkillInfo{Domain: "test", Name: "skill", Version: "0.0.0"}
@@ -204,6 +218,15 @@ func (h *Host) answer(op string, a map[string]interface{}) (interface{}, error) 
 		defer h.mu.Unlock()
 		h.State[str("key")] = a["value"]
 		return nil, nil
+	case "state.select", "state.insert", "state.update", "state.delete":
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		v, err := h.tableOp(op, a)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(v) // under the lock: the rows are the store's own maps
+		return json.RawMessage(b), err
 	case "invoke":
 		if h.opts.Invoke == nil {
 			return nil, denied("no fake for invoke(%s) (give Options.Invoke)", str("skill"))

@@ -16,6 +16,27 @@ function mayManage(p: Principal, action: string, team: string): void {
 }
 
 export function secretRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  // The platform's own credentials: admins only (the contract's scope), audited, values never out.
+  app.openapi(createRoute(routes.listPlatformSecrets), async (c) =>
+    c.json({ secrets: await deps.platformSecrets.list() }, 200),
+  );
+
+  app.openapi(createRoute(routes.setPlatformSecret), async (c) => {
+    const { name } = c.req.valid('param');
+    const by = callerLabel(callerOf(c));
+    const e = await deps.platformSecrets.set(name, c.req.valid('json').value, by);
+    deps.log.info({ secret: name, by }, 'platform credential sealed');
+    deps.recordAudit(c, 'secret.set', 'platform', { name });
+    return c.json({ name, set: true, updatedAt: e.updatedAt, updatedBy: e.updatedBy }, 200);
+  });
+
+  app.openapi(createRoute(routes.removePlatformSecret), async (c) => {
+    const { name } = c.req.valid('param');
+    const removed = await deps.platformSecrets.remove(name);
+    if (removed) deps.recordAudit(c, 'secret.remove', 'platform', { name });
+    return c.json({ removed }, 200);
+  });
+
   app.openapi(createRoute(routes.listSecrets), async (c) => {
     const { team } = c.req.valid('param');
     mayManage(callerOf(c), 'list secrets of', team);
