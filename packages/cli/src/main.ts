@@ -20,6 +20,7 @@ import { registerTokens } from './commands/tokens.ts';
 import { registerPlatformSecrets, registerSecrets } from './commands/secrets.ts';
 import { registerSend } from './commands/send.ts';
 import { registerSharedResources } from './commands/shared-resources.ts';
+import { registerState } from './commands/state.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerPlatformSecrets(program, ctx);
   registerSend(program, ctx);
   registerSharedResources(program, ctx);
+  registerState(program, ctx);
   registerUp(program, ctx);
   registerLogin(program, ctx);
   registerTeams(program, ctx);
