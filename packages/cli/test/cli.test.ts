@@ -416,6 +416,7 @@ describe('observability: metrics, logs, feedback, trace', () => {
       'state tables': ['state', 'tables', 'json-team', '--json'],
       'state rows': ['state', 'rows', 'json-team', 'json_rows', '--json'],
       'state import': ['state', 'import', 'json-team', 'json_rows', '--file', 'json-rows.jsonl', '--json'],
+      send: ['send', 'quantum chromodynamics lecture notes', '--json'],
       // Last: logout forgets the token `up` saved, login (with the admin's token file) keeps it again.
       logout: ['logout', '--json'],
       login: ['login', '--token', readFileSync(join(work, '.aspora', 'admin.token'), 'utf8').trim(), '--json'],
@@ -460,7 +461,11 @@ describe('observability: metrics, logs, feedback, trace', () => {
       // The examples' platform file seals no credential: a name it does not declare is refused, as a document.
       else if (name === 'platform-secrets set' || name === 'platform-secrets rm')
         assert.equal((doc as { error: { code: string } }).error.code, 'BAD_REQUEST');
-      else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      // A message nothing answers is a document too (routed: null), with exit code 2.
+      else if (name === 'send') {
+        assert.equal((doc as { routed: unknown }).routed, null, r.stdout);
+        assert.equal(r.code, 2, r.stderr);
+      } else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     }
     // One shape for one folder or several.
     const one = aspora(['validate', 'skills/fraud/json-doc', '--json']).json();
