@@ -89,6 +89,8 @@ export interface RuntimeOptions {
 
 export interface RunRequest {
   ref: string;
+  /** The execution's id when it was given one before it ran (a queued execution: its row exists). */
+  executionId?: string;
   input: Record<string, unknown>;
   environment?: 'staging' | 'production';
   version?: string;
@@ -266,7 +268,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     // The end user as the handler sees it: its five fields, each bounded.
     const user = req.user ? endUserOf(req.user) : null;
     const record: ExecutionRecord = {
-      id: randomUUID(),
+      id: req.executionId ?? randomUUID(),
       ref: loaded.ref,
       version: v.version,
       environment: req.version ? null : (req.environment ?? 'production'),

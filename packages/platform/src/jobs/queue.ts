@@ -1,0 +1,386 @@
+/**
+ * Executions from a durable queue (decision 014). `enqueue` writes the execution's row as
+ * 'queued' and its job in one transaction; workers in any platform process take jobs, mark the row
+ * 'running' with the attempt, run it, and complete or fail the job. pg-boss keeps the job through
+ * restarts, retries a failed or stalled attempt with backoff, moves a job whose attempts are spent
+ * to the dead-letter queue (the row says 'dead'), and holds each skill to its max_concurrency across
+ * processes (a job group per skill).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PgBoss, Job, SendOptions } from 'pg-boss';
+import { AsporaError } from '@aspora/sdk';
+import type { Db } from '../db/index.ts';
+import type { Logger } from '../observe/logger.ts';
+import type { ExecutionUser } from '../runtime/end-user.ts';
+import { dbAdapter } from './engine.ts';
+
+export const EXECUTIONS_QUEUE = 'aspora-executions';
+export const DEAD_QUEUE = 'aspora-executions-dead';
+/** max_concurrency's bound (the SDK's schema): a tier per limit, `c<n>` allows n at once. */
+const MAX_CONCURRENCY = 100;
+const TIERS = Object.fromEntries(Array.from({ length: MAX_CONCURRENCY }, (_, i) => [`c${i + 1}`, i + 1]));
+/** An attempt not heard from (heartbeat) for this long is taken to have died with its process. */
+const HEARTBEAT_SECONDS = 10;
+export const MAX_ATTEMPTS = 10;
+
+/** What a queued execution runs: the run request, as the job carries it. */
+export interface QueuedRun {
+  ref: string;
+  input: Record<string, unknown>;
+  environment?: 'staging' | 'production';
+  version?: string;
+  trigger: string;
+  user?: ExecutionUser | undefined;
+  caller?: string;
+  workflowId?: string;
+}
+
+export interface JobData extends QueuedRun {
+  executionId: string;
+  maxAttempts: number;
+}
+
+export interface EnqueueOptions {
+  /** With `scope`: a repeated key answers the first execution instead of queueing another. */
+  idempotencyKey?: string | undefined;
+  /** Whose keys these are (the caller): one caller's key never answers another's request. */
+  scope?: string;
+  /** Attempts in all (1: no retry). Default 3. */
+  maxAttempts?: number;
+  /** Seconds before the first retry; doubled each attempt when exponential (the default). */
+  backoff?: { delaySeconds: number; exponential?: boolean };
+  /** A cron fire's own key: the same fire enqueued twice is one execution. */
+  singletonKey?: string;
+}
+
+export interface Enqueued {
+  id: string;
+  /** True when an earlier request with the same idempotency key made it. */
+  existing: boolean;
+}
+
+/** What a worker's attempt came to: done (complete the job), or failed (retry, or dead at the last). */
+export type Attempt = { ok: true } | { ok: false; error: { code: string; message: string } };
+export type Handler = (job: JobData, attempt: number) => Promise<Attempt>;
+
+export interface QueuedExecution {
+  id: string;
+  ref: string;
+  status: 'queued' | 'running' | 'dead';
+  trigger: string | null;
+  attempts: number;
+  maxAttempts: number | null;
+  queuedAt: string;
+  error: { code: string; message: string } | null;
+}
+
+export interface WorkerOptions {
+  /** Executions this process runs at once. */
+  concurrency: number;
+  /** How often an idle worker looks for jobs others enqueued (local enqueues wake it at once). */
+  pollMs: number;
+}
+
+export class JobQueue {
+  #stopped = true;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  readonly #active = new Map<string, Job<JobData>>();
+  #beat: NodeJS.Timeout | undefined;
+  #lastDeadSweep = 0;
+
+  constructor(
+    readonly db: Db,
+    readonly boss: PgBoss,
+    private readonly log: Logger,
+  ) {}
+
+  /** Makes the queues (idempotent; concurrent starters race harmlessly). */
+  async init(): Promise<void> {
+    for (const [name, opts] of [
+      [DEAD_QUEUE, { retentionSeconds: 14 * 86_400 }],
+      [EXECUTIONS_QUEUE, { deadLetter: DEAD_QUEUE, heartbeatSeconds: HEARTBEAT_SECONDS }],
+    ] as const) {
+      if (await this.boss.getQueue(name)) continue;
+      await this.boss.createQueue(name, opts).catch(async (e: unknown) => {
+        if (!(await this.boss.getQueue(name))) throw e;
+      });
+    }
+  }
+
+  /**
+   * Queues one execution: its row ('queued') and its job in one transaction. Resolves the skill
+   * and version now (an unknown skill or an empty environment is refused here, not later).
+   */
+  async enqueue(run: QueuedRun, o: EnqueueOptions = {}): Promise<Enqueued> {
+    const maxAttempts = o.maxAttempts ?? 3;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS)
+      throw new AsporaError('BAD_REQUEST', `maxAttempts must be a whole number from 1 to ${MAX_ATTEMPTS}`);
+    const target = await this.#target(run);
+    const id = randomUUID();
+    const out = await this.db.transaction(async (tx) => {
+      if (o.idempotencyKey !== undefined) {
+        const first = await claimKey(tx, o.scope ?? '', o.idempotencyKey, id);
+        if (first !== id) return { id: first, existing: true };
+      }
+      await tx.query(
+        `INSERT INTO executions (id, skill_id, version_id, environment, trigger_type, user_id, caller, workflow_id, input, status, max_attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)`,
+        [
+          id,
+          target.skillId,
+          target.versionId,
+          run.version ? null : (run.environment ?? 'production'),
+          run.trigger,
+          run.user?.email ?? null,
+          run.caller ?? null,
+          run.workflowId ?? null,
+          JSON.stringify(run.input),
+          maxAttempts,
+        ],
+      );
+      const data: JobData = { ...run, executionId: id, maxAttempts };
+      const exponential = o.backoff?.exponential ?? true;
+      const send: SendOptions = {
+        id,
+        retryLimit: maxAttempts - 1,
+        retryDelay: o.backoff?.delaySeconds ?? 1,
+        retryBackoff: exponential,
+        ...(exponential ? { retryDelayMax: 300 } : {}),
+        // A run longer than its skill's timeout is stuck; a little over it, pg-boss fails it for a retry.
+        expireInSeconds: Math.ceil(target.timeoutMs / 1000) + 60,
+        ...(target.maxConcurrency ? { group: { id: run.ref, tier: `c${target.maxConcurrency}` } } : {}),
+        ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+        db: dbAdapter(tx),
+      };
+      await this.boss.send(EXECUTIONS_QUEUE, data as unknown as object, send);
+      return { id, existing: false };
+    });
+    if (!out.existing) this.#wake?.();
+    return out;
+  }
+
+  /**
+   * For a synchronous run with an Idempotency-Key: the id the key already names, or `id` now
+   * reserved for this run.
+   */
+  async reserve(scope: string, key: string, id: string): Promise<string> {
+    return claimKey(this.db, scope, key, id);
+  }
+
+  async #target(run: QueuedRun) {
+    const [domain, name] = run.ref.split('/');
+    const rows = await this.db.query<{
+      skill_id: string;
+      version_id: string | null;
+      timeout_ms: number | null;
+      max_c: string | null;
+    }>(
+      `SELECT s.id AS skill_id, v.id AS version_id, v.timeout_ms, v.config->'runtime'->>'max_concurrency' AS max_c
+         FROM skills s
+         LEFT JOIN environments e ON e.skill_id = s.id AND e.name = $3
+         LEFT JOIN skill_versions v ON v.skill_id = s.id AND v.id = CASE WHEN $4::text IS NULL THEN e.version_id
+           ELSE (SELECT id FROM skill_versions WHERE skill_id = s.id AND version = $4) END
+        WHERE s.domain = $1 AND s.name = $2`,
+      [domain, name, run.environment ?? 'production', run.version ?? null],
+    );
+    const r = rows[0];
+    if (!r) throw new AsporaError('SKILL_NOT_FOUND', `no skill ${run.ref}`, { hint: 'aspora list' });
+    if (!r.version_id)
+      throw run.version
+        ? new AsporaError('VERSION_NOT_FOUND', `${run.ref} has no version ${run.version}`, {
+            hint: `aspora show ${run.ref}`,
+          })
+        : new AsporaError(
+            'ENVIRONMENT_EMPTY',
+            `nothing of ${run.ref} is deployed to ${run.environment ?? 'production'}`,
+            { hint: `aspora deploy ${run.ref} --env ${run.environment ?? 'production'}` },
+          );
+    const c = r.max_c === null ? undefined : Number(r.max_c);
+    return {
+      skillId: r.skill_id,
+      versionId: r.version_id,
+      timeoutMs: Number(r.timeout_ms ?? 30_000),
+      maxConcurrency: c && Number.isInteger(c) ? Math.min(Math.max(c, 1), MAX_CONCURRENCY) : undefined,
+    };
+  }
+
+  /** Starts taking jobs in this process. */
+  start(handler: Handler, o: WorkerOptions): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#loop = this.#run(handler, o);
+    // Each attempt in flight says it is alive; one whose process died stops saying so and is retried.
+    this.#beat = setInterval(
+      () => {
+        const jobs = [...this.#active.values()];
+        if (jobs.length)
+          void this.boss
+            .touch(
+              EXECUTIONS_QUEUE,
+              jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
+            )
+            .catch((e: unknown) => this.log.warn({ err: e }, 'job heartbeat failed'));
+      },
+      (HEARTBEAT_SECONDS * 1000) / 3,
+    );
+    this.#beat.unref();
+  }
+
+  /** Stops taking jobs and waits for the attempts in flight (they complete or fail as usual). */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#beat);
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** Stops the engine: workers, then pg-boss (its pool on PostgreSQL). */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.boss.stop({ graceful: false, close: true, timeout: 1000 }).catch(() => undefined);
+  }
+
+  get running(): number {
+    return this.#active.size;
+  }
+
+  async #run(handler: Handler, o: WorkerOptions): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    while (!this.#stopped) {
+      const free = o.concurrency - this.#active.size;
+      let got = 0;
+      if (free > 0) {
+        try {
+          const jobs = await this.boss.fetch<JobData>(EXECUTIONS_QUEUE, {
+            batchSize: free,
+            groupConcurrency: { default: MAX_CONCURRENCY, tiers: TIERS },
+          });
+          got = jobs.length;
+          for (const job of jobs) {
+            this.#active.set(job.id, job);
+            const p = this.#attempt(handler, job).finally(() => {
+              this.#active.delete(job.id);
+              inFlight.delete(p);
+              this.#wake?.();
+            });
+            inFlight.add(p);
+          }
+          if (Date.now() - this.#lastDeadSweep > 1000) await this.#sweepDead();
+        } catch (e) {
+          if (this.#stopped) break;
+          this.log.warn({ err: e }, 'the job engine could not be read; trying again');
+        }
+      }
+      // A full batch: there may be more at once. Otherwise wait for a wake (a local enqueue, a finished job) or the poll.
+      if (got > 0 && got === free) continue;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, o.pollMs);
+        this.#wake = () => (clearTimeout(t), r());
+      });
+      this.#wake = undefined;
+    }
+    await Promise.allSettled([...inFlight]);
+  }
+
+  async #attempt(handler: Handler, job: Job<JobData>): Promise<void> {
+    const d = job.data;
+    const attempt = job.retryCount + 1;
+    let outcome: Attempt;
+    try {
+      // Never twice to completion: a retry of an attempt that had finished (its ack lost) ends here.
+      const [row] = await this.db.query<{ success: boolean | null; completed: boolean; status: string | null }>(
+        'SELECT success, completed_at IS NOT NULL AS completed, status FROM executions WHERE id = $1',
+        [d.executionId],
+      );
+      if (!row || (row.completed && row.success && row.status !== 'queued') || row.status === 'dead') {
+        await this.boss.complete(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount });
+        return;
+      }
+      await this.db.query(
+        `UPDATE executions SET status = 'running', attempts = $2, completed_at = NULL, success = NULL,
+           error_code = NULL, error_message = NULL WHERE id = $1`,
+        [d.executionId, attempt],
+      );
+      outcome = await handler(d, attempt);
+    } catch (e) {
+      outcome = { ok: false, error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } };
+    }
+    try {
+      if (outcome.ok) {
+        await this.boss.complete(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount });
+        return;
+      }
+      const last = attempt >= d.maxAttempts;
+      // The attempt's error, unless its record (the runtime's) says more already.
+      await this.db.query(
+        `UPDATE executions SET status = $2, success = false, completed_at = COALESCE(completed_at, now()),
+           error_code = COALESCE(error_code, $3), error_message = COALESCE(error_message, $4) WHERE id = $1`,
+        [d.executionId, last ? 'dead' : 'queued', outcome.error.code, outcome.error.message.slice(0, 2000)],
+      );
+      await this.boss.fail(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount }, outcome.error);
+    } catch (e) {
+      // The job stays active; the supervisor retries it once its heartbeat stops.
+      this.log.error({ err: e, execution: d.executionId }, 'an attempt could not be settled in the job engine');
+    }
+  }
+
+  /**
+   * Jobs pg-boss moved to the dead-letter queue: their rows say 'dead' (an attempt lost with its
+   * process is only found there: no worker of ours saw it fail).
+   */
+  async #sweepDead(): Promise<void> {
+    this.#lastDeadSweep = Date.now();
+    const jobs = await this.boss.fetch<JobData>(DEAD_QUEUE, { batchSize: 100 });
+    if (!jobs.length) return;
+    await this.db.query(
+      `UPDATE executions SET status = 'dead', success = COALESCE(success, false),
+         completed_at = COALESCE(completed_at, now()),
+         error_code = COALESCE(error_code, 'WORKER_CRASHED'),
+         error_message = COALESCE(error_message, 'its last attempt stopped with its process')
+       WHERE id = ANY($1::uuid[])`,
+      [jobs.map((j) => j.data.executionId)],
+    );
+    await this.boss.complete(
+      DEAD_QUEUE,
+      jobs.map((j) => j.id),
+    );
+  }
+
+  /** What waits ('queued', with retries waiting for their backoff) or failed for good ('dead'), newest first. */
+  async list(status: 'queued' | 'dead', limit = 50): Promise<QueuedExecution[]> {
+    const rows = await this.db.query<Record<string, any>>(
+      `SELECT e.id, s.domain, s.name, e.status, e.trigger_type, e.attempts, e.max_attempts, e.started_at, e.error_code, e.error_message
+         FROM executions e JOIN skills s ON s.id = e.skill_id
+        WHERE e.status = $1 ORDER BY e.started_at DESC LIMIT $2`,
+      [status, Math.min(Math.max(limit, 1), 500)],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      ref: `${r.domain}/${r.name}`,
+      status: r.status,
+      trigger: r.trigger_type,
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      queuedAt: new Date(r.started_at).toISOString(),
+      error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+    }));
+  }
+}
+
+/** The execution id a (scope, key) names: `id` when this call claimed it. */
+async function claimKey(db: Db, scope: string, key: string, id: string): Promise<string> {
+  const [mine] = await db.query<{ execution_id: string }>(
+    `INSERT INTO execution_idempotency (scope, key, execution_id) VALUES ($1, $2, $3)
+     ON CONFLICT (scope, key) DO NOTHING RETURNING execution_id`,
+    [scope, key, id],
+  );
+  if (mine) return mine.execution_id;
+  const [theirs] = await db.query<{ execution_id: string }>(
+    'SELECT execution_id FROM execution_idempotency WHERE scope = $1 AND key = $2',
+    [scope, key],
+  );
+  if (!theirs) throw new AsporaError('CONFLICT', 'the idempotency key is being used by a request still in progress');
+  return theirs.execution_id;
+}
