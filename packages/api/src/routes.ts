@@ -197,9 +197,12 @@ export const routes = {
     tags: ['runtime'],
     summary:
       'Run a skill: its handler in the sandbox; the execution record (200 also when the handler failed: see success and error)',
-    request: { params: S.SkillParams, body: body(S.RunRequest) },
+    description:
+      'With "async": true the execution is queued and the answer is 202 with its id. An Idempotency-Key header makes a repeated request (same caller, same key) answer the same execution instead of running again.',
+    request: { params: S.SkillParams, headers: S.RunHeaders, body: body(S.RunRequest) },
     responses: {
       200: ok(S.ExecutionSchema),
+      202: ok(S.QueuedRunSchema, 'queued (async): follow it with GET /v1/executions/{id}'),
       400: err('bad request'),
       404: err('no such skill or version'),
       409: err('environment empty'),
@@ -214,6 +217,16 @@ export const routes = {
     summary: 'Recent executions of a skill, newest first',
     request: { params: S.SkillParams, query: S.ListExecutionsQuery },
     responses: { 200: ok(z.object({ executions: z.array(S.ExecutionSchema) })), 404: err('no such skill') },
+  }),
+  listQueue: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/executions',
+    tags: ['runtime'],
+    summary:
+      'Queued executions (waiting, or waiting for a retry) or dead ones (attempts spent), of skills the caller can see',
+    request: { query: S.QueueQuery },
+    responses: { 200: ok(z.object({ executions: z.array(S.QueuedExecutionSchema) })), 400: err('bad query') },
   }),
   getExecution: route({
     'x-aspora-access': 'read',

@@ -47,9 +47,14 @@ import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
 import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
+import { startEngine } from './jobs/engine.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { runQueued } from './jobs/run-queued.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
 export const PLATFORM_VERSION = '0.1.0';
+/** How often an idle worker looks for executions other processes queued (its own wake it at once). */
+const JOB_POLL_MS = 250;
 
 export interface Platform {
   url: string;
@@ -69,6 +74,8 @@ export interface Platform {
   rollups: RollupJob;
   liveLogs: LiveLogs;
   audit: AuditLog;
+  /** The durable execution queue (async runs, triggers). */
+  jobs: JobQueue;
   /** Teams' own secrets, sealed in the database. */
   teamSecrets: TeamSecrets;
   platformFile: PlatformFile;
@@ -210,6 +217,15 @@ export async function openPlatformCore(
       ),
     );
   const modelCalls = new ModelCallLog(db, log);
+  // The durable execution queue (decision 014): async runs and triggers. Workers start with the server.
+  const jobs = new JobQueue(
+    db,
+    await startEngine(db, log, { url: config.databaseUrl, schema: config.databaseSchema }).catch(
+      async (e: unknown) => (await runtime.close(), await db.close(), Promise.reject(e)),
+    ),
+    log,
+  );
+  await jobs.init();
   // Not awaited by the answer: the action has happened; a failed write is logged by the log itself.
   const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
     const p = callerOfOptional(c);
@@ -263,6 +279,10 @@ export async function openPlatformCore(
     rollups,
     liveLogs,
     audit,
+    jobs,
+    /** Starts this process's queue workers (the serving process does). */
+    startWorkers: () =>
+      jobs.start(runQueued(runtime), { concurrency: Math.max(1, rt.max_workers), pollMs: JOB_POLL_MS }),
     platformFile,
     access,
     skillAccess: new SkillAccess(db),
@@ -277,6 +297,7 @@ export async function openPlatformCore(
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
+      await jobs.close(); // attempts in flight finish before the runtime stops
       await access.auth.stop();
       await runtime.close();
       await rollups.stop();
@@ -319,6 +340,7 @@ export async function startPlatform(
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
   core.rollups.start();
+  core.startWorkers();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;

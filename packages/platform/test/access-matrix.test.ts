@@ -267,6 +267,8 @@ const MATRIX: Record<keyof typeof routes, Row> = {
   logs: { skill: true, make: (v) => ({ path: `${ref(v)}/logs?since=1h` }), expect: SEE },
   getBundle: { skill: true, make: (v) => ({ path: `/v1/bundles/${digests[v!]}` }), expect: SEE },
   getExecution: { skill: true, make: (v) => ({ path: `/v1/executions/${executions[v!]}` }), expect: SEE },
+  // Every reader may ask; each sees the queued and dead executions of the skills it can see.
+  listQueue: { make: () => ({ path: '/v1/executions?status=dead' }), expect: `${R} 200 200 200 200 200` },
   executionTrace: { skill: true, make: (v) => ({ path: `/v1/executions/${executions[v!]}/trace` }), expect: SEE },
   runSkill: {
     skill: true,

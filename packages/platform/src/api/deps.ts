@@ -16,6 +16,7 @@ import type { SkillAccess } from '../access/skill-access.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -44,6 +45,8 @@ export interface ApiDeps {
   limiter: RateLimiter;
   /** Appends to the audit log (never awaited by the answer; failures are logged). */
   recordAudit: AuditHook;
+  /** The durable execution queue (async runs, idempotency keys, triggers); absent in a bare app. */
+  jobs?: JobQueue;
   /** Teams' own secrets, sealed (routes/secrets.ts). */
   teamSecrets: TeamSecrets;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */

@@ -43,7 +43,7 @@ export async function startEngine(db: Db, log: Logger, o: EngineOptions = {}): P
     supervise: background,
     schedule: background,
     superviseIntervalSeconds: o.superviseSeconds ?? 5,
-    monitorIntervalSeconds: 30,
+    monitorIntervalSeconds: o.superviseSeconds ?? 5,
     cronWorkerIntervalSeconds: o.cronSeconds ?? 1,
     cronMonitorIntervalSeconds: o.cronSeconds ?? 1,
     // No LISTEN connection: our own worker loop polls and is woken by local enqueues (worker.ts).

@@ -60,7 +60,10 @@ export interface Enqueued {
 }
 
 /** What a worker's attempt came to: done (complete the job), or failed (retry, or dead at the last). */
-export type Attempt = { ok: true } | { ok: false; error: { code: string; message: string } };
+export type Attempt =
+  | { ok: true }
+  /** `final`: the request cannot run at all (the skill is gone or paused, the input is bad): no retry. */
+  | { ok: false; error: { code: string; message: string }; final?: boolean };
 export type Handler = (job: JobData, attempt: number) => Promise<Attempt>;
 
 export interface QueuedExecution {
@@ -166,6 +169,15 @@ export class JobQueue {
    */
   async reserve(scope: string, key: string, id: string): Promise<string> {
     return claimKey(this.db, scope, key, id);
+  }
+
+  /** Frees a key whose run was refused before it had a record. */
+  async release(scope: string, key: string, id: string): Promise<void> {
+    await this.db.query('DELETE FROM execution_idempotency WHERE scope = $1 AND key = $2 AND execution_id = $3', [
+      scope,
+      key,
+      id,
+    ]);
   }
 
   async #target(run: QueuedRun) {
@@ -313,13 +325,20 @@ export class JobQueue {
         return;
       }
       const last = attempt >= d.maxAttempts;
-      // The attempt's error, unless its record (the runtime's) says more already.
+      // The attempt's error, unless its record (the runtime's) says more already. A final refusal
+      // is an error, not a death: nothing was tried.
       await this.db.query(
         `UPDATE executions SET status = $2, success = false, completed_at = COALESCE(completed_at, now()),
            error_code = COALESCE(error_code, $3), error_message = COALESCE(error_message, $4) WHERE id = $1`,
-        [d.executionId, last ? 'dead' : 'queued', outcome.error.code, outcome.error.message.slice(0, 2000)],
+        [
+          d.executionId,
+          outcome.final ? null : last ? 'dead' : 'queued',
+          outcome.error.code,
+          outcome.error.message.slice(0, 2000),
+        ],
       );
-      await this.boss.fail(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount }, outcome.error);
+      if (outcome.final) await this.boss.complete(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount });
+      else await this.boss.fail(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount }, outcome.error);
     } catch (e) {
       // The job stays active; the supervisor retries it once its heartbeat stops.
       this.log.error({ err: e, execution: d.executionId }, 'an attempt could not be settled in the job engine');

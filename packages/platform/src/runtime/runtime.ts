@@ -483,7 +483,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
 
   /** A running execution, or one whose row is on its way to the database (from memory), else the record. */
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
-    return this.#running.get(id) ?? this.recorder.pending?.(id) ?? getExecution(this.deps.registry.db, id);
+    const live = this.#running.get(id);
+    if (live) return { ...live, status: 'running' };
+    const pending = this.recorder.pending?.(id);
+    if (pending) return { ...pending, status: pending.success ? 'done' : 'error' };
+    return getExecution(this.deps.registry.db, id);
   }
 
   /** Includes the executions of this process whose rows were still on their way. */
