@@ -7,7 +7,7 @@
  * processes (a job group per skill).
  */
 import { randomUUID } from 'node:crypto';
-import type { PgBoss, Job, SendOptions } from 'pg-boss';
+import type { PgBoss, Job, JobInsert } from 'pg-boss';
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -22,6 +22,22 @@ const TIERS = Object.fromEntries(Array.from({ length: MAX_CONCURRENCY }, (_, i) 
 /** An attempt not heard from (heartbeat) for this long is taken to have died with its process. */
 const HEARTBEAT_SECONDS = 10;
 export const MAX_ATTEMPTS = 10;
+const TARGET_TTL_MS = 1000;
+
+interface Item {
+  id: string;
+  run: QueuedRun;
+  o: EnqueueOptions;
+  maxAttempts: number;
+  target: Target;
+}
+
+interface Target {
+  skillId: string;
+  versionId: string;
+  timeoutMs: number;
+  maxConcurrency: number | undefined;
+}
 
 /** What a queued execution runs: the run request, as the job carries it. */
 export interface QueuedRun {
@@ -49,8 +65,6 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Seconds before the first retry; doubled each attempt when exponential (the default). */
   backoff?: { delaySeconds: number; exponential?: boolean };
-  /** A cron fire's own key: the same fire enqueued twice is one execution. */
-  singletonKey?: string;
 }
 
 export interface Enqueued {
@@ -91,6 +105,13 @@ export class JobQueue {
   readonly #active = new Map<string, Job<JobData>>();
   #beat: NodeJS.Timeout | undefined;
   #lastDeadSweep = 0;
+  #completions: { attempt: { id: string; retryCount: number }; resolve: () => void; reject: (e: unknown) => void }[] =
+    [];
+  #completing = false;
+  #pending: { item: Item; resolve: (id: string) => void; reject: (e: unknown) => void }[] = [];
+  #writing = false;
+  /** ref|target → the skill's resolution, for a second (a deploy shows within it). */
+  readonly #targets = new Map<string, { at: number; value: Promise<Target> }>();
 
   constructor(
     readonly db: Db,
@@ -119,33 +140,82 @@ export class JobQueue {
     const maxAttempts = o.maxAttempts ?? 3;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS)
       throw new AsporaError('BAD_REQUEST', `maxAttempts must be a whole number from 1 to ${MAX_ATTEMPTS}`);
-    const target = await this.#target(run);
-    const id = randomUUID();
+    const item: Item = { id: randomUUID(), run, o, maxAttempts, target: await this.#cachedTarget(run) };
+    if (o.idempotencyKey === undefined) return { id: await this.#gather(item), existing: false };
     const out = await this.db.transaction(async (tx) => {
-      if (o.idempotencyKey !== undefined) {
-        const first = await claimKey(tx, o.scope ?? '', o.idempotencyKey, id);
-        if (first !== id) return { id: first, existing: true };
+      const first = await claimKey(tx, o.scope ?? '', o.idempotencyKey!, item.id);
+      if (first !== item.id) return { id: first, existing: true };
+      await this.#write(tx, [item]);
+      return { id: item.id, existing: false };
+    });
+    if (!out.existing) this.#wake?.();
+    return out;
+  }
+
+  /**
+   * Group commit (as the execution recorder's, decision 006): enqueues that arrive while a write
+   * is in flight go together in the next transaction. A batch that fails is written item by item,
+   * so one bad item fails only its own caller.
+   */
+  #gather(item: Item): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (!this.#writing) void this.#flushPending();
+    });
+  }
+
+  async #flushPending(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#pending.length) {
+        const batch = this.#pending.splice(0, 500);
+        try {
+          await this.db.transaction((tx) =>
+            this.#write(
+              tx,
+              batch.map((b) => b.item),
+            ),
+          );
+          for (const b of batch) b.resolve(b.item.id);
+        } catch (e) {
+          if (batch.length === 1) batch[0]!.reject(e);
+          else
+            for (const b of batch)
+              await this.db.transaction((tx) => this.#write(tx, [b.item])).then(() => b.resolve(b.item.id), b.reject);
+        }
+        this.#wake?.();
       }
-      await tx.query(
-        `INSERT INTO executions (id, skill_id, version_id, environment, trigger_type, user_id, caller, workflow_id, input, status, max_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)`,
-        [
-          id,
-          target.skillId,
-          target.versionId,
-          run.version ? null : (run.environment ?? 'production'),
-          run.trigger,
-          run.user?.email ?? null,
-          run.caller ?? null,
-          run.workflowId ?? null,
-          JSON.stringify(run.input),
-          maxAttempts,
-        ],
-      );
-      const data: JobData = { ...run, executionId: id, maxAttempts };
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** The rows ('queued') and their jobs: two statements for any number of executions. */
+  async #write(tx: Db, items: Item[]): Promise<void> {
+    const rows = items.map(({ id, run, target, maxAttempts }) => ({
+      id,
+      skill_id: target.skillId,
+      version_id: target.versionId,
+      environment: run.version ? null : (run.environment ?? 'production'),
+      trigger_type: run.trigger,
+      user_id: run.user?.email ?? null,
+      caller: run.caller ?? null,
+      workflow_id: run.workflowId ?? null,
+      input: run.input,
+      max_attempts: maxAttempts,
+    }));
+    await tx.query(
+      `INSERT INTO executions (id, skill_id, version_id, environment, trigger_type, user_id, caller, workflow_id, input, status, max_attempts)
+       SELECT id, skill_id, version_id, environment, trigger_type, user_id, caller, workflow_id, input, 'queued', max_attempts
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text,
+           user_id text, caller text, workflow_id text, input jsonb, max_attempts int)`,
+      [JSON.stringify(rows)],
+    );
+    const jobs: JobInsert[] = items.map(({ id, run, o, target, maxAttempts }) => {
       const exponential = o.backoff?.exponential ?? true;
-      const send: SendOptions = {
+      return {
         id,
+        data: { ...run, executionId: id, maxAttempts } satisfies JobData,
         retryLimit: maxAttempts - 1,
         retryDelay: o.backoff?.delaySeconds ?? 1,
         retryBackoff: exponential,
@@ -153,14 +223,9 @@ export class JobQueue {
         // A run longer than its skill's timeout is stuck; a little over it, pg-boss fails it for a retry.
         expireInSeconds: Math.ceil(target.timeoutMs / 1000) + 60,
         ...(target.maxConcurrency ? { group: { id: run.ref, tier: `c${target.maxConcurrency}` } } : {}),
-        ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
-        db: dbAdapter(tx),
       };
-      await this.boss.send(EXECUTIONS_QUEUE, data as unknown as object, send);
-      return { id, existing: false };
     });
-    if (!out.existing) this.#wake?.();
-    return out;
+    await this.boss.insert(EXECUTIONS_QUEUE, jobs, { db: dbAdapter(tx) });
   }
 
   /**
@@ -180,7 +245,18 @@ export class JobQueue {
     ]);
   }
 
-  async #target(run: QueuedRun) {
+  #cachedTarget(run: QueuedRun): Promise<Target> {
+    const key = `${run.ref}|${run.version ?? ''}|${run.environment ?? ''}`;
+    const hit = this.#targets.get(key);
+    if (hit && Date.now() - hit.at < TARGET_TTL_MS) return hit.value;
+    if (this.#targets.size > 1000) this.#targets.clear();
+    const value = this.#target(run);
+    this.#targets.set(key, { at: Date.now(), value });
+    value.catch(() => this.#targets.delete(key));
+    return value;
+  }
+
+  async #target(run: QueuedRun): Promise<Target> {
     const [domain, name] = run.ref.split('/');
     const rows = await this.db.query<{
       skill_id: string;
@@ -270,7 +346,14 @@ export class JobQueue {
             groupConcurrency: { default: MAX_CONCURRENCY, tiers: TIERS },
           });
           got = jobs.length;
+          const runnable = await this.#markRunning(jobs);
           for (const job of jobs) {
+            if (!runnable.has(job.id)) {
+              void this.#complete(job).catch((e: unknown) =>
+                this.log.warn({ err: e, execution: job.id }, 'a finished job could not be completed'),
+              );
+              continue;
+            }
             this.#active.set(job.id, job);
             const p = this.#attempt(handler, job).finally(() => {
               this.#active.delete(job.id);
@@ -296,32 +379,38 @@ export class JobQueue {
     await Promise.allSettled([...inFlight]);
   }
 
+  /**
+   * One statement marks a batch's attempts 'running', except executions that need none: never
+   * twice to completion (a retry of an attempt that had finished, its ack lost), and a dead one
+   * stays dead. Resolves to the ids to run.
+   */
+  async #markRunning(jobs: Job<JobData>[]): Promise<Set<string>> {
+    if (!jobs.length) return new Set();
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE executions e SET status = 'running', attempts = x.attempt, completed_at = NULL, success = NULL,
+         error_code = NULL, error_message = NULL
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int)
+        WHERE e.id = x.id AND e.status IS DISTINCT FROM 'dead'
+          AND NOT (e.completed_at IS NOT NULL AND e.success AND e.status IS DISTINCT FROM 'queued')
+        RETURNING e.id::text AS id`,
+      [JSON.stringify(jobs.map((j) => ({ id: j.data.executionId, attempt: j.retryCount + 1 })))],
+    );
+    const run = new Set(rows.map((r) => r.id));
+    return new Set(jobs.filter((j) => run.has(j.data.executionId)).map((j) => j.id));
+  }
+
   async #attempt(handler: Handler, job: Job<JobData>): Promise<void> {
     const d = job.data;
     const attempt = job.retryCount + 1;
     let outcome: Attempt;
     try {
-      // Never twice to completion: a retry of an attempt that had finished (its ack lost) ends here.
-      const [row] = await this.db.query<{ success: boolean | null; completed: boolean; status: string | null }>(
-        'SELECT success, completed_at IS NOT NULL AS completed, status FROM executions WHERE id = $1',
-        [d.executionId],
-      );
-      if (!row || (row.completed && row.success && row.status !== 'queued') || row.status === 'dead') {
-        await this.boss.complete(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount });
-        return;
-      }
-      await this.db.query(
-        `UPDATE executions SET status = 'running', attempts = $2, completed_at = NULL, success = NULL,
-           error_code = NULL, error_message = NULL WHERE id = $1`,
-        [d.executionId, attempt],
-      );
       outcome = await handler(d, attempt);
     } catch (e) {
       outcome = { ok: false, error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } };
     }
     try {
       if (outcome.ok) {
-        await this.boss.complete(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount });
+        await this.#complete(job);
         return;
       }
       const last = attempt >= d.maxAttempts;
@@ -337,11 +426,42 @@ export class JobQueue {
           outcome.error.message.slice(0, 2000),
         ],
       );
-      if (outcome.final) await this.boss.complete(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount });
+      if (outcome.final) await this.#complete(job);
       else await this.boss.fail(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount }, outcome.error);
     } catch (e) {
       // The job stays active; the supervisor retries it once its heartbeat stops.
       this.log.error({ err: e, execution: d.executionId }, 'an attempt could not be settled in the job engine');
+    }
+  }
+
+  /**
+   * Completions gathered while one is in flight go together: one statement for many jobs (the
+   * queue's throughput under load is this statement's rate).
+   */
+  #complete(job: Job<JobData>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#completions.push({ attempt: { id: job.id, retryCount: job.retryCount }, resolve, reject });
+      if (!this.#completing) void this.#flushCompletions();
+    });
+  }
+
+  async #flushCompletions(): Promise<void> {
+    this.#completing = true;
+    try {
+      while (this.#completions.length) {
+        const batch = this.#completions.splice(0, 500);
+        try {
+          await this.boss.complete(
+            EXECUTIONS_QUEUE,
+            batch.map((b) => b.attempt),
+          );
+          for (const b of batch) b.resolve();
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      }
+    } finally {
+      this.#completing = false;
     }
   }
 
