@@ -218,6 +218,28 @@ export const routes = {
     request: { params: S.SkillParams, query: S.ListExecutionsQuery },
     responses: { 200: ok(z.object({ executions: z.array(S.ExecutionSchema) })), 404: err('no such skill') },
   }),
+  listTriggers: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/triggers',
+    tags: ['runtime'],
+    summary: "Every trigger of the deployed skills the caller can see, with a cron trigger's next fire and last result",
+    request: { query: S.TriggersQuery },
+    responses: { 200: ok(z.object({ triggers: z.array(S.TriggerStatusSchema) })), 400: err('bad query') },
+  }),
+  fireTrigger: route({
+    'x-aspora-access': 'run',
+    method: 'post',
+    path: '/v1/skills/{domain}/{name}/triggers/fire',
+    tags: ['runtime'],
+    summary: "Fire a skill's trigger now, as its schedule would (for testing): the execution is queued",
+    request: { params: S.SkillParams, body: body(S.FireTriggerRequest) },
+    responses: {
+      202: ok(S.QueuedRunSchema, 'queued'),
+      404: err('no such skill'),
+      409: err('nothing deployed to the environment'),
+    },
+  }),
   listQueue: route({
     'x-aspora-access': 'read',
     method: 'get',

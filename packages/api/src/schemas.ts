@@ -373,6 +373,31 @@ export const QueuedExecutionSchema = z
   })
   .meta({ id: 'QueuedExecution' });
 export type QueuedExecution = z.infer<typeof QueuedExecutionSchema>;
+export const TriggerStatusSchema = z
+  .object({
+    ref: z.string(),
+    environment: z.string(),
+    version: z.string(),
+    position: z.number().meta({ description: "the trigger's index in the config's triggers" }),
+    type: z.string(),
+    schedule: z.string().nullable(),
+    timezone: z.string().nullable(),
+    enabled: z.boolean(),
+    missed: z.enum(['skip', 'run_once']).nullable(),
+    patterns: z.array(z.string()),
+    nextFire: z.string().nullable().meta({ description: 'the next cron fire (ISO time), for an enabled cron trigger' }),
+    lastResult: z
+      .object({ executionId: z.string(), at: z.string(), status: z.string() })
+      .nullable()
+      .meta({ description: "the skill's last cron execution in this environment" }),
+  })
+  .meta({ id: 'TriggerStatus' });
+export type TriggerStatus = z.infer<typeof TriggerStatusSchema>;
+export const TriggersQuery = z.object({ domain: SlugSchema.optional() });
+export const FireTriggerRequest = z.object({
+  type: z.enum(['cron']),
+  environment: EnvironmentName.default('production'),
+});
 export const QueueQuery = z.object({
   status: z.enum(['queued', 'dead']).default('queued'),
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -50,6 +50,7 @@ import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { startEngine } from './jobs/engine.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { runQueued } from './jobs/run-queued.ts';
+import { CronTriggers } from './jobs/cron.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
 export const PLATFORM_VERSION = '0.1.0';
@@ -76,6 +77,8 @@ export interface Platform {
   audit: AuditLog;
   /** The durable execution queue (async runs, triggers). */
   jobs: JobQueue;
+  /** Cron triggers: schedules of the deployed versions, fires taken into the queue. */
+  cron: CronTriggers;
   /** Teams' own secrets, sealed in the database. */
   teamSecrets: TeamSecrets;
   platformFile: PlatformFile;
@@ -226,6 +229,16 @@ export async function openPlatformCore(
     log,
   );
   await jobs.init();
+  // Cron schedules follow deploys: all of them now, a skill's own when this process deploys it.
+  const cron = new CronTriggers(db, jobs.boss, jobs, log);
+  await cron.init();
+  await cron.sync();
+  registry.onEnvironmentChange(
+    (ref) =>
+      void cron
+        .sync(ref)
+        .catch((e: unknown) => log.error({ err: e, ref }, 'cron schedules could not follow the deploy')),
+  );
   // Not awaited by the answer: the action has happened; a failed write is logged by the log itself.
   const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
     const p = callerOfOptional(c);
@@ -280,9 +293,12 @@ export async function openPlatformCore(
     liveLogs,
     audit,
     jobs,
-    /** Starts this process's queue workers (the serving process does). */
-    startWorkers: () =>
-      jobs.start(runQueued(runtime), { concurrency: Math.max(1, rt.max_workers), pollMs: JOB_POLL_MS }),
+    cron,
+    /** Starts this process's queue workers and takes cron fires (the serving process does). */
+    startWorkers: () => {
+      jobs.start(runQueued(runtime), { concurrency: Math.max(1, rt.max_workers), pollMs: JOB_POLL_MS });
+      cron.start();
+    },
     platformFile,
     access,
     skillAccess: new SkillAccess(db),
@@ -297,6 +313,7 @@ export async function openPlatformCore(
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       await alerts.stop();
+      await cron.stop();
       await jobs.close(); // attempts in flight finish before the runtime stops
       await access.auth.stop();
       await runtime.close();

@@ -17,6 +17,7 @@ import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { CronTriggers } from '../jobs/cron.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -47,6 +48,8 @@ export interface ApiDeps {
   recordAudit: AuditHook;
   /** The durable execution queue (async runs, idempotency keys, triggers); absent in a bare app. */
   jobs?: JobQueue;
+  /** Cron triggers (GET /v1/triggers, POST …/triggers/fire); absent in a bare app. */
+  cron?: CronTriggers;
   /** Teams' own secrets, sealed (routes/secrets.ts). */
   teamSecrets: TeamSecrets;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */

@@ -153,6 +153,10 @@ const CronTrigger = z.strictObject({
     .optional()
     .describe('IANA time zone, e.g. Asia/Dubai. Default UTC.'),
   enabled: z.boolean().default(true),
+  missed: z
+    .enum(['skip', 'run_once'])
+    .default('skip')
+    .describe('Fires missed while no platform ran (downtime): skip them, or run once for the latest.'),
 });
 const AlertTrigger = z.strictObject({
   type: z.literal('alert'),

@@ -138,3 +138,32 @@ async function actedFor(
   deps.recordAudit(c, 'skill.run.act-as', ref, { user: u.email });
   return { user: { id: u.id, email: u.email, name: u.name }, teams };
 }
+
+/** Triggers: what is scheduled, and firing one by hand (routes/executions.ts: they queue executions). */
+export function triggerRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  app.openapi(createRoute(routes.listTriggers), async (c) => {
+    const sees = await deps.skillAccess.visibleTo(callerOf(c));
+    const all = deps.cron ? await deps.cron.list(c.req.valid('query').domain) : [];
+    return c.json({ triggers: all.filter((t) => sees(t.ref)) }, 200);
+  });
+
+  app.openapi(createRoute(routes.fireTrigger), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const b = c.req.valid('json');
+    const p = callerOf(c);
+    await deps.skillAccess.requireVisible(p, `${domain}/${name}`);
+    if (!deps.cron)
+      throw new AsporaError('UNAVAILABLE', 'this platform runs no cron triggers', { hint: 'aspora up starts them' });
+    const q = await deps.cron.fire(
+      { ref: `${domain}/${name}`, environment: b.environment },
+      { caller: callerLabel(p) },
+    );
+    deps.recordAudit(c, 'trigger.fire', `${domain}/${name}`, {
+      type: b.type,
+      environment: b.environment,
+      execution: q.id,
+    });
+    c.header('location', `/v1/executions/${q.id}`);
+    return c.json({ id: q.id, status: 'queued' as const, existing: false }, 202);
+  });
+}
