@@ -2,7 +2,7 @@
  * The execution queue, enqueue → start, with trivial handlers: PGlite (embedded, one connection)
  * and PostgreSQL (127.0.0.1, a schema of its own), through the platform's JobQueue — each
  * enqueue writes the execution's row and its pg-boss job in one transaction, as the API does.
- *   npm run bench:triggers [-- --n 5000 --pglite-n 600 --producers 64 --concurrency 256]
+ *   npm run bench:triggers [-- --n 5000 --pglite-n 600 --producers 64 --concurrency 256] [--cron --fires 3]
  * Rows: enqueues/s (producers in parallel), executions started/s from the first enqueue to the last
  * start, and enqueue → start latency p50/p99.
  */
@@ -15,6 +15,7 @@ import { JobQueue } from '../../packages/platform/src/jobs/queue.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
+import { cronJitter } from './cron.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -121,3 +122,14 @@ for (const r of rows)
   process.stdout.write(
     `| ${r.backend} | ${r.n} | ${f(r.enqueuePerS)} | ${f(r.startPerS)} | ${f(r.p50)} | ${f(r.p99)} |\n`,
   );
+
+// Cron fire jitter (minutes: one fire a minute on each database), with --cron.
+if (args.includes('--cron')) {
+  const res = await cronJitter(arg('--fires', 3));
+  process.stdout.write('\nCron fire → handler start, after the scheduled minute (every-minute schedule)\n\n');
+  process.stdout.write('| database | fires | max ms | each ms |\n|---|---:|---:|---|\n');
+  for (const r of res)
+    process.stdout.write(
+      `| ${r.backend} | ${r.late.length} | ${Math.max(...r.late)} | ${r.late.map((x) => x.toFixed(0)).join(', ')} |\n`,
+    );
+}
