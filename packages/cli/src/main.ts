@@ -9,6 +9,8 @@ import { registerDiscovery } from './commands/discovery.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
+import { registerRuns } from './commands/runs.ts';
+import { registerTriggers } from './commands/triggers.ts';
 import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
   registerDiscovery(program, ctx);
   registerRollback(program, ctx);
   registerRun(program, ctx);
+  registerRuns(program, ctx);
+  registerTriggers(program, ctx);
   registerTest(program, ctx);
   registerBudget(program, ctx);
   registerObserve(program, ctx);

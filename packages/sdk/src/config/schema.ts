@@ -90,6 +90,14 @@ export const Runtime = z
     timeout: Duration.default('30s').describe('Wall-clock limit of one execution.'),
     memory: Size.default('512MB').describe('Memory cap of the handler process.'),
     cpu: z.number().min(0.05).max(16).default(0.5).describe('CPU cores (fractions allowed).'),
+    max_concurrency: z
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'At most this many queued executions (async runs, triggers) of this skill run at once, across all platform processes.',
+      ),
   })
   .describe('How the handler runs in the sandbox.');
 
@@ -146,6 +154,10 @@ const CronTrigger = z.strictObject({
     .optional()
     .describe('IANA time zone, e.g. Asia/Dubai. Default UTC.'),
   enabled: z.boolean().default(true),
+  missed: z
+    .enum(['skip', 'run_once'])
+    .default('skip')
+    .describe('Fires missed while no platform ran (downtime): skip them, or run once for the latest.'),
 });
 const AlertTrigger = z.strictObject({
   type: z.literal('alert'),
