@@ -43,7 +43,7 @@ import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
-import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
 import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
@@ -129,7 +129,11 @@ export async function openPlatformCore(
     env: config.env,
     maxBundleBytes: config.limits.maxBundleBytes,
   }).catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
-  const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
+  const embedder = config.embeddings
+    ? new OpenAIEmbedder(config.embeddings)
+    : config.searchVectors === 'off'
+      ? undefined
+      : new WordVectorEmbedder();
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
   const teamSecrets = new TeamSecrets(new SealedSecretStore(db, keys.ring), credentials);

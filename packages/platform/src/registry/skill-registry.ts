@@ -7,6 +7,7 @@ import { clamp, getSkill, getVersion, listSkills, loadSkill } from './queries.ts
 import { registerVersion, type StoredEmbedding } from './register.ts';
 import { embeddingText, type Embedder } from './search/embedder.ts';
 import { hybridSearch } from './search/hybrid.ts';
+import { listExamples, recordRouted, type LearnedExample, type RoutedOutcome } from './search/learned.ts';
 import { lexicalSearch } from './search/lexical.ts';
 import { VectorCache } from './search/vectors.ts';
 import { checkEnvironment } from './ref.ts';
@@ -111,6 +112,19 @@ export class SkillRegistry {
       );
     }
     return (await lexicalSearch(this.db, query, filter, limit)).map(({ skill, score, why }) => ({ skill, score, why }));
+  }
+
+  /**
+   * How a message routed to `skill` turned out: accepted or rated well → a positive example that
+   * search learns from; corrected or rated badly → a negative one (search/learned.ts).
+   */
+  recordRouted(skill: string, text: string, outcome: RoutedOutcome): Promise<boolean> {
+    return recordRouted(this.db, skill, text, outcome);
+  }
+
+  /** A skill's learned examples, newest first. */
+  learnedExamples(skill: string): Promise<LearnedExample[]> {
+    return listExamples(this.db, skill);
   }
 
   async #embedVersion(input: RegisterVersionInput): Promise<StoredEmbedding | null> {
