@@ -44,6 +44,7 @@ import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
 import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
+import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
@@ -178,6 +179,8 @@ export async function openPlatformCore(
     cache: redis ? new RedisResponseCache(redis) : new MemoryResponseCache(),
     stats: new GatewayStats(),
   });
+  // doc2query only with a real model: the local stand-in's answers would index noise as examples.
+  if (gateway.configured && !gateway.standIn) registry.useExampleWriter(gatewayExampleWriter(gateway));
   const rt = platformFile.runtime;
   const metrics = new PlatformMetrics();
   const tracer = new PlatformTracer({ db, log, metrics, env: config.env });

@@ -63,14 +63,49 @@ export async function recordRouted(
   if (!example) return false;
   await db.transaction(async (tx) => {
     const s = await findSkill(tx, skill, { lock: true });
-    await tx.query(
-      `INSERT INTO skill_examples (skill_id, polarity, source, text) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (skill_id, text) DO UPDATE SET polarity = excluded.polarity, source = excluded.source, created_at = now()`,
-      [s.id, polarity, source, example],
-    );
-    await rebuild(tx, s.id);
+    await insertExample(tx, s.id, polarity, source, example);
   });
   return true;
+}
+
+/** The text of a message that triggered an execution: what the messages route stores as input. */
+export function messageText(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (input && typeof input === 'object') {
+    const o = input as Record<string, unknown>;
+    for (const k of ['text', 'message']) if (typeof o[k] === 'string') return o[k];
+  }
+  return '';
+}
+
+/**
+ * Feedback with a rating on an execution a message triggered: rated 4–5 → the message is a positive
+ * example of the skill, 1–2 → a negative one; 3 says nothing about the routing. A correction alone
+ * corrects the answer, not the choice of skill (re-routing is the messages route's recordRouted).
+ */
+export async function learnFromFeedback(db: Db, executionId: string, rating: number | undefined): Promise<boolean> {
+  if (rating === undefined || rating === 3) return false;
+  const [e] = await db.query<{ skill_id: string; trigger_type: string | null; input: unknown }>(
+    'SELECT skill_id, trigger_type, input FROM executions WHERE id = $1',
+    [executionId],
+  );
+  if (!e || e.trigger_type !== 'message') return false;
+  const example = cleanExample(messageText(e.input));
+  if (!example) return false;
+  await db.transaction(async (tx) => {
+    const [s] = await tx.query<{ id: string }>('SELECT id FROM skills WHERE id = $1 FOR UPDATE', [e.skill_id]);
+    if (s) await insertExample(tx, s.id, rating >= 4 ? 'positive' : 'negative', 'feedback', example);
+  });
+  return true;
+}
+
+async function insertExample(tx: Db, skillId: string, polarity: Polarity, source: ExampleSource, text: string) {
+  await tx.query(
+    `INSERT INTO skill_examples (skill_id, polarity, source, text) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (skill_id, text) DO UPDATE SET polarity = excluded.polarity, source = excluded.source, created_at = now()`,
+    [skillId, polarity, source, text],
+  );
+  await rebuild(tx, skillId);
 }
 
 /** Replaces a skill's model-written examples (doc2query, at deploy of a new version). */

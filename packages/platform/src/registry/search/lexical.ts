@@ -17,7 +17,7 @@ export const BROAD_DF = 1_000;
 export const RANK_POOL = 50;
 
 /** Weight of a query word matched only by a skill's learned examples, relative to its own text. */
-export const LEARNED_SHARE = Number(process.env.LEARNED_SHARE ?? 0.5);
+export const LEARNED_SHARE = 0.5;
 
 /*
  * Ranking, all inside one SQL statement so PGlite and PostgreSQL return identical results:
