@@ -89,7 +89,7 @@ export async function learnFromFeedback(db: Db, executionId: string, rating: num
     'SELECT skill_id, trigger_type, input FROM executions WHERE id = $1',
     [executionId],
   );
-  if (!e || e.trigger_type !== 'message') return false;
+  if (e?.trigger_type !== 'message') return false;
   const example = cleanExample(messageText(e.input));
   if (!example) return false;
   await db.transaction(async (tx) => {
