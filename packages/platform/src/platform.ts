@@ -43,7 +43,8 @@ import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
-import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
+import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
@@ -142,7 +143,11 @@ export async function openPlatformCore(
     env: config.env,
     maxBundleBytes: config.limits.maxBundleBytes,
   }).catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
-  const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
+  const embedder = config.embeddings
+    ? new OpenAIEmbedder(config.embeddings)
+    : config.searchVectors === 'off'
+      ? undefined
+      : new WordVectorEmbedder();
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
   const sealedStore = new SealedSecretStore(db, keys.ring);
@@ -194,6 +199,8 @@ export async function openPlatformCore(
     cache: redis ? new RedisResponseCache(redis) : new MemoryResponseCache(),
     stats: new GatewayStats(),
   });
+  // doc2query only with a real model: the local stand-in's answers would index noise as examples.
+  if (gateway.configured && !gateway.standIn) registry.useExampleWriter(gatewayExampleWriter(gateway));
   const rt = platformFile.runtime;
   const metrics = new PlatformMetrics();
   const tracer = new PlatformTracer({ db, log, metrics, env: config.env });
