@@ -51,3 +51,18 @@ export const MessageAnswerSchema = z
   })
   .meta({ id: 'MessageAnswer' });
 export type MessageAnswer = z.infer<typeof MessageAnswerSchema>;
+
+/** What an alert webhook queued: one execution per matching skill (a redelivery answers the same ones). */
+export const WebhookAnswerSchema = z
+  .object({
+    source: z.string(),
+    alert: z.string().meta({ description: "the provider's delivery id" }),
+    executions: z.array(
+      z.object({
+        skill: z.string(),
+        execution: z.string(),
+        existing: z.boolean().meta({ description: 'queued by an earlier delivery of the same alert' }),
+      }),
+    ),
+  })
+  .meta({ id: 'WebhookAnswer' });

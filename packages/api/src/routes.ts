@@ -582,6 +582,57 @@ export const routes = {
       403: err('user given without act-as'),
     },
   }),
+  pagerDutyWebhook: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/webhooks/pagerduty',
+    tags: ['triggers'],
+    summary:
+      'PagerDuty V3 webhooks (X-PagerDuty-Signature checked with PAGERDUTY_WEBHOOK_SECRET): queues the skills whose alert triggers accept the incident; a redelivery runs nothing again',
+    request: {
+      body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true },
+    },
+    responses: {
+      202: ok(M.WebhookAnswerSchema, 'queued'),
+      400: err('not a PagerDuty V3 payload'),
+      401: err('the signature does not verify'),
+      503: err('no PAGERDUTY_WEBHOOK_SECRET on this platform'),
+    },
+  }),
+  datadogWebhook: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/webhooks/datadog',
+    tags: ['triggers'],
+    summary:
+      "Datadog's webhook integration (its custom header X-Aspora-Webhook-Secret carries DATADOG_WEBHOOK_SECRET): queues the skills whose alert triggers accept the alert",
+    request: {
+      body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true },
+    },
+    responses: {
+      202: ok(M.WebhookAnswerSchema, 'queued'),
+      400: err('no id or not JSON'),
+      401: err('the secret does not match'),
+      503: err('no DATADOG_WEBHOOK_SECRET on this platform'),
+    },
+  }),
+  skillWebhook: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/webhooks/skills/{domain}/{name}',
+    tags: ['triggers'],
+    summary:
+      "Anything else: X-Aspora-Signature: sha256=<HMAC-SHA256 of the body> with the secret the skill's webhook alert trigger names; X-Aspora-Delivery (or the body's id) makes a redelivery run once",
+    request: {
+      params: S.SkillParams,
+      body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true },
+    },
+    responses: {
+      202: ok(M.WebhookAnswerSchema, 'queued'),
+      400: err('no id or title, or not JSON'),
+      401: err('the signature does not verify (or the skill has no signed webhook trigger)'),
+    },
+  }),
   listPlatformSecrets: route({
     'x-aspora-access': 'admin',
     method: 'get',

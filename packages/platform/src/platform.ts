@@ -85,6 +85,8 @@ export interface Platform {
   teamSecrets: TeamSecrets;
   /** The platform's credentials sealed in the database (`{ sealed: true }`). */
   platformSecrets: PlatformSealed;
+  /** Where the host's credentials and skills' secrets are resolved (webhook secrets too). */
+  vault: SecretVault;
   platformFile: PlatformFile;
   access: AccessControl;
   /** What this start did about the first admin (created one, where its token is). */
@@ -326,6 +328,7 @@ export async function openPlatformCore(
     /** Teams' own secrets, sealed in the database (the /v1/teams/{team}/secrets routes). */
     teamSecrets,
     platformSecrets,
+    vault,
     /** Names of what skills may declare (GET /v1/platform/offers). */
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */

@@ -256,6 +256,21 @@ const MATRIX: Record<keyof typeof routes, Row> = {
   health: { make: () => ({ path: '/healthz' }), expect: '200 200 200 200 | 200 200 200 200 200' },
   ready: { make: () => ({ path: '/readyz' }), expect: '200 200 200 200 | 200 200 200 200 200' },
   openapi: { make: () => ({ path: '/openapi.json' }), expect: '200 200 200 200 | 200 200 200 200 200' },
+  // Signature-checked, not token-checked: a token is no signature. The matrix's platform declares
+  // no provider secret (503 says so); a skill without a signed webhook trigger verifies nothing.
+  pagerDutyWebhook: {
+    make: () => ({ path: '/v1/webhooks/pagerduty', body: {} }),
+    expect: '503 503 503 503 | 503 503 503 503 503',
+  },
+  datadogWebhook: {
+    make: () => ({ path: '/v1/webhooks/datadog', body: {} }),
+    expect: '503 503 503 503 | 503 503 503 503 503',
+  },
+  skillWebhook: {
+    skill: true,
+    make: (v) => ({ path: `/v1/webhooks/skills/fraud/${SKILLS[v!]}`, body: { id: 'x', title: 'y' } }),
+    expect: '401 401 401 401 | 401 401 401 401 401',
+  },
   listSkills: { make: () => ({ path: '/v1/skills' }), expect: `${R} 200 200 200 200 200` },
   searchSkills: { make: () => ({ path: '/v1/search?q=transactions' }), expect: `${R} 200 200 200 200 200` },
   platformOffers: { make: () => ({ path: '/v1/platform/offers' }), expect: `${R} 200 200 200 200 200` },

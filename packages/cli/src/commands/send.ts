@@ -21,7 +21,9 @@ export function registerSend(program: Command, ctx: CommandContext): void {
   common(
     program
       .command('send')
-      .description('Send a message: the platform routes it to the skill that should answer, runs it and says which skill and why')
+      .description(
+        'Send a message: the platform routes it to the skill that should answer, runs it and says which skill and why',
+      )
       .argument('<text>', 'the message, as a user would type it')
       .option('--as <email>', 'send for this user (a token with the act-as scope, as a channel has)')
       .option('--channel <name>', 'where it comes from, kept on the execution (e.g. web, slack:C0123)')

@@ -23,6 +23,7 @@ import { sharedResourceRoutes } from './routes/shared-resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { stateRoutes } from './routes/state.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -93,25 +94,21 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     },
     new Set(deps.metricsElsewhere ? [routes.prometheus.path] : []),
   );
-  // /v1/chat/completions and /v1/embeddings read and limit their bodies themselves (openai/body.ts).
-  app.use(
-    '/v1/skills/*',
-    bodyLimit({
-      maxSize: deps.limits.maxJsonBytes,
-      onError: () => {
-        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
-      },
-    }),
-  );
-  // A team's secret values (and its other bodies) are bounded before the depth check reads them whole.
-  app.use(
-    '/v1/teams/*',
-    bodyLimit({
-      maxSize: deps.limits.maxJsonBytes,
-      onError: () => {
-        throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
-      },
-    }),
+  // Every body is bounded before anything reads it whole (a skill's run, a team's secret, a message,
+  // a webhook), but those that bound their own: /v1/chat/completions and /v1/embeddings as they read
+  // (openai/body.ts), and bundles and shared resources (bytes, up to the bundle limit).
+  const limitJson = bodyLimit({
+    maxSize: deps.limits.maxJsonBytes,
+    onError: () => {
+      throw new AsporaError('PAYLOAD_TOO_LARGE', `request body is larger than ${deps.limits.maxJsonBytes} bytes`);
+    },
+  });
+  app.use('/v1/*', (c, next) =>
+    OPENAI_PATHS.includes(c.req.path) ||
+    c.req.path.startsWith('/v1/bundles') ||
+    c.req.path.startsWith('/v1/shared-resources')
+      ? next()
+      : limitJson(c, next),
   );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
@@ -139,6 +136,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   secretRoutes(app, deps);
   stateRoutes(app, deps);
   messageRoutes(app, deps);
+  webhookRoutes(app, deps);
   sharedResourceRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);

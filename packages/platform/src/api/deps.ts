@@ -18,6 +18,7 @@ import type { AuditLog } from '../audit/log.ts';
 import type { PlatformSealed } from '../secrets/platform-sealed.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { SecretVault } from '../secrets/secrets.ts';
 import type { CronTriggers } from '../jobs/cron.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
@@ -54,6 +55,8 @@ export interface ApiDeps {
   /** Teams' own secrets, sealed (routes/secrets.ts). */
   /** The platform's credentials sealed in the vault (admins set them). */
   platformSecrets: PlatformSealed;
+  /** Platform credentials and skills' secrets (webhook secrets are resolved here). */
+  vault: SecretVault;
   teamSecrets: TeamSecrets;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
   metricsElsewhere?: boolean;

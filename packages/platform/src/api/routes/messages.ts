@@ -57,11 +57,24 @@ export function messageRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     });
   };
 
+  /**
+   * What discovery learns from a routed message: a re-routing (the sender named the skill) and a
+   * search or model choice whose run succeeded become that skill's examples; a bad rating of the
+   * execution later (feedback) makes it a negative one. Patterns already say what they match.
+   */
+  const learn = (b: Body, routed: Routed, execution: ExecutionRecord) => {
+    if (routed.stage === 'pattern' || execution.error) return;
+    void deps.registry
+      .recordRouted(routed.skill, b.text, 'accepted')
+      .catch((e: unknown) => deps.log.warn({ err: (e as Error).message }, 'routing: the example was not kept'));
+  };
+
   app.openapi(createRoute(routes.sendMessage), async (c) => {
     const b = c.req.valid('json') as Body;
     const { p, user, routed, candidates } = await routeFor(c, b);
     if (!routed) return c.json(unrouted(candidates), 200);
     const execution = await run(p, user, b, routed);
+    learn(b, routed, execution);
     return c.json(answered(routed, candidates, execution), 200);
   });
 
@@ -76,6 +89,7 @@ export function messageRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       }
       await stream.writeSSE({ event: 'routed', data: JSON.stringify({ routed, candidates }) });
       const execution = await run(p, user, b, routed);
+      learn(b, routed, execution);
       await stream.writeSSE({ event: 'answer', data: JSON.stringify(answered(routed, candidates, execution)) });
     }) as never;
   });

@@ -1,0 +1,116 @@
+/**
+ * Alerts in: POST /v1/webhooks/pagerduty (V3, X-PagerDuty-Signature), /v1/webhooks/datadog (the
+ * webhook integration, with the shared secret its custom header carries) and
+ * /v1/webhooks/skills/{domain}/{name} (anything else, HMAC-SHA256 of the body with the secret the
+ * skill's webhook alert trigger names). Verified before anything is parsed; a bad or missing
+ * signature is 401 and nothing is queued. Each matching skill gets one queued execution per
+ * delivery: a redelivered alert answers the executions it already has.
+ */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { routes } from '@aspora/api';
+import { AsporaError } from '@aspora/sdk';
+import type { Context } from 'hono';
+import { AlertDispatcher, type Enqueue } from '../../webhooks/dispatch.ts';
+import type { AlertEvent } from '../../webhooks/event.ts';
+import { datadogEvent, genericEvent, pagerDutyEvent } from '../../webhooks/providers.ts';
+import { genericSigned, pagerDutySigned, sharedSecretMatches } from '../../webhooks/signature.ts';
+import type { ApiDeps } from '../deps.ts';
+
+/** Largest webhook body read (providers send a few KB). */
+export const MAX_WEBHOOK_BYTES = 256 * 1024;
+export const PAGERDUTY_SECRET = 'PAGERDUTY_WEBHOOK_SECRET';
+export const DATADOG_SECRET = 'DATADOG_WEBHOOK_SECRET';
+export const DATADOG_HEADER = 'x-aspora-webhook-secret';
+
+const unauthorized = (source: string) =>
+  new AsporaError('UNAUTHORIZED', `${source} webhook: the signature does not verify`, {
+    hint: 'check the webhook secret configured at the provider against the platform’s',
+  });
+
+async function rawBody(c: Context): Promise<Buffer> {
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > MAX_WEBHOOK_BYTES)
+    throw new AsporaError('PAYLOAD_TOO_LARGE', `a webhook body is at most ${MAX_WEBHOOK_BYTES} bytes`);
+  const body = Buffer.from(await c.req.arrayBuffer());
+  if (body.length > MAX_WEBHOOK_BYTES)
+    throw new AsporaError('PAYLOAD_TOO_LARGE', `a webhook body is at most ${MAX_WEBHOOK_BYTES} bytes`);
+  return body;
+}
+
+function json(body: Buffer, source: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new AsporaError('BAD_REQUEST', `${source} webhook: the body is not JSON (${(e as Error).message})`);
+  }
+}
+
+function secretOf(deps: ApiDeps, name: string, source: string): string {
+  const s = deps.vault.get(name);
+  if (!s)
+    throw new AsporaError('UNAVAILABLE', `${source} webhooks are not configured on this platform`, {
+      hint: `declare ${name} in aspora.platform.yaml secrets (e.g. { sealed: true }, then aspora platform-secrets set ${name})`,
+    });
+  return s;
+}
+
+export function webhookRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  const jobs = deps.jobs;
+  const enqueue: Enqueue = (run, o) => {
+    if (!jobs) throw new AsporaError('UNAVAILABLE', 'this platform runs no job queue');
+    return jobs.enqueue(run, o);
+  };
+  const dispatcher = new AlertDispatcher(deps.registry.db, enqueue, deps.log);
+  const answer = async (c: Context, e: AlertEvent) => {
+    const executions = await dispatcher.dispatch(e);
+    return c.json({ source: e.source, alert: e.id, executions }, 202);
+  };
+
+  app.openapi(createRoute(routes.pagerDutyWebhook), async (c) => {
+    const secret = secretOf(deps, PAGERDUTY_SECRET, 'PagerDuty');
+    const body = await rawBody(c);
+    if (!pagerDutySigned(c.req.header('x-pagerduty-signature'), secret, body)) throw unauthorized('PagerDuty');
+    return answer(c, pagerDutyEvent(json(body, 'PagerDuty'))) as never;
+  });
+
+  app.openapi(createRoute(routes.datadogWebhook), async (c) => {
+    const secret = secretOf(deps, DATADOG_SECRET, 'Datadog');
+    const body = await rawBody(c);
+    if (!sharedSecretMatches(c.req.header(DATADOG_HEADER), secret)) throw unauthorized('Datadog');
+    return answer(c, datadogEvent(json(body, 'Datadog'))) as never;
+  });
+
+  app.openapi(createRoute(routes.skillWebhook), async (c) => {
+    const { domain, name } = c.req.valid('param');
+    const ref = `${domain}/${name}`;
+    const body = await rawBody(c);
+    // The skill's webhook trigger names the secret; a skill without one (or unknown) verifies nothing.
+    const trigger = await webhookTrigger(deps, ref);
+    const secret = trigger ? await deps.vault.forSkill(trigger.ownerTeam, [trigger.secret]) : {};
+    const value = trigger ? secret[trigger.secret] : undefined;
+    if (!value || !genericSigned(c.req.header('x-aspora-signature'), value, body)) throw unauthorized('generic');
+    const e = genericEvent(json(body, 'generic'), c.req.header('x-aspora-delivery'));
+    const executions = await dispatcher.dispatch(e, ref);
+    return c.json({ source: e.source, alert: e.id, executions }, 202) as never;
+  });
+}
+
+/** The production version's webhook alert trigger secret and owner team, if it declares one. */
+async function webhookTrigger(
+  deps: ApiDeps,
+  ref: string,
+): Promise<{ secret: string; ownerTeam: string | null } | null> {
+  const [domain, name] = ref.split('/');
+  const [row] = await deps.registry.db.query<{
+    config: { triggers?: Array<{ type: string; sources?: string[]; secret?: string }> } | null;
+    owner_team: string | null;
+  }>(
+    `SELECT v.config, v.owner_team FROM skills s
+       JOIN environments e ON e.skill_id = s.id AND e.name = 'production'
+       JOIN skill_versions v ON v.id = e.version_id
+      WHERE s.domain = $1 AND s.name = $2`,
+    [domain, name],
+  );
+  const t = row?.config?.triggers?.find((x) => x.type === 'alert' && x.sources?.includes('webhook') && x.secret);
+  return t?.secret ? { secret: t.secret, ownerTeam: row!.owner_team } : null;
+}
