@@ -11,7 +11,7 @@ import { modelChoice } from './choose.ts';
 import type { MessagePatterns } from './patterns.ts';
 
 /** Below this search score nothing is routed: the closest skills are offered instead. */
-export const MIN_SCORE = 0.05;
+export const MIN_SCORE = 0.35;
 /** The runner-up is "close" at this share of the best score or more: the model decides, when there is one. */
 export const CLOSE_RATIO = 0.85;
 /** Candidates the model is shown. */
