@@ -33,7 +33,10 @@ try {
     await p.registry.registerVersion(input);
     await p.registry.deploy(`${input.domain}/${input.name}`, 'production', input.version, 'bench');
   }
-  const messages = inputs.flatMap((s) => [...(s.search.examples ?? []), `help with ${s.search.patterns?.[0] ?? s.name}`]);
+  const messages = inputs.flatMap((s) => [
+    ...(s.search.examples ?? []),
+    `help with ${s.search.patterns?.[0] ?? s.name}`,
+  ]);
   const log = createLogger('silent');
   const patterns = new MessagePatterns(p.registry.db);
   const visible = () => true;
