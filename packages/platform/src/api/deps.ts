@@ -17,6 +17,7 @@ import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { PlatformSealed } from '../secrets/platform-sealed.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
+import type { SlackChannel } from '../channels/slack/channel.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -49,6 +50,8 @@ export interface ApiDeps {
   /** The platform's credentials sealed in the vault (admins set them). */
   platformSecrets: PlatformSealed;
   teamSecrets: TeamSecrets;
+  /** The Slack channel (docs/slack.md); without it its routes answer 503 (not set up). */
+  slack?: SlackChannel;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
   metricsElsewhere?: boolean;
   limits: { maxBundleBytes: number; maxJsonBytes: number };

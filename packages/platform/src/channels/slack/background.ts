@@ -1,0 +1,27 @@
+/**
+ * Work Slack must not wait for: it wants an answer within 3 seconds, so the route acknowledges and
+ * the run happens here, in this process. This is the one place to switch to the durable job queue
+ * (JobQueue.enqueue(run, { idempotencyKey, scope })) once it is on main: a Slack delivery then
+ * survives a restart and is retried; today a crash mid-run loses that run (its event id is taken).
+ */
+import type { Logger } from '../../observe/logger.ts';
+
+export class Background {
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** Runs `work` after the answer is sent; a failure is logged under `what` (it has no caller to reach). */
+  run(what: string, work: () => Promise<void>): void {
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .catch((e: unknown) => this.log.error({ err: e, what }, 'slack: background work failed'))
+      .finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
+  }
+
+  /** Resolves when everything started so far has finished (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.all([...this.#pending]);
+  }
+}
