@@ -363,3 +363,63 @@ test('a redelivered event (X-Slack-Retry-Num) runs once; bot messages are ignore
   assert.equal(runs.length, 1);
   assert.equal((await executions('ecm/my-tickets')).length, before + 1);
 });
+
+test('a command from an unknown Slack user is answered only to them, and nothing runs', { skip }, async () => {
+  slack.reset();
+  const before = (await executions('ecm/my-tickets')).length;
+  const form = new URLSearchParams({
+    command: '/ecm',
+    text: 'my tickets',
+    user_id: 'UNOBODY',
+    channel_id: 'CGEN',
+    response_url: slack.responseUrl(),
+    trigger_id: 'trig-cmd-nobody',
+  }).toString();
+  assert.equal((await fromSlack('commands', form, 'application/x-www-form-urlencoded')).status, 200);
+  const [r] = await slack.waitForResponses();
+  assert.equal(r!.body.response_type, 'ephemeral');
+  assert.match(String(r!.body.text), /could not find you/);
+  assert.equal((await executions('ecm/my-tickets')).length, before);
+});
+
+test('channel chatter no skill answers gets no reply; a mention that nothing answers is told so', {
+  skip,
+}, async () => {
+  slack.reset();
+  const chatter = eventBody({
+    type: 'message',
+    channel_type: 'channel',
+    channel: 'CGEN',
+    user: 'USARAH',
+    text: 'lunch at noon anyone',
+    ts: '1700000030.000100',
+  });
+  assert.equal((await fromSlack('events', chatter, 'application/json')).status, 200);
+  const mention = eventBody({
+    type: 'app_mention',
+    channel: 'CGEN',
+    user: 'USARAH',
+    text: '<@UBOT0001> lunch at noon anyone',
+    ts: '1700000031.000100',
+  });
+  assert.equal((await fromSlack('events', mention, 'application/json')).status, 200);
+  const [told] = await slack.waitFor('chat.postEphemeral');
+  assert.equal(told!.args.user, 'USARAH');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postEphemeral').length, 1, 'the chatter got nothing');
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 0);
+});
+
+test('acknowledgements are fast: 20 signed url_verifications', { skip }, async (t) => {
+  const ms: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const body = JSON.stringify({ type: 'url_verification', challenge: `c${i}` });
+    const t0 = performance.now();
+    const res = await fromSlack('events', body, 'application/json');
+    ms.push(performance.now() - t0);
+    assert.equal(res.status, 200);
+  }
+  ms.sort((a, b) => a - b);
+  t.diagnostic(`ack p50 ${ms[10]!.toFixed(1)} ms, max ${ms[19]!.toFixed(1)} ms`);
+  assert.ok(ms[19]! < 3000, "within Slack's 3 seconds");
+});

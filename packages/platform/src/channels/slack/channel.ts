@@ -35,7 +35,15 @@ export interface SlackChannelDeps {
 /** Where an answer goes: a response_url, or a channel (and thread). */
 type Reply =
   | { kind: 'response_url'; url: string; channel: string; user: string }
-  | { kind: 'channel'; channel: string; user: string; thread?: string | undefined; ts?: string | undefined };
+  | {
+      kind: 'channel';
+      channel: string;
+      user: string;
+      thread?: string | undefined;
+      ts?: string | undefined;
+      /** A plain channel message: no reply when no skill answers it. */
+      quiet?: boolean;
+    };
 
 const bad = (why: string) => new AsporaError('BAD_REQUEST', `Slack request: ${why}`);
 const str = (v: unknown, max = 256): string | undefined =>
@@ -100,7 +108,7 @@ export class SlackChannel {
           ...(thread ? { thread } : {}),
           metadata: { slack: { event: e.type, channel, user, ts: at } },
         },
-        { kind: 'channel', channel, user, thread, ts: at },
+        { kind: 'channel', channel, user, thread, ts: at, quiet: e.type === 'message' },
       ),
     );
     return { ok: true };
@@ -197,6 +205,9 @@ export class SlackChannel {
       return this.send(reply, noticeBlocks(sender), true);
     }
     const answer = await this.deps.messages.handle(SLACK_CALLER, sender, m);
+    // Chatter in a channel that no skill answers is not for the app: only a mention, a command or a
+    // press is told "nothing answers that".
+    if (!answer.routed && reply.kind === 'channel' && reply.quiet) return;
     if (answer.routed && reason) answer.routed.reason = reason;
     const thread = wantsThread((answer.execution?.result as { data?: unknown } | null)?.data);
     await this.send(
