@@ -127,6 +127,8 @@ export class SlackChannel {
 
   /** POST /v1/channels/slack/commands (form): acknowledged at once, answered through response_url. */
   command(form: URLSearchParams): Record<string, unknown> {
+    // Slack checks a command URL's certificate now and then with an ssl_check post: nothing to run.
+    if (form.get('ssl_check') === '1') return {};
     const command = str(form.get(`command`), 64);
     const user = id(form.get('user_id'));
     const channel = id(form.get('channel_id'));
