@@ -22,8 +22,10 @@ const TRIAGE = `export const handler = async (ctx) => {
   const a = ctx.input.metadata.action;
   if (a) return { success: true, message: 'reassigned ' + a.value + ' for ' + ctx.user.email };
   return { success: true, message: 'triaged 3 tickets for ' + ctx.user.email,
-    data: { thread: true, actions: [{ id: 'override', text: 'Override Assignment', value: 'case-7' }, { id: 'bad id!', text: 'x' }] } };
+    data: { thread: true, actions: [{ id: 'override', text: 'Override Assignment', value: 'case-7' }, { id: 'bad id!', text: 'x' }, { id: 'dashboard', text: 'View Dashboard', url: 'https://dash.example.com/ecm' }] } };
 };\n`;
+const SUMMARY = `export const handler = async (ctx) => ({ success: true, message: 'ECM Daily Triage: 13 tickets assigned',
+  data: { threads: [{ text: 'sarah: 8 tickets (3 P1, 5 P2)' }, { text: 'dinesh: 5 tickets (1 P1, 4 P3)' }, { nope: 1 }] } });\n`;
 const TICKETS = `export const handler = async (ctx) => ({ success: true, message: 'tickets of ' + ctx.user.email });\n`;
 
 type Exec = {
@@ -85,6 +87,7 @@ before(async () => {
   for (const [name, patterns, handler] of [
     ['my-tickets', ['my tickets'], TICKETS],
     ['triage', ['triage'], TRIAGE],
+    ['daily-summary', ['daily summary'], SUMMARY],
   ] as const) {
     const b = await bundle({
       domain: 'ecm',
@@ -221,9 +224,25 @@ test('a skill that asks for a thread is answered in one, with its buttons; a pre
   assert.equal(post!.args.thread_ts, '1700000005.000300', 'answered in a thread under the mention');
   const actions = (post!.args.blocks as Array<Record<string, any>>).find((b) => b.type === 'actions');
   assert.ok(actions, 'buttons');
-  assert.equal(actions.elements.length, 1, 'the malformed action is left out');
-  const button = actions.elements[0];
+  assert.equal(actions.elements.length, 2, 'the malformed action is left out');
+  const [button, link] = actions.elements;
   assert.equal(button.text.text, 'Override Assignment');
+  assert.deepEqual(link, {
+    type: 'button',
+    action_id: 'link:dashboard',
+    text: { type: 'plain_text', text: 'View Dashboard' },
+    url: 'https://dash.example.com/ecm',
+  });
+  // A press of the link button reaches /interactions too, and runs nothing.
+  const linkPress = new URLSearchParams({
+    payload: JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'USARAH' },
+      channel: { id: 'COPS' },
+      actions: [{ type: 'button', action_id: 'link:dashboard' }],
+    }),
+  }).toString();
+  assert.equal((await fromSlack('interactions', linkPress, 'application/x-www-form-urlencoded')).status, 200);
 
   const payload = {
     type: 'block_actions',
@@ -422,4 +441,37 @@ test('acknowledgements are fast: 20 signed url_verifications', { skip }, async (
   ms.sort((a, b) => a - b);
   t.diagnostic(`ack p50 ${ms[10]!.toFixed(1)} ms, max ${ms[19]!.toFixed(1)} ms`);
   assert.ok(ms[19]! < 3000, "within Slack's 3 seconds");
+});
+
+test("seed 003's per-agent threads: a summary posted to the channel, a reply per agent in its thread", {
+  skip,
+}, async () => {
+  slack.reset();
+  const url = slack.responseUrl();
+  const form = new URLSearchParams({
+    command: '/ecm',
+    text: 'daily summary',
+    user_id: 'USARAH',
+    channel_id: 'COPS',
+    response_url: url,
+    trigger_id: 'trig-summary',
+  }).toString();
+  assert.equal((await fromSlack('commands', form, 'application/x-www-form-urlencoded')).status, 200);
+  const posts = await slack.waitFor('chat.postMessage', 3);
+  const [summary, ...replies] = posts;
+  assert.equal(summary!.args.channel, 'COPS');
+  assert.equal(summary!.args.text, 'ECM Daily Triage: 13 tickets assigned');
+  assert.equal(summary!.args.thread_ts, undefined, 'the summary is a message of the channel');
+  const ts = summary!.result?.ts;
+  assert.ok(typeof ts === 'string', 'the stub gave the summary a ts');
+  assert.deepEqual(
+    replies.map((r) => [r.args.text, r.args.thread_ts]),
+    [
+      ['sarah: 8 tickets (3 P1, 5 P2)', ts],
+      ['dinesh: 5 tickets (1 P1, 4 P3)', ts],
+    ],
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 3, 'the malformed reply is left out');
+  assert.equal(slack.responses.length, 0, 'answered in the channel, not through response_url');
 });

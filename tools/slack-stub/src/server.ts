@@ -35,6 +35,8 @@ export interface SlackCall {
   args: Record<string, unknown>;
   token: string | null;
   at: number;
+  /** What the stub answered (its `ts` for a post). */
+  result?: Record<string, unknown>;
 }
 
 export interface SlackStub {
@@ -123,13 +125,19 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
       const method = m[1]!;
       const auth = req.headers.authorization;
       const token = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof args.token === 'string' ? args.token : null;
-      calls.push({ method, args, token, at: Date.now() });
-      wake();
-      if (!token) return send(200, { ok: false, error: 'not_authed' });
-      if (token !== botToken) return send(200, { ok: false, error: 'invalid_auth' });
+      const call: SlackCall = { method, args, token, at: Date.now() };
+      calls.push(call);
+      // The call records what was answered; waiters wake once it has.
+      const answer = (status: number, body: Record<string, unknown>) => {
+        call.result = body;
+        send(status, body);
+        wake();
+      };
+      if (!token) return answer(200, { ok: false, error: 'not_authed' });
+      if (token !== botToken) return answer(200, { ok: false, error: 'invalid_auth' });
       switch (method) {
         case 'auth.test':
-          return send(200, {
+          return answer(200, {
             ok: true,
             url: 'https://stub.slack.com/',
             team: 'Stub',
@@ -140,8 +148,8 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
           });
         case 'users.info': {
           const u = users.get(String(args.user ?? ''));
-          if (!u) return send(200, { ok: false, error: 'user_not_found' });
-          return send(200, {
+          if (!u) return answer(200, { ok: false, error: 'user_not_found' });
+          return answer(200, {
             ok: true,
             user: {
               id: u.id,
@@ -155,10 +163,10 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
           });
         }
         case 'chat.postMessage': {
-          if (!args.channel) return send(200, { ok: false, error: 'channel_not_found' });
-          if (!args.text && !args.blocks) return send(200, { ok: false, error: 'no_text' });
+          if (!args.channel) return answer(200, { ok: false, error: 'channel_not_found' });
+          if (!args.text && !args.blocks) return answer(200, { ok: false, error: 'no_text' });
           const ts = `${Math.floor(Date.now() / 1000)}.${String(++serial).padStart(6, '0')}`;
-          return send(200, {
+          return answer(200, {
             ok: true,
             channel: args.channel,
             ts,
@@ -166,13 +174,13 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
           });
         }
         case 'chat.postEphemeral':
-          if (!args.channel || !args.user) return send(200, { ok: false, error: 'channel_not_found' });
-          return send(200, {
+          if (!args.channel || !args.user) return answer(200, { ok: false, error: 'channel_not_found' });
+          return answer(200, {
             ok: true,
             message_ts: `${Math.floor(Date.now() / 1000)}.${String(++serial).padStart(6, '0')}`,
           });
         default:
-          return send(200, { ok: false, error: 'unknown_method' });
+          return answer(200, { ok: false, error: 'unknown_method' });
       }
     });
   });

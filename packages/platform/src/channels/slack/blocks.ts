@@ -24,7 +24,13 @@ export interface SkillAction {
   id: string;
   text: string;
   value?: string;
+  /** A link button (seed 003's [View Dashboard]): opens the URL, runs nothing. https only. */
+  url?: string;
 }
+
+/** Seed 003's per-agent threads: replies posted in the answer's thread, at most this many. */
+const MAX_THREAD_REPLIES = 20;
+const URL_MAX = 3000;
 
 /** What a button carries back: the skill to run again and the action. */
 export interface ButtonValue {
@@ -45,12 +51,32 @@ export function actionsOf(data: unknown): SkillAction[] {
     const { id, text, value } = a as Record<string, unknown>;
     if (typeof id !== 'string' || !ACTION_ID.test(id) || typeof text !== 'string' || !text) continue;
     if (out.some((o) => o.id === id)) continue; // Slack refuses a message with two equal action_ids
-    out.push({ id, text: cut(text, BUTTON_TEXT_MAX), ...(typeof value === 'string' ? { value } : {}) });
+    const url = (a as Record<string, unknown>).url;
+    const link = typeof url === 'string' && url.length <= URL_MAX && /^https:\/\/[^\s]+$/.test(url) ? url : undefined;
+    out.push({
+      id,
+      text: cut(text, BUTTON_TEXT_MAX),
+      ...(typeof value === 'string' ? { value } : {}),
+      ...(link ? { url: link } : {}),
+    });
   }
   return out;
 }
 
 export const wantsThread = (data: unknown): boolean => (data as { thread?: unknown } | null)?.thread === true;
+
+/** `data.threads: [{ text }]`: replies in the answer's thread (one per agent, in seed 003). */
+export function threadReplies(data: unknown): SlackMessage[] {
+  const list = (data as { threads?: unknown } | null)?.threads;
+  if (!Array.isArray(list)) return [];
+  return list
+    .slice(0, MAX_THREAD_REPLIES)
+    .flatMap((r) =>
+      r && typeof r === 'object' && typeof (r as { text?: unknown }).text === 'string' && (r as { text: string }).text
+        ? [noticeBlocks((r as { text: string }).text)]
+        : [],
+    );
+}
 
 export function encodeButton(v: ButtonValue): string | null {
   const s = JSON.stringify({ s: v.skill, i: v.id, v: v.value });
@@ -83,19 +109,26 @@ export function answerBlocks(a: MessageAnswer): SlackMessage {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: cut(`*${a.routed.skill}* · ${a.routed.reason}`, CONTEXT_MAX) }],
     });
-    const buttons = actionsOf((a.execution?.result as { data?: unknown } | null)?.data).flatMap((act) => {
-      const value = encodeButton({ skill: a.routed!.skill, id: act.id, value: act.value ?? '' });
-      return value
-        ? [
-            {
-              type: 'button',
-              action_id: `${ACTION_PREFIX}${act.id}`,
-              text: { type: 'plain_text', text: act.text },
-              value,
-            },
-          ]
-        : [];
-    });
+    const buttons = actionsOf((a.execution?.result as { data?: unknown } | null)?.data).flatMap(
+      (act): Array<Record<string, unknown>> => {
+        // A link opens its page; its press still reaches /interactions, where `link:` is ignored.
+        if (act.url)
+          return [
+            { type: 'button', action_id: `link:${act.id}`, text: { type: 'plain_text', text: act.text }, url: act.url },
+          ];
+        const value = encodeButton({ skill: a.routed!.skill, id: act.id, value: act.value ?? '' });
+        return value
+          ? [
+              {
+                type: 'button',
+                action_id: `${ACTION_PREFIX}${act.id}`,
+                text: { type: 'plain_text', text: act.text },
+                value,
+              },
+            ]
+          : [];
+      },
+    );
     if (buttons.length) blocks.push({ type: 'actions', elements: buttons });
   }
   return { text, blocks };

@@ -10,7 +10,15 @@ import type { Directory } from '../../access/directory.ts';
 import type { InboundMessage, MessageHandler, Sender } from '../../messages/handle.ts';
 import type { Logger } from '../../observe/logger.ts';
 import type { Background } from './background.ts';
-import { ACTION_PREFIX, answerBlocks, decodeButton, noticeBlocks, type SlackMessage, wantsThread } from './blocks.ts';
+import {
+  ACTION_PREFIX,
+  answerBlocks,
+  decodeButton,
+  noticeBlocks,
+  type SlackMessage,
+  threadReplies,
+  wantsThread,
+} from './blocks.ts';
 import type { SlackClient } from './client.ts';
 import type { SlackDeliveries } from './deliveries.ts';
 import { type SignedHeaders, verifySlackSignature } from './signature.ts';
@@ -204,19 +212,26 @@ export class SlackChannel {
     const sender = await this.sender(slackUser);
     if (typeof sender === 'string') {
       this.deps.log.info({ slackUser }, 'slack: an unknown user; nothing run');
-      return this.send(reply, noticeBlocks(sender), true);
+      await this.send(reply, noticeBlocks(sender), true);
+      return;
     }
     const answer = await this.deps.messages.handle(SLACK_CALLER, sender, m);
     // Chatter in a channel that no skill answers is not for the app: only a mention, a command or a
     // press is told "nothing answers that".
     if (!answer.routed && reply.kind === 'channel' && reply.quiet) return;
     if (answer.routed && reason) answer.routed.reason = reason;
-    const thread = wantsThread((answer.execution?.result as { data?: unknown } | null)?.data);
-    await this.send(
-      reply.kind === 'channel' && thread && !reply.thread ? { ...reply, thread: reply.ts } : reply,
-      answerBlocks(answer),
-      !answer.routed,
-    );
+    const data = (answer.execution?.result as { data?: unknown } | null)?.data;
+    const replies = threadReplies(data);
+    // Replies need the answer's ts, which only chat.postMessage gives: a command's answer with
+    // replies is posted to its channel (the app must be in it) rather than through response_url.
+    let to: Reply =
+      replies.length && reply.kind === 'response_url'
+        ? { kind: 'channel', channel: reply.channel, user: reply.user }
+        : reply;
+    if (to.kind === 'channel' && wantsThread(data) && !to.thread) to = { ...to, thread: to.ts };
+    const posted = await this.send(to, answerBlocks(answer), !answer.routed);
+    const under = to.kind === 'channel' ? (to.thread ?? posted) : undefined;
+    if (to.kind === 'channel' && under) for (const r of replies) await this.deps.client.post(to.channel, r, under);
   }
 
   /** The platform user a Slack user is, by e-mail; a string says why there is none. */
@@ -238,11 +253,17 @@ export class SlackChannel {
   }
 
   /** An answer where the work came from; a private one (a refusal, no skill) only to the person. */
-  private async send(r: Reply, m: SlackMessage, onlyToThem: boolean): Promise<void> {
-    if (r.kind === 'response_url')
-      return this.deps.client.respond(r.url, { ...m, response_type: onlyToThem ? 'ephemeral' : 'in_channel' });
-    if (onlyToThem) return this.deps.client.ephemeral(r.channel, r.user, m, r.thread);
-    await this.deps.client.post(r.channel, m, r.thread);
+  /** Sends; the ts of a post to a channel. */
+  private async send(r: Reply, m: SlackMessage, onlyToThem: boolean): Promise<string | undefined> {
+    if (r.kind === 'response_url') {
+      await this.deps.client.respond(r.url, { ...m, response_type: onlyToThem ? 'ephemeral' : 'in_channel' });
+      return undefined;
+    }
+    if (onlyToThem) {
+      await this.deps.client.ephemeral(r.channel, r.user, m, r.thread);
+      return undefined;
+    }
+    return this.deps.client.post(r.channel, m, r.thread);
   }
 }
 
