@@ -16,6 +16,9 @@ export interface SlackClientConfig {
 }
 
 const TIMEOUT_MS = 10_000;
+/** A changed e-mail or a new user is seen within this long. */
+const USER_TTL_MS = 60_000;
+const USER_CACHE = 2000;
 
 export interface SlackUser {
   id: string;
@@ -27,6 +30,7 @@ export class SlackClient {
   #client: WebClient | undefined;
   #token: string | undefined;
   #botUserId: Promise<string | null> | undefined;
+  readonly #users = new Map<string, { user: SlackUser | null; at: number }>();
 
   constructor(private readonly config: SlackClientConfig) {}
 
@@ -54,7 +58,17 @@ export class SlackClient {
     return this.#client;
   }
 
+  /** users.info answers for a while: every channel message would otherwise cost a Web API call (Tier 4: 100 a minute). */
   async user(id: string): Promise<SlackUser | null> {
+    const hit = this.#users.get(id);
+    if (hit && Date.now() - hit.at < USER_TTL_MS) return hit.user;
+    const user = await this.#lookUp(id);
+    if (this.#users.size >= USER_CACHE) this.#users.delete(this.#users.keys().next().value!);
+    this.#users.set(id, { user, at: Date.now() });
+    return user;
+  }
+
+  async #lookUp(id: string): Promise<SlackUser | null> {
     try {
       const r = await this.web().users.info({ user: id });
       const u = r.user;
