@@ -86,7 +86,7 @@ export function rng(seed: number) {
 
 const domains = Object.keys(DOMAINS);
 
-function makeSkill(i: number, rand: () => number): RegisterVersionInput {
+export function makeSkill(i: number, rand: () => number): RegisterVersionInput {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const domain = domains[i % domains.length]!;
   const nouns = DOMAINS[domain]!;

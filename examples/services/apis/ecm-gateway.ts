@@ -88,7 +88,7 @@ function spreadsheet(req: RequestInfo): void {
   if (id !== ECM_SPREADSHEET_ID) throw notFound(`spreadsheet ${String(id)}`);
 }
 
-function initialTabs(
+export function initialTabs(
   clock: Clock,
   orders: Order[],
 ): { Assignments: SheetRow[]; Resolutions: SheetRow[]; Agents: SheetRow[] } {

@@ -43,7 +43,9 @@ type Success<R> = R extends { responses: infer S }
     ? A
     : S extends Record<201, infer B>
       ? B
-      : never
+      : S extends Record<202, infer C>
+        ? C
+        : never
   : never;
 /** What a route function resolves to: the JSON its success schema describes, bytes, or text. */
 export type RouteOutput<R> =

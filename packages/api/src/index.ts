@@ -6,3 +6,4 @@ export * from './refs.ts';
 export * from './schemas.ts';
 export { routes, type RouteSpec, type Routes, type RouteName } from './routes.ts';
 export { FinalCrAsLineEnd } from './sse-line-ends.ts';
+export { parseStateRows, STATE_IMPORT_CHUNK, type StateRowInput } from './state-rows.ts';

@@ -198,9 +198,12 @@ export const routes = {
     tags: ['runtime'],
     summary:
       'Run a skill: its handler in the sandbox; the execution record (200 also when the handler failed: see success and error)',
-    request: { params: S.SkillParams, body: body(S.RunRequest) },
+    description:
+      'With "async": true the execution is queued and the answer is 202 with its id. An Idempotency-Key header makes a repeated request (same caller, same key) answer the same execution instead of running again.',
+    request: { params: S.SkillParams, headers: S.RunHeaders, body: body(S.RunRequest) },
     responses: {
       200: ok(S.ExecutionSchema),
+      202: ok(S.QueuedRunSchema, 'queued (async): follow it with GET /v1/executions/{id}'),
       400: err('bad request'),
       404: err('no such skill or version'),
       409: err('environment empty'),
@@ -215,6 +218,38 @@ export const routes = {
     summary: 'Recent executions of a skill, newest first',
     request: { params: S.SkillParams, query: S.ListExecutionsQuery },
     responses: { 200: ok(z.object({ executions: z.array(S.ExecutionSchema) })), 404: err('no such skill') },
+  }),
+  listTriggers: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/triggers',
+    tags: ['runtime'],
+    summary: "Every trigger of the deployed skills the caller can see, with a cron trigger's next fire and last result",
+    request: { query: S.TriggersQuery },
+    responses: { 200: ok(z.object({ triggers: z.array(S.TriggerStatusSchema) })), 400: err('bad query') },
+  }),
+  fireTrigger: route({
+    'x-aspora-access': 'run',
+    method: 'post',
+    path: '/v1/skills/{domain}/{name}/triggers/fire',
+    tags: ['runtime'],
+    summary: "Fire a skill's trigger now, as its schedule would (for testing): the execution is queued",
+    request: { params: S.SkillParams, body: body(S.FireTriggerRequest) },
+    responses: {
+      202: ok(S.QueuedRunSchema, 'queued'),
+      404: err('no such skill'),
+      409: err('nothing deployed to the environment'),
+    },
+  }),
+  listQueue: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/executions',
+    tags: ['runtime'],
+    summary:
+      'Queued executions (waiting, or waiting for a retry) or dead ones (attempts spent), of skills the caller can see',
+    request: { query: S.QueueQuery },
+    responses: { 200: ok(z.object({ executions: z.array(S.QueuedExecutionSchema) })), 400: err('bad query') },
   }),
   getExecution: route({
     'x-aspora-access': 'read',

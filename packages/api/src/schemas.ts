@@ -318,6 +318,11 @@ export const ExecutionSchema = z
       description:
         "time waited for the version's handler to be built (its first run in a process), apart from durationMs",
     }),
+    status: z.enum(['queued', 'running', 'done', 'error', 'dead']).optional().meta({
+      description:
+        'queued (waiting for a worker, or for its next attempt), running, done, error, or dead (a queued execution whose attempts were all spent)',
+    }),
+    attempts: z.number().optional().meta({ description: 'attempts made so far (queued executions)' }),
   })
   .meta({ id: 'Execution' });
 export type Execution = z.infer<typeof ExecutionSchema>;
@@ -336,8 +341,74 @@ export const RunRequest = z
     trigger: z.enum(['api', 'message', 'cron', 'alert', 'command']).default('api'),
     /** Run on behalf of this user (a token with act-as only); otherwise the caller is the user. */
     as: z.email().max(254).optional(),
+    async: z.boolean().default(false).meta({
+      description: 'queue the execution and answer 202 with its id at once; GET /v1/executions/{id} follows it',
+    }),
+    maxAttempts: z.int().min(1).max(10).optional().meta({
+      description: 'with async: attempts in all before the execution is dead (default 3; retried with backoff)',
+    }),
   })
   .meta({ id: 'RunRequest' });
+/** The Idempotency-Key header: a repeated request with the same key (same caller) answers the same execution. */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, { error: 'at most 200 printable ASCII characters, no spaces' });
+export const RunHeaders = z.object({
+  'idempotency-key': IdempotencyKey.optional().meta({
+    description: 'a repeated request with the same key answers the same execution instead of running again',
+  }),
+});
+export const QueuedRunSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'error', 'dead']),
+    /** True when an earlier request with the same Idempotency-Key made it. */
+    existing: z.boolean(),
+  })
+  .meta({ id: 'QueuedRun' });
+export type QueuedRun = z.infer<typeof QueuedRunSchema>;
+export const QueuedExecutionSchema = z
+  .object({
+    id: z.string(),
+    ref: z.string(),
+    status: z.enum(['queued', 'running', 'dead']),
+    trigger: z.string().nullable(),
+    attempts: z.number(),
+    maxAttempts: z.number().nullable(),
+    queuedAt: z.string(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .meta({ id: 'QueuedExecution' });
+export type QueuedExecution = z.infer<typeof QueuedExecutionSchema>;
+export const TriggerStatusSchema = z
+  .object({
+    ref: z.string(),
+    environment: z.string(),
+    version: z.string(),
+    position: z.number().meta({ description: "the trigger's index in the config's triggers" }),
+    type: z.string(),
+    schedule: z.string().nullable(),
+    timezone: z.string().nullable(),
+    enabled: z.boolean(),
+    missed: z.enum(['skip', 'run_once']).nullable(),
+    patterns: z.array(z.string()),
+    nextFire: z.string().nullable().meta({ description: 'the next cron fire (ISO time), for an enabled cron trigger' }),
+    lastResult: z
+      .object({ executionId: z.string(), at: z.string(), status: z.string() })
+      .nullable()
+      .meta({ description: "the skill's last cron execution in this environment" }),
+  })
+  .meta({ id: 'TriggerStatus' });
+export type TriggerStatus = z.infer<typeof TriggerStatusSchema>;
+export const TriggersQuery = z.object({ domain: SlugSchema.optional() });
+export const FireTriggerRequest = z.object({
+  type: z.enum(['cron']),
+  environment: EnvironmentName.default('production'),
+});
+export const QueueQuery = z.object({
+  status: z.enum(['queued', 'dead']).default('queued'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
 export const ListExecutionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) });
 
 export const SkillTestRunSchema = z

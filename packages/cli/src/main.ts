@@ -9,6 +9,8 @@ import { registerDiscovery } from './commands/discovery.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
+import { registerRuns } from './commands/runs.ts';
+import { registerTriggers } from './commands/triggers.ts';
 import { registerTest } from './commands/test.ts';
 import { registerBudget } from './commands/budget.ts';
 import { registerObserve } from './commands/observe.ts';
@@ -20,6 +22,7 @@ import { registerTokens } from './commands/tokens.ts';
 import { registerPlatformSecrets, registerSecrets } from './commands/secrets.ts';
 import { registerSend } from './commands/send.ts';
 import { registerSharedResources } from './commands/shared-resources.ts';
+import { registerState } from './commands/state.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aspora')
@@ -46,6 +49,8 @@ export function buildProgram(): Command {
   registerDiscovery(program, ctx);
   registerRollback(program, ctx);
   registerRun(program, ctx);
+  registerRuns(program, ctx);
+  registerTriggers(program, ctx);
   registerTest(program, ctx);
   registerBudget(program, ctx);
   registerObserve(program, ctx);
@@ -55,6 +60,7 @@ export function buildProgram(): Command {
   registerPlatformSecrets(program, ctx);
   registerSend(program, ctx);
   registerSharedResources(program, ctx);
+  registerState(program, ctx);
   registerUp(program, ctx);
   registerLogin(program, ctx);
   registerTeams(program, ctx);

@@ -366,6 +366,7 @@ describe('observability: metrics, logs, feedback, trace', () => {
   });
 
   test('--json prints exactly one JSON document on stdout, for every command', () => {
+    writeFileSync(join(work, 'json-rows.jsonl'), '{"Order ID":"J1"}\n');
     const cases: Record<string, string[]> = {
       'create skill': ['create', 'skill', 'fraud/json-doc', '--json'],
       validate: ['validate', 'skills/fraud/json-doc', '--json'],
@@ -409,6 +410,13 @@ describe('observability: metrics, logs, feedback, trace', () => {
         '--json',
       ],
       'shared-resources list': ['shared-resources', 'list', 'fraud', '--json'],
+      'platform-secrets list': ['platform-secrets', 'list', '--json'],
+      'platform-secrets set': ['platform-secrets', 'set', 'JSON_PLATFORM_KEY', '--json'],
+      'platform-secrets rm': ['platform-secrets', 'rm', 'JSON_PLATFORM_KEY', '--json'],
+      'state tables': ['state', 'tables', 'json-team', '--json'],
+      'state rows': ['state', 'rows', 'json-team', 'json_rows', '--json'],
+      'state import': ['state', 'import', 'json-team', 'json_rows', '--file', 'json-rows.jsonl', '--json'],
+      send: ['send', 'quantum chromodynamics lecture notes', '--json'],
       // Last: logout forgets the token `up` saved, login (with the admin's token file) keeps it again.
       logout: ['logout', '--json'],
       login: ['login', '--token', readFileSync(join(work, '.aspora', 'admin.token'), 'utf8').trim(), '--json'],
@@ -420,13 +428,25 @@ describe('observability: metrics, logs, feedback, trace', () => {
     assert.deepEqual(
       names(buildProgram())
         .filter(
-          (n) => !['up', 'create', 'budget', 'secrets', 'shared-resources', 'teams', 'users', 'tokens'].includes(n),
+          (n) =>
+            ![
+              'up',
+              'create',
+              'budget',
+              'secrets',
+              'platform-secrets',
+              'shared-resources',
+              'teams',
+              'users',
+              'tokens',
+              'state',
+            ].includes(n),
         )
         .sort(),
       Object.keys(cases).sort(),
     );
     for (const [name, args] of Object.entries(cases)) {
-      const r = aspora(args, {}, name === 'secrets set' ? 'not-a-real-value\n' : undefined);
+      const r = aspora(args, {}, name.endsWith('secrets set') ? 'not-a-real-value\n' : undefined);
       let doc: unknown;
       assert.doesNotThrow(
         () => (doc = JSON.parse(r.stdout)),
@@ -438,7 +458,14 @@ describe('observability: metrics, logs, feedback, trace', () => {
         assert.equal((doc as { error: { code: string } }).error.code, 'NOTHING_TO_ROLL_BACK');
       // Revoking a token id nobody has is a document too, saying so.
       else if (name === 'tokens revoke') assert.equal((doc as { error: { code: string } }).error.code, 'NOT_FOUND');
-      else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      // The examples' platform file seals no credential: a name it does not declare is refused, as a document.
+      else if (name === 'platform-secrets set' || name === 'platform-secrets rm')
+        assert.equal((doc as { error: { code: string } }).error.code, 'BAD_REQUEST');
+      // A message nothing answers is a document too (routed: null), with exit code 2.
+      else if (name === 'send') {
+        assert.equal((doc as { routed: unknown }).routed, null, r.stdout);
+        assert.equal(r.code, 2, r.stderr);
+      } else assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     }
     // One shape for one folder or several.
     const one = aspora(['validate', 'skills/fraud/json-doc', '--json']).json();
@@ -468,6 +495,77 @@ describe('observability: metrics, logs, feedback, trace', () => {
   });
 });
 
+describe('aspora state: a team’s state tables', () => {
+  test('aspora up loaded the examples’ ECM tabs: tables and rows, as JSON and as a table', () => {
+    const t = aspora(['state', 'tables', 'ecm-ops', '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const counts = Object.fromEntries(t.json().tables.map((x: { table: string; rows: number }) => [x.table, x.rows]));
+    assert.equal(counts.agents, 8);
+    assert.ok(counts.assignments >= 11 && counts.resolutions >= 18, JSON.stringify(counts));
+    assert.match(aspora(['state', 'tables', 'ecm-ops']).stdout, /^TABLE\s+ROWS\nagents\s+8\n/);
+
+    const r = aspora(['state', 'rows', 'ecm-ops', 'agents', '--limit', '3', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.json().rows as Array<Record<string, unknown>>;
+    assert.equal(rows.length, 3);
+    assert.equal(Object.keys(rows[0]!)[0], '_id');
+    assert.deepEqual(Object.keys(rows[0]!).sort(), [
+      'Agent Email',
+      'Display Name',
+      'Max Open Tickets',
+      'Status',
+      'Team',
+      '_id',
+    ]);
+    // Columns in the order the rows give them: the database keeps a row's keys in its own order.
+    const human = aspora(['state', 'rows', 'ecm-ops', 'agents']);
+    const [head, first] = human.stdout.split('\n');
+    assert.match(head!, /^_id\s+/);
+    for (const c of ['Agent Email', 'Display Name', 'Max Open Tickets']) assert.ok(head!.includes(c), c);
+    assert.match(first!, /^\d+\s+/);
+    assert.ok(first!.includes('sarah@aspora.com') && first!.includes('Sarah Khan'), first);
+    const bad = aspora(['state', 'rows', 'ecm-ops', 'agents', '--limit', '0']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--limit 0 is not a whole number from 1 to 10000/);
+  });
+
+  test('import sends JSON Lines in chunks of 1000 with progress; --replace with a JSON array; a bad file loads nothing', () => {
+    assert.equal(aspora(['teams', 'create', 'state-team']).code, 0);
+    const lines = Array.from({ length: 2500 }, (_, i) =>
+      JSON.stringify({ n: i + 1, who: `agent${i % 7}@example.com` }),
+    );
+    writeFileSync(join(work, 'rows.jsonl'), `${lines.join('\n')}\n`);
+    const load = aspora(['state', 'import', 'state-team', 'tickets', '--file', 'rows.jsonl']);
+    assert.equal(load.code, 0, load.stderr);
+    assert.match(load.stderr, /1000\/2500 rows\n.*2000\/2500 rows\n.*2500\/2500 rows\n/);
+    assert.match(load.stderr, /2500 rows loaded into state-team\/tickets/);
+    const count = () =>
+      aspora(['state', 'tables', 'state-team', '--json'])
+        .json()
+        .tables.find((t: { table: string }) => t.table === 'tickets')?.rows;
+    assert.equal(count(), 2500);
+    const last = aspora(['state', 'rows', 'state-team', 'tickets', '--limit', '10000', '--json']).json().rows.at(-1);
+    assert.equal(last.n, 2500, 'rows keep the file’s order');
+
+    writeFileSync(join(work, 'rows.json'), JSON.stringify([{ n: 1 }, { n: 2, note: null }]));
+    const replace = aspora(['state', 'import', 'state-team', 'tickets', '--file', 'rows.json', '--replace', '--json']);
+    assert.equal(replace.code, 0, replace.stderr);
+    assert.deepEqual(replace.json(), { team: 'state-team', table: 'tickets', inserted: 2, removed: 2500, requests: 1 });
+    assert.equal(count(), 2);
+
+    writeFileSync(join(work, 'bad.jsonl'), '{"n":3}\n{"n":{"nested":true}}\n');
+    const bad = aspora(['state', 'import', 'state-team', 'tickets', '--file', 'bad.jsonl']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /bad\.jsonl line 2 \(n\)/);
+    const missing = aspora(['state', 'import', 'state-team', 'tickets', '--file', 'nope.json']);
+    assert.match(missing.stderr, /no file nope\.json/);
+    assert.equal(count(), 2, 'nothing of a bad file was sent');
+    const noTeam = aspora(['state', 'import', 'no-such-team', 'tickets', '--file', 'rows.json']);
+    assert.equal(noTeam.code, 1);
+    assert.match(noTeam.stderr, /no team no-such-team/);
+  });
+});
+
 describe('errors and help', () => {
   test('every command has --help', () => {
     for (const c of [
@@ -490,6 +588,9 @@ describe('errors and help', () => {
       ['feedback'],
       ['feedback', 'list'],
       ['feedback', 'export'],
+      ['state', 'tables'],
+      ['state', 'rows'],
+      ['state', 'import'],
       ['up'],
     ]) {
       const r = aspora([...c, '--help']);

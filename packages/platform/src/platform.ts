@@ -45,14 +45,21 @@ import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
-import { OpenAIEmbedder, SkillRegistry } from './registry/index.ts';
+import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
+import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { PlatformSealed } from './secrets/platform-sealed.ts';
+import { startEngine } from './jobs/engine.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { runQueued } from './jobs/run-queued.ts';
+import { CronTriggers } from './jobs/cron.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
 export const PLATFORM_VERSION = '0.1.0';
+/** How often an idle worker looks for executions other processes queued (its own wake it at once). */
+const JOB_POLL_MS = 250;
 
 export interface Platform {
   url: string;
@@ -72,6 +79,10 @@ export interface Platform {
   rollups: RollupJob;
   liveLogs: LiveLogs;
   audit: AuditLog;
+  /** The durable execution queue (async runs, triggers). */
+  jobs: JobQueue;
+  /** Cron triggers: schedules of the deployed versions, fires taken into the queue. */
+  cron: CronTriggers;
   /** Teams' own secrets, sealed in the database. */
   teamSecrets: TeamSecrets;
   /** The platform's credentials sealed in the database (`{ sealed: true }`). */
@@ -134,7 +145,11 @@ export async function openPlatformCore(
     env: config.env,
     maxBundleBytes: config.limits.maxBundleBytes,
   }).catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
-  const embedder = config.embeddings ? new OpenAIEmbedder(config.embeddings) : undefined;
+  const embedder = config.embeddings
+    ? new OpenAIEmbedder(config.embeddings)
+    : config.searchVectors === 'off'
+      ? undefined
+      : new WordVectorEmbedder();
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
   const credentials = platformCredentialNames(platformFile);
   const sealedStore = new SealedSecretStore(db, keys.ring);
@@ -186,6 +201,8 @@ export async function openPlatformCore(
     cache: redis ? new RedisResponseCache(redis) : new MemoryResponseCache(),
     stats: new GatewayStats(),
   });
+  // doc2query only with a real model: the local stand-in's answers would index noise as examples.
+  if (gateway.configured && !gateway.standIn) registry.useExampleWriter(gatewayExampleWriter(gateway));
   const rt = platformFile.runtime;
   const metrics = new PlatformMetrics();
   const tracer = new PlatformTracer({ db, log, metrics, env: config.env });
@@ -222,6 +239,25 @@ export async function openPlatformCore(
       ),
     );
   const modelCalls = new ModelCallLog(db, log);
+  // The durable execution queue (decision 014): async runs and triggers. Workers start with the server.
+  const jobs = new JobQueue(
+    db,
+    await startEngine(db, log, { url: config.databaseUrl, schema: config.databaseSchema }).catch(
+      async (e: unknown) => (await runtime.close(), await db.close(), Promise.reject(e)),
+    ),
+    log,
+  );
+  await jobs.init();
+  // Cron schedules follow deploys: all of them now, a skill's own when this process deploys it.
+  const cron = new CronTriggers(db, jobs.boss, jobs, log);
+  await cron.init();
+  await cron.sync();
+  registry.onEnvironmentChange(
+    (ref) =>
+      void cron
+        .sync(ref)
+        .catch((e: unknown) => log.error({ err: e, ref }, 'cron schedules could not follow the deploy')),
+  );
   // Not awaited by the answer: the action has happened; a failed write is logged by the log itself.
   const recordAudit: AuditHook = (c, action, target, details, outcome = 'ok') => {
     const p = callerOfOptional(c);
@@ -292,6 +328,13 @@ export async function openPlatformCore(
     rollups,
     liveLogs,
     audit,
+    jobs,
+    cron,
+    /** Starts this process's queue workers and takes cron fires (the serving process does). */
+    startWorkers: () => {
+      jobs.start(runQueued(runtime), { concurrency: Math.max(1, rt.max_workers), pollMs: JOB_POLL_MS });
+      cron.start();
+    },
     platformFile,
     access,
     skillAccess,
@@ -310,6 +353,8 @@ export async function openPlatformCore(
       platformSecrets.stop();
       await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();
+      await cron.stop();
+      await jobs.close(); // attempts in flight finish before the runtime stops
       await access.auth.stop();
       await runtime.close();
       await rollups.stop();
@@ -352,6 +397,7 @@ export async function startPlatform(
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
   core.rollups.start();
+  core.startWorkers();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host}:${port}`;

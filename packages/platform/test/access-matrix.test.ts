@@ -269,6 +269,18 @@ const MATRIX: Record<keyof typeof routes, Row> = {
   logs: { skill: true, make: (v) => ({ path: `${ref(v)}/logs?since=1h` }), expect: SEE },
   getBundle: { skill: true, make: (v) => ({ path: `/v1/bundles/${digests[v!]}` }), expect: SEE },
   getExecution: { skill: true, make: (v) => ({ path: `/v1/executions/${executions[v!]}` }), expect: SEE },
+  // Every reader may ask; each sees the queued and dead executions of the skills it can see.
+  listQueue: { make: () => ({ path: '/v1/executions?status=dead' }), expect: `${R} 200 200 200 200 200` },
+  listTriggers: { make: () => ({ path: '/v1/triggers' }), expect: `${R} 200 200 200 200 200` },
+  fireTrigger: {
+    skill: true,
+    make: (v) => ({ path: `${ref(v)}/triggers/fire`, body: { type: 'cron' } }),
+    expect: {
+      public: `${R} 202 403 202 202 202`,
+      internal: `${R} 202 403 202 404 202`,
+      private: `${R} 404 403 202 404 202`,
+    },
+  },
   executionTrace: { skill: true, make: (v) => ({ path: `/v1/executions/${executions[v!]}/trace` }), expect: SEE },
   runSkill: {
     skill: true,

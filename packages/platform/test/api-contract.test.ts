@@ -56,6 +56,11 @@ test('every route answers within its schemas', async () => {
   assert.equal(run.success, true, JSON.stringify(run.error));
   assert.equal((await c.getExecution({ params: { id: run.id } })).id, run.id);
   assert.ok((await c.listExecutions({ params: skill })).executions.some((e) => e.id === run.id));
+  assert.deepEqual((await c.listQueue({ query: { status: 'dead' } })).executions, []);
+  // The helper's skill has a message trigger only (listed, no next fire); a cron fire by hand is queued.
+  const triggers = (await c.listTriggers({ query: { domain: 'fraud' } })).triggers;
+  assert.ok(triggers.some((t) => t.type === 'message' && t.nextFire === null));
+  await c.fireTrigger({ params: skill, body: { type: 'cron', environment: 'staging' } });
   // The helper's skill has no tests/unit: a run that did not pass (checked against SkillTestRun).
   const t = await c.testSkill({ params: skill, body: { version: '1.1.0' } });
   assert.equal(t.ref, 'fraud/contract-check');

@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bundle, tempPlatform } from './helpers.ts';
+import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
@@ -13,19 +13,6 @@ let p: P;
 const tokens: Record<string, string> = {};
 
 const HANDLER = `export const handler = async (ctx) => ({ success: true, message: 'who', data: { user: ctx.user } });\n`;
-
-const json = (method: string, body: unknown, token?: string) => ({
-  method,
-  body: JSON.stringify(body),
-  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-});
-
-async function ok<T>(r: Promise<Response>): Promise<T> {
-  const res = await r;
-  const text = await res.text();
-  assert.ok(res.ok, text);
-  return JSON.parse(text) as T;
-}
 
 before(async () => {
   p = await tempPlatform();

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { AsporaError, type SkillResult } from '@aspora/sdk';
+import { AsporaError, type SkillResult, type StateRow } from '@aspora/sdk';
 import { createTestContext, type TestContext } from '@aspora/sdk/testing';
 import { startExampleServices, type ExampleServices } from '../../../examples/services/server.ts';
 import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
@@ -21,6 +21,7 @@ import { PlatformApis } from '../src/integrations/apis.ts';
 import { MemoryRateLimiter } from '../src/rate-limits/rate-limiter.ts';
 import { runtimeFixture } from '../src/runtime/test-support.ts';
 import { packFolder } from '../src/store/index.ts';
+import { seedStateTables } from '../src/state/seed.ts';
 import { skipUnless } from './tools.ts';
 
 const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -90,6 +91,25 @@ function decide(dispute: Row, payment: Row, payout: Row, risk: Row): string {
   }
 }
 
+/**
+ * The ops sheet's own API: the ECM skills reach its tabs as state tables (seeded from
+ * examples/state), so no handler calls it; it stays declared for operators' exports.
+ */
+const NOT_CALLED_BY_SKILLS = new Set(['ecm_gateway_sheets.getSheetData', 'ecm_gateway_sheets.updateCells']);
+
+/** The ECM team's state tables as `aspora up` seeds them. */
+const ECM_TABLES = ['assignments', 'resolutions', 'agents'] as const;
+const seedRows = (table: string): Row[] =>
+  JSON.parse(readFileSync(join(examplesDir, 'state/ecm-ops', `${table}.json`), 'utf8')) as Row[];
+
+describe('examples/state: the seed of the ECM tabs', () => {
+  test('holds the stand-in’s fixture rows (regenerate: npx tsx examples/state/generate.ts)', async () => {
+    const { ecmSeedTables } = await import('../../../examples/state/generate.ts');
+    const want = ecmSeedTables();
+    for (const t of ECM_TABLES) assert.deepEqual(seedRows(t), want[t], t);
+  });
+});
+
 describe('examples/aspora.platform.yaml', () => {
   test('parses; without ASPORA_EXAMPLE_SERVICES_URL every API is a path on http://127.0.0.1:4010', () => {
     const file = parsePlatformFile(yamlText, 'examples/aspora.platform.yaml', {});
@@ -114,7 +134,9 @@ describe('examples/aspora.platform.yaml', () => {
     }
     const file = parsePlatformFile(yamlText, 'examples/aspora.platform.yaml', {});
     const declared = new Set(
-      Object.entries(file.apis).flatMap(([api, d]) => Object.keys(d.methods).map((m) => `${api}.${m}`)),
+      Object.entries(file.apis)
+        .flatMap(([api, d]) => Object.keys(d.methods).map((m) => `${api}.${m}`))
+        .filter((m) => !NOT_CALLED_BY_SKILLS.has(m)),
     );
     assert.deepEqual([...called].sort(), [...declared].sort());
   });
@@ -642,7 +664,17 @@ describe('the TypeScript example handlers, end to end on the services', () => {
   const load = async (skill: string) =>
     ((await import(pathToFileURL(join(skillsDir, skill, 'code/handler.ts')).href)) as { handler: Handler }).handler;
 
-  /** A context whose APIs go through PlatformApis, with the skill's and its domain's shared files. */
+  // The ECM team's state tables, shared by the handlers run one after another: each context starts
+  // from `world`, and the next takes over what the previous one's handler wrote.
+  const world: Record<string, Row[]> = Object.fromEntries(ECM_TABLES.map((t) => [t, seedRows(t)]));
+  let last: TestContext | undefined;
+  const settle = () => {
+    if (last) for (const t of ECM_TABLES) world[t] = last.stateRows(t).map(({ _id, ...r }) => r);
+    last = undefined;
+  };
+  const stateRows = (table: string) => (settle(), world[table]!);
+
+  /** A context whose APIs go through PlatformApis, with the skill's and its domain's shared files and row rules. */
   function ctx(
     skill: string,
     input: { userMessage?: string; metadata?: Record<string, unknown>; user?: string },
@@ -664,13 +696,19 @@ describe('the TypeScript example handlers, end to end on the services', () => {
       ]),
     );
     const { user, ...rest } = input;
-    return createTestContext({
+    settle();
+    const c = createTestContext({
       input: { userMessage: '', domain, metadata: {}, ...rest },
       user: user ?? null,
       files: bundle,
       apis,
+      // Its aspora.config.yaml's sheets_access rules apply to the tables, as on the platform.
+      skillDir: join(skillsDir, skill),
+      tables: world as Record<string, StateRow[]>,
       model: (req) => (typeof model === 'function' ? model(JSON.stringify(req.messages)) : (model ?? 'ok')),
     });
+    last = c;
+    return c;
   }
   const inMonths = (n: number) => {
     const d = new Date();
@@ -813,12 +851,7 @@ describe('the TypeScript example handlers, end to end on the services', () => {
     );
     assert.deepEqual(data(r).channels, ['#ecm-partner-falcon']);
     assert.match(r.message, /https:\/\/aspora\.slack\.com\/archives\//);
-    const row = (
-      await platform.call('ecm_gateway_sheets', 'getSheetData', {
-        tab: 'Assignments',
-        filter: { 'Order ID': 'AE142XYZ99' },
-      })
-    ).rows[0];
+    const row = stateRows('assignments').find((r) => r['Order ID'] === 'AE142XYZ99')!;
     assert.deepEqual([row.Status, row['Escalated To']], ['ESCALATED', '#ecm-partner-falcon']);
   });
 
@@ -925,6 +958,12 @@ describe('the example skills on the platform: in the sandbox, under their own pe
         ASPORA_MODEL_API_KEY: 'stub-key',
       },
     });
+    // The ECM tabs, as aspora up loads them.
+    const seeded = await seedStateTables(f.runtime.state, join(examplesDir, 'state'), 'test');
+    assert.deepEqual(
+      seeded.filter((r) => r.error),
+      [],
+    );
     for (const e of EXAMPLES.filter((e) => !skipOf(e.language))) {
       const pub = await f.publisher.publish(Buffer.from((await packFolder(join(skillsDir, e.folder))).bytes));
       await f.publisher.deploy(pub.ref, 'production', pub.version);

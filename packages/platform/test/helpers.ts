@@ -1,4 +1,5 @@
 /** Shared helpers for platform tests: a throwaway platform and in-memory skill bundles. */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,4 +154,19 @@ export function countFiles(dir: string): number {
     return 0;
   }
   return n;
+}
+
+/** A JSON request's init, with a bearer token when given (else tempPlatform's fetch adds the admin's). */
+export const jsonInit = (method: string, body: unknown, token?: string): RequestInit => ({
+  method,
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+});
+
+/** The JSON of a response that must be 2xx (the assertion shows the body otherwise). */
+export async function okJson<T>(r: Promise<Response>): Promise<T> {
+  const res = await r;
+  const text = await res.text();
+  assert.ok(res.ok, text);
+  return JSON.parse(text) as T;
 }

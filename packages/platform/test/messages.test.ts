@@ -8,25 +8,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
-import { bundle, tempPlatform } from './helpers.ts';
+import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
 let p: Awaited<ReturnType<typeof tempPlatform>>;
 let stub: OpenAIStub;
 const tokens: Record<string, string> = {};
-
-const json = (method: string, body: unknown, token?: string) => ({
-  method,
-  body: JSON.stringify(body),
-  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-});
-async function ok<T>(r: Promise<Response>): Promise<T> {
-  const res = await r;
-  const text = await res.text();
-  assert.ok(res.ok, text);
-  return JSON.parse(text) as T;
-}
 
 const SKILLS: Array<{ name: string; description: string; patterns: string[]; team?: string; visibility?: 'private' }> =
   [
@@ -242,8 +230,8 @@ test('aspora send: routed and answered, or exit 2 with the closest skills', { sk
   assert.equal(routed.code, 0, routed.stderr);
   assert.match(routed.stderr, /→ support\/my-tickets \(pattern: matches its pattern "my tickets"\)/);
   assert.match(routed.stdout, /my-tickets answered sarah@example\.com/);
-  const json = await cli('send', 'refund dispute', '--json');
-  assert.equal((JSON.parse(json.stdout) as Answer).routed?.skill, 'support/chargeback');
+  const asJson = await cli('send', 'refund dispute', '--json');
+  assert.equal((JSON.parse(asJson.stdout) as Answer).routed?.skill, 'support/chargeback');
   const none = await cli('send', 'quantum chromodynamics lecture notes');
   assert.equal(none.code, 2, none.stderr);
   assert.match(none.stderr, /No skill/);

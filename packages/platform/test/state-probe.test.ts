@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { bundle, tempPlatform } from './helpers.ts';
+import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
@@ -41,18 +41,6 @@ const HANDLER = `export const handler = async (ctx) => {
   return { success: true, message: op, data: { result: data } };
 };
 `;
-
-const json = (method: string, body: unknown, token?: string) => ({
-  method,
-  body: JSON.stringify(body),
-  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-});
-async function ok<T>(r: Promise<Response>): Promise<T> {
-  const res = await r;
-  const text = await res.text();
-  assert.ok(res.ok, text);
-  return JSON.parse(text) as T;
-}
 
 type Run = {
   id: string;

@@ -50,6 +50,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         findSkillFolders,
         readAdminToken,
         registerSharedFolders,
+        seedStateTables,
       } = await import('@aspora/platform');
       // With the examples and no platform configuration of the user's own: the examples' platform
       // file, their shared resources, and local stand-ins for the systems they call.
@@ -97,6 +98,20 @@ export function registerUp(program: Command, ctx: CommandContext): void {
           );
           for (const r of shared.filter((x) => x.error))
             process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
+          // The teams' state tables (the ECM ops sheet's tabs), each loaded from <examples>/../state
+          // while it is empty: a restart keeps what skills wrote.
+          const seeded = await seedStateTables(
+            platform.runtime.state,
+            join(dirname(resolve(opts.examples as string)), 'state'),
+            'aspora-up',
+          );
+          for (const r of seeded.filter((x) => x.error))
+            process.stderr.write(`${yellow('warning')} ${r.file}: ${r.error}\n`);
+          const loaded = seeded.filter((r) => r.inserted > 0);
+          if (loaded.length && announce && !json)
+            process.stderr.write(
+              `${dim('…')} loaded ${loaded.reduce((n, r) => n + r.inserted, 0)} rows into ${loaded.map((r) => `${r.team}/${r.table}`).join(', ')} (state tables)\n`,
+            );
           const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
           for (const r of res.filter((x) => x.error))
             process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);

@@ -8,7 +8,7 @@ import { errorResponse } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { bundleRoutes } from './routes/bundles.ts';
-import { executionRoutes } from './routes/executions.ts';
+import { executionRoutes, triggerRoutes } from './routes/executions.ts';
 import { installAccess } from './access-middleware.ts';
 import { accessRoutes } from './routes/access.ts';
 import { callerLabel } from '../access/principal.ts';
@@ -143,6 +143,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   skillRoutes(app, deps);
   bundleRoutes(app, deps);
   executionRoutes(app, deps);
+  triggerRoutes(app, deps);
   gatewayRoutes(app, deps);
   observeRoutes(app, deps);
   platformRoutes(app, deps);

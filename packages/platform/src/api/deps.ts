@@ -18,6 +18,8 @@ import type { AuditLog } from '../audit/log.ts';
 import type { PlatformSealed } from '../secrets/platform-sealed.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
 import type { SlackChannel } from '../channels/slack/channel.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { CronTriggers } from '../jobs/cron.ts';
 
 /** What the HTTP layer needs; assembled by platform.ts. */
 export interface ApiDeps {
@@ -46,6 +48,10 @@ export interface ApiDeps {
   limiter: RateLimiter;
   /** Appends to the audit log (never awaited by the answer; failures are logged). */
   recordAudit: AuditHook;
+  /** The durable execution queue (async runs, idempotency keys, triggers); absent in a bare app. */
+  jobs?: JobQueue;
+  /** Cron triggers (GET /v1/triggers, POST …/triggers/fire); absent in a bare app. */
+  cron?: CronTriggers;
   /** Teams' own secrets, sealed (routes/secrets.ts). */
   /** The platform's credentials sealed in the vault (admins set them). */
   platformSecrets: PlatformSealed;

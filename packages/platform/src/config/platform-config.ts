@@ -16,6 +16,11 @@ export interface PlatformConfig {
   /** file://… or unset → local folder under dataDir/bundles; s3://bucket/prefix → S3-compatible bucket (AWS_* from env). */
   storeUrl: string | undefined;
   embeddings: { baseURL: string; apiKey: string; model: string } | undefined;
+  /**
+   * Discovery's semantic signal when no embeddings endpoint is configured (ASPORA_SEARCH_VECTORS):
+   * 'local' (default) fuses word vectors shipped on disk, 'off' ranks lexically only.
+   */
+  searchVectors: 'local' | 'off';
   limits: { maxBundleBytes: number; maxJsonBytes: number };
   logLevel: string;
   /** aspora.platform.yaml (ASPORA_PLATFORM_CONFIG; ./aspora.platform.yaml when present). */
@@ -63,6 +68,7 @@ export function platformConfigFromEnv(
           model: env.ASPORA_EMBEDDINGS_MODEL ?? 'text-embedding-3-small',
         }
       : undefined,
+    searchVectors: oneOf(env.ASPORA_SEARCH_VECTORS, ['local', 'off'] as const, 'local', 'ASPORA_SEARCH_VECTORS'),
     limits: {
       maxBundleBytes: int(env.ASPORA_MAX_BUNDLE_BYTES, 20 * 1024 * 1024, 'ASPORA_MAX_BUNDLE_BYTES'),
       maxJsonBytes: int(env.ASPORA_MAX_JSON_BYTES, 1024 * 1024, 'ASPORA_MAX_JSON_BYTES'),
@@ -77,6 +83,14 @@ export function platformConfigFromEnv(
     env,
     ...over,
   };
+}
+
+function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], dflt: T, name: string): T {
+  if (v === undefined || v === '') return dflt;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new AsporaError('CONFIG_INVALID', `${name} must be one of ${allowed.join(', ')}, got "${v}"`, {
+    hint: `fix or unset ${name} in the environment`,
+  });
 }
 
 function int(v: string | undefined, dflt: number, name: string): number {

@@ -2,7 +2,7 @@
 // The embedded database's own thread (see pglite.ts). Plain JavaScript, so that it loads the same
 // way under tsx, from the CLI's bundle and in plain node: it needs nothing but PGlite.
 //
-// Messages in:  { id, op: 'query', sql, params, tx? } · { id, op: 'exec', sql, tx? }
+// Messages in:  { id, op: 'query', sql, params, tx? } · { id, op: 'exec', sql, tx?, rows? }
 //               { id, op: 'begin' } · { id, op: 'end', tx, commit } · { id, op: 'close' }
 // Messages out: { id, ok: true, rows? , tx? } · { id, ok: false, error: { message, ...fields } }
 import { parentPort, workerData } from 'node:worker_threads';
@@ -64,10 +64,12 @@ port.on('message', async (/** @type {any} */ m) => {
       case 'query':
         port.postMessage({ id, ok: true, rows: (await handle(m.tx).query(m.sql, m.params ?? [])).rows });
         return;
-      case 'exec':
-        await handle(m.tx).exec(m.sql);
-        port.postMessage({ id, ok: true });
+      case 'exec': {
+        const results = await handle(m.tx).exec(m.sql);
+        // Rows only when asked: a script whose RETURNING sits between BEGIN and COMMIT (the job engine's).
+        port.postMessage({ id, ok: true, ...(m.rows ? { rows: results.flatMap((r) => r.rows ?? []) } : {}) });
         return;
+      }
       case 'begin': {
         const tx = nextTx++;
         let answered = false;

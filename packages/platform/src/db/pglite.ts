@@ -75,7 +75,7 @@ interface Reply {
 
 type Request =
   | { op: 'query'; sql: string; params?: unknown[]; tx?: number }
-  | { op: 'exec'; sql: string; tx?: number }
+  | { op: 'exec'; sql: string; tx?: number; rows?: boolean }
   | { op: 'begin' }
   | { op: 'end'; tx: number; commit: boolean }
   | { op: 'close' };
@@ -163,6 +163,9 @@ function pgliteDb(conn: Connection, tx: number | undefined): Db {
     },
     async exec(sql: string) {
       await conn.call({ op: 'exec', sql, ...(tx === undefined ? {} : { tx }) });
+    },
+    async script<R>(sql: string) {
+      return (await conn.call({ op: 'exec', sql, rows: true, ...(tx === undefined ? {} : { tx }) })).rows as R[];
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (tx !== undefined) return fn(db);

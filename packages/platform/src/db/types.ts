@@ -5,6 +5,8 @@ export interface Db {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Several statements without parameters (migration scripts). */
   exec(sql: string): Promise<void>;
+  /** Several statements without parameters, with the rows of all of them (PGlite only: the job engine's scripts). */
+  script?<R = Record<string, unknown>>(sql: string): Promise<R[]>;
   /** Runs `fn` inside BEGIN/COMMIT; nested calls reuse the outer transaction. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -97,5 +97,18 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
       providers: r.providers ?? [],
     },
     buildMs: r.build_ms ?? null,
+    status: statusOf(r),
+    attempts: r.attempts ?? 0,
   };
+}
+
+/**
+ * Where an execution is: a queued one's row says queued, running (its attempt) or dead; a
+ * finished run is done or error whichever way it came (a retry waiting keeps 'queued' over the
+ * failed attempt's end).
+ */
+function statusOf(r: Record<string, any>): NonNullable<ExecutionRecord['status']> {
+  if (r.status === 'dead' || r.status === 'queued') return r.status;
+  if (r.completed_at) return r.success ? 'done' : 'error';
+  return 'running';
 }

@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/index.ts';
+import { learnFromFeedback } from '../registry/search/learned.ts';
 import { isExecutionId } from './executions.ts';
 import type { Feedback } from '@aspora/api';
 
@@ -62,6 +63,8 @@ export async function addFeedback(db: Db, executionId: string, f: FeedbackInput)
     }
     return ins;
   });
+  // A rating on a message-triggered execution teaches discovery which skill that message wanted.
+  await learnFromFeedback(db, executionId, f.rating);
   return (await listFeedback(db, { id: row!.id }))[0]!;
 }
 

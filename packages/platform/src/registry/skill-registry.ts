@@ -7,6 +7,14 @@ import { clamp, getSkill, getVersion, listSkills, loadSkill } from './queries.ts
 import { registerVersion, type StoredEmbedding } from './register.ts';
 import { embeddingText, type Embedder } from './search/embedder.ts';
 import { hybridSearch } from './search/hybrid.ts';
+import type { ExampleWriter } from './search/doc2query.ts';
+import {
+  listExamples,
+  recordRouted,
+  replaceGenerated,
+  type LearnedExample,
+  type RoutedOutcome,
+} from './search/learned.ts';
 import { lexicalSearch } from './search/lexical.ts';
 import { VectorCache } from './search/vectors.ts';
 import { checkEnvironment } from './ref.ts';
@@ -37,6 +45,7 @@ export class SkillRegistry {
   readonly #logger: Logger;
   readonly #cache = new VectorCache();
   readonly #listeners: Array<(ref: string) => void> = [];
+  #exampleWriter: ExampleWriter | undefined;
 
   constructor(
     readonly db: Db,
@@ -53,7 +62,33 @@ export class SkillRegistry {
     if (result.roleChange) {
       this.#logger.info({ ref: result.skill.ref, version: input.version, ...result.roleChange }, 'skill role changed');
     }
+    if (result.created && this.#exampleWriter) await this.#writeExamples(result.skill.ref, input);
     return result;
+  }
+
+  /** doc2query: with a model configured, each new version asks it for example requests (search/doc2query.ts). */
+  useExampleWriter(writer: ExampleWriter | undefined): void {
+    this.#exampleWriter = writer;
+  }
+
+  async #writeExamples(ref: string, input: RegisterVersionInput): Promise<void> {
+    try {
+      const texts = await this.#exampleWriter!({
+        ref,
+        domain: input.domain,
+        name: input.name,
+        description: input.search.description,
+        examples: input.search.examples,
+      });
+      const kept = await replaceGenerated(this.db, ref, texts);
+      this.#logger.info({ ref, version: input.version, examples: kept }, 'doc2query examples indexed');
+    } catch (err) {
+      // Like embeddings: a deploy never depends on the model; the skill keeps its previous examples.
+      this.#logger.warn(
+        { err: (err as Error).message, ref, version: input.version },
+        'doc2query failed; deployed without',
+      );
+    }
   }
 
   async deploy(ref: string, env: EnvironmentName, version: string, actor?: string): Promise<DeployResult> {
@@ -111,6 +146,19 @@ export class SkillRegistry {
       );
     }
     return (await lexicalSearch(this.db, query, filter, limit)).map(({ skill, score, why }) => ({ skill, score, why }));
+  }
+
+  /**
+   * How a message routed to `skill` turned out: accepted or rated well → a positive example that
+   * search learns from; corrected or rated badly → a negative one (search/learned.ts).
+   */
+  recordRouted(skill: string, text: string, outcome: RoutedOutcome): Promise<boolean> {
+    return recordRouted(this.db, skill, text, outcome);
+  }
+
+  /** A skill's learned examples, newest first. */
+  learnedExamples(skill: string): Promise<LearnedExample[]> {
+    return listExamples(this.db, skill);
   }
 
   async #embedVersion(input: RegisterVersionInput): Promise<StoredEmbedding | null> {

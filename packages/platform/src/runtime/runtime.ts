@@ -90,6 +90,8 @@ export interface RuntimeOptions {
 
 export interface RunRequest {
   ref: string;
+  /** The execution's id when it was given one before it ran (a queued execution: its row exists). */
+  executionId?: string;
   input: Record<string, unknown>;
   environment?: 'staging' | 'production';
   version?: string;
@@ -272,7 +274,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     // The end user as the handler sees it: its five fields, each bounded.
     const user = req.user ? endUserOf(req.user) : null;
     const record: ExecutionRecord = {
-      id: randomUUID(),
+      id: req.executionId ?? randomUUID(),
       ref: loaded.ref,
       version: v.version,
       environment: req.version ? null : (req.environment ?? 'production'),
@@ -494,7 +496,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
 
   /** A running execution, or one whose row is on its way to the database (from memory), else the record. */
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
-    return this.#running.get(id) ?? this.recorder.pending?.(id) ?? getExecution(this.deps.registry.db, id);
+    const live = this.#running.get(id);
+    if (live) return { ...live, status: 'running' };
+    const pending = this.recorder.pending?.(id);
+    if (pending) return { ...pending, status: pending.success ? 'done' : 'error' };
+    return getExecution(this.deps.registry.db, id);
   }
 
   /** Includes the executions of this process whose rows were still on their way. */

@@ -27,7 +27,6 @@ export interface NotActedOn {
 const isUrlGlob = (v: unknown) => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
 
 export const NOT_ACTED_ON: readonly NotActedOn[] = [
-  { path: 'triggers[cron]', why: 'nothing schedules executions yet; run the skill through the API or `aspora run`' },
   {
     path: 'triggers[alert]',
     why: 'no alert source (Datadog, PagerDuty, Prometheus, Grafana, webhooks) starts executions yet',

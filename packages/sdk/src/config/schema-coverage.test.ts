@@ -35,6 +35,11 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'model.cost_budget.max_per_execution': { module: 'packages/platform/src/gateway/gateway.ts' },
   'model.cost_budget.monthly_limit': { module: 'packages/platform/src/gateway/budget/control.ts' },
   'triggers[message].patterns[]': { module: 'packages/platform/src/registry/search/lexical.ts' },
+  'triggers[cron].schedule': { module: 'packages/platform/src/jobs/cron.ts' },
+  'triggers[cron].timezone': { module: 'packages/platform/src/jobs/cron.ts' },
+  'triggers[cron].enabled': { module: 'packages/platform/src/jobs/cron.ts' },
+  'triggers[cron].missed': { module: 'packages/platform/src/jobs/cron.ts' },
+  'runtime.max_concurrency': { module: 'packages/platform/src/jobs/queue.ts' },
   'permissions.tools[]': { module: 'packages/platform/src/runtime/policy/guard.ts' },
   'permissions.apis[]': { module: 'packages/platform/src/runtime/policy/guard.ts' },
   'permissions.secrets[]': { module: 'packages/platform/src/runtime/policy/guard.ts' },
@@ -180,7 +185,6 @@ owner_team: t
   const brief = w.map((i) => `${i.line}:${i.column} ${i.message}`);
   assert.deepEqual(brief, [
     '12:5 accepted, not acted on yet: triggers[0].channels',
-    '13:5 accepted, not acted on yet: triggers[1] (type: cron)',
     '16:17 accepted, not acted on yet: permissions.tools[1] ("Glob")',
     '17:34 accepted, not acted on yet: permissions.shared_resources[1] ("s3://bucket/x/**")',
     '19:3 accepted, not acted on yet: versioning.canary_percentage',

@@ -90,6 +90,14 @@ export const Runtime = z
     timeout: Duration.default('30s').describe('Wall-clock limit of one execution.'),
     memory: Size.default('512MB').describe('Memory cap of the handler process.'),
     cpu: z.number().min(0.05).max(16).default(0.5).describe('CPU cores (fractions allowed).'),
+    max_concurrency: z
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'At most this many queued executions (async runs, triggers) of this skill run at once, across all platform processes.',
+      ),
   })
   .describe('How the handler runs in the sandbox.');
 
@@ -146,6 +154,10 @@ const CronTrigger = z.strictObject({
     .optional()
     .describe('IANA time zone, e.g. Asia/Dubai. Default UTC.'),
   enabled: z.boolean().default(true),
+  missed: z
+    .enum(['skip', 'run_once'])
+    .default('skip')
+    .describe('Fires missed while no platform ran (downtime): skip them, or run once for the latest.'),
 });
 const AlertTrigger = z.strictObject({
   type: z.literal('alert'),
@@ -157,6 +169,13 @@ const AlertTrigger = z.strictObject({
     )
     .optional()
     .describe('Field → accepted values, e.g. severity: [critical, high].'),
+  secret: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' })
+    .optional()
+    .describe(
+      "For source webhook: the secret (the owner team's vault, else the platform's) whose HMAC-SHA256 of the body signs POST /v1/webhooks/skills/{domain}/{name}.",
+    ),
 });
 
 export const Trigger = z.discriminatedUnion('type', [MessageTrigger, CommandTrigger, CronTrigger, AlertTrigger]);

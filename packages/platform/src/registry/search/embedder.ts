@@ -5,6 +5,8 @@ export interface Embedder {
   embed(texts: string[]): Promise<number[][]>;
   /** Stored beside each vector: vectors of different models are never compared. */
   readonly model: string;
+  /** In-process and cheap (no network): versions without a stored vector are embedded on demand. */
+  readonly local?: boolean;
 }
 
 export interface OpenAIEmbedderOptions {

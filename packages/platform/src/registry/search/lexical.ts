@@ -16,6 +16,9 @@ export const BROAD_DF = 1_000;
 /** How many of the best-covering candidates get positional ranking (ts_rank_cd) and the demotion test. */
 export const RANK_POOL = 50;
 
+/** Weight of a query word matched only by a skill's learned examples, relative to its own text. */
+export const LEARNED_SHARE = 0.5;
+
 /*
  * Ranking, all inside one SQL statement so PGlite and PostgreSQL return identical results:
  *  - each query word → its english lexemes, quoted into a tsquery (prefix :* from 4 chars, so
@@ -26,8 +29,10 @@ export const RANK_POOL = 50;
  *  - score = 0.6·coverage + 0.4·rank/(rank+1), where coverage = idf share of the query found in the
  *    positive text and rank = ts_rank_cd with weights A (name, patterns) = 1.0, B (description,
  *    examples) = 0.4 — bounded 0..1 and comparable across queries;
- *  - demotion ×0.25 when the negative text ("Do NOT use for …") covers more of the query than the
- *    positive text: the exclusion is evidence the skill is the wrong one;
+ *  - demotion ×0.25 when the negative text ("Do NOT use for …", and the skill's learned negative
+ *    examples) covers more of the query than the positive text: evidence the skill is the wrong one;
+ *  - a skill's learned positive examples (search/learned.ts) join its text at weight C (0.2), and
+ *    pull candidates in through their own GIN index;
  *  - `why` lists, per field, the query words found there.
  */
 const SQL = (from: string, where: string[], p: { words: number; limit: number; broad: number; pool: number }) => `
@@ -57,24 +62,37 @@ WITH words AS (
 ), word_q AS (
   SELECT w.word, string_agg(l.tq::text, ' | ')::tsquery AS tq
   FROM words w JOIN lexemes l ON l.lx = w.lx GROUP BY w.word
+), matches AS (
+  -- Two GIN scans, each on its own index: the versions' own text, and the skills' learned examples
+  -- (skill_search_learned, migration 040) mapped to the version in scope.
+  SELECT v.id FROM q, ${from} WHERE v.search_doc @@ q.tq_candidates AND ${where.join(' AND ')}
+  UNION
+  SELECT v.id FROM q, skill_search_learned sl, ${from}
+  WHERE sl.positive_doc @@ q.tq_candidates AND v.skill_id = sl.skill_id AND ${where.join(' AND ')}
 ), candidates AS (
   -- Stage 1, over every GIN match: idf coverage only (cheap containment tests), with the share
   -- found in name/patterns as tie-break. Only the best few go on to positional ranking.
   SELECT v.skill_id, v.id AS version_id, c.pos_idf
-  FROM q, ${from}
+  FROM q, matches m JOIN skill_versions v ON v.id = m.id
+  LEFT JOIN skill_search_learned sl ON sl.skill_id = v.skill_id
+  CROSS JOIN LATERAL (SELECT v.search_doc || coalesce(sl.positive_doc, ''::tsvector) AS doc) d
   CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.idf) FILTER (WHERE v.search_doc @@ l.tq), 0) AS pos_idf,
+    -- A word found only in learned examples counts LEARNED_SHARE of one in the skill's own text:
+    -- users' phrasings carry their other words too, which must not outweigh the author's text.
+    SELECT coalesce(sum(l.idf * CASE WHEN v.search_doc @@ l.tq THEN 1 ELSE ${LEARNED_SHARE} END)
+        FILTER (WHERE d.doc @@ l.tq), 0) AS pos_idf,
       coalesce(sum(l.idf) FILTER (WHERE v.search_doc @@ l.tq_a), 0) AS pos_idf_a
     FROM lexemes l
   ) c
-  WHERE v.search_doc @@ q.tq_candidates AND ${where.join(' AND ')}
   ORDER BY c.pos_idf DESC, c.pos_idf_a DESC, v.skill_id
   LIMIT $${p.pool}
 ), matched AS (
   SELECT c.skill_id, c.version_id, q.idf_total, c.pos_idf,
-    ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', v.search_doc, q.tq) AS pos_rank,
-    (SELECT coalesce(sum(l.idf), 0) FROM lexemes l WHERE v.search_negative_doc @@ l.tq) AS neg_idf
+    ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', v.search_doc || coalesce(sl.positive_doc, ''::tsvector), q.tq) AS pos_rank,
+    (SELECT coalesce(sum(l.idf), 0) FROM lexemes l
+      WHERE (v.search_negative_doc || coalesce(sl.negative_doc, ''::tsvector)) @@ l.tq) AS neg_idf
   FROM candidates c CROSS JOIN q JOIN skill_versions v ON v.id = c.version_id
+  LEFT JOIN skill_search_learned sl ON sl.skill_id = c.skill_id
 ), ranked AS (
   SELECT skill_id, version_id, neg_idf, pos_idf,
     (0.6 * pos_idf / idf_total + 0.4 * pos_rank / (pos_rank + 1))
@@ -88,10 +106,13 @@ SELECT r.score, r.version_id, r.neg_idf, r.pos_idf, ${SUMMARY_SELECT},
   ARRAY(SELECT word FROM word_q WHERE f.description @@ word_q.tq ORDER BY word) AS why_description,
   ARRAY(SELECT word FROM word_q WHERE f.patterns @@ word_q.tq ORDER BY word) AS why_patterns,
   ARRAY(SELECT word FROM word_q WHERE f.examples @@ word_q.tq ORDER BY word) AS why_examples,
-  ARRAY(SELECT word FROM word_q WHERE v.search_negative_doc @@ word_q.tq ORDER BY word) AS why_negative
+  ARRAY(SELECT word FROM word_q WHERE sl.positive_doc @@ word_q.tq ORDER BY word) AS why_learned,
+  ARRAY(SELECT word FROM word_q
+    WHERE (v.search_negative_doc || coalesce(sl.negative_doc, ''::tsvector)) @@ word_q.tq ORDER BY word) AS why_negative
 FROM ranked r
 JOIN skills s ON s.id = r.skill_id
 JOIN skill_versions v ON v.id = r.version_id
+LEFT JOIN skill_search_learned sl ON sl.skill_id = r.skill_id
 CROSS JOIN LATERAL (SELECT
   to_tsvector('english', translate(v.search_name, '-_', '  ')) AS name,
   to_tsvector('english', v.search_description) AS description,
@@ -119,6 +140,8 @@ function toHit(r: Record<string, unknown>, skill: SkillSummary): LexicalHit {
     const terms = (r[`why_${field}`] as string[] | null) ?? [];
     if (terms.length) why.push({ field, terms });
   }
+  const learned = (r.why_learned as string[] | null) ?? [];
+  if (learned.length) why.push({ field: 'examples', terms: learned, detail: 'learned from routed requests' });
   const negative = (r.why_negative as string[] | null) ?? [];
   if (negative.length && num(r.neg_idf) > num(r.pos_idf)) {
     // Surface the demotion on the field that carries the exclusion text.

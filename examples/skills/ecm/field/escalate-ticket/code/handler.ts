@@ -8,6 +8,7 @@ type Assignment = {
   Priority: string;
   Amount: number;
   Currency: string;
+  'Escalated To'?: string;
 };
 
 export function escalationChannel(yaml: string, reason: string): string {
@@ -42,11 +43,10 @@ export const handler: SkillHandler = async (context) => {
   if (why.length < 8)
     return { success: true, message: `What have you tried on ${orderId}, and what's blocking?`, confidence: 0.6 };
 
-  const sheets = context.apis.ecm_gateway_sheets;
-  const a = (
-    (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } })) as { rows: Assignment[] }
-  ).rows[0];
-  if (!a || a['Assigned Agent'] !== agent || !['ASSIGNED', 'IN_PROGRESS'].includes(a.Status)) {
+  // Only the caller's rows are visible (Assigned Agent = {user.email}).
+  const assignments = context.state.table<Assignment>('assignments');
+  const [a] = await assignments.select({ 'Order ID': orderId }, { limit: 1 });
+  if (!a || !['ASSIGNED', 'IN_PROGRESS'].includes(a.Status)) {
     return { success: false, message: `${orderId} is not an open ticket in your queue.`, confidence: 0.9 };
   }
   const sql = await context.tools.read({ path: '../shared/queries/ecm-order-detail-v2.sql' });
@@ -76,24 +76,15 @@ export const handler: SkillHandler = async (context) => {
     channels.map((channel) => context.apis.slack.postMessage({ channel, text: handoff.content })),
   )) as { permalink?: string }[];
   const now = new Date().toISOString();
-  await sheets.updateCells({
-    tab: 'Assignments',
-    match: 'Order ID',
-    rows: [{ 'Order ID': orderId, Status: 'ESCALATED', 'Escalated To': channels.join(' ') }],
-  });
-  await sheets.updateCells({
-    tab: 'Resolutions',
-    append: [
-      {
-        'Order ID': orderId,
-        Agent: agent,
-        'Resolved At': now,
-        Outcome: 'ESCALATED',
-        Action: 'ESCALATED',
-        Notes: why,
-        'Root Cause Code': a['Stuck Reason'],
-      },
-    ],
+  await assignments.update({ 'Order ID': orderId }, { Status: 'ESCALATED', 'Escalated To': channels.join(' ') });
+  await context.state.table('resolutions').insert({
+    'Order ID': orderId,
+    Agent: agent,
+    'Resolved At': now,
+    Outcome: 'ESCALATED',
+    Action: 'ESCALATED',
+    Notes: why,
+    'Root Cause Code': a['Stuck Reason'],
   });
   context.log.info('escalated', { orderId, channels, agent: agent });
   return {

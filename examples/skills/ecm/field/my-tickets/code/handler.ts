@@ -1,6 +1,7 @@
 import type { SkillHandler } from '@aspora/sdk';
 
 type Ticket = {
+  'Assigned Agent': string;
   'Order ID': string;
   Priority: string;
   'Stuck Reason': string;
@@ -34,11 +35,11 @@ export const handler: SkillHandler = async (context) => {
       message: 'My tickets needs a signed-in agent: run it as yourself, or through a channel that acts for you.',
       confidence: 1,
     };
-  const { rows } = (await context.apis.ecm_gateway_sheets.getSheetData({
-    tab: 'Assignments',
-    filter: { 'Assigned Agent': agent },
-  })) as { rows: Ticket[] };
-  const open = rows.filter((t) => t.Status === 'ASSIGNED' || t.Status === 'IN_PROGRESS');
+  // The Assignments tab's row rule (Assigned Agent = {user.email}) keeps other agents' rows out:
+  // the filter here names statuses only, never an agent.
+  const open = await context.state
+    .table<Ticket>('assignments')
+    .select({ Status: ['ASSIGNED', 'IN_PROGRESS'] }, { limit: 1000 });
   if (!open.length)
     return {
       success: true,

@@ -32,13 +32,13 @@ export const handler: SkillHandler = async (context) => {
   };
   if (!rows.length) return { success: false, message: `Order ${orderId} not found in Redshift.`, confidence: 0.9 };
 
-  const { rows: mine } = (await context.apis.ecm_gateway_sheets.getSheetData({
-    tab: 'Assignments',
-    filter: { 'Order ID': orderId },
-  })) as { rows: Assignment[] };
+  // The row rule (Assigned Agent = {user.email}) returns the order's row only when it is the
+  // caller's; without a signed-in agent there is no one whose rows to read.
+  const mine = context.user
+    ? await context.state.table<Assignment>('assignments').select({ 'Order ID': orderId }, { limit: 1 })
+    : [];
   const assignment = mine[0];
-  // Assigned to whom the platform authenticated, not merely to someone.
-  const yours = !!assignment && !!context.user && assignment['Assigned Agent'] === context.user.email;
+  const yours = !!assignment;
   const compliance = rows.some((r) => r.section === 'compliance' && ['OPEN', 'UNDER_REVIEW'].includes(r.detail_status));
   const reason = compliance ? 'COMPLIANCE_HOLD' : (assignment?.['Stuck Reason'] ?? 'UNKNOWN');
 

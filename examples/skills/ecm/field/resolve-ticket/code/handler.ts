@@ -54,13 +54,11 @@ export const handler: SkillHandler = async (context) => {
   if (notes.length < 5)
     return { success: true, message: `What did you do to fix ${orderId}? Notes are required.`, confidence: 0.6 };
 
-  const sheets = context.apis.ecm_gateway_sheets;
-  const { rows } = (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Order ID': orderId } })) as {
-    rows: Assignment[];
-  };
-  const a = rows[0];
-  if (!a || a['Assigned Agent'] !== agent)
-    return { success: false, message: `${orderId} is not in your queue.`, confidence: 0.9 };
+  // Only the caller's rows are visible (Assigned Agent = {user.email}): another agent's order is
+  // simply not found here, and a write to it would be denied by the write rule.
+  const assignments = context.state.table<Assignment>('assignments');
+  const [a] = await assignments.select({ 'Order ID': orderId }, { limit: 1 });
+  if (!a) return { success: false, message: `${orderId} is not in your queue.`, confidence: 0.9 };
   if (!['ASSIGNED', 'IN_PROGRESS'].includes(a.Status))
     return { success: false, message: `${orderId} is already ${a.Status}.`, confidence: 0.9 };
 
@@ -103,35 +101,21 @@ export const handler: SkillHandler = async (context) => {
   const sla = slaHours(await context.tools.read({ path: '../shared/config/stuck-reasons.yaml' }), a['Stuck Reason']);
   const hoursStuck = order?.hours_since_update ?? 0;
   const slaMet = hoursStuck <= sla;
-  await sheets.updateCells({
-    tab: 'Resolutions',
-    append: [
-      {
-        'Order ID': orderId,
-        Agent: agent,
-        'Resolved At': now.toISOString(),
-        Outcome: 'RESOLVED',
-        Action: ACTIONS.includes(action) ? action : 'OTHER',
-        Notes: notes,
-        'Root Cause Code': a['Stuck Reason'],
-        'Time To Resolve (min)': ttrMin,
-        'Hours Stuck At Resolution': hoursStuck,
-        'SLA Met': slaMet ? 'Y' : 'N',
-        Verified: verified,
-      },
-    ],
+  await context.state.table('resolutions').insert({
+    'Order ID': orderId,
+    Agent: agent,
+    'Resolved At': now.toISOString(),
+    Outcome: 'RESOLVED',
+    Action: ACTIONS.includes(action) ? action : 'OTHER',
+    Notes: notes,
+    'Root Cause Code': a['Stuck Reason'],
+    'Time To Resolve (min)': ttrMin,
+    'Hours Stuck At Resolution': hoursStuck,
+    'SLA Met': slaMet ? 'Y' : 'N',
+    Verified: verified,
   });
-  await sheets.updateCells({
-    tab: 'Assignments',
-    match: 'Order ID',
-    rows: [{ 'Order ID': orderId, Status: 'RESOLVED' }],
-  });
-  const { rows: left } = (await sheets.getSheetData({ tab: 'Assignments', filter: { 'Assigned Agent': agent } })) as {
-    rows: Assignment[];
-  };
-  const remaining = left.filter(
-    (r) => r['Order ID'] !== orderId && ['ASSIGNED', 'IN_PROGRESS'].includes(r.Status),
-  ).length;
+  await assignments.update({ 'Order ID': orderId }, { Status: 'RESOLVED' });
+  const remaining = (await assignments.select({ Status: ['ASSIGNED', 'IN_PROGRESS'] })).length;
   context.log.info('resolved', { orderId, agent: agent, ttrMin, slaMet, verified });
   return {
     success: true,

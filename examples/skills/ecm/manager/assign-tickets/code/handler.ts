@@ -1,13 +1,9 @@
 import type { SkillHandler } from '@aspora/sdk';
 
 type Move = { orderId: string; to?: string; from?: string; priority?: string; reason: string };
-type Agent = {
-  agent_email: string;
-  team: string;
-  agent_status: string;
-  max_open_tickets: number;
-  open_tickets: number;
-};
+const OPEN = ['ASSIGNED', 'IN_PROGRESS'];
+
+type AgentRow = { 'Agent Email': string; Team: string; Status: string; 'Max Open Tickets': number };
 type Row = {
   'Order ID': string;
   'Assigned Agent': string;
@@ -15,13 +11,14 @@ type Row = {
   Priority: string;
   'Stuck Reason': string;
   Team?: string;
+  Notes?: string;
 };
 
 export const handler: SkillHandler = async (context) => {
   const { userMessage } = context.input;
   // Who reassigns, as the platform authenticated them (a schedule or service has no user).
   const by = context.user?.email ?? 'a service';
-  const sheets = context.apis.ecm_gateway_sheets;
+  const assignments = context.state.table<Row>('assignments');
 
   // 1. The model turns free text into structured moves (no writes happen here).
   const parsed = await context.model.chat({
@@ -47,9 +44,18 @@ export const handler: SkillHandler = async (context) => {
   if (plan.question)
     return { success: true, message: plan.question, data: { needsClarification: true }, confidence: 0.6 };
 
-  const loadSql = await context.tools.read({ path: '../shared/queries/ecm-agent-load.sql' });
-  const { rows: agents } = (await context.apis.ecm_gateway_redshift.executeSql({ sql: loadSql })) as { rows: Agent[] };
-  const { rows: current } = (await sheets.getSheetData({ tab: 'Assignments' })) as { rows: Row[] };
+  // The live tabs, not the Redshift mirror (synced every 15 minutes): a move made a minute ago counts.
+  const [roster, current] = await Promise.all([
+    context.state.table<AgentRow>('agents').select({}, { limit: 10_000 }),
+    assignments.select({}, { limit: 10_000 }),
+  ]);
+  const agents = roster.map((g) => ({
+    agent_email: g['Agent Email'],
+    team: g.Team,
+    agent_status: g.Status,
+    max_open_tickets: Number(g['Max Open Tickets']),
+    open_tickets: current.filter((a) => a['Assigned Agent'] === g['Agent Email'] && OPEN.includes(a.Status)).length,
+  }));
 
   const done: Move[] = [];
   const refused: { orderId: string; why: string }[] = [];
@@ -91,17 +97,18 @@ export const handler: SkillHandler = async (context) => {
     };
   }
   const note = (m: Move) => `reassigned by ${by} at ${new Date().toISOString()}: ${m.reason}`;
-  if (done.length) {
-    await sheets.updateCells({
-      tab: 'Assignments',
-      match: 'Order ID',
-      rows: done.map((m) => ({
-        'Order ID': m.orderId,
+  // One update per move; the write rule keeps a closed (RESOLVED) ticket closed whatever a move says.
+  for (const m of done) {
+    const row = current.find((r) => r['Order ID'] === m.orderId)!;
+    await assignments.update(
+      { 'Order ID': m.orderId },
+      {
         ...(m.to ? { 'Assigned Agent': m.to } : {}),
+        ...(m.to && row.Status === 'UNASSIGNED' ? { Status: 'ASSIGNED' } : {}),
         ...(m.priority ? { Priority: m.priority } : {}),
         Notes: note(m),
-      })),
-    });
+      },
+    );
   }
   context.log.info('assignments changed', { moved: done.length, refused: refused.length, by });
   const lines = done.map((m) => `| ${m.orderId} | ${m.priority ?? '-'} | ${m.from ?? '-'} | ${m.to ?? '-'} |`);

@@ -25,7 +25,7 @@ export const handler: SkillHandler = async (context) => {
   const now = new Date();
   const slot = slotFor(now, context.input.userMessage ?? '');
   const redshift = context.apis.ecm_gateway_redshift;
-  const sheets = context.apis.ecm_gateway_sheets;
+  const assignmentsTab = context.state.table<Assignment>('assignments');
   const run = async (file: string, params: Record<string, unknown> = {}) =>
     (
       (await redshift.executeSql({ sql: await context.tools.read({ path: `../shared/queries/${file}` }), params })) as {
@@ -33,7 +33,7 @@ export const handler: SkillHandler = async (context) => {
       }
     ).rows;
 
-  const { rows: assignments } = (await sheets.getSheetData({ tab: 'Assignments' })) as { rows: Assignment[] };
+  const assignments = await assignmentsTab.select({}, { limit: 10_000 });
   const lastRun = assignments
     .filter((a) => a['Triage Run ID'])
     .map((a) => a['Assigned At'])
@@ -62,13 +62,12 @@ export const handler: SkillHandler = async (context) => {
       a.Status !== 'RESOLVED' &&
       !a['Escalation Flag'],
   );
-  if (escalate.length) {
-    await sheets.updateCells({
-      tab: 'Assignments',
-      match: 'Order ID',
-      rows: escalate.map((a) => ({ 'Order ID': a['Order ID'], 'Escalation Flag': 'LEAD_REVIEW' })),
-    });
-  }
+  // The write rule (Escalation Flag = 'LEAD_REVIEW') lets the flow raise this flag and nothing else.
+  if (escalate.length)
+    await assignmentsTab.update(
+      { 'Order ID': escalate.map((a) => a['Order ID']) },
+      { 'Escalation Flag': 'LEAD_REVIEW' },
+    );
 
   const reply = await context.model.chat({
     messages: [

@@ -9,14 +9,11 @@ type Order = {
   send_currency: string;
   existing_assignment: string | null;
 };
-type Agent = {
-  agent_email: string;
-  team: string;
-  agent_status: string;
-  max_open_tickets: number;
-  open_tickets: number;
-  weighted_load: number;
-};
+type AgentRow = { 'Agent Email': string; Team: string; Status: string; 'Max Open Tickets': number };
+type Assignment = { 'Order ID': string; 'Assigned Agent': string; Status: string; Priority: string };
+
+/** Open tickets: what counts against an agent's capacity, and what a new triage run leaves alone. */
+const OPEN = ['ASSIGNED', 'IN_PROGRESS'];
 
 export function priority(hours: number, aed: number): string {
   const hp = hours >= 24 ? 4 : hours >= 12 ? 3 : hours >= 8 ? 2 : hours >= 4 ? 1 : 0;
@@ -51,11 +48,27 @@ export const handler: SkillHandler = async (context) => {
     return { success: false, message: 'Pending list returned 0 rows — triage not written.', confidence: 0.5 };
 
   const teams = owningTeams(await context.tools.read({ path: '../shared/config/stuck-reasons.yaml' }));
-  const loadSql = await context.tools.read({ path: '../shared/queries/ecm-agent-load.sql' });
-  const { rows: agents } = (await context.apis.ecm_gateway_redshift.executeSql({ sql: loadSql })) as { rows: Agent[] };
+  // Load and existing assignments from the live tabs, not the Redshift mirrors (synced every 15
+  // minutes): a second run within them must not assign the same orders again.
+  const [roster, assignments] = await Promise.all([
+    context.state.table<AgentRow>('agents').select({}, { limit: 10_000 }),
+    context.state.table<Assignment>('assignments').select({ Status: [...OPEN, 'ESCALATED'] }, { limit: 10_000 }),
+  ]);
+  const taken = new Set(assignments.map((a) => a['Order ID']));
+  const agents = roster.map((g) => {
+    const open = assignments.filter((a) => a['Assigned Agent'] === g['Agent Email'] && OPEN.includes(a.Status));
+    return {
+      agent_email: g['Agent Email'],
+      team: g.Team,
+      agent_status: g.Status,
+      max_open_tickets: Number(g['Max Open Tickets']),
+      open_tickets: open.length,
+      weighted_load: open.reduce((n, a) => n + (WEIGHT[a.Priority] ?? 1), 0),
+    };
+  });
 
   const fresh = orders
-    .filter((o) => !o.existing_assignment)
+    .filter((o) => !o.existing_assignment && !taken.has(o.order_id))
     .map((o) => ({ ...o, priority: priority(o.hours_stuck, o.amount_aed) }))
     .sort((a, b) => a.priority.localeCompare(b.priority) || b.hours_stuck - a.hours_stuck);
 
@@ -82,7 +95,8 @@ export const handler: SkillHandler = async (context) => {
       'Triage Run ID': runId,
     };
   });
-  await context.apis.ecm_gateway_sheets.updateCells({ tab: 'Assignments', append: rows });
+  // The write rule (Status IN ('ASSIGNED', 'UNASSIGNED')) lets triage add new rows, never close or move one.
+  if (rows.length) await context.state.table('assignments').insert(rows);
 
   const perAgent: Record<string, string[]> = {};
   for (const r of rows) (perAgent[r['Assigned Agent']] ??= []).push(r.Priority);

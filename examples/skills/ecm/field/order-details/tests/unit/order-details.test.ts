@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { createTestContext } from '@aspora/sdk/testing';
 import { handler, runbookFor } from '../../code/handler.ts';
 
@@ -13,6 +14,17 @@ const graph = [
   '    runbook: null',
   '',
 ].join('\n');
+
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
+const row = (agent: string) => ({
+  'Order ID': 'AE136ABC00',
+  'Stuck Reason': 'LULU_NOT_CONFIRMED',
+  Priority: 'P1',
+  'Assigned Agent': agent,
+  Status: 'IN_PROGRESS',
+});
 
 test('knowledge graph lookup', () => {
   assert.equal(runbookFor(graph, 'LULU_NOT_CONFIRMED'), 'runbooks/lulu-not-confirmed.md');
@@ -30,14 +42,9 @@ function ctx(message: string, rows: unknown[], files: Record<string, string> = {
       '../shared/runbooks/compliance-hold.md': '# COMPLIANCE',
       ...files,
     },
-    apis: {
-      ecm_gateway_redshift: { executeSql: async () => ({ rows }) },
-      ecm_gateway_sheets: {
-        getSheetData: async () => ({
-          rows: [{ 'Order ID': 'AE136ABC00', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Priority: 'P1' }],
-        }),
-      },
-    },
+    skillDir,
+    tables: { assignments: [row('sarah@aspora.com')] },
+    apis: { ecm_gateway_redshift: { executeSql: async () => ({ rows }) } },
     model: { content: '🔎 AE136ABC00 — LULU_NOT_CONFIRMED' },
   });
 }
@@ -64,30 +71,29 @@ test('asks for an order id when none is given', async () => {
   assert.match(result.message, /Which order\?/);
 });
 
-test('assigned to you only when the sheet names you, the signed-in agent', async () => {
+test('assigned to you only when the row is the signed-in agent’s: the row rule hides anyone else’s', async () => {
   const rows = [{ section: 'order', detail_status: 'PAYOUT_SENT', event_at: '2026-02-16' }];
-  const sheet = (agent: string) => ({
-    getSheetData: async () => ({
-      rows: [
-        { 'Order ID': 'AE136ABC00', 'Stuck Reason': 'LULU_NOT_CONFIRMED', Priority: 'P1', 'Assigned Agent': agent },
-      ],
-    }),
-  });
-  const yours = (user: string | null, agent: string) =>
-    handler(
-      createTestContext({
-        input: { userMessage: 'order AE136ABC00', domain: 'ecm', metadata: {} },
-        user,
-        files: {
-          '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
-          '../shared/config/knowledge-graph.yaml': graph,
-          '../shared/runbooks/lulu-not-confirmed.md': '# LULU',
-        },
-        apis: { ecm_gateway_redshift: { executeSql: async () => ({ rows }) }, ecm_gateway_sheets: sheet(agent) },
-        model: { content: '🔎 AE136ABC00' },
-      }),
-    ).then((r) => (r.data as { assignedToYou: boolean }).assignedToYou);
-  assert.equal(await yours('sarah@aspora.com', 'sarah@aspora.com'), true);
-  assert.equal(await yours('dinesh@aspora.com', 'sarah@aspora.com'), false);
-  assert.equal(await yours(null, 'sarah@aspora.com'), false);
+  const run = (user: string | null, agent: string) => {
+    const ctx = createTestContext({
+      input: { userMessage: 'order AE136ABC00', domain: 'ecm', metadata: {} },
+      user,
+      files: {
+        '../shared/queries/ecm-order-detail-v2.sql': 'DETAIL',
+        '../shared/config/knowledge-graph.yaml': graph,
+        '../shared/runbooks/lulu-not-confirmed.md': '# LULU',
+      },
+      skillDir,
+      tables: { assignments: [row(agent)] },
+      apis: { ecm_gateway_redshift: { executeSql: async () => ({ rows }) } },
+      model: (req) => `🔎 AE136ABC00 ${JSON.stringify(req.messages)}`,
+    });
+    return handler(ctx).then((r) => ({ yours: (r.data as { assignedToYou: boolean }).assignedToYou, r }));
+  };
+  assert.equal((await run('sarah@aspora.com', 'sarah@aspora.com')).yours, true);
+  // dinesh asks about sarah's order: diagnosis only, and the model is not shown her row.
+  const other = await run('dinesh@aspora.com', 'sarah@aspora.com');
+  assert.equal(other.yours, false);
+  assert.doesNotMatch(other.r.message, /sarah@aspora\.com/);
+  assert.match(other.r.message, /NOT assigned to the requesting agent/);
+  assert.equal((await run(null, 'sarah@aspora.com')).yours, false);
 });

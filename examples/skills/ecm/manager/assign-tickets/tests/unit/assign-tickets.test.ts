@@ -1,11 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { createTestContext } from '@aspora/sdk/testing';
 import { handler } from '../../code/handler.ts';
 
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
+const agent = (email: string, status: string, max = 10) => ({
+  'Agent Email': email,
+  'Display Name': email.split('@')[0]!,
+  Team: 'ops',
+  Status: status,
+  'Max Open Tickets': max,
+});
 const agents = [
-  { agent_email: 'sarah@aspora.com', team: 'ops', agent_status: 'ACTIVE', max_open_tickets: 10, open_tickets: 3 },
-  { agent_email: 'alex@aspora.com', team: 'ops', agent_status: 'OOO', max_open_tickets: 10, open_tickets: 4 },
+  agent('sarah@aspora.com', 'ACTIVE'),
+  agent('alex@aspora.com', 'OOO'),
+  agent('dinesh@aspora.com', 'ACTIVE', 1),
 ];
 const rows = [
   {
@@ -13,6 +25,14 @@ const rows = [
     'Assigned Agent': 'alex@aspora.com',
     Status: 'ASSIGNED',
     Priority: 'P1',
+    'Stuck Reason': 'LULU_NOT_CONFIRMED',
+    Team: 'ops',
+  },
+  {
+    'Order ID': 'AE150DIN01',
+    'Assigned Agent': 'dinesh@aspora.com',
+    Status: 'IN_PROGRESS',
+    Priority: 'P2',
     'Stuck Reason': 'LULU_NOT_CONFIRMED',
     Team: 'ops',
   },
@@ -26,7 +46,7 @@ const rows = [
   },
 ];
 
-function ctxFor(moves: unknown[], writes: unknown[]) {
+function ctxFor(moves: unknown[]) {
   return createTestContext({
     input: {
       userMessage: 'alex is out, move his tickets to sarah',
@@ -34,48 +54,48 @@ function ctxFor(moves: unknown[], writes: unknown[]) {
       metadata: {},
     },
     user: 'lead@aspora.com',
-    files: { '../shared/queries/ecm-agent-load.sql': 'SELECT 1' },
-    apis: {
-      ecm_gateway_redshift: { executeSql: async () => ({ rows: structuredClone(agents) }) },
-      ecm_gateway_sheets: {
-        getSheetData: async () => ({ rows }),
-        updateCells: async (a: unknown) => {
-          writes.push(a);
-          return { ok: true };
-        },
-      },
-    },
+    skillDir,
+    tables: { assignments: rows, agents },
     model: { content: JSON.stringify({ moves, question: null }) },
   });
 }
+const byOrder = (ctx: ReturnType<typeof ctxFor>) =>
+  Object.fromEntries(ctx.stateRows('assignments').map((r) => [r['Order ID'], r]));
 
 test('moves an open ticket to an active agent and refuses a resolved one', async () => {
-  const writes: any[] = [];
-  const result = await handler(
-    ctxFor(
-      [
-        { orderId: 'AE136ABC00', from: 'alex', to: 'sarah', reason: 'alex OOO' },
-        { orderId: 'AE999DONE1', from: 'alex', to: 'sarah', reason: 'alex OOO' },
-      ],
-      writes,
-    ),
-  );
+  const ctx = ctxFor([
+    { orderId: 'AE136ABC00', from: 'alex', to: 'sarah', reason: 'alex OOO' },
+    { orderId: 'AE999DONE1', from: 'alex', to: 'sarah', reason: 'alex OOO' },
+  ]);
+  const result = await handler(ctx);
   assert.equal(result.success, true);
-  assert.equal(writes.length, 1);
-  assert.equal(writes[0].rows[0]['Assigned Agent'], 'sarah@aspora.com');
-  assert.match(writes[0].rows[0].Notes, /reassigned by lead@aspora.com/);
+  const after = byOrder(ctx);
+  assert.equal(after.AE136ABC00?.['Assigned Agent'], 'sarah@aspora.com');
+  assert.match(String(after.AE136ABC00?.Notes), /reassigned by lead@aspora.com/);
+  assert.equal(after.AE999DONE1?.['Assigned Agent'], 'alex@aspora.com');
   assert.match(result.message, /AE999DONE1 — already resolved/);
 });
 
-test('never assigns to an OOO agent', async () => {
-  const writes: any[] = [];
-  const result = await handler(ctxFor([{ orderId: 'AE136ABC00', to: 'alex', reason: 'test' }], writes));
-  assert.equal(writes.length, 0);
-  assert.match(result.message, /not active/);
+test('never assigns to an OOO agent, nor past an agent’s capacity (counted on the live tab)', async () => {
+  const ooo = ctxFor([{ orderId: 'AE136ABC00', to: 'alex', reason: 'test' }]);
+  assert.match((await handler(ooo)).message, /not active/);
+  assert.equal(byOrder(ooo).AE136ABC00?.Notes, undefined);
+  // dinesh has one open ticket of one.
+  const full = ctxFor([{ orderId: 'AE136ABC00', to: 'dinesh', reason: 'test' }]);
+  assert.match((await handler(full)).message, /dinesh@aspora\.com is at capacity/);
+  assert.equal(byOrder(full).AE136ABC00?.['Assigned Agent'], 'alex@aspora.com');
+});
+
+test('its write rule keeps a resolved ticket closed, whatever the handler sends', async () => {
+  const ctx = ctxFor([]);
+  await assert.rejects(
+    ctx.state.table('assignments').update({ 'Order ID': 'AE136ABC00' }, { Status: 'RESOLVED' }),
+    /outside the write rule/,
+  );
+  await assert.rejects(ctx.state.table('agents').update({ Team: 'ops' }, { Status: 'ACTIVE' }), /write is none/);
 });
 
 test('a model answer that is not JSON moves nothing and says how to ask', async () => {
-  const writes: unknown[] = [];
   const ctx = createTestContext({
     input: {
       userMessage: 'alex is out, move his tickets to sarah',
@@ -83,18 +103,15 @@ test('a model answer that is not JSON moves nothing and says how to ask', async 
       metadata: {},
     },
     user: 'lead@aspora.com',
-    apis: {
-      ecm_gateway_sheets: {
-        updateCells: async (a: unknown) => {
-          writes.push(a);
-          return { ok: true };
-        },
-      },
-    },
+    skillDir,
+    tables: { assignments: rows, agents },
     model: { content: 'Moving them now!' },
   });
   const result = await handler(ctx);
   assert.equal(result.success, false);
   assert.match(result.message, /could not turn that into ticket moves/);
-  assert.equal(writes.length, 0);
+  assert.deepEqual(
+    ctx.calls.filter((c) => c.op.startsWith('state.')),
+    [],
+  );
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { createTestContext } from '@aspora/sdk/testing';
 import { handler, priority } from '../../code/handler.ts';
 
@@ -11,75 +12,69 @@ test('priority matches the worked examples of the ECM triage rules', () => {
   assert.equal(priority(1, 100), 'P5');
 });
 
-test('assigns new orders to an active agent of the owning team and skips sticky ones', async () => {
-  const writes: any[] = [];
-  const ctx = createTestContext({
+// The skill's folder, whose aspora.config.yaml's row rules the test context applies: the bundle
+// under `aspora test` (which builds the tests elsewhere), else this file's folder's parent's parent.
+const skillDir = process.env.ASPORA_SKILL_DIR ?? fileURLToPath(new URL('../../', import.meta.url));
+const pending = (id: string, aed: number, hours: number, existing: string | null = null) => ({
+  order_id: id,
+  stuck_reason: 'LULU_NOT_CONFIRMED',
+  amount_aed: aed,
+  hours_stuck: hours,
+  send_amount: aed,
+  send_currency: 'AED',
+  existing_assignment: existing,
+});
+const agent = (email: string, status: string) => ({
+  'Agent Email': email,
+  'Display Name': email.split('@')[0]!,
+  Team: 'ops',
+  Status: status,
+  'Max Open Tickets': 10,
+});
+
+function ctxFor(orders: ReturnType<typeof pending>[], assignments: Record<string, string>[] = []) {
+  return createTestContext({
     input: { userMessage: 'run triage', domain: 'ecm', metadata: {} },
     files: {
       '../shared/queries/ecm-pending-list.sql': 'SELECT 1',
-      '../shared/queries/ecm-agent-load.sql': 'SELECT 2',
       '../shared/config/stuck-reasons.yaml': 'reasons:\n  LULU_NOT_CONFIRMED:\n    owning_team: ops\n',
     },
-    apis: {
-      ecm_gateway_redshift: {
-        executeSql: async ({ sql }: { sql: string }) =>
-          sql === 'SELECT 1'
-            ? {
-                rows: [
-                  {
-                    order_id: 'AE136ABC00',
-                    stuck_reason: 'LULU_NOT_CONFIRMED',
-                    amount_aed: 721,
-                    hours_stuck: 14,
-                    send_amount: 721,
-                    send_currency: 'AED',
-                    existing_assignment: null,
-                  },
-                  {
-                    order_id: 'AE100OLD01',
-                    stuck_reason: 'LULU_NOT_CONFIRMED',
-                    amount_aed: 90,
-                    hours_stuck: 3,
-                    send_amount: 90,
-                    send_currency: 'AED',
-                    existing_assignment: 'row-12',
-                  },
-                ],
-              }
-            : {
-                rows: [
-                  {
-                    agent_email: 'sarah@aspora.com',
-                    team: 'ops',
-                    agent_status: 'ACTIVE',
-                    max_open_tickets: 10,
-                    open_tickets: 2,
-                    weighted_load: 4,
-                  },
-                  {
-                    agent_email: 'alex@aspora.com',
-                    team: 'ops',
-                    agent_status: 'OOO',
-                    max_open_tickets: 10,
-                    open_tickets: 0,
-                    weighted_load: 0,
-                  },
-                ],
-              },
-      },
-      ecm_gateway_sheets: {
-        updateCells: async (args: unknown) => {
-          writes.push(args);
-          return { ok: true };
-        },
-      },
-    },
+    skillDir,
+    tables: { assignments, agents: [agent('sarah@aspora.com', 'ACTIVE'), agent('alex@aspora.com', 'OOO')] },
+    apis: { ecm_gateway_redshift: { executeSql: async () => ({ rows: orders }) } },
     model: { content: '🎯 ECM Triage — 1 new ticket assigned' },
   });
+}
+
+test('assigns new orders to an active agent of the owning team and skips sticky ones', async () => {
+  const ctx = ctxFor([pending('AE136ABC00', 721, 14), pending('AE100OLD01', 90, 3, 'row-12')]);
   const result = await handler(ctx);
   assert.equal(result.success, true);
-  assert.equal(writes.length, 1);
-  assert.equal(writes[0].append.length, 1);
-  assert.equal(writes[0].append[0]['Assigned Agent'], 'sarah@aspora.com');
-  assert.equal(writes[0].append[0].Priority, 'P1');
+  const rows = ctx.stateRows('assignments');
+  assert.deepEqual(
+    rows.map((r) => [r['Order ID'], r['Assigned Agent'], r.Priority, r.Status]),
+    [['AE136ABC00', 'sarah@aspora.com', 'P1', 'ASSIGNED']],
+  );
+});
+
+test('an order already open on the live Assignments tab is not assigned again (the mirror may lag)', async () => {
+  // The Redshift mirror does not know of this morning's row yet; the tab does.
+  const ctx = ctxFor(
+    [pending('AE136ABC00', 721, 14), pending('AE137ABC01', 300, 5)],
+    [{ 'Order ID': 'AE136ABC00', 'Assigned Agent': 'sarah@aspora.com', Status: 'IN_PROGRESS', Priority: 'P1' }],
+  );
+  const result = await handler(ctx);
+  assert.equal((result.data as { assigned: number }).assigned, 1);
+  assert.deepEqual(
+    ctx.stateRows('assignments').map((r) => r['Order ID']),
+    ['AE136ABC00', 'AE137ABC01'],
+  );
+});
+
+test('triage may add assignments, never close one (its write rule)', async () => {
+  const ctx = ctxFor([]);
+  await assert.rejects(
+    ctx.state.table('assignments').insert({ 'Order ID': 'AE1', Status: 'RESOLVED' }),
+    /outside the write rule/,
+  );
 });

@@ -1,0 +1,135 @@
+/**
+ * The execution queue, enqueue → start, with trivial handlers: PGlite (embedded, one connection)
+ * and PostgreSQL (127.0.0.1, a schema of its own), through the platform's JobQueue — each
+ * enqueue writes the execution's row and its pg-boss job in one transaction, as the API does.
+ *   npm run bench:triggers [-- --n 5000 --pglite-n 600 --producers 64 --concurrency 256] [--cron --fires 3]
+ * Rows: enqueues/s (producers in parallel), executions started/s from the first enqueue to the last
+ * start, and enqueue → start latency p50/p99.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { migrate, openDb, type Db } from '../../packages/platform/src/db/index.ts';
+import { engineSchema, startEngine } from '../../packages/platform/src/jobs/engine.ts';
+import { JobQueue } from '../../packages/platform/src/jobs/queue.ts';
+import { createLogger } from '../../packages/platform/src/observe/logger.ts';
+import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
+import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
+import { cronJitter } from './cron.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, d: number) => {
+  const i = args.indexOf(name);
+  return i === -1 ? d : Number(args[i + 1]);
+};
+const N = arg('--n', 5000);
+const PGLITE_N = arg('--pglite-n', 600);
+const PRODUCERS = arg('--producers', 64);
+const CONCURRENCY = arg('--concurrency', 256);
+const log = createLogger('silent');
+const step = (s: string) => process.stderr.write(`… ${s}\n`);
+
+interface Row {
+  backend: string;
+  n: number;
+  enqueuePerS: number;
+  startPerS: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(backend: string, db: Db, n: number, schema?: string): Promise<Row> {
+  await migrate(db);
+  const reg = new SkillRegistry(db);
+  await reg.registerVersion(skillInput('bench', 'noop'));
+  await reg.deploy('bench/noop', 'production', '1.0.0');
+  const q = new JobQueue(db, await startEngine(db, log, { url: PG_URL, schema }), log);
+  await q.init();
+  const enqueuedAt = new Map<string, number>();
+  const lat: number[] = [];
+  let started = 0;
+  let lastStart = 0;
+  let done: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  q.start(
+    async (d) => {
+      const t = performance.now();
+      lat.push(t - (enqueuedAt.get(d.executionId) ?? t));
+      lastStart = t;
+      if (++started === n) done();
+      return { ok: true };
+    },
+    { concurrency: CONCURRENCY, pollMs: 250 },
+  );
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PRODUCERS }, async () => {
+      while (next < n) {
+        next++;
+        const before = performance.now();
+        const { id } = await q.enqueue({ ref: 'bench/noop', input: { userMessage: 'x' }, trigger: 'api' });
+        // Set after the commit: the handler may have started already (its latency counts from here then).
+        if (!enqueuedAt.has(id)) enqueuedAt.set(id, before);
+      }
+    }),
+  );
+  const enqueued = performance.now();
+  await all;
+  await q.close();
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!;
+  return {
+    backend,
+    n,
+    enqueuePerS: n / ((enqueued - t0) / 1000),
+    startPerS: n / ((lastStart - t0) / 1000),
+    p50: pct(50),
+    p99: pct(99),
+  };
+}
+
+const rows: Row[] = [];
+step(`PGlite: ${PGLITE_N} executions`);
+{
+  const db = await openDb();
+  rows.push(await measure('PGlite (embedded)', db, PGLITE_N));
+  await db.close();
+}
+step(`PostgreSQL: ${N} executions`);
+{
+  const schema = `aspora_bench_${randomBytes(4).toString('hex')}`;
+  const db = await openDb({ url: PG_URL, schema, poolSize: 16 });
+  try {
+    rows.push(await measure('PostgreSQL', db, N, schema));
+  } finally {
+    await db.close();
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
+    await c.end();
+  }
+}
+
+const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+process.stdout.write(
+  `\nExecution queue, enqueue → start (trivial handlers; ${PRODUCERS} producers, ${CONCURRENCY} at once)\n\n`,
+);
+process.stdout.write('| database | executions | enqueued/s | started/s | enqueue→start p50 ms | p99 ms |\n');
+process.stdout.write('|---|---:|---:|---:|---:|---:|\n');
+for (const r of rows)
+  process.stdout.write(
+    `| ${r.backend} | ${r.n} | ${f(r.enqueuePerS)} | ${f(r.startPerS)} | ${f(r.p50)} | ${f(r.p99)} |\n`,
+  );
+
+// Cron fire jitter (minutes: one fire a minute on each database), with --cron.
+if (args.includes('--cron')) {
+  const res = await cronJitter(arg('--fires', 3));
+  process.stdout.write('\nCron fire → handler start, after the scheduled minute (every-minute schedule)\n\n');
+  process.stdout.write('| database | fires | max ms | each ms |\n|---|---:|---:|---|\n');
+  for (const r of res)
+    process.stdout.write(
+      `| ${r.backend} | ${r.late.length} | ${Math.max(...r.late)} | ${r.late.map((x) => x.toFixed(0)).join(', ')} |\n`,
+    );
+}

@@ -1,0 +1,239 @@
+/**
+ * Cron triggers (decision 014): each deployed version's enabled cron triggers, per environment,
+ * are pg-boss schedules (a row each, with its time zone and missed-fire policy). pg-boss sends one
+ * job per occurrence however many platform processes run its cron pass; a process takes the fire
+ * and enqueues the execution with the fire's job id as its idempotency key, so a fire taken twice
+ * (a lost ack) is still one execution. Schedules follow deploys: a deploy or rollback in this
+ * process syncs that skill; every start syncs them all.
+ */
+import { Cron } from 'croner';
+import type { PgBoss } from 'pg-boss';
+import type { Db } from '../db/index.ts';
+import type { Logger } from '../observe/logger.ts';
+import type { JobQueue } from './queue.ts';
+
+export const CRON_QUEUE = 'aspora-cron';
+const PUMP_MS = 250;
+
+export interface CronFire {
+  ref: string;
+  environment: 'staging' | 'production';
+  position: number;
+  schedule: string;
+  timezone: string;
+}
+
+export interface TriggerStatus {
+  ref: string;
+  environment: string;
+  version: string;
+  position: number;
+  type: string;
+  schedule: string | null;
+  timezone: string | null;
+  enabled: boolean;
+  missed: 'skip' | 'run_once' | null;
+  patterns: string[];
+  nextFire: string | null;
+  lastResult: { executionId: string; at: string; status: string } | null;
+}
+
+interface Deployed {
+  domain: string;
+  name: string;
+  environment: 'staging' | 'production';
+  version: string;
+  triggers: Record<string, unknown>[] | null;
+}
+
+export class CronTriggers {
+  #timer: NodeJS.Timeout | undefined;
+  #pumping: Promise<void> | undefined;
+  #stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly boss: PgBoss,
+    private readonly jobs: JobQueue,
+    private readonly log: Logger,
+  ) {}
+
+  async init(): Promise<void> {
+    if (await this.boss.getQueue(CRON_QUEUE)) return;
+    await this.boss.createQueue(CRON_QUEUE, { retryLimit: 5, retryDelay: 1 }).catch(async (e: unknown) => {
+      if (!(await this.boss.getQueue(CRON_QUEUE))) throw e;
+    });
+  }
+
+  async #deployed(ref?: string): Promise<Deployed[]> {
+    const [domain, name] = ref?.split('/') ?? [];
+    return this.db.query<Deployed>(
+      `SELECT s.domain, s.name, e.name AS environment, v.version, v.config->'triggers' AS triggers
+         FROM environments e JOIN skills s ON s.id = e.skill_id JOIN skill_versions v ON v.id = e.version_id
+        ${ref ? 'WHERE s.domain = $1 AND s.name = $2' : ''} ORDER BY s.domain, s.name, e.name`,
+      ref ? [domain, name] : [],
+    );
+  }
+
+  /** Makes the schedules those deployed: added, changed, and gone ones (a trigger removed, disabled, undeployed). */
+  async sync(ref?: string): Promise<number> {
+    const want = new Map<string, { cron: string; fire: CronFire; missed: 'skip' | 'once' }>();
+    for (const d of await this.#deployed(ref)) {
+      const r = `${d.domain}/${d.name}`;
+      (d.triggers ?? []).forEach((t, position) => {
+        if (t.type !== 'cron' || t.enabled === false || typeof t.schedule !== 'string') return;
+        const timezone = typeof t.timezone === 'string' ? t.timezone : 'UTC';
+        want.set(keyOf(r, d.environment, position), {
+          cron: t.schedule,
+          fire: { ref: r, environment: d.environment, position, schedule: t.schedule, timezone },
+          missed: t.missed === 'run_once' ? 'once' : 'skip',
+        });
+      });
+    }
+    const have = (await this.boss.getSchedules(CRON_QUEUE)).filter((s) => !ref || s.key.startsWith(`${ref}/`));
+    for (const s of have) if (!want.has(s.key)) await this.boss.unschedule(CRON_QUEUE, s.key);
+    for (const [key, w] of want) {
+      const same = have.find(
+        (s) => s.key === key && s.cron === w.cron && s.timezone === w.fire.timezone && s.options?.missed === w.missed,
+      );
+      if (same) continue;
+      await this.boss.schedule(CRON_QUEUE, w.cron, w.fire as unknown as object, {
+        tz: w.fire.timezone,
+        key,
+        missed: w.missed,
+      });
+    }
+    return want.size;
+  }
+
+  /** Takes fires and queues their executions (every process does; each fire is one job). */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#pumping = this.#pump()
+        .catch((e: unknown) => this.log.warn({ err: e }, 'cron fires could not be taken; trying again'))
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, PUMP_MS);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#pumping;
+  }
+
+  async #pump(): Promise<void> {
+    for (;;) {
+      const fires = await this.boss.fetch<CronFire>(CRON_QUEUE, { batchSize: 50 });
+      if (!fires.length) return;
+      for (const f of fires) {
+        try {
+          await this.fire(f.data, { idempotencyKey: f.id, firedAt: f.id });
+          await this.boss.complete(CRON_QUEUE, { id: f.id, retryCount: f.retryCount });
+        } catch (e) {
+          this.log.error({ err: e, ref: f.data.ref }, 'a cron fire could not be queued; it is retried');
+          await this.boss.fail(CRON_QUEUE, { id: f.id, retryCount: f.retryCount }).catch(() => undefined);
+        }
+      }
+    }
+  }
+
+  /** Queues one cron execution of a skill (a scheduled fire, or `aspora trigger fire` for testing). */
+  async fire(
+    f: Pick<CronFire, 'ref' | 'environment'> & Partial<CronFire>,
+    o: { idempotencyKey?: string; firedAt?: string; caller?: string } = {},
+  ): Promise<{ id: string; existing: boolean }> {
+    return this.jobs.enqueue(
+      {
+        ref: f.ref,
+        environment: f.environment,
+        trigger: 'cron',
+        caller: o.caller ?? 'cron',
+        input: {
+          userMessage: '',
+          metadata: {
+            trigger: 'cron',
+            ...(f.schedule ? { schedule: f.schedule, timezone: f.timezone } : {}),
+            firedAt: new Date().toISOString(),
+          },
+        },
+      },
+      o.idempotencyKey ? { idempotencyKey: `cron:${o.idempotencyKey}`, scope: 'cron' } : {},
+    );
+  }
+
+  /** Every trigger of the deployed versions, with a cron trigger's next fire and last result. */
+  async list(domain?: string): Promise<TriggerStatus[]> {
+    const out: TriggerStatus[] = [];
+    const deployed = (await this.#deployed()).filter((d) => !domain || d.domain === domain);
+    const last = new Map(
+      (
+        await this.db.query<{
+          ref: string;
+          environment: string;
+          id: string;
+          at: Date;
+          ok: boolean | null;
+          status: string | null;
+          done: boolean;
+        }>(
+          `SELECT DISTINCT ON (s.id, e.environment) s.domain || '/' || s.name AS ref, e.environment, e.id::text AS id,
+                  e.started_at AS at, e.success AS ok, e.status, e.completed_at IS NOT NULL AS done
+             FROM executions e JOIN skills s ON s.id = e.skill_id
+            WHERE e.trigger_type = 'cron' ${domain ? 'AND s.domain = $1' : ''}
+            ORDER BY s.id, e.environment, e.started_at DESC`,
+          domain ? [domain] : [],
+        )
+      ).map((r) => [
+        `${r.ref}|${r.environment}`,
+        {
+          executionId: r.id,
+          at: new Date(r.at).toISOString(),
+          status:
+            r.status === 'queued' || r.status === 'dead' ? r.status : r.done ? (r.ok ? 'done' : 'error') : 'running',
+        },
+      ]),
+    );
+    for (const d of deployed) {
+      const ref = `${d.domain}/${d.name}`;
+      (d.triggers ?? []).forEach((t, position) => {
+        const cron = t.type === 'cron' && typeof t.schedule === 'string';
+        const timezone = cron ? (typeof t.timezone === 'string' ? t.timezone : 'UTC') : null;
+        const enabled = t.enabled !== false;
+        out.push({
+          ref,
+          environment: d.environment,
+          version: d.version,
+          position,
+          type: String(t.type),
+          schedule: cron ? (t.schedule as string) : null,
+          timezone,
+          enabled,
+          missed: cron ? (t.missed === 'run_once' ? 'run_once' : 'skip') : null,
+          patterns: Array.isArray(t.patterns) ? (t.patterns as string[]).slice(0, 50) : [],
+          nextFire: cron && enabled ? nextFire(t.schedule as string, timezone!) : null,
+          lastResult: cron ? (last.get(`${ref}|${d.environment}`) ?? null) : null,
+        });
+      });
+    }
+    return out;
+  }
+}
+
+/** A schedule's key: a skill's environment's trigger, by its position in the config. */
+function keyOf(ref: string, environment: string, position: number): string {
+  return `${ref}/${environment}/${position}`;
+}
+
+export function nextFire(schedule: string, timezone: string, from = new Date()): string | null {
+  try {
+    return new Cron(schedule, { timezone, paused: true }).nextRun(from)?.toISOString() ?? null;
+  } catch {
+    return null;
+  }
+}
