@@ -1,8 +1,11 @@
 /**
  * Work Slack must not wait for: it wants an answer within 3 seconds, so the route acknowledges and
- * the run happens here, in this process. This is the one place to switch to the durable job queue
- * (JobQueue.enqueue(run, { idempotencyKey, scope })) once it is on main: a Slack delivery then
- * survives a restart and is retried; today a crash mid-run loses that run (its event id is taken).
+ * the work (users.info, routing, the run, the post) happens here, in this process. This is the one
+ * place to move onto the durable job queue (jobs/queue.ts, JobQueue.enqueue(run, { idempotencyKey:
+ * the event id, scope: 'slack' })): that needs the queued run to carry `source` and where to answer
+ * (channel, thread, response_url), and a hook when the job completes that posts the answer. Until
+ * then a process that dies mid-run loses that run (its event id is taken, so Slack's retry does not
+ * repeat it).
  */
 import type { Logger } from '../../observe/logger.ts';
 
