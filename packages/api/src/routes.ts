@@ -712,6 +712,50 @@ export const routes = {
     responses: { 200: ok(A.AuditVerifySchema) },
   }),
 
+  // ---- channels: Slack signs its requests (X-Slack-Signature), so no token is asked for; docs/slack.md
+  slackCommands: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/channels/slack/commands',
+    tags: ['channels'],
+    summary:
+      "Slack slash commands (form-encoded, as Slack sends them; signature-checked): acknowledged at once, the command's text routed and run for the Slack user's platform user, answered through response_url",
+    responses: {
+      200: ok(z.record(z.string(), z.unknown()), 'acknowledged ("working on it", only to the person)'),
+      400: err('not a slash command'),
+      401: err('a bad, stale or replayed signature: nothing runs'),
+      503: err('Slack is not set up (no SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN)'),
+    },
+  }),
+  slackEvents: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/channels/slack/events',
+    tags: ['channels'],
+    summary:
+      'Slack Events API (JSON; signature-checked): url_verification answered; app_mention and channel messages routed and run for the Slack user, answered in the channel or thread; a redelivered event runs once',
+    responses: {
+      200: ok(z.record(z.string(), z.unknown()), 'the challenge, or acknowledged'),
+      400: err('not an event'),
+      401: err('a bad, stale or replayed signature: nothing runs'),
+      503: err('Slack is not set up (no SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN)'),
+    },
+  }),
+  slackInteractions: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/channels/slack/interactions',
+    tags: ['channels'],
+    summary:
+      "Slack interactivity (form-encoded `payload`; signature-checked): a press of a skill's button runs that skill again for the person who pressed it, with the action in input.metadata.action",
+    responses: {
+      200: { description: 'acknowledged' },
+      400: err('not an interaction the platform made'),
+      401: err('a bad, stale or replayed signature: nothing runs'),
+      503: err('Slack is not set up (no SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN)'),
+    },
+  }),
+
   openapi: route({
     'x-aspora-access': 'open',
     method: 'get',

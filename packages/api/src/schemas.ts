@@ -283,6 +283,13 @@ export const ExecutionSchema = z
       description:
         "who called: a user's email or service:<team>/<token>; differs from userId when a channel acts on a user's behalf",
     }),
+    sourceEventId: z.string().nullable().optional().meta({
+      description: "the source's event id: a Slack event_id or trigger id, a webhook's delivery id",
+    }),
+    channel: z.string().nullable().optional().meta({
+      description:
+        'where the work came from and its result goes back to, e.g. slack:C123 (a thread: slack:C123/1712.0001)',
+    }),
     workflowId: z.string().nullable(),
     parentExecutionId: z.string().nullable(),
     startedAt: z.string(),

@@ -34,6 +34,8 @@ import { PlatformApis } from './integrations/apis.ts';
 import { MemoryRateLimiter } from './rate-limits/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limits/redis-rate-limiter.ts';
 import { connectRedis } from './redis/connect.ts';
+import { slackChannel } from './channels/slack/index.ts';
+import { MessageHandler } from './messages/handle.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { ModelCallLog } from './observe/model-calls.ts';
 import { collectMetrics } from './observe/metrics/collector.ts';
@@ -286,6 +288,23 @@ export async function openPlatformCore(
       ? 'vault master key generated (back it up: without it no team secret opens)'
       : 'vault master key loaded',
   );
+  const skillAccess = new SkillAccess(db);
+  const sl = platformFile.channels.slack;
+  // Slack (docs/slack.md): its credentials from the vault, read per request.
+  const slack = slackChannel(
+    {
+      apiUrl: sl.api_url,
+      responseUrlPrefix: sl.response_url_prefix,
+      environment: sl.environment,
+      secret: (n) => vault.get(n),
+    },
+    {
+      db,
+      messages: new MessageHandler({ registry, gateway, log, skillAccess, runtime }),
+      directory: access.directory,
+      log,
+    },
+  );
   if (platformFilePath)
     log.info(
       {
@@ -320,7 +339,8 @@ export async function openPlatformCore(
     },
     platformFile,
     access,
-    skillAccess: new SkillAccess(db),
+    skillAccess,
+    slack: slack.channel,
     bootstrap,
     limiter,
     recordAudit,
@@ -334,6 +354,7 @@ export async function openPlatformCore(
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
       platformSecrets.stop();
+      await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();
       await cron.stop();
       await jobs.close(); // attempts in flight finish before the runtime stops

@@ -109,6 +109,8 @@ before(async () => {
   ({ p, cleanup } = await platformOnStub(ADMIN, {
     models: { fast: { provider: 'stub', id: 'openai/gpt-4o-mini', price: { prompt: 1, completion: 2 } } },
     gateway: { default_model: 'fast' },
+    // Slack's routes are open but signed: with a signing secret set, an unsigned request is refused.
+    secrets: { SLACK_SIGNING_SECRET: { value: 'matrix-signing-secret' } },
   }));
   const u = new URL(p.url);
   host = u.hostname;
@@ -436,6 +438,19 @@ const MATRIX: Record<keyof typeof routes, Row> = {
   importStateRows: {
     make: () => ({ path: '/v1/teams/fraud-team/state/cases/rows', body: { rows: [{ Case: 'matrix' }] } }),
     expect: `${R} 403 403 200 403 200`,
+  },
+  // Open to the network, checked by Slack's signature instead: a token, any token, counts for nothing.
+  slackCommands: {
+    make: () => ({ path: '/v1/channels/slack/commands', body: { text: 'matrix' } }),
+    expect: '401 401 401 401 | 401 401 401 401 401',
+  },
+  slackEvents: {
+    make: () => ({ path: '/v1/channels/slack/events', body: { type: 'url_verification', challenge: 'matrix' } }),
+    expect: '401 401 401 401 | 401 401 401 401 401',
+  },
+  slackInteractions: {
+    make: () => ({ path: '/v1/channels/slack/interactions', body: {} }),
+    expect: '401 401 401 401 | 401 401 401 401 401',
   },
   audit: { make: () => ({ path: '/v1/audit' }), expect: `${R} 403 403 403 403 200` },
   verifyAudit: { make: () => ({ path: '/v1/audit/verify' }), expect: `${R} 403 403 403 403 200` },

@@ -24,6 +24,8 @@ import { secretRoutes } from './routes/secrets.ts';
 import { stateRoutes } from './routes/state.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { slackRoutes } from './routes/slack.ts';
+import { notSetUp, SLACK_MAX_BODY } from '../channels/slack/index.ts';
 import { toAsporaError } from './errors.ts';
 import { bodyTooDeep, tooDeep } from './body-depth.ts';
 
@@ -110,6 +112,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
       ? next()
       : limitJson(c, next),
   );
+  // Slack's deliveries are read whole (the signature covers the raw bytes): bounded first.
+  app.use(
+    '/v1/channels/*',
+    bodyLimit({
+      maxSize: Math.min(deps.limits.maxJsonBytes, SLACK_MAX_BODY),
+      onError: () => {
+        throw new AsporaError('PAYLOAD_TOO_LARGE', `a Slack request is at most ${SLACK_MAX_BODY} bytes`);
+      },
+    }),
+  );
   // JSON bodies of the platform's routes (the OpenAI routes check theirs as they read them; a bundle
   // is bytes whatever its label). Read as text, which the request caches for validation: a failed
   // c.req.json() would be cached too and fail every later read of the body.
@@ -137,6 +149,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   stateRoutes(app, deps);
   messageRoutes(app, deps);
   webhookRoutes(app, deps);
+  slackRoutes(app, deps.slack ?? notSetUp());
   sharedResourceRoutes(app, deps);
   openaiRoutes(app, deps);
   accessRoutes(app, deps);

@@ -17,6 +17,7 @@ import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { PlatformSealed } from '../secrets/platform-sealed.ts';
 import type { TeamSecrets } from '../secrets/team-secrets.ts';
+import type { SlackChannel } from '../channels/slack/channel.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { SecretVault } from '../secrets/secrets.ts';
 import type { CronTriggers } from '../jobs/cron.ts';
@@ -58,6 +59,8 @@ export interface ApiDeps {
   /** Platform credentials and skills' secrets (webhook secrets are resolved here). */
   vault: SecretVault;
   teamSecrets: TeamSecrets;
+  /** The Slack channel (docs/slack.md); without it its routes answer 503 (not set up). */
+  slack?: SlackChannel;
   /** GET /metrics is served on its own listener (ASPORA_METRICS_LISTEN), not here. */
   metricsElsewhere?: boolean;
   limits: { maxBundleBytes: number; maxJsonBytes: number };

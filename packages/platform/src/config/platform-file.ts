@@ -223,6 +223,31 @@ export const PlatformFileSchema = z.strictObject({
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
   cost_optimization: CostOptimizationSchema.default(CostOptimizationSchema.parse({})),
   notifiers: NotifiersSchema.default({}),
+  /** Channels people talk to skills through (docs/slack.md); their credentials are secrets (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN). */
+  channels: z
+    .strictObject({
+      slack: z
+        .strictObject({
+          /** The Web API's base URL (a local stand-in in tests and offline). */
+          api_url: z.url().default('https://slack.com/api/'),
+          /** Where a command's or a button's response_url may point: nowhere else is posted to. */
+          response_url_prefix: z.url().default('https://hooks.slack.com/'),
+          /** The environment of the skills Slack reaches. */
+          environment: z.enum(['staging', 'production']).default('production'),
+        })
+        .default({
+          api_url: 'https://slack.com/api/',
+          response_url_prefix: 'https://hooks.slack.com/',
+          environment: 'production',
+        }),
+    })
+    .default({
+      slack: {
+        api_url: 'https://slack.com/api/',
+        response_url_prefix: 'https://hooks.slack.com/',
+        environment: 'production',
+      },
+    }),
   alerting: AlertingSchema.default(AlertingSchema.parse({})),
   teams: z.record(z.string().min(1), TeamSchema).default({}),
   /**

@@ -73,6 +73,8 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     trigger: r.trigger_type,
     userId: r.user_id,
     caller: r.caller ?? null,
+    sourceEventId: r.source_event_id ?? null,
+    channel: r.channel ?? null,
     workflowId: r.workflow_id,
     parentExecutionId: r.parent_execution_id,
     startedAt: iso(r.started_at)!,

@@ -33,7 +33,7 @@ const MAX_PENDING = 20_000;
 /** The same, in bytes of rows held in memory (each row's logs and result are bounded, not small). */
 const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
-const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text, user_id text, caller text, workflow_id text,
+const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text, user_id text, caller text, source_event_id text, channel text, workflow_id text,
   parent_execution_id uuid, started_at timestamptz, completed_at timestamptz, duration_ms int, success boolean, error_code text,
   error_message text, error_details jsonb, input jsonb, result jsonb, logs jsonb, host_calls int, denied_calls int, model_calls int,
   prompt_tokens int, completion_tokens int, cost numeric, build_ms int`;
@@ -345,6 +345,8 @@ function toColumns({ record: r, skillId, versionId }: RecordRow) {
     trigger_type: r.trigger,
     user_id: r.userId,
     caller: r.caller ?? null,
+    source_event_id: r.sourceEventId ?? null,
+    channel: r.channel ?? null,
     workflow_id: r.workflowId,
     parent_execution_id: r.parentExecutionId,
     started_at: r.startedAt,

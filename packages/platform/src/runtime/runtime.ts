@@ -100,6 +100,8 @@ export interface RunRequest {
   user?: ExecutionUser;
   /** Who called: a user's email or `service:<team>/<token>`; differs from the user when a channel acts on a user's behalf. */
   caller?: string;
+  /** Where the work came from (its event id, its channel), recorded so the result can go back there. */
+  source?: { eventId?: string | undefined; channel?: string | undefined };
   workflowId?: string;
   parentExecutionId?: string;
   /** A child execution continues its parent's trace. */
@@ -280,6 +282,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       // Who the platform authenticated, never a field of the input (anyone can write one there).
       userId: user?.email || null,
       caller: callerOf(req.caller),
+      sourceEventId: callerOf(req.source?.eventId),
+      channel: callerOf(req.source?.channel),
       workflowId: req.workflowId ?? null,
       parentExecutionId: req.parentExecutionId ?? null,
       startedAt: new Date().toISOString(),

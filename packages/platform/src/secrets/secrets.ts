@@ -15,7 +15,8 @@ import type { PlatformSealed } from './platform-sealed.ts';
 
 /** The secrets the platform itself uses (API auth, model provider keys, notifiers): never a handler's. */
 export function platformCredentialNames(f: PlatformFile): Set<string> {
-  const names = new Set<string>();
+  // The Slack channel's credentials (docs/slack.md): the platform's, never a handler's.
+  const names = new Set<string>(['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN']);
   for (const a of Object.values(f.apis)) if ('secret' in a.auth) names.add(a.auth.secret);
   for (const p of Object.values(f.providers)) if (p.api_key_secret) names.add(p.api_key_secret);
   if (f.notifiers.pagerduty) names.add(f.notifiers.pagerduty.routing_key_secret);

@@ -1,0 +1,278 @@
+/**
+ * Slack as a channel (issue 16 parts 6 and 7): a signed request is checked, acknowledged within
+ * Slack's 3 seconds, and its work runs in the background — the Slack user mapped to a platform user
+ * by e-mail (users.info), the message routed and run for that user like POST /v1/messages (caller
+ * `channel:slack`), the answer posted back where it came from: the channel and thread
+ * (chat.postMessage), or a command's response_url.
+ */
+import { AsporaError } from '@aspora/sdk';
+import type { Directory } from '../../access/directory.ts';
+import type { InboundMessage, MessageHandler, Sender } from '../../messages/handle.ts';
+import type { Logger } from '../../observe/logger.ts';
+import type { Background } from './background.ts';
+import {
+  ACTION_PREFIX,
+  answerBlocks,
+  decodeButton,
+  noticeBlocks,
+  type SlackMessage,
+  threadReplies,
+  wantsThread,
+} from './blocks.ts';
+import type { SlackClient } from './client.ts';
+import type { SlackDeliveries } from './deliveries.ts';
+import { type SignedHeaders, verifySlackSignature } from './signature.ts';
+
+export const SLACK_CALLER = 'channel:slack';
+/** Longest message text routed (Slack's own limit for a message is 40,000 characters). */
+const MAX_TEXT = 4000;
+const SLACK_ID = /^[A-Z0-9]{1,32}$/;
+const TS = /^\d{1,12}\.\d{1,9}$/;
+
+export interface SlackChannelDeps {
+  secret: () => string | undefined;
+  client: SlackClient;
+  deliveries: SlackDeliveries;
+  background: Background;
+  messages: MessageHandler;
+  directory: Directory;
+  log: Logger;
+  environment: 'staging' | 'production';
+}
+
+/** Where an answer goes: a response_url, or a channel (and thread). */
+type Reply =
+  | { kind: 'response_url'; url: string; channel: string; user: string }
+  | {
+      kind: 'channel';
+      channel: string;
+      user: string;
+      thread?: string | undefined;
+      ts?: string | undefined;
+      /** A plain channel message: no reply when no skill answers it. */
+      quiet?: boolean;
+    };
+
+const bad = (why: string) => new AsporaError('BAD_REQUEST', `Slack request: ${why}`);
+const str = (v: unknown, max = 256): string | undefined =>
+  typeof v === 'string' && v.length <= max && v.length > 0 ? v : undefined;
+const id = (v: unknown): string | undefined => {
+  const s = str(v, 32);
+  return s && SLACK_ID.test(s) ? s : undefined;
+};
+const ts = (v: unknown): string | undefined => {
+  const s = str(v, 24);
+  return s && TS.test(s) ? s : undefined;
+};
+
+export class SlackChannel {
+  constructor(private readonly deps: SlackChannelDeps) {}
+
+  /** The request is Slack's, signed now, and not seen before; otherwise a 401 and nothing runs. */
+  async authenticate(h: SignedHeaders, raw: string): Promise<void> {
+    const secret = this.deps.secret();
+    if (!secret)
+      throw new AsporaError('UNAVAILABLE', 'Slack is not set up: no signing secret', {
+        hint: 'set SLACK_SIGNING_SECRET (aspora.platform.yaml secrets:, or aspora platform-secrets set SLACK_SIGNING_SECRET); docs/slack.md',
+      });
+    verifySlackSignature(secret, h, raw);
+    if (!(await this.deps.deliveries.first(`sig:${h.signature}`)))
+      throw new AsporaError('UNAUTHORIZED', 'Slack request refused: replayed (this signature was seen before)', {
+        hint: 'Slack signs every delivery anew; a repeated signature is a captured request sent again',
+      });
+  }
+
+  /** POST /v1/channels/slack/events (JSON). */
+  async event(body: unknown): Promise<Record<string, unknown>> {
+    if (!body || typeof body !== 'object') throw bad('the body is not a JSON object');
+    const b = body as Record<string, unknown>;
+    if (b.type === 'url_verification') {
+      const challenge = str(b.challenge, 200);
+      if (!challenge) throw bad('url_verification without a challenge');
+      return { challenge };
+    }
+    if (b.type !== 'event_callback') return { ok: true, ignored: `type ${String(b.type).slice(0, 40)}` };
+    const eventId = str(b.event_id, 64);
+    const e = b.event as Record<string, unknown> | undefined;
+    if (!eventId || !e || typeof e !== 'object') throw bad('event_callback without event_id or event');
+    const ignored = this.ignored(e);
+    if (ignored) return { ok: true, ignored };
+    const channel = id(e.channel);
+    const user = id(e.user);
+    const at = ts(e.ts);
+    const text = str(e.text, MAX_TEXT);
+    if (!channel || !user || !at || !text) return { ok: true, ignored: 'an event without channel, user, ts or text' };
+    // A redelivery (X-Slack-Retry-Num) or a duplicate: the first delivery runs, no other.
+    if (!(await this.deps.deliveries.first(`event:${eventId}`))) return { ok: true, duplicate: true };
+    const thread = ts(e.thread_ts);
+    this.deps.background.run(`slack event ${eventId}`, () =>
+      this.work(
+        user,
+        {
+          text: stripMentions(text),
+          trigger: 'message',
+          source: { eventId, channel: `slack:${channel}` },
+          channel: `slack:${channel}`,
+          ...(thread ? { thread } : {}),
+          metadata: { slack: { event: e.type, channel, user, ts: at } },
+        },
+        { kind: 'channel', channel, user, thread, ts: at, quiet: e.type === 'message' },
+      ),
+    );
+    return { ok: true };
+  }
+
+  /** Bots (this app among them), edits and joins are not messages to answer; a message mentioning the app comes as app_mention too. */
+  private ignored(e: Record<string, unknown>): string | undefined {
+    if (e.type !== 'app_mention' && e.type !== 'message') return `event ${String(e.type).slice(0, 40)}`;
+    if (e.bot_id || e.subtype) return 'a bot message or a message change';
+    if (e.type === 'message' && e.channel_type !== 'channel' && e.channel_type !== 'group')
+      return 'not a message in a channel';
+    if (e.type === 'message' && typeof e.text === 'string' && /<@[A-Z0-9]+>/.test(e.text))
+      return 'a mention: answered as app_mention';
+    return undefined;
+  }
+
+  /** POST /v1/channels/slack/commands (form): acknowledged at once, answered through response_url. */
+  command(form: URLSearchParams): Record<string, unknown> {
+    // Slack checks a command URL's certificate now and then with an ssl_check post: nothing to run.
+    if (form.get('ssl_check') === '1') return {};
+    const command = str(form.get(`command`), 64);
+    const user = id(form.get('user_id'));
+    const channel = id(form.get('channel_id'));
+    const url = str(form.get('response_url'), 1000);
+    const trigger = str(form.get('trigger_id'), 128);
+    const text = (form.get('text') ?? '').slice(0, MAX_TEXT).trim();
+    if (!command || !user || !channel || !url)
+      throw bad('a command without command, user_id, channel_id or response_url');
+    if (!text) return { response_type: 'ephemeral', text: `Say what you need: ${command} my tickets` };
+    this.deps.background.run(`slack command ${command}`, () =>
+      this.work(
+        user,
+        {
+          text,
+          trigger: 'command',
+          source: { eventId: trigger, channel: `slack:${channel}` },
+          channel: `slack:${channel}`,
+          metadata: { slack: { command, channel, user } },
+        },
+        { kind: 'response_url', url, channel, user },
+      ),
+    );
+    return { response_type: 'ephemeral', text: `Working on it: ${command} ${text}`.slice(0, 300) };
+  }
+
+  /** POST /v1/channels/slack/interactions (form, `payload` JSON): a button press runs its skill again. */
+  interaction(form: URLSearchParams): Record<string, unknown> | null {
+    let p: Record<string, any>;
+    try {
+      p = JSON.parse(form.get('payload') ?? '') as Record<string, any>;
+    } catch {
+      throw bad('no payload, or a payload that is not JSON');
+    }
+    if (!p || typeof p !== 'object' || p.type !== 'block_actions') return null;
+    const user = id(p.user?.id);
+    const channel = id(p.channel?.id ?? p.container?.channel_id);
+    const action = Array.isArray(p.actions) ? (p.actions[0] as Record<string, unknown> | undefined) : undefined;
+    if (!user || !channel || !action) throw bad('block_actions without user, channel or action');
+    const actionId = str(action.action_id, 255);
+    if (!actionId?.startsWith(ACTION_PREFIX)) return null; // someone else's button (a link button, another app's)
+    const button = decodeButton(action.value);
+    if (!button) throw bad('a button value the platform did not make');
+    const messageTs = ts(p.message?.ts ?? p.container?.message_ts);
+    const thread = ts(p.message?.thread_ts) ?? messageTs;
+    const trigger = str(p.trigger_id, 128);
+    this.deps.background.run(`slack button ${button.skill} ${button.id}`, () =>
+      this.work(
+        user,
+        {
+          text: str(action.text && (action.text as { text?: unknown }).text, 200) ?? button.id,
+          skill: button.skill,
+          trigger: 'interaction',
+          source: { eventId: trigger, channel: `slack:${channel}` },
+          channel: `slack:${channel}`,
+          ...(thread ? { thread } : {}),
+          metadata: { action: { id: button.id, value: button.value }, slack: { channel, user, ts: messageTs } },
+        },
+        { kind: 'channel', channel, user, thread, ts: messageTs },
+        `button "${button.id}" pressed`,
+      ),
+    );
+    return null;
+  }
+
+  /** The work behind a delivery: who it is, routed and run for them, answered where it came from. */
+  private async work(
+    slackUser: string,
+    msg: Omit<InboundMessage, 'environment'>,
+    reply: Reply,
+    reason?: string,
+  ): Promise<void> {
+    const m: InboundMessage = { ...msg, environment: this.deps.environment };
+    const sender = await this.sender(slackUser);
+    if (typeof sender === 'string') {
+      this.deps.log.info({ slackUser }, 'slack: an unknown user; nothing run');
+      await this.send(reply, noticeBlocks(sender), true);
+      return;
+    }
+    const answer = await this.deps.messages.handle(SLACK_CALLER, sender, m);
+    // Chatter in a channel that no skill answers is not for the app: only a mention, a command or a
+    // press is told "nothing answers that".
+    if (!answer.routed && reply.kind === 'channel' && reply.quiet) return;
+    if (answer.routed && reason) answer.routed.reason = reason;
+    const data = (answer.execution?.result as { data?: unknown } | null)?.data;
+    const replies = threadReplies(data);
+    // Replies need the answer's ts, which only chat.postMessage gives: a command's answer with
+    // replies is posted to its channel (the app must be in it) rather than through response_url.
+    let to: Reply =
+      replies.length && reply.kind === 'response_url'
+        ? { kind: 'channel', channel: reply.channel, user: reply.user }
+        : reply;
+    if (to.kind === 'channel' && wantsThread(data) && !to.thread) to = { ...to, thread: to.ts };
+    const posted = await this.send(to, answerBlocks(answer), !answer.routed);
+    const under = to.kind === 'channel' ? (to.thread ?? posted) : undefined;
+    if (to.kind === 'channel' && under) for (const r of replies) await this.deps.client.post(to.channel, r, under);
+  }
+
+  /** The platform user a Slack user is, by e-mail; a string says why there is none. */
+  private async sender(slackUser: string): Promise<Sender | string> {
+    const u = await this.deps.client.user(slackUser);
+    if (!u || u.isBot) return 'I could not find you in Slack.';
+    if (!u.email)
+      return 'I cannot see your e-mail address in Slack, so I do not know who you are on Aspora. Ask an admin to give the app the users:read.email scope.';
+    const p = await this.deps.directory.userByEmail(u.email);
+    if (!p)
+      return `You (${u.email}) are not an Aspora user yet, so I ran nothing. Ask an admin: aspora users add ${u.email}`;
+    return {
+      kind: 'user',
+      user: { id: p.id, email: p.email, name: p.name },
+      team: null,
+      teams: new Map(p.teams.map((t) => [t.team, t.role])),
+      admin: p.admin,
+    };
+  }
+
+  /** An answer where the work came from; a private one (a refusal, no skill) only to the person. */
+  /** Sends; the ts of a post to a channel. */
+  private async send(r: Reply, m: SlackMessage, onlyToThem: boolean): Promise<string | undefined> {
+    if (r.kind === 'response_url') {
+      await this.deps.client.respond(r.url, { ...m, response_type: onlyToThem ? 'ephemeral' : 'in_channel' });
+      return undefined;
+    }
+    if (onlyToThem) {
+      await this.deps.client.ephemeral(r.channel, r.user, m, r.thread);
+      return undefined;
+    }
+    return this.deps.client.post(r.channel, m, r.thread);
+  }
+}
+
+/** `<@U123> triage` → `triage`: the mention says who is asked, not what. */
+export function stripMentions(text: string): string {
+  return (
+    text
+      .replace(/<@[A-Z0-9]+(\|[^>]*)?>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim() || text
+  );
+}

@@ -1,0 +1,49 @@
+/** The Slack channel, assembled from the platform's parts (platform.ts). */
+import type { Directory } from '../../access/directory.ts';
+import type { Db } from '../../db/index.ts';
+import type { MessageHandler } from '../../messages/handle.ts';
+import type { Logger } from '../../observe/logger.ts';
+import { Background } from './background.ts';
+import { SlackChannel } from './channel.ts';
+import { SlackClient } from './client.ts';
+import { SlackDeliveries } from './deliveries.ts';
+
+export { SlackChannel } from './channel.ts';
+
+/** Slack's deliveries are small (an event is a few KB); 1 MiB bounds what is read and hashed. */
+export const SLACK_MAX_BODY = 1024 * 1024;
+
+export interface SlackSetup {
+  apiUrl: string;
+  responseUrlPrefix: string;
+  environment: 'staging' | 'production';
+  /** Read per request from the vault: a rotated secret takes effect at once. */
+  secret: (name: 'SLACK_SIGNING_SECRET' | 'SLACK_BOT_TOKEN') => string | undefined;
+}
+
+export function slackChannel(
+  s: SlackSetup,
+  parts: { db: Db; messages: MessageHandler; directory: Directory; log: Logger },
+): { channel: SlackChannel; background: Background } {
+  const background = new Background(parts.log);
+  const channel = new SlackChannel({
+    secret: () => s.secret('SLACK_SIGNING_SECRET'),
+    client: new SlackClient({
+      apiUrl: s.apiUrl,
+      responseUrlPrefix: s.responseUrlPrefix,
+      botToken: () => s.secret('SLACK_BOT_TOKEN'),
+    }),
+    deliveries: new SlackDeliveries(parts.db),
+    background,
+    messages: parts.messages,
+    directory: parts.directory,
+    log: parts.log,
+    environment: s.environment,
+  });
+  return { channel, background };
+}
+
+/** For an app without a platform behind it: every Slack request answers 503 (not set up). */
+export function notSetUp(): SlackChannel {
+  return new SlackChannel({ secret: () => undefined } as never);
+}
