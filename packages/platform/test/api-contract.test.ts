@@ -125,6 +125,45 @@ test('every route answers within its schemas', async () => {
     (await c.listSharedResources({ params: { domain: 'fraud' } })).versions.map((v) => v.version),
     ['1'],
   );
+  // Messages: one nothing here answers (suggestions), one named (a re-routing), and the stream.
+  assert.equal((await c.sendMessage({ body: { text: 'quantum chromodynamics lecture notes' } })).routed, null);
+  const named = await c.sendMessage({ body: { text: 'hi', skill: 'fraud/contract-check', environment: 'staging' } });
+  assert.equal(named.routed?.stage, 'explicit');
+  assert.equal(named.execution?.ref, 'fraud/contract-check');
+  const sse = await c.streamMessage({ body: { text: 'hi', skill: 'fraud/contract-check', environment: 'staging' } });
+  assert.match(sse, /event: routed[\s\S]*event: answer/);
+
+  // Signature-checked routes: this platform declares no provider or Slack secret (a typed 503),
+  // and the skill has no signed webhook trigger (a typed 401).
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { code?: string }) => e.code,
+    );
+  assert.equal(await code(c.pagerDutyWebhook({ body: {} })), 'UNAVAILABLE');
+  assert.equal(await code(c.datadogWebhook({ body: {} })), 'UNAVAILABLE');
+  assert.equal(await code(c.skillWebhook({ params: skill, body: { id: 'x', title: 'y' } })), 'UNAUTHORIZED');
+  for (const slack of [c.slackCommands, c.slackEvents, c.slackInteractions] as Array<(i: unknown) => Promise<unknown>>)
+    assert.ok(
+      ['UNAVAILABLE', 'UNAUTHORIZED'].includes((await code(slack({ body: new TextEncoder().encode('x=1') })))!),
+    );
+
+  // Sealed platform credentials: none declared here, so setting one is refused, typed.
+  assert.deepEqual((await c.listPlatformSecrets()).secrets, []);
+  assert.equal(await code(c.setPlatformSecret({ params: { name: 'X_KEY' }, body: { value: 'v' } })), 'BAD_REQUEST');
+  assert.equal(await code(c.removePlatformSecret({ params: { name: 'X_KEY' } })), 'BAD_REQUEST');
+
+  // A team's state tables: load, list, read.
+  const table = { team: 'contract-team', table: 'cases' };
+  assert.deepEqual(await c.importStateRows({ params: table, body: { rows: [{ Case: 'c1', Open: true }] } }), {
+    inserted: 1,
+    removed: 0,
+  });
+  assert.deepEqual((await c.listStateTables({ params: { team: 'contract-team' } })).tables, [
+    { table: 'cases', rows: 1 },
+  ]);
+  assert.equal((await c.listStateRows({ params: table, query: {} })).rows[0]?.Case, 'c1');
+
   // The audit log saw what this test did, and its chain holds.
   await new Promise((r) => setTimeout(r, 100)); // entries are written after the answers
   const entries = (await c.audit({ query: { since: '1h' } })).entries;

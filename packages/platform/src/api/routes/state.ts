@@ -21,19 +21,20 @@ function mayOperate(p: Principal, action: string, team: string): void {
 const everything = (team: string, table: string) => ({ team, table, read: ALL, write: ALL, own: ALL });
 
 export function stateRoutes(app: OpenAPIHono, deps: ApiDeps): void {
-  const store = deps.runtime.state;
+  // Read per request: an app built without a runtime (tests of the routes' wiring) still registers them.
+  const store = () => deps.runtime.state;
 
   app.openapi(createRoute(routes.listStateTables), async (c) => {
     const { team } = c.req.valid('param');
     mayOperate(callerOf(c), 'list the state tables of', team);
-    return c.json({ tables: await store.tables(team) }, 200);
+    return c.json({ tables: await store().tables(team) }, 200);
   });
 
   app.openapi(createRoute(routes.listStateRows), async (c) => {
     const { team, table } = c.req.valid('param');
     mayOperate(callerOf(c), 'read the state tables of', team);
     const { limit } = c.req.valid('query');
-    return c.json({ rows: await store.select(everything(team, table), {}, { limit }) }, 200);
+    return c.json({ rows: await store().select(everything(team, table), {}, { limit }) }, 200);
   });
 
   app.openapi(createRoute(routes.importStateRows), async (c) => {
@@ -45,7 +46,7 @@ export function stateRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const body = c.req.valid('json');
     const rows = body.rows.map((r, i) => checkRow(r, `rows[${i}]`));
     const by = callerLabel(p);
-    const { inserted, removed } = await store.load(everything(team, table), rows, body.replace, by);
+    const { inserted, removed } = await store().load(everything(team, table), rows, body.replace, by);
     deps.log.info({ team, table, inserted, removed, by }, 'state rows loaded');
     deps.recordAudit(c, 'state.import', `team ${team}`, { table, inserted, removed });
     return c.json({ inserted, removed }, 200);
