@@ -417,6 +417,9 @@ describe('observability: metrics, logs, feedback, trace', () => {
       'state rows': ['state', 'rows', 'json-team', 'json_rows', '--json'],
       'state import': ['state', 'import', 'json-team', 'json_rows', '--file', 'json-rows.jsonl', '--json'],
       send: ['send', 'quantum chromodynamics lecture notes', '--json'],
+      runs: ['runs', '--queued', '--json'],
+      'triggers list': ['triggers', 'list', '--json'],
+      'trigger fire': ['trigger', 'fire', 'fraud/block-transaction', '--type', 'cron', '--json'],
       // Last: logout forgets the token `up` saved, login (with the admin's token file) keeps it again.
       logout: ['logout', '--json'],
       login: ['login', '--token', readFileSync(join(work, '.aspora', 'admin.token'), 'utf8').trim(), '--json'],
@@ -440,6 +443,8 @@ describe('observability: metrics, logs, feedback, trace', () => {
               'users',
               'tokens',
               'state',
+              'trigger',
+              'triggers',
             ].includes(n),
         )
         .sort(),

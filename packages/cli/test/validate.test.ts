@@ -60,7 +60,7 @@ test('validate refuses an extglob in shared_resources with file:line, the field 
 test('validate passes a config with fields not acted on yet, warning about each at file:line:column; --json carries them', () => {
   const dir = skill(
     'idle-fields',
-    'versioning:\n  canary_percentage: 10\ntriggers:\n  - type: cron\n    schedule: "0 7 * * *"\n',
+    'versioning:\n  canary_percentage: 10\ntriggers:\n  - type: command\n    patterns: ["@ecm triage"]\n',
   );
   const r = validate(dir);
   assert.equal(r.status, 0, r.stderr);
@@ -70,7 +70,7 @@ test('validate passes a config with fields not acted on yet, warning about each 
   );
   assert.match(
     r.stderr,
-    /idle-fields\/aspora\.config\.yaml:13:5 .*accepted, not acted on yet: triggers\[0\] \(type: cron\)/,
+    /idle-fields\/aspora\.config\.yaml:13:5 .*accepted, not acted on yet: triggers\[0\] \(type: command\)/,
   );
   const j = spawnSync(process.execPath, [BIN, 'validate', dir, '--json'], {
     cwd: work,

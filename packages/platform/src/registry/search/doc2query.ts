@@ -66,7 +66,8 @@ export function gatewayExampleWriter(gateway: ChatGateway): ExampleWriter {
         temperature: 0.7,
         maxTokens: 800,
       },
-      { ref: s.ref, domain: s.domain, prefs: {}, task: { type: 'classification' } },
+      // The platform's own indexing, not the skill's work: it must not spend the skill's rate limits or budget.
+      { prefs: {}, task: { type: 'classification' } },
     );
     return parseRequests(answer.content);
   };
