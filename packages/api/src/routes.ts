@@ -596,7 +596,7 @@ export const routes = {
       202: ok(M.WebhookAnswerSchema, 'queued'),
       400: err('not a PagerDuty V3 payload'),
       401: err('the signature does not verify'),
-      503: err('no PAGERDUTY_WEBHOOK_SECRET on this platform'),
+      404: err('no PAGERDUTY_WEBHOOK_SECRET on this platform (not set up)'),
     },
   }),
   datadogWebhook: route({
@@ -613,7 +613,7 @@ export const routes = {
       202: ok(M.WebhookAnswerSchema, 'queued'),
       400: err('no id or not JSON'),
       401: err('the secret does not match'),
-      503: err('no DATADOG_WEBHOOK_SECRET on this platform'),
+      404: err('no DATADOG_WEBHOOK_SECRET on this platform (not set up)'),
     },
   }),
   skillWebhook: route({
@@ -724,7 +724,7 @@ export const routes = {
       200: ok(z.record(z.string(), z.unknown()), 'acknowledged ("working on it", only to the person)'),
       400: err('not a slash command'),
       401: err('a bad, stale or replayed signature: nothing runs'),
-      503: err('Slack is not set up (no SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN)'),
+      404: err('Slack is not set up (no SLACK_SIGNING_SECRET)'),
     },
   }),
   slackEvents: route({
@@ -738,7 +738,7 @@ export const routes = {
       200: ok(z.record(z.string(), z.unknown()), 'the challenge, or acknowledged'),
       400: err('not an event'),
       401: err('a bad, stale or replayed signature: nothing runs'),
-      503: err('Slack is not set up (no SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN)'),
+      404: err('Slack is not set up (no SLACK_SIGNING_SECRET)'),
     },
   }),
   slackInteractions: route({
@@ -752,7 +752,7 @@ export const routes = {
       200: { description: 'acknowledged' },
       400: err('not an interaction the platform made'),
       401: err('a bad, stale or replayed signature: nothing runs'),
-      503: err('Slack is not set up (no SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN)'),
+      404: err('Slack is not set up (no SLACK_SIGNING_SECRET)'),
     },
   }),
 

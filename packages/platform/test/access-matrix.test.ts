@@ -259,14 +259,14 @@ const MATRIX: Record<keyof typeof routes, Row> = {
   ready: { make: () => ({ path: '/readyz' }), expect: '200 200 200 200 | 200 200 200 200 200' },
   openapi: { make: () => ({ path: '/openapi.json' }), expect: '200 200 200 200 | 200 200 200 200 200' },
   // Signature-checked, not token-checked: a token is no signature. The matrix's platform declares
-  // no provider secret (503 says so); a skill without a signed webhook trigger verifies nothing.
+  // no provider secret (404: not set up); a skill without a signed webhook trigger verifies nothing.
   pagerDutyWebhook: {
     make: () => ({ path: '/v1/webhooks/pagerduty', body: {} }),
-    expect: '503 503 503 503 | 503 503 503 503 503',
+    expect: '404 404 404 404 | 404 404 404 404 404',
   },
   datadogWebhook: {
     make: () => ({ path: '/v1/webhooks/datadog', body: {} }),
-    expect: '503 503 503 503 | 503 503 503 503 503',
+    expect: '404 404 404 404 | 404 404 404 404 404',
   },
   skillWebhook: {
     skill: true,

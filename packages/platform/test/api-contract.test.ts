@@ -133,20 +133,18 @@ test('every route answers within its schemas', async () => {
   const sse = await c.streamMessage({ body: { text: 'hi', skill: 'fraud/contract-check', environment: 'staging' } });
   assert.match(sse, /event: routed[\s\S]*event: answer/);
 
-  // Signature-checked routes: this platform declares no provider or Slack secret (a typed 503),
+  // Signature-checked routes: this platform declares no provider or Slack secret (a typed 404: not set up),
   // and the skill has no signed webhook trigger (a typed 401).
   const code = (p: Promise<unknown>) =>
     p.then(
       () => 'ok',
       (e: { code?: string }) => e.code,
     );
-  assert.equal(await code(c.pagerDutyWebhook({ body: {} })), 'UNAVAILABLE');
-  assert.equal(await code(c.datadogWebhook({ body: {} })), 'UNAVAILABLE');
+  assert.equal(await code(c.pagerDutyWebhook({ body: {} })), 'NOT_FOUND');
+  assert.equal(await code(c.datadogWebhook({ body: {} })), 'NOT_FOUND');
   assert.equal(await code(c.skillWebhook({ params: skill, body: { id: 'x', title: 'y' } })), 'UNAUTHORIZED');
   for (const slack of [c.slackCommands, c.slackEvents, c.slackInteractions] as Array<(i: unknown) => Promise<unknown>>)
-    assert.ok(
-      ['UNAVAILABLE', 'UNAUTHORIZED'].includes((await code(slack({ body: new TextEncoder().encode('x=1') })))!),
-    );
+    assert.ok(['NOT_FOUND', 'UNAUTHORIZED'].includes((await code(slack({ body: new TextEncoder().encode('x=1') })))!));
 
   // Sealed platform credentials: none declared here, so setting one is refused, typed.
   assert.deepEqual((await c.listPlatformSecrets()).secrets, []);

@@ -48,7 +48,7 @@ function json(body: Buffer, source: string): unknown {
 function secretOf(deps: ApiDeps, name: string, source: string): string {
   const s = deps.vault.get(name);
   if (!s)
-    throw new AsporaError('UNAVAILABLE', `${source} webhooks are not configured on this platform`, {
+    throw new AsporaError('NOT_FOUND', `${source} webhooks are not set up on this platform`, {
       hint: `declare ${name} in aspora.platform.yaml secrets (e.g. { sealed: true }, then aspora platform-secrets set ${name})`,
     });
   return s;

@@ -72,7 +72,7 @@ export class SlackChannel {
   async authenticate(h: SignedHeaders, raw: string): Promise<void> {
     const secret = this.deps.secret();
     if (!secret)
-      throw new AsporaError('UNAVAILABLE', 'Slack is not set up: no signing secret', {
+      throw new AsporaError('NOT_FOUND', 'Slack is not set up on this platform: no signing secret', {
         hint: 'set SLACK_SIGNING_SECRET (aspora.platform.yaml secrets:, or aspora platform-secrets set SLACK_SIGNING_SECRET); docs/slack.md',
       });
     verifySlackSignature(secret, h, raw);

@@ -43,7 +43,7 @@ export function slackChannel(
   return { channel, background };
 }
 
-/** For an app without a platform behind it: every Slack request answers 503 (not set up). */
+/** For an app without a platform behind it: every Slack request answers 404 (not set up). */
 export function notSetUp(): SlackChannel {
   return new SlackChannel({ secret: () => undefined } as never);
 }
