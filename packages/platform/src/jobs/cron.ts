@@ -21,6 +21,22 @@ export interface CronFire {
   position: number;
   schedule: string;
   timezone: string;
+  /** The scheduled time this fire is for (ISO), when known. */
+  scheduledAt?: string;
+}
+
+/**
+ * The scheduled time a fire job stands for: the schedule's first fire after a minute before the
+ * job was made (a five-field schedule fires at most once a minute, and the job is made at or just
+ * after its time). null when the schedule does not parse.
+ */
+export function scheduledSlot(f: Pick<CronFire, 'schedule' | 'timezone'>, createdOn: Date): string | null {
+  try {
+    const next = new Cron(f.schedule, { timezone: f.timezone }).nextRun(new Date(createdOn.getTime() - 60_000));
+    return next && next.getTime() <= createdOn.getTime() + 1_000 ? next.toISOString() : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface TriggerStatus {
@@ -129,11 +145,21 @@ export class CronTriggers {
 
   async #pump(): Promise<void> {
     for (;;) {
-      const fires = await this.boss.fetch<CronFire>(CRON_QUEUE, { batchSize: 50 });
+      const fires = await this.boss.fetch<CronFire>(CRON_QUEUE, { batchSize: 50, includeMetadata: true });
       if (!fires.length) return;
       for (const f of fires) {
         try {
-          await this.fire(f.data, { idempotencyKey: f.id, firedAt: f.id });
+          // Keyed by the scheduled time, not by pg-boss's job: should two fire jobs of one slot
+          // exist (processes evaluating the schedule either side of a boundary, under load), the
+          // second finds the first's execution.
+          const slot = scheduledSlot(f.data, (f as { createdOn?: Date }).createdOn ?? new Date());
+          await this.fire(
+            { ...f.data, ...(slot ? { scheduledAt: slot } : {}) },
+            {
+              idempotencyKey: slot ? `${f.data.ref}:${f.data.environment}:${f.data.position}:${slot}` : f.id,
+              firedAt: f.id,
+            },
+          );
           await this.boss.complete(CRON_QUEUE, { id: f.id, retryCount: f.retryCount });
         } catch (e) {
           this.log.error({ err: e, ref: f.data.ref }, 'a cron fire could not be queued; it is retried');
@@ -159,6 +185,7 @@ export class CronTriggers {
           metadata: {
             trigger: 'cron',
             ...(f.schedule ? { schedule: f.schedule, timezone: f.timezone } : {}),
+            ...(f.scheduledAt ? { scheduledAt: f.scheduledAt } : {}),
             firedAt: new Date().toISOString(),
           },
         },
