@@ -6,18 +6,18 @@
  * the execution, which completes once.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { PG_URL } from '../src/registry/test-support.ts';
 import { engineSchema } from '../src/jobs/engine.ts';
 import { dbBackends } from './db-backends.ts';
 import { packFiles } from '../src/store/index.ts';
+import { upProcess } from './up-process.ts';
 import { bundle, skillFolder, tempPlatform } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
 
@@ -154,37 +154,10 @@ async function dropSchemas(schema: string) {
   }
 }
 
-const CLI = fileURLToPath(new URL('../../cli/bin/aspora.js', import.meta.url));
 const TOKEN = `jobs-test-${randomBytes(16).toString('hex')}`;
 
-async function up(dataDir: string, schema: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, '--no-examples', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ASPORA_LOG_LEVEL: 'silent',
-      ASPORA_ADMIN_TOKEN: TOKEN,
-      ASPORA_CONFIG_DIR: join(dataDir, 'config'),
-      DATABASE_URL: PG_URL,
-      ASPORA_DB_SCHEMA: schema,
-    },
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      try {
-        resolve((JSON.parse(out) as { url: string }).url);
-      } catch {
-        /* not the whole document yet */
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`aspora up exited ${code}: ${err}`)));
-  });
-  return { url, child };
-}
+const up = (dataDir: string, schema: string) =>
+  upProcess(dataDir, TOKEN, { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: schema });
 
 const pgSkip = skipUnless(await postgres()) ?? false;
 

@@ -5,45 +5,18 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { upProcess } from './up-process.ts';
 import { bundle } from './helpers.ts';
 
-const CLI = fileURLToPath(new URL('../../cli/bin/aspora.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'aspora-crash-'));
 chmodSync(dataDir, 0o755);
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function up(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, '--no-examples', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ASPORA_LOG_LEVEL: 'silent',
-      ASPORA_ADMIN_TOKEN: TOKEN,
-      ASPORA_CONFIG_DIR: join(dataDir, 'config'),
-    },
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      try {
-        resolve((JSON.parse(out) as { url: string }).url);
-      } catch {
-        /* not the whole document yet */
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`aspora up exited ${code}: ${err}`)));
-  });
-  return { url, child };
-}
+const up = () => upProcess(dataDir, TOKEN);
 
 /** Requests carry the admin's token, brought the operator's way (ASPORA_ADMIN_TOKEN). */
 const TOKEN = `crash-test-${randomBytes(16).toString('hex')}`;

@@ -5,12 +5,11 @@
  * PostgreSQL with an every-minute schedule: every fire runs once.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { engineSchema } from '../src/jobs/engine.ts';
@@ -20,6 +19,7 @@ import { packFiles } from '../src/store/index.ts';
 import { dbBackends } from './db-backends.ts';
 import { skillFolder, tempPlatform } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
+import { upProcess } from './up-process.ts';
 
 const HANDLER = 'export const handler = async (ctx) => ({ success: true, message: ctx.input.metadata.trigger });\n';
 
@@ -135,37 +135,10 @@ for (const backend of dbBackends) {
   });
 }
 
-const CLI = fileURLToPath(new URL('../../cli/bin/aspora.js', import.meta.url));
 const TOKEN = `cron-test-${randomBytes(16).toString('hex')}`;
 
-async function up(dataDir: string, schema: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir, '--no-examples', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ASPORA_LOG_LEVEL: 'silent',
-      ASPORA_ADMIN_TOKEN: TOKEN,
-      ASPORA_CONFIG_DIR: join(dataDir, 'config'),
-      DATABASE_URL: PG_URL,
-      ASPORA_DB_SCHEMA: schema,
-    },
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      try {
-        resolve((JSON.parse(out) as { url: string }).url);
-      } catch {
-        /* not the whole document yet */
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`aspora up exited ${code}: ${err}`)));
-  });
-  return { url, child };
-}
+const up = (dataDir: string, schema: string) =>
+  upProcess(dataDir, TOKEN, { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: schema });
 
 const pgSkip = skipUnless(await postgres()) ?? false;
 

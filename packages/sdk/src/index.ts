@@ -28,6 +28,7 @@ export {
   parseRowRule,
   resolveRowRule,
   rowMatches,
+  stateTableName,
   ownershipPart,
   cellText,
   RowRuleError,

@@ -70,3 +70,8 @@ export function forbidden(p: Principal, action: string, target: string, rule: st
     hint: 'ask an admin or a member of the owner team (aspora whoami shows your teams and scopes)',
   });
 }
+
+/** Refuses, naming `rule`, a caller that may not manage `team`'s own things (its secrets, its state tables). */
+export function requireTeamManager(p: Principal, action: string, team: string, rule: string): void {
+  if (!canManageTeam(p, team)) throw forbidden(p, action, `team ${team}`, rule);
+}

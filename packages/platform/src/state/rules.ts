@@ -6,6 +6,8 @@
  */
 import {
   AsporaError,
+  cellText,
+  stateTableName as tableName,
   ownershipPart,
   parseRowRule,
   resolveRowRule,
@@ -18,10 +20,7 @@ import type { Where } from './where.ts';
 
 export type Access = 'read' | 'write';
 
-/** `assignments_tab` (seed 003's spelling) and `assignments` name the same table. */
-export function tableName(key: string): string {
-  return key.endsWith('_tab') && key.length > 4 ? key.slice(0, -4) : key;
-}
+export { stateTableName as tableName } from '@aspora/sdk';
 
 export const TABLE_RE = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -127,7 +126,8 @@ export class StateDenials {
     const rule = access === 'read' ? er.read : access === 'update' ? er.own : er.write;
     const named: Access = access === 'read' ? 'read' : 'write';
     const pinned = new Map<string, Array<string | null>>();
-    for (const [c, v] of Object.entries(where)) if (c !== '_id') pinned.set(c, (Array.isArray(v) ? v : [v]).map(cell));
+    for (const [c, v] of Object.entries(where))
+      if (c !== '_id') pinned.set(c, (Array.isArray(v) ? v : [v]).map(cellText));
     if (!pinned.size) return;
     const possible = rule.some((alt) =>
       alt.every((t) => {
@@ -161,7 +161,7 @@ export class StateDenials {
     const possible = er.write.some((alt) =>
       alt.every((t) => {
         if (!Object.hasOwn(set, t.c)) return true;
-        const v = cell(set[t.c] as never);
+        const v = cellText(set[t.c]);
         return v !== null && ('in' in t ? t.in.includes(v) : !t.out.includes(v));
       }),
     );
@@ -197,8 +197,6 @@ export class StateDenials {
 
 const ruleName = (r: TableRules, a: Access) => `permissions.sheets_access.${r.key}.${a}`;
 const text = (r: TableRules, a: Access) => (a === 'read' ? r.readText : r.writeText);
-const cell = (v: string | number | boolean | null): string | null =>
-  v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
 
 function describe(where: Where): string {
   const s = Object.entries(where)

@@ -252,6 +252,11 @@ export function resolveRowRule(rule: RowRule, user: RuleUser | null): ResolvedRu
   return out;
 }
 
+/** `assignments_tab` (seed 003's spelling of a sheets_access key) and `assignments` name the same state table. */
+export function stateTableName(key: string): string {
+  return key.endsWith('_tab') && key.length > 4 ? key.slice(0, -4) : key;
+}
+
 /** The text a row's value compares as: what PostgreSQL's `->>` gives for the same JSON. */
 export function cellText(v: unknown): string | null {
   if (v === undefined || v === null) return null;

@@ -5,7 +5,9 @@
  * database) stays the authority; this is for fast feedback.
  */
 import {
+  cellText,
   ownershipPart,
+  stateTableName as tableName,
   parseRowRule,
   type ResolvedRule,
   resolveRowRule,
@@ -29,14 +31,13 @@ export class TestStateError extends Error {
   }
 }
 
-const tableName = (k: string) => (k.endsWith('_tab') && k.length > 4 ? k.slice(0, -4) : k);
-const text = (v: StateCell): string | null => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
-
 function matchesWhere(row: Stored, where: StateWhere): boolean {
   return Object.entries(where).every(([c, v]) => {
     const cell = Object.hasOwn(row, c) ? (row[c] ?? null) : null;
     const wanted = Array.isArray(v) ? v : [v];
-    return wanted.some((w) => (w === null ? cell === null : text(cell) === text(w) && typeof cell === typeof w));
+    return wanted.some((w) =>
+      w === null ? cell === null : cellText(cell) === cellText(w) && typeof cell === typeof w,
+    );
   });
 }
 

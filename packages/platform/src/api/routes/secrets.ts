@@ -5,15 +5,13 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
-import { callerLabel, canManageTeam, forbidden, type Principal } from '../../access/principal.ts';
+import { callerLabel, requireTeamManager, type Principal } from '../../access/principal.ts';
 import { callerOf } from '../caller.ts';
 import type { ApiDeps } from '../deps.ts';
 
 const RULE = "a team's secrets are managed by its members with the deploy scope, and by admins";
 
-function mayManage(p: Principal, action: string, team: string): void {
-  if (!canManageTeam(p, team)) throw forbidden(p, action, `team ${team}`, RULE);
-}
+const mayManage = (p: Principal, action: string, team: string) => requireTeamManager(p, action, team, RULE);
 
 export function secretRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   // The platform's own credentials: admins only (the contract's scope), audited, values never out.

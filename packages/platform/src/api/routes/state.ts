@@ -6,7 +6,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
-import { callerLabel, canManageTeam, forbidden, type Principal } from '../../access/principal.ts';
+import { callerLabel, requireTeamManager, type Principal } from '../../access/principal.ts';
 import { ALL } from '../../state/store.ts';
 import { checkRow } from '../../state/where.ts';
 import { callerOf } from '../caller.ts';
@@ -14,9 +14,7 @@ import type { ApiDeps } from '../deps.ts';
 
 const RULE = "a team's state tables are operated by its members with the deploy scope, and by admins";
 
-function mayOperate(p: Principal, action: string, team: string): void {
-  if (!canManageTeam(p, team)) throw forbidden(p, action, `team ${team}`, RULE);
-}
+const mayOperate = (p: Principal, action: string, team: string) => requireTeamManager(p, action, team, RULE);
 
 const everything = (team: string, table: string) => ({ team, table, read: ALL, write: ALL, own: ALL });
 
