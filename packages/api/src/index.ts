@@ -7,3 +7,4 @@ export * from './schemas.ts';
 export { routes, type RouteSpec, type Routes, type RouteName } from './routes.ts';
 export { FinalCrAsLineEnd } from './sse-line-ends.ts';
 export { parseStateRows, STATE_IMPORT_CHUNK, type StateRowInput } from './state-rows.ts';
+export * from './releases.ts';

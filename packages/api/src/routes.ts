@@ -9,6 +9,7 @@ import { ErrorSchema } from './errors.ts';
 import * as S from './schemas.ts';
 import * as A from './access.ts';
 import * as M from './messages.ts';
+import * as R from './releases.ts';
 import type { RouteAccess } from './access.ts';
 
 type Media = Record<string, { schema: z.ZodType }>;
@@ -173,21 +174,62 @@ export const routes = {
     path: '/v1/skills/{domain}/{name}/deployments',
     tags: ['deploy'],
     summary: 'Point an environment at a registered version',
-    request: { params: S.SkillParams, body: body(S.DeployRequest) },
-    responses: { 200: ok(S.DeploymentSchema), 404: err('no such skill or version'), 400: err('bad body') },
+    description:
+      "With `canary` (or a skill whose versioning config asks for one) and a version already live, starts a release: the environment keeps running stable while the candidate takes a share of traffic (split) or runs beside it (shadow); the analysis promotes or rolls it back. `canary: 'off'` replaces at once.",
+    request: { params: S.SkillParams, body: body(R.DeployWithCanaryRequest) },
+    responses: {
+      200: ok(R.DeployAnswerSchema),
+      404: err('no such skill or version'),
+      400: err('bad body'),
+      409: err('a release of this skill is already in flight in the environment'),
+    },
   }),
   rollback: route({
     'x-aspora-access': 'deploy',
     method: 'post',
     path: '/v1/skills/{domain}/{name}/rollback',
     tags: ['deploy'],
-    summary: 'Move an environment back to the version it ran before (or to toVersion)',
+    summary:
+      'Move an environment back to the version it ran before (or to toVersion); with a release in flight, end it: all traffic back to stable',
     request: { params: S.SkillParams, body: body(S.RollbackRequest) },
     responses: {
-      200: ok(S.DeploymentSchema),
+      200: ok(R.DeployAnswerSchema),
       404: err('no such skill or version'),
       409: err('nothing to roll back to'),
     },
+  }),
+
+  listReleases: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/skills/{domain}/{name}/releases',
+    tags: ['deploy'],
+    summary:
+      "A skill's releases, newest first: stable and canary side by side, the rules, every decision with its numbers",
+    request: { params: S.SkillParams, query: R.ReleasesQuery },
+    responses: { 200: ok(R.ReleaseListSchema), 404: err('no such skill') },
+  }),
+  promote: route({
+    'x-aspora-access': 'deploy',
+    method: 'post',
+    path: '/v1/skills/{domain}/{name}/promote',
+    tags: ['deploy'],
+    summary: 'Promote the release in flight now: the environment runs the candidate, the release ends as promoted',
+    request: { params: S.SkillParams, body: body(R.PromoteRequest) },
+    responses: {
+      200: ok(R.DeployAnswerSchema),
+      404: err('no such skill'),
+      409: err('no release in flight in that environment'),
+    },
+  }),
+  shadowDiff: route({
+    'x-aspora-access': 'read',
+    method: 'get',
+    path: '/v1/skills/{domain}/{name}/diff',
+    tags: ['deploy'],
+    summary: "The shadow report: the newest shadow release's comparisons, each with what changed by key",
+    request: { params: S.SkillParams, query: R.DiffQuery },
+    responses: { 200: ok(R.ShadowReportSchema), 404: err('no such skill') },
   }),
 
   // ---- runtime

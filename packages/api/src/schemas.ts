@@ -245,9 +245,8 @@ export const SearchQuery = z.object({
   limit: Limit.max(100).default(10),
 });
 export const LoadQuery = z.object({ version: z.string().max(100).optional(), environment: EnvironmentName.optional() });
-export const DeployRequest = z
-  .object({ environment: EnvironmentName, version: z.string().min(1).max(100) })
-  .meta({ id: 'DeployRequest' });
+/** The plain part; routes.ts adds the canary fields (releases.ts) to make the route's body. */
+export const DeployRequest = z.object({ environment: EnvironmentName, version: z.string().min(1).max(100) });
 export const RollbackRequest = z
   .object({ environment: EnvironmentName, toVersion: z.string().min(1).max(100).optional() })
   .meta({ id: 'RollbackRequest' });

@@ -244,15 +244,79 @@ export const Testing = z.strictObject({
 });
 
 export const Versioning = z.strictObject({
-  strategy: z.enum(['semver', 'timestamp']).default('semver'),
-  rollback_on_error: z.boolean().default(false),
-  canary_percentage: z.number().min(0).max(100).optional(),
-  canary_strategy: z.enum(['traffic_split', 'shadow', 'hybrid']).optional(),
+  strategy: z
+    .enum(['semver', 'timestamp'])
+    .default('semver')
+    .describe(
+      'timestamp: the registry names each version by its publish time (sorted by it) instead of skill.version.',
+    ),
+  rollback_on_error: z
+    .boolean()
+    .default(false)
+    .describe(
+      'A canary step that fails its analysis sends all traffic back to stable at once, and the owner team is told.',
+    ),
+  canary_percentage: z
+    .number()
+    .min(1)
+    .max(99)
+    .optional()
+    .describe('A deploy over a live version starts a traffic split at this share (the first step).'),
+  canary_strategy: z
+    .enum(['traffic_split', 'shadow', 'hybrid'])
+    .optional()
+    .describe('hybrid: shadow for a cron-triggered skill, a traffic split for an interactive one.'),
+  steps: z
+    .array(z.number().min(1).max(100))
+    .min(1)
+    .max(10)
+    .optional()
+    .describe("The canary's share at each step, ascending, ending at 100 (default: canary_percentage, 25, 50, 100)."),
+  monitor: Duration.optional().describe(
+    'Bound on a whole release: not promoted by then, it is rolled back (shadow: proposed).',
+  ),
+  analysis: z
+    .strictObject({
+      window: Duration.optional().describe('Each step lasts at least this long (default 10m).'),
+      min_samples: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .optional()
+        .describe('Executions each side needs per step (default 50).'),
+      max_success_drop_points: z.number().min(0).max(100).optional().describe('Default 2.'),
+      max_p95_increase_percent: z.number().min(0).max(10_000).optional().describe('Default 20.'),
+      max_cost_increase_percent: z.number().min(0).max(10_000).optional().describe('Default 50.'),
+      max_rating_drop: z.number().min(0).max(4).optional().describe('Default 0.5 (on a 1–5 scale).'),
+      confidence: z.number().min(0.5).max(0.999).optional().describe('Of the success-rate test (default 0.95).'),
+    })
+    .optional()
+    .describe('The rules a canary step passes, waits or fails by.'),
   shadow_config: z
     .strictObject({
       compare_output: z.boolean().default(true),
       max_diff_percentage: z.number().min(0).max(100).default(5),
       output_diff_tool: z.string().min(1).optional(),
+      compare_tab: z
+        .string()
+        .min(1)
+        .max(63)
+        .optional()
+        .describe('The _canary table the report compares with its stable twin.'),
+      keys: z
+        .array(z.string().min(1).max(100))
+        .max(10)
+        .optional()
+        .describe('Fields identifying an item in the outputs (e.g. order_id); default id, order_id, key, name.'),
+      runs: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(3)
+        .describe('Comparisons in a row under max_diff_percentage to pass.'),
+      on_pass: z.enum(['promote', 'propose']).default('propose'),
     })
     .optional(),
 });
