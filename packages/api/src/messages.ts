@@ -56,7 +56,11 @@ export type MessageAnswer = z.infer<typeof MessageAnswerSchema>;
 export const WebhookAnswerSchema = z
   .object({
     source: z.string(),
-    alert: z.string().meta({ description: "the provider's delivery id" }),
+    alert: z.string().meta({ description: "the provider's delivery id (Alertmanager, Grafana: the group's groupKey)" }),
+    alerts: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'a group (Alertmanager, Grafana): each alert’s id, its fingerprint and startsAt' }),
     executions: z.array(
       z.object({
         skill: z.string(),

@@ -658,6 +658,40 @@ export const routes = {
       404: err('no DATADOG_WEBHOOK_SECRET on this platform (not set up)'),
     },
   }),
+  alertmanagerWebhook: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/webhooks/alertmanager',
+    tags: ['triggers'],
+    summary:
+      'Prometheus Alertmanager webhooks (payload version 4; Authorization: Bearer ALERTMANAGER_WEBHOOK_TOKEN): queues, per alert of the group, the skills whose prometheus alert triggers accept it; an alert (fingerprint, startsAt) runs once',
+    request: {
+      body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true },
+    },
+    responses: {
+      202: ok(M.WebhookAnswerSchema, 'queued'),
+      400: err('not a version 4 payload: the field that is missing or wrong'),
+      401: err('the bearer token does not match'),
+      404: err('no ALERTMANAGER_WEBHOOK_TOKEN on this platform (not set up)'),
+    },
+  }),
+  grafanaWebhook: route({
+    'x-aspora-access': 'open',
+    method: 'post',
+    path: '/v1/webhooks/grafana',
+    tags: ['triggers'],
+    summary:
+      "Grafana unified alerting's webhook contact point (X-Grafana-Alerting-Signature: HMAC-SHA256 with GRAFANA_WEBHOOK_SECRET, or Authorization: Bearer it): queues, per alert, the skills whose grafana alert triggers accept it; an alert (fingerprint, startsAt) runs once",
+    request: {
+      body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } }, required: true },
+    },
+    responses: {
+      202: ok(M.WebhookAnswerSchema, 'queued'),
+      400: err('not a Grafana alerting payload: the field that is missing or wrong'),
+      401: err('the signature (or bearer token) does not verify'),
+      404: err('no GRAFANA_WEBHOOK_SECRET on this platform (not set up)'),
+    },
+  }),
   skillWebhook: route({
     'x-aspora-access': 'open',
     method: 'post',

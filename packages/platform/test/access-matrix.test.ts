@@ -268,6 +268,14 @@ const MATRIX: Record<keyof typeof routes, Row> = {
     make: () => ({ path: '/v1/webhooks/datadog', body: {} }),
     expect: '404 404 404 404 | 404 404 404 404 404',
   },
+  alertmanagerWebhook: {
+    make: () => ({ path: '/v1/webhooks/alertmanager', body: {} }),
+    expect: '404 404 404 404 | 404 404 404 404 404',
+  },
+  grafanaWebhook: {
+    make: () => ({ path: '/v1/webhooks/grafana', body: {} }),
+    expect: '404 404 404 404 | 404 404 404 404 404',
+  },
   skillWebhook: {
     skill: true,
     make: (v) => ({ path: `/v1/webhooks/skills/fraud/${SKILLS[v!]}`, body: { id: 'x', title: 'y' } }),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { DATADOG, PAGERDUTY } from '../src/webhooks/fixtures.ts';
+import { ALERTMANAGER, DATADOG, GRAFANA, PAGERDUTY } from '../src/webhooks/fixtures.ts';
 import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
@@ -38,6 +38,15 @@ const SKILLS: Record<string, string> = {
     sources: [pagerduty]
     filters:
       severity: [low]`,
+  'prom-fraud': `  - type: alert
+    sources: [prometheus]
+    filters:
+      severity: [critical]
+      tags: [fraud]`,
+  'grafana-checkout': `  - type: alert
+    sources: [grafana]
+    filters:
+      service: [checkout]`,
   disputes: `  - type: alert
     sources: [webhook]
     secret: DISPUTE_HOOK_SECRET
@@ -48,6 +57,7 @@ const SKILLS: Record<string, string> = {
 type Answer = {
   source: string;
   alert: string;
+  alerts?: string[];
   executions: Array<{ skill: string; execution: string; existing: boolean }>;
 };
 const sign = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
@@ -69,6 +79,8 @@ before(async () => {
 secrets:
   PAGERDUTY_WEBHOOK_SECRET: { value: pd-webhook-secret }
   DATADOG_WEBHOOK_SECRET: { value: dd-webhook-secret }
+  ALERTMANAGER_WEBHOOK_TOKEN: { value: am-token }
+  GRAFANA_WEBHOOK_SECRET: { value: gf-secret }
 `,
   });
   await ok(p.fetch('/v1/teams', json('POST', { name: 'ops-team' })));
@@ -158,4 +170,104 @@ test('a skill’s own signed webhook runs that skill with the team’s secret, o
   assert.equal((await post('/v1/webhooks/skills/ops/fraud-spike', body, headers)).status, 401);
   const forged = { ...headers, 'x-aspora-signature': `sha256=${sign('guess', body)}` };
   assert.equal((await post('/v1/webhooks/skills/ops/disputes', body, forged)).status, 401);
+});
+
+/** Executions (queued, running or done) whose input carries `marker`: a refused delivery has none. */
+const executionsWith = async (marker: string) =>
+  (
+    await p.db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions WHERE input::text LIKE $1', [
+      `%${marker}%`,
+    ])
+  )[0]!.n;
+
+test('Alertmanager: the bearer token, one execution per firing alert, a repeat of the group runs nothing again', {
+  skip,
+}, async () => {
+  const body = JSON.stringify(ALERTMANAGER);
+  const r = await post('/v1/webhooks/alertmanager', body, { authorization: 'Bearer am-token' });
+  assert.equal(r.status, 202);
+  const a = (await r.json()) as Answer;
+  assert.equal(a.alert, ALERTMANAGER.groupKey);
+  assert.equal(a.alerts?.length, 2);
+  // The resolved alert of the group runs nothing: the trigger's filters do not name status resolved.
+  assert.deepEqual(
+    a.executions.map((e) => [e.skill, e.existing]),
+    [['ops/prom-fraud', false]],
+  );
+  const done = await settled(a.executions[0]!.execution);
+  assert.equal(done.status, 'done');
+  assert.equal(
+    done.result?.message,
+    `handled ${ALERTMANAGER.alerts[0]!.fingerprint}:${ALERTMANAGER.alerts[0]!.startsAt}`,
+  );
+  // repeat_interval sends the group again: the same alert (fingerprint, startsAt) runs once.
+  const again = (await (
+    await post('/v1/webhooks/alertmanager', body, { authorization: 'Bearer am-token' })
+  ).json()) as Answer;
+  assert.deepEqual(again.executions, [{ ...a.executions[0]!, existing: true }]);
+});
+
+test('Alertmanager: a wrong or missing token is 401 and queues nothing; a malformed group is 400 naming the field', {
+  skip,
+}, async () => {
+  const forged = JSON.stringify({
+    ...ALERTMANAGER,
+    alerts: [{ ...ALERTMANAGER.alerts[0], fingerprint: 'forged0000am' }],
+  });
+  for (const auth of [undefined, 'Bearer nope', 'Basic YW06YW0tdG9rZW4=', 'am-token']) {
+    const r = await post('/v1/webhooks/alertmanager', forged, auth ? { authorization: auth } : {});
+    assert.equal(r.status, 401, auth);
+  }
+  assert.equal(await executionsWith('forged0000am'), 0);
+  const bad = JSON.stringify({ version: '4', alerts: [{ status: 'firing', startsAt: '2026-12-05T10:00:00Z' }] });
+  const r = await post('/v1/webhooks/alertmanager', bad, { authorization: 'Bearer am-token' });
+  assert.equal(r.status, 400);
+  assert.match(await r.text(), /alerts\[0\]\.fingerprint is missing/);
+  const notJson = await post('/v1/webhooks/alertmanager', '{"alerts": [', { authorization: 'Bearer am-token' });
+  assert.equal(notJson.status, 400);
+});
+
+test('Grafana: its HMAC signature (with a timestamp) or a bearer token; a bad signature is 401 and queues nothing', {
+  skip,
+}, async () => {
+  const body = JSON.stringify(GRAFANA);
+  const ts = String(Math.floor(Date.now() / 1000));
+  const stamped = createHmac('sha256', 'gf-secret').update(`${ts}:${body}`).digest('hex');
+  const r = await post('/v1/webhooks/grafana', body, {
+    'x-grafana-alerting-signature': stamped,
+    'x-grafana-alerting-signature-timestamp': ts,
+  });
+  assert.equal(r.status, 202);
+  const a = (await r.json()) as Answer;
+  assert.deepEqual(
+    a.executions.map((e) => e.skill),
+    ['ops/grafana-checkout'],
+  );
+  assert.equal((await settled(a.executions[0]!.execution)).status, 'done');
+  assert.equal(await executionsWith(GRAFANA.alerts[0]!.fingerprint), 1, 'the query finds what was queued');
+  // The same alert by bearer (a Grafana before signing): already queued, nothing runs again.
+  const viaBearer = (await (
+    await post('/v1/webhooks/grafana', body, { authorization: 'Bearer gf-secret' })
+  ).json()) as Answer;
+  assert.equal(viaBearer.executions[0]?.existing, true);
+
+  const forged = JSON.stringify({ ...GRAFANA, alerts: [{ ...GRAFANA.alerts[0], fingerprint: 'forged0000gf' }] });
+  const stale = String(Number(ts) - 600);
+  for (const h of [
+    {},
+    { 'x-grafana-alerting-signature': sign('wrong', forged) },
+    { 'x-grafana-alerting-signature': sign('gf-secret', body) }, // another body's signature
+    {
+      'x-grafana-alerting-signature': createHmac('sha256', 'gf-secret').update(`${stale}:${forged}`).digest('hex'),
+      'x-grafana-alerting-signature-timestamp': stale,
+    },
+    { authorization: 'Bearer wrong' },
+  ] as Record<string, string>[]) {
+    assert.equal((await post('/v1/webhooks/grafana', forged, h)).status, 401, JSON.stringify(h));
+  }
+  assert.equal(await executionsWith('forged0000gf'), 0);
+  const bad = JSON.stringify({ status: 'firing', alerts: 'none' });
+  const r400 = await post('/v1/webhooks/grafana', bad, { 'x-grafana-alerting-signature': sign('gf-secret', bad) });
+  assert.equal(r400.status, 400);
+  assert.match(await r400.text(), /Grafana webhook: no `alerts` array/);
 });

@@ -142,6 +142,8 @@ test('every route answers within its schemas', async () => {
     );
   assert.equal(await code(c.pagerDutyWebhook({ body: {} })), 'NOT_FOUND');
   assert.equal(await code(c.datadogWebhook({ body: {} })), 'NOT_FOUND');
+  assert.equal(await code(c.alertmanagerWebhook({ body: {} })), 'NOT_FOUND');
+  assert.equal(await code(c.grafanaWebhook({ body: {} })), 'NOT_FOUND');
   assert.equal(await code(c.skillWebhook({ params: skill, body: { id: 'x', title: 'y' } })), 'UNAUTHORIZED');
   for (const slack of [c.slackCommands, c.slackEvents, c.slackInteractions] as Array<(i: unknown) => Promise<unknown>>)
     assert.ok(['NOT_FOUND', 'UNAUTHORIZED'].includes((await code(slack({ body: new TextEncoder().encode('x=1') })))!));

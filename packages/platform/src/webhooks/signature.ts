@@ -37,3 +37,34 @@ export function sharedSecretMatches(given: string | undefined, secret: string): 
   const digest = (s: string) => createHmac('sha256', 'aspora-shared-secret').update(s).digest();
   return sameBytes(digest(given), digest(secret));
 }
+
+/** `Authorization: Bearer <token>` (Alertmanager's http_config authorization): the token compared as a shared secret. */
+export function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const m = authorization ? /^Bearer\s+(\S{1,4096})\s*$/i.exec(authorization) : null;
+  return sharedSecretMatches(m?.[1], token);
+}
+
+/** How far a signed timestamp may be from now (as Slack's window). */
+export const SIGNED_TIMESTAMP_WINDOW_S = 300;
+
+/**
+ * Grafana's webhook HMAC (Grafana ≥ 11, the contact point's "HMAC signature"): the header holds the
+ * lowercase hex HMAC-SHA256 of the raw body, or of `<timestamp>:<body>` when a timestamp header is
+ * configured — then the timestamp (Unix seconds) must also be within five minutes of now.
+ */
+export function grafanaSigned(
+  signature: string | undefined,
+  timestamp: string | undefined,
+  secret: string,
+  body: Uint8Array,
+  nowS: number = Date.now() / 1000,
+): boolean {
+  const m = signature ? /^(?:sha256=)?([0-9a-f]{64})$/i.exec(signature.trim()) : null;
+  if (!m) return false;
+  let signed: Uint8Array = body;
+  if (timestamp !== undefined) {
+    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowS - Number(timestamp)) > SIGNED_TIMESTAMP_WINDOW_S) return false;
+    signed = Buffer.concat([Buffer.from(`${timestamp}:`), body]);
+  }
+  return sameBytes(Buffer.from(m[1]!, 'hex'), hmac(secret, signed));
+}

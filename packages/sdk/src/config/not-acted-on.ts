@@ -27,12 +27,6 @@ export interface NotActedOn {
 const isUrlGlob = (v: unknown) => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
 
 export const NOT_ACTED_ON: readonly NotActedOn[] = [
-  {
-    path: 'triggers[alert].sources[]',
-    when: (v) => v === 'prometheus' || v === 'grafana',
-    values: 'prometheus, grafana',
-    why: 'no Prometheus or Grafana webhook route yet (Datadog, PagerDuty and the signed generic webhook run skills); point them at the skill’s signed webhook (source webhook)',
-  },
   { path: 'triggers[command]', why: 'no chat command dispatch yet (its patterns do feed discovery search)' },
   {
     path: 'triggers[message].channels',

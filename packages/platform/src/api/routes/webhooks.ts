@@ -12,8 +12,15 @@ import { AsporaError } from '@aspora/sdk';
 import type { Context } from 'hono';
 import { AlertDispatcher, type Enqueue } from '../../webhooks/dispatch.ts';
 import type { AlertEvent } from '../../webhooks/event.ts';
+import { alertGroupEvents } from '../../webhooks/alertmanager.ts';
 import { datadogEvent, genericEvent, pagerDutyEvent } from '../../webhooks/providers.ts';
-import { genericSigned, pagerDutySigned, sharedSecretMatches } from '../../webhooks/signature.ts';
+import {
+  bearerMatches,
+  genericSigned,
+  grafanaSigned,
+  pagerDutySigned,
+  sharedSecretMatches,
+} from '../../webhooks/signature.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /** Largest webhook body read (providers send a few KB). */
@@ -21,6 +28,11 @@ export const MAX_WEBHOOK_BYTES = 256 * 1024;
 export const PAGERDUTY_SECRET = 'PAGERDUTY_WEBHOOK_SECRET';
 export const DATADOG_SECRET = 'DATADOG_WEBHOOK_SECRET';
 export const DATADOG_HEADER = 'x-aspora-webhook-secret';
+export const ALERTMANAGER_TOKEN = 'ALERTMANAGER_WEBHOOK_TOKEN';
+export const GRAFANA_SECRET = 'GRAFANA_WEBHOOK_SECRET';
+export const GRAFANA_SIGNATURE = 'x-grafana-alerting-signature';
+/** Grafana's timestamp header has no default name; this is the one its provisioning docs show. */
+export const GRAFANA_TIMESTAMP = 'x-grafana-alerting-signature-timestamp';
 
 const unauthorized = (source: string) =>
   new AsporaError('UNAUTHORIZED', `${source} webhook: the signature does not verify`, {
@@ -78,6 +90,39 @@ export function webhookRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const body = await rawBody(c);
     if (!sharedSecretMatches(c.req.header(DATADOG_HEADER), secret)) throw unauthorized('Datadog');
     return answer(c, datadogEvent(json(body, 'Datadog'))) as never;
+  });
+
+  // A group of alerts (Alertmanager, Grafana): each alert is its own event, keyed by fingerprint and startsAt.
+  const group = async (c: Context, source: 'prometheus' | 'grafana', body: Buffer) => {
+    const { groupKey, events } = alertGroupEvents(
+      source,
+      json(body, source === 'grafana' ? 'Grafana' : 'Alertmanager'),
+    );
+    const executions = [];
+    for (const e of events) executions.push(...(await dispatcher.dispatch(e)));
+    return c.json({ source, alert: groupKey, alerts: events.map((e) => e.id), executions }, 202);
+  };
+
+  app.openapi(createRoute(routes.alertmanagerWebhook), async (c) => {
+    const token = secretOf(deps, ALERTMANAGER_TOKEN, 'Alertmanager');
+    const body = await rawBody(c);
+    if (!bearerMatches(c.req.header('authorization'), token))
+      throw new AsporaError('UNAUTHORIZED', 'Alertmanager webhook: the bearer token does not match', {
+        hint: `set the receiver's http_config authorization credentials to ${ALERTMANAGER_TOKEN} (docs/alerts.md)`,
+      });
+    return group(c, 'prometheus', body) as never;
+  });
+
+  app.openapi(createRoute(routes.grafanaWebhook), async (c) => {
+    const secret = secretOf(deps, GRAFANA_SECRET, 'Grafana');
+    const body = await rawBody(c);
+    const signature = c.req.header(GRAFANA_SIGNATURE);
+    // Signed (Grafana ≥ 11's HMAC) when the header is there; else the contact point's Authorization header.
+    const ok = signature
+      ? grafanaSigned(signature, c.req.header(GRAFANA_TIMESTAMP), secret, body)
+      : bearerMatches(c.req.header('authorization'), secret);
+    if (!ok) throw unauthorized('Grafana');
+    return group(c, 'grafana', body) as never;
   });
 
   app.openapi(createRoute(routes.skillWebhook), async (c) => {
