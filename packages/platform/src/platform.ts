@@ -54,6 +54,8 @@ import { PlatformSealed } from './secrets/platform-sealed.ts';
 import { startEngine } from './jobs/engine.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { runQueued } from './jobs/run-queued.ts';
+import { Replies } from './jobs/replies.ts';
+import { callbackDeliverer } from './webhooks/callback.ts';
 import { CronTriggers } from './jobs/cron.ts';
 import { openBundleStore, type BundleStore } from './store/index.ts';
 
@@ -81,6 +83,7 @@ export interface Platform {
   audit: AuditLog;
   /** The durable execution queue (async runs, triggers). */
   jobs: JobQueue;
+  replies: Replies;
   /** Cron triggers: schedules of the deployed versions, fires taken into the queue. */
   cron: CronTriggers;
   /** Teams' own secrets, sealed in the database. */
@@ -250,6 +253,17 @@ export async function openPlatformCore(
     log,
   );
   await jobs.init();
+  // Results back where the work came from (a webhook's callback, Slack): durable, retried (jobs/replies.ts).
+  const replies = new Replies(db, jobs.boss, log);
+  await replies.init();
+  const cb = platformFile.callbacks;
+  replies.register(
+    'callback',
+    callbackDeliverer(
+      { allowPrivate: cb.allow_private, allowHttp: cb.allow_http, timeoutMs: cb.timeout },
+      async (team, name) => (await vault.forSkill(team, [name]))[name],
+    ),
+  );
   // Cron schedules follow deploys: all of them now, a skill's own when this process deploys it.
   const cron = new CronTriggers(db, jobs.boss, jobs, log);
   await cron.init();
@@ -331,10 +345,16 @@ export async function openPlatformCore(
     liveLogs,
     audit,
     jobs,
+    replies,
     cron,
     /** Starts this process's queue workers and takes cron fires (the serving process does). */
     startWorkers: () => {
-      jobs.start(runQueued(runtime), { concurrency: Math.max(1, rt.max_workers), pollMs: JOB_POLL_MS });
+      jobs.start(runQueued(runtime), {
+        concurrency: Math.max(1, rt.max_workers),
+        pollMs: JOB_POLL_MS,
+        done: async (d) => void (d.reply && (await replies.queue(d.executionId, d.reply))),
+      });
+      replies.start({ pollMs: JOB_POLL_MS });
       cron.start();
     },
     platformFile,
@@ -357,7 +377,9 @@ export async function openPlatformCore(
       await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();
       await cron.stop();
-      await jobs.close(); // attempts in flight finish before the runtime stops
+      await jobs.stop(); // attempts in flight finish (and queue their replies) before the runtime stops
+      await replies.stop();
+      await jobs.close();
       await access.auth.stop();
       await runtime.close();
       await rollups.stop();

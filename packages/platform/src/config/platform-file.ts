@@ -215,6 +215,16 @@ export const PlatformFileSchema = z.strictObject({
       timeout: duration.default(10_000),
     })
     .default({ allow_hosts: [], allow_private: [], max_bytes: 2, timeout: 10_000 }),
+  /** Results POSTed back to webhook callback URLs (docs/alerts.md): where they may go, how long they may take. */
+  callbacks: z
+    .strictObject({
+      /** Loopback, private … addresses are refused at connect time; these may still be reached (as web_fetch's). */
+      allow_private: z.array(z.string().superRefine(entryCheck(parseAllowPrivate))).default([]),
+      /** Plain http:// callback URLs (a receiver on a private network, tests); https only otherwise. */
+      allow_http: z.boolean().default(false),
+      timeout: duration.default(10_000),
+    })
+    .default({ allow_private: [], allow_http: false, timeout: 10_000 }),
   providers: z
     .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _'), ProviderSchema)
     .default({}),

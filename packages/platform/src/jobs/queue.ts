@@ -13,6 +13,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { ExecutionUser } from '../runtime/end-user.ts';
 import { dbAdapter } from './engine.ts';
+import type { ReplyTarget } from './replies.ts';
 
 export const EXECUTIONS_QUEUE = 'aspora-executions';
 export const DEAD_QUEUE = 'aspora-executions-dead';
@@ -49,6 +50,10 @@ export interface QueuedRun {
   user?: ExecutionUser | undefined;
   caller?: string;
   workflowId?: string;
+  /** Where the work came from (its event id, its channel), recorded on the execution. */
+  source?: { eventId?: string | undefined; channel?: string | undefined };
+  /** Where the result goes once the execution is over (jobs/replies.ts): a callback URL, a Slack answer. */
+  reply?: ReplyTarget;
 }
 
 export interface JobData extends QueuedRun {
@@ -96,6 +101,13 @@ export interface WorkerOptions {
   concurrency: number;
   /** How often an idle worker looks for jobs others enqueued (local enqueues wake it at once). */
   pollMs: number;
+  /**
+   * An execution is over (done, refused, or dead after its last attempt): its row says so. Called
+   * before its job completes — and again for a job whose execution was already over when it was
+   * taken (its end lost with a process) — so what follows a run (its reply, jobs/replies.ts) is
+   * never lost; it must be idempotent. Its failure is logged, never the run's.
+   */
+  done?: (job: JobData) => Promise<void>;
 }
 
 export class JobQueue {
@@ -200,15 +212,19 @@ export class JobQueue {
       trigger_type: run.trigger,
       user_id: run.user?.email ?? null,
       caller: run.caller ?? null,
+      source_event_id: run.source?.eventId?.slice(0, 200) ?? null,
+      channel: run.source?.channel?.slice(0, 200) ?? null,
       workflow_id: run.workflowId ?? null,
       input: run.input,
       max_attempts: maxAttempts,
     }));
     await tx.query(
-      `INSERT INTO executions (id, skill_id, version_id, environment, trigger_type, user_id, caller, workflow_id, input, status, max_attempts)
-       SELECT id, skill_id, version_id, environment, trigger_type, user_id, caller, workflow_id, input, 'queued', max_attempts
+      `INSERT INTO executions (id, skill_id, version_id, environment, trigger_type, user_id, caller, source_event_id, channel,
+         workflow_id, input, status, max_attempts)
+       SELECT id, skill_id, version_id, environment, trigger_type, user_id, caller, source_event_id, channel, workflow_id, input,
+         'queued', max_attempts
          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text,
-           user_id text, caller text, workflow_id text, input jsonb, max_attempts int)`,
+           user_id text, caller text, source_event_id text, channel text, workflow_id text, input jsonb, max_attempts int)`,
       [JSON.stringify(rows)],
     );
     const jobs: JobInsert[] = items.map(({ id, run, o, target, maxAttempts }) => {
@@ -349,13 +365,15 @@ export class JobQueue {
           const runnable = await this.#markRunning(jobs);
           for (const job of jobs) {
             if (!runnable.has(job.id)) {
-              void this.#complete(job).catch((e: unknown) =>
-                this.log.warn({ err: e, execution: job.id }, 'a finished job could not be completed'),
-              );
+              void this.#done(o, job.data)
+                .then(() => this.#complete(job))
+                .catch((e: unknown) =>
+                  this.log.warn({ err: e, execution: job.id }, 'a finished job could not be completed'),
+                );
               continue;
             }
             this.#active.set(job.id, job);
-            const p = this.#attempt(handler, job).finally(() => {
+            const p = this.#attempt(handler, job, o).finally(() => {
               this.#active.delete(job.id);
               inFlight.delete(p);
               this.#wake?.();
@@ -399,7 +417,15 @@ export class JobQueue {
     return new Set(jobs.filter((j) => run.has(j.data.executionId)).map((j) => j.id));
   }
 
-  async #attempt(handler: Handler, job: Job<JobData>): Promise<void> {
+  async #done(o: WorkerOptions, d: JobData): Promise<void> {
+    await o
+      .done?.(d)
+      .catch((e: unknown) =>
+        this.log.error({ err: e, execution: d.executionId }, 'what follows an execution (its reply) failed'),
+      );
+  }
+
+  async #attempt(handler: Handler, job: Job<JobData>, o: WorkerOptions): Promise<void> {
     const d = job.data;
     const attempt = job.retryCount + 1;
     let outcome: Attempt;
@@ -410,6 +436,7 @@ export class JobQueue {
     }
     try {
       if (outcome.ok) {
+        await this.#done(o, d);
         await this.#complete(job);
         return;
       }
@@ -426,6 +453,7 @@ export class JobQueue {
           outcome.error.message.slice(0, 2000),
         ],
       );
+      if (outcome.final || last) await this.#done(o, d);
       if (outcome.final) await this.#complete(job);
       else await this.boss.fail(EXECUTIONS_QUEUE, { id: job.id, retryCount: job.retryCount }, outcome.error);
     } catch (e) {

@@ -21,6 +21,7 @@ export function runQueued(runtime: SkillRuntime): Handler {
         trigger: d.trigger,
         ...(d.user ? { user: d.user } : {}),
         ...(d.caller ? { caller: d.caller } : {}),
+        ...(d.source ? { source: d.source } : {}),
         ...(d.version ? { version: d.version } : { environment: d.environment ?? 'production' }),
         ...(d.workflowId ? { workflowId: d.workflowId } : {}),
       });

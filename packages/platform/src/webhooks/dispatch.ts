@@ -4,6 +4,7 @@
  * provider's delivery id — a redelivered alert finds its executions and runs nothing again.
  */
 import type { Db } from '../db/types.ts';
+import type { ReplyTarget } from '../jobs/replies.ts';
 import type { Logger } from '../observe/logger.ts';
 import { type AlertEvent, filtersAccept } from './event.ts';
 
@@ -15,6 +16,8 @@ export type Enqueue = (
     environment: 'production';
     trigger: 'alert';
     caller: string;
+    source: { eventId: string; channel: string };
+    reply?: ReplyTarget;
   },
   o: { idempotencyKey: string; scope: string; maxAttempts: number },
 ) => Promise<{ id: string; existing: boolean }>;
@@ -51,7 +54,8 @@ export class AlertDispatcher {
     ].sort();
   }
 
-  async dispatch(e: AlertEvent, only?: string): Promise<Dispatched[]> {
+  /** `reply`: where each execution's result goes once it is over (a webhook's callback). */
+  async dispatch(e: AlertEvent, only?: string, reply?: ReplyTarget): Promise<Dispatched[]> {
     const out: Dispatched[] = [];
     for (const ref of await this.matching(e, only)) {
       const q = await this.enqueue(
@@ -61,6 +65,8 @@ export class AlertDispatcher {
           environment: 'production',
           trigger: 'alert',
           caller: `webhook:${e.source}`,
+          source: { eventId: e.id, channel: `webhook:${e.source}` },
+          ...(reply ? { reply } : {}),
         },
         { idempotencyKey: `${e.source}:${e.id}:${ref}`, scope: 'alerts', maxAttempts: ALERT_ATTEMPTS },
       );

@@ -42,6 +42,7 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'triggers[alert].sources[]': { module: 'packages/platform/src/webhooks/dispatch.ts', key: 'alert_sources' },
   'triggers[alert].filters.*': { module: 'packages/platform/src/webhooks/dispatch.ts', key: 'alert_filters' },
   'triggers[alert].secret': { module: 'packages/platform/src/api/routes/webhooks.ts' },
+  'triggers[alert].callback': { module: 'packages/platform/src/api/routes/webhooks.ts' },
   'runtime.max_concurrency': { module: 'packages/platform/src/jobs/queue.ts' },
   'permissions.tools[]': { module: 'packages/platform/src/runtime/policy/guard.ts' },
   'permissions.apis[]': { module: 'packages/platform/src/runtime/policy/guard.ts' },

@@ -159,24 +159,40 @@ const CronTrigger = z.strictObject({
     .default('skip')
     .describe('Fires missed while no platform ran (downtime): skip them, or run once for the latest.'),
 });
-const AlertTrigger = z.strictObject({
-  type: z.literal('alert'),
-  sources: z.array(z.enum(['datadog', 'pagerduty', 'prometheus', 'grafana', 'webhook'])).min(1),
-  filters: z
-    .record(
-      z.string(),
-      z.union([z.array(z.union([z.string(), z.number(), z.boolean()])), z.string(), z.number(), z.boolean()]),
-    )
-    .optional()
-    .describe('Field → accepted values, e.g. severity: [critical, high].'),
-  secret: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' })
-    .optional()
-    .describe(
-      "For source webhook: the secret (the owner team's vault, else the platform's) whose HMAC-SHA256 of the body signs POST /v1/webhooks/skills/{domain}/{name}.",
-    ),
-});
+const AlertTrigger = z
+  .strictObject({
+    type: z.literal('alert'),
+    sources: z.array(z.enum(['datadog', 'pagerduty', 'prometheus', 'grafana', 'webhook'])).min(1),
+    filters: z
+      .record(
+        z.string(),
+        z.union([z.array(z.union([z.string(), z.number(), z.boolean()])), z.string(), z.number(), z.boolean()]),
+      )
+      .optional()
+      .describe('Field → accepted values, e.g. severity: [critical, high].'),
+    secret: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'secret names are UPPER_SNAKE_CASE' })
+      .optional()
+      .describe(
+        "For source webhook: the secret (the owner team's vault, else the platform's) whose HMAC-SHA256 of the body signs POST /v1/webhooks/skills/{domain}/{name}.",
+      ),
+    callback: z
+      .string()
+      .max(2000)
+      .regex(/^https?:\/\/[^\s/@?#]+(\/[^\s#]*)?$/, {
+        error:
+          'an absolute http(s) URL without credentials, e.g. https://hooks.example.com/aspora/results or https://hooks.example.com/aspora/*',
+      })
+      .optional()
+      .describe(
+        "For source webhook (with secret): where the execution's result is POSTed, signed with the secret. An https URL; or a prefix ending in * under which the signed payload's callback_url may choose.",
+      ),
+  })
+  .refine((t) => !t.callback || (t.sources.includes('webhook') && t.secret), {
+    error: 'callback needs source webhook and a secret (the result is signed with it)',
+    path: ['callback'],
+  });
 
 export const Trigger = z.discriminatedUnion('type', [MessageTrigger, CommandTrigger, CronTrigger, AlertTrigger]);
 

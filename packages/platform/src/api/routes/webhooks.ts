@@ -10,6 +10,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import { AsporaError } from '@aspora/sdk';
 import type { Context } from 'hono';
+import { type CallbackTarget, callbackUrl } from '../../webhooks/callback.ts';
 import { AlertDispatcher, type Enqueue } from '../../webhooks/dispatch.ts';
 import type { AlertEvent } from '../../webhooks/event.ts';
 import { alertGroupEvents } from '../../webhooks/alertmanager.ts';
@@ -134,8 +135,14 @@ export function webhookRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const secret = trigger ? await deps.vault.forSkill(trigger.ownerTeam, [trigger.secret]) : {};
     const value = trigger ? secret[trigger.secret] : undefined;
     if (!value || !genericSigned(c.req.header('x-aspora-signature'), value, body)) throw unauthorized('generic');
-    const e = genericEvent(json(body, 'generic'), c.req.header('x-aspora-delivery'));
-    const executions = await dispatcher.dispatch(e, ref);
+    const payload = json(body, 'generic');
+    const e = genericEvent(payload, c.req.header('x-aspora-delivery'));
+    // The result goes back only where the trigger allows: its URL, or the signed payload's under its prefix.
+    const url = callbackUrl(trigger!.callback, (payload as { callback_url?: unknown }).callback_url);
+    const reply: CallbackTarget | undefined = url
+      ? { kind: 'callback', url, secret: trigger!.secret, ownerTeam: trigger!.ownerTeam }
+      : undefined;
+    const executions = await dispatcher.dispatch(e, ref, reply);
     return c.json({ source: e.source, alert: e.id, executions }, 202) as never;
   });
 }
@@ -144,10 +151,10 @@ export function webhookRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 async function webhookTrigger(
   deps: ApiDeps,
   ref: string,
-): Promise<{ secret: string; ownerTeam: string | null } | null> {
+): Promise<{ secret: string; callback: string | undefined; ownerTeam: string | null } | null> {
   const [domain, name] = ref.split('/');
   const [row] = await deps.registry.db.query<{
-    config: { triggers?: Array<{ type: string; sources?: string[]; secret?: string }> } | null;
+    config: { triggers?: Array<{ type: string; sources?: string[]; secret?: string; callback?: string }> } | null;
     owner_team: string | null;
   }>(
     `SELECT v.config, v.owner_team FROM skills s
@@ -157,5 +164,5 @@ async function webhookTrigger(
     [domain, name],
   );
   const t = row?.config?.triggers?.find((x) => x.type === 'alert' && x.sources?.includes('webhook') && x.secret);
-  return t?.secret ? { secret: t.secret, ownerTeam: row!.owner_team } : null;
+  return t?.secret ? { secret: t.secret, callback: t.callback, ownerTeam: row!.owner_team } : null;
 }
