@@ -322,6 +322,16 @@ export const ExecutionSchema = z
         'queued (waiting for a worker, or for its next attempt), running, done, error, or dead (a queued execution whose attempts were all spent)',
     }),
     attempts: z.number().optional().meta({ description: 'attempts made so far (queued executions)' }),
+    reply: z
+      .object({
+        kind: z.string().meta({ description: 'callback (a webhook’s callback URL) or slack' }),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        attempts: z.number(),
+        lastStatus: z.number().nullable().meta({ description: 'the receiver’s last HTTP status' }),
+        error: z.string().nullable(),
+      })
+      .optional()
+      .meta({ description: 'how its result went back where the work came from, when it goes somewhere' }),
   })
   .meta({ id: 'Execution' });
 export type Execution = z.infer<typeof ExecutionSchema>;

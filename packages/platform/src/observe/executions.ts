@@ -25,7 +25,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isExecutionId = (id: string) => UUID.test(id);
 
 const SELECT = `SELECT e.*, s.domain, s.name, v.version,
-  (SELECT jsonb_agg(DISTINCT mc.provider) FROM model_calls mc WHERE mc.execution_id = e.id) AS providers
+  (SELECT jsonb_agg(DISTINCT mc.provider) FROM model_calls mc WHERE mc.execution_id = e.id) AS providers,
+  (SELECT jsonb_build_object('kind', d.kind, 'status', d.status, 'attempts', d.attempts, 'lastStatus', d.last_status,
+     'error', d.last_error) FROM result_deliveries d WHERE d.execution_id = e.id) AS reply
   FROM executions e JOIN skills s ON s.id = e.skill_id
   LEFT JOIN skill_versions v ON v.id = e.version_id`;
 
@@ -99,6 +101,7 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     buildMs: r.build_ms ?? null,
     status: statusOf(r),
     attempts: r.attempts ?? 0,
+    ...(r.reply ? { reply: r.reply } : {}),
   };
 }
 
