@@ -317,8 +317,10 @@ export async function openPlatformCore(
       messages: new MessageHandler({ registry, gateway, log, skillAccess, runtime }),
       directory: access.directory,
       log,
+      enqueue: (run, o) => jobs.enqueue(run, o),
     },
   );
+  replies.register('slack', (execution, target) => slack.channel.deliver(execution, target));
   if (platformFilePath)
     log.info(
       {

@@ -479,3 +479,62 @@ test("seed 003's per-agent threads: a summary posted to the channel, a reply per
   assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 3, 'the malformed reply is left out');
   assert.equal(slack.responses.length, 0, 'answered in the channel, not through response_url');
 });
+
+test('the run is a job of the durable queue: no worker, no answer yet; the job run later (any process) answers once', {
+  skip,
+}, async () => {
+  slack.reset();
+  // This process takes the delivery but runs no job, as one that died after its ack would.
+  await p.jobs.stop();
+  await p.replies.stop();
+  try {
+    const eventId = 'EvQueued0001';
+    const res = await fromSlack(
+      'events',
+      eventBody(
+        {
+          type: 'app_mention',
+          channel: 'CGEN',
+          user: 'USARAH',
+          text: '<@UBOT0001> my tickets',
+          ts: '1700000040.000100',
+        },
+        eventId,
+      ),
+      'application/json',
+    );
+    assert.equal(res.status, 200);
+    const queued = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const [e] = await p.db.query<{ id: string; status: string }>(
+          'SELECT id::text, status FROM executions WHERE source_event_id = $1',
+          [eventId],
+        );
+        if (e) return e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the run was not queued');
+    })();
+    assert.equal(queued.status, 'queued');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 0, 'no answer before the run');
+    p.startWorkers();
+    const [post] = await slack.waitFor('chat.postMessage');
+    assert.equal(post!.args.channel, 'CGEN');
+    assert.equal(post!.args.text, 'tickets of sarah@example.com');
+    const e = await ok<{ status: string; reply?: { kind: string; status: string } }>(
+      p.fetch(`/v1/executions/${queued.id}`),
+    );
+    assert.equal(e.status, 'done');
+    for (let i = 0; i < 100 && (await p.replies.record(queued.id))?.status !== 'delivered'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      [(await p.replies.record(queued.id))?.kind, (await p.replies.record(queued.id))?.status],
+      ['slack', 'delivered'],
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'answered once');
+  } finally {
+    p.startWorkers();
+  }
+});

@@ -12,6 +12,7 @@ import type { ModelGateway } from '../gateway/gateway.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { ExecutionRecord } from '../observe/executions.ts';
 import type { SkillRegistry } from '../registry/index.ts';
+import type { QueuedRun } from '../jobs/queue.ts';
 import { executionUser } from '../runtime/end-user.ts';
 import type { SkillRuntime } from '../runtime/runtime.ts';
 import { MessagePatterns } from './patterns.ts';
@@ -55,10 +56,14 @@ export class MessageHandler {
     return this.router.route({ text: m.text, environment: m.environment, visible, skill: m.skill });
   }
 
-  /** Runs a routed skill (or a named one: a button press) for the user; `caller` is who asked (a token, `channel:slack`). */
-  async run(caller: string, user: Sender, m: InboundMessage, routed: Routed): Promise<ExecutionRecord> {
+  /**
+   * The run of a routed skill (or a named one: a button press) for the user, as a request: run now
+   * (`run`) or queued (a channel: Slack). `caller` is who asked (a token, `channel:slack`).
+   */
+  async request(caller: string, user: Sender, m: InboundMessage, routed: Routed): Promise<QueuedRun> {
     const owned = await this.deps.skillAccess.owned(routed.skill);
-    const execution = await this.deps.runtime.run({
+    const who = executionUser(user, owned?.ownerTeam);
+    return {
       ref: routed.skill,
       input: {
         userMessage: m.text,
@@ -71,20 +76,26 @@ export class MessageHandler {
       },
       trigger: m.trigger ?? 'message',
       environment: m.environment,
-      user: executionUser(user, owned?.ownerTeam) ?? undefined,
+      ...(who ? { user: who } : {}),
       caller,
       ...(m.source ? { source: m.source } : {}),
-    });
+    };
+  }
+
+  /** Runs a routed skill for the user now, answered by its record. */
+  async run(caller: string, user: Sender, m: InboundMessage, routed: Routed): Promise<ExecutionRecord> {
+    const execution = await this.deps.runtime.run(await this.request(caller, user, m, routed));
     this.learn(m.text, routed, execution);
     return execution;
   }
 
   /**
-   * What discovery learns from a routed message: a re-routing (the sender named the skill) and a
-   * search or model choice whose run succeeded become that skill's examples; a bad rating of the
-   * execution later (feedback) makes it a negative one. Patterns already say what they match.
+   * What discovery learns from a routed message (run now, or a queued run once it is over): a
+   * re-routing (the sender named the skill) and a search or model choice whose run succeeded
+   * become that skill's examples; a bad rating of the execution later (feedback) makes it a
+   * negative one. Patterns already say what they match.
    */
-  private learn(text: string, routed: Routed, execution: ExecutionRecord): void {
+  learn(text: string, routed: Routed, execution: Pick<ExecutionRecord, 'error'>): void {
     if (routed.stage === 'pattern' || execution.error) return;
     void this.deps.registry
       .recordRouted(routed.skill, text, 'accepted')

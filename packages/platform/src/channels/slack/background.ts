@@ -1,11 +1,9 @@
 /**
  * Work Slack must not wait for: it wants an answer within 3 seconds, so the route acknowledges and
- * the work (users.info, routing, the run, the post) happens here, in this process. This is the one
- * place to move onto the durable job queue (jobs/queue.ts, JobQueue.enqueue(run, { idempotencyKey:
- * the event id, scope: 'slack' })): that needs the queued run to carry `source` and where to answer
- * (channel, thread, response_url), and a hook when the job completes that posts the answer. Until
- * then a process that dies mid-run loses that run (its event id is taken, so Slack's retry does not
- * repeat it).
+ * the work that decides what to run (users.info, routing) happens here, in this process, after the
+ * answer. The run itself goes onto the durable job queue and its answer comes back through the
+ * reply queue (channel.ts `deliver`), in whichever process takes them; only this short step is lost
+ * with a process that dies inside it (its event id is taken, so Slack's retry does not repeat it).
  */
 import type { Logger } from '../../observe/logger.ts';
 

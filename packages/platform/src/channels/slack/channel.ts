@@ -1,13 +1,20 @@
 /**
  * Slack as a channel (issue 16 parts 6 and 7): a signed request is checked, acknowledged within
- * Slack's 3 seconds, and its work runs in the background — the Slack user mapped to a platform user
- * by e-mail (users.info), the message routed and run for that user like POST /v1/messages (caller
- * `channel:slack`), the answer posted back where it came from: the channel and thread
- * (chat.postMessage), or a command's response_url.
+ * Slack's 3 seconds, and its work goes on after the answer — the Slack user mapped to a platform
+ * user by e-mail (users.info), the message routed for that user like POST /v1/messages (caller
+ * `channel:slack`), and the run queued on the durable job queue keyed by the Slack event id (or
+ * trigger id), carrying where to answer. Whichever process runs the job, its reply (jobs/replies.ts,
+ * `deliver` here) posts the answer back where the work came from: the channel and thread
+ * (chat.postMessage), or a command's response_url — so a process that dies after the ack still
+ * answers once another one runs the job.
  */
 import { AsporaError } from '@aspora/sdk';
 import type { Directory } from '../../access/directory.ts';
-import type { InboundMessage, MessageHandler, Sender } from '../../messages/handle.ts';
+import type { Enqueued, EnqueueOptions, QueuedRun } from '../../jobs/queue.ts';
+import type { Delivery, ReplyTarget } from '../../jobs/replies.ts';
+import { answered, type InboundMessage, type MessageHandler, type Sender, unrouted } from '../../messages/handle.ts';
+import type { Routed } from '../../messages/router.ts';
+import type { ExecutionRecord } from '../../observe/executions.ts';
 import type { Logger } from '../../observe/logger.ts';
 import type { Background } from './background.ts';
 import {
@@ -38,10 +45,24 @@ export interface SlackChannelDeps {
   directory: Directory;
   log: Logger;
   environment: 'staging' | 'production';
+  /** The durable job queue (JobQueue.enqueue): the run goes there, its answer comes back through `deliver`. */
+  enqueue: (run: QueuedRun, o: EnqueueOptions) => Promise<Enqueued>;
+}
+
+/** Attempts of a Slack-triggered execution (a crash is retried; the person waits for the answer). */
+const SLACK_ATTEMPTS = 3;
+
+/** What a queued Slack run carries to its answer: where, which skill and why, what was asked. */
+export interface SlackReplyTarget extends ReplyTarget {
+  kind: 'slack';
+  to: Reply;
+  routed: Routed;
+  /** The message routed: what discovery learns from once the run is over. */
+  text: string;
 }
 
 /** Where an answer goes: a response_url, or a channel (and thread). */
-type Reply =
+export type Reply =
   | { kind: 'response_url'; url: string; channel: string; user: string }
   | {
       kind: 'channel';
@@ -201,7 +222,10 @@ export class SlackChannel {
     return null;
   }
 
-  /** The work behind a delivery: who it is, routed and run for them, answered where it came from. */
+  /**
+   * The work behind a delivery: who it is, and routed for them; nothing routed, told so now; routed,
+   * the run queued (the delivery's id its idempotency key) with where its answer goes.
+   */
   private async work(
     slackUser: string,
     msg: Omit<InboundMessage, 'environment'>,
@@ -215,13 +239,42 @@ export class SlackChannel {
       await this.send(reply, noticeBlocks(sender), true);
       return;
     }
-    const answer = await this.deps.messages.handle(SLACK_CALLER, sender, m);
-    // Chatter in a channel that no skill answers is not for the app: only a mention, a command or a
-    // press is told "nothing answers that".
-    if (!answer.routed && reply.kind === 'channel' && reply.quiet) return;
-    if (answer.routed && reason) answer.routed.reason = reason;
-    const data = (answer.execution?.result as { data?: unknown } | null)?.data;
+    const { routed, candidates } = await this.deps.messages.route(sender, m);
+    if (!routed) {
+      // Chatter in a channel that no skill answers is not for the app: only a mention, a command or a
+      // press is told "nothing answers that".
+      if (reply.kind === 'channel' && reply.quiet) return;
+      await this.send(reply, answerBlocks(unrouted(candidates)), true);
+      return;
+    }
+    if (reason) routed.reason = reason;
+    const run = await this.deps.messages.request(SLACK_CALLER, sender, m, routed);
+    const target: SlackReplyTarget = { kind: 'slack', to: reply, routed, text: m.text };
+    const key = m.source?.eventId;
+    try {
+      const q = await this.deps.enqueue(
+        { ...run, reply: target },
+        { ...(key ? { idempotencyKey: key, scope: 'slack' } : {}), maxAttempts: SLACK_ATTEMPTS },
+      );
+      this.deps.log.info({ execution: q.id, skill: routed.skill, existing: q.existing }, 'slack: run queued');
+    } catch (e) {
+      // Refused before it could queue (the skill is gone, nothing deployed): the person is told why.
+      const why = e instanceof AsporaError ? e.message : 'the platform could not queue it';
+      await this.send(reply, noticeBlocks(`${routed.skill} could not run: ${why}`), true);
+    }
+  }
+
+  /**
+   * The answer of a queued Slack run, once it is over (the reply queue calls this in whichever
+   * process takes it): posted where the work came from, with the skill's buttons and threads.
+   */
+  async deliver(execution: ExecutionRecord, t: ReplyTarget): Promise<Delivery> {
+    const target = t as SlackReplyTarget;
+    const answer = answered(target.routed, [], execution);
+    this.deps.messages.learn(target.text, target.routed, execution);
+    const data = (execution.result as { data?: unknown } | null)?.data;
     const replies = threadReplies(data);
+    const reply = target.to;
     // Replies need the answer's ts, which only chat.postMessage gives: a command's answer with
     // replies is posted to its channel (the app must be in it) rather than through response_url.
     let to: Reply =
@@ -229,9 +282,24 @@ export class SlackChannel {
         ? { kind: 'channel', channel: reply.channel, user: reply.user }
         : reply;
     if (to.kind === 'channel' && wantsThread(data) && !to.thread) to = { ...to, thread: to.ts };
-    const posted = await this.send(to, answerBlocks(answer), !answer.routed);
+    let posted: string | undefined;
+    try {
+      posted = await this.send(to, answerBlocks(answer), false);
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      // A response_url the platform may not post to stays refused; Slack being busy or down is retried.
+      return { ok: false, error, retry: !(e instanceof AsporaError && e.code === 'BAD_REQUEST') };
+    }
     const under = to.kind === 'channel' ? (to.thread ?? posted) : undefined;
-    if (to.kind === 'channel' && under) for (const r of replies) await this.deps.client.post(to.channel, r, under);
+    // The answer is out: a thread reply that fails is logged, not retried (that would post the answer twice).
+    if (to.kind === 'channel' && under)
+      for (const r of replies)
+        await this.deps.client
+          .post(to.channel, r, under)
+          .catch((e: unknown) =>
+            this.deps.log.warn({ err: e, execution: execution.id }, 'slack: a thread reply failed'),
+          );
+    return { ok: true };
   }
 
   /** The platform user a Slack user is, by e-mail; a string says why there is none. */

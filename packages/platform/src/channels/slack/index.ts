@@ -1,6 +1,7 @@
 /** The Slack channel, assembled from the platform's parts (platform.ts). */
 import type { Directory } from '../../access/directory.ts';
 import type { Db } from '../../db/index.ts';
+import type { Enqueued, EnqueueOptions, QueuedRun } from '../../jobs/queue.ts';
 import type { MessageHandler } from '../../messages/handle.ts';
 import type { Logger } from '../../observe/logger.ts';
 import { Background } from './background.ts';
@@ -23,7 +24,13 @@ export interface SlackSetup {
 
 export function slackChannel(
   s: SlackSetup,
-  parts: { db: Db; messages: MessageHandler; directory: Directory; log: Logger },
+  parts: {
+    db: Db;
+    messages: MessageHandler;
+    directory: Directory;
+    log: Logger;
+    enqueue: (run: QueuedRun, o: EnqueueOptions) => Promise<Enqueued>;
+  },
 ): { channel: SlackChannel; background: Background } {
   const background = new Background(parts.log);
   const channel = new SlackChannel({
@@ -39,6 +46,7 @@ export function slackChannel(
     directory: parts.directory,
     log: parts.log,
     environment: s.environment,
+    enqueue: parts.enqueue,
   });
   return { channel, background };
 }
