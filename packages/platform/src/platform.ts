@@ -84,6 +84,8 @@ export interface Platform {
   /** The durable execution queue (async runs, triggers). */
   jobs: JobQueue;
   replies: Replies;
+  /** Starts this process's job, reply and cron workers (again, after jobs.stop(): idempotent). */
+  startWorkers(): void;
   /** Cron triggers: schedules of the deployed versions, fires taken into the queue. */
   cron: CronTriggers;
   /** Teams' own secrets, sealed in the database. */
@@ -320,7 +322,12 @@ export async function openPlatformCore(
       enqueue: (run, o) => jobs.enqueue(run, o),
     },
   );
-  replies.register('slack', (execution, target) => slack.channel.deliver(execution, target));
+  replies.register(
+    'slack',
+    (execution, target) => slack.channel.deliver(execution, target),
+    // A response_url lets its holder post to the channel for 30 minutes: in the job only, not the record.
+    (t) => ({ ...t, to: { ...(t.to as object), url: undefined } }),
+  );
   if (platformFilePath)
     log.info(
       {

@@ -42,6 +42,7 @@ export interface DeliveryRecord {
 
 export class Replies {
   readonly #deliverers = new Map<string, Deliverer>();
+  readonly #recorded = new Map<string, (t: ReplyTarget) => unknown>();
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -68,9 +69,14 @@ export class Replies {
       });
   }
 
-  /** Who sends a kind of reply (callback, slack). A target of a kind nobody sends fails, recorded. */
-  register(kind: string, deliver: Deliverer): void {
+  /**
+   * Who sends a kind of reply (callback, slack). A target of a kind nobody sends fails, recorded.
+   * `recorded`: what result_deliveries keeps of a target, when part of it is a credential the job
+   * alone needs (a Slack response_url).
+   */
+  register(kind: string, deliver: Deliverer, recorded?: (t: ReplyTarget) => unknown): void {
     this.#deliverers.set(kind, deliver);
+    if (recorded) this.#recorded.set(kind, recorded);
   }
 
   /**
@@ -82,7 +88,7 @@ export class Replies {
       const rows = await tx.query(
         `INSERT INTO result_deliveries (execution_id, kind, target) VALUES ($1, $2, $3::jsonb)
          ON CONFLICT (execution_id) DO NOTHING RETURNING execution_id`,
-        [executionId, target.kind, JSON.stringify(target)],
+        [executionId, target.kind, JSON.stringify(this.#recorded.get(target.kind)?.(target) ?? target)],
       );
       if (!rows.length) return false;
       await this.boss.insert(REPLIES_QUEUE, [{ data: { executionId, target } satisfies ReplyJob }], {
