@@ -81,14 +81,15 @@ callbacks:
   });
   await ok(p.fetch('/v1/teams', json('POST', { name: 'ops-team' })));
   await ok(p.fetch('/v1/teams/ops-team/secrets/HOOK_SECRET', json('PUT', { value: 'hook-secret' })));
-  for (const [name, callback] of [
-    ['refunds', `${base}/results`],
-    ['per-job', `${base}/jobs/*`],
+  for (const [name, callback, handler] of [
+    ['refunds', `${base}/results`, HANDLER],
+    ['per-job', `${base}/jobs/*`, HANDLER],
+    ['broken', `${base}/broken`, `export const handler = async () => { throw new Error('ledger unreachable'); };\n`],
   ]) {
     const b = await bundle({
       domain: 'ops',
       name,
-      handler: HANDLER,
+      handler,
       extra: { 'aspora.config.yaml': config(name!, callback!) },
     });
     await ok(p.fetch('/v1/bundles', { method: 'POST', body: b, headers: { 'content-type': 'application/gzip' } }));
@@ -166,4 +167,16 @@ test('a prefix lets the signed payload choose under it; anywhere else is a 400 a
     );
     assert.equal(n!.n, 0, `${delivery}: nothing queued`);
   }
+});
+
+test('an execution that fails its last attempt sends its error, once', { skip }, async () => {
+  const id = ((await (await deliver('broken', {}, 'broken-1')).json()) as Answer).executions[0]!.execution;
+  const got = await until('the callback', () => received.find((x) => JSON.parse(x.body).execution === id));
+  const body = JSON.parse(got.body);
+  assert.deepEqual([got.path, body.status, body.success], ['/broken', 'error', false]);
+  assert.match(body.error.message, /ledger unreachable/);
+  const e = await ok<{ status: string; attempts: number }>(p.fetch(`/v1/executions/${id}`));
+  assert.deepEqual([e.status, e.attempts], ['dead', 3], 'sent after the last of its attempts, not before');
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal(received.filter((x) => JSON.parse(x.body).execution === id).length, 1);
 });
