@@ -324,7 +324,7 @@ export async function openPlatformCore(
   );
   replies.register(
     'slack',
-    (execution, target) => slack.channel.deliver(execution, target),
+    (execution, target, attempt) => slack.channel.deliver(execution, target, attempt),
     // A response_url lets its holder post to the channel for 30 minutes: in the job only, not the record.
     (t) => ({ ...t, to: { ...(t.to as object), url: undefined } }),
   );

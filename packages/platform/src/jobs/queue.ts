@@ -380,7 +380,7 @@ export class JobQueue {
             });
             inFlight.add(p);
           }
-          if (Date.now() - this.#lastDeadSweep > 1000) await this.#sweepDead();
+          if (Date.now() - this.#lastDeadSweep > 1000) await this.#sweepDead(o);
         } catch (e) {
           if (this.#stopped) break;
           this.log.warn({ err: e }, 'the job engine could not be read; trying again');
@@ -497,7 +497,7 @@ export class JobQueue {
    * Jobs pg-boss moved to the dead-letter queue: their rows say 'dead' (an attempt lost with its
    * process is only found there: no worker of ours saw it fail).
    */
-  async #sweepDead(): Promise<void> {
+  async #sweepDead(o: WorkerOptions): Promise<void> {
     this.#lastDeadSweep = Date.now();
     const jobs = await this.boss.fetch<JobData>(DEAD_QUEUE, { batchSize: 100 });
     if (!jobs.length) return;
@@ -509,6 +509,8 @@ export class JobQueue {
        WHERE id = ANY($1::uuid[])`,
       [jobs.map((j) => j.data.executionId)],
     );
+    // Over for good: what follows (its reply: "failed") still happens (idempotent, as for any end).
+    for (const j of jobs) await this.#done(o, j.data);
     await this.boss.complete(
       DEAD_QUEUE,
       jobs.map((j) => j.id),

@@ -247,9 +247,14 @@ export class SlackChannel {
       await this.send(reply, answerBlocks(unrouted(candidates)), true);
       return;
     }
-    if (reason) routed.reason = reason;
     const run = await this.deps.messages.request(SLACK_CALLER, sender, m, routed);
-    const target: SlackReplyTarget = { kind: 'slack', to: reply, routed, text: m.text };
+    // The answer says why in the person's terms (a button press); the run's input keeps the router's reason.
+    const target: SlackReplyTarget = {
+      kind: 'slack',
+      to: reply,
+      routed: reason ? { ...routed, reason } : routed,
+      text: m.text,
+    };
     const key = m.source?.eventId;
     try {
       const q = await this.deps.enqueue(
@@ -268,10 +273,10 @@ export class SlackChannel {
    * The answer of a queued Slack run, once it is over (the reply queue calls this in whichever
    * process takes it): posted where the work came from, with the skill's buttons and threads.
    */
-  async deliver(execution: ExecutionRecord, t: ReplyTarget): Promise<Delivery> {
+  async deliver(execution: ExecutionRecord, t: ReplyTarget, attempt = 1): Promise<Delivery> {
     const target = t as SlackReplyTarget;
     const answer = answered(target.routed, [], execution);
-    this.deps.messages.learn(target.text, target.routed, execution);
+    if (attempt === 1) this.deps.messages.learn(target.text, target.routed, execution);
     const data = (execution.result as { data?: unknown } | null)?.data;
     const replies = threadReplies(data);
     const reply = target.to;
