@@ -3,6 +3,7 @@
  * and PostgreSQL (127.0.0.1, a schema of its own), through the platform's JobQueue — each
  * enqueue writes the execution's row and its pg-boss job in one transaction, as the API does.
  *   npm run bench:triggers [-- --n 5000 --pglite-n 600 --producers 64 --concurrency 256] [--cron --fires 3]
+ *     [--replies --replies-n 2000]
  * Rows: enqueues/s (producers in parallel), executions started/s from the first enqueue to the last
  * start, and enqueue → start latency p50/p99.
  */
@@ -16,6 +17,7 @@ import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
 import { cronJitter } from './cron.ts';
+import { type ReplyRow, replyThroughput } from './replies.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -131,5 +133,43 @@ if (args.includes('--cron')) {
   for (const r of res)
     process.stdout.write(
       `| ${r.backend} | ${r.late.length} | ${Math.max(...r.late)} | ${r.late.map((x) => x.toFixed(0)).join(', ')} |\n`,
+    );
+}
+
+// The reply queue (results back to callbacks and Slack), with --replies.
+if (args.includes('--replies')) {
+  const rn = arg('--replies-n', 2000);
+  const res: ReplyRow[] = [];
+  step(`replies, PGlite: ${Math.min(rn, PGLITE_N)}`);
+  {
+    const db = await openDb();
+    res.push(await replyThroughput('PGlite (embedded)', db, Math.min(rn, PGLITE_N), { producers: PRODUCERS }));
+    await db.close();
+  }
+  step(`replies, PostgreSQL: ${rn}`);
+  {
+    const schema = `aspora_bench_${randomBytes(4).toString('hex')}`;
+    const db = await openDb({ url: PG_URL, schema, poolSize: 16 });
+    try {
+      res.push(await replyThroughput('PostgreSQL', db, rn, { schema, producers: PRODUCERS }));
+    } finally {
+      await db.close();
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
+      await c.end();
+    }
+  }
+  process.stdout.write(
+    `\nReply queue, execution over → reply delivered (a trivial deliverer; ${PRODUCERS} producers, 64 at once)\n\n`,
+  );
+  process.stdout.write(
+    '| database | replies | queued/s | delivered/s | queue→deliver p50 ms (burst) | p99 ms (burst) | p50 ms (one at a time) |\n',
+  );
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|\n');
+  for (const r of res)
+    process.stdout.write(
+      `| ${r.backend} | ${r.n} | ${f(r.queuedPerS)} | ${f(r.deliveredPerS)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.idleP50)} |\n`,
     );
 }

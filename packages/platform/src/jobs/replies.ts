@@ -45,6 +45,9 @@ export class Replies {
   readonly #recorded = new Map<string, (t: ReplyTarget) => unknown>();
   #stopped = true;
   #loop: Promise<void> | undefined;
+  #completions: { attempt: { id: string; retryCount: number }; resolve: () => void; reject: (e: unknown) => void }[] =
+    [];
+  #completing = false;
   #wake: (() => void) | undefined;
 
   constructor(
@@ -125,23 +128,68 @@ export class Replies {
     await this.#loop;
   }
 
+  /**
+   * Up to `concurrency` deliveries in flight, each taken as a slot frees: a slow receiver (a
+   * callback's deadline is seconds) holds its own slot, not the others'.
+   */
   async #run(pollMs: number, concurrency: number): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     while (!this.#stopped) {
+      const free = concurrency - inFlight.size;
       let got = 0;
-      try {
-        const jobs = await this.boss.fetch<ReplyJob>(REPLIES_QUEUE, { batchSize: concurrency });
-        got = jobs.length;
-        await Promise.all(jobs.map((j) => this.#attempt(j)));
-      } catch (e) {
-        if (this.#stopped) break;
-        this.log.warn({ err: e }, 'replies: the job engine could not be read; trying again');
+      if (free > 0) {
+        try {
+          const jobs = await this.boss.fetch<ReplyJob>(REPLIES_QUEUE, { batchSize: free });
+          got = jobs.length;
+          for (const j of jobs) {
+            const p: Promise<void> = this.#attempt(j)
+              .catch((e: unknown) => this.log.error({ err: e, execution: j.data.executionId }, 'replies: not settled'))
+              .finally(() => {
+                inFlight.delete(p);
+                this.#wake?.();
+              });
+            inFlight.add(p);
+          }
+        } catch (e) {
+          if (this.#stopped) break;
+          this.log.warn({ err: e }, 'replies: the job engine could not be read; trying again');
+        }
       }
-      if (got > 0) continue;
+      if (got > 0 && got === free) continue;
       await new Promise<void>((r) => {
         const t = setTimeout(r, pollMs);
         this.#wake = () => (clearTimeout(t), r());
       });
       this.#wake = undefined;
+    }
+    await Promise.allSettled([...inFlight]);
+  }
+
+  /** Completions gathered while one is in flight go together (one statement for many replies). */
+  #complete(job: Job<ReplyJob>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#completions.push({ attempt: { id: job.id, retryCount: job.retryCount }, resolve, reject });
+      if (!this.#completing) void this.#flushCompletions();
+    });
+  }
+
+  async #flushCompletions(): Promise<void> {
+    this.#completing = true;
+    try {
+      while (this.#completions.length) {
+        const batch = this.#completions.splice(0, 500);
+        try {
+          await this.boss.complete(
+            REPLIES_QUEUE,
+            batch.map((b) => b.attempt),
+          );
+          for (const b of batch) b.resolve();
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      }
+    } finally {
+      this.#completing = false;
     }
   }
 
@@ -175,7 +223,7 @@ export class Replies {
     const log = { execution: executionId, kind: target.kind, attempt, status: d.status };
     if (d.ok) {
       this.log.info(log, 'reply delivered');
-      await this.boss.complete(REPLIES_QUEUE, { id: job.id, retryCount: job.retryCount });
+      await this.#complete(job);
     } else if (last) {
       this.log.warn({ ...log, error: d.error }, 'reply failed for good');
       // Completed, not failed: pg-boss would retry a failure its retryLimit still allows.
