@@ -237,3 +237,18 @@ test('the accepted glob grammar: *, **, ?, classes, literal punctuation and *a*a
   assert.equal(many.issues[0]!.path, 'permissions.blocked_resources');
   assert.match(many.issues[0]!.hint!, /at most 200/);
 });
+
+test('an alert trigger’s callback: a URL or a prefix, only with source webhook and a secret', () => {
+  const alert = (extra: string) =>
+    check(`${minimal}triggers:
+  - type: alert
+    sources: [webhook]
+${extra}`);
+  assert.deepEqual(alert('    secret: HOOK\n    callback: https://hooks.example.com/aspora/*\n').issues, []);
+  assert.deepEqual(alert('    secret: HOOK\n    callback: https://hooks.example.com/results\n').issues, []);
+  const noSecret = alert('    callback: https://hooks.example.com/results\n').issues;
+  assert.match(noSecret.map((i) => i.message).join(' '), /callback needs source webhook and a secret/);
+  const creds = alert('    secret: HOOK\n    callback: https://user:pw@hooks.example.com/x\n').issues;
+  assert.match(creds.map((i) => i.message).join(' '), /without credentials/);
+  assert.notDeepEqual(alert('    secret: HOOK\n    callback: ftp://hooks.example.com/x\n').issues, []);
+});
