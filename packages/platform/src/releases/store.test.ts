@@ -97,6 +97,10 @@ for (const backend of BACKENDS) {
     it('rollback with a release in flight ends it; the pointer stays on stable; then rollback is the registry’s', async () => {
       const started = await releases.deploy(ref, 'production', '1.2.0', { canary: 50, steps: [50, 100] }, 'alice');
       assert.deepEqual(started.release!.steps, [50, 100]);
+      await assert.rejects(
+        releases.rollback(ref, 'production', { actor: 'dave', toVersion: '1.0.0' }),
+        code('RELEASE_IN_FLIGHT'),
+      );
       const d = await releases.rollback(ref, 'production', { actor: 'dave' });
       assert.deepEqual([d.version, d.release!.status], ['1.1.0', 'rolled_back']);
       assert.ok(d.release!.rolledBackAt);
