@@ -125,6 +125,33 @@ for (const backend of BACKENDS) {
       await assert.rejects(releases.store.step(last!.id, 1, { outcome: 'pass', actor: 'x', reason: 'r' }), /aborted/);
     });
 
+    it("the version's config starts a release by itself: seed 003's hybrid rule shadows a cron-triggered skill", async () => {
+      const hybrid = (version: string, cron: boolean) => {
+        const input = skillInput('ecm', 'triage', { version });
+        input.config = {
+          ...(input.config as object),
+          versioning: { canary_strategy: 'hybrid', shadow_config: { compare_tab: 'Assignments_canary' } },
+          triggers: cron ? [{ type: 'cron', schedule: '0 7 * * *' }] : [{ type: 'message', patterns: ['triage'] }],
+        };
+        return input;
+      };
+      await reg.registerVersion(hybrid('1.0.0', true));
+      await reg.registerVersion(hybrid('1.1.0', true));
+      await reg.registerVersion(hybrid('1.2.0', false));
+      const first = await releases.deploy('ecm/triage', 'production', '1.0.0', {}, 'alice');
+      assert.equal(first.release, undefined, 'nothing live: a plain deploy');
+      const batch = await releases.deploy('ecm/triage', 'production', '1.1.0', {}, 'alice');
+      assert.deepEqual(
+        [batch.release?.mode, batch.release?.percentage, batch.release?.shadow?.compareTab],
+        ['shadow', 0, 'Assignments_canary'],
+      );
+      assert.match(batch.release!.decisions[0]!.reason, /hybrid \(cron-triggered: shadow\)/);
+      await releases.rollback('ecm/triage', 'production', { actor: 'alice' });
+      const interactive = await releases.deploy('ecm/triage', 'production', '1.2.0', {}, 'alice');
+      assert.deepEqual([interactive.release?.mode, interactive.release?.percentage], ['split', 10]);
+      await releases.rollback('ecm/triage', 'production', { actor: 'alice' });
+    });
+
     it('two routers on one database agree on every user; a change is seen by the other within its TTL', async (t) => {
       if (backend.name !== 'postgres') return t.skip('two processes: PostgreSQL');
       await releases.deploy(ref, 'production', '1.1.0', { canary: 25 }, 'alice');
