@@ -332,6 +332,14 @@ export const ExecutionSchema = z
       })
       .optional()
       .meta({ description: 'how its result went back where the work came from, when it goes somewhere' }),
+    releaseId: z
+      .number()
+      .nullable()
+      .optional()
+      .meta({ description: 'the release in flight when it ran (aspora releases shows it)' }),
+    variant: z.enum(['stable', 'canary', 'shadow']).nullable().optional().meta({
+      description: "which side of the release served it: stable, canary (the split's share) or shadow",
+    }),
   })
   .meta({ id: 'Execution' });
 export type Execution = z.infer<typeof ExecutionSchema>;

@@ -102,6 +102,8 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     status: statusOf(r),
     attempts: r.attempts ?? 0,
     ...(r.reply ? { reply: r.reply } : {}),
+    releaseId: r.release_id == null ? null : Number(r.release_id),
+    variant: r.variant ?? null,
   };
 }
 

@@ -6,8 +6,12 @@
  */
 import { AsporaError, requireValidSkill, type Issue } from '@aspora/sdk';
 import { sha256Digest, unpackBundle, type BundleLimits, type BundleStore } from '../store/index.ts';
-import type { SkillRegistry, SkillSummary, DeployResult, Environment } from '../registry/index.ts';
+import type { SkillRegistry, SkillSummary, Environment } from '../registry/index.ts';
 import { toRegisterInput } from './register-input.ts';
+import { timestampVersionFor } from './timestamp.ts';
+import type { DeployAnswer } from '@aspora/api';
+import type { Releases } from '../releases/service.ts';
+import type { CanaryAsk } from '../releases/plan.ts';
 
 export interface PublishResult {
   ref: string;
@@ -21,6 +25,8 @@ export interface PublishResult {
 }
 
 export class Publisher {
+  #releases: Releases | undefined;
+
   constructor(
     private readonly store: BundleStore,
     private readonly registry: SkillRegistry,
@@ -40,8 +46,14 @@ export class Publisher {
     await opts.authorize?.(manifest.ref, manifest.config.owner_team);
     refuseReservedSecrets(manifest.ref, manifest.config.permissions?.secrets ?? [], this.reservedSecrets);
     if (this.models) refuseUnknownModels(manifest.ref, manifest.config.model, this.models);
-    const { version } = manifest.config.skill;
     const digest = sha256Digest(bytes);
+    // versioning.strategy timestamp: the registry names the version by its publish time (publish/timestamp.ts).
+    const version =
+      manifest.config.versioning?.strategy === 'timestamp'
+        ? await timestampVersionFor(this.registry, manifest.ref, digest)
+        : manifest.config.skill.version;
+    if (version !== manifest.config.skill.version)
+      manifest.config = { ...manifest.config, skill: { ...manifest.config.skill, version } };
 
     const existing = await this.registry.getVersion(manifest.ref, version).catch((e: unknown) => {
       if (e instanceof AsporaError && (e.code === 'SKILL_NOT_FOUND' || e.code === 'VERSION_NOT_FOUND'))
@@ -66,11 +78,19 @@ export class Publisher {
     };
   }
 
-  deploy(ref: string, env: Environment, version: string, actor?: string): Promise<DeployResult> {
+  /** Releases: a deploy over a live version may start one (a canary asked for, or the version's versioning config). */
+  useReleases(releases: Releases): void {
+    this.#releases = releases;
+  }
+
+  deploy(ref: string, env: Environment, version: string, actor?: string, ask: CanaryAsk = {}): Promise<DeployAnswer> {
+    if (this.#releases) return this.#releases.deploy(ref, env, version, ask, actor ?? 'platform');
     return this.registry.deploy(ref, env, version, actor);
   }
 
-  rollback(ref: string, env: Environment, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
+  /** With a release in flight: ends it (traffic back to stable); otherwise the pointer moves back. */
+  rollback(ref: string, env: Environment, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployAnswer> {
+    if (this.#releases) return this.#releases.rollback(ref, env, { ...opts, actor: opts.actor ?? 'platform' });
     return this.registry.rollback(ref, env, opts);
   }
 }
