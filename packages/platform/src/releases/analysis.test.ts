@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReleaseRules } from '@aspora/api';
 import { judgeStep } from './analysis.ts';
-import { betaCdf, betaQuantile, binomialCdf, clopperPearsonLower, lnGamma, successDropTest } from './stats.ts';
+import { betaCdf, betaQuantile, binomialCdf, clopperPearsonLower, lnGamma, successDropTest } from './exact-tests.ts';
 import { DEFAULT_RULES, type WindowSample } from './types.ts';
 
 const close = (actual: number, expected: number, rel = 1e-6) =>

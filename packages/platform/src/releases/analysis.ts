@@ -3,7 +3,7 @@
  * over the step's window, judged by the release's rules into wait, pass or fail, with one line
  * naming the rule and the numbers. Pure: the same numbers give the same judgement.
  *
- * - Success rate: the Berger–Boos exact test of "canary ≥ stable − maxSuccessDropPoints" (stats.ts).
+ * - Success rate: the Berger–Boos exact test of "canary ≥ stable − maxSuccessDropPoints" (exact-tests.ts).
  *   Before the step's final look (window elapsed, minSamples on both sides) a failure needs
  *   p < 0.001 (the Haybittle–Peto interim boundary, since the controller looks every second); at the
  *   final look p < 1 − confidence. An observed drop beyond the margin that is not significant waits
@@ -14,7 +14,7 @@
  */
 import type { ReleaseRules } from '@aspora/api';
 import { parseDurationMs } from '@aspora/sdk';
-import { belowThresholdTest, successDropTest } from './stats.ts';
+import { belowThresholdTest, successDropTest } from './exact-tests.ts';
 import type { StepJudgement, WindowSample } from './types.ts';
 
 /** Interim looks fail only on overwhelming evidence (Haybittle 1971; Peto et al. 1976). */
