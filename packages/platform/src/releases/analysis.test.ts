@@ -173,3 +173,28 @@ test('no executions on a side is never a pass', () => {
   const j = judgeStep({ stable: side(0, 0), canary: side(0, 0), rules: { ...rules, minSamples: 1 }, ageMs: 600_000 });
   assert.equal(j.outcome, 'wait');
 });
+
+test('without a baseline (a release straight to 100 %) the canary is judged alone', () => {
+  const waiting = judgeStep({ stable: side(0, 0), canary: side(10, 10), rules, ageMs: 600_000, noBaseline: true });
+  assert.equal(waiting.outcome, 'wait');
+  assert.equal(waiting.reason, 'waiting: canary executions 10/50');
+  const ok = judgeStep({
+    stable: side(0, 0),
+    canary: side(60, 60),
+    rules,
+    ageMs: 600_000,
+    noBaseline: true,
+    monitoring: { successRate: 0.9 },
+  });
+  assert.equal(ok.outcome, 'pass');
+  assert.match(ok.reason, /^every rule holds: canary success 100\.0% vs monitoring/);
+  const bad = judgeStep({
+    stable: side(0, 0),
+    canary: side(60, 30),
+    rules,
+    ageMs: 60_000,
+    noBaseline: true,
+    monitoring: { successRate: 0.9 },
+  });
+  assert.equal(bad.outcome, 'fail');
+});

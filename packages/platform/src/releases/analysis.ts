@@ -43,6 +43,11 @@ export interface StepInput {
   /** Time since the step started. */
   ageMs: number;
   monitoring?: MonitoringThresholds | undefined;
+  /**
+   * Stable served nothing to compare with (a release whose only step is 100 %): the relative rules
+   * are skipped, minSamples applies to the canary alone, and the monitoring thresholds still hold.
+   */
+  noBaseline?: boolean | undefined;
 }
 
 type CheckStatus = 'ok' | 'fail' | 'inconclusive' | 'skipped';
@@ -64,19 +69,20 @@ export function judgeStep(input: StepInput): StepJudgement {
   const { stable, canary, rules, ageMs } = input;
   const windowMs = parseDurationMs(rules.window);
   const elapsed = ageMs >= windowMs;
-  const enough = stable.executions >= rules.minSamples && canary.executions >= rules.minSamples;
+  const relative = !input.noBaseline;
+  const enough = (!relative || stable.executions >= rules.minSamples) && canary.executions >= rules.minSamples;
   const final = elapsed && enough;
   const alpha = final ? 1 - rules.confidence : Math.min(INTERIM_ALPHA, 1 - rules.confidence);
 
-  const checks: Check[] = [successRule(stable, canary, rules, alpha, final)];
+  const latencySamples = Math.min(rules.minSamples, P95_MIN_SAMPLES);
+  const checks: Check[] = [];
+  if (relative) checks.push(successRule(stable, canary, rules, alpha, final));
   if (input.monitoring?.successRate !== undefined)
     checks.push(thresholdRule(canary, input.monitoring.successRate, alpha, final));
-  const latencySamples = Math.min(rules.minSamples, P95_MIN_SAMPLES);
-  checks.push(p95Rule(stable, canary, rules, final, latencySamples));
+  if (relative) checks.push(p95Rule(stable, canary, rules, final, latencySamples));
   if (input.monitoring?.latencyP95Ms !== undefined)
     checks.push(latencyThresholdRule(canary, input.monitoring.latencyP95Ms, final, latencySamples));
-  checks.push(costRule(stable, canary, rules, final));
-  checks.push(ratingRule(stable, canary, rules, final));
+  if (relative) checks.push(costRule(stable, canary, rules, final), ratingRule(stable, canary, rules, final));
 
   const numbers: Record<string, unknown> = {
     ageMs: Math.round(ageMs),
@@ -84,6 +90,7 @@ export function judgeStep(input: StepInput): StepJudgement {
     minSamples: rules.minSamples,
     final,
     alpha,
+    ...(relative ? {} : { noBaseline: true }),
     stable: sideNumbers(stable),
     canary: sideNumbers(canary),
     rules: Object.fromEntries(checks.map((c) => [c.rule, { status: c.status, ...c.numbers }])),
@@ -96,18 +103,20 @@ export function judgeStep(input: StepInput): StepJudgement {
     if (!elapsed) parts.push(`window ${span(ageMs)} of ${rules.window}`);
     if (!enough)
       parts.push(
-        `executions stable ${stable.executions}/${rules.minSamples}, canary ${canary.executions}/${rules.minSamples}`,
+        relative
+          ? `executions stable ${stable.executions}/${rules.minSamples}, canary ${canary.executions}/${rules.minSamples}`
+          : `canary executions ${canary.executions}/${rules.minSamples}`,
       );
     return { outcome: 'wait', reason: `waiting: ${parts.join('; ')}`, numbers };
   }
   const open = checks.find((c) => c.status === 'inconclusive');
   if (open) return { outcome: 'wait', reason: open.reason, numbers };
+  const held = checks.filter((c) => c.status === 'ok').map((c) => c.reason);
   return {
     outcome: 'pass',
-    reason: `every rule holds: ${checks
-      .filter((c) => c.status === 'ok')
-      .map((c) => c.reason)
-      .join('; ')}`,
+    reason: held.length
+      ? `every rule holds: ${held.join('; ')}`
+      : `window ${rules.window} and ${rules.minSamples} canary executions, no baseline and no monitoring threshold to judge`,
     numbers,
   };
 }
