@@ -246,7 +246,8 @@ export class ReleaseController {
           },
         })
         .catch(() => undefined);
-    if (done.action === 'rollback' || done.action === 'hold' || done.action === 'expire') await this.#tell(r, done, reason);
+    if (done.action === 'rollback' || done.action === 'hold' || done.action === 'expire')
+      await this.#tell(r, done, reason);
     this.deps.log.info(
       { release: r.id, ref: r.ref, environment: r.environment, action: done.action, reason },
       `release ${r.id} of ${r.ref}: ${done.action}`,
@@ -273,7 +274,9 @@ export class ReleaseController {
       rule: done.action === 'expire' ? 'release.expire' : done.action === 'hold' ? 'release.fail' : 'release.rollback',
       at: new Date().toISOString(),
     };
-    const channels = monitoring.channels.length ? monitoring.channels : this.deps.notify.configuredChannels(r.ownerTeam);
+    const channels = monitoring.channels.length
+      ? monitoring.channels
+      : this.deps.notify.configuredChannels(r.ownerTeam);
     await this.deps.notify.send(notice, channels);
   }
 
