@@ -49,8 +49,8 @@ export class Releases {
     const open = await this.store.open(skill.ref, environment);
     if (plan.kind === 'move') {
       let ended: Release | undefined;
-      // Re-deploying what the environment runs changes nothing, release or not.
-      if (open && live?.version !== version) {
+      // Re-deploying what the environment runs leaves a release alone, unless --canary off says to end it.
+      if (open && (live?.version !== version || ask.canary === 'off')) {
         if (ask.canary !== 'off')
           throw new AsporaError('RELEASE_IN_FLIGHT', `a release of ${skill.ref} is in flight in ${environment}`, {
             hint: `promote or roll it back first, or replace it at once: aspora deploy ${skill.ref}@${version} --env ${environment} --canary off`,

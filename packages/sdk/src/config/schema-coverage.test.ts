@@ -59,6 +59,18 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'monitoring.custom_metrics[].type': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
   owner_team: { module: 'packages/platform/src/gateway/budget/control.ts', key: 'ownerTeam' },
   visibility: { module: 'packages/platform/src/access/skill-access.ts' },
+  'versioning.strategy': { module: 'packages/platform/src/publish/publisher.ts' },
+  'versioning.canary_percentage': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.canary_strategy': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.steps[]': { module: 'packages/platform/src/releases/plan.ts', key: 'steps' },
+  'versioning.monitor': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.window': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.min_samples': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_success_drop_points': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_p95_increase_percent': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_cost_increase_percent': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_rating_drop': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.confidence': { module: 'packages/platform/src/releases/plan.ts' },
 };
 
 // --- walking the zod v4 schema ---
@@ -180,8 +192,7 @@ triggers:
 permissions:
   tools: [Read, Glob]
   shared_resources: [../shared/, "s3://bucket/x/**"]
-versioning:
-  canary_percentage: 10
+cost_center: ops
 owner_team: t
 `;
   const w = notActedOnWarnings(parseYaml(text, 'aspora.config.yaml'), 'aspora.config.yaml');
@@ -190,7 +201,7 @@ owner_team: t
     '12:5 accepted, not acted on yet: triggers[0].channels',
     '16:17 accepted, not acted on yet: permissions.tools[1] ("Glob")',
     '17:34 accepted, not acted on yet: permissions.shared_resources[1] ("s3://bucket/x/**")',
-    '19:3 accepted, not acted on yet: versioning.canary_percentage',
+    '18:1 accepted, not acted on yet: cost_center',
   ]);
   assert.ok(w.every((i) => i.file === 'aspora.config.yaml' && i.hint && i.path));
 });
