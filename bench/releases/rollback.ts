@@ -1,6 +1,6 @@
 /**
  * Releases: time from a failing step to full rollback; prints one table.
- *   npm run bench:releases:rollback [-- --runs 10]
+ *   npm run bench:releases [-- --rollbacks 10]   (alone: npx tsx bench/releases/rollback.ts)
  * Two platform processes' worth (two platforms, each with its own pool, router and controller at
  * the production interval of 1 s) on one PostgreSQL. Each run starts a 10 % split, then writes
  * the step's failing evidence in one statement (450 stable successes, 10 failures in 50 canary
@@ -18,7 +18,7 @@ import { percentile, round } from '../registry/stats.ts';
 
 const args = process.argv.slice(2);
 const num = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const RUNS = num('--runs', 10);
+const RUNS = num('--rollbacks', 10);
 const step = (s: string) => process.stderr.write(`… ${s}\n`);
 
 type Table = Record<string, Record<string, number | string>>;

@@ -249,6 +249,8 @@ describe('releases: deploy --canary, show, releases, promote, rollback', () => {
       /start +deploy --canary 10/,
     ])
       assert.match(human.stdout, s);
+    const run = aspora(['run', 'fraud/refund-check', '--env', 'production', '-m', 'refund order 1']);
+    assert.match(run.stderr, /fraud\/refund-check@0\.[12]\.0 \((stable|canary), release #\d+\)/);
     const listed = aspora(['releases', 'fraud/refund-check', '--env', 'production', '--json']);
     assert.equal(listed.json().releases[0].status, 'active');
     const p = aspora(['promote', 'fraud/refund-check', '--json']);
