@@ -181,15 +181,15 @@ export class ReleaseController {
       monitoring,
       noBaseline: full && stable.executions === 0,
     });
-    const at = `step ${r.stepIndex + 1} of ${r.steps.length} (${pct})`;
+    // The decision row carries its step and share; the reason says what was judged.
     const decision = { actor: ANALYSIS_ACTOR, numbers: judgement.numbers };
     switch (judgement.outcome) {
       case 'fail': {
-        await store.decide(r.id, { ...decision, outcome: 'fail', reason: `${at} failed: ${judgement.reason}` });
+        await store.decide(r.id, { ...decision, outcome: 'fail', reason: judgement.reason });
         if (!r.rollbackOnError) return { ...base, action: 'hold', judgement, release: await store.get(r.id) };
         const { release } = await store.end(r.id, 'rollback', {
           ...decision,
-          reason: `${at} failed (rollback_on_error): ${judgement.reason}`,
+          reason: `rolled back (rollback_on_error): ${judgement.reason}`,
         });
         return { ...base, action: 'rollback', judgement, release };
       }
@@ -199,11 +199,11 @@ export class ReleaseController {
           const release = await store.step(r.id, r.stepIndex + 1, {
             ...decision,
             outcome: 'pass',
-            reason: `${at} passed: ${judgement.reason}`,
+            reason: judgement.reason,
           });
           return { ...base, action: 'step', judgement, release };
         }
-        await store.decide(r.id, { ...decision, outcome: 'pass', reason: `${at} passed: ${judgement.reason}` });
+        await store.decide(r.id, { ...decision, outcome: 'pass', reason: judgement.reason });
         const { release } = await store.end(r.id, 'promote', {
           actor: ANALYSIS_ACTOR,
           reason: `every step passed: ${r.canaryVersion} promoted`,
@@ -214,7 +214,7 @@ export class ReleaseController {
       case 'wait': {
         const last = history?.last_wait ? new Date(history.last_wait).getTime() : null;
         if (last === null || w.now.getTime() - last >= this.#waitEveryMs)
-          await store.decide(r.id, { ...decision, outcome: 'wait', reason: `${at}: ${judgement.reason}` });
+          await store.decide(r.id, { ...decision, outcome: 'wait', reason: judgement.reason });
         return { ...base, action: 'wait', judgement };
       }
     }
@@ -266,7 +266,7 @@ export class ReleaseController {
       key: `release:${r.ref}:${r.environment}:${r.id}`,
       status: 'firing',
       severity: done.action === 'expire' ? 'warning' : 'error',
-      title: `${r.ref}: canary ${r.canaryVersion} ${what} (${r.environment}, stable ${r.stableVersion})`,
+      title: `${r.ref}: canary ${r.canaryVersion} ${what} (${r.environment}, step ${r.stepIndex + 1} of ${r.steps.length} at ${r.percentage} %, stable ${r.stableVersion})`,
       text: `${reason}\nSee: aspora releases ${r.ref} --env ${r.environment}${
         done.action === 'hold' ? `\nDecide: aspora rollback ${r.ref} --env ${r.environment} (or aspora promote)` : ''
       }`,
