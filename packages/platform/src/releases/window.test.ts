@@ -1,7 +1,7 @@
 /**
- * The release window on both databases: each side's count, successes, p95 (percentile_cont), cost
- * per execution and ratings since the step started; rows of another release, of the previous step,
- * of the shadow side, and rows not finished yet (queued, running) are left out.
+ * The release window on both databases: each side's count, successes, p95 (percentile_cont, whole
+ * ms), cost per execution and ratings (feedback) since the step started; rows of another release,
+ * of the previous step, of the shadow side, and rows not finished yet (queued, running) are left out.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -42,9 +42,9 @@ interface Exec {
 async function insert(db: Db, rel: { skillId: string; stable: string }, rows: Exec[]) {
   for (const e of rows) {
     const done = e.success !== null;
-    await db.query(
+    const [row] = await db.query<{ id: string }>(
       `INSERT INTO executions (skill_id, version_id, environment, release_id, variant, started_at, completed_at, duration_ms, success, cost, user_rating, status)
-       VALUES ($1, $2, 'production', $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+       VALUES ($1, $2, 'production', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
       [
         rel.skillId,
         rel.stable,
@@ -59,6 +59,12 @@ async function insert(db: Db, rel: { skillId: string; stable: string }, rows: Ex
         e.status ?? null,
       ],
     );
+    if (e.rating)
+      await db.query('INSERT INTO feedback (execution_id, skill_id, rating) VALUES ($1, $2, $3)', [
+        row!.id,
+        rel.skillId,
+        e.rating,
+      ]);
   }
 }
 
@@ -108,15 +114,15 @@ for (const backend of dbBackends) {
         assert.equal(w.stable.executions, 20);
         assert.equal(w.stable.successes, 18);
         assert.equal(w.stable.successRate, 0.9);
-        // percentile_cont(0.95) over 10..200: 190 + 0.05 × 10.
-        assert.ok(Math.abs(w.stable.p95Ms! - 190.5) < 1e-9, String(w.stable.p95Ms));
+        // percentile_cont(0.95) over 10..200: 190 + 0.05 × 10 = 190.5, in whole ms.
+        assert.equal(w.stable.p95Ms, 191);
         assert.ok(Math.abs(w.stable.costPerExecution! - 0.01) < 1e-9);
         assert.equal(w.stable.ratings, 2);
         assert.equal(w.stable.meanRating, 4.5);
         assert.equal(w.canary.executions, 4);
         assert.equal(w.canary.successes, 3);
         // 100..400: 3 × 0.95 = 2.85 → 300 + 0.85 × 100.
-        assert.ok(Math.abs(w.canary.p95Ms! - 385) < 1e-9, String(w.canary.p95Ms));
+        assert.equal(w.canary.p95Ms, 385);
         assert.ok(Math.abs(w.canary.costPerExecution! - 0.03) < 1e-9);
         assert.equal(w.canary.ratings, 3);
         assert.equal(w.canary.meanRating, 2);
