@@ -89,6 +89,27 @@ describe('releases through the API', () => {
     assert.equal(current.stable.executions + current.canary.executions, 202, 'the pinned run is no release’s');
   });
 
+  test('context.invoke of a canaried skill is split too, by the same person, on the same side', async () => {
+    const invoker = `export const handler = async (ctx) => {
+  const r = await ctx.invoke('${ref}', { userMessage: 'from the invoker' });
+  return { success: true, message: r.message };
+};\n`;
+    await call('POST', '/v1/bundles', await bundle({ name: 'invoker', version: '1.0.0', handler: invoker }));
+    await call('POST', '/v1/skills/fraud/invoker/deployments', { environment: 'production', version: '1.0.0' });
+    const sides = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const caller = `user${i}@example.com`;
+      const parent = await p.runtime.run({ ref: 'fraud/invoker', input: {}, caller });
+      assert.equal(parent.success, true, JSON.stringify(parent.error));
+      assert.equal(parent.releaseId ?? null, null, 'the invoker has no release');
+      const [child] = await p.runtime.listExecutions({ parentExecutionId: parent.id });
+      const direct = await p.runtime.run({ ref, input: {}, caller });
+      assert.deepEqual([child?.variant, child?.version], [direct.variant, direct.version], caller);
+      sides.add(direct.variant!);
+    }
+    assert.deepEqual([...sides].sort(), ['canary', 'stable']);
+  });
+
   test('promote: the environment runs the canary; a run afterwards is no release’s', async () => {
     const r = await call('POST', `/v1/skills/${ref}/promote`, { environment: 'production' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
