@@ -140,6 +140,7 @@ for (const backend of BACKENDS) {
       await executions(w.db, rel, 'stable', 420);
       await executions(w.db, rel, 'canary', 45, 9); // 10 failures of 50 against 450 of 450
       const acted = await roundOf(c, rel.id);
+      await c.idle();
       assert.equal(acted.action, 'rollback');
       assert.equal(acted.release!.status, 'rolled_back');
       assert.equal(acted.release!.percentage, 0);
@@ -178,6 +179,7 @@ for (const backend of BACKENDS) {
       await executions(w.db, rel, 'stable', 450);
       await executions(w.db, rel, 'canary', 50, 10);
       const a = await roundOf(c, rel.id);
+      await c.idle();
       assert.equal(a.action, 'hold');
       assert.equal(a.release!.status, 'active');
       await age(w.db, rel.id, 700_000);
@@ -239,7 +241,9 @@ for (const backend of BACKENDS) {
 
     it('--monitor: a release not promoted by then is rolled back (expire)', async () => {
       const rel = await release(w, 'expiring', { monitorUntil: new Date(Date.now() - 1000) });
-      const a = await roundOf(w.controller(), rel.id);
+      const c = w.controller();
+      const a = await roundOf(c, rel.id);
+      await c.idle();
       assert.equal(a.action, 'expire');
       assert.equal(a.release!.status, 'rolled_back');
       const d = await decisions(w.db, rel.id);

@@ -69,6 +69,8 @@ export class ReleaseController {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = true;
+  /** Notices on their way to the owner teams. */
+  readonly #telling = new Set<Promise<unknown>>();
   /** Versions are immutable: a canary's monitoring config is read once. */
   readonly #monitoring = new Map<string, SkillMonitoring>();
 
@@ -91,6 +93,12 @@ export class ReleaseController {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#running?.catch(() => undefined);
+    await this.idle();
+  }
+
+  /** Resolves once the notices sent so far have been delivered (or failed). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#telling]);
   }
 
   // A round starts after the previous one ended: a slow database never stacks rounds.
@@ -246,8 +254,13 @@ export class ReleaseController {
           },
         })
         .catch(() => undefined);
-    if (done.action === 'rollback' || done.action === 'hold' || done.action === 'expire')
-      await this.#tell(r, done, reason);
+    // Not awaited: a slow channel (up to its 10 s deadline) must not hold up the next release's judgement.
+    if (done.action === 'rollback' || done.action === 'hold' || done.action === 'expire') {
+      const told: Promise<unknown> = this.#tell(r, done, reason)
+        .catch((e: unknown) => this.deps.log.error({ err: e, release: r.id }, 'release notice could not be sent'))
+        .finally(() => this.#telling.delete(told));
+      this.#telling.add(told);
+    }
     this.deps.log.info(
       { release: r.id, ref: r.ref, environment: r.environment, action: done.action, reason },
       `release ${r.id} of ${r.ref}: ${done.action}`,
