@@ -27,7 +27,7 @@ import type { Channel, Notice } from '../observe/notify/types.ts';
 import type { SkillRegistry } from '../registry/index.ts';
 import { judgeStep, type MonitoringThresholds } from './analysis.ts';
 import { ReleaseStore } from './store.ts';
-import type { OpenRelease, StepJudgement } from './types.ts';
+import { DEFAULT_RULES, type OpenRelease, type StepJudgement } from './types.ts';
 import { readWindow } from './window.ts';
 
 export const ANALYSIS_ACTOR = 'analysis';
@@ -184,7 +184,8 @@ export class ReleaseController {
     const judgement = judgeStep({
       stable,
       canary: w.canary,
-      rules: r.rules,
+      // A rule missing from a stored release (an older row) takes the platform's default.
+      rules: { ...DEFAULT_RULES, ...r.rules },
       ageMs: w.now.getTime() - r.stepStartedAt.getTime(),
       monitoring,
       noBaseline: full && stable.executions === 0,
