@@ -8,13 +8,17 @@
  *     interleaved (--runs each), so the added cost is read against the run it is part of.
  * Target (issue 17): ≤ 50 µs p99 added per execution.
  *
- * Sections: each adds rows to one table; a later part (the analysis's rollback time) appends its
- * own section function to SECTIONS.
+ *   - failing step → full rollback (bench/releases/rollback.ts, --rollbacks runs): from the
+ *     failing evidence's commit to every process's router answering stable (two platforms on one
+ *     PostgreSQL); target ≤ 5 s.
+ *
+ * Sections: each adds rows to one table.
  */
 import { percentile, round } from '../registry/stats.ts';
 import { bundle, tempPlatform } from '../../packages/platform/test/helpers.ts';
 import { ReleaseRouter } from '../../packages/platform/src/releases/router.ts';
 import { splitKey } from '../../packages/platform/src/releases/split.ts';
+import { rollbackSection } from './rollback.ts';
 
 const args = process.argv.slice(2);
 const num = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
@@ -96,9 +100,11 @@ async function splitSection(table: Table): Promise<void> {
 }
 
 /** One function per section; each adds its rows to the table. */
-export const SECTIONS: Array<(table: Table) => Promise<void>> = [splitSection];
+export const SECTIONS: Array<(table: Table) => Promise<void>> = [splitSection, rollbackSection];
 
 const table: Table = {};
 for (const section of SECTIONS) await section(table);
-console.log(`\nreleases: ${N} choices each, ${RUNS} runs each (interleaved); PGlite, in process`);
+console.log(
+  `\nreleases: ${N} choices each, ${RUNS} runs each (interleaved), PGlite in process; rollbacks: two platforms on one PostgreSQL`,
+);
 console.table(table);

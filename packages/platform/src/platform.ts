@@ -49,6 +49,7 @@ import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/in
 import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { Releases } from './releases/service.ts';
+import { ReleaseController } from './releases/controller.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { PlatformSealed } from './secrets/platform-sealed.ts';
@@ -75,6 +76,8 @@ export interface Platform {
   publisher: Publisher;
   /** Canary and shadow releases (store, router, deploy/promote/rollback). */
   releases: Releases;
+  /** Judges canary steps every `releases.interval`: step-up, promotion, automatic rollback. */
+  releaseController: ReleaseController;
   runtime: SkillRuntime;
   gateway: ModelGateway;
   modelCalls: ModelCallLog;
@@ -296,6 +299,10 @@ export async function openPlatformCore(
     });
   const refreshMetrics = collectMetrics(metrics, { runtime, stats: gateway.stats, budgets });
   const alerts = new AlertEvaluator(db, registry, notify, platformFile.alerting, log, metrics);
+  const releaseController = new ReleaseController(
+    { db, registry, notify, audit, log },
+    { intervalMs: platformFile.releases.interval, waitEveryMs: platformFile.releases.wait_record_every },
+  );
   const rollups = new RollupJob(db, log);
   const liveLogs = new LiveLogs(log, redis);
   liveLogs.fromRuntime(runtime);
@@ -349,6 +356,7 @@ export async function openPlatformCore(
     registry,
     publisher,
     releases,
+    releaseController,
     runtime,
     gateway,
     modelCalls,
@@ -392,6 +400,7 @@ export async function openPlatformCore(
       platformSecrets.stop();
       await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();
+      await releaseController.stop(); // a round in flight finishes before the database closes
       await cron.stop();
       await jobs.stop(); // attempts in flight finish (and queue their replies) before the runtime stops
       await replies.stop();
@@ -437,6 +446,7 @@ export async function startPlatform(
     : undefined;
   // The serving process evaluates alert rules; a core opened for a one-off job does not.
   core.alerts.start();
+  if (core.platformFile.releases.enabled) core.releaseController.start();
   core.rollups.start();
   core.startWorkers();
   const addr = server.address();

@@ -193,6 +193,16 @@ export const AlertingSchema = z.strictObject({
   channels: z.array(z.enum(['slack', 'pagerduty', 'email', 'webhook'])).default(['slack']),
 });
 
+/** The release controller (releases/controller.ts): how often canary steps are judged. */
+export const ReleasesSchema = z.strictObject({
+  /** Off: no automatic step-up, promotion or rollback (people still promote and roll back). */
+  enabled: z.boolean().default(true),
+  /** Between two rounds of judging every active canary step. */
+  interval: duration.default(1_000),
+  /** A 'wait' decision is recorded at most this often per step (the history stays readable). */
+  wait_record_every: duration.default(60_000),
+});
+
 /** A zod check from a parser that returns the entry or why it is not one. */
 const entryCheck = (parse: (v: string) => unknown) => (v: string, ctx: z.RefinementCtx) => {
   const r = parse(v);
@@ -259,6 +269,7 @@ export const PlatformFileSchema = z.strictObject({
       },
     }),
   alerting: AlertingSchema.default(AlertingSchema.parse({})),
+  releases: ReleasesSchema.default(ReleasesSchema.parse({})),
   teams: z.record(z.string().min(1), TeamSchema).default({}),
   /**
    * Role rules: what a role's skills never read, which roles' skills they may invoke. A section
@@ -285,6 +296,7 @@ export type GatewayConfig = z.output<typeof GatewaySchema>;
 export type CostOptimization = z.output<typeof CostOptimizationSchema>;
 export type NotifiersConfig = z.output<typeof NotifiersSchema>;
 export type AlertingConfig = z.output<typeof AlertingSchema>;
+export type ReleasesConfig = z.output<typeof ReleasesSchema>;
 export type TeamConfig = z.output<typeof TeamSchema>;
 
 export const EMPTY_PLATFORM_FILE: PlatformFile = PlatformFileSchema.parse({});

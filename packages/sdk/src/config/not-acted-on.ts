@@ -55,7 +55,6 @@ export const NOT_ACTED_ON: readonly NotActedOn[] = [
     path: 'testing.promptfoo',
     why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)',
   },
-  { path: 'versioning.rollback_on_error', why: 'nothing rolls back automatically; use `aspora rollback`' },
   { path: 'versioning.shadow_config', why: 'there is no shadow run to compare' },
   { path: 'cost_center', why: 'stored and shown, but no cost report groups by cost center' },
 ];

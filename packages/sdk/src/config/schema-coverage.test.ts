@@ -65,6 +65,7 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'versioning.canary_strategy': { module: 'packages/platform/src/releases/plan.ts' },
   'versioning.steps[]': { module: 'packages/platform/src/releases/plan.ts', key: 'steps' },
   'versioning.monitor': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.rollback_on_error': { module: 'packages/platform/src/releases/controller.ts' },
   'versioning.analysis.window': { module: 'packages/platform/src/releases/plan.ts' },
   'versioning.analysis.min_samples': { module: 'packages/platform/src/releases/plan.ts' },
   'versioning.analysis.max_success_drop_points': { module: 'packages/platform/src/releases/plan.ts' },
