@@ -15,7 +15,7 @@ import {
   type RuleUser,
   rowMatches,
 } from '../config/row-rule.ts';
-import type { StateCell, StateRow, StateTable, StateWhere } from '../handler/types.ts';
+import type { StateRow, StateTable, StateWhere } from '../handler/types.ts';
 
 export type SheetsAccess = Record<string, { read?: string; write?: string }>;
 
