@@ -248,10 +248,11 @@ export async function openPlatformCore(
       async (e: unknown) => (await runtime.close(), await db.close(), Promise.reject(e)),
     ),
     log,
+    { idempotency: { retentionMs: platformFile.jobs.idempotency_retention } },
   );
   await jobs.init();
   // Cron schedules follow deploys: all of them now, a skill's own when this process deploys it.
-  const cron = new CronTriggers(db, jobs.boss, jobs, log);
+  const cron = new CronTriggers(db, jobs.boss, jobs, log, { seconds: platformFile.jobs.cron_seconds });
   await cron.init();
   await cron.sync();
   registry.onEnvironmentChange(
@@ -335,6 +336,7 @@ export async function openPlatformCore(
     /** Starts this process's queue workers and takes cron fires (the serving process does). */
     startWorkers: () => {
       jobs.start(runQueued(runtime), { concurrency: Math.max(1, rt.max_workers), pollMs: JOB_POLL_MS });
+      jobs.keys.start(log);
       cron.start();
     },
     platformFile,
@@ -357,6 +359,7 @@ export async function openPlatformCore(
       await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();
       await cron.stop();
+      await jobs.keys.stop();
       await jobs.close(); // attempts in flight finish before the runtime stops
       await access.auth.stop();
       await runtime.close();

@@ -13,6 +13,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { ExecutionUser } from '../runtime/end-user.ts';
 import { dbAdapter } from './engine.ts';
+import { IdempotencyKeys, type IdempotencyOptions } from './idempotency.ts';
 
 export const EXECUTIONS_QUEUE = 'aspora-executions';
 export const DEAD_QUEUE = 'aspora-executions-dead';
@@ -102,6 +103,8 @@ export class JobQueue {
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A wake that came while the loop was fetching: it fetches again instead of waiting the poll. */
+  #poked = false;
   readonly #active = new Map<string, Job<JobData>>();
   #beat: NodeJS.Timeout | undefined;
   #lastDeadSweep = 0;
@@ -113,11 +116,17 @@ export class JobQueue {
   /** ref|target → the skill's resolution, for a second (a deploy shows within it). */
   readonly #targets = new Map<string, { at: number; value: Promise<Target> }>();
 
+  /** Idempotency keys, with their retention and prune. */
+  readonly keys: IdempotencyKeys;
+
   constructor(
     readonly db: Db,
     readonly boss: PgBoss,
     private readonly log: Logger,
-  ) {}
+    o: { idempotency?: IdempotencyOptions } = {},
+  ) {
+    this.keys = new IdempotencyKeys(db, o.idempotency);
+  }
 
   /** Makes the queues (idempotent; concurrent starters race harmlessly). */
   async init(): Promise<void> {
@@ -143,12 +152,12 @@ export class JobQueue {
     const item: Item = { id: randomUUID(), run, o, maxAttempts, target: await this.#cachedTarget(run) };
     if (o.idempotencyKey === undefined) return { id: await this.#gather(item), existing: false };
     const out = await this.db.transaction(async (tx) => {
-      const first = await claimKey(tx, o.scope ?? '', o.idempotencyKey!, item.id);
+      const first = await this.keys.claim(tx, o.scope ?? '', o.idempotencyKey!, item.id);
       if (first !== item.id) return { id: first, existing: true };
       await this.#write(tx, [item]);
       return { id: item.id, existing: false };
     });
-    if (!out.existing) this.#wake?.();
+    if (!out.existing) this.#poke();
     return out;
   }
 
@@ -183,7 +192,7 @@ export class JobQueue {
             for (const b of batch)
               await this.db.transaction((tx) => this.#write(tx, [b.item])).then(() => b.resolve(b.item.id), b.reject);
         }
-        this.#wake?.();
+        this.#poke();
       }
     } finally {
       this.#writing = false;
@@ -233,16 +242,12 @@ export class JobQueue {
    * reserved for this run.
    */
   async reserve(scope: string, key: string, id: string): Promise<string> {
-    return claimKey(this.db, scope, key, id);
+    return this.keys.claim(this.db, scope, key, id);
   }
 
   /** Frees a key whose run was refused before it had a record. */
   async release(scope: string, key: string, id: string): Promise<void> {
-    await this.db.query('DELETE FROM execution_idempotency WHERE scope = $1 AND key = $2 AND execution_id = $3', [
-      scope,
-      key,
-      id,
-    ]);
+    await this.keys.release(scope, key, id);
   }
 
   #cachedTarget(run: QueuedRun): Promise<Target> {
@@ -320,7 +325,7 @@ export class JobQueue {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#beat);
-    this.#wake?.();
+    this.#poke();
     await this.#loop;
   }
 
@@ -330,6 +335,12 @@ export class JobQueue {
     await this.boss.stop({ graceful: false, close: true, timeout: 1000 }).catch(() => undefined);
   }
 
+  /** Wakes the worker loop: at once when it waits, after its fetch when it is fetching. */
+  #poke(): void {
+    this.#poked = true;
+    this.#wake?.();
+  }
+
   get running(): number {
     return this.#active.size;
   }
@@ -337,6 +348,7 @@ export class JobQueue {
   async #run(handler: Handler, o: WorkerOptions): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     while (!this.#stopped) {
+      this.#poked = false;
       const free = o.concurrency - this.#active.size;
       let got = 0;
       if (free > 0) {
@@ -358,7 +370,7 @@ export class JobQueue {
             const p = this.#attempt(handler, job).finally(() => {
               this.#active.delete(job.id);
               inFlight.delete(p);
-              this.#wake?.();
+              this.#poke();
             });
             inFlight.add(p);
           }
@@ -369,7 +381,7 @@ export class JobQueue {
         }
       }
       // A full batch: there may be more at once. Otherwise wait for a wake (a local enqueue, a finished job) or the poll.
-      if (got > 0 && got === free) continue;
+      if ((got > 0 && got === free) || this.#poked) continue;
       await new Promise<void>((r) => {
         const t = setTimeout(r, o.pollMs);
         this.#wake = () => (clearTimeout(t), r());
@@ -506,20 +518,4 @@ export class JobQueue {
       error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
     }));
   }
-}
-
-/** The execution id a (scope, key) names: `id` when this call claimed it. */
-async function claimKey(db: Db, scope: string, key: string, id: string): Promise<string> {
-  const [mine] = await db.query<{ execution_id: string }>(
-    `INSERT INTO execution_idempotency (scope, key, execution_id) VALUES ($1, $2, $3)
-     ON CONFLICT (scope, key) DO NOTHING RETURNING execution_id`,
-    [scope, key, id],
-  );
-  if (mine) return mine.execution_id;
-  const [theirs] = await db.query<{ execution_id: string }>(
-    'SELECT execution_id FROM execution_idempotency WHERE scope = $1 AND key = $2',
-    [scope, key],
-  );
-  if (!theirs) throw new AsporaError('CONFLICT', 'the idempotency key is being used by a request still in progress');
-  return theirs.execution_id;
 }
