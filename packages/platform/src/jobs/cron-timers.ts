@@ -44,7 +44,12 @@ export class CronTimers<T> {
     const want = new Map(schedules.map((s) => [s.key, s]));
     for (const [key, a] of this.#armed) {
       const w = want.get(key);
-      if (!w || w.cron !== a.s.cron || w.timezone !== a.s.timezone || JSON.stringify(w.data) !== JSON.stringify(a.s.data))
+      if (
+        !w ||
+        w.cron !== a.s.cron ||
+        w.timezone !== a.s.timezone ||
+        JSON.stringify(w.data) !== JSON.stringify(a.s.data)
+      )
         this.#disarm(key);
     }
     for (const s of schedules) {

@@ -166,7 +166,10 @@ export class CronTriggers {
     const scheduledAt = slot.toISOString();
     const p = this.fire({ ...s.data, scheduledAt }, { idempotencyKey: slotKey(s.data, scheduledAt) })
       .catch((e: unknown) =>
-        this.log.warn({ err: e, ref: s.data.ref, slot: scheduledAt }, 'a cron fire could not be queued at its time; the schedule retries it'),
+        this.log.warn(
+          { err: e, ref: s.data.ref, slot: scheduledAt },
+          'a cron fire could not be queued at its time; the schedule retries it',
+        ),
       )
       .finally(() => this.#inFlight.delete(p));
     this.#inFlight.add(p);

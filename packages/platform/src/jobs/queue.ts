@@ -210,7 +210,9 @@ export class JobQueue {
       user_id: run.user?.email ?? null,
       caller: run.caller ?? null,
       workflow_id: run.workflowId ?? null,
-      input: run.input,
+      // Not the input as sent: the job carries it (the handler needs it whole); the record gets it
+      // redacted when the first attempt runs (decision 014, "Where a queued input lives").
+      input: null,
       max_attempts: maxAttempts,
     }));
     await tx.query(
@@ -463,7 +465,9 @@ export class JobQueue {
       while (this.#completions.length) {
         const batch = this.#completions.splice(0, 500);
         try {
-          await this.boss.complete(
+          // Completing is deleting (fenced: this attempt's, while active): a finished job's data is
+          // the input as sent, and the execution's row is the record (decision 014).
+          await this.boss.deleteJob(
             EXECUTIONS_QUEUE,
             batch.map((b) => b.attempt),
           );
@@ -493,9 +497,14 @@ export class JobQueue {
        WHERE id = ANY($1::uuid[])`,
       [jobs.map((j) => j.data.executionId)],
     );
-    await this.boss.complete(
+    // Both copies of a dead job's input: the dead-letter one and the failed original.
+    await this.boss.deleteJob(
       DEAD_QUEUE,
       jobs.map((j) => j.id),
+    );
+    await this.boss.deleteJob(
+      EXECUTIONS_QUEUE,
+      jobs.map((j) => j.data.executionId),
     );
   }
 
