@@ -17,6 +17,7 @@ import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
 import { percentile } from '../registry/stats.ts';
 import { cronJitter } from './cron.ts';
+import { webhookLatency } from './webhooks.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -141,5 +142,21 @@ if (args.includes('--cron') || args.includes('--cron-baseline')) {
   for (const r of res)
     process.stdout.write(
       `| ${r.backend} | ${r.processes} | ${r.late.length} | ${f(percentile(r.late, 50))} | ${f(percentile(r.late, 99))} | ${f(Math.max(...r.late))} | ${r.doubles} |\n`,
+    );
+}
+
+// Webhook → execution start, with --webhooks (a real platform, the sandbox running the handler).
+if (args.includes('--webhooks')) {
+  const res = await webhookLatency(arg('--deliveries', 100));
+  process.stdout.write(
+    '\nSigned PagerDuty V3 webhook → execution start (handler first line, sandboxed), one delivery every ~150 ms\n\n',
+  );
+  process.stdout.write(
+    '| database | deliveries | 202 p50 ms | 202 p99 ms | start p50 ms | start p99 ms | start max ms |\n',
+  );
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|\n');
+  for (const r of res)
+    process.stdout.write(
+      `| ${r.backend} | ${r.deliveries} | ${f(percentile(r.answered, 50))} | ${f(percentile(r.answered, 99))} | ${f(percentile(r.start, 50))} | ${f(percentile(r.start, 99))} | ${f(Math.max(...r.start))} |\n`,
     );
 }
