@@ -114,7 +114,8 @@ async function measure(backend: string, env: NodeJS.ProcessEnv, deliveries: numb
           start.push(e.result.data.at - t0);
           break;
         }
-        if (e.status === 'error' || e.status === 'dead' || tries > 600) throw new Error(`execution ${id}: ${e.status}`);
+        if (e.status === 'error' || e.status === 'dead' || tries > 600)
+          throw new Error(`execution ${id}: ${e.status} ${JSON.stringify(e.error)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
