@@ -1,10 +1,11 @@
 /**
  * Cron triggers (decision 014): each deployed version's enabled cron triggers, per environment,
- * are pg-boss schedules (a row each, with its time zone and missed-fire policy). pg-boss sends one
- * job per occurrence however many platform processes run its cron pass; a process takes the fire
- * and enqueues the execution with the fire's job id as its idempotency key, so a fire taken twice
- * (a lost ack) is still one execution. Schedules follow deploys: a deploy or rollback in this
- * process syncs that skill; every start syncs them all.
+ * are pg-boss schedules (a row each, with its time zone and missed-fire policy). Every process arms
+ * a precise timer per schedule (cron-timers.ts) that queues the fire's execution at its slot, keyed
+ * by the slot, so one process of many runs it, within milliseconds of its time. pg-boss sends one
+ * job per occurrence a second or so later — the safety net, keyed by the same slot, which finds the
+ * execution there unless no timer took it. Schedules follow deploys: a deploy or rollback in this
+ * process syncs that skill; every start syncs them all; timers re-read the rows every few seconds.
  */
 import { Cron } from 'croner';
 import type { PgBoss } from 'pg-boss';
