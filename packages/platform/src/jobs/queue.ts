@@ -382,8 +382,11 @@ export class JobQueue {
           this.log.warn({ err: e }, 'the job engine could not be read; trying again');
         }
       }
-      // A full batch: there may be more at once. Otherwise wait for a wake (a local enqueue, a finished job) or the poll.
-      if ((got > 0 && got === free) || this.#poked) continue;
+      // A full batch: there may be more at once. An empty one while a local enqueue committed (a cron
+      // fire at its slot): fetch again, not after the poll. Otherwise wait for a wake (a local
+      // enqueue, a finished job) or the poll — under a burst wakes come often enough, and fetching
+      // on every one would crowd PGlite's one connection.
+      if ((got > 0 && got === free) || (got === 0 && this.#poked)) continue;
       await new Promise<void>((r) => {
         const t = setTimeout(r, o.pollMs);
         this.#wake = () => (clearTimeout(t), r());
