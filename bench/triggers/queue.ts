@@ -2,7 +2,7 @@
  * The execution queue, enqueue → start, with trivial handlers: PGlite (embedded, one connection)
  * and PostgreSQL (127.0.0.1, a schema of its own), through the platform's JobQueue — each
  * enqueue writes the execution's row and its pg-boss job in one transaction, as the API does.
- *   npm run bench:triggers [-- --n 5000 --pglite-n 600 --producers 64 --concurrency 256] [--cron --fires 3]
+ *   npm run bench:triggers [-- --n 5000 --pglite-n 600 --producers 64 --concurrency 256] [--cron --fires 60] [--webhooks]
  *     [--replies --replies-n 2000]
  * Rows: enqueues/s (producers in parallel), executions started/s from the first enqueue to the last
  * start, and enqueue → start latency p50/p99.
@@ -16,8 +16,10 @@ import { JobQueue } from '../../packages/platform/src/jobs/queue.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
+import { percentile } from '../registry/stats.ts';
 import { cronJitter } from './cron.ts';
 import { type ReplyRow, replyThroughput } from './replies.ts';
+import { webhookLatency } from './webhooks.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => {
@@ -91,48 +93,79 @@ async function measure(backend: string, db: Db, n: number, schema?: string): Pro
   };
 }
 
-const rows: Row[] = [];
-step(`PGlite: ${PGLITE_N} executions`);
-{
-  const db = await openDb();
-  rows.push(await measure('PGlite (embedded)', db, PGLITE_N));
-  await db.close();
-}
-step(`PostgreSQL: ${N} executions`);
-{
-  const schema = `aspora_bench_${randomBytes(4).toString('hex')}`;
-  const db = await openDb({ url: PG_URL, schema, poolSize: 16 });
-  try {
-    rows.push(await measure('PostgreSQL', db, N, schema));
-  } finally {
-    await db.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-    await c.end();
-  }
-}
-
 const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-process.stdout.write(
-  `\nExecution queue, enqueue → start (trivial handlers; ${PRODUCERS} producers, ${CONCURRENCY} at once)\n\n`,
-);
-process.stdout.write('| database | executions | enqueued/s | started/s | enqueue→start p50 ms | p99 ms |\n');
-process.stdout.write('|---|---:|---:|---:|---:|---:|\n');
-for (const r of rows)
-  process.stdout.write(
-    `| ${r.backend} | ${r.n} | ${f(r.enqueuePerS)} | ${f(r.startPerS)} | ${f(r.p50)} | ${f(r.p99)} |\n`,
-  );
+const rows: Row[] = [];
+// --no-queue: only the other rows (cron, webhooks).
+if (!args.includes('--no-queue')) {
+  step(`PGlite: ${PGLITE_N} executions`);
+  {
+    const db = await openDb();
+    rows.push(await measure('PGlite (embedded)', db, PGLITE_N));
+    await db.close();
+  }
+  step(`PostgreSQL: ${N} executions`);
+  {
+    const schema = `aspora_bench_${randomBytes(4).toString('hex')}`;
+    const db = await openDb({ url: PG_URL, schema, poolSize: 16 });
+    try {
+      rows.push(await measure('PostgreSQL', db, N, schema));
+    } finally {
+      await db.close();
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
+      await c.end();
+    }
+  }
 
-// Cron fire jitter (minutes: one fire a minute on each database), with --cron.
-if (args.includes('--cron')) {
-  const res = await cronJitter(arg('--fires', 3));
-  process.stdout.write('\nCron fire → handler start, after the scheduled minute (every-minute schedule)\n\n');
-  process.stdout.write('| database | fires | max ms | each ms |\n|---|---:|---:|---|\n');
+  process.stdout.write(
+    `\nExecution queue, enqueue → start (trivial handlers; ${PRODUCERS} producers, ${CONCURRENCY} at once)\n\n`,
+  );
+  process.stdout.write('| database | executions | enqueued/s | started/s | enqueue→start p50 ms | p99 ms |\n');
+  process.stdout.write('|---|---:|---:|---:|---:|---:|\n');
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.backend} | ${r.n} | ${f(r.enqueuePerS)} | ${f(r.startPerS)} | ${f(r.p50)} | ${f(r.p99)} |\n`,
+    );
+}
+
+// Cron fire jitter (a minute or more per row), with --cron; pg-boss's schedule alone with --cron-baseline.
+if (args.includes('--cron') || args.includes('--cron-baseline')) {
+  const baseline = args.includes('--cron-baseline');
+  const res = await cronJitter(arg('--fires', baseline ? 3 : 60), baseline);
+  process.stdout.write(
+    baseline
+      ? "\nCron fire jitter, pg-boss's schedule alone (every-minute schedule): slot → handler start\n\n"
+      : '\nCron fire jitter (per-second schedule, precise timers): slot → handler start\n\n',
+  );
+  process.stdout.write('| database | platforms | fires | p50 ms | p99 ms | max ms | worst three ms | doubles |\n');
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---|---:|\n');
   for (const r of res)
     process.stdout.write(
-      `| ${r.backend} | ${r.late.length} | ${Math.max(...r.late)} | ${r.late.map((x) => x.toFixed(0)).join(', ')} |\n`,
+      `| ${r.backend} | ${r.processes} | ${r.late.length} | ${f(percentile(r.late, 50))} | ${f(percentile(r.late, 99))} | ${f(Math.max(...r.late))} | ${[
+        ...r.late,
+      ]
+        .sort((a, b) => b - a)
+        .slice(0, 3)
+        .map((x) => x.toFixed(0))
+        .join(', ')} | ${r.doubles} |\n`,
+    );
+}
+
+// Webhook → execution start, with --webhooks (a real platform, the sandbox running the handler).
+if (args.includes('--webhooks')) {
+  const res = await webhookLatency(arg('--deliveries', 100));
+  process.stdout.write(
+    '\nSigned PagerDuty V3 webhook → execution start (handler first line, sandboxed), one delivery every ~150 ms\n\n',
+  );
+  process.stdout.write(
+    '| database | deliveries | 202 p50 ms | 202 p99 ms | start p50 ms | start p99 ms | start max ms |\n',
+  );
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|\n');
+  for (const r of res)
+    process.stdout.write(
+      `| ${r.backend} | ${r.deliveries} | ${f(percentile(r.answered, 50))} | ${f(percentile(r.answered, 99))} | ${f(percentile(r.start, 50))} | ${f(percentile(r.start, 99))} | ${f(Math.max(...r.start))} |\n`,
     );
 }
 

@@ -262,6 +262,7 @@ export async function openPlatformCore(
       async (e: unknown) => (await runtime.close(), await db.close(), Promise.reject(e)),
     ),
     log,
+    { idempotency: { retentionMs: platformFile.jobs.idempotency_retention } },
   );
   await jobs.init();
   // Results back where the work came from (a webhook's callback, Slack): durable, retried (jobs/replies.ts).
@@ -276,7 +277,7 @@ export async function openPlatformCore(
     ),
   );
   // Cron schedules follow deploys: all of them now, a skill's own when this process deploys it.
-  const cron = new CronTriggers(db, jobs.boss, jobs, log);
+  const cron = new CronTriggers(db, jobs.boss, jobs, log, { seconds: platformFile.jobs.cron_seconds });
   await cron.init();
   await cron.sync();
   registry.onEnvironmentChange(
@@ -379,6 +380,7 @@ export async function openPlatformCore(
         done: async (d) => void (d.reply && (await replies.queue(d.executionId, d.reply))),
       });
       replies.start({ pollMs: JOB_POLL_MS });
+      jobs.keys.start(log);
       cron.start();
     },
     platformFile,
@@ -402,6 +404,7 @@ export async function openPlatformCore(
       await alerts.stop();
       await releaseController.stop(); // a round in flight finishes before the database closes
       await cron.stop();
+      await jobs.keys.stop();
       await jobs.stop(); // attempts in flight finish (and queue their replies) before the runtime stops
       await replies.stop();
       await jobs.close();

@@ -67,3 +67,18 @@ test('web_fetch entries are checked at load: allow_hosts as host[:port] or *.dom
     },
   );
 });
+
+test('jobs: the idempotency retention (24h by default, at least 1h) and the per-second cron setting', () => {
+  const d = parsePlatformFile('', 'aspora.platform.yaml', {}).jobs;
+  assert.deepEqual(d, { idempotency_retention: 86_400_000, cron_seconds: false });
+  const set = parsePlatformFile(
+    'jobs:\n  idempotency_retention: 48h\n  cron_seconds: true\n',
+    'aspora.platform.yaml',
+    {},
+  );
+  assert.deepEqual(set.jobs, { idempotency_retention: 172_800_000, cron_seconds: true });
+  assert.throws(
+    () => parsePlatformFile('jobs:\n  idempotency_retention: 30m\n', 'aspora.platform.yaml', {}),
+    (e: any) => e.code === 'CONFIG_INVALID' && JSON.stringify(e.details ?? e.issues ?? e).includes('at least 1h'),
+  );
+});

@@ -276,6 +276,17 @@ export const PlatformFileSchema = z.strictObject({
    * replaces the defaults (seed 003's manager / field / admin) as a whole.
    */
   roles: RolesSchema.default(DEFAULT_ROLES),
+  /** The execution queue (docs/triggers.md). */
+  jobs: z
+    .strictObject({
+      /** How long an Idempotency-Key (or an alert's delivery id) answers its first execution; then it runs anew. */
+      idempotency_retention: duration
+        .refine((ms) => ms >= 3_600_000, 'at least 1h (a retried cron fire must still find its key)')
+        .default(86_400_000),
+      /** Six-field (per-second) cron schedules fire each second: for tests and benchmarks. */
+      cron_seconds: z.boolean().default(false),
+    })
+    .default({ idempotency_retention: 86_400_000, cron_seconds: false }),
   runtime: z
     .strictObject({
       max_workers: z.number().int().positive().default(16),

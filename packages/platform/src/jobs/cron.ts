@@ -1,19 +1,34 @@
 /**
  * Cron triggers (decision 014): each deployed version's enabled cron triggers, per environment,
- * are pg-boss schedules (a row each, with its time zone and missed-fire policy). pg-boss sends one
- * job per occurrence however many platform processes run its cron pass; a process takes the fire
- * and enqueues the execution with the fire's job id as its idempotency key, so a fire taken twice
- * (a lost ack) is still one execution. Schedules follow deploys: a deploy or rollback in this
- * process syncs that skill; every start syncs them all.
+ * are pg-boss schedules (a row each, with its time zone and missed-fire policy). Every process arms
+ * a precise timer per schedule (cron-timers.ts) that queues the fire's execution at its slot, keyed
+ * by the slot, so one process of many runs it, within milliseconds of its time. pg-boss sends one
+ * job per occurrence a second or so later — the safety net, keyed by the same slot, which finds the
+ * execution there unless no timer took it. Schedules follow deploys: a deploy or rollback in this
+ * process syncs that skill; every start syncs them all; timers re-read the rows every few seconds.
  */
 import { Cron } from 'croner';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
+import { CronTimers, hasSeconds, type TimedSchedule } from './cron-timers.ts';
 import type { JobQueue } from './queue.ts';
 
 export const CRON_QUEUE = 'aspora-cron';
 const PUMP_MS = 250;
+/** How often a process re-reads the schedules (a deploy in another process arms its timers here within this). */
+const REFRESH_MS = 5_000;
+
+export interface CronOptions {
+  /**
+   * Six-field (per-second) schedules fire each second from the timers. Off: they fire from pg-boss's
+   * schedule only, at most once a minute (its slot), as five-field ones always could. For tests and
+   * benchmarks (aspora.platform.yaml `jobs.cron_seconds`).
+   */
+  seconds?: boolean;
+  /** Precise in-process timers (default on); off: pg-boss's schedule alone (1–4 s late). */
+  timers?: boolean;
+}
 
 export interface CronFire {
   ref: string;
@@ -26,17 +41,25 @@ export interface CronFire {
 }
 
 /**
- * The scheduled time a fire job stands for: the schedule's first fire after a minute before the
- * job was made (a five-field schedule fires at most once a minute, and the job is made at or just
- * after its time). null when the schedule does not parse.
+ * The scheduled time a fire job stands for: the schedule's latest slot at or before the job was
+ * made (pg-boss sends an occurrence once it is due, within its minute). null when there is none in
+ * the minute before (a fire by hand) or the schedule does not parse.
  */
 export function scheduledSlot(f: Pick<CronFire, 'schedule' | 'timezone'>, createdOn: Date): string | null {
   try {
-    const next = new Cron(f.schedule, { timezone: f.timezone }).nextRun(new Date(createdOn.getTime() - 60_000));
-    return next && next.getTime() <= createdOn.getTime() + 1_000 ? next.toISOString() : null;
+    const [prev] = new Cron(f.schedule, { timezone: f.timezone, paused: true }).previousRuns(
+      1,
+      new Date(createdOn.getTime() + 1),
+    );
+    return prev && createdOn.getTime() - prev.getTime() < 60_000 ? prev.toISOString() : null;
   } catch {
     return null;
   }
+}
+
+/** A fire's idempotency key: one execution per trigger and slot, however many processes take it. */
+export function slotKey(f: Pick<CronFire, 'ref' | 'environment' | 'position'>, slot: string): string {
+  return `${f.ref}:${f.environment}:${f.position}:${slot}`;
 }
 
 export interface TriggerStatus {
@@ -64,14 +87,18 @@ interface Deployed {
 
 export class CronTriggers {
   #timer: NodeJS.Timeout | undefined;
+  #refresher: NodeJS.Timeout | undefined;
   #pumping: Promise<void> | undefined;
   #stopped = true;
+  readonly #timers = new CronTimers<CronFire>((s, slot) => this.#onSlot(s, slot));
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly db: Db,
     private readonly boss: PgBoss,
     private readonly jobs: JobQueue,
     private readonly log: Logger,
+    private readonly o: CronOptions = {},
   ) {}
 
   async init(): Promise<void> {
@@ -119,13 +146,49 @@ export class CronTriggers {
         missed: w.missed,
       });
     }
+    if (!this.#stopped) await this.#refresh();
     return want.size;
   }
 
-  /** Takes fires and queues their executions (every process does; each fire is one job). */
+  /** Arms this process's timers from the schedules (every process's, whoever wrote them). */
+  async #refresh(): Promise<void> {
+    if (this.o.timers === false) return;
+    const rows = await this.boss.getSchedules(CRON_QUEUE);
+    if (this.#stopped) return;
+    this.#timers.set(
+      rows
+        .filter((r) => this.o.seconds || !hasSeconds(r.cron))
+        .map((r) => ({ key: r.key, cron: r.cron, timezone: r.timezone ?? 'UTC', data: r.data as unknown as CronFire })),
+    );
+  }
+
+  /** A slot is due: queue its execution now, keyed by the slot (the first process to claim it runs it). */
+  #onSlot(s: TimedSchedule<CronFire>, slot: Date): void {
+    const scheduledAt = slot.toISOString();
+    const p = this.fire({ ...s.data, scheduledAt }, { idempotencyKey: slotKey(s.data, scheduledAt) })
+      .catch((e: unknown) =>
+        this.log.warn(
+          { err: e, ref: s.data.ref, slot: scheduledAt },
+          'a cron fire could not be queued at its time; the schedule retries it',
+        ),
+      )
+      .finally(() => this.#inFlight.delete(p));
+    this.#inFlight.add(p);
+  }
+
+  /** Arms the timers and takes fires (every process does; each slot is one execution). */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    const refresh = () => {
+      if (this.#stopped) return;
+      void this.#refresh()
+        .catch((e: unknown) => this.log.warn({ err: e }, 'cron schedules could not be read; trying again'))
+        .finally(() => {
+          if (!this.#stopped) this.#refresher = setTimeout(refresh, REFRESH_MS).unref();
+        });
+    };
+    refresh();
     const tick = () => {
       if (this.#stopped) return;
       this.#pumping = this.#pump()
@@ -140,7 +203,10 @@ export class CronTriggers {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#refresher);
+    this.#timers.stop();
     await this.#pumping;
+    await Promise.allSettled([...this.#inFlight]);
   }
 
   async #pump(): Promise<void> {
@@ -152,13 +218,11 @@ export class CronTriggers {
           // Keyed by the scheduled time, not by pg-boss's job: should two fire jobs of one slot
           // exist (processes evaluating the schedule either side of a boundary, under load), the
           // second finds the first's execution.
+          // The timers of some process have usually queued the slot already: this finds it.
           const slot = scheduledSlot(f.data, (f as { createdOn?: Date }).createdOn ?? new Date());
           await this.fire(
             { ...f.data, ...(slot ? { scheduledAt: slot } : {}) },
-            {
-              idempotencyKey: slot ? `${f.data.ref}:${f.data.environment}:${f.data.position}:${slot}` : f.id,
-              firedAt: f.id,
-            },
+            { idempotencyKey: slot ? slotKey(f.data, slot) : f.id, firedAt: f.id },
           );
           await this.boss.complete(CRON_QUEUE, { id: f.id, retryCount: f.retryCount });
         } catch (e) {

@@ -14,6 +14,7 @@ import type { Logger } from '../observe/logger.ts';
 import type { ExecutionUser } from '../runtime/end-user.ts';
 import { dbAdapter } from './engine.ts';
 import type { ReplyTarget } from './replies.ts';
+import { IdempotencyKeys, type IdempotencyOptions } from './idempotency.ts';
 
 export const EXECUTIONS_QUEUE = 'aspora-executions';
 export const DEAD_QUEUE = 'aspora-executions-dead';
@@ -114,6 +115,8 @@ export class JobQueue {
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A wake that came while the loop was fetching: it fetches again instead of waiting the poll. */
+  #poked = false;
   readonly #active = new Map<string, Job<JobData>>();
   #beat: NodeJS.Timeout | undefined;
   #lastDeadSweep = 0;
@@ -125,11 +128,17 @@ export class JobQueue {
   /** ref|target → the skill's resolution, for a second (a deploy shows within it). */
   readonly #targets = new Map<string, { at: number; value: Promise<Target> }>();
 
+  /** Idempotency keys, with their retention and prune. */
+  readonly keys: IdempotencyKeys;
+
   constructor(
     readonly db: Db,
     readonly boss: PgBoss,
     private readonly log: Logger,
-  ) {}
+    o: { idempotency?: IdempotencyOptions } = {},
+  ) {
+    this.keys = new IdempotencyKeys(db, o.idempotency);
+  }
 
   /** Makes the queues (idempotent; concurrent starters race harmlessly). */
   async init(): Promise<void> {
@@ -155,12 +164,12 @@ export class JobQueue {
     const item: Item = { id: randomUUID(), run, o, maxAttempts, target: await this.#cachedTarget(run) };
     if (o.idempotencyKey === undefined) return { id: await this.#gather(item), existing: false };
     const out = await this.db.transaction(async (tx) => {
-      const first = await claimKey(tx, o.scope ?? '', o.idempotencyKey!, item.id);
+      const first = await this.keys.claim(tx, o.scope ?? '', o.idempotencyKey!, item.id);
       if (first !== item.id) return { id: first, existing: true };
       await this.#write(tx, [item]);
       return { id: item.id, existing: false };
     });
-    if (!out.existing) this.#wake?.();
+    if (!out.existing) this.#poke();
     return out;
   }
 
@@ -195,7 +204,7 @@ export class JobQueue {
             for (const b of batch)
               await this.db.transaction((tx) => this.#write(tx, [b.item])).then(() => b.resolve(b.item.id), b.reject);
         }
-        this.#wake?.();
+        this.#poke();
       }
     } finally {
       this.#writing = false;
@@ -215,7 +224,9 @@ export class JobQueue {
       source_event_id: run.source?.eventId?.slice(0, 200) ?? null,
       channel: run.source?.channel?.slice(0, 200) ?? null,
       workflow_id: run.workflowId ?? null,
-      input: run.input,
+      // Not the input as sent: the job carries it (the handler needs it whole); the record gets it
+      // redacted when the first attempt runs (decision 014, "Where a queued input lives").
+      input: null,
       max_attempts: maxAttempts,
     }));
     await tx.query(
@@ -249,16 +260,12 @@ export class JobQueue {
    * reserved for this run.
    */
   async reserve(scope: string, key: string, id: string): Promise<string> {
-    return claimKey(this.db, scope, key, id);
+    return this.keys.claim(this.db, scope, key, id);
   }
 
   /** Frees a key whose run was refused before it had a record. */
   async release(scope: string, key: string, id: string): Promise<void> {
-    await this.db.query('DELETE FROM execution_idempotency WHERE scope = $1 AND key = $2 AND execution_id = $3', [
-      scope,
-      key,
-      id,
-    ]);
+    await this.keys.release(scope, key, id);
   }
 
   #cachedTarget(run: QueuedRun): Promise<Target> {
@@ -336,7 +343,7 @@ export class JobQueue {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#beat);
-    this.#wake?.();
+    this.#poke();
     await this.#loop;
   }
 
@@ -346,6 +353,12 @@ export class JobQueue {
     await this.boss.stop({ graceful: false, close: true, timeout: 1000 }).catch(() => undefined);
   }
 
+  /** Wakes the worker loop: at once when it waits, after its fetch when it is fetching. */
+  #poke(): void {
+    this.#poked = true;
+    this.#wake?.();
+  }
+
   get running(): number {
     return this.#active.size;
   }
@@ -353,6 +366,7 @@ export class JobQueue {
   async #run(handler: Handler, o: WorkerOptions): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     while (!this.#stopped) {
+      this.#poked = false;
       const free = o.concurrency - this.#active.size;
       let got = 0;
       if (free > 0) {
@@ -376,7 +390,7 @@ export class JobQueue {
             const p = this.#attempt(handler, job, o).finally(() => {
               this.#active.delete(job.id);
               inFlight.delete(p);
-              this.#wake?.();
+              this.#poke();
             });
             inFlight.add(p);
           }
@@ -386,8 +400,11 @@ export class JobQueue {
           this.log.warn({ err: e }, 'the job engine could not be read; trying again');
         }
       }
-      // A full batch: there may be more at once. Otherwise wait for a wake (a local enqueue, a finished job) or the poll.
-      if (got > 0 && got === free) continue;
+      // A full batch: there may be more at once. An empty one while a local enqueue committed (a cron
+      // fire at its slot): fetch again, not after the poll. Otherwise wait for a wake (a local
+      // enqueue, a finished job) or the poll — under a burst wakes come often enough, and fetching
+      // on every one would crowd PGlite's one connection.
+      if ((got > 0 && got === free) || (got === 0 && this.#poked)) continue;
       await new Promise<void>((r) => {
         const t = setTimeout(r, o.pollMs);
         this.#wake = () => (clearTimeout(t), r());
@@ -479,7 +496,9 @@ export class JobQueue {
       while (this.#completions.length) {
         const batch = this.#completions.splice(0, 500);
         try {
-          await this.boss.complete(
+          // Completing is deleting (fenced: this attempt's, while active): a finished job's data is
+          // the input as sent, and the execution's row is the record (decision 014).
+          await this.boss.deleteJob(
             EXECUTIONS_QUEUE,
             batch.map((b) => b.attempt),
           );
@@ -511,9 +530,14 @@ export class JobQueue {
     );
     // Over for good: what follows (its reply: "failed") still happens (idempotent, as for any end).
     for (const j of jobs) await this.#done(o, j.data);
-    await this.boss.complete(
+    // Both copies of a dead job's input: the dead-letter one and the failed original.
+    await this.boss.deleteJob(
       DEAD_QUEUE,
       jobs.map((j) => j.id),
+    );
+    await this.boss.deleteJob(
+      EXECUTIONS_QUEUE,
+      jobs.map((j) => j.data.executionId),
     );
   }
 
@@ -536,20 +560,4 @@ export class JobQueue {
       error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
     }));
   }
-}
-
-/** The execution id a (scope, key) names: `id` when this call claimed it. */
-async function claimKey(db: Db, scope: string, key: string, id: string): Promise<string> {
-  const [mine] = await db.query<{ execution_id: string }>(
-    `INSERT INTO execution_idempotency (scope, key, execution_id) VALUES ($1, $2, $3)
-     ON CONFLICT (scope, key) DO NOTHING RETURNING execution_id`,
-    [scope, key, id],
-  );
-  if (mine) return mine.execution_id;
-  const [theirs] = await db.query<{ execution_id: string }>(
-    'SELECT execution_id FROM execution_idempotency WHERE scope = $1 AND key = $2',
-    [scope, key],
-  );
-  if (!theirs) throw new AsporaError('CONFLICT', 'the idempotency key is being used by a request still in progress');
-  return theirs.execution_id;
 }
