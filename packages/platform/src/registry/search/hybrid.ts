@@ -25,8 +25,8 @@ const SEMANTIC_SCAN_MAX = 2_000;
  * 0.766 (0.5/0.5), 0.761 at 0.4/0.6, 0.721 at 0.3/0.7. Lexical still carries the "Do NOT use"
  * demotion and the explanation.
  */
-const W_LEXICAL = 0.5;
-const W_SEMANTIC = 0.5;
+export const W_LEXICAL = 0.5;
+export const W_SEMANTIC = 0.5;
 
 export interface HybridDeps {
   db: Db;
