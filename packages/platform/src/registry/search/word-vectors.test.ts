@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SkillRegistry } from '../skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
 import { cosine } from './vectors.ts';
-import { WordVectorEmbedder } from './word-vectors.ts';
+import { COMMON_DIRECTIONS, principalDirections, WORD_VECTORS_DIR, WordVectorEmbedder } from './word-vectors.ts';
 
 const wv = new WordVectorEmbedder();
 const sim = (a: string, b: string) => cosine(wv.embedOne(a), wv.embedOne(b));
@@ -15,6 +16,29 @@ describe('word vectors shipped on disk', () => {
         sim('my notebook screen cracked', 'approve supplier invoice'),
     );
     assert.ok(sim('coupon rejected', 'promo code invalid') > sim('coupon rejected', 'server disk capacity'));
+  });
+
+  it("drops the table's common directions, so unrelated texts no longer look alike", () => {
+    const common = JSON.parse(readFileSync(`${WORD_VECTORS_DIR}/common.json`, 'utf8')) as number[][];
+    const v = wv.embedOne('the quarterly revenue forecast for the board');
+    for (const c of common) assert.ok(Math.abs(cosine(v, c)) < 1e-4, 'no component left along a common direction');
+    // Before the removal these sat at 0.6–0.7, as close as most related pairs.
+    assert.ok(sim('approve supplier invoice', 'my wifi keeps dropping') < 0.2);
+    assert.ok(sim('approve supplier invoice', 'sign off on the vendor bill') > 0.4);
+  });
+
+  it('ships the directions the table yields (common.json is in step with vectors.i8)', () => {
+    const bytes = readFileSync(`${WORD_VECTORS_DIR}/vectors.i8`);
+    const words = readFileSync(`${WORD_VECTORS_DIR}/words.txt`, 'utf8').split('\n').filter(Boolean).length;
+    const derived = principalDirections(
+      new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+      words,
+      COMMON_DIRECTIONS,
+    );
+    const shipped = JSON.parse(readFileSync(`${WORD_VECTORS_DIR}/common.json`, 'utf8')) as number[][];
+    assert.equal(shipped.length, COMMON_DIRECTIONS);
+    // Same direction up to rounding (6 digits); the sign of an eigenvector is arbitrary.
+    for (const [i, d] of derived.entries()) assert.ok(Math.abs(cosine(d, shipped[i]!)) > 0.99999, `direction ${i}`);
   });
 
   it('ignores stopwords and unknown words, and bounds what it reads', () => {
