@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { priority } from '../../../../examples/skills/ecm/manager/triage-and-assign/code/handler.ts';
 import { diffOutputs } from './diff.ts';
+
+/** examples/skills/ecm/manager/triage-and-assign's scoring (copied: the example is not part of the build). */
+function priority(hours: number, aed: number): string {
+  const hp = hours >= 24 ? 4 : hours >= 12 ? 3 : hours >= 8 ? 2 : hours >= 4 ? 1 : 0;
+  const ap = aed >= 5000 ? 3 : aed >= 1000 ? 2 : aed >= 250 ? 1 : 0;
+  const p = Math.max(1, 5 - Math.min(4, hp + ap));
+  return `P${aed >= 25000 ? Math.min(p, 2) : p}`;
+}
 
 const orders = Array.from({ length: 40 }, (_, i) => ({
   order_id: String(1000 + i),

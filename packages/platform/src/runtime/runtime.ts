@@ -112,6 +112,11 @@ export interface RunRequest {
   redactor?: Redactor;
   /** The skill whose context.invoke asks for this execution: role rules and visibility are checked against it. */
   invoker?: Invoker;
+  /**
+   * A shadow run (issue 17): the candidate of release `releaseId` on stable execution
+   * `stableExecutionId`'s input. It writes only to shadow targets (releases/targets.ts).
+   */
+  shadowOf?: { releaseId: number; stableExecutionId: string };
 }
 
 export interface RuntimeEvents {

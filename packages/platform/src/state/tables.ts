@@ -7,6 +7,7 @@ import { AsporaError, type RuleUser } from '@aspora/sdk';
 import { type ExecutionRules, StateDenials, TABLE_RE, type TableRules, tableName } from './rules.ts';
 import { isPolicyRefusal, type SelectOptions, type StateStore, type StoredRow } from './store.ts';
 import { checkColumn, checkRow, checkWhere, STATE_LIMITS } from './where.ts';
+import { twinTable } from '../releases/targets.ts';
 
 export interface StateTablesContext {
   store: StateStore;
@@ -18,6 +19,11 @@ export interface StateTablesContext {
   user: RuleUser | null;
   /** The execution, recorded on the rows it writes. */
   executionId: string;
+  /**
+   * A shadow execution (issue 17): it reads stable's table but writes only its `_canary` twin,
+   * under the same row rules (decision 020).
+   */
+  shadow?: boolean;
 }
 
 export interface StateTables {
@@ -43,7 +49,8 @@ export function stateTables(c: StateTablesContext): StateTables {
         `${access} rows`,
         'set skill.owner_team in aspora.config.yaml',
       );
-    return { ...denials.resolve(c.rules, table, access, c.user), team: c.team };
+    const er = denials.resolve(c.rules, table, access, c.user);
+    return { ...er, table: c.shadow && access === 'write' ? twinTable(er.table) : er.table, team: c.team };
   };
   const scope = (er: ExecutionRules & { team: string }) => ({
     team: er.team,
