@@ -20,10 +20,11 @@ export interface StateTablesContext {
   /** The execution, recorded on the rows it writes. */
   executionId: string;
   /**
-   * A shadow execution (issue 17): it reads stable's table but writes only its `_canary` twin,
-   * under the same row rules (decision 020).
+   * A shadow execution (issue 17): it reads stable's table as it was before the stable execution
+   * it shadows (leaving out the rows that one wrote), and writes only the `_canary` twin, under the
+   * same row rules (decision 020).
    */
-  shadow?: boolean;
+  shadow?: { stableExecutionId: string };
 }
 
 export interface StateTables {
@@ -74,7 +75,7 @@ export function stateTables(c: StateTablesContext): StateTables {
       const er = open(a, 'read');
       const where = checkWhere(a.where, false);
       denials.contradiction(er, 'read', where);
-      const opts: SelectOptions = {};
+      const opts: SelectOptions = c.shadow ? { notWrittenBy: c.shadow.stableExecutionId } : {};
       if (a.limit !== undefined) {
         if (
           typeof a.limit !== 'number' ||

@@ -63,7 +63,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
       rules: c.prepared.perms.tables ?? new Map(),
       user: user && { email: user.email, id: user.id, name: user.name, team: user.team, role: user.role },
       executionId: c.row.record.id,
-      shadow,
+      ...(c.req.shadowOf ? { shadow: c.req.shadowOf } : {}),
     }),
     async invoke(skill, input): Promise<SkillResult> {
       const depth = (c.req.depth ?? 0) + 1;

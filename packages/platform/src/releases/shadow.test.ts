@@ -1,0 +1,334 @@
+/**
+ * Shadow runs on a real platform core (issue 17 part 4): a sandboxed handler that writes a state
+ * table and calls a write API on a local stand-in HTTP server. Stable's write reaches the server
+ * and its table; the shadow's API write is refused (naming the rule), its table write lands in the
+ * _canary twin, and it reads stable's rows. The runner compares outputs and the compare tab, a
+ * crashing shadow leaves stable's record as it was, and N passing comparisons propose the release.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { ShadowSettings } from '@aspora/api';
+import { runtimeFixture, skillFiles } from '../runtime/test-support.ts';
+import { packFiles } from '../store/index.ts';
+import type { RunRequest } from '../runtime/runtime.ts';
+import { ShadowRunner } from './shadow.ts';
+import { judgeShadow } from './shadow-judge.ts';
+
+const seen: string[] = [];
+let server: Server;
+let f: Awaited<ReturnType<typeof runtimeFixture>>;
+
+const TEAM = 'ecm-ops';
+const PERMS = `  tools: [Read]
+  apis: [orders, ledger]
+  sheets_access:
+    assignments_tab: { read: all, write: all }`;
+
+/** A triage-like handler: reads the table, adds its assignments, calls a write API and a shadow-safe one. */
+const handler = (version: string, priority: string, crash = false) => `export const handler = async (ctx) => {
+  ${crash ? "throw new Error('candidate crashed');" : ''}
+  const t = ctx.state.table('assignments');
+  const before = await t.select({}, { limit: 1000 });
+  const orders = ctx.input.metadata.orders;
+  const rows = orders.map((o) => ({ 'Order ID': o, Priority: o === '1042' ? '${priority}' : 'P3' }));
+  await t.insert(rows);
+  const order = await ctx.apis.orders.get({ id: orders[0] });
+  let wrote = 'sent';
+  try { await ctx.apis.orders.assign({ order: orders[0], by: '${version}' }); } catch (e) { wrote = e.code + ': ' + e.message; }
+  await ctx.apis.ledger.note({ by: '${version}' });
+  // What the API write did is in the message (prose, not compared): a shadow's refused write is no behaviour change.
+  return { success: true, message: wrote, data: {
+    read: before.length, order,
+    assignments: rows.map((r) => ({ order_id: r['Order ID'], priority: r.Priority })),
+  } };
+};
+`;
+
+before(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url} ${body}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  f = await runtimeFixture({
+    platformYaml: `apis:
+  orders:
+    base_url: ${base}/orders
+    methods:
+      get: { method: GET, path: "/{id}" }
+      assign: { method: POST, path: /assign }
+  ledger:
+    base_url: ${base}/ledger
+    shadow_safe: true
+    methods:
+      note: { method: POST, path: /note }
+`,
+  });
+  for (const [version, priority, crash] of [
+    ['1.0.0', 'P3', false],
+    ['1.1.0', 'P1', false],
+    ['1.2.0', 'P3', true],
+    ['1.3.0', 'P3', false],
+  ] as const)
+    await f.publisher.publish(
+      Buffer.from(
+        (
+          await packFiles(
+            skillFiles({
+              name: 'triage',
+              domain: 'ecm',
+              version,
+              handler: handler(version, priority, crash),
+              permissions: PERMS,
+              ownerTeam: TEAM,
+            }),
+          )
+        ).bytes,
+      ),
+    );
+  await f.publisher.deploy('ecm/triage', 'production', '1.0.0');
+});
+after(async () => {
+  await f?.close();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+const SETTINGS: ShadowSettings = {
+  compareTab: 'Assignments_canary',
+  keys: ['order_id', 'Order ID'],
+  maxDiffPercentage: 5,
+  runs: 2,
+  onPass: 'propose',
+};
+
+/** A shadow release of ecm/triage from 1.0.0 to `candidate` (the release store's row, written directly). */
+async function release(candidate: string, settings: ShadowSettings = SETTINGS): Promise<number> {
+  await f.db.query(`UPDATE releases SET status = 'aborted' WHERE status IN ('active', 'proposed')`);
+  const [r] = await f.db.query<{ id: number }>(
+    `INSERT INTO releases (skill_id, environment, stable_version_id, canary_version_id, mode, steps, percentage, rules, shadow)
+     SELECT s.id, 'production', a.id, b.id, 'shadow', '[]', 0, '{}', $2
+       FROM skills s JOIN skill_versions a ON a.skill_id = s.id AND a.version = '1.0.0'
+                     JOIN skill_versions b ON b.skill_id = s.id AND b.version = $1
+      WHERE s.domain = 'ecm' AND s.name = 'triage' RETURNING id`,
+    [candidate, JSON.stringify(settings)],
+  );
+  return Number(r!.id);
+}
+
+const rows = (table: string) =>
+  f.db.query<{ data: Record<string, unknown>; updated_by: string }>(
+    `SELECT data, updated_by FROM state_rows WHERE team = $1 AND tab = $2 ORDER BY id`,
+    [TEAM, table],
+  );
+
+const runner = () =>
+  new ShadowRunner({
+    db: f.db,
+    log: f.log,
+    run: (r) => f.runtime.run(r),
+    state: f.runtime.state,
+    settled: () => f.runtime.recorder.settled?.() ?? Promise.resolve(),
+    judge: async (id) => void (await judgeShadow({ db: f.db, log: f.log }, id)),
+  });
+
+test('a shadow writes only to shadow targets: stable’s table and the write API stay as stable left them', async () => {
+  const id = await release('1.1.0');
+  const input = { userMessage: 'triage', metadata: { orders: ['1042', '1043'] } };
+  seen.length = 0;
+  await f.db.query(
+    `INSERT INTO state_rows (team, tab, data, updated_by) VALUES ($1, 'assignments', '{"Order ID":"999","Priority":"P5"}', 'import')`,
+    [TEAM],
+  );
+  const beforeStable = await rows('assignments');
+  const stable = await f.runtime.run({ ref: 'ecm/triage', input, trigger: 'cron' });
+  assert.equal(stable.error, null, JSON.stringify(stable.error));
+  assert.equal((stable.result as { message: string }).message, 'sent');
+  const afterStable = await rows('assignments');
+  const serverAfterStable = [...seen];
+  assert.deepEqual(
+    serverAfterStable.map((s) => s.split(' ').slice(0, 2).join(' ')),
+    ['GET /orders/1042', 'POST /orders/assign', 'POST /ledger/note'],
+  );
+
+  const shadow = await f.runtime.run({
+    ref: 'ecm/triage',
+    input,
+    version: '1.1.0',
+    trigger: 'cron',
+    shadowOf: { releaseId: id, stableExecutionId: stable.id },
+  });
+  assert.equal(shadow.error, null, JSON.stringify(shadow.error));
+  const data = {
+    ...(shadow.result as { data: { read: number } }).data,
+    wrote: (shadow.result as { message: string }).message,
+  };
+  // It read stable's world as it was before the stable run it shadows (not the rows that run wrote) …
+  assert.equal(data.read, beforeStable.length);
+  assert.equal(afterStable.length, beforeStable.length + 2);
+  // … its API write was refused, naming the rule, and never sent; the shadow-safe API and reads pass.
+  assert.match(
+    data.wrote,
+    /^PERMISSION_DENIED: .*runs in shadow: api orders\.assign refused.*apis\.orders\.shadow_safe/,
+  );
+  assert.deepEqual(
+    seen.slice(serverAfterStable.length).map((s) => s.split(' ').slice(0, 2).join(' ')),
+    ['GET /orders/1042', 'POST /ledger/note'],
+  );
+  assert.ok(
+    !seen.some((s) => s.includes('"by":"1.1.0"') && s.startsWith('POST /orders')),
+    'no shadow write reached the API',
+  );
+  // Stable's table is exactly as stable left it; the shadow's rows are in the twin.
+  assert.deepEqual(await rows('assignments'), afterStable);
+  const twin = await rows('assignments_canary');
+  assert.deepEqual(
+    twin.map((r) => [r.data['Order ID'], r.data.Priority, r.updated_by]),
+    [
+      ['1042', 'P1', shadow.id],
+      ['1043', 'P3', shadow.id],
+    ],
+  );
+});
+
+test('the runner compares outputs and the compare tab: the report names the order whose priority changed', async () => {
+  const id = await release('1.1.0');
+  const r = runner();
+  const req: RunRequest = {
+    ref: 'ecm/triage',
+    input: { userMessage: 'triage', metadata: { orders: ['1042', '1043', '1044', '1045'] } },
+    trigger: 'cron',
+  };
+  const stable = await f.runtime.run(req);
+  r.start(req, stable, { releaseId: id, version: '1.1.0', settings: SETTINGS });
+  assert.equal(r.inFlight, 1, 'detached: start returns before the shadow ran');
+  await r.idle();
+  const [c] = await f.db.query<{
+    diff_percentage: number;
+    compared: number;
+    changed: number;
+    report: any;
+    shadow_execution_id: string;
+  }>(
+    'SELECT diff_percentage, compared, changed, report, shadow_execution_id FROM shadow_comparisons WHERE release_id = $1',
+    [id],
+  );
+  assert.ok(c, 'a comparison row');
+  const keys = (c.report.changes as { key: string }[]).map((x) => x.key);
+  assert.ok(keys.includes('data.assignments[order_id=1042]'), keys.join(', '));
+  assert.ok(keys.includes('assignments[Order ID=1042]'), keys.join(', '));
+  assert.ok(!keys.some((k) => k.includes('1043')), 'unchanged orders are not named');
+  const change = c.report.changes.find((x: { key: string }) => x.key === 'data.assignments[order_id=1042]');
+  assert.deepEqual(change.fields.priority, { stable: 'P3', shadow: 'P1' });
+  assert.equal(c.report.table.name, 'assignments');
+  assert.equal(c.report.table.twin, 'assignments_canary');
+  assert.equal(c.report.table.compared, 4);
+  assert.ok(Number(c.diff_percentage) > 5);
+  // The shadow's execution is recorded as its own, stable's is untouched.
+  const again = await f.runtime.getExecution(stable.id);
+  assert.deepEqual(again?.result, stable.result);
+  const [d] = await f.db.query<{ outcome: string; reason: string }>(
+    'SELECT outcome, reason FROM release_decisions WHERE release_id = $1',
+    [id],
+  );
+  assert.equal(d?.outcome, 'fail');
+  assert.match(d!.reason, /over the maximum 5%/);
+});
+
+test('a crashing shadow leaves stable’s result and record intact, and is counted as failed', async () => {
+  const id = await release('1.2.0');
+  const r = runner();
+  const req: RunRequest = {
+    ref: 'ecm/triage',
+    input: { userMessage: 'triage', metadata: { orders: ['2001'] } },
+    trigger: 'cron',
+  };
+  const stable = await f.runtime.run(req);
+  await f.runtime.recorder.settled?.();
+  const recorded = await f.runtime.getExecution(stable.id);
+  r.start(req, stable, { releaseId: id, version: '1.2.0', settings: SETTINGS });
+  await r.idle();
+  const [c] = await f.db.query<{ diff_percentage: number | null; report: any; shadow_execution_id: string | null }>(
+    'SELECT diff_percentage, report, shadow_execution_id FROM shadow_comparisons WHERE release_id = $1',
+    [id],
+  );
+  assert.equal(c!.diff_percentage, null);
+  assert.match(c!.report.error, /candidate crashed/);
+  await f.runtime.recorder.settled?.();
+  assert.deepEqual(await f.runtime.getExecution(stable.id), recorded, 'stable’s record is what it was');
+  assert.equal(stable.success, true);
+  const [d] = await f.db.query<{ outcome: string; reason: string }>(
+    'SELECT outcome, reason FROM release_decisions WHERE release_id = $1',
+    [id],
+  );
+  assert.equal(d?.outcome, 'fail');
+  assert.match(d!.reason, /shadow run failed/);
+});
+
+test('N comparisons in a row under the maximum propose the release; a failed one in between resets the streak', async () => {
+  const id = await release('1.3.0');
+  const r = runner();
+  const run = async (order: string) => {
+    const req: RunRequest = {
+      ref: 'ecm/triage',
+      input: { userMessage: 'triage', metadata: { orders: [order] } },
+      trigger: 'cron',
+    };
+    r.start(req, await f.runtime.run(req), { releaseId: id, version: '1.3.0', settings: SETTINGS });
+    await r.idle();
+  };
+  await run('3001');
+  const status = async () =>
+    (await f.db.query<{ status: string }>('SELECT status FROM releases WHERE id = $1', [id]))[0]!.status;
+  assert.equal(await status(), 'active', 'one passing comparison of two');
+  // A failed comparison between two passing ones breaks the streak.
+  await f.db.query(
+    `INSERT INTO shadow_comparisons (release_id, diff_percentage, report) VALUES ($1, NULL, '{"error":"timeout"}')`,
+    [id],
+  );
+  await run('3002');
+  assert.equal(await status(), 'active', 'the failure reset the streak');
+  await run('3003');
+  assert.equal(await status(), 'proposed');
+  const ds = await f.db.query<{ outcome: string; numbers: any }>(
+    'SELECT outcome, numbers FROM release_decisions WHERE release_id = $1 ORDER BY id',
+    [id],
+  );
+  assert.equal(ds.at(-1)!.outcome, 'propose');
+  assert.deepEqual(ds.at(-1)!.numbers.diffs, [0, 0]);
+  assert.equal(ds.at(-1)!.numbers.passingInARow, 2);
+});
+
+test('at most maxInFlight shadows at once: the others are skipped and counted, stable never waits', async () => {
+  const id = await release('1.3.0');
+  const r = new ShadowRunner({
+    db: f.db,
+    log: f.log,
+    run: (x) => f.runtime.run(x),
+    state: f.runtime.state,
+    maxInFlight: 2,
+  });
+  const req: RunRequest = {
+    ref: 'ecm/triage',
+    input: { userMessage: 'triage', metadata: { orders: ['4001'] } },
+    trigger: 'cron',
+  };
+  const stable = await f.runtime.run(req);
+  for (let i = 0; i < 3; i++) r.start(req, stable, { releaseId: id, version: '1.3.0', settings: SETTINGS });
+  assert.equal(r.inFlight, 2);
+  assert.equal(r.skipped, 1);
+  // A shadow's own run is never shadowed again.
+  r.start({ ...req, shadowOf: { releaseId: id, stableExecutionId: stable.id } }, stable, {
+    releaseId: id,
+    version: '1.3.0',
+    settings: SETTINGS,
+  });
+  assert.equal(r.started, 2);
+  await r.idle();
+});
