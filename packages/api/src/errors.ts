@@ -18,6 +18,10 @@ export const ERROR_STATUS = {
   CONFLICT: 409,
   ENVIRONMENT_EMPTY: 409,
   NOTHING_TO_ROLL_BACK: 409,
+  /** A release of the skill is already in flight in that environment (releases). */
+  RELEASE_IN_FLIGHT: 409,
+  /** Promote with no release in flight. */
+  NO_RELEASE: 409,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,

@@ -322,6 +322,14 @@ export const ExecutionSchema = z
         'queued (waiting for a worker, or for its next attempt), running, done, error, or dead (a queued execution whose attempts were all spent)',
     }),
     attempts: z.number().optional().meta({ description: 'attempts made so far (queued executions)' }),
+    releaseId: z
+      .number()
+      .nullable()
+      .optional()
+      .meta({ description: 'the release in flight when it ran (aspora releases shows it)' }),
+    variant: z.enum(['stable', 'canary', 'shadow']).nullable().optional().meta({
+      description: "which side of the release served it: stable, canary (the split's share) or shadow",
+    }),
   })
   .meta({ id: 'Execution' });
 export type Execution = z.infer<typeof ExecutionSchema>;

@@ -48,6 +48,7 @@ import { RollupJob } from './observe/rollups/job.ts';
 import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
 import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
+import { Releases } from './releases/service.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { PlatformSealed } from './secrets/platform-sealed.ts';
@@ -70,6 +71,8 @@ export interface Platform {
   store: BundleStore;
   registry: SkillRegistry;
   publisher: Publisher;
+  /** Canary and shadow releases (store, router, deploy/promote/rollback). */
+  releases: Releases;
   runtime: SkillRuntime;
   gateway: ModelGateway;
   modelCalls: ModelCallLog;
@@ -209,8 +212,11 @@ export async function openPlatformCore(
   const metrics = new PlatformMetrics();
   const tracer = new PlatformTracer({ db, log, metrics, env: config.env });
   const audit = new AuditLog(db, log);
+  // Releases: the router the runtime asks and the store the API changes share this registry.
+  const releases = new Releases(registry, { audit });
+  publisher.useReleases(releases);
   const runtime = new SkillRuntime(
-    { registry, store, log, vault, apis, gateway, tracer, audit },
+    { registry, store, log, vault, apis, gateway, tracer, audit, releases: releases.router },
     {
       dataDir: config.dataDir,
       sharedRoot: config.sharedRoot,
@@ -319,6 +325,7 @@ export async function openPlatformCore(
     store,
     registry,
     publisher,
+    releases,
     runtime,
     gateway,
     modelCalls,

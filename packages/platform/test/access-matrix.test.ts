@@ -337,7 +337,11 @@ const MATRIX: Record<keyof typeof routes, Row> = {
   },
   deploy: {
     skill: true,
-    make: (v) => ({ path: `${ref(v)}/deployments`, body: { environment: 'production', version: '1.0.1' } }),
+    // canary off: a release another row left in flight is replaced, not a 409.
+    make: (v) => ({
+      path: `${ref(v)}/deployments`,
+      body: { environment: 'production', version: '1.0.1', canary: 'off' },
+    }),
     expect: MANAGE,
   },
   rollback: {
@@ -345,11 +349,32 @@ const MATRIX: Record<keyof typeof routes, Row> = {
     // Each call has a version to go back to: production runs 1.0.0, then 1.0.1, first.
     make: async (v) => {
       for (const version of ['1.0.0', '1.0.1'])
-        await ok(admin('post', `${ref(v)}/deployments`, { environment: 'production', version }), 'redeploy');
+        await ok(
+          admin('post', `${ref(v)}/deployments`, { environment: 'production', version, canary: 'off' }),
+          'redeploy',
+        );
       return { path: `${ref(v)}/rollback`, body: { environment: 'production' } };
     },
     expect: MANAGE,
   },
+  // Each call has a release in flight to promote: 1.0.0 live, 1.0.1 at 10 %.
+  promote: {
+    skill: true,
+    make: async (v) => {
+      await ok(
+        admin('post', `${ref(v)}/deployments`, { environment: 'production', version: '1.0.0', canary: 'off' }),
+        'redeploy',
+      );
+      await ok(
+        admin('post', `${ref(v)}/deployments`, { environment: 'production', version: '1.0.1', canary: 10 }),
+        'canary',
+      );
+      return { path: `${ref(v)}/promote`, body: { environment: 'production' } };
+    },
+    expect: MANAGE,
+  },
+  listReleases: { skill: true, make: (v) => ({ path: `${ref(v)}/releases` }), expect: SEE },
+  shadowDiff: { skill: true, make: (v) => ({ path: `${ref(v)}/diff` }), expect: SEE },
   liftBudget: {
     skill: true,
     make: (v) => ({ path: `${ref(v)}/budget/lift`, body: { reason: 'matrix' } }),

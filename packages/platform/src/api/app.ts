@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps.ts';
 import { errorResponse } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { skillRoutes } from './routes/skills.ts';
+import { releaseRoutes } from './routes/releases.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { executionRoutes, triggerRoutes } from './routes/executions.ts';
 import { installAccess } from './access-middleware.ts';
@@ -138,6 +139,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
 
   healthRoutes(app, deps);
   skillRoutes(app, deps);
+  releaseRoutes(app, deps);
   bundleRoutes(app, deps);
   executionRoutes(app, deps);
   triggerRoutes(app, deps);

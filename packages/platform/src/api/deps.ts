@@ -2,6 +2,7 @@ import type { Logger } from '../observe/logger.ts';
 import type { SkillRegistry } from '../registry/index.ts';
 import type { BundleStore } from '../store/index.ts';
 import type { Publisher } from '../publish/publisher.ts';
+import type { Releases } from '../releases/service.ts';
 import type { SkillRuntime } from '../runtime/runtime.ts';
 import type { ModelGateway } from '../gateway/gateway.ts';
 import type { ModelCallLog } from '../observe/model-calls.ts';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   registry: SkillRegistry;
   store: BundleStore;
   publisher: Publisher;
+  /** Canary and shadow releases: start, promote, roll back, list (releases/). */
+  releases: Releases;
   runtime: SkillRuntime;
   gateway: ModelGateway;
   modelCalls: ModelCallLog;

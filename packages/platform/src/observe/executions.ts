@@ -99,6 +99,8 @@ function fromRow(r: Record<string, any>): ExecutionRecord {
     buildMs: r.build_ms ?? null,
     status: statusOf(r),
     attempts: r.attempts ?? 0,
+    releaseId: r.release_id == null ? null : Number(r.release_id),
+    variant: r.variant ?? null,
   };
 }
 

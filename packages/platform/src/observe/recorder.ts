@@ -36,7 +36,7 @@ const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 const COLUMNS = `id uuid, skill_id uuid, version_id uuid, environment text, trigger_type text, user_id text, caller text, source_event_id text, channel text, workflow_id text,
   parent_execution_id uuid, started_at timestamptz, completed_at timestamptz, duration_ms int, success boolean, error_code text,
   error_message text, error_details jsonb, input jsonb, result jsonb, logs jsonb, host_calls int, denied_calls int, model_calls int,
-  prompt_tokens int, completion_tokens int, cost numeric, build_ms int`;
+  prompt_tokens int, completion_tokens int, cost numeric, build_ms int, release_id bigint, variant text`;
 const NAMES = COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]!);
 
 const UPSERT = `INSERT INTO executions (${NAMES.join(', ')})
@@ -366,6 +366,8 @@ function toColumns({ record: r, skillId, versionId }: RecordRow) {
     completion_tokens: r.model.completionTokens,
     cost: r.model.cost,
     build_ms: r.buildMs ?? null,
+    release_id: r.releaseId ?? null,
+    variant: r.variant ?? null,
   };
 }
 

@@ -6,8 +6,11 @@
  */
 import { AsporaError, requireValidSkill, type Issue } from '@aspora/sdk';
 import { sha256Digest, unpackBundle, type BundleLimits, type BundleStore } from '../store/index.ts';
-import type { SkillRegistry, SkillSummary, DeployResult, Environment } from '../registry/index.ts';
+import type { SkillRegistry, SkillSummary, Environment } from '../registry/index.ts';
 import { toRegisterInput } from './register-input.ts';
+import type { DeployAnswer } from '@aspora/api';
+import type { Releases } from '../releases/service.ts';
+import type { CanaryAsk } from '../releases/plan.ts';
 
 export interface PublishResult {
   ref: string;
@@ -21,6 +24,8 @@ export interface PublishResult {
 }
 
 export class Publisher {
+  #releases: Releases | undefined;
+
   constructor(
     private readonly store: BundleStore,
     private readonly registry: SkillRegistry,
@@ -66,11 +71,19 @@ export class Publisher {
     };
   }
 
-  deploy(ref: string, env: Environment, version: string, actor?: string): Promise<DeployResult> {
+  /** Releases: a deploy over a live version may start one (a canary asked for, or the version's versioning config). */
+  useReleases(releases: Releases): void {
+    this.#releases = releases;
+  }
+
+  deploy(ref: string, env: Environment, version: string, actor?: string, ask: CanaryAsk = {}): Promise<DeployAnswer> {
+    if (this.#releases) return this.#releases.deploy(ref, env, version, ask, actor ?? 'platform');
     return this.registry.deploy(ref, env, version, actor);
   }
 
-  rollback(ref: string, env: Environment, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployResult> {
+  /** With a release in flight: ends it (traffic back to stable); otherwise the pointer moves back. */
+  rollback(ref: string, env: Environment, opts: { toVersion?: string; actor?: string } = {}): Promise<DeployAnswer> {
+    if (this.#releases) return this.#releases.rollback(ref, env, { ...opts, actor: opts.actor ?? 'platform' });
     return this.registry.rollback(ref, env, opts);
   }
 }

@@ -94,12 +94,27 @@ function replay(history: Array<{ version_id: string; action: string }>): string[
   return stack;
 }
 
-async function currentVersionId(tx: Db, skillId: string, env: EnvironmentName): Promise<string | null> {
+export async function currentVersionId(tx: Db, skillId: string, env: EnvironmentName): Promise<string | null> {
   const [row] = await tx.query<{ version_id: string }>(
     'SELECT version_id FROM environments WHERE skill_id = $1 AND name = $2',
     [skillId, env],
   );
   return row?.version_id ?? null;
+}
+
+/**
+ * A promotion's pointer move (releases/store.ts): inside the caller's transaction, which already
+ * holds the skill's row lock, so the release's end and the pointer move commit together.
+ */
+export async function moveInTransaction(
+  tx: Db,
+  skill: SkillRow,
+  env: EnvironmentName,
+  versionId: string,
+  actor: string | undefined,
+): Promise<DeployResult> {
+  const current = await currentVersionId(tx, skill.id, env);
+  return { ...(await move(tx, skill, env, versionId, current, 'deploy', actor)), changed: current !== versionId };
 }
 
 async function move(
@@ -124,6 +139,15 @@ async function move(
   await tx.query('UPDATE skills SET updated_at = now() WHERE id = $1', [skill.id]);
   const [row] = await tx.query<Record<string, unknown>>(`${DEPLOYMENT_SELECT} WHERE d.id = $1`, [ins!.id]);
   return mapDeployment(skill.ref, row!);
+}
+
+/** The newest pointer move of an environment (what a deploy that started a release answers: nothing moved). */
+export async function lastDeployment(db: Db, skill: SkillRow, env: EnvironmentName): Promise<DeployResult | null> {
+  const [last] = await db.query<Record<string, unknown>>(
+    `${DEPLOYMENT_SELECT} WHERE d.skill_id = $1 AND d.environment = $2 ORDER BY d.id DESC LIMIT 1`,
+    [skill.id, env],
+  );
+  return last ? { ...mapDeployment(skill.ref, last), changed: false } : null;
 }
 
 export async function deploymentHistory(db: Db, skill: SkillRow, limit = 20): Promise<DeploymentRecord[]> {

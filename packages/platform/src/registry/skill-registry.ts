@@ -108,6 +108,11 @@ export class SkillRegistry {
     this.#listeners.push(listener);
   }
 
+  /** Something decided what an environment of `ref` runs (a release started, stepped or ended): tell the listeners. */
+  announce(ref: string): void {
+    for (const l of this.#listeners) l(ref);
+  }
+
   #changed(r: DeployResult): DeployResult {
     for (const l of this.#listeners) l(r.ref);
     return r;

@@ -40,6 +40,9 @@ import { WorkerPool, type PoolLimits } from './pool.ts';
 import { prepareVersion, type Prepared } from './prepare.ts';
 import { sharedBundleOf } from '../shared/link.ts';
 import { SkillResolver } from './resolver.ts';
+import { chooseForRun, ReleaseRouter } from '../releases/router.ts';
+import { ReleaseStore } from '../releases/store.ts';
+import type { ReleaseRouting } from '../releases/types.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
 import { chooseSandbox, probeBwrap, type SandboxMode } from './sandbox/detect.ts';
@@ -64,6 +67,8 @@ export interface RuntimeDeps {
   gateway?: ModelGateway;
   /** Where a handler's denied host calls are audited (each names the skill, the resource and the rule). */
   audit?: { record(e: AuditInput): Promise<unknown> };
+  /** Which version of an environment runs an execution while a release is in flight (default: read from the registry's database). */
+  releases?: ReleaseRouting;
 }
 
 export interface RuntimeOptions {
@@ -114,7 +119,8 @@ export interface RunRequest {
   invoker?: Invoker;
   /**
    * A shadow run (issue 17): the candidate of release `releaseId` on stable execution
-   * `stableExecutionId`'s input. It writes only to shadow targets (releases/targets.ts).
+   * `stableExecutionId`'s input, recorded as variant 'shadow'. It writes only to shadow targets
+   * (releases/targets.ts).
    */
   shadowOf?: { releaseId: number; stableExecutionId: string };
 }
@@ -151,6 +157,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   /** ref → ids of its versions that have been prepared here (their workers may be warm). */
   readonly #versions = new Map<string, Set<string>>();
   readonly #resolver: SkillResolver;
+  readonly #releases: ReleaseRouting;
   /** Owner and visibility of skills (context.invoke sees what the calling skill's team sees). */
   readonly #skills: SkillAccess;
   readonly #spares: SparePool | undefined;
@@ -206,6 +213,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     const vault = deps.vault ?? new SecretVault({}, {});
     this.#vault = opts.secrets ? vault.withFixed(opts.secrets) : vault;
     this.#resolver = new SkillResolver(deps.registry, opts.resolveTtlMs);
+    this.#releases =
+      deps.releases ??
+      new ReleaseRouter(new ReleaseStore(deps.registry.db), opts.resolveTtlMs, (l) =>
+        deps.registry.onEnvironmentChange(l),
+      );
     this.#skills = new SkillAccess(deps.registry.db);
     this.#root = join(opts.dataDir, 'runtime');
     // Traversable by the sandbox user; each worker's scratch folder below is private to it.
@@ -237,10 +249,14 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
         hint: `nest objects and arrays at most ${LIMITS.valueDepth} levels deep`,
       });
     }
-    const loaded = await this.#resolver.load(
+    let loaded = await this.#resolver.load(
       req.ref,
       req.version ? { version: req.version } : { environment: req.environment ?? 'production' },
     );
+    // A release in flight: the split (or shadow) chooses stable or the canary, once, pinned (releases/).
+    const release = await chooseForRun(this.#releases, loaded.ref, req);
+    if (release && release.version !== loaded.version.version)
+      loaded = await this.#resolver.load(loaded.ref, { version: release.version });
     const v = loaded.version;
     // Before anything of the target is prepared or recorded: a refused invoke leaves no trace of it.
     if (req.invoker) await checkInvoke(this.#skills, this.opts.roles ?? DEFAULT_ROLES, req.invoker, loaded);
@@ -303,6 +319,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       deniedCalls: 0,
       model: { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0, providers: [] },
       buildMs,
+      ...(req.shadowOf
+        ? { releaseId: req.shadowOf.releaseId, variant: 'shadow' as const }
+        : release
+          ? { releaseId: release.releaseId, variant: release.variant }
+          : {}),
     };
     const modelCalls: ModelCallRecord[] = [];
     const row: RecordRow = { record, skillId: loaded.skillId, versionId: v.id, modelCalls };

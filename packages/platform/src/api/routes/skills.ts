@@ -36,12 +36,14 @@ export function skillRoutes(app: OpenAPIHono, deps: ApiDeps): void {
 
   app.openapi(createRoute(routes.deploy), async (c) => {
     const { domain, name } = c.req.valid('param');
-    const { environment, version } = c.req.valid('json');
+    const { environment, version, ...ask } = c.req.valid('json');
     const p = callerOf(c);
     const ref = `${domain}/${name}`;
     await skillAccess.requireManage(p, ref, 'deploy');
-    const d = await publisher.deploy(ref, environment, version, callerLabel(p));
-    deps.recordAudit(c, 'skill.deploy', `${d.ref}@${environment}`, { version, previous: d.previousVersion });
+    const d = await publisher.deploy(ref, environment, version, callerLabel(p), ask);
+    // A release's start and end are audited by the release store; the pointer move here.
+    if (d.changed)
+      deps.recordAudit(c, 'skill.deploy', `${d.ref}@${environment}`, { version, previous: d.previousVersion });
     return c.json(d, 200);
   });
 
@@ -55,7 +57,8 @@ export function skillRoutes(app: OpenAPIHono, deps: ApiDeps): void {
       ...(toVersion ? { toVersion } : {}),
       actor: callerLabel(p),
     });
-    deps.recordAudit(c, 'skill.rollback', `${d.ref}@${environment}`, { version: d.version, from: d.previousVersion });
+    if (!d.release)
+      deps.recordAudit(c, 'skill.rollback', `${d.ref}@${environment}`, { version: d.version, from: d.previousVersion });
     return c.json(d, 200);
   });
 }
