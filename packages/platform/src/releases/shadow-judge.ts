@@ -6,16 +6,18 @@
  * break is a 'fail' decision, the pass a 'promote' or 'propose' one, all with their numbers.
  */
 import type { ShadowSettings } from '@aspora/api';
+import { isAsporaError } from '@aspora/sdk';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
+import type { ReleaseStore } from './store.ts';
 
 export type ShadowVerdict = 'wait' | 'fail' | 'promote' | 'propose';
 
 export interface ShadowJudgeDeps {
   db: Db;
   log: Logger;
-  /** Promotes the release (the release store's promotion, actor 'analysis'); absent: passing releases are proposed. */
-  promote?: (releaseId: number, reason: string, numbers: Record<string, unknown>) => Promise<void>;
+  /** Decisions, proposal and promotion (the pointer moves with the release's end, audited). */
+  store: Pick<ReleaseStore, 'decide' | 'propose' | 'end'>;
   /** Tells the owner team a release waits for promotion (the alert channels); absent: the decision row says it. */
   notify?: (team: string | null, ref: string, text: string) => Promise<void>;
 }
@@ -35,13 +37,12 @@ export async function judgeShadow(deps: ShadowJudgeDeps, releaseId: number): Pro
     status: string;
     mode: string;
     shadow: ShadowSettings | null;
-    step_index: number;
     domain: string;
     name: string;
     owner_team: string | null;
     canary: string;
   }>(
-    `SELECT r.status, r.mode, r.shadow, r.step_index, s.domain, s.name, v.owner_team, v.version AS canary
+    `SELECT r.status, r.mode, r.shadow, s.domain, s.name, v.owner_team, v.version AS canary
        FROM releases r JOIN skills s ON s.id = r.skill_id JOIN skill_versions v ON v.id = r.canary_version_id
       WHERE r.id = $1`,
     [releaseId],
@@ -61,30 +62,37 @@ export async function judgeShadow(deps: ShadowJudgeDeps, releaseId: number): Pro
     runs: s.runs,
     maxDiffPercentage: s.maxDiffPercentage,
   };
-  const decide = (outcome: ShadowVerdict, reason: string) =>
-    deps.db.query(
-      `INSERT INTO release_decisions (release_id, step_index, percentage, outcome, actor, reason, numbers)
-       VALUES ($1, $2, 0, $3, 'analysis', $4, $5)`,
-      [releaseId, r.step_index, outcome, reason, JSON.stringify(numbers)],
-    );
+  const decision = (reason: string) => ({ actor: 'analysis', reason, numbers });
+  // Two comparisons finishing together may both see the pass: the store lets one end or propose it.
+  const once = async (p: Promise<unknown>) => {
+    try {
+      await p;
+      return true;
+    } catch (e) {
+      if (isAsporaError(e) && (e.code === 'CONFLICT' || e.code === 'NO_RELEASE')) return false;
+      throw e;
+    }
+  };
 
   if (inARow >= s.runs) {
     const reason = `${s.runs} shadow comparison${s.runs === 1 ? '' : 's'} in a row at most ${s.maxDiffPercentage}% different (${diffs
       .slice(0, s.runs)
       .map((d) => `${d}%`)
       .join(', ')})`;
-    if (s.onPass === 'promote' && deps.promote) {
-      await deps.promote(releaseId, reason, numbers);
+    if (s.onPass === 'promote') {
+      if (!(await once(deps.store.end(releaseId, 'promote', decision(`${reason}: ${r.canary} promoted`))))) return null;
+      deps.log.info({ ref, release: releaseId, ...numbers }, 'shadow release promoted');
       return 'promote';
     }
-    // Only the first judge to see the pass proposes (two comparisons may finish together).
-    const moved = await deps.db.query(
-      `UPDATE releases SET status = 'proposed', updated_at = now() WHERE id = $1 AND status = 'active' RETURNING id`,
-      [releaseId],
-    );
-    if (!moved.length) return null;
-    const note = s.onPass === 'promote' ? ' (promotion is not available in this process: proposed instead)' : '';
-    await decide('propose', `${reason}: ${r.canary} proposed for promotion${note}`);
+    if (
+      !(await once(
+        deps.store.propose(releaseId, {
+          outcome: 'propose',
+          ...decision(`${reason}: ${r.canary} proposed for promotion`),
+        }),
+      ))
+    )
+      return null;
     const text = `${ref} ${r.canary} passed its shadow run (${reason}); promote it with: aspora promote ${ref}`;
     await deps
       .notify?.(r.owner_team, ref, text)
@@ -101,12 +109,14 @@ export async function judgeShadow(deps: ShadowJudgeDeps, releaseId: number): Pro
   if (newest && !passes(diffs[0]!, s.maxDiffPercentage)) {
     // One 'fail' per break of the streak, not one per failing run.
     if (rows.length > 1 && !passes(diffs[1]!, s.maxDiffPercentage)) return 'fail';
-    await decide(
-      'fail',
-      diffs[0] === null
-        ? `the shadow run failed (${(newest.error ?? 'no result').slice(0, 300)}): the streak starts again`
-        : `shadow diff ${diffs[0]}% is over the maximum ${s.maxDiffPercentage}%: the streak starts again`,
-    );
+    await deps.store.decide(releaseId, {
+      outcome: 'fail',
+      ...decision(
+        diffs[0] === null
+          ? `the shadow run failed (${(newest.error ?? 'no result').slice(0, 300)}): the streak starts again`
+          : `shadow diff ${diffs[0]}% is over the maximum ${s.maxDiffPercentage}%: the streak starts again`,
+      ),
+    });
     return 'fail';
   }
   return 'wait';

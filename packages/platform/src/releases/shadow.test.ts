@@ -2,8 +2,10 @@
  * Shadow runs on a real platform core (issue 17 part 4): a sandboxed handler that writes a state
  * table and calls a write API on a local stand-in HTTP server. Stable's write reaches the server
  * and its table; the shadow's API write is refused (naming the rule), its table write lands in the
- * _canary twin, and it reads stable's rows. The runner compares outputs and the compare tab, a
- * crashing shadow leaves stable's record as it was, and N passing comparisons propose the release.
+ * _canary twin, and it reads stable's table as it was before stable's run. Through the release
+ * store and the runtime's hook: stable's run starts the shadow, the comparison names the orders
+ * whose priority changed, a crashing shadow leaves stable's record as it was, and N passing
+ * comparisons propose (or promote) the release.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -14,7 +16,7 @@ import { runtimeFixture, skillFiles } from '../runtime/test-support.ts';
 import { packFiles } from '../store/index.ts';
 import type { RunRequest } from '../runtime/runtime.ts';
 import { ShadowRunner } from './shadow.ts';
-import { judgeShadow } from './shadow-judge.ts';
+import { DEFAULT_RULES } from './types.ts';
 
 const seen: string[] = [];
 let server: Server;
@@ -108,18 +110,27 @@ const SETTINGS: ShadowSettings = {
   onPass: 'propose',
 };
 
-/** A shadow release of ecm/triage from 1.0.0 to `candidate` (the release store's row, written directly). */
+/** A shadow release of ecm/triage from 1.0.0 to `candidate`, started by the release store (any open one aborted first). */
 async function release(candidate: string, settings: ShadowSettings = SETTINGS): Promise<number> {
-  await f.db.query(`UPDATE releases SET status = 'aborted' WHERE status IN ('active', 'proposed')`);
-  const [r] = await f.db.query<{ id: number }>(
-    `INSERT INTO releases (skill_id, environment, stable_version_id, canary_version_id, mode, steps, percentage, rules, shadow)
-     SELECT s.id, 'production', a.id, b.id, 'shadow', '[]', 0, '{}', $2
-       FROM skills s JOIN skill_versions a ON a.skill_id = s.id AND a.version = '1.0.0'
-                     JOIN skill_versions b ON b.skill_id = s.id AND b.version = $1
-      WHERE s.domain = 'ecm' AND s.name = 'triage' RETURNING id`,
-    [candidate, JSON.stringify(settings)],
-  );
-  return Number(r!.id);
+  await endOpen();
+  const r = await f.releases.store.start({
+    ref: 'ecm/triage',
+    environment: 'production',
+    canaryVersion: candidate,
+    mode: 'shadow',
+    steps: [],
+    rules: DEFAULT_RULES,
+    shadow: settings,
+    rollbackOnError: true,
+    monitorUntil: null,
+    actor: 'test',
+    reason: 'deploy --canary shadow',
+  });
+  return r.id;
+}
+async function endOpen() {
+  const open = await f.releases.store.open('ecm/triage', 'production');
+  if (open) await f.releases.store.end(open.id, 'abort', { actor: 'test', reason: 'next test' });
 }
 
 const rows = (table: string) =>
@@ -127,20 +138,31 @@ const rows = (table: string) =>
     `SELECT data, updated_by FROM state_rows WHERE team = $1 AND tab = $2 ORDER BY id`,
     [TEAM, table],
   );
-
-const runner = () =>
-  new ShadowRunner({
-    db: f.db,
-    log: f.log,
-    run: (r) => f.runtime.run(r),
-    state: f.runtime.state,
-    settled: () => f.runtime.recorder.settled?.() ?? Promise.resolve(),
-    judge: async (id) => void (await judgeShadow({ db: f.db, log: f.log }, id)),
-  });
+const comparisons = (id: number) =>
+  f.db.query<{ diff_percentage: number | null; report: any; shadow_execution_id: string | null }>(
+    'SELECT diff_percentage, report, shadow_execution_id FROM shadow_comparisons WHERE release_id = $1 ORDER BY id',
+    [id],
+  );
+const decisions = (id: number) =>
+  f.db.query<{ outcome: string; reason: string; numbers: any }>(
+    `SELECT outcome, reason, numbers FROM release_decisions WHERE release_id = $1 AND outcome <> 'start' ORDER BY id`,
+    [id],
+  );
+const triage = (orders: string[]): RunRequest => ({
+  ref: 'ecm/triage',
+  input: { userMessage: 'triage', metadata: { orders } },
+  trigger: 'cron',
+});
+/** Stable's run through the runtime (the router picks stable and the hook starts the shadow), then the shadow's comparison. */
+async function runBoth(orders: string[]) {
+  const stable = await f.runtime.run(triage(orders));
+  await f.runtime.shadows.idle();
+  return stable;
+}
 
 test('a shadow writes only to shadow targets: stable’s table and the write API stay as stable left them', async () => {
-  const id = await release('1.1.0');
-  const input = { userMessage: 'triage', metadata: { orders: ['1042', '1043'] } };
+  await endOpen();
+  const input = triage(['1042', '1043']).input;
   seen.length = 0;
   await f.db.query(
     `INSERT INTO state_rows (team, tab, data, updated_by) VALUES ($1, 'assignments', '{"Order ID":"999","Priority":"P5"}', 'import')`,
@@ -153,7 +175,7 @@ test('a shadow writes only to shadow targets: stable’s table and the write API
   const afterStable = await rows('assignments');
   const serverAfterStable = [...seen];
   assert.deepEqual(
-    serverAfterStable.map((s) => s.split(' ').slice(0, 2).join(' ')),
+    serverAfterStable.map((x) => x.split(' ').slice(0, 2).join(' ')),
     ['GET /orders/1042', 'POST /orders/assign', 'POST /ledger/note'],
   );
 
@@ -162,34 +184,24 @@ test('a shadow writes only to shadow targets: stable’s table and the write API
     input,
     version: '1.1.0',
     trigger: 'cron',
-    shadowOf: { releaseId: id, stableExecutionId: stable.id },
+    shadowOf: { releaseId: 1, stableExecutionId: stable.id },
   });
   assert.equal(shadow.error, null, JSON.stringify(shadow.error));
-  const data = {
-    ...(shadow.result as { data: { read: number } }).data,
-    wrote: (shadow.result as { message: string }).message,
-  };
+  const read = (shadow.result as { data: { read: number } }).data.read;
+  const wrote = (shadow.result as { message: string }).message;
   // It read stable's world as it was before the stable run it shadows (not the rows that run wrote) …
-  assert.equal(data.read, beforeStable.length);
+  assert.equal(read, beforeStable.length);
   assert.equal(afterStable.length, beforeStable.length + 2);
   // … its API write was refused, naming the rule, and never sent; the shadow-safe API and reads pass.
-  assert.match(
-    data.wrote,
-    /^PERMISSION_DENIED: .*runs in shadow: api orders\.assign refused.*apis\.orders\.shadow_safe/,
-  );
+  assert.match(wrote, /^PERMISSION_DENIED: .*runs in shadow: api orders\.assign refused.*apis\.orders\.shadow_safe/);
   assert.deepEqual(
-    seen.slice(serverAfterStable.length).map((s) => s.split(' ').slice(0, 2).join(' ')),
+    seen.slice(serverAfterStable.length).map((x) => x.split(' ').slice(0, 2).join(' ')),
     ['GET /orders/1042', 'POST /ledger/note'],
-  );
-  assert.ok(
-    !seen.some((s) => s.includes('"by":"1.1.0"') && s.startsWith('POST /orders')),
-    'no shadow write reached the API',
   );
   // Stable's table is exactly as stable left it; the shadow's rows are in the twin.
   assert.deepEqual(await rows('assignments'), afterStable);
-  const twin = await rows('assignments_canary');
   assert.deepEqual(
-    twin.map((r) => [r.data['Order ID'], r.data.Priority, r.updated_by]),
+    (await rows('assignments_canary')).map((r) => [r.data['Order ID'], r.data.Priority, r.updated_by]),
     [
       ['1042', 'P1', shadow.id],
       ['1043', 'P3', shadow.id],
@@ -197,116 +209,97 @@ test('a shadow writes only to shadow targets: stable’s table and the write API
   );
 });
 
-test('the runner compares outputs and the compare tab: the report names the order whose priority changed', async () => {
+test('stable’s run starts the shadow; the report names the order whose priority changed, in the output and the compare tab', async () => {
   const id = await release('1.1.0');
-  const r = runner();
-  const req: RunRequest = {
-    ref: 'ecm/triage',
-    input: { userMessage: 'triage', metadata: { orders: ['1042', '1043', '1044', '1045'] } },
-    trigger: 'cron',
-  };
-  const stable = await f.runtime.run(req);
-  r.start(req, stable, { releaseId: id, version: '1.1.0', settings: SETTINGS });
-  assert.equal(r.inFlight, 1, 'detached: start returns before the shadow ran');
-  await r.idle();
-  const [c] = await f.db.query<{
-    diff_percentage: number;
-    compared: number;
-    changed: number;
-    report: any;
-    shadow_execution_id: string;
-  }>(
-    'SELECT diff_percentage, compared, changed, report, shadow_execution_id FROM shadow_comparisons WHERE release_id = $1',
-    [id],
-  );
+  const stable = await f.runtime.run(triage(['1042', '1043', '1044', '1045']));
+  assert.equal(stable.variant, 'stable');
+  assert.equal(stable.version, '1.0.0');
+  assert.equal(f.runtime.shadows.inFlight, 1, 'detached: stable’s result came back before the shadow ran');
+  await f.runtime.shadows.idle();
+  const [c] = await comparisons(id);
   assert.ok(c, 'a comparison row');
   const keys = (c.report.changes as { key: string }[]).map((x) => x.key);
   assert.ok(keys.includes('data.assignments[order_id=1042]'), keys.join(', '));
   assert.ok(keys.includes('assignments[Order ID=1042]'), keys.join(', '));
-  assert.ok(!keys.some((k) => k.includes('1043')), 'unchanged orders are not named');
+  assert.ok(!keys.some((k) => /104[345]/.test(k)), `unchanged orders are not named: ${keys.join(', ')}`);
   const change = c.report.changes.find((x: { key: string }) => x.key === 'data.assignments[order_id=1042]');
   assert.deepEqual(change.fields.priority, { stable: 'P3', shadow: 'P1' });
   assert.equal(c.report.table.name, 'assignments');
   assert.equal(c.report.table.twin, 'assignments_canary');
   assert.equal(c.report.table.compared, 4);
   assert.ok(Number(c.diff_percentage) > 5);
-  // The shadow's execution is recorded as its own, stable's is untouched.
-  const again = await f.runtime.getExecution(stable.id);
-  assert.deepEqual(again?.result, stable.result);
-  const [d] = await f.db.query<{ outcome: string; reason: string }>(
-    'SELECT outcome, reason FROM release_decisions WHERE release_id = $1',
-    [id],
-  );
+  // The shadow is an execution of its own, recorded as the release's shadow; stable's is untouched.
+  await f.runtime.recorder.settled?.();
+  const shadow = await f.runtime.getExecution(c.shadow_execution_id!);
+  assert.equal(shadow?.variant, 'shadow');
+  assert.equal(shadow?.version, '1.1.0');
+  assert.equal(shadow?.releaseId, id);
+  assert.deepEqual((await f.runtime.getExecution(stable.id))?.result, stable.result);
+  const [d] = await decisions(id);
   assert.equal(d?.outcome, 'fail');
   assert.match(d!.reason, /over the maximum 5%/);
+  // The diff route's report.
+  const report = await f.releases.shadowReport('ecm/triage', 'production', 20);
+  assert.equal(report.summary.runs, 1);
+  assert.equal(report.comparisons[0]!.changes.length, c.report.changes.length);
 });
 
 test('a crashing shadow leaves stable’s result and record intact, and is counted as failed', async () => {
   const id = await release('1.2.0');
-  const r = runner();
-  const req: RunRequest = {
-    ref: 'ecm/triage',
-    input: { userMessage: 'triage', metadata: { orders: ['2001'] } },
-    trigger: 'cron',
-  };
-  const stable = await f.runtime.run(req);
+  const stable = await f.runtime.run(triage(['2001']));
   await f.runtime.recorder.settled?.();
   const recorded = await f.runtime.getExecution(stable.id);
-  r.start(req, stable, { releaseId: id, version: '1.2.0', settings: SETTINGS });
-  await r.idle();
-  const [c] = await f.db.query<{ diff_percentage: number | null; report: any; shadow_execution_id: string | null }>(
-    'SELECT diff_percentage, report, shadow_execution_id FROM shadow_comparisons WHERE release_id = $1',
-    [id],
-  );
+  await f.runtime.shadows.idle();
+  const [c] = await comparisons(id);
   assert.equal(c!.diff_percentage, null);
   assert.match(c!.report.error, /candidate crashed/);
   await f.runtime.recorder.settled?.();
   assert.deepEqual(await f.runtime.getExecution(stable.id), recorded, 'stable’s record is what it was');
   assert.equal(stable.success, true);
-  const [d] = await f.db.query<{ outcome: string; reason: string }>(
-    'SELECT outcome, reason FROM release_decisions WHERE release_id = $1',
-    [id],
-  );
+  assert.equal(stable.error, null);
+  const [d] = await decisions(id);
   assert.equal(d?.outcome, 'fail');
   assert.match(d!.reason, /shadow run failed/);
+  assert.equal((await f.releases.shadowReport('ecm/triage', 'production', 20)).summary.failed, 1);
 });
 
 test('N comparisons in a row under the maximum propose the release; a failed one in between resets the streak', async () => {
   const id = await release('1.3.0');
-  const r = runner();
-  const run = async (order: string) => {
-    const req: RunRequest = {
-      ref: 'ecm/triage',
-      input: { userMessage: 'triage', metadata: { orders: [order] } },
-      trigger: 'cron',
-    };
-    r.start(req, await f.runtime.run(req), { releaseId: id, version: '1.3.0', settings: SETTINGS });
-    await r.idle();
-  };
-  await run('3001');
-  const status = async () =>
-    (await f.db.query<{ status: string }>('SELECT status FROM releases WHERE id = $1', [id]))[0]!.status;
+  const status = async () => (await f.releases.store.get(id)).status;
+  await runBoth(['3001']);
   assert.equal(await status(), 'active', 'one passing comparison of two');
   // A failed comparison between two passing ones breaks the streak.
   await f.db.query(
     `INSERT INTO shadow_comparisons (release_id, diff_percentage, report) VALUES ($1, NULL, '{"error":"timeout"}')`,
     [id],
   );
-  await run('3002');
+  await runBoth(['3002']);
   assert.equal(await status(), 'active', 'the failure reset the streak');
-  await run('3003');
+  await runBoth(['3003']);
   assert.equal(await status(), 'proposed');
-  const ds = await f.db.query<{ outcome: string; numbers: any }>(
-    'SELECT outcome, numbers FROM release_decisions WHERE release_id = $1 ORDER BY id',
-    [id],
-  );
+  const ds = await decisions(id);
   assert.equal(ds.at(-1)!.outcome, 'propose');
   assert.deepEqual(ds.at(-1)!.numbers.diffs, [0, 0]);
   assert.equal(ds.at(-1)!.numbers.passingInARow, 2);
+  // Proposed: the environment runs stable until a person promotes.
+  assert.equal((await runBoth(['3004'])).version, '1.0.0');
 });
 
-test('at most maxInFlight shadows at once: the others are skipped and counted, stable never waits', async () => {
-  const id = await release('1.3.0');
+test('on_pass promote: N passing comparisons promote the candidate, and the environment runs it', async () => {
+  const id = await release('1.3.0', { ...SETTINGS, onPass: 'promote' });
+  await runBoth(['5001']);
+  await runBoth(['5002']);
+  const r = await f.releases.store.get(id);
+  assert.equal(r.status, 'promoted');
+  assert.equal(r.decisions.at(-1)?.outcome, 'promote');
+  assert.equal(r.decisions.at(-1)?.actor, 'analysis');
+  assert.equal((await f.runtime.run(triage(['5003']))).version, '1.3.0');
+  await f.publisher.deploy('ecm/triage', 'production', '1.0.0');
+});
+
+test('at most maxInFlight shadows at once: the others are skipped and counted; a shadow is never shadowed', async () => {
+  await endOpen();
+  const job = { releaseId: 1, version: '1.3.0', settings: SETTINGS };
   const r = new ShadowRunner({
     db: f.db,
     log: f.log,
@@ -314,21 +307,12 @@ test('at most maxInFlight shadows at once: the others are skipped and counted, s
     state: f.runtime.state,
     maxInFlight: 2,
   });
-  const req: RunRequest = {
-    ref: 'ecm/triage',
-    input: { userMessage: 'triage', metadata: { orders: ['4001'] } },
-    trigger: 'cron',
-  };
+  const req = triage(['4001']);
   const stable = await f.runtime.run(req);
-  for (let i = 0; i < 3; i++) r.start(req, stable, { releaseId: id, version: '1.3.0', settings: SETTINGS });
+  for (let i = 0; i < 3; i++) r.start(req, stable, job);
   assert.equal(r.inFlight, 2);
   assert.equal(r.skipped, 1);
-  // A shadow's own run is never shadowed again.
-  r.start({ ...req, shadowOf: { releaseId: id, stableExecutionId: stable.id } }, stable, {
-    releaseId: id,
-    version: '1.3.0',
-    settings: SETTINGS,
-  });
+  r.start({ ...req, shadowOf: { releaseId: 1, stableExecutionId: stable.id } }, stable, job);
   assert.equal(r.started, 2);
   await r.idle();
 });

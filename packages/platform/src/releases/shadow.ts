@@ -31,7 +31,7 @@ export interface ShadowRunnerDeps {
   /** Rows of executions still on their way to the database (the comparison references both). */
   settled?: () => Promise<void>;
   /** Judges the release after each comparison (shadow-judge.ts). */
-  judge?: (releaseId: number) => Promise<void>;
+  judge?: (releaseId: number) => Promise<unknown>;
   /** Shadows running at once in this process (default 2). */
   maxInFlight?: number;
 }
@@ -58,6 +58,7 @@ export class ShadowRunner {
   /** Shadows not run because maxInFlight were already running. */
   skipped = 0;
   started = 0;
+  #stopped = false;
 
   constructor(private readonly deps: ShadowRunnerDeps) {
     this.#max = deps.maxInFlight ?? 2;
@@ -72,7 +73,7 @@ export class ShadowRunner {
    * Never throws: whatever happens to the shadow is logged and recorded as its comparison.
    */
   start(req: RunRequest, stable: ExecutionRecord, job: ShadowJob): void {
-    if (req.shadowOf) return; // a shadow's own run is never shadowed again
+    if (req.shadowOf || this.#stopped) return; // a shadow's own run is never shadowed again
     if (this.#running.size >= this.#max) {
       this.skipped++;
       this.deps.log.warn(
@@ -97,6 +98,11 @@ export class ShadowRunner {
       )
       .finally(() => this.#running.delete(p));
     this.#running.add(p);
+  }
+
+  /** The runtime is closing: no new shadow starts, and those running record nothing more. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** Resolves once every shadow started so far has been compared and judged (tests, shutdown). */
@@ -125,6 +131,7 @@ export class ShadowRunner {
       // Refused before it ran (a paused budget, an unloadable version): a failed shadow, not stable's problem.
       error = e instanceof Error ? `${(e as { code?: string }).code ?? 'ERROR'}: ${e.message}` : String(e);
     }
+    if (this.#stopped) return;
     const report = error ? failed(error) : await this.#compare(stable, shadow!, job.settings);
     await this.deps.settled?.();
     await this.deps.db.query(
