@@ -7,6 +7,7 @@ import { registerValidate } from './commands/validate.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerDiscovery } from './commands/discovery.ts';
 import { registerRollback } from './commands/rollback.ts';
+import { registerDiff } from './commands/diff.ts';
 import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDeploy(program, ctx);
   registerDiscovery(program, ctx);
   registerRollback(program, ctx);
+  registerDiff(program, ctx);
   registerRun(program, ctx);
   registerRuns(program, ctx);
   registerTriggers(program, ctx);
