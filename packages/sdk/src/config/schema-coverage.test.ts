@@ -58,6 +58,11 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'monitoring.custom_metrics[].name': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
   'monitoring.custom_metrics[].type': { module: 'packages/platform/src/runtime/prepare.ts', key: 'custom_metrics' },
   owner_team: { module: 'packages/platform/src/gateway/budget/control.ts', key: 'ownerTeam' },
+  'versioning.shadow_config.compare_tab': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.shadow_config.keys[]': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.shadow_config.max_diff_percentage': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.shadow_config.runs': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.shadow_config.on_pass': { module: 'packages/platform/src/releases/plan.ts' },
   visibility: { module: 'packages/platform/src/access/skill-access.ts' },
 };
 
