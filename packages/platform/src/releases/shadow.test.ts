@@ -96,6 +96,28 @@ before(async () => {
       ),
     );
   await f.publisher.deploy('ecm/triage', 'production', '1.0.0');
+  // A parent whose child writes the table: a shadow's child is a shadow too.
+  await f.deploy({
+    name: 'recorder',
+    domain: 'ecm',
+    ownerTeam: TEAM,
+    permissions: PERMS,
+    handler: `export const handler = async (ctx) => {
+  await ctx.state.table('assignments').insert({ 'Order ID': ctx.input.metadata.order, Priority: 'P4' });
+  return { success: true, message: 'recorded' };
+};
+`,
+  });
+  await f.deploy({
+    name: 'parent',
+    domain: 'ecm',
+    ownerTeam: TEAM,
+    handler: `export const handler = async (ctx) => {
+  const r = await ctx.invoke('ecm/recorder', { userMessage: 'record', metadata: ctx.input.metadata });
+  return { success: true, message: r.message };
+};
+`,
+  });
 });
 after(async () => {
   await f?.close();
@@ -315,4 +337,23 @@ test('at most maxInFlight shadows at once: the others are skipped and counted; a
   r.start({ ...req, shadowOf: { releaseId: 1, stableExecutionId: stable.id } }, stable, job);
   assert.equal(r.started, 2);
   await r.idle();
+});
+
+test('context.invoke from a shadow runs the child as a shadow: its write lands in the twin', async () => {
+  const before = await rows('assignments');
+  const parent = await f.runtime.run({
+    ref: 'ecm/parent',
+    input: { userMessage: 'go', metadata: { order: '6001' } },
+    shadowOf: { releaseId: 1, stableExecutionId: '00000000-0000-4000-8000-000000000001' },
+  });
+  assert.equal(parent.error, null, JSON.stringify(parent.error));
+  assert.deepEqual(await rows('assignments'), before, 'stable’s table unchanged');
+  const twin = await rows('assignments_canary');
+  assert.equal(twin.at(-1)?.data['Order ID'], '6001');
+  await f.runtime.recorder.settled?.();
+  const [child] = await f.db.query<{ variant: string; release_id: number }>(
+    'SELECT variant, release_id FROM executions WHERE parent_execution_id = $1',
+    [parent.id],
+  );
+  assert.equal(child?.variant, 'shadow');
 });
