@@ -17,6 +17,7 @@ import { packFiles } from '../store/index.ts';
 import type { RunRequest } from '../runtime/runtime.ts';
 import { ShadowRunner } from './shadow.ts';
 import { DEFAULT_RULES } from './types.ts';
+import { windowFigures } from '../observe/alerts/rules.ts';
 
 const seen: string[] = [];
 let server: Server;
@@ -356,4 +357,15 @@ test('context.invoke from a shadow runs the child as a shadow: its write lands i
     [parent.id],
   );
   assert.equal(child?.variant, 'shadow');
+});
+
+test('shadow executions page nobody: the alert rules’ figures leave them out', async () => {
+  await f.runtime.recorder.settled?.();
+  const [n] = await f.db.query<{ all: number; stable: number }>(
+    `SELECT count(*)::int AS all, count(*) FILTER (WHERE variant IS DISTINCT FROM 'shadow')::int AS stable
+       FROM executions e JOIN skills s ON s.id = e.skill_id WHERE s.domain = 'ecm' AND s.name = 'triage'`,
+  );
+  assert.ok(n!.all > n!.stable, 'the tests ran shadows of ecm/triage');
+  const figures = (await windowFigures(f.db, 3_600_000)).find((w) => w.ref === 'ecm/triage');
+  assert.equal(figures?.executions, n!.stable);
 });
