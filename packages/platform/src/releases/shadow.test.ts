@@ -265,6 +265,12 @@ test('stable’s run starts the shadow; the report names the order whose priorit
   const report = await f.releases.shadowReport('ecm/triage', 'production', 20);
   assert.equal(report.summary.runs, 1);
   assert.equal(report.comparisons[0]!.changes.length, c.report.changes.length);
+  // Who may not read the team's state tables sees the output's changes, not the compare tab's rows.
+  const outsider = await f.releases.shadowReport('ecm/triage', 'production', 20, () => false);
+  const seenKeys = outsider.comparisons[0]!.changes.map((x) => x.key);
+  assert.ok(seenKeys.includes('data.assignments[order_id=1042]'));
+  assert.ok(!seenKeys.some((k) => k.startsWith('assignments[')), seenKeys.join(', '));
+  assert.equal(outsider.comparisons[0]!.diffPercentage, Number(c.diff_percentage));
 });
 
 test('a crashing shadow leaves stable’s result and record intact, and is counted as failed', async () => {
