@@ -132,6 +132,14 @@ test('bounded: depth, items visited, changes and value sizes', () => {
   assert.equal(b.changes.length, 200);
   assert.equal(b.percentage, 100);
 
+  const keyed = Array.from({ length: 100_000 }, (_, i) => ({ id: i, v: i }));
+  const k = diffOutputs(
+    keyed,
+    keyed.map((x) => ({ ...x, v: -x.v - 1 })),
+  );
+  assert.equal(k.truncated, true);
+  assert.ok(k.compared <= 20_000 && k.changed > 0 && k.changes.length === 200);
+
   const long = diffOutputs({ s: 'a'.repeat(100_000) }, { s: 'b'.repeat(100_000) });
   assert.ok(JSON.stringify(long).length < 1000);
   assert.ok(JSON.stringify(diffOutputs(big, big2)).length < 64 * 1024, 'the report stays small');

@@ -65,6 +65,8 @@ export function diffOutputs(stable: unknown, shadow: unknown, o: DiffOptions = {
   };
   const out: DiffResult = { percentage: 0, compared: 0, changed: 0, changes: [], truncated: false };
   let visited = 0;
+  /** An array longer than the items bound was indexed in part. */
+  let cut = false;
   const full = () => {
     if (visited >= opts.maxItems) out.truncated = true;
     return out.truncated;
@@ -127,8 +129,10 @@ export function diffOutputs(stable: unknown, shadow: unknown, o: DiffOptions = {
 
   /** Items of two arrays matched by `key`: each one compared item. */
   const keyed = (a: unknown[], b: unknown[], key: string, path: string, depth: number) => {
-    const left = byKey(a, key, path);
-    const right = byKey(b, key, path);
+    // Indexed up to the items bound: a huge array costs no more than the diff may visit.
+    if (a.length > opts.maxItems || b.length > opts.maxItems) cut = true;
+    const left = byKey(a.length > opts.maxItems ? a.slice(0, opts.maxItems) : a, key, path);
+    const right = byKey(b.length > opts.maxItems ? b.slice(0, opts.maxItems) : b, key, path);
     for (const [id, x] of left) {
       if (full()) return;
       visited++;
@@ -156,6 +160,7 @@ export function diffOutputs(stable: unknown, shadow: unknown, o: DiffOptions = {
   };
 
   fields(stable, shadow, '', 0, top);
+  out.truncated ||= cut;
   out.percentage = out.compared ? round((out.changed / out.compared) * 100) : 0;
   return out;
 }

@@ -47,7 +47,7 @@ export async function judgeShadow(deps: ShadowJudgeDeps, releaseId: number): Pro
       WHERE r.id = $1`,
     [releaseId],
   );
-  if (!r || r.status !== 'active' || r.mode !== 'shadow' || !r.shadow) return null;
+  if (r?.status !== 'active' || r.mode !== 'shadow' || !r.shadow) return null;
   const s = r.shadow;
   const ref = `${r.domain}/${r.name}`;
   const rows = await deps.db.query<{ diff_percentage: number | null; error: string | null }>(
