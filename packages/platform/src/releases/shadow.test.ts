@@ -250,6 +250,7 @@ test('stable’s run starts the shadow; the report names the order whose priorit
   assert.equal(c.report.table.name, 'assignments');
   assert.equal(c.report.table.twin, 'assignments_canary');
   assert.equal(c.report.table.compared, 4);
+  assert.equal(c.report.deniedCalls, 1, 'the held API write is counted');
   assert.ok(Number(c.diff_percentage) > 5);
   // The shadow is an execution of its own, recorded as the release's shadow; stable's is untouched.
   await f.runtime.recorder.settled?.();

@@ -50,6 +50,8 @@ export interface ComparisonReport {
   output: { compared: number; changed: number };
   table?: { name: string; twin: string; compared: number; changed: number; stableRows: number; shadowRows: number };
   error?: string;
+  /** The shadow's refused host calls (its held writes among them; each audited as access.denied). */
+  deniedCalls?: number;
 }
 
 export class ShadowRunner {
@@ -133,6 +135,7 @@ export class ShadowRunner {
     }
     if (this.#stopped) return;
     const report = error ? failed(error) : await this.#compare(stable, shadow!, job.settings);
+    if (shadow?.deniedCalls) report.report.deniedCalls = shadow.deniedCalls;
     await this.deps.settled?.();
     await this.deps.db.query(
       `INSERT INTO shadow_comparisons (release_id, stable_execution_id, shadow_execution_id, diff_percentage, compared, changed, report)
