@@ -49,7 +49,7 @@ import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/in
 import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { Releases } from './releases/service.ts';
-import { judgeShadow } from './releases/shadow-judge.ts';
+import { shadowJudge } from './releases/shadow-judge.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { PlatformSealed } from './secrets/platform-sealed.ts';
@@ -227,32 +227,7 @@ export async function openPlatformCore(
       tracer,
       audit,
       releases: releases.router,
-      shadowJudge: (id) =>
-        judgeShadow(
-          {
-            db,
-            log,
-            store: releases.store,
-            // A passing shadow release waiting for a person: its owner team hears it where its alerts go.
-            notify: (team, ref, text) =>
-              notify
-                .send(
-                  {
-                    key: `release.proposed:${id}`,
-                    status: 'firing',
-                    severity: 'info',
-                    title: `${ref}: shadow release passed, waiting for promotion`,
-                    text,
-                    scope: { skill: ref, domain: ref.split('/')[0]!, team },
-                    rule: 'release.shadow.proposed',
-                    at: new Date().toISOString(),
-                  },
-                  notify.configuredChannels(team),
-                )
-                .then(() => undefined),
-          },
-          id,
-        ),
+      shadowJudge: shadowJudge({ db, log, store: releases.store, notify }),
     },
     {
       dataDir: config.dataDir,

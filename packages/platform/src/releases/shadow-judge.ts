@@ -9,6 +9,7 @@ import type { ShadowSettings } from '@aspora/api';
 import { isAsporaError } from '@aspora/sdk';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
+import type { NotificationRouter } from '../observe/notify/router.ts';
 import type { ReleaseStore } from './store.ts';
 
 export type ShadowVerdict = 'wait' | 'fail' | 'promote' | 'propose';
@@ -120,4 +121,40 @@ export async function judgeShadow(deps: ShadowJudgeDeps, releaseId: number): Pro
     return 'fail';
   }
   return 'wait';
+}
+
+/**
+ * The platform's judge (the runtime calls it after each comparison): decisions through the release
+ * store; a proposal reaches the owner team where its alerts go (the notifier's channels for it).
+ */
+export function shadowJudge(deps: {
+  db: Db;
+  log: Logger;
+  store: ShadowJudgeDeps['store'];
+  notify: Pick<NotificationRouter, 'send' | 'configuredChannels'>;
+}): (releaseId: number) => Promise<ShadowVerdict | null> {
+  return (id) =>
+    judgeShadow(
+      {
+        db: deps.db,
+        log: deps.log,
+        store: deps.store,
+        notify: async (team, ref, text) => {
+          await deps.notify.send(
+            {
+              key: `release.proposed:${id}`,
+              status: 'firing',
+              severity: 'info',
+              title: `${ref}: shadow release passed, waiting for promotion`,
+              text,
+              scope: { skill: ref, domain: ref.split('/')[0]!, team },
+              rule: 'release.shadow.proposed',
+              at: new Date().toISOString(),
+            },
+            deps.notify.configuredChannels(team),
+          );
+        },
+      },
+      id,
+    );
 }

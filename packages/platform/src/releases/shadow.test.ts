@@ -72,6 +72,8 @@ before(async () => {
     shadow_safe: true
     methods:
       note: { method: POST, path: /note }
+notifiers:
+  webhook: { url: ${base}/notify }
 `,
   });
   for (const [version, priority, crash] of [
@@ -311,6 +313,11 @@ test('N comparisons in a row under the maximum propose the release; a failed one
   assert.equal(ds.at(-1)!.outcome, 'propose');
   assert.deepEqual(ds.at(-1)!.numbers.diffs, [0, 0]);
   assert.equal(ds.at(-1)!.numbers.passingInARow, 2);
+  // The owner team heard it where its alerts go (the webhook notifier here).
+  const notice = seen.find((x) => x.startsWith('POST /notify'));
+  assert.ok(notice, 'a notice was sent');
+  assert.match(notice, /ecm\/triage: shadow release passed, waiting for promotion/);
+  assert.match(notice, /aspora promote ecm\/triage/);
   // Proposed: the environment runs stable until a person promotes.
   assert.equal((await runBoth(['3004'])).version, '1.0.0');
 });
