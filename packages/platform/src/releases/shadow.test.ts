@@ -107,6 +107,7 @@ notifiers:
     permissions: PERMS,
     handler: `export const handler = async (ctx) => {
   await ctx.state.table('assignments').insert({ 'Order ID': ctx.input.metadata.order, Priority: 'P4' });
+  await ctx.state.set('last', ctx.input.metadata.order);
   return { success: true, message: 'recorded' };
 };
 `,
@@ -371,6 +372,11 @@ test('context.invoke from a shadow runs the child as a shadow: its write lands i
     [parent.id],
   );
   assert.equal(child?.variant, 'shadow');
+  // Its key-value state too: the twin key, never stable's.
+  const state = await f.db.query<{ key: string; value: unknown }>(
+    `SELECT key, value FROM skill_state st JOIN skills s ON s.id = st.skill_id WHERE s.domain = 'ecm' AND s.name = 'recorder'`,
+  );
+  assert.deepEqual(state, [{ key: 'canary:last', value: '6001' }]);
 });
 
 test('shadow executions page nobody: the alert rules’ figures leave them out', async () => {
