@@ -7,6 +7,7 @@ import { registerValidate } from './commands/validate.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerDiscovery } from './commands/discovery.ts';
 import { registerRollback } from './commands/rollback.ts';
+import { registerReleases } from './commands/releases.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerDeploy(program, ctx);
   registerDiscovery(program, ctx);
   registerRollback(program, ctx);
+  registerReleases(program, ctx);
   registerDiff(program, ctx);
   registerRun(program, ctx);
   registerRuns(program, ctx);

@@ -218,6 +218,65 @@ describe('the tour: create → validate → deploy → list → search → show 
   });
 });
 
+describe('releases: deploy --canary, show, releases, promote, rollback', () => {
+  test('a canary beside production: shown, listed side by side, promoted', () => {
+    const d = aspora([
+      'deploy',
+      'fraud/refund-check@0.2.0',
+      '--env',
+      'production',
+      '--canary',
+      '10',
+      '--steps',
+      '10,50,100',
+      '--monitor',
+      '48h',
+      '--json',
+    ]);
+    assert.equal(d.code, 0, d.stderr);
+    const release = d.json().deployment.release;
+    assert.deepEqual([release.percentage, release.steps, release.status], [10, [10, 50, 100], 'active']);
+    assert.equal(d.json().deployment.version, '0.1.0', 'production still names stable');
+    const show = aspora(['show', 'fraud/refund-check']);
+    assert.match(show.stdout, /production {2}0\.1\.0 {2}\+ canary 0\.2\.0 at 10% \(release #\d+, active/);
+    const human = aspora(['releases', 'fraud/refund-check']);
+    assert.equal(human.code, 0, human.stderr);
+    for (const s of [
+      /split {2}active {2}0\.1\.0 → 0\.2\.0/,
+      /\[10%\] → 50% → 100%/,
+      /stable 0\.1\.0 +90%/,
+      /canary 0\.2\.0 +10%/,
+      /start +deploy --canary 10/,
+    ])
+      assert.match(human.stdout, s);
+    const run = aspora(['run', 'fraud/refund-check', '--env', 'production', '-m', 'refund order 1']);
+    assert.match(run.stderr, /fraud\/refund-check@0\.[12]\.0 \((stable|canary), release #\d+\)/);
+    const listed = aspora(['releases', 'fraud/refund-check', '--env', 'production', '--json']);
+    assert.equal(listed.json().releases[0].status, 'active');
+    const p = aspora(['promote', 'fraud/refund-check', '--json']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.deepEqual([p.json().version, p.json().release.status], ['0.2.0', 'promoted']);
+    const none = aspora(['promote', 'fraud/refund-check']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /NO_RELEASE/);
+  });
+
+  test('rollback with a canary in flight ends it and says which version serves', () => {
+    const d = aspora(['deploy', 'fraud/refund-check@0.1.0', '--env', 'production', '--canary', '25']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /0\.1\.0 takes 25% beside 0\.2\.0/);
+    const busy = aspora(['deploy', 'fraud/refund-check@0.1.0', '--env', 'production']);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /RELEASE_IN_FLIGHT/);
+    const r = aspora(['rollback', 'fraud/refund-check', '--env', 'production']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /release #\d+ of fraud\/refund-check rolled back: 0\.2\.0 serves everything/);
+    const bad = aspora(['deploy', 'fraud/refund-check@0.1.0', '--env', 'production', '--canary', '150']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /a share of 1–99, shadow or off/);
+  });
+});
+
 describe('running skills: run, execution, test', () => {
   const TX = JSON.stringify({ userMessage: 'block payment tx_123', metadata: { transactionId: 'tx_123' } });
 
@@ -375,6 +434,8 @@ describe('observability: metrics, logs, feedback, trace', () => {
       search: ['search', 'block a payment', '--json'],
       show: ['show', 'fraud/block-transaction', '--json'],
       rollback: ['rollback', 'fraud/block-transaction', '--env', 'staging', '--json'],
+      releases: ['releases', 'fraud/block-transaction', '--json'],
+      promote: ['promote', 'fraud/block-transaction', '--env', 'staging', '--json'],
       diff: ['diff', 'fraud/block-transaction', '--json'],
       run: ['run', 'fraud/block-transaction', '-m', 'block tx_9', '--meta', 'transactionId=tx_9', '--json'],
       execution: ['execution', id, '--json'],
@@ -462,6 +523,8 @@ describe('observability: metrics, logs, feedback, trace', () => {
       // Failures are documents too ({"error": …}): block-transaction's staging may have nothing to roll back to.
       if (name === 'rollback' && r.code === 1)
         assert.equal((doc as { error: { code: string } }).error.code, 'NOTHING_TO_ROLL_BACK');
+      // Nothing in flight to promote: a document saying so.
+      else if (name === 'promote') assert.equal((doc as { error: { code: string } }).error.code, 'NO_RELEASE');
       // Revoking a token id nobody has is a document too, saying so.
       else if (name === 'tokens revoke') assert.equal((doc as { error: { code: string } }).error.code, 'NOT_FOUND');
       // The examples' platform file seals no credential: a name it does not declare is refused, as a document.
@@ -583,6 +646,8 @@ describe('errors and help', () => {
       ['search'],
       ['show'],
       ['rollback'],
+      ['releases'],
+      ['promote'],
       ['diff'],
       ['run'],
       ['test'],

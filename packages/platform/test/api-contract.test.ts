@@ -43,11 +43,23 @@ test('every route answers within its schemas', async () => {
   const d = await c.deploy({ params: skill, body: { environment: 'staging', version: '1.1.0' } });
   assert.equal(d.previousVersion, '1.0.0');
   assert.equal((await c.rollback({ params: skill, body: { environment: 'staging' } })).version, '1.0.0');
+  // Releases: a canary beside 1.0.0, listed, promoted; a shadow's report (empty until it runs).
+  const canary = await c.deploy({ params: skill, body: { environment: 'staging', version: '1.1.0', canary: 10 } });
+  assert.equal(canary.release?.percentage, 10);
+  assert.equal(
+    (await c.listReleases({ params: skill, query: { environment: 'staging' } })).releases[0]!.status,
+    'active',
+  );
+  assert.equal((await c.promote({ params: skill, body: { environment: 'staging' } })).release?.status, 'promoted');
+  await c.deploy({ params: skill, body: { environment: 'staging', version: '1.0.0', canary: 'shadow' } });
+  const report = await c.shadowDiff({ params: skill, query: { environment: 'staging' } });
+  assert.deepEqual([report.release?.mode, report.summary.runs], ['shadow', 0]);
+  assert.equal((await c.rollback({ params: skill, body: { environment: 'staging' } })).release?.status, 'rolled_back');
   assert.equal((await c.listSkills({ query: { domain: 'fraud' } })).skills[0]!.latestVersion, '1.1.0');
   assert.ok((await c.searchSkills({ query: { q: 'block this payment' } })).hits.length >= 1);
   const detail = await c.getSkill({ params: skill });
-  assert.equal(detail.deployments.length, 3);
-  assert.equal((await c.loadSkill({ params: skill, query: { environment: 'staging' } })).version.version, '1.0.0');
+  assert.equal(detail.deployments.length, 4);
+  assert.equal((await c.loadSkill({ params: skill, query: { environment: 'staging' } })).version.version, '1.1.0'); // promoted above
 
   const run = await c.runSkill({
     params: skill,

@@ -35,8 +35,7 @@ runtime:
 triggers:
   - type: cron
     schedule: "0 7 * * *"
-versioning:
-  canary_percentage: 10
+cost_center: fraud-ops
 owner_team: fraud-team
 `;
   const r = await upload(await bundle({ extra: { 'aspora.config.yaml': config } }));
@@ -44,15 +43,7 @@ owner_team: fraud-team
   const mine = r.body.warnings.filter((w) => w.message.startsWith('accepted, not acted on yet'));
   assert.deepEqual(
     mine.map((w) => [w.file, w.line, w.column, w.path, w.message]),
-    [
-      [
-        'aspora.config.yaml',
-        13,
-        3,
-        'versioning.canary_percentage',
-        'accepted, not acted on yet: versioning.canary_percentage',
-      ],
-    ],
+    [['aspora.config.yaml', 12, 1, 'cost_center', 'accepted, not acted on yet: cost_center']],
   );
   assert.ok(mine.every((w) => w.hint));
 });

@@ -44,15 +44,15 @@ test('GET /metrics: Prometheus text with bounded labels', async () => {
   const text = await res.text();
   assert.match(
     text,
-    /aspora_executions_total\{skill="fraud\/block-transaction",domain="fraud",status="success",code=""\} 5/,
+    /aspora_executions_total\{skill="fraud\/block-transaction",domain="fraud",version="1\.0\.0",status="success",code=""\} 5/,
   );
   assert.match(
     text,
-    /aspora_executions_total\{skill="fraud\/block-transaction",domain="fraud",status="failure",code="HANDLER_ERROR"\} 1/,
+    /aspora_executions_total\{skill="fraud\/block-transaction",domain="fraud",version="1\.0\.0",status="failure",code="HANDLER_ERROR"\} 1/,
   );
   assert.match(
     text,
-    /aspora_execution_duration_seconds_bucket\{le="0\.005",skill="fraud\/block-transaction",domain="fraud"\}/,
+    /aspora_execution_duration_seconds_bucket\{le="0\.005",skill="fraud\/block-transaction",domain="fraud",version="1\.0\.0"\}/,
   );
   assert.match(text, /aspora_workers\{state="idle"\} \d/);
   assert.doesNotMatch(text, /tx_\d|[0-9a-f]{8}-[0-9a-f]{4}-/, 'no inputs or execution ids as labels');

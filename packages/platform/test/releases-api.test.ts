@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bundle, tempPlatform } from './helpers.ts';
+import { spansOfExecution } from '../src/observe/tracing/queries.ts';
 
 let p: Awaited<ReturnType<typeof tempPlatform>>;
 const ref = 'fraud/block-transaction';
@@ -63,10 +64,50 @@ describe('releases through the API', () => {
       [stored?.releaseId, stored?.variant, stored?.version],
       [first.releaseId, first.variant, first.version],
     );
+    // Metrics name the version that served (bounded: a pinned run is 'other'); traces the side.
+    await p.runtime.run({ ref, input: {}, version: '1.2.0' });
+    const text = await p.metrics.registry.metrics();
+    for (const version of ['1.0.0', '1.1.0', 'other'])
+      assert.match(
+        text,
+        new RegExp(`aspora_executions_total\\{skill="${ref}",domain="fraud",version="${version}",status="success"`),
+      );
+    assert.doesNotMatch(text, /version="1\.2\.0"/);
+    // The local span store is written in the background: wait for the execution's span.
+    let span: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !span; i++) {
+      [span] = (await spansOfExecution(p.db, first.id)).map((r) => r.attributes);
+      if (!span) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(
+      [span?.['aspora.skill.version'], span?.['aspora.release.variant'], span?.['aspora.release.id']],
+      [first.version, first.variant, first.releaseId],
+    );
     const listed = await call('GET', `/v1/skills/${ref}/releases`);
     assert.equal(listed.status, 200);
     const current = listed.json.releases[0].current;
-    assert.equal(current.stable.executions + current.canary.executions, 202);
+    assert.equal(current.stable.executions + current.canary.executions, 202, 'the pinned run is no release’s');
+  });
+
+  test('context.invoke of a canaried skill is split too, by the same person, on the same side', async () => {
+    const invoker = `export const handler = async (ctx) => {
+  const r = await ctx.invoke('${ref}', { userMessage: 'from the invoker' });
+  return { success: true, message: r.message };
+};\n`;
+    await call('POST', '/v1/bundles', await bundle({ name: 'invoker', version: '1.0.0', handler: invoker }));
+    await call('POST', '/v1/skills/fraud/invoker/deployments', { environment: 'production', version: '1.0.0' });
+    const sides = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const caller = `user${i}@example.com`;
+      const parent = await p.runtime.run({ ref: 'fraud/invoker', input: {}, caller });
+      assert.equal(parent.success, true, JSON.stringify(parent.error));
+      assert.equal(parent.releaseId ?? null, null, 'the invoker has no release');
+      const [child] = await p.runtime.listExecutions({ parentExecutionId: parent.id });
+      const direct = await p.runtime.run({ ref, input: {}, caller });
+      assert.deepEqual([child?.variant, child?.version], [direct.variant, direct.version], caller);
+      sides.add(direct.variant!);
+    }
+    assert.deepEqual([...sides].sort(), ['canary', 'stable']);
   });
 
   test('promote: the environment runs the canary; a run afterwards is no release’s', async () => {

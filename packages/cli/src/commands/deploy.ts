@@ -6,6 +6,35 @@ import { loadLocalSkill } from '../local-skill.ts';
 import { checkSkillAgainstPlatform, fetchOffers, withTeamSecrets } from '../platform-check.ts';
 import { formatBytes, printIssues, printJson, Progress } from '../output.ts';
 import { parseSkillRef as parseRef, type PublishResult } from '@aspora/api';
+import { releaseLine } from './releases.ts';
+
+interface DeployOptions {
+  env: 'staging' | 'production';
+  version?: string;
+  canary?: number | 'shadow' | 'off';
+  steps?: number[];
+  monitor?: string;
+  compareTab?: string;
+}
+
+function parseCanary(v: string): number | 'shadow' | 'off' {
+  if (v === 'shadow' || v === 'off') return v;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1 || n > 99)
+    throw new AsporaError('BAD_REQUEST', `--canary ${v}: a share of 1–99, shadow or off`, {
+      hint: 'e.g. --canary 10',
+    });
+  return n;
+}
+
+function parseSteps(v: string): number[] {
+  const steps = v.split(',').map((x) => Number(x.trim()));
+  if (!steps.length || steps.some((n) => !Number.isFinite(n) || n < 1 || n > 100))
+    throw new AsporaError('BAD_REQUEST', `--steps ${v}: shares of 1–100 separated by commas`, {
+      hint: 'e.g. --steps 10,25,50,100',
+    });
+  return steps;
+}
 
 export function registerDeploy(program: Command, ctx: CommandContext): void {
   common(
@@ -19,11 +48,19 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         new Option('--env <environment>', 'target environment').choices(['staging', 'production']).default('staging'),
       )
       .option('--version <version>', 'with domain/name: the registered version to deploy (default: the one in staging)')
+      .option(
+        '--canary <share>',
+        'over a live version: 1–99 starts a traffic split at that share, shadow runs it beside stable, off replaces at once (default: versioning in aspora.config.yaml)',
+        parseCanary,
+      )
+      .option('--steps <list>', "the split's shares, ascending, e.g. 10,25,50,100", parseSteps)
+      .option('--monitor <duration>', 'bound on the whole release, e.g. 48h: not promoted by then, it is rolled back')
+      .option('--compare-tab <table>', 'shadow: the _canary table the report compares, e.g. Assignments_canary')
       .addHelpText(
         'after',
-        '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs\n  aspora deploy fraud/block-transaction@1.2.0 --env production',
+        '\nExamples:\n  aspora deploy skills/fraud/block-transaction --env staging\n  aspora deploy skills/fraud/block-transaction --env production\n  aspora deploy fraud/block-transaction --env production   # promote what staging runs\n  aspora deploy fraud/block-transaction@1.2.0 --env production\n  aspora deploy ecm/field/my-tickets --env production --canary 10 --monitor 48h\n  aspora deploy ecm/manager/triage-and-assign --env production --canary shadow --compare-tab Assignments_canary',
       ),
-  ).action(async (target: string, opts: { env: 'staging' | 'production'; version?: string }, cmd: Command) => {
+  ).action(async (target: string, opts: DeployOptions, cmd: Command) => {
     const { json } = ctx.globals(cmd);
     const api = ctx.client(cmd);
     const progress = new Progress();
@@ -81,11 +118,23 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
       }
       progress.step(`deploying ${ref}@${version} to ${opts.env}`);
       const [domain, name] = ref.split('/') as [string, string];
-      const dep = await api.deploy({ params: { domain, name }, body: { environment: opts.env, version } });
+      const dep = await api.deploy({
+        params: { domain, name },
+        body: {
+          environment: opts.env,
+          version,
+          ...(opts.canary !== undefined ? { canary: opts.canary } : {}),
+          ...(opts.steps ? { steps: opts.steps } : {}),
+          ...(opts.monitor ? { monitor: opts.monitor } : {}),
+          ...(opts.compareTab ? { compareTab: opts.compareTab } : {}),
+        },
+      });
       progress.done(
-        dep.changed
-          ? `${opts.env}: ${ref} ${dep.previousVersion ? `${dep.previousVersion} → ` : ''}${dep.version} (${progress.elapsed()})`
-          : `${opts.env}: ${ref} already runs ${dep.version}`,
+        dep.release
+          ? releaseLine(dep.release)
+          : dep.changed
+            ? `${opts.env}: ${ref} ${dep.previousVersion ? `${dep.previousVersion} → ` : ''}${dep.version} (${progress.elapsed()})`
+            : `${opts.env}: ${ref} already runs ${dep.version}`,
       );
       if (json) printJson({ ...(published ? { bundle: published } : {}), deployment: dep });
     } catch (e) {

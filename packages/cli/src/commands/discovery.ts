@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { common, type CommandContext } from '../program.ts';
-import { bold, dim, printJson, table } from '../output.ts';
+import { bold, dim, printJson, table, yellow } from '../output.ts';
 import { parseSkillRef as parseRef, type SkillSummary as Summary } from '@aspora/api';
 
 const envChoice = () =>
@@ -84,16 +84,27 @@ export function registerDiscovery(program: Command, ctx: CommandContext): void {
       .argument('<skill>', 'domain/name or domain/role/name'),
   ).action(async (skill: string, _opts: unknown, cmd: Command) => {
     const ref = parseRef(skill);
-    const d = await ctx.client(cmd).getSkill({ params: ref });
-    if (ctx.globals(cmd).json) return printJson(d);
+    const api = ctx.client(cmd);
+    const d = await api.getSkill({ params: ref });
+    // Releases in flight: the environment's pointer names stable while a canary takes a share.
+    const inFlight = (await api.listReleases({ params: ref, query: { limit: 4 } })).releases.filter(
+      (r) => r.status === 'active' || r.status === 'proposed',
+    );
+    if (ctx.globals(cmd).json) return printJson({ ...d, releases: inFlight });
     const s = d;
     const out: string[] = [];
     out.push(`${bold(s.ref)}${s.role ? `  role ${s.role}` : ''}  owner ${s.ownerTeam ?? '-'}  ${s.visibility}`);
     out.push(oneLine(s.description, 200), '');
     out.push(bold('Environments'));
+    const release = (env: string) => {
+      const r = inFlight.find((x) => x.environment === env);
+      if (!r) return '';
+      const what = r.mode === 'shadow' ? 'in shadow' : `at ${r.percentage}%`;
+      return yellow(`  + canary ${r.canaryVersion} ${what} (release #${r.id}, ${r.status}; aspora releases ${s.ref})`);
+    };
     out.push(
-      `  staging     ${s.environments.staging ?? dim('-')}`,
-      `  production  ${s.environments.production ?? dim('-')}`,
+      `  staging     ${s.environments.staging ?? dim('-')}${release('staging')}`,
+      `  production  ${s.environments.production ?? dim('-')}${release('production')}`,
       '',
     );
     out.push(bold('Versions'));

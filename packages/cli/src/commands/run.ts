@@ -54,12 +54,14 @@ function inputOf(o: RunOptions): Record<string, unknown> {
 export function printExecution(r: ExecutionRecord, showLogs: boolean): void {
   const out = process.stderr;
   const res = r.result as { success: boolean; message: string; data?: unknown; confidence?: number } | null;
+  // Which version served it, and which side of a release in flight (aspora releases shows the release).
+  const served = `${r.ref}@${r.version}${r.variant ? dim(` (${r.variant}, release #${r.releaseId})`) : ''}`;
   if (r.error) {
-    out.write(`${red('✗')} ${r.ref}@${r.version} failed: ${r.error.message} ${dim(`[${r.error.code}]`)}\n`);
+    out.write(`${red('✗')} ${served} failed: ${r.error.message} ${dim(`[${r.error.code}]`)}\n`);
     if (r.error.details) out.write(`  ${dim(JSON.stringify(r.error.details))}\n`);
   } else if (res) {
     out.write(
-      `${res.success ? green('✓') : yellow('!')} ${r.ref}@${r.version}${res.confidence !== undefined ? dim(`  confidence ${res.confidence}`) : ''}\n`,
+      `${res.success ? green('✓') : yellow('!')} ${served}${res.confidence !== undefined ? dim(`  confidence ${res.confidence}`) : ''}\n`,
     );
     process.stdout.write(`${res.message}\n`);
     if (res.data && Object.keys(res.data).length) process.stdout.write(`${JSON.stringify(res.data, null, 2)}\n`);

@@ -8,6 +8,7 @@ import { AsporaError, requireValidSkill, type Issue } from '@aspora/sdk';
 import { sha256Digest, unpackBundle, type BundleLimits, type BundleStore } from '../store/index.ts';
 import type { SkillRegistry, SkillSummary, Environment } from '../registry/index.ts';
 import { toRegisterInput } from './register-input.ts';
+import { timestampVersionFor } from './timestamp.ts';
 import type { DeployAnswer } from '@aspora/api';
 import type { Releases } from '../releases/service.ts';
 import type { CanaryAsk } from '../releases/plan.ts';
@@ -45,8 +46,14 @@ export class Publisher {
     await opts.authorize?.(manifest.ref, manifest.config.owner_team);
     refuseReservedSecrets(manifest.ref, manifest.config.permissions?.secrets ?? [], this.reservedSecrets);
     if (this.models) refuseUnknownModels(manifest.ref, manifest.config.model, this.models);
-    const { version } = manifest.config.skill;
     const digest = sha256Digest(bytes);
+    // versioning.strategy timestamp: the registry names the version by its publish time (publish/timestamp.ts).
+    const version =
+      manifest.config.versioning?.strategy === 'timestamp'
+        ? await timestampVersionFor(this.registry, manifest.ref, digest)
+        : manifest.config.skill.version;
+    if (version !== manifest.config.skill.version)
+      manifest.config = { ...manifest.config, skill: { ...manifest.config.skill, version } };
 
     const existing = await this.registry.getVersion(manifest.ref, version).catch((e: unknown) => {
       if (e instanceof AsporaError && (e.code === 'SKILL_NOT_FOUND' || e.code === 'VERSION_NOT_FOUND'))

@@ -49,8 +49,8 @@ export class Releases {
     const open = await this.store.open(skill.ref, environment);
     if (plan.kind === 'move') {
       let ended: Release | undefined;
-      // Re-deploying what the environment runs changes nothing, release or not.
-      if (open && live?.version !== version) {
+      // Re-deploying what the environment runs leaves a release alone, unless --canary off says to end it.
+      if (open && (live?.version !== version || ask.canary === 'off')) {
         if (ask.canary !== 'off')
           throw new AsporaError('RELEASE_IN_FLIGHT', `a release of ${skill.ref} is in flight in ${environment}`, {
             hint: `promote or roll it back first, or replace it at once: aspora deploy ${skill.ref}@${version} --env ${environment} --canary off`,
@@ -99,10 +99,13 @@ export class Releases {
     environment: EnvironmentName,
     opts: { toVersion?: string; actor: string },
   ): Promise<DeployAnswer> {
-    const open = opts.toVersion
-      ? null
-      : await this.store.open((await findSkill(this.registry.db, ref)).ref, environment);
+    const open = await this.store.open((await findSkill(this.registry.db, ref)).ref, environment);
     if (!open) return this.registry.rollback(ref, environment, opts);
+    // Moving the pointer under a release would leave it judging a stable that no longer runs.
+    if (opts.toVersion)
+      throw new AsporaError('RELEASE_IN_FLIGHT', `a release of ${open.ref} is in flight in ${environment}`, {
+        hint: `end it first (aspora rollback ${open.ref} --env ${environment}), then roll back to ${opts.toVersion}`,
+      });
     try {
       const { release } = await this.store.end(open.id, 'rollback', {
         actor: opts.actor,

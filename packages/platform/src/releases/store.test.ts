@@ -97,6 +97,10 @@ for (const backend of BACKENDS) {
     it('rollback with a release in flight ends it; the pointer stays on stable; then rollback is the registry’s', async () => {
       const started = await releases.deploy(ref, 'production', '1.2.0', { canary: 50, steps: [50, 100] }, 'alice');
       assert.deepEqual(started.release!.steps, [50, 100]);
+      await assert.rejects(
+        releases.rollback(ref, 'production', { actor: 'dave', toVersion: '1.0.0' }),
+        code('RELEASE_IN_FLIGHT'),
+      );
       const d = await releases.rollback(ref, 'production', { actor: 'dave' });
       assert.deepEqual([d.version, d.release!.status], ['1.1.0', 'rolled_back']);
       assert.ok(d.release!.rolledBackAt);
@@ -119,6 +123,33 @@ for (const backend of BACKENDS) {
         code('NO_RELEASE'),
       );
       await assert.rejects(releases.store.step(last!.id, 1, { outcome: 'pass', actor: 'x', reason: 'r' }), /aborted/);
+    });
+
+    it("the version's config starts a release by itself: seed 003's hybrid rule shadows a cron-triggered skill", async () => {
+      const hybrid = (version: string, cron: boolean) => {
+        const input = skillInput('ecm', 'triage', { version });
+        input.config = {
+          ...(input.config as object),
+          versioning: { canary_strategy: 'hybrid', shadow_config: { compare_tab: 'Assignments_canary' } },
+          triggers: cron ? [{ type: 'cron', schedule: '0 7 * * *' }] : [{ type: 'message', patterns: ['triage'] }],
+        };
+        return input;
+      };
+      await reg.registerVersion(hybrid('1.0.0', true));
+      await reg.registerVersion(hybrid('1.1.0', true));
+      await reg.registerVersion(hybrid('1.2.0', false));
+      const first = await releases.deploy('ecm/triage', 'production', '1.0.0', {}, 'alice');
+      assert.equal(first.release, undefined, 'nothing live: a plain deploy');
+      const batch = await releases.deploy('ecm/triage', 'production', '1.1.0', {}, 'alice');
+      assert.deepEqual(
+        [batch.release?.mode, batch.release?.percentage, batch.release?.shadow?.compareTab],
+        ['shadow', 0, 'Assignments_canary'],
+      );
+      assert.match(batch.release!.decisions[0]!.reason, /hybrid \(cron-triggered: shadow\)/);
+      await releases.rollback('ecm/triage', 'production', { actor: 'alice' });
+      const interactive = await releases.deploy('ecm/triage', 'production', '1.2.0', {}, 'alice');
+      assert.deepEqual([interactive.release?.mode, interactive.release?.percentage], ['split', 10]);
+      await releases.rollback('ecm/triage', 'production', { actor: 'alice' });
     });
 
     it('two routers on one database agree on every user; a change is seen by the other within its TTL', async (t) => {

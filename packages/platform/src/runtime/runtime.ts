@@ -345,6 +345,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       ref: loaded.ref,
       domain,
       version: v.version,
+      ...(record.variant ? { releaseVariant: record.variant, releaseId: record.releaseId! } : {}),
       trigger: record.trigger,
       userId: record.userId,
       caller: record.caller,

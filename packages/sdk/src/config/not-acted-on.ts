@@ -1,7 +1,7 @@
 /**
  * Fields of aspora.config.yaml that the schema accepts and the registry stores, but that the
  * platform does not act on yet. A config that sets one gets a warning ("accepted, not acted on
- * yet: versioning.canary_percentage") from `aspora validate`, `aspora deploy` and the API, so nobody
+ * yet: cost_center") from `aspora validate`, `aspora deploy` and the API, so nobody
  * believes their cron fires or their row rules protect data. Written once: the CLI, the server and
  * docs/skill-format.md use this list. An entry leaves the list in the change that makes it work;
  * schema-coverage.test.ts fails on any schema field that is neither here nor acted on.
@@ -61,10 +61,7 @@ export const NOT_ACTED_ON: readonly NotActedOn[] = [
     path: 'testing.promptfoo',
     why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)',
   },
-  { path: 'versioning.strategy', why: 'versions are always semantic versions' },
   { path: 'versioning.rollback_on_error', why: 'nothing rolls back automatically; use `aspora rollback`' },
-  { path: 'versioning.canary_percentage', why: 'an environment runs one version; there is no traffic split' },
-  { path: 'versioning.canary_strategy', why: 'an environment runs one version; there is no canary or shadow run' },
   {
     path: 'versioning.shadow_config.compare_output',
     why: 'a shadow run always compares the outputs (success and data), and the compare tab too when set',

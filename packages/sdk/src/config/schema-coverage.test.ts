@@ -64,6 +64,18 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'versioning.shadow_config.runs': { module: 'packages/platform/src/releases/plan.ts' },
   'versioning.shadow_config.on_pass': { module: 'packages/platform/src/releases/plan.ts' },
   visibility: { module: 'packages/platform/src/access/skill-access.ts' },
+  'versioning.strategy': { module: 'packages/platform/src/publish/publisher.ts' },
+  'versioning.canary_percentage': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.canary_strategy': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.steps[]': { module: 'packages/platform/src/releases/plan.ts', key: 'steps' },
+  'versioning.monitor': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.window': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.min_samples': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_success_drop_points': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_p95_increase_percent': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_cost_increase_percent': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.max_rating_drop': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.analysis.confidence': { module: 'packages/platform/src/releases/plan.ts' },
 };
 
 // --- walking the zod v4 schema ---
@@ -185,8 +197,7 @@ triggers:
 permissions:
   tools: [Read, Glob]
   shared_resources: [../shared/, "s3://bucket/x/**"]
-versioning:
-  canary_percentage: 10
+cost_center: ops
 owner_team: t
 `;
   const w = notActedOnWarnings(parseYaml(text, 'aspora.config.yaml'), 'aspora.config.yaml');
@@ -195,7 +206,7 @@ owner_team: t
     '12:5 accepted, not acted on yet: triggers[0].channels',
     '16:17 accepted, not acted on yet: permissions.tools[1] ("Glob")',
     '17:34 accepted, not acted on yet: permissions.shared_resources[1] ("s3://bucket/x/**")',
-    '19:3 accepted, not acted on yet: versioning.canary_percentage',
+    '18:1 accepted, not acted on yet: cost_center',
   ]);
   assert.ok(w.every((i) => i.file === 'aspora.config.yaml' && i.hint && i.path));
 });

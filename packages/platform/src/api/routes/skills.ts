@@ -42,7 +42,7 @@ export function skillRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     await skillAccess.requireManage(p, ref, 'deploy');
     const d = await publisher.deploy(ref, environment, version, callerLabel(p), ask);
     // A release's start and end are audited by the release store; the pointer move here.
-    if (d.changed)
+    if (d.changed || !d.release)
       deps.recordAudit(c, 'skill.deploy', `${d.ref}@${environment}`, { version, previous: d.previousVersion });
     return c.json(d, 200);
   });

@@ -10,6 +10,17 @@ import type { PlatformMetrics } from './prometheus-registry.ts';
 
 const domainOf = (ref: string) => ref.slice(0, Math.max(0, ref.indexOf('/'))) || ref;
 
+/**
+ * The `version` label stays bounded: an environment's run (its live version, or a release's stable
+ * or canary) and a release's shadow run name their version; a run pinned to any version is 'other'
+ * (anyone may run any registered version: one series each would grow without end).
+ */
+export const versionLabel = (r: {
+  version: string;
+  environment: string | null;
+  releaseId?: number | null | undefined;
+}) => (r.environment !== null || (r.releaseId ?? null) !== null ? r.version : 'other');
+
 /** Wires the listeners; returns what to run before each scrape (gauges read from state). */
 export function collectMetrics(
   m: PlatformMetrics,
@@ -17,8 +28,9 @@ export function collectMetrics(
 ): () => void {
   parts.runtime.on('execution', (r, calls) => {
     const labels = { skill: r.ref, domain: domainOf(r.ref) };
-    m.executions.inc({ ...labels, status: r.success ? 'success' : 'failure', code: r.error?.code ?? '' });
-    if (r.durationMs !== null) m.executionSeconds.observe(labels, r.durationMs / 1000);
+    const served = { ...labels, version: versionLabel(r) };
+    m.executions.inc({ ...served, status: r.success ? 'success' : 'failure', code: r.error?.code ?? '' });
+    if (r.durationMs !== null) m.executionSeconds.observe(served, r.durationMs / 1000);
     for (const c of calls) m.hostCalls.inc({ ...labels, op: c.op, status: c.ok ? 'ok' : (c.code ?? 'error') });
     if (r.deniedCalls) m.denials.inc(labels, r.deniedCalls);
   });

@@ -1,6 +1,8 @@
 /**
  * The platform's Prometheus metrics (GET /metrics, prom-client). Labels are bounded: skill,
- * domain, model, provider, operation and status — never users, executions or inputs. Platform and
+ * domain, model, provider, operation and status — never users, executions or inputs. `version`
+ * (on executions) names only versions an environment or a release serves: a pinned run of any
+ * other version counts as 'other' (collector.ts). Platform and
  * domain figures are sums over the skill series (the dashboards and rules in deploy/ do that).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -12,14 +14,14 @@ export class PlatformMetrics {
 
   readonly executions = new Counter({
     name: 'aspora_executions_total',
-    help: 'Skill executions, by outcome (success, failure, error code).',
-    labelNames: ['skill', 'domain', 'status', 'code'],
+    help: 'Skill executions, by outcome (success, failure, error code) and the version that served them.',
+    labelNames: ['skill', 'domain', 'version', 'status', 'code'],
     registers: [this.registry],
   });
   readonly executionSeconds = new Histogram({
     name: 'aspora_execution_duration_seconds',
-    help: 'Wall-clock duration of skill executions.',
-    labelNames: ['skill', 'domain'],
+    help: 'Wall-clock duration of skill executions, by the version that served them.',
+    labelNames: ['skill', 'domain', 'version'],
     buckets: SECONDS,
     registers: [this.registry],
   });

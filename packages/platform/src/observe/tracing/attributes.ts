@@ -15,6 +15,8 @@ export const ATTR = {
   skill: 'aspora.skill',
   domain: 'aspora.domain',
   version: 'aspora.skill.version',
+  releaseVariant: 'aspora.release.variant',
+  releaseId: 'aspora.release.id',
   trigger: 'aspora.trigger',
   workflowId: 'aspora.workflow.id',
   hostOp: 'aspora.host.op',
@@ -85,6 +87,8 @@ export function executionStartAttributes(s: ExecutionSpanStart, c: ExecutionScop
     'gen_ai.agent.name': s.ref,
   };
   if (s.trigger) a['aspora.trigger'] = s.trigger;
+  if (s.releaseVariant) a['aspora.release.variant'] = s.releaseVariant;
+  if (s.releaseId !== undefined) a['aspora.release.id'] = s.releaseId;
   return withScope(a, c);
 }
 

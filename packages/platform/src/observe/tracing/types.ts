@@ -15,6 +15,9 @@ export interface ExecutionSpanStart {
   ref: string;
   domain: string;
   version: string;
+  /** Which side of a release in flight served it (releases): stable, canary or shadow; absent: no release. */
+  releaseVariant?: 'stable' | 'canary' | 'shadow';
+  releaseId?: number;
   trigger: string | null;
   /** The end user's email. */
   userId: string | null;
