@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy.ts';
 import { registerDiscovery } from './commands/discovery.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerReleases } from './commands/releases.ts';
+import { registerDiff } from './commands/diff.ts';
 import { registerUp } from './commands/up.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerDiscovery(program, ctx);
   registerRollback(program, ctx);
   registerReleases(program, ctx);
+  registerDiff(program, ctx);
   registerRun(program, ctx);
   registerRuns(program, ctx);
   registerTriggers(program, ctx);

@@ -50,6 +50,7 @@ import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { Releases } from './releases/service.ts';
 import { ReleaseController } from './releases/controller.ts';
+import { shadowJudge } from './releases/shadow-judge.ts';
 import { migrate, openDb, type Db } from './db/index.ts';
 import { SkillRuntime, type RuntimeOptions } from './runtime/runtime.ts';
 import { PlatformSealed } from './secrets/platform-sealed.ts';
@@ -224,7 +225,18 @@ export async function openPlatformCore(
   const releases = new Releases(registry, { audit });
   publisher.useReleases(releases);
   const runtime = new SkillRuntime(
-    { registry, store, log, vault, apis, gateway, tracer, audit, releases: releases.router },
+    {
+      registry,
+      store,
+      log,
+      vault,
+      apis,
+      gateway,
+      tracer,
+      audit,
+      releases: releases.router,
+      shadowJudge: shadowJudge({ db, log, store: releases.store, notify }),
+    },
     {
       dataDir: config.dataDir,
       sharedRoot: config.sharedRoot,

@@ -54,6 +54,11 @@ export const ApiSchema = z.strictObject({
   description: z.string().optional(),
   /** Only reads reach it: GET/HEAD/OPTIONS methods, and a single SELECT on `sql:` methods; anything else is refused at the host. */
   read_only: z.boolean().default(false),
+  /**
+   * A shadow run (a candidate beside stable, issue 17) may send this API writes too: for APIs whose
+   * writes are harmless twice (idempotent, a sandbox account). Otherwise a shadow sends reads only.
+   */
+  shadow_safe: z.boolean().default(false),
   auth: AuthSchema.default({ type: 'none' }),
   timeout: duration.default(10_000),
   headers: z.record(z.string(), z.string()).default({}),

@@ -1,7 +1,8 @@
 /**
  * context.apis.<api>.<method>(args): the APIs a platform declares in aspora.platform.yaml, called
  * by the host on a skill's behalf. The guard has already checked permissions.apis; here the method
- * must exist, a read_only API must be sent a read (read-only.ts), the rate limits (per skill per
+ * must exist, a read_only API must be sent a read (read-only.ts), so must any API a shadow run
+ * calls unless it is shadow_safe (releases/targets.ts), the rate limits (per skill per
  * hour, per domain per day) must allow the call, and
  * the credentials come from the vault — a handler never sees them, not even echoed back in an
  * API's answer (scrubbed from it).
@@ -13,12 +14,15 @@ import type { ApiDefinition } from '../config/platform-file.ts';
 import { DAY_MS, HOUR_MS, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { httpRequest } from './http.ts';
 import { readOnlyRefusal } from './read-only.ts';
+import { shadowApiRefusal } from '../releases/targets.ts';
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export interface ApiCaller {
   ref: string;
   domain: string;
+  /** A shadow execution (issue 17): reads only, unless the API is shadow_safe. */
+  shadow?: boolean;
 }
 
 export class PlatformApis {
@@ -60,8 +64,9 @@ export class PlatformApis {
       });
     // Before the rate limit: a refused call sends nothing and costs nothing.
     const what = `skill ${caller.ref}: api ${api}.${method}`;
-    const notRead = def.read_only ? readOnlyRefusal(m, args) : null;
-    if (notRead) {
+    const notRead = def.read_only || caller.shadow ? readOnlyRefusal(m, args) : null;
+    if (notRead && !def.read_only && !def.shadow_safe) throw shadowApiRefusal(caller.ref, api, method, notRead);
+    if (notRead && def.read_only) {
       const rule = `apis.${api}.read_only`;
       throw new AsporaError(
         'PERMISSION_DENIED',

@@ -276,7 +276,7 @@ export class CronTriggers {
           `SELECT DISTINCT ON (s.id, e.environment) s.domain || '/' || s.name AS ref, e.environment, e.id::text AS id,
                   e.started_at AS at, e.success AS ok, e.status, e.completed_at IS NOT NULL AS done
              FROM executions e JOIN skills s ON s.id = e.skill_id
-            WHERE e.trigger_type = 'cron' ${domain ? 'AND s.domain = $1' : ''}
+            WHERE e.trigger_type = 'cron' AND e.variant IS DISTINCT FROM 'shadow' ${domain ? 'AND s.domain = $1' : ''}
             ORDER BY s.id, e.environment, e.started_at DESC`,
           domain ? [domain] : [],
         )

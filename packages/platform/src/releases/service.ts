@@ -128,7 +128,13 @@ export class Releases {
    * The shadow report from the store: the newest shadow release of the environment and its
    * comparisons (the shadow runner writes them).
    */
-  async shadowReport(ref: string, environment: EnvironmentName, limit: number): Promise<ShadowReport> {
+  async shadowReport(
+    ref: string,
+    environment: EnvironmentName,
+    limit: number,
+    /** Whether the caller may read the owner team's state tables: the compare tab's rows are theirs. */
+    mayReadTables: (team: string) => boolean = () => true,
+  ): Promise<ShadowReport> {
     const skill = await findSkill(this.registry.db, ref);
     const [row] = await this.registry.db.query<{ id: unknown }>(
       `SELECT id FROM releases WHERE skill_id = $1 AND environment = $2 AND mode = 'shadow' ORDER BY id DESC LIMIT 1`,
@@ -142,6 +148,11 @@ export class Releases {
         summary: { runs: 0, failed: 0, meanDiffPercentage: null, passingInARow: 0 },
       };
     const release = await this.store.get(Number(row.id));
+    const [owner] = await this.registry.db.query<{ team: string | null }>(
+      `SELECT sv.owner_team AS team FROM releases r JOIN skill_versions sv ON sv.id = r.stable_version_id WHERE r.id = $1`,
+      [release.id],
+    );
+    const team = owner?.team ?? null;
     const rows = await this.registry.db.query<Record<string, any>>(
       `SELECT at, stable_execution_id, shadow_execution_id, diff_percentage, compared, changed, report
        FROM shadow_comparisons WHERE release_id = $1 ORDER BY id DESC LIMIT $2`,
@@ -154,7 +165,7 @@ export class Releases {
       diffPercentage: r.diff_percentage === null ? null : Number(r.diff_percentage),
       compared: r.compared,
       changed: r.changed,
-      changes: Array.isArray(r.report?.changes) ? r.report.changes : [],
+      changes: visibleChanges(r.report, team, mayReadTables),
       ...(typeof r.report?.error === 'string' ? { error: r.report.error as string } : {}),
     }));
     const diffs = comparisons.flatMap((c) => (c.diffPercentage === null ? [] : [c.diffPercentage]));
@@ -176,4 +187,21 @@ export class Releases {
       },
     };
   }
+}
+
+/**
+ * A comparison's changes as the caller may see them: the compare tab's (keyed `<table>[…]`) are
+ * rows of the owner team's state tables, shown only to who may read those (its operators, admins).
+ */
+function visibleChanges(
+  report: { changes?: unknown; table?: { name?: unknown } } | null,
+  team: string | null,
+  mayReadTables: (team: string) => boolean,
+): ShadowReport['comparisons'][number]['changes'] {
+  const changes = Array.isArray(report?.changes)
+    ? (report.changes as ShadowReport['comparisons'][number]['changes'])
+    : [];
+  const table = typeof report?.table?.name === 'string' ? report.table.name : null;
+  if (!table || (team && mayReadTables(team))) return changes;
+  return changes.filter((c) => !c.key.startsWith(`${table}[`));
 }

@@ -42,6 +42,7 @@ import { sharedBundleOf } from '../shared/link.ts';
 import { SkillResolver } from './resolver.ts';
 import { chooseForRun, ReleaseRouter } from '../releases/router.ts';
 import { ReleaseStore } from '../releases/store.ts';
+import { ShadowRunner } from '../releases/shadow.ts';
 import type { ReleaseRouting } from '../releases/types.ts';
 import { runSkillTests, type SkillTestRun } from './skill-tests.ts';
 import { cgroupManager, type CgroupManager } from './sandbox/cgroup.ts';
@@ -69,6 +70,8 @@ export interface RuntimeDeps {
   audit?: { record(e: AuditInput): Promise<unknown> };
   /** Which version of an environment runs an execution while a release is in flight (default: read from the registry's database). */
   releases?: ReleaseRouting;
+  /** Judges a shadow release after each comparison (releases/shadow-judge.ts); absent: comparisons are only recorded. */
+  shadowJudge?: (releaseId: number) => Promise<unknown>;
 }
 
 export interface RuntimeOptions {
@@ -117,7 +120,11 @@ export interface RunRequest {
   redactor?: Redactor;
   /** The skill whose context.invoke asks for this execution: role rules and visibility are checked against it. */
   invoker?: Invoker;
-  /** A shadow run (releases): the candidate beside stable's execution on the same input; recorded as variant 'shadow'. */
+  /**
+   * A shadow run (issue 17): the candidate of release `releaseId` on stable execution
+   * `stableExecutionId`'s input, recorded as variant 'shadow'. It writes only to shadow targets
+   * (releases/targets.ts).
+   */
   shadowOf?: { releaseId: number; stableExecutionId: string };
 }
 
@@ -154,6 +161,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
   readonly #versions = new Map<string, Set<string>>();
   readonly #resolver: SkillResolver;
   readonly #releases: ReleaseRouting;
+  /** Candidates of shadow releases, run beside stable after its run (releases/shadow.ts). */
+  readonly shadows: ShadowRunner;
   /** Owner and visibility of skills (context.invoke sees what the calling skill's team sees). */
   readonly #skills: SkillAccess;
   readonly #spares: SparePool | undefined;
@@ -214,6 +223,14 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
       new ReleaseRouter(new ReleaseStore(deps.registry.db), opts.resolveTtlMs, (l) =>
         deps.registry.onEnvironmentChange(l),
       );
+    this.shadows = new ShadowRunner({
+      db: deps.registry.db,
+      log: deps.log,
+      run: (r) => this.run(r),
+      state: this.state,
+      settled: () => this.recorder.settled?.() ?? Promise.resolve(),
+      ...(deps.shadowJudge ? { judge: deps.shadowJudge } : {}),
+    });
     this.#skills = new SkillAccess(deps.registry.db);
     this.#root = join(opts.dataDir, 'runtime');
     // Traversable by the sandbox user; each worker's scratch folder below is private to it.
@@ -513,6 +530,8 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     }
     if (!outcome.ok)
       this.deps.log.info({ execution: record.id, ref: loaded.ref, code: outcome.error.code }, outcome.error.message);
+    // Shadow mode: the candidate runs on the same input once stable's record is written, detached.
+    if (release?.shadow) this.shadows.start(req, record, { releaseId: release.releaseId, ...release.shadow });
     this.emit('execution', record, calls);
     return record;
   }
@@ -594,6 +613,7 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.shadows.stop();
     this.#spares?.close();
     this.#pool.close();
     await (this.recorder.close ? this.recorder.close() : this.recorder.drain());

@@ -30,6 +30,8 @@ export const ALL: ResolvedRule = [[]];
 export const POLICY_REFUSED = '42501';
 
 export interface SelectOptions {
+  /** Rows this execution wrote last are left out (a shadow reads stable's table as it was before stable's run). */
+  notWrittenBy?: string;
   limit?: number;
   orderBy?: string;
   desc?: boolean;
@@ -79,7 +81,11 @@ export class StateStore {
 
   async select(scope: Scope, where: Where, opts: SelectOptions = {}): Promise<StoredRow[]> {
     const params: unknown[] = [scope.team, scope.table];
-    const filter = whereSql(where, params);
+    let filter = whereSql(where, params);
+    if (opts.notWrittenBy) {
+      params.push(opts.notWrittenBy);
+      filter += ` AND updated_by IS DISTINCT FROM $${params.length}`;
+    }
     const limit = Math.min(Math.max(1, Math.trunc(opts.limit ?? STATE_LIMITS.selectDefault)), STATE_LIMITS.selectMax);
     let order = 'id';
     if (opts.orderBy && opts.orderBy !== '_id') {
@@ -91,6 +97,17 @@ export class StateStore {
       tx.query<{ id: string | number; data: Row }>(
         `SELECT id, data FROM state_rows WHERE team = $1 AND tab = $2${filter} ORDER BY ${order} LIMIT $${params.length}`,
         params,
+      ),
+    );
+    return rows.map(toStored);
+  }
+
+  /** The rows one execution wrote last (state_rows.updated_by), whatever the rules: the shadow report's compare tab. */
+  async writtenBy(scope: Pick<Scope, 'team' | 'table'>, executionId: string, limit: number): Promise<StoredRow[]> {
+    const rows = await this.scoped({ ...scope, read: ALL, write: [], own: [] }, (tx) =>
+      tx.query<{ id: string | number; data: Row }>(
+        'SELECT id, data FROM state_rows WHERE team = $1 AND tab = $2 AND updated_by = $3 ORDER BY id LIMIT $4',
+        [scope.team, scope.table, executionId, Math.min(Math.max(1, Math.trunc(limit)), STATE_LIMITS.selectMax)],
       ),
     );
     return rows.map(toStored);

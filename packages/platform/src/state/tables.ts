@@ -7,6 +7,7 @@ import { AsporaError, type RuleUser } from '@aspora/sdk';
 import { type ExecutionRules, StateDenials, TABLE_RE, type TableRules, tableName } from './rules.ts';
 import { isPolicyRefusal, type SelectOptions, type StateStore, type StoredRow } from './store.ts';
 import { checkColumn, checkRow, checkWhere, STATE_LIMITS } from './where.ts';
+import { twinTable } from '../releases/targets.ts';
 
 export interface StateTablesContext {
   store: StateStore;
@@ -18,6 +19,12 @@ export interface StateTablesContext {
   user: RuleUser | null;
   /** The execution, recorded on the rows it writes. */
   executionId: string;
+  /**
+   * A shadow execution (issue 17): it reads stable's table as it was before the stable execution
+   * it shadows (leaving out the rows that one wrote), and writes only the `_canary` twin, under the
+   * same row rules (decision 020).
+   */
+  shadow?: { stableExecutionId: string };
 }
 
 export interface StateTables {
@@ -43,7 +50,8 @@ export function stateTables(c: StateTablesContext): StateTables {
         `${access} rows`,
         'set skill.owner_team in aspora.config.yaml',
       );
-    return { ...denials.resolve(c.rules, table, access, c.user), team: c.team };
+    const er = denials.resolve(c.rules, table, access, c.user);
+    return { ...er, table: c.shadow && access === 'write' ? twinTable(er.table) : er.table, team: c.team };
   };
   const scope = (er: ExecutionRules & { team: string }) => ({
     team: er.team,
@@ -67,7 +75,7 @@ export function stateTables(c: StateTablesContext): StateTables {
       const er = open(a, 'read');
       const where = checkWhere(a.where, false);
       denials.contradiction(er, 'read', where);
-      const opts: SelectOptions = {};
+      const opts: SelectOptions = c.shadow ? { notWrittenBy: c.shadow.stableExecutionId } : {};
       if (a.limit !== undefined) {
         if (
           typeof a.limit !== 'number' ||

@@ -55,7 +55,14 @@ export const NOT_ACTED_ON: readonly NotActedOn[] = [
     path: 'testing.promptfoo',
     why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)',
   },
-  { path: 'versioning.shadow_config', why: 'there is no shadow run to compare' },
+  {
+    path: 'versioning.shadow_config.compare_output',
+    why: 'a shadow run always compares the outputs (success and data), and the compare tab too when set',
+  },
+  {
+    path: 'versioning.shadow_config.output_diff_tool',
+    why: 'the shadow report uses the built-in keyed JSON diff (docs/releases.md); no external diff tool is run',
+  },
   { path: 'cost_center', why: 'stored and shown, but no cost report groups by cost center' },
 ];
 

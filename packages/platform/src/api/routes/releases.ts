@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
 import type { ApiDeps } from '../deps.ts';
-import { callerLabel } from '../../access/principal.ts';
+import { callerLabel, canManageTeam } from '../../access/principal.ts';
 import { callerOf } from '../caller.ts';
 
 /** Releases (issue 17): the list, promote now, the shadow report. Deploy and rollback are in skills.ts. */
@@ -31,7 +31,9 @@ export function releaseRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const { domain, name } = c.req.valid('param');
     const { environment, limit } = c.req.valid('query');
     const ref = `${domain}/${name}`;
-    await skillAccess.requireVisible(callerOf(c), ref);
-    return c.json(await releases.shadowReport(ref, environment, limit), 200);
+    const p = callerOf(c);
+    await skillAccess.requireVisible(p, ref);
+    // The compare tab's rows are the owner team's state: shown to who may read its tables.
+    return c.json(await releases.shadowReport(ref, environment, limit, (team) => canManageTeam(p, team)), 200);
   });
 }

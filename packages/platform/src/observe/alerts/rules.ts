@@ -49,7 +49,10 @@ export async function windowFigures(db: Db, windowMs: number): Promise<SkillWind
     `SELECT s.domain, s.name, count(*)::int AS n, count(*) FILTER (WHERE e.success)::int AS ok, count(*) FILTER (WHERE NOT e.success)::int AS failed,
             count(*) FILTER (WHERE e.error_code IS NOT NULL)::int AS errors, percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_ms) AS p95
      FROM executions e JOIN skills s ON s.id = e.skill_id
-     WHERE e.completed_at >= now() - ($1::int * interval '1 millisecond') GROUP BY s.domain, s.name`,
+     WHERE e.completed_at >= now() - ($1::int * interval '1 millisecond')
+       -- A shadow run is a candidate's rehearsal (releases/shadow.ts): its failures page nobody.
+       AND e.variant IS DISTINCT FROM 'shadow'
+     GROUP BY s.domain, s.name`,
     [windowMs],
   );
   return rows.map((r) => ({

@@ -20,6 +20,7 @@ import { launch, type SandboxLimits } from '../sandbox/launch.ts';
 import type { Worker } from '../worker.ts';
 import type { HostServices } from './dispatch.ts';
 import { stateTables } from '../../state/tables.ts';
+import { shadowFetchRefusal, twinStateKey } from '../../releases/targets.ts';
 
 const MAX_INVOKE_DEPTH = 5;
 const BASH_OUTPUT_CAP = 256 * 1024;
@@ -51,6 +52,8 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
   const { ref, domain } = c.prepared.perms;
   const bashes = new Set<ChildProcess>();
   const user = c.req.user ?? null;
+  // A shadow run (issue 17) reads stable's world and writes only to its twins (releases/targets.ts).
+  const shadow = !!c.req.shadowOf;
   return {
     tables: stateTables({
       store: c.runtime.state,
@@ -60,6 +63,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
       rules: c.prepared.perms.tables ?? new Map(),
       user: user && { email: user.email, id: user.id, name: user.name, team: user.team, role: user.role },
       executionId: c.row.record.id,
+      ...(c.req.shadowOf ? { shadow: c.req.shadowOf } : {}),
     }),
     async invoke(skill, input): Promise<SkillResult> {
       const depth = (c.req.depth ?? 0) + 1;
@@ -84,6 +88,8 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         // The child runs for the same end user, on the same caller's authority.
         ...(c.req.user ? { user: c.req.user } : {}),
         ...(c.req.caller ? { caller: c.req.caller } : {}),
+        // A shadow's child is a shadow too: its writes go to twins as well.
+        ...(c.req.shadowOf ? { shadowOf: c.req.shadowOf } : {}),
       });
       if (child.error)
         throw new AsporaError(child.error.code as 'HANDLER_ERROR', `${skill} failed: ${child.error.message}`, {
@@ -100,6 +106,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
           ])
         )[0]?.value,
       set: async (key, value) => {
+        if (shadow) key = twinStateKey(key);
         await db.query(
           `INSERT INTO skill_state (skill_id, key, value) VALUES ($1, $2, $3)
            ON CONFLICT (skill_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
@@ -113,9 +120,13 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
         throw new AsporaError('UNAVAILABLE', `api ${api} is not declared on this platform`, {
           hint: `a platform admin declares it under apis.${api} in aspora.platform.yaml`,
         });
-      return c.deps.apis.call({ ref, domain }, api, method, args);
+      return c.deps.apis.call({ ref, domain, ...(shadow ? { shadow } : {}) }, api, method, args);
     },
-    webFetch: (r) => webFetch(r, c.webFetch, c.guard),
+    webFetch: (r) => {
+      const refused = shadow ? shadowFetchRefusal(ref, r.method) : null;
+      if (refused) throw refused;
+      return webFetch(r, c.webFetch, c.guard);
+    },
     chat: (args) => {
       if (!c.deps.gateway)
         throw new AsporaError('UNAVAILABLE', 'no model gateway on this platform', {
