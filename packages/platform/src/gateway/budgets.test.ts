@@ -124,6 +124,44 @@ describe('per month: notify 80 %, throttle 95 %, pause 100 %, lift', () => {
   });
 });
 
+describe("a release's shadow spends from a budget of its own (issue 17)", () => {
+  test('a shadow past its monthly limit is paused while stable, with nothing spent, keeps running', async () => {
+    const f = await fixture();
+    const notices: BudgetNotice[] = [];
+    f.gateway.budgets.on('notice', (n) => notices.push(n));
+    try {
+      await f.deploy({
+        name: 'twin',
+        handler: chatHandler.replace('maxTokens: 20', "maxTokens: 20, model: 'cheap'"),
+        permissions: '  tools: [Read]\nmodel:\n  cost_budget: { monthly_limit: 1 }',
+      });
+      stub.reset();
+      stub.behave('*', { cost: 0.6 });
+      const shadow = () =>
+        f.runtime.run({
+          ref: 'test/twin',
+          input: { userMessage: 'hi' },
+          shadowOf: { releaseId: 1, stableExecutionId: '00000000-0000-4000-8000-000000000001' },
+        });
+      assert.equal((await shadow()).success, true); // 0.6
+      assert.equal((await shadow()).success, true); // 1.2: the shadow's month is spent
+      await assert.rejects(shadow(), (e: Error & { code?: string }) => e.code === 'BUDGET_EXCEEDED');
+      const stable = await f.gateway.budgets.status({ ref: 'test/twin', monthlyLimit: 1 });
+      assert.equal(stable.spent, 0, "the shadow's spend is not stable's");
+      assert.equal(stable.mode, 'ok');
+      const own = await f.gateway.budgets.status({ ref: 'test/twin', monthlyLimit: 1, shadow: true });
+      assert.ok(Math.abs(own.spent - 1.2) < 1e-9, `shadow spent ${own.spent}`);
+      assert.equal(own.mode, 'paused');
+      assert.equal(notices.length, 0, 'the owner team is not told about a shadow budget');
+      const run = await f.runtime.run({ ref: 'test/twin', input: { userMessage: 'hi' } });
+      assert.equal(run.success, true, 'stable runs on');
+    } finally {
+      stub.reset();
+      await f.close();
+    }
+  });
+});
+
 const STORES: Array<{ name: string; env: () => Promise<NodeJS.ProcessEnv | string> }> = [
   { name: 'PGlite', env: async () => ({}) },
   {

@@ -53,6 +53,8 @@ export interface Caller {
   prefs: SkillModelPrefs;
   /** What this execution has spent on models so far (USD). */
   executionCost?: () => number;
+  /** A release's shadow run: its spend goes to the shadow's own budget (BudgetSubject.shadow). */
+  shadow?: boolean | undefined;
   task?: { type?: TaskType | undefined; complexity?: TaskFacts['complexity']; requiresReasoning?: boolean | undefined };
 }
 
@@ -317,6 +319,7 @@ export class ModelGateway {
       ref: caller.ref ?? 'platform',
       ownerTeam: caller.ownerTeam,
       monthlyLimit: caller.ref ? caller.prefs.monthlyLimit : undefined,
+      shadow: caller.shadow,
     };
     await this.d.budgets.admit(subject);
     const body: WireChat = {

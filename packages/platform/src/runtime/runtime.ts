@@ -275,7 +275,11 @@ export class SkillRuntime extends EventEmitter<RuntimeEvents> {
     if (req.invoker) await checkInvoke(this.#skills, this.opts.roles ?? DEFAULT_ROLES, req.invoker, loaded);
     // A skill paused by its monthly model budget does not start (the gateway would refuse its calls).
     if (v.model.monthlyLimit && this.deps.gateway) {
-      const b = await this.deps.gateway.budgets.status({ ref: loaded.ref, monthlyLimit: v.model.monthlyLimit });
+      const b = await this.deps.gateway.budgets.status({
+        ref: loaded.ref,
+        monthlyLimit: v.model.monthlyLimit,
+        shadow: !!req.shadowOf,
+      });
       if (b.mode === 'paused') {
         throw new AsporaError(
           'BUDGET_EXCEEDED',

@@ -19,7 +19,15 @@ export interface BudgetSubject {
   ref: string;
   ownerTeam?: string | null | undefined;
   monthlyLimit?: number | null | undefined;
+  /**
+   * A shadow run of a release's candidate (issue 17): its spend is counted against a budget of its
+   * own (the same monthly limit), so a costly candidate can pause only its shadow, never stable.
+   */
+  shadow?: boolean | undefined;
 }
+
+/** The store key of a subject's monthly spend, and of its cached mode. */
+const keyOf = (s: BudgetSubject) => `skill:${s.ref}${s.shadow ? ':shadow' : ''}`;
 
 export interface BudgetNotice {
   ref: string;
@@ -89,7 +97,7 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
   async reserve(s: BudgetSubject, amount: number): Promise<Reservation | undefined> {
     if (!s.monthlyLimit) return undefined;
     const period = monthOf();
-    const key = `skill:${s.ref}`;
+    const key = keyOf(s);
     const lifted = (await this.status(s)).lifted;
     // A lifted budget keeps being counted, but no longer refuses.
     const r = await this.store.reserve(key, period, amount, lifted ? Number.MAX_SAFE_INTEGER : s.monthlyLimit);
@@ -112,15 +120,15 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
     if (!s.monthlyLimit) return;
     const after = r
       ? await this.store.settle(r.key, r.period, r.amount, actual)
-      : await this.store.add(`skill:${s.ref}`, monthOf(), actual);
+      : await this.store.add(keyOf(s), monthOf(), actual);
     await this.#cross(s, r?.period ?? monthOf(), after.spent);
   }
 
   async status(s: BudgetSubject): Promise<BudgetStatus> {
-    const cached = this.#mode.get(s.ref);
+    const key = keyOf(s);
+    const cached = this.#mode.get(key);
     if (cached && Date.now() - cached.at < MODE_TTL_MS && cached.status.period === monthOf()) return cached.status;
     const period = monthOf();
-    const key = `skill:${s.ref}`;
     const [state, lifts] = await Promise.all([
       this.store.get(key, period),
       this.db.query<{ n: number }>(
@@ -141,8 +149,9 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
       lifted,
       mode: action === 'pause_skill' ? 'paused' : action === 'throttle_skill' ? 'throttled' : 'ok',
     };
-    this.#mode.set(s.ref, { at: Date.now(), status });
-    this.emit('status', status);
+    this.#mode.set(key, { at: Date.now(), status });
+    // The shadow's budget is its own business: no gauge, no notice to the owner team.
+    if (!s.shadow) this.emit('status', status);
     return status;
   }
 
@@ -153,12 +162,13 @@ export class BudgetControl extends EventEmitter<{ notice: [BudgetNotice]; status
        ON CONFLICT (budget_key, period) DO UPDATE SET lifted_by = EXCLUDED.lifted_by, reason = EXCLUDED.reason, lifted_at = now()`,
       [`skill:${ref}`, monthOf(), by ?? null, reason ?? null],
     );
-    this.#mode.delete(ref);
+    this.#mode.delete(`skill:${ref}`);
   }
 
   /** Records (once per month) each threshold the spend has reached, and tells listeners. */
   async #cross(s: BudgetSubject, period: string, spent: number): Promise<void> {
-    this.#mode.delete(s.ref);
+    this.#mode.delete(keyOf(s));
+    if (s.shadow) return;
     const limit = s.monthlyLimit!;
     const reached = this.#alerts.filter((a) => (spent / limit) * 100 >= a.threshold);
     for (const a of reached) {

@@ -141,6 +141,7 @@ export function executionServices(c: ServiceContext): HostServices & { close(): 
           executionId: c.row.record.id,
           prefs: c.prefs,
           executionCost: () => c.row.record.model.cost,
+          shadow: !!c.req.shadowOf,
         },
         c.onModelCall,
       );
