@@ -6,7 +6,8 @@ const HOUR = `date_trunc('hour', e.started_at AT TIME ZONE 'UTC') AT TIME ZONE '
 
 /**
  * Finished executions started in [$1, $2) (and, with `where`, more conditions), per skill, hour
- * and latency bucket; the caller folds buckets into arrays.
+ * and latency bucket; the caller folds buckets into arrays. A release's shadow runs served nobody:
+ * they are in the shadow report (aspora diff), not in the skill's serving figures.
  */
 export const PER_BUCKET = (where = '') => `
   SELECT e.skill_id, ${HOUR} AS hour, ${BUCKET} AS b,
@@ -16,7 +17,8 @@ export const PER_BUCKET = (where = '') => `
          count(e.user_rating)::int AS rn, COALESCE(sum(e.user_rating), 0)::int AS rs,
          min(COALESCE(e.duration_ms, 0))::int AS lo, max(COALESCE(e.duration_ms, 0))::int AS hi
   FROM executions e
-  WHERE e.completed_at IS NOT NULL AND e.started_at >= $1 AND e.started_at < $2 ${where}
+  WHERE e.completed_at IS NOT NULL AND e.started_at >= $1 AND e.started_at < $2
+    AND e.variant IS DISTINCT FROM 'shadow' ${where}
   GROUP BY 1, 2, 3`;
 
 export interface BucketRow {
