@@ -85,7 +85,8 @@ async function jitter(
   return { late: [...late.values()], doubles };
 }
 
-async function dropSchemas(schema: string): Promise<void> {
+/** Drops a bench run's schema and its job engine's. */
+export async function dropSchemas(schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

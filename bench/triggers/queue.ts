@@ -9,15 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { migrate, openDb, type Db } from '../../packages/platform/src/db/index.ts';
-import { engineSchema, startEngine } from '../../packages/platform/src/jobs/engine.ts';
+import { startEngine } from '../../packages/platform/src/jobs/engine.ts';
 import { JobQueue } from '../../packages/platform/src/jobs/queue.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
 import { percentile } from '../registry/stats.ts';
-import { cronJitter } from './cron.ts';
+import { cronJitter, dropSchemas } from './cron.ts';
 import { type ReplyRow, replyThroughput } from './replies.ts';
 import { webhookLatency } from './webhooks.ts';
 
@@ -111,11 +110,7 @@ if (!args.includes('--no-queue')) {
       rows.push(await measure('PostgreSQL', db, N, schema));
     } finally {
       await db.close();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-      await c.end();
+      await dropSchemas(schema);
     }
   }
 
@@ -187,11 +182,7 @@ if (args.includes('--replies')) {
       res.push(await replyThroughput('PostgreSQL', db, rn, { schema, producers: PRODUCERS }));
     } finally {
       await db.close();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-      await c.end();
+      await dropSchemas(schema);
     }
   }
   process.stdout.write(

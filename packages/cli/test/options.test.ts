@@ -38,6 +38,9 @@ function sample(o: Option): string {
   if (o.argChoices) return o.argChoices.find((c) => c !== o.defaultValue) ?? o.argChoices[0]!;
   if (/<(n|port|1-5)>/.test(o.flags)) return '3';
   if (o.flags.includes('<key=value>')) return 'k=v';
+  if (o.flags.includes('<share>')) return '10';
+  if (o.flags.includes('<list>')) return '10,25,50,100';
+  if (o.flags.includes('<duration>')) return '48h';
   return '1.2.0';
 }
 

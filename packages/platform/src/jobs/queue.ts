@@ -12,6 +12,7 @@ import { AsporaError } from '@aspora/sdk';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { ExecutionUser } from '../runtime/end-user.ts';
+import { BatchedEnds } from './batched-ends.ts';
 import { dbAdapter } from './engine.ts';
 import type { ReplyTarget } from './replies.ts';
 import { IdempotencyKeys, type IdempotencyOptions } from './idempotency.ts';
@@ -120,9 +121,7 @@ export class JobQueue {
   readonly #active = new Map<string, Job<JobData>>();
   #beat: NodeJS.Timeout | undefined;
   #lastDeadSweep = 0;
-  #completions: { attempt: { id: string; retryCount: number }; resolve: () => void; reject: (e: unknown) => void }[] =
-    [];
-  #completing = false;
+  readonly #ends = new BatchedEnds((attempts) => this.boss.deleteJob(EXECUTIONS_QUEUE, attempts));
   #pending: { item: Item; resolve: (id: string) => void; reject: (e: unknown) => void }[] = [];
   #writing = false;
   /** ref|target → the skill's resolution, for a second (a deploy shows within it). */
@@ -480,36 +479,11 @@ export class JobQueue {
   }
 
   /**
-   * Completions gathered while one is in flight go together: one statement for many jobs (the
-   * queue's throughput under load is this statement's rate).
+   * Completing is deleting (fenced: this attempt's, while active): a finished job's data is the
+   * input as sent, and the execution's row is the record (decision 014). Batched (batched-ends.ts).
    */
   #complete(job: Job<JobData>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#completions.push({ attempt: { id: job.id, retryCount: job.retryCount }, resolve, reject });
-      if (!this.#completing) void this.#flushCompletions();
-    });
-  }
-
-  async #flushCompletions(): Promise<void> {
-    this.#completing = true;
-    try {
-      while (this.#completions.length) {
-        const batch = this.#completions.splice(0, 500);
-        try {
-          // Completing is deleting (fenced: this attempt's, while active): a finished job's data is
-          // the input as sent, and the execution's row is the record (decision 014).
-          await this.boss.deleteJob(
-            EXECUTIONS_QUEUE,
-            batch.map((b) => b.attempt),
-          );
-          for (const b of batch) b.resolve();
-        } catch (e) {
-          for (const b of batch) b.reject(e);
-        }
-      }
-    } finally {
-      this.#completing = false;
-    }
+    return this.#ends.end({ id: job.id, retryCount: job.retryCount });
   }
 
   /**

@@ -12,6 +12,7 @@ import type { Db } from '../db/index.ts';
 import type { ExecutionRecord } from '../observe/executions.ts';
 import { getExecution } from '../observe/executions.ts';
 import type { Logger } from '../observe/logger.ts';
+import { BatchedEnds } from './batched-ends.ts';
 import { dbAdapter } from './engine.ts';
 
 export const REPLIES_QUEUE = 'aspora-replies';
@@ -45,9 +46,7 @@ export class Replies {
   readonly #recorded = new Map<string, (t: ReplyTarget) => unknown>();
   #stopped = true;
   #loop: Promise<void> | undefined;
-  #completions: { attempt: { id: string; retryCount: number }; resolve: () => void; reject: (e: unknown) => void }[] =
-    [];
-  #completing = false;
+  readonly #ends = new BatchedEnds((attempts) => this.boss.complete(REPLIES_QUEUE, attempts));
   #wake: (() => void) | undefined;
 
   constructor(
@@ -167,30 +166,7 @@ export class Replies {
 
   /** Completions gathered while one is in flight go together (one statement for many replies). */
   #complete(job: Job<ReplyJob>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#completions.push({ attempt: { id: job.id, retryCount: job.retryCount }, resolve, reject });
-      if (!this.#completing) void this.#flushCompletions();
-    });
-  }
-
-  async #flushCompletions(): Promise<void> {
-    this.#completing = true;
-    try {
-      while (this.#completions.length) {
-        const batch = this.#completions.splice(0, 500);
-        try {
-          await this.boss.complete(
-            REPLIES_QUEUE,
-            batch.map((b) => b.attempt),
-          );
-          for (const b of batch) b.resolve();
-        } catch (e) {
-          for (const b of batch) b.reject(e);
-        }
-      }
-    } finally {
-      this.#completing = false;
-    }
+    return this.#ends.end({ id: job.id, retryCount: job.retryCount });
   }
 
   async #attempt(job: Job<ReplyJob>): Promise<void> {
