@@ -14,6 +14,7 @@ export { readAdminToken } from './access/bootstrap.ts';
 export { deployFolders, findSkillFolders, type FolderDeployResult } from './publish/folders.ts';
 export { registerSharedFolders, type SharedFolderResult } from './shared/folders.ts';
 export { seedStateTables, type StateSeedResult } from './state/seed.ts';
+export { seedPeople, type PeopleSeedResult } from './access/seed-people.ts';
 export { testBundle, type BundleTestOptions } from './runtime/test-bundle.ts';
 export { checkBuild, type CheckBuildOptions } from './runtime/check-build.ts';
 

@@ -51,6 +51,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         readAdminToken,
         registerSharedFolders,
         seedStateTables,
+        seedPeople,
       } = await import('@aspora/platform');
       // With the examples and no platform configuration of the user's own: the examples' platform
       // file, their shared resources, and local stand-ins for the systems they call.
@@ -112,6 +113,15 @@ export function registerUp(program: Command, ctx: CommandContext): void {
             process.stderr.write(
               `${dim('…')} loaded ${loaded.reduce((n, r) => n + r.inserted, 0)} rows into ${loaded.map((r) => `${r.team}/${r.table}`).join(', ')} (state tables)\n`,
             );
+          // The people of the examples' teams (seed 003's agents and a manager), so channels can act for them.
+          const people = await seedPeople(
+            platform.access.directory,
+            join(dirname(resolve(opts.examples as string)), 'people.json'),
+          ).catch((e: Error) => (process.stderr.write(`${yellow('warning')} ${e.message}\n`), { added: [], kept: 0 }));
+          if (people.added.length && announce && !json)
+            process.stderr.write(
+              `${dim('…')} added ${people.added.length} example people (${people.added[0]}, …; aspora users list): try aspora send "my tickets" --as ${people.added[0]}\n`,
+            );
           const res = await deployFolders(platform.publisher, folders, ['staging', 'production'], 'aspora-up');
           for (const r of res.filter((x) => x.error))
             process.stderr.write(`${yellow('warning')} ${r.folder}: ${r.error}\n`);
@@ -120,7 +130,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
           if (idle.length && announce && !json) {
             const n = idle.reduce((a, r) => a + r.notActedOn!, 0);
             process.stderr.write(
-              `${dim('…')} ${idle.length} example skill${idle.length === 1 ? '' : 's'} set ${n} field${n === 1 ? '' : 's'} the platform accepts but does not act on yet (cron, alert and command triggers, versioning …): \`aspora validate ${idle[0]!.folder}\` lists them\n`,
+              `${dim('…')} ${idle.length} example skill${idle.length === 1 ? '' : 's'} set ${n} field${n === 1 ? '' : 's'} the platform accepts but does not act on yet: \`aspora validate ${idle[0]!.folder}\` lists them\n`,
             );
           }
           return res.filter((r) => r.created).length;

@@ -63,7 +63,8 @@ export async function seedStateTables(store: StateStore, dir: string, by: string
 }
 
 /** The file's text: a regular file (a link is refused, not followed) of at most MAX_SEED_BYTES. */
-async function readBounded(path: string): Promise<string> {
+/** A seed file as text: never through a link, a regular file, at most MAX_SEED_BYTES. */
+export async function readBounded(path: string): Promise<string> {
   if ((await lstat(path)).isSymbolicLink()) throw new Error('a seed file may not be a link');
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
