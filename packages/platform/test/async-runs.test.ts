@@ -20,6 +20,7 @@ import { packFiles } from '../src/store/index.ts';
 import { upProcess } from './up-process.ts';
 import { bundle, skillFolder, tempPlatform } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
+import { until } from './until.ts';
 
 /** Sleeps metadata.ms, then answers; fails when metadata.fail. */
 const HANDLER = `export const handler = async (ctx) => {
@@ -27,16 +28,6 @@ const HANDLER = `export const handler = async (ctx) => {
   if (ctx.input.metadata.fail) throw new Error('asked to fail');
   return { success: true, message: 'n=' + ctx.input.metadata.n };
 };`;
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 /** The test skill's bundle, with runtime.max_concurrency: 1. */
 async function narrowBundle(): Promise<Buffer> {

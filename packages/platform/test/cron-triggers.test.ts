@@ -21,6 +21,7 @@ import { dbBackends } from './db-backends.ts';
 import { skillFolder, tempPlatform } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
 import { upProcess } from './up-process.ts';
+import { until } from './until.ts';
 
 const HANDLER = 'export const handler = async (ctx) => ({ success: true, message: ctx.input.metadata.trigger });\n';
 
@@ -44,16 +45,6 @@ const TRIAGE = `  - type: cron
   - type: message
     patterns: [triage]
 `;
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function dropSchemas(schema: string) {
   const c = new pg.Client({ connectionString: PG_URL });

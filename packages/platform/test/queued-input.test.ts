@@ -13,6 +13,7 @@ import { PG_URL } from '../src/registry/test-support.ts';
 import { dbBackends } from './db-backends.ts';
 import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
+import { until } from './until.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
 const SECRET = `sk-live-${randomBytes(12).toString('hex')}`;
@@ -33,16 +34,6 @@ const HANDLER = `export const handler = async (ctx) => {
   if (ctx.input.metadata.fail) throw new Error('declined');
   return { success: true, message: 'charged' };
 };`;
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const backend of dbBackends) {
   describe(`queued input on ${backend.name}`, { skip: backend.skip || skip }, () => {

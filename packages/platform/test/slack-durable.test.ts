@@ -19,6 +19,7 @@ import { PG_URL } from '../src/registry/test-support.ts';
 import { bundle } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
 import { upProcess } from './up-process.ts';
+import { until as waitUntil } from './until.ts';
 
 const skip = skipUnless('bubblewrap') || skipUnless(await postgres()) || false;
 const TOKEN = `slack-durable-${randomBytes(16).toString('hex')}`;
@@ -30,15 +31,8 @@ const SLOW = `export const handler = async (ctx) => {
   return { success: true, message: 'slow answer for ' + ctx.user.email };
 };\n`;
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Two processes and a kill -9: longer than the shared default. */
+const until = <T>(what: string, f: () => Promise<T | undefined | false>, ms = 90_000) => waitUntil(what, f, ms);
 
 test('kill -9 of the process that acknowledged a mention mid-run: another process runs it and answers once', {
   skip,

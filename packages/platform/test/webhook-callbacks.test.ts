@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
+import { until as waitUntil } from './until.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
 let p: Awaited<ReturnType<typeof tempPlatform>>;
@@ -48,14 +49,8 @@ const deliver = (name: string, payload: Record<string, unknown>, delivery: strin
   });
 };
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await f();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} did not happen`);
-}
+/** Deliveries come within seconds: 20 s is a failure, not a slow machine. */
+const until = <T>(what: string, f: () => Promise<T | undefined> | T | undefined) => waitUntil(what, f, 20_000);
 
 before(async () => {
   server = createServer((req, res) => {

@@ -17,6 +17,7 @@ import { SkillRegistry } from '../registry/index.ts';
 import { PG_URL, skillInput } from '../registry/test-support.ts';
 import { engineSchema, startEngine } from './engine.ts';
 import { JobQueue, type Handler, type JobData } from './queue.ts';
+import { until } from '../../test/until.ts';
 
 const log = createLogger('silent');
 
@@ -34,16 +35,6 @@ async function rowOf(db: Db, id: string) {
     [id],
   );
   return r!;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 for (const backend of dbBackends) {
