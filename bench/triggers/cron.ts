@@ -8,14 +8,14 @@
  * With --cron-baseline: pg-boss's schedule alone (no timers), an every-minute schedule, a few fires.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { migrate, openDb, type Db } from '../../packages/platform/src/db/index.ts';
 import { CronTriggers } from '../../packages/platform/src/jobs/cron.ts';
-import { engineSchema, startEngine } from '../../packages/platform/src/jobs/engine.ts';
+import { startEngine } from '../../packages/platform/src/jobs/engine.ts';
 import { JobQueue } from '../../packages/platform/src/jobs/queue.ts';
 import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
+import { dropSchemas } from '../../packages/platform/src/jobs/test-support.ts';
 
 const log = createLogger('silent');
 
@@ -83,15 +83,6 @@ async function jitter(
   }
   for (const db of dbs) await db.close();
   return { late: [...late.values()], doubles };
-}
-
-/** Drops a bench run's schema and its job engine's. */
-export async function dropSchemas(schema: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-  await c.end();
 }
 
 export async function cronJitter(fires: number, baseline = false): Promise<JitterRow[]> {

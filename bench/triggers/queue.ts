@@ -16,7 +16,8 @@ import { createLogger } from '../../packages/platform/src/observe/logger.ts';
 import { SkillRegistry } from '../../packages/platform/src/registry/index.ts';
 import { PG_URL, skillInput } from '../../packages/platform/src/registry/test-support.ts';
 import { percentile } from '../registry/stats.ts';
-import { cronJitter, dropSchemas } from './cron.ts';
+import { cronJitter } from './cron.ts';
+import { dropSchemas } from '../../packages/platform/src/jobs/test-support.ts';
 import { type ReplyRow, replyThroughput } from './replies.ts';
 import { webhookLatency } from './webhooks.ts';
 

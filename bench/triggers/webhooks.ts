@@ -9,12 +9,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { engineSchema } from '../../packages/platform/src/jobs/engine.ts';
 import { PG_URL } from '../../packages/platform/src/registry/test-support.ts';
 import { packFiles } from '../../packages/platform/src/store/index.ts';
 import { PAGERDUTY } from '../../packages/platform/src/webhooks/fixtures.ts';
 import { tempPlatformForBench } from './platform.ts';
+import { dropSchemas } from '../../packages/platform/src/jobs/test-support.ts';
 
 const SECRET = `pd-bench-${randomBytes(8).toString('hex')}`;
 const CONFIG = `skill:
@@ -134,11 +133,7 @@ export async function webhookLatency(deliveries: number): Promise<WebhookRow[]> 
   try {
     out.push(await measure('PostgreSQL', { DATABASE_URL: PG_URL, ASPORA_DB_SCHEMA: schema }, deliveries));
   } finally {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-    await c.end();
+    await dropSchemas(schema);
   }
   return out;
 }

@@ -21,6 +21,7 @@ import { upProcess } from './up-process.ts';
 import { bundle, skillFolder, tempPlatform } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
 import { until } from './until.ts';
+import { dropSchemas } from '../src/jobs/test-support.ts';
 
 /** Sleeps metadata.ms, then answers; fails when metadata.fail. */
 const HANDLER = `export const handler = async (ctx) => {
@@ -132,17 +133,6 @@ for (const backend of dbBackends) {
       }
     });
   });
-}
-
-async function dropSchemas(schema: string) {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-  } finally {
-    await c.end();
-  }
 }
 
 const TOKEN = `jobs-test-${randomBytes(16).toString('hex')}`;

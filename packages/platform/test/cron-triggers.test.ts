@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { engineSchema } from '../src/jobs/engine.ts';
 import { CRON_QUEUE } from '../src/jobs/cron.ts';
 import { PG_URL } from '../src/registry/test-support.ts';
 import { packFiles } from '../src/store/index.ts';
@@ -22,6 +21,7 @@ import { skillFolder, tempPlatform } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
 import { upProcess } from './up-process.ts';
 import { until } from './until.ts';
+import { dropSchemas } from '../src/jobs/test-support.ts';
 
 const HANDLER = 'export const handler = async (ctx) => ({ success: true, message: ctx.input.metadata.trigger });\n';
 
@@ -45,17 +45,6 @@ const TRIAGE = `  - type: cron
   - type: message
     patterns: [triage]
 `;
-
-async function dropSchemas(schema: string) {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-  } finally {
-    await c.end();
-  }
-}
 
 for (const backend of dbBackends) {
   describe(`cron triggers on ${backend.name}`, { skip: backend.skip }, () => {

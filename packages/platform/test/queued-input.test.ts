@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import { engineSchema } from '../src/jobs/engine.ts';
 import { PG_URL } from '../src/registry/test-support.ts';
 import { dbBackends } from './db-backends.ts';
 import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 import { until } from './until.ts';
+import { dropSchemas } from '../src/jobs/test-support.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
 const SECRET = `sk-live-${randomBytes(12).toString('hex')}`;
@@ -107,13 +107,7 @@ for (const backend of dbBackends) {
         }
       } finally {
         await p.cleanup();
-        if (schema) {
-          const c = new pg.Client({ connectionString: PG_URL });
-          await c.connect();
-          await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-          await c.end();
-        }
+        if (schema) await dropSchemas(schema);
       }
     });
   });

@@ -14,12 +14,12 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { signedHeaders, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
-import { engineSchema } from '../src/jobs/engine.ts';
 import { PG_URL } from '../src/registry/test-support.ts';
 import { bundle } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
 import { upProcess } from './up-process.ts';
 import { until as waitUntil } from './until.ts';
+import { dropSchemas } from '../src/jobs/test-support.ts';
 
 const skip = skipUnless('bubblewrap') || skipUnless(await postgres()) || false;
 const TOKEN = `slack-durable-${randomBytes(16).toString('hex')}`;
@@ -150,10 +150,6 @@ test('kill -9 of the process that acknowledged a mention mid-run: another proces
     b?.child.kill('SIGKILL');
     await slack.close();
     rmSync(dir, { recursive: true, force: true });
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`);
-    await c.end();
+    await dropSchemas(schema);
   }
 });

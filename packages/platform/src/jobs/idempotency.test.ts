@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import { dbBackends } from '../../test/db-backends.ts';
 import { migrate } from '../db/index.ts';
 import { createLogger } from '../observe/logger.ts';
 import { SkillRegistry } from '../registry/index.ts';
 import { PG_URL, skillInput } from '../registry/test-support.ts';
-import { engineSchema, startEngine } from './engine.ts';
+import { startEngine } from './engine.ts';
 import { DEFAULT_RETENTION_MS, MIN_RETENTION_MS } from './idempotency.ts';
 import { JobQueue } from './queue.ts';
+import { dropSchemas } from './test-support.ts';
 
 const log = createLogger('silent');
 const HOUR = 3_600_000;
@@ -70,11 +70,7 @@ for (const backend of dbBackends) {
         await q.close();
         await b.db.close();
         await b.drop();
-        if (schema) {
-          const c = new pg.Client({ connectionString: PG_URL });
-          await c.connect();
-          await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`).finally(() => c.end());
-        }
+        if (schema) await dropSchemas(schema);
       }
     });
   });

@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import { dbBackends, type OpenedBackend } from '../../test/db-backends.ts';
 import { migrate, openDb, type Db } from '../db/index.ts';
 import { createLogger } from '../observe/logger.ts';
 import { SkillRegistry } from '../registry/index.ts';
 import { PG_URL, skillInput } from '../registry/test-support.ts';
-import { engineSchema, startEngine } from './engine.ts';
+import { startEngine } from './engine.ts';
 import { JobQueue, type Handler, type JobData } from './queue.ts';
 import { until } from '../../test/until.ts';
+import { dropSchemas } from './test-support.ts';
 
 const log = createLogger('silent');
 
@@ -164,11 +164,7 @@ async function openQueue(b: OpenedBackend, name: string) {
       await q.close();
       await b.db.close();
       await b.drop();
-      if (schema) {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${engineSchema(schema)}" CASCADE`).finally(() => c.end());
-      }
+      if (schema) await dropSchemas(schema);
     },
   };
 }
