@@ -35,7 +35,7 @@ export async function findVersionId(db: Db, skill: SkillRow, version: string): P
   const row = rows[0];
   if (!row) {
     throw new AsporaError('VERSION_NOT_FOUND', `${skill.ref} has no version ${version}`, {
-      hint: `list its versions with aspora get ${skill.ref}, or register ${version} first`,
+      hint: `list its versions with aspora show ${skill.ref}, or register ${version} first`,
     });
   }
   return row.id;
