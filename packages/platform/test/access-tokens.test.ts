@@ -41,6 +41,15 @@ function get(p: P, path: string, token: string | undefined, from: string): Promi
   });
 }
 
+/**
+ * The failed-check windows are aligned to the clock minute (every process agrees on the reset), so
+ * a test that crossed a minute would see its count start again: start clear of the boundary.
+ */
+async function clearOfMinuteBoundary(margin = 5_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < margin) await new Promise((r) => setTimeout(r, left + 50));
+}
+
 const json = (method: string, body?: unknown): RequestInit => ({
   method,
   ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
@@ -111,6 +120,7 @@ describe('tokens in the wrong place', () => {
 describe('guessing tokens', () => {
   test(`after ${FAILED_CHECKS_PER_MINUTE} failed checks a source's unknown tokens get 429; a token it already used still passes`, async () => {
     const from = '127.0.0.66';
+    await clearOfMinuteBoundary();
     const good = (
       await ok<{ token: string }>(
         a.fetch('/v1/tokens', json('POST', { user: 'fraud-dev@example.com', scopes: ['read'], expires: '1h' })),
@@ -143,6 +153,7 @@ describe('guessing tokens', () => {
 describe('a blocked source keeps its good tokens', () => {
   test('…also after a change to the directory emptied the cache of known tokens', async () => {
     const from = '127.0.0.68';
+    await clearOfMinuteBoundary();
     const good = (
       await ok<{ token: string }>(
         a.fetch('/v1/tokens', json('POST', { user: 'fraud-dev@example.com', scopes: ['read'], expires: '1h' })),
