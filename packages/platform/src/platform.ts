@@ -45,7 +45,7 @@ import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
-import { OpenAIEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
+import { OpenAIEmbedder, SentenceEncoderEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
 import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { Releases } from './releases/service.ts';
@@ -163,8 +163,16 @@ export async function openPlatformCore(
     ? new OpenAIEmbedder(config.embeddings)
     : config.searchVectors === 'off'
       ? undefined
-      : new WordVectorEmbedder();
+      : config.searchVectors === 'words'
+        ? new WordVectorEmbedder()
+        : new SentenceEncoderEmbedder();
   const registry = new SkillRegistry(db, embedder ? { embedder, log } : { log });
+  // Versions stored without a vector of this embedder get one in the background (an upgrade from
+  // word vectors, an embeddings service that was down); until then search finds them lexically.
+  const backfill = new AbortController();
+  const backfilled = registry
+    .backfillEmbeddings(backfill.signal)
+    .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'search vector backfill failed'));
   const credentials = platformCredentialNames(platformFile);
   const sealedStore = new SealedSecretStore(db, keys.ring);
   const teamSecrets = new TeamSecrets(sealedStore, credentials);
@@ -411,6 +419,8 @@ export async function openPlatformCore(
     offers: () => ({ apis: apis.names(), secrets: vault.names() }),
     /** Stops the runtime (workers, pending records), then the database. */
     async close() {
+      backfill.abort();
+      await backfilled; // a batch in flight ends before the database closes
       platformSecrets.stop();
       await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();

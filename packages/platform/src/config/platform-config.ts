@@ -18,9 +18,10 @@ export interface PlatformConfig {
   embeddings: { baseURL: string; apiKey: string; model: string } | undefined;
   /**
    * Discovery's semantic signal when no embeddings endpoint is configured (ASPORA_SEARCH_VECTORS):
-   * 'local' (default) fuses word vectors shipped on disk, 'off' ranks lexically only.
+   * 'sentences' (default) fuses a sentence encoder shipped as a package, 'words' the averaged word
+   * vectors shipped on disk (lighter: no 130 MB model), 'off' ranks lexically only.
    */
-  searchVectors: 'local' | 'off';
+  searchVectors: 'sentences' | 'words' | 'off';
   limits: { maxBundleBytes: number; maxJsonBytes: number };
   logLevel: string;
   /** aspora.platform.yaml (ASPORA_PLATFORM_CONFIG; ./aspora.platform.yaml when present). */
@@ -68,7 +69,13 @@ export function platformConfigFromEnv(
           model: env.ASPORA_EMBEDDINGS_MODEL ?? 'text-embedding-3-small',
         }
       : undefined,
-    searchVectors: oneOf(env.ASPORA_SEARCH_VECTORS, ['local', 'off'] as const, 'local', 'ASPORA_SEARCH_VECTORS'),
+    // 'local' was the one local signal's name before the sentence encoder: it still means the default.
+    searchVectors: oneOf(
+      env.ASPORA_SEARCH_VECTORS === 'local' ? 'sentences' : env.ASPORA_SEARCH_VECTORS,
+      ['sentences', 'words', 'off'] as const,
+      'sentences',
+      'ASPORA_SEARCH_VECTORS',
+    ),
     limits: {
       maxBundleBytes: int(env.ASPORA_MAX_BUNDLE_BYTES, 20 * 1024 * 1024, 'ASPORA_MAX_BUNDLE_BYTES'),
       maxJsonBytes: int(env.ASPORA_MAX_JSON_BYTES, 1024 * 1024, 'ASPORA_MAX_JSON_BYTES'),

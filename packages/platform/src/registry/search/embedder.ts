@@ -7,6 +7,8 @@ export interface Embedder {
   readonly model: string;
   /** In-process and cheap (no network): versions without a stored vector are embedded on demand. */
   readonly local?: boolean;
+  /** The cosine's weight in hybrid fusion, 0..1 (lexical gets the rest); 0.5 when unset. */
+  readonly fusionWeight?: number;
 }
 
 export interface OpenAIEmbedderOptions {

@@ -6,7 +6,7 @@ import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
 import type { SearchHit } from '../types.ts';
 import { OpenAIEmbedder, type Embedder } from './embedder.ts';
 import { SEARCH_FIXTURES } from './fixtures.ts';
-import { W_LEXICAL, W_SEMANTIC } from './hybrid.ts';
+import { DEFAULT_SEMANTIC_WEIGHT as W } from './hybrid.ts';
 
 const refs = (hits: SearchHit[]) => hits.map((h) => h.skill.ref);
 const cosineOf = (h: SearchHit) =>
@@ -79,8 +79,8 @@ for (const backend of BACKENDS) {
         hyb[0]!.why.some((w) => w.field === 'patterns'),
         'lexical reasons are kept',
       );
-      // W_LEXICAL × lexical + W_SEMANTIC × cosine
-      const expected = W_LEXICAL * lex[0]!.score + W_SEMANTIC * cosineOf(hyb[0]!);
+      // (1 − w) × lexical + w × cosine; the OpenAI embedder sets no weight of its own
+      const expected = (1 - W) * lex[0]!.score + W * cosineOf(hyb[0]!);
       assert.ok(Math.abs(hyb[0]!.score - expected) < 0.01, `${hyb[0]!.score} vs ${expected}`);
       const refund = await hybrid.searchSkills('refund dispute for a customer');
       assert.equal(refund[0]?.skill.ref, 'fraud/dispute-chargeback');

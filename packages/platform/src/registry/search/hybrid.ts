@@ -15,18 +15,18 @@ const LEXICAL_POOL = 20;
 /** Below this many embedded skills in scope, every one is scored semantically (full recall). */
 const SEMANTIC_SCAN_MAX = 2_000;
 /**
- * Fusion: weighted sum 0.5·lexical + 0.5·cosine. Chosen over reciprocal rank fusion because both
+ * Fusion: weighted sum (1 − w)·lexical + w·cosine, w the embedder's `fusionWeight` (0.5 unless it
+ * says otherwise). Chosen over reciprocal rank fusion because both
  * signals are already absolute 0..1 scores and callers (routers) threshold on the score to decide
  * "no skill fits"; RRF would discard how good a match is and make the score rank-relative (and on
  * the tuning half it scored lower: 0.69–0.71 recall@5 against 0.73–0.77; per-query z-scores and
- * min-max normalisation did no better than raw scores either). Equal weights since the local
- * vectors drop their common directions (word-vectors.ts): their cosines now spread from ~0.26 for
- * an unrelated skill to ~0.52 for the right one, and the tuning half went 0.736 (0.6/0.4) →
- * 0.766 (0.5/0.5), 0.761 at 0.4/0.6, 0.721 at 0.3/0.7. Lexical still carries the "Do NOT use"
- * demotion and the explanation.
+ * min-max normalisation did no better than raw scores either). The word vectors' 0.5: their
+ * cosines spread from ~0.26 for an unrelated skill to ~0.52 for the right one once their common
+ * directions are dropped, and the tuning half went 0.736 (0.6/0.4) → 0.766 (0.5/0.5), 0.761 at
+ * 0.4/0.6, 0.721 at 0.3/0.7; the sentence encoder's weight is tuned in sentence-encoder.ts.
+ * Lexical still carries the "Do NOT use" demotion and the explanation.
  */
-export const W_LEXICAL = 0.5;
-export const W_SEMANTIC = 0.5;
+export const DEFAULT_SEMANTIC_WEIGHT = 0.5;
 
 export interface HybridDeps {
   db: Db;
@@ -64,6 +64,7 @@ export async function hybridSearch(
   }
   await fillCache(deps, [...candidates.keys()]);
 
+  const wSemantic = embedder.fusionWeight ?? DEFAULT_SEMANTIC_WEIGHT;
   const fused: Array<{ versionId: string; skillId: string; score: number; cos: number; lexical?: LexicalHit }> = [];
   for (const [versionId, c] of candidates) {
     const vec = deps.cache.get(versionId);
@@ -75,7 +76,7 @@ export async function hybridSearch(
       versionId,
       skillId: c.skillId,
       cos,
-      score: W_LEXICAL * lex + W_SEMANTIC * cos,
+      score: (1 - wSemantic) * lex + wSemantic * cos,
       ...(c.lexical ? { lexical: c.lexical } : {}),
     });
   }
