@@ -6,14 +6,17 @@ import { z } from 'zod';
 import { EmailSchema } from './access.ts';
 import { EnvironmentName, ExecutionSchema } from './schemas.ts';
 
-export const ROUTE_STAGES = ['explicit', 'pattern', 'search', 'model'] as const;
+export const ROUTE_STAGES = ['explicit', 'command', 'pattern', 'search', 'model'] as const;
 
 export const MessageRequest = z
   .object({
     text: z.string().trim().min(1).max(4000),
     /** The user the message is from: honoured only for a token with act-as (a channel); otherwise the caller. */
     user: EmailSchema.optional(),
-    /** Where it came from, e.g. slack:C0123 or web; kept on the execution (input.metadata.channel). */
+    /**
+     * Where it came from, e.g. slack:C0123 or web; kept on the execution (input.metadata.channel).
+     * Its kind (before the colon; none: api) is matched against a trigger's `channels`.
+     */
     channel: z.string().min(1).max(100).optional(),
     thread: z.string().min(1).max(200).optional(),
     environment: EnvironmentName.default('production'),
@@ -32,6 +35,8 @@ export const RoutedSchema = z
     /** Why, in words: the pattern that matched, the search score and its margin, or the model's reason. */
     reason: z.string(),
     pattern: z.string().optional(),
+    /** A command's arguments: the text after its words (stage command). */
+    args: z.string().optional(),
     score: z.number().optional(),
   })
   .meta({ id: 'Routed' });

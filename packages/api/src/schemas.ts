@@ -409,6 +409,9 @@ export const TriggerStatusSchema = z
     enabled: z.boolean(),
     missed: z.enum(['skip', 'run_once']).nullable(),
     patterns: z.array(z.string()),
+    channels: z
+      .array(z.string())
+      .meta({ description: "a message or command trigger's channels (empty: every channel)" }),
     nextFire: z.string().nullable().meta({ description: 'the next cron fire (ISO time), for an enabled cron trigger' }),
     lastResult: z
       .object({ executionId: z.string(), at: z.string(), status: z.string() })

@@ -58,14 +58,16 @@ test('validate refuses an extglob in shared_resources with file:line, the field 
 });
 
 test('validate passes a config with fields not acted on yet, warning about each at file:line:column; --json carries them', () => {
-  const dir = skill('idle-fields', 'cost_center: ops\ntriggers:\n  - type: command\n    patterns: ["@ecm triage"]\n');
+  const dir = skill(
+    'idle-fields',
+    'cost_center: ops\ntesting:\n  deepeval:\n    metrics: [faithfulness]\ntriggers:\n  - type: command\n    patterns: ["@ecm triage"]\n    channels: [slack]\n',
+  );
   const r = validate(dir);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:10:1 .*accepted, not acted on yet: cost_center/);
-  assert.match(
-    r.stderr,
-    /idle-fields\/aspora\.config\.yaml:12:5 .*accepted, not acted on yet: triggers\[0\] \(type: command\)/,
-  );
+  assert.match(r.stderr, /idle-fields\/aspora\.config\.yaml:12:3 .*accepted, not acted on yet: testing\.deepeval/);
+  // Command triggers and their channels route messages now: no warning.
+  assert.doesNotMatch(r.stderr, /not acted on yet: triggers/);
   const j = spawnSync(process.execPath, [BIN, 'validate', dir, '--json'], {
     cwd: work,
     env: { ...process.env, NO_COLOR: '1', ASPORA_LOG_LEVEL: 'silent' },
@@ -76,5 +78,5 @@ test('validate passes a config with fields not acted on yet, warning about each 
   const paths = (
     JSON.parse(j.stdout) as { results: { warnings: { path?: string; message: string }[] }[] }
   ).results[0]!.warnings.filter((w) => w.message.startsWith('accepted, not acted on yet')).map((w) => w.path);
-  assert.deepEqual(paths.sort(), ['cost_center', 'triggers[0]']);
+  assert.deepEqual(paths.sort(), ['cost_center', 'testing.deepeval']);
 });

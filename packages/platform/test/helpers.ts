@@ -95,6 +95,10 @@ export interface SkillSpec {
   version?: string;
   description?: string;
   patterns?: string[];
+  /** The message trigger's channels (absent: every channel). */
+  channels?: string[];
+  /** More triggers after the message one, as written in the config (e.g. `{ type: 'command', patterns: [...] }`). */
+  triggers?: Record<string, unknown>[];
   extra?: Record<string, string>;
   handler?: string | null;
   /** owner_team (default fraud-team). */
@@ -116,7 +120,7 @@ runtime:
 triggers:
   - type: message
     patterns: ${JSON.stringify(s.patterns ?? ['fraud', 'block this payment'])}
-permissions:
+${s.channels ? `    channels: ${JSON.stringify(s.channels)}\n` : ''}${(s.triggers ?? []).map((t) => `  - ${JSON.stringify(t)}\n`).join('')}permissions:
   tools: [Read]
   secrets: [TRM_API_KEY]
 owner_team: ${s.ownerTeam ?? 'fraud-team'}

@@ -26,6 +26,8 @@ const TRIAGE = `export const handler = async (ctx) => {
 };\n`;
 const SUMMARY = `export const handler = async (ctx) => ({ success: true, message: 'ECM Daily Triage: 13 tickets assigned',
   data: { threads: [{ text: 'sarah: 8 tickets (3 P1, 5 P2)' }, { text: 'dinesh: 5 tickets (1 P1, 4 P3)' }, { nope: 1 }] } });\n`;
+const ASSIGN = `export const handler = async (ctx) => ({ success: true,
+  message: 'assigned [' + ctx.input.metadata.command.args + '] for ' + ctx.user.email });\n`;
 const TICKETS = `export const handler = async (ctx) => ({ success: true, message: 'tickets of ' + ctx.user.email });\n`;
 
 type Exec = {
@@ -105,6 +107,18 @@ before(async () => {
       p.fetch(`/v1/skills/ecm/${name}/deployments`, json('POST', { environment: 'production', version: '1.0.0' })),
     );
   }
+  // A skill addressed by command in Slack only, as the ECM manager examples are.
+  const assign = await bundle({
+    domain: 'ecm',
+    name: 'assign',
+    description: 'ECM assign',
+    patterns: ['balance the queue'],
+    triggers: [{ type: 'command', patterns: ['@ecm-manager assign'], channels: ['slack'] }],
+    handler: ASSIGN,
+    ownerTeam: 'ecm-ops',
+  });
+  await ok(p.fetch('/v1/bundles', { method: 'POST', body: assign, headers: { 'content-type': 'application/gzip' } }));
+  await ok(p.fetch('/v1/skills/ecm/assign/deployments', json('POST', { environment: 'production', version: '1.0.0' })));
 });
 after(async () => {
   await p?.cleanup();
@@ -403,6 +417,73 @@ test('a command from an unknown Slack user is answered only to them, and nothing
   assert.equal(r!.body.response_type, 'ephemeral');
   assert.match(String(r!.body.text), /could not find you/);
   assert.equal((await executions('ecm/my-tickets')).length, before);
+});
+
+test('an app_mention whose words after the mention start a command runs its skill with the rest as arguments', {
+  skip,
+}, async () => {
+  slack.reset();
+  const eventId = 'EvCommand0001';
+  const res = await fromSlack(
+    'events',
+    eventBody(
+      {
+        type: 'app_mention',
+        channel: 'COPS',
+        user: 'USARAH',
+        // The app's mention stands for the command's "@ecm-manager".
+        text: '<@UBOT0001> assign 3 tickets to Dinesh',
+        ts: '1700000040.000100',
+      },
+      eventId,
+    ),
+    'application/json',
+  );
+  assert.equal(res.status, 200);
+  const [post] = await slack.waitFor('chat.postMessage');
+  assert.equal(post!.args.text, 'assigned [3 tickets to Dinesh] for sarah@example.com');
+  const context = (post!.args.blocks as Array<Record<string, any>>).find((b) => b.type === 'context');
+  assert.match(context!.elements[0].text, /ecm\/assign.*starts with its command "@ecm-manager assign"/);
+  const [e] = (await executions('ecm/assign')).filter((x) => x.sourceEventId === eventId);
+  assert.ok(e, 'the execution carries the event id');
+  assert.equal(e.trigger, 'command');
+  assert.equal(e.channel, 'slack:COPS');
+  assert.deepEqual(e.input.metadata.command, { pattern: '@ecm-manager assign', args: '3 tickets to Dinesh' });
+
+  // The command typed out in a channel message (no mention of the app) matches as written.
+  slack.reset();
+  const typed = eventBody({
+    type: 'message',
+    channel_type: 'channel',
+    channel: 'COPS',
+    user: 'USARAH',
+    text: '@ecm-manager assign case-9',
+    ts: '1700000041.000100',
+  });
+  assert.equal((await fromSlack('events', typed, 'application/json')).status, 200);
+  const [typedPost] = await slack.waitFor('chat.postMessage');
+  assert.equal(typedPost!.args.text, 'assigned [case-9] for sarah@example.com');
+});
+
+test('a slash command is addressed to the app: its text after the command’s @name runs the command', {
+  skip,
+}, async () => {
+  slack.reset();
+  const form = new URLSearchParams({
+    command: '/ecm',
+    text: 'assign case-7 to Dinesh',
+    user_id: 'USARAH',
+    channel_id: 'CGEN',
+    team_id: 'TSTUB0001',
+    response_url: slack.responseUrl(),
+    trigger_id: 'trig-cmd-assign',
+  }).toString();
+  assert.equal((await fromSlack('commands', form, 'application/x-www-form-urlencoded')).status, 200);
+  const [answer] = await slack.waitForResponses();
+  assert.equal(answer!.body.text, 'assigned [case-7 to Dinesh] for sarah@example.com');
+  const [e] = (await executions('ecm/assign')).filter((x) => x.sourceEventId === 'trig-cmd-assign');
+  assert.ok(e);
+  assert.equal(e.trigger, 'command');
 });
 
 test('channel chatter no skill answers gets no reply; a mention that nothing answers is told so', {

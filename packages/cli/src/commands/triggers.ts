@@ -30,7 +30,7 @@ function print(rows: TriggerStatus[]): void {
         t.type,
         t.type === 'cron'
           ? `${t.schedule} ${t.timezone}${t.enabled ? '' : dim(' (disabled)')}${t.missed === 'run_once' ? dim(' missed: run once') : ''}`
-          : t.patterns.slice(0, 3).join(', '),
+          : `${t.patterns.slice(0, 3).join(', ')}${t.patterns.length > 3 ? dim(' …') : ''}${t.channels?.length ? dim(` (${t.channels.join(', ')})`) : ''}`,
         t.nextFire ?? '',
         lastOf(t),
       ]),
@@ -41,7 +41,9 @@ function print(rows: TriggerStatus[]): void {
 export function registerTriggers(program: Command, ctx: CommandContext): void {
   const triggers = program
     .command('triggers')
-    .description("The deployed skills' triggers: cron schedules with their next fire and last result");
+    .description(
+      "The deployed skills' triggers: cron schedules with their next fire and last result, message and command patterns with their channels",
+    );
   common(
     triggers
       .command('list')

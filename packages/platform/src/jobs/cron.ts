@@ -73,6 +73,7 @@ export interface TriggerStatus {
   enabled: boolean;
   missed: 'skip' | 'run_once' | null;
   patterns: string[];
+  channels: string[];
   nextFire: string | null;
   lastResult: { executionId: string; at: string; status: string } | null;
 }
@@ -307,6 +308,7 @@ export class CronTriggers {
           enabled,
           missed: cron ? (t.missed === 'run_once' ? 'run_once' : 'skip') : null,
           patterns: Array.isArray(t.patterns) ? (t.patterns as string[]).slice(0, 50) : [],
+          channels: Array.isArray(t.channels) ? (t.channels as string[]).slice(0, 20) : [],
           nextFire: cron && enabled ? nextFire(t.schedule as string, timezone!) : null,
           lastResult: cron ? (last.get(`${ref}|${d.environment}`) ?? null) : null,
         });

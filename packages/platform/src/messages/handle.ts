@@ -23,8 +23,14 @@ export interface InboundMessage {
   environment: 'staging' | 'production';
   /** A skill the sender named: routed to it when the user may see it. */
   skill?: string | undefined;
+  /** Where it came from (`slack:C0123`, `web`): a trigger's `channels` limit where it matches. */
   channel?: string | undefined;
   thread?: string | undefined;
+  /**
+   * Sent to the app itself (a Slack mention of the app leading the message, a slash command): the
+   * app stands for a command's leading `@name`. Only a channel that knows says so.
+   */
+  addressed?: boolean | undefined;
   /** `message` unless a channel says otherwise (a slash command: `command`). */
   trigger?: string;
   /** The source's event id and channel, recorded on the execution (issue 16 part 7). */
@@ -53,7 +59,14 @@ export class MessageHandler {
 
   async route(user: Sender, m: InboundMessage): Promise<{ routed: Routed | null; candidates: Candidate[] }> {
     const visible = await this.deps.skillAccess.visibleTo(user as Principal);
-    return this.router.route({ text: m.text, environment: m.environment, visible, skill: m.skill });
+    return this.router.route({
+      text: m.text,
+      environment: m.environment,
+      visible,
+      skill: m.skill,
+      channel: m.channel,
+      addressed: m.addressed,
+    });
   }
 
   /**
@@ -70,11 +83,13 @@ export class MessageHandler {
         metadata: {
           ...m.metadata,
           routed: { stage: routed.stage, reason: routed.reason },
+          // A command's words and what followed them; userMessage keeps the whole text.
+          ...(routed.stage === 'command' ? { command: { pattern: routed.pattern, args: routed.args ?? '' } } : {}),
           ...(m.channel ? { channel: m.channel } : {}),
           ...(m.thread ? { thread: m.thread } : {}),
         },
       },
-      trigger: m.trigger ?? 'message',
+      trigger: routed.stage === 'command' ? 'command' : (m.trigger ?? 'message'),
       environment: m.environment,
       ...(who ? { user: who } : {}),
       caller,
@@ -93,10 +108,10 @@ export class MessageHandler {
    * What discovery learns from a routed message (run now, or a queued run once it is over): a
    * re-routing (the sender named the skill) and a search or model choice whose run succeeded
    * become that skill's examples; a bad rating of the execution later (feedback) makes it a
-   * negative one. Patterns already say what they match.
+   * negative one. Patterns and commands already say what they match.
    */
   learn(text: string, routed: Routed, execution: Pick<ExecutionRecord, 'error'>): void {
-    if (routed.stage === 'pattern' || execution.error) return;
+    if (routed.stage === 'pattern' || routed.stage === 'command' || execution.error) return;
     void this.deps.registry
       .recordRouted(routed.skill, text, 'accepted')
       .catch((e: unknown) => this.deps.log.warn({ err: (e as Error).message }, 'routing: the example was not kept'));

@@ -1,6 +1,7 @@
 /**
  * Which skill answers a message. In order: a skill the caller names (a re-routing); the skills'
- * message patterns (the most specific phrase wins); discovery search over what is deployed; and,
+ * commands the message starts with (the longest wins); their message patterns (the most specific
+ * phrase wins); discovery search over what is deployed; and,
  * when the best search candidates are close, a cheap model's choice among them. Only skills the
  * user may see are ever candidates. Every decision says why.
  */
@@ -8,7 +9,7 @@ import type { ModelGateway } from '../gateway/gateway.ts';
 import type { SkillRegistry } from '../registry/index.ts';
 import type { Logger } from '../observe/logger.ts';
 import { modelChoice } from './choose.ts';
-import type { MessagePatterns } from './patterns.ts';
+import type { MessagePatterns, PatternHit } from './patterns.ts';
 
 /** Below this search score nothing is routed: the closest skills are offered instead. */
 export const MIN_SCORE = 0.35;
@@ -21,9 +22,11 @@ const SUGGESTIONS = 5;
 
 export interface Routed {
   skill: string;
-  stage: 'explicit' | 'pattern' | 'search' | 'model';
+  stage: 'explicit' | 'command' | 'pattern' | 'search' | 'model';
   reason: string;
   pattern?: string;
+  /** A command's arguments: the message's text after the command's words. */
+  args?: string;
   score?: number;
 }
 
@@ -39,6 +42,10 @@ export interface RouteRequest {
   visible: (ref: string) => boolean;
   /** A skill the caller names (domain/name). */
   skill?: string | undefined;
+  /** Where the message came from: a trigger's `channels` limit where it matches. */
+  channel?: string | undefined;
+  /** Sent to the app itself (a Slack mention leading it, a slash command): see MessageSource. */
+  addressed?: boolean | undefined;
 }
 
 export class MessageRouter {
@@ -61,7 +68,29 @@ export class MessageRouter {
       return { routed: { skill: r.skill, stage: 'explicit', reason: 'named by the sender' }, candidates };
     }
 
-    const matched = await this.patterns.match(r.text, r.environment, r.visible);
+    const from = { channel: r.channel, addressed: r.addressed };
+    const commands = await this.patterns.commands(r.text, r.environment, r.visible, from);
+    if (commands.length) {
+      const top = commands.filter((c) => c.words === commands[0]!.words);
+      // Commands of several skills match as long: search and the model decide among those only.
+      const decided =
+        top.length === 1
+          ? undefined
+          : await this.decide(r.text, among(hits, top), `commands of ${top.length} skills match`);
+      const c = top.find((x) => x.ref === decided?.skill) ?? top[0]!;
+      return {
+        routed: {
+          skill: c.ref,
+          stage: 'command',
+          pattern: c.pattern,
+          args: c.args,
+          reason: `starts with its command "${c.pattern}"${decided ? `; ${decided.reason}` : ''}`,
+        },
+        candidates,
+      };
+    }
+
+    const matched = await this.patterns.match(r.text, r.environment, r.visible, from);
     if (matched.length) {
       const top = matched.filter((m) => m.words === matched[0]!.words);
       if (top.length === 1) {
@@ -72,11 +101,10 @@ export class MessageRouter {
         };
       }
       // Several skills' phrases match as specifically: search and the model decide among them only.
-      const tied = new Set(top.map((m) => m.ref));
-      const among = hits.filter((h) => tied.has(h.skill));
-      for (const m of top)
-        if (!among.some((h) => h.skill === m.ref)) among.push({ skill: m.ref, description: '', score: 0 });
-      return { routed: await this.decide(r.text, among, `patterns of ${top.length} skills match`), candidates };
+      return {
+        routed: await this.decide(r.text, among(hits, top), `patterns of ${top.length} skills match`),
+        candidates,
+      };
     }
 
     if (!hits.length || hits[0]!.score < MIN_SCORE) return { routed: null, candidates };
@@ -120,6 +148,14 @@ export class MessageRouter {
         : `${prefix}best search score ${round(best.score)}`,
     };
   }
+}
+
+/** The search hits of the tied skills, best first; a tied skill search did not find comes last. */
+function among(hits: Candidate[], tied: PatternHit[]): Candidate[] {
+  const refs = new Set(tied.map((m) => m.ref));
+  const out = hits.filter((h) => refs.has(h.skill));
+  for (const m of tied) if (!out.some((h) => h.skill === m.ref)) out.push({ skill: m.ref, description: '', score: 0 });
+  return out;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -27,11 +27,6 @@ export interface NotActedOn {
 const isUrlGlob = (v: unknown) => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
 
 export const NOT_ACTED_ON: readonly NotActedOn[] = [
-  { path: 'triggers[command]', why: 'no chat command dispatch yet (its patterns do feed discovery search)' },
-  {
-    path: 'triggers[message].channels',
-    why: 'no chat channel integration routes messages yet; discovery search ignores channels',
-  },
   {
     path: 'permissions.tools[]',
     when: (v) => v === 'Glob',

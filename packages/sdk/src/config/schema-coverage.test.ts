@@ -35,6 +35,9 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'model.cost_budget.max_per_execution': { module: 'packages/platform/src/gateway/gateway.ts' },
   'model.cost_budget.monthly_limit': { module: 'packages/platform/src/gateway/budget/control.ts' },
   'triggers[message].patterns[]': { module: 'packages/platform/src/registry/search/lexical.ts' },
+  'triggers[message].channels[]': { module: 'packages/platform/src/messages/patterns.ts' },
+  'triggers[command].patterns[]': { module: 'packages/platform/src/messages/patterns.ts' },
+  'triggers[command].channels[]': { module: 'packages/platform/src/messages/patterns.ts' },
   'triggers[cron].schedule': { module: 'packages/platform/src/jobs/cron.ts' },
   'triggers[cron].timezone': { module: 'packages/platform/src/jobs/cron.ts' },
   'triggers[cron].enabled': { module: 'packages/platform/src/jobs/cron.ts' },
@@ -205,12 +208,21 @@ owner_team: t
   const w = notActedOnWarnings(parseYaml(text, 'aspora.config.yaml'), 'aspora.config.yaml');
   const brief = w.map((i) => `${i.line}:${i.column} ${i.message}`);
   assert.deepEqual(brief, [
-    '12:5 accepted, not acted on yet: triggers[0].channels',
     '16:17 accepted, not acted on yet: permissions.tools[1] ("Glob")',
     '17:34 accepted, not acted on yet: permissions.shared_resources[1] ("s3://bucket/x/**")',
     '18:1 accepted, not acted on yet: cost_center',
   ]);
   assert.ok(w.every((i) => i.file === 'aspora.config.yaml' && i.hint && i.path));
+});
+
+test('command triggers and a trigger’s channels are acted on (message routing): no warning', () => {
+  const config = {
+    triggers: [
+      { type: 'command', patterns: ['@ecm-manager assign'], channels: ['slack'] },
+      { type: 'message', patterns: ['assign tickets'], channels: ['slack', 'web'] },
+    ],
+  };
+  assert.deepEqual(findNotActedOn(config), []);
 });
 
 test('defaults the platform fills in are not warned about: only what the config sets', () => {

@@ -35,6 +35,8 @@ export const SLACK_CALLER = 'channel:slack';
 const MAX_TEXT = 4000;
 const SLACK_ID = /^[A-Z0-9]{1,32}$/;
 const TS = /^\d{1,12}\.\d{1,9}$/;
+/** A Slack mention at the start of a message (the text is bounded by MAX_TEXT before this runs). */
+const LEADING_MENTION = /^\s*<@[A-Z0-9]{1,32}(\|[^>]{0,256})?>/;
 
 export interface SlackChannelDeps {
   secret: () => string | undefined;
@@ -131,6 +133,10 @@ export class SlackChannel {
         user,
         {
           text: stripMentions(text),
+          // `<@UBOT> triage`: the mention leading it says the app is asked, so the app stands for a
+          // command's `@name` (`@ecm-manager triage`). The app's own id is not needed: Slack sends
+          // app_mention only for a message that mentions this app.
+          addressed: e.type === 'app_mention' && LEADING_MENTION.test(text),
           trigger: 'message',
           source: { eventId, channel: `slack:${channel}` },
           channel: `slack:${channel}`,
@@ -172,6 +178,8 @@ export class SlackChannel {
         user,
         {
           text,
+          // A slash command is the app's own: its text is a command's words after the `@name`.
+          addressed: true,
           trigger: 'command',
           source: { eventId: trigger, channel: `slack:${channel}` },
           channel: `slack:${channel}`,
