@@ -55,7 +55,11 @@ export async function tempPlatform(
 > {
   const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
   chmodSync(dataDir, 0o755); // the sandbox user reads bundles below it
-  const env = over.env ?? {};
+  // The word vectors unless a test asks for another signal: the sentence encoder costs ~0.2 s to
+  // load and ~40 ms a deploy in each of the suite's hundreds of platforms. Its own tests
+  // (registry/search/sentence-encoder.test.ts), routing's (messages.test.ts) and every
+  // `aspora up` the CLI tests start run the default.
+  const env = { ASPORA_SEARCH_VECTORS: 'words', ...over.env };
   const base = platformConfigFromEnv(env, { port: 0, dataDir });
   // Every route but health asks for a token: the first admin's, the operator's way (ASPORA_ADMIN_TOKEN).
   const token = over.apiToken ?? `test-admin-${randomBytes(24).toString('base64url')}`;

@@ -82,7 +82,9 @@ before(async () => {
         ? '{"skill": "support/vpn-repair", "reason": "the user says it fails"}'
         : 'ok',
   });
-  p = await tempPlatform({ env: { ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'k' } });
+  p = await tempPlatform({
+    env: { ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'k', ASPORA_SEARCH_VECTORS: 'sentences' },
+  });
   for (const team of ['support-team', 'hr-team']) await ok(p.fetch('/v1/teams', json('POST', { name: team })));
   await ok(p.fetch('/v1/users', json('POST', { email: 'sarah@example.com', team: 'support-team', role: 'agent' })));
   tokens.sarah = (
@@ -149,6 +151,18 @@ test('without a pattern, search routes it', { skip }, async () => {
   assert.equal(a.routed?.skill, 'support/password-reset');
   assert.ok(['search', 'model'].includes(a.routed!.stage), a.routed!.stage);
   assert.ok(a.candidates.length >= 1);
+});
+
+test('by meaning alone: no word in common with any skill, the default sentence encoder still finds it', {
+  skip,
+}, async () => {
+  // "intranet", "home", "reach": in no skill's text, so lexical search has nothing to go on.
+  const a = await send({ text: 'I cannot reach the intranet from home' });
+  assert.match(a.routed?.skill ?? '', /^support\/vpn-/, JSON.stringify(a));
+  const [row] = await p.db.query<{ m: string }>(
+    `SELECT DISTINCT embedding_model AS m FROM skill_versions WHERE embedding IS NOT NULL`,
+  );
+  assert.equal(row?.m, 'use-lite-512-lines', "deploy stored the encoder's vectors");
 });
 
 test('close candidates: a cheap model chooses, and its reason is the answer’s', { skip }, async () => {
