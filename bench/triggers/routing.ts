@@ -1,6 +1,6 @@
 /**
  * Message routing against 1,000 deployed skills; prints one table.
- *   npx tsx bench/triggers/routing.ts [-- --skills 1000 --n 500]
+ *   npx tsx bench/triggers/routing.ts [-- --skills 1000 --n 500 --vectors sentences|words|off]
  * The registry's synthetic skills (bench/registry/synthetic.ts: descriptions, message patterns,
  * "Do NOT use for" text) deployed on PGlite; messages are their example requests and free text.
  * Without the model step: the router as the platform runs it with no model provider. With it:
@@ -20,11 +20,16 @@ const args = process.argv.slice(2);
 const num = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
 const SKILLS = num('--skills', 1000);
 const N = num('--n', 500);
+const VECTORS = args.includes('--vectors') ? args[args.indexOf('--vectors') + 1]! : 'sentences';
 const step = (s: string) => process.stderr.write(`… ${s}\n`);
 
 const stub = await startOpenAIStub();
 stub.behave('*', { reply: '{"skill": null, "reason": "bench"}' });
-const p = await tempPlatformForBench({ ASPORA_MODEL_BASE_URL: stub.url, ASPORA_MODEL_API_KEY: 'bench' });
+const p = await tempPlatformForBench({
+  ASPORA_MODEL_BASE_URL: stub.url,
+  ASPORA_MODEL_API_KEY: 'bench',
+  ASPORA_SEARCH_VECTORS: VECTORS,
+});
 try {
   step(`deploying ${SKILLS} synthetic skills`);
   const rand = rng(7);
@@ -66,7 +71,9 @@ try {
         .join(', '),
     };
   }
-  console.log(`\nmessage routing: ${SKILLS} deployed skills, ${N} messages (PGlite, in process)`);
+  console.log(
+    `\nmessage routing: ${SKILLS} deployed skills, ${N} messages (PGlite, in process, search vectors: ${VECTORS})`,
+  );
   console.table(table);
 } finally {
   await p.close();
