@@ -70,9 +70,9 @@ export async function backfillEmbeddings(
     }
     await yieldToLoop();
   }
-  logger.info(
-    { embedded: result.embedded, failed: result.failed, ms: Date.now() - started, model: embedder.model },
-    'search vectors filled in',
-  );
+  const summary = { embedded: result.embedded, failed: result.failed, ms: Date.now() - started, model: embedder.model };
+  if (result.failed)
+    logger.warn(summary, 'search vector backfill stopped: the rest are found lexically until a restart');
+  else logger.info(summary, 'search vectors filled in');
   return result;
 }

