@@ -5,7 +5,7 @@ import { defaultLogger, type Logger } from './log.ts';
 import { pgCode } from '../db/sqlstate.ts';
 import { clamp, getSkill, getVersion, listSkills, loadSkill } from './queries.ts';
 import { registerVersion, type StoredEmbedding } from './register.ts';
-import { type BackfillResult, backfillEmbeddings } from './search/backfill.ts';
+import { type BackfillResult, backfillUntilDone } from './search/backfill.ts';
 import { embeddingText, type Embedder } from './search/embedder.ts';
 import { hybridSearch } from './search/hybrid.ts';
 import type { ExampleWriter } from './search/doc2query.ts';
@@ -139,9 +139,9 @@ export class SkillRegistry {
    * Gives stored versions without a vector of the current embedder one, in the background
    * (search/backfill.ts). A local embedder needs none: it embeds on demand.
    */
-  backfillEmbeddings(signal?: AbortSignal): Promise<BackfillResult> {
+  backfillEmbeddings(signal?: AbortSignal, opts: { passes?: number; retryMs?: number } = {}): Promise<BackfillResult> {
     if (!this.#embedder || this.#embedder.local) return Promise.resolve({ embedded: 0, failed: 0 });
-    return backfillEmbeddings({ db: this.db, embedder: this.#embedder, logger: this.#logger }, signal);
+    return backfillUntilDone({ db: this.db, embedder: this.#embedder, logger: this.#logger }, signal, opts);
   }
 
   async searchSkills(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {

@@ -9,7 +9,7 @@
  * process keeps serving. Several processes on one database may fill the same rows at once: the
  * update is conditional, so the work is duplicated at worst, never wrong.
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Db } from '../../db/types.ts';
 import type { Logger } from '../log.ts';
 import { embeddingText, type Embedder } from './embedder.ts';
@@ -75,4 +75,30 @@ export async function backfillEmbeddings(
     logger.warn(summary, 'search vector backfill stopped: the rest are found lexically until a restart');
   else logger.info(summary, 'search vectors filled in');
   return result;
+}
+
+/**
+ * Passes of backfillEmbeddings until one fails nothing: an embeddings service that was down, or a
+ * model that failed to load, gets `passes` tries `retryMs` apart before the platform gives up
+ * (until its next start).
+ */
+export async function backfillUntilDone(
+  deps: { db: Db; embedder: Embedder; logger: Logger },
+  signal?: AbortSignal,
+  opts: { passes?: number; retryMs?: number } = {},
+): Promise<BackfillResult> {
+  const passes = opts.passes ?? 5;
+  const total: BackfillResult = { embedded: 0, failed: 0 };
+  for (let pass = 1; pass <= passes && !signal?.aborted; pass++) {
+    const r = await backfillEmbeddings(deps, signal);
+    total.embedded += r.embedded;
+    total.failed = r.failed;
+    if (r.failed === 0 || pass === passes) break;
+    try {
+      await sleep(opts.retryMs ?? 60_000, undefined, signal ? { signal } : {});
+    } catch {
+      break; // aborted: the platform is closing
+    }
+  }
+  return total;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SkillRegistry } from '../skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
-import { backfillEmbeddings } from './backfill.ts';
+import { backfillEmbeddings, backfillUntilDone } from './backfill.ts';
 import { linesOf, SENTENCE_DIMENSIONS, SentenceEncoderEmbedder } from './sentence-encoder.ts';
 import { cosine } from './vectors.ts';
 import { WordVectorEmbedder } from './word-vectors.ts';
@@ -117,6 +117,33 @@ for (const backend of BACKENDS) {
       });
       assert.deepEqual(r, { embedded: 0, failed: 2 });
       assert.match(warned.join(), /embedding failed/);
+    });
+
+    it('a service that was down is tried again: the next pass fills in what the first could not', async () => {
+      let calls = 0;
+      const flaky = {
+        model: 'flaky-model',
+        embed: async (t: string[]) => {
+          if (++calls === 1) throw new Error('embeddings service down');
+          return t.map(() => [0, 1]);
+        },
+      };
+      const r = await backfillUntilDone({ db: h.db, embedder: flaky, logger: quiet }, undefined, { retryMs: 10 });
+      assert.deepEqual(r, { embedded: 2, failed: 0 });
+      const closing = new AbortController();
+      const down = {
+        model: 'down-model',
+        embed: async () => {
+          setTimeout(() => closing.abort(), 20); // the platform closes while the retry waits
+          throw new Error('down');
+        },
+      };
+      const t = performance.now();
+      const r2 = await backfillUntilDone({ db: h.db, embedder: down, logger: quiet }, closing.signal, {
+        retryMs: 60_000,
+      });
+      assert.deepEqual(r2, { embedded: 0, failed: 2 });
+      assert.ok(performance.now() - t < 10_000, 'closing does not wait out the retry');
     });
   });
 }
