@@ -45,7 +45,13 @@ import { NotificationRouter } from './observe/notify/router.ts';
 import { PlatformTracer } from './observe/tracing/index.ts';
 import { LiveLogs } from './observe/live-logs.ts';
 import { RollupJob } from './observe/rollups/job.ts';
-import { OpenAIEmbedder, SentenceEncoderEmbedder, SkillRegistry, WordVectorEmbedder } from './registry/index.ts';
+import {
+  type Embedder,
+  OpenAIEmbedder,
+  SentenceEncoderEmbedder,
+  SkillRegistry,
+  WordVectorEmbedder,
+} from './registry/index.ts';
 import { gatewayExampleWriter } from './registry/search/doc2query.ts';
 import { AuditLog } from './audit/log.ts';
 import { Releases } from './releases/service.ts';
@@ -159,7 +165,7 @@ export async function openPlatformCore(
     env: config.env,
     maxBundleBytes: config.limits.maxBundleBytes,
   }).catch(async (e: unknown) => (await db.close(), Promise.reject(e)));
-  const embedder = config.embeddings
+  const embedder: Embedder | undefined = config.embeddings
     ? new OpenAIEmbedder(config.embeddings)
     : config.searchVectors === 'off'
       ? undefined
@@ -421,6 +427,7 @@ export async function openPlatformCore(
     async close() {
       backfill.abort();
       await backfilled; // a batch in flight ends before the database closes
+      await embedder?.close?.();
       platformSecrets.stop();
       await slack.background.idle(); // answers on their way to Slack
       await alerts.stop();

