@@ -6,9 +6,8 @@
  * app standing for the command's `@name` — is in slack.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
+import { bundle, jsonInit as json, okJson as ok, runCli, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
@@ -183,18 +182,7 @@ test('a command restricted to channels: [slack] matches from Slack only, not fro
 });
 
 test('aspora send reaches a command, with --channel naming where it is from', { skip }, async () => {
-  const bin = new URL('../../cli/bin/aspora.js', import.meta.url).pathname;
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args, '--url', p.url, '--token', tokens.sarah!], {
-        env: { ...process.env, NO_COLOR: '1', ASPORA_CONFIG_DIR: p.dataDir },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const cli = (...args: string[]) => runCli(p, tokens.sarah!, ...args);
   const r = await cli('send', '@ecm-manager triage now', '--channel', 'slack:C1');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /→ ecm\/triage \(command: starts with its command "@ecm-manager triage"\)/);

@@ -1,5 +1,6 @@
 /** Shared helpers for platform tests: a throwaway platform and in-memory skill bundles. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -177,4 +178,23 @@ export async function okJson<T>(r: Promise<Response>): Promise<T> {
   const text = await res.text();
   assert.ok(res.ok, text);
   return JSON.parse(text) as T;
+}
+
+/** The `aspora` CLI as a user runs it, against platform `p` with `token` (its config kept in p's data dir). */
+export function runCli(
+  p: { url: string; dataDir: string },
+  token: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const bin = new URL('../../cli/bin/aspora.js', import.meta.url).pathname;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args, '--url', p.url, '--token', token], {
+      env: { ...process.env, NO_COLOR: '1', ASPORA_CONFIG_DIR: p.dataDir },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

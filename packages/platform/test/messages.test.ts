@@ -5,10 +5,9 @@
  * candidates; a message nothing answers gets the closest skills instead.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
-import { bundle, jsonInit as json, okJson as ok, tempPlatform } from './helpers.ts';
+import { bundle, jsonInit as json, okJson as ok, runCli, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
@@ -228,18 +227,7 @@ test('the same as server-sent events: routed first, then the answer', { skip }, 
 });
 
 test('aspora send: routed and answered, or exit 2 with the closest skills', { skip }, async () => {
-  const bin = new URL('../../cli/bin/aspora.js', import.meta.url).pathname;
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args, '--url', p.url, '--token', tokens.sarah!], {
-        env: { ...process.env, NO_COLOR: '1', ASPORA_CONFIG_DIR: p.dataDir },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const cli = (...args: string[]) => runCli(p, tokens.sarah!, ...args);
   const routed = await cli('send', 'show my tickets', '--channel', 'cli');
   assert.equal(routed.code, 0, routed.stderr);
   assert.match(routed.stderr, /→ support\/my-tickets \(pattern: matches its pattern "my tickets"\)/);
