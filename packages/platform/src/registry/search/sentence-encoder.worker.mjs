@@ -6,8 +6,13 @@
 import { parentPort } from 'node:worker_threads';
 
 const DIMENSIONS = 512;
+/** @typedef {import('@energetic-ai/embeddings').EmbeddingsModel} EmbeddingsModel */
+/** @type {Promise<EmbeddingsModel> | undefined} */
 let model;
+const port = parentPort;
+if (!port) throw new Error('sentence-encoder.worker.mjs runs as a worker thread (sentence-encoder.ts starts it)');
 
+/** @returns {Promise<EmbeddingsModel>} */
 async function load() {
   model ??= (async () => {
     const [core, { initModel }, { modelSource }] = await Promise.all([
@@ -18,7 +23,8 @@ async function load() {
     // The package's own default source is a download from TF Hub: only the files on disk are used.
     // initModel starts the WASM backend and reads the weights side by side, and the weights become
     // tensors as soon as they are read: on a busy process that came before the backend and failed.
-    await core.ready();
+    // (Its types re-export @tensorflow/tfjs-core's, which the package bundles but does not install.)
+    await /** @type {{ ready(): Promise<void> }} */ (/** @type {unknown} */ (core)).ready();
     return initModel(modelSource);
   })().catch((err) => {
     model = undefined; // the next request tries again
@@ -27,20 +33,25 @@ async function load() {
   return model;
 }
 
+/** @param {ArrayLike<number>} v */
 function norm(v) {
   let s = 0;
-  for (const x of v) s += x * x;
+  for (let i = 0; i < v.length; i++) s += (v[i] ?? 0) * (v[i] ?? 0);
   return Math.sqrt(s);
 }
 
-/** The mean of the lines' unit vectors, as a unit vector (zero for a text without lines). */
+/**
+ * The mean of the lines' unit vectors, as a unit vector (zero for a text without lines).
+ * @param {EmbeddingsModel} m
+ * @param {string[]} lines
+ */
 async function embedText(m, lines) {
   const mean = new Float64Array(DIMENSIONS);
   if (lines.length === 0) return Array.from(mean);
   for (const v of await m.embed(lines)) {
     const n = norm(v);
     if (n === 0) continue;
-    for (let d = 0; d < DIMENSIONS; d++) mean[d] += v[d] / n;
+    for (let d = 0; d < DIMENSIONS; d++) mean[d] = (mean[d] ?? 0) + (v[d] ?? 0) / n;
   }
   const n = norm(mean);
   return Array.from(mean, (x) => (n === 0 ? 0 : x / n));
@@ -48,15 +59,15 @@ async function embedText(m, lines) {
 
 // One request at a time, in arrival order: the model's runs do not interleave.
 let queue = Promise.resolve();
-parentPort.on('message', ({ id, lines }) => {
+port.on('message', (/** @type {{ id: number; lines: string[][] }} */ { id, lines }) => {
   queue = queue.then(async () => {
     try {
       const m = await load();
       const vectors = [];
       for (const text of lines) vectors.push(await embedText(m, text));
-      parentPort.postMessage({ id, vectors });
+      port.postMessage({ id, vectors });
     } catch (err) {
-      parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+      port.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
     }
   });
 });
