@@ -160,15 +160,22 @@ for (const lang of ['typescript', 'python'] as const) {
         handler: HANDLERS[lang],
       });
       const ref = `test/leftovers-${lang}`;
-      const alice = await f.runtime.run({ ref, input: { metadata: { write: true } }, user: ALICE });
-      assert.equal(alice.error, null, JSON.stringify(alice.error));
-      const bob = await f.runtime.run({ ref, input: { metadata: {} }, user: BOB });
-      assert.equal(bob.error, null, JSON.stringify(bob.error));
-      const a = (alice.result as { data: Data }).data;
-      const b = (bob.result as { data: Data }).data;
-      assert.equal(b.worker, a.worker, 'the same warm worker served both');
-      assert.deepEqual(b.seen, [], 'what bob found of alice');
-      assert.deepEqual([...a.wrote!].sort(), ['/dev/shm', '/scratch', '/tmp'], 'where alice could write');
+      // A worker whose reset is not clean is killed, and bob then gets a fresh one: secure, but it
+      // proves nothing here. Seen once in CI under load (cause not found); so up to 3 pairs, every
+      // one checked, until one pair shared a warm worker.
+      let shared = 0;
+      for (let pair = 0; pair < 3 && !shared; pair++) {
+        const alice = await f.runtime.run({ ref, input: { metadata: { write: true } }, user: ALICE });
+        assert.equal(alice.error, null, JSON.stringify(alice.error));
+        const bob = await f.runtime.run({ ref, input: { metadata: {} }, user: BOB });
+        assert.equal(bob.error, null, JSON.stringify(bob.error));
+        const a = (alice.result as { data: Data }).data;
+        const b = (bob.result as { data: Data }).data;
+        assert.deepEqual(b.seen, [], 'what bob found of alice');
+        assert.deepEqual([...a.wrote!].sort(), ['/dev/shm', '/scratch', '/tmp'], 'where alice could write');
+        if (b.worker === a.worker) shared++;
+      }
+      assert.equal(shared, 1, 'a pair served by the same warm worker');
     });
   });
 }
