@@ -146,14 +146,7 @@ export class MessagePatterns {
     from: MessageSource = {},
   ): Promise<PatternHit[]> {
     const t = normalize(text);
-    const kind = channelKind(from.channel);
-    const best = new Map<string, PatternHit>();
-    for (const e of await this.entries(environment)) {
-      if (e.type !== 'message' || !t.includes(e.norm) || !fromChannel(e, kind) || !visible(e.ref)) continue;
-      const prev = best.get(e.ref);
-      if (!prev || e.words > prev.words) best.set(e.ref, { ref: e.ref, pattern: e.pattern, words: e.words });
-    }
-    return sorted(best);
+    return this.#longest(environment, visible, from, (e) => (e.type === 'message' && t.includes(e.norm) ? e.words : 0));
   }
 
   /**
@@ -168,24 +161,35 @@ export class MessagePatterns {
     from: MessageSource = {},
   ): Promise<CommandHit[]> {
     const t = normalize(text);
+    const hits = await this.#longest(environment, visible, from, (e) =>
+      e.type !== 'command'
+        ? 0
+        : t.startsWith(e.norm)
+          ? e.words
+          : from.addressed && e.rest && t.startsWith(e.rest.norm)
+            ? e.rest.words
+            : 0,
+    );
+    return hits.map((h) => ({ ...h, args: afterWords(text, h.words) }));
+  }
+
+  /** Per skill, the entry `wordsOf` scores highest (0: no match) among those its channel and the user allow. */
+  async #longest(
+    environment: string,
+    visible: (ref: string) => boolean,
+    from: MessageSource,
+    wordsOf: (e: Entry) => number,
+  ): Promise<PatternHit[]> {
     const kind = channelKind(from.channel);
     const best = new Map<string, PatternHit>();
     for (const e of await this.entries(environment)) {
-      if (e.type !== 'command' || !fromChannel(e, kind)) continue;
-      const words = t.startsWith(e.norm)
-        ? e.words
-        : from.addressed && e.rest && t.startsWith(e.rest.norm)
-          ? e.rest.words
-          : 0;
+      const words = fromChannel(e, kind) ? wordsOf(e) : 0;
       if (!words || !visible(e.ref)) continue;
       const prev = best.get(e.ref);
       if (!prev || words > prev.words) best.set(e.ref, { ref: e.ref, pattern: e.pattern, words });
     }
-    return sorted(best).map((h) => ({ ...h, args: afterWords(text, h.words) }));
+    return [...best.values()].sort((a, b) => b.words - a.words || a.ref.localeCompare(b.ref));
   }
 }
 
 const fromChannel = (e: Entry, kind: string) => !e.channels.length || e.channels.includes(kind);
-
-const sorted = (best: Map<string, PatternHit>) =>
-  [...best.values()].sort((a, b) => b.words - a.words || a.ref.localeCompare(b.ref));
