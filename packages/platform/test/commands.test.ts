@@ -199,6 +199,15 @@ test('a message trigger’s channels limit where its patterns match', { skip }, 
   assert.notEqual(cli.routed?.stage, 'pattern', JSON.stringify(cli.routed));
 });
 
+test('aspora send speaks as web unless --channel says otherwise (api: no channel)', { skip }, async () => {
+  const cli = (...args: string[]) => runCli(p, tokens.sarah!, ...args);
+  const bare = await cli('send', 'write the standup notes', '--json');
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.equal((JSON.parse(bare.stdout) as Answer).routed?.stage, 'pattern', bare.stdout);
+  const api = await cli('send', 'write the standup notes', '--channel', 'api', '--json');
+  assert.notEqual((JSON.parse(api.stdout) as Answer).routed?.stage, 'pattern', api.stdout);
+});
+
 test('another team’s private skill’s command is never a candidate; its admin’s is', { skip }, async () => {
   const r = await p.fetch('/v1/messages', json('POST', { text: '@payroll export March' }, tokens.sarah));
   const body = await r.text();

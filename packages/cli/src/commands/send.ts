@@ -10,7 +10,7 @@ import { printExecution } from './run.ts';
 
 interface SendOptions {
   as?: string;
-  channel?: string;
+  channel: string;
   thread?: string;
   skill?: string;
   env: 'staging' | 'production';
@@ -26,7 +26,11 @@ export function registerSend(program: Command, ctx: CommandContext): void {
       )
       .argument('<text>', 'the message, as a user would type it')
       .option('--as <email>', 'send for this user (a token with the act-as scope, as a channel has)')
-      .option('--channel <name>', 'where it comes from, kept on the execution (e.g. web, slack:C0123)')
+      .option(
+        '--channel <name>',
+        "where it comes from, kept on the execution and matched against triggers' channels (e.g. slack:C0123, api)",
+        'web',
+      )
       .option('--thread <id>', 'the thread it belongs to')
       .option('--skill <domain/name>', 'route to this skill instead (a re-routing)')
       .addOption(
@@ -45,7 +49,9 @@ export function registerSend(program: Command, ctx: CommandContext): void {
         text,
         environment: o.env,
         ...(o.as ? { user: o.as } : {}),
-        ...(o.channel ? { channel: o.channel } : {}),
+        // A person typing at a terminal is a chat like the web's: triggers listening on `web` hear
+        // it by default (`--channel api` for a program's view, which names no channel).
+        ...(o.channel && o.channel !== 'api' ? { channel: o.channel } : {}),
         ...(o.thread ? { thread: o.thread } : {}),
         ...(o.skill ? { skill: o.skill } : {}),
       },
