@@ -45,6 +45,8 @@ export const ShadowSettingsSchema = z
     /** Fields that identify an item in the outputs' arrays (e.g. order_id), tried in order. */
     keys: z.array(z.string().min(1).max(100)).max(10),
     maxDiffPercentage: z.number().min(0).max(100),
+    /** false: the outputs are not compared, only the compare tab (or, without one, that the shadow ran). Absent: true. */
+    compareOutput: z.boolean().optional(),
     /** Comparisons in a row under maxDiffPercentage before the release passes. */
     runs: z.number().int().min(1).max(1000),
     /** promote: promote on pass; propose: wait for `aspora promote`. */

@@ -62,6 +62,7 @@ describe('deploy plan', () => {
       compareTab: 'Assignments_canary',
       keys: ['id', 'order_id', 'key', 'name'],
       maxDiffPercentage: 5,
+      compareOutput: true,
       runs: 5,
       onPass: 'propose',
     });

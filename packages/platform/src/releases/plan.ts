@@ -141,6 +141,7 @@ export function shadowOf(v: VersioningConfig, compareTab: string | undefined): S
     compareTab: compareTab ?? s.compare_tab ?? null,
     keys: s.keys ?? DEFAULT_SHADOW_KEYS,
     maxDiffPercentage: s.max_diff_percentage ?? 5,
+    compareOutput: s.compare_output ?? true,
     runs: s.runs ?? 3,
     onPass: s.on_pass ?? 'propose',
   };

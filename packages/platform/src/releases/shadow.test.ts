@@ -277,6 +277,24 @@ test('stable’s run starts the shadow; the report names the order whose priorit
   assert.equal(outsider.comparisons[0]!.diffPercentage, Number(c.diff_percentage));
 });
 
+test('compare_output false: the outputs are not compared; the compare tab still is, and without one a shadow that ran passes', async () => {
+  const tabOnly = await release('1.1.0', { ...SETTINGS, compareOutput: false });
+  await runBoth(['3042', '1042']);
+  const [c] = await comparisons(tabOnly);
+  assert.equal(c!.report.output.skipped, true);
+  assert.equal(c!.report.output.compared, 0);
+  const keys = (c!.report.changes as { key: string }[]).map((x) => x.key);
+  assert.ok(keys.includes('assignments[Order ID=1042]'), keys.join(', '));
+  assert.ok(!keys.some((k) => k.startsWith('data.')), `no output change is named: ${keys.join(', ')}`);
+  assert.equal(Number(c!.diff_percentage), 50, 'one of the two rows written differs');
+
+  const neither = await release('1.1.0', { ...SETTINGS, compareOutput: false, compareTab: null });
+  await runBoth(['1042']);
+  const [d] = await comparisons(neither);
+  assert.equal(Number(d!.diff_percentage), 0, 'the shadow ran: nothing compared, nothing changed');
+  assert.deepEqual(d!.report.changes, []);
+});
+
 test('a crashing shadow leaves stable’s result and record intact, and is counted as failed', async () => {
   const id = await release('1.2.0');
   const stable = await f.runtime.run(triage(['2001']));

@@ -47,7 +47,8 @@ export interface ShadowJob {
 export interface ComparisonReport {
   changes: DiffResult['changes'];
   truncated: boolean;
-  output: { compared: number; changed: number };
+  /** skipped: shadow_config.compare_output is false. */
+  output: { compared: number; changed: number; skipped?: boolean };
   table?: { name: string; twin: string; compared: number; changed: number; stableRows: number; shadowRows: number };
   error?: string;
   /** The shadow's refused host calls (its held writes among them; each audited as access.denied). */
@@ -167,11 +168,16 @@ export class ShadowRunner {
   /** The outputs' diff, plus (with a compare tab) the rows each side wrote to the tab and its twin. */
   async #compare(stable: ExecutionRecord, shadow: ExecutionRecord, s: ShadowSettings) {
     const keys = s.keys.length ? s.keys : undefined;
-    const out = diffOutputs(structured(stable), structured(shadow), keys ? { keys } : {});
+    // compare_output: false — a skill whose output legitimately differs (fresh timestamps, a model's
+    // data) is judged by its compare tab alone, or, without one, by its shadow running at all.
+    const out =
+      s.compareOutput === false
+        ? { changes: [], truncated: false, compared: 0, changed: 0 }
+        : diffOutputs(structured(stable), structured(shadow), keys ? { keys } : {});
     const report: ComparisonReport = {
       changes: out.changes,
       truncated: out.truncated,
-      output: { compared: out.compared, changed: out.changed },
+      output: { compared: out.compared, changed: out.changed, ...(s.compareOutput === false ? { skipped: true } : {}) },
     };
     let compared = out.compared;
     let changed = out.changed;

@@ -51,10 +51,6 @@ export const NOT_ACTED_ON: readonly NotActedOn[] = [
     why: '`aspora test` does not run promptfoo (`aspora feedback export` writes promptfoo cases)',
   },
   {
-    path: 'versioning.shadow_config.compare_output',
-    why: 'a shadow run always compares the outputs (success and data), and the compare tab too when set',
-  },
-  {
     path: 'versioning.shadow_config.output_diff_tool',
     why: 'the shadow report uses the built-in keyed JSON diff (docs/releases.md); no external diff tool is run',
   },

@@ -67,6 +67,7 @@ const ACTED_ON: Record<string, { module: string; key?: string }> = {
   'versioning.shadow_config.max_diff_percentage': { module: 'packages/platform/src/releases/plan.ts' },
   'versioning.shadow_config.runs': { module: 'packages/platform/src/releases/plan.ts' },
   'versioning.shadow_config.on_pass': { module: 'packages/platform/src/releases/plan.ts' },
+  'versioning.shadow_config.compare_output': { module: 'packages/platform/src/releases/plan.ts' },
   visibility: { module: 'packages/platform/src/access/skill-access.ts' },
   'versioning.strategy': { module: 'packages/platform/src/publish/publisher.ts' },
   'versioning.canary_percentage': { module: 'packages/platform/src/releases/plan.ts' },

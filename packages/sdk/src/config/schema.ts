@@ -311,7 +311,12 @@ export const Versioning = z.strictObject({
     .describe('The rules a canary step passes, waits or fails by.'),
   shadow_config: z
     .strictObject({
-      compare_output: z.boolean().default(true),
+      compare_output: z
+        .boolean()
+        .default(true)
+        .describe(
+          "false: the outputs are not compared; the compare tab is, or without one the shadow's running at all.",
+        ),
       max_diff_percentage: z.number().min(0).max(100).default(5),
       output_diff_tool: z.string().min(1).optional(),
       compare_tab: z
