@@ -4,6 +4,14 @@
 // CLI's bundle (bin/bundle.mjs), which starts about twice as fast. ASPORA_CLI_TSX=1 forces tsx.
 import { pathToFileURL } from 'node:url';
 
+// A reader that stops early (`aspora … | head`) closes the pipe: that is the end of the output,
+// not a crash with a stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+
 // Any argument spelled `up` or `test` counts (an option's value could stand before the command):
 // a false match only costs start-up time.
 const args = process.argv.slice(2);

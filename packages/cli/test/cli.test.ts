@@ -696,3 +696,10 @@ describe('errors and help', () => {
     assert.match(j.json().error.message, /Allowed choices are staging, production/);
   });
 });
+
+test('a reader that closes the pipe early (aspora … | head) ends the output quietly, not with a stack trace', () => {
+  // `true` exits without reading: every write of the help then meets a closed pipe (EPIPE).
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" send --help | true`], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.equal(r.stderr, '', r.stderr);
+});
