@@ -3,8 +3,9 @@
  * own SDK: signed requests only (bad, stale and replayed ones refused, nothing run), url_verification,
  * a mention routed and answered in its thread as Block Kit, a slash command acknowledged at once and
  * answered through response_url, an unknown Slack user told so with nothing run, a button press that
- * runs its skill again, a redelivered event run once — and each execution records its trigger, the
- * Slack event id and the channel.
+ * runs its skill again, a redelivered event run once, users.info failing once retried (the
+ * delivery is a job: channels/slack/inbound.ts; slack-inbound.test.ts for a restart) — and each
+ * execution records its trigger, the Slack event id and the channel.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -514,7 +515,7 @@ test('channel chatter no skill answers gets no reply; a mention that nothing ans
   assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 0);
 });
 
-test('acknowledgements are fast: 20 signed url_verifications', { skip }, async (t) => {
+test('acknowledgements are fast: 20 signed url_verifications, 20 messages queued', { skip }, async (t) => {
   const ms: number[] = [];
   for (let i = 0; i < 20; i++) {
     const body = JSON.stringify({ type: 'url_verification', challenge: `c${i}` });
@@ -526,6 +527,60 @@ test('acknowledgements are fast: 20 signed url_verifications', { skip }, async (
   ms.sort((a, b) => a - b);
   t.diagnostic(`ack p50 ${ms[10]!.toFixed(1)} ms, max ${ms[19]!.toFixed(1)} ms`);
   assert.ok(ms[19]! < 3000, "within Slack's 3 seconds");
+  // Messages: each acknowledged once its delivery is a job (claim and job insert, one transaction).
+  const ev: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const body = eventBody({
+      type: 'message',
+      channel_type: 'channel',
+      channel: 'CGEN',
+      user: 'USARAH',
+      text: `lunch at noon ${i}`,
+      ts: `1700000060.${String(i).padStart(6, '0')}`,
+    });
+    const t0 = performance.now();
+    const res = await fromSlack('events', body, 'application/json');
+    ev.push(performance.now() - t0);
+    assert.deepEqual(await res.json(), { ok: true });
+  }
+  ev.sort((a, b) => a - b);
+  t.diagnostic(`message ack (its job queued) p50 ${ev[10]!.toFixed(1)} ms, max ${ev[19]!.toFixed(1)} ms`);
+  assert.ok(ev[19]! < 1000, "far within Slack's 3 seconds");
+});
+
+test('users.info failing (Slack down) is retried: the mention is answered once', { skip }, async () => {
+  slack.reset();
+  // A Slack user the client has not cached yet, the same person on the platform.
+  slack.addUser({ id: 'USARAHTWO', email: 'sarah@example.com', name: 'Sarah' });
+  slack.failNext('users.info');
+  const eventId = 'EvFlaky0001';
+  const res = await fromSlack(
+    'events',
+    eventBody(
+      {
+        type: 'app_mention',
+        channel: 'CGEN',
+        user: 'USARAHTWO',
+        text: '<@UBOT0001> my tickets',
+        ts: '1700000070.000100',
+      },
+      eventId,
+    ),
+    'application/json',
+  );
+  assert.equal(res.status, 200);
+  const [post] = await slack.waitFor('chat.postMessage', 1, 20_000);
+  assert.equal(post!.args.text, 'tickets of sarah@example.com');
+  const infos = slack.calls.filter((c) => c.method === 'users.info');
+  assert.deepEqual(
+    infos.map((c) => c.result?.ok),
+    [false, true],
+    'the failed call, then the retried attempt’s',
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'answered once');
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postEphemeral').length, 0, 'no "try again" notice');
+  assert.equal((await executions('ecm/my-tickets')).filter((x) => x.sourceEventId === eventId).length, 1);
 });
 
 test("seed 003's per-agent threads: a summary posted to the channel, a reply per agent in its thread", {
