@@ -14,6 +14,7 @@ import type { Directory } from '../../access/directory.ts';
 import type { Enqueued, EnqueueOptions, QueuedRun } from '../../jobs/queue.ts';
 import type { Delivery, ReplyTarget } from '../../jobs/replies.ts';
 import { answered, type InboundMessage, type MessageHandler, type Sender, unrouted } from '../../messages/handle.ts';
+import { slashName } from '../../messages/patterns.ts';
 import type { Routed } from '../../messages/router.ts';
 import type { ExecutionRecord } from '../../observe/executions.ts';
 import type { Logger } from '../../observe/logger.ts';
@@ -162,13 +163,19 @@ export class SlackChannel {
     const text = (form.get('text') ?? '').slice(0, MAX_TEXT).trim();
     if (!command || !user || !channel || !url)
       throw bad('a command without command, user_id, channel_id or response_url');
-    if (!text) return { response_type: 'ephemeral', text: `Say what you need: ${command} my tickets` };
+    const slash = slashName(command);
+    // Empty text routes only by the command's name: unless a skill's command is that name alone
+    // (`/ecm-dashboard`), there is nothing to route, and the person is told at once (a cached read).
+    if (!text && !(slash && (await this.deps.messages.patterns.takesBareSlash(slash, this.deps.environment))))
+      return { response_type: 'ephemeral', text: `Say what you need: ${command} my tickets` };
     await this.deps.inbound.accept(trigger && `trigger:${trigger}`, {
       slackUser: user,
       message: {
         text,
-        // A slash command is the app's own: its text is a command's words after the `@name`.
+        // A slash command is the app's own: its text is a command's words after the `@name`; and
+        // its name is one a command may name. Slack's signed request is what says so.
         addressed: true,
+        ...(slash ? { slash } : {}),
         trigger: 'command',
         source: { eventId: trigger, channel: `slack:${channel}` },
         channel: `slack:${channel}`,
@@ -176,7 +183,7 @@ export class SlackChannel {
       },
       reply: { kind: 'response_url', url, channel, user },
     });
-    return { response_type: 'ephemeral', text: `Working on it: ${command} ${text}`.slice(0, 300) };
+    return { response_type: 'ephemeral', text: `Working on it: ${command} ${text}`.trim().slice(0, 300) };
   }
 
   /** POST /v1/channels/slack/interactions (form, `payload` JSON): a button press runs its skill again. */
