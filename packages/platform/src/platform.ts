@@ -35,6 +35,7 @@ import { MemoryRateLimiter } from './rate-limits/rate-limiter.ts';
 import { RedisRateLimiter } from './rate-limits/redis-rate-limiter.ts';
 import { connectRedis } from './redis/connect.ts';
 import { slackChannel } from './channels/slack/index.ts';
+import type { SlackInbound } from './channels/slack/inbound.ts';
 import { MessageHandler } from './messages/handle.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { ModelCallLog } from './observe/model-calls.ts';
@@ -97,7 +98,9 @@ export interface Platform {
   /** The durable execution queue (async runs, triggers). */
   jobs: JobQueue;
   replies: Replies;
-  /** Starts this process's job, reply and cron workers (again, after jobs.stop(): idempotent). */
+  /** Slack deliveries queued before their ack, worked by every process (channels/slack/inbound.ts). */
+  slackInbound: SlackInbound;
+  /** Starts this process's job, reply, Slack delivery and cron workers (again, after jobs.stop(): idempotent). */
   startWorkers(): void;
   /** Cron triggers: schedules of the deployed versions, fires taken into the queue. */
   cron: CronTriggers;
@@ -356,12 +359,14 @@ export async function openPlatformCore(
     },
     {
       db,
+      boss: jobs.boss,
       messages: new MessageHandler({ registry, gateway, log, skillAccess, runtime }),
       directory: access.directory,
       log,
       enqueue: (run, o) => jobs.enqueue(run, o),
     },
   );
+  await slack.inbound.init();
   replies.register(
     'slack',
     (execution, target, attempt) => slack.channel.deliver(execution, target, attempt),
@@ -406,6 +411,7 @@ export async function openPlatformCore(
         done: async (d) => void (d.reply && (await replies.queue(d.executionId, d.reply))),
       });
       replies.start({ pollMs: JOB_POLL_MS });
+      slack.inbound.start((w, o) => slack.channel.handle(w, o), { pollMs: JOB_POLL_MS });
       jobs.keys.start(log);
       cron.start();
     },
@@ -413,6 +419,7 @@ export async function openPlatformCore(
     access,
     skillAccess,
     slack: slack.channel,
+    slackInbound: slack.inbound,
     bootstrap,
     limiter,
     recordAudit,
@@ -429,7 +436,7 @@ export async function openPlatformCore(
       await backfilled; // a batch in flight ends before the database closes
       await embedder?.close?.();
       platformSecrets.stop();
-      await slack.background.idle(); // answers on their way to Slack
+      await slack.inbound.stop(); // deliveries in flight queue their runs (or are retried by another process)
       await alerts.stop();
       await releaseController.stop(); // a round in flight finishes before the database closes
       await cron.stop();

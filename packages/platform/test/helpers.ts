@@ -43,6 +43,8 @@ export async function tempPlatform(
     apiToken?: string;
     platformYaml?: string;
     env?: NodeJS.ProcessEnv;
+    /** An earlier platform's data directory (a restart on its PGlite): kept by cleanup, its owner removes it. */
+    dataDir?: string;
   } = {},
 ): Promise<
   Platform & {
@@ -54,7 +56,7 @@ export async function tempPlatform(
     cleanup(): Promise<void>;
   }
 > {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aspora-test-'));
+  const dataDir = over.dataDir ?? mkdtempSync(join(tmpdir(), 'aspora-test-'));
   chmodSync(dataDir, 0o755); // the sandbox user reads bundles below it
   // The word vectors unless a test asks for another signal: the sentence encoder costs ~0.2 s to
   // load and ~40 ms a deploy in each of the suite's hundreds of platforms. Its own tests
@@ -88,7 +90,7 @@ export async function tempPlatform(
       }),
     async cleanup() {
       await p.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!over.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -3,8 +3,9 @@
  * own SDK: signed requests only (bad, stale and replayed ones refused, nothing run), url_verification,
  * a mention routed and answered in its thread as Block Kit, a slash command acknowledged at once and
  * answered through response_url, an unknown Slack user told so with nothing run, a button press that
- * runs its skill again, a redelivered event run once — and each execution records its trigger, the
- * Slack event id and the channel.
+ * runs its skill again, a redelivered event run once, users.info failing once retried (the
+ * delivery is a job: channels/slack/inbound.ts; slack-inbound.test.ts for a restart) — and each
+ * execution records its trigger, the Slack event id and the channel.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -28,6 +29,8 @@ const SUMMARY = `export const handler = async (ctx) => ({ success: true, message
   data: { threads: [{ text: 'sarah: 8 tickets (3 P1, 5 P2)' }, { text: 'dinesh: 5 tickets (1 P1, 4 P3)' }, { nope: 1 }] } });\n`;
 const ASSIGN = `export const handler = async (ctx) => ({ success: true,
   message: 'assigned [' + ctx.input.metadata.command.args + '] for ' + ctx.user.email });\n`;
+const DASHBOARD = `export const handler = async (ctx) => ({ success: true,
+  message: 'dashboard [' + ctx.input.metadata.command?.args + '] for ' + ctx.user.email });\n`;
 const TICKETS = `export const handler = async (ctx) => ({ success: true, message: 'tickets of ' + ctx.user.email });\n`;
 
 type Exec = {
@@ -119,6 +122,22 @@ before(async () => {
   });
   await ok(p.fetch('/v1/bundles', { method: 'POST', body: assign, headers: { 'content-type': 'application/gzip' } }));
   await ok(p.fetch('/v1/skills/ecm/assign/deployments', json('POST', { environment: 'production', version: '1.0.0' })));
+  // A skill whose command names a slash command, as examples/skills/ecm/manager/run-ecm does.
+  const dashboard = await bundle({
+    domain: 'ecm',
+    name: 'dashboard',
+    description: 'ECM dashboard',
+    patterns: ['show the dashboard'],
+    triggers: [{ type: 'command', patterns: ['run ecm', '/ecm-dashboard', '/ecm dashboard'], channels: ['slack'] }],
+    handler: DASHBOARD,
+    ownerTeam: 'ecm-ops',
+  });
+  await ok(
+    p.fetch('/v1/bundles', { method: 'POST', body: dashboard, headers: { 'content-type': 'application/gzip' } }),
+  );
+  await ok(
+    p.fetch('/v1/skills/ecm/dashboard/deployments', json('POST', { environment: 'production', version: '1.0.0' })),
+  );
 });
 after(async () => {
   await p?.cleanup();
@@ -514,7 +533,7 @@ test('channel chatter no skill answers gets no reply; a mention that nothing ans
   assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 0);
 });
 
-test('acknowledgements are fast: 20 signed url_verifications', { skip }, async (t) => {
+test('acknowledgements are fast: 20 signed url_verifications, 20 messages queued', { skip }, async (t) => {
   const ms: number[] = [];
   for (let i = 0; i < 20; i++) {
     const body = JSON.stringify({ type: 'url_verification', challenge: `c${i}` });
@@ -526,6 +545,60 @@ test('acknowledgements are fast: 20 signed url_verifications', { skip }, async (
   ms.sort((a, b) => a - b);
   t.diagnostic(`ack p50 ${ms[10]!.toFixed(1)} ms, max ${ms[19]!.toFixed(1)} ms`);
   assert.ok(ms[19]! < 3000, "within Slack's 3 seconds");
+  // Messages: each acknowledged once its delivery is a job (claim and job insert, one transaction).
+  const ev: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const body = eventBody({
+      type: 'message',
+      channel_type: 'channel',
+      channel: 'CGEN',
+      user: 'USARAH',
+      text: `lunch at noon ${i}`,
+      ts: `1700000060.${String(i).padStart(6, '0')}`,
+    });
+    const t0 = performance.now();
+    const res = await fromSlack('events', body, 'application/json');
+    ev.push(performance.now() - t0);
+    assert.deepEqual(await res.json(), { ok: true });
+  }
+  ev.sort((a, b) => a - b);
+  t.diagnostic(`message ack (its job queued) p50 ${ev[10]!.toFixed(1)} ms, max ${ev[19]!.toFixed(1)} ms`);
+  assert.ok(ev[19]! < 1000, "far within Slack's 3 seconds");
+});
+
+test('users.info failing (Slack down) is retried: the mention is answered once', { skip }, async () => {
+  slack.reset();
+  // A Slack user the client has not cached yet, the same person on the platform.
+  slack.addUser({ id: 'USARAHTWO', email: 'sarah@example.com', name: 'Sarah' });
+  slack.failNext('users.info');
+  const eventId = 'EvFlaky0001';
+  const res = await fromSlack(
+    'events',
+    eventBody(
+      {
+        type: 'app_mention',
+        channel: 'CGEN',
+        user: 'USARAHTWO',
+        text: '<@UBOT0001> my tickets',
+        ts: '1700000070.000100',
+      },
+      eventId,
+    ),
+    'application/json',
+  );
+  assert.equal(res.status, 200);
+  const [post] = await slack.waitFor('chat.postMessage', 1, 20_000);
+  assert.equal(post!.args.text, 'tickets of sarah@example.com');
+  const infos = slack.calls.filter((c) => c.method === 'users.info');
+  assert.deepEqual(
+    infos.map((c) => c.result?.ok),
+    [false, true],
+    'the failed call, then the retried attempt’s',
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'answered once');
+  assert.equal(slack.calls.filter((c) => c.method === 'chat.postEphemeral').length, 0, 'no "try again" notice');
+  assert.equal((await executions('ecm/my-tickets')).filter((x) => x.sourceEventId === eventId).length, 1);
 });
 
 test("seed 003's per-agent threads: a summary posted to the channel, a reply per agent in its thread", {
@@ -618,4 +691,74 @@ test('the run is a job of the durable queue: no worker, no answer yet; the job r
   } finally {
     p.startWorkers();
   }
+});
+
+test('a slash command’s name routes by itself: a command naming it runs, with the text as its arguments', {
+  skip,
+}, async () => {
+  slack.reset();
+  const slash = (command: string, text: string, trigger: string) =>
+    fromSlack(
+      'commands',
+      new URLSearchParams({
+        command,
+        text,
+        user_id: 'USARAH',
+        channel_id: 'CGEN',
+        team_id: 'TSTUB0001',
+        response_url: slack.responseUrl(),
+        trigger_id: trigger,
+      }).toString(),
+      'application/x-www-form-urlencoded',
+    );
+  // Empty text: the command's name alone is what routes it.
+  const bare = await slash('/ecm-dashboard', '', 'trig-dash-1');
+  assert.equal(bare.status, 200);
+  assert.equal((await answerOf(bare)).text, 'Working on it: /ecm-dashboard');
+  const [first] = await slack.waitForResponses();
+  assert.equal(first!.body.text, 'dashboard [] for sarah@example.com');
+  const [e] = (await executions('ecm/dashboard')).filter((x) => x.sourceEventId === 'trig-dash-1');
+  assert.ok(e);
+  assert.equal(e.trigger, 'command');
+  assert.deepEqual(e.input.metadata.command, { pattern: '/ecm-dashboard', args: '' });
+  assert.equal(e.input.metadata.slack.command, '/ecm-dashboard');
+  // With text: the text is the arguments.
+  assert.equal((await slash('/ecm-dashboard', 'last week, P1 only', 'trig-dash-2')).status, 200);
+  const second = await slack.waitForResponses(2);
+  assert.equal(second[1]!.body.text, 'dashboard [last week, P1 only] for sarah@example.com');
+  // A pattern naming a shared command with words (`/ecm dashboard`) takes only those words…
+  assert.equal((await slash('/ecm', 'dashboard today', 'trig-dash-3')).status, 200);
+  const third = await slack.waitForResponses(3);
+  assert.equal(third[2]!.body.text, 'dashboard [today] for sarah@example.com');
+  // …and leaves the command's other uses to the others.
+  assert.equal((await slash('/ecm', 'my tickets', 'trig-dash-4')).status, 200);
+  const fourth = await slack.waitForResponses(4);
+  assert.equal(fourth[3]!.body.text, 'tickets of sarah@example.com');
+  // Empty text with a command no pattern names: told at once, as before; nothing queued.
+  const empty = await slash('/ecm', '', 'trig-dash-5');
+  assert.match((await answerOf(empty)).text, /^Say what you need: \/ecm/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(slack.responses.length, 4);
+});
+
+test('only Slack can say a message was a slash command: the same text from the API is no command', {
+  skip,
+}, async () => {
+  const before = (await executions('ecm/dashboard')).length;
+  // A channel it names, the text as Slack would show it, and fields only the Slack channel sets
+  // (dropped: not the request's): none of it claims the command.
+  for (const body of [
+    { text: '/ecm-dashboard', channel: 'slack:CGEN' },
+    { text: '/ecm-dashboard', channel: 'slack:CGEN', slash: '/ecm-dashboard', addressed: true },
+    { text: 'ecm-dashboard', channel: 'slack:CGEN' },
+  ]) {
+    const answer = await ok<{ routed: { stage: string } | null }>(p.fetch('/v1/messages', json('POST', body)));
+    assert.notEqual(answer.routed?.stage, 'command', JSON.stringify(answer.routed));
+  }
+  // The command routes, written out, where it is words and not a slash command's name.
+  const written = await ok<{ routed: { skill: string; stage: string } }>(
+    p.fetch('/v1/messages', json('POST', { text: 'run ecm now', channel: 'slack:CGEN' })),
+  );
+  assert.deepEqual([written.routed.skill, written.routed.stage], ['ecm/dashboard', 'command']);
+  assert.ok((await executions('ecm/dashboard')).length >= before + 1);
 });

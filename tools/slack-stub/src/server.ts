@@ -52,6 +52,11 @@ export interface SlackStub {
   /** A fresh response_url of this stub, as Slack puts in a command or an interaction. */
   responseUrl(): string;
   addUser(u: SlackStubUser): void;
+  /**
+   * The next `n` calls of `method` answer `{ ok: false, error }` (default `internal_error`, as Slack
+   * says when it is having trouble): a Slack outage, for a test of what the platform does then.
+   */
+  failNext(method: string, n?: number, error?: string): void;
   /** Resolves with the calls of `method` once there are at least n of them (or rejects after timeoutMs). */
   waitFor(method: string, n?: number, timeoutMs?: number): Promise<SlackCall[]>;
   waitForResponses(n?: number, timeoutMs?: number): Promise<SlackStub['responses']>;
@@ -93,6 +98,8 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
   };
   let origin = '';
   let serial = 0;
+  /** method → the failures still to answer (failNext). */
+  const failing = new Map<string, { n: number; error: string }>();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -135,6 +142,11 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
       };
       if (!token) return answer(200, { ok: false, error: 'not_authed' });
       if (token !== botToken) return answer(200, { ok: false, error: 'invalid_auth' });
+      const fail = failing.get(method);
+      if (fail && fail.n > 0) {
+        if (--fail.n === 0) failing.delete(method);
+        return answer(200, { ok: false, error: fail.error });
+      }
       switch (method) {
         case 'auth.test':
           return answer(200, {
@@ -219,6 +231,7 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
     },
     responseUrl: () => `${origin}/response/${randomBytes(8).toString('hex')}`,
     addUser: (u) => void users.set(u.id, u),
+    failNext: (method, n = 1, error = 'internal_error') => void failing.set(method, { n, error }),
     waitFor(method, n = 1, timeoutMs = 10_000) {
       return waitUntil(
         () => {
@@ -235,6 +248,7 @@ export async function startSlackStub(o: SlackStubOptions = {}): Promise<SlackStu
     reset() {
       calls = [];
       responses = [];
+      failing.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -31,6 +31,11 @@ export interface InboundMessage {
    * app stands for a command's leading `@name`. Only a channel that knows says so.
    */
   addressed?: boolean | undefined;
+  /**
+   * The slash command it was (`/ecm-dashboard`), its text what followed the name: a command pattern
+   * naming it matches. Only a channel that knows says so (Slack's signed request).
+   */
+  slash?: string | undefined;
   /** `message` unless a channel says otherwise (a slash command: `command`). */
   trigger?: string;
   /** The source's event id and channel, recorded on the execution (issue 16 part 7). */
@@ -52,9 +57,11 @@ export interface MessageHandlerDeps {
 
 export class MessageHandler {
   readonly router: MessageRouter;
+  readonly patterns: MessagePatterns;
 
   constructor(private readonly deps: MessageHandlerDeps) {
-    this.router = new MessageRouter(deps.registry, new MessagePatterns(deps.registry.db), deps.gateway, deps.log);
+    this.patterns = new MessagePatterns(deps.registry.db);
+    this.router = new MessageRouter(deps.registry, this.patterns, deps.gateway, deps.log);
   }
 
   async route(user: Sender, m: InboundMessage): Promise<{ routed: Routed | null; candidates: Candidate[] }> {
@@ -66,6 +73,7 @@ export class MessageHandler {
       skill: m.skill,
       channel: m.channel,
       addressed: m.addressed,
+      slash: m.slash,
     });
   }
 

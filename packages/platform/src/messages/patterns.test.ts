@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { afterWords, channelKind, normalize } from './patterns.ts';
+import { afterWords, channelKind, normalize, slashName } from './patterns.ts';
 
 test('a channel’s kind is the part before the colon, lowercased; none is api', () => {
   assert.equal(channelKind('slack:C0123'), 'slack');
@@ -27,4 +27,11 @@ test('a long hostile text is matched and cut in linear time', () => {
   for (let i = 0; i < 50; i++) afterWords(text, 2);
   assert.ok(performance.now() - t0 < 1000, 'bounded');
   assert.ok(afterWords(text, 2).startsWith('a-a-'));
+});
+
+test('a slash command’s name is compared lowercase, and only a name is one', () => {
+  assert.equal(slashName('/ECM-Dashboard'), '/ecm-dashboard');
+  assert.equal(slashName(' /ecm '), '/ecm');
+  for (const bad of [undefined, '', '/', 'ecm', '/ecm dashboard', '/ecm/x', `/${'a'.repeat(64)}`])
+    assert.equal(slashName(bad), undefined, String(bad));
 });

@@ -3,9 +3,11 @@
  * text matches. A message pattern is a phrase ("my tickets", "block this payment"): it matches a
  * text that contains its words in order, whole words, whatever the case and punctuation. A command
  * pattern ("@ecm-manager assign", "run triage") matches a text that starts with its words; what
- * follows is the command's arguments. A trigger's `channels` limits the channels whose messages it
- * matches. The table is read from the registry at most every REFRESH_MS (routing a message must
- * not cost a query per skill).
+ * follows is the command's arguments. A command pattern that starts with `/` ("/ecm-dashboard",
+ * "/ecm assign") names a slash command: it matches only a message its channel says was that slash
+ * command, whose text starts with the pattern's words after the name. A trigger's `channels`
+ * limits the channels whose messages it matches. The table is read from the registry at most every
+ * REFRESH_MS (routing a message must not cost a query per skill).
  */
 import type { Db } from '../db/types.ts';
 
@@ -36,6 +38,20 @@ export interface MessageSource {
    * app stands for a command's leading `@name`, so `<@UBOT> triage` matches `@ecm-manager triage`.
    */
   addressed?: boolean | undefined;
+  /**
+   * The slash command the message was (`/ecm-dashboard`; its text is what followed the name). Only
+   * a channel that knows says so (Slack's signed request): no sender can claim it in the text.
+   */
+  slash?: string | undefined;
+}
+
+/** A slash command's name as Slack sends it (`/ecm`): bounded, no spaces or further slashes. */
+const SLASH_NAME = /^\/[^\s/]{1,63}$/u;
+
+/** A slash command's name as it is compared (lowercase), or undefined when it is none. */
+export function slashName(name: string | undefined): string | undefined {
+  const n = name?.trim().normalize('NFKC').toLowerCase();
+  return n && SLASH_NAME.test(n) ? n : undefined;
 }
 
 interface Entry {
@@ -46,6 +62,11 @@ interface Entry {
   words: number;
   /** A command's words after its leading `@name` (null: it has none, or nothing follows it). */
   rest: { norm: string; words: number } | null;
+  /**
+   * A command naming a slash command (`/ecm assign`): the name, and the words that must start the
+   * command's text (none: every use of the command). Its `words` count the name as one.
+   */
+  slash: { name: string; rest: { norm: string; words: number } } | null;
   /** Channel kinds it matches from; empty: every channel. */
   channels: string[];
 }
@@ -118,15 +139,20 @@ export class MessagePatterns {
         rows
           .flatMap((r) =>
             r.patterns.map((pattern): Entry => {
-              const w = words(pattern.slice(0, MAX_PATTERN_CHARS));
+              const text = pattern.slice(0, MAX_PATTERN_CHARS);
+              const w = words(text);
               const rest = r.type === 'command' && w.length > 1 && w[0]!.startsWith('@') ? w.slice(1) : null;
+              const [first = '', ...after] = text.trim().split(/\s+/);
+              const name = r.type === 'command' ? slashName(first) : undefined;
+              const slashRest = name ? words(after.join(' ')) : [];
               return {
                 ref: r.ref,
                 type: r.type,
                 pattern,
                 norm: ` ${w.join(' ')} `,
-                words: w.length,
+                words: name ? 1 + slashRest.length : w.length,
                 rest: rest ? { norm: ` ${rest.join(' ')} `, words: rest.length } : null,
+                slash: name ? { name, rest: { norm: ` ${slashRest.join(' ')} `, words: slashRest.length } } : null,
                 channels: (r.channels ?? []).map((c) => c.toLowerCase()),
               };
             }),
@@ -146,13 +172,17 @@ export class MessagePatterns {
     from: MessageSource = {},
   ): Promise<PatternHit[]> {
     const t = normalize(text);
-    return this.#longest(environment, visible, from, (e) => (e.type === 'message' && t.includes(e.norm) ? e.words : 0));
+    const hits = await this.#longest(environment, visible, from, (e) =>
+      e.type === 'message' && t.includes(e.norm) ? e.words : 0,
+    );
+    return hits.map(({ ref, pattern, words }) => ({ ref, pattern, words }));
   }
 
   /**
    * Each skill's longest command the text starts with, most specific first: the command's words
    * as written (`@ecm-manager triage …`), or — for a message sent to the app itself — its words
-   * after the leading `@name` (`triage …`).
+   * after the leading `@name` (`triage …`), or — for a slash command — a command naming it, whose
+   * words after the name start the text (`/ecm-dashboard` with any text, `/ecm assign` with `assign …`).
    */
   async commands(
     text: string,
@@ -161,16 +191,35 @@ export class MessagePatterns {
     from: MessageSource = {},
   ): Promise<CommandHit[]> {
     const t = normalize(text);
+    const slash = slashName(from.slash);
     const hits = await this.#longest(environment, visible, from, (e) =>
       e.type !== 'command'
         ? 0
-        : t.startsWith(e.norm)
-          ? e.words
-          : from.addressed && e.rest && t.startsWith(e.rest.norm)
-            ? e.rest.words
-            : 0,
+        : e.slash
+          ? // Never from the text: only the channel says which slash command a message was.
+            slash === e.slash.name && (!e.slash.rest.words || t.startsWith(e.slash.rest.norm))
+            ? e.words
+            : 0
+          : t.startsWith(e.norm)
+            ? e.words
+            : from.addressed && e.rest && t.startsWith(e.rest.norm)
+              ? e.rest.words
+              : 0,
     );
-    return hits.map((h) => ({ ...h, args: afterWords(text, h.words) }));
+    // The arguments follow the words the text matched: a slash command's name is not in its text.
+    return hits.map(({ entry, ...h }) => ({
+      ...h,
+      args: afterWords(text, entry.slash ? entry.slash.rest.words : h.words),
+    }));
+  }
+
+  /**
+   * Whether a command of a skill deployed in `environment` is this slash command's name alone
+   * (`/ecm-dashboard`): the only kind that can match the command used with no text.
+   */
+  async takesBareSlash(name: string, environment: string): Promise<boolean> {
+    const n = slashName(name);
+    return !!n && (await this.entries(environment)).some((e) => e.slash?.name === n && !e.slash.rest.words);
   }
 
   /** Per skill, the entry `wordsOf` scores highest (0: no match) among those its channel and the user allow. */
@@ -179,14 +228,14 @@ export class MessagePatterns {
     visible: (ref: string) => boolean,
     from: MessageSource,
     wordsOf: (e: Entry) => number,
-  ): Promise<PatternHit[]> {
+  ): Promise<Array<PatternHit & { entry: Entry }>> {
     const kind = channelKind(from.channel);
-    const best = new Map<string, PatternHit>();
+    const best = new Map<string, PatternHit & { entry: Entry }>();
     for (const e of await this.entries(environment)) {
       const words = fromChannel(e, kind) ? wordsOf(e) : 0;
       if (!words || !visible(e.ref)) continue;
       const prev = best.get(e.ref);
-      if (!prev || words > prev.words) best.set(e.ref, { ref: e.ref, pattern: e.pattern, words });
+      if (!prev || words > prev.words) best.set(e.ref, { ref: e.ref, pattern: e.pattern, words, entry: e });
     }
     return [...best.values()].sort((a, b) => b.words - a.words || a.ref.localeCompare(b.ref));
   }

@@ -46,6 +46,8 @@ export interface RouteRequest {
   channel?: string | undefined;
   /** Sent to the app itself (a Slack mention leading it, a slash command): see MessageSource. */
   addressed?: boolean | undefined;
+  /** The slash command the message was (Slack's signed request only): see MessageSource. */
+  slash?: string | undefined;
 }
 
 export class MessageRouter {
@@ -57,7 +59,9 @@ export class MessageRouter {
   ) {}
 
   async route(r: RouteRequest): Promise<{ routed: Routed | null; candidates: Candidate[] }> {
-    const hits = (await this.registry.searchSkills(r.text, { environment: r.environment, limit: 40 }))
+    // A slash command with no text is searched by its name (`/ecm-dashboard`: ecm-dashboard).
+    const query = r.text.trim() || (r.slash ?? '').replace(/^\//, '');
+    const hits = (query ? await this.registry.searchSkills(query, { environment: r.environment, limit: 40 }) : [])
       .filter((h) => r.visible(h.skill.ref))
       .map((h) => ({ skill: h.skill.ref, description: h.skill.description, score: h.score }));
     const candidates = hits.slice(0, SUGGESTIONS);
@@ -68,7 +72,7 @@ export class MessageRouter {
       return { routed: { skill: r.skill, stage: 'explicit', reason: 'named by the sender' }, candidates };
     }
 
-    const from = { channel: r.channel, addressed: r.addressed };
+    const from = { channel: r.channel, addressed: r.addressed, slash: r.slash };
     const commands = await this.patterns.commands(r.text, r.environment, r.visible, from);
     if (commands.length) {
       const top = commands.filter((c) => c.words === commands[0]!.words);
@@ -76,7 +80,7 @@ export class MessageRouter {
       const decided =
         top.length === 1
           ? undefined
-          : await this.decide(r.text, among(hits, top), `commands of ${top.length} skills match`);
+          : await this.decide(query, among(hits, top), `commands of ${top.length} skills match`);
       const c = top.find((x) => x.ref === decided?.skill) ?? top[0]!;
       return {
         routed: {

@@ -2,7 +2,8 @@
  * /v1/channels/slack/{commands,events,interactions}: open to the network like Slack needs, and
  * authenticated by Slack's request signature instead of a token (channels/slack/signature.ts).
  * Each reads its raw body (bounded by the app's body limit), is checked before anything is parsed
- * or run, and answers within Slack's 3 seconds; the work runs after the answer.
+ * or run, and answers within Slack's 3 seconds: the work is queued as a durable job before the
+ * answer (channels/slack/inbound.ts) and runs after it.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { routes } from '@aspora/api';
@@ -28,7 +29,7 @@ export function slackRoutes(app: OpenAPIHono, slack: SlackChannel): void {
 
   app.openapi(createRoute(routes.slackCommands), async (c) => {
     const raw = await signed(c);
-    return c.json(slack.command(form(c, raw)), 200);
+    return c.json(await slack.command(form(c, raw)), 200);
   });
 
   app.openapi(createRoute(routes.slackEvents), async (c) => {
@@ -44,7 +45,7 @@ export function slackRoutes(app: OpenAPIHono, slack: SlackChannel): void {
 
   app.openapi(createRoute(routes.slackInteractions), async (c) => {
     const raw = await signed(c);
-    const answer = slack.interaction(form(c, raw));
+    const answer = await slack.interaction(form(c, raw));
     return (answer ? c.json(answer, 200) : c.body(null, 200)) as never;
   });
 }

@@ -1,22 +1,23 @@
 /**
- * Slack as a channel (issue 16 parts 6 and 7): a signed request is checked, acknowledged within
- * Slack's 3 seconds, and its work goes on after the answer — the Slack user mapped to a platform
- * user by e-mail (users.info), the message routed for that user like POST /v1/messages (caller
- * `channel:slack`), and the run queued on the durable job queue keyed by the Slack event id (or
- * trigger id), carrying where to answer. Whichever process runs the job, its reply (jobs/replies.ts,
- * `deliver` here) posts the answer back where the work came from: the channel and thread
- * (chat.postMessage), or a command's response_url — so a process that dies after the ack still
- * answers once another one runs the job.
+ * Slack as a channel (issue 16 parts 6 and 7): a signed request is checked, queued as a durable job
+ * of its own (inbound.ts) and acknowledged within Slack's 3 seconds. Its work (`handle`), in
+ * whichever process takes the job: the Slack user mapped to a platform user by e-mail (users.info),
+ * the message routed for that user like POST /v1/messages (caller `channel:slack`), and the run
+ * queued on the durable job queue keyed by the Slack event id (or trigger id), carrying where to
+ * answer. Whichever process runs that job, its reply (jobs/replies.ts, `deliver` here) posts the
+ * answer back where the work came from: the channel and thread (chat.postMessage), or a command's
+ * response_url — so a process that dies at any point after the ack still answers once another one
+ * takes the job.
  */
 import { AsporaError } from '@aspora/sdk';
 import type { Directory } from '../../access/directory.ts';
 import type { Enqueued, EnqueueOptions, QueuedRun } from '../../jobs/queue.ts';
 import type { Delivery, ReplyTarget } from '../../jobs/replies.ts';
 import { answered, type InboundMessage, type MessageHandler, type Sender, unrouted } from '../../messages/handle.ts';
+import { slashName } from '../../messages/patterns.ts';
 import type { Routed } from '../../messages/router.ts';
 import type { ExecutionRecord } from '../../observe/executions.ts';
 import type { Logger } from '../../observe/logger.ts';
-import type { Background } from './background.ts';
 import {
   ACTION_PREFIX,
   answerBlocks,
@@ -28,6 +29,7 @@ import {
 } from './blocks.ts';
 import type { SlackClient } from './client.ts';
 import type { SlackDeliveries } from './deliveries.ts';
+import type { InboundWork, Reply, SlackInbound } from './inbound.ts';
 import { type SignedHeaders, verifySlackSignature } from './signature.ts';
 
 export const SLACK_CALLER = 'channel:slack';
@@ -42,7 +44,8 @@ export interface SlackChannelDeps {
   secret: () => string | undefined;
   client: SlackClient;
   deliveries: SlackDeliveries;
-  background: Background;
+  /** Where a verified delivery is queued before the ack (its work: `handle`). */
+  inbound: SlackInbound;
   messages: MessageHandler;
   directory: Directory;
   log: Logger;
@@ -51,6 +54,8 @@ export interface SlackChannelDeps {
   enqueue: (run: QueuedRun, o: EnqueueOptions) => Promise<Enqueued>;
 }
 
+/** Errors of the enqueue that say "not now": the delivery's attempt fails and is retried. */
+const NOT_NOW = new Set(['UNAVAILABLE', 'INTERNAL', 'CONFLICT', 'RATE_LIMITED']);
 /** Attempts of a Slack-triggered execution (a crash is retried; the person waits for the answer). */
 const SLACK_ATTEMPTS = 3;
 
@@ -63,18 +68,7 @@ export interface SlackReplyTarget extends ReplyTarget {
   text: string;
 }
 
-/** Where an answer goes: a response_url, or a channel (and thread). */
-export type Reply =
-  | { kind: 'response_url'; url: string; channel: string; user: string }
-  | {
-      kind: 'channel';
-      channel: string;
-      user: string;
-      thread?: string | undefined;
-      ts?: string | undefined;
-      /** A plain channel message: no reply when no skill answers it. */
-      quiet?: boolean;
-    };
+export type { Reply } from './inbound.ts';
 
 const bad = (why: string) => new AsporaError('BAD_REQUEST', `Slack request: ${why}`);
 const str = (v: unknown, max = 256): string | undefined =>
@@ -125,28 +119,25 @@ export class SlackChannel {
     const at = ts(e.ts);
     const text = str(e.text, MAX_TEXT);
     if (!channel || !user || !at || !text) return { ok: true, ignored: 'an event without channel, user, ts or text' };
-    // A redelivery (X-Slack-Retry-Num) or a duplicate: the first delivery runs, no other.
-    if (!(await this.deps.deliveries.first(`event:${eventId}`))) return { ok: true, duplicate: true };
     const thread = ts(e.thread_ts);
-    this.deps.background.run(`slack event ${eventId}`, () =>
-      this.work(
-        user,
-        {
-          text: stripMentions(text),
-          // `<@UBOT> triage`: the mention leading it says the app is asked, so the app stands for a
-          // command's `@name` (`@ecm-manager triage`). The app's own id is not needed: Slack sends
-          // app_mention only for a message that mentions this app.
-          addressed: e.type === 'app_mention' && LEADING_MENTION.test(text),
-          trigger: 'message',
-          source: { eventId, channel: `slack:${channel}` },
-          channel: `slack:${channel}`,
-          ...(thread ? { thread } : {}),
-          metadata: { slack: { event: e.type, channel, user, ts: at } },
-        },
-        { kind: 'channel', channel, user, thread, ts: at, quiet: e.type === 'message' },
-      ),
-    );
-    return { ok: true };
+    // A redelivery (X-Slack-Retry-Num) or a duplicate: the first delivery is queued, no other.
+    const queued = await this.deps.inbound.accept(`event:${eventId}`, {
+      slackUser: user,
+      message: {
+        text: stripMentions(text),
+        // `<@UBOT> triage`: the mention leading it says the app is asked, so the app stands for a
+        // command's `@name` (`@ecm-manager triage`). The app's own id is not needed: Slack sends
+        // app_mention only for a message that mentions this app.
+        addressed: e.type === 'app_mention' && LEADING_MENTION.test(text),
+        trigger: 'message',
+        source: { eventId, channel: `slack:${channel}` },
+        channel: `slack:${channel}`,
+        ...(thread ? { thread } : {}),
+        metadata: { slack: { event: e.type, channel, user, ts: at } },
+      },
+      reply: { kind: 'channel', channel, user, thread, ts: at, quiet: e.type === 'message' },
+    });
+    return queued ? { ok: true } : { ok: true, duplicate: true };
   }
 
   /** Bots (this app among them), edits and joins are not messages to answer; a message mentioning the app comes as app_mention too. */
@@ -161,7 +152,7 @@ export class SlackChannel {
   }
 
   /** POST /v1/channels/slack/commands (form): acknowledged at once, answered through response_url. */
-  command(form: URLSearchParams): Record<string, unknown> {
+  async command(form: URLSearchParams): Promise<Record<string, unknown>> {
     // Slack checks a command URL's certificate now and then with an ssl_check post: nothing to run.
     if (form.get('ssl_check') === '1') return {};
     const command = str(form.get(`command`), 64);
@@ -172,27 +163,31 @@ export class SlackChannel {
     const text = (form.get('text') ?? '').slice(0, MAX_TEXT).trim();
     if (!command || !user || !channel || !url)
       throw bad('a command without command, user_id, channel_id or response_url');
-    if (!text) return { response_type: 'ephemeral', text: `Say what you need: ${command} my tickets` };
-    this.deps.background.run(`slack command ${command}`, () =>
-      this.work(
-        user,
-        {
-          text,
-          // A slash command is the app's own: its text is a command's words after the `@name`.
-          addressed: true,
-          trigger: 'command',
-          source: { eventId: trigger, channel: `slack:${channel}` },
-          channel: `slack:${channel}`,
-          metadata: { slack: { command, channel, user } },
-        },
-        { kind: 'response_url', url, channel, user },
-      ),
-    );
-    return { response_type: 'ephemeral', text: `Working on it: ${command} ${text}`.slice(0, 300) };
+    const slash = slashName(command);
+    // Empty text routes only by the command's name: unless a skill's command is that name alone
+    // (`/ecm-dashboard`), there is nothing to route, and the person is told at once (a cached read).
+    if (!text && !(slash && (await this.deps.messages.patterns.takesBareSlash(slash, this.deps.environment))))
+      return { response_type: 'ephemeral', text: `Say what you need: ${command} my tickets` };
+    await this.deps.inbound.accept(trigger && `trigger:${trigger}`, {
+      slackUser: user,
+      message: {
+        text,
+        // A slash command is the app's own: its text is a command's words after the `@name`; and
+        // its name is one a command may name. Slack's signed request is what says so.
+        addressed: true,
+        ...(slash ? { slash } : {}),
+        trigger: 'command',
+        source: { eventId: trigger, channel: `slack:${channel}` },
+        channel: `slack:${channel}`,
+        metadata: { slack: { command, channel, user } },
+      },
+      reply: { kind: 'response_url', url, channel, user },
+    });
+    return { response_type: 'ephemeral', text: `Working on it: ${command} ${text}`.trim().slice(0, 300) };
   }
 
   /** POST /v1/channels/slack/interactions (form, `payload` JSON): a button press runs its skill again. */
-  interaction(form: URLSearchParams): Record<string, unknown> | null {
+  async interaction(form: URLSearchParams): Promise<Record<string, unknown> | null> {
     let p: Record<string, any>;
     try {
       p = JSON.parse(form.get('payload') ?? '') as Record<string, any>;
@@ -211,36 +206,45 @@ export class SlackChannel {
     const messageTs = ts(p.message?.ts ?? p.container?.message_ts);
     const thread = ts(p.message?.thread_ts) ?? messageTs;
     const trigger = str(p.trigger_id, 128);
-    this.deps.background.run(`slack button ${button.skill} ${button.id}`, () =>
-      this.work(
-        user,
-        {
-          text: str(action.text && (action.text as { text?: unknown }).text, 200) ?? button.id,
-          skill: button.skill,
-          trigger: 'interaction',
-          source: { eventId: trigger, channel: `slack:${channel}` },
-          channel: `slack:${channel}`,
-          ...(thread ? { thread } : {}),
-          metadata: { action: { id: button.id, value: button.value }, slack: { channel, user, ts: messageTs } },
-        },
-        { kind: 'channel', channel, user, thread, ts: messageTs },
-        `button "${button.id}" pressed`,
-      ),
-    );
+    await this.deps.inbound.accept(trigger && `trigger:${trigger}`, {
+      slackUser: user,
+      message: {
+        text: str(action.text && (action.text as { text?: unknown }).text, 200) ?? button.id,
+        skill: button.skill,
+        trigger: 'interaction',
+        source: { eventId: trigger, channel: `slack:${channel}` },
+        channel: `slack:${channel}`,
+        ...(thread ? { thread } : {}),
+        metadata: { action: { id: button.id, value: button.value }, slack: { channel, user, ts: messageTs } },
+      },
+      reply: { kind: 'channel', channel, user, thread, ts: messageTs },
+      reason: `button "${button.id}" pressed`,
+    });
     return null;
   }
 
   /**
-   * The work behind a delivery: who it is, and routed for them; nothing routed, told so now; routed,
-   * the run queued (the delivery's id its idempotency key) with where its answer goes.
+   * The work behind a delivery (its inbound job, in whichever process takes it): who it is, and
+   * routed for them; nothing routed, told so; routed, the run queued (the delivery's id its
+   * idempotency key, so a retried attempt finds the run it queued) with where its answer goes. A
+   * throw (Slack or the database down) is retried; at the last attempt the person is told.
    */
-  private async work(
-    slackUser: string,
-    msg: Omit<InboundMessage, 'environment'>,
-    reply: Reply,
-    reason?: string,
-  ): Promise<void> {
-    const m: InboundMessage = { ...msg, environment: this.deps.environment };
+  async handle(w: InboundWork, o: { last: boolean }): Promise<void> {
+    try {
+      await this.work(w);
+    } catch (e) {
+      if (o.last)
+        await this.send(
+          w.reply,
+          noticeBlocks('Slack or the platform was not answering, so I ran nothing. Try again in a minute.'),
+          true,
+        ).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async work({ slackUser, message, reply, reason }: InboundWork): Promise<void> {
+    const m: InboundMessage = { ...message, environment: this.deps.environment };
     const sender = await this.sender(slackUser);
     if (typeof sender === 'string') {
       this.deps.log.info({ slackUser }, 'slack: an unknown user; nothing run');
@@ -271,9 +275,10 @@ export class SlackChannel {
       );
       this.deps.log.info({ execution: q.id, skill: routed.skill, existing: q.existing }, 'slack: run queued');
     } catch (e) {
-      // Refused before it could queue (the skill is gone, nothing deployed): the person is told why.
-      const why = e instanceof AsporaError ? e.message : 'the platform could not queue it';
-      await this.send(reply, noticeBlocks(`${routed.skill} could not run: ${why}`), true);
+      // Not now (the database): retried. Refused before it could queue (the skill is gone, nothing
+      // deployed): the person is told why.
+      if (!(e instanceof AsporaError) || NOT_NOW.has(e.code)) throw e;
+      await this.send(reply, noticeBlocks(`${routed.skill} could not run: ${e.message}`), true);
     }
   }
 

@@ -1,7 +1,9 @@
 /**
  * Slack deliveries already taken (slack_deliveries): the first insert of a key wins in every
- * process sharing the database. Keys: `sig:<signature>` (a replayed request inside the window)
- * and `event:<event_id>` (Slack redelivers an event it believes unacknowledged).
+ * process sharing the database. Keys: `sig:<signature>` (a replayed request inside the window),
+ * `event:<event_id>` (Slack redelivers an event it believes unacknowledged) and
+ * `trigger:<trigger_id>` (a command or a press); the last two are claimed in the transaction that
+ * queues the delivery's job (inbound.ts), so a claim never stands without its job.
  */
 import type { Db } from '../../db/index.ts';
 
@@ -14,9 +16,9 @@ export class SlackDeliveries {
 
   constructor(private readonly db: Db) {}
 
-  /** True the first time a key is seen; false for a repeat. */
-  async first(key: string): Promise<boolean> {
-    const rows = await this.db.query(
+  /** True the first time a key is seen; false for a repeat. `db`: a transaction to claim it in. */
+  async first(key: string, db: Db = this.db): Promise<boolean> {
+    const rows = await db.query(
       'INSERT INTO slack_deliveries (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key',
       [key.slice(0, 200)],
     );

@@ -1,13 +1,14 @@
 /** The Slack channel, assembled from the platform's parts (platform.ts). */
+import type { PgBoss } from 'pg-boss';
 import type { Directory } from '../../access/directory.ts';
 import type { Db } from '../../db/index.ts';
 import type { Enqueued, EnqueueOptions, QueuedRun } from '../../jobs/queue.ts';
 import type { MessageHandler } from '../../messages/handle.ts';
 import type { Logger } from '../../observe/logger.ts';
-import { Background } from './background.ts';
 import { SlackChannel } from './channel.ts';
 import { SlackClient } from './client.ts';
 import { SlackDeliveries } from './deliveries.ts';
+import { SlackInbound } from './inbound.ts';
 
 export { SlackChannel } from './channel.ts';
 
@@ -26,13 +27,16 @@ export function slackChannel(
   s: SlackSetup,
   parts: {
     db: Db;
+    /** The job engine: deliveries are queued on it before the ack (inbound.ts). */
+    boss: PgBoss;
     messages: MessageHandler;
     directory: Directory;
     log: Logger;
     enqueue: (run: QueuedRun, o: EnqueueOptions) => Promise<Enqueued>;
   },
-): { channel: SlackChannel; background: Background } {
-  const background = new Background(parts.log);
+): { channel: SlackChannel; inbound: SlackInbound } {
+  const deliveries = new SlackDeliveries(parts.db);
+  const inbound = new SlackInbound(parts.db, parts.boss, deliveries, parts.log);
   const channel = new SlackChannel({
     secret: () => s.secret('SLACK_SIGNING_SECRET'),
     client: new SlackClient({
@@ -40,15 +44,15 @@ export function slackChannel(
       responseUrlPrefix: s.responseUrlPrefix,
       botToken: () => s.secret('SLACK_BOT_TOKEN'),
     }),
-    deliveries: new SlackDeliveries(parts.db),
-    background,
+    deliveries,
+    inbound,
     messages: parts.messages,
     directory: parts.directory,
     log: parts.log,
     environment: s.environment,
     enqueue: parts.enqueue,
   });
-  return { channel, background };
+  return { channel, inbound };
 }
 
 /** For an app without a platform behind it: every Slack request answers 404 (not set up). */

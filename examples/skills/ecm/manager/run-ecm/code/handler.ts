@@ -23,7 +23,9 @@ export function route(message: string): QueryKey | null {
 }
 
 export const handler: SkillHandler = async (context) => {
-  const message = context.input.userMessage ?? '';
+  // `/ecm-dashboard` sent with no text: the slash command's name is the question.
+  const command = context.input.metadata?.command as { pattern?: string } | undefined;
+  const message = context.input.userMessage || (command?.pattern === '/ecm-dashboard' ? 'dashboard' : '');
   let key = route(message);
   if (!key) {
     const pick = await context.model.chat({

@@ -36,3 +36,23 @@ test('runs the dashboard query and formats a table', async () => {
   assert.deepEqual(executed, ['DASH']);
   assert.match(result.message, /\| open_stuck_orders \| 212 \|/);
 });
+
+test('/ecm-dashboard with no text runs the dashboard query, no model asked', async () => {
+  const executed: string[] = [];
+  const ctx = createTestContext({
+    input: { userMessage: '', domain: 'ecm', metadata: { command: { pattern: '/ecm-dashboard', args: '' } } },
+    user: 'lead@aspora.com',
+    files: { '../shared/queries/ecm-daily-dashboard.sql': 'DASH' },
+    apis: {
+      ecm_gateway_redshift: {
+        executeSql: async ({ sql }: { sql: string }) => {
+          executed.push(sql);
+          return { rows: [{ metric: 'open_stuck_orders', value: 212 }] };
+        },
+      },
+    },
+  });
+  const result = await handler(ctx);
+  assert.equal(result.success, true);
+  assert.deepEqual(executed, ['DASH']);
+});
