@@ -14,6 +14,7 @@ import { getExecution } from '../observe/executions.ts';
 import type { Logger } from '../observe/logger.ts';
 import { BatchedEnds } from './batched-ends.ts';
 import { dbAdapter } from './engine.ts';
+import { JobLoop } from './job-loop.ts';
 
 export const REPLIES_QUEUE = 'aspora-replies';
 /** Attempts in all of one reply (the first and four retries: 1 s, 2 s, 4 s, 8 s apart). */
@@ -44,16 +45,16 @@ export interface DeliveryRecord {
 export class Replies {
   readonly #deliverers = new Map<string, Deliverer>();
   readonly #recorded = new Map<string, (t: ReplyTarget) => unknown>();
-  #stopped = true;
-  #loop: Promise<void> | undefined;
   readonly #ends = new BatchedEnds((attempts) => this.boss.complete(REPLIES_QUEUE, attempts));
-  #wake: (() => void) | undefined;
+  readonly #loop: JobLoop<ReplyJob>;
 
   constructor(
     private readonly db: Db,
     private readonly boss: PgBoss,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#loop = new JobLoop(boss, REPLIES_QUEUE, log, (job) => this.#attempt(job));
+  }
 
   async init(): Promise<void> {
     if (await this.boss.getQueue(REPLIES_QUEUE)) return;
@@ -98,7 +99,7 @@ export class Replies {
       });
       return true;
     });
-    if (queued) this.#wake?.();
+    if (queued) this.#loop.wake();
     return queued;
   }
 
@@ -115,53 +116,11 @@ export class Replies {
 
   /** Starts sending replies from this process (every process sharing the database may). */
   start(o: { pollMs: number; concurrency?: number }): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#loop = this.#run(o.pollMs, o.concurrency ?? 8);
+    this.#loop.start(o);
   }
 
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#wake?.();
-    await this.#loop;
-  }
-
-  /**
-   * Up to `concurrency` deliveries in flight, each taken as a slot frees: a slow receiver (a
-   * callback's deadline is seconds) holds its own slot, not the others'.
-   */
-  async #run(pollMs: number, concurrency: number): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
-    while (!this.#stopped) {
-      const free = concurrency - inFlight.size;
-      let got = 0;
-      if (free > 0) {
-        try {
-          const jobs = await this.boss.fetch<ReplyJob>(REPLIES_QUEUE, { batchSize: free });
-          got = jobs.length;
-          for (const j of jobs) {
-            const p: Promise<void> = this.#attempt(j)
-              .catch((e: unknown) => this.log.error({ err: e, execution: j.data.executionId }, 'replies: not settled'))
-              .finally(() => {
-                inFlight.delete(p);
-                this.#wake?.();
-              });
-            inFlight.add(p);
-          }
-        } catch (e) {
-          if (this.#stopped) break;
-          this.log.warn({ err: e }, 'replies: the job engine could not be read; trying again');
-        }
-      }
-      if (got > 0 && got === free) continue;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, pollMs);
-        this.#wake = () => (clearTimeout(t), r());
-      });
-      this.#wake = undefined;
-    }
-    await Promise.allSettled([...inFlight]);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Completions gathered while one is in flight go together (one statement for many replies). */

@@ -11,6 +11,7 @@ import type { Job, PgBoss } from 'pg-boss';
 import type { Db } from '../../db/index.ts';
 import { BatchedEnds } from '../../jobs/batched-ends.ts';
 import { dbAdapter } from '../../jobs/engine.ts';
+import { JobLoop } from '../../jobs/job-loop.ts';
 import type { InboundMessage } from '../../messages/handle.ts';
 import type { Logger } from '../../observe/logger.ts';
 import type { SlackDeliveries } from './deliveries.ts';
@@ -51,9 +52,8 @@ export interface InboundWork {
 export type InboundHandler = (work: InboundWork, o: { attempt: number; last: boolean }) => Promise<void>;
 
 export class SlackInbound {
-  #stopped = true;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  #handler: InboundHandler | undefined;
+  readonly #loop: JobLoop<InboundWork>;
   /** Over (done, or failed at the last attempt) is deleted: the job holds a message's text and its response_url. */
   readonly #ends = new BatchedEnds((attempts) => this.boss.deleteJob(SLACK_INBOUND_QUEUE, attempts));
 
@@ -62,7 +62,9 @@ export class SlackInbound {
     private readonly boss: PgBoss,
     private readonly deliveries: SlackDeliveries,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#loop = new JobLoop(boss, SLACK_INBOUND_QUEUE, log, (job) => this.#attempt(job));
+  }
 
   async init(): Promise<void> {
     if (await this.boss.getQueue(SLACK_INBOUND_QUEUE)) return;
@@ -94,59 +96,24 @@ export class SlackInbound {
       await this.boss.insert(SLACK_INBOUND_QUEUE, [{ data: work }], { db: dbAdapter(tx) });
       return true;
     });
-    if (queued) this.#wake?.();
+    if (queued) this.#loop.wake();
     return queued;
   }
 
   /** Starts taking deliveries in this process (every process sharing the database may). */
   start(handler: InboundHandler, o: { pollMs: number; concurrency?: number }): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#loop = this.#run(handler, o.pollMs, o.concurrency ?? 8);
+    this.#handler = handler;
+    this.#loop.start(o);
   }
 
   /** Stops taking deliveries; waits for the attempts in flight. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#wake?.();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
-  async #run(handler: InboundHandler, pollMs: number, concurrency: number): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
-    while (!this.#stopped) {
-      const free = concurrency - inFlight.size;
-      let got = 0;
-      if (free > 0) {
-        try {
-          const jobs = await this.boss.fetch<InboundWork>(SLACK_INBOUND_QUEUE, { batchSize: free });
-          got = jobs.length;
-          for (const j of jobs) {
-            const p: Promise<void> = this.#attempt(handler, j)
-              .catch((e: unknown) => this.log.error({ err: e, job: j.id }, 'slack: a delivery could not be settled'))
-              .finally(() => {
-                inFlight.delete(p);
-                this.#wake?.();
-              });
-            inFlight.add(p);
-          }
-        } catch (e) {
-          if (this.#stopped) break;
-          this.log.warn({ err: e }, 'slack: the job engine could not be read; trying again');
-        }
-      }
-      if (got > 0 && got === free) continue;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, pollMs);
-        this.#wake = () => (clearTimeout(t), r());
-      });
-      this.#wake = undefined;
-    }
-    await Promise.allSettled([...inFlight]);
-  }
-
-  async #attempt(handler: InboundHandler, job: Job<InboundWork>): Promise<void> {
+  async #attempt(job: Job<InboundWork>): Promise<void> {
+    const handler = this.#handler;
+    if (!handler) return;
     const attempt = job.retryCount + 1;
     const last = attempt >= INBOUND_ATTEMPTS;
     const fence = { id: job.id, retryCount: job.retryCount };

@@ -11,10 +11,11 @@ test('routes common questions to the right query', () => {
   assert.equal(route('resolution stats per agent for last week'), 'resolution');
 });
 
-test('runs the dashboard query and formats a table', async () => {
+/** A context whose Redshift answers the dashboard's rows and remembers the SQL it was sent. */
+function dashboardContext(userMessage: string, metadata: Record<string, unknown> = {}) {
   const executed: string[] = [];
   const ctx = createTestContext({
-    input: { userMessage: 'ecm dashboard', domain: 'ecm', metadata: {} },
+    input: { userMessage, domain: 'ecm', metadata },
     user: 'lead@aspora.com',
     files: { '../shared/queries/ecm-daily-dashboard.sql': 'DASH' },
     apis: {
@@ -31,6 +32,11 @@ test('runs the dashboard query and formats a table', async () => {
       },
     },
   });
+  return { ctx, executed };
+}
+
+test('runs the dashboard query and formats a table', async () => {
+  const { ctx, executed } = dashboardContext('ecm dashboard');
   const result = await handler(ctx);
   assert.equal(result.success, true);
   assert.deepEqual(executed, ['DASH']);
@@ -38,20 +44,7 @@ test('runs the dashboard query and formats a table', async () => {
 });
 
 test('/ecm-dashboard with no text runs the dashboard query, no model asked', async () => {
-  const executed: string[] = [];
-  const ctx = createTestContext({
-    input: { userMessage: '', domain: 'ecm', metadata: { command: { pattern: '/ecm-dashboard', args: '' } } },
-    user: 'lead@aspora.com',
-    files: { '../shared/queries/ecm-daily-dashboard.sql': 'DASH' },
-    apis: {
-      ecm_gateway_redshift: {
-        executeSql: async ({ sql }: { sql: string }) => {
-          executed.push(sql);
-          return { rows: [{ metric: 'open_stuck_orders', value: 212 }] };
-        },
-      },
-    },
-  });
+  const { ctx, executed } = dashboardContext('', { command: { pattern: '/ecm-dashboard', args: '' } });
   const result = await handler(ctx);
   assert.equal(result.success, true);
   assert.deepEqual(executed, ['DASH']);
