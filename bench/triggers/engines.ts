@@ -171,9 +171,11 @@ const graphile: Engine = {
   name: 'Graphile Worker 0.16 run()',
   async setUp(onStart) {
     const schema = `bench_gw_${run}`;
+    // Its enqueues get a pool as large as the other engines' producers use (the default is 10).
     const utils = await makeWorkerUtils({
       connectionString: PG_URL,
       schema,
+      maxPoolSize: PRODUCERS,
       logger: new GraphileLogger(() => () => undefined),
     });
     await utils.migrate();
