@@ -97,22 +97,31 @@ async function dropSchema(schema: string): Promise<void> {
   await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => c.end());
 }
 
+/** A pg-boss of its own schema with queue `noop`; `stop` stops it and drops the schema. */
+async function startBoss(schema: string, notify: boolean) {
+  const boss = new PgBoss({
+    connectionString: PG_URL,
+    schema,
+    max: 10,
+    supervise: false,
+    schedule: false,
+    useListenNotify: notify,
+  });
+  boss.on('error', () => undefined);
+  await boss.start();
+  await boss.createQueue('noop', notify ? { notify: true } : {});
+  const stop = async () => {
+    await boss.stop({ graceful: false });
+    await dropSchema(schema);
+  };
+  return { boss, stop };
+}
+
 /** pg-boss with its own worker API: `work()` polls (or is woken by NOTIFY) and completes each batch. */
 const pgBossWork = (notify: boolean): Engine => ({
   name: `pg-boss 12 work()${notify ? ', LISTEN/NOTIFY' : ', polling 0.5 s'}`,
   async setUp(onStart) {
-    const schema = `bench_boss_${notify ? 'n' : 'p'}_${run}`;
-    const boss = new PgBoss({
-      connectionString: PG_URL,
-      schema,
-      max: 10,
-      supervise: false,
-      schedule: false,
-      useListenNotify: notify,
-    });
-    boss.on('error', () => undefined);
-    await boss.start();
-    await boss.createQueue('noop', notify ? { notify: true } : {});
+    const { boss, stop } = await startBoss(`bench_boss_${notify ? 'n' : 'p'}_${run}`, notify);
     await boss.work<Payload>(
       'noop',
       { batchSize: 50, pollingIntervalSeconds: 0.5, localConcurrency: Math.max(1, Math.round(CONCURRENCY / 8)) },
@@ -120,13 +129,7 @@ const pgBossWork = (notify: boolean): Engine => ({
         for (const j of jobs) onStart(j.data);
       },
     );
-    return {
-      send: (p) => boss.send('noop', p),
-      close: async () => {
-        await boss.stop({ graceful: false });
-        await dropSchema(schema);
-      },
-    };
+    return { send: (p) => boss.send('noop', p), close: stop };
   },
 });
 
@@ -134,18 +137,7 @@ const pgBossWork = (notify: boolean): Engine => ({
 const pgBossPlatformLoop: Engine = {
   name: 'pg-boss 12 + the platform’s loop (JobLoop)',
   async setUp(onStart) {
-    const schema = `bench_boss_l_${run}`;
-    const boss = new PgBoss({
-      connectionString: PG_URL,
-      schema,
-      max: 10,
-      supervise: false,
-      schedule: false,
-      useListenNotify: false,
-    });
-    boss.on('error', () => undefined);
-    await boss.start();
-    await boss.createQueue('noop');
+    const { boss, stop } = await startBoss(`bench_boss_l_${run}`, false);
     const ends = new BatchedEnds((attempts) => boss.complete('noop', attempts));
     const loop = new JobLoop<Payload>(boss, 'noop', createLogger('silent'), async (j: Job<Payload>) => {
       onStart(j.data);
@@ -159,8 +151,7 @@ const pgBossPlatformLoop: Engine = {
       },
       close: async () => {
         await loop.stop();
-        await boss.stop({ graceful: false });
-        await dropSchema(schema);
+        await stop();
       },
     };
   },

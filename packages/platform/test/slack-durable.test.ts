@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { signedHeaders, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
+import { eventCallback, signedHeaders, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
 import { PG_URL } from '../src/registry/test-support.ts';
 import { bundle } from './helpers.ts';
 import { postgres, skipUnless } from './tools.ts';
@@ -85,19 +85,16 @@ test('kill -9 of the process that acknowledged a mention mid-run: another proces
     });
 
     const eventId = 'EvDurable0001';
-    const body = JSON.stringify({
-      type: 'event_callback',
-      team_id: 'TSTUB0001',
-      event_id: eventId,
-      event_time: 1,
-      event: {
+    const body = eventCallback(
+      {
         type: 'app_mention',
         channel: 'CGEN',
         user: 'USARAH',
         text: '<@UBOT0001> slow answer',
         ts: '1700000050.000100',
       },
-    });
+      eventId,
+    );
     const ack = await fetch(`${a.url}/v1/channels/slack/events`, {
       method: 'POST',
       body,

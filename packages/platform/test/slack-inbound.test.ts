@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { signedHeaders, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
+import { eventCallback, signedHeaders, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
 import { SLACK_INBOUND_QUEUE } from '../src/channels/slack/inbound.ts';
 import { bundle, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
@@ -56,19 +56,10 @@ test('a mention acknowledged by a platform that then stops is answered once by t
     );
 
     const eventId = 'EvInbound0001';
-    const body = JSON.stringify({
-      type: 'event_callback',
-      team_id: 'TSTUB0001',
-      event_id: eventId,
-      event_time: 1,
-      event: {
-        type: 'app_mention',
-        channel: 'CGEN',
-        user: 'USARAH',
-        text: '<@UBOT0001> my tickets',
-        ts: '1700000100.000100',
-      },
-    });
+    const body = eventCallback(
+      { type: 'app_mention', channel: 'CGEN', user: 'USARAH', text: '<@UBOT0001> my tickets', ts: '1700000100.000100' },
+      eventId,
+    );
     /** Slack's delivery of the event (n > 0: its n-th retry, signed anew). */
     const deliver = (url: string, n = 0) =>
       fetch(`${url}/v1/channels/slack/events`, {

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
-import { signedHeaders, type SlackStub, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
+import { eventCallback, signedHeaders, type SlackStub, startSlackStub } from '../../../tools/slack-stub/src/server.ts';
 import { bundle, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
@@ -69,7 +69,7 @@ function fromSlack(
 }
 let serial = 0;
 const eventBody = (event: Record<string, unknown>, eventId = `Ev${Date.now()}${serial++}`) =>
-  JSON.stringify({ type: 'event_callback', team_id: 'TSTUB0001', event_id: eventId, event_time: 1, event });
+  eventCallback(event, eventId);
 const executions = (ref: string) =>
   ok<{ executions: Exec[] }>(p.fetch(`/v1/skills/${ref}/executions?limit=50`)).then((r) => r.executions);
 

@@ -69,6 +69,11 @@ export function slackSignature(secret: string, timestamp: number | string, body:
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+/** The body of an Events API delivery of `event` (an app_mention, a message …), as Slack posts it. */
+export function eventCallback(event: Record<string, unknown>, eventId: string): string {
+  return JSON.stringify({ type: 'event_callback', team_id: 'TSTUB0001', event_id: eventId, event_time: 1, event });
+}
+
 /** Headers Slack sends with a signed request (timestamp: now unless given, in seconds). */
 export function signedHeaders(
   secret: string,
