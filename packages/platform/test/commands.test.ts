@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { bundle, jsonInit as json, okJson as ok, runCli, tempPlatform } from './helpers.ts';
+import { bundle, createToken, jsonInit as json, okJson as ok, runCli, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
@@ -77,11 +77,7 @@ before(async () => {
   p = await tempPlatform({ env: { ASPORA_SEARCH_VECTORS: 'off' } });
   for (const team of ['ecm-ops', 'hr-team']) await ok(p.fetch('/v1/teams', json('POST', { name: team })));
   await ok(p.fetch('/v1/users', json('POST', { email: 'sarah@example.com', team: 'ecm-ops', role: 'agent' })));
-  tokens.sarah = (
-    await ok<{ token: string }>(
-      p.fetch('/v1/tokens', json('POST', { user: 'sarah@example.com', scopes: ['read', 'run'], expires: '1d' })),
-    )
-  ).token;
+  tokens.sarah = await createToken(p, { user: 'sarah@example.com', scopes: ['read', 'run'], expires: '1d' });
   for (const s of SKILLS) {
     const b = await bundle({
       domain: 'ecm',

@@ -182,6 +182,14 @@ export async function okJson<T>(r: Promise<Response>): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+/** A new API token (POST /v1/tokens as p's admin): `body` says for whom, with which scopes and lifetime. */
+export async function createToken(
+  p: { fetch(path: string, init?: RequestInit): Promise<Response> },
+  body: Record<string, unknown>,
+): Promise<string> {
+  return (await okJson<{ token: string }>(p.fetch('/v1/tokens', jsonInit('POST', body)))).token;
+}
+
 /** The `aspora` CLI as a user runs it, against platform `p` with `token` (its config kept in p's data dir). */
 export function runCli(
   p: { url: string; dataDir: string },

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startOpenAIStub, type OpenAIStub } from '../../../tools/openai-stub/src/server.ts';
-import { bundle, jsonInit as json, okJson as ok, runCli, tempPlatform } from './helpers.ts';
+import { bundle, createToken, jsonInit as json, okJson as ok, runCli, tempPlatform } from './helpers.ts';
 import { skipUnless } from './tools.ts';
 
 const skip = skipUnless('bubblewrap') ?? false;
@@ -86,21 +86,9 @@ before(async () => {
   });
   for (const team of ['support-team', 'hr-team']) await ok(p.fetch('/v1/teams', json('POST', { name: team })));
   await ok(p.fetch('/v1/users', json('POST', { email: 'sarah@example.com', team: 'support-team', role: 'agent' })));
-  tokens.sarah = (
-    await ok<{ token: string }>(
-      p.fetch('/v1/tokens', json('POST', { user: 'sarah@example.com', scopes: ['read', 'run'], expires: '1d' })),
-    )
-  ).token;
-  tokens.channel = (
-    await ok<{ token: string }>(
-      p.fetch('/v1/tokens', json('POST', { team: 'support-team', scopes: ['run', 'act-as'], expires: '1d' })),
-    )
-  ).token;
-  tokens.plain = (
-    await ok<{ token: string }>(
-      p.fetch('/v1/tokens', json('POST', { team: 'support-team', scopes: ['run'], expires: '1d' })),
-    )
-  ).token;
+  tokens.sarah = await createToken(p, { user: 'sarah@example.com', scopes: ['read', 'run'], expires: '1d' });
+  tokens.channel = await createToken(p, { team: 'support-team', scopes: ['run', 'act-as'], expires: '1d' });
+  tokens.plain = await createToken(p, { team: 'support-team', scopes: ['run'], expires: '1d' });
   for (const s of SKILLS) {
     const b = await bundle({
       domain: 'support',

@@ -7,9 +7,10 @@
 import { isAsporaError } from '@aspora/sdk';
 import type { SkillRuntime } from '../runtime/runtime.ts';
 import type { Handler } from './queue.ts';
+import { isTransient } from './transient.ts';
 
-/** Errors that say "not now": the attempt fails and is retried with backoff. */
-const TRANSIENT = new Set(['UNAVAILABLE', 'SANDBOX_UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL']);
+/** A run waits out the sandbox too (no worker free, the sandbox down), beside every job's "not now". */
+const RUN_TRANSIENT = ['SANDBOX_UNAVAILABLE'] as const;
 
 export function runQueued(runtime: SkillRuntime): Handler {
   return async (d) => {
@@ -33,7 +34,7 @@ export function runQueued(runtime: SkillRuntime): Handler {
       const error = isAsporaError(e)
         ? { code: e.code, message: e.message }
         : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-      return { ok: false, error, final: !TRANSIENT.has(error.code) };
+      return { ok: false, error, final: !isTransient(error.code, RUN_TRANSIENT) };
     }
   };
 }

@@ -12,6 +12,7 @@
 import { AsporaError } from '@aspora/sdk';
 import type { Directory } from '../../access/directory.ts';
 import type { Enqueued, EnqueueOptions, QueuedRun } from '../../jobs/queue.ts';
+import { isTransient } from '../../jobs/transient.ts';
 import type { Delivery, ReplyTarget } from '../../jobs/replies.ts';
 import { answered, type InboundMessage, type MessageHandler, type Sender, unrouted } from '../../messages/handle.ts';
 import { slashName } from '../../messages/patterns.ts';
@@ -54,8 +55,8 @@ export interface SlackChannelDeps {
   enqueue: (run: QueuedRun, o: EnqueueOptions) => Promise<Enqueued>;
 }
 
-/** Errors of the enqueue that say "not now": the delivery's attempt fails and is retried. */
-const NOT_NOW = new Set(['UNAVAILABLE', 'INTERNAL', 'CONFLICT', 'RATE_LIMITED']);
+/** The enqueue's CONFLICT (its idempotency key held by a request still in progress) is "not now" too. */
+const ENQUEUE_TRANSIENT = ['CONFLICT'] as const;
 /** Attempts of a Slack-triggered execution (a crash is retried; the person waits for the answer). */
 const SLACK_ATTEMPTS = 3;
 
@@ -277,7 +278,7 @@ export class SlackChannel {
     } catch (e) {
       // Not now (the database): retried. Refused before it could queue (the skill is gone, nothing
       // deployed): the person is told why.
-      if (!(e instanceof AsporaError) || NOT_NOW.has(e.code)) throw e;
+      if (!(e instanceof AsporaError) || isTransient(e.code, ENQUEUE_TRANSIENT)) throw e;
       await this.send(reply, noticeBlocks(`${routed.skill} could not run: ${e.message}`), true);
     }
   }
