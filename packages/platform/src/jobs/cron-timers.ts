@@ -93,8 +93,9 @@ export class CronTimers<T> {
     if (this.#armed.get(a.s.key) !== a || !a.next) return;
     const now = this.now();
     const slot = a.next;
-    // A timer may wake a millisecond early (clocks), or mid-way to a far slot.
-    if (slot.getTime() - now > 1) return this.#arm(a);
+    // A timer may wake a millisecond early (libuv's cached loop time against the wall clock), or
+    // mid-way to a far slot: armed again, so a slot never fires before its time.
+    if (slot.getTime() > now) return this.#arm(a);
     // The next slot after this one; after a long stall, from now (the safety net owns older ones).
     a.next = a.cron.nextRun(now - slot.getTime() > CATCH_UP_MS ? new Date(now) : slot);
     if (now - slot.getTime() <= CATCH_UP_MS) this.onSlot(a.s, slot);
